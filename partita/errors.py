@@ -1,0 +1,115 @@
+"""The errors partita raises on bad input.
+
+Every error a user can cause is a :class:`PartitaError`. Its message names the file, the part
+and the bar where they are known, so that a one-line report is enough to find the problem::
+
+    score.musicxml: part 'Violin I', bar 12: pitch 131 is outside MIDI's 0-127
+
+Readers add the file (and the bar, once they know the meter) with :meth:`PartitaError.located`
+as the error travels up; the CLI prints ``str(error)`` on one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+__all__ = [
+    "PartitaError",
+    "ScoreError",
+    "FormatError",
+    "InstrumentError",
+    "ExternalToolError",
+    "TokenizationError",
+    "ConfigError",
+]
+
+
+class PartitaError(Exception):
+    """Base class of every error partita raises on bad input or a bad environment.
+
+    Parameters
+    ----------
+    message
+        What is wrong, as one sentence without the location.
+    file, part, bar
+        Where, when known. ``bar`` is the bar number as a musician counts it.
+    onset
+        The offending position in quarter notes from the start of the score, when the bar is
+        not yet known (a part checked outside its score). :meth:`located` turns it into a bar.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        part: str | None = None,
+        bar: int | None = None,
+        onset: Fraction | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.part = part
+        self.bar = bar
+        self.onset = onset
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.part:
+            where.append(f"part {self.part!r}")
+        if self.bar is not None:
+            where.append(f"bar {self.bar}")
+        elif self.onset is not None:
+            where.append(f"quarter-note offset {float(self.onset):g}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    def located(
+        self,
+        *,
+        file: str | None = None,
+        part: str | None = None,
+        bar_of: Callable[[Fraction], int] | None = None,
+    ) -> PartitaError:
+        """Return a copy of this error with the location filled in where it was missing."""
+        bar = self.bar
+        if bar is None and self.onset is not None and bar_of is not None:
+            try:
+                bar = bar_of(self.onset)
+            except Exception:  # the meter itself may be what is broken
+                bar = None
+        return type(self)(
+            self.message,
+            file=self.file or file,
+            part=self.part or part,
+            bar=bar,
+            onset=self.onset,
+        )
+
+
+class ScoreError(PartitaError):
+    """A score, part or note that breaks the Score model's invariants."""
+
+
+class FormatError(PartitaError):
+    """A file that cannot be read as the format its extension says (truncated, malformed)."""
+
+
+class InstrumentError(PartitaError):
+    """An instrument name or id that the catalog does not know."""
+
+
+class ExternalToolError(PartitaError):
+    """A real component (MuseScore, fluidsynth) that is missing or failed."""
+
+
+class TokenizationError(PartitaError):
+    """A score the REMI tokenizer cannot hold exactly, or tokens that do not decode."""
+
+
+class ConfigError(PartitaError):
+    """An impossible setting or parameter."""

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Make a fresh Debian machine ready for partita: system packages (when root), a virtual
+# environment in .venv, torch's CPU wheel first, then the package with its extras.
+# Idempotent: a stamp file keyed on pyproject.toml and this script makes a re-run take seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${PARTITA_VENV:-.venv}
+PY=${PYTHON:-python3}
+
+need_apt=()
+command -v mscore3 >/dev/null 2>&1 || need_apt+=(musescore3)
+command -v fluidsynth >/dev/null 2>&1 || need_apt+=(fluidsynth)
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian packages: ${need_apt[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    else
+        echo "setup: warning: missing ${need_apt[*]} (run as root to install); tests that need them will fail" >&2
+    fi
+fi
+
+stamp="$VENV/.partita-setup"
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+    exit 0
+fi
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
+# torch first, pinned: this takes the local CPU wheel; anything asking for plain torch later is satisfied.
+pip install "torch==2.13.0"
+pip install -e ".[render,train,mix,dev]"
+echo "$want" > "$stamp"
+echo "setup: ready ($VENV)"

@@ -1,0 +1,92 @@
+"""Reading and writing scores, chosen by file extension.
+
+>>> from partita.symbolic.io import read, write   # doctest: +SKIP
+>>> score = read("chorale.musicxml")               # doctest: +SKIP
+>>> write(score, "chorale.mid")                    # doctest: +SKIP
+
+| extension                   | read | write | through                          |
+| --------------------------- | ---- | ----- | -------------------------------- |
+| .musicxml .xml .mxl         | yes  | yes   | music21                          |
+| .mid .midi                  | yes  | yes   | pretty_midi / mido               |
+| .mscx .mscz                 | yes  | yes   | the real MuseScore 3 (mscore3)   |
+| .abc .krn                   | yes  | no    | music21                          |
+
+Readers never modify their input; writers write atomically. Anything wrong with a file is a
+:class:`~partita.errors.PartitaError` naming the file (and part and bar where known).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from partita.errors import FormatError, PartitaError
+from partita.symbolic.score import Score
+
+__all__ = ["read", "write", "READ_EXTENSIONS", "WRITE_EXTENSIONS"]
+
+_READERS = {
+    ".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml",
+    ".mid": "midi", ".midi": "midi",
+    ".mscx": "musescore", ".mscz": "musescore",
+    ".abc": "musicxml", ".krn": "musicxml",
+}  # fmt: skip
+_WRITERS = {
+    ".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml",
+    ".mid": "midi", ".midi": "midi",
+    ".mscx": "musescore", ".mscz": "musescore",
+}  # fmt: skip
+READ_EXTENSIONS = tuple(_READERS)
+WRITE_EXTENSIONS = tuple(_WRITERS)
+
+
+def _module(kind: str):
+    # formats import their heavy libraries (music21, pretty_midi) lazily, on first use
+    if kind == "musicxml":
+        from partita.symbolic.io import musicxml as mod
+    elif kind == "midi":
+        from partita.symbolic.io import midi as mod
+    else:
+        from partita.symbolic.io import musescore as mod
+    return mod
+
+
+def read(path: str | os.PathLike[str]) -> Score:
+    """Read a score from ``path``; the format follows the extension.
+
+    Raises
+    ------
+    FormatError
+        Unknown extension, missing file, or a file that is not what its extension says.
+    """
+    path = Path(path)
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        raise FormatError(
+            f"cannot read {path.suffix or 'files without an extension'}; "
+            f"partita reads {', '.join(READ_EXTENSIONS)}",
+            file=str(path),
+        )
+    if not path.is_file():
+        raise FormatError("no such file", file=str(path))
+    try:
+        return _module(kind).read(path)
+    except PartitaError as exc:
+        raise exc.located(file=str(path)) from None
+
+
+def write(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write ``score`` to ``path`` atomically; the format follows the extension."""
+    path = Path(path)
+    kind = _WRITERS.get(path.suffix.lower())
+    if kind is None:
+        raise FormatError(
+            f"cannot write {path.suffix or 'files without an extension'}; "
+            f"partita writes {', '.join(WRITE_EXTENSIONS)}",
+            file=str(path),
+        )
+    try:
+        _module(kind).write(score, path)
+    except PartitaError as exc:
+        raise exc.located(file=str(path)) from None
+    return path
