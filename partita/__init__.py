@@ -1,0 +1,38 @@
+"""partita: compose and perform music.
+
+The facade: :func:`load` and :func:`save` read and write scores in every format partita knows
+(chosen by extension). Everything heavy is imported on first use.
+
+>>> import partita
+>>> partita.__version__
+'0.1.0'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from partita.errors import PartitaError
+
+__version__ = "0.1.0"
+__all__ = ["PartitaError", "__version__", "load", "save"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    import os
+    from pathlib import Path
+
+    from partita.symbolic.score import Score
+
+
+def load(path: str | os.PathLike[str]) -> Score:
+    """Read a score (MusicXML, MIDI, MuseScore, ABC) from ``path``."""
+    from partita.symbolic.io import read
+
+    return read(path)
+
+
+def save(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write ``score`` to ``path`` (format by extension), atomically."""
+    from partita.symbolic.io import write
+
+    return write(score, path)

@@ -1,0 +1,5 @@
+import sys
+
+from partita.cli import main
+
+sys.exit(main())
