@@ -1,0 +1,34 @@
+"""``partita convert IN OUT``: between score formats, chosen by extension."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from partita.errors import FormatError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="convert a score between MusicXML, MIDI and MuseScore (by extension)",
+        description="Convert a score; the formats follow the file extensions. "
+        "Reads .musicxml .xml .mxl .mid .midi .mscx .mscz .abc .krn; "
+        "writes .musicxml .xml .mxl .mid .midi .mscx .mscz.",
+    )
+    p.add_argument("input", help="score to read")
+    p.add_argument("output", help="file to write (replaced atomically if it exists)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from partita.symbolic.io import read, write
+
+    src, dst = Path(args.input), Path(args.output)
+    if src.resolve() == dst.resolve():
+        raise FormatError("the output would overwrite the input; choose another file", file=str(dst))
+    score = read(src)
+    write(score, dst)
+    n_notes = sum(len(p.notes) for p in score.parts)
+    print(f"wrote {dst} ({len(score.parts)} parts, {n_notes} notes, {score.n_bars} bars)")
+    return 0

@@ -1,0 +1,82 @@
+"""``partita info FILE [--json]``: what a score holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "info",
+        help="describe a score: parts, bars, duration, keys, tempi, meters, sections",
+        description="Describe a score in any format partita reads.",
+    )
+    p.add_argument("file", help="a score: .musicxml .xml .mxl .mid .midi .mscx .mscz .abc .krn")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(run=run)
+
+
+def describe(score: Any) -> dict[str, Any]:
+    """A JSON-friendly summary of a :class:`~partita.symbolic.score.Score`."""
+    from partita.instruments import get
+
+    def at(onset):
+        pos = score.bar_of(onset)
+        return {"bar": pos.bar, "beat": float(pos.beat)}
+
+    return {
+        "title": score.title,
+        "parts": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "instrument": p.instrument,
+                "instrument_name": get(p.instrument).name,
+                "n_notes": len(p.notes),
+            }
+            for p in score.parts
+        ],
+        "n_bars": score.n_bars,
+        "duration_seconds": round(score.duration_seconds, 6),
+        "duration_quarters": str(score.end),
+        "pickup_quarters": str(score.pickup),
+        "keys": [{**at(k.onset), "fifths": k.fifths, "mode": k.mode, "name": str(k)} for k in score.key_signatures],
+        "tempi": [{**at(m.onset), "bpm": m.bpm, "text": m.text} for m in score.tempo_map.marks],
+        "time_signatures": [
+            {**at(t.onset), "time_signature": f"{t.numerator}/{t.denominator}"} for t in score.time_signatures
+        ],
+        "sections": [{**at(s.onset), "name": s.name} for s in score.sections],
+        "metadata": dict(score.metadata),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from partita.symbolic.io import read
+
+    info = describe(read(args.file))
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return 0
+    minutes, seconds = divmod(info["duration_seconds"], 60)
+    print(f"{args.file}: {info['title'] or '(untitled)'}")
+    print(f"  {info['n_bars']} bars, {int(minutes)}:{seconds:04.1f} ({info['duration_seconds']:.2f} s)")
+    print(f"  parts ({len(info['parts'])}):")
+    width = max((len(p["name"]) for p in info["parts"]), default=0)
+    for p in info["parts"]:
+        print(f"    {p['name']:<{width}}  {p['instrument_name']:<16} {p['n_notes']:>6} notes")
+
+    def where(x):
+        return f"bar {x['bar']}" + (f" beat {x['beat']:g}" if x["beat"] != 1 else "")
+
+    for label, key, fmt in (
+        ("keys", "keys", lambda k: k["name"]),
+        ("tempi", "tempi", lambda t: f"{t['bpm']:g} bpm" + (f" ({t['text']})" if t["text"] else "")),
+        ("time signatures", "time_signatures", lambda t: t["time_signature"]),
+        ("sections", "sections", lambda s: s["name"]),
+    ):
+        items = info[key]
+        if items:
+            print(f"  {label}: " + ", ".join(f"{fmt(x)} at {where(x)}" for x in items))
+    return 0
