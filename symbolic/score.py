@@ -121,9 +121,8 @@ def as_ql(value: Fraction | int | float | str, *, what: str = "quarter-length") 
 # Pitch spelling
 
 _STEP_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_SPELLING_RE = re.compile(r"^([A-Ga-g])(#{1,2}|b{1,2}|x|-{1,2}|♯|♭|𝄪|𝄫)?(-?\d+)$")
-_ALTER = {None: 0, "#": 1, "##": 2, "x": 2, "♯": 1, "𝄪": 2, "b": -1, "bb": -2, "-": -1, "--": -2,
-          "♭": -1, "𝄫": -2}  # fmt: skip
+_SPELLING_RE = re.compile(r"^([A-Ga-g])(#{1,2}|b{1,2}|x|♯|♭|𝄪|𝄫)?(-?\d+)$")
+_ALTER = {None: 0, "#": 1, "##": 2, "x": 2, "♯": 1, "𝄪": 2, "b": -1, "bb": -2, "♭": -1, "𝄫": -2}  # fmt: skip
 _SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 
@@ -131,10 +130,11 @@ _FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 def pitch_from_spelling(spelling: str) -> int:
     """MIDI number of a spelled pitch, scientific octave (``C4`` = 60).
 
-    Accepts ``#``/``b`` (and music21's ``-``), doubled, and the Unicode signs.
+    Accepts ``#``/``b``, doubled, and the Unicode signs. A ``-`` belongs to the octave
+    (``C-1`` is MIDI 0), not to the accidental as in music21's names.
 
-    >>> pitch_from_spelling("Bb3"), pitch_from_spelling("B#3"), pitch_from_spelling("C-4")
-    (58, 60, 59)
+    >>> pitch_from_spelling("Bb3"), pitch_from_spelling("B#3"), pitch_from_spelling("C-1")
+    (58, 60, 0)
     """
     m = _SPELLING_RE.match(spelling.strip())
     if not m:
@@ -154,7 +154,7 @@ def spell_pitch(pitch: int, *, fifths: int = 0) -> str:
 
 
 def _normalise_spelling(spelling: str) -> str:
-    """``'c-4'`` -> ``'Cb4'``: one canonical way to write a spelling."""
+    """``'c♭4'`` -> ``'Cb4'``: one canonical way to write a spelling."""
     m = _SPELLING_RE.match(spelling.strip())
     if not m:
         raise ScoreError(f"pitch spelling {spelling!r} is not like 'C#4' or 'Bb3'")

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job. Until the composer and renderer land, it reads the bundled example score,
+# describes it, and converts it to every format partita writes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-out/demo}
+P=.venv/bin/partita
+EXAMPLE=partita/examples/bwv66.6.musicxml
+mkdir -p "$OUT"
+"$P" info "$EXAMPLE"
+for ext in mid mscx mscz mxl; do
+    "$P" convert "$EXAMPLE" "$OUT/example.$ext"
+done
+"$P" info "$OUT/example.mscz" --json > "$OUT/example.info.json"
+echo "demo: wrote $OUT"
