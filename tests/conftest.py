@@ -1,0 +1,39 @@
+"""Shared test set-up: hypothesis profiles and the repository root on ``sys.path``.
+
+Profiles (choose with ``HYPOTHESIS_PROFILE=dev`` or ``pytest --hypothesis-profile=dev``):
+
+- ``ci`` (default): 30 examples per property, no deadline (music21 and MuseScore are slow and
+  their first call imports a lot), so the suite stays fast on a small shared machine.
+- ``dev``: 200 examples, for a deeper search before a release.
+
+Strategies for random scores live in ``tests/strategies.py`` (``from tests.strategies import
+scores``, or ``from strategies import scores``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DATA = Path(__file__).resolve().parent / "data"
+
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
