@@ -30,6 +30,7 @@ from partita.symbolic.score import (
     TempoMark,
     TimeSignature,
 )
+from tests.strategies import scores as shared_scores
 
 # -- a strategy for scores whose MIDI image is unambiguous ------------------------------------------
 #
@@ -187,6 +188,45 @@ def test_score_midi_score_keeps_what_midi_holds(case):
     assert back.pickup == 0
 
 
+def _sounding(part: Part) -> Counter:
+    """Notes as they sound, worked out here: a tie joins a note to the next note of its pitch and
+    voice that starts where it ends; velocity from the note, else the dynamic before it."""
+    out, open_ = [], {}
+    for n in part.notes:
+        key = (n.voice, n.pitch)
+        i = open_.pop(key, None)
+        if i is not None and n.tie in ("continue", "stop") and out[i][0] + out[i][1] == n.onset:
+            out[i][1] += n.duration
+        else:
+            i = len(out)
+            out.append([n.onset, n.duration, n.pitch, part.velocity_of(n)])
+        if n.tie in ("start", "continue"):
+            open_[key] = i
+    return Counter(tuple(x) for x in out)
+
+
+def _same_pitch_overlap(counter: Counter) -> bool:
+    notes = sorted(counter.elements(), key=lambda x: (x[2], x[0]))
+    return any(a[2] == b[2] and b[0] < a[0] + a[1] for a, b in zip(notes, notes[1:]))
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(shared_scores(max_parts=3, notation=True, expression=True))
+def test_shared_strategy_scores_keep_their_sounding_notes(score):
+    # the same projection as above on the project-wide strategy (articulations, lyrics, hairpins,
+    # spelling ... all present and all dropped); scores where two voices of a part sound one pitch
+    # at once are left out: MIDI cannot say which note-off ends which note
+    expected = [_sounding(p) for p in score.parts]
+    assume(any(expected) and not any(_same_pitch_overlap(c) for c in expected))
+    back = score_from_bytes(score_to_bytes(score))
+    assert [p.name for p in back.parts] == [p.name for p in score.parts]
+    for want, got in zip(expected, back.parts):
+        assert Counter((n.onset, n.duration, n.pitch, n.velocity) for n in got.notes) == want
+    assert [(t.onset, t.numerator, t.denominator) for t in back.time_signatures] == _expected_meters(score)
+    assert [(s.onset, s.name) for s in back.sections] == [(s.onset, s.name) for s in score.sections]
+    assert [round(6e7 / m.bpm) for m in back.tempo_map.marks] == [round(6e7 / m.bpm) for m in score.tempo_map.marks]
+
+
 # -- an independent check: read the written file with mido and compare with ticks worked out by hand -
 
 
@@ -264,6 +304,12 @@ def test_pretty_midi_bridge_agrees_with_pretty_midi():
     assert [(n.start, n.end, n.pitch, n.velocity) for n in inst.notes] == [(0.0, 1.0, 70, 77), (1.0, 1.5, 72, 80)]
     back = Score.from_pretty_midi(pm)
     assert [(n.onset, n.duration, n.pitch) for n in back.parts[0].notes] == [(0, 1, 70), (1, F(1, 2), 72)]
+    clarinet = Score(parts=(Part("a", "Clarinet in B♭", "clarinet", (Note(0, 1, 60),)),))
+    pm = clarinet.to_pretty_midi()
+    assert pm.instruments[0].name == "Clarinet in B♭"
+    back = Score.from_pretty_midi(pm)
+    assert (back.parts[0].name, back.parts[0].instrument) == ("Clarinet in B♭", "clarinet")
+    assert pm.instruments[0].name == "Clarinet in B♭"  # the caller's object is unchanged
 
 
 # -- reading files nobody here wrote --------------------------------------------------------------

@@ -337,6 +337,12 @@ def score_from_bytes(data: bytes, *, name: str = "<bytes>") -> Score:
 
 def score_from_pretty_midi(pm: Any) -> Score:
     """A Score from a ``pretty_midi.PrettyMIDI`` (written to MIDI bytes, then read)."""
+    import copy
+
+    pm = copy.deepcopy(pm)  # the caller's object is left alone
+    for inst in getattr(pm, "instruments", ()):
+        # pretty_midi writes text as latin-1: hand it the UTF-8 bytes of the name
+        inst.name = (inst.name or "").encode("utf-8").decode("latin-1")
     buf = io.BytesIO()
     try:
         pm.write(buf)
