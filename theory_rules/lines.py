@@ -1,0 +1,158 @@
+"""Melodic lines and the sonority timeline that voice-leading rules read.
+
+Decisions (documented in docs/theory_rules.md):
+
+* **A line is one voice of one part.** A part written in one voice (a chorale part, a violin)
+  is one line; a part with several voices (a piano staff with ``voice=1`` and ``voice=2``)
+  gives one line per voice, labelled ``"Piano (voice 2)"``.
+* **A chord within a line counts as its top note** for melodic and voice-leading rules (the
+  line a listener follows); range and key rules still look at every note.
+* **Voice order is pitch order.** Lines are ranked by the mean pitch of their notes, highest
+  first; "adjacent voices" are neighbours in that ranking and the **outer voices** are its
+  first and last line. For a chorale in S-A-T-B score order this is the score order; for a
+  score that lists the bass first it still finds the right outer voices.
+* **The sonority timeline of two lines** has one point at every onset where either line
+  starts a note; at each point it holds the note each line is sounding (or ``None`` for a
+  rest). Motion between parts is judged between consecutive points of that timeline.
+
+>>> from partita.symbolic.score import Note, Part, Score
+>>> s = Score(parts=(Part("s", "Soprano", "soprano", (Note(0, 2, 72), Note(2, 2, 74))),
+...                  Part("b", "Bass", "bass", (Note(0, 4, 48),))))
+>>> view = ScoreView(s)
+>>> [line.label for line in view.by_pitch]
+['Soprano', 'Bass']
+>>> [(float(t), a.pitch, b.pitch) for t, a, b in view.pair(view.lines[0], view.lines[1])]
+[(0.0, 72, 48), (2.0, 74, 48)]
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partita.symbolic.score import KeySignature, Note, Part, Score
+
+__all__ = ["Line", "ScoreView"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Line:
+    """One melodic line: a voice of a part, one note per onset (the top note of a chord).
+
+    ``notes`` are in time order and never overlap (the Score model forbids overlaps within a
+    voice); ``onsets[i] == notes[i].onset``.
+    """
+
+    part: Part
+    voice: int
+    label: str
+    notes: tuple[Note, ...]
+    onsets: tuple[Fraction, ...] = field(repr=False)
+    mean_pitch: float
+
+    @property
+    def id(self) -> str:
+        """The part's id."""
+        return self.part.id
+
+    @property
+    def name(self) -> str:
+        """The part's name."""
+        return self.part.name
+
+    def note_at(self, onset: Fraction) -> Note | None:
+        """The note sounding at ``onset`` (started at or before it, not yet ended), or None."""
+        i = bisect.bisect_right(self.onsets, onset) - 1
+        if i < 0:
+            return None
+        n = self.notes[i]
+        return n if onset < n.end else None
+
+
+def _lines_of(part: Part) -> list[Line]:
+    voices = part.voices
+    out = []
+    for v in voices:
+        top: dict[Fraction, Note] = {}
+        for n in part.notes:
+            if n.voice == v and (n.onset not in top or n.pitch > top[n.onset].pitch):
+                top[n.onset] = n
+        notes = tuple(top[o] for o in sorted(top))
+        label = part.name if len(voices) == 1 else f"{part.name} (voice {v})"
+        mean = sum(n.pitch for n in notes) / len(notes)
+        out.append(Line(part, v, label, notes, tuple(n.onset for n in notes), mean))
+    return out
+
+
+class ScoreView:
+    """The analysis of a score that rules share: its lines, their pitch order, keys.
+
+    Build one per score and pass it to every rule (the engine does); it caches the pairwise
+    timelines it computes.
+    """
+
+    def __init__(self, score: Score) -> None:
+        self.score = score
+        self.lines: tuple[Line, ...] = tuple(line for p in score.parts for line in _lines_of(p))
+        order = {id(line): i for i, line in enumerate(self.lines)}
+        #: Lines from highest to lowest mean pitch (ties: score order).
+        self.by_pitch: tuple[Line, ...] = tuple(
+            sorted(self.lines, key=lambda line: (-line.mean_pitch, order[id(line)]))
+        )
+        self._pairs: dict[tuple[int, int], list[tuple[Fraction, Note | None, Note | None]]] = {}
+        self._key_onsets = [k.onset for k in score.key_signatures]
+
+    @property
+    def outer(self) -> tuple[Line, Line] | None:
+        """(top line, bottom line) by mean pitch, or None with fewer than two lines."""
+        if len(self.by_pitch) < 2:
+            return None
+        return self.by_pitch[0], self.by_pitch[-1]
+
+    def adjacent(self) -> list[tuple[Line, Line]]:
+        """Neighbouring lines in pitch order, (upper, lower)."""
+        return list(zip(self.by_pitch, self.by_pitch[1:]))
+
+    def key_at(self, onset: Fraction) -> KeySignature | None:
+        """The key in force at ``onset``."""
+        i = bisect.bisect_right(self._key_onsets, onset) - 1
+        return self.score.key_signatures[i] if i >= 0 else None
+
+    def pair(self, a: Line, b: Line) -> list[tuple[Fraction, Note | None, Note | None]]:
+        """The sonority timeline of two lines: ``(onset, note of a, note of b)`` at every onset
+        where either starts a note; a line resting there gives ``None``."""
+        key = (id(a), id(b))
+        got = self._pairs.get(key)
+        if got is not None:
+            return got
+        out = []
+        ia = ib = 0
+        na_, nb_ = len(a.notes), len(b.notes)
+        cur_a: Note | None = None
+        cur_b: Note | None = None
+        while ia < na_ or ib < nb_:
+            ta = a.onsets[ia] if ia < na_ else None
+            tb = b.onsets[ib] if ib < nb_ else None
+            if tb is None or (ta is not None and ta <= tb):
+                t = ta
+            else:
+                t = tb
+            if ta == t:
+                cur_a = a.notes[ia]
+                ia += 1
+            if tb == t:
+                cur_b = b.notes[ib]
+                ib += 1
+            sa = cur_a if cur_a is not None and t < cur_a.end else None
+            sb = cur_b if cur_b is not None and t < cur_b.end else None
+            out.append((t, sa, sb))
+        self._pairs[key] = out
+        return out
+
+
+def where(score: Score, onset: Fraction) -> str:
+    """``"bar 12 beat 3"`` for an onset of ``score``."""
+    return str(score.bar_of(onset))
