@@ -183,7 +183,7 @@ class _Hidden(_BetweenLines):
             if du == 0 or dl == 0 or _sign(du) != _sign(dl):
                 continue
             i1, i2 = abs(u1.pitch - l1.pitch), abs(u2.pitch - l2.pitch)
-            if not self._kind(i2) or self._kind(i1):
+            if not self._kind(i2) or self._parallel(i1, i2):
                 continue  # not arriving on it, or a true parallel (reported elsewhere)
             if self.params.allow_upper_step and abs(du) <= 2:
                 continue
@@ -204,10 +204,15 @@ class HiddenFifths(_Hidden):
     def _kind(interval: int) -> bool:
         return interval % 12 == 7
 
+    @staticmethod
+    def _parallel(i1: int, i2: int) -> bool:
+        return i1 % 12 == 7
+
 
 @register
 class HiddenOctaves(_Hidden):
-    """The outer voices move in the same direction into an octave, the upper one by leap."""
+    """The outer voices move in the same direction into an octave or unison, the upper one by
+    leap (octave to octave or unison to unison is a parallel, not hidden; as music21 counts)."""
 
     id = "hidden-octaves"
     description = "outer voices reaching an octave by similar motion, the upper voice leaping"
@@ -215,7 +220,11 @@ class HiddenOctaves(_Hidden):
 
     @staticmethod
     def _kind(interval: int) -> bool:
-        return interval % 12 == 0 and interval > 0
+        return interval % 12 == 0
+
+    @staticmethod
+    def _parallel(i1: int, i2: int) -> bool:
+        return i1 % 12 == 0 and (i1 == 0) == (i2 == 0)
 
 
 @register
@@ -348,7 +357,7 @@ def interval_name(a, b, *, key=None) -> str:
     sa, pa = _spelled(a, key)
     sb, pb = _spelled(b, key)
     d, s = sb - sa, pb - pa
-    if d < 0 or (d == 0 and s < 0):
+    if d < 0:  # a descending unison keeps its sign, as music21 names it (C -> Cb is d1)
         d, s = -d, -s
     expected = _MAJOR_SEMITONES[d % 7] + 12 * (d // 7)
     diff = s - expected
@@ -419,6 +428,8 @@ class AugmentedInterval(Rule):
                 if n0.pitch == n1.pitch:
                     continue
                 name = interval_name(n0, n1, key=view.key_at(n0.onset))
+                if name == "d1":
+                    name = "A1"  # the chromatic semitone downwards (C -> Cb)
                 if not name.startswith("A") or (name == "A1" and not self.params.include_unison):
                     continue
                 text = (
