@@ -17,6 +17,7 @@ MODULES = [
     "partita.theory_rules.rules_rhythm",
     "partita.theory_rules.rules_voice",
     "partita.theory_rules.rules_harmony",
+    "partita.theory_rules.fixes",
 ]
 
 

@@ -23,11 +23,17 @@ from partita.theory_rules.core import (
     rule_ids,
 )
 from partita.theory_rules.engine import PROFILES, Notice, Profile, Report, RuleSet, check, get_profile
+from partita.theory_rules.fixes import FixResult, Move, fit_to_range, reorchestrate, transpose_for
 from partita.theory_rules.lines import Line, ScoreView
 from partita.theory_rules.sketch import parse_key, sketch
 
 __all__ = [
     "CATEGORIES",
+    "FixResult",
+    "Move",
+    "fit_to_range",
+    "reorchestrate",
+    "transpose_for",
     "SEVERITIES",
     "PROFILES",
     "Line",
