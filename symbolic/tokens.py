@@ -645,7 +645,7 @@ class Tokenizer:
         """
         from miditok import TokSequence
 
-        from partita.symbolic.io.midi import _voiced
+        from partita.symbolic.io.midi import assign_voices
 
         for i in seq.ids:
             self.token_string(i)  # ids outside the vocabulary
@@ -688,7 +688,7 @@ class Tokenizer:
         parts = []
         for i, s in enumerate(slots):
             try:
-                notes = _voiced(by_slot[i], lambda x: x)
+                notes = assign_voices(by_slot[i], lambda x: x)
                 parts.append(Part(s.id, s.name, s.instrument, notes))
             except PartitaError as exc:
                 raise TokenizationError(exc.message, part=s.name) from None

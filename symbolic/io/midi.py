@@ -72,7 +72,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from partita._fileio import atomic_write_bytes
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
@@ -101,6 +101,7 @@ __all__ = [
     "score_from_pretty_midi",
     "score_to_pretty_midi",
     "merged_ties",
+    "assign_voices",
 ]
 
 #: Ticks per quarter note of written files: holds 32nds, 64ths, triplets and quintuplets.
@@ -562,7 +563,7 @@ def _parts(tracks: Iterable[_TrackNotes], ql, name: str, bar_of) -> list[Part]:
                 used[pname] += 1
                 pname = f"{pname} {used[pname]}"
         try:
-            parts.append(Part(f"p{i}", pname, inst.id, _voiced(notes, ql)))
+            parts.append(Part(f"p{i}", pname, inst.id, assign_voices(notes, ql)))
         except ScoreError as exc:
             where = exc.bar
             if where is None and exc.onset is not None:
@@ -571,8 +572,16 @@ def _parts(tracks: Iterable[_TrackNotes], ql, name: str, bar_of) -> list[Part]:
     return parts
 
 
-def _voiced(raw: list[list[int]], ql) -> tuple[Note, ...]:
-    """Notes dealt greedily into voices so that no voice overlaps itself."""
+def assign_voices(raw: Iterable[Sequence[Any]], ql) -> tuple[Note, ...]:
+    """Notes dealt greedily into voices 1, 2, ... so that no voice overlaps itself.
+
+    ``raw`` holds ``(start, end, pitch, velocity)`` items; ``ql`` turns a start or end into a
+    quarter-length Fraction (ticks / resolution). Notes that start and end together share a
+    voice as a chord; a note goes to the lowest voice free at its onset.
+
+    >>> [n.voice for n in assign_voices([(0, 2, 60, 80), (1, 2, 64, 80), (0, 2, 67, 80)], Fraction)]
+    [1, 1, 2]
+    """
     notes = sorted(((ql(a), ql(b), p, v) for a, b, p, v in raw), key=lambda n: (n[0], n[1], n[2]))
     voices: list[tuple[Fraction, Fraction, set[int]]] = []  # (onset, end, pitches) of last chord
     out = []
