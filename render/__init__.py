@@ -1,0 +1,37 @@
+"""Rendering: the performance model, the decoders and the numba synthesis kernels.
+
+``partita.render.render(score, out_dir)`` writes one stem per part (see
+:mod:`partita.render.stems`); :func:`warmup` compiles the kernels ahead of first use. Heavy
+modules (numba, scipy, soundfile) load on first use, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["render", "warmup", "RenderSettings", "RenderResult"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partita.render.stems import RenderResult, RenderSettings
+
+
+def render(score: Any, out_dir: Any, **kwargs: Any) -> RenderResult:
+    """Render ``score`` to stems in ``out_dir``; see :func:`partita.render.stems.render`."""
+    from partita.render.stems import render as _render
+
+    return _render(score, out_dir, **kwargs)
+
+
+def warmup() -> None:
+    """Compile (or load from numba's on-disk cache) every synthesis kernel now."""
+    from partita.render.synth import warmup as _warmup
+
+    _warmup()
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("RenderSettings", "RenderResult"):
+        from partita.render import stems
+
+        return getattr(stems, name)
+    raise AttributeError(f"module 'partita.render' has no attribute {name!r}")

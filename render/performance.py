@@ -1,0 +1,478 @@
+"""The performance model: a part of a score in, control curves per phrase out.
+
+Beats become seconds here, and only through ``score.tempo_map``. The steps, for one part:
+
+1. **Sounding notes.** Tied notes (``Note.tie``) merge into one note. Chords within a voice
+   split into voices by pitch rank (top note first), so every voice is monophonic.
+2. **Phrases.** Inside a slur, notes of one voice that touch form one legato *phrase*
+   (sustained instruments only); every other note is a phrase of its own. A phrase is rendered
+   on its own and overlap-added into the stem, so editing one note changes only its phrase.
+3. **Timing.** Onsets and ends in seconds from the tempo map; staccato shortens (x0.5),
+   staccatissimo more (x0.3), tenuto holds the full value, a fermata lengthens (x1.6),
+   detached notes of sustained instruments leave a small breath (x0.94, at most 60 ms).
+   Optional humanisation (micro-timing and velocity) only from an explicit seed, per note.
+4. **Loudness** ``loudness_db``: a dynamic level (velocity 1-127) follows the part's dynamic
+   marks and is interpolated linearly across hairpins to the next mark (or one step, 16
+   velocity units, when no mark follows); a note's own velocity overrides it. Velocity maps to
+   dB linearly per style, from ``db_ff - db_range`` at pp (velocity 33) to ``db_ff`` at ff (112).
+   Accents add a decaying bump (sf, sfz and fz marks too). Then the articulation envelope:
+   attack from silence, sustain (or, for plucked and struck styles, an exponential decay whose
+   time shrinks with pitch), release to silence after the note ends.
+5. **Pitch** ``f0_hz``: equal temperament (A4 = 440 Hz) from sounding pitch; inside a legato
+   phrase a raised-cosine glide in log frequency joins the notes; vibrato (depth in cents as
+   peak deviation, rate in Hz) starts after an onset delay and fades in, from the style's
+   defaults or the note's own ``vibrato_depth_cents`` / ``vibrato_rate_hz``.
+6. **Expression**: ``brightness`` (note override or style default; decaying for plucked and
+   struck styles) and ``noise`` (an attack burst plus a sustained amount: bow, breath).
+
+>>> from partita.symbolic.score import Note, Part, Score
+>>> part = Part("fl", "Flute", "flute", notes=(Note(0, 1, 69), Note(1, 1, 71)))
+>>> curves = perform_part(part, Score(parts=(part,)))
+>>> len(curves), round(float(sorted(curves[0].f0_hz)[curves[0].n_frames // 2]))
+(2, 440)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from partita.errors import ConfigError
+from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
+from partita.render.timbres import style_of
+from partita.symbolic.score import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Note, Part, Score
+
+__all__ = ["Style", "STYLES", "SoundingNote", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
+
+_ACCENT_MARKS = frozenset({"sf", "sfz", "sff", "sffz", "fz", "rf", "rfz"})
+_PP_VELOCITY, _FF_VELOCITY = 33, 112
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one kind of instrument is played: the performer's presets (seconds, dB, cents, Hz).
+
+    ``sustained`` instruments hold their level and glide inside slurs; the others (plucked,
+    struck) decay from the attack: ``decay_s`` is the time to fall 60 dB at middle C, halving
+    every two octaves up.
+    """
+
+    sustained: bool = True
+    attack_s: float = 0.06
+    release_s: float = 0.15
+    decay_s: float = 4.0
+    db_ff: float = -14.0
+    db_range: float = 30.0
+    accent_db: float = 5.0
+    vibrato_depth_cents: float = 0.0
+    vibrato_rate_hz: float = 5.5
+    vibrato_delay_s: float = 0.25
+    glide_s: float = 0.06
+    brightness: float = 0.5
+    brightness_decay: float = 0.0
+    attack_noise: float = 0.6
+    sustain_noise: float = 0.2
+
+    def velocity_to_db(self, velocity: np.ndarray | float) -> np.ndarray:
+        """Linear map pp (33) -> ``db_ff - db_range``, ff (112) -> ``db_ff``."""
+        v = np.clip(np.asarray(velocity, dtype=np.float64), 1.0, 127.0)
+        return self.db_ff - self.db_range * (_FF_VELOCITY - v) / (_FF_VELOCITY - _PP_VELOCITY)
+
+
+_S = Style
+#: Performance presets by style (the same style names as :data:`partita.render.timbres.TIMBRES`).
+STYLES: Mapping[str, Style] = {
+    "bowed": _S(attack_s=0.07, release_s=0.18, vibrato_depth_cents=18, vibrato_rate_hz=5.6, glide_s=0.07,
+                attack_noise=0.9, sustain_noise=0.35),
+    "bowed_low": _S(attack_s=0.09, release_s=0.22, vibrato_depth_cents=14, vibrato_rate_hz=5.2, glide_s=0.08,
+                    attack_noise=0.9, sustain_noise=0.35),
+    "flute": _S(attack_s=0.05, release_s=0.12, vibrato_depth_cents=14, vibrato_rate_hz=5.0, glide_s=0.04,
+                db_range=24, attack_noise=1.0, sustain_noise=0.5),
+    "clarinet": _S(attack_s=0.04, release_s=0.1, glide_s=0.03, db_range=34, attack_noise=0.6, sustain_noise=0.2),
+    "oboe": _S(attack_s=0.04, release_s=0.1, vibrato_depth_cents=10, vibrato_rate_hz=5.2, glide_s=0.03,
+               db_range=24, attack_noise=0.5),
+    "bassoon": _S(attack_s=0.05, release_s=0.12, vibrato_depth_cents=6, vibrato_rate_hz=5.0, glide_s=0.04,
+                  db_range=26, attack_noise=0.5),
+    "sax": _S(attack_s=0.04, release_s=0.1, vibrato_depth_cents=15, vibrato_rate_hz=5.5, glide_s=0.04),
+    "brass": _S(attack_s=0.04, release_s=0.12, vibrato_depth_cents=4, vibrato_rate_hz=5.0, glide_s=0.035,
+                db_ff=-12.0, db_range=36, accent_db=7.0, attack_noise=0.7, sustain_noise=0.1),
+    "horn": _S(attack_s=0.06, release_s=0.15, vibrato_depth_cents=0, glide_s=0.05, db_ff=-13.0, db_range=34,
+               attack_noise=0.5, sustain_noise=0.1),
+    "plucked": _S(sustained=False, attack_s=0.004, release_s=0.12, decay_s=5.0, db_range=30, glide_s=0.0,
+                  brightness=0.6, brightness_decay=0.35, attack_noise=1.0, sustain_noise=0.0),
+    "harp": _S(sustained=False, attack_s=0.005, release_s=0.5, decay_s=6.0, db_range=30, glide_s=0.0,
+               brightness=0.55, brightness_decay=0.3, attack_noise=0.8, sustain_noise=0.0),
+    "piano": _S(sustained=False, attack_s=0.004, release_s=0.12, decay_s=9.0, db_range=36, glide_s=0.0,
+                brightness=0.55, brightness_decay=0.3, attack_noise=0.8, sustain_noise=0.0),
+    "harpsichord": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=4.0, db_range=6, glide_s=0.0,
+                      brightness=0.6, brightness_decay=0.2, attack_noise=0.8, sustain_noise=0.0),
+    "organ": _S(attack_s=0.02, release_s=0.06, glide_s=0.0, db_range=12, attack_noise=0.3, sustain_noise=0.1),
+    "voice_high": _S(attack_s=0.08, release_s=0.15, vibrato_depth_cents=30, vibrato_rate_hz=5.6,
+                     vibrato_delay_s=0.3, glide_s=0.09, attack_noise=0.6, sustain_noise=0.25),
+    "voice_low": _S(attack_s=0.08, release_s=0.15, vibrato_depth_cents=25, vibrato_rate_hz=5.3,
+                    vibrato_delay_s=0.3, glide_s=0.09, attack_noise=0.6, sustain_noise=0.25),
+    "mallet": _S(sustained=False, attack_s=0.003, release_s=0.15, decay_s=1.6, db_range=30, glide_s=0.0,
+                 brightness=0.6, brightness_decay=0.4, attack_noise=1.0, sustain_noise=0.0),
+    "bells": _S(sustained=False, attack_s=0.003, release_s=0.6, decay_s=7.0, db_range=28, glide_s=0.0,
+                brightness=0.6, brightness_decay=0.3, attack_noise=0.6, sustain_noise=0.0),
+    "timpani": _S(sustained=False, attack_s=0.006, release_s=0.4, decay_s=3.0, db_range=36, glide_s=0.0,
+                  brightness=0.5, brightness_decay=0.3, attack_noise=1.0, sustain_noise=0.0),
+}  # fmt: skip
+
+
+def velocity_to_db(velocity: float, *, style: str) -> float:
+    """Loudness (dB) a velocity means for a style.
+
+    >>> velocity_to_db(112, style="bowed"), velocity_to_db(33, style="bowed")
+    (-14.0, -44.0)
+    """
+    return float(STYLES[style].velocity_to_db(velocity))
+
+
+@dataclass(frozen=True, slots=True)
+class SoundingNote:
+    """A note as it sounds: ties merged, chords split, in seconds and in quarters."""
+
+    onset: Fraction
+    end: Fraction
+    pitch: int
+    voice: int  # after chord splitting: (written voice - 1) * 16 + rank + 1
+    velocity: int | None
+    articulations: frozenset[str]
+    slur: str | None
+    vibrato_depth_cents: float | None
+    vibrato_rate_hz: float | None
+    brightness: float | None
+
+
+def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
+    """Merge ties and split chords into voices.
+
+    >>> from partita.symbolic.score import Note, Part
+    >>> p = Part("p", "Piano", "piano", notes=(Note(0, 1, 60, tie="start"), Note(1, 1, 60, tie="stop"),
+    ...                                        Note(0, 1, 64), Note(1, 1, 65)))
+    >>> [(n.onset, n.end, n.pitch, n.voice) for n in sounding_notes(p)]
+    [(Fraction(0, 1), Fraction(1, 1), 64, 1), (Fraction(0, 1), Fraction(2, 1), 60, 2), (Fraction(1, 1), Fraction(2, 1), 65, 1)]
+    """
+    notes = part.notes
+    by_key = {(n.voice, n.pitch, n.onset): i for i, n in enumerate(notes)}
+    used = [False] * len(notes)
+    merged: list[tuple[Note, Fraction, frozenset[str], str | None]] = []
+    for i, n in enumerate(notes):
+        if used[i]:
+            continue
+        used[i] = True
+        end, arts, last = n.end, set(n.articulations), n
+        while last.tie in ("start", "continue"):
+            j = by_key.get((last.voice, last.pitch, last.end))
+            if j is None or used[j]:
+                break
+            used[j] = True
+            last = notes[j]
+            end = last.end
+            arts |= {a for a in last.articulations if a == "fermata"}
+        slur = n.slur
+        if last is not n and last.slur in ("start", "continue", "stop"):
+            # a slur that continues past the tied chain decides how the chain joins what follows
+            slur = "continue" if n.slur in ("start", "continue") else last.slur
+        merged.append((n, end, frozenset(arts), slur))
+    # split chords: notes of one written voice that start together, ranked from the top
+    groups: dict[tuple[int, Fraction], list[int]] = {}
+    for k, (n, *_rest) in enumerate(merged):
+        groups.setdefault((n.voice, n.onset), []).append(k)
+    out = []
+    for (voice, _onset), idx in groups.items():
+        idx.sort(key=lambda k: -merged[k][0].pitch)
+        for rank, k in enumerate(idx):
+            n, end, arts, slur = merged[k]
+            out.append(
+                SoundingNote(
+                    onset=n.onset, end=end, pitch=n.pitch, voice=(voice - 1) * 16 + rank + 1,
+                    velocity=n.velocity, articulations=arts, slur=slur,
+                    vibrato_depth_cents=n.vibrato_depth_cents, vibrato_rate_hz=n.vibrato_rate_hz,
+                    brightness=n.brightness,
+                )
+            )  # fmt: skip
+    out.sort(key=lambda s: (s.onset, s.voice))
+    return tuple(out)
+
+
+def level_curve(part: Part, score: Score) -> tuple[np.ndarray, np.ndarray]:
+    """The part's dynamic level as a piecewise-linear function of seconds.
+
+    Returns (times_s, velocity) breakpoints for ``np.interp``: steps at dynamic marks (a step
+    is two breakpoints at the same time), ramps across hairpins. sf-type marks are accents,
+    not levels; ``fp`` sets the level to p (its forte attack is an accent).
+
+    >>> from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score
+    >>> p = Part("v", "Violin", "violin", notes=(Note(0, 8, 60),),
+    ...          dynamics=(Dynamic(0, "p"), Dynamic(4, "f")), hairpins=(Hairpin(0, 4, "crescendo"),))
+    >>> t, v = level_curve(p, Score(parts=(p,)))
+    >>> float(np.interp(1.0, t, v))  # halfway through the hairpin (120 bpm: 2 s = 4 quarters)
+    72.5
+    """
+    tm = score.tempo_map
+    marks: list[tuple[Fraction, float]] = []
+    for d in part.dynamics:
+        if d.mark in _ACCENT_MARKS:
+            continue
+        marks.append((d.onset, 49.0 if d.mark == "fp" else float(DYNAMIC_VELOCITY[d.mark])))
+
+    def level_at(q: Fraction) -> float:
+        value = float(DEFAULT_VELOCITY)
+        for onset, v in marks:
+            if onset <= q:
+                value = v
+        return value
+
+    points: list[tuple[float, float]] = [(0.0, level_at(Fraction(0)))]
+    ramps = []
+    for h in part.hairpins:
+        start_v = level_at(h.onset)
+        after = [v for onset, v in marks if h.end <= onset <= h.end + 1]
+        if after:
+            target = after[0]
+        else:
+            target = start_v + (16.0 if h.kind == "crescendo" else -16.0)
+        target = float(np.clip(target, 10.0, 127.0))
+        ramps.append((h.onset, h.end, start_v, target))
+    events = sorted([(o, "mark", v) for o, v in marks] + [(r[0], "ramp", r) for r in ramps], key=lambda e: e[0])
+    current = points[0][1]
+    for onset, kind, value in events:
+        t = tm.seconds_at(onset)
+        if kind == "mark":
+            points.append((t, current))
+            current = value
+            points.append((t, current))
+        else:
+            _o, end, start_v, target = value
+            points.append((t, current))
+            points.append((t, start_v))
+            t_end = tm.seconds_at(end)
+            points.append((t_end, target))
+            current = target
+            # marks inside the hairpin are overridden by the ramp: skip them
+            marks = [(o, v) for o, v in marks if not (_o < o < end)]
+    points.append((max(points[-1][0], tm.seconds_at(part.end)) + 3600.0, current))
+    points.sort(key=lambda p: p[0])  # stable: steps keep their order
+    times = np.array([p[0] for p in points])
+    vel = np.array([p[1] for p in points])
+    return times, vel
+
+
+def _accent_db(note: SoundingNote, part: Part, style: Style) -> float:
+    db = 0.0
+    if "accent" in note.articulations:
+        db = style.accent_db
+    if "marcato" in note.articulations:
+        db = 1.5 * style.accent_db
+    for d in part.dynamics:
+        if d.onset == note.onset and (d.mark in _ACCENT_MARKS or d.mark == "fp"):
+            db = max(db, style.accent_db * (1.6 if d.mark in ("sfz", "sffz", "sff") else 1.2))
+    return db
+
+
+@dataclass(frozen=True, slots=True)
+class _Timed:
+    note: SoundingNote
+    on_s: float
+    off_s: float
+    velocity_offset: float  # velocity units added to the level curve (explicit velocity, humanising)
+    accent_db: float
+
+
+def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
+    tm = score.tempo_map
+    times, vel = level_curve(part, score)
+    out = []
+    for n in sounding_notes(part):
+        on_s = tm.seconds_at(n.onset)
+        nominal = tm.seconds_at(n.end) - on_s
+        arts = n.articulations
+        if "staccatissimo" in arts:
+            dur = nominal * 0.3
+        elif "staccato" in arts:
+            dur = nominal * 0.5
+        elif "tenuto" in arts or not style.sustained or n.slur in ("start", "continue"):
+            dur = nominal
+        else:
+            dur = max(nominal * 0.94, nominal - 0.06)
+        if "fermata" in arts:
+            dur = max(dur, nominal) * 1.6
+        offset = 0.0 if n.velocity is None else n.velocity - float(np.interp(on_s, times, vel))
+        if humanize > 0:
+            rng = np.random.default_rng(phrase_seed(seed, part.id, n.onset, n.voice) ^ 0x5EED)
+            shift = float(np.clip(rng.normal(0.0, 0.008 * humanize), -0.03, 0.03))
+            on_s = max(0.0, on_s + shift)
+            offset += float(np.clip(rng.normal(0.0, 4.0 * humanize), -12, 12))
+        out.append(_Timed(n, on_s, on_s + max(dur, 0.02), offset, _accent_db(n, part, style)))
+    return out
+
+
+def _phrases(timed: list[_Timed], style: Style) -> list[list[_Timed]]:
+    by_voice: dict[int, list[_Timed]] = {}
+    for t in timed:
+        by_voice.setdefault(t.note.voice, []).append(t)
+    phrases = []
+    for voice in sorted(by_voice):
+        current: list[_Timed] = []
+        for t in by_voice[voice]:
+            if current:
+                prev = current[-1]
+                joined = (
+                    style.sustained
+                    and prev.note.slur in ("start", "continue")
+                    and t.note.slur in ("continue", "stop")
+                    and prev.note.end == t.note.onset
+                )
+                if joined:
+                    # legato: the previous note holds until this one starts
+                    current[-1] = dataclasses.replace(prev, off_s=max(prev.off_s, t.on_s))
+                    current.append(t)
+                    continue
+                phrases.append(current)
+            current = [t]
+        if current:
+            phrases.append(current)
+    return phrases
+
+
+def _midi_to_hz(pitch: np.ndarray) -> np.ndarray:
+    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+
+
+def _phrase_curves(
+    phrase: list[_Timed], part: Part, style: Style, level: tuple[np.ndarray, np.ndarray], *,
+    frame_rate: float, seed: int,
+) -> ControlCurves:  # fmt: skip
+    first, last = phrase[0], phrase[-1]
+    release = style.release_s
+    start_frame = max(int(np.floor(first.on_s * frame_rate)) - 1, 0)
+    end_s = max(t.off_s for t in phrase) + release
+    end_frame = int(np.ceil(end_s * frame_rate)) + 2
+    frames = np.arange(start_frame, end_frame)
+    t = frames / frame_rate  # seconds, global
+    n = frames.size
+
+    ons = np.array([p.on_s for p in phrase])
+    pitches = np.array([p.note.pitch for p in phrase], dtype=np.float64)
+    # which note sounds at each frame (the last one started; before the first: the first)
+    idx = np.clip(np.searchsorted(ons, t, side="right") - 1, 0, len(phrase) - 1)
+
+    # --- pitch: steps joined by raised-cosine glides in log frequency
+    pitch = pitches[idx].copy()
+    if style.glide_s > 0 and len(phrase) > 1:
+        for k in range(1, len(phrase)):
+            a, b = pitches[k - 1], pitches[k]
+            if a == b:
+                continue
+            t0 = ons[k] - style.glide_s / 2
+            x = np.clip((t - t0) / style.glide_s, 0.0, 1.0)
+            inside = (t >= t0) & (t < ons[k] + style.glide_s / 2)
+            pitch[inside] = a + (b - a) * 0.5 * (1 - np.cos(np.pi * x[inside]))
+
+    # --- vibrato: depth envelope per note, phase continuous through the phrase
+    depth = np.array([p.note.vibrato_depth_cents if p.note.vibrato_depth_cents is not None
+                      else style.vibrato_depth_cents for p in phrase])[idx]  # fmt: skip
+    rate = np.array([p.note.vibrato_rate_hz if p.note.vibrato_rate_hz is not None
+                     else style.vibrato_rate_hz for p in phrase])[idx]  # fmt: skip
+    since = t - first.on_s - style.vibrato_delay_s
+    fade_in = np.clip(since / 0.3, 0.0, 1.0)
+    vib_phase = np.cumsum(rate) / frame_rate
+    cents = depth * fade_in * np.sin(2 * np.pi * vib_phase)
+    f0 = _midi_to_hz(pitch + cents / 100.0)
+
+    # --- loudness: level curve + per-note offset + accents, then the envelope
+    times, vel = level
+    velocity = np.interp(t, times, vel) + np.array([p.velocity_offset for p in phrase])[idx]
+    level_db = style.velocity_to_db(velocity)
+    note_age = t - ons[idx]
+    accent = np.array([p.accent_db for p in phrase])[idx] * np.exp(-np.maximum(note_age, 0) / 0.12)
+    level_db = level_db + accent
+
+    off = max(p.off_s for p in phrase)
+    amp = np.clip((t - first.on_s) / style.attack_s, 0.0, 1.0)  # linear attack from silence
+    if not style.sustained:
+        t60 = style.decay_s * 2.0 ** (-(pitches[idx] - 60.0) / 24.0)
+        decay_db = -60.0 * np.maximum(note_age, 0.0) / t60
+    else:
+        decay_db = np.zeros(n)
+    rel = np.clip(1.0 - (t - off) / release, 0.0, 1.0)  # linear release to silence
+    env = amp * rel
+    with np.errstate(divide="ignore"):
+        loud = np.where(env > 0, level_db + decay_db + 20 * np.log10(np.maximum(env, 1e-12)), SILENCE_DB)
+    loud = np.maximum(loud, SILENCE_DB)
+    loud[0] = SILENCE_DB
+    loud[-1] = SILENCE_DB
+
+    # --- expression
+    bright0 = np.array([p.note.brightness if p.note.brightness is not None else style.brightness for p in phrase])[idx]
+    brightness = bright0 - style.brightness_decay * (1 - np.exp(-np.maximum(note_age, 0) / 0.4))
+    brightness = np.clip(brightness, 0.0, 1.0)
+    noise = style.sustain_noise + style.attack_noise * np.exp(-np.maximum(t - first.on_s, 0) / 0.06)
+    if not style.sustained:
+        noise = style.attack_noise * np.exp(-np.maximum(note_age, 0) / 0.03)
+    noise = np.clip(noise, 0.0, 1.0)
+
+    return ControlCurves(
+        part_id=part.id, voice=first.note.voice, start_frame=int(start_frame), frame_rate=frame_rate,
+        f0_hz=f0, loudness_db=loud, brightness=brightness, noise=noise,
+        seed=phrase_seed(seed, part.id, first.note.onset, first.note.voice),
+        onset_s=float(first.on_s), end_s=float(off),
+    )  # fmt: skip
+
+
+def perform_part(
+    part: Part, score: Score, *, frame_rate: float = FRAME_RATE, seed: int = 0, humanize: float = 0.0,
+) -> tuple[ControlCurves, ...]:  # fmt: skip
+    """Control curves of every phrase of one (pitched) part, in onset order.
+
+    Parameters
+    ----------
+    part, score
+        The part and the score it belongs to (its tempo map turns beats into seconds).
+    frame_rate
+        Control frames per second (Hz).
+    seed
+        Seed of the noise and of humanisation; each phrase derives its own from (seed, part id,
+        onset, voice).
+    humanize
+        0 (default): exact timing and velocity. 1: micro-timing with an 8 ms standard deviation
+        and velocity with 4 units, drawn per note from the seed.
+
+    Returns
+    -------
+    tuple of ControlCurves, one per phrase.
+    """
+    if humanize < 0 or humanize > 4:
+        raise ConfigError(f"humanize {humanize} must be between 0 and 4")
+    style_name = style_of(part.instrument)
+    if style_name not in STYLES:
+        raise ConfigError(f"part {part.name!r}: {part.instrument} is not a pitched instrument")
+    style = STYLES[style_name]
+    timed = _timed_notes(part, score, style, seed=seed, humanize=humanize)
+    level = level_curve(part, score)
+    curves = [
+        _phrase_curves(ph, part, style, level, frame_rate=frame_rate, seed=seed)
+        for ph in _phrases(timed, style)
+    ]
+    curves.sort(key=lambda c: (c.start_frame, c.voice))
+    return tuple(curves)
+
+
+def perform(score: Score, *, frame_rate: float = FRAME_RATE, seed: int = 0, humanize: float = 0.0) -> dict[str, tuple[ControlCurves, ...]]:
+    """Curves of every pitched part, by part id (drum parts are left to :mod:`~partita.render.drums`)."""
+    return {
+        p.id: perform_part(p, score, frame_rate=frame_rate, seed=seed, humanize=humanize)
+        for p in score.parts
+        if style_of(p.instrument) != "drums"
+    }
+
+
+def phrase_spans(curves: Sequence[ControlCurves]) -> list[tuple[float, float]]:
+    """(start_s, end_s) of each phrase's curves, release included."""
+    return [(c.start_s, c.start_s + c.duration_s) for c in curves]

@@ -1,0 +1,471 @@
+"""Render a score into one stem per part: the performer, the decoders and the kernels, cached.
+
+``render(score, out_dir)`` writes::
+
+    OUT/stems/01_violin-i.wav ...   one mono WAV per part, all starting at 0, all equally long
+    OUT/render.json                 per stem: part id, name, instrument, file, sha256; settings
+    OUT/.cache/<key>.npy            a part's audio, keyed by what made it
+
+A stem is the overlap-add of its phrases (see :mod:`partita.render.performance`), followed by a
+sample-wise soft limiter that keeps every sample inside [-1, 1] (transparent below 0.9). Both
+steps are local in time, so an edit of one note changes only the samples of its phrase (plus
+release; plus the room's tail when a room is on).
+
+The cache key of a part is a sha256 of: the part (notes, dynamics, hairpins, instrument), the
+score's tempo map, the decoder's fingerprint, the settings, the seed and
+:data:`RENDERER_VERSION`. Re-rendering an edited score recomputes only the parts whose key
+changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from partita._fileio import atomic_path, atomic_write_text
+from partita.errors import ConfigError, InstrumentError
+from partita.render.controls import FRAME_RATE
+from partita.render.timbres import Decoder, style_of, timbre_for
+from partita.symbolic.score import Part, Score
+
+__all__ = [
+    "RENDERER_VERSION",
+    "RenderSettings",
+    "RenderResult",
+    "RenderWarning",
+    "StemInfo",
+    "part_cache_key",
+    "render",
+    "render_part",
+    "soft_limit",
+    "wav_bytes",
+]
+
+#: Bump when a change to the renderer changes its output: it is part of every cache key.
+RENDERER_VERSION = "render-1"
+_SUBTYPES = {"float": "FLOAT", "pcm24": "PCM_24"}
+
+
+class RenderWarning(UserWarning):
+    """Something worth telling the user that does not stop the render (an empty score)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSettings:
+    """What, besides the score, decides the sound of a stem.
+
+    Parameters
+    ----------
+    sample_rate
+        Samples per second, 8000-192000.
+    seed
+        Non-negative integer seed of every random stream (noise, humanisation, drum hits).
+    frame_rate
+        Control frames per second (Hz).
+    humanize
+        0: exact; 1: natural micro-timing and velocity variation (see
+        :func:`partita.render.performance.perform_part`).
+    room_rt60_s
+        None: dry stems. Otherwise convolve each stem with a synthetic room of this
+        reverberation time (seconds), seeded per part.
+    tail_s
+        Seconds after the last note ends that every stem lasts (release, ringing, drums).
+    subtype
+        ``"float"`` (32-bit float WAV) or ``"pcm24"``.
+    schema_version
+        Version of this settings layout.
+    """
+
+    sample_rate: int = 48000
+    seed: int = 0
+    frame_rate: float = FRAME_RATE
+    humanize: float = 0.0
+    room_rt60_s: float | None = None
+    tail_s: float = 3.0
+    subtype: str = "float"
+    schema_version: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, (int, np.integer)):
+            raise ConfigError(f"sample rate {self.sample_rate!r} must be a whole number of Hz")
+        if not 8000 <= int(self.sample_rate) <= 192000:
+            raise ConfigError(f"sample rate {self.sample_rate} Hz is outside 8000-192000 Hz")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ConfigError(f"seed {self.seed!r} must be a non-negative whole number")
+        if not (50.0 <= float(self.frame_rate) <= 1000.0):
+            raise ConfigError(f"frame rate {self.frame_rate} Hz is outside 50-1000 Hz")
+        if not (0.0 <= float(self.humanize) <= 4.0):
+            raise ConfigError(f"humanize {self.humanize} is outside 0-4")
+        if self.room_rt60_s is not None and not (0.05 <= float(self.room_rt60_s) <= 10.0):
+            raise ConfigError(f"room_rt60_s {self.room_rt60_s} is outside 0.05-10 s")
+        if not (0.0 <= float(self.tail_s) <= 30.0):
+            raise ConfigError(f"tail_s {self.tail_s} is outside 0-30 s")
+        if self.subtype not in _SUBTYPES:
+            raise ConfigError(f"subtype {self.subtype!r} is not one of {', '.join(_SUBTYPES)}")
+        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+        object.__setattr__(self, "seed", int(self.seed))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict; :meth:`from_dict` inverts it."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RenderSettings:
+        """Inverse of :meth:`to_dict`."""
+        if data.get("schema_version", 1) != 1:
+            raise ConfigError(f"render settings schema {data.get('schema_version')} is not known")
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True, slots=True)
+class StemInfo:
+    """One written stem."""
+
+    part_id: str
+    name: str
+    instrument: str
+    file: str
+    sha256: str
+    cached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """What :func:`render` wrote and how long it took."""
+
+    out_dir: Path
+    stems: tuple[StemInfo, ...]
+    sample_rate: int
+    seed: int
+    n_samples: int
+    duration_s: float
+    elapsed_s: float
+    rendered_parts: tuple[str, ...] = field(default=())
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of audio per second of wall time."""
+        return self.duration_s / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    def summary(self) -> str:
+        """One line: stems, duration, time taken, real-time factor, parts recomputed."""
+        return (
+            f"{len(self.stems)} stems, {self.duration_s:.1f} s of audio at {self.sample_rate} Hz in "
+            f"{self.elapsed_s:.2f} s ({self.realtime_factor:.1f}x real time); "
+            f"{len(self.rendered_parts)} rendered, {len(self.stems) - len(self.rendered_parts)} from cache"
+        )
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Fraction):
+        return str(obj)
+    if isinstance(obj, (frozenset, set)):
+        return sorted(obj)
+    if isinstance(obj, (tuple, list)):
+        return [_jsonable(x) for x in obj]
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    return obj
+
+
+def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: Decoder | None) -> str:
+    """sha256 of everything that decides a part's audio.
+
+    >>> from partita.symbolic.score import Note, Part, Score
+    >>> p = Part("a", "Flute", "flute", notes=(Note(0, 1, 72),))
+    >>> s = Score(parts=(p,))
+    >>> part_cache_key(p, s, RenderSettings(), None) == part_cache_key(p, s, RenderSettings(seed=1), None)
+    False
+    """
+    content = {
+        "part": {k: _jsonable(getattr(part, k)) for k in ("id", "instrument", "notes", "dynamics", "hairpins")},
+        "tempo": _jsonable(score.tempo_map.marks),
+        "decoder": "drums" if decoder is None else [decoder.decoder_id, decoder.fingerprint()],
+        "settings": {k: v for k, v in settings.to_dict().items() if k not in ("subtype", "tail_s")},
+        "version": RENDERER_VERSION,
+    }
+    blob = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
+    """Sample-wise soft limiter: identity up to ``knee``, then a tanh curve towards 1.
+
+    >>> [round(float(v), 3) for v in soft_limit(np.array([0.5, 0.95, 10.0, -10.0], np.float32))]
+    [0.5, 0.946, 1.0, -1.0]
+    """
+    x = np.asarray(audio, dtype=np.float32)
+    mag = np.abs(x)
+    over = mag > knee
+    if not over.any():
+        return x
+    out = x.copy()
+    head = 1.0 - knee
+    out[over] = np.sign(x[over]) * (knee + head * np.tanh((mag[over] - knee) / head))
+    return np.clip(out, -1.0, 1.0)
+
+
+def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder | None:
+    try:
+        style = style_of(part.instrument)
+    except InstrumentError as exc:
+        raise exc.located(part=part.name) from None
+    if style == "drums":
+        return None
+    if decoders and part.id in decoders:
+        return decoders[part.id]
+    return timbre_for(part.instrument)
+
+
+def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:
+    """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release.
+
+    ``decoder`` None picks the designed timbre (or the drum kit) of the part's instrument.
+    """
+    from partita.render.drums import DRUM_TAIL_S, render_drum_part
+    from partita.render.performance import perform_part
+    from partita.render.synth import _segment_start, apply_room, room_impulse_response, synthesize
+
+    sr = settings.sample_rate
+    if decoder is None:
+        decoder = _decoder_for(part, None)
+    if decoder is None:
+        n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
+        audio = render_drum_part(part, score, sample_rate=sr, seed=settings.seed, n_samples=n)
+    else:
+        curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed, humanize=settings.humanize)
+        ratio = settings.frame_rate / sr
+        pieces = []
+        for c in curves:
+            params = decoder.decode(c, sample_rate=sr)
+            pieces.append((int(_segment_start(c.start_frame, ratio)), synthesize(params, sample_rate=sr)[0]))
+        n = max((s + a.size for s, a in pieces), default=0)
+        buf = np.zeros(n, np.float32)
+        for start, a in pieces:  # onset order: the same sums for every phrase an edit leaves alone
+            buf[start : start + a.size] += a
+        audio = buf[None, :]
+    if settings.room_rt60_s is not None and audio.shape[1]:
+        ir = room_impulse_response(
+            sample_rate=sr, rt60_s=settings.room_rt60_s,
+            seed=int(hashlib.sha256(f"{settings.seed}|{part.id}|room".encode()).hexdigest()[:8], 16),
+        )  # fmt: skip
+        audio = apply_room(audio, ir)
+    return audio
+
+
+def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") -> bytes:
+    """A WAV file of float32 (n_channels, n_samples) audio, byte for byte deterministic.
+
+    ``"float"``: 32-bit IEEE float (format 3, with the ``fact`` chunk); ``"pcm24"``: 24-bit
+    PCM. libsndfile stamps float files with the time of writing (its PEAK chunk), which would
+    make two renders of the same score differ; this writer does not.
+
+    >>> len(wav_bytes(np.zeros((1, 10), np.float32), sample_rate=48000))
+    98
+    """
+    import struct
+
+    x = np.asarray(audio, dtype=np.float32)
+    n_ch, n = x.shape
+    if subtype == "float":
+        data = np.ascontiguousarray(x.T).astype("<f4").tobytes()
+        fmt = struct.pack("<HHIIHH", 3, n_ch, sample_rate, sample_rate * n_ch * 4, n_ch * 4, 32)
+        extra = b"fact" + struct.pack("<II", 4, n)
+        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt) + 2) + fmt + b"\x00\x00"
+    elif subtype == "pcm24":
+        q = np.ascontiguousarray(np.clip(np.round(x.T.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4"))
+        data = q.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+        fmt = struct.pack("<HHIIHH", 1, n_ch, sample_rate, sample_rate * n_ch * 3, n_ch * 3, 24)
+        extra = b""
+        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    else:
+        raise ConfigError(f"subtype {subtype!r} is not one of {', '.join(_SUBTYPES)}")
+    pad = b"\x00" if len(data) % 2 else b""
+    body = b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", len(data)) + data + pad
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "part"
+
+
+def _render_job(args: tuple[Part, Score, RenderSettings, Decoder | None]) -> np.ndarray:
+    part, score, settings, decoder = args
+    return render_part(part, score, settings, decoder=decoder)
+
+
+def render(
+    score: Score,
+    out_dir: str | os.PathLike[str],
+    *,
+    sample_rate: int = 48000,
+    seed: int = 0,
+    settings: RenderSettings | None = None,
+    decoders: Mapping[str, Decoder] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    progress: bool | None = None,
+) -> RenderResult:
+    """Render every part of ``score`` to ``out_dir/stems/NN_<part>.wav`` plus ``render.json``.
+
+    Parameters
+    ----------
+    score
+        The score (sounding pitch).
+    out_dir
+        Output folder; created if missing. Existing stems are replaced only once every new one
+        is complete.
+    sample_rate, seed
+        Shorthands for the same fields of ``settings`` (ignored when ``settings`` is given).
+    settings
+        Everything else (:class:`RenderSettings`).
+    decoders
+        Part id -> decoder, to use a trained decoder for some parts.
+    cache_dir
+        Where part audio is cached; default ``out_dir/.cache``.
+    workers
+        Processes rendering parts in parallel (1: in this process).
+    progress
+        Show a progress bar on stderr; default: when stderr is a terminal.
+
+    Returns
+    -------
+    RenderResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from partita.symbolic.score import Note, Part, Score
+    >>> s = Score(parts=(Part("fl", "Flute", "flute", notes=(Note(0, 1, 72),)),))
+    >>> r = render(s, tempfile.mkdtemp(), sample_rate=16000, progress=False)
+    >>> [st.file for st in r.stems], r.n_samples == int(16000 * (0.5 + 3.0))
+    (['stems/01_flute.wav'], True)
+    """
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    settings = settings or RenderSettings(sample_rate=sample_rate, seed=seed)
+    if workers < 1:
+        raise ConfigError(f"workers {workers} must be at least 1")
+    out = Path(out_dir)
+    cache = Path(cache_dir) if cache_dir is not None else out / ".cache"
+    sr = settings.sample_rate
+    decs = {p.id: _decoder_for(p, decoders) for p in score.parts}
+    if not any(p.notes for p in score.parts):
+        warnings.warn("the score has no notes: writing silent stems", RenderWarning, stacklevel=2)
+    tail = settings.tail_s + (settings.room_rt60_s or 0.0)
+    n_total = int(np.ceil((score.duration_seconds + tail) * sr))
+
+    keys = {p.id: part_cache_key(p, score, settings, decs[p.id]) for p in score.parts}
+    audio: dict[str, np.ndarray] = {}
+    todo = []
+    for p in score.parts:
+        path = cache / f"{keys[p.id]}.npy"
+        if path.exists():
+            try:
+                audio[p.id] = np.load(path, allow_pickle=False)
+                continue
+            except (OSError, ValueError):
+                pass  # a broken cache entry is recomputed
+        todo.append(p)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
+    if workers > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            jobs = [(p, score, settings, decs[p.id]) for p in todo]
+            for p, a in zip(todo, pool.map(_render_job, jobs)):
+                audio[p.id] = a
+                bar.update(1)
+    else:
+        for p in todo:
+            bar.set_postfix_str(p.name[:20])
+            audio[p.id] = render_part(p, score, settings, decoder=decs[p.id])
+            bar.update(1)
+    bar.close()
+    cache.mkdir(parents=True, exist_ok=True)
+    for p in todo:
+        with atomic_path(cache / f"{keys[p.id]}.npy") as tmp:
+            with open(tmp, "wb") as fh:
+                np.save(fh, audio[p.id], allow_pickle=False)
+
+    # write every stem to a staging file first; replace the old ones only when all are done
+    stems_dir = out / "stems"
+    stems_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    infos = []
+    rendered = {p.id for p in todo}
+    try:
+        for i, p in enumerate(score.parts, start=1):
+            a = audio[p.id]
+            stem = np.zeros((1, n_total), np.float32)
+            m = min(n_total, a.shape[1])
+            stem[:, :m] = a[:, :m]
+            if a.shape[1] > n_total:  # cut a ring longer than the tail with a 10 ms fade
+                fade = min(m, int(0.01 * sr))
+                stem[:, m - fade : m] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+            stem = soft_limit(stem)
+            name = f"{i:02d}_{_slug(p.name or p.id)}.wav"
+            tmp = stems_dir / f".{name}.partial.wav"
+            blob = wav_bytes(stem, sample_rate=sr, subtype=settings.subtype)
+            tmp.write_bytes(blob)
+            digest = hashlib.sha256(blob).hexdigest()
+            staged.append((tmp, stems_dir / name))
+            infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    old = _old_stem_files(out)
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    for stale in old - {final.name for _, final in staged}:
+        (stems_dir / stale).unlink(missing_ok=True)
+    duration = n_total / sr
+    manifest = {
+        "format": "partita-render",
+        "version": 1,
+        "renderer": RENDERER_VERSION,
+        "sample_rate": sr,
+        "seed": settings.seed,
+        "duration_s": duration,
+        "n_samples": n_total,
+        "settings": settings.to_dict(),
+        "score_hash": score.canonical_hash(),
+        "stems": [
+            {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256}
+            for s in infos
+        ],
+    }
+    atomic_write_text(out / "render.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return RenderResult(
+        out_dir=out, stems=tuple(infos), sample_rate=sr, seed=settings.seed, n_samples=n_total,
+        duration_s=duration, elapsed_s=time.perf_counter() - t0, rendered_parts=tuple(p.id for p in todo),
+    )  # fmt: skip
+
+
+def _old_stem_files(out: Path) -> set[str]:
+    try:
+        data = json.loads((out / "render.json").read_text())
+        return {Path(s["file"]).name for s in data.get("stems", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def clear_cache(out_dir: str | os.PathLike[str]) -> None:
+    """Delete the part cache of a render folder."""
+    shutil.rmtree(Path(out_dir) / ".cache", ignore_errors=True)
+

@@ -1,0 +1,186 @@
+"""Stems: layout, manifest, determinism, cache reuse, edit locality, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from partita.errors import ConfigError, InstrumentError
+from partita.render.performance import perform_part
+from partita.render.stems import RenderSettings, RenderWarning, render
+from partita.render.synth import _segment_start, synthesize
+from partita.render.timbres import timbre_for
+from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+
+SR = 16000
+
+
+def _score() -> Score:
+    melody = tuple(
+        Note(i, 1, 72 + (i * 5) % 12, slur="start" if i == 4 else "stop" if i == 6 else "continue" if i == 5 else None)
+        for i in range(10)
+    )  # fmt: skip
+    return Score(
+        title="Locality",
+        parts=(
+            Part("fl", "Flute", "flute", notes=melody, dynamics=(Dynamic(0, "mf"),),
+                 hairpins=(Hairpin(2, 6, "crescendo"),)),
+            Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 2, 48 + i) for i in range(5))),
+            Part("dr", "Drums", "drum_kit", notes=tuple(Note(i, 1, (36, 42, 38, 42)[i % 4]) for i in range(8))),
+        ),
+        tempo_map=TempoMap((TempoMark(0, 100),)),
+    )  # fmt: skip
+
+
+def _read(out, info) -> np.ndarray:
+    data, sr = sf.read(out / info.file, dtype="float32", always_2d=True)
+    assert sr == SR
+    return data.T
+
+
+def test_layout_and_manifest(tmp_path):
+    score = _score()
+    result = render(score, tmp_path, sample_rate=SR, progress=False)
+    manifest = json.loads((tmp_path / "render.json").read_text())
+    assert [s["file"] for s in manifest["stems"]] == ["stems/01_flute.wav", "stems/02_cello.wav", "stems/03_drums.wav"]
+    assert manifest["sample_rate"] == SR and manifest["seed"] == 0
+    lengths = set()
+    for entry, info in zip(manifest["stems"], result.stems):
+        path = tmp_path / entry["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        assert entry["part_id"] == info.part_id and entry["instrument"] == info.instrument
+        audio = _read(tmp_path, info)
+        lengths.add(audio.shape[1])
+        assert np.all(np.isfinite(audio)) and np.abs(audio).max() <= 1.0
+        assert np.abs(audio).max() > 0.01  # something sounds
+    # all stems start at 0 and are equally long: the score plus the 3 s tail
+    assert lengths == {int(np.ceil((score.duration_seconds + 3.0) * SR))}
+    assert result.realtime_factor > 0 and "3 stems" in result.summary()
+
+
+def test_same_seed_is_bit_identical_and_another_seed_differs(tmp_path):
+    score = _score()
+    a = render(score, tmp_path / "a", sample_rate=SR, seed=3, progress=False)
+    b = render(score, tmp_path / "b", sample_rate=SR, seed=3, progress=False)
+    c = render(score, tmp_path / "c", sample_rate=SR, seed=4, progress=False)
+    assert [s.sha256 for s in a.stems] == [s.sha256 for s in b.stems]
+    # every part has noise (breath, bow, drum hits): a new seed changes every stem
+    assert all(x.sha256 != y.sha256 for x, y in zip(a.stems, c.stems))
+    # ... but only the noise: the harmonic part is the same, so the stems stay close
+    fa, fc = _read(tmp_path / "a", a.stems[0]), _read(tmp_path / "c", c.stems[0])
+    assert np.sqrt(np.mean((fa - fc) ** 2)) < 0.5 * np.sqrt(np.mean(fa**2))
+
+
+def test_second_render_recomputes_nothing(tmp_path):
+    score = _score()
+    first = render(score, tmp_path, sample_rate=SR, progress=False)
+    assert set(first.rendered_parts) == {"fl", "vc", "dr"}
+    again = render(score, tmp_path, sample_rate=SR, progress=False)
+    assert again.rendered_parts == ()
+    assert [s.sha256 for s in first.stems] == [s.sha256 for s in again.stems]
+    assert all(s.cached for s in again.stems)
+
+
+def _edit_one_note(score: Score, part_id: str, index: int, pitch: int) -> Score:
+    part = score.part(part_id)
+    notes = list(part.notes)
+    notes[index] = dataclasses.replace(notes[index], pitch=pitch, spelling=None)
+    return score.with_part_notes(part_id, notes)
+
+
+def _phrase_span(score: Score, part_id: str, onset) -> tuple[int, int]:
+    """Sample span of the phrase holding the note at ``onset``: its curves plus noise tail."""
+    part = score.part(part_id)
+    ratio = 250.0 / SR
+    for c in perform_part(part, score):
+        if c.onset_s <= score.seconds_at(onset) <= c.end_s:
+            start = int(_segment_start(c.start_frame, ratio))
+            n = synthesize(timbre_for(part.instrument).decode(c, sample_rate=SR), sample_rate=SR).shape[1]
+            return start, start + n
+    raise AssertionError("no phrase holds that note")
+
+
+@pytest.mark.parametrize("index", [1, 5])  # a detached note; a note inside a slur
+def test_editing_one_note_changes_one_stem_only_around_that_phrase(tmp_path, index):
+    score = _score()
+    edited = _edit_one_note(score, "fl", index, score.part("fl").notes[index].pitch + 2)
+    cache = tmp_path / "cache"
+    before = render(score, tmp_path / "a", sample_rate=SR, progress=False, cache_dir=cache)
+    after = render(edited, tmp_path / "b", sample_rate=SR, progress=False, cache_dir=cache)
+    assert after.rendered_parts == ("fl",)  # the other parts come from the cache
+    changed = [a.part_id for a, b in zip(after.stems, before.stems) if a.sha256 != b.sha256]
+    assert changed == ["fl"]
+    # where: only inside the edited note's phrase (old or new), release and noise tail included
+    old = _read(tmp_path / "a", before.stems[0])
+    new = _read(tmp_path / "b", after.stems[0])
+    diff = np.flatnonzero(old[0] != new[0])
+    lo0, hi0 = _phrase_span(score, "fl", score.part("fl").notes[index].onset)
+    lo1, hi1 = _phrase_span(edited, "fl", edited.part("fl").notes[index].onset)
+    assert diff.size > 0
+    assert diff.min() >= min(lo0, lo1) and diff.max() < max(hi0, hi1)
+    # and the phrase is short next to the stem: most samples are bit-identical
+    assert diff.size < 0.5 * old.shape[1]
+
+
+def test_empty_score_gives_silent_stems_and_a_warning(tmp_path):
+    score = Score(parts=(Part("a", "Oboe", "oboe"), Part("b", "Harp", "harp")))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = render(score, tmp_path, sample_rate=SR, progress=False)
+    assert any(issubclass(w.category, RenderWarning) for w in caught)
+    for info in result.stems:
+        audio = _read(tmp_path, info)
+        assert audio.shape[1] == 3 * SR and not audio.any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, text",
+    [
+        ({"sample_rate": 7999}, "sample rate 7999"),
+        ({"sample_rate": 192001}, "sample rate 192001"),
+        ({"seed": -1}, "seed -1"),
+    ],
+)
+def test_impossible_settings_fail_with_one_line(tmp_path, kwargs, text):
+    with pytest.raises(ConfigError) as err:
+        render(_score(), tmp_path, progress=False, **kwargs)
+    assert text in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "stems").exists()
+
+
+def test_unknown_instrument_names_the_part_and_suggests(tmp_path):
+    with pytest.raises(InstrumentError) as err:
+        Part("x", "Violin II", "violn", notes=(Note(0, 1, 60),))
+    message = str(err.value)
+    assert "Violin II" in message and "violin" in message
+
+
+def test_existing_stems_are_replaced_only_when_complete(tmp_path):
+    score = _score()
+    render(score, tmp_path, sample_rate=SR, progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "stems").iterdir()}
+    # a render that fails half-way (a bad part decoder) leaves the old files as they were
+    class Broken:
+        decoder_id = "broken"
+
+        def fingerprint(self):
+            return "broken"
+
+        def decode(self, curves, *, sample_rate):
+            raise ConfigError("this decoder is broken")
+
+    with pytest.raises(ConfigError):
+        render(_edit_one_note(score, "vc", 0, 50), tmp_path, sample_rate=SR, progress=False, decoders={"vc": Broken()})
+    after = {p.name: p.read_bytes() for p in (tmp_path / "stems").iterdir()}
+    assert after == before
+
+
+def test_settings_round_trip():
+    s = RenderSettings(sample_rate=44100, seed=9, humanize=0.5, room_rt60_s=1.2, subtype="pcm24")
+    assert RenderSettings.from_dict(s.to_dict()) == s
