@@ -1,0 +1,443 @@
+"""Decode-time masks: which REMI tokens may come next, so that what the composer writes
+never breaks the hard rules.
+
+The composer calls :meth:`DecodeMask.allowed` before sampling each token (a boolean array over
+the vocabulary) and :meth:`DecodeMask.update` with the token it chose. The mask keeps its state
+incrementally, one update per token, never re-reading the sequence. It follows the grammar
+documented in :mod:`partita.symbolic.tokens`::
+
+    sequence := [BOS] bar* [EOS]
+    bar      := Bar TimeSig (Position note+)*
+    note     := Program Pitch Velocity Duration
+
+and enforces, for every sequence it allows:
+
+* **grammar**: every sequence obeying the mask decodes (:meth:`Tokenizer.decode`);
+* **grid**: a ``Position`` only where the onset, measured from the bar line, is a whole
+  multiple of one of ``grids`` (quarter-lengths; default sixteenths and eighth triplets), as
+  the ``off-grid`` rule measures;
+* **bar fill**: a ``Duration`` only if the note ends by the bar line (``bar-fill``);
+* **range**: a ``Pitch`` only inside the slot's instrument range (``range-playable``, or the
+  comfortable range with ``pitch_range="comfortable"``);
+* **key** (strict): a ``Pitch`` only in the key in force (``key-outside`` in strict mode),
+  when key signatures are given;
+* **monophony**: on a monophonic instrument, a ``Program`` only when the slot is silent at the
+  position (``monophonic-chords``); a ``Position`` only when some slot can still play there;
+* **parallels**: no parallel (or contrary) fifths, octaves or unisons against parts already
+  written at the same onset (``parallel-fifths``, ``parallel-octaves``, ``parallel-unisons``),
+  judged between each part's previous sounding note and the new one as the rules judge them.
+  The guarantee holds between monophonic parts (each is one melodic line); for a polyphonic
+  part the mask compares its highest note at the onset so far.
+
+The mask measures time in token time: bar 1 starts at 0 (a pickup is not modelled; the
+composer writes whole bars).
+
+>>> from partita.symbolic.tokens import Tokenizer, PartLayout, PartSlot
+>>> tok = Tokenizer.default()
+>>> layout = PartLayout((PartSlot("fl", "Flute", "flute"), PartSlot("bn", "Bassoon", "bassoon")))
+>>> mask = DecodeMask(tok, layout)
+>>> sorted({tok.token_type(i) for i in mask.allowed_ids()})
+['BOS', 'Bar']
+>>> for s in ["Bar_None", "TimeSig_4/4", "Position_0", "Program_0"]:
+...     mask.update(tok.vocab[s])
+>>> pitches = [tok.token_value(i) for i in mask.allowed_ids()]
+>>> min(pitches), max(pitches)              # the flute's playable range
+(59, 98)
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Iterable, Literal
+
+import numpy as np
+
+from partita.errors import ConfigError, TokenizationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partita.symbolic.score import KeySignature
+    from partita.symbolic.tokens import PartLayout, Tokenizer
+
+__all__ = ["DecodeMask", "MaskTables"]
+
+# phases of the grammar
+_START, _AFTER_BOS, _AFTER_BAR, _IN_BAR, _AFTER_POS, _AFTER_PROGRAM, _AFTER_PITCH, _AFTER_VELOCITY, _AFTER_NOTE, _DONE = range(10)  # fmt: skip
+
+
+class MaskTables:
+    """What a mask precomputes from a tokenizer once: id ranges per token type and the value
+    of every id. Shared by every :class:`DecodeMask` of the same tokenizer."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        n = tokenizer.vocab_size
+        self.vocab_size = n
+        self.kind = [tokenizer.token_type(i) for i in range(n)]
+        self.value = [tokenizer.token_value(i) for i in range(n)]
+        self.type_mask: dict[str, np.ndarray] = {}
+        for k in set(self.kind):
+            m = np.zeros(n, dtype=bool)
+            m[[i for i in range(n) if self.kind[i] == k]] = True
+            self.type_mask[k] = m
+        # pitch -> id (or -1)
+        self.pitch_id = np.full(128, -1, dtype=np.int64)
+        for i in range(n):
+            if self.kind[i] == "Pitch":
+                self.pitch_id[self.value[i]] = i
+        self.id_of = {s: i for s, i in tokenizer.vocab.items()}
+        self.ppb = tokenizer.config.positions_per_beat
+        # duration ids by length in quarter-lengths depends on the meter's beat: keep beats
+        self.duration_ids = np.array([i for i in range(n) if self.kind[i] == "Duration"], dtype=np.int64)
+        self.duration_beats = [self.value[i] for i in self.duration_ids]
+        self.position_ids = {self.value[i]: i for i in range(n) if self.kind[i] == "Position"}
+        self.program_ids = {self.value[i]: i for i in range(n) if self.kind[i] == "Program"}
+
+
+@dataclass(slots=True)
+class _Note:
+    onset: Fraction
+    end: Fraction
+    pitch: int
+
+
+_PITCHES = np.arange(128)
+
+
+def _interval_class(i: int) -> int:
+    """0: unison, 1: octave (compound), 5: fifth (compound), -1: other (|semitones| given)."""
+    if i == 0:
+        return 0
+    if i % 12 == 0:
+        return 1
+    if i % 12 == 7:
+        return 5
+    return -1
+
+
+_CLASS_OF_DISTANCE = np.array([_interval_class(d) for d in range(128)], dtype=np.int64)
+
+
+class DecodeMask:
+    """The state of a partially written REMI sequence and the tokens allowed next.
+
+    Parameters
+    ----------
+    tokenizer
+        The :class:`~partita.symbolic.tokens.Tokenizer` whose ids are written.
+    layout
+        The parts by slot (:class:`~partita.symbolic.tokens.PartLayout`); ``Program`` tokens
+        beyond it are never allowed.
+    key_signatures
+        Keys in force (onsets in quarter-lengths from bar 1); empty: no key constraint.
+    pitch_range
+        ``"playable"`` (default) or ``"comfortable"``: the instrument range pitches must lie in.
+    grids
+        Allowed onset grids in quarter-lengths from the bar line.
+    meters
+        ``(numerator, denominator)`` pairs the ``TimeSig`` after each ``Bar`` may take
+        (default: every meter the tokenizer has).
+    parallels
+        Forbid parallel and contrary fifths, octaves and unisons against parts already
+        written at the same onset.
+    max_chord_notes
+        Most notes a polyphonic part may start at one onset (ten fingers).
+    tables
+        Precomputed :class:`MaskTables` (built from ``tokenizer`` when not given).
+    """
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        layout: PartLayout,
+        *,
+        key_signatures: Iterable[KeySignature] = (),
+        pitch_range: Literal["playable", "comfortable"] = "playable",
+        grids: Iterable[Fraction | str | int] = (Fraction(1, 4), Fraction(1, 3)),
+        meters: Iterable[tuple[int, int]] | None = None,
+        parallels: bool = True,
+        max_chord_notes: int = 10,
+        tables: MaskTables | None = None,
+    ) -> None:
+        from partita import instruments
+        from partita.theory_rules.rules_key import allowed_pcs
+
+        self.tables = t = tables or MaskTables(tokenizer)
+        self.layout = layout
+        n_slots = len(layout.slots)
+        if n_slots == 0 or n_slots > len(t.program_ids):
+            raise ConfigError(f"a layout of {n_slots} parts does not fit the tokenizer's {len(t.program_ids)} slots")
+        if pitch_range not in ("playable", "comfortable"):
+            raise ConfigError(f"pitch_range {pitch_range!r} is not playable or comfortable")
+        self.grids = tuple(Fraction(g) for g in grids)
+        if not self.grids or any(g <= 0 for g in self.grids):
+            raise ConfigError("grids must be positive quarter-lengths")
+        self.parallels = parallels
+        if not 1 <= max_chord_notes <= 12:
+            raise ConfigError("max_chord_notes must be 1-12 (every key has at least 7 pitch classes)")
+        self.max_chord_notes = max_chord_notes
+        self.keys = tuple(sorted(key_signatures, key=lambda k: k.onset))
+        # per slot: pitch mask over the vocabulary (range), monophonic flag
+        self.slot_pitch_mask = []
+        self.monophonic = []
+        for s in layout.slots:
+            inst = instruments.get(s.instrument)
+            lo, hi = inst.sounding_range if pitch_range == "playable" else inst.comfortable_range
+            m = np.zeros(t.vocab_size, dtype=bool)
+            ids = t.pitch_id[max(lo, 0) : min(hi, 127) + 1]
+            m[ids[ids >= 0]] = True
+            self.slot_pitch_mask.append(m)
+            self.monophonic.append(bool(inst.monophonic))
+        # key -> pitch mask
+        self.key_masks = []
+        for k in self.keys:
+            pcs = allowed_pcs(k)
+            m = np.zeros(t.vocab_size, dtype=bool)
+            for p in range(128):
+                if p % 12 in pcs and t.pitch_id[p] >= 0:
+                    m[t.pitch_id[p]] = True
+            self.key_masks.append(m)
+        self.key_onsets = [k.onset for k in self.keys]
+        # meters
+        all_ts = {t.value[i]: i for i in range(t.vocab_size) if t.kind[i] == "TimeSig"}
+        wanted = list(all_ts) if meters is None else [tuple(m) for m in meters]
+        missing = [m for m in wanted if m not in all_ts]
+        if missing:
+            raise ConfigError(f"the tokenizer has no TimeSig {missing[0][0]}/{missing[0][1]}")
+        self.timesig_mask = np.zeros(t.vocab_size, dtype=bool)
+        self.timesig_mask[[all_ts[m] for m in wanted]] = True
+        self._meter_cache: dict[tuple[int, int], tuple] = {}
+        self._program_masks = {}
+        for s in range(n_slots):
+            m = np.zeros(t.vocab_size, dtype=bool)
+            m[t.program_ids[s]] = True
+            self._program_masks[s] = m
+        self._bar_eos = t.type_mask["Bar"] | t.type_mask["EOS"]
+        self._start_mask = t.type_mask["Bar"] | t.type_mask["BOS"]
+        self._after_bos = t.type_mask["Bar"] | t.type_mask["EOS"]
+        self._pad = t.type_mask["PAD"]
+        self._velocity = t.type_mask["Velocity"]
+        self.reset()
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to an empty sequence."""
+        self.phase = _START
+        self.bar = 0  # bars opened so far; the current bar is number ``bar`` (from 1)
+        self.bar_start = Fraction(0)
+        self.bar_length = Fraction(0)
+        self.meter: tuple[int, int] | None = None
+        self.position = -1  # steps after the bar line of the current Position, -1: none yet
+        self.onset = Fraction(0)
+        self.slot = -1
+        self.pitch = -1
+        n = len(self.layout.slots)
+        self.history: list[list[_Note]] = [[] for _ in range(n)]  # notes per slot, in time order
+        self.at_onset: dict[int, int] = {}  # slot -> highest pitch attacked at the current onset
+        self.used_at_onset: dict[int, set[int]] = {}  # slot -> pitches attacked at the current onset
+        #: per slot, when a monophonic instrument is free again (polyphonic ones: always)
+        self.busy_until: list[Fraction] = [Fraction(-1)] * n
+        self.n_tokens = 0
+
+    def _meter_tables(self, meter: tuple[int, int]):
+        got = self._meter_cache.get(meter)
+        if got is not None:
+            return got
+        t = self.tables
+        num, den = meter
+        beat = Fraction(4, den)
+        steps = num * t.ppb
+        bar_len = num * beat
+        step_ql = beat / t.ppb
+        on_grid = [k for k in range(steps) if any(((k * step_ql) / g).denominator == 1 for g in self.grids)]
+        on_grid = [k for k in on_grid if k in t.position_ids]
+        grid_ids = np.array([t.position_ids[k] for k in on_grid], dtype=np.int64)
+        dur_ql = [b * beat for b in t.duration_beats]
+        order = sorted(range(len(dur_ql)), key=lambda i: dur_ql[i])
+        dur_ids = t.duration_ids[np.array(order, dtype=np.int64)]
+        dur_sorted = [dur_ql[i] for i in order]
+        got = (bar_len, step_ql, on_grid, grid_ids, dur_ids, dur_sorted)
+        self._meter_cache[meter] = got
+        return got
+
+    def _previous(self, slot: int, onset: Fraction) -> _Note | None:
+        """The slot's top note at its latest onset before ``onset`` (walks back over the
+        notes at ``onset`` only: a chord at most)."""
+        h = self.history[slot]
+        i = len(h) - 1
+        while i >= 0 and h[i].onset >= onset:
+            i -= 1
+        if i < 0:
+            return None
+        top = h[i]
+        j = i - 1
+        while j >= 0 and h[j].onset == top.onset:
+            if h[j].pitch > top.pitch:
+                top = h[j]
+            j -= 1
+        return top
+
+    def _slot_free(self, slot: int, onset: Fraction) -> bool:
+        return self.busy_until[slot] <= onset
+
+    def _key_mask(self, onset: Fraction) -> np.ndarray | None:
+        if not self.keys:
+            return None
+        i = bisect.bisect_right(self.key_onsets, onset) - 1
+        return self.key_masks[i] if i >= 0 else None
+
+    # -- the interface ----------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True after EOS."""
+        return self.phase == _DONE
+
+    def allowed(self) -> np.ndarray:
+        """Boolean mask over the vocabulary, ``bool [vocab_size]``: True for tokens allowed next."""
+        t = self.tables
+        ph = self.phase
+        if ph == _START:
+            return self._start_mask.copy()
+        if ph == _AFTER_BOS:
+            return self._after_bos.copy()
+        if ph == _AFTER_BAR:
+            return self.timesig_mask.copy()
+        if ph in (_IN_BAR, _AFTER_NOTE):
+            m = self._bar_eos.copy()
+            _, step_ql, on_grid, grid_ids, _, _ = self._meter_tables(self.meter)
+            # later positions at which some part is free to play
+            free_from = min(self.busy_until)
+            first = self.position + 1
+            if free_from > self.bar_start:
+                need = (free_from - self.bar_start) / step_ql
+                first = max(first, -(-need.numerator // need.denominator))
+            m[grid_ids[bisect.bisect_left(on_grid, first) :]] = True
+            if ph == _AFTER_NOTE:
+                for s in range(len(self.history)):
+                    if self.busy_until[s] <= self.onset and (
+                        s not in self.at_onset
+                        or (not self.monophonic[s] and len(self.used_at_onset[s]) < self.max_chord_notes)
+                    ):
+                        m[t.program_ids[s]] = True
+            return m
+        if ph == _AFTER_POS:
+            m = np.zeros(t.vocab_size, dtype=bool)
+            for s in range(len(self.history)):
+                if self.busy_until[s] <= self.onset:
+                    m[t.program_ids[s]] = True
+            return m
+        if ph == _AFTER_PROGRAM:
+            m = self.slot_pitch_mask[self.slot].copy()
+            km = self._key_mask(self.onset)
+            if km is not None:
+                m &= km
+            if self.parallels and self.at_onset:
+                self._forbid_parallels(m)
+            for p in self.used_at_onset.get(self.slot, ()):
+                m[t.pitch_id[p]] = False  # a chord holds each pitch once
+            return m
+        if ph == _AFTER_PITCH:
+            return self._velocity.copy()
+        if ph == _AFTER_VELOCITY:
+            _, _, _, _, dur_ids, dur_sorted = self._meter_tables(self.meter)
+            room = self.bar_start + self.bar_length - self.onset
+            m = np.zeros(t.vocab_size, dtype=bool)
+            m[dur_ids[: bisect.bisect_right(dur_sorted, room)]] = True
+            return m
+        return self._pad.copy()
+
+    def _forbid_parallels(self, m: np.ndarray) -> None:
+        """Clear pitch ids that would make parallel (or contrary) fifths, octaves or unisons
+        with a part already attacked at this onset."""
+        t = self.tables
+        s, onset = self.slot, self.onset
+        a1 = self._previous(s, onset)
+        if a1 is None:
+            return
+        for r, q in self.at_onset.items():
+            if r == s:
+                continue
+            b1 = self._previous(r, onset)
+            if b1 is None:
+                continue
+            # the previous point of the pair's timeline, and whether both sounded there
+            t1 = max(a1.onset, b1.onset)
+            if not (t1 < a1.end and t1 < b1.end) or q == b1.pitch:
+                continue  # a rest at t1, or the other part did not move
+            c1 = _interval_class(abs(a1.pitch - b1.pitch))
+            if c1 < 0:
+                continue
+            bad = _CLASS_OF_DISTANCE[np.abs(_PITCHES - q)] == c1
+            bad[a1.pitch] = False  # this part not moving is no parallel
+            ids = t.pitch_id[bad]
+            m[ids[ids >= 0]] = False
+
+    def allowed_ids(self) -> list[int]:
+        """The allowed token ids, ascending."""
+        return np.flatnonzero(self.allowed()).tolist()
+
+    def update(self, token_id: int, *, check: bool = True) -> None:
+        """Advance the state by one written token.
+
+        Raises
+        ------
+        TokenizationError
+            ``check`` is True and the token is not allowed here.
+        """
+        t = self.tables
+        token_id = int(token_id)
+        if not 0 <= token_id < t.vocab_size:
+            raise TokenizationError(f"token id {token_id} is outside the vocabulary of {t.vocab_size}")
+        if check and not self.allowed()[token_id]:
+            raise TokenizationError(
+                f"token {t.tokenizer.token_string(token_id)} is not allowed after {self.n_tokens} tokens "
+                f"(bar {max(self.bar, 1)})"
+            )
+        kind = t.kind[token_id]
+        value = t.value[token_id]
+        self.n_tokens += 1
+        if kind == "PAD":
+            return
+        if kind == "BOS":
+            self.phase = _AFTER_BOS
+        elif kind == "EOS":
+            self.phase = _DONE
+        elif kind == "Bar":
+            if self.bar:
+                self.bar_start += self.bar_length
+            self.onset = self.bar_start
+            self.bar += 1
+            self.phase = _AFTER_BAR
+            self.position = -1
+            self.at_onset = {}
+            self.used_at_onset = {}
+        elif kind == "TimeSig":
+            self.meter = value
+            self.bar_length = self._meter_tables(value)[0]
+            self.phase = _IN_BAR
+        elif kind == "Position":
+            self.position = value
+            self.onset = self.bar_start + value * self._meter_tables(self.meter)[1]
+            self.at_onset = {}
+            self.used_at_onset = {}
+            self.phase = _AFTER_POS
+        elif kind == "Program":
+            self.slot = value
+            self.phase = _AFTER_PROGRAM
+        elif kind == "Pitch":
+            self.pitch = value
+            self.phase = _AFTER_PITCH
+        elif kind == "Velocity":
+            self.phase = _AFTER_VELOCITY
+        elif kind == "Duration":
+            length = value * Fraction(4, self.meter[1])
+            note = _Note(self.onset, self.onset + length, self.pitch)
+            self.history[self.slot].append(note)
+            self.at_onset[self.slot] = max(self.at_onset.get(self.slot, -1), self.pitch)
+            self.used_at_onset.setdefault(self.slot, set()).add(self.pitch)
+            if self.monophonic[self.slot]:
+                self.busy_until[self.slot] = note.end
+            self.phase = _AFTER_NOTE
