@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from partita.errors import PartitaError
 
 __version__ = "0.1.0"
-__all__ = ["PartitaError", "__version__", "load", "save"]
+__all__ = ["PartitaError", "__version__", "load", "save", "render"]
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
@@ -36,3 +36,10 @@ def save(score: Score, path: str | os.PathLike[str]) -> Path:
     from partita.symbolic.io import write
 
     return write(score, path)
+
+
+def render(score: Score, out_dir: str | os.PathLike[str], *, sample_rate: int = 48000, seed: int = 0, **kwargs):
+    """Perform ``score`` into one WAV stem per part in ``out_dir/stems`` (see :mod:`partita.render.stems`)."""
+    from partita.render.stems import render as _render
+
+    return _render(score, out_dir, sample_rate=sample_rate, seed=seed, **kwargs)

@@ -16,7 +16,7 @@ import sys
 from partita.errors import PartitaError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "convert", "check")
+COMMANDS = ("info", "convert", "check", "render")
 
 
 def build_parser() -> argparse.ArgumentParser:
