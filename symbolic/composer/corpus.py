@@ -1,0 +1,312 @@
+"""The composer's training corpus: public-domain music21 collections or a user's own folder,
+parsed through partita's readers, cached as Score JSON, tokenized with control tokens,
+augmented by transposition and split into training and held-out sets *by piece*.
+
+Stages (each cached under a data directory outside git, default ``data/composer``)::
+
+    sources  -> list of (piece id, file, opus number) from music21 collections or a folder
+    parse    -> one gzipped Score JSON per piece   (slow: music21; parallel, resumable)
+    tokenize -> one token array per piece and transposition, with control tokens
+    card     -> a data card (collections, pieces, tokens, licence status)
+
+The collections and their licences are data (``corpus.toml``). The Essen folk songs
+(``essenFolksong``) are licensed for non-commercial use only; :func:`sources` refuses them.
+
+>>> [s for s in collections()][:3]
+['bach', 'palestrina', 'monteverdi']
+>>> held_out("bach/bwv10.7.mxl") in (True, False)
+True
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from partita._fileio import atomic_write_bytes
+from partita.errors import ConfigError, FormatError, PartitaError
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "EXCLUDED",
+    "Source",
+    "collections",
+    "held_out",
+    "parse_corpus",
+    "parse_source",
+    "sources",
+    "spec_sources",
+]
+
+#: Where the corpus cache goes unless told otherwise (git-ignored).
+DEFAULT_DATA_DIR = Path("data/composer")
+#: Percent of pieces held out (chosen by a hash of the piece id, so stable across runs).
+HELD_OUT_PERCENT = 10
+USER_SUFFIXES = (".mid", ".midi", ".musicxml", ".mxl", ".xml", ".krn", ".abc")
+
+
+def _catalog() -> dict[str, Any]:
+    text = resources.files("partita.symbolic.composer").joinpath("corpus.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def collections() -> dict[str, dict[str, Any]]:
+    """The allowed collections, name -> entry of ``corpus.toml`` (music21 folder, suffixes,
+    licence ...), in file order."""
+    return dict(_catalog()["collections"])
+
+
+#: Collections that are never used, name -> reason.
+EXCLUDED: Mapping[str, str] = {k: v["reason"] for k, v in _catalog()["excluded"].items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One file to read: ``piece`` is the piece id (``"bach/bwv10.7.mxl"``), ``collection``
+    the collection name (``"user"`` for a folder), ``number`` the piece inside an opus file."""
+
+    piece: str
+    collection: str
+    path: str
+    opus: bool = False
+
+
+def held_out(piece: str) -> bool:
+    """Whether a piece id belongs to the held-out split (stable: a hash of the id, ~10 %).
+
+    Every transposition and every tune of an opus file follow their piece, so no held-out
+    music leaks into training.
+    """
+    h = int(hashlib.sha256(piece.encode("utf-8")).hexdigest()[:8], 16)
+    return h % 100 < HELD_OUT_PERCENT
+
+
+def _is_excluded(name: str) -> str | None:
+    low = name.lower()
+    for k, reason in EXCLUDED.items():
+        if k.lower() in low or low in ("essen", "essenfolk", "essenfolksongs"):
+            return reason
+    return None
+
+
+def sources(names: Sequence[str], *, max_files: int | None = None) -> list[Source]:
+    """The files of music21 collections ``names`` (``"all"`` = every allowed one).
+
+    Parameters
+    ----------
+    names
+        Collection names of ``corpus.toml``.
+    max_files
+        Cap per collection (None: the collection's ``default_max_files``; 0: no cap).
+
+    Raises
+    ------
+    ConfigError
+        An excluded collection (the Essen folk songs) or an unknown name (the known ones listed).
+    """
+    from music21 import corpus as m21corpus
+
+    table = collections()
+    wanted: list[str] = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        reason = _is_excluded(name)
+        if reason:
+            raise ConfigError(f"collection {name!r} is excluded: {reason}")
+        if name == "all":
+            wanted.extend(table)
+        elif name in table:
+            wanted.append(name)
+        else:
+            raise ConfigError(f"unknown collection {name!r}; known: {', '.join(table)}")
+    out: list[Source] = []
+    for name in dict.fromkeys(wanted):
+        entry = table[name]
+        if _is_excluded(entry["music21"]):  # belt and braces: the catalog itself
+            raise ConfigError(f"collection {name!r} points at an excluded corpus")
+        paths = sorted(
+            (Path(p) for p in m21corpus.getComposer(entry["music21"])),
+            key=lambda p: p.as_posix(),
+        )
+        paths = [p for p in paths if p.suffix in entry["suffixes"] and p.name.startswith(entry.get("prefix", ""))]
+        paths = [p for p in paths if not _is_excluded(p.as_posix())]
+        cap = entry.get("default_max_files", 0) if max_files is None else max_files
+        if cap:
+            paths = paths[:cap]
+        for p in paths:
+            out.append(Source(f"{name}/{p.name}", name, str(p), bool(entry.get("opus", False))))
+    return out
+
+
+def spec_sources(spec: str, *, max_files: int | None = None) -> list[Source]:
+    """Sources from a ``--corpus`` argument: ``music21:bach,haydn`` or a folder of MIDI/MusicXML.
+
+    Raises
+    ------
+    ConfigError
+        A folder with no readable files (says what it found) or a bad collection.
+    """
+    if spec.startswith("music21:"):
+        return sources(spec.split(":", 1)[1].split(","), max_files=max_files)
+    root = Path(spec)
+    if not root.is_dir():
+        raise ConfigError(f"corpus {spec!r} is neither music21:COLLECTIONS nor a folder", file=spec)
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    usable = [p for p in files if p.suffix.lower() in USER_SUFFIXES]
+    if not usable:
+        kinds = sorted({p.suffix or "(no suffix)" for p in files})
+        found = f"{len(files)} file(s) of kinds {', '.join(kinds)}" if files else "no files"
+        raise ConfigError(
+            f"no MIDI or MusicXML files to train on (found {found}); "
+            f"readable: {', '.join(USER_SUFFIXES)}",
+            file=spec,
+        )
+    if max_files:
+        usable = usable[:max_files]
+    return [Source(f"user/{p.relative_to(root).as_posix()}", "user", str(p)) for p in usable]
+
+
+def _cache_name(piece: str) -> str:
+    h = hashlib.sha256(piece.encode("utf-8")).hexdigest()[:16]
+    return f"{h}.json.gz"
+
+
+def parse_source(src: Source) -> list[tuple[str, dict[str, Any]]]:
+    """Read one source into ``[(piece id, Score.to_dict()), ...]`` (several for an opus).
+
+    Raises
+    ------
+    PartitaError
+        The file does not read (FormatError naming the file) or makes no valid Score.
+    """
+    from partita.symbolic.score import Score
+
+    if src.collection == "user":
+        from partita.symbolic import io as sio
+
+        try:
+            return [(src.piece, sio.read(src.path).to_dict())]
+        except PartitaError as exc:
+            raise exc.located(file=src.path) from None
+    from music21 import converter
+
+    try:
+        s21 = converter.parse(src.path)
+    except Exception as exc:  # music21 raises many kinds
+        raise FormatError(f"music21 cannot parse it: {type(exc).__name__}: {exc}", file=src.path) from None
+    items = list(s21.scores) if src.opus and hasattr(s21, "scores") else [s21]
+    out = []
+    for i, item in enumerate(items):
+        piece = f"{src.piece}#{i + 1}" if src.opus else src.piece
+        try:
+            out.append((piece, Score.from_music21(item).to_dict()))
+        except PartitaError as exc:
+            if not src.opus:
+                raise exc.located(file=src.path) from None
+        except Exception as exc:  # noqa: BLE001 - one bad tune in an opus is skipped
+            if not src.opus:
+                raise FormatError(f"{type(exc).__name__}: {exc}", file=src.path) from None
+    return out
+
+
+def _parse_job(args: tuple[Source, str]) -> tuple[str, int, str]:
+    src, out_dir = args
+    target = Path(out_dir) / src.collection / _cache_name(src.piece)
+    if target.exists():
+        return src.piece, -1, ""
+    try:
+        items = parse_source(src)
+    except PartitaError as exc:
+        items, err = [], str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported, never fatal for the corpus
+        items, err = [], f"{src.path}: {type(exc).__name__}: {exc}"
+    else:
+        err = ""
+    blob = json.dumps({"source": src.path, "collection": src.collection, "pieces": items, "error": err})
+    atomic_write_bytes(target, gzip.compress(blob.encode("utf-8")))
+    return src.piece, len(items), err
+
+
+def parse_corpus(
+    srcs: Sequence[Source],
+    *,
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
+    workers: int = 1,
+    progress: bool = True,
+) -> Path:
+    """Parse every source into ``data_dir/scores/<collection>/<hash>.json.gz`` (resumable:
+    files already there are kept). Returns the scores folder.
+
+    ``workers`` > 1 parses in that many processes.
+    """
+    out = Path(data_dir) / "scores"
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(s, str(out)) for s in srcs]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="parse", unit="file")
+    if workers > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for _ in pool.imap_unordered(_parse_job, jobs, chunksize=2):
+                if bar:
+                    bar.update()
+    else:
+        for job in jobs:
+            _parse_job(job)
+            if bar:
+                bar.update()
+    if bar:
+        bar.close()
+    return out
+
+
+def cached_scores(
+    data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR, *, collections_: Iterable[str] | None = None
+) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """Yield ``(collection, piece id, score dict)`` of every parsed piece in the cache."""
+    root = Path(data_dir) / "scores"
+    wanted = None if collections_ is None else set(collections_)
+    for f in sorted(root.glob("*/*.json.gz")):
+        if wanted is not None and f.parent.name not in wanted:
+            continue
+        try:
+            blob = json.loads(gzip.decompress(f.read_bytes()))
+        except (OSError, ValueError, EOFError):
+            continue  # a file cut off mid-write cannot exist (atomic), but be safe
+        for piece, d in blob["pieces"]:
+            yield blob["collection"], piece, d
+
+
+def parse_errors(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> list[str]:
+    """The messages of sources that did not parse."""
+    out = []
+    for f in sorted((Path(data_dir) / "scores").glob("*/*.json.gz")):
+        blob = json.loads(gzip.decompress(f.read_bytes()))
+        if blob["error"]:
+            out.append(blob["error"])
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - the background parse of the shipped subset
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default="music21:all")
+    ap.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--max-files", type=int, default=None)
+    a = ap.parse_args()
+    parse_corpus(spec_sources(a.corpus, max_files=a.max_files), data_dir=a.data_dir, workers=a.workers)

@@ -1,0 +1,628 @@
+"""The planner: a prompt and tags become a :class:`Plan` (key, tempo, meter, sections with bars,
+energy and chords, instrumentation) that a person can read and edit before composing.
+
+The vocabulary (moods, genres, tempo words, ensembles, forms and progressions) is data, in
+``planner.toml``; :func:`vocabulary` returns it. Every prompt word the vocabulary does not know
+is reported in :attr:`Plan.unknown_words`, never dropped silently.
+
+>>> p = plan("a calm waltz for string quartet in D minor", duration_s=30)
+>>> p.key, p.mode, p.meter, [s.name for s in p.sections][:2]
+('D', 'minor', (3, 4), ['intro', 'verse'])
+>>> [part.instrument for part in p.instrumentation]
+['violin', 'violin', 'viola', 'cello']
+>>> Plan.from_dict(p.to_dict()) == p
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import random
+import re
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import resources
+from typing import Any, Mapping, Sequence
+
+from partita.errors import ConfigError
+
+__all__ = [
+    "PLAN_SCHEMA_VERSION",
+    "ROLES",
+    "SECTION_NAMES",
+    "Plan",
+    "PlanPart",
+    "PlanSection",
+    "chord_root_quality",
+    "ensembles",
+    "plan",
+    "roman_to_chord",
+    "vocabulary",
+]
+
+PLAN_SCHEMA_VERSION = 1
+ROLES = ("melody", "inner", "bass", "accompaniment", "percussion")
+SECTION_NAMES = ("intro", "verse", "pre-chorus", "chorus", "bridge", "break", "outro")
+_SHARP = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+#: chord quality -> suffix of the chord symbol, and pitch classes above the root
+QUALITIES: Mapping[str, tuple[str, tuple[int, ...]]] = {
+    "maj": ("", (0, 4, 7)),
+    "min": ("m", (0, 3, 7)),
+    "dim": ("dim", (0, 3, 6)),
+    "aug": ("aug", (0, 4, 8)),
+    "7": ("7", (0, 4, 7, 10)),
+}
+_ROMAN = {"i": 0, "ii": 2, "iii": 4, "iv": 5, "v": 7, "vi": 9, "vii": 11}
+_ROMAN_MINOR = {"i": 0, "ii": 2, "iii": 3, "iv": 5, "v": 7, "vi": 8, "vii": 10}
+_TONICS = {n.lower(): i for i, n in enumerate(_SHARP)} | {n.lower(): i for i, n in enumerate(_FLAT)}
+_KEY_RE = re.compile(r"\b([a-g])\s*(#|b|sharp|flat|♯|♭)?\s*(major|minor|maj|min|dorian|mixolydian)\b", re.I)
+_METER_RE = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
+_BPM_RE = re.compile(r"\b(\d{2,3})\s*bpm\b", re.I)
+_SECONDS_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(seconds|second|secs|sec|s|minutes|minute|mins|min)\b", re.I)
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> Mapping[str, Any]:
+    """The planner's vocabulary as read from ``planner.toml`` (moods, genres, tempo_words,
+    ensembles, forms, progressions, filler, defaults)."""
+    text = resources.files("partita.symbolic.composer").joinpath("planner.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def ensembles() -> dict[str, tuple[tuple[str, str, str, str], ...]]:
+    """Ensemble presets: name -> parts ``(id, name, instrument id, role)`` top to bottom."""
+    return {k: tuple(tuple(p) for p in v["parts"]) for k, v in vocabulary()["ensembles"].items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPart:
+    """One part of the instrumentation: ``id``, ``name``, catalog ``instrument`` id, ``role``
+    (one of :data:`ROLES`)."""
+
+    id: str
+    name: str
+    instrument: str
+    role: str
+
+    def __post_init__(self) -> None:
+        from partita import instruments
+
+        if self.role not in ROLES:
+            raise ConfigError(f"role {self.role!r} of part {self.name!r} is not one of {', '.join(ROLES)}")
+        instruments.get(self.instrument)  # InstrumentError for an unknown id
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSection:
+    """One section: ``name`` (see :data:`SECTION_NAMES`), ``bars``, ``energy`` in 0-1 and one
+    chord symbol per bar (``"Dm"``, ``"A7"``, ``"Bb"``)."""
+
+    name: str
+    bars: int
+    energy: float
+    chords: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chords", tuple(self.chords))
+        object.__setattr__(self, "energy", float(self.energy))
+        if self.name not in SECTION_NAMES:
+            raise ConfigError(f"section {self.name!r} is not one of {', '.join(SECTION_NAMES)}")
+        if not (isinstance(self.bars, int) and self.bars >= 1):
+            raise ConfigError(f"section {self.name!r} has {self.bars!r} bars; it needs at least 1")
+        if not 0.0 <= self.energy <= 1.0:
+            raise ConfigError(f"section {self.name!r} energy {self.energy} is outside 0-1")
+        if len(self.chords) != self.bars:
+            raise ConfigError(f"section {self.name!r} has {self.bars} bars but {len(self.chords)} chords")
+        for c in self.chords:
+            chord_root_quality(c)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to compose, before any note is written.
+
+    Parameters
+    ----------
+    prompt
+        The words it was made from.
+    key, mode
+        Tonic name (``"D"``, ``"Bb"``) and ``"major"`` or ``"minor"``.
+    tempo_bpm
+        Quarter notes per minute.
+    meter
+        ``(numerator, denominator)``.
+    sections
+        The section map, in order.
+    instrumentation
+        The parts, top to bottom.
+    genre, moods
+        What the prompt was read as.
+    unknown_words
+        Prompt and tag words the vocabulary does not know (reported, not used).
+    seed
+        The seed the choices were drawn with.
+    """
+
+    prompt: str
+    key: str
+    mode: str
+    tempo_bpm: float
+    meter: tuple[int, int]
+    sections: tuple[PlanSection, ...]
+    instrumentation: tuple[PlanPart, ...]
+    genre: str = "classical"
+    moods: tuple[str, ...] = ()
+    unknown_words: tuple[str, ...] = ()
+    seed: int = 0
+    schema_version: int = PLAN_SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "meter", (int(self.meter[0]), int(self.meter[1])))
+        set_(self, "sections", tuple(self.sections))
+        set_(self, "instrumentation", tuple(self.instrumentation))
+        set_(self, "moods", tuple(self.moods))
+        set_(self, "unknown_words", tuple(self.unknown_words))
+        set_(self, "tempo_bpm", float(self.tempo_bpm))
+        if self.schema_version != PLAN_SCHEMA_VERSION:
+            raise ConfigError(f"plan schema {self.schema_version!r}; this partita reads {PLAN_SCHEMA_VERSION}")
+        if self.key.lower() not in _TONICS:
+            raise ConfigError(f"key tonic {self.key!r} is not a pitch name like 'D' or 'Bb'")
+        if self.mode not in ("major", "minor"):
+            raise ConfigError(f"mode {self.mode!r} is not major or minor")
+        if not 20.0 <= self.tempo_bpm <= 300.0:
+            raise ConfigError(f"tempo {self.tempo_bpm} bpm is outside 20-300")
+        from partita.symbolic.tokens import Tokenizer
+
+        if not Tokenizer.default().config.meter_supported(*self.meter):
+            raise ConfigError(f"meter {self.meter[0]}/{self.meter[1]} is not supported")
+        if not self.sections:
+            raise ConfigError("a plan needs at least one section")
+        if not self.instrumentation:
+            raise ConfigError("a plan needs at least one part")
+        ids = [p.id for p in self.instrumentation]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"part ids repeat in the instrumentation: {ids}")
+
+    # -- derived -----------------------------------------------------------------------------
+
+    @property
+    def tonic_pc(self) -> int:
+        """Pitch class of the tonic, 0-11."""
+        return _TONICS[self.key.lower()]
+
+    @property
+    def n_bars(self) -> int:
+        """Bars in all sections."""
+        return sum(s.bars for s in self.sections)
+
+    @property
+    def bar_ql(self) -> Fraction:
+        """Length of one bar in quarter-lengths."""
+        return Fraction(4 * self.meter[0], self.meter[1])
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the whole plan in seconds at its tempo."""
+        return float(self.n_bars * self.bar_ql) * 60.0 / self.tempo_bpm
+
+    def bar_chords(self) -> tuple[str, ...]:
+        """The chord of every bar, in order."""
+        return tuple(c for s in self.sections for c in s.chords)
+
+    def key_signature(self) -> Any:
+        """The :class:`~partita.symbolic.score.KeySignature` of the plan's key at onset 0."""
+        from partita.symbolic.score import KeySignature
+
+        major_pc = (self.tonic_pc + (3 if self.mode == "minor" else 0)) % 12
+        fifths = (major_pc * 7) % 12
+        if fifths > 6 or (fifths == 6 and "b" in self.key):
+            fifths -= 12
+        if fifths == 5 and "b" in self.key:  # Cb/Ab minor spelt with flats
+            fifths = -7
+        return KeySignature(0, fifths, self.mode)
+
+    # -- JSON ----------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict; :meth:`from_dict` inverts it."""
+        return {
+            "schema_version": self.schema_version,
+            "prompt": self.prompt,
+            "key": self.key,
+            "mode": self.mode,
+            "tempo_bpm": self.tempo_bpm,
+            "meter": list(self.meter),
+            "sections": [
+                {"name": s.name, "bars": s.bars, "energy": s.energy, "chords": list(s.chords)}
+                for s in self.sections
+            ],
+            "instrumentation": [dataclasses.asdict(p) for p in self.instrumentation],
+            "genre": self.genre,
+            "moods": list(self.moods),
+            "unknown_words": list(self.unknown_words),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """Inverse of :meth:`to_dict`; a malformed dict raises ConfigError."""
+        try:
+            return cls(
+                prompt=str(data.get("prompt", "")),
+                key=data["key"],
+                mode=data["mode"],
+                tempo_bpm=data["tempo_bpm"],
+                meter=tuple(data["meter"]),
+                sections=tuple(
+                    PlanSection(s["name"], int(s["bars"]), s["energy"], tuple(s["chords"]))
+                    for s in data["sections"]
+                ),
+                instrumentation=tuple(PlanPart(**p) for p in data["instrumentation"]),
+                genre=data.get("genre", "classical"),
+                moods=tuple(data.get("moods", ())),
+                unknown_words=tuple(data.get("unknown_words", ())),
+                seed=int(data.get("seed", 0)),
+                schema_version=int(data.get("schema_version", PLAN_SCHEMA_VERSION)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"not a partita plan: {type(exc).__name__}: {exc}") from None
+
+    def describe(self) -> str:
+        """The plan as a few lines of text (what ``partita plan`` prints)."""
+        lines = [
+            f"key {self.key} {self.mode}, {self.tempo_bpm:g} bpm, {self.meter[0]}/{self.meter[1]}, "
+            f"{self.n_bars} bars, {self.duration_s:.1f} s; genre {self.genre}"
+            + (f", moods {', '.join(self.moods)}" if self.moods else ""),
+            "parts: " + "; ".join(f"{p.name} ({p.instrument}, {p.role})" for p in self.instrumentation),
+        ]
+        bar = 1
+        for s in self.sections:
+            lines.append(f"  bars {bar}-{bar + s.bars - 1}: {s.name}, energy {s.energy:.2f}: {' '.join(s.chords)}")
+            bar += s.bars
+        if self.unknown_words:
+            lines.append("unknown words (not used): " + ", ".join(self.unknown_words))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chords
+
+
+def chord_root_quality(figure: str) -> tuple[int, str]:
+    """Root pitch class and quality (a key of :data:`QUALITIES`) of a chord symbol.
+
+    >>> chord_root_quality("Bbm"), chord_root_quality("F#dim"), chord_root_quality("A7")
+    ((10, 'min'), (6, 'dim'), (9, '7'))
+    """
+    m = re.fullmatch(r"([A-G])(#|b)?(m|dim|aug|7|)", figure.strip())
+    if not m:
+        raise ConfigError(f"chord {figure!r} is not like 'D', 'Dm', 'D7', 'Ddim' or 'Daug'")
+    root = _TONICS[(m.group(1) + (m.group(2) or "")).lower()]
+    suffix = m.group(3)
+    quality = {"": "maj", "m": "min", "dim": "dim", "aug": "aug", "7": "7"}[suffix]
+    return root, quality
+
+
+def chord_name(root_pc: int, quality: str, *, flats: bool) -> str:
+    """A chord symbol from a root pitch class and a quality (``(2, "min")`` -> ``"Dm"``)."""
+    return (_FLAT if flats else _SHARP)[root_pc % 12] + QUALITIES[quality][0]
+
+
+def roman_to_chord(numeral: str, *, key: str, mode: str) -> str:
+    """A Roman numeral of ``key`` ``mode`` as a chord symbol.
+
+    Upper case is major, lower case minor, ``°`` diminished, ``+`` augmented, a trailing ``7``
+    a dominant seventh; in minor, ``V`` is the major dominant of the harmonic minor.
+
+    >>> roman_to_chord("V7", key="D", mode="minor"), roman_to_chord("VI", key="D", mode="minor")
+    ('A7', 'Bb')
+    """
+    m = re.fullmatch(r"(b?)([ivIV]+)(°|\+)?(7)?", numeral)
+    if not m or m.group(2).lower() not in _ROMAN:
+        raise ConfigError(f"Roman numeral {numeral!r} is not understood")
+    flat, deg, alt, seventh = m.groups()
+    table = _ROMAN_MINOR if mode == "minor" else _ROMAN
+    offset = table[deg.lower()] - (1 if flat else 0)
+    if mode == "minor" and deg.lower() == "vii" and alt == "°":
+        offset = 11  # leading-tone diminished chord
+    quality = "dim" if alt == "°" else "aug" if alt == "+" else ("maj" if deg.isupper() else "min")
+    if seventh and quality == "maj":
+        quality = "7"
+    root = (_TONICS[key.lower()] + offset) % 12
+    return chord_name(root, quality, flats=_prefers_flats(key, mode))
+
+
+def _prefers_flats(key: str, mode: str) -> bool:
+    if "b" in key[1:] or key == "F":
+        return True
+    return mode == "minor" and key in ("D", "G", "C", "F")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the prompt
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^\w#♯♭'/-]+", text.lower()) if w]
+
+
+def _match_phrases(text: str, table: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+    """(position, entry name, phrase) of every phrase of ``table`` entries' ``words`` in text."""
+    out = []
+    for name, entry in table.items():
+        for phrase in entry.get("words", []):
+            for m in re.finditer(r"(?<![\w-])" + re.escape(phrase.lower()) + r"(?![\w-])", text):
+                out.append((m.start(), name, phrase))
+    return out
+
+
+def _energy_round(x: float) -> float:
+    return round(min(1.0, max(0.0, x)), 3)
+
+
+def _section_bars(weights: Sequence[int], total: int) -> list[int]:
+    """Whole-bar lengths proportional to ``weights`` adding up to ``total`` (even where it can)."""
+    s = sum(weights)
+    raw = [w * total / s for w in weights]
+    bars = [max(1, int(2 * round(r / 2))) if total >= 2 * len(weights) else max(1, round(r)) for r in raw]
+    # fix the sum: add or remove bars from the longest (or most under-served) sections
+    order = sorted(range(len(bars)), key=lambda i: -weights[i])
+    i = 0
+    while sum(bars) != total and i < 10 * total + 10:
+        j = order[i % len(order)]
+        if sum(bars) < total:
+            bars[j] += 1
+        elif bars[j] > 1:
+            bars[j] -= 1
+        i += 1
+    if sum(bars) != total:  # more sections than bars: drop from the end
+        while sum(bars) > total and len(bars) > 1:
+            bars.pop()
+    return bars
+
+
+def plan(
+    prompt: str = "",
+    *,
+    tags: Sequence[str] = (),
+    duration_s: float | None = None,
+    key: str | None = None,
+    tempo: float | None = None,
+    meter: str | tuple[int, int] | None = None,
+    ensemble: str | None = None,
+    seed: int = 0,
+) -> Plan:
+    """Read a prompt and tags into a :class:`Plan`.
+
+    Explicit arguments win over words in the prompt, which win over the genre's and the
+    vocabulary's defaults. The prompt may itself name a key (``"in D minor"``), a meter
+    (``"3/4"``), a tempo (``"90 bpm"``) and a length (``"2 minutes"``, ``"45 s"``).
+
+    Parameters
+    ----------
+    prompt
+        Free text; may be empty (a plan of defaults).
+    tags
+        Extra words or phrases, read like the prompt.
+    duration_s
+        Length in seconds (default: from the prompt, else 60 s). The section map adds up to
+        it within one bar.
+    key
+        ``"D minor"``, ``"Bb major"``, ``"F#"`` (major).
+    tempo
+        Quarter notes per minute.
+    meter
+        ``"6/8"`` or ``(6, 8)``.
+    ensemble
+        A preset name of :func:`ensembles` (``"string_quartet"`` or ``"string quartet"``).
+    seed
+        Picks among equally good options (tonic, progressions); same seed, same plan.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    ConfigError
+        An unknown ensemble (the known ones listed), an unreadable key, meter or tempo.
+
+    Examples
+    --------
+    >>> p = plan("energetic pop song", duration_s=210)
+    >>> [s.name for s in p.sections]
+    ['intro', 'verse', 'pre-chorus', 'chorus', 'verse', 'pre-chorus', 'chorus', 'bridge', 'chorus', 'outro']
+    >>> abs(p.duration_s - 210) <= float(p.bar_ql) * 60 / p.tempo_bpm
+    True
+    """
+    voc = vocabulary()
+    rng = random.Random(seed)
+    text = " ".join([prompt, *tags]).lower()
+    consumed: list[tuple[int, int]] = []  # character spans of the text that were understood
+
+    def take(m: re.Match[str]) -> None:
+        consumed.append((m.start(), m.end()))
+
+    # explicit musical facts written in the text
+    key_m = _KEY_RE.search(text)
+    meter_m = _METER_RE.search(text)
+    bpm_m = _BPM_RE.search(text)
+    secs_m = _SECONDS_RE.search(text)
+    for m in (key_m, meter_m, bpm_m, secs_m):
+        if m:
+            take(m)
+
+    def phrases(table: Mapping[str, Any]) -> list[tuple[int, str, str]]:
+        found = _match_phrases(text, table)
+        for pos, _, phrase in found:
+            consumed.append((pos, pos + len(phrase)))
+        return sorted(found)
+
+    ens_found = phrases(voc["ensembles"])
+    genre_found = phrases(voc["genres"])
+    mood_found = phrases(voc["moods"])
+    tempo_found = sorted(
+        (m.start(), w) for w in voc["tempo_words"]
+        for m in re.finditer(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", text)
+    )  # fmt: skip
+    for pos, w in tempo_found:
+        consumed.append((pos, pos + len(w)))
+
+    # unknown words: every word not inside an understood span and not filler
+    filler = set(voc["filler"])
+    unknown: list[str] = []
+    for m in re.finditer(r"[^\s,.;:!?()\"]+", text):
+        word = m.group(0).strip("'-")
+        if not word or word in filler or re.fullmatch(r"[\d./]+", word):
+            continue
+        if any(a <= m.start() and m.end() <= b for a, b in consumed):
+            continue
+        if any(a < m.end() and m.start() < b for a, b in consumed) and word in filler:
+            continue
+        if word not in unknown:
+            unknown.append(word)
+
+    # genre and moods
+    genre = genre_found[0][1] if genre_found else voc["defaults"]["genre"]
+    g = voc["genres"][genre]
+    moods = tuple(dict.fromkeys(name for _, name, _ in mood_found))
+
+    # ensemble
+    if ensemble is not None:
+        name = ensemble.strip().lower().replace("-", "_")
+        table = voc["ensembles"]
+        if name.replace(" ", "_") in table:
+            ens = name.replace(" ", "_")
+        else:
+            hits = [k for k, v in table.items() if name.replace("_", " ") in v.get("words", [])]
+            if not hits:
+                raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
+            ens = hits[0]
+    elif ens_found:
+        # the longest phrase at the earliest place ("string quartet" before "quartet")
+        ens = sorted(ens_found, key=lambda t: (t[0], -len(t[2])))[0][1]
+    else:
+        ens = g.get("ensemble", voc["defaults"]["ensemble"])
+    parts = tuple(PlanPart(*p) for p in voc["ensembles"][ens]["parts"])
+
+    # key and mode
+    mode = None
+    tonic = None
+    if key is not None:
+        km = _KEY_RE.search(key.lower()) or re.fullmatch(r"\s*([a-g])\s*(#|b|♯|♭)?\s*()", key.lower())
+        if not km:
+            raise ConfigError(f"key {key!r} is not like 'D minor', 'Bb major' or 'F#'")
+        tonic, mode = _tonic_mode(km)
+    elif key_m:
+        tonic, mode = _tonic_mode(key_m)
+    if mode is None:
+        votes = [voc["moods"][m]["mode"] for m in moods]
+        mode = max(set(votes), key=votes.count) if votes else voc["defaults"]["mode"]
+        if votes and votes.count("major") == votes.count("minor"):
+            mode = votes[0]
+    if tonic is None:
+        choices = ["C", "D", "Eb", "F", "G", "A", "Bb"] if mode == "major" else ["A", "D", "E", "G", "C", "B"]
+        tonic = rng.choice(choices)
+
+    # meter
+    if meter is not None:
+        met = _parse_meter(meter)
+    elif meter_m:
+        met = (int(meter_m.group(1)), int(meter_m.group(2)))
+    else:
+        met = tuple(g.get("meter", voc["defaults"]["meter"]))
+
+    # tempo
+    if tempo is not None:
+        bpm = float(tempo)
+    elif bpm_m:
+        bpm = float(bpm_m.group(1))
+    elif tempo_found:
+        bpm = float(voc["tempo_words"][tempo_found[-1][1]])
+    else:
+        bpm = float(g.get("tempo_bpm", voc["defaults"]["tempo_bpm"]))
+        for m in moods:
+            bpm *= voc["moods"][m].get("tempo_scale", 1.0)
+        bpm = float(round(bpm))
+    if not (isinstance(bpm, float) and math.isfinite(bpm) and 20.0 <= bpm <= 300.0):
+        raise ConfigError(f"tempo {bpm} bpm is outside 20-300")
+
+    # duration and form
+    if duration_s is None and secs_m:
+        value = float(secs_m.group(1))
+        duration_s = value * 60 if secs_m.group(2).startswith("min") else value
+    if duration_s is None:
+        duration_s = float(voc["defaults"]["duration_s"])
+    if not (math.isfinite(duration_s) and 0 < duration_s <= 3600):
+        raise ConfigError(f"duration {duration_s} s is outside 0-3600")
+    bar_ql = Fraction(4 * met[0], met[1])
+    bar_s = float(bar_ql) * 60.0 / bpm
+    total = max(1, round(duration_s / bar_s))
+    form = next(f for f in voc["forms"] if total >= f["min_bars"])
+    names = [s[0] for s in form["sections"]]
+    bars = _section_bars([s[1] for s in form["sections"]], total)
+    names = names[: len(bars)]
+    shift = sum(voc["moods"][m].get("energy_shift", 0.0) for m in moods)
+
+    # progressions: one option per section name, reused when the name comes back
+    fam = g.get("progressions", "classical")
+    table = voc["progressions"][fam][mode]
+    chosen = {n: rng.choice(table[n]) for n in dict.fromkeys(names)}
+    sections = []
+    for i, (name, n_bars) in enumerate(zip(names, bars)):
+        prog = chosen[name]
+        chords = [roman_to_chord(prog[b % len(prog)], key=tonic, mode=mode) for b in range(n_bars)]
+        if i == len(names) - 1:  # end on the tonic, after a dominant where there is room
+            chords[-1] = roman_to_chord("i" if mode == "minor" else "I", key=tonic, mode=mode)
+            if n_bars >= 2:
+                chords[-2] = roman_to_chord("V", key=tonic, mode=mode)
+        energy = _energy_round(form["sections"][i][2] + shift)
+        sections.append(PlanSection(name, n_bars, energy, tuple(chords)))
+
+    return Plan(
+        prompt=prompt,
+        key=tonic,
+        mode=mode,
+        tempo_bpm=bpm,
+        meter=met,
+        sections=tuple(sections),
+        instrumentation=parts,
+        genre=genre,
+        moods=moods,
+        unknown_words=tuple(unknown),
+        seed=seed,
+    )
+
+
+def _tonic_mode(m: re.Match[str]) -> tuple[str, str | None]:
+    letter = m.group(1).upper()
+    acc = (m.group(2) or "").lower()
+    acc = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "flat": "b"}.get(acc, "")
+    mode_word = (m.group(3) or "").lower()
+    mode = {"major": "major", "maj": "major", "minor": "minor", "min": "minor",
+            "dorian": "minor", "mixolydian": "major", "": None}[mode_word]  # fmt: skip
+    tonic = letter + acc
+    if tonic.lower() not in _TONICS:
+        raise ConfigError(f"key tonic {tonic!r} is not understood")
+    return tonic, mode if mode_word else None
+
+
+def _parse_meter(meter: str | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(meter, str):
+        m = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{1,2})\s*", meter)
+        if not m:
+            raise ConfigError(f"meter {meter!r} is not like '3/4' or '6/8'")
+        return int(m.group(1)), int(m.group(2))
+    try:
+        return int(meter[0]), int(meter[1])
+    except (TypeError, ValueError, IndexError):
+        raise ConfigError(f"meter {meter!r} is not a (numerator, denominator) pair") from None
