@@ -203,7 +203,7 @@ class Rule:
         """Build a Violation at ``onset``; ``parts`` are Part objects; ``text`` follows
         ``who`` (default: the part names) in the message (``"Violin I and Cello: parallel
         fifths, bar 12 beat 3 → bar 13 beat 1"``)."""
-        pos = view.score.bar_of(onset)
+        pos = view.bar_of(onset)
         names = tuple(p.name for p in parts)
         who = who or " and ".join(dict.fromkeys(names))
         return Violation(

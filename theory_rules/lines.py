@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.symbolic.score import KeySignature, Note, Part, Score
+    from partita.symbolic.score import BarPosition, KeySignature, Note, Part, Score
 
 __all__ = ["Line", "ScoreView"]
 
@@ -52,6 +52,7 @@ class Line:
     notes: tuple[Note, ...]
     onsets: tuple[Fraction, ...] = field(repr=False)
     mean_pitch: float
+    ends: tuple[Fraction, ...] = field(repr=False, default=())
 
     @property
     def id(self) -> str:
@@ -68,8 +69,7 @@ class Line:
         i = bisect.bisect_right(self.onsets, onset) - 1
         if i < 0:
             return None
-        n = self.notes[i]
-        return n if onset < n.end else None
+        return self.notes[i] if onset < self.ends[i] else None
 
 
 def _lines_of(part: Part) -> list[Line]:
@@ -83,7 +83,7 @@ def _lines_of(part: Part) -> list[Line]:
         notes = tuple(top[o] for o in sorted(top))
         label = part.name if len(voices) == 1 else f"{part.name} (voice {v})"
         mean = sum(n.pitch for n in notes) / len(notes)
-        out.append(Line(part, v, label, notes, tuple(n.onset for n in notes), mean))
+        out.append(Line(part, v, label, notes, tuple(n.onset for n in notes), mean, tuple(n.end for n in notes)))
     return out
 
 
@@ -104,6 +104,25 @@ class ScoreView:
         )
         self._pairs: dict[tuple[int, int], list[tuple[Fraction, Note | None, Note | None]]] = {}
         self._key_onsets = [k.onset for k in score.key_signatures]
+        self._positions: dict[Fraction, tuple] = {}
+
+    def bar_of(self, onset: Fraction) -> BarPosition:
+        """:meth:`Score.bar_of`, cached per onset."""
+        return self.position(onset)[0]
+
+    def position(self, onset: Fraction) -> tuple[BarPosition, Fraction, Fraction, Fraction]:
+        """(bar position, quarter-lengths from the bar line, bar length, bar end) of
+        ``onset``; a pickup bar counts from where a full bar would start, as
+        :meth:`Score.bar_of` does. Cached per onset."""
+        got = self._positions.get(onset)
+        if got is None:
+            score = self.score
+            pos = score.bar_of(onset)
+            ts = score.time_signature_at(onset)
+            into = (pos.beat - 1) * ts.beat_length
+            bar_end = onset - into + ts.bar_length
+            got = self._positions[onset] = (pos, into, ts.bar_length, bar_end)
+        return got
 
     @property
     def outer(self) -> tuple[Line, Line] | None:
@@ -133,6 +152,7 @@ class ScoreView:
         na_, nb_ = len(a.notes), len(b.notes)
         cur_a: Note | None = None
         cur_b: Note | None = None
+        end_a = end_b = Fraction(0)
         while ia < na_ or ib < nb_:
             ta = a.onsets[ia] if ia < na_ else None
             tb = b.onsets[ib] if ib < nb_ else None
@@ -142,17 +162,19 @@ class ScoreView:
                 t = tb
             if ta == t:
                 cur_a = a.notes[ia]
+                end_a = a.ends[ia]
                 ia += 1
             if tb == t:
                 cur_b = b.notes[ib]
+                end_b = b.ends[ib]
                 ib += 1
-            sa = cur_a if cur_a is not None and t < cur_a.end else None
-            sb = cur_b if cur_b is not None and t < cur_b.end else None
+            sa = cur_a if cur_a is not None and t < end_a else None
+            sb = cur_b if cur_b is not None and t < end_b else None
             out.append((t, sa, sb))
         self._pairs[key] = out
         return out
 
 
-def where(score: Score, onset: Fraction) -> str:
-    """``"bar 12 beat 3"`` for an onset of ``score``."""
-    return str(score.bar_of(onset))
+def where(view: ScoreView | Score, onset: Fraction) -> str:
+    """``"bar 12 beat 3"`` for an onset (of a ScoreView, cached, or a Score)."""
+    return str(view.bar_of(onset))

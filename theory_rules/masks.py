@@ -66,9 +66,15 @@ __all__ = ["DecodeMask", "MaskTables"]
 _START, _AFTER_BOS, _AFTER_BAR, _IN_BAR, _AFTER_POS, _AFTER_PROGRAM, _AFTER_PITCH, _AFTER_VELOCITY, _AFTER_NOTE, _DONE = range(10)  # fmt: skip
 
 
+#: Internal time unit: ticks of 1/96 quarter note, which hold every position step and every
+#: duration token of every meter the tokenizer has (24 steps per beat, beats from a half note
+#: to a sixteenth).
+TICKS_PER_QUARTER = 96
+
+
 class MaskTables:
-    """What a mask precomputes from a tokenizer once: id ranges per token type and the value
-    of every id. Shared by every :class:`DecodeMask` of the same tokenizer."""
+    """What masks precompute from a tokenizer once and share: the kind and value of every id,
+    and per meter and grid the allowed positions and the duration masks by room left in the bar."""
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
@@ -81,24 +87,74 @@ class MaskTables:
             m = np.zeros(n, dtype=bool)
             m[[i for i in range(n) if self.kind[i] == k]] = True
             self.type_mask[k] = m
-        # pitch -> id (or -1)
         self.pitch_id = np.full(128, -1, dtype=np.int64)
         for i in range(n):
             if self.kind[i] == "Pitch":
                 self.pitch_id[self.value[i]] = i
-        self.id_of = {s: i for s, i in tokenizer.vocab.items()}
         self.ppb = tokenizer.config.positions_per_beat
-        # duration ids by length in quarter-lengths depends on the meter's beat: keep beats
-        self.duration_ids = np.array([i for i in range(n) if self.kind[i] == "Duration"], dtype=np.int64)
-        self.duration_beats = [self.value[i] for i in self.duration_ids]
+        if (TICKS_PER_QUARTER * 4) % (self.ppb * 16):
+            raise ConfigError(f"{self.ppb} positions per beat do not fit the mask's tick of 1/96 quarter")
+        self.duration_ids = [i for i in range(n) if self.kind[i] == "Duration"]
         self.position_ids = {self.value[i]: i for i in range(n) if self.kind[i] == "Position"}
         self.program_ids = {self.value[i]: i for i in range(n) if self.kind[i] == "Program"}
+        self._meters: dict[tuple, _Meter] = {}
+        self._forbid: dict[tuple[int, int], np.ndarray] = {}
+
+    def meter(self, meter: tuple[int, int], grids: tuple[Fraction, ...]) -> _Meter:
+        """The tables of one meter and grid (built once, then shared)."""
+        key = (meter, grids)
+        got = self._meters.get(key)
+        if got is None:
+            got = self._meters[key] = _Meter(self, meter, grids)
+        return got
+
+    def forbidden(self, other_pitch: int, interval_class: int) -> np.ndarray:
+        """Bool [vocab_size]: pitch ids at ``interval_class`` (0 unison, 1 octave, 5 fifth)
+        from ``other_pitch``."""
+        key = (other_pitch, interval_class)
+        got = self._forbid.get(key)
+        if got is None:
+            bad = _CLASS_OF_DISTANCE[np.abs(_PITCHES - other_pitch)] == interval_class
+            got = np.zeros(self.vocab_size, dtype=bool)
+            ids = self.pitch_id[bad]
+            got[ids[ids >= 0]] = True
+            self._forbid[key] = got
+        return got
+
+
+class _Meter:
+    """Per meter: tick lengths, on-grid positions, duration masks by room left."""
+
+    def __init__(self, tables: MaskTables, meter: tuple[int, int], grids: tuple[Fraction, ...]) -> None:
+        num, den = meter
+        beat = Fraction(4, den)
+        steps = num * tables.ppb
+        step_ql = beat / tables.ppb
+        self.step_ticks = int(step_ql * TICKS_PER_QUARTER)
+        self.bar_ticks = steps * self.step_ticks
+        self.on_grid = [
+            k for k in range(steps)
+            if k in tables.position_ids and any(((k * step_ql) / g).denominator == 1 for g in grids)
+        ]  # fmt: skip
+        self.grid_ids = np.array([tables.position_ids[k] for k in self.on_grid], dtype=np.int64)
+        self.duration_ticks = {i: int(tables.value[i] * beat * TICKS_PER_QUARTER) for i in tables.duration_ids}
+        self._tables = tables
+        self._by_room: dict[int, np.ndarray] = {}
+
+    def durations_within(self, room_ticks: int) -> np.ndarray:
+        got = self._by_room.get(room_ticks)
+        if got is None:
+            got = np.zeros(self._tables.vocab_size, dtype=bool)
+            ids = [i for i, d in self.duration_ticks.items() if 0 < d <= room_ticks]
+            got[ids] = True
+            self._by_room[room_ticks] = got
+        return got
 
 
 @dataclass(slots=True)
 class _Note:
-    onset: Fraction
-    end: Fraction
+    onset: int  # ticks
+    end: int
     pitch: int
 
 
@@ -106,7 +162,7 @@ _PITCHES = np.arange(128)
 
 
 def _interval_class(i: int) -> int:
-    """0: unison, 1: octave (compound), 5: fifth (compound), -1: other (|semitones| given)."""
+    """0: unison, 1: octave (compound), 5: fifth (compound), -1: any other distance."""
     if i == 0:
         return 0
     if i % 12 == 0:
@@ -144,7 +200,8 @@ class DecodeMask:
     max_chord_notes
         Most notes a polyphonic part may start at one onset (ten fingers).
     tables
-        Precomputed :class:`MaskTables` (built from ``tokenizer`` when not given).
+        Precomputed :class:`MaskTables` (built from ``tokenizer`` when not given); share one
+        between masks of the same tokenizer.
     """
 
     def __init__(
@@ -178,7 +235,6 @@ class DecodeMask:
             raise ConfigError("max_chord_notes must be 1-12 (every key has at least 7 pitch classes)")
         self.max_chord_notes = max_chord_notes
         self.keys = tuple(sorted(key_signatures, key=lambda k: k.onset))
-        # per slot: pitch mask over the vocabulary (range), monophonic flag
         self.slot_pitch_mask = []
         self.monophonic = []
         for s in layout.slots:
@@ -189,17 +245,19 @@ class DecodeMask:
             m[ids[ids >= 0]] = True
             self.slot_pitch_mask.append(m)
             self.monophonic.append(bool(inst.monophonic))
-        # key -> pitch mask
-        self.key_masks = []
-        for k in self.keys:
-            pcs = allowed_pcs(k)
-            m = np.zeros(t.vocab_size, dtype=bool)
-            for p in range(128):
-                if p % 12 in pcs and t.pitch_id[p] >= 0:
-                    m[t.pitch_id[p]] = True
-            self.key_masks.append(m)
-        self.key_onsets = [k.onset for k in self.keys]
-        # meters
+        # range and key together, per slot and key
+        self._pitch_masks: list[list[np.ndarray]] = []
+        for s in range(n_slots):
+            row = []
+            for k in self.keys:
+                pcs = allowed_pcs(k)
+                km = np.zeros(t.vocab_size, dtype=bool)
+                for p in range(128):
+                    if p % 12 in pcs and t.pitch_id[p] >= 0:
+                        km[t.pitch_id[p]] = True
+                row.append(self.slot_pitch_mask[s] & km)
+            self._pitch_masks.append(row)
+        self.key_ticks = [int(np.ceil(float(k.onset * TICKS_PER_QUARTER))) for k in self.keys]
         all_ts = {t.value[i]: i for i in range(t.vocab_size) if t.kind[i] == "TimeSig"}
         wanted = list(all_ts) if meters is None else [tuple(m) for m in meters]
         missing = [m for m in wanted if m not in all_ts]
@@ -207,12 +265,7 @@ class DecodeMask:
             raise ConfigError(f"the tokenizer has no TimeSig {missing[0][0]}/{missing[0][1]}")
         self.timesig_mask = np.zeros(t.vocab_size, dtype=bool)
         self.timesig_mask[[all_ts[m] for m in wanted]] = True
-        self._meter_cache: dict[tuple[int, int], tuple] = {}
-        self._program_masks = {}
-        for s in range(n_slots):
-            m = np.zeros(t.vocab_size, dtype=bool)
-            m[t.program_ids[s]] = True
-            self._program_masks[s] = m
+        self._program_ids = [t.program_ids[s] for s in range(n_slots)]
         self._bar_eos = t.type_mask["Bar"] | t.type_mask["EOS"]
         self._start_mask = t.type_mask["Bar"] | t.type_mask["BOS"]
         self._after_bos = t.type_mask["Bar"] | t.type_mask["EOS"]
@@ -226,43 +279,28 @@ class DecodeMask:
         """Back to an empty sequence."""
         self.phase = _START
         self.bar = 0  # bars opened so far; the current bar is number ``bar`` (from 1)
-        self.bar_start = Fraction(0)
-        self.bar_length = Fraction(0)
+        self.bar_start = 0  # ticks
+        self.bar_ticks = 0
         self.meter: tuple[int, int] | None = None
+        self._m: _Meter | None = None
         self.position = -1  # steps after the bar line of the current Position, -1: none yet
-        self.onset = Fraction(0)
+        self.onset = 0  # ticks of the current Position
         self.slot = -1
         self.pitch = -1
         n = len(self.layout.slots)
         self.history: list[list[_Note]] = [[] for _ in range(n)]  # notes per slot, in time order
         self.at_onset: dict[int, int] = {}  # slot -> highest pitch attacked at the current onset
         self.used_at_onset: dict[int, set[int]] = {}  # slot -> pitches attacked at the current onset
-        #: per slot, when a monophonic instrument is free again (polyphonic ones: always)
-        self.busy_until: list[Fraction] = [Fraction(-1)] * n
+        #: per slot, the tick from which a monophonic instrument is free again (polyphonic: -1)
+        self.busy_until: list[int] = [-1] * n
         self.n_tokens = 0
 
-    def _meter_tables(self, meter: tuple[int, int]):
-        got = self._meter_cache.get(meter)
-        if got is not None:
-            return got
-        t = self.tables
-        num, den = meter
-        beat = Fraction(4, den)
-        steps = num * t.ppb
-        bar_len = num * beat
-        step_ql = beat / t.ppb
-        on_grid = [k for k in range(steps) if any(((k * step_ql) / g).denominator == 1 for g in self.grids)]
-        on_grid = [k for k in on_grid if k in t.position_ids]
-        grid_ids = np.array([t.position_ids[k] for k in on_grid], dtype=np.int64)
-        dur_ql = [b * beat for b in t.duration_beats]
-        order = sorted(range(len(dur_ql)), key=lambda i: dur_ql[i])
-        dur_ids = t.duration_ids[np.array(order, dtype=np.int64)]
-        dur_sorted = [dur_ql[i] for i in order]
-        got = (bar_len, step_ql, on_grid, grid_ids, dur_ids, dur_sorted)
-        self._meter_cache[meter] = got
-        return got
+    @property
+    def onset_ql(self) -> Fraction:
+        """The current onset in quarter-lengths from the start."""
+        return Fraction(self.onset, TICKS_PER_QUARTER)
 
-    def _previous(self, slot: int, onset: Fraction) -> _Note | None:
+    def _previous(self, slot: int, onset: int) -> _Note | None:
         """The slot's top note at its latest onset before ``onset`` (walks back over the
         notes at ``onset`` only: a chord at most)."""
         h = self.history[slot]
@@ -279,15 +317,6 @@ class DecodeMask:
             j -= 1
         return top
 
-    def _slot_free(self, slot: int, onset: Fraction) -> bool:
-        return self.busy_until[slot] <= onset
-
-    def _key_mask(self, onset: Fraction) -> np.ndarray | None:
-        if not self.keys:
-            return None
-        i = bisect.bisect_right(self.key_onsets, onset) - 1
-        return self.key_masks[i] if i >= 0 else None
-
     # -- the interface ----------------------------------------------------------------------------
 
     @property
@@ -297,66 +326,66 @@ class DecodeMask:
 
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary, ``bool [vocab_size]``: True for tokens allowed next."""
-        t = self.tables
         ph = self.phase
+        if ph == _AFTER_PROGRAM:
+            slot = self.slot
+            if self.keys:
+                i = bisect.bisect_right(self.key_ticks, self.onset) - 1
+                m = (self._pitch_masks[slot][i] if i >= 0 else self.slot_pitch_mask[slot]).copy()
+            else:
+                m = self.slot_pitch_mask[slot].copy()
+            if self.parallels and self.at_onset:
+                self._forbid_parallels(m)
+            used = self.used_at_onset.get(slot)
+            if used:
+                pid = self.tables.pitch_id
+                for p in used:
+                    m[pid[p]] = False  # a chord holds each pitch once
+            return m
+        if ph == _AFTER_VELOCITY:
+            return self._m.durations_within(self.bar_start + self.bar_ticks - self.onset).copy()
+        if ph == _AFTER_PITCH:
+            return self._velocity.copy()
+        if ph == _AFTER_NOTE or ph == _IN_BAR:
+            m = self._bar_eos.copy()
+            mt = self._m
+            # later positions at which some part is free to play
+            first = self.position + 1
+            free_from = min(self.busy_until) - self.bar_start
+            if free_from > 0:
+                first = max(first, -(-free_from // mt.step_ticks))
+            m[mt.grid_ids[bisect.bisect_left(mt.on_grid, first) :]] = True
+            if ph == _AFTER_NOTE:
+                onset, busy, at = self.onset, self.busy_until, self.at_onset
+                for s, pid in enumerate(self._program_ids):
+                    if busy[s] <= onset and (
+                        s not in at or (not self.monophonic[s] and len(self.used_at_onset[s]) < self.max_chord_notes)
+                    ):
+                        m[pid] = True
+            return m
+        if ph == _AFTER_POS:
+            m = np.zeros(self.tables.vocab_size, dtype=bool)
+            onset, busy = self.onset, self.busy_until
+            for s, pid in enumerate(self._program_ids):
+                if busy[s] <= onset:
+                    m[pid] = True
+            return m
+        if ph == _AFTER_BAR:
+            return self.timesig_mask.copy()
         if ph == _START:
             return self._start_mask.copy()
         if ph == _AFTER_BOS:
             return self._after_bos.copy()
-        if ph == _AFTER_BAR:
-            return self.timesig_mask.copy()
-        if ph in (_IN_BAR, _AFTER_NOTE):
-            m = self._bar_eos.copy()
-            _, step_ql, on_grid, grid_ids, _, _ = self._meter_tables(self.meter)
-            # later positions at which some part is free to play
-            free_from = min(self.busy_until)
-            first = self.position + 1
-            if free_from > self.bar_start:
-                need = (free_from - self.bar_start) / step_ql
-                first = max(first, -(-need.numerator // need.denominator))
-            m[grid_ids[bisect.bisect_left(on_grid, first) :]] = True
-            if ph == _AFTER_NOTE:
-                for s in range(len(self.history)):
-                    if self.busy_until[s] <= self.onset and (
-                        s not in self.at_onset
-                        or (not self.monophonic[s] and len(self.used_at_onset[s]) < self.max_chord_notes)
-                    ):
-                        m[t.program_ids[s]] = True
-            return m
-        if ph == _AFTER_POS:
-            m = np.zeros(t.vocab_size, dtype=bool)
-            for s in range(len(self.history)):
-                if self.busy_until[s] <= self.onset:
-                    m[t.program_ids[s]] = True
-            return m
-        if ph == _AFTER_PROGRAM:
-            m = self.slot_pitch_mask[self.slot].copy()
-            km = self._key_mask(self.onset)
-            if km is not None:
-                m &= km
-            if self.parallels and self.at_onset:
-                self._forbid_parallels(m)
-            for p in self.used_at_onset.get(self.slot, ()):
-                m[t.pitch_id[p]] = False  # a chord holds each pitch once
-            return m
-        if ph == _AFTER_PITCH:
-            return self._velocity.copy()
-        if ph == _AFTER_VELOCITY:
-            _, _, _, _, dur_ids, dur_sorted = self._meter_tables(self.meter)
-            room = self.bar_start + self.bar_length - self.onset
-            m = np.zeros(t.vocab_size, dtype=bool)
-            m[dur_ids[: bisect.bisect_right(dur_sorted, room)]] = True
-            return m
         return self._pad.copy()
 
     def _forbid_parallels(self, m: np.ndarray) -> None:
         """Clear pitch ids that would make parallel (or contrary) fifths, octaves or unisons
         with a part already attacked at this onset."""
-        t = self.tables
         s, onset = self.slot, self.onset
         a1 = self._previous(s, onset)
         if a1 is None:
             return
+        keep = None
         for r, q in self.at_onset.items():
             if r == s:
                 continue
@@ -367,13 +396,15 @@ class DecodeMask:
             t1 = max(a1.onset, b1.onset)
             if not (t1 < a1.end and t1 < b1.end) or q == b1.pitch:
                 continue  # a rest at t1, or the other part did not move
-            c1 = _interval_class(abs(a1.pitch - b1.pitch))
+            c1 = _CLASS_OF_DISTANCE[abs(a1.pitch - b1.pitch)]
             if c1 < 0:
                 continue
-            bad = _CLASS_OF_DISTANCE[np.abs(_PITCHES - q)] == c1
-            bad[a1.pitch] = False  # this part not moving is no parallel
-            ids = t.pitch_id[bad]
-            m[ids[ids >= 0]] = False
+            if keep is None:
+                pid = self.tables.pitch_id[a1.pitch]
+                keep = (pid, m[pid]) if pid >= 0 else (0, m[0])
+            m &= ~self.tables.forbidden(q, int(c1))
+        if keep is not None:
+            m[keep[0]] = keep[1]  # this part not moving is no parallel
 
     def allowed_ids(self) -> list[int]:
         """The allowed token ids, ascending."""
@@ -399,15 +430,32 @@ class DecodeMask:
         kind = t.kind[token_id]
         value = t.value[token_id]
         self.n_tokens += 1
-        if kind == "PAD":
-            return
-        if kind == "BOS":
-            self.phase = _AFTER_BOS
-        elif kind == "EOS":
-            self.phase = _DONE
+        if kind == "Duration":
+            note = _Note(self.onset, self.onset + self._m.duration_ticks[token_id], self.pitch)
+            self.history[self.slot].append(note)
+            at = self.at_onset
+            at[self.slot] = max(at.get(self.slot, -1), self.pitch)
+            self.used_at_onset.setdefault(self.slot, set()).add(self.pitch)
+            if self.monophonic[self.slot]:
+                self.busy_until[self.slot] = note.end
+            self.phase = _AFTER_NOTE
+        elif kind == "Pitch":
+            self.pitch = value
+            self.phase = _AFTER_PITCH
+        elif kind == "Velocity":
+            self.phase = _AFTER_VELOCITY
+        elif kind == "Program":
+            self.slot = value
+            self.phase = _AFTER_PROGRAM
+        elif kind == "Position":
+            self.position = value
+            self.onset = self.bar_start + value * self._m.step_ticks
+            self.at_onset = {}
+            self.used_at_onset = {}
+            self.phase = _AFTER_POS
         elif kind == "Bar":
             if self.bar:
-                self.bar_start += self.bar_length
+                self.bar_start += self.bar_ticks
             self.onset = self.bar_start
             self.bar += 1
             self.phase = _AFTER_BAR
@@ -416,28 +464,10 @@ class DecodeMask:
             self.used_at_onset = {}
         elif kind == "TimeSig":
             self.meter = value
-            self.bar_length = self._meter_tables(value)[0]
+            self._m = t.meter(value, self.grids)
+            self.bar_ticks = self._m.bar_ticks
             self.phase = _IN_BAR
-        elif kind == "Position":
-            self.position = value
-            self.onset = self.bar_start + value * self._meter_tables(self.meter)[1]
-            self.at_onset = {}
-            self.used_at_onset = {}
-            self.phase = _AFTER_POS
-        elif kind == "Program":
-            self.slot = value
-            self.phase = _AFTER_PROGRAM
-        elif kind == "Pitch":
-            self.pitch = value
-            self.phase = _AFTER_PITCH
-        elif kind == "Velocity":
-            self.phase = _AFTER_VELOCITY
-        elif kind == "Duration":
-            length = value * Fraction(4, self.meter[1])
-            note = _Note(self.onset, self.onset + length, self.pitch)
-            self.history[self.slot].append(note)
-            self.at_onset[self.slot] = max(self.at_onset.get(self.slot, -1), self.pitch)
-            self.used_at_onset.setdefault(self.slot, set()).add(self.pitch)
-            if self.monophonic[self.slot]:
-                self.busy_until[self.slot] = note.end
-            self.phase = _AFTER_NOTE
+        elif kind == "BOS":
+            self.phase = _AFTER_BOS
+        elif kind == "EOS":
+            self.phase = _DONE

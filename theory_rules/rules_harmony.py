@@ -32,7 +32,7 @@ def chord_pitch_classes(figure: str) -> frozenset[int] | None:
     return pcs or None
 
 
-def is_strong(score, onset: Fraction, *, which: str = "downbeat-and-middle") -> bool:
+def is_strong(score, onset: Fraction, *, which: str = "downbeat-and-middle", view=None) -> bool:
     """Whether ``onset`` is a strong beat: the bar's downbeat, and (``"downbeat-and-middle"``)
     the middle of a bar of 4 or 12 beats (beat 3 of 4/4, the second dotted half of 12/8).
 
@@ -40,7 +40,10 @@ def is_strong(score, onset: Fraction, *, which: str = "downbeat-and-middle") -> 
     >>> [is_strong(Score(), Fraction(b)) for b in range(4)]
     [True, False, True, False]
     """
-    _, into, length = position_in_bar(score, onset)
+    if view is not None:
+        _, into, length, _ = view.position(onset)
+    else:
+        _, into, length = position_in_bar(score, onset)
     if into == 0:
         return True
     if which == "downbeat-and-middle":
@@ -85,11 +88,11 @@ class NonChordTone(Rule):
         for part in score.parts:
             for n in part.notes:
                 i = bisect.bisect_right(starts, n.onset) - 1
-                if i < 0 or not is_strong(score, n.onset, which=self.params.strong_beats):
+                if i < 0 or not is_strong(score, n.onset, which=self.params.strong_beats, view=view):
                     continue
                 pcs = chord_pitch_classes(chords[i].figure)
                 if pcs is None or n.pitch % 12 in pcs:
                     continue
-                text = f"{n.name} is not in the chord {chords[i].figure} on a strong beat, {where(score, n.onset)}"
+                text = f"{n.name} is not in the chord {chords[i].figure} on a strong beat, {where(view, n.onset)}"
                 out.append(self.violation(view, parts=(part,), onset=n.onset, notes=(n,), text=text))
         return out

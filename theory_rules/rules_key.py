@@ -87,7 +87,7 @@ class KeyOutside(Rule):
                             continue
                         if lenient and 0 < k < len(groups) - 1 and self._embellishes(n, groups[k - 1], groups[k + 1]):
                             continue
-                        text = f"{n.name} is outside {key}, {where(score, t)}"
+                        text = f"{n.name} is outside {key}, {where(view, t)}"
                         out.append(self.violation(view, parts=(part,), onset=t, notes=(n,), text=text))
         return out
 

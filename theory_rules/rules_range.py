@@ -53,7 +53,7 @@ def _out_of_range(rule: Rule, view: ScoreView, attr: str, what: str, *, inside: 
             side = "below" if n.pitch < lo else "above"
             text = (
                 f"{n.name} is {side} the {what} range of {inst.name} ({_span(lo, hi)}), "
-                f"{where(view.score, n.onset)}"
+                f"{where(view, n.onset)}"
             )
             out.append(rule.violation(view, parts=(part,), onset=n.onset, notes=(n,), text=text))
     return out
@@ -120,7 +120,7 @@ class MonophonicChords(Rule):
                     names = ", ".join(n.name for n in involved)
                     text = (
                         f"{len(involved)} notes at once ({names}) on {inst.name}, which plays one "
-                        f"at a time, {where(view.score, t)}"
+                        f"at a time, {where(view, t)}"
                     )
                     out.append(self.violation(view, parts=(part,), onset=t, notes=involved, text=text))
                 sounding.extend(starting)

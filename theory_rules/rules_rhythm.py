@@ -48,11 +48,11 @@ class BarFill(Rule):
         out = []
         for part in score.parts:
             for n in part.notes:
-                bar, into, length = position_in_bar(score, n.onset)
-                bar_end = score.bar_start(bar + 1)
-                if n.end > bar_end:
+                pos, _, _, bar_end = view.position(n.onset)
+                bar = pos.bar
+                if n.onset + n.duration > bar_end:
                     text = (
-                        f"{n.name} at {where(score, n.onset)} runs {n.end - bar_end} quarters into "
+                        f"{n.name} at {where(view, n.onset)} runs {n.end - bar_end} quarters into "
                         f"bar {bar + 1}; split it at the bar line and tie"
                     )
                     out.append(self.violation(view, parts=(part,), onset=n.onset, notes=(n,), text=text))
@@ -92,12 +92,12 @@ class OffGrid(Rule):
             for n in part.notes:
                 if n.onset == last:
                     continue  # one report per onset (a chord)
-                _, into, _ = position_in_bar(score, n.onset)
+                into = view.position(n.onset)[1]
                 if any((into / g).denominator == 1 for g in grids):
                     continue
                 last = n.onset
                 names = ", ".join(str(g) for g in grids)
-                text = f"{n.name} starts off the grid ({names} quarters), {where(score, n.onset)}"
+                text = f"{n.name} starts off the grid ({names} quarters), {where(view, n.onset)}"
                 out.append(self.violation(view, parts=(part,), onset=n.onset, notes=(n,), text=text))
         return out
 
@@ -123,8 +123,8 @@ class SamePitchOverlap(Rule):
                 prev = held.get(n.pitch)
                 if prev is not None and prev.onset < n.onset < prev.end:
                     text = (
-                        f"{n.name} starts again at {where(score, n.onset)} while the {prev.name} from "
-                        f"{where(score, prev.onset)} still sounds"
+                        f"{n.name} starts again at {where(view, n.onset)} while the {prev.name} from "
+                        f"{where(view, prev.onset)} still sounds"
                     )
                     out.append(self.violation(view, parts=(part,), onset=n.onset, notes=(prev, n), text=text))
                 if prev is None or n.end > prev.end:

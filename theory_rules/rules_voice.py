@@ -51,8 +51,7 @@ def _motions(view: ScoreView, a: Line, b: Line) -> Iterator[tuple[Fraction, Frac
 
 
 def _span(view: ScoreView, t1: Fraction, t2: Fraction) -> str:
-    s = view.score
-    return f"{s.bar_of(t1)} → {s.bar_of(t2)}"
+    return f"{view.bar_of(t1)} → {view.bar_of(t2)}"
 
 
 def _in_score_order(view: ScoreView, *lines: Line) -> tuple:
@@ -246,7 +245,7 @@ class VoiceCrossing(_BetweenLines):
                 if now and not crossed:
                     text = (
                         f"{lower.label} ({low.name}) crosses above {upper.label} ({u.name}), "
-                        f"{where(view.score, t)}"
+                        f"{where(view, t)}"
                     )
                     out.append(self._report(view, upper, lower, t, (u, low), text))
                 crossed = now
@@ -313,7 +312,7 @@ class Spacing(_BetweenLines):
                 if now and not wide:
                     text = (
                         f"{u.pitch - low.pitch} semitones between {upper.label} ({u.name}) and "
-                        f"{lower.label} ({low.name}), more than {limit}, {where(view.score, t)}"
+                        f"{lower.label} ({low.name}), more than {limit}, {where(view, t)}"
                     )
                     out.append(self._report(view, upper, lower, t, (u, low), text))
                 wide = now
