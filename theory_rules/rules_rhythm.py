@@ -51,9 +51,10 @@ class BarFill(Rule):
                 pos, _, _, bar_end = view.position(n.onset)
                 bar = pos.bar
                 if n.onset + n.duration > bar_end:
+                    over = n.onset + n.duration - bar_end
                     text = (
-                        f"{n.name} at {where(view, n.onset)} runs {n.end - bar_end} quarters into "
-                        f"bar {bar + 1}; split it at the bar line and tie"
+                        f"{n.name} at {where(view, n.onset)} runs {over} quarter{'' if over == 1 else 's'} "
+                        f"into bar {bar + 1}; split it at the bar line and tie"
                     )
                     out.append(self.violation(view, parts=(part,), onset=n.onset, notes=(n,), text=text))
         return out
