@@ -182,3 +182,26 @@ def test_chord_top_note_is_the_line():
     vc = Part("vc", "Cello", "cello", (Note(0, 1, 57), Note(1, 1, 58)))
     (v,) = get_rule("parallel-fifths").check(Score(parts=(pno, vc)))
     assert [n.pitch for n in v.notes] == [76, 57, 77, 58]
+
+
+def test_rules_needing_a_key_or_chords_say_so_once():
+    s = sketch({"Soprano": "E5 D5 C5:2", "Bass": "C3 G2 C3:2"})
+    report = check(s, profile="chorale")
+    assert sorted(n.rule for n in report.notices) == ["key-outside", "leading-tone", "non-chord-tone"]
+    text = report.format_text()
+    assert text.count("note: key-outside skipped: the score has no key signature") == 1
+    assert text.count("non-chord-tone skipped: the score has no chord symbols") == 1
+
+
+def test_unknown_names_list_the_known_ones():
+    from partita.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="known profiles: chorale, classical, pop, orchestration"):
+        check(CLEAN_TWIN, profile="jazz")
+    with pytest.raises(ConfigError, match="known rules: .*parallel-fifths"):
+        check(CLEAN_TWIN, disable=["parallel-sevenths"])
+    with pytest.raises(ConfigError, match="its parameters: max_semitones"):
+        get_rule("spacing", width=3)
+
+
+CLEAN_TWIN = CASES["parallel-fifths"][1]
