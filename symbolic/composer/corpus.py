@@ -388,10 +388,12 @@ def build_tokens(
     data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
     *,
     collections_: Iterable[str] | None = None,
+    tokens_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Tokenize every cached piece into ``data_dir/tokens/{train,heldout}.npz`` (split by
-    piece with :func:`held_out`) and return the statistics the data card reports."""
+    """Tokenize every cached piece into ``tokens_dir/{train,heldout}.npz`` (default
+    ``data_dir/tokens``; split by piece with :func:`held_out`) and return the statistics the
+    data card reports (also written to ``tokens_dir/stats.json``)."""
     from partita.symbolic.composer.controls import ComposerVocab
 
     cv = ComposerVocab.default()
@@ -424,7 +426,7 @@ def build_tokens(
         if target is held:
             c["heldout_pieces"] += 1
             c["heldout_tokens"] += len(ids)
-    out = Path(data_dir) / "tokens"
+    out = Path(tokens_dir) if tokens_dir is not None else Path(data_dir) / "tokens"
     out.mkdir(parents=True, exist_ok=True)
     TokenSet.from_sequences(train).save(out / "train.npz")
     TokenSet.from_sequences(held).save(out / "heldout.npz")
