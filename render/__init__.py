@@ -35,3 +35,18 @@ def __getattr__(name: str) -> Any:
 
         return getattr(stems, name)
     raise AttributeError(f"module 'partita.render' has no attribute {name!r}")
+
+
+# ``partita.render`` is both the facade function and this package: importing the package
+# (``import partita.render``) rebinds the attribute ``render`` of ``partita`` to the module. Make
+# the module callable so that ``partita.render(score, out_dir)`` works either way.
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+
+class _CallableModule(_types.ModuleType):
+    def __call__(self, score: Any, out_dir: Any, **kwargs: Any) -> RenderResult:
+        return render(score, out_dir, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -27,6 +27,7 @@ changes only the samples of that note's phrase: see ``docs/render.md``.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -62,7 +63,9 @@ def _check_frames(name: str, arr: np.ndarray, n: int, *, ndim: int = 1) -> np.nd
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if arr.ndim != ndim or arr.shape[0] != n:
         raise ConfigError(f"{name} must have {n} frames along axis 0 (shape {arr.shape})")
-    if not np.all(np.isfinite(arr)):
+    # one float64 pass: a NaN or an infinity makes the sum non-finite (float32 values cannot
+    # overflow a float64 sum)
+    if not math.isfinite(float(arr.sum(dtype=np.float64))):
         raise ConfigError(f"{name} holds NaN or infinite values")
     arr.setflags(write=False)
     return arr
@@ -121,7 +124,7 @@ class ControlCurves:
             raise ConfigError("f0_hz must be a non-empty 1-D array")
         for name in ("f0_hz", "loudness_db", "brightness", "noise"):
             object.__setattr__(self, name, _check_frames(name, getattr(self, name), n))
-        if np.any(self.f0_hz <= 0):
+        if self.f0_hz.min() <= 0:
             raise ConfigError("f0_hz must be positive")
 
     @property
@@ -174,9 +177,9 @@ class SynthParams:
         object.__setattr__(self, "amplitude", _check_frames("amplitude", self.amplitude, n))
         for name in ("harmonic_distribution", "noise_magnitudes"):
             object.__setattr__(self, name, _check_frames(name, getattr(self, name), n, ndim=2))
-        if np.any(self.amplitude < 0) or np.any(self.harmonic_distribution < 0):
+        if self.amplitude.min() < 0 or self.harmonic_distribution.min() < 0:
             raise ConfigError("amplitude and harmonic_distribution must be non-negative")
-        if np.any(self.noise_magnitudes < 0):
+        if self.noise_magnitudes.size and self.noise_magnitudes.min() < 0:
             raise ConfigError("noise_magnitudes must be non-negative")
 
     @property

@@ -303,9 +303,10 @@ def _slug(text: str) -> str:
     return slug or "part"
 
 
-def _render_job(args: tuple[Part, Score, RenderSettings, Decoder | None]) -> np.ndarray:
-    part, score, settings, decoder = args
-    return render_part(part, score, settings, decoder=decoder)
+def _render_job(args: tuple[str, dict, dict, Decoder | None]) -> np.ndarray:
+    part_id, score_dict, settings_dict, decoder = args
+    score = Score.from_dict(score_dict)
+    return render_part(score.part(part_id), score, RenderSettings.from_dict(settings_dict), decoder=decoder)
 
 
 def render(
@@ -386,7 +387,8 @@ def render(
     bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            jobs = [(p, score, settings, decs[p.id]) for p in todo]
+            score_dict, settings_dict = score.to_dict(), settings.to_dict()
+            jobs = [(p.id, score_dict, settings_dict, decs[p.id]) for p in todo]
             for p, a in zip(todo, pool.map(_render_job, jobs)):
                 audio[p.id] = a
                 bar.update(1)

@@ -165,7 +165,10 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
             buf[_PREV + j] = -s  # sin(-theta)
             buf[_C2 + j] = 2.0 * c
             buf[_ACC + j] = 0.0
-        k_max = min(n_harm, int(nyquist / f_min))
+        k_top = n_harm
+        while k_top > 0 and amps[fa, k_top - 1] == 0.0 and amps[fb, k_top - 1] == 0.0:
+            k_top -= 1
+        k_max = min(k_top, int(nyquist / f_min))
         k_full = min(k_max, int((nyquist - fade_hz) / f_max))
         for k0 in range(0, k_max, _GROUP):  # harmonics k0+1 .. k0+4
             a1 = np.float64(amps[fa, k0])
@@ -238,12 +241,15 @@ def _white(key):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _noise_kernel(irs, active, ratio, seed, start, out):
+def _noise_kernel(mags, basis, ratio, seed, start, out):
+    # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling)
     n = out.shape[0]
-    n_frames = irs.shape[0]
-    taps = irs.shape[1]
+    n_frames = mags.shape[0]
+    n_bands = mags.shape[1]
+    taps = basis.shape[0]
     end = start + n
     acc = np.zeros(n, np.float32)
+    h = np.empty(taps, np.float32)
     m_lo = max(0, start - taps + 1)
     f_lo = _frame_of(m_lo, ratio)
     f_hi = min(_frame_of(end - 1, ratio), n_frames - 1) if end > 0 else -1
@@ -251,23 +257,34 @@ def _noise_kernel(irs, active, ratio, seed, start, out):
     mult = np.uint64(0xD1B54A32D192ED03)
     x = np.empty(int(1.0 / ratio) + 2, np.float32)
     for f in range(f_lo, f_hi + 1):
-        if not active[f]:
+        active = False
+        for b in range(n_bands):
+            if mags[f, b] != 0.0:
+                active = True
+                break
+        if not active:
             continue
+        # this frame's impulse response: the basis weighted by the band magnitudes
+        for j in range(taps):
+            s = np.float32(0.0)
+            for b in range(n_bands):
+                s += basis[j, b] * mags[f, b]
+            h[j] = s
         ms = _segment_start(f, ratio)
         me = _segment_start(f + 1, ratio)
         for m in range(ms, me):
             x[m - ms] = _white(seed_u ^ (np.uint64(m) * mult))
         # output sample o = m + j: accumulate tap by tap (same order for any block split)
         for j in range(taps):
-            h = irs[f, j]
+            hj = h[j]
             m_a = max(ms, start - j)
             m_b = min(me, end - j)
-            if m_b <= m_a or h == 0.0:
+            if m_b <= m_a or hj == 0.0:
                 continue
             dst = acc[m_a + j - start : m_b + j - start]
             src = x[m_a - ms : m_b - ms]
             for t in range(m_b - m_a):
-                dst[t] += h * src[t]
+                dst[t] += hj * src[t]
     for i in range(n):
         out[i] = acc[i]
 
@@ -431,13 +448,12 @@ def filtered_noise(
         raise ConfigError("noise_magnitudes must be finite and non-negative")
     if seed < 0:
         raise ConfigError(f"seed {seed} is negative")
-    irs = (mags.astype(np.float64) @ _basis(mags.shape[1]).T).astype(np.float32)
-    active = np.any(mags > 0, axis=1)
-    taps = irs.shape[1]
+    basis = _basis(mags.shape[1])
+    taps = basis.shape[0]
     if n_samples is None:
         n_samples = max(0, int(_segment_start(mags.shape[0], ratio)) + taps - 1 - int(start_sample))
     out = np.empty(int(n_samples), np.float32)
-    _noise_kernel(irs, active, ratio, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF), int(start_sample), out)
+    _noise_kernel(mags, basis, ratio, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF), int(start_sample), out)
     return out[None, :]
 
 
@@ -446,7 +462,7 @@ _BASES: dict[int, np.ndarray] = {}
 
 def _basis(n_bands: int) -> np.ndarray:
     if n_bands not in _BASES:
-        _BASES[n_bands] = noise_filter_basis(n_bands)
+        _BASES[n_bands] = np.ascontiguousarray(noise_filter_basis(n_bands), dtype=np.float32)
     return _BASES[n_bands]
 
 
@@ -468,19 +484,22 @@ def synthesize(params: SynthParams, *, sample_rate: int) -> np.ndarray:
     n_frames = params.n_frames
     n_body = int(_segment_start(n_frames, ratio))
     taps = 2 * (params.n_bands - 1)
-    out = np.zeros((1, n_body + taps - 1), np.float32)
+    n_out = n_body + taps - 1
+    out = np.zeros((1, n_out), np.float32)
+    # SynthParams has checked its arrays: call the kernels directly
+    nyquist = sample_rate / 2.0
     amps = params.amplitude[:, None] * params.harmonic_distribution
-    if np.any(amps > 0):
-        harm, _ = harmonic_bank(
-            f0_hz=params.f0_hz, harmonic_amplitudes=amps, frame_rate=params.frame_rate,
-            sample_rate=sample_rate, n_samples=n_body,
-        )  # fmt: skip
-        out[:, :n_body] += harm
-    if np.any(params.noise_magnitudes > 0):
-        out += filtered_noise(
-            noise_magnitudes=params.noise_magnitudes, frame_rate=params.frame_rate,
-            sample_rate=sample_rate, seed=params.seed, n_samples=out.shape[1],
-        )  # fmt: skip
+    pad = -amps.shape[1] % _GROUP
+    if pad:
+        amps = np.pad(amps, ((0, 0), (0, pad)))
+    if params.amplitude.any():
+        _harmonic_kernel(params.f0_hz, np.ascontiguousarray(amps), ratio, 1.0 / sample_rate, nyquist,
+                         nyquist * DEFAULT_FADE_FRACTION, 0, 0.0, out[0, :n_body])  # fmt: skip
+    if params.noise_magnitudes.any():
+        noise = np.empty(n_out, np.float32)
+        _noise_kernel(params.noise_magnitudes, _basis(params.n_bands), ratio,
+                      np.uint64(params.seed & 0xFFFFFFFFFFFFFFFF), 0, noise)  # fmt: skip
+        out[0] += noise
     return out
 
 

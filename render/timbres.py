@@ -27,11 +27,14 @@ louder, so loudness marks map to level and nothing else.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Mapping, Protocol, runtime_checkable
 
+import numba
 import numpy as np
 
 from partita.errors import ConfigError
@@ -136,46 +139,92 @@ class DesignedTimbre:
         """Decode one phrase; see the module docstring for the level convention."""
         if sample_rate <= 0:
             raise ConfigError(f"sample rate {sample_rate} must be positive")
-        f0 = curves.f0_hz.astype(np.float64)[:, None]  # [n, 1]
-        loud = curves.loudness_db.astype(np.float64)
-        bright = curves.brightness.astype(np.float64)
-        nyq = sample_rate / 2.0
-        k = np.arange(1, N_HARMONICS + 1, dtype=np.float64)[None, :]
-        freq = f0 * k
-        p = self.tilt - self.tilt_per_brightness * (bright - 0.5) - self.tilt_per_10db * (loud - self.ref_db) / 10.0
-        p = np.clip(p, 0.2, 6.0)[:, None]
-        log_gain = -p * np.log(k)
-        cutoff = self.lowpass_hz * 2.0 ** (bright - 0.5)[:, None]
-        log_gain -= 0.5 * np.log1p((freq / cutoff) ** 4)
-        if self.even_gain != 1.0:
-            even = (k % 2 == 0) & (freq < self.odd_below_hz)
-            log_gain += np.where(even, np.log(self.even_gain), 0.0)
-        if self.formants:
-            env = np.zeros_like(freq)
-            for fm in self.formants:
-                env += (10 ** (fm.gain_db / 20) - 1.0) / (1.0 + ((freq - fm.freq_hz) / (fm.bandwidth_hz / 2)) ** 2)
-            log_gain += np.log1p(np.maximum(env, -0.99))
-        shape = np.exp(log_gain - log_gain.max(axis=1, keepdims=True))
-        shape[freq >= nyq * 0.96] = 0.0  # the synth fades these out; do not count them
-        shape[:, 0] = np.maximum(shape[:, 0], 1e-6)  # the fundamental is always there
-        total = shape.sum(axis=1, keepdims=True)
-        dist = shape / total
-        # RMS of sum_k a_k sin(...) is sqrt(sum a_k^2 / 2): choose amplitude so it is the target
-        rms = np.where(loud > SILENCE_DB, 10.0 ** (loud / 20.0) / np.sqrt(2.0), 0.0)
-        amplitude = rms * total[:, 0] / np.sqrt(np.sum(shape**2, axis=1) / 2.0)
-
-        band_hz = np.linspace(0.0, nyq, N_BANDS)[None, :]
-        octaves = np.log2(np.maximum(band_hz, 1.0) / self.noise_center_hz) / self.noise_octaves
-        band_shape = np.exp(-0.5 * octaves**2)
-        band_shape /= np.sqrt(np.mean(band_shape**2))  # unit-variance noise in, this RMS out
-        noise_rms = rms * curves.noise.astype(np.float64) * 10 ** (self.noise_db / 20)
-        noise_rms[noise_rms < 1e-5] = 0.0  # below -100 dB: skip the frame (the kernel does)
-        mags = noise_rms[:, None] * band_shape
+        n = curves.n_frames
+        params, formants, band_shape = _tables(self, int(sample_rate))
+        amplitude = np.empty(n, np.float32)
+        dist = np.empty((n, N_HARMONICS), np.float32)
+        mags = np.empty((n, N_BANDS), np.float32)
+        _decode_kernel(curves.f0_hz, curves.loudness_db, curves.brightness, curves.noise, params, formants,
+                       band_shape, amplitude, dist, mags)  # fmt: skip
         return SynthParams(
-            f0_hz=curves.f0_hz, amplitude=amplitude.astype(np.float32),
-            harmonic_distribution=dist.astype(np.float32), noise_magnitudes=mags.astype(np.float32),
+            f0_hz=curves.f0_hz, amplitude=amplitude, harmonic_distribution=dist, noise_magnitudes=mags,
             start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed,
         )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=128)
+def _tables(timbre: DesignedTimbre, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-timbre constants of the decode kernel: parameters, formants, noise band shape."""
+    nyq = sample_rate / 2.0
+    formants = np.array([[f.freq_hz, f.bandwidth_hz, 10 ** (f.gain_db / 20) - 1.0] for f in timbre.formants],
+                        dtype=np.float64).reshape(-1, 3)  # fmt: skip
+    band_hz = np.linspace(0.0, nyq, N_BANDS)
+    octaves = np.log2(np.maximum(band_hz, 1.0) / timbre.noise_center_hz) / timbre.noise_octaves
+    band_shape = np.exp(-0.5 * octaves**2)
+    band_shape /= np.sqrt(np.mean(band_shape**2))  # unit-variance noise in, this RMS out
+    params = np.array([timbre.tilt, timbre.tilt_per_brightness, timbre.tilt_per_10db, timbre.ref_db, timbre.even_gain,
+                       timbre.odd_below_hz, timbre.lowpass_hz, 10 ** (timbre.noise_db / 20), nyq, SILENCE_DB])  # fmt: skip
+    for a in (params, formants, band_shape):
+        a.setflags(write=False)
+    return params, formants, band_shape
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplitude, dist, mags):
+    tilt, tilt_b, tilt_l, ref_db, even_gain, odd_below, lowpass, noise_gain, nyq, silence = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9])
+    n_harm = dist.shape[1]
+    n_bands = mags.shape[1]
+    log_k = np.empty(n_harm)
+    for k in range(n_harm):
+        log_k[k] = math.log(k + 1.0)
+    lg = np.empty(n_harm)
+    for i in range(f0.shape[0]):
+        f = np.float64(f0[i])
+        b = np.float64(bright[i])
+        db = np.float64(loud[i])
+        p = tilt - tilt_b * (b - 0.5) - tilt_l * (db - ref_db) / 10.0
+        p = min(max(p, 0.2), 6.0)
+        inv_cut = 1.0 / (lowpass * 2.0 ** (b - 0.5))
+        rms = 10.0 ** (db / 20.0) / math.sqrt(2.0) if db > silence else 0.0
+        total = 0.0
+        power = 0.0
+        top = 0.0
+        for k in range(n_harm):
+            fk = f * (k + 1)
+            if fk >= 0.96 * nyq:  # the synth fades these out: do not count them
+                lg[k] = 0.0
+                continue
+            r = fk * inv_cut
+            r2 = r * r
+            s = math.exp(-p * log_k[k]) / math.sqrt(1.0 + r2 * r2)  # k^-p, 12 dB/octave lowpass
+            if (k + 1) % 2 == 0 and fk < odd_below:
+                s *= even_gain
+            if formants.shape[0] > 0:
+                env = 0.0
+                for q in range(formants.shape[0]):
+                    x = (fk - formants[q, 0]) / (formants[q, 1] / 2.0)
+                    env += formants[q, 2] / (1.0 + x * x)
+                s *= max(1.0 + env, 0.01)
+            lg[k] = s
+            top = max(top, s)
+        for k in range(n_harm):
+            s = lg[k] / top if top > 0 else 0.0
+            if s < 3.16e-4 or s * rms < 1e-6:  # 70 dB below the strongest, or below -120 dBFS
+                s = 0.0
+            if k == 0:
+                s = max(s, 1e-6)  # the fundamental is always there
+            lg[k] = s
+            total += s
+            power += s * s
+        amplitude[i] = rms * total / math.sqrt(power / 2.0)
+        for k in range(n_harm):
+            dist[i, k] = lg[k] / total
+        nr = rms * np.float64(noise[i]) * noise_gain
+        if nr < 1e-5:  # below -100 dB: the noise kernel skips the frame
+            nr = 0.0
+        for j in range(n_bands):
+            mags[i, j] = nr * band_shape[j]
 
 
 _F = Formant

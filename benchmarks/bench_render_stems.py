@@ -1,0 +1,223 @@
+"""Rendering a 3.5-minute, 8-part score to stems: wall time, peak memory, re-render after an
+edit, against the fluidsynth CLI rendering the same MIDI with FluidR3_GM.
+
+The score (built here, deterministically): 105 bars of 4/4 at 120 bpm = 210 s; flute,
+clarinet, horn, two violins, viola, cello and piano (three-note chords), with slurs, dynamics,
+hairpins and accents. Each measurement runs in a fresh subprocess, so peak memory
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is that of one render; the numba kernels are
+compiled (cached on disk) by a warm-up subprocess first.
+
+* ``full``: ``partita.render(score, out)`` with an empty cache, one process (``workers=1``) and
+  two (``workers=2``).
+* ``edit``: the same score with one note of the violin I part moved a tone, rendered into the
+  folder of a full render (only that part is recomputed).
+* ``fluidsynth``: ``fluidsynth -ni -F out.wav -r 48000 FluidR3_GM.sf2 score.mid`` (one stereo
+  mix, not stems), the MIDI written by partita's MIDI writer.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_render_stems.py
+
+writes ``benchmarks/results/render_stems.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction as F
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+SR = 48000
+N_BARS = 105
+BPM = 120
+
+
+def build_score():
+    """The benchmark score: 8 parts, 105 bars of 4/4 at 120 bpm (210 s)."""
+    import numpy as np
+
+    from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+
+    rng = np.random.default_rng(2024)
+    progression = [(60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)]  # C Am F G
+    scale = [0, 2, 4, 5, 7, 9, 11]
+
+    def melody(low: int, high: int, step: F, slur_every: int) -> tuple[Note, ...]:
+        notes, pitch, t, k = [], (low + high) // 2, F(0), 0
+        while t < N_BARS * 4:
+            pitch = int(np.clip(pitch + rng.choice([-2, -1, 1, 2]), low, high))
+            while pitch % 12 not in scale:
+                pitch += 1
+            pos = k % slur_every
+            slur = None if slur_every < 2 else "start" if pos == 0 else "stop" if pos == slur_every - 1 else "continue"
+            arts = frozenset({"accent"}) if (k % 16 == 0) else frozenset()
+            notes.append(Note(t, step, pitch, slur=slur, articulations=arts))
+            t += step
+            k += 1
+        return tuple(notes)
+
+    def held(octave_shift: int, index: int, step: F) -> tuple[Note, ...]:
+        notes, t = [], F(0)
+        while t < N_BARS * 4:
+            chord = progression[int(t // 4) % 4]
+            notes.append(Note(t, step, chord[index] + octave_shift))
+            t += step
+        return tuple(notes)
+
+    def piano() -> tuple[Note, ...]:
+        notes, t = [], F(0)
+        while t < N_BARS * 4:
+            for p in progression[int(t // 4) % 4]:
+                notes.append(Note(t, F(1), p))
+            t += 1
+        return tuple(notes)
+
+    dyn = tuple(Dynamic(F(32 * i), ("p", "mf", "f", "mp")[i % 4]) for i in range(N_BARS * 4 // 32 + 1))
+    pins = tuple(Hairpin(F(32 * i + 16), F(32 * i + 28), "crescendo" if i % 2 else "diminuendo")
+                 for i in range(N_BARS * 4 // 32))  # fmt: skip
+    parts = (
+        Part("fl", "Flute", "flute", melody(74, 93, F(1, 2), 4), dyn, pins),
+        Part("cl", "Clarinet", "clarinet", melody(58, 77, F(1), 4), dyn, pins),
+        Part("hn", "Horn", "horn", held(-12, 2, F(2)), dyn, pins),
+        Part("vn1", "Violin I", "violin", melody(67, 88, F(1, 2), 8), dyn, pins),
+        Part("vn2", "Violin II", "violin", held(0, 1, F(1)), dyn, pins),
+        Part("va", "Viola", "viola", held(-12, 1, F(1)), dyn, pins),
+        Part("vc", "Cello", "cello", held(-24, 0, F(2)), dyn, pins),
+        Part("pn", "Piano", "piano", piano(), dyn, pins),
+    )
+    return Score(title="Benchmark", parts=parts, tempo_map=TempoMap((TempoMark(0, BPM),)))
+
+
+def edited(score):
+    """The score with one violin I note (bar 50) moved up a tone."""
+    part = score.part("vn1")
+    notes = list(part.notes)
+    i = next(k for k, n in enumerate(notes) if n.onset >= 200)
+    notes[i] = dataclasses.replace(notes[i], pitch=notes[i].pitch + 2, spelling=None)
+    return score.with_part_notes("vn1", notes)
+
+
+def child(mode: str, out: str, workers: int) -> None:
+    """Run one measurement in this (fresh) process and print one JSON line."""
+    t_import = time.perf_counter()
+    import partita
+    from partita.render import warmup
+
+    if mode == "warmup":
+        warmup()
+        print(json.dumps({"mode": mode}))
+        return
+    score = build_score()
+    warmup()  # loads the compiled kernels from numba's disk cache
+    t0 = time.perf_counter()
+    result = partita.render(score, out, sample_rate=SR, workers=workers, progress=False)
+    t_full = time.perf_counter() - t0
+    record = {"mode": mode, "workers": workers, "render_s": t_full, "audio_s": result.duration_s,
+              "import_and_setup_s": t0 - t_import, "rendered": len(result.rendered_parts)}  # fmt: skip
+    if mode == "edit":
+        t1 = time.perf_counter()
+        again = partita.render(edited(score), out, sample_rate=SR, workers=workers, progress=False)
+        record["edit_render_s"] = time.perf_counter() - t1
+        record["edit_rendered_parts"] = list(again.rendered_parts)
+    record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    record["children_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(json.dumps(record))
+
+
+def run_child(mode: str, out: Path, workers: int = 1) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(out), str(workers)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    record["process_wall_s"] = time.perf_counter() - t0
+    return record
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="bench-render-"))
+    try:
+        score = build_score()
+        run_child("warmup", work / "warm")
+        full1 = run_child("full", work / "full1", 1)
+        full2 = run_child("full", work / "full2", 2)
+        edit = run_child("edit", work / "edit", 1)
+
+        from partita.symbolic.io import write
+
+        mid = work / "score.mid"
+        write(score, mid)
+        fs_times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            subprocess.run(
+                ["fluidsynth", "-ni", "-q", "-r", str(SR), "-F", str(work / "fluid.wav"), str(SF2), str(mid)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            fs_times.append(time.perf_counter() - t0)
+        t_fluid = min(fs_times)
+        best = min(full1["render_s"], full2["render_s"])
+        result = {
+            "benchmark": "3.5-minute 8-part score to stems at 48 kHz",
+            "command": ".venv/bin/python benchmarks/bench_render_stems.py",
+            "score_seconds": score.duration_seconds,
+            "parts": len(score.parts),
+            "notes": sum(len(p.notes) for p in score.parts),
+            "full_render_s_workers1": full1["render_s"],
+            "full_render_s_workers2": full2["render_s"],
+            "full_process_wall_s_workers1": full1["process_wall_s"],
+            "peak_rss_mb_workers1": full1["peak_rss_mb"],
+            "peak_rss_mb_workers2_parent": full2["peak_rss_mb"],
+            "peak_rss_mb_workers2_child": full2["children_peak_rss_mb"],
+            "edit_render_s": edit["edit_render_s"],
+            "edit_rendered_parts": edit["edit_rendered_parts"],
+            "edit_over_full": edit["edit_render_s"] / edit["render_s"],
+            "fluidsynth_s": t_fluid,
+            "fluidsynth_over_partita": t_fluid / best,
+            "realtime_factor": score.duration_seconds / best,
+            "targets": {"full_render_s": 10.0, "peak_rss_mb": 1536, "edit_over_full": 0.1, "faster_than_fluidsynth": True},
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared)",
+            "load_average_at_end": os.getloadavg(),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "render_stems.json").write_text(json.dumps(result, indent=2) + "\n")
+    r = result
+    md = (
+        "# Rendering a 3.5-minute, 8-part score to stems (48 kHz)\n\n"
+        f"Command: `{r['command']}`\n\n"
+        "| measurement | value | target |\n|---|---|---|\n"
+        f"| full render, 1 process | {r['full_render_s_workers1']:.2f} s ({r['score_seconds'] / r['full_render_s_workers1']:.0f}x real time) | <= 10 s |\n"
+        f"| full render, 2 processes | {r['full_render_s_workers2']:.2f} s | |\n"
+        f"| whole process (imports, kernels from cache, render, exit) | {r['full_process_wall_s_workers1']:.2f} s | |\n"
+        f"| fluidsynth CLI, same MIDI, FluidR3_GM (one stereo mix) | {r['fluidsynth_s']:.2f} s | slower than partita |\n"
+        f"| fluidsynth / partita | {r['fluidsynth_over_partita']:.2f}x | > 1 |\n"
+        f"| peak memory (RSS), 1 process | {r['peak_rss_mb_workers1']:.0f} MB | <= 1536 MB |\n"
+        f"| re-render after a one-note edit | {r['edit_render_s']:.3f} s = {r['edit_over_full']:.3f} of full | <= 0.1 |\n\n"
+        f"{r['notes']} notes; {r['machine']}; load average at the end {tuple(round(x, 2) for x in r['load_average_at_end'])} "
+        "(other engineers' jobs share the 2 cores, so wall times vary from run to run).\n"
+    )
+    (out / "render_stems.md").write_text(md)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        raise SystemExit(main())
