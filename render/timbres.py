@@ -179,6 +179,9 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
     for k in range(n_harm):
         log_k[k] = math.log(k + 1.0)
     lg = np.empty(n_harm)
+    env_bound = 1.0  # an upper bound of the formant envelope (1 + sum of formant gains)
+    for q in range(formants.shape[0]):
+        env_bound += max(formants[q, 2], 0.0)
     for i in range(f0.shape[0]):
         f = np.float64(f0[i])
         b = np.float64(bright[i])
@@ -190,14 +193,19 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
         total = 0.0
         power = 0.0
         top = 0.0
+        stop = n_harm
         for k in range(n_harm):
             fk = f * (k + 1)
             if fk >= 0.96 * nyq:  # the synth fades these out: do not count them
-                lg[k] = 0.0
-                continue
+                stop = k
+                break
             r = fk * inv_cut
             r2 = r * r
             s = math.exp(-p * log_k[k]) / math.sqrt(1.0 + r2 * r2)  # k^-p, 12 dB/octave lowpass
+            if top > 0.0 and s * env_bound < 3.16e-4 * top:
+                # the source falls with k and the envelope is bounded: the rest is below -70 dB
+                stop = k
+                break
             if (k + 1) % 2 == 0 and fk < odd_below:
                 s *= even_gain
             if formants.shape[0] > 0:
@@ -208,6 +216,8 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
                 s *= max(1.0 + env, 0.01)
             lg[k] = s
             top = max(top, s)
+        for k in range(stop, n_harm):
+            lg[k] = 0.0
         for k in range(n_harm):
             s = lg[k] / top if top > 0 else 0.0
             if s < 3.16e-4 or s * rms < 1e-6:  # 70 dB below the strongest, or below -120 dBFS
