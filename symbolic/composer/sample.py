@@ -1,0 +1,443 @@
+"""Constrained sampling: a :class:`~partita.symbolic.composer.planner.Plan` becomes a Score.
+
+The composer writes one token sequence (see :mod:`partita.symbolic.composer.controls`)::
+
+    BOS Key Tempo Role...                         forced from the plan
+    Bar TimeSig Section Energy Chord              forced at every bar, from the plan
+    (Position Program Pitch Velocity Duration)*   sampled, every step masked
+
+Every sampled step applies a :class:`partita.theory_rules.masks.DecodeMask` built for the
+chosen rule profile (grammar, grid, bar fill, range, key, monophony; parallel fifths, octaves
+and unisons in the ``chorale`` and ``classical`` profiles), so what is written breaks none of
+those hard rules and always decodes. Sampling is temperature plus nucleus (top-p) with a
+seeded ``torch.Generator``: the same plan, weights and seed give the same score.
+
+Whole pieces: sections are written in order; a section whose name came before (a second
+chorus) replays the first one's bars, token by token through the mask (where the mask refuses
+a token, sampling takes over from there), and writes its last bar fresh, so it comes back
+recognisably with a new cadence. When the context fills, the model is re-primed with the
+header and the most recent bars. Parts the corpus does not teach (drum kit) are written by
+documented rules (:data:`GROOVES`). Dynamics follow the sections' energy, with hairpins where
+the energy changes; the score carries sections, chord symbols, tempo and key.
+
+>>> from partita.symbolic.composer.planner import plan
+>>> from partita.symbolic.composer.model import GPT, GPTConfig
+>>> from partita.symbolic.composer.controls import ComposerVocab
+>>> import torch
+>>> _ = torch.manual_seed(0)
+>>> model = GPT(GPTConfig(vocab_size=ComposerVocab.default().vocab_size, n_layer=1, n_head=2, n_embd=16, block_size=128, dropout=0.0))
+>>> p = plan("chorale", duration_s=8, ensemble="satb choir")
+>>> score = compose(p, model=model, seed=1, max_tokens_per_bar=24)
+>>> [part.instrument for part in score.parts]
+['soprano', 'alto', 'tenor', 'bass']
+>>> score == compose(p, model=model, seed=1, max_tokens_per_bar=24)
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from partita.errors import ConfigError
+
+__all__ = ["GROOVES", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
+
+#: What each theory_rules profile asks of the decode-time mask.
+PROFILE_MASKS = {
+    "chorale": {"parallels": True, "key": True},
+    "classical": {"parallels": True, "key": True},
+    "pop": {"parallels": False, "key": True},
+    "orchestration": {"parallels": False, "key": False},
+    "none": None,  # no mask at all (grammar only is still needed to decode; see compose)
+}
+#: Energy (0-1) -> dynamic mark, lower edges.
+_DYNAMICS = ((0.0, "pp"), (0.2, "p"), (0.4, "mp"), (0.55, "mf"), (0.7, "f"), (0.85, "ff"))
+
+#: Drum grooves by energy level (0-4), one bar of 4/4 in eighths (8 steps): which GM keys play
+#: at each step. 36 kick, 38 snare, 42 closed hi-hat, 46 open hi-hat, 51 ride, 49 crash (added on
+#: the first beat of each section). In other meters the pattern repeats per beat pair.
+GROOVES = {
+    0: [[42], [], [42], [], [42], [], [42], []],
+    1: [[36, 42], [], [38, 42], [], [36, 42], [], [38, 42], []],
+    2: [[36, 42], [42], [38, 42], [42], [36, 42], [42], [38, 42], [42]],
+    3: [[36, 42], [42], [38, 42], [36, 42], [36, 42], [42], [38, 42], [42]],
+    4: [[36, 51], [42], [38, 51], [36, 42], [36, 51], [36, 42], [38, 51], [46]],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SampleStats:
+    """What a sampling run did: tokens sampled (masked steps) and forced, bars replayed from an
+    earlier section, context re-primings, and the seconds spent."""
+
+    sampled: int
+    forced: int
+    replayed_bars: int
+    reprimes: int
+    seconds: float
+
+
+def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
+    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked)."""
+    from partita.symbolic.composer.model import load_checkpoint
+
+    if path is None:
+        from partita.symbolic.composer.weights_info import shipped_path, shipped_sha256
+
+        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device)[0]
+    return load_checkpoint(path, device=device)[0]
+
+
+def _mask_for(vocab: Any, layout: Any, plan: Any, profile: str, pitch_range: str) -> Any:
+    from partita.theory_rules.masks import DecodeMask
+
+    opts = PROFILE_MASKS.get(profile)
+    if profile not in PROFILE_MASKS:
+        raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
+    if opts is None:  # grammar only: no key, wide grid, no parallels, playable range
+        return DecodeMask(vocab.base, layout, meters=[plan.meter], parallels=False, grids=(Fraction(1, 12),))
+    return DecodeMask(
+        vocab.base, layout,
+        key_signatures=(plan.key_signature(),) if opts["key"] else (),
+        pitch_range=pitch_range, meters=[plan.meter], parallels=opts["parallels"],
+    )  # fmt: skip
+
+
+def _nucleus(logits: Any, allowed: np.ndarray, temperature: float, top_p: float, gen: Any) -> int:
+    import torch
+
+    logits = logits.clone()
+    logits[~torch.from_numpy(allowed)] = float("-inf")
+    if temperature <= 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits.double() / temperature, dim=-1)
+    if top_p < 1.0:
+        sp, si = torch.sort(probs, descending=True)
+        cum = torch.cumsum(sp, 0)
+        keep = cum - sp < top_p
+        keep[0] = True
+        probs = torch.zeros_like(probs).scatter(0, si[keep], sp[keep])
+    return int(torch.multinomial(probs / probs.sum(), 1, generator=gen))
+
+
+def sample_tokens(
+    plan: Any,
+    *,
+    model: Any,
+    seed: int = 0,
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+    profile: str = "classical",
+    pitch_range: str = "comfortable",
+    max_tokens_per_bar: int | None = None,
+    reuse_sections: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[list[int], Any, SampleStats]:
+    """The composer ids of a piece for ``plan`` (pitched parts only) and the layout they use.
+
+    Parameters
+    ----------
+    plan
+        What to write.
+    model
+        A :class:`~partita.symbolic.composer.model.GPT` over the composer vocabulary.
+    seed
+        Seeds the sampler; same seed, same tokens.
+    temperature, top_p
+        Softmax temperature (0: greedy) and nucleus mass.
+    profile
+        Which theory_rules profile's hard rules the mask enforces (:data:`PROFILE_MASKS`).
+    pitch_range
+        ``"comfortable"`` or ``"playable"`` instrument ranges.
+    max_tokens_per_bar
+        After this many tokens in a bar only ``Bar`` may follow (default: half the context).
+    reuse_sections
+        Replay a repeated section's first occurrence.
+    progress
+        Called as ``progress(section name, index, n_sections)`` when each section starts.
+
+    Returns
+    -------
+    ids, layout, stats
+        ``ids``: composer token ids (header, bars, EOS); ``layout``: the
+        :class:`~partita.symbolic.tokens.PartLayout` of the pitched parts.
+    """
+    import torch
+
+    from partita.symbolic.composer.controls import ComposerVocab, controls_of_plan
+    from partita.symbolic.tokens import PartLayout, PartSlot
+
+    if not 0.0 < top_p <= 1.0:
+        raise ConfigError(f"top_p {top_p} is outside (0, 1]")
+    if temperature < 0:
+        raise ConfigError(f"temperature {temperature} is negative")
+    vocab = ComposerVocab.default()
+    if model.config.vocab_size != vocab.vocab_size:
+        raise ConfigError(f"the model's vocabulary ({model.config.vocab_size}) is not the composer's ({vocab.vocab_size})")
+    pitched = [p for p in plan.instrumentation if p.role != "percussion"]
+    if not pitched:
+        raise ConfigError("the plan has no pitched part for the model to write")
+    layout = PartLayout(tuple(PartSlot(p.id, p.name, p.instrument) for p in pitched))
+    full = controls_of_plan(plan)
+    controls = dataclasses.replace(full, roles=tuple(p.role for p in pitched))
+    mask = _mask_for(vocab, layout, plan, profile, pitch_range)
+    n_remi = vocab.n_remi
+    block = model.config.block_size
+    cap = max_tokens_per_bar or block // 2
+    gen = torch.Generator().manual_seed(int(seed))
+    t0 = time.perf_counter()
+    model.eval()
+
+    header = vocab.header_ids(controls)
+    bar_tokens: list[list[int]] = []  # composer ids of each finished bar
+    ctx: list[int] = []  # ids in the KV cache
+    cache = None
+    last_logits = None
+    n_sampled = n_forced = n_replayed = n_reprimes = 0
+    ts_id = vocab.id(f"TimeSig_{plan.meter[0]}/{plan.meter[1]}")
+
+    def feed(ids: list[int]) -> None:
+        nonlocal cache, last_logits, ctx, n_reprimes
+        if len(ctx) + len(ids) > block:
+            # re-prime: header + as many recent whole bars as fit in ~60 % of the block + this bar
+            current = ids_since_bar()
+            room = int(block * 0.6) - len(header) - len(current) - len(ids)
+            keep: list[int] = []
+            for b in reversed(bar_tokens):
+                if len(b) > room - len(keep):
+                    break
+                keep = b + keep
+            ctx, cache = [], None
+            n_reprimes += 1
+            ids = header + keep + current + ids
+        with torch.no_grad():
+            x = torch.tensor([ids], dtype=torch.long)
+            logits, cache = model(x, cache)
+        last_logits = logits[0, -1]
+        ctx = ctx + ids
+
+    cur: list[int] = []  # composer ids of the bar being written
+
+    def ids_since_bar() -> list[int]:
+        return list(cur)
+
+    def write_remi(i: int) -> None:
+        mask.update(i, check=False)
+
+    # header
+    mask.update(vocab.bos)
+    feed(header)
+    n_forced += len(header)
+    first_bars: dict[str, list[list[int]]] = {}
+    bar_index = 0
+    n_sections = len(plan.sections)
+    for si, section in enumerate(plan.sections):
+        if progress:
+            progress(section.name, si, n_sections)
+        model_of = first_bars.get(section.name) if reuse_sections else None
+        this_section: list[list[int]] = []
+        for j in range(section.bars):
+            bc = controls.bars[bar_index]
+            opening = [vocab.bar, ts_id] + vocab.bar_control_ids(bc)
+            cur = []
+            mask.update(vocab.bar)
+            mask.update(ts_id)
+            cur.extend(opening)
+            feed(opening)
+            n_forced += len(opening)
+            # replay the first occurrence's bar where it still obeys the mask
+            replay = None
+            if model_of is not None and j < len(model_of) and j < section.bars - 1:
+                replay = [i for i in model_of[j][len(opening):]]
+            if replay:
+                taken = []
+                for i in replay:
+                    if not mask.allowed()[i]:
+                        break
+                    mask.update(i, check=False)
+                    taken.append(i)
+                if taken:
+                    cur.extend(taken)
+                    feed(taken)
+                    n_forced += len(taken)
+                    if len(taken) == len(replay):
+                        n_replayed += 1
+            # sample the rest of the bar
+            n_in_bar = 0
+            while True:
+                allowed = mask.allowed()
+                if n_in_bar >= cap and allowed[vocab.bar]:
+                    break
+                full_mask = np.zeros(vocab.vocab_size, dtype=bool)
+                full_mask[:n_remi] = allowed
+                full_mask[vocab.eos] = False  # the plan says how many bars; the sampler ends
+                if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
+                    raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
+                i = _nucleus(last_logits, full_mask, temperature, top_p, gen)
+                n_sampled += 1
+                if i == vocab.bar:
+                    break
+                mask.update(i, check=False)
+                cur.append(i)
+                feed([i])
+                n_in_bar += 1
+            bar_tokens.append(cur)
+            this_section.append(cur)
+            bar_index += 1
+        first_bars.setdefault(section.name, this_section)
+    ids = header + [i for b in bar_tokens for i in b] + [vocab.eos]
+    stats = SampleStats(n_sampled, n_forced, n_replayed, n_reprimes, time.perf_counter() - t0)
+    return ids, layout, stats
+
+
+def _dynamic_for(energy: float) -> str:
+    mark = "pp"
+    for edge, m in _DYNAMICS:
+        if energy >= edge:
+            mark = m
+    return mark
+
+
+def _drum_part(plan: Any, part: Any) -> Any:
+    from partita.symbolic.score import Note, Part
+
+    from partita.symbolic.composer.controls import ENERGY_LEVELS
+
+    notes = []
+    bar_ql = plan.bar_ql
+    step = Fraction(1, 2) if plan.meter[1] == 4 else Fraction(4, plan.meter[1])
+    n_steps = int(bar_ql / step)
+    t = Fraction(0)
+    for section in plan.sections:
+        level = min(ENERGY_LEVELS - 1, int(section.energy * ENERGY_LEVELS))
+        groove = GROOVES[level]
+        for b in range(section.bars):
+            for k in range(n_steps):
+                keys = set(groove[k % len(groove)])
+                if b == 0 and k == 0 and level >= 2:
+                    keys.add(49)
+                for key in sorted(keys):
+                    notes.append(Note(t + k * step, step, key))
+            t += bar_ql
+    return Part(part.id, part.name, part.instrument, tuple(notes))
+
+
+def compose(
+    plan: Any,
+    *,
+    seed: int = 0,
+    model: Any = None,
+    weights: str | None = None,
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+    profile: str | None = None,
+    pitch_range: str = "comfortable",
+    max_tokens_per_bar: int | None = None,
+    reuse_sections: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+    return_stats: bool = False,
+) -> Any:
+    """Write a Score for ``plan``.
+
+    Parameters
+    ----------
+    plan
+        A :class:`~partita.symbolic.composer.planner.Plan`.
+    seed
+        Same plan, weights and seed -> the same score.
+    model, weights
+        A loaded model, or a checkpoint path; neither: the shipped weights.
+    temperature, top_p
+        Sampling temperature and nucleus mass.
+    profile
+        theory_rules profile whose hard rules the masks enforce: ``chorale``, ``classical``,
+        ``pop``, ``orchestration`` or ``none`` (grammar only). Default: ``chorale`` for a
+        chorale plan, ``pop`` for pop and folk, else ``classical``.
+    pitch_range
+        ``"comfortable"`` (default) or ``"playable"``.
+    progress
+        ``progress(section, index, n_sections)`` as each section starts.
+    return_stats
+        Also return the :class:`SampleStats`.
+
+    Returns
+    -------
+    Score
+        Parts in the plan's order (drum kit by rule), sections as rehearsal marks, chord
+        symbols, dynamics and hairpins from the energy, tempo, key and meter of the plan.
+    """
+    from partita.symbolic.composer.controls import ComposerVocab
+    from partita.symbolic.score import (
+        ChordSymbol, Dynamic, Hairpin, Part, Score, Section, TempoMap, TempoMark, TimeSignature,
+    )  # fmt: skip
+    from partita.symbolic.tokens import TokenSequence
+
+    if model is None:
+        model = load_model(weights)
+    if profile is None:
+        profile = {"chorale": "chorale", "pop": "pop", "folk": "pop", "jig": "pop", "film": "pop"}.get(plan.genre, "classical")
+    ids, layout, stats = sample_tokens(
+        plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
+        pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
+        reuse_sections=reuse_sections, progress=progress,
+    )  # fmt: skip
+    vocab = ComposerVocab.default()
+    bar_ql = plan.bar_ql
+    starts = []
+    t = Fraction(0)
+    for s in plan.sections:
+        starts.append(t)
+        t += s.bars * bar_ql
+    ks = plan.key_signature()
+    seq = TokenSequence(
+        ids=tuple(ids), layout=layout, title=plan.prompt.strip()[:80] or "Untitled",
+        tempo_marks=(TempoMark(Fraction(0), plan.tempo_bpm),), key_signatures=(ks,),
+        sections=tuple(Section(a, s.name) for a, s in zip(starts, plan.sections)),
+    )  # fmt: skip
+    written, _ = vocab.decode(seq)
+    by_id = {p.id: p for p in written.parts}
+    parts = []
+    for pp in plan.instrumentation:
+        if pp.role == "percussion":
+            part = _drum_part(plan, pp)
+        else:
+            got = by_id[pp.id]
+            part = got.with_notes(dataclasses.replace(n, velocity=None) for n in got.notes)
+        dyns, pins = [], []
+        prev = None
+        for i, (a, s) in enumerate(zip(starts, plan.sections)):
+            mark = _dynamic_for(s.energy)
+            if mark != prev:
+                dyns.append(Dynamic(a, mark))
+            prev = mark
+            if i + 1 < len(plan.sections):
+                nxt = plan.sections[i + 1].energy
+                if abs(nxt - s.energy) >= 0.1 and _dynamic_for(nxt) != mark:
+                    end = a + s.bars * bar_ql
+                    pins.append(Hairpin(end - bar_ql, end, "crescendo" if nxt > s.energy else "diminuendo"))
+        parts.append(dataclasses.replace(part, dynamics=tuple(dyns), hairpins=tuple(pins)))
+    chords = []
+    last = None
+    for b, figure in enumerate(plan.bar_chords()):
+        if figure != last:
+            chords.append(ChordSymbol(b * bar_ql, figure))
+        last = figure
+    score = Score(
+        title=seq.title,
+        parts=tuple(parts),
+        tempo_map=TempoMap((TempoMark(Fraction(0), plan.tempo_bpm),)),
+        time_signatures=(TimeSignature(0, plan.meter[0], plan.meter[1]),),
+        key_signatures=(ks,),
+        sections=seq.sections,
+        chords=tuple(chords),
+        metadata={"partita.plan": json.dumps(plan.to_dict(), ensure_ascii=False), "partita.seed": str(seed),
+                  "partita.profile": profile},  # fmt: skip
+    )
+    return (score, stats) if return_stats else score
