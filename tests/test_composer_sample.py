@@ -131,3 +131,33 @@ def test_bad_sampling_arguments(model):
     wrong = GPT(GPTConfig(vocab_size=10, n_layer=1, n_head=1, n_embd=8, block_size=16))
     with pytest.raises(ConfigError):
         compose(p, model=wrong)
+
+
+TINY_CKPT = "tests/data/composer_tiny.safetensors"
+
+
+def test_cli_compose_writes_score_midi_and_plan(tmp_path, capsys):
+    """``partita compose`` on the tiny checkpoint in tests/data (random weights, seed 0)."""
+    import json
+
+    from partita.cli import main
+    from partita.symbolic import io as sio
+    from partita.symbolic.composer.planner import Plan
+
+    out = tmp_path / "out"
+    rc = main(["compose", "sad chorale", "--seconds", "8", "--weights", TINY_CKPT, "-o", str(out), "--seed", "2"])
+    assert rc == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "composing section 1/" in err
+    p = Plan.from_dict(json.loads((out / "plan.json").read_text()))
+    score = sio.read(out / "score.musicxml")
+    assert [x.instrument for x in score.parts] == [x.instrument for x in p.instrumentation]
+    assert check(score, profile="chorale").n_errors == 0
+    assert sio.read(out / "score.mid").parts
+    # an edited plan composes as edited
+    d = p.to_dict()
+    d["tempo_bpm"] = 50.0
+    (tmp_path / "edited.json").write_text(json.dumps(d))
+    assert main(["compose", "--plan", str(tmp_path / "edited.json"), "--weights", TINY_CKPT, "-o", str(tmp_path / "o2")]) == 0
+    assert sio.read(tmp_path / "o2" / "score.musicxml").tempo_map.bpm_at(Fraction(0)) == 50.0
+    assert main(["compose", "x", "--weights", str(tmp_path / "missing.safetensors"), "-o", str(tmp_path / "o3")]) == 2
