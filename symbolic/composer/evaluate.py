@@ -1,0 +1,111 @@
+"""Objective measures of composed music, following muspy's definitions.
+
+* :func:`pitch_class_entropy`: Shannon entropy (bits) of the pitch-class histogram of all notes.
+* :func:`scale_consistency`: the largest share of notes inside one major or minor scale.
+* :func:`groove_consistency`: ``1 - mean Hamming distance / resolution`` between the onset
+  patterns of consecutive bars, each a binary vector of ``resolution`` steps per bar.
+
+Rule rates come from :func:`partita.theory_rules.check`.
+
+>>> from partita.symbolic.score import Note, Part, Score
+>>> s = Score(parts=(Part("p", "Piano", "piano", tuple(Note(i, 1, 60 + 2 * (i % 6)) for i in range(12))),))
+>>> round(pitch_class_entropy(s), 3), round(scale_consistency(s), 3), groove_consistency(s)
+(2.585, 0.667, 1.0)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = ["groove_consistency", "pitch_class_entropy", "rule_rates", "scale_consistency"]
+
+_MAJOR = (0, 2, 4, 5, 7, 9, 11)
+_MINOR = (0, 2, 3, 5, 7, 8, 10)
+
+
+def _pitched(score: Any) -> list[Any]:
+    return [n for p in score.parts if p.instrument != "drum_kit" for n in p.notes]
+
+
+def pitch_class_entropy(score: Any) -> float:
+    """Entropy in bits of the pitch-class histogram (muspy ``pitch_class_entropy``); NaN for
+    a score without notes."""
+    notes = _pitched(score)
+    if not notes:
+        return float("nan")
+    counts = np.bincount([n.pitch % 12 for n in notes], minlength=12).astype(np.float64)
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def scale_consistency(score: Any) -> float:
+    """Largest share of notes in one of the 24 major and minor scales (muspy)."""
+    notes = _pitched(score)
+    if not notes:
+        return float("nan")
+    counts = np.bincount([n.pitch % 12 for n in notes], minlength=12)
+    best = 0.0
+    for root in range(12):
+        for scale in (_MAJOR, _MINOR):
+            inside = counts[[(root + i) % 12 for i in scale]].sum()
+            best = max(best, inside / counts.sum())
+    return float(best)
+
+
+def groove_consistency(score: Any, *, resolution_per_quarter: int = 24) -> float:
+    """``1 - mean Hamming distance`` between consecutive bars' onset patterns, divided by the
+    bar's resolution (muspy ``groove_consistency``); bars counted from onset 0 in the first time signature's
+    bar length (as muspy counts them: a pickup is not special); NaN with fewer than two bars."""
+    notes = _pitched(score)
+    if not notes:
+        return float("nan")
+    bar_ql = score.time_signatures[0].bar_length
+    res = int(bar_ql * resolution_per_quarter)
+    n_bars = int(max(n.onset for n in notes) // bar_ql) + 1
+    if n_bars < 2:
+        return float("nan")
+    pattern = np.zeros((n_bars, res), dtype=bool)
+    for n in notes:
+        b = int(n.onset // bar_ql)
+        k = int((n.onset - b * bar_ql) * resolution_per_quarter)
+        if k < res:
+            pattern[b, k] = True
+    ham = (pattern[1:] != pattern[:-1]).sum(axis=1)
+    return float(1.0 - ham.mean() / res)
+
+
+def rule_rates(score: Any, *, profile: str = "chorale") -> dict[str, float]:
+    """Violations per 100 notes of each rule of ``profile``, plus ``n_errors`` and ``n_notes``."""
+    from partita.theory_rules import check
+
+    rep = check(score, profile=profile)
+    out = dict(rep.rates_per_100_notes())
+    out["n_errors"] = float(rep.n_errors)
+    out["n_notes"] = float(rep.n_notes)
+    return out
+
+
+def summary(scores: Iterable[Any], *, profile: str = "chorale") -> dict[str, float]:
+    """Mean of each measure over ``scores`` (NaNs skipped) and total rule violations per 100
+    notes."""
+    rows = []
+    for s in scores:
+        row = {
+            "pitch_class_entropy": pitch_class_entropy(s),
+            "scale_consistency": scale_consistency(s),
+            "groove_consistency": groove_consistency(s),
+        }
+        rates = rule_rates(s, profile=profile)
+        n = rates.pop("n_notes")
+        row["n_errors"] = rates.pop("n_errors")
+        row["violations_per_100_notes"] = float(sum(rates.values()))
+        row["_n_notes"] = n
+        for k, v in rates.items():
+            row[f"rule:{k}"] = v
+        rows.append(row)
+    keys = sorted({k for r in rows for k in r})
+    return {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys}

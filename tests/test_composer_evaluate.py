@@ -1,0 +1,33 @@
+"""Evaluation measures against independent references (music21 pitch counts, scipy entropy)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import entropy
+
+from partita.symbolic.composer.evaluate import groove_consistency, pitch_class_entropy, scale_consistency
+from partita.symbolic.score import Note, Part, Score
+
+
+def test_pitch_class_entropy_and_scale_consistency_against_music21_counts():
+    from music21 import corpus
+
+    s21 = corpus.parse("bwv10.7")
+    score = Score.from_music21(s21)
+    # music21's own notes, ties merged the way partita merges them (a tie start or no tie)
+    pcs = [p.pitchClass for n in s21.recurse().notes for p in n.pitches if not n.tie or n.tie.type == "start"]
+    counts = np.bincount(pcs, minlength=12)
+    ours = np.bincount([n.pitch % 12 for p in score.parts for n in p.notes], minlength=12)
+    assert abs(pitch_class_entropy(score) - entropy(ours, base=2)) < 1e-12
+    assert abs(entropy(ours, base=2) - entropy(counts, base=2)) < 0.02
+    major = [0, 2, 4, 5, 7, 9, 11]
+    ref = max(counts[[(r + i) % 12 for i in major]].sum() / counts.sum() for r in range(12))
+    assert scale_consistency(score) >= ref - 0.02
+
+
+def test_groove_consistency_of_identical_and_different_bars():
+    same = tuple(Note(4 * b + i, 1, 60) for b in range(4) for i in range(4))
+    assert groove_consistency(Score(parts=(Part("p", "Piano", "piano", same),))) == 1.0
+    # bar 1: four quarters, bar 2: one whole note -> 3 of 96 steps differ
+    notes = tuple(Note(i, 1, 60) for i in range(4)) + (Note(4, 4, 60),)
+    assert groove_consistency(Score(parts=(Part("p", "Piano", "piano", notes),))) == 1 - 3 / 96
