@@ -121,3 +121,23 @@ def test_a_killed_training_run_continues_from_its_last_checkpoint(tmp_path):
     done = subprocess.run(cmd + ["--resume", "--steps", str(before + 10)], env=env, capture_output=True, timeout=240)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert load_checkpoint(ckpt)[1]["extra"]["step"] == before + 10
+
+
+def test_ship_writes_weights_manifest_and_card(tmp_path):
+    import json
+
+    from partita.symbolic.composer.card import ship
+    from partita.symbolic.composer.model import sha256_of
+
+    r = train(_cfg(4), train_set=_toy_set(4, 1), heldout_set=_toy_set(2, 2), out_dir=tmp_path / "run",
+              progress=False, corpus_info={"spec": "toy", "train_pieces": 4})  # fmt: skip
+    manifest = ship(str(r.path), command="partita train-composer --corpus toy", dest=str(tmp_path / "w"))
+    w = tmp_path / "w"
+    assert manifest["sha256"] == sha256_of(w / manifest["file"])
+    assert json.loads((w / "manifest.json").read_text()) == manifest
+    card = (w / "composer-small.md").read_text()
+    assert manifest["sha256"] in card and "partita train-composer --corpus toy" in card
+    assert f"{manifest['n_params']:,}" in card
+    # weights only: no optimizer state travels with the shipped file
+    _, header, extra = load_checkpoint(w / manifest["file"], sha256=manifest["sha256"])
+    assert extra == {} and header["extra"]["command"] == "partita train-composer --corpus toy"
