@@ -7,6 +7,10 @@ and the bar where they are known, so that a one-line report is enough to find th
 
 Readers add the file (and the bar, once they know the meter) with :meth:`PartitaError.located`
 as the error travels up; the CLI prints ``str(error)`` on one line and exits with code 2.
+
+>>> err = ScoreError("pitch 131 is outside MIDI's 0-127", part="Violin I", onset=Fraction(44))
+>>> print(err.located(file="score.musicxml", bar_of=lambda onset: int(onset // 4) + 1))
+score.musicxml, part 'Violin I', bar 12: pitch 131 is outside MIDI's 0-127
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """Reading and writing scores, chosen by file extension.
 
->>> from partita.symbolic.io import read, write   # doctest: +SKIP
->>> score = read("chorale.musicxml")               # doctest: +SKIP
->>> write(score, "chorale.mid")                    # doctest: +SKIP
+>>> import tempfile, pathlib
+>>> from partita.symbolic.io import read, write
+>>> from partita.symbolic.score import Note, Part, Score
+>>> score = Score(parts=(Part("fl", "Flute", "flute", (Note(0, 1, 72), Note(1, 1, 74))),))
+>>> path = write(score, pathlib.Path(tempfile.mkdtemp()) / "duet.mid")
+>>> [n.pitch for n in read(path).parts[0].notes]
+[72, 74]
 
 | extension                   | read | write | through                          |
 | --------------------------- | ---- | ----- | -------------------------------- |

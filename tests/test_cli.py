@@ -1,0 +1,144 @@
+"""The command line as a user meets it: a real subprocess, real files on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+
+from partita.symbolic.io import write
+from partita.symbolic.score import KeySignature, Note, Part, Score, Section, TempoMap, TempoMark, TimeSignature
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "partita" / "examples" / "bwv66.6.musicxml"
+
+
+def partita(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, "-m", "partita", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def duet(tmp_path_factory) -> Path:
+    score = Score(
+        title="Duet",
+        parts=(
+            Part("fl", "Flute", "flute", tuple(Note(F(i), F(1), 72 + i % 5) for i in range(12))),
+            Part("vc", "Cello", "cello", tuple(Note(F(2 * i), F(2), 48 + i % 3) for i in range(6))),
+        ),
+        tempo_map=TempoMap((TempoMark(0, 120), TempoMark(8, 60))),
+        time_signatures=(TimeSignature(0, 4, 4),),
+        key_signatures=(KeySignature(0, 1),),
+        sections=(Section(0, "A"), Section(8, "B")),
+    )
+    path = tmp_path_factory.mktemp("cli") / "duet.musicxml"
+    write(score, path)
+    return path
+
+
+def test_help_lists_every_command_and_imports_nothing_heavy():
+    out = partita("--help")
+    assert out.returncode == 0
+    for command in ("info", "convert"):
+        assert command in out.stdout
+    probe = (
+        "import sys; from partita.cli import build_parser; build_parser();"
+        "heavy = [m for m in ('music21', 'torch', 'numba', 'pretty_midi', 'miditok') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
+
+
+def test_info_json_has_the_documented_keys(duet):
+    out = partita("info", str(duet), "--json")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert [(p["name"], p["instrument"], p["n_notes"]) for p in info["parts"]] == [
+        ("Flute", "flute", 12),
+        ("Cello", "cello", 6),
+    ]
+    assert info["n_bars"] == 3
+    # 8 quarters at 120 bpm (4 s) + 4 quarters at 60 bpm (4 s)
+    assert info["duration_seconds"] == pytest.approx(8.0)
+    assert [t["bpm"] for t in info["tempi"]] == [120, 60]
+    assert [s["name"] for s in info["sections"]] == ["A", "B"]
+    assert info["keys"][0]["name"] == "G major"
+
+
+def test_info_text_names_parts_and_tempi(duet):
+    out = partita("info", str(duet))
+    assert out.returncode == 0, out.stderr
+    assert "Flute" in out.stdout and "Cello" in out.stdout and "3 bars" in out.stdout and "60 bpm" in out.stdout
+
+
+@pytest.mark.parametrize("ext", ["mid", "mxl", "xml", "musicxml"])
+def test_convert_between_formats_keeps_the_notes(duet, tmp_path, ext):
+    dst = tmp_path / f"duet.{ext}"
+    out = partita("convert", str(duet), str(dst))
+    assert out.returncode == 0, out.stderr
+    info = json.loads(partita("info", str(dst), "--json").stdout)
+    assert [p["n_notes"] for p in info["parts"]] == [12, 6]
+    assert info["duration_seconds"] == pytest.approx(8.0)
+
+
+@pytest.mark.musescore
+@pytest.mark.slow
+def test_convert_through_musescore(duet, tmp_path):
+    for ext in ("mscx", "mscz"):
+        dst = tmp_path / f"duet.{ext}"
+        out = partita("convert", str(duet), str(dst))
+        assert out.returncode == 0, out.stderr
+        info = json.loads(partita("info", str(dst), "--json").stdout)
+        assert [p["n_notes"] for p in info["parts"]] == [12, 6]
+        assert [p["instrument"] for p in info["parts"]] == ["flute", "cello"]
+
+
+def test_bundled_example_describes_itself():
+    out = partita("info", str(EXAMPLE), "--json")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert len(info["parts"]) == 4 and info["n_bars"] > 0
+
+
+@pytest.mark.parametrize(
+    "content, name, expect",
+    [
+        (b"", "empty.musicxml", "empty.musicxml"),
+        (b"<score-partwise><part", "truncated.musicxml", "truncated.musicxml"),
+        (b"MThd\x00\x00", "short.mid", "short.mid"),
+        (b"hello", "notes.txt", "cannot read .txt"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code_2(tmp_path, content, name, expect):
+    path = tmp_path / name
+    path.write_bytes(content)
+    out = partita("info", str(path))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert expect in lines[0] and "Traceback" not in out.stderr
+    assert path.read_bytes() == content
+
+
+def test_missing_file_is_named(tmp_path):
+    out = partita("convert", str(tmp_path / "nope.mid"), str(tmp_path / "x.musicxml"))
+    assert out.returncode == 2 and "nope.mid" in out.stderr and "no such file" in out.stderr
+    assert not (tmp_path / "x.musicxml").exists()
+
+
+def test_failed_convert_leaves_no_output(tmp_path, duet):
+    dst = tmp_path / "out.mid"
+    dst.write_bytes(b"old")
+    bad = tmp_path / "bad.musicxml"
+    bad.write_text("<not-music/>")
+    out = partita("convert", str(bad), str(dst))
+    assert out.returncode == 2
+    assert dst.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
