@@ -1,0 +1,257 @@
+"""Human in the loop: rewrite one part over a span of bars and keep everything else.
+
+``regenerate(score, part=..., bars=(a, b), seed=...)`` encodes the score with its controls (the
+plan stored by :func:`~partita.symbolic.composer.sample.compose`, or controls measured from the
+score), primes the model with the bars before the span, and writes bars ``a..b`` again: the
+other parts' tokens are forced exactly as they were, while the chosen part's notes are
+sampled, every step under the profile's :class:`~partita.theory_rules.masks.DecodeMask`. The
+chosen part's new notes are written after the other parts' notes at each onset, so the mask
+judges parallels against them. The returned score is the input with only that part's notes
+that start inside the span replaced: every other note, mark and setting is the same object.
+
+Limits: the score must lie on the token grid, start without a pickup and keep one meter per
+bar line as tokens allow; parallels across the span's last bar line (into the kept bar after
+it) are not checked by the mask.
+
+>>> import torch
+>>> from partita.symbolic.composer.model import GPT, GPTConfig
+>>> from partita.symbolic.composer.controls import ComposerVocab
+>>> from partita.symbolic.score import Note, Part, Score
+>>> _ = torch.manual_seed(0)
+>>> m = GPT(GPTConfig(vocab_size=ComposerVocab.default().vocab_size, n_layer=1, n_head=2, n_embd=16, block_size=128, dropout=0.0))
+>>> s = Score(parts=(Part("s", "Soprano", "soprano", tuple(Note(i, 1, 67) for i in range(16))),
+...                  Part("b", "Bass", "bass", tuple(Note(2 * i, 2, 48) for i in range(8)))))
+>>> new = regenerate(s, part="b", bars=(2, 3), seed=1, model=m)
+>>> new.part("s") == s.part("s"), [n for n in new.part("b").notes if n.onset < 4] == list(s.part("b").notes[:2])
+(True, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from partita.errors import ConfigError, ScoreError
+
+__all__ = ["regenerate"]
+
+
+def _bars_of(ids: list[int], vocab: Any) -> tuple[list[int], list[list[int]]]:
+    """Header and per-bar token lists (each starting with Bar) of a composer sequence."""
+    first = ids.index(vocab.bar) if vocab.bar in ids else len(ids)
+    header, bars = ids[:first], []
+    for i in ids[first:]:
+        if i == vocab.eos:
+            break
+        if i == vocab.bar:
+            bars.append([i])
+        else:
+            bars[-1].append(i)
+    return header, bars
+
+
+def _events(bar: list[int], vocab: Any) -> tuple[list[int], list[tuple[int, int, list[int]]]]:
+    """Opening (Bar, TimeSig, controls) and notes ``(position, slot, [Program..Duration])``."""
+    opening, notes = [], []
+    pos = -1
+    i = 0
+    while i < len(bar):
+        t = vocab.token_type(bar[i])
+        if t == "Position":
+            pos = vocab.base.token_value(bar[i])
+            i += 1
+        elif t == "Program":
+            notes.append((pos, vocab.base.token_value(bar[i]), bar[i : i + 4]))
+            i += 4
+        else:
+            opening.append(bar[i])
+            i += 1
+    return opening, notes
+
+
+def regenerate(
+    score: Any,
+    *,
+    part: str,
+    bars: tuple[int, int],
+    seed: int = 0,
+    model: Any = None,
+    weights: str | None = None,
+    profile: str | None = None,
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+    pitch_range: str = "comfortable",
+) -> Any:
+    """A copy of ``score`` whose part ``part`` (id or name) is written again in bars
+    ``bars[0]..bars[1]`` (inclusive, counted from 1); everything else is kept.
+
+    Raises
+    ------
+    ConfigError
+        Bars outside the score, a pickup, or an unknown profile.
+    ScoreError
+        An unknown part (the known ones listed).
+    TokenizationError
+        Notes off the token grid (quantise first).
+    """
+    import torch
+
+    from partita.symbolic.composer.controls import ComposerVocab, controls_of, controls_of_plan
+    from partita.symbolic.composer.planner import Plan
+    from partita.symbolic.composer.sample import PROFILE_MASKS, _nucleus, load_model
+    from partita.symbolic.score import Score
+    from partita.symbolic.tokens import PartLayout, TokenSequence
+    from partita.theory_rules.masks import DecodeMask
+
+    if model is None:
+        model = load_model(weights)
+    vocab = ComposerVocab.default()
+    if score.pickup:
+        raise ConfigError("regenerate needs a score without a pickup bar")
+    target = score.part(part)  # ScoreError listing parts
+    slot = [p.id for p in score.parts].index(target.id)
+    a, b = int(bars[0]), int(bars[1])
+    if not 1 <= a <= b <= score.n_bars:
+        raise ConfigError(f"bars {a}-{b} are outside the score's 1-{score.n_bars}")
+    plan = None
+    if "partita.plan" in score.metadata:
+        try:
+            plan = Plan.from_dict(json.loads(score.metadata["partita.plan"]))
+        except (ValueError, ConfigError):
+            plan = None
+    seq_probe = vocab.base.encode(score)
+    n_bars_tok = sum(1 for i in seq_probe.ids if i == vocab.bar)
+    controls = controls_of(score, n_bars=n_bars_tok)
+    if plan is not None and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts):
+        pc = controls_of_plan(plan)
+        roles = {p.id: p.role for p in plan.instrumentation}
+        controls = dataclasses.replace(
+            controls, key=pc.key, tempo=pc.tempo, bars=pc.bars[:n_bars_tok],
+            roles=tuple(roles.get(p.id, r) for p, r in zip(score.parts, controls.roles)),
+        )  # fmt: skip
+    if profile is None:
+        profile = score.metadata.get("partita.profile", "classical")
+    opts = PROFILE_MASKS.get(profile, "missing")
+    if opts == "missing":
+        raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
+    seq, controls = vocab.encode(score, controls)
+    header, bar_ids = _bars_of(list(seq.ids), vocab)
+    layout = PartLayout.from_score(score)
+    meters = sorted({(ts.numerator, ts.denominator) for ts in score.time_signatures})
+    if opts is None:
+        mask = DecodeMask(vocab.base, layout, meters=meters, parallels=False, grids=(Fraction(1, 12),))
+    else:
+        mask = DecodeMask(vocab.base, layout, key_signatures=score.key_signatures if opts["key"] else (),
+                          pitch_range=pitch_range, meters=meters, parallels=opts["parallels"])  # fmt: skip
+    remi_mask = ~vocab.is_control
+    mask.update(vocab.bos)
+    for bar in bar_ids[: a - 1]:
+        for i in bar:
+            if remi_mask[i]:
+                mask.update(i, check=False)
+    # model context: the header and the latest bars before the span
+    block = model.config.block_size
+    room = int(block * 0.6) - len(header)
+    ctx: list[int] = []
+    for bar in reversed(bar_ids[: a - 1]):
+        if len(bar) > room - len(ctx):
+            break
+        ctx = bar + ctx
+    gen = torch.Generator().manual_seed(int(seed))
+    model.eval()
+    state: dict[str, Any] = {"cache": None, "n": 0, "logits": None}
+
+    def feed(ids: list[int]) -> None:
+        if state["n"] + len(ids) > block:  # re-prime with the header and the current bar so far
+            state["cache"], state["n"] = None, 0
+            ids = header + cur + ids
+        with torch.no_grad():
+            logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
+        state["n"] += len(ids)
+        state["logits"] = logits[0, -1]
+
+    cur: list[int] = []
+    feed(header + ctx)
+    pos_ids = set(int(i) for i in vocab.type_ids["Position"])
+    is_pos = np.zeros(vocab.n_remi, dtype=bool)
+    is_pos[list(pos_ids)] = True
+    prog_target = int(vocab.id(f"Program_{slot}"))
+    new_bars = []
+    for bar in bar_ids[a - 1 : b]:
+        opening, notes = _events(bar, vocab)
+        others = [(p, s, toks) for p, s, toks in notes if s != slot]
+        forced_positions = sorted({p for p, _, _ in others})
+        cur = list(opening)
+        for i in opening:
+            if remi_mask[i]:
+                mask.update(i, check=False)
+        feed(opening)
+        step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
+        written_here = False  # the target has a note at the current position
+        fi = 0
+        while True:
+            allowed = mask.allowed()
+            cand = np.zeros(vocab.vocab_size, dtype=bool)
+            q = forced_positions[fi] if fi < len(forced_positions) else None
+            last_type = vocab.token_type(cur[-1])
+            if last_type in ("Duration", "Chord", "TimeSig", "Section", "Energy"):
+                # choose: a new target position before q, position q (forced notes), the target
+                # at the current position, or the end of the bar
+                for k_id in np.flatnonzero(allowed & is_pos):
+                    k = vocab.base.token_value(int(k_id))
+                    onset = mask.bar_start + k * step_ticks
+                    free = mask.busy_until[slot] <= onset
+                    if (q is None or k < q) and free:
+                        cand[k_id] = True
+                    elif q is not None and k == q:
+                        cand[k_id] = True
+                if q is not None:
+                    cand[vocab.id(f"Position_{q}")] = True  # the kept notes come whatever the mask says
+                if mask.position >= 0 and not written_here and allowed[prog_target]:
+                    cand[prog_target] = True
+                if q is None:
+                    cand[vocab.bar] = True
+            elif last_type == "Position":
+                cand[prog_target] = True
+            else:  # inside a target note: Pitch, Velocity, Duration as the mask allows
+                cand[: vocab.n_remi] = allowed
+            if not cand.any():
+                cand[vocab.bar] = True
+            choice = _nucleus(state["logits"], cand, temperature, top_p, gen)
+            if choice == vocab.bar:
+                break
+            if choice in pos_ids and q is not None and vocab.base.token_value(choice) == q:
+                group = [choice] + [t for p, _, toks in others if p == q for t in toks]
+                for i in group:
+                    mask.update(i, check=False)
+                cur.extend(group)
+                feed(group)
+                fi += 1
+                written_here = False
+                continue
+            if choice in pos_ids:
+                written_here = False
+            if choice == prog_target:
+                written_here = True
+            mask.update(choice, check=False)
+            cur.append(choice)
+            feed([choice])
+        new_bars.append(cur)
+    # decode the spliced sequence; keep everything but the target's notes inside the span
+    ids = header + [i for bar in bar_ids[: a - 1] for i in bar] + [i for bar in new_bars for i in bar]
+    ids += [i for bar in bar_ids[b:] for i in bar] + [vocab.eos]
+    decoded, _ = vocab.decode(TokenSequence(ids=tuple(ids), layout=layout))
+    start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
+    new_notes = [n for n in decoded.part(target.id).notes if start <= n.onset < end]
+    kept = [n for n in target.notes if not start <= n.onset < end]
+    try:
+        new_part = target.with_notes(kept + [dataclasses.replace(n, velocity=None) for n in new_notes])
+    except ScoreError:
+        shift = max((n.voice for n in kept), default=1)
+        new_part = target.with_notes(kept + [dataclasses.replace(n, velocity=None, voice=n.voice + shift) for n in new_notes])
+    out: Score = score.replace_part(target.id, new_part)
+    return out
