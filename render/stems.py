@@ -169,18 +169,6 @@ class RenderResult:
         )
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Fraction):
-        return str(obj)
-    if isinstance(obj, (frozenset, set)):
-        return sorted(obj)
-    if isinstance(obj, (tuple, list)):
-        return [_jsonable(x) for x in obj]
-    if hasattr(obj, "__dataclass_fields__"):
-        return {k: _jsonable(getattr(obj, k)) for k in obj.__dataclass_fields__}
-    return obj
-
-
 def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: Decoder | None) -> str:
     """sha256 of everything that decides a part's audio.
 
@@ -190,15 +178,24 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
     >>> part_cache_key(p, s, RenderSettings(), None) == part_cache_key(p, s, RenderSettings(seed=1), None)
     False
     """
-    content = {
-        "part": {k: _jsonable(getattr(part, k)) for k in ("id", "instrument", "notes", "dynamics", "hairpins")},
-        "tempo": _jsonable(score.tempo_map.marks),
+    h = hashlib.sha256()
+    head = {
+        "id": part.id,
+        "instrument": part.instrument,
+        "dynamics": [[str(d.onset), d.mark] for d in part.dynamics],
+        "hairpins": [[str(x.onset), str(x.end), x.kind] for x in part.hairpins],
+        "tempo": [[str(m.onset), m.bpm] for m in score.tempo_map.marks],
         "decoder": "drums" if decoder is None else [decoder.decoder_id, decoder.fingerprint()],
         "settings": {k: v for k, v in settings.to_dict().items() if k not in ("subtype", "tail_s")},
         "version": RENDERER_VERSION,
     }
-    blob = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    h.update(json.dumps(head, sort_keys=True, default=str).encode())
+    for n in part.notes:  # every field of every note, in a fixed order
+        h.update(
+            f"|{n.onset}|{n.duration}|{n.pitch}|{n.velocity}|{','.join(sorted(n.articulations))}|{n.tie}|"
+            f"{n.slur}|{n.voice}|{n.vibrato_depth_cents!r}|{n.vibrato_rate_hz!r}|{n.brightness!r}".encode()
+        )
+    return h.hexdigest()
 
 
 def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
@@ -208,10 +205,10 @@ def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
     [0.5, 0.946, 1.0, -1.0]
     """
     x = np.asarray(audio, dtype=np.float32)
+    if x.size == 0 or (float(x.max()) <= knee and float(x.min()) >= -knee):
+        return x
     mag = np.abs(x)
     over = mag > knee
-    if not over.any():
-        return x
     out = x.copy()
     head = 1.0 - knee
     out[over] = np.sign(x[over]) * (knee + head * np.tanh((mag[over] - knee) / head))
@@ -235,6 +232,31 @@ def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: 
 
     ``decoder`` None picks the designed timbre (or the drum kit) of the part's instrument.
     """
+    return _render_part_indexed(part, score, settings, decoder=decoder)[0]
+
+
+def _phrase_key(curves: Any, decoder: Decoder, sample_rate: int) -> str:
+    """sha256 of everything one phrase's samples depend on."""
+    h = hashlib.sha256()
+    for arr in (curves.f0_hz, curves.loudness_db, curves.brightness, curves.noise):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    meta = [curves.start_frame, curves.frame_rate, curves.seed, curves.voice, decoder.decoder_id,
+            decoder.fingerprint(), sample_rate, RENDERER_VERSION]  # fmt: skip
+    h.update(json.dumps(meta).encode())
+    return h.hexdigest()
+
+
+#: One rendered phrase as the cache remembers it: (phrase key, first sample, number of samples).
+_PhraseEntry = tuple[str, int, int]
+
+
+def _render_part_indexed(
+    part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None,
+    previous: tuple[np.ndarray, list[_PhraseEntry]] | None = None,
+) -> tuple[np.ndarray, list[_PhraseEntry] | None]:  # fmt: skip
+    """A part's audio and its phrase index; with ``previous`` (audio and index of an earlier
+    render of this part), only the phrases that changed -- and those overlapping them -- are
+    synthesized again, and the result is bit-identical to a render from scratch."""
     from partita.render.drums import DRUM_TAIL_S, render_drum_part
     from partita.render.performance import perform_part
     from partita.render.synth import _segment_start, apply_room, room_impulse_response, synthesize
@@ -242,28 +264,102 @@ def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: 
     sr = settings.sample_rate
     if decoder is None:
         decoder = _decoder_for(part, None)
+    index: list[_PhraseEntry] | None = None
     if decoder is None:
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drum_part(part, score, sample_rate=sr, seed=settings.seed, n_samples=n)
     else:
         curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed, humanize=settings.humanize)
         ratio = settings.frame_rate / sr
-        pieces = []
-        for c in curves:
-            params = decoder.decode(c, sample_rate=sr)
-            pieces.append((int(_segment_start(c.start_frame, ratio)), synthesize(params, sample_rate=sr)[0]))
-        n = max((s + a.size for s, a in pieces), default=0)
-        buf = np.zeros(n, np.float32)
-        for start, a in pieces:  # onset order: the same sums for every phrase an edit leaves alone
-            buf[start : start + a.size] += a
+        keys = [_phrase_key(c, decoder, sr) for c in curves]
+        starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]
+        made: dict[int, np.ndarray] = {}
+
+        def phrase_audio(i: int) -> np.ndarray:
+            if i not in made:
+                made[i] = synthesize(decoder.decode(curves[i], sample_rate=sr), sample_rate=sr)[0]
+            return made[i]
+
+        old_len = {} if previous is None else {k: (s, m) for k, s, m in previous[1]}
+        reuse = previous is not None and settings.room_rt60_s is None
+        lengths = []
+        for i, k in enumerate(keys):
+            if reuse and k in old_len and old_len[k][0] == starts[i]:
+                lengths.append(old_len[k][1])
+            else:
+                lengths.append(phrase_audio(i).size)
+        n = max((s + m for s, m in zip(starts, lengths)), default=0)
+        if not reuse:
+            buf = np.zeros(n, np.float32)
+            for i in range(len(curves)):  # onset order: the same sums for every phrase an edit leaves alone
+                a = phrase_audio(i)
+                buf[starts[i] : starts[i] + a.size] += a
+        else:
+            old_audio, old_index = previous
+            new_set = set(zip(keys, starts))
+            spans = [(s, s + m) for k, s, m in old_index if (k, s) not in new_set]
+            old_set = {(k, s) for k, s, _ in old_index}
+            spans += [(s, s + m) for k, s, m in zip(keys, starts, lengths) if (k, s) not in old_set]
+            buf = np.zeros(n, np.float32)
+            keep = min(n, old_audio.shape[1])
+            buf[:keep] = old_audio[0, :keep]
+            for lo, hi in _merge(spans):
+                lo, hi = min(lo, n), min(hi, n)
+                buf[lo:hi] = 0.0
+                # every phrase touching this span, in the same order as a full render
+                for i in range(len(curves)):
+                    s, e = starts[i], starts[i] + lengths[i]
+                    if e <= lo or s >= hi:
+                        continue
+                    a = phrase_audio(i)
+                    a_lo, a_hi = max(lo, s), min(hi, e)
+                    buf[a_lo:a_hi] += a[a_lo - s : a_hi - s]
         audio = buf[None, :]
+        index = list(zip(keys, starts, lengths))
     if settings.room_rt60_s is not None and audio.shape[1]:
         ir = room_impulse_response(
             sample_rate=sr, rt60_s=settings.room_rt60_s,
             seed=int(hashlib.sha256(f"{settings.seed}|{part.id}|room".encode()).hexdigest()[:8], 16),
         )  # fmt: skip
         audio = apply_room(audio, ir)
-    return audio
+        index = None
+    return audio, index
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _wav_parts(audio: np.ndarray, *, sample_rate: int, subtype: str) -> tuple[bytes, memoryview, bytes]:
+    """(header, sample data, padding) of a WAV file; the data is a view when it can be."""
+    import struct
+
+    x = np.asarray(audio, dtype=np.float32)
+    n_ch, n = x.shape
+    if subtype == "float":
+        frames = np.ascontiguousarray(x.T).astype("<f4", copy=False)
+        fmt = struct.pack("<HHIIHH", 3, n_ch, sample_rate, sample_rate * n_ch * 4, n_ch * 4, 32)
+        extra = b"fact" + struct.pack("<II", 4, n)
+        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt) + 2) + fmt + b"\x00\x00"
+        data = memoryview(frames).cast("B")
+    elif subtype == "pcm24":
+        q = np.ascontiguousarray(np.clip(np.round(x.T.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4"))
+        data = memoryview(np.ascontiguousarray(q.view(np.uint8).reshape(-1, 4)[:, :3])).cast("B")
+        fmt = struct.pack("<HHIIHH", 1, n_ch, sample_rate, sample_rate * n_ch * 3, n_ch * 3, 24)
+        extra = b""
+        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    else:
+        raise ConfigError(f"subtype {subtype!r} is not one of {', '.join(_SUBTYPES)}")
+    pad = b"\x00" if data.nbytes % 2 else b""
+    size = 4 + len(fmt_chunk) + len(extra) + 8 + data.nbytes + len(pad)
+    header = b"RIFF" + struct.pack("<I", size) + b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", data.nbytes)
+    return header, data, pad
 
 
 def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") -> bytes:
@@ -276,26 +372,19 @@ def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") ->
     >>> len(wav_bytes(np.zeros((1, 10), np.float32), sample_rate=48000))
     98
     """
-    import struct
+    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype)
+    return header + data.tobytes() + pad
 
-    x = np.asarray(audio, dtype=np.float32)
-    n_ch, n = x.shape
-    if subtype == "float":
-        data = np.ascontiguousarray(x.T).astype("<f4").tobytes()
-        fmt = struct.pack("<HHIIHH", 3, n_ch, sample_rate, sample_rate * n_ch * 4, n_ch * 4, 32)
-        extra = b"fact" + struct.pack("<II", 4, n)
-        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt) + 2) + fmt + b"\x00\x00"
-    elif subtype == "pcm24":
-        q = np.ascontiguousarray(np.clip(np.round(x.T.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4"))
-        data = q.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
-        fmt = struct.pack("<HHIIHH", 1, n_ch, sample_rate, sample_rate * n_ch * 3, n_ch * 3, 24)
-        extra = b""
-        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    else:
-        raise ConfigError(f"subtype {subtype!r} is not one of {', '.join(_SUBTYPES)}")
-    pad = b"\x00" if len(data) % 2 else b""
-    body = b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", len(data)) + data + pad
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+def _write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str) -> str:
+    """Write :func:`wav_bytes` of ``audio`` to ``path`` without building it in memory; its sha256."""
+    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype)
+    h = hashlib.sha256()
+    with open(path, "wb") as fh:
+        for chunk in (header, data, pad):
+            h.update(chunk)
+            fh.write(chunk)
+    return h.hexdigest()
 
 
 def _slug(text: str) -> str:
@@ -303,10 +392,11 @@ def _slug(text: str) -> str:
     return slug or "part"
 
 
-def _render_job(args: tuple[str, dict, dict, Decoder | None]) -> np.ndarray:
-    part_id, score_dict, settings_dict, decoder = args
+def _render_job(args: tuple[str, dict, dict, Decoder | None, Any]) -> tuple[np.ndarray, list | None]:
+    part_id, score_dict, settings_dict, decoder, previous = args
     score = Score.from_dict(score_dict)
-    return render_part(score.part(part_id), score, RenderSettings.from_dict(settings_dict), decoder=decoder)
+    settings = RenderSettings.from_dict(settings_dict)
+    return _render_part_indexed(score.part(part_id), score, settings, decoder=decoder, previous=previous)
 
 
 def render(
@@ -372,9 +462,15 @@ def render(
     n_total = int(np.ceil((score.duration_seconds + tail) * sr))
 
     keys = {p.id: part_cache_key(p, score, settings, decs[p.id]) for p in score.parts}
+    names = {p.id: f"{i:02d}_{_slug(p.name or p.id)}.wav" for i, p in enumerate(score.parts, start=1)}
+    stems_dir = out / "stems"
+    # stems already on disk from this very content need neither audio nor writing
+    up_to_date = _up_to_date_stems(out, keys, names, n_total, settings)
     audio: dict[str, np.ndarray] = {}
     todo = []
     for p in score.parts:
+        if p.id in up_to_date:
+            continue
         path = cache / f"{keys[p.id]}.npy"
         if path.exists():
             try:
@@ -383,19 +479,23 @@ def render(
             except (OSError, ValueError):
                 pass  # a broken cache entry is recomputed
         todo.append(p)
+    previous = {p.id: _previous_render(cache, p.id) for p in todo}
+    indexes: dict[str, list | None] = {}
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             score_dict, settings_dict = score.to_dict(), settings.to_dict()
-            jobs = [(p.id, score_dict, settings_dict, decs[p.id]) for p in todo]
-            for p, a in zip(todo, pool.map(_render_job, jobs)):
-                audio[p.id] = a
+            jobs = [(p.id, score_dict, settings_dict, decs[p.id], previous[p.id]) for p in todo]
+            for p, (a, index) in zip(todo, pool.map(_render_job, jobs)):
+                audio[p.id], indexes[p.id] = a, index
                 bar.update(1)
     else:
         for p in todo:
             bar.set_postfix_str(p.name[:20])
-            audio[p.id] = render_part(p, score, settings, decoder=decs[p.id])
+            audio[p.id], indexes[p.id] = _render_part_indexed(
+                p, score, settings, decoder=decs[p.id], previous=previous[p.id]
+            )
             bar.update(1)
     bar.close()
     cache.mkdir(parents=True, exist_ok=True)
@@ -403,16 +503,22 @@ def render(
         with atomic_path(cache / f"{keys[p.id]}.npy") as tmp:
             with open(tmp, "wb") as fh:
                 np.save(fh, audio[p.id], allow_pickle=False)
+        if indexes[p.id] is not None:
+            pointer = {"key": keys[p.id], "phrases": indexes[p.id]}
+            atomic_write_text(cache / f"part-{_id_hash(p.id)}.json", json.dumps(pointer))
 
     # write every stem to a staging file first; replace the old ones only when all are done
-    stems_dir = out / "stems"
     stems_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     infos = []
     rendered = {p.id for p in todo}
     try:
-        for i, p in enumerate(score.parts, start=1):
-            a = audio[p.id]
+        for p in score.parts:
+            name = names[p.id]
+            if p.id in up_to_date:
+                infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", up_to_date[p.id], True))
+                continue
+            a = audio.pop(p.id)
             stem = np.zeros((1, n_total), np.float32)
             m = min(n_total, a.shape[1])
             stem[:, :m] = a[:, :m]
@@ -420,11 +526,9 @@ def render(
                 fade = min(m, int(0.01 * sr))
                 stem[:, m - fade : m] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
             stem = soft_limit(stem)
-            name = f"{i:02d}_{_slug(p.name or p.id)}.wav"
             tmp = stems_dir / f".{name}.partial.wav"
-            blob = wav_bytes(stem, sample_rate=sr, subtype=settings.subtype)
-            tmp.write_bytes(blob)
-            digest = hashlib.sha256(blob).hexdigest()
+            digest = _write_wav(tmp, stem, sample_rate=sr, subtype=settings.subtype)
+            del stem
             staged.append((tmp, stems_dir / name))
             infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
     except BaseException:
@@ -434,7 +538,7 @@ def render(
     old = _old_stem_files(out)
     for tmp, final in staged:
         os.replace(tmp, final)
-    for stale in old - {final.name for _, final in staged}:
+    for stale in old - set(names.values()):
         (stems_dir / stale).unlink(missing_ok=True)
     duration = n_total / sr
     manifest = {
@@ -446,9 +550,11 @@ def render(
         "duration_s": duration,
         "n_samples": n_total,
         "settings": settings.to_dict(),
-        "score_hash": score.canonical_hash(),
+        # what made these stems: the part keys cover notes, dynamics, tempo, decoders, settings
+        "content_hash": hashlib.sha256("".join(keys[p.id] for p in score.parts).encode()).hexdigest(),
         "stems": [
-            {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256}
+            {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256,
+             "key": keys[s.part_id]}
             for s in infos
         ],
     }
@@ -457,6 +563,44 @@ def render(
         out_dir=out, stems=tuple(infos), sample_rate=sr, seed=settings.seed, n_samples=n_total,
         duration_s=duration, elapsed_s=time.perf_counter() - t0, rendered_parts=tuple(p.id for p in todo),
     )  # fmt: skip
+
+
+def _id_hash(part_id: str) -> str:
+    return hashlib.sha256(part_id.encode()).hexdigest()[:16]
+
+
+def _previous_render(cache: Path, part_id: str) -> tuple[np.ndarray, list[_PhraseEntry]] | None:
+    """The audio and phrase index of the last render of this part id, if the cache has it."""
+    try:
+        pointer = json.loads((cache / f"part-{_id_hash(part_id)}.json").read_text())
+        audio = np.load(cache / f"{pointer['key']}.npy", allow_pickle=False)
+        return audio, [(str(k), int(s), int(m)) for k, s, m in pointer["phrases"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _up_to_date_stems(out: Path, keys: dict[str, str], names: dict[str, str], n_total: int,
+                      settings: RenderSettings) -> dict[str, str]:  # fmt: skip
+    """Part id -> sha256 of stems on disk that this render would write identically: the same
+    part key, file name, length and format, according to render.json, and the file present with
+    the size that implies."""
+    try:
+        data = json.loads((out / "render.json").read_text())
+        if (data.get("n_samples") != n_total or data.get("sample_rate") != settings.sample_rate
+                or data.get("settings", {}).get("subtype") != settings.subtype
+                or data.get("renderer") != RENDERER_VERSION):  # fmt: skip
+            return {}
+        bytes_per_sample = 4 if settings.subtype == "float" else 3
+        found = {}
+        for s in data.get("stems", []):
+            pid = s["part_id"]
+            path = out / s["file"]
+            if pid in keys and s.get("key") == keys[pid] and Path(s["file"]).name == names[pid]:
+                if path.exists() and path.stat().st_size >= n_total * bytes_per_sample:
+                    found[pid] = s["sha256"]
+        return found
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _old_stem_files(out: Path) -> set[str]:
