@@ -808,7 +808,7 @@ class _Marks:
 def _instrument_of(p21: Any, name: str, has_unpitched: bool) -> str:
     from partita import instruments
 
-    i21 = p21.getInstrument(returnDefault=False)
+    i21 = p21.getInstrument(returnDefault=False, recurse=True)
     candidates = []
     if i21 is not None:
         # the sound id is the most specific; software often writes a stock instrument name
@@ -867,7 +867,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
     )
 
     # music21 renames a part after its instrument; the <score-part id> stays on the instrument
-    i21 = p21.getInstrument(returnDefault=False)
+    i21 = p21.getInstrument(returnDefault=False, recurse=True)
     xml_id = getattr(i21, "partId", None) if i21 is not None else None
     if not (isinstance(xml_id, str) and xml_id):
         xml_id = p21.id if isinstance(p21.id, str) and p21.id else f"P{index + 1}"
@@ -1094,7 +1094,7 @@ def _collect_marks(p21, measures, marks, first_part):
             if 0 < pad < bar_length:
                 marks.pickup = bar_length - pad
     # keys: from the first part without a transposing instrument (else the first part)
-    i21 = p21.getInstrument(returnDefault=False)
+    i21 = p21.getInstrument(returnDefault=False, recurse=True)
     transposing = i21 is not None and i21.transposition is not None and i21.transposition.semitones != 0
     if not marks.keys or (marks.keys_from_transposing and not transposing):
         found = []
