@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 N_HARMONICS = 60
-N_BANDS = 33
+N_BANDS = 17
 _VERSION = 1
 
 
@@ -132,8 +132,7 @@ class DesignedTimbre:
 
     def fingerprint(self) -> str:
         """sha256 of this timbre's parameters and the decoder code version."""
-        blob = json.dumps({"v": _VERSION, **asdict(self)}, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return _fingerprint(self)
 
     def decode(self, curves: ControlCurves, *, sample_rate: int) -> SynthParams:
         """Decode one phrase; see the module docstring for the level convention."""
@@ -150,6 +149,12 @@ class DesignedTimbre:
             f0_hz=curves.f0_hz, amplitude=amplitude, harmonic_distribution=dist, noise_magnitudes=mags,
             start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed,
         )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(timbre: DesignedTimbre) -> str:
+    blob = json.dumps({"v": _VERSION, **asdict(timbre)}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=128)
@@ -183,6 +188,15 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
     for q in range(formants.shape[0]):
         env_bound += max(formants[q, 2], 0.0)
     for i in range(f0.shape[0]):
+        if (i > 0 and f0[i] == f0[i - 1] and bright[i] == bright[i - 1] and loud[i] == loud[i - 1]
+                and noise[i] == noise[i - 1]):  # fmt: skip
+            # a held frame (no vibrato, no envelope change): the same parameters
+            amplitude[i] = amplitude[i - 1]
+            for k in range(n_harm):
+                dist[i, k] = dist[i - 1, k]
+            for j in range(n_bands):
+                mags[i, j] = mags[i - 1, j]
+            continue
         f = np.float64(f0[i])
         b = np.float64(bright[i])
         db = np.float64(loud[i])
