@@ -45,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="start from these weights (a .safetensors path, or 'shipped') to fine-tune")
     p.add_argument("--max-files", type=int, default=None, help="cap on files per collection")
     p.add_argument("--workers", type=int, default=1, help="parallel parser processes")
+    p.add_argument("--cached-only", action="store_true",
+                   help="parse nothing: train on the pieces of these collections already in the cache")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ckpt-every", type=int, default=None)
@@ -58,16 +60,21 @@ def _slug(spec: str, max_files: int | None) -> str:
     return hashlib.sha256(f"{spec}|{max_files}".encode()).hexdigest()[:10]
 
 
-def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: int, progress: bool):
-    """Parse and tokenize ``spec`` (cached); returns (train set, held-out set, info dict)."""
+def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: int, progress: bool,
+                   cached_only: bool = False):  # fmt: skip
+    """Parse and tokenize ``spec`` (cached); returns (train set, held-out set, info dict).
+    ``cached_only``: parse nothing, use the pieces of the spec's collections already cached."""
     from partita.symbolic.composer import corpus
 
     srcs = corpus.spec_sources(spec, max_files=max_files)
-    corpus.parse_corpus(srcs, data_dir=data_dir, workers=workers, progress=progress)
-    tokens_dir = Path(data_dir) / f"tokens-{_slug(spec, max_files)}"
     wanted = sorted({s.collection for s in srcs})
+    if cached_only:
+        n_sources = sum(len(list((Path(data_dir) / "scores" / c).glob("*.json.gz"))) for c in wanted)
+    else:
+        corpus.parse_corpus(srcs, data_dir=data_dir, workers=workers, progress=progress)
+        n_sources = len(srcs)
+    tokens_dir = Path(data_dir) / f"tokens-{_slug(spec, max_files)}{'-cached' if cached_only else ''}"
     stats_path = tokens_dir / "stats.json"
-    n_sources = len(srcs)
     if stats_path.exists() and json.loads(stats_path.read_text()).get("n_sources") == n_sources:
         stats = json.loads(stats_path.read_text())
     else:
@@ -75,6 +82,7 @@ def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: 
         stats = corpus.build_tokens(data_dir, collections_=wanted, tokens_dir=tokens_dir, progress=progress)
         stats["n_sources"] = n_sources
         stats["spec"] = spec
+        stats["cached_only"] = cached_only
         from partita._fileio import atomic_write_text
 
         atomic_write_text(stats_path, json.dumps(stats, indent=1))
@@ -103,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     progress = not args.no_progress
     train_set, held, info = prepare_corpus(
-        args.corpus, data_dir=args.data_dir, max_files=args.max_files, workers=args.workers, progress=progress
+        args.corpus, data_dir=args.data_dir, max_files=args.max_files, workers=args.workers, progress=progress,
+        cached_only=args.cached_only,
     )
     print(f"corpus: {info['train_pieces']} training pieces ({info['train_tokens']} tokens), "
           f"{info['heldout_pieces']} held out ({info['heldout_tokens']} tokens)", file=sys.stderr)  # fmt: skip
