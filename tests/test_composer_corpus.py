@@ -100,3 +100,19 @@ def test_a_bach_chorale_from_music21_round_trips_through_the_cache(tmp_path):
     assert sum(len(p.notes) for p in score.parts) >= n_ref * 0.95
     ids, header, moved = corpus.tokenize_piece(d)
     assert header == 3 + len(score.parts) and moved == 0
+
+
+def test_cached_only_uses_what_is_parsed(tmp_path):
+    from partita.commands.train_composer import prepare_corpus
+    from partita.symbolic.io import midi
+
+    src = tmp_path / "mine"
+    src.mkdir()
+    for i in range(4):
+        notes = tuple(Note(j, 1, 62 + (i * j) % 7) for j in range(8))
+        midi.write(Score(parts=(Part("p", "Flute", "flute", notes),)), src / f"t{i}.mid")
+    data = tmp_path / "data"
+    corpus.parse_corpus(corpus.spec_sources(str(src))[:2], data_dir=data, progress=False)
+    train, held, info = prepare_corpus(str(src), data_dir=str(data), max_files=None, workers=1, progress=False, cached_only=True)
+    assert info["train_pieces"] + info["heldout_pieces"] == 2  # the two parsed of four
+    assert len(list((data / "scores" / "user").glob("*.json.gz"))) == 2  # nothing more parsed
