@@ -35,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.safetensors")
     p.add_argument("--out", default="data/composer/run", help="run folder (checkpoints), default data/composer/run")
-    p.add_argument("--data-dir", default="data/composer", help="corpus cache folder (git-ignored)")
+    p.add_argument("--data-dir", default=None,
+                   help="corpus cache folder (default data/composer for music21 collections, "
+                        "data/composer-user-HASH for a folder; git-ignored)")
     p.add_argument("--minutes", type=float, default=None, help="stop (with a checkpoint) after this many minutes")
     p.add_argument("--steps", type=int, default=None, help="total optimizer steps of the run (default 4000)")
     p.add_argument("--batch-size", type=int, default=None)
@@ -110,8 +112,12 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     progress = not args.no_progress
+    data_dir = args.data_dir
+    if data_dir is None:  # one cache per user folder, so two folders never mix
+        data_dir = "data/composer" if args.corpus.startswith("music21:") else (
+            f"data/composer-user-{_slug(str(Path(args.corpus).resolve()), None)}")
     train_set, held, info = prepare_corpus(
-        args.corpus, data_dir=args.data_dir, max_files=args.max_files, workers=args.workers, progress=progress,
+        args.corpus, data_dir=data_dir, max_files=args.max_files, workers=args.workers, progress=progress,
         cached_only=args.cached_only,
     )
     print(f"corpus: {info['train_pieces']} training pieces ({info['train_tokens']} tokens), "
