@@ -304,6 +304,20 @@ def test_pitch_out_of_range_names_file_part_and_bar():
     assert (err.part, err.bar) == ("Flute", 3)
 
 
+def test_unpitched_drums_without_a_drum_key_name_part_and_bar():
+    # music21 drops each note's <instrument>, so no note here has a GM key it can give
+    with pytest.raises(FormatError) as info:
+        score_io.read(DATA / "drums_unpitched.musicxml")
+    assert "drums_unpitched.musicxml" in str(info.value)
+    assert (info.value.part, info.value.bar) == ("Drumset", 1)
+
+
+def test_drum_kit_part_round_trips_as_gm_keys():
+    notes = (Note(0, 1, 36), Note(0, 1, 42), Note(1, 1, 38), Note(2, 2, 49))
+    score = Score(parts=(Part("dr", "Drums", "drum_kit", notes=notes),))
+    assert _write_read(score) == score
+
+
 def test_missing_file_and_wrong_extension(tmp_path):
     with pytest.raises(FormatError, match="no such file"):
         musicxml.read(tmp_path / "absent.musicxml")

@@ -68,8 +68,11 @@ Reading files nobody here wrote
 - Grace notes (zero duration) are dropped; their number (chord notes counted one by one) is in
   the Score's metadata under ``partita.dropped_grace_notes``.
 - Unpitched percussion notes are read with their General MIDI key as pitch (music21's
-  ``percMapPitch`` of the note's instrument); a note whose instrument gives none raises
-  :class:`~partita.errors.FormatError` naming part and bar.
+  ``percMapPitch`` of the note's stored instrument); a note whose instrument gives none raises
+  :class:`~partita.errors.FormatError` naming part and bar. music21 10 keeps only a part's
+  first ``<midi-instrument>`` and drops each note's ``<instrument>``, so a MusicXML drum-set
+  part of unpitched notes raises that error today. A ``drum_kit`` part is written as pitched
+  notes (the GM key as pitch), which reads back exactly.
 - Repeats are not expanded; a multi-staff part (a piano) reads as one part per staff.
 - An ABC (or other) file holding several pieces (an opus) reads its first piece, or the one
   ``number`` names. Files are parsed with music21's cache off (``forceSource``), so nothing is
@@ -602,15 +605,26 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
             for v in sorted(set(voices) | {1}):
                 containers[v] = stream.Voice(id=str(v))
                 m.insert(0, containers[v])
+        def rest(length):
+            r = note.Rest(quarterLength=length)
+            if number == 0:  # music21 would write a whole-bar rest, read back as a full bar
+                r.fullMeasure = False
+            return r
+
         for v, container in containers.items():
             t = start
             for ev in sorted((e for e in bar_events if e[2] == v), key=lambda e: e[0]):
                 if ev[0] > t:
-                    container.insert(t - start, note.Rest(quarterLength=ev[0] - t))
+                    container.insert(t - start, rest(ev[0] - t))
                 container.insert(ev[0] - start, ev[3])
                 t = ev[1]
-            if t < end:
-                container.insert(t - start, note.Rest(quarterLength=end - t))
+            if t == start and number == 0:
+                # a pickup bar holding one whole rest reads back as a full bar: use two rests
+                half = (end - start) / 2
+                container.insert(0, rest(half))
+                container.insert(half, rest(half))
+            elif t < end:
+                container.insert(t - start, rest(end - t))
         for d in part.dynamics:
             if start <= d.onset < end or (index == len(bars) - 1 and d.onset >= end):
                 m.insert(d.onset - start, dynamics.Dynamic(d.mark))
