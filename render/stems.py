@@ -27,7 +27,7 @@ import shutil
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -392,13 +392,6 @@ def _slug(text: str) -> str:
     return slug or "part"
 
 
-def _render_job(args: tuple[str, dict, dict, Decoder | None, Any]) -> tuple[np.ndarray, list | None]:
-    part_id, score_dict, settings_dict, decoder, previous = args
-    score = Score.from_dict(score_dict)
-    settings = RenderSettings.from_dict(settings_dict)
-    return _render_part_indexed(score.part(part_id), score, settings, decoder=decoder, previous=previous)
-
-
 def render(
     score: Score,
     out_dir: str | os.PathLike[str],
@@ -427,9 +420,11 @@ def render(
     decoders
         Part id -> decoder, to use a trained decoder for some parts.
     cache_dir
-        Where part audio is cached; default ``out_dir/.cache``.
+        Where part audio is cached; default ``out_dir/.cache``, which keeps only the entries of
+        the latest render (a cache folder given here is never pruned).
     workers
-        Processes rendering parts in parallel (1: in this process).
+        Threads rendering parts in parallel (1: one after the other). The kernels release the
+        GIL; the performer's Python does not, so two threads gain less than two cores.
     progress
         Show a progress bar on stderr; default: when stderr is a terminal.
 
@@ -484,11 +479,16 @@ def render(
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
     if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            score_dict, settings_dict = score.to_dict(), settings.to_dict()
-            jobs = [(p.id, score_dict, settings_dict, decs[p.id], previous[p.id]) for p in todo]
-            for p, (a, index) in zip(todo, pool.map(_render_job, jobs)):
-                audio[p.id], indexes[p.id] = a, index
+        # threads, not processes: the kernels release the GIL, and a thread needs no copy of
+        # the score nor a second start-up of numba
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            futures = {
+                pool.submit(_render_part_indexed, p, score, settings, decoder=decs[p.id], previous=previous[p.id]): p
+                for p in todo
+            }
+            for fut in as_completed(futures):
+                p = futures[fut]
+                audio[p.id], indexes[p.id] = fut.result()
                 bar.update(1)
     else:
         for p in todo:
@@ -540,6 +540,11 @@ def render(
         os.replace(tmp, final)
     for stale in old - set(names.values()):
         (stems_dir / stale).unlink(missing_ok=True)
+    if cache_dir is None:  # the folder's own cache keeps only what this render used
+        current = {f"{keys[p.id]}.npy" for p in score.parts} | {f"part-{_id_hash(p.id)}.json" for p in score.parts}
+        for entry in cache.glob("*"):
+            if entry.is_file() and entry.name not in current and (entry.suffix in (".npy", ".json")):
+                entry.unlink(missing_ok=True)
     duration = n_total / sr
     manifest = {
         "format": "partita-render",

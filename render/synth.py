@@ -123,7 +123,7 @@ _PH = 6 * _TILE
 _GROUP = 4  # harmonics per pass over a tile
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, out):
     # amps has a multiple of _GROUP columns (padded with zeros by the caller)
     n = out.shape[0]
@@ -240,7 +240,7 @@ def _white(key):
     return (2.0 * u - 1.0) * 1.7320508075688772
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _noise_kernel(mags, basis, ratio, seed, start, out):
     # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling)
     n = out.shape[0]

@@ -174,7 +174,7 @@ def _tables(timbre: DesignedTimbre, sample_rate: int) -> tuple[np.ndarray, np.nd
     return params, formants, band_shape
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplitude, dist, mags):
     tilt, tilt_b, tilt_l, ref_db, even_gain, odd_below, lowpass, noise_gain, nyq, silence = (
         params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9])
@@ -216,8 +216,8 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
             r = fk * inv_cut
             r2 = r * r
             s = math.exp(-p * log_k[k]) / math.sqrt(1.0 + r2 * r2)  # k^-p, 12 dB/octave lowpass
-            if top > 0.0 and s * env_bound < 3.16e-4 * top:
-                # the source falls with k and the envelope is bounded: the rest is below -70 dB
+            if top > 0.0 and s * env_bound < 1e-3 * top:
+                # the source falls with k and the envelope is bounded: the rest is below -60 dB
                 stop = k
                 break
             if (k + 1) % 2 == 0 and fk < odd_below:
@@ -234,7 +234,7 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
             lg[k] = 0.0
         for k in range(n_harm):
             s = lg[k] / top if top > 0 else 0.0
-            if s < 3.16e-4 or s * rms < 1e-6:  # 70 dB below the strongest, or below -120 dBFS
+            if s < 1e-3 or s * rms < 1e-6:  # 60 dB below the strongest, or below -120 dBFS
                 s = 0.0
             if k == 0:
                 s = max(s, 1e-6)  # the fundamental is always there

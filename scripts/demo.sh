@@ -12,4 +12,5 @@ for ext in mid mscx mscz mxl; do
     "$P" convert "$EXAMPLE" "$OUT/example.$ext"
 done
 "$P" info "$OUT/example.mscz" --json > "$OUT/example.info.json"
+"$P" render "$EXAMPLE" -o "$OUT/render"   # one WAV stem per part in $OUT/render/stems, render.json
 echo "demo: wrote $OUT"

@@ -221,3 +221,17 @@ def test_wav_writer_round_trips_through_libsndfile(subtype, tolerance):
     assert sr == 44100 and y.shape == (1001, 2)
     assert np.max(np.abs(y.T - x)) <= tolerance
     assert wav_bytes(x, sample_rate=44100, subtype=subtype) == blob  # no timestamps
+
+
+def test_two_threads_give_the_same_stems(tmp_path):
+    score = _score()
+    one = render(score, tmp_path / "one", sample_rate=SR, progress=False, workers=1)
+    two = render(score, tmp_path / "two", sample_rate=SR, progress=False, workers=2)
+    assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]
+
+
+def test_the_folder_cache_keeps_only_the_latest_render(tmp_path):
+    score = _score()
+    render(score, tmp_path, sample_rate=SR, progress=False)
+    render(_edit_one_note(score, "fl", 1, 80), tmp_path, sample_rate=SR, progress=False)
+    assert len(list((tmp_path / ".cache").glob("*.npy"))) == len(score.parts)

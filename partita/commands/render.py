@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--room", type=float, default=None, metavar="RT60_S",
                    help="add a synthetic room with this reverberation time in seconds (default: dry)")
     p.add_argument("--pcm24", action="store_true", help="write 24-bit PCM instead of 32-bit float")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N processes (default 1)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N threads (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(run=run)
 
