@@ -56,7 +56,13 @@ their bars and have notatable durations (one note value, dotted or in a tuplet);
   (fifths and mode) are in every part; sections (``<rehearsal>``), chord symbols
   (``<harmony>``, flats written the music21 way) and tempo marks in the first part
   (chord symbols in the first non-transposing part). A pickup is a measure 0 shorter than its
-  meter; on read a first measure shorter than its meter is the pickup.
+  meter; on read a first measure shorter than its meter is the pickup. music21 truncates a
+  direction's ``<offset>`` to whole divisions, so on read the onsets of directions (dynamics,
+  tempo, rehearsal marks, chord symbols) within one division (1/10080 quarter) of a fraction
+  with denominator up to 64 are put back on it.
+- **Notation**: the writer runs music21's accidentals, beams and tuplet brackets itself and
+  exports with ``makeNotation=False``, because music21's ``makeNotation`` re-splits notes to
+  complete tuplets (1/3 + a 2/3 rest + a half note would come back as 1/3, 2/3, 4/3 tied to 2/3).
 - **Metadata**: title as work and movement title; ``composer``, ``lyricist``, ``arranger``,
   ``copyright`` as MusicXML creators and rights; other fields as JSON in one
   ``partita-metadata`` miscellaneous field. Expression overrides (vibrato depth and rate,
