@@ -88,3 +88,48 @@ def test_cli_regenerate_round_trips_through_musicxml(tmp_path, chorale):
             keep = lambda part: [(n.onset, n.pitch, n.duration) for n in part.notes if not start <= n.onset < end]  # noqa: E731
             assert keep(p) == keep(q)
     assert main(["regenerate", str(src), "--part", "Alto", "--bars", "two", "-o", str(out)]) == 2
+
+
+def test_harmonize_a_bach_soprano_line(model):
+    """The soprano of a held chorale (with its pickup) harmonized for SATB choir."""
+    from music21 import corpus as m21
+
+    from partita.symbolic.composer.edit import harmonize
+    from partita.symbolic.score import Score
+
+    full = Score.from_music21(m21.parse("bwv10.7"))
+    melody = Score(parts=(full.parts[0],), time_signatures=full.time_signatures, key_signatures=full.key_signatures,
+                   tempo_map=full.tempo_map, pickup=full.pickup)  # fmt: skip
+    melody = melody.slice_bars(0, 4) if melody.pickup else melody.slice_bars(1, 4)
+    out = harmonize(melody, ensemble="satb choir", seed=1, model=model, profile="chorale")
+    assert [p.instrument for p in out.parts] == ["soprano", "alto", "tenor", "bass"]
+    assert out.parts[0].notes == melody.parts[0].notes and out.pickup == melody.pickup
+    assert all(p.notes for p in out.parts[1:])
+    report = check(out, profile="chorale")
+    assert report.n_errors == 0, [str(v) for v in report.violations if v.severity == "error"]
+    assert out == harmonize(melody, ensemble="satb choir", seed=1, model=model, profile="chorale")
+
+
+def test_harmonize_bad_requests(model):
+    from partita.symbolic.composer.edit import harmonize
+    from partita.symbolic.score import Note, Part, Score
+
+    low = Score(parts=(Part("m", "Melody", "piano", (Note(0, 1, 30),)),))
+    with pytest.raises(ConfigError, match="range"):
+        harmonize(low, ensemble="string quartet", model=model)
+    with pytest.raises(ConfigError, match="known: string_quartet"):
+        harmonize(low, ensemble="kazoos", model=model)
+
+
+def test_cli_harmonize(tmp_path):
+    from partita.cli import main
+    from partita.symbolic import io as sio
+    from partita.symbolic.score import Note, Part, Score
+
+    tune = Score(parts=(Part("m", "Flute", "flute", tuple(Note(i, 1, [72, 74, 76, 77, 79, 77, 76, 74][i % 8]) for i in range(16))),))
+    sio.write(tune, tmp_path / "tune.mid")
+    out = tmp_path / "h.musicxml"
+    assert main(["harmonize", str(tmp_path / "tune.mid"), "--ensemble", "string quartet", "--weights",
+                 "tests/data/composer_tiny.safetensors", "-o", str(out)]) == 0  # fmt: skip
+    got = sio.read(out)
+    assert len(got.parts) == 4 and [n.pitch for n in got.parts[0].notes] == [n.pitch for n in tune.parts[0].notes]

@@ -60,6 +60,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("-o", "--out", required=True, help="output score file (format from the extension)")
     r.set_defaults(run=run_regenerate)
 
+    h = sub.add_parser(
+        "harmonize",
+        help="write the other parts of an ensemble under a given melody",
+        description="Keep the melody as it is and write the ensemble's other parts under the masks.",
+    )
+    h.add_argument("melody", help="a score whose first part with notes (or --part) is the melody")
+    h.add_argument("--ensemble", default="string_quartet")
+    h.add_argument("--part", default=None, help="the melody's part id or name")
+    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--weights", default=None)
+    h.add_argument("--profile", default="chorale")
+    h.add_argument("--threads", type=int, default=1)
+    h.add_argument("-o", "--out", required=True, help="output score file (format from the extension)")
+    h.set_defaults(run=run_harmonize)
+
 
 def make_plan(args: argparse.Namespace):
     """The Plan the parsed arguments ask for."""
@@ -147,4 +162,22 @@ def run_regenerate(args: argparse.Namespace) -> int:
     new = regenerate(score, part=args.part, bars=(a, b), seed=args.seed, weights=args.weights, profile=args.profile)
     sio.write(new, args.out)
     print(f"wrote {args.out}: part {args.part!r}, bars {a}-{b} rewritten", file=sys.stderr)
+    return 0
+
+
+def run_harmonize(args: argparse.Namespace) -> int:
+    import sys
+
+    from partita.symbolic import io as sio
+    from partita.symbolic.composer.edit import harmonize
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    melody = sio.read(args.melody)
+    out = harmonize(melody, ensemble=args.ensemble, part=args.part, seed=args.seed, weights=args.weights,
+                    profile=args.profile)  # fmt: skip
+    sio.write(out, args.out)
+    print(f"wrote {args.out}: {len(out.parts)} parts under the melody", file=sys.stderr)
     return 0

@@ -37,7 +37,7 @@ import numpy as np
 
 from partita.errors import ConfigError, ScoreError
 
-__all__ = ["regenerate"]
+__all__ = ["harmonize", "regenerate"]
 
 
 def _bars_of(ids: list[int], vocab: Any) -> tuple[list[int], list[list[int]]]:
@@ -98,18 +98,9 @@ def regenerate(
     TokenizationError
         Notes off the token grid (quantise first).
     """
-    import torch
-
-    from partita.symbolic.composer.controls import ComposerVocab, controls_of, controls_of_plan
+    from partita.symbolic.composer.controls import controls_of, controls_of_plan
     from partita.symbolic.composer.planner import Plan
-    from partita.symbolic.composer.sample import PROFILE_MASKS, _nucleus, load_model
-    from partita.symbolic.score import Score
-    from partita.symbolic.tokens import PartLayout, TokenSequence
-    from partita.theory_rules.masks import DecodeMask
 
-    if model is None:
-        model = load_model(weights)
-    vocab = ComposerVocab.default()
     if score.pickup:
         raise ConfigError("regenerate needs a score without a pickup bar")
     target = score.part(part)  # ScoreError listing parts
@@ -123,8 +114,10 @@ def regenerate(
             plan = Plan.from_dict(json.loads(score.metadata["partita.plan"]))
         except (ValueError, ConfigError):
             plan = None
-    seq_probe = vocab.base.encode(score)
-    n_bars_tok = sum(1 for i in seq_probe.ids if i == vocab.bar)
+    from partita.symbolic.composer.controls import ComposerVocab
+
+    vocab = ComposerVocab.default()
+    n_bars_tok = sum(1 for i in vocab.base.encode(score).ids if i == vocab.bar)
     controls = controls_of(score, n_bars=n_bars_tok)
     if plan is not None and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts):
         pc = controls_of_plan(plan)
@@ -135,6 +128,39 @@ def regenerate(
         )  # fmt: skip
     if profile is None:
         profile = score.metadata.get("partita.profile", "classical")
+    decoded = _rewrite(score, controls, {slot}, a, b, seed=seed, model=model, weights=weights, profile=profile,
+                       temperature=temperature, top_p=top_p, pitch_range=pitch_range)  # fmt: skip
+    start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
+    return score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
+
+
+def _merged(old: Any, new: Any, start: Fraction, end: Fraction) -> Any:
+    """``old`` with its notes starting in ``[start, end)`` replaced by ``new``'s there."""
+    new_notes = [n for n in new.notes if start <= n.onset < end]
+    kept = [n for n in old.notes if not start <= n.onset < end]
+    try:
+        return old.with_notes(kept + [dataclasses.replace(n, velocity=None) for n in new_notes])
+    except ScoreError:
+        shift = max((n.voice for n in kept), default=1)
+        return old.with_notes(kept + [dataclasses.replace(n, velocity=None, voice=n.voice + shift) for n in new_notes])
+
+
+def _rewrite(
+    score: Any, controls: Any, free: set[int], a: int, b: int, *, seed: int, model: Any, weights: str | None,
+    profile: str, temperature: float, top_p: float, pitch_range: str,
+) -> Any:  # fmt: skip
+    """Sample the notes of the ``free`` slots in token bars ``a..b`` with every other slot's
+    tokens forced; returns the decoded Score of the whole spliced sequence."""
+    import torch
+
+    from partita.symbolic.composer.controls import ComposerVocab
+    from partita.symbolic.composer.sample import PROFILE_MASKS, _nucleus, load_model
+    from partita.symbolic.tokens import PartLayout, TokenSequence
+    from partita.theory_rules.masks import DecodeMask
+
+    if model is None:
+        model = load_model(weights)
+    vocab = ComposerVocab.default()
     opts = PROFILE_MASKS.get(profile, "missing")
     if opts == "missing":
         raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
@@ -164,26 +190,32 @@ def regenerate(
     gen = torch.Generator().manual_seed(int(seed))
     model.eval()
     state: dict[str, Any] = {"cache": None, "n": 0, "logits": None}
+    cur: list[int] = []
+    done_bars: list[list[int]] = []
 
     def feed(ids: list[int]) -> None:
-        if state["n"] + len(ids) > block:  # re-prime with the header and the current bar so far
+        if state["n"] + len(ids) > block:  # re-prime: header, the latest bars, this bar so far
             state["cache"], state["n"] = None, 0
-            ids = header + cur + ids
+            keep: list[int] = []
+            for bar in reversed(done_bars):
+                if len(bar) > int(block * 0.6) - len(header) - len(cur) - len(ids) - len(keep):
+                    break
+                keep = bar + keep
+            ids = header + keep + cur + ids
         with torch.no_grad():
             logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
         state["n"] += len(ids)
         state["logits"] = logits[0, -1]
 
-    cur: list[int] = []
     feed(header + ctx)
     pos_ids = set(int(i) for i in vocab.type_ids["Position"])
     is_pos = np.zeros(vocab.n_remi, dtype=bool)
     is_pos[list(pos_ids)] = True
-    prog_target = int(vocab.id(f"Program_{slot}"))
+    progs = {s: int(vocab.id(f"Program_{s}")) for s in free}
     new_bars = []
     for bar in bar_ids[a - 1 : b]:
         opening, notes = _events(bar, vocab)
-        others = [(p, s, toks) for p, s, toks in notes if s != slot]
+        others = [(p, s, toks) for p, s, toks in notes if s not in free]
         forced_positions = sorted({p for p, _, _ in others})
         cur = list(opening)
         for i in opening:
@@ -191,7 +223,7 @@ def regenerate(
                 mask.update(i, check=False)
         feed(opening)
         step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
-        written_here = False  # the target has a note at the current position
+        written_here: set[int] = set()  # free slots with a note at the current position
         fi = 0
         while True:
             allowed = mask.allowed()
@@ -199,25 +231,26 @@ def regenerate(
             q = forced_positions[fi] if fi < len(forced_positions) else None
             last_type = vocab.token_type(cur[-1])
             if last_type in ("Duration", "Chord", "TimeSig", "Section", "Energy"):
-                # choose: a new target position before q, position q (forced notes), the target
-                # at the current position, or the end of the bar
+                # choose: a new position before q for a free part, position q (the kept notes),
+                # a free part at the current position, or the end of the bar
                 for k_id in np.flatnonzero(allowed & is_pos):
                     k = vocab.base.token_value(int(k_id))
                     onset = mask.bar_start + k * step_ticks
-                    free = mask.busy_until[slot] <= onset
-                    if (q is None or k < q) and free:
-                        cand[k_id] = True
-                    elif q is not None and k == q:
+                    if (q is None or k < q) and any(mask.busy_until[s] <= onset for s in free):
                         cand[k_id] = True
                 if q is not None:
                     cand[vocab.id(f"Position_{q}")] = True  # the kept notes come whatever the mask says
-                if mask.position >= 0 and not written_here and allowed[prog_target]:
-                    cand[prog_target] = True
+                if mask.position >= 0:
+                    for s, pid in progs.items():
+                        if s not in written_here and allowed[pid]:
+                            cand[pid] = True
                 if q is None:
                     cand[vocab.bar] = True
             elif last_type == "Position":
-                cand[prog_target] = True
-            else:  # inside a target note: Pitch, Velocity, Duration as the mask allows
+                for s, pid in progs.items():
+                    if allowed[pid]:
+                        cand[pid] = True
+            else:  # inside a free part's note: Pitch, Velocity, Duration as the mask allows
                 cand[: vocab.n_remi] = allowed
             if not cand.any():
                 cand[vocab.bar] = True
@@ -231,27 +264,96 @@ def regenerate(
                 cur.extend(group)
                 feed(group)
                 fi += 1
-                written_here = False
+                written_here = set()
                 continue
             if choice in pos_ids:
-                written_here = False
-            if choice == prog_target:
-                written_here = True
+                written_here = set()
+            for s, pid in progs.items():
+                if choice == pid:
+                    written_here.add(s)
             mask.update(choice, check=False)
             cur.append(choice)
             feed([choice])
         new_bars.append(cur)
-    # decode the spliced sequence; keep everything but the target's notes inside the span
+        done_bars.append(cur)
     ids = header + [i for bar in bar_ids[: a - 1] for i in bar] + [i for bar in new_bars for i in bar]
     ids += [i for bar in bar_ids[b:] for i in bar] + [vocab.eos]
     decoded, _ = vocab.decode(TokenSequence(ids=tuple(ids), layout=layout))
-    start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
-    new_notes = [n for n in decoded.part(target.id).notes if start <= n.onset < end]
-    kept = [n for n in target.notes if not start <= n.onset < end]
-    try:
-        new_part = target.with_notes(kept + [dataclasses.replace(n, velocity=None) for n in new_notes])
-    except ScoreError:
-        shift = max((n.voice for n in kept), default=1)
-        new_part = target.with_notes(kept + [dataclasses.replace(n, velocity=None, voice=n.voice + shift) for n in new_notes])
-    out: Score = score.replace_part(target.id, new_part)
-    return out
+    return decoded
+
+
+def harmonize(
+    melody: Any,
+    *,
+    ensemble: str = "string_quartet",
+    part: str | None = None,
+    seed: int = 0,
+    model: Any = None,
+    weights: str | None = None,
+    profile: str = "chorale",
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+) -> Any:
+    """Write the other parts of ``ensemble`` under a given melody.
+
+    The melody (``part`` of ``melody``, default its first part with notes) goes to the
+    ensemble's melody part unchanged; every other part is sampled under the masks with the
+    melody forced; chords are measured from the melody bar by bar. A pickup is kept.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ensemble (the known ones listed), an ensemble without a melody part, or a
+        melody outside its instrument's playable range (the bars named).
+    """
+    from partita import instruments
+    from partita.symbolic.composer.controls import controls_of
+    from partita.symbolic.composer.planner import ensembles
+    from partita.symbolic.score import Part, Score
+
+    table = ensembles()
+    key = ensemble.strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in table:
+        raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
+    parts_spec = table[key]
+    roles = [r for _, _, _, r in parts_spec]
+    if "melody" not in roles:
+        raise ConfigError(f"ensemble {ensemble!r} has no melody part")
+    m_index = roles.index("melody")
+    src = melody.part(part) if part else next((p for p in melody.parts if p.notes), None)
+    if src is None:
+        raise ConfigError("the melody has no notes")
+    inst = instruments.get(parts_spec[m_index][2])
+    lo, hi = inst.sounding_range
+    bad = sorted({melody.bar_of(n.onset).bar for n in src.notes if not lo <= n.pitch <= hi})
+    if bad:
+        raise ConfigError(f"the melody leaves the {inst.name}'s range {lo}-{hi} in bars {', '.join(map(str, bad[:8]))}")
+    # a pickup becomes a whole first bar (the masks write whole bars), and is restored after
+    shift = melody.time_signatures[0].bar_length - melody.pickup if melody.pickup else Fraction(0)
+    notes = tuple(dataclasses.replace(n, onset=n.onset + shift, velocity=None, tie=None, slur=None,
+                                      articulations=frozenset(), lyric=None) for n in src.notes)  # fmt: skip
+    from partita.symbolic.io.midi import assign_voices
+
+    merged = [[n.onset, n.end, n.pitch, 80] for n in notes]
+    line = assign_voices(merged, lambda x: x)
+    parts = []
+    for i, (pid, name, instrument, _) in enumerate(parts_spec):
+        parts.append(Part(pid, name, instrument, tuple(dataclasses.replace(n, velocity=None) for n in line) if i == m_index else ()))
+    meters = tuple(dataclasses.replace(ts, onset=ts.onset + shift if ts.onset else ts.onset) for ts in melody.time_signatures)
+    keys = tuple(dataclasses.replace(k, onset=k.onset + shift if k.onset else k.onset) for k in melody.key_signatures)
+    base = Score(title=melody.title, parts=tuple(parts), tempo_map=melody.tempo_map, time_signatures=meters,
+                 key_signatures=keys)  # fmt: skip
+    n_bars = base.n_bars
+    measured = controls_of(Score(parts=(parts[m_index],), time_signatures=meters, key_signatures=keys), n_bars=n_bars)
+    controls = dataclasses.replace(measured, roles=tuple(roles))
+    free = {i for i in range(len(parts_spec)) if i != m_index}
+    decoded = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights, profile=profile,
+                       temperature=temperature, top_p=top_p, pitch_range="comfortable")  # fmt: skip
+    out_parts = []
+    for i, p in enumerate(parts):
+        got = decoded.parts[i]
+        ns = src.notes if i == m_index else tuple(
+            dataclasses.replace(n, onset=n.onset - shift, velocity=None) for n in got.notes if n.onset >= shift
+        )  # fmt: skip
+        out_parts.append(Part(p.id, p.name, p.instrument, tuple(ns)))
+    return dataclasses.replace(melody, parts=tuple(out_parts), chords=melody.chords)
