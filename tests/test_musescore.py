@@ -8,10 +8,13 @@ from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from partita.errors import ExternalToolError, FormatError, PartitaError
 from partita.symbolic.io import musescore, read, write
 from partita.symbolic.score import (
+    ChordSymbol,
     Dynamic,
     Hairpin,
     KeySignature,
@@ -30,8 +33,8 @@ def quartet() -> Score:
     """Four parts with everything MuseScore is asked to keep: ties, slurs, articulations,
     dynamics, hairpins, a tempo change, a meter change, a key change, a transposing part."""
     vn = (
-        Note(0, 1, 76, slur="start", articulations={"accent"}),
-        Note(1, 1, 74, slur="continue"),
+        Note(0, 1, 76, slur="start", articulations={"accent"}, lyric="Ky"),
+        Note(1, 1, 74, slur="continue", lyric="ri"),
         Note(2, 1, 72, slur="stop"),
         Note(3, 1, 71, articulations={"staccato"}),
         Note(4, 2, 72, tie="start"),
@@ -60,6 +63,7 @@ def quartet() -> Score:
         tempo_map=TempoMap((TempoMark(0, 96), TempoMark(8, 72))),
         time_signatures=(TimeSignature(0, 4, 4), TimeSignature(8, 3, 4)),
         key_signatures=(KeySignature(0, 0), KeySignature(8, 2)),
+        chords=(ChordSymbol(0, "C"), ChordSymbol(4, "Am7")),
     )
 
 
@@ -112,6 +116,13 @@ def test_tempo_meter_keys_names_and_instruments_survive(through_musescore):
     assert [p.instrument for p in back.parts] == [p.instrument for p in score.parts]
 
 
+def test_title_lyrics_and_chord_symbols_survive(through_musescore):
+    score, back, _ = through_musescore
+    assert back.title == score.title
+    assert [n.lyric for n in back.parts[0].notes] == [n.lyric for n in score.parts[0].notes]
+    assert back.chords == score.chords
+
+
 def test_partita_reads_and_writes_mscz(tmp_path):
     score = quartet()
     path = write(score, tmp_path / "q.mscz")
@@ -151,3 +162,32 @@ def test_musescore_writing_an_empty_score_is_caught(tmp_path):
 
 def test_mscore_is_really_there():
     assert shutil.which("mscore3"), "setup installs Debian's musescore3"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_mscx_gives_only_partita_errors(tmp_path, data):
+    """Truncated or corrupted MuseScore files: nothing but a PartitaError escapes."""
+    original = _small_mscx(tmp_path)
+    blob = bytearray(original.read_bytes())
+    cut = data.draw(st.integers(0, len(blob)), label="truncate at")
+    blob = blob[:cut]
+    for _ in range(data.draw(st.integers(0, 4), label="flips")):
+        if blob:
+            i = data.draw(st.integers(0, len(blob) - 1))
+            blob[i] = data.draw(st.integers(0, 255))
+    bad = tmp_path / "mutated.mscx"
+    bad.write_bytes(bytes(blob))
+    try:
+        read(bad)
+    except PartitaError as exc:
+        assert "mutated.mscx" in str(exc)
+    assert bad.read_bytes() == bytes(blob)
+
+
+def _small_mscx(tmp_path: Path) -> Path:
+    path = tmp_path / "small.mscx"
+    if not path.exists():
+        score = Score(parts=(Part("fl", "Flute", "flute", (Note(0, 1, 72), Note(1, 1, 74))),))
+        write(score, path)
+    return path
