@@ -133,3 +133,17 @@ def test_cli_harmonize(tmp_path):
                  "tests/data/composer_tiny.safetensors", "-o", str(out)]) == 0  # fmt: skip
     got = sio.read(out)
     assert len(got.parts) == 4 and [n.pitch for n in got.parts[0].notes] == [n.pitch for n in tune.parts[0].notes]
+
+
+def test_continue_adds_bars_and_keeps_the_rest(model, chorale):
+    from partita.symbolic.composer.edit import continue_
+
+    more = continue_(chorale, bars=3, seed=2, model=model)
+    end = chorale.bar_start(chorale.n_bars) + chorale.time_signatures[0].bar_length
+    for old, new in zip(chorale.parts, more.parts):
+        assert [n for n in new.notes if n.onset < end] == list(old.notes)
+        assert all(n.onset + n.duration <= end + 3 * chorale.time_signatures[0].bar_length for n in new.notes)
+    assert any(n.onset >= end for p in more.parts for n in p.notes)
+    assert check(more, profile="chorale").n_errors == 0
+    with pytest.raises(ConfigError):
+        continue_(chorale, bars=0, model=model)

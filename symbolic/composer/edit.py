@@ -37,7 +37,7 @@ import numpy as np
 
 from partita.errors import ConfigError, ScoreError
 
-__all__ = ["harmonize", "regenerate"]
+__all__ = ["continue_", "harmonize", "regenerate"]
 
 
 def _bars_of(ids: list[int], vocab: Any) -> tuple[list[int], list[list[int]]]:
@@ -166,6 +166,10 @@ def _rewrite(
         raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
     seq, controls = vocab.encode(score, controls)
     header, bar_ids = _bars_of(list(seq.ids), vocab)
+    last_ts = score.time_signatures[-1]
+    ts_id = vocab.id(f"TimeSig_{last_ts.numerator}/{last_ts.denominator}")
+    while len(bar_ids) < b:  # bars after the last note (continuing a score): empty, same meter
+        bar_ids.append([vocab.bar, ts_id] + vocab.bar_control_ids(controls.bars[len(bar_ids)]))
     layout = PartLayout.from_score(score)
     meters = sorted({(ts.numerator, ts.denominator) for ts in score.time_signatures})
     if opts is None:
@@ -357,3 +361,48 @@ def harmonize(
         )  # fmt: skip
         out_parts.append(Part(p.id, p.name, p.instrument, tuple(ns)))
     return dataclasses.replace(melody, parts=tuple(out_parts), chords=melody.chords)
+
+
+def continue_(
+    score: Any,
+    *,
+    bars: int,
+    seed: int = 0,
+    model: Any = None,
+    weights: str | None = None,
+    profile: str | None = None,
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+) -> Any:
+    """``score`` with ``bars`` more bars written by the model after its last bar, every part
+    continuing under the masks; the new bars keep the last bar's meter, section and energy
+    (chord: none). Everything already there is kept.
+
+    Raises
+    ------
+    ConfigError
+        ``bars`` < 1, a pickup, or an unknown profile.
+    """
+    from partita.symbolic.composer.controls import BarControl, ComposerVocab, controls_of
+
+    if not (isinstance(bars, int) and bars >= 1):
+        raise ConfigError(f"bars {bars!r} must be a whole number from 1")
+    if score.pickup:
+        raise ConfigError("continue_ needs a score without a pickup bar")
+    vocab = ComposerVocab.default()
+    n_tok = sum(1 for i in vocab.base.encode(score).ids if i == vocab.bar)
+    measured = controls_of(score, n_bars=n_tok)
+    last = measured.bars[-1] if measured.bars else BarControl()
+    controls = dataclasses.replace(measured, bars=measured.bars + tuple(
+        BarControl(last.section, last.energy, None) for _ in range(bars)))  # fmt: skip
+    if profile is None:
+        profile = score.metadata.get("partita.profile", "classical")
+    decoded = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
+                       model=model, weights=weights, profile=profile, temperature=temperature, top_p=top_p,
+                       pitch_range="comfortable")  # fmt: skip
+    start = score.bar_start(n_tok + 1) if n_tok + 1 <= score.n_bars else score.bar_start(score.n_bars) + score.time_signatures[-1].bar_length
+    end = start + bars * score.time_signatures[-1].bar_length
+    out = score
+    for old, new in zip(score.parts, decoded.parts):
+        out = out.replace_part(old.id, _merged(old, new, start, end))
+    return out
