@@ -141,3 +141,14 @@ def test_ship_writes_weights_manifest_and_card(tmp_path):
     # weights only: no optimizer state travels with the shipped file
     _, header, extra = load_checkpoint(w / manifest["file"], sha256=manifest["sha256"])
     assert extra == {} and header["extra"]["command"] == "partita train-composer --corpus toy"
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    from partita.errors import ConfigError
+
+    if torch.cuda.is_available():
+        r = train(_cfg(2), train_set=_toy_set(2, 1), heldout_set=None, out_dir=tmp_path, device="cuda", progress=False)
+        assert r.step == 2
+    else:
+        with pytest.raises(ConfigError, match="CUDA"):
+            train(_cfg(2), train_set=_toy_set(2, 1), heldout_set=None, out_dir=tmp_path, device="cuda", progress=False)
