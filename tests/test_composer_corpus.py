@@ -116,3 +116,14 @@ def test_cached_only_uses_what_is_parsed(tmp_path):
     train, held, info = prepare_corpus(str(src), data_dir=str(data), max_files=None, workers=1, progress=False, cached_only=True)
     assert info["train_pieces"] + info["heldout_pieces"] == 2  # the two parsed of four
     assert len(list((data / "scores" / "user").glob("*.json.gz"))) == 2  # nothing more parsed
+
+
+def test_parts_the_catalog_cannot_name_are_read_as_piano_not_lost():
+    """Monteverdi's 'Canto' and 'Quinto' are no catalog instruments; the piece still counts."""
+    src = [s for s in corpus.sources(["monteverdi"]) if s.piece.endswith("madrigal.3.11.mxl")]
+    (piece, d), = corpus.parse_source(src[0])
+    from music21 import corpus as m21
+
+    ref = m21.parse(src[0].path)
+    assert len(d["parts"]) == len(ref.parts) == 5
+    assert [p["instrument"] for p in d["parts"]][:2] == ["piano", "piano"]

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from partita._fileio import atomic_write_bytes
-from partita.errors import ConfigError, FormatError, PartitaError
+from partita.errors import ConfigError, FormatError, InstrumentError, PartitaError
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -208,7 +208,13 @@ def parse_source(src: Source) -> list[tuple[str, dict[str, Any]]]:
     for i, item in enumerate(items):
         piece = f"{src.piece}#{i + 1}" if src.opus else src.piece
         try:
-            out.append((piece, Score.from_music21(item).to_dict()))
+            try:
+                score = Score.from_music21(item)
+            except InstrumentError:
+                # tokens keep part slots, not instruments: read unknown voices ("Canto",
+                # "Quinto") as piano rather than lose the piece
+                score = Score.from_music21(_known_instruments(item))
+            out.append((piece, score.to_dict()))
         except PartitaError as exc:
             if not src.opus:
                 raise exc.located(file=src.path) from None
@@ -216,6 +222,31 @@ def parse_source(src: Source) -> list[tuple[str, dict[str, Any]]]:
             if not src.opus:
                 raise FormatError(f"{type(exc).__name__}: {exc}", file=src.path) from None
     return out
+
+
+def _known_instruments(s21: Any) -> Any:
+    """A copy of a music21 score whose parts the instrument catalog cannot name play piano."""
+    from music21 import instrument as m21inst
+
+    from partita import instruments
+
+    s21 = s21.coreCopy() if hasattr(s21, "coreCopy") else s21
+    for p in getattr(s21, "parts", []):
+        names = [n for n in (p.partName, getattr(p.getInstrument(), "instrumentName", None)) if n]
+        known = False
+        for n in names:
+            try:
+                instruments.lookup(n)
+                known = True
+                break
+            except PartitaError:
+                continue
+        if not known:
+            for old in list(p.recurse().getElementsByClass(m21inst.Instrument)):
+                old.activeSite.remove(old)
+            p.insert(0, m21inst.Piano())
+            p.partName = "Piano"
+    return s21
 
 
 def _parse_job(args: tuple[Source, str]) -> tuple[str, int, str]:
@@ -436,7 +467,27 @@ def build_tokens(
     return stats
 
 
-def data_card(stats: Mapping[str, Any], *, command: str = "") -> str:
+def coverage(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> dict[str, dict[str, Any]]:
+    """Per collection in the cache: files parsed, files the music21 collection has (all of
+    them, before any cap), and the parsed file names."""
+    from music21 import corpus as m21corpus
+
+    out: dict[str, dict[str, Any]] = {}
+    table = collections()
+    for d in sorted((Path(data_dir) / "scores").glob("*")):
+        names = []
+        for f in sorted(d.glob("*.json.gz")):
+            names.append(Path(json.loads(gzip.decompress(f.read_bytes()))["source"]).name)
+        entry = table.get(d.name)
+        available = None
+        if entry is not None:
+            paths = [Path(p) for p in m21corpus.getComposer(entry["music21"])]
+            available = sum(1 for p in paths if p.suffix in entry["suffixes"] and p.name.startswith(entry.get("prefix", "")))
+        out[d.name] = {"parsed_files": len(names), "available_files": available, "files": sorted(names)}
+    return out
+
+
+def data_card(stats: Mapping[str, Any], *, command: str = "", cover: Mapping[str, Any] | None = None) -> str:
     """The data card (Markdown) of a tokenized corpus: every collection, pieces, tokens,
     notes, held-out share, licence status, and what was skipped."""
     table = collections()
@@ -469,6 +520,17 @@ def data_card(stats: Mapping[str, Any], *, command: str = "") -> str:
         f"| **total** | | {tot['pieces']} | {tot['heldout_pieces']} | {tot['tokens']} | "
         f"{tot['heldout_tokens']} | {tot['notes']} | {tot['moved_notes']} | |"
     )
+    if cover:
+        lines += ["", "## Files parsed per collection", "",
+                  "| collection | files parsed | files in the music21 collection |", "| --- | ---: | ---: |"]
+        for name, c in cover.items():
+            lines.append(f"| {name} | {c['parsed_files']} | {c['available_files'] if c['available_files'] is not None else '-'} |")
+        partial = {k: c for k, c in cover.items() if c["available_files"] and c["parsed_files"] < c["available_files"]}
+        if partial:
+            lines += ["", "Collections used in part (the files that were parsed, in full):", ""]
+            for name, c in partial.items():
+                shown = ", ".join(c["files"]) if len(c["files"]) <= 12 else ", ".join(c["files"][:12]) + ", ..."
+                lines.append(f"- {name}: {shown}")
     lines += ["", "## Excluded", ""]
     for k, reason in EXCLUDED.items():
         lines.append(f"- `{k}`: {reason}. The corpus builder refuses it (tested).")
