@@ -475,66 +475,80 @@ def render(
                 pass  # a broken cache entry is recomputed
         todo.append(p)
     previous = {p.id: _previous_render(cache, p.id) for p in todo}
-    indexes: dict[str, list | None] = {}
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
-    if workers > 1 and len(todo) > 1:
-        # threads, not processes: the kernels release the GIL, and a thread needs no copy of
-        # the score nor a second start-up of numba
-        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            futures = {
-                pool.submit(_render_part_indexed, p, score, settings, decoder=decs[p.id], previous=previous[p.id]): p
-                for p in todo
-            }
-            for fut in as_completed(futures):
-                p = futures[fut]
-                audio[p.id], indexes[p.id] = fut.result()
-                bar.update(1)
-    else:
-        for p in todo:
-            bar.set_postfix_str(p.name[:20])
-            audio[p.id], indexes[p.id] = _render_part_indexed(
-                p, score, settings, decoder=decs[p.id], previous=previous[p.id]
-            )
-            bar.update(1)
-    bar.close()
-    cache.mkdir(parents=True, exist_ok=True)
-    for p in todo:
-        with atomic_path(cache / f"{keys[p.id]}.npy") as tmp:
-            with open(tmp, "wb") as fh:
-                np.save(fh, audio[p.id], allow_pickle=False)
-        if indexes[p.id] is not None:
-            pointer = {"key": keys[p.id], "phrases": indexes[p.id]}
-            atomic_write_text(cache / f"part-{_id_hash(p.id)}.json", json.dumps(pointer))
-
-    # write every stem to a staging file first; replace the old ones only when all are done
-    stems_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    infos = []
     rendered = {p.id for p in todo}
+    cache.mkdir(parents=True, exist_ok=True)
+    stems_dir.mkdir(parents=True, exist_ok=True)
+
+    def save_cache(pid: str, a: np.ndarray, index: list | None) -> None:
+        with atomic_path(cache / f"{keys[pid]}.npy") as tmp:
+            with open(tmp, "wb") as fh:
+                np.save(fh, a, allow_pickle=False)
+        if index is not None:
+            atomic_write_text(cache / f"part-{_id_hash(pid)}.json", json.dumps({"key": keys[pid], "phrases": index}))
+
+    def stage_stem(p: Part, a: np.ndarray) -> tuple[Path, str]:
+        # write the stem to a staging file; the old one is replaced only when all are done
+        stem = np.zeros((1, n_total), np.float32)
+        m = min(n_total, a.shape[1])
+        stem[:, :m] = a[:, :m]
+        if a.shape[1] > n_total:  # cut a ring longer than the tail with a 10 ms fade
+            fade = min(m, int(0.01 * sr))
+            stem[:, m - fade : m] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        stem = soft_limit(stem)
+        tmp = stems_dir / f".{names[p.id]}.partial.wav"
+        return tmp, _write_wav(tmp, stem, sample_rate=sr, subtype=settings.subtype)
+
+    # files are written by two I/O threads while later parts render
+    io = ThreadPoolExecutor(max_workers=2)
+    jobs: list[Any] = []
+    staging: dict[str, Any] = {}
     try:
         for p in score.parts:
-            name = names[p.id]
-            if p.id in up_to_date:
-                infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", up_to_date[p.id], True))
-                continue
-            a = audio.pop(p.id)
-            stem = np.zeros((1, n_total), np.float32)
-            m = min(n_total, a.shape[1])
-            stem[:, :m] = a[:, :m]
-            if a.shape[1] > n_total:  # cut a ring longer than the tail with a 10 ms fade
-                fade = min(m, int(0.01 * sr))
-                stem[:, m - fade : m] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-            stem = soft_limit(stem)
-            tmp = stems_dir / f".{name}.partial.wav"
-            digest = _write_wav(tmp, stem, sample_rate=sr, subtype=settings.subtype)
-            del stem
-            staged.append((tmp, stems_dir / name))
-            infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
+            if p.id in audio:  # from the cache
+                staging[p.id] = io.submit(stage_stem, p, audio.pop(p.id))
+
+        def finished(p: Part, a: np.ndarray, index: list | None) -> None:
+            jobs.append(io.submit(save_cache, p.id, a, index))
+            staging[p.id] = io.submit(stage_stem, p, a)
+            bar.update(1)
+
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
+        if workers > 1 and len(todo) > 1:
+            # threads, not processes: the kernels release the GIL, and a thread needs no copy of
+            # the score nor a second start-up of numba
+            with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+                futures = {
+                    pool.submit(_render_part_indexed, p, score, settings, decoder=decs[p.id], previous=previous[p.id]): p
+                    for p in todo
+                }
+                for fut in as_completed(futures):
+                    finished(futures[fut], *fut.result())
+        else:
+            for p in todo:
+                bar.set_postfix_str(p.name[:20])
+                finished(p, *_render_part_indexed(p, score, settings, decoder=decs[p.id], previous=previous[p.id]))
+        bar.close()
+        for job in jobs:
+            job.result()
+        staged_files = {pid: job.result() for pid, job in staging.items()}
     except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        io.shutdown(wait=True, cancel_futures=True)
+        for pid, job in staging.items():
+            if job.done() and not job.cancelled() and job.exception() is None:
+                job.result()[0].unlink(missing_ok=True)
         raise
+    io.shutdown(wait=True)
+    staged: list[tuple[Path, Path]] = []
+    infos = []
+    for p in score.parts:
+        name = names[p.id]
+        if p.id in up_to_date:
+            infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", up_to_date[p.id], True))
+            continue
+        tmp, digest = staged_files[p.id]
+        staged.append((tmp, stems_dir / name))
+        infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
     old = _old_stem_files(out)
     for tmp, final in staged:
         os.replace(tmp, final)

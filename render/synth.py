@@ -86,7 +86,7 @@ def _segment_start(frame, ratio):
     return m
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _sin_cos_cycles(p):
     """sin and cos of 2 pi p for p in [0, 1): quadrant reduction and Taylor series to order 16
     (error below 1e-16), written so that LLVM vectorises it (no libm call)."""
@@ -123,7 +123,7 @@ _PH = 6 * _TILE
 _GROUP = 4  # harmonics per pass over a tile
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
+@numba.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, out):
     # amps has a multiple of _GROUP columns (padded with zeros by the caller)
     n = out.shape[0]
