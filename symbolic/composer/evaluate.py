@@ -15,7 +15,6 @@ Rule rates come from :func:`partita.theory_rules.check`.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any, Iterable
 
 import numpy as np

@@ -22,7 +22,7 @@ import math
 import random
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from typing import Any, Mapping, Sequence
