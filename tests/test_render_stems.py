@@ -235,3 +235,22 @@ def test_the_folder_cache_keeps_only_the_latest_render(tmp_path):
     render(score, tmp_path, sample_rate=SR, progress=False)
     render(_edit_one_note(score, "fl", 1, 80), tmp_path, sample_rate=SR, progress=False)
     assert len(list((tmp_path / ".cache").glob("*.npy"))) == len(score.parts)
+
+
+def test_room_lengthens_every_stem_by_its_reverberation(tmp_path):
+    score = _score()
+    dry = render(score, tmp_path / "dry", sample_rate=SR, progress=False)
+    wet = render(score, tmp_path / "wet", settings=RenderSettings(sample_rate=SR, room_rt60_s=0.8), progress=False)
+    assert wet.n_samples == dry.n_samples + int(0.8 * SR) or abs(wet.n_samples - dry.n_samples - 0.8 * SR) <= 1
+    a = _read(tmp_path / "wet", wet.stems[1])
+    assert np.all(np.isfinite(a)) and np.abs(a).max() <= 1.0
+
+
+def test_humanising_is_drawn_from_the_seed_only(tmp_path):
+    score = _score()
+    runs = [render(score, tmp_path / str(i), settings=RenderSettings(sample_rate=SR, humanize=1.0, seed=s), progress=False)
+            for i, s in enumerate((5, 5, 6))]  # fmt: skip
+    exact = render(score, tmp_path / "exact", settings=RenderSettings(sample_rate=SR, seed=5), progress=False)
+    assert runs[0].stems[1].sha256 == runs[1].stems[1].sha256
+    assert runs[0].stems[1].sha256 != runs[2].stems[1].sha256
+    assert runs[0].stems[1].sha256 != exact.stems[1].sha256
