@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/bench_composer.py [--weights PATH] [--n 12] [--out benchmarks/results/composer.json]
 
+MGEval-style overlapped area (six features) of each composed set against the held-out Bach
+chorales is reported beside the same measure of one half of those chorales against the other.
+
 1. Held-out Bach chorales (the corpus split by piece, ``partita.symbolic.composer.corpus.held_out``)
    measured with muspy's definitions (pitch-class entropy, scale consistency, groove
    consistency) and theory_rules violations per 100 notes (chorale profile).
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
     bach = heldout_bach(a.n * 2)
     results["heldout_bach"] = {"n_pieces": len(bach), **evaluate.summary(bach, profile="chorale")}
+    half = len(bach) // 2
+    results["heldout_bach"]["overlapped_area_bach_vs_bach"] = evaluate.overlapped_area(bach[:half], bach[half:])
     results["heldout_bach"]["hard_violations_per_100_notes"] = float(
         np.mean([100 * hard_violations(s, "chorale") / max(1, sum(len(p.notes) for p in s.parts)) for s in bach])
     )
@@ -101,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             np.mean([100 * h / max(1, sum(len(p.notes) for p in s.parts)) for h, s in zip(hv, scores)])
         )
         summ["tokens_per_second"] = tok / secs
+        summ["overlapped_area_vs_heldout_bach"] = evaluate.overlapped_area(scores, bach)
         summ["n_pieces"] = len(scores)
         results[name] = summ
-        print(name, json.dumps({k: round(v, 3) for k, v in summ.items() if not k.startswith("rule:")}), file=sys.stderr)
+        print(name, json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in summ.items()
+                                if not k.startswith("rule:")}), file=sys.stderr)  # fmt: skip
 
     if not a.skip_long:
         p = plan("string quartet", ensemble="string quartet", duration_s=210, seed=0)

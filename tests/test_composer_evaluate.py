@@ -31,3 +31,19 @@ def test_groove_consistency_of_identical_and_different_bars():
     # bar 1: four quarters, bar 2: one whole note -> 3 of 96 steps differ
     notes = tuple(Note(i, 1, 60) for i in range(4)) + (Note(4, 4, 60),)
     assert groove_consistency(Score(parts=(Part("p", "Piano", "piano", notes),))) == 1 - 3 / 96
+
+
+def test_overlapped_area_tells_bach_from_noise():
+    from music21 import corpus
+
+    from partita.symbolic.composer.evaluate import overlapped_area
+
+    bach = [Score.from_music21(corpus.parse(n)) for n in
+            ("bwv10.7", "bwv101.7", "bwv102.7", "bwv103.6", "bwv104.6", "bwv108.6", "bwv11.6", "bwv110.7")]  # fmt: skip
+    rng = np.random.default_rng(0)
+    noise = [Score(parts=(Part("p", "Piano", "piano", tuple(Note(i, 1, int(rng.integers(30, 100))) for i in range(64))),))
+             for _ in range(6)]  # fmt: skip
+    same = overlapped_area(bach[::2], bach[1::2])["mean"]
+    far = overlapped_area(noise, bach)["mean"]
+    assert 0 <= far < same <= 1
+    assert same > 0.6 and far < 0.5

@@ -81,6 +81,12 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
                     f"{_fmt(r.get('violations_per_100_notes'), 1)} | {_fmt(r.get('hard_violations_per_100_notes'), 2)} | "
                     f"{_fmt(r.get('tokens_per_second'), 0)} |"
                 )
+        oa_ref = bench.get("heldout_bach", {}).get("overlapped_area_bach_vs_bach", {}).get("mean")
+        oa_m = bench.get("masked", {}).get("overlapped_area_vs_heldout_bach", {}).get("mean")
+        oa_u = bench.get("unmasked", {}).get("overlapped_area_vs_heldout_bach", {}).get("mean")
+        if oa_ref is not None:
+            lines += ["", f"MGEval-style overlapped area against the held-out chorales (mean of six features): "
+                      f"masked {_fmt(oa_m)}, unmasked {_fmt(oa_u)}; held-out Bach half against half {_fmt(oa_ref)}."]
         lp = bench.get("long_piece")
         if lp:
             lines += ["", f"A 3.5-minute string quartet ({lp['bars']} bars, {lp['parts']} parts, {lp['notes']} notes, "
