@@ -1,0 +1,667 @@
+"""Mix and master: stems in, a stereo master at a loudness target out.
+
+The chain, per stem then on the bus (every effect is pedalboard's, except the true-peak
+safety stage, which pedalboard does not have)::
+
+    stem (mono) -> gain staging -> family EQ -> pan (constant power) --+--> dry bus
+                                                   \\-> reverb send --> shared reverb --/
+    bus -> gentle compressor -> [gain -> limiter -> true-peak brickwall] x iterations -> master
+
+* **Gain staging**: each stem's integrated loudness (BS.1770, pyloudnorm) is brought to
+  ``stem_reference_lufs``, then moved by the score's dynamics (the part's mean velocity relative
+  to the ensemble's, scaled by ``dynamics_depth``), its family's gain and any per-part gain.
+* **Master**: the bus gain is adjusted, the limiter applied, and integrated loudness and true
+  peak measured again, until the loudness is within 0.1 LU of ``target_lufs`` and the true peak
+  at or under the ceiling (at most ``max_iterations`` passes); :class:`MasterReport` says
+  whether both targets (``lufs_tolerance_lu``) were met.
+* **True peak** is measured here in float64 with 4x polyphase oversampling
+  (ITU-R BS.1770-4 annex 2), block by block so that a long master needs little memory.
+
+``mix_folder(OUT)`` reads ``OUT/render.json`` and its stems (never writing them), writes
+``OUT/mix.wav`` (32-bit float, deterministic bytes, optional RIFF ``LIST/INFO`` record) and
+``OUT/mix.json`` (the settings used), both atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from partita._fileio import atomic_path
+from partita.errors import ConfigError, FormatError
+from partita.render.mixconfig import MixSettings, load_mix_settings, save_mix_settings
+
+__all__ = [
+    "MixStem",
+    "MasterReport",
+    "MixResult",
+    "true_peak_dbtp",
+    "integrated_lufs",
+    "db_to_gain",
+    "pan_gains",
+    "stems_from_folder",
+    "mix_stems",
+    "master_bus",
+    "mix_folder",
+    "add_info_chunk",
+    "read_info_chunk",
+    "riff_chunks",
+]
+
+#: Oversampling factor of the true-peak meter (BS.1770-4 asks for at least 4x at 48 kHz).
+TRUE_PEAK_OVERSAMPLE = 4
+_BLOCK = 1 << 16
+_PAD = 64  # input samples of context each side of a block: longer than the filter's half-length
+
+
+def db_to_gain(db: float) -> float:
+    """Linear amplitude of ``db`` decibels.
+
+    >>> round(db_to_gain(-6.0206), 4)
+    0.5
+    """
+    return 10.0 ** (db / 20.0)
+
+
+def true_peak_dbtp(audio: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> float:
+    """True peak of ``audio`` in dBTP: the largest magnitude of the signal upsampled ``oversample``
+    times by a polyphase low-pass (Kaiser-windowed sinc), in float64.
+
+    Parameters
+    ----------
+    audio
+        float (n_channels, n_samples), full scale 1.0.
+    oversample
+        Upsampling factor, 1-16 (1: sample peak).
+
+    Returns
+    -------
+    float
+        ``20 log10(peak)``; ``-inf`` for silence.
+
+    Examples
+    --------
+    A sine at a quarter of the sample rate, sampled 45 degrees away from its crests: every
+    sample is at most 0.707, the waveform between them reaches 1.0. (Faded in and out: an
+    abrupt start rings, and that overshoot is a true peak too.)
+
+    >>> n = np.arange(48000)
+    >>> fade = np.minimum(1.0, np.minimum(n, n[::-1]) / 2000)
+    >>> x = (np.sin(np.pi / 2 * n + np.pi / 4) * fade)[None, :]
+    >>> round(float(20 * np.log10(np.abs(x).max())), 2), round(true_peak_dbtp(x), 2)
+    (-3.01, -0.0)
+    """
+    from scipy.signal import resample_poly
+
+    x = np.asarray(audio)
+    if x.ndim != 2:
+        raise ConfigError(f"audio must be 2-D (n_channels, n_samples), not shape {x.shape}")
+    if not 1 <= oversample <= 16:
+        raise ConfigError(f"oversample {oversample} is outside 1-16")
+    if x.size == 0:
+        return float("-inf")
+    peak = 0.0
+    n = x.shape[1]
+    for ch in range(x.shape[0]):
+        row = x[ch].astype(np.float64)
+        peak = max(peak, float(np.abs(row).max()))
+        if oversample == 1:
+            continue
+        for start in range(0, n, _BLOCK):
+            stop = min(n, start + _BLOCK)
+            lo, hi = max(0, start - _PAD), min(n, stop + _PAD)
+            seg = row[lo:hi]
+            if not seg.any():
+                continue
+            up = resample_poly(seg, oversample, 1, window=("kaiser", 8.0))
+            a, b = (start - lo) * oversample, (stop - lo) * oversample
+            peak = max(peak, float(np.abs(up[a:b]).max()))
+    return 20.0 * math.log10(peak) if peak > 0 else float("-inf")
+
+
+def _true_peak_envelope(x: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> np.ndarray:
+    """float64 (n_samples,): per input sample, the largest oversampled magnitude, over all
+    channels, within half a sample either side."""
+    from scipy.ndimage import maximum_filter1d
+    from scipy.signal import resample_poly
+
+    n = x.shape[1]
+    env = np.zeros(n, np.float64)
+    for ch in range(x.shape[0]):
+        row = x[ch].astype(np.float64)
+        for start in range(0, n, _BLOCK):
+            stop = min(n, start + _BLOCK)
+            lo, hi = max(0, start - _PAD), min(n, stop + _PAD)
+            seg = row[lo:hi]
+            if not seg.any():
+                continue
+            up = np.abs(resample_poly(seg, oversample, 1, window=("kaiser", 8.0)))
+            up = maximum_filter1d(up, size=oversample + 1)  # sub-samples around each input sample
+            part = up[(start - lo) * oversample : (stop - lo) * oversample : oversample]
+            np.maximum(env[start:stop], part[: stop - start], out=env[start:stop])
+    return np.maximum(env, np.abs(x).max(axis=0))
+
+
+def integrated_lufs(audio: np.ndarray, *, sample_rate: int) -> float:
+    """Integrated loudness (ITU-R BS.1770-4, gated) of ``audio`` in LUFS, by pyloudnorm.
+
+    Parameters
+    ----------
+    audio
+        float (n_channels, n_samples); at least 0.4 s long.
+    sample_rate
+        Hz.
+
+    Returns
+    -------
+    float
+        LUFS; ``-inf`` for silence (every block below the absolute gate).
+
+    Examples
+    --------
+    A full-scale 997 Hz sine in both channels measures -3.01 + 3.01 = 0 LUFS (stereo sums power).
+
+    >>> t = np.arange(48000 * 2) / 48000
+    >>> x = np.stack([np.sin(2 * np.pi * 997 * t)] * 2)
+    >>> round(integrated_lufs(x, sample_rate=48000), 1)
+    -0.0
+    """
+    import warnings
+
+    import pyloudnorm
+
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim != 2:
+        raise ConfigError(f"audio must be 2-D (n_channels, n_samples), not shape {x.shape}")
+    if x.shape[1] < int(0.4 * sample_rate):
+        return float("-inf")
+    meter = pyloudnorm.Meter(sample_rate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = float(meter.integrated_loudness(x.T if x.shape[0] > 1 else x[0]))
+    return value if math.isfinite(value) else float("-inf")
+
+
+def pan_gains(pan: float) -> tuple[float, float]:
+    """Constant-power (-3 dB at centre) left and right gains of ``pan`` in [-1, 1].
+
+    >>> [round(g, 4) for g in pan_gains(0.0)], pan_gains(-1.0)[1] < 1e-12
+    ([0.7071, 0.7071], True)
+    """
+    theta = (min(1.0, max(-1.0, float(pan))) + 1.0) * math.pi / 4.0
+    return math.cos(theta), math.sin(theta)
+
+
+@dataclass(frozen=True, slots=True)
+class MixStem:
+    """One stem as the mix sees it.
+
+    Parameters
+    ----------
+    part_id, name, instrument, family
+        From the render manifest and the catalog.
+    file
+        Path of the stem relative to the render folder (``stems/01_violin-i.wav``).
+    pan
+        Seat in [-1, 1] after width, duplicate spread and overrides.
+    dynamics_db
+        The part's mean velocity in dB (``40 log10(v / 127)``), or None when the score is unknown.
+    """
+
+    part_id: str
+    name: str
+    instrument: str
+    family: str
+    file: str
+    pan: float
+    dynamics_db: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MasterReport:
+    """What the master measures: loudness (LUFS), true peak (dBTP), passes, targets met."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    gain_db: float
+    iterations: int
+    target_lufs: float
+    true_peak_ceiling_dbtp: float
+    meets_target: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in ((f, getattr(self, f)) for f in self.__slots__)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MixResult:
+    """A finished mix: the file written, its sha256, the master report and each stem's gain."""
+
+    path: Path
+    sha256: str
+    report: MasterReport
+    stem_gain_db: Mapping[str, float] = field(default_factory=dict)
+    stem_lufs: Mapping[str, float | None] = field(default_factory=dict)
+    stem_pan: Mapping[str, float] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    def summary(self) -> str:
+        r = self.report
+        status = "met" if r.meets_target else "NOT met"
+        return (f"mix: {r.integrated_lufs:.2f} LUFS integrated (target {r.target_lufs:g}), true peak "
+                f"{r.true_peak_dbtp:.2f} dBTP (ceiling {r.true_peak_ceiling_dbtp:g}); targets {status}, "
+                f"{r.iterations} pass(es), {self.elapsed_s:.1f} s")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# what to mix
+
+
+def _family_of(instrument: str) -> str:
+    from partita.instruments import get
+
+    try:
+        return get(instrument).family
+    except Exception:  # an instrument the catalog does not know mixes with the default EQ
+        return "default"
+
+
+def _catalog_pan(instrument: str) -> float:
+    from partita.instruments import get
+
+    try:
+        return float(get(instrument).pan)
+    except Exception:
+        return 0.0
+
+
+def _part_dynamics_db(part: Any) -> float | None:
+    """Duration-weighted mean velocity of a part's notes, in dB (40 log10 v/127)."""
+    if not part.notes:
+        return None
+    w = np.array([float(n.duration) or 1.0 for n in part.notes])
+    v = np.array([part.velocity_of(n) for n in part.notes], dtype=np.float64)
+    mean = float((w * v).sum() / w.sum())
+    return 40.0 * math.log10(max(mean, 1.0) / 127.0)
+
+
+def stems_from_folder(out_dir: str | os.PathLike[str], *, settings: MixSettings, score: Any = None) -> list[MixStem]:
+    """The stems of a render folder (from ``render.json``), seated and with their dynamics.
+
+    ``score`` (optional) supplies each part's dynamics; without it every part gets the same.
+    """
+    out = Path(out_dir)
+    manifest = read_render_manifest(out)
+    entries = manifest["stems"]
+    parts = {p.id: p for p in score.parts} if score is not None else {}
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["instrument"]] = counts.get(e["instrument"], 0) + 1
+    seen: dict[str, int] = {}
+    stems = []
+    for e in entries:
+        inst = e["instrument"]
+        k = seen.get(inst, 0)
+        seen[inst] = k + 1
+        pan = _catalog_pan(inst) + (k - (counts[inst] - 1) / 2.0) * settings.duplicate_spread
+        pan = max(-1.0, min(1.0, pan * settings.pan_width))
+        pan = settings.part_pan.get(e["part_id"], pan)
+        part = parts.get(e["part_id"])
+        stems.append(MixStem(e["part_id"], e.get("name", e["part_id"]), inst, _family_of(inst), e["file"], pan,
+                             _part_dynamics_db(part) if part is not None else None))  # fmt: skip
+    return stems
+
+
+def read_render_manifest(out_dir: Path) -> dict[str, Any]:
+    """``render.json`` of a render folder; a FormatError naming the folder when it is not one."""
+    path = Path(out_dir) / "render.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError("not a partita render folder (no render.json)", file=str(out_dir)) from None
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"render.json is unreadable: {exc}", file=str(out_dir)) from None
+    if not isinstance(data, dict) or data.get("format") != "partita-render" or not isinstance(data.get("stems"), list):
+        raise FormatError("render.json is not a partita render manifest", file=str(path))
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# the chain
+
+
+def _read_stem(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile's own errors
+        raise FormatError(f"cannot read stem: {exc}", file=str(path)) from None
+    return np.ascontiguousarray(data.T), int(sr)
+
+
+def _eq_board(eq: Any) -> Any:
+    import pedalboard as pb
+
+    return pb.Pedalboard([
+        pb.HighpassFilter(cutoff_frequency_hz=eq.highpass_hz),
+        pb.LowShelfFilter(cutoff_frequency_hz=eq.low_shelf_hz, gain_db=eq.low_shelf_db, q=0.707),
+        pb.PeakFilter(cutoff_frequency_hz=eq.presence_hz, gain_db=eq.presence_db, q=eq.presence_q),
+        pb.HighShelfFilter(cutoff_frequency_hz=eq.high_shelf_hz, gain_db=eq.high_shelf_db, q=0.707),
+    ])  # fmt: skip
+
+
+def mix_stems(
+    stems: Sequence[tuple[MixStem, np.ndarray]], *, sample_rate: int, settings: MixSettings
+) -> tuple[np.ndarray, dict[str, float], dict[str, float | None]]:
+    """Stage, EQ, pan and sum the stems, add the shared reverb and compress the bus.
+
+    Parameters
+    ----------
+    stems
+        (stem, audio) pairs; audio float32 (1, n_samples), all equally long.
+    sample_rate
+        Hz.
+    settings
+        The mix settings.
+
+    Returns
+    -------
+    bus : float32 (2, n_samples)
+        The compressed stereo bus, before the master stage.
+    gain_db : dict
+        Part id -> gain applied in staging (dB).
+    lufs : dict
+        Part id -> the stem's measured integrated loudness (None for a silent stem).
+    """
+    import pedalboard as pb
+
+    n = max((a.shape[1] for _, a in stems), default=0)
+    dry = np.zeros((2, n), np.float32)
+    send = np.zeros((2, n), np.float32)
+    levels = [s.dynamics_db for s, _ in stems if s.dynamics_db is not None]
+    mean_dyn = float(np.mean(levels)) if levels else 0.0
+    gains: dict[str, float] = {}
+    lufs: dict[str, float | None] = {}
+    for stem, audio in stems:
+        if audio.ndim != 2 or audio.shape[0] != 1:
+            raise FormatError(f"a stem must be mono, not {audio.shape[0]} channels", file=stem.file)
+        loud = integrated_lufs(audio, sample_rate=sample_rate)
+        lufs[stem.part_id] = loud if math.isfinite(loud) else None
+        if not math.isfinite(loud):
+            gains[stem.part_id] = 0.0
+            continue
+        eq = settings.eq_for(stem.family)
+        g = settings.stem_reference_lufs - loud + eq.gain_db + settings.part_gain_db.get(stem.part_id, 0.0)
+        if stem.dynamics_db is not None:
+            g += settings.dynamics_depth * (stem.dynamics_db - mean_dyn)
+        gains[stem.part_id] = g
+        x = _eq_board(eq)(np.ascontiguousarray(audio * np.float32(db_to_gain(g))), sample_rate)
+        left, right = pan_gains(stem.pan)
+        m = x.shape[1]
+        dry[0, :m] += left * x[0]
+        dry[1, :m] += right * x[0]
+        if eq.reverb_send_db > -60.0:
+            s = np.float32(db_to_gain(eq.reverb_send_db))
+            send[0, :m] += s * left * x[0]
+            send[1, :m] += s * right * x[0]
+    if n and send.any():
+        verb = pb.Reverb(room_size=settings.reverb_room_size, damping=settings.reverb_damping,
+                         wet_level=1.0, dry_level=0.0, width=settings.reverb_width)  # fmt: skip
+        dry += np.float32(db_to_gain(settings.reverb_return_db)) * verb(send, sample_rate)
+    comp = pb.Compressor(threshold_db=settings.comp_threshold_db, ratio=settings.comp_ratio,
+                         attack_ms=settings.comp_attack_ms, release_ms=settings.comp_release_ms)  # fmt: skip
+    bus = comp(dry, sample_rate) if n else dry
+    return np.ascontiguousarray(bus, dtype=np.float32), gains, lufs
+
+
+def _brickwall(x: np.ndarray, *, sample_rate: int, ceiling_db: float) -> np.ndarray:
+    """Lookahead gain so that the true-peak envelope stays under ``ceiling_db``.
+
+    The gain needed at each sample, g = min(1, ceiling / envelope), is held by a running minimum
+    over 1.5 ms ahead and 20 ms behind and smoothed by a 1.5 ms moving average; every window of
+    the average contains the sample itself, so the applied gain never exceeds the needed one.
+    """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    env = _true_peak_envelope(x)
+    ceiling = db_to_gain(ceiling_db)
+    need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
+    if need.min() >= 1.0:
+        return x
+    look = max(2, int(round(0.0015 * sample_rate)))
+    hold = int(round(0.02 * sample_rate))
+    size = look + hold
+    # window [n - hold, n + look - 1] (a positive origin moves scipy's centred window back)
+    held = minimum_filter1d(need, size=size, origin=hold - size // 2, mode="nearest")
+    # moving average over [n - look + 1, n]
+    smooth = uniform_filter1d(held, size=look, origin=look - 1 - look // 2, mode="nearest")
+    smooth = np.minimum(smooth, held)
+    return (x * smooth[None, :]).astype(np.float32)
+
+
+def master_bus(bus: np.ndarray, *, sample_rate: int, settings: MixSettings) -> tuple[np.ndarray, MasterReport]:
+    """Bring the bus to ``settings.target_lufs`` under ``settings.true_peak_ceiling_dbtp``.
+
+    Each pass applies a gain, pedalboard's limiter (threshold 1 dB under the ceiling, sample
+    peak) and a true-peak brickwall, then measures. The gain moves by the loudness error; the
+    brickwall's ceiling drops by any true-peak overshoot. It stops once loudness is within
+    0.1 LU and the true peak is under the ceiling, or after ``settings.max_iterations`` passes.
+
+    Parameters
+    ----------
+    bus
+        float32 (2, n_samples).
+
+    Returns
+    -------
+    master : float32 (2, n_samples)
+    report : MasterReport
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> bus = (0.05 * rng.standard_normal((2, 48000 * 3))).astype(np.float32)
+    >>> out, rep = master_bus(bus, sample_rate=48000, settings=MixSettings())
+    >>> abs(rep.integrated_lufs + 14.0) <= 0.5, rep.true_peak_dbtp <= -1.0
+    (True, True)
+    """
+    import pedalboard as pb
+
+    target, ceiling = settings.target_lufs, settings.true_peak_ceiling_dbtp
+    loud0 = integrated_lufs(bus, sample_rate=sample_rate)
+    if not math.isfinite(loud0):
+        out = np.zeros_like(bus, dtype=np.float32)
+        rep = MasterReport(float("-inf"), float("-inf"), float("-inf"), 0.0, 0, target, ceiling, False)
+        return out, rep
+    gain_db = target - loud0
+    wall_db = ceiling - 0.1
+    best: tuple[float, np.ndarray, float, float, float] | None = None
+    it = 0
+    for it in range(1, settings.max_iterations + 1):
+        limiter = pb.Limiter(threshold_db=ceiling - 1.0, release_ms=settings.limiter_release_ms)
+        y = limiter(np.ascontiguousarray(bus * np.float32(db_to_gain(gain_db))), sample_rate)
+        y = _brickwall(np.asarray(y, np.float32), sample_rate=sample_rate, ceiling_db=wall_db)
+        loud = integrated_lufs(y, sample_rate=sample_rate)
+        tp = true_peak_dbtp(y)
+        err = abs(loud - target) + max(0.0, tp - ceiling) * 10.0
+        if best is None or err < best[0]:
+            best = (err, y, loud, tp, gain_db)
+        if abs(loud - target) <= 0.1 and tp <= ceiling:
+            break
+        if tp > ceiling:
+            wall_db -= tp - ceiling + 0.02
+        gain_db += target - loud
+    assert best is not None
+    _, y, loud, tp, gain_db = best
+    sample_peak = float(np.abs(y).max())
+    rep = MasterReport(
+        integrated_lufs=loud, true_peak_dbtp=tp,
+        sample_peak_dbfs=20 * math.log10(sample_peak) if sample_peak > 0 else float("-inf"),
+        gain_db=gain_db, iterations=it, target_lufs=target, true_peak_ceiling_dbtp=ceiling,
+        meets_target=abs(loud - target) <= settings.lufs_tolerance_lu and tp <= ceiling,
+    )  # fmt: skip
+    return np.ascontiguousarray(y, dtype=np.float32), rep
+
+
+# ---------------------------------------------------------------------------------------------
+# RIFF metadata: a LIST/INFO chunk carrying a short provenance record
+
+
+def riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
+    """Top-level chunks of a RIFF/WAVE file: (id, offset of the chunk header, payload size).
+
+    >>> from partita.render.stems import wav_bytes
+    >>> [c[0] for c in riff_chunks(wav_bytes(np.zeros((1, 4), np.float32), sample_rate=8000))]
+    [b'fmt ', b'fact', b'data']
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise FormatError("not a RIFF/WAVE file")
+    out = []
+    pos = 12
+    end = min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
+    while pos + 8 <= end:
+        cid = data[pos : pos + 4]
+        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if pos + 8 + size > len(data):
+            raise FormatError(f"chunk {cid!r} runs past the end of the file")
+        out.append((cid, pos, size))
+        pos += 8 + size + (size & 1)
+    return out
+
+
+def _info_payload(fields: Mapping[str, str]) -> bytes:
+    body = b"INFO"
+    for key, value in fields.items():
+        k = key.encode("ascii")
+        if len(k) != 4:
+            raise ConfigError(f"INFO field id {key!r} must be four ASCII characters")
+        v = value.encode("utf-8") + b"\x00"
+        body += k + struct.pack("<I", len(v)) + v + (b"\x00" if len(v) & 1 else b"")
+    return body
+
+
+def _is_partita_info(data: bytes, offset: int, size: int) -> bool:
+    payload = data[offset + 8 : offset + 8 + size]
+    return payload[:4] == b"INFO" and b"ISFT" in payload and b"partita" in payload
+
+
+def add_info_chunk(data: bytes, fields: Mapping[str, str]) -> bytes:
+    """``data`` (a WAV file) with a ``LIST/INFO`` chunk of ``fields`` at its end, replacing any
+    such chunk partita wrote before; the audio chunks are kept byte for byte.
+
+    ``fields`` maps four-letter INFO ids to text: ``ISFT`` (software), ``ICMT`` (comment) ...
+
+    >>> from partita.render.stems import wav_bytes
+    >>> w = add_info_chunk(wav_bytes(np.zeros((1, 4), np.float32), sample_rate=8000),
+    ...                    {"ISFT": "partita 0.1.0", "ICMT": "score sha256 ab12"})
+    >>> read_info_chunk(w)["ICMT"]
+    'score sha256 ab12'
+    >>> add_info_chunk(w, {"ISFT": "partita 0.1.0", "ICMT": "score sha256 ab12"}) == w
+    True
+    """
+    body = b"".join(
+        data[off : off + 8 + size + (size & 1)]
+        for cid, off, size in riff_chunks(data)
+        if not (cid == b"LIST" and _is_partita_info(data, off, size))
+    )
+    payload = _info_payload(fields)
+    chunk = b"LIST" + struct.pack("<I", len(payload)) + payload
+    riff = b"WAVE" + body + chunk
+    return b"RIFF" + struct.pack("<I", len(riff)) + riff
+
+
+def read_info_chunk(data: bytes) -> dict[str, str]:
+    """The fields of partita's ``LIST/INFO`` chunk in a WAV file (empty if it has none)."""
+    for cid, off, size in riff_chunks(data):
+        if cid == b"LIST" and _is_partita_info(data, off, size):
+            payload = data[off + 12 : off + 8 + size]
+            out, pos = {}, 0
+            while pos + 8 <= len(payload):
+                k = payload[pos : pos + 4].decode("ascii", "replace")
+                n = struct.unpack("<I", payload[pos + 4 : pos + 8])[0]
+                out[k] = payload[pos + 8 : pos + 8 + n].rstrip(b"\x00").decode("utf-8", "replace")
+                pos += 8 + n + (n & 1)
+            return out
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# a render folder in, mix.wav out
+
+
+def mix_folder(
+    out_dir: str | os.PathLike[str],
+    *,
+    settings: MixSettings | None = None,
+    score: Any = None,
+    info: Mapping[str, str] | None = None,
+) -> MixResult:
+    """Mix the stems of a render folder into ``out_dir/mix.wav``; write ``out_dir/mix.json``.
+
+    Parameters
+    ----------
+    out_dir
+        A folder written by :func:`partita.render.render` (``render.json`` and ``stems/``).
+        The stems are read, never written.
+    settings
+        Mix settings; default: ``out_dir/mix.json`` if it exists, else :class:`MixSettings()`.
+    score
+        The score the stems were rendered from (for the parts' dynamics); default:
+        ``out_dir/score.json`` if it exists.
+    info
+        Fields of a ``LIST/INFO`` chunk to write into ``mix.wav`` (see :func:`add_info_chunk`).
+
+    Returns
+    -------
+    MixResult
+    """
+    import hashlib
+
+    from partita.render.stems import wav_bytes
+
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    manifest = read_render_manifest(out)
+    if settings is None:
+        settings = load_mix_settings(out / "mix.json") if (out / "mix.json").exists() else MixSettings()
+    if score is None and (out / "score.json").exists():
+        from partita.symbolic.score import Score
+
+        try:
+            score = Score.from_dict(json.loads((out / "score.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise FormatError(f"cannot read score.json: {exc}", file=str(out / "score.json")) from None
+    sr = int(manifest["sample_rate"])
+    stems = stems_from_folder(out, settings=settings, score=score)
+    loaded = []
+    for s in stems:
+        audio, rate = _read_stem(out / s.file)
+        if rate != sr:
+            raise FormatError(f"stem is at {rate} Hz, render.json says {sr} Hz", file=str(out / s.file))
+        loaded.append((s, audio))
+    bus, gains, lufs = mix_stems(loaded, sample_rate=sr, settings=settings)
+    del loaded
+    master, report = master_bus(bus, sample_rate=sr, settings=settings)
+    del bus
+    data = wav_bytes(master, sample_rate=sr, subtype="float")
+    if info:
+        data = add_info_chunk(data, info)
+    with atomic_path(out / "mix.wav") as tmp:
+        tmp.write_bytes(data)
+    save_mix_settings(settings, out / "mix.json")
+    return MixResult(
+        path=out / "mix.wav", sha256=hashlib.sha256(data).hexdigest(), report=report,
+        stem_gain_db=gains, stem_lufs=lufs, stem_pan={s.part_id: s.pan for s in stems},
+        elapsed_s=time.perf_counter() - t0,
+    )  # fmt: skip
