@@ -346,10 +346,10 @@ def _wav_parts(audio: np.ndarray, *, sample_rate: int, subtype: str) -> tuple[by
         fmt = struct.pack("<HHIIHH", 3, n_ch, sample_rate, sample_rate * n_ch * 4, n_ch * 4, 32)
         extra = b"fact" + struct.pack("<II", 4, n)
         fmt_chunk = b"fmt " + struct.pack("<I", len(fmt) + 2) + fmt + b"\x00\x00"
-        data = memoryview(frames).cast("B")
+        data = memoryview(frames).cast("B") if frames.size else memoryview(b"")
     elif subtype == "pcm24":
         q = np.ascontiguousarray(np.clip(np.round(x.T.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4"))
-        data = memoryview(np.ascontiguousarray(q.view(np.uint8).reshape(-1, 4)[:, :3])).cast("B")
+        data = memoryview(np.ascontiguousarray(q.view(np.uint8).reshape(-1, 4)[:, :3]).tobytes())
         fmt = struct.pack("<HHIIHH", 1, n_ch, sample_rate, sample_rate * n_ch * 3, n_ch * 3, 24)
         extra = b""
         fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
@@ -465,49 +465,56 @@ def render(
     for p in score.parts:
         if p.id in up_to_date:
             continue
-        path = cache / f"{keys[p.id]}.npy"
-        if path.exists():
-            try:
-                audio[p.id] = np.load(path, allow_pickle=False)
-                continue
-            except (OSError, ValueError):
-                pass  # a broken cache entry is recomputed
-        todo.append(p)
+        cached = _load_cached(cache, p.id, keys[p.id])
+        if cached is not None:
+            audio[p.id] = cached
+            continue
+        todo.append(p)  # (a broken or missing cache entry is recomputed)
     previous = {p.id: _previous_render(cache, p.id) for p in todo}
     rendered = {p.id for p in todo}
     cache.mkdir(parents=True, exist_ok=True)
     stems_dir.mkdir(parents=True, exist_ok=True)
 
-    def save_cache(pid: str, a: np.ndarray, index: list | None) -> None:
+    def save_npy(pid: str, a: np.ndarray) -> None:
         with atomic_path(cache / f"{keys[pid]}.npy") as tmp:
             with open(tmp, "wb") as fh:
                 np.save(fh, a, allow_pickle=False)
-        if index is not None:
-            atomic_write_text(cache / f"part-{_id_hash(pid)}.json", json.dumps({"key": keys[pid], "phrases": index}))
 
-    def stage_stem(p: Part, a: np.ndarray) -> tuple[Path, str]:
-        # write the stem to a staging file; the old one is replaced only when all are done
+    def stage_stem(p: Part, a: np.ndarray) -> tuple[Path, str, dict | None]:
+        # write the stem to a staging file; the old one is replaced only when all are done.
+        # Returns the file, its sha256 and, when the file holds ``a`` bit for bit (float, not
+        # limited, not cut), where: then the stem itself is the cache entry
         stem = np.zeros((1, n_total), np.float32)
         m = min(n_total, a.shape[1])
         stem[:, :m] = a[:, :m]
-        if a.shape[1] > n_total:  # cut a ring longer than the tail with a 10 ms fade
+        cut = a.shape[1] > n_total
+        if cut:  # a ring longer than the tail ends with a 10 ms fade
             fade = min(m, int(0.01 * sr))
             stem[:, m - fade : m] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-        stem = soft_limit(stem)
+        limited = soft_limit(stem)
+        exact = settings.subtype == "float" and not cut and limited is stem
         tmp = stems_dir / f".{names[p.id]}.partial.wav"
-        return tmp, _write_wav(tmp, stem, sample_rate=sr, subtype=settings.subtype)
+        digest = _write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype)
+        where = None
+        if exact:
+            offset = len(_wav_parts(np.zeros((1, 0), np.float32), sample_rate=sr, subtype="float")[0])
+            where = {"path": str((stems_dir / names[p.id]).resolve()), "offset": offset, "n": int(a.shape[1]),
+                     "sha256": digest}  # fmt: skip
+        return tmp, digest, where
 
-    # files are written by two I/O threads while later parts render
+    # stems are written by two I/O threads while later parts render
     io = ThreadPoolExecutor(max_workers=2)
-    jobs: list[Any] = []
     staging: dict[str, Any] = {}
+    raw: dict[str, np.ndarray] = {}
+    indexes: dict[str, list | None] = {}
     try:
         for p in score.parts:
             if p.id in audio:  # from the cache
-                staging[p.id] = io.submit(stage_stem, p, audio.pop(p.id))
+                raw[p.id] = audio.pop(p.id)
+                staging[p.id] = io.submit(stage_stem, p, raw[p.id])
 
         def finished(p: Part, a: np.ndarray, index: list | None) -> None:
-            jobs.append(io.submit(save_cache, p.id, a, index))
+            raw[p.id], indexes[p.id] = a, index
             staging[p.id] = io.submit(stage_stem, p, a)
             bar.update(1)
 
@@ -528,9 +535,12 @@ def render(
                 bar.set_postfix_str(p.name[:20])
                 finished(p, *_render_part_indexed(p, score, settings, decoder=decs[p.id], previous=previous[p.id]))
         bar.close()
-        for job in jobs:
-            job.result()
         staged_files = {pid: job.result() for pid, job in staging.items()}
+        # rendered parts whose stem does not hold their audio exactly keep an .npy
+        keep = [pid for pid in raw if staged_files[pid][2] is None and not (cache / f"{keys[pid]}.npy").exists()]
+        for job in [io.submit(save_npy, pid, raw[pid]) for pid in keep]:
+            job.result()
+        raw.clear()
     except BaseException:
         io.shutdown(wait=True, cancel_futures=True)
         for pid, job in staging.items():
@@ -545,7 +555,7 @@ def render(
         if p.id in up_to_date:
             infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", up_to_date[p.id], True))
             continue
-        tmp, digest = staged_files[p.id]
+        tmp, digest, _where = staged_files[p.id]
         staged.append((tmp, stems_dir / name))
         infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
     old = _old_stem_files(out)
@@ -553,6 +563,19 @@ def render(
         os.replace(tmp, final)
     for stale in old - set(names.values()):
         (stems_dir / stale).unlink(missing_ok=True)
+    for p in score.parts:
+        if p.id in staged_files:
+            where = staged_files[p.id][2]
+            pointer = _pointer(cache, p.id) or {}
+            if pointer.get("key") != keys[p.id]:
+                pointer = {"key": keys[p.id]}
+            if p.id in indexes:
+                pointer["phrases"] = indexes[p.id]
+            if where is not None:
+                pointer["stem"] = where
+            else:
+                pointer.pop("stem", None)
+            atomic_write_text(cache / f"part-{_id_hash(p.id)}.json", json.dumps(pointer))
     if cache_dir is None:  # the folder's own cache keeps only what this render used
         current = {f"{keys[p.id]}.npy" for p in score.parts} | {f"part-{_id_hash(p.id)}.json" for p in score.parts}
         for entry in cache.glob("*"):
@@ -572,7 +595,7 @@ def render(
         "content_hash": hashlib.sha256("".join(keys[p.id] for p in score.parts).encode()).hexdigest(),
         "stems": [
             {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256,
-             "key": keys[s.part_id]}
+             "key": keys[s.part_id], **_file_stamp(out / s.file)}
             for s in infos
         ],
     }
@@ -587,21 +610,63 @@ def _id_hash(part_id: str) -> str:
     return hashlib.sha256(part_id.encode()).hexdigest()[:16]
 
 
-def _previous_render(cache: Path, part_id: str) -> tuple[np.ndarray, list[_PhraseEntry]] | None:
-    """The audio and phrase index of the last render of this part id, if the cache has it."""
+def _pointer(cache: Path, part_id: str) -> dict | None:
     try:
-        pointer = json.loads((cache / f"part-{_id_hash(part_id)}.json").read_text())
-        audio = np.load(cache / f"{pointer['key']}.npy", allow_pickle=False)
-        return audio, [(str(k), int(s), int(m)) for k, s, m in pointer["phrases"]]
+        data = json.loads((cache / f"part-{_id_hash(part_id)}.json").read_text())
+        return data if isinstance(data, dict) and "key" in data else None
+    except (OSError, ValueError):
+        return None
+
+
+def _load_cached(cache: Path, part_id: str, key: str) -> np.ndarray | None:
+    """A part's audio for ``key``: from ``<key>.npy``, or from the float WAV stem the part's
+    pointer names when that stem holds the audio unchanged (checked by its sha256)."""
+    try:
+        return np.load(cache / f"{key}.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    pointer = _pointer(cache, part_id)
+    if not pointer or pointer.get("key") != key or not isinstance(pointer.get("stem"), dict):
+        return None
+    stem = pointer["stem"]
+    try:
+        blob = Path(stem["path"]).read_bytes()
+        if hashlib.sha256(blob).hexdigest() != stem["sha256"]:
+            return None  # the stem was replaced or edited since
+        offset, n = int(stem["offset"]), int(stem["n"])
+        return np.frombuffer(blob, dtype="<f4", count=n, offset=offset).astype(np.float32)[None, :]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _previous_render(cache: Path, part_id: str) -> tuple[np.ndarray, list[_PhraseEntry]] | None:
+    """The audio and phrase index of the last render of this part id, if the cache has it."""
+    pointer = _pointer(cache, part_id)
+    if not pointer or not isinstance(pointer.get("phrases"), list):
+        return None
+    audio = _load_cached(cache, part_id, pointer["key"])
+    if audio is None:
+        return None
+    try:
+        return audio, [(str(k), int(s), int(m)) for k, s, m in pointer["phrases"]]
+    except (ValueError, TypeError):
+        return None
+
+
+def _file_stamp(path: Path) -> dict[str, int]:
+    """Size and modification time of a file ({} if missing): a stem edited by hand differs."""
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
 def _up_to_date_stems(out: Path, keys: dict[str, str], names: dict[str, str], n_total: int,
                       settings: RenderSettings) -> dict[str, str]:  # fmt: skip
     """Part id -> sha256 of stems on disk that this render would write identically: the same
-    part key, file name, length and format, according to render.json, and the file present with
-    the size that implies."""
+    part key, file name, length and format according to render.json, and the file as that
+    render left it (same size and modification time)."""
     try:
         data = json.loads((out / "render.json").read_text())
         if (data.get("n_samples") != n_total or data.get("sample_rate") != settings.sample_rate
@@ -614,7 +679,10 @@ def _up_to_date_stems(out: Path, keys: dict[str, str], names: dict[str, str], n_
             pid = s["part_id"]
             path = out / s["file"]
             if pid in keys and s.get("key") == keys[pid] and Path(s["file"]).name == names[pid]:
-                if path.exists() and path.stat().st_size >= n_total * bytes_per_sample:
+                stamp = _file_stamp(path)
+                if stamp and stamp == {"size": s.get("size"), "mtime_ns": s.get("mtime_ns")} and (
+                    stamp["size"] >= n_total * bytes_per_sample
+                ):
                     found[pid] = s["sha256"]
         return found
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
