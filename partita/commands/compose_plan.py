@@ -43,6 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--temperature", type=float, default=1.0)
     c.add_argument("--top-p", type=float, default=0.95)
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
+    # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
+    c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
+    c.add_argument("--sample-rate", type=int, default=48000, metavar="HZ", help="stems and mix sample rate (default 48000)")
+    c.add_argument("--target-lufs", type=float, default=-14.0, metavar="X", help="master loudness in LUFS (default -14)")
+    c.add_argument("--jobs", type=int, default=2, metavar="N", help="threads rendering parts (default 2)")
+    c.add_argument("--key-dir", default=None, help="signing key folder (default: $PARTITA_KEY_DIR or ~/.config/partita/keys)")
     c.set_defaults(run=run_compose)
 
     r = sub.add_parser(
@@ -126,6 +132,9 @@ def run_compose(args: argparse.Namespace) -> int:
     def progress(name: str, i: int, n: int) -> None:
         print(f"composing section {i + 1}/{n}: {name}", file=sys.stderr)
 
+    if not args.score_only:
+        return _compose_to_master(args, p)
+
     score, stats = compose(
         p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
         profile=args.profile, progress=progress, return_stats=True,
@@ -139,6 +148,33 @@ def run_compose(args: argparse.Namespace) -> int:
     print(f"wrote {out / 'score.musicxml'}, {out / 'score.mid'}, {out / 'plan.json'}: "
           f"{len(score.parts)} parts, {p.n_bars} bars, {n_notes} notes, {p.duration_s:.0f} s; "
           f"{stats.sampled + stats.forced} tokens in {stats.seconds:.1f} s", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _compose_to_master(args: argparse.Namespace, p) -> int:
+    """The main job (partita.pipeline): plan -> score -> stems -> mix -> REAPER -> provenance."""
+    import sys
+    import time
+
+    from partita.pipeline import compose_to_master
+    from partita.render.mixconfig import MixSettings
+    from partita.render.stems import RenderSettings
+
+    t0 = time.perf_counter()
+
+    def progress(stage: str, message: str) -> None:
+        if stage == "compose" and message.startswith("section "):
+            print(f"composing {message}", file=sys.stderr)
+        else:
+            print(f"[{time.perf_counter() - t0:5.1f} s] {stage}: {message}", file=sys.stderr)
+
+    result = compose_to_master(
+        p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
+        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate),
+        mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
+        progress=progress,
+    )  # fmt: skip
+    print(result.summary(), file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,412 @@
+"""The main job: prompt -> plan -> score -> stems -> mix -> DAW export -> signed provenance.
+
+:func:`compose_to_master` is what ``partita compose "PROMPT" -o OUTDIR`` runs. It writes::
+
+    OUTDIR/plan.json            the plan (edit it and compose it again with --plan)
+    OUTDIR/score.musicxml       the score, for MuseScore and other notation programs
+    OUTDIR/score.mid            the score as MIDI
+    OUTDIR/score.json           the score exactly (Score.to_dict): what --reproduce renders
+    OUTDIR/stems/NN_<part>.wav  one mono stem per part (render.json lists them)
+    OUTDIR/mix.wav              the stereo master at the loudness target
+    OUTDIR/mix.json             the mix settings (edit, then ``partita mix OUTDIR``)
+    OUTDIR/project.rpp          a REAPER project: every stem on a track, the MIDI on its own
+    OUTDIR/provenance.json      what made all of the above, signed (``partita verify OUTDIR``)
+
+:func:`remix` re-mixes a folder from its stems (never touching them) and re-signs it;
+:func:`reproduce` renders and mixes the recorded score again and compares the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from partita._fileio import atomic_path, atomic_write_text
+
+__all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "reproduce", "stem_info", "mix_info"]
+
+Progress = Callable[[str, str], None]
+#: Files of the folder that a re-mix rewrites (everything else must still match its record).
+REMIX_OUTPUTS = ("mix.wav", "mix.json", "project.rpp")
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineResult:
+    """What the main job made and how long each stage took (seconds, in order)."""
+
+    out_dir: Path
+    plan: Any
+    score: Any
+    render: Any
+    mix: Any
+    provenance: Path
+    stages: tuple[tuple[str, float], ...] = field(default=())
+
+    @property
+    def elapsed_s(self) -> float:
+        return sum(s for _, s in self.stages)
+
+    def files(self) -> list[str]:
+        """Files written, relative to ``out_dir``."""
+        rec = json.loads(self.provenance.read_text(encoding="utf-8"))["record"]
+        return sorted(rec["files"]) + ["provenance.json"]
+
+    def summary(self) -> str:
+        """A few lines: sections, key, tempo, duration, loudness, files, time per stage."""
+        p, r = self.plan, self.mix.report
+        sections = ", ".join(f"{s.name} ({s.bars} bars)" for s in p.sections)
+        stages = ", ".join(f"{n} {s:.1f} s" for n, s in self.stages)
+        files = self.files()
+        n_stems = sum(1 for f in files if f.startswith("stems/"))
+        others = ", ".join(f for f in files if not f.startswith("stems/"))
+        return "\n".join([
+            f"sections: {sections}",
+            f"key {p.key} {p.mode}, {p.tempo_bpm:g} bpm, {p.meter[0]}/{p.meter[1]}, "
+            f"{self.render.duration_s:.1f} s of audio, {len(self.score.parts)} parts",
+            f"loudness {r.integrated_lufs:.2f} LUFS (target {r.target_lufs:g}), true peak {r.true_peak_dbtp:.2f} dBTP "
+            f"(ceiling {r.true_peak_ceiling_dbtp:g})" + ("" if r.meets_target else "  -- targets NOT met"),
+            f"wrote {self.out_dir}: {n_stems} stems in stems/, {others}",
+            f"took {self.elapsed_s:.1f} s: {stages}",
+        ])  # fmt: skip
+
+
+def stem_info(part_id: str, score_hash: str | None, seed: int) -> dict[str, str]:
+    """The LIST/INFO fields of a stem: inputs only, so a re-render writes the same bytes."""
+    from partita import __version__
+
+    return {"ISFT": f"partita {__version__}", "INAM": part_id,
+            "ICMT": f"partita stem; part {part_id}; score sha256 {score_hash or 'unknown'}; seed {seed}; "
+                    "signed record: provenance.json"}  # fmt: skip
+
+
+def mix_info(score_hash: str | None, seed: int | None, settings: Any) -> dict[str, str]:
+    """The LIST/INFO fields of ``mix.wav``."""
+    from partita import __version__
+
+    return {"ISFT": f"partita {__version__}", "INAM": "mix",
+            "ICMT": f"partita master; score sha256 {score_hash or 'unknown'}; seed {seed}; "
+                    f"target {settings.target_lufs:g} LUFS, ceiling {settings.true_peak_ceiling_dbtp:g} dBTP; "
+                    "signed record: provenance.json"}  # fmt: skip
+
+
+def _tag_stems(out: Path, manifest: Mapping[str, Any], score_hash: str | None, seed: int) -> None:
+    from partita.render.mix import add_info_chunk
+
+    for s in manifest["stems"]:
+        path = out / s["file"]
+        data = path.read_bytes()
+        tagged = add_info_chunk(data, stem_info(s["part_id"], score_hash, seed))
+        if tagged != data:
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(tagged)
+
+
+def _decoders(score: Any) -> dict[str, Any]:
+    from partita.render.timbres import style_of, timbre_for
+
+    out = {}
+    for p in score.parts:
+        try:
+            if style_of(p.instrument) == "drums":
+                out[p.id] = ["drums", None]
+            else:
+                d = timbre_for(p.instrument)
+                out[p.id] = [d.decoder_id, d.fingerprint()]
+        except Exception:  # noqa: BLE001 - an unknown instrument has already failed the render
+            out[p.id] = [None, None]
+    return out
+
+
+def _say(progress: Progress | None, stage: str, message: str) -> None:
+    if progress is not None:
+        progress(stage, message)
+
+
+def master_folder(
+    out_dir: str | os.PathLike[str],
+    score: Any,
+    *,
+    record: Mapping[str, Any],
+    render_settings: Any = None,
+    mix_settings: Any = None,
+    key_dir: str | os.PathLike[str] | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+    stages: list[tuple[str, float]] | None = None,
+) -> tuple[Any, Any, Path]:
+    """Render ``score`` into ``out_dir``, mix, export for REAPER and sign.
+
+    ``record`` holds what came before the score (prompt, plan, compose settings, weights). The
+    score is written as ``score.json`` (exact), ``score.musicxml`` and ``score.mid``.
+
+    Returns
+    -------
+    (RenderResult, MixResult, path of provenance.json)
+    """
+    from partita.daw import write_rpp
+    from partita.provenance import write_provenance
+    from partita.render.mix import mix_folder, read_render_manifest
+    from partita.render.mixconfig import MixSettings
+    from partita.render.stems import RENDERER_VERSION, RenderSettings, render
+    from partita.symbolic import io as sio
+
+    stages = stages if stages is not None else []
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rs = render_settings or RenderSettings()
+    ms = mix_settings or MixSettings()
+    score_hash = score.canonical_hash()
+
+    t = time.perf_counter()
+    _say(progress, "score", "writing score.json, score.musicxml, score.mid")
+    atomic_write_text(out / "score.json", json.dumps(score.to_dict(), indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    sio.write(score, out / "score.musicxml")
+    sio.write(score, out / "score.mid")
+    stages.append(("score files", time.perf_counter() - t))
+
+    t = time.perf_counter()
+    _say(progress, "render", f"{len(score.parts)} parts, {score.duration_seconds:.0f} s at {rs.sample_rate} Hz")
+    rendered = render(score, out, settings=rs, workers=workers, progress=False)
+    manifest = read_render_manifest(out)
+    _tag_stems(out, manifest, score_hash, rs.seed)
+    stages.append(("render", time.perf_counter() - t))
+
+    t = time.perf_counter()
+    _say(progress, "mix", f"target {ms.target_lufs:g} LUFS, ceiling {ms.true_peak_ceiling_dbtp:g} dBTP")
+    mixed = mix_folder(out, settings=ms, score=score, info=mix_info(score_hash, rs.seed, ms))
+    stages.append(("mix", time.perf_counter() - t))
+
+    t = time.perf_counter()
+    _say(progress, "export", "project.rpp")
+    write_rpp(out, score, manifest=manifest, stem_pan=mixed.stem_pan, stem_gain_db=mixed.stem_gain_db)
+    stages.append(("export", time.perf_counter() - t))
+
+    t = time.perf_counter()
+    _say(progress, "provenance", "hashing and signing")
+    full = {
+        **dict(record),
+        "seed": rs.seed,
+        "score": {"canonical_hash": score_hash, "file": "score.json"},
+        "render": {"renderer": RENDERER_VERSION, "settings": rs.to_dict(), "decoders": _decoders(score)},
+        "mix": {"settings": ms.to_dict(), "report": mixed.report.to_dict()},
+    }
+    prov = write_provenance(out, full, key_dir=key_dir)
+    stages.append(("provenance", time.perf_counter() - t))
+    return rendered, mixed, prov
+
+
+def compose_to_master(
+    plan: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    weights: str | os.PathLike[str] | None = None,
+    temperature: float = 1.0,
+    top_p: float = 0.95,
+    profile: str | None = None,
+    render_settings: Any = None,
+    mix_settings: Any = None,
+    key_dir: str | os.PathLike[str] | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+    plan_seconds: float = 0.0,
+) -> PipelineResult:
+    """Compose ``plan`` and carry it all the way to a signed, mastered render folder.
+
+    Parameters
+    ----------
+    plan
+        A :class:`~partita.symbolic.composer.planner.Plan` (``planner.plan(prompt)``).
+    out_dir
+        Output folder (created).
+    seed
+        Seed of the composer and of every render stream.
+    weights
+        Composer checkpoint (default: the shipped weights).
+    temperature, top_p, profile
+        Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
+    render_settings, mix_settings
+        :class:`~partita.render.stems.RenderSettings` (its seed is replaced by ``seed``) and
+        :class:`~partita.render.mixconfig.MixSettings`.
+    key_dir
+        Signing key folder (see :mod:`partita.provenance`).
+    workers
+        Threads rendering parts.
+    progress
+        ``progress(stage, message)`` as each stage starts.
+    plan_seconds
+        Time the caller spent planning, reported as the first stage.
+
+    Returns
+    -------
+    PipelineResult
+    """
+    import dataclasses
+
+    from partita.provenance import sha256_file
+    from partita.render.stems import RenderSettings
+    from partita.symbolic.composer.sample import compose
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stages: list[tuple[str, float]] = [("plan", plan_seconds)]
+    rs = dataclasses.replace(render_settings or RenderSettings(), seed=seed)
+    if weights is None:
+        from partita.symbolic.composer.weights_info import shipped_path
+
+        weights_path = shipped_path()
+    else:
+        weights_path = Path(weights)
+
+    t = time.perf_counter()
+    atomic_write_text(out / "plan.json", json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    n_sec = len(plan.sections)
+
+    def on_section(name: str, i: int, n: int) -> None:
+        _say(progress, "compose", f"section {i + 1}/{n}: {name}")
+
+    _say(progress, "compose", f"{n_sec} sections, {plan.n_bars} bars")
+    score = compose(plan, seed=seed, weights=str(weights_path), temperature=temperature, top_p=top_p,
+                    profile=profile, progress=on_section)  # fmt: skip
+    stages.append(("compose", time.perf_counter() - t))
+    record = {
+        "prompt": plan.prompt,
+        "plan": plan.to_dict(),
+        "compose": {"temperature": temperature, "top_p": top_p, "profile": profile,
+                    "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path)}},  # fmt: skip
+        "weights": [{"role": "composer", "file": weights_path.name, "sha256": sha256_file(weights_path)}],
+    }
+    rendered, mixed, prov = master_folder(
+        out, score, record=record, render_settings=rs, mix_settings=mix_settings, key_dir=key_dir,
+        workers=workers, progress=progress, stages=stages,
+    )  # fmt: skip
+    return PipelineResult(out, plan, score, rendered, mixed, prov, tuple(stages))
+
+
+def _load_score(out: Path) -> Any:
+    from partita.errors import FormatError
+    from partita.symbolic.score import Score
+
+    path = out / "score.json"
+    if not path.exists():
+        return None
+    try:
+        return Score.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"cannot read score.json: {exc}", file=str(path)) from None
+
+
+def remix(
+    out_dir: str | os.PathLike[str],
+    *,
+    settings: Any = None,
+    target_lufs: float | None = None,
+    key_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """Mix a render folder again from its stems; the stems' bytes are never written.
+
+    ``settings`` default: ``OUTDIR/mix.json`` (as a user edited it), else the defaults;
+    ``target_lufs`` overrides its target. A folder with ``provenance.json`` is verified first
+    (any changed file other than the mix outputs stops the re-mix, named), then re-signed with
+    the new mix; a folder without one (from ``partita render``) gets one.
+
+    Returns
+    -------
+    MixResult
+    """
+    import dataclasses
+
+    from partita.daw import write_rpp
+    from partita.provenance import PROVENANCE_FILE, ProvenanceError, read_provenance, verify, write_provenance
+    from partita.render.mix import mix_folder, read_render_manifest
+    from partita.render.mixconfig import MixSettings, load_mix_settings
+
+    out = Path(out_dir)
+    manifest = read_render_manifest(out)
+    if settings is None:
+        settings = load_mix_settings(out / "mix.json") if (out / "mix.json").exists() else MixSettings()
+    if target_lufs is not None:
+        settings = dataclasses.replace(settings, target_lufs=target_lufs)
+    record: dict[str, Any] = {}
+    if (out / PROVENANCE_FILE).exists():
+        rep = verify(out, key_dir=key_dir)
+        bad = [f for f in rep.changed + rep.missing if f not in REMIX_OUTPUTS]
+        if bad:
+            raise ProvenanceError(f"changed since it was signed: {', '.join(bad)}; not re-mixing", file=str(out))
+        record = dict(read_provenance(out)["record"])
+        for k in ("format", "version", "software", "created_utc", "files"):
+            record.pop(k, None)
+    score = _load_score(out)
+    score_hash = score.canonical_hash() if score is not None else None
+    seed = manifest.get("seed")
+    _say(progress, "mix", f"target {settings.target_lufs:g} LUFS, ceiling {settings.true_peak_ceiling_dbtp:g} dBTP")
+    mixed = mix_folder(out, settings=settings, score=score, info=mix_info(score_hash, seed, settings))
+    if score is not None:
+        write_rpp(out, score, manifest=manifest, stem_pan=mixed.stem_pan, stem_gain_db=mixed.stem_gain_db)
+    record["mix"] = {"settings": settings.to_dict(), "report": mixed.report.to_dict()}
+    record.setdefault("seed", seed)
+    record.setdefault("render", {"renderer": manifest.get("renderer"), "settings": manifest.get("settings")})
+    if score_hash is not None:
+        record.setdefault("score", {"canonical_hash": score_hash, "file": "score.json"})
+    _say(progress, "provenance", "hashing and signing")
+    write_provenance(out, record, key_dir=key_dir)
+    return mixed
+
+
+def reproduce(
+    out_dir: str | os.PathLike[str],
+    *,
+    key_dir: str | os.PathLike[str] | None = None,
+    public_key: str | os.PathLike[str] | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> tuple[list[str], list[str]]:
+    """Render and mix the recorded score again, in a scratch folder, and compare bytes.
+
+    The folder is verified first (signature and hashes). The score comes from ``score.json``
+    (its canonical hash must equal the recorded one); render and mix settings and seed from the
+    record. Returns (files that came out bit-identical, files that did not).
+    """
+    from partita.errors import FormatError
+    from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
+    from partita.render.mix import mix_folder, read_render_manifest
+    from partita.render.mixconfig import MixSettings
+    from partita.render.stems import RenderSettings, render
+
+    out = Path(out_dir)
+    rep = verify(out, key_dir=key_dir, public_key=public_key)
+    if not rep.ok:
+        raise ProvenanceError(f"changed since it was signed: {', '.join(rep.changed + rep.missing + rep.unrecorded)}",
+                              file=str(out))  # fmt: skip
+    rec = read_provenance(out)["record"]
+    score = _load_score(out)
+    if score is None or "score" not in rec or "render" not in rec:
+        raise FormatError("the record has no score.json and render settings to reproduce from", file=str(out))
+    if score.canonical_hash() != rec["score"]["canonical_hash"]:
+        raise ProvenanceError("score.json's canonical hash differs from the recorded one", file=str(out / "score.json"))
+    rs = RenderSettings.from_dict(rec["render"]["settings"])
+    ms = MixSettings.from_dict(rec["mix"]["settings"]) if rec.get("mix") else None
+    same, differ = [], []
+    with tempfile.TemporaryDirectory(prefix="partita-reproduce-") as tmp:
+        scratch = Path(tmp)
+        _say(progress, "render", f"{len(score.parts)} parts from score.json, seed {rs.seed}")
+        render(score, scratch, settings=rs, workers=workers, progress=False)
+        manifest = read_render_manifest(scratch)
+        _tag_stems(scratch, manifest, score.canonical_hash(), rs.seed)
+        produced = [s["file"] for s in manifest["stems"]]
+        if ms is not None:
+            _say(progress, "mix", "mixing the new stems")
+            mix_folder(scratch, settings=ms, score=score, info=mix_info(score.canonical_hash(), rs.seed, ms))
+            produced.append("mix.wav")
+        for rel in produced:
+            want = rec["files"].get(rel)
+            (same if want is not None and sha256_file(scratch / rel) == want else differ).append(rel)
+        recorded_audio = [f for f in rec["files"] if f.endswith(".wav")]
+        differ += [f for f in recorded_audio if f not in produced]
+    return same, differ

@@ -1,0 +1,394 @@
+"""Provenance: a signed record of what made a render, and the check that it still holds.
+
+Every render folder the pipeline writes holds ``provenance.json``::
+
+    {"record": {...}, "signature": {"algorithm": "Ed25519", "key_id": "...", "public_key": "...",
+                                    "value": "..."}}
+
+The record names the software versions, the prompt, the plan, the seed, the settings of every
+stage, the canonical hash of the score, the sha256 of every weight file used, and the sha256 of
+every file in the folder (stems, mix, score, MIDI, REAPER project, manifests), plus a
+timestamp. The signature is Ed25519 over the record's canonical JSON (sorted keys, no spaces,
+UTF-8), made with a key kept on this machine:
+
+* the key folder is ``key_dir=``, else ``$PARTITA_KEY_DIR``, else
+  ``$XDG_CONFIG_HOME/partita/keys`` (default ``~/.config/partita/keys``);
+* ``ed25519.key`` (PKCS#8 PEM, mode 0600) and ``ed25519.pub`` are created on first use.
+
+:func:`verify` checks the signature against the local public key (or one given) and then every
+file hash, and names each file that changed.
+
+The WAV files' own ``LIST/INFO`` chunk (see :func:`partita.render.mix.add_info_chunk`) is
+written before the files are hashed, and its text depends only on the inputs (no time, no
+file hashes), so it is inside every hash and a re-render reproduces it byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from partita._fileio import atomic_write_text
+from partita.errors import PartitaError
+
+__all__ = [
+    "PROVENANCE_FILE",
+    "ProvenanceError",
+    "VerifyReport",
+    "default_key_dir",
+    "load_or_create_key",
+    "load_public_key",
+    "key_id",
+    "sha256_file",
+    "folder_hashes",
+    "software_versions",
+    "canonical_json",
+    "sign_record",
+    "write_provenance",
+    "read_provenance",
+    "verify",
+]
+
+PROVENANCE_FILE = "provenance.json"
+FORMAT = "partita-provenance"
+FORMAT_VERSION = 1
+_PRIVATE = "ed25519.key"
+_PUBLIC = "ed25519.pub"
+#: Packages whose versions every record names (those absent are recorded as None).
+_PACKAGES = ("numpy", "scipy", "numba", "soundfile", "pedalboard", "pyloudnorm", "music21", "mido",
+             "pretty_midi", "miditok", "symusic", "torch", "safetensors", "cryptography")  # fmt: skip
+
+
+class ProvenanceError(PartitaError):
+    """A folder that is not a signed partita render, a missing key, or a signature that fails."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What :func:`verify` found.
+
+    ``changed``: recorded files whose sha256 differs; ``missing``: recorded files that are gone;
+    ``unrecorded``: stems present in ``stems/`` that the record does not name.
+    """
+
+    out_dir: Path
+    key_id: str
+    n_files: int
+    changed: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    unrecorded: tuple[str, ...] = ()
+    reproduced: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.unrecorded)
+
+
+# ---------------------------------------------------------------------------------------------
+# keys
+
+
+def default_key_dir(key_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The key folder: ``key_dir``, else ``$PARTITA_KEY_DIR``, else ``~/.config/partita/keys``.
+
+    >>> default_key_dir("/tmp/k")
+    PosixPath('/tmp/k')
+    """
+    if key_dir is not None:
+        return Path(key_dir).expanduser()
+    env = os.environ.get("PARTITA_KEY_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "partita" / "keys"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600 from its first byte on, atomically."""
+    fd, tmp = tempfile.mkstemp(prefix=".ed25519.", dir=path.parent)  # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_or_create_key(key_dir: str | os.PathLike[str] | None = None) -> Any:
+    """The Ed25519 private key in the key folder, created (mode 0600) if there is none.
+
+    Returns
+    -------
+    cryptography.hazmat.primitives.asymmetric.ed25519.Ed25519PrivateKey
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    d = default_key_dir(key_dir)
+    path = d / _PRIVATE
+    if path.exists():
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ProvenanceError(f"cannot read the signing key: {exc}", file=str(path)) from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ProvenanceError("the signing key is not an Ed25519 key", file=str(path))
+        return key
+    d.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(d, 0o700)
+    except OSError:
+        pass
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    _write_private(path, pem)
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    atomic_write_text(d / _PUBLIC, pub.decode("ascii"))
+    return key
+
+
+def load_public_key(source: str | os.PathLike[str] | None = None) -> Any:
+    """A trusted Ed25519 public key: a ``.pub``/PEM file, or a key folder (its ``ed25519.pub``,
+    else the public half of its ``ed25519.key``); default: the local key folder.
+
+    Raises
+    ------
+    ProvenanceError
+        No key there (one line naming the place).
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    p = Path(source).expanduser() if source is not None else default_key_dir()
+    if not p.is_file():  # a key folder (existing or not)
+        if (p / _PUBLIC).exists():
+            p = p / _PUBLIC
+        elif (p / _PRIVATE).exists():
+            return load_or_create_key(p).public_key()
+        else:
+            raise ProvenanceError("no signing key here (set PARTITA_KEY_DIR or pass --key-dir / --public-key)",
+                                  file=str(p))  # fmt: skip
+    try:
+        key = serialization.load_pem_public_key(p.read_bytes())
+    except (OSError, ValueError, TypeError) as exc:
+        raise ProvenanceError(f"cannot read the public key: {exc}", file=str(p)) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ProvenanceError("the public key is not an Ed25519 key", file=str(p))
+    return key
+
+
+def _raw_public(pub: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(pub: Any) -> str:
+    """First 16 hex digits of the sha256 of the raw 32-byte public key."""
+    return hashlib.sha256(_raw_public(pub)).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# the record
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The bytes that are signed: JSON with sorted keys, no whitespace, UTF-8.
+
+    >>> canonical_json({"b": 1, "a": [1.5, "é"]})
+    b'{"a":[1.5,"\\xc3\\xa9"],"b":1}'
+    """
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def folder_hashes(out_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """Relative POSIX path -> sha256 of every regular file in ``out_dir``, except
+    ``provenance.json`` and hidden files and folders (the render cache, staging files)."""
+    out = Path(out_dir)
+    found = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out)
+        if any(part.startswith(".") for part in rel.parts) or rel.as_posix() == PROVENANCE_FILE:
+            continue
+        if path.is_file() and not path.is_symlink():
+            found[rel.as_posix()] = sha256_file(path)
+    return found
+
+
+def software_versions() -> dict[str, str | None]:
+    """partita, Python and the versions of the packages that shape the output."""
+    from importlib import metadata
+
+    from partita import __version__
+
+    out: dict[str, str | None] = {"partita": __version__, "python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def sign_record(record: Mapping[str, Any], *, key_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """``{"record": record, "signature": {...}}`` signed with the local key (created if needed)."""
+    key = load_or_create_key(key_dir)
+    pub = key.public_key()
+    sig = key.sign(canonical_json(record))
+    return {
+        "record": dict(record),
+        "signature": {
+            "algorithm": "Ed25519",
+            "key_id": key_id(pub),
+            "public_key": base64.b64encode(_raw_public(pub)).decode("ascii"),
+            "value": base64.b64encode(sig).decode("ascii"),
+        },
+    }
+
+
+def write_provenance(
+    out_dir: str | os.PathLike[str],
+    record: Mapping[str, Any],
+    *,
+    key_dir: str | os.PathLike[str] | None = None,
+    now: datetime | None = None,
+) -> Path:
+    """Hash every file of ``out_dir``, add the hashes, versions and time to ``record``, sign it
+    and write ``out_dir/provenance.json`` atomically.
+
+    Parameters
+    ----------
+    record
+        What made the render (prompt, plan, seed, settings, score hash, weights ...).
+    key_dir
+        Key folder (see :func:`default_key_dir`).
+    now
+        The timestamp to record (default: the current UTC time).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d, k = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    >>> _ = (d / "render.json").write_text('{"format": "partita-render", "stems": []}')
+    >>> _ = write_provenance(d, {"seed": 0}, key_dir=k)
+    >>> verify(d, public_key=k).ok
+    True
+    """
+    out = Path(out_dir)
+    full = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        **dict(record),
+        "software": software_versions(),
+        "created_utc": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": folder_hashes(out),
+    }
+    signed = sign_record(full, key_dir=key_dir)
+    path = out / PROVENANCE_FILE
+    atomic_write_text(path, json.dumps(signed, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    return path
+
+
+def read_provenance(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """``provenance.json`` of a render folder, checked for shape (not yet for its signature)."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise ProvenanceError("not a folder", file=str(out))
+    path = out / PROVENANCE_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProvenanceError("not a partita render (no provenance.json)", file=str(out)) from None
+    except (OSError, ValueError) as exc:
+        raise ProvenanceError(f"provenance.json is not readable JSON ({exc})", file=str(path)) from None
+    rec = data.get("record") if isinstance(data, dict) else None
+    sig = data.get("signature") if isinstance(data, dict) else None
+    if (not isinstance(rec, dict) or rec.get("format") != FORMAT or not isinstance(sig, dict)
+            or not isinstance(rec.get("files"), dict)):  # fmt: skip
+        raise ProvenanceError("not a partita provenance record", file=str(path))
+    if rec.get("version") != FORMAT_VERSION:
+        raise ProvenanceError(f"provenance version {rec.get('version')!r} is not known", file=str(path))
+    return data
+
+
+def verify(
+    out_dir: str | os.PathLike[str],
+    *,
+    key_dir: str | os.PathLike[str] | None = None,
+    public_key: str | os.PathLike[str] | None = None,
+) -> VerifyReport:
+    """Check ``out_dir/provenance.json``'s signature, then the sha256 of every file it names.
+
+    Parameters
+    ----------
+    out_dir
+        A render folder.
+    key_dir, public_key
+        The trusted key: a public key file or key folder (``public_key``), else the key folder
+        ``key_dir`` (default: see :func:`default_key_dir`).
+
+    Returns
+    -------
+    VerifyReport
+        ``ok`` when every file matches.
+
+    Raises
+    ------
+    ProvenanceError
+        Not a render folder; no trusted key; signed by another key; a signature that does not
+        match the record (provenance.json edited, or its signature swapped).
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    out = Path(out_dir)
+    data = read_provenance(out)
+    rec, sig = data["record"], data["signature"]
+    path = out / PROVENANCE_FILE
+    trusted = load_public_key(public_key if public_key is not None else default_key_dir(key_dir))
+    kid = key_id(trusted)
+    if sig.get("algorithm") != "Ed25519":
+        raise ProvenanceError(f"signature algorithm {sig.get('algorithm')!r} is not Ed25519", file=str(path))
+    if sig.get("key_id") != kid:
+        raise ProvenanceError(f"signed by key {sig.get('key_id')}, which is not the trusted key {kid}", file=str(path))
+    try:
+        value = base64.b64decode(str(sig.get("value", "")), validate=True)
+        trusted.verify(value, canonical_json(rec))
+    except (InvalidSignature, ValueError, TypeError):
+        raise ProvenanceError("the signature does not match the record (provenance.json was changed)",
+                              file=str(path)) from None  # fmt: skip
+    changed, missing = [], []
+    for rel, digest in sorted(rec["files"].items()):
+        p = out / rel
+        if not p.is_file():
+            missing.append(rel)
+        elif sha256_file(p) != digest:
+            changed.append(rel)
+    unrecorded = sorted(
+        p.relative_to(out).as_posix() for p in (out / "stems").glob("*.wav")
+        if not p.name.startswith(".") and p.relative_to(out).as_posix() not in rec["files"]
+    ) if (out / "stems").is_dir() else []  # fmt: skip
+    return VerifyReport(out, kid, len(rec["files"]), tuple(changed), tuple(missing), tuple(unrecorded))
+
+
+def weight_entries(paths: Iterable[tuple[str, str | os.PathLike[str]]]) -> list[dict[str, str]]:
+    """``[{"role", "file", "sha256"}]`` of weight files (role, path) as the record lists them."""
+    return [{"role": role, "file": Path(p).name, "sha256": sha256_file(p)} for role, p in paths]
