@@ -108,7 +108,8 @@ def _mscx_root(path: Path) -> ElementTree.Element:
         root = ElementTree.fromstring(data)
     except FormatError:
         raise
-    except (zipfile.BadZipFile, ElementTree.ParseError, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, ElementTree.ParseError, OSError, KeyError, ValueError, LookupError) as exc:
+        # LookupError: an XML declaration naming an encoding Python does not know
         raise FormatError(f"not a MuseScore file: {exc}", file=str(path)) from None
     if root.tag != "museScore" or root.find("Score") is None:
         raise FormatError("not a MuseScore file (no <museScore><Score> element)", file=str(path))
