@@ -206,7 +206,7 @@ def _rewrite(
                     break
                 keep = bar + keep
             ids = header + keep + cur + ids
-        with torch.no_grad():
+        with torch.inference_mode():
             logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
         state["n"] += len(ids)
         state["logits"] = logits[0, -1]

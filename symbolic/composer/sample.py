@@ -217,7 +217,7 @@ def sample_tokens(
             ctx, cache = [], None
             n_reprimes += 1
             ids = header + keep + current + ids
-        with torch.no_grad():
+        with torch.inference_mode():
             x = torch.tensor([ids], dtype=torch.long)
             logits, cache = model(x, cache)
         last_logits = logits[0, -1]
