@@ -30,7 +30,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
 
-from partita.errors import ScoreError
+from partita.errors import InstrumentError, ScoreError
 
 __all__ = [
     "ARTICULATIONS",
@@ -349,10 +349,8 @@ class Part:
             raise ScoreError("a part needs a non-empty string id", part=str(self.name))
         try:
             instruments.get(self.instrument)
-        except ScoreError:
-            raise
-        except Exception as exc:  # InstrumentError: say which part
-            raise type(exc)(str(exc), part=self.name) from None
+        except InstrumentError as exc:  # say which part
+            raise exc.located(part=self.name) from None
         notes = tuple(sorted(self.notes, key=lambda n: (n.onset, n.voice, n.pitch)))
         object.__setattr__(self, "notes", notes)
         object.__setattr__(self, "dynamics", tuple(sorted(self.dynamics, key=lambda d: d.onset)))
