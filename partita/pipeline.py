@@ -7,7 +7,8 @@
     OUTDIR/score.mid            the score as MIDI
     OUTDIR/score.json           the score exactly (Score.to_dict): what --reproduce renders
     OUTDIR/stems/NN_<part>.wav  one mono stem per part (render.json lists them)
-    OUTDIR/mix.wav              the stereo master at the loudness target
+    OUTDIR/mix.wav              the stereo master at the loudness target, with a LIST/INFO
+                                chunk naming the score hash, seed and targets
     OUTDIR/mix.json             the mix settings (edit, then ``partita mix OUTDIR``)
     OUTDIR/project.rpp          a REAPER project: every stem on a track, the MIDI on its own
     OUTDIR/provenance.json      what made all of the above, signed (``partita verify OUTDIR``)
@@ -26,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from partita._fileio import atomic_path, atomic_write_text
+from partita._fileio import atomic_write_text
 
-__all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "reproduce", "stem_info", "mix_info"]
+__all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "reproduce", "mix_info"]
 
 Progress = Callable[[str, str], None]
 #: Files of the folder that a re-mix rewrites (everything else must still match its record).
@@ -75,15 +76,6 @@ class PipelineResult:
         ])  # fmt: skip
 
 
-def stem_info(part_id: str, score_hash: str | None, seed: int) -> dict[str, str]:
-    """The LIST/INFO fields of a stem: inputs only, so a re-render writes the same bytes."""
-    from partita import __version__
-
-    return {"ISFT": f"partita {__version__}", "INAM": part_id,
-            "ICMT": f"partita stem; part {part_id}; score sha256 {score_hash or 'unknown'}; seed {seed}; "
-                    "signed record: provenance.json"}  # fmt: skip
-
-
 def mix_info(score_hash: str | None, seed: int | None, settings: Any) -> dict[str, str]:
     """The LIST/INFO fields of ``mix.wav``."""
     from partita import __version__
@@ -92,18 +84,6 @@ def mix_info(score_hash: str | None, seed: int | None, settings: Any) -> dict[st
             "ICMT": f"partita master; score sha256 {score_hash or 'unknown'}; seed {seed}; "
                     f"target {settings.target_lufs:g} LUFS, ceiling {settings.true_peak_ceiling_dbtp:g} dBTP; "
                     "signed record: provenance.json"}  # fmt: skip
-
-
-def _tag_stems(out: Path, manifest: Mapping[str, Any], score_hash: str | None, seed: int) -> None:
-    from partita.render.mix import add_info_chunk
-
-    for s in manifest["stems"]:
-        path = out / s["file"]
-        data = path.read_bytes()
-        tagged = add_info_chunk(data, stem_info(s["part_id"], score_hash, seed))
-        if tagged != data:
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(tagged)
 
 
 def _decoders(score: Any) -> dict[str, Any]:
@@ -173,7 +153,6 @@ def master_folder(
     _say(progress, "render", f"{len(score.parts)} parts, {score.duration_seconds:.0f} s at {rs.sample_rate} Hz")
     rendered = render(score, out, settings=rs, workers=workers, progress=False)
     manifest = read_render_manifest(out)
-    _tag_stems(out, manifest, score_hash, rs.seed)
     stages.append(("render", time.perf_counter() - t))
 
     t = time.perf_counter()
@@ -398,7 +377,6 @@ def reproduce(
         _say(progress, "render", f"{len(score.parts)} parts from score.json, seed {rs.seed}")
         render(score, scratch, settings=rs, workers=workers, progress=False)
         manifest = read_render_manifest(scratch)
-        _tag_stems(scratch, manifest, score.canonical_hash(), rs.seed)
         produced = [s["file"] for s in manifest["stems"]]
         if ms is not None:
             _say(progress, "mix", "mixing the new stems")

@@ -18,9 +18,12 @@ UTF-8), made with a key kept on this machine:
 :func:`verify` checks the signature against the local public key (or one given) and then every
 file hash, and names each file that changed.
 
-The WAV files' own ``LIST/INFO`` chunk (see :func:`partita.render.mix.add_info_chunk`) is
-written before the files are hashed, and its text depends only on the inputs (no time, no
-file hashes), so it is inside every hash and a re-render reproduces it byte for byte.
+``mix.wav`` carries a short record in a RIFF ``LIST/INFO`` chunk (see
+:func:`partita.render.mix.add_info_chunk`): software, score hash, seed, targets. It is written
+before the file is hashed and its text depends only on the inputs (no time, no hashes of other
+files), so it is inside the file's hash and a re-mix reproduces it byte for byte. The stems are
+hashed exactly as the renderer wrote them (their sha256 also stands in ``render.json``, and the
+renderer uses a stem that still matches it as its cache entry), so they carry no chunk.
 """
 
 from __future__ import annotations
