@@ -21,8 +21,8 @@ import soundfile as sf
 
 import partita
 from partita.render.performance import perform_part
+from partita.render.stems import _decoder_for  # the decoder render() picks for a part
 from partita.render.synth import _segment_start, synthesize
-from partita.render.timbres import timbre_for
 from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
 
 pytestmark = [
@@ -67,7 +67,7 @@ def _phrase_span(score: Score, part: Part, note: Note) -> tuple[int, int]:
     for c in perform_part(part, score):
         if c.onset_s - 1e-9 <= score.seconds_at(note.onset) <= c.end_s:
             start = int(_segment_start(c.start_frame, 250.0 / SR))
-            n = synthesize(timbre_for(part.instrument).decode(c, sample_rate=SR), sample_rate=SR).shape[1]
+            n = synthesize(_decoder_for(part, None).decode(c, sample_rate=SR), sample_rate=SR).shape[1]
             return start, start + n
     raise AssertionError("no phrase holds the edited note")
 

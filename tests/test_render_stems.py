@@ -14,8 +14,8 @@ import soundfile as sf
 from partita.errors import ConfigError, InstrumentError
 from partita.render.performance import perform_part
 from partita.render.stems import RenderSettings, RenderWarning, render
+from partita.render.stems import _decoder_for  # the decoder render() picks for a part
 from partita.render.synth import _segment_start, synthesize
-from partita.render.timbres import timbre_for
 from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
 
 SR = 16000
@@ -101,7 +101,7 @@ def _phrase_span(score: Score, part_id: str, onset) -> tuple[int, int]:
     for c in perform_part(part, score):
         if c.onset_s <= score.seconds_at(onset) <= c.end_s:
             start = int(_segment_start(c.start_frame, ratio))
-            n = synthesize(timbre_for(part.instrument).decode(c, sample_rate=SR), sample_rate=SR).shape[1]
+            n = synthesize(_decoder_for(part, None).decode(c, sample_rate=SR), sample_rate=SR).shape[1]
             return start, start + n
     raise AssertionError("no phrase holds that note")
 
