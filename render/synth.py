@@ -240,7 +240,7 @@ def _white(key):
     return (2.0 * u - 1.0) * 1.7320508075688772
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
+@numba.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def _noise_kernel(mags, basis, ratio, seed, start, out):
     # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling)
     n = out.shape[0]
