@@ -30,7 +30,7 @@ def _duet() -> Score:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("ext", [".musicxml", ".mid"])
+@pytest.mark.parametrize("ext", [".musicxml", ".mxl", ".mid"])
 def test_render_writes_stems_for_each_format(tmp_path, ext):
     src = tmp_path / f"duet{ext}"
     write(_duet(), src)
