@@ -23,10 +23,18 @@ def render(score: Any, out_dir: Any, **kwargs: Any) -> RenderResult:
 
 
 def warmup() -> None:
-    """Compile (or load from numba's on-disk cache) every synthesis kernel now."""
+    """Compile (or load from numba's on-disk cache) every numba kernel now: the synthesis
+    kernels, the designed decoder and the performer's curve kernel."""
+    from partita.render.performance import perform_part
+    from partita.render.synth import synthesize
     from partita.render.synth import warmup as _warmup
+    from partita.render.timbres import timbre_for
+    from partita.symbolic.score import Note, Part, Score
 
     _warmup()
+    part = Part("warmup", "Flute", "flute", notes=(Note(0, 1, 72),))
+    for curves in perform_part(part, Score(parts=(part,))):
+        synthesize(timbre_for("flute").decode(curves, sample_rate=48000), sample_rate=48000)
 
 
 def __getattr__(name: str) -> Any:

@@ -35,10 +35,12 @@ Beats become seconds here, and only through ``score.tempo_map``. The steps, for 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Mapping, Sequence
 
+import numba
 import numpy as np
 
 from partita.errors import ConfigError
@@ -341,8 +343,72 @@ def _phrases(timed: list[_Timed], style: Style) -> list[list[_Timed]]:
     return phrases
 
 
-def _midi_to_hz(pitch: np.ndarray) -> np.ndarray:
-    return 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+@numba.njit(cache=True, error_model="numpy")
+def _curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0, times, vel, p,
+                   f0, loud, bright, noise):  # fmt: skip
+    """The curves of one phrase, frame by frame (see the module docstring for the model).
+
+    t: frame times (s); per note: onsets (s), pitches, vibrato depth (cents) and rate (Hz),
+    velocity offsets, accent (dB), brightness; (times, vel): the dynamic level breakpoints;
+    p: frame rate, first onset, last note end, glide, vibrato delay, attack, release,
+    sustained (0/1), decay at middle C, dB at ff, dB range pp..ff, brightness decay, attack
+    noise, sustained noise, silence (dB).
+    """
+    fr, first_on, off, glide, vib_delay, attack, release = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+    sustained, decay_s, db_ff, db_range, b_decay, a_noise, s_noise, silence = (
+        p[7] > 0.5, p[8], p[9], p[10], p[11], p[12], p[13], p[14])
+    n = t.shape[0]
+    n_notes = ons.shape[0]
+    idx = 0
+    vib_phase = 0.0
+    for i in range(n):
+        ti = t[i]
+        # which note sounds: the last one started (before the first: the first)
+        while idx + 1 < n_notes and ons[idx + 1] <= ti:
+            idx += 1
+        pitch = pitches[idx]
+        # raised-cosine glides in log frequency around each new onset of a legato phrase
+        if glide > 0.0:
+            for k in range(1, n_notes):
+                a = pitches[k - 1]
+                b = pitches[k]
+                if a == b:
+                    continue
+                t0 = ons[k] - glide / 2.0
+                if t0 <= ti < ons[k] + glide / 2.0:
+                    x = min(max((ti - t0) / glide, 0.0), 1.0)
+                    pitch = a + (b - a) * 0.5 * (1.0 - math.cos(math.pi * x))
+        # vibrato: phase continuous through the phrase, depth faded in after the delay
+        vib_phase += rate[idx] / fr
+        fade_in = min(max((ti - first_on - vib_delay) / 0.3, 0.0), 1.0)
+        cents = depth[idx] * fade_in * math.sin(2.0 * math.pi * vib_phase)
+        f0[i] = 440.0 * 2.0 ** ((pitch + cents / 100.0 - 69.0) / 12.0)
+        # loudness: level curve + note offset, accent, envelope
+        v = np.interp(ti, times, vel) + vel_offset[idx]
+        v = min(max(v, 1.0), 127.0)
+        level = db_ff - db_range * (112.0 - v) / (112.0 - 33.0)
+        age = max(ti - ons[idx], 0.0)
+        level += accent_db[idx] * math.exp(-age / 0.12)
+        amp = min(max((ti - first_on) / attack, 0.0), 1.0)
+        decay_db = 0.0
+        if not sustained:
+            t60 = decay_s * 2.0 ** (-(pitches[idx] - 60.0) / 24.0)
+            decay_db = -60.0 * age / t60
+        rel = min(max(1.0 - (ti - off) / release, 0.0), 1.0)
+        env = amp * rel
+        value = silence
+        if env > 0.0:
+            value = level + decay_db + 20.0 * math.log10(max(env, 1e-12))
+        loud[i] = max(value, silence)
+        b = bright0[idx] - b_decay * (1.0 - math.exp(-age / 0.4))
+        bright[i] = min(max(b, 0.0), 1.0)
+        if sustained:
+            nz = s_noise + a_noise * math.exp(-max(ti - first_on, 0.0) / 0.06)
+        else:
+            nz = a_noise * math.exp(-age / 0.03)
+        noise[i] = min(max(nz, 0.0), 1.0)
+    loud[0] = silence
+    loud[n - 1] = silence
 
 
 def _phrase_curves(
@@ -358,65 +424,29 @@ def _phrase_curves(
     t = frames / frame_rate  # seconds, global
     n = frames.size
 
+    def per_note(values: list[float | None], default: float) -> np.ndarray:
+        return np.array([default if v is None else v for v in values], dtype=np.float64)
+
+    notes = [p.note for p in phrase]
     ons = np.array([p.on_s for p in phrase])
-    pitches = np.array([p.note.pitch for p in phrase], dtype=np.float64)
-    # which note sounds at each frame (the last one started; before the first: the first)
-    idx = np.clip(np.searchsorted(ons, t, side="right") - 1, 0, len(phrase) - 1)
-
-    # --- pitch: steps joined by raised-cosine glides in log frequency
-    pitch = pitches[idx].copy()
-    if style.glide_s > 0 and len(phrase) > 1:
-        for k in range(1, len(phrase)):
-            a, b = pitches[k - 1], pitches[k]
-            if a == b:
-                continue
-            t0 = ons[k] - style.glide_s / 2
-            x = np.clip((t - t0) / style.glide_s, 0.0, 1.0)
-            inside = (t >= t0) & (t < ons[k] + style.glide_s / 2)
-            pitch[inside] = a + (b - a) * 0.5 * (1 - np.cos(np.pi * x[inside]))
-
-    # --- vibrato: depth envelope per note, phase continuous through the phrase
-    depth = np.array([p.note.vibrato_depth_cents if p.note.vibrato_depth_cents is not None
-                      else style.vibrato_depth_cents for p in phrase])[idx]  # fmt: skip
-    rate = np.array([p.note.vibrato_rate_hz if p.note.vibrato_rate_hz is not None
-                     else style.vibrato_rate_hz for p in phrase])[idx]  # fmt: skip
-    since = t - first.on_s - style.vibrato_delay_s
-    fade_in = np.clip(since / 0.3, 0.0, 1.0)
-    vib_phase = np.cumsum(rate) / frame_rate
-    cents = depth * fade_in * np.sin(2 * np.pi * vib_phase)
-    f0 = _midi_to_hz(pitch + cents / 100.0)
-
-    # --- loudness: level curve + per-note offset + accents, then the envelope
-    times, vel = level
-    velocity = np.interp(t, times, vel) + np.array([p.velocity_offset for p in phrase])[idx]
-    level_db = style.velocity_to_db(velocity)
-    note_age = t - ons[idx]
-    accent = np.array([p.accent_db for p in phrase])[idx] * np.exp(-np.maximum(note_age, 0) / 0.12)
-    level_db = level_db + accent
-
     off = max(p.off_s for p in phrase)
-    amp = np.clip((t - first.on_s) / style.attack_s, 0.0, 1.0)  # linear attack from silence
-    if not style.sustained:
-        t60 = style.decay_s * 2.0 ** (-(pitches[idx] - 60.0) / 24.0)
-        decay_db = -60.0 * np.maximum(note_age, 0.0) / t60
-    else:
-        decay_db = np.zeros(n)
-    rel = np.clip(1.0 - (t - off) / release, 0.0, 1.0)  # linear release to silence
-    env = amp * rel
-    with np.errstate(divide="ignore"):
-        loud = np.where(env > 0, level_db + decay_db + 20 * np.log10(np.maximum(env, 1e-12)), SILENCE_DB)
-    loud = np.maximum(loud, SILENCE_DB)
-    loud[0] = SILENCE_DB
-    loud[-1] = SILENCE_DB
-
-    # --- expression
-    bright0 = np.array([p.note.brightness if p.note.brightness is not None else style.brightness for p in phrase])[idx]
-    brightness = bright0 - style.brightness_decay * (1 - np.exp(-np.maximum(note_age, 0) / 0.4))
-    brightness = np.clip(brightness, 0.0, 1.0)
-    noise = style.sustain_noise + style.attack_noise * np.exp(-np.maximum(t - first.on_s, 0) / 0.06)
-    if not style.sustained:
-        noise = style.attack_noise * np.exp(-np.maximum(note_age, 0) / 0.03)
-    noise = np.clip(noise, 0.0, 1.0)
+    times, vel = level
+    f0 = np.empty(n)
+    loud = np.empty(n)
+    brightness = np.empty(n)
+    noise = np.empty(n)
+    _curves_kernel(
+        t, ons, np.array([nt.pitch for nt in notes], dtype=np.float64),
+        per_note([nt.vibrato_depth_cents for nt in notes], style.vibrato_depth_cents),
+        per_note([nt.vibrato_rate_hz for nt in notes], style.vibrato_rate_hz),
+        np.array([p.velocity_offset for p in phrase]), np.array([p.accent_db for p in phrase]),
+        per_note([nt.brightness for nt in notes], style.brightness),
+        np.asarray(times, dtype=np.float64), np.asarray(vel, dtype=np.float64),
+        np.array([frame_rate, first.on_s, off, style.glide_s, style.vibrato_delay_s, style.attack_s, release,
+                  float(style.sustained), style.decay_s, style.db_ff, style.db_range, style.brightness_decay,
+                  style.attack_noise, style.sustain_noise, SILENCE_DB]),
+        f0, loud, brightness, noise,
+    )  # fmt: skip
 
     return ControlCurves(
         part_id=part.id, voice=first.note.voice, start_frame=int(start_frame), frame_rate=frame_rate,
