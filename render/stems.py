@@ -223,7 +223,9 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
         return None
     if decoders and part.id in decoders:
         return decoders[part.id]
-    return timbre_for(part.instrument)
+    from partita.render.neural_infer import decoder_for  # shipped neural weights, else the designed timbre
+
+    return decoder_for(part.instrument)
 
 
 def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:

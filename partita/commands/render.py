@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pcm24", action="store_true", help="write 24-bit PCM instead of 32-bit float")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N threads (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--instrument-weights", action="append", default=[], metavar="[INSTRUMENT=]PATH",
+                   help="render parts of the weights' instrument (or INSTRUMENT) with this trained decoder (repeatable)")
     p.set_defaults(run=run)
 
 
@@ -42,9 +44,12 @@ def run(args: argparse.Namespace) -> int:
         room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float",
     )  # fmt: skip
     score = read(args.score)
+    from partita.render.neural_infer import decoders_for_score
+
+    decoders = decoders_for_score(score, args.instrument_weights)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RenderWarning)
-        result = render(score, args.out, settings=settings, workers=args.jobs, progress=None if not args.quiet else False)
+        result = render(score, args.out, settings=settings, workers=args.jobs, decoders=decoders, progress=None if not args.quiet else False)
     for w in caught:
         if issubclass(w.category, RenderWarning):
             print(f"partita: warning: {w.message}", file=sys.stderr)

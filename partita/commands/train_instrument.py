@@ -1,0 +1,52 @@
+"""``partita train-instrument SOURCE --name NAME``: train a neural instrument decoder.
+
+SOURCE is a soundfont (``.sf2``; the GM program from ``--program`` or from the catalog
+instrument ``NAME``) or a folder of your own monophonic recordings (wav, flac, ogg, aiff; any
+sample rate; mono or stereo). Writes ``OUT/NAME.safetensors``, its model card ``OUT/NAME.md``
+and ``OUT/manifest.json`` (name -> file, sha256); the analysed data and the resumable checkpoint
+live in ``--work`` (default ``data/neural/NAME``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-instrument",
+        help="train a neural instrument renderer from a soundfont or a folder of recordings",
+        description=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument("source", metavar="SOURCE", help="a .sf2 soundfont, or a folder of monophonic recordings")
+    p.add_argument("--name", required=True, help="instrument name (a catalog id such as violin picks its GM program and range)")
+    p.add_argument("--program", type=int, default=None, metavar="N", help="GM program 0-127 (soundfont only)")
+    p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
+    p.add_argument("--data-minutes", type=float, default=4.0, metavar="M", help="soundfont audio to render, minutes (default 4)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work folder")
+    p.add_argument("--out", default="out/instruments", metavar="DIR", help="where the weights and card go (default out/instruments)")
+    p.add_argument("--work", default=None, metavar="DIR", help="data cache and checkpoint (default data/neural/NAME)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from partita.render.neural import train_instrument
+
+    command = "partita train-instrument " + " ".join(shlex.quote(a) for a in sys.argv[sys.argv.index("train-instrument") + 1 :]) \
+        if "train-instrument" in sys.argv else None  # fmt: skip
+    result = train_instrument(
+        source=args.source, name=args.name, program=args.program, minutes=args.minutes,
+        data_minutes=args.data_minutes, device=args.device, resume=args.resume, out_dir=Path(args.out),
+        work_dir=Path(args.work) if args.work else None, seed=args.seed, threads=args.threads,
+        progress=not args.quiet, command=command,
+    )  # fmt: skip
+    print(result["weights"])
+    return 0

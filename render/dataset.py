@@ -1,0 +1,431 @@
+"""Training data for neural decoders: audio in, frame-rate controls and targets out.
+
+Two sources, one analysis path:
+
+* a **soundfont** (FluidR3_GM, MIT) rendered through fluidsynth (pyfluidsynth): isolated notes
+  over the instrument's range at several velocities and durations, and legato phrases with
+  vibrato (pitch bend) and crescendi (expression, CC 11) -- :func:`render_soundfont`;
+* a **folder of the user's own monophonic recordings** (wav, flac, ogg, aiff; any sample
+  rate; mono or stereo, mixed down) -- :func:`read_recordings`.
+
+Either way the controls come from the *audio*, as a researcher extracts them from a recording,
+never from the MIDI (:func:`analyze`):
+
+* ``f0_hz``: YIN (cumulative mean normalised difference, parabolic refinement) on the 16 kHz
+  audio, one estimate per 4 ms frame; unvoiced frames hold the nearest voiced f0 and get
+  weight 0. (torchcrepe was the plan; on this machine's CPU torch its models return a constant
+  ~1950 Hz for a 220 Hz sine and the full model runs at 20 frames/s, see
+  ``docs/neural_renderers.md``.)
+* ``loudness_db``: the render's convention (:mod:`partita.render.timbres`): RMS level in dB
+  relative to a full-scale sine, over a 1024-sample (48 kHz) Hann window centred on the frame;
+  and ``loudness_a_db``, the A-weighted loudness (DDSP's definition) used in evaluation.
+* targets: ``harm_log`` [N, 60], the natural log of each harmonic's amplitude (peak of a
+  4096-point Hann STFT at 48 kHz around k f0, scaled so a sine of amplitude A reads A);
+  ``noise_log`` [N, 17], log noise magnitudes at 17 bands from 0 to 24 kHz (median power of the
+  bins between harmonics, scaled so the synth's filtered noise of magnitude m reads m).
+
+>>> import numpy as np
+>>> sr = 16000; t = np.arange(sr) / sr
+>>> a = analyze((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sample_rate=sr)
+>>> bool(abs(np.median(a["f0_hz"][50:200]) - 220) < 1), round(float(np.median(a["loudness_db"][50:200])), 1)
+(True, -6.0)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from partita.errors import ConfigError, PartitaError
+
+__all__ = [
+    "DataError",
+    "FRAME_RATE",
+    "analyze",
+    "yin_f0",
+    "a_weighted_loudness",
+    "render_soundfont",
+    "read_recordings",
+    "build_dataset",
+    "AUDIO_SUFFIXES",
+]
+
+FRAME_RATE = 250.0
+SR = 48000
+HOP = 192  # samples per frame at 48 kHz
+N_HARMONICS = 60
+N_BANDS = 17
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+
+
+class DataError(PartitaError):
+    """Training audio that cannot be used (no pitch, too short, clipped, no files)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis
+
+
+def _frames(x: np.ndarray, win: int, hop: int, n_frames: int) -> np.ndarray:
+    """[n_frames, win] windows centred on frame i (sample i * hop), zero-padded."""
+    pad = np.pad(x, (win // 2, win))
+    idx = np.arange(n_frames)[:, None] * hop + np.arange(win)[None, :]
+    return pad[idx]
+
+
+def yin_f0(x16: np.ndarray, *, n_frames: int, fmin_hz: float = 27.0, fmax_hz: float = 2100.0,
+           threshold: float = 0.15) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """YIN f0 of 16 kHz audio at 250 frames/s.
+
+    Returns (f0_hz float64 [n_frames], 0 where unvoiced; aperiodicity [n_frames] in [0, 1],
+    the CMNDF minimum: low means clearly periodic).
+    """
+    sr = 16000
+    win = 2048
+    tmax = min(int(sr / fmin_hz) + 2, win // 2)
+    tmin = max(2, int(sr / fmax_hz))
+    f0 = np.zeros(n_frames)
+    aper = np.ones(n_frames)
+    for s in range(0, n_frames, 2048):
+        fr = _frames_slice(x16, win, 64, s, min(n_frames, s + 2048))
+        fr = fr - fr.mean(axis=1, keepdims=True)
+        w = win // 2  # integration window
+        spec = np.fft.rfft(fr, n=2 * win, axis=1)
+        r = np.fft.irfft(spec[:, :] * np.conj(np.fft.rfft(fr[:, :w], n=2 * win, axis=1)), axis=1)[:, : tmax + 1]
+        e = np.cumsum(np.pad(fr**2, ((0, 0), (1, 0))), axis=1)
+        energy0 = e[:, w]
+        energy_tau = e[:, w : w + tmax + 1] - e[:, : tmax + 1]
+        d = energy0[:, None] + energy_tau - 2 * r
+        d[:, 0] = 0
+        cs = np.cumsum(d[:, 1:], axis=1)
+        cmndf = np.ones_like(d)
+        cmndf[:, 1:] = d[:, 1:] * np.arange(1, tmax + 1)[None, :] / np.maximum(cs, 1e-12)
+        c = cmndf[:, tmin:]
+        below = c < threshold
+        first = np.where(below.any(axis=1), below.argmax(axis=1), c.argmin(axis=1))
+        # walk down to the local minimum after the first dip below the threshold
+        for i in range(c.shape[0]):
+            j = first[i]
+            while j + 1 < c.shape[1] and c[i, j + 1] < c[i, j]:
+                j += 1
+            first[i] = j
+        tau = first + tmin
+        rows = np.arange(c.shape[0])
+        y0 = cmndf[rows, np.maximum(tau - 1, 0)]
+        y1 = cmndf[rows, tau]
+        y2 = cmndf[rows, np.minimum(tau + 1, tmax)]
+        den = y0 - 2 * y1 + y2
+        shift = np.where(np.abs(den) > 1e-12, 0.5 * (y0 - y2) / np.where(np.abs(den) > 1e-12, den, 1.0), 0.0)
+        t = tau + np.clip(shift, -1, 1)
+        f0[s : s + len(t)] = sr / t
+        aper[s : s + len(t)] = np.clip(y1, 0, 1)
+    return f0, aper
+
+
+def _frames_slice(x: np.ndarray, win: int, hop: int, lo: int, hi: int) -> np.ndarray:
+    pad = np.pad(x, (win // 2, win))
+    idx = np.arange(lo, hi)[:, None] * hop + np.arange(win)[None, :]
+    return pad[np.minimum(idx, len(pad) - 1)]
+
+
+def a_weighted_loudness(x48: np.ndarray, *, n_frames: int, n_fft: int = 2048) -> np.ndarray:
+    """A-weighted loudness in dB (DDSP's ``compute_loudness``: mean A-weighted power of a
+    Hann STFT, relative to a full-scale sine), float64 [n_frames]."""
+    fr = _frames_slice(x48, n_fft, HOP, 0, n_frames) * np.hanning(n_fft)
+    p = np.abs(np.fft.rfft(fr, axis=1)) ** 2
+    f = np.fft.rfftfreq(n_fft, 1 / SR)
+    f2 = np.maximum(f, 1e-3) ** 2
+    ra = (12194.0**2 * f2**2) / ((f2 + 20.6**2) * np.sqrt((f2 + 107.7**2) * (f2 + 737.9**2)) * (f2 + 12194.0**2))
+    wa = ra**2 * 10 ** (2.0 / 10)  # +2.0 dB: 0 dB at 1 kHz
+    ref = (np.hanning(n_fft).sum() / 2) ** 2  # power of a full-scale sine's peak bin
+    return 10 * np.log10(np.maximum((p * wa).sum(axis=1) / ref / 1.5, 1e-12))  # 1.5: Hann main-lobe power spread
+
+
+def analyze(audio: np.ndarray, *, sample_rate: int, name: str = "audio") -> dict[str, np.ndarray]:
+    """Frame-rate controls and targets of one monophonic recording (see the module docstring).
+
+    Parameters
+    ----------
+    audio
+        float32 [n_samples] mono audio at ``sample_rate`` Hz.
+
+    Returns
+    -------
+    dict of float32 arrays over N frames (4 ms): ``f0_hz``, ``aperiodicity``, ``loudness_db``,
+    ``loudness_a_db``, ``harm_log`` [N, 60], ``noise_log`` [N, 17], ``weight`` (1 for voiced
+    frames louder than -70 dB), and ``audio16`` [N * 64] (the audio at 16 kHz).
+    """
+    x = np.asarray(audio, np.float64)
+    if sample_rate != SR:
+        g = math.gcd(int(sample_rate), SR)
+        x48 = resample_poly(x, SR // g, int(sample_rate) // g)
+    else:
+        x48 = x
+    n = int(math.ceil(len(x48) / HOP))
+    x16 = resample_poly(x48, 1, 3)
+    x16 = np.pad(x16, (0, max(0, n * 64 - len(x16))))[: n * 64]
+    f0, aper = yin_f0(x16, n_frames=n)
+    # loudness (render convention: dB re a full-scale sine's RMS)
+    lw = np.hanning(1024)
+    fr = _frames_slice(x48, 1024, HOP, 0, n) * lw
+    rms = np.sqrt((fr**2).sum(axis=1) / (lw**2).sum())
+    loud = 20 * np.log10(np.maximum(rms * math.sqrt(2.0), 1e-6))
+    voiced = (aper < 0.3) & (loud > -70.0) & (f0 > 0)
+    # hold f0 through unvoiced frames (nearest voiced value)
+    if voiced.any():
+        vi = np.nonzero(voiced)[0]
+        nearest = vi[np.clip(np.searchsorted(vi, np.arange(n)), 0, len(vi) - 1)]
+        prev = vi[np.clip(np.searchsorted(vi, np.arange(n)) - 1, 0, len(vi) - 1)]
+        pick = np.where(np.abs(prev - np.arange(n)) < np.abs(nearest - np.arange(n)), prev, nearest)
+        f0 = f0[pick]
+    else:
+        f0 = np.full(n, 220.0)
+    # harmonic and noise targets from a 4096-point STFT at 48 kHz
+    nfft = 4096
+    w = np.hanning(nfft)
+    harm = np.full((n, N_HARMONICS), -30.0)
+    noise = np.full((n, N_BANDS), -30.0)
+    binw = SR / nfft
+    k = np.arange(1, N_HARMONICS + 1)
+    band_hz = np.linspace(0.0, SR / 2, N_BANDS)
+    freqs = np.fft.rfftfreq(nfft, 1 / SR)
+    nb = len(freqs)
+    half_band = int(round(750.0 / binw))
+    band_bins = np.rint(band_hz / binw).astype(int)[:, None] + np.arange(-half_band, half_band + 1)[None, :]
+    band_valid = (band_bins >= 0) & (band_bins < nb)
+    band_bins = np.clip(band_bins, 0, nb - 1)  # [N_BANDS, width]
+    for s in range(0, n, 512):
+        e = min(n, s + 512)
+        spec = np.abs(np.fft.rfft(_frames_slice(x48, nfft, HOP, s, e) * w, axis=1))  # [m, nb]
+        fi = f0[s:e]
+        m = e - s
+        rows = np.arange(m)[:, None]
+        fk = fi[:, None] * k[None, :]
+        ok = fk < 0.96 * SR / 2
+        centre = np.rint(fk / binw).astype(int)
+        peak = np.zeros((m, N_HARMONICS))
+        for d in (-2, -1, 0, 1, 2):
+            peak = np.maximum(peak, spec[rows, np.clip(centre + d, 0, nb - 1)])
+        hl = np.log(np.maximum(2 * peak / w.sum(), 1e-12))
+        harm[s:e] = np.where(ok, hl, -30.0)
+        # noise: median power of the bins between harmonics in each band (+-750 Hz)
+        ratio = freqs[None, :] / fi[:, None]
+        between = np.abs(ratio - np.rint(ratio)) > 0.25  # [m, nb]
+        pw = np.where(between, spec**2, np.nan)[:, band_bins]  # [m, N_BANDS, width]
+        pw[:, ~band_valid] = np.nan
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med = np.nanmedian(pw, axis=2) / math.log(2.0)
+        nl = 0.5 * np.log(np.maximum(med / (w**2).sum(), 1e-24))
+        noise[s:e] = np.where(np.isfinite(nl), nl, -30.0)
+    quiet = ~voiced & (loud <= -70.0)
+    harm[quiet] = -30.0
+    noise[quiet] = -30.0
+    return {
+        "f0_hz": f0.astype(np.float32),
+        "aperiodicity": aper.astype(np.float32),
+        "loudness_db": loud.astype(np.float32),
+        "loudness_a_db": a_weighted_loudness(x48, n_frames=n).astype(np.float32),
+        "harm_log": harm.astype(np.float32),
+        "noise_log": noise.astype(np.float32),
+        "weight": voiced.astype(np.float32),
+        "audio16": x16.astype(np.float32),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One training recording: mono float32 audio, its sample rate and a name."""
+
+    name: str
+    audio: np.ndarray
+    sample_rate: int
+
+
+def render_soundfont(
+    *,
+    program: int,
+    midi_range: tuple[int, int],
+    minutes: float = 4.0,
+    soundfont: str | os.PathLike[str] = SOUNDFONT,
+    seed: int = 0,
+) -> list[Item]:
+    """Render isolated notes and expressive phrases of one GM program through fluidsynth.
+
+    Notes cover ``midi_range`` (sounding MIDI) at velocities 45/80/115 and durations 0.35 s and
+    1.2 s; phrases are legato runs (next note on before the previous note off) with a 5.5 Hz
+    vibrato by pitch bend (+-25 cents, from 0.3 s into each note) and a crescendo or diminuendo
+    by CC 11. Reverb and chorus are off. ``minutes`` bounds the total audio (about half notes,
+    half phrases). Returns float32 mono items at 48 kHz.
+    """
+    import fluidsynth
+
+    sf = Path(soundfont)
+    if not sf.is_file():
+        raise DataError("soundfont not found", file=str(sf))
+    rng = np.random.default_rng(seed)
+    fs = fluidsynth.Synth(gain=0.6, samplerate=float(SR))
+    for key, val in (("synth.reverb.active", 0), ("synth.chorus.active", 0)):
+        fs.setting(key, val)
+    sfid = fs.sfload(str(sf))
+    if sfid < 0:
+        raise DataError("fluidsynth cannot load this soundfont", file=str(sf))
+    fs.program_select(0, sfid, 0, int(program))
+    lo, hi = int(midi_range[0]), int(midi_range[1])
+
+    def run(events: list[tuple[float, str, tuple]], seconds: float) -> np.ndarray:
+        """Play (time_s, method, args) events; pitch bend / CC curves arrive as events too."""
+        events = sorted(events, key=lambda e: e[0])
+        out = []
+        t_now = 0.0
+        i = 0
+        n_blocks = int(math.ceil(seconds * FRAME_RATE))
+        for blk in range(n_blocks):
+            t_blk = blk / FRAME_RATE
+            while i < len(events) and events[i][0] <= t_blk:
+                getattr(fs, events[i][1])(*events[i][2])
+                i += 1
+            s = np.asarray(fs.get_samples(HOP), np.float32).reshape(-1, 2).mean(axis=1) / 32768.0
+            out.append(s)
+            t_now = t_blk
+        del t_now
+        fs.pitch_bend(0, 0)
+        fs.cc(0, 11, 127)
+        return np.concatenate(out)
+
+    items: list[Item] = []
+    budget = minutes * 60.0
+    used = 0.0
+    n_pitches = hi - lo + 1
+    per_note = (0.35 + 1.2) * 3 + 2 * 0.5 * 3
+    step = max(1, int(math.ceil(n_pitches * per_note / (budget / 2))))
+    for p in range(lo, hi + 1, step):
+        for vel in (45, 80, 115):
+            for dur in (0.35, 1.2):
+                ev = [(0.0, "cc", (0, 11, 127)), (0.0, "noteon", (0, p, vel)), (dur, "noteoff", (0, p))]
+                audio = run(ev, dur + 0.5)
+                items.append(Item(f"note_{p}_{vel}_{dur}", audio, SR))
+                used += dur + 0.5
+    k = 0
+    while used < budget:
+        n_notes = int(rng.integers(4, 9))
+        start = int(rng.integers(lo, max(lo + 1, hi - 7)))
+        pitches = np.clip(start + np.cumsum(rng.integers(-3, 4, n_notes)), lo, hi)
+        durs = rng.uniform(0.25, 0.9, n_notes)
+        vel = int(rng.integers(50, 110))
+        total = float(durs.sum())
+        ev: list[tuple[float, str, tuple]] = []
+        t = 0.0
+        cresc = rng.random() < 0.5
+        for j in range(int(total * FRAME_RATE) + 1):
+            tt = j / FRAME_RATE
+            frac = tt / total
+            expr = 40 + 87 * (frac if cresc else 1 - frac)
+            ev.append((tt, "cc", (0, 11, int(np.clip(expr, 0, 127)))))
+        for j, (p, d) in enumerate(zip(pitches, durs)):
+            ev.append((t, "noteon", (0, int(p), vel)))
+            if j > 0 and pitches[j - 1] != p:
+                ev.append((t + 0.01, "noteoff", (0, int(pitches[j - 1]))))  # legato overlap
+            # vibrato from 0.3 s into the note
+            for m in range(int(d * FRAME_RATE)):
+                tm = m / FRAME_RATE
+                depth = 25.0 / 200.0 * 8192 * min(1.0, max(0.0, (tm - 0.3) / 0.2))
+                ev.append((t + tm, "pitch_bend", (0, int(depth * math.sin(2 * math.pi * 5.5 * tm)))))
+            t += float(d)
+        ev.append((t, "noteoff", (0, int(pitches[-1]))))
+        audio = run(ev, t + 0.6)
+        items.append(Item(f"phrase_{k}", audio, SR))
+        used += t + 0.6
+        k += 1
+    fs.delete()
+    return items
+
+
+def read_recordings(folder: str | os.PathLike[str]) -> list[Item]:
+    """Read a folder (recursively) of monophonic recordings: wav/flac/ogg/aiff, any rate, mono or
+    stereo (mixed down to mono).
+
+    Raises
+    ------
+    DataError
+        No audio files (the message lists what the folder holds); a file that is unreadable,
+        shorter than 0.5 s, or clipped (more than 0.1 % of samples at full scale), naming it.
+    """
+    import soundfile
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataError("not a folder", file=str(root))
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        found = sorted(p.name for p in root.rglob("*") if p.is_file())
+        shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        raise DataError(
+            f"no audio files ({', '.join(AUDIO_SUFFIXES)}) found; the folder holds "
+            + (f"{len(found)} other file(s): {shown}" if found else "nothing"),
+            file=str(root),
+        )
+    items = []
+    for f in files:
+        try:
+            audio, sr = soundfile.read(str(f), dtype="float32", always_2d=True)
+        except Exception as exc:  # soundfile raises its own error types
+            raise DataError(f"cannot read audio ({exc})", file=str(f)) from None
+        mono = audio.mean(axis=1)
+        if len(mono) < 0.5 * sr:
+            raise DataError(f"too short to train on ({len(mono) / sr:.2f} s; at least 0.5 s per file)", file=str(f))
+        clipped = float(np.mean(np.abs(audio) >= 0.999))
+        if clipped > 0.001:
+            raise DataError(f"clipped: {100 * clipped:.2f} % of samples at full scale; record with more headroom", file=str(f))
+        items.append(Item(f.name, mono, int(sr)))
+    return items
+
+
+def build_dataset(items: Iterable[Item], *, val_every: int = 5, min_voiced_s: float = 0.5,
+                  skip_unpitched: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
+    """Analyse items and concatenate them into training arrays over frames.
+
+    Every ``val_every``-th item is held out for validation (``split`` 1). Raises
+    :class:`DataError` when an item has no pitched content (unless ``skip_unpitched``: rendered
+    soundfont notes beyond the f0 tracker's range are left out), or when the total voiced audio
+    is under ``min_voiced_s`` seconds.
+    """
+    parts: dict[str, list[np.ndarray]] = {}
+    voiced_frames = 0
+    i = -1
+    for it in items:
+        a = analyze(it.audio, sample_rate=it.sample_rate, name=it.name)
+        nv = int(a["weight"].sum())
+        if nv < 10:
+            if skip_unpitched:
+                continue
+            raise DataError("no pitched content found (fewer than 10 voiced 4 ms frames)", file=it.name)
+        i += 1
+        voiced_frames += nv
+        a["split"] = np.full(len(a["f0_hz"]), 1 if (i % val_every == val_every - 1) else 0, np.int8)
+        a["item"] = np.full(len(a["f0_hz"]), i, np.int32)
+        for k2, v in a.items():
+            parts.setdefault(k2, []).append(v)
+    if not parts:
+        raise ConfigError("no items to build a dataset from")
+    if voiced_frames < min_voiced_s * FRAME_RATE:
+        raise DataError(f"too short to train on: {voiced_frames / FRAME_RATE:.2f} s of pitched audio (at least {min_voiced_s} s)")
+    data = {k2: np.concatenate(v) for k2, v in parts.items()}
+    if not (data["split"] == 1).any():  # one item: hold out its last fifth
+        n = len(data["split"])
+        data["split"][int(0.8 * n) :] = 1
+    return data

@@ -1,0 +1,644 @@
+"""Neural instrument decoders in torch: config, network, losses, training and export.
+
+The decoder maps per-frame (f0, loudness) to the synthesis parameters of the numba kernels
+(amplitude, harmonic distribution, noise band magnitudes). It is a causal dilated
+convolutional network (:class:`CausalDecoder`, about 100k parameters with the defaults), so it
+can stream; the render path runs it in numpy from the exported arrays
+(:mod:`partita.render.neural_infer`), never in torch.
+
+Training has two stages (see ``docs/neural_renderers.md``):
+
+1. **Regression** on targets measured from the audio (:mod:`partita.render.dataset`):
+   log harmonic amplitudes and log noise band magnitudes, L1 in the log domain. No synthesis in
+   the loop: thousands of steps a minute on one CPU core.
+2. **Spectral** fine-tuning: the decoder's parameters are synthesised at 16 kHz by the torch
+   twins (:mod:`partita.render.twin`) and compared with the recording by the multi-scale
+   spectral loss (:func:`spectral_loss`, DDSP's definition).
+
+>>> cfg = DecoderConfig(instrument="flute")
+>>> DecoderConfig.from_dict(cfg.to_dict()) == cfg, CausalDecoder(cfg).n_params() <= 300_000
+(True, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from partita.errors import ConfigError, PartitaError
+from partita.render.neural_infer import NOISE_TOP_HZ, header_bytes, load_weights
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "DecoderConfig",
+    "TrainConfig",
+    "CausalDecoder",
+    "BaselineGRUDecoder",
+    "TrainingError",
+    "torch_features",
+    "spectral_loss",
+    "regression_loss",
+    "synthesize_16k",
+    "train",
+    "export_weights",
+]
+
+SCHEMA_VERSION = 1
+_LN10_20 = math.log(10.0) / 20.0
+
+
+class TrainingError(PartitaError):
+    """Training could not go on (diverged, no data); the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecoderConfig:
+    """Shape of a neural decoder; saved inside every checkpoint and weight file.
+
+    Parameters
+    ----------
+    instrument
+        Catalog instrument id (or a user's name) the decoder is trained for.
+    n_harmonics, n_bands
+        Harmonics 1..n_harmonics; noise bands evenly spaced from 0 Hz to 24 kHz.
+    channels, kernel_size, dilations
+        Width, kernel and dilation per residual block; the receptive field is
+        ``1 + (kernel_size - 1) * sum(dilations)`` frames (4 ms each).
+    frame_rate
+        Control frames per second (Hz); the render grid is 250.
+    """
+
+    instrument: str = ""
+    n_harmonics: int = 60
+    n_bands: int = 17
+    channels: int = 64
+    kernel_size: int = 3
+    dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    frame_rate: float = 250.0
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
+        if self.schema_version != SCHEMA_VERSION:
+            raise ConfigError(f"decoder config schema_version {self.schema_version} is not {SCHEMA_VERSION}")
+        if not (1 <= self.n_harmonics <= 256 and 2 <= self.n_bands <= 257):
+            raise ConfigError(f"n_harmonics {self.n_harmonics} / n_bands {self.n_bands} out of range")
+        if self.channels < 1 or self.kernel_size < 1 or not self.dilations or min(self.dilations) < 1:
+            raise ConfigError("channels, kernel_size and dilations must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        d = dataclasses.asdict(self)
+        d["dilations"] = list(self.dilations)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DecoderConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are refused."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        extra = set(data) - names
+        if extra:
+            raise ConfigError(f"unknown decoder config keys: {sorted(extra)}")
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Training settings (saved in checkpoints for the model card)."""
+
+    minutes: float = 10.0
+    spectral_fraction: float = 0.25
+    batch_size: int = 32
+    segment_frames: int = 256
+    learning_rate: float = 3e-3
+    spectral_batch: int = 8
+    spectral_frames: int = 125
+    seed: int = 0
+    validate_every_s: float = 20.0
+    max_steps: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        return dataclasses.asdict(self)
+
+
+class _Block(nn.Module):
+    def __init__(self, channels: int, kernel_size: int, dilation: int) -> None:
+        super().__init__()
+        self.pad = (kernel_size - 1) * dilation
+        self.conv = nn.Conv1d(channels, channels, kernel_size, dilation=dilation)
+        self.mix = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.conv(nn.functional.pad(h, (self.pad, 0))))
+        return h + self.mix(y)
+
+
+class CausalDecoder(nn.Module):
+    """Causal dilated-convolution decoder: features [B, T, 2] -> heads [B, T, 1 + K + B_n]."""
+
+    def __init__(self, config: DecoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.inp = nn.Conv1d(2, c, 1)
+        self.blocks = nn.ModuleList(_Block(c, config.kernel_size, d) for d in config.dilations)
+        self.head = nn.Conv1d(c, 1 + config.n_harmonics + config.n_bands, 1)
+        with torch.no_grad():  # start near "a sine at the loudness": small head weights
+            self.head.weight.mul_(0.1)
+            self.head.bias.zero_()
+
+    def n_params(self) -> int:
+        """Number of trainable parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.inp(x.transpose(1, 2))
+        for b in self.blocks:
+            h = b(h)
+        return self.head(h).transpose(1, 2)
+
+
+class BaselineGRUDecoder(nn.Module):
+    """The published DDSP decoder shape (``RnnFcDecoder``): per-input MLPs (3 x 512, layer norm,
+    leaky ReLU), a 512-unit GRU, an output MLP and a linear head. Used only as a baseline."""
+
+    def __init__(self, config: DecoderConfig, *, units: int = 512) -> None:
+        super().__init__()
+        self.config = config
+
+        def mlp(n_in: int) -> nn.Sequential:
+            layers: list[nn.Module] = []
+            for i in range(3):
+                layers += [nn.Linear(n_in if i == 0 else units, units), nn.LayerNorm(units), nn.LeakyReLU()]
+            return nn.Sequential(*layers)
+
+        self.f0_mlp = mlp(1)
+        self.ld_mlp = mlp(1)
+        self.gru = nn.GRU(2 * units, units, batch_first=True)
+        self.out_mlp = mlp(3 * units)
+        self.head = nn.Linear(units, 1 + config.n_harmonics + config.n_bands)
+
+    def n_params(self) -> int:
+        """Number of trainable parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.f0_mlp(x[..., :1])
+        b = self.ld_mlp(x[..., 1:2])
+        h, _ = self.gru(torch.cat([a, b], -1))
+        return self.head(self.out_mlp(torch.cat([h, a, b], -1)))
+
+
+def torch_features(f0_hz: torch.Tensor, loudness_db: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`partita.render.neural_infer.features`: [..., T] x2 -> [..., T, 2]."""
+    midi = 69.0 + 12.0 * torch.log2(torch.clamp(f0_hz, min=1.0) / 440.0)
+    level = (torch.clamp(loudness_db, min=-100.0) + 40.0) / 20.0
+    return torch.stack([(midi - 60.0) / 24.0, level], dim=-1).float()
+
+
+def _soft_bound(x: torch.Tensor) -> torch.Tensor:
+    """12 tanh(x / 12): log offsets stay within +-12 (about +-104 dB) with a gradient everywhere."""
+    return 12.0 * torch.tanh(x / 12.0)
+
+
+def _log_outputs(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tensor, cfg: DecoderConfig,
+                 sample_rate: int = 48000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Heads -> (log harmonic amplitudes [..., K], log noise [..., B], audible mask [..., K])."""
+    log_ref = _LN10_20 * torch.clamp(loudness_db, min=-100.0)
+    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0_hz.dtype)
+    audible = k * f0_hz[..., None] < 0.96 * sample_rate / 2.0
+    logits = out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9)
+    log_amp = log_ref + _soft_bound(out[..., 0])
+    log_h = log_amp[..., None] + torch.log_softmax(logits, dim=-1)
+    log_n = log_ref[..., None] + _soft_bound(out[..., 1 + cfg.n_harmonics :])
+    return log_h, log_n, audible
+
+
+def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: DecoderConfig) -> torch.Tensor:
+    """L1 in the log domain between predicted and measured magnitudes, in three terms:
+
+    * overall amplitude: ``|log A_pred - log sum_k a_k|`` (A = sum of harmonic amplitudes);
+    * harmonic distribution: mean over audible harmonics of ``|log p_k - log(a_k / A)|``, both
+      floored 60 dB below the total;
+    * noise: half the mean over bands of the log-magnitude error, floored 80 dB below loudness.
+
+    Frames are weighted by ``batch["weight"]`` (voiced and louder than -70 dB).
+    """
+    f0, loud = batch["f0_hz"], batch["loudness_db"]
+    log_ref = _LN10_20 * torch.clamp(loud, min=-100.0)
+    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0.dtype)
+    audible = k * f0[..., None] < 0.96 * 48000 / 2.0
+    target_h = batch["harm_log"].masked_fill(~audible, -1e4)
+    target_amp = torch.logsumexp(target_h, dim=-1)
+    target_dist = target_h - target_amp[..., None]
+    pred_amp = log_ref + _soft_bound(out[..., 0])
+    pred_dist = torch.log_softmax(out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9), dim=-1)
+    fl = -60 * _LN10_20
+    e_amp = (pred_amp - target_amp).abs()
+    e_dist = ((torch.maximum(pred_dist, torch.tensor(fl)) - torch.maximum(target_dist, torch.tensor(fl))).abs() * audible).sum(-1)
+    e_dist = e_dist / audible.sum(-1).clamp(min=1)
+    pred_n = log_ref[..., None] + _soft_bound(out[..., 1 + cfg.n_harmonics :])
+    fn = (log_ref - 80 * _LN10_20)[..., None]
+    e_n = (torch.maximum(pred_n, fn) - torch.maximum(batch["noise_log"], fn)).abs().mean(-1)
+    w = batch["weight"]
+    per_frame = e_amp + e_dist + 0.5 * e_n
+    return (per_frame * w).sum() / w.sum().clamp(min=1.0)
+
+
+def spectral_loss(x: torch.Tensor, y: torch.Tensor, *, fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128, 64),
+                  log_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """DDSP's multi-scale spectral loss: sum over FFT sizes of mean |S_x - S_y| + mean |log S_x - log S_y|.
+
+    Hann windows, 75 % overlap, magnitudes (not power), ``log(S + 1e-7)``.
+
+    >>> a = torch.randn(1, 4096, generator=torch.Generator().manual_seed(0))
+    >>> float(spectral_loss(a, a)) == 0.0
+    True
+    """
+    total = x.new_zeros(())
+    for n in fft_sizes:
+        win = torch.hann_window(n, dtype=x.dtype)
+        sx = torch.stft(x, n, hop_length=n // 4, window=win, return_complex=True).abs()
+        sy = torch.stft(y, n, hop_length=n // 4, window=win, return_complex=True).abs()
+        total = total + (sx - sy).abs().mean() + log_weight * (torch.log(sx + 1e-7) - torch.log(sy + 1e-7)).abs().mean()
+    return total
+
+
+def _band_resampler(n_bands: int, sample_rate: int) -> torch.Tensor:
+    """[n_bands (model grid 0-24 kHz), n_bands (0-Nyquist at sample_rate)] linear interpolation."""
+    src = np.linspace(0.0, NOISE_TOP_HZ, n_bands)
+    dst = np.linspace(0.0, sample_rate / 2.0, n_bands)
+    m = np.stack([np.interp(dst, src, np.eye(n_bands)[i], right=0.0) for i in range(n_bands)])
+    return torch.from_numpy(m).float()
+
+
+def synthesize_16k(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tensor, cfg: DecoderConfig, *,
+                   generator: torch.Generator | None = None, sample_rate: int = 16000) -> torch.Tensor:  # fmt: skip
+    """Audio [B, n] at ``sample_rate`` from decoder heads, through the torch twins."""
+    from partita.render import twin
+
+    log_h, log_n, _ = _log_outputs(out, f0_hz, loudness_db, cfg, sample_rate=sample_rate)
+    silent = (loudness_db <= -100.0)[..., None]
+    amps = torch.exp(log_h).masked_fill(silent, 0.0)
+    harm = twin.harmonic_bank(f0_hz=f0_hz, harmonic_amplitudes=amps, frame_rate=cfg.frame_rate, sample_rate=sample_rate)
+    mags = torch.exp(log_n).masked_fill(silent, 0.0) @ _band_resampler(cfg.n_bands, sample_rate)
+    white = (torch.rand(harm.shape, generator=generator) * 2 - 1) * math.sqrt(3.0)
+    noise = twin.filtered_noise(noise_magnitudes=mags, frame_rate=cfg.frame_rate, sample_rate=sample_rate, noise=white)
+    return harm + noise[..., : harm.shape[-1]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def _state_arrays(model: nn.Module) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+
+
+def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, training: Mapping[str, Any] | None = None) -> str:
+    """Write the decoder's arrays and JSON header as a safetensors weight file, atomically.
+
+    Returns the file's sha256.
+    """
+    import hashlib
+
+    from partita import __version__
+    from partita._fileio import atomic_write_bytes
+
+    blob = header_bytes(_state_arrays(model), config=model.config.to_dict(), package_version=__version__, training=training)
+    atomic_write_bytes(path, blob)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> CausalDecoder:
+    """Load a weight file (checked as :func:`~partita.render.neural_infer.load_weights`) into torch."""
+    w = load_weights(path, sha256=sha256)
+    model = CausalDecoder(DecoderConfig.from_dict(w.config))
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in w.arrays.items()})
+    return model
+
+
+def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:
+    from partita import __version__
+    from partita._fileio import atomic_write_bytes
+
+    arrays = _state_arrays(model)
+    names = dict(model.named_parameters())
+    for name, p in names.items():
+        st = opt.state.get(p, {})
+        if "exp_avg" in st:
+            arrays[f"opt.{name}.m"] = st["exp_avg"].numpy().astype(np.float32)
+            arrays[f"opt.{name}.v"] = st["exp_avg_sq"].numpy().astype(np.float32)
+    training = dict(state)
+    training["opt_step"] = int(next(iter(opt.state.values()))["step"]) if opt.state else 0
+    atomic_write_bytes(path, header_bytes(arrays, config=model.config.to_dict(), package_version=__version__, training=training))
+
+
+def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer) -> dict[str, Any]:
+    w = load_weights(path)
+    if DecoderConfig.from_dict(w.config) != model.config:
+        raise TrainingError("checkpoint was made with another decoder config", file=str(path))
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in w.arrays.items() if not k.startswith("opt.")})
+    step = int(w.header["training"].get("opt_step", 0))
+    for name, p in model.named_parameters():
+        if f"opt.{name}.m" in w.arrays:
+            opt.state[p] = {"step": torch.tensor(float(step)), "exp_avg": torch.from_numpy(np.array(w.arrays[f"opt.{name}.m"])),
+                            "exp_avg_sq": torch.from_numpy(np.array(w.arrays[f"opt.{name}.v"]))}  # fmt: skip
+    return dict(w.header["training"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def _windows(n_total: int, starts_ok: np.ndarray, rng: np.random.Generator, batch: int) -> np.ndarray:
+    return rng.choice(starts_ok, size=batch)
+
+
+def _tensor_batch(data: Mapping[str, np.ndarray], idx: np.ndarray, t: int) -> dict[str, torch.Tensor]:
+    rows = idx[:, None] + np.arange(t)[None, :]
+    return {k: torch.from_numpy(np.ascontiguousarray(data[k][rows])) for k in ("f0_hz", "loudness_db", "harm_log", "noise_log", "weight")}
+
+
+def _split_starts(data: Mapping[str, np.ndarray], t: int, val: bool) -> np.ndarray:
+    """Window starts whose whole window lies in training (or validation) items."""
+    is_val = data["split"] == 1
+    ok = is_val if val else ~is_val
+    # a start is fine when ok holds for the whole window: a running minimum via cumulative sums
+    c = np.concatenate([[0], np.cumsum(ok.astype(np.int64))])
+    n = len(ok) - t + 1
+    if n <= 0:
+        return np.zeros(0, np.int64)
+    full = (c[t:] - c[:-t])[:n] == t
+    return np.nonzero(full)[0]
+
+
+def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: DecoderConfig, *, t: int = 256) -> float:
+    """Mean regression loss over non-overlapping validation windows."""
+    starts = _split_starts(data, t, val=True)
+    while len(starts) == 0 and t > 16:  # short held-out items: shorter windows
+        t //= 2
+        starts = _split_starts(data, t, val=True)
+    if len(starts) == 0:
+        return float("nan")
+    starts = starts[:: max(1, t)][:256] if len(starts) > t else starts[:1]
+    model.eval()
+    with torch.no_grad():
+        b = _tensor_batch(data, starts, t)
+        out = model(torch_features(b["f0_hz"], b["loudness_db"]))
+        loss = float(regression_loss(out, b, cfg))
+    model.train()
+    return loss
+
+
+def train(
+    data: Mapping[str, np.ndarray],
+    *,
+    config: DecoderConfig,
+    train_config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    resume: bool = False,
+    model: nn.Module | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train a decoder on a dataset from :mod:`partita.render.dataset`.
+
+    Parameters
+    ----------
+    data
+        Arrays over frames: ``f0_hz`` [N], ``loudness_db`` [N], ``harm_log`` [N, K],
+        ``noise_log`` [N, B], ``weight`` [N], ``split`` [N] (1 = validation), and optionally
+        ``audio16`` [N * 64] (the recording at 16 kHz, 64 samples per frame) for stage 2.
+    out_dir
+        ``checkpoint.safetensors`` (model, optimizer, step, curves) is written there every
+        validation; with ``resume`` training continues from it.
+    model
+        A model to train instead of a new :class:`CausalDecoder` (the baseline); it is not
+        checkpointed.
+
+    Returns
+    -------
+    dict with ``model``, ``steps``, ``seconds``, ``curve`` (list of (step, s, train, val)) and
+    ``val_loss``.
+
+    Raises
+    ------
+    TrainingError
+        The loss became NaN or infinite: training stops; the last good checkpoint stays.
+    """
+    torch.manual_seed(train_config.seed)
+    rng = np.random.default_rng(train_config.seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.safetensors"
+    own = model is None
+    net = CausalDecoder(config) if own else model
+    opt = torch.optim.Adam(net.parameters(), lr=train_config.learning_rate)
+    state: dict[str, Any] = {"step": 0, "seconds": 0.0, "curve": [], "stage": "regression"}
+    if resume and own and ckpt.exists():
+        state.update(_load_checkpoint(ckpt, net, opt))
+    t = train_config.segment_frames
+    starts = _split_starts(data, t, val=False)
+    if len(starts) == 0:
+        raise TrainingError(f"not enough training frames for one {t}-frame window", file=str(out))
+    budget = train_config.minutes * 60.0
+    spectral_at = budget * (1.0 - train_config.spectral_fraction) if "audio16" in data else math.inf
+    gen = torch.Generator().manual_seed(train_config.seed)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=int(budget), unit="s", desc=f"train {config.instrument or 'decoder'}", leave=False)
+        bar.update(int(state["seconds"]))
+    t_start = time.monotonic() - float(state["seconds"])
+    last_val = time.monotonic()
+    running = None
+    sp_starts = _split_starts(data, train_config.spectral_frames, val=False)
+    while True:
+        elapsed = time.monotonic() - t_start
+        if elapsed >= budget or (train_config.max_steps is not None and state["step"] >= train_config.max_steps):
+            break
+        spectral = elapsed >= spectral_at and len(sp_starts) > 0
+        if spectral:
+            state["stage"] = "spectral"
+            idx = rng.choice(sp_starts, size=train_config.spectral_batch)
+            b = _tensor_batch(data, idx, train_config.spectral_frames)
+            o = net(torch_features(b["f0_hz"], b["loudness_db"]))
+            y = synthesize_16k(o, b["f0_hz"], b["loudness_db"], config, generator=gen)
+            rows = idx[:, None] * 64 + np.arange(y.shape[-1])[None, :]
+            target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)])
+            loss = spectral_loss(y, target) + 0.1 * regression_loss(o, b, config)
+        else:
+            idx = rng.choice(starts, size=train_config.batch_size)
+            b = _tensor_batch(data, idx, t)
+            loss = regression_loss(net(torch_features(b["f0_hz"], b["loudness_db"])), b, config)
+        if not torch.isfinite(loss):
+            if bar is not None:
+                bar.close()
+            raise TrainingError(
+                f"loss became {float(loss)} at step {state['step']}: training stopped; the last good checkpoint is kept",
+                file=str(ckpt),
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        lv = float(loss.detach())
+        running = lv if running is None or spectral != (state.get("_was_spectral", False)) else 0.98 * running + 0.02 * lv
+        state["_was_spectral"] = spectral
+        now = time.monotonic()
+        if bar is not None:
+            bar.n = min(int(now - t_start), int(budget))
+            bar.set_postfix_str(f"{state['stage']} loss {running:.4f}", refresh=False)
+            bar.refresh()
+        if now - last_val >= train_config.validate_every_s:
+            last_val = now
+            val = evaluate_regression(net, data, config)
+            state["seconds"] = now - t_start
+            state["curve"].append([state["step"], round(state["seconds"], 1), round(running, 5), round(val, 5)])
+            if log:
+                log(f"step {state['step']} {state['stage']} train {running:.4f} val {val:.4f}")
+            if own:
+                _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")})
+    if bar is not None:
+        bar.close()
+    state["seconds"] = time.monotonic() - t_start
+    val = evaluate_regression(net, data, config)
+    state["curve"].append([state["step"], round(state["seconds"], 1), round(running or float("nan"), 5), round(val, 5)])
+    if own:
+        _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")})
+    return {"model": net, "steps": state["step"], "seconds": state["seconds"], "curve": state["curve"], "val_loss": val}
+
+
+# ---------------------------------------------------------------------------------------------
+# One command: data, training, export, model card
+
+
+def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: TrainConfig, result: Mapping[str, Any],
+          data_desc: str, licence: str, command: str, n_frames: int, n_val: int) -> str:  # fmt: skip
+    curve = "\n".join(f"| {s} | {sec} | {tr} | {va} |" for s, sec, tr, va in result["curve"])
+    return f"""# Neural decoder: {name}
+
+- File: `{name}.safetensors` (safetensors, arrays only; header format `partita-neural-decoder` version 1)
+- sha256: `{sha256}`
+- Parameters: {n_params:,} (causal dilated convolution, {cfg.channels} channels, dilations {list(cfg.dilations)},
+  receptive field {1 + (cfg.kernel_size - 1) * sum(cfg.dilations)} frames of 4 ms)
+- Outputs: amplitude, {cfg.n_harmonics} harmonic distribution, {cfg.n_bands} noise bands (0-24 kHz) per 4 ms frame
+- Inputs: f0 (Hz) and loudness (dB re a full-scale sine RMS) per frame
+
+## Data and licence
+{data_desc}
+Licence of the data: {licence}. Controls (f0 by YIN, loudness) and targets (harmonic amplitudes,
+noise band magnitudes) were measured from the audio. {n_frames:,} frames (4 ms) in all,
+{n_val:,} held out for validation (every fifth note or phrase).
+
+## Command
+```
+{command}
+```
+Training: {tcfg.minutes:g} min budget on CPU, 1 torch thread; regression on measured targets, then
+multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fraction)} % of the time. Seed {tcfg.seed}.
+
+## Metrics
+- Steps: {result['steps']}; training time: {result['seconds'] / 60:.1f} min
+- Validation regression loss (L1, natural-log magnitudes, held-out notes): {result['val_loss']:.4f}
+
+| step | seconds | train loss | validation loss |
+| --- | --- | --- | --- |
+{curve}
+"""
+
+
+def train_instrument(*, source: str, name: str, program: int | None = None, minutes: float = 10.0,
+                     data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
+                     out_dir: Path = Path("out/instruments"), work_dir: Path | None = None, seed: int = 0,
+                     threads: int = 1, progress: bool = True, command: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Build the data (cached in ``work_dir``), train, export ``out_dir/NAME.safetensors`` with its
+    model card ``NAME.md`` and update ``out_dir/manifest.json``. See ``docs/neural_renderers.md``."""
+    import hashlib
+
+    from partita._fileio import atomic_write_text
+    from partita.errors import InstrumentError
+    from partita.render import dataset as ds
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: CUDA is not available to this torch")
+    if device == "cuda":
+        raise ConfigError("--device cuda: training on CUDA is not implemented yet; use --device cpu")
+    torch.set_num_threads(max(1, int(threads)))
+    src = Path(source)
+    work = work_dir or Path("data/neural") / name
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "dataset.npz"
+    if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
+        try:
+            from partita import instruments
+
+            inst = instruments.get(name)
+        except (InstrumentError, KeyError):
+            inst = None
+        if program is None:
+            if inst is None or inst.gm_program is None:
+                raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
+            program = int(inst.gm_program)
+        midi_range = tuple(inst.sounding_range) if inst is not None else (48, 84)
+        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}"
+        data_desc = (f"{src.name} (FluidR3_GM by Frank Wen) GM program {program}, rendered by fluidsynth: isolated notes "
+                     f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
+                     f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio.")  # fmt: skip
+        licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "that of the soundfont"
+        make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed)  # noqa: E731
+    elif src.is_dir():
+        key = f"dir|{src.resolve()}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
+        data_desc = f"The user's recordings in `{src}`."
+        licence = "that of the recordings (the user's)"
+        make = lambda: ds.read_recordings(src)  # noqa: E731
+    else:
+        raise ds.DataError("SOURCE must be a .sf2 soundfont or a folder of recordings", file=str(src))
+    key_hash = hashlib.sha256(key.encode()).hexdigest()
+    data = None
+    if cache.exists():
+        z = np.load(cache)
+        if str(z["key"]) == key_hash:
+            data = {k: z[k] for k in z.files if k != "key"}
+    if data is None:
+        data = ds.build_dataset(make(), skip_unpitched=src.is_file())
+        from partita._fileio import atomic_path
+
+        with atomic_path(cache) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, key=np.array(key_hash), **data)
+    cfg = DecoderConfig(instrument=name)
+    tcfg = TrainConfig(minutes=minutes, seed=seed)
+    result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.safetensors"
+    cmd = command or f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
+    sha = export_weights(result["model"], target, training={"command": cmd, "steps": result["steps"],
+                                                             "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]})  # fmt: skip
+    card = _card(name, sha256=sha, n_params=result["model"].n_params(), cfg=cfg, tcfg=tcfg, result=result,
+                 data_desc=data_desc, licence=licence, command=cmd, n_frames=len(data["f0_hz"]),
+                 n_val=int((data["split"] == 1).sum()))  # fmt: skip
+    atomic_write_text(out_dir / f"{name}.md", card)
+    manifest_path = out_dir / "manifest.json"
+    import fcntl
+
+    with open(out_dir / ".manifest.lock", "w") as lock:  # several trainings may finish at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        manifest[name] = {"file": target.name, "sha256": sha, "card": f"{name}.md", "n_params": result["model"].n_params()}
+        atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+    return {"weights": str(target), "sha256": sha, **{k: v for k, v in result.items() if k != "model"}}

@@ -1,0 +1,379 @@
+"""Trained neural decoders in the render path: numpy inference from exported arrays, no torch.
+
+A neural decoder (trained by :mod:`partita.render.neural`) is a small causal convolutional
+network that maps each frame's (f0, loudness) to an overall amplitude, a harmonic distribution
+and noise band magnitudes -- the same :class:`~partita.render.controls.SynthParams` the
+hand-designed timbres produce, so the numba kernels render it unchanged ("controls, then
+signal"). This module reads its weight file and runs it with numpy matrix products.
+
+Weight files are safetensors (read here by a 30-line reader, no torch, no pickle) whose
+``__metadata__`` holds one JSON header::
+
+    {"format": "partita-neural-decoder", "format_version": 1, "config": {...},
+     "package_version": "0.1.0", "data_sha256": "...", "training": {...}}
+
+:func:`load_weights` refuses another format or version, tensors whose bytes do not hash to
+``data_sha256``, and -- for shipped weights, pinned in ``instruments/weights/manifest.json`` --
+a file whose sha256 is not the pinned one; every refusal names the file.
+
+Features and outputs (identical in torch, ``tests/test_neural_infer.py``):
+
+* inputs per frame: ``pitch = (midi(f0) - 60) / 24`` and ``level = (max(loudness_db, -100) + 40) / 20``;
+* network: 1x1 input projection, residual blocks ``h += W2 relu(causal_conv_d(h))`` with
+  dilations ``config.dilations`` (zero padding at the phrase start), then a linear head;
+* head -> ``log amplitude = ln(10) loudness_db / 20 + 12 tanh(o_amp / 12)``, harmonic logits (softmax, harmonics
+  at or above 96 % of Nyquist removed), ``log noise_b = ln(10) loudness_db / 20 + 12 tanh(o_noise_b / 12)``
+  at ``n_bands`` frequencies from 0 to 24 kHz (interpolated onto the render's band grid).
+
+>>> import numpy as np
+>>> from partita.render.controls import ControlCurves
+>>> dec = shipped_decoder("violin")
+>>> dec is None or dec.decode(ControlCurves(part_id="v", voice=1, start_frame=0, frame_rate=250.0,
+...     f0_hz=np.full(5, 440.0), loudness_db=np.full(5, -20.0), brightness=np.full(5, 0.5),
+...     noise=np.zeros(5), seed=0), sample_rate=48000).n_harmonics == 60
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from partita.errors import ConfigError, PartitaError
+from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "NOISE_TOP_HZ",
+    "WeightsError",
+    "NeuralDecoder",
+    "read_safetensors",
+    "write_safetensors",
+    "load_weights",
+    "features",
+    "forward",
+    "heads_to_params",
+    "shipped_decoder",
+    "decoder_for",
+    "shipped_manifest",
+]
+
+FORMAT = "partita-neural-decoder"
+FORMAT_VERSION = 1
+#: The decoder's noise bands span 0 Hz to this frequency (Nyquist of 48 kHz) whatever the
+#: render's sample rate; :func:`heads_to_params` resamples them onto the render's band grid.
+NOISE_TOP_HZ = 24000.0
+_LN10_20 = math.log(10.0) / 20.0
+_DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+
+
+class WeightsError(PartitaError):
+    """A weight file that cannot be used: corrupt, another format or version, a wrong sha256."""
+
+
+# ---------------------------------------------------------------------------------------------
+# safetensors without torch
+
+
+def write_safetensors(tensors: Mapping[str, np.ndarray], *, metadata: Mapping[str, str]) -> bytes:
+    """Serialise arrays (float32/float64/int) to safetensors bytes, names sorted.
+
+    >>> blob = write_safetensors({"w": np.ones((2, 3), np.float32)}, metadata={"a": "b"})
+    >>> read_safetensors(blob)[0]["w"].shape, read_safetensors(blob)[1]
+    ((2, 3), {'a': 'b'})
+    """
+    header: dict[str, Any] = {"__metadata__": dict(metadata)}
+    offset = 0
+    chunks = []
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name])
+        if arr.dtype not in _CODES:
+            raise ConfigError(f"tensor {name!r} has unsupported dtype {arr.dtype}")
+        data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": _CODES[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        chunks.append(data)
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    head += b" " * (-len(head) % 8)
+    return struct.pack("<Q", len(head)) + head + b"".join(chunks)
+
+
+def read_safetensors(blob: bytes, *, name: str = "<bytes>") -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Parse safetensors bytes into (arrays, metadata); :class:`WeightsError` names ``name``."""
+    try:
+        (n,) = struct.unpack("<Q", blob[:8])
+        header = json.loads(blob[8 : 8 + n])
+        base = 8 + n
+        meta = header.pop("__metadata__", {}) or {}
+        out = {}
+        for key, info in header.items():
+            lo, hi = info["data_offsets"]
+            dtype = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
+            if base + hi > len(blob) or hi < lo:
+                raise ValueError(f"tensor {key} runs past the end of the file")
+            arr = np.frombuffer(blob, dtype=dtype, count=(hi - lo) // dtype.itemsize, offset=base + lo)
+            out[key] = arr.reshape(info["shape"]).astype(dtype.newbyteorder("="))
+    except (struct.error, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"not a readable safetensors file ({exc})", file=name) from None
+    return out, meta
+
+
+def _data_sha256(tensors: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name])
+        h.update(name.encode() + b"\0" + str(arr.dtype).encode() + str(arr.shape).encode())
+        h.update(arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedWeights:
+    """A weight file read and checked: its header, arrays (float32) and file sha256."""
+
+    path: str
+    header: Mapping[str, Any]
+    arrays: Mapping[str, np.ndarray]
+    sha256: str
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The decoder config as saved (a dict of :class:`partita.render.neural.DecoderConfig`)."""
+        return self.header["config"]
+
+
+def header_bytes(tensors: Mapping[str, np.ndarray], *, config: Mapping[str, Any], package_version: str,
+                 training: Mapping[str, Any] | None = None) -> bytes:  # fmt: skip
+    """A complete weight file: arrays plus the JSON header (format, version, config, hashes)."""
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": dict(config),
+              "package_version": package_version, "data_sha256": _data_sha256(tensors),
+              "training": dict(training or {})}  # fmt: skip
+    return write_safetensors(tensors, metadata={"partita": json.dumps(header, sort_keys=True)})
+
+
+def load_weights(path: str | os.PathLike[str], *, sha256: str | None = None) -> LoadedWeights:
+    """Read and check a neural decoder weight file.
+
+    Parameters
+    ----------
+    path
+        A local ``.safetensors`` file.
+    sha256
+        The pinned hex sha256 of the file's bytes, when known (shipped weights).
+
+    Raises
+    ------
+    WeightsError
+        Naming ``path``: missing or unreadable file, sha256 not the pinned one, another format or
+        format version, or tensors whose bytes do not match the header's ``data_sha256``.
+    """
+    name = str(path)
+    try:
+        blob = Path(path).read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"cannot read weights ({exc.strerror})", file=name) from None
+    digest = hashlib.sha256(blob).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise WeightsError(f"sha256 {digest[:16]}... is not the pinned {sha256[:16]}...: refusing these weights", file=name)
+    arrays, meta = read_safetensors(blob, name=name)
+    try:
+        header = json.loads(meta["partita"])
+    except (KeyError, json.JSONDecodeError):
+        raise WeightsError("no partita header: not a neural decoder weight file", file=name) from None
+    if header.get("format") != FORMAT:
+        raise WeightsError(f"format {header.get('format')!r} is not {FORMAT!r}", file=name)
+    if header.get("format_version") != FORMAT_VERSION:
+        raise WeightsError(f"format version {header.get('format_version')!r} is not the supported {FORMAT_VERSION}", file=name)
+    if _data_sha256(arrays) != header.get("data_sha256"):
+        raise WeightsError("tensor data does not match its recorded hash: the file is corrupt", file=name)
+    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
+    return LoadedWeights(path=name, header=header, arrays=arrays, sha256=digest)
+
+
+# ---------------------------------------------------------------------------------------------
+# The network in numpy
+
+
+def features(f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
+    """Network inputs: float32 [n_frames, 2] = (pitch, level), see the module docstring.
+
+    >>> features(np.array([261.6256]), np.array([-40.0])).round(4).tolist()
+    [[0.0, 0.0]]
+    """
+    f0 = np.maximum(np.asarray(f0_hz, np.float64), 1.0)
+    midi = 69.0 + 12.0 * np.log2(f0 / 440.0)
+    level = (np.maximum(np.asarray(loudness_db, np.float64), -100.0) + 40.0) / 20.0
+    return np.stack([(midi - 60.0) / 24.0, level], axis=1).astype(np.float32)
+
+
+def forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
+    """Run the network: float32 features [n_frames, 2] -> head outputs [n_frames, 1 + K + B].
+
+    Column 0 is ``o_amp``, then ``K = n_harmonics`` harmonic logits, then ``B = n_bands``
+    noise log offsets.
+    """
+    k = int(config["kernel_size"])
+    h = x @ arrays["inp.weight"][:, :, 0].T + arrays["inp.bias"]
+    n = h.shape[0]
+    for i, d in enumerate(config["dilations"]):
+        w = arrays[f"blocks.{i}.conv.weight"]  # [C, C, k]
+        y = np.broadcast_to(arrays[f"blocks.{i}.conv.bias"], h.shape).copy()
+        for j in range(k):
+            lag = (k - 1 - j) * int(d)
+            if lag >= n:
+                continue
+            y[lag:] += h[: n - lag] @ w[:, :, j].T
+        np.maximum(y, 0.0, out=y)
+        h = h + (y @ arrays[f"blocks.{i}.mix.weight"][:, :, 0].T + arrays[f"blocks.{i}.mix.bias"])
+    return h @ arrays["head.weight"][:, :, 0].T + arrays["head.bias"]
+
+
+def heads_to_params(out: np.ndarray, *, f0_hz: np.ndarray, loudness_db: np.ndarray, n_harmonics: int,
+                    n_bands: int, sample_rate: int, render_bands: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Head outputs -> (amplitude [n], harmonic_distribution [n, K], noise_magnitudes [n, render_bands]).
+
+    Silent frames (``loudness_db <= SILENCE_DB``) get amplitude and noise 0.
+    """
+    loud = np.asarray(loudness_db, np.float64)
+    ref = np.exp(_LN10_20 * np.maximum(loud, -100.0))
+    silent = loud <= SILENCE_DB
+    o_amp = 12.0 * np.tanh(out[:, 0].astype(np.float64) / 12.0)
+    logits = out[:, 1 : 1 + n_harmonics].astype(np.float64)
+    k = np.arange(1, n_harmonics + 1)
+    audible = k[None, :] * np.asarray(f0_hz, np.float64)[:, None] < 0.96 * sample_rate / 2.0
+    logits = np.where(audible, logits, -np.inf)
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    dist = e / e.sum(axis=1, keepdims=True)
+    amp = np.where(silent, 0.0, ref * np.exp(o_amp))
+    o_noise = 12.0 * np.tanh(out[:, 1 + n_harmonics : 1 + n_harmonics + n_bands].astype(np.float64) / 12.0)
+    mags_model = np.where(silent[:, None], 0.0, ref[:, None] * np.exp(o_noise))
+    model_hz = np.linspace(0.0, NOISE_TOP_HZ, n_bands)
+    render_hz = np.linspace(0.0, sample_rate / 2.0, render_bands)
+    if render_bands == n_bands and sample_rate == 2 * NOISE_TOP_HZ:
+        mags = mags_model
+    else:
+        mags = np.stack([np.interp(render_hz, model_hz, row, right=0.0) for row in mags_model]) if len(mags_model) else np.zeros((0, render_bands))
+    return amp.astype(np.float32), dist.astype(np.float32), mags.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# The decoder
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NeuralDecoder:
+    """A trained decoder: implements the render decoder interface (``decode``, ``fingerprint``).
+
+    Build it with :meth:`from_file` (or :func:`shipped_decoder`).
+    """
+
+    decoder_id: str
+    weights: LoadedWeights
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, sha256: str | None = None) -> NeuralDecoder:
+        """Load a weight file (see :func:`load_weights`)."""
+        w = load_weights(path, sha256=sha256)
+        return cls(decoder_id=f"neural:{w.config.get('instrument') or Path(path).stem}", weights=w)
+
+    @property
+    def instrument(self) -> str:
+        """The catalog instrument id the weights were trained for ('' when unknown)."""
+        return str(self.weights.config.get("instrument", ""))
+
+    def fingerprint(self) -> str:
+        """sha256 of the weight file."""
+        return self.weights.sha256
+
+    def decode(self, curves: ControlCurves, *, sample_rate: int) -> SynthParams:
+        """Decode one phrase (shapes as :class:`~partita.render.controls.SynthParams`)."""
+        from partita.render.timbres import N_BANDS
+
+        if sample_rate <= 0:
+            raise ConfigError(f"sample rate {sample_rate} must be positive")
+        cfg = self.weights.config
+        x = features(curves.f0_hz, curves.loudness_db)
+        out = forward(self.weights.arrays, cfg, x)
+        amp, dist, mags = heads_to_params(
+            out, f0_hz=curves.f0_hz, loudness_db=curves.loudness_db, n_harmonics=int(cfg["n_harmonics"]),
+            n_bands=int(cfg["n_bands"]), sample_rate=int(sample_rate), render_bands=N_BANDS,
+        )  # fmt: skip
+        return SynthParams(f0_hz=curves.f0_hz, amplitude=amp, harmonic_distribution=dist, noise_magnitudes=mags,
+                           start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed)  # fmt: skip
+
+
+def shipped_manifest() -> dict[str, Any]:
+    """``instruments/weights/manifest.json``: instrument id -> {file, sha256, card} ({} if none)."""
+    try:
+        text = resources.files("partita.instruments").joinpath("weights", "manifest.json").read_text()
+    except (FileNotFoundError, OSError):
+        return {}
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=64)
+def shipped_decoder(instrument_id: str) -> NeuralDecoder | None:
+    """The shipped trained decoder of a catalog instrument, checked against its pinned sha256;
+    None when no weights ship for it."""
+    entry = shipped_manifest().get(instrument_id)
+    if entry is None:
+        return None
+    path = resources.files("partita.instruments").joinpath("weights", entry["file"])
+    return NeuralDecoder.from_file(str(path), sha256=entry["sha256"])
+
+
+def decoder_for(instrument_id: str):
+    """The decoder the renderer uses by default: shipped weights, else the designed timbre.
+
+    Setting the environment variable ``PARTITA_NO_NEURAL=1`` selects the designed timbres.
+
+    >>> decoder_for("piano").decoder_id
+    'piano'
+    """
+    from partita.render.timbres import timbre_for
+
+    if os.environ.get("PARTITA_NO_NEURAL") != "1":
+        dec = shipped_decoder(instrument_id)
+        if dec is not None:
+            return dec
+    return timbre_for(instrument_id)
+
+
+def decoders_for_score(score: Any, specs: list[str]) -> dict[str, NeuralDecoder]:
+    """Part id -> decoder for ``partita render --instrument-weights [INSTRUMENT=]PATH`` options.
+
+    A spec without ``INSTRUMENT=`` applies to the instrument named in the file's config. A spec
+    that matches no part of the score is refused (naming the file), so a typo is not silent.
+    """
+    out: dict[str, NeuralDecoder] = {}
+    for spec in specs:
+        inst, sep, path = spec.partition("=")
+        if not sep or os.path.exists(spec):
+            inst, path = "", spec
+        dec = NeuralDecoder.from_file(path)
+        target = inst or dec.instrument
+        parts = [p for p in score.parts if p.instrument == target]
+        if not parts:
+            present = sorted({p.instrument for p in score.parts})
+            raise WeightsError(f"weights are for {target!r}, but the score's instruments are {present}; "
+                               f"use INSTRUMENT=PATH to choose", file=path)  # fmt: skip
+        for p in parts:
+            out[p.id] = dec
+    return out
