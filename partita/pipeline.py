@@ -9,6 +9,8 @@
     OUTDIR/stems/NN_<part>.wav  one mono stem per part (render.json lists them)
     OUTDIR/mix.wav              the stereo master at the loudness target, with a LIST/INFO
                                 chunk naming the score hash, seed and targets
+    OUTDIR/mix.c2pa.wav         the same audio with an embedded C2PA manifest (when c2pa-python
+                                is installed): the industry's provenance format, signed offline
     OUTDIR/mix.json             the mix settings (edit, then ``partita mix OUTDIR``)
     OUTDIR/project.rpp          a REAPER project: every stem on a track, the MIDI on its own
     OUTDIR/provenance.json      what made all of the above, signed (``partita verify OUTDIR``)
@@ -33,7 +35,7 @@ __all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "rep
 
 Progress = Callable[[str, str], None]
 #: Files of the folder that a re-mix rewrites (everything else must still match its record).
-REMIX_OUTPUTS = ("mix.wav", "mix.json", "project.rpp")
+REMIX_OUTPUTS = ("mix.wav", "mix.c2pa.wav", "mix.json", "project.rpp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,24 @@ def mix_info(score_hash: str | None, seed: int | None, settings: Any) -> dict[st
             "ICMT": f"partita master; score sha256 {score_hash or 'unknown'}; seed {seed}; "
                     f"target {settings.target_lufs:g} LUFS, ceiling {settings.true_peak_ceiling_dbtp:g} dBTP; "
                     "signed record: provenance.json"}  # fmt: skip
+
+
+def _c2pa_copy(out: Path, *, title: str, score_hash: str | None, seed: int | None, mixed: Any,
+               key_dir: str | os.PathLike[str] | None, progress: Progress | None) -> None:
+    """``mix.c2pa.wav`` beside ``mix.wav`` when c2pa-python is installed (a stale one is removed
+    otherwise, so the folder never holds a C2PA copy of an older mix)."""
+    from partita.provenance import c2pa_available, c2pa_sign_wav
+
+    target = out / "mix.c2pa.wav"
+    if not c2pa_available():
+        target.unlink(missing_ok=True)
+        _say(progress, "export", "c2pa-python not installed: no mix.c2pa.wav")
+        return
+    c2pa_sign_wav(out / "mix.wav", target, title=title, key_dir=key_dir, partita={
+        "score_sha256": score_hash, "seed": seed, "mix_wav_sha256": mixed.sha256,
+        "integrated_lufs": round(mixed.report.integrated_lufs, 3), "true_peak_dbtp": round(mixed.report.true_peak_dbtp, 3),
+        "record": "provenance.json (Ed25519-signed)",
+    })  # fmt: skip
 
 
 def _decoders(score: Any) -> dict[str, Any]:
@@ -161,8 +181,10 @@ def master_folder(
     stages.append(("mix", time.perf_counter() - t))
 
     t = time.perf_counter()
-    _say(progress, "export", "project.rpp")
+    _say(progress, "export", "project.rpp, mix.c2pa.wav")
     write_rpp(out, score, manifest=manifest, stem_pan=mixed.stem_pan, stem_gain_db=mixed.stem_gain_db)
+    _c2pa_copy(out, title=score.title or "partita", score_hash=score_hash, seed=rs.seed, mixed=mixed, key_dir=key_dir,
+               progress=progress)  # fmt: skip
     stages.append(("export", time.perf_counter() - t))
 
     t = time.perf_counter()
@@ -328,6 +350,8 @@ def remix(
     mixed = mix_folder(out, settings=settings, score=score, info=mix_info(score_hash, seed, settings))
     if score is not None:
         write_rpp(out, score, manifest=manifest, stem_pan=mixed.stem_pan, stem_gain_db=mixed.stem_gain_db)
+    _c2pa_copy(out, title=(score.title if score is not None else "") or "partita", score_hash=score_hash, seed=seed,
+               mixed=mixed, key_dir=key_dir, progress=progress)  # fmt: skip
     record["mix"] = {"settings": settings.to_dict(), "report": mixed.report.to_dict()}
     record.setdefault("seed", seed)
     record.setdefault("render", {"renderer": manifest.get("renderer"), "settings": manifest.get("settings")})
@@ -350,7 +374,8 @@ def reproduce(
 
     The folder is verified first (signature and hashes). The score comes from ``score.json``
     (its canonical hash must equal the recorded one); render and mix settings and seed from the
-    record. Returns (files that came out bit-identical, files that did not).
+    record. Returns (files that came out bit-identical, files that did not); for
+    ``mix.c2pa.wav``, whose manifest holds a signing time, its samples are compared.
     """
     from partita.errors import FormatError
     from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
@@ -385,6 +410,15 @@ def reproduce(
         for rel in produced:
             want = rec["files"].get(rel)
             (same if want is not None and sha256_file(scratch / rel) == want else differ).append(rel)
+        if "mix.c2pa.wav" in rec["files"] and ms is not None:
+            # its C2PA manifest holds an instance id and a signing time: compare its samples
+            import numpy as np
+            import soundfile as sf
+
+            a = sf.read(out / "mix.c2pa.wav", dtype="float32", always_2d=True)[0]
+            b = sf.read(scratch / "mix.wav", dtype="float32", always_2d=True)[0]
+            (same if a.shape == b.shape and np.array_equal(a, b) else differ).append("mix.c2pa.wav")
+            produced.append("mix.c2pa.wav")
         recorded_audio = [f for f in rec["files"] if f.endswith(".wav")]
         differ += [f for f in recorded_audio if f not in produced]
     return same, differ

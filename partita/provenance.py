@@ -58,6 +58,9 @@ __all__ = [
     "write_provenance",
     "read_provenance",
     "verify",
+    "c2pa_available",
+    "c2pa_sign_wav",
+    "c2pa_read",
 ]
 
 PROVENANCE_FILE = "provenance.json"
@@ -395,3 +398,131 @@ def verify(
 def weight_entries(paths: Iterable[tuple[str, str | os.PathLike[str]]]) -> list[dict[str, str]]:
     """``[{"role", "file", "sha256"}]`` of weight files (role, path) as the record lists them."""
     return [{"role": role, "file": Path(p).name, "sha256": sha256_file(p)} for role, p in paths]
+
+
+# ---------------------------------------------------------------------------------------------
+# C2PA: the industry manifest, embedded in a copy of the mix
+
+
+def c2pa_available() -> bool:
+    """Whether the c2pa-python bindings are installed."""
+    try:
+        import c2pa  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _c2pa_chain(key_dir: str | os.PathLike[str] | None) -> tuple[bytes, bytes]:
+    """(certificate chain PEM, private key PEM) for C2PA: a leaf certificate for the local
+    Ed25519 signing key, issued by a local CA (its own Ed25519 key, ``ca.key``, mode 0600), both
+    created on first use in the key folder. C2PA needs X.509 certificates; this CA is on no
+    public trust list, so readers report the credential as untrusted but the manifest as valid."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    d = default_key_dir(key_dir)
+    key = load_or_create_key(d)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    chain_path = d / "c2pa-chain.pem"
+    if chain_path.exists():
+        chain = chain_path.read_bytes()
+        leaf = x509.load_pem_x509_certificates(chain)[0]
+        if _raw_public(leaf.public_key()) == _raw_public(key.public_key()):
+            return chain, pem
+    if (d / "ca.key").exists():
+        ca_key = serialization.load_pem_private_key((d / "ca.key").read_bytes(), password=None)
+    else:
+        ca_key = Ed25519PrivateKey.generate()
+        _write_private(d / "ca.key", ca_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))  # fmt: skip
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"partita local CA {key_id(ca_key.public_key())}"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "partita (local)")])  # fmt: skip
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+          .sign(ca_key, None))  # fmt: skip
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"partita signer {key_id(key.public_key())}"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "partita (local)")])  # fmt: skip
+    leaf = (x509.CertificateBuilder().subject_name(name).issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(ca_key, None))  # fmt: skip
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    atomic_write_text(chain_path, chain.decode("ascii"))
+    return chain, pem
+
+
+def c2pa_sign_wav(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    title: str,
+    partita: Mapping[str, Any],
+    key_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write ``dst``: the WAV ``src`` with an embedded C2PA manifest, signed offline (Ed25519).
+
+    The manifest says the audio was created by partita (``c2pa.created``, IPTC digital source
+    type *trainedAlgorithmicMedia*) and carries ``partita`` (score hash, seed, mix sha256 ...)
+    as the assertion ``org.partita.provenance``; C2PA's hard binding covers the audio. No time
+    stamp authority is asked (offline), so the manifest's own time is not attested.
+    """
+    import io
+
+    import c2pa
+
+    from partita import __version__
+
+    chain, pem = _c2pa_chain(key_dir)
+    manifest = {
+        "claim_generator_info": [{"name": "partita", "version": __version__}],
+        "title": title,
+        "assertions": [
+            {"label": "c2pa.actions", "data": {"actions": [{
+                "action": "c2pa.created",
+                "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+                "softwareAgent": {"name": "partita", "version": __version__}}]}},
+            {"label": "org.partita.provenance", "data": dict(partita)},
+        ],
+    }  # fmt: skip
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg=b"ed25519", sign_cert=chain, private_key=pem, ta_url=None))
+    out = io.BytesIO()
+    try:
+        with open(src, "rb") as fh:
+            c2pa.Builder(json.dumps(manifest)).sign(signer, "audio/wav", fh, out)
+    except Exception as exc:  # c2pa's own errors
+        raise ProvenanceError(f"C2PA signing failed: {exc}", file=str(src)) from None
+    from partita._fileio import atomic_write_bytes
+
+    atomic_write_bytes(dst, out.getvalue())
+    return Path(dst)
+
+
+def c2pa_read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The active C2PA manifest of a WAV file and its validation: ``{"manifest", "state",
+    "status"}`` (state ``"Valid"`` when the binding and signature hold; ``status`` lists codes
+    such as ``signingCredential.untrusted`` for the local CA)."""
+    import io
+
+    import c2pa
+
+    try:
+        reader = c2pa.Reader("audio/wav", io.BytesIO(Path(path).read_bytes()))
+        data = json.loads(reader.json())
+    except Exception as exc:  # c2pa's own errors
+        raise ProvenanceError(f"no readable C2PA manifest: {exc}", file=str(path)) from None
+    return {"manifest": data["manifests"][data["active_manifest"]], "state": data.get("validation_state"),
+            "status": [s.get("code") for s in data.get("validation_status") or []]}  # fmt: skip

@@ -266,3 +266,20 @@ def test_not_a_render_folder(tmp_path):
 def test_mix_settings_replace_validates():
     with pytest.raises(ConfigError):
         dataclasses.replace(MixSettings(), true_peak_ceiling_dbtp=3.0)
+
+
+@pytest.mark.parametrize("kind", ["noise", "bursts", "mono", "five"])
+def test_fast_loudness_equals_pyloudnorm(kind):
+    """The vectorised gating gives pyloudnorm's own integrated loudness."""
+    rng = np.random.default_rng(11)
+    if kind == "noise":
+        x = 0.1 * rng.standard_normal((2, SR * 5))
+    elif kind == "bursts":
+        x = _peaky_bus(2, seconds=6.3).astype(np.float64)
+    elif kind == "mono":
+        x = 0.3 * np.sin(np.linspace(0, 3000, SR * 3))[None, :] * (np.arange(SR * 3) > SR)
+    else:
+        x = 0.05 * rng.standard_normal((5, SR * 2))
+    fast = integrated_lufs(x, sample_rate=SR)
+    ref = integrated_lufs(x, sample_rate=SR, reference=True)
+    assert fast == pytest.approx(ref, abs=1e-6)

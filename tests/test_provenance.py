@@ -57,9 +57,9 @@ def folder(signed, tmp_path):
 def test_fresh_render_verifies(folder, capsys):
     out, keys = folder
     rep = verify(out, key_dir=keys)
-    assert rep.ok and rep.n_files == 9
+    assert rep.ok and rep.n_files == 10
     rec = read_provenance(out)["record"]
-    for name in ("mix.wav", "score.json", "score.musicxml", "score.mid", "project.rpp", "mix.json", "render.json"):
+    for name in ("mix.wav", "mix.c2pa.wav", "score.json", "score.musicxml", "score.mid", "project.rpp", "mix.json", "render.json"):
         assert rec["files"][name] == sha256_file(out / name)
     assert len([f for f in rec["files"] if f.startswith("stems/")]) == 2
     assert rec["score"]["canonical_hash"] == _score().canonical_hash()
@@ -82,7 +82,7 @@ def test_key_dir_from_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "envkeys" / "ed25519.key").exists()
 
 
-@pytest.mark.parametrize("rel", ["stems/01_flute.wav", "stems/02_drums.wav", "mix.wav", "score.musicxml", "score.json",
+@pytest.mark.parametrize("rel", ["stems/01_flute.wav", "stems/02_drums.wav", "mix.wav", "mix.c2pa.wav", "score.musicxml", "score.json",
                                  "score.mid", "project.rpp", "mix.json"])  # fmt: skip
 def test_one_changed_byte_is_named(folder, rel, capsys):
     out, keys = folder
@@ -179,7 +179,7 @@ def test_the_mix_carries_its_record_inside_its_hash(folder):
 def test_reproduce_is_bit_identical(folder, capsys):
     out, keys = folder
     assert main(["verify", str(out), "--reproduce", "--key-dir", str(keys), "--jobs", "1"]) == 0
-    assert "3 audio files bit-identical" in capsys.readouterr().out
+    assert "4 audio files bit-identical" in capsys.readouterr().out
 
 
 def test_reproduce_notices_a_different_renderer_input(folder, capsys):
@@ -219,3 +219,27 @@ def test_remix_refuses_a_tampered_folder(folder, capsys):
 
 def test_canonical_json_is_stable():
     assert canonical_json({"b": [1, 2], "a": {"y": 1, "x": 2}}) == b'{"a":{"x":2,"y":1},"b":[1,2]}'
+
+
+def test_c2pa_copy_of_the_mix_is_valid_and_names_the_mix(folder):
+    """The C2PA manifest (c2pa-python, offline, Ed25519 under a local CA) validates, binds the
+    same audio as mix.wav, and carries the mix's sha256 and the score hash."""
+    import numpy as np
+    import soundfile as sf
+
+    from partita.provenance import c2pa_read
+
+    out, _ = folder
+    got = c2pa_read(out / "mix.c2pa.wav")
+    assert got["state"] == "Valid" and set(got["status"]) <= {"signingCredential.untrusted"}
+    assert got["manifest"]["signature_info"]["alg"] == "Ed25519"
+    mine = [a["data"] for a in got["manifest"]["assertions"] if a["label"] == "org.partita.provenance"][0]
+    assert mine["mix_wav_sha256"] == sha256_file(out / "mix.wav") and mine["score_sha256"] == _score().canonical_hash()
+    a, _ = sf.read(out / "mix.c2pa.wav", dtype="float32")
+    b, _ = sf.read(out / "mix.wav", dtype="float32")
+    assert np.array_equal(a, b)
+    # one flipped audio byte breaks C2PA's hard binding
+    data = bytearray((out / "mix.c2pa.wav").read_bytes())
+    data[200] ^= 0x10
+    (out / "bad.wav").write_bytes(bytes(data))
+    assert c2pa_read(out / "bad.wav")["state"] != "Valid"
