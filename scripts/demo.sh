@@ -13,4 +13,8 @@ for ext in mid mscx mscz mxl; do
 done
 "$P" info "$OUT/example.mscz" --json > "$OUT/example.info.json"
 "$P" render "$EXAMPLE" -o "$OUT/render"   # one WAV stem per part in $OUT/render/stems, render.json
+# the main job: prompt -> plan -> score -> stems -> mix -> REAPER project -> signed provenance,
+# on the shipped composer weights, offline; then check the signed record
+"$P" compose "a gentle folk tune for string quartet" -o "$OUT"
+"$P" verify "$OUT"
 echo "demo: wrote $OUT"
