@@ -34,6 +34,7 @@ Beats become seconds here, and only through ``score.tempo_map``. The steps, for 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ class SoundingNote:
     onset: Fraction
     end: Fraction
     pitch: int
-    voice: int  # after chord splitting: (written voice - 1) * 16 + rank + 1
+    voice: int  # after chord splitting: (written voice - 1) * 1000 + sub-voice + 1
     velocity: int | None
     articulations: frozenset[str]
     slur: str | None
@@ -182,18 +183,27 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
             # a slur that continues past the tied chain decides how the chain joins what follows
             slur = "continue" if n.slur in ("start", "continue") else last.slur
         merged.append((n, end, frozenset(arts), slur))
-    # split chords: notes of one written voice that start together, ranked from the top
+    # split chords: notes of one written voice that start together go, from the top note down,
+    # to the first sub-voice that is free by then (a tied note keeps its sub-voice busy)
     groups: dict[tuple[int, Fraction], list[int]] = {}
     for k, (n, *_rest) in enumerate(merged):
         groups.setdefault((n.voice, n.onset), []).append(k)
+    busy_until: dict[int, list[Fraction]] = {}
     out = []
-    for (voice, _onset), idx in groups.items():
+    for (voice, onset), idx in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
         idx.sort(key=lambda k: -merged[k][0].pitch)
-        for rank, k in enumerate(idx):
+        ends = busy_until.setdefault(voice, [])
+        for k in idx:
             n, end, arts, slur = merged[k]
+            sub = next((j for j, e in enumerate(ends) if e <= onset), None)
+            if sub is None:
+                sub = len(ends)
+                ends.append(end)
+            else:
+                ends[sub] = end
             out.append(
                 SoundingNote(
-                    onset=n.onset, end=end, pitch=n.pitch, voice=(voice - 1) * 16 + rank + 1,
+                    onset=n.onset, end=end, pitch=n.pitch, voice=(voice - 1) * 1000 + sub + 1,
                     velocity=n.velocity, articulations=arts, slur=slur,
                     vibrato_depth_cents=n.vibrato_depth_cents, vibrato_rate_hz=n.vibrato_rate_hz,
                     brightness=n.brightness,
@@ -287,8 +297,28 @@ class _Timed:
     accent_db: float
 
 
+class _Clock:
+    """``tempo_map.seconds_at`` with the tempo segments precomputed and results remembered
+    (chords and legato lines ask for the same onsets again and again)."""
+
+    def __init__(self, tempo_map) -> None:
+        self.marks = [(m.onset, 60.0 / m.bpm) for m in tempo_map.marks]
+        self.onsets = [m.onset for m in tempo_map.marks]
+        self.starts = [tempo_map.seconds_at(m.onset) for m in tempo_map.marks]
+        self.memo: dict[Fraction, float] = {}
+
+    def seconds_at(self, onset: Fraction) -> float:
+        out = self.memo.get(onset)
+        if out is None:
+            i = max(bisect.bisect_right(self.onsets, onset) - 1, 0)
+            mark_onset, spq = self.marks[i]
+            out = self.starts[i] + float(onset - mark_onset) * spq
+            self.memo[onset] = out
+        return out
+
+
 def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
-    tm = score.tempo_map
+    tm = _Clock(score.tempo_map)
     times, vel = level_curve(part, score)
     out = []
     for n in sounding_notes(part):
