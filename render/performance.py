@@ -3,7 +3,8 @@
 Beats become seconds here, and only through ``score.tempo_map``. The steps, for one part:
 
 1. **Sounding notes.** Tied notes (``Note.tie``) merge into one note. Chords within a voice
-   split into voices by pitch rank (top note first), so every voice is monophonic.
+   split into voices (top note first, each into the first sub-voice free by its onset), so
+   every voice is monophonic.
 2. **Phrases.** Inside a slur, notes of one voice that touch form one legato *phrase*
    (sustained instruments only); every other note is a phrase of its own. A phrase is rendered
    on its own and overlap-added into the stem, so editing one note changes only its phrase.
