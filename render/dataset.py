@@ -17,7 +17,7 @@ never from the MIDI (:func:`analyze`):
   ~1950 Hz for a 220 Hz sine and the full model runs at 20 frames/s, see
   ``docs/neural_renderers.md``.)
 * ``loudness_db``: the render's convention (:mod:`partita.render.timbres`): RMS level in dB
-  relative to a full-scale sine, over a 1024-sample (48 kHz) Hann window centred on the frame;
+  relative to a full-scale sine, over a 4096-sample (48 kHz, 85 ms) Hann window centred on the frame;
   and ``loudness_a_db``, the A-weighted loudness (DDSP's definition) used in evaluation.
 * targets: ``harm_log`` [N, 60], the natural log of each harmonic's amplitude (peak of a
   4096-point Hann STFT at 48 kHz around k f0, scaled so a sine of amplitude A reads A);
@@ -56,6 +56,8 @@ __all__ = [
     "AUDIO_SUFFIXES",
 ]
 
+#: Bumped whenever the analysis changes: cached datasets of another version are rebuilt.
+ANALYSIS_VERSION = 3
 FRAME_RATE = 250.0
 SR = 48000
 HOP = 192  # samples per frame at 48 kHz
@@ -173,8 +175,8 @@ def analyze(audio: np.ndarray, *, sample_rate: int, name: str = "audio") -> dict
     x16 = np.pad(x16, (0, max(0, n * 64 - len(x16))))[: n * 64]
     f0, aper = yin_f0(x16, n_frames=n)
     # loudness (render convention: dB re a full-scale sine's RMS)
-    lw = np.hanning(1024)
-    fr = _frames_slice(x48, 1024, HOP, 0, n) * lw
+    lw = np.hanning(4096)  # 85 ms: smooth even for a 30 Hz tuba note (DDSP uses 128 ms)
+    fr = _frames_slice(x48, 4096, HOP, 0, n) * lw
     rms = np.sqrt((fr**2).sum(axis=1) / (lw**2).sum())
     loud = 20 * np.log10(np.maximum(rms * math.sqrt(2.0), 1e-6))
     voiced = (aper < 0.3) & (loud > -70.0) & (f0 > 0)
@@ -210,10 +212,14 @@ def analyze(audio: np.ndarray, *, sample_rate: int, name: str = "audio") -> dict
         fk = fi[:, None] * k[None, :]
         ok = fk < 0.96 * SR / 2
         centre = np.rint(fk / binw).astype(int)
-        peak = np.zeros((m, N_HARMONICS))
-        for d in (-2, -1, 0, 1, 2):
-            peak = np.maximum(peak, spec[rows, np.clip(centre + d, 0, nb - 1)])
-        hl = np.log(np.maximum(2 * peak / w.sum(), 1e-12))
+        near = np.stack([spec[rows, np.clip(centre + d, 0, nb - 1)] for d in (-2, -1, 0, 1, 2)], axis=-1)
+        top = np.clip(centre + near.argmax(axis=-1) - 2, 1, nb - 2)  # the peak bin
+        la, lb, lc = (np.log(np.maximum(spec[rows, top + d], 1e-20)) for d in (-1, 0, 1))
+        den = la - 2 * lb + lc
+        off = np.where(den < -1e-9, 0.5 * (la - lc) / np.where(den < -1e-9, den, -1.0), 0.0).clip(-0.5, 0.5)
+        peak_log = lb - 0.25 * (la - lc) * off  # parabolic interpolation of the log magnitude
+        hl = peak_log + math.log(2.0 / w.sum())
+        hl = np.maximum(hl, math.log(1e-12))
         harm[s:e] = np.where(ok, hl, -30.0)
         # noise: median power of the bins between harmonics in each band (+-750 Hz)
         ratio = freqs[None, :] / fi[:, None]

@@ -608,7 +608,7 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
         make = lambda: ds.read_recordings(src)  # noqa: E731
     else:
         raise ds.DataError("SOURCE must be a .sf2 soundfont or a folder of recordings", file=str(src))
-    key_hash = hashlib.sha256(key.encode()).hexdigest()
+    key_hash = hashlib.sha256(f"{ds.ANALYSIS_VERSION}|{key}".encode()).hexdigest()
     data = None
     if cache.exists():
         z = np.load(cache)

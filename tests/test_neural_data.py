@@ -1,0 +1,91 @@
+"""Training data: controls measured from audio against float64 references; bad input named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile
+
+from partita.render import dataset
+from partita.render.dataset import DataError
+
+
+def _tone(f0_hz, sr, seconds=1.0, amps=(0.4, 0.2, 0.1)):
+    t = np.arange(int(seconds * sr)) / sr
+    return sum(a * np.sin(2 * np.pi * (k + 1) * f0_hz * t) for k, a in enumerate(amps)).astype(np.float32)
+
+
+@pytest.mark.parametrize(("f0_hz", "sr"), [(55.0, 48000), (196.0, 44100), (880.0, 22050)])
+def test_f0_loudness_and_harmonics_from_audio(f0_hz, sr) -> None:
+    x = _tone(f0_hz, sr)
+    a = dataset.analyze(x, sample_rate=sr)
+    mid = slice(40, 200)
+    cents = 1200 * np.log2(a["f0_hz"][mid] / f0_hz)
+    assert np.abs(cents).max() < 5
+    # loudness: RMS of the tone in dB re a full-scale sine (float64 formula)
+    ref = 20 * np.log10(np.sqrt(0.5 * (0.4**2 + 0.2**2 + 0.1**2)) * np.sqrt(2))
+    assert np.abs(a["loudness_db"][mid] - ref).max() < 0.2
+    # harmonic amplitudes read back within 0.5 dB
+    got = np.exp(a["harm_log"][mid, :3]).mean(axis=0)
+    assert np.all(np.abs(20 * np.log10(got / np.array([0.4, 0.2, 0.1]))) < 0.5)
+    assert a["weight"][mid].all()
+
+
+def test_noise_magnitude_reads_back_the_synth_noise_level() -> None:
+    from partita.render.synth import filtered_noise
+
+    y = filtered_noise(noise_magnitudes=np.full((500, 17), 0.05, np.float32), frame_rate=250.0, sample_rate=48000, seed=1)[0]
+    tone = _tone(300.0, 48000, seconds=y.size / 48000)
+    a = dataset.analyze(tone + y, sample_rate=48000)
+    got = np.exp(np.median(a["noise_log"][60:400, 1:15], axis=0))  # inner bands (the edges are half bands)
+    assert np.all(np.abs(20 * np.log10(got / 0.05)) < 2.0)
+
+
+def test_a_weighted_loudness_of_a_1khz_sine_is_its_level() -> None:
+    x = _tone(1000.0, 48000, amps=(0.5,))
+    la = dataset.a_weighted_loudness(x.astype(np.float64), n_frames=200)
+    assert abs(np.median(la[20:180]) - 20 * np.log10(0.5)) < 0.5
+
+
+def test_soundfont_notes_measure_their_midi_pitch() -> None:
+    items = dataset.render_soundfont(program=73, midi_range=(72, 72), minutes=0.01)  # flute C5
+    a = dataset.analyze(items[1].audio, sample_rate=items[1].sample_rate)
+    w = a["weight"] > 0
+    assert w.sum() > 50
+    cents = 1200 * np.log2(np.median(a["f0_hz"][w]) / 523.2511)
+    assert abs(cents) < 20
+
+
+def test_folder_with_no_audio_lists_what_it_found(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "take1.mp4").write_bytes(b"\0")
+    with pytest.raises(DataError, match=r"no audio files.*notes\.txt.*take1\.mp4|no audio files.*take1\.mp4"):
+        dataset.read_recordings(tmp_path)
+
+
+def test_too_short_and_clipped_recordings_are_named(tmp_path) -> None:
+    soundfile.write(tmp_path / "short.wav", _tone(220, 16000, seconds=0.2), 16000)
+    with pytest.raises(DataError, match=r"short\.wav.*too short"):
+        dataset.read_recordings(tmp_path)
+    (tmp_path / "short.wav").unlink()
+    loud = np.clip(_tone(220, 16000) * 4, -1, 1)
+    soundfile.write(tmp_path / "hot.flac", np.stack([loud, loud], axis=1), 16000)
+    with pytest.raises(DataError, match=r"hot\.flac.*clipped"):
+        dataset.read_recordings(tmp_path)
+
+
+def test_recording_with_no_pitched_content_is_named(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    soundfile.write(tmp_path / "hiss.wav", (0.1 * rng.standard_normal(22050)).astype(np.float32), 22050)
+    items = dataset.read_recordings(tmp_path)
+    with pytest.raises(DataError, match=r"hiss\.wav.*no pitched content"):
+        dataset.build_dataset(items)
+
+
+def test_stereo_recordings_at_any_rate_are_read(tmp_path) -> None:
+    x = _tone(330, 22050)
+    soundfile.write(tmp_path / "a.wav", np.stack([x, x], axis=1), 22050)
+    items = dataset.read_recordings(tmp_path)
+    assert items[0].sample_rate == 22050 and items[0].audio.ndim == 1
+    data = dataset.build_dataset(items)
+    assert (data["split"] == 1).any() and (data["split"] == 0).any()
