@@ -117,11 +117,11 @@ class TrainConfig:
     """Training settings (saved in checkpoints for the model card)."""
 
     minutes: float = 10.0
-    spectral_fraction: float = 0.25
-    batch_size: int = 32
+    spectral_fraction: float = 0.2
+    batch_size: int = 8
     segment_frames: int = 256
     learning_rate: float = 3e-3
-    spectral_batch: int = 8
+    spectral_batch: int = 4
     spectral_frames: int = 125
     seed: int = 0
     validate_every_s: float = 20.0
