@@ -30,7 +30,9 @@ def _duet() -> Score:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("ext", [".musicxml", ".mxl", ".mid"])
+@pytest.mark.parametrize(
+    "ext", [pytest.param(".musicxml", marks=pytest.mark.slow), pytest.param(".mxl", marks=pytest.mark.slow), ".mid"]
+)  # MusicXML: music21 imports in the subprocess take a few seconds
 def test_render_writes_stems_for_each_format(tmp_path, ext):
     src = tmp_path / f"duet{ext}"
     write(_duet(), src)
