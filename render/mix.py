@@ -144,27 +144,49 @@ def true_peak_dbtp(audio: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE)
     return 20.0 * math.log10(peak) if peak > 0 else float("-inf")
 
 
-def _true_peak_envelope(x: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> np.ndarray:
+def _true_peak_envelope(
+    x: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE, blocks: Sequence[int] | None = None,
+    env: np.ndarray | None = None,
+) -> np.ndarray:
     """float64 (n_samples,): per input sample n, the largest oversampled magnitude, over all
-    channels, between samples n - 1 and n + 1 (a little wider than needed: conservative)."""
+    channels, between samples n - 1 and n + 1 (a little wider than needed: conservative).
+
+    Its maximum is exactly :func:`true_peak_dbtp`'s peak (the same filter and blocks). With
+    ``blocks`` (block indices) and ``env`` (an envelope of a signal that differs from ``x`` only
+    where those blocks' context reaches), only those blocks are computed again, in place.
+    """
     n = x.shape[1]
-    env = np.abs(x).max(axis=0).astype(np.float64)
+    todo = range(0, (n + _BLOCK - 1) // _BLOCK) if blocks is None else blocks
+    if env is None or blocks is None:
+        env = np.abs(x).max(axis=0).astype(np.float64)
+    else:
+        for b in todo:
+            env[b * _BLOCK : (b + 1) * _BLOCK] = np.abs(x[:, b * _BLOCK : (b + 1) * _BLOCK]).max(axis=0)
     for ch in range(x.shape[0]):
-        row = x[ch].astype(np.float64)
-        for start in range(0, n, _BLOCK):
-            stop = min(n, start + _BLOCK)
+        for b in todo:
+            start, stop = b * _BLOCK, min(n, (b + 1) * _BLOCK)
             lo, hi = max(0, start - _PAD), min(n, stop + _PAD)
-            seg = row[lo:hi]
+            seg = x[ch, lo:hi].astype(np.float64)
             if not seg.any():
                 continue
             up = np.abs(_oversampled(seg, oversample))
             # sub-samples [k * os, (k + 1) * os) lie between input samples k and k + 1
-            groups = up[: (hi - lo) * oversample].reshape(hi - lo, oversample).max(axis=1)
+            groups = up.reshape(hi - lo, oversample).max(axis=1)
             a = start - lo
             right = groups[a : a + stop - start]  # between n and n + 1
             left = groups[a - 1 : a - 1 + stop - start] if a > 0 else np.concatenate(([0.0], groups[: stop - start - 1]))
             np.maximum(env[start:stop], np.maximum(left, right), out=env[start:stop])
     return env
+
+
+def _blocks_touched(mask: np.ndarray) -> list[int]:
+    """Indices of the envelope blocks whose samples or context include a True of ``mask``."""
+    n = mask.size
+    out = []
+    for b in range(0, (n + _BLOCK - 1) // _BLOCK):
+        if mask[max(0, b * _BLOCK - _PAD) : min(n, (b + 1) * _BLOCK + _PAD)].any():
+            out.append(b)
+    return out
 
 
 def integrated_lufs(audio: np.ndarray, *, sample_rate: int, reference: bool = False) -> float:
@@ -495,8 +517,9 @@ def mix_stems(
     return np.ascontiguousarray(bus, dtype=np.float32), gains, lufs
 
 
-def _brickwall(x: np.ndarray, *, sample_rate: int, ceiling_db: float) -> np.ndarray:
-    """Lookahead gain so that the true-peak envelope stays under ``ceiling_db``.
+def _brickwall_gain(env: np.ndarray, *, sample_rate: int, ceiling_db: float) -> np.ndarray | None:
+    """The look-ahead gain (float64, n_samples) that keeps ``env`` under ``ceiling_db``; None
+    when nothing is over.
 
     The gain needed at each sample, g = min(1, ceiling / envelope), is held by a running minimum
     over 1.5 ms ahead and 20 ms behind and smoothed by a 1.5 ms moving average; every window of
@@ -504,11 +527,10 @@ def _brickwall(x: np.ndarray, *, sample_rate: int, ceiling_db: float) -> np.ndar
     """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    env = _true_peak_envelope(x)
     ceiling = db_to_gain(ceiling_db)
     need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
     if need.min() >= 1.0:
-        return x
+        return None
     look = max(2, int(round(0.0015 * sample_rate)))
     hold = int(round(0.02 * sample_rate))
     size = look + hold
@@ -516,8 +538,14 @@ def _brickwall(x: np.ndarray, *, sample_rate: int, ceiling_db: float) -> np.ndar
     held = minimum_filter1d(need, size=size, origin=hold - size // 2, mode="nearest")
     # moving average over [n - look + 1, n]
     smooth = uniform_filter1d(held, size=look, origin=look - 1 - look // 2, mode="nearest")
-    smooth = np.minimum(smooth, held)
-    return (x * smooth[None, :]).astype(np.float32)
+    return np.minimum(smooth, held)
+
+
+def _brickwall(x: np.ndarray, *, sample_rate: int, ceiling_db: float) -> np.ndarray:
+    """``x`` with :func:`_brickwall_gain` of its true-peak envelope applied (``x`` itself when
+    nothing is over)."""
+    gain = _brickwall_gain(_true_peak_envelope(x), sample_rate=sample_rate, ceiling_db=ceiling_db)
+    return x if gain is None else (x * gain[None, :]).astype(np.float32)
 
 
 def master_bus(bus: np.ndarray, *, sample_rate: int, settings: MixSettings) -> tuple[np.ndarray, MasterReport]:
@@ -576,11 +604,15 @@ def master_bus(bus: np.ndarray, *, sample_rate: int, settings: MixSettings) -> t
         if abs(loud - target) > 0.1 and it < settings.max_iterations:
             gain_db = _next_gain(tried, target)
             continue
-        tp = true_peak_dbtp(y)
+        env = _true_peak_envelope(y)  # its maximum is the true peak
+        tp = _to_db(env.max())
         if tp > ceiling:  # the brickwall only where the limiter left an (inter-sample) over
-            y = _brickwall(y, sample_rate=sample_rate, ceiling_db=wall_db)
+            gain = _brickwall_gain(env, sample_rate=sample_rate, ceiling_db=wall_db)
+            y = (y * gain[None, :]).astype(np.float32)
+            # the envelope again only where the gain moved: elsewhere the signal is unchanged
+            env = _true_peak_envelope(y, blocks=_blocks_touched(gain < 1.0), env=env)
+            tp = _to_db(env.max())
             loud = integrated_lufs(y, sample_rate=sample_rate)
-            tp = true_peak_dbtp(y)
         err = abs(loud - target) + max(0.0, tp - ceiling) * 10.0
         if best is None or err < best[0]:
             best = (err, y, loud, tp, gain_db)
@@ -592,7 +624,7 @@ def master_bus(bus: np.ndarray, *, sample_rate: int, settings: MixSettings) -> t
         gain_db = _next_gain(tried, target)
     if best is None:  # every pass was spent on loudness: finish the last one
         y = _brickwall(y, sample_rate=sample_rate, ceiling_db=wall_db)
-        best = (0.0, y, integrated_lufs(y, sample_rate=sample_rate), true_peak_dbtp(y), gain_db)
+        best = (0.0, y, integrated_lufs(y, sample_rate=sample_rate), true_peak_dbtp(y), gain_db)  # pragma: no cover
     _, y, loud, tp, gain_db = best
     sample_peak = float(np.abs(y).max())
     rep = MasterReport(
@@ -602,6 +634,10 @@ def master_bus(bus: np.ndarray, *, sample_rate: int, settings: MixSettings) -> t
         meets_target=abs(loud - target) <= settings.lufs_tolerance_lu and tp <= ceiling,
     )  # fmt: skip
     return np.ascontiguousarray(y, dtype=np.float32), rep
+
+
+def _to_db(peak: float) -> float:
+    return 20.0 * math.log10(peak) if peak > 0 else float("-inf")
 
 
 def _next_gain(tried: list[tuple[float, float]], target: float) -> float:

@@ -283,3 +283,17 @@ def test_fast_loudness_equals_pyloudnorm(kind):
     fast = integrated_lufs(x, sample_rate=SR)
     ref = integrated_lufs(x, sample_rate=SR, reference=True)
     assert fast == pytest.approx(ref, abs=1e-6)
+
+
+def test_envelope_maximum_is_the_true_peak_and_partial_updates_are_exact():
+    from partita.render.mix import _blocks_touched
+
+    rng = np.random.default_rng(5)
+    x = (0.2 * rng.standard_normal((2, 300_000))).astype(np.float32)
+    env = _true_peak_envelope(x)
+    assert 20 * math.log10(env.max()) == pytest.approx(true_peak_dbtp(x), abs=1e-12)
+    y = x.copy()
+    y[:, 140_000:140_100] *= 0.5  # a local change
+    touched = _blocks_touched(np.any(y != x, axis=0))
+    assert touched == [2]
+    assert np.array_equal(_true_peak_envelope(y, blocks=touched, env=env.copy()), _true_peak_envelope(y))
