@@ -127,6 +127,15 @@ class ControlCurves:
         if self.f0_hz.min() <= 0:
             raise ConfigError("f0_hz must be positive")
 
+    @classmethod
+    def _trusted(cls, **fields) -> ControlCurves:
+        """Build without the checks, for arrays a kernel has just produced: float32, contiguous,
+        finite, of one length (the performer's own output)."""
+        obj = object.__new__(cls)
+        for name in cls.__dataclass_fields__:
+            object.__setattr__(obj, name, fields.get(name, cls.__dataclass_fields__[name].default))
+        return obj
+
     @property
     def n_frames(self) -> int:
         """Number of frames."""
@@ -186,6 +195,14 @@ class SynthParams:
     def n_frames(self) -> int:
         """Number of frames."""
         return int(self.f0_hz.shape[0])
+
+    @classmethod
+    def _trusted(cls, **fields) -> SynthParams:
+        """Build without the checks, for arrays a decoder kernel has just produced."""
+        obj = object.__new__(cls)
+        for name in cls.__dataclass_fields__:
+            object.__setattr__(obj, name, fields[name])
+        return obj
 
     @property
     def n_harmonics(self) -> int:

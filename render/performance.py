@@ -462,10 +462,10 @@ def _phrase_curves(
     ons = np.array([p.on_s for p in phrase])
     off = max(p.off_s for p in phrase)
     times, vel = level
-    f0 = np.empty(n)
-    loud = np.empty(n)
-    brightness = np.empty(n)
-    noise = np.empty(n)
+    f0 = np.empty(n, np.float32)
+    loud = np.empty(n, np.float32)
+    brightness = np.empty(n, np.float32)
+    noise = np.empty(n, np.float32)
     _curves_kernel(
         t, ons, np.array([nt.pitch for nt in notes], dtype=np.float64),
         per_note([nt.vibrato_depth_cents for nt in notes], style.vibrato_depth_cents),
@@ -479,8 +479,9 @@ def _phrase_curves(
         f0, loud, brightness, noise,
     )  # fmt: skip
 
-    return ControlCurves(
-        part_id=part.id, voice=first.note.voice, start_frame=int(start_frame), frame_rate=frame_rate,
+    # the kernel's own output: float32, contiguous, finite (the checks are for outside callers)
+    return ControlCurves._trusted(
+        part_id=part.id, voice=first.note.voice, start_frame=int(start_frame), frame_rate=float(frame_rate),
         f0_hz=f0, loudness_db=loud, brightness=brightness, noise=noise,
         seed=phrase_seed(seed, part.id, first.note.onset, first.note.voice),
         onset_s=float(first.on_s), end_s=float(off),

@@ -145,8 +145,12 @@ class DesignedTimbre:
         mags = np.empty((n, N_BANDS), np.float32)
         _decode_kernel(curves.f0_hz, curves.loudness_db, curves.brightness, curves.noise, params, formants,
                        band_shape, amplitude, dist, mags)  # fmt: skip
-        return SynthParams(
-            f0_hz=curves.f0_hz, amplitude=amplitude, harmonic_distribution=dist, noise_magnitudes=mags,
+        f0 = curves.f0_hz
+        if f0.dtype != np.float32 or not f0.flags.c_contiguous:
+            f0 = np.ascontiguousarray(f0, dtype=np.float32)
+        # the kernel's own output, from checked curves: no second check
+        return SynthParams._trusted(
+            f0_hz=f0, amplitude=amplitude, harmonic_distribution=dist, noise_magnitudes=mags,
             start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed,
         )  # fmt: skip
 
