@@ -31,9 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     c = sub.add_parser(
         "compose",
-        help="compose a score from a prompt (or an edited plan.json) on the shipped weights",
-        description="Plan, then write the score with the constrained composer: OUTDIR/score.musicxml, "
-        "OUTDIR/score.mid and OUTDIR/plan.json.",
+        help="the main job: a prompt (or an edited plan.json) to score, stems, mastered mix, REAPER project and signed provenance",
+        description="Plan, then write the score with the constrained composer (OUTDIR/score.musicxml, "
+        "OUTDIR/score.mid, OUTDIR/plan.json), render a stem per part (OUTDIR/stems/), mix and master "
+        "(OUTDIR/mix.wav, mix.json), export a REAPER project (OUTDIR/project.rpp) and sign what made it all "
+        "(OUTDIR/provenance.json; check with partita verify). --score-only stops after the score.",
     )
     _add_plan_options(c)
     c.add_argument("-o", "--out", required=True, help="output folder")
