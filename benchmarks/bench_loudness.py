@@ -38,8 +38,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import soundfile as sf
 
-    from partita.pipeline import compose_to_master
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_pipeline import stand_in_score
+
+    from partita.errors import PartitaError
+    from partita.pipeline import compose_to_master, master_folder
     from partita.render.mix import integrated_lufs, true_peak_dbtp
+    from partita.render.stems import RenderSettings
     from partita.render.mixconfig import MixSettings
     from partita.symbolic.composer.planner import plan
 
@@ -52,17 +57,26 @@ def main(argv: list[str] | None = None) -> int:
             for seed in range(args.seeds):
                 out = Path(tmp) / f"{name.split()[0]}-{seed}"
                 p = plan(prompt, duration_s=args.seconds, seed=seed)
-                r = compose_to_master(p, out, seed=seed, weights=args.weights, mix_settings=settings, key_dir=keys)
+                score_by = "composer"
+                try:
+                    r = compose_to_master(p, out, seed=seed, weights=args.weights, mix_settings=settings, key_dir=keys)
+                    report, dur = r.mix.report, r.render.duration_s
+                except PartitaError as exc:  # the tiny test checkpoint's context is too short for some plans
+                    score_by = f"stand-in ({exc})"
+                    rendered, mixed, _ = master_folder(out, stand_in_score(p), record={"prompt": prompt},
+                                                       render_settings=RenderSettings(seed=seed), mix_settings=settings,
+                                                       key_dir=keys)  # fmt: skip
+                    report, dur = mixed.report, rendered.duration_s
                 audio, sr = sf.read(out / "mix.wav", dtype="float64", always_2d=True)
                 lufs = integrated_lufs(audio.T, sample_rate=sr)
                 tp = true_peak_dbtp(audio.T)
                 ok = abs(lufs - settings.target_lufs) <= 0.5 and tp <= settings.true_peak_ceiling_dbtp
-                rows.append({"ensemble": name, "seed": seed, "prompt": prompt, "integrated_lufs": round(lufs, 3),
-                             "true_peak_dbtp": round(tp, 3), "iterations": r.mix.report.iterations,
-                             "master_gain_db": round(r.mix.report.gain_db, 2), "duration_s": round(r.render.duration_s, 2),
-                             "pass": ok})  # fmt: skip
-                print(f"{name:18s} seed {seed}: {lufs:7.2f} LUFS, {tp:6.2f} dBTP, {r.mix.report.iterations} passes "
-                      f"{'ok' if ok else 'FAIL'}", file=sys.stderr, flush=True)  # fmt: skip
+                rows.append({"ensemble": name, "seed": seed, "prompt": prompt, "score_by": score_by,
+                             "integrated_lufs": round(lufs, 3), "true_peak_dbtp": round(tp, 3),
+                             "iterations": report.iterations, "master_gain_db": round(report.gain_db, 2),
+                             "duration_s": round(dur, 2), "pass": ok})  # fmt: skip
+                print(f"{name:18s} seed {seed}: {lufs:7.2f} LUFS, {tp:6.2f} dBTP, {report.iterations} passes "
+                      f"{'ok' if ok else 'FAIL'} ({score_by[:40]})", file=sys.stderr, flush=True)  # fmt: skip
                 for f in out.rglob("*.wav"):  # keep the scratch disk small
                     f.unlink()
     n_pass = sum(r["pass"] for r in rows)
@@ -90,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {name} | {len(rs)} | {sum(r['pass'] for r in rs)} | {min(r['integrated_lufs'] for r in rs):.2f} / "
                      f"{max(r['integrated_lufs'] for r in rs):.2f} | {max(r['true_peak_dbtp'] for r in rs):.2f} | "
                      f"{max(r['iterations'] for r in rs)} |")  # fmt: skip
-    lines += ["", f"All: {n_pass}/{len(rows)} pass; largest loudness error {meta['max_abs_lufs_error']} LU; highest true "
+    n_stand = sum(r["score_by"] != "composer" for r in rows)
+    lines += ["", f"Scores: {len(rows) - n_stand} by the composer, {n_stand} by the benchmark's rule-based stand-in "
+              "(where the composer could not write the plan; see the JSON).", ""]
+    lines += [f"All: {n_pass}/{len(rows)} pass; largest loudness error {meta['max_abs_lufs_error']} LU; highest true "
               f"peak {meta['max_true_peak_dbtp']} dBTP. {meta['machine']}; load average at the end "
               f"{tuple(meta['load_average_end'])} (other engineers' jobs share the cores).", ""]  # fmt: skip
     Path(args.out + ".md").write_text("\n".join(lines))

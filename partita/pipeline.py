@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,17 +164,37 @@ def master_folder(
     score_hash = score.canonical_hash()
 
     t = time.perf_counter()
-    _say(progress, "score", "writing score.json, score.musicxml, score.mid")
+    _say(progress, "score", "writing score.json; score.musicxml and score.mid alongside the render")
     atomic_write_text(out / "score.json", json.dumps(score.to_dict(), indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-    sio.write(score, out / "score.musicxml")
-    sio.write(score, out / "score.mid")
+    # music21's MusicXML writer is pure Python and the render's kernels release the GIL: the
+    # exports are written in a thread while the parts render
+    failed: list[BaseException] = []
+
+    def exports() -> None:
+        try:
+            sio.write(score, out / "score.musicxml")
+            sio.write(score, out / "score.mid")
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failed.append(exc)
+
+    writer = threading.Thread(target=exports, name="partita-score-exports")
+    writer.start()
+    i_score = len(stages)
     stages.append(("score files", time.perf_counter() - t))
 
-    t = time.perf_counter()
-    _say(progress, "render", f"{len(score.parts)} parts, {score.duration_seconds:.0f} s at {rs.sample_rate} Hz")
-    rendered = render(score, out, settings=rs, workers=workers, progress=False)
-    manifest = read_render_manifest(out)
-    stages.append(("render", time.perf_counter() - t))
+    try:
+        t = time.perf_counter()
+        _say(progress, "render", f"{len(score.parts)} parts, {score.duration_seconds:.0f} s at {rs.sample_rate} Hz")
+        rendered = render(score, out, settings=rs, workers=workers, progress=False)
+        manifest = read_render_manifest(out)
+        stages.append(("render", time.perf_counter() - t))
+    finally:
+        t = time.perf_counter()
+        writer.join()
+        # what the exports still needed once the render was done: their share of the wall time
+        stages[i_score] = ("score files", stages[i_score][1] + time.perf_counter() - t)
+    if failed:
+        raise failed[0]
 
     t = time.perf_counter()
     _say(progress, "mix", f"target {ms.target_lufs:g} LUFS, ceiling {ms.true_peak_ceiling_dbtp:g} dBTP")
