@@ -142,3 +142,23 @@ def test_failed_convert_leaves_no_output(tmp_path, duet):
     assert out.returncode == 2
     assert dst.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    "work, ext",
+    [("oneills1850/0721-0730.abc", "musicxml"), ("palestrina/Agnus_II_47.krn", "mid")],
+)
+def test_info_and_convert_read_abc_and_humdrum(tmp_path, work, ext):
+    """Read-only formats, from real files in the music21 corpus; note counts against music21's own."""
+    import music21
+
+    src = Path(music21.corpus.getWork(work))
+    parsed = music21.converter.parse(src, forceSource=True)
+    first = parsed.scores[0] if isinstance(parsed, music21.stream.Opus) else parsed
+    want = sum(len(n.pitches) for n in first.recurse().notes if n.duration.quarterLength > 0)
+    info = json.loads(partita("info", str(src), "--json").stdout)
+    assert sum(p["n_notes"] for p in info["parts"]) == want
+    dst = tmp_path / f"out.{ext}"
+    out = partita("convert", str(src), str(dst))
+    assert out.returncode == 0, out.stderr
+    assert dst.stat().st_size > 0
