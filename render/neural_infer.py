@@ -222,12 +222,31 @@ def features(f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
     return np.stack([(midi - 60.0) / 24.0, level], axis=1).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return None
+    return ThreadpoolController()
+
+
 def forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
     """Run the network: float32 features [n_frames, 2] -> head outputs [n_frames, 1 + K + B].
 
     Column 0 is ``o_amp``, then ``K = n_harmonics`` harmonic logits, then ``B = n_bands``
-    noise log offsets.
+    noise log offsets. BLAS runs single-threaded here: the matrices are small (64 x 64) and
+    the renderer already runs parts in threads; a multi-threaded BLAS spins and costs about
+    30 times the CPU time on a shared 2-core machine.
     """
+    ctl = _blas_controller()
+    if ctl is None:  # pragma: no cover
+        return _forward(arrays, config, x)
+    with ctl.limit(limits=1, user_api="blas"):
+        return _forward(arrays, config, x)
+
+
+def _forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
     k = int(config["kernel_size"])
     h = x @ arrays["inp.weight"][:, :, 0].T + arrays["inp.bias"]
     n = h.shape[0]
