@@ -62,6 +62,17 @@ _BLOCK = 1 << 16
 _PAD = 64  # input samples of context each side of a block: longer than the filter's half-length
 
 
+def _map(fn: Any, items: Sequence[Any]) -> list[Any]:
+    """``[fn(i) for i in items]`` on up to two threads (numpy, scipy's filters and pedalboard
+    release the GIL); results in the order of ``items``, so every sum stays in a fixed order."""
+    if len(items) < 2 or (os.cpu_count() or 1) < 2:
+        return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(fn, items))
+
+
 def _interpolator(oversample: int) -> np.ndarray:
     """The low-pass of the true-peak meter: 12 taps per phase (BS.1770-4 annex 2 uses 12 per
     phase at 4x), Kaiser-windowed sinc (beta 6), cutoff at the input's Nyquist frequency, gain
@@ -125,13 +136,13 @@ def true_peak_dbtp(audio: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE)
         raise ConfigError(f"oversample {oversample} is outside 1-16")
     if x.size == 0:
         return float("-inf")
-    peak = 0.0
     n = x.shape[1]
-    for ch in range(x.shape[0]):
+
+    def channel_peak(ch: int) -> float:
         row = x[ch].astype(np.float64)
-        peak = max(peak, float(np.abs(row).max()))
+        peak = float(np.abs(row).max())
         if oversample == 1:
-            continue
+            return peak
         for start in range(0, n, _BLOCK):
             stop = min(n, start + _BLOCK)
             lo, hi = max(0, start - _PAD), min(n, stop + _PAD)
@@ -141,6 +152,9 @@ def true_peak_dbtp(audio: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE)
             up = _oversampled(seg, oversample)
             a, b = (start - lo) * oversample, (stop - lo) * oversample
             peak = max(peak, float(np.abs(up[a:b]).max()))
+        return peak
+
+    peak = max(_map(channel_peak, list(range(x.shape[0]))))
     return 20.0 * math.log10(peak) if peak > 0 else float("-inf")
 
 
@@ -162,7 +176,8 @@ def _true_peak_envelope(
     else:
         for b in todo:
             env[b * _BLOCK : (b + 1) * _BLOCK] = np.abs(x[:, b * _BLOCK : (b + 1) * _BLOCK]).max(axis=0)
-    for ch in range(x.shape[0]):
+    def channel(ch: int) -> list[tuple[int, np.ndarray]]:
+        out = []
         for b in todo:
             start, stop = b * _BLOCK, min(n, (b + 1) * _BLOCK)
             lo, hi = max(0, start - _PAD), min(n, stop + _PAD)
@@ -175,7 +190,12 @@ def _true_peak_envelope(
             a = start - lo
             right = groups[a : a + stop - start]  # between n and n + 1
             left = groups[a - 1 : a - 1 + stop - start] if a > 0 else np.concatenate(([0.0], groups[: stop - start - 1]))
-            np.maximum(env[start:stop], np.maximum(left, right), out=env[start:stop])
+            out.append((start, np.maximum(left, right)))
+        return out
+
+    for parts in _map(channel, list(range(x.shape[0]))):
+        for start, values in parts:
+            np.maximum(env[start : start + values.size], values, out=env[start : start + values.size])
     return env
 
 
@@ -248,8 +268,7 @@ def integrated_lufs(audio: np.ndarray, *, sample_rate: int, reference: bool = Fa
     # pyloudnorm's own K-weighting stages (shelf, then high-pass) as one cascade of biquads
     sos = np.array([np.concatenate([np.asarray(f.b) * f.passband_gain, np.asarray(f.a)]) for f in meter._filters.values()])
     hop = t_g * step * sample_rate
-    z = np.empty((n_ch, n_blocks))
-    for ch in range(n_ch):
+    def channel_energy(ch: int) -> np.ndarray:
         if float(hop).is_integer() and float(t_g * sample_rate) == 4 * hop:  # 48 kHz, 44.1 kHz ...
             # in chunks of whole hops, the filter state carried: no full-length temporaries
             h = int(hop)
@@ -264,11 +283,12 @@ def integrated_lufs(audio: np.ndarray, *, sample_rate: int, reference: bool = Fa
                 if m < y.size:
                     e_parts.append(np.array([y[m:].sum()]))
             c = np.concatenate(([0.0], np.cumsum(np.concatenate(e_parts))))
-            z[ch] = (c[np.minimum(j + 4, c.size - 1)] - c[j]) / (t_g * sample_rate)
-        else:
-            y = sosfilt(sos, x[ch])
-            c = np.concatenate(([0.0], np.cumsum(y * y)))
-            z[ch] = (c[hi] - c[lo]) / (t_g * sample_rate)
+            return (c[np.minimum(j + 4, c.size - 1)] - c[j]) / (t_g * sample_rate)
+        y = sosfilt(sos, x[ch])
+        c = np.concatenate(([0.0], np.cumsum(y * y)))
+        return (c[hi] - c[lo]) / (t_g * sample_rate)
+
+    z = np.stack(_map(channel_energy, list(range(n_ch))))
     with np.errstate(divide="ignore"):
         block = -0.691 + 10.0 * np.log10(gains @ z)
     gated = block >= -70.0
@@ -488,17 +508,24 @@ def mix_stems(
     for stem, audio in stems:
         if audio.ndim != 2 or audio.shape[0] != 1:
             raise FormatError(f"a stem must be mono, not {audio.shape[0]} channels", file=stem.file)
+
+    def staged(item: tuple[MixStem, np.ndarray]) -> tuple[float, float, np.ndarray | None]:
+        stem, audio = item
         loud = integrated_lufs(audio, sample_rate=sample_rate)
-        lufs[stem.part_id] = loud if math.isfinite(loud) else None
         if not math.isfinite(loud):
-            gains[stem.part_id] = 0.0
-            continue
+            return loud, 0.0, None
         eq = settings.eq_for(stem.family)
         g = settings.stem_reference_lufs - loud + eq.gain_db + settings.part_gain_db.get(stem.part_id, 0.0)
         if stem.dynamics_db is not None:
             g += settings.dynamics_depth * (stem.dynamics_db - mean_dyn)
+        return loud, g, _eq_board(eq)(np.ascontiguousarray(audio * np.float32(db_to_gain(g))), sample_rate)
+
+    for (stem, _), (loud, g, x) in zip(stems, _map(staged, list(stems))):  # summed in the stems' order
+        lufs[stem.part_id] = loud if math.isfinite(loud) else None
         gains[stem.part_id] = g
-        x = _eq_board(eq)(np.ascontiguousarray(audio * np.float32(db_to_gain(g))), sample_rate)
+        if x is None:
+            continue
+        eq = settings.eq_for(stem.family)
         left, right = pan_gains(stem.pan)
         m = x.shape[1]
         dry[0, :m] += left * x[0]
