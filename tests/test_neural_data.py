@@ -89,3 +89,14 @@ def test_stereo_recordings_at_any_rate_are_read(tmp_path) -> None:
     assert items[0].sample_rate == 22050 and items[0].audio.ndim == 1
     data = dataset.build_dataset(items)
     assert (data["split"] == 1).any() and (data["split"] == 0).any()
+
+
+def test_cli_train_instrument_on_a_folder_without_audio_fails_in_one_line(tmp_path, capsys) -> None:
+    from partita.cli import main
+
+    (tmp_path / "readme.md").write_text("x")
+    rc = main(["train-instrument", str(tmp_path), "--name", "mine", "--minutes", "0.01", "--work", str(tmp_path / "w"),
+               "--out", str(tmp_path / "o"), "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and "no audio files" in err and "readme.md" in err and str(tmp_path) in err
