@@ -107,20 +107,25 @@ def _c2pa_copy(out: Path, *, title: str, score_hash: str | None, seed: int | Non
     })  # fmt: skip
 
 
-def _decoders(score: Any) -> dict[str, Any]:
-    from partita.render.timbres import style_of, timbre_for
+def _decoders(score: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Part id -> [decoder id, fingerprint] as the renderer picks them (shipped neural weights,
+    else the designed timbre; the drum kit), and the weight files those decoders read."""
+    from partita.provenance import sha256_file
+    from partita.render.neural_infer import decoder_for
+    from partita.render.timbres import style_of
 
-    out = {}
+    out: dict[str, Any] = {}
+    files: dict[str, dict[str, str]] = {}
     for p in score.parts:
-        try:
-            if style_of(p.instrument) == "drums":
-                out[p.id] = ["drums", None]
-            else:
-                d = timbre_for(p.instrument)
-                out[p.id] = [d.decoder_id, d.fingerprint()]
-        except Exception:  # noqa: BLE001 - an unknown instrument has already failed the render
-            out[p.id] = [None, None]
-    return out
+        if style_of(p.instrument) == "drums":
+            out[p.id] = ["drums", None]
+            continue
+        d = decoder_for(p.instrument)
+        out[p.id] = [d.decoder_id, d.fingerprint()]
+        path = getattr(getattr(d, "weights", None), "path", None)
+        if path:
+            files[str(path)] = {"role": f"instrument:{p.instrument}", "file": Path(path).name, "sha256": sha256_file(path)}
+    return out, list(files.values())
 
 
 def _say(progress: Progress | None, stage: str, message: str) -> None:
@@ -210,11 +215,13 @@ def master_folder(
 
     t = time.perf_counter()
     _say(progress, "provenance", "hashing and signing")
+    decoders, decoder_files = _decoders(score)
     full = {
         **dict(record),
+        "weights": list(record.get("weights", [])) + decoder_files,
         "seed": rs.seed,
         "score": {"canonical_hash": score_hash, "file": "score.json"},
-        "render": {"renderer": RENDERER_VERSION, "settings": rs.to_dict(), "decoders": _decoders(score)},
+        "render": {"renderer": RENDERER_VERSION, "settings": rs.to_dict(), "decoders": decoders},
         "mix": {"settings": ms.to_dict(), "report": mixed.report.to_dict()},
     }
     prov = write_provenance(out, full, key_dir=key_dir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,7 +51,17 @@ def test_compose_is_the_main_job(tmp_path, capsys):
     assert verify(out, key_dir=keys).ok
     rec = read_provenance(out)["record"]
     assert rec["prompt"] == "a gentle folk tune for string quartet"
-    assert rec["weights"] == [{"role": "composer", "file": "composer_tiny.safetensors", "sha256": sha256_file(TINY_CKPT)}]
+    # every weight file used: the composer's, and the shipped decoder of each instrument that has one
+    from partita.render.neural_infer import decoder_for
+
+    want = [{"role": "composer", "file": "composer_tiny.safetensors", "sha256": sha256_file(TINY_CKPT)}]
+    for inst in ("violin", "viola", "cello"):
+        w = getattr(decoder_for(inst), "weights", None)
+        if w is not None:
+            want.append({"role": f"instrument:{inst}", "file": Path(w.path).name, "sha256": sha256_file(w.path)})
+    assert rec["weights"] == want
+    assert [rec["render"]["decoders"][p][0] for p in ("vn1", "vc")] == [decoder_for("violin").decoder_id,
+                                                                       decoder_for("cello").decoder_id]
     assert rec["plan"]["instrumentation"] and rec["seed"] == 0
     assert rec["score"]["canonical_hash"] == json_score_hash(out)
     # the same command again gives the same audio (stems from the cache, the same mix)
