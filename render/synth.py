@@ -120,6 +120,7 @@ _ACC = 3 * _TILE
 _W = 4 * _TILE
 _F = 5 * _TILE
 _PH = 6 * _TILE
+_WRAPS = 7 * _TILE  # a counter the phase wrap writes (see the phase loop)
 _GROUP = 4  # harmonics per pass over a tile
 
 
@@ -130,7 +131,7 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     n_frames = amps.shape[0]
     n_harm = amps.shape[1]
     last = n_frames - 1
-    buf = np.empty(7 * _TILE)
+    buf = np.zeros(7 * _TILE + 1)
     inv_fade = 1.0 / fade_hz
     i = 0
     while i < n:
@@ -145,20 +146,32 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
             fb = fi + 1
         f_a = np.float64(f0[fa])
         df = np.float64(f0[fb]) - f_a
-        f_min = np.inf
-        f_max = 0.0
+        # interpolation weights and frequencies vectorise ((g + j) as a float64 sum of two
+        # integers below 2**53 is exact, the same number as converting the int64 sum)
+        if fa == fb:
+            for j in range(m):
+                buf[_W + j] = 0.0
+                buf[_F + j] = f_a + df * 0.0
+        else:
+            g_f = np.float64(g)
+            fi_f = np.float64(fi)
+            for j in range(m):
+                wj = (g_f + np.float64(j)) * ratio - fi_f
+                buf[_W + j] = wj
+                buf[_F + j] = f_a + df * wj
+        # f is monotonic in j inside one frame interval: its extremes are at the tile's ends
+        f_min = min(buf[_F], buf[_F + m - 1])
+        f_max = max(buf[_F], buf[_F + m - 1])
         # the phase recursion is sequential; everything after it vectorises over the tile
+        # The chain phase -> phase + f / sr is the one thing per sample that cannot overlap:
+        # the wrap must stay a (well-predicted) branch, off that chain. Without the store in
+        # it, LLVM turns it into a select that puts floor() on the chain (5x slower).
         for j in range(m):
-            wj = 0.0 if fa == fb else (g + j) * ratio - fi
-            fj = f_a + df * wj
-            buf[_W + j] = wj
-            buf[_F + j] = fj
             buf[_PH + j] = phase
-            phase += fj * inv_sr
-            if phase >= 1.0:  # rarely taken twice in a row: cheaper than floor on every sample
+            phase += buf[_F + j] * inv_sr
+            if phase >= 1.0:
                 phase -= math.floor(phase)
-            f_min = min(f_min, fj)
-            f_max = max(f_max, fj)
+                buf[_WRAPS] += 1.0
         for j in range(m):
             s, c = _sin_cos_cycles(buf[_PH + j])
             buf[_CUR + j] = 0.0  # sin(0 theta)
