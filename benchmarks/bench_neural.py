@@ -75,7 +75,7 @@ class _TorchDecoder:
         from partita.render.neural_infer import heads_to_params
 
         with torch.no_grad():
-            x = torch_features(torch.from_numpy(curves.f0_hz.astype(np.float32)), torch.from_numpy(curves.loudness_db))
+            x = torch_features(torch.from_numpy(curves.f0_hz.astype(np.float32)), torch.from_numpy(curves.loudness_db.copy()))
             out = self.model(x[None])[0].numpy()
         cfg = self.model.config
         amp, dist, mags = heads_to_params(out, f0_hz=curves.f0_hz, loudness_db=curves.loudness_db, n_harmonics=cfg.n_harmonics,
@@ -92,6 +92,8 @@ def evaluate(decoder, data) -> dict:
     from partita.render.neural import spectral_loss
 
     spec, cents, loud_err = [], [], []
+    first = next(iter(_items(data)))
+    _render(decoder, data["f0_hz"][first], data["loudness_db"][first])  # warm-up: kernels, caches
     t_decode = 0.0
     n_frames = 0
     for idx in _items(data):
