@@ -277,15 +277,23 @@ def level_curve(part: Part, score: Score) -> tuple[np.ndarray, np.ndarray]:
     return times, vel
 
 
-def _accent_db(note: SoundingNote, part: Part, style: Style) -> float:
+def _accent_marks(part: Part) -> dict[Fraction, list[str]]:
+    """Onset -> the accenting dynamic marks there (``sf``, ``sfz``, ``fp``...), in part order."""
+    at: dict[Fraction, list[str]] = {}
+    for d in part.dynamics:
+        if d.mark in _ACCENT_MARKS or d.mark == "fp":
+            at.setdefault(Fraction(d.onset), []).append(d.mark)
+    return at
+
+
+def _accent_db(note: SoundingNote, marks: dict[Fraction, list[str]], style: Style) -> float:
     db = 0.0
     if "accent" in note.articulations:
         db = style.accent_db
     if "marcato" in note.articulations:
         db = 1.5 * style.accent_db
-    for d in part.dynamics:
-        if d.onset == note.onset and (d.mark in _ACCENT_MARKS or d.mark == "fp"):
-            db = max(db, style.accent_db * (1.6 if d.mark in ("sfz", "sffz", "sff") else 1.2))
+    for mark in marks.get(note.onset, ()):
+        db = max(db, style.accent_db * (1.6 if mark in ("sfz", "sffz", "sff") else 1.2))
     return db
 
 
@@ -321,6 +329,7 @@ class _Clock:
 def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
     tm = _Clock(score.tempo_map)
     times, vel = level_curve(part, score)
+    accents = _accent_marks(part)
     out = []
     for n in sounding_notes(part):
         on_s = tm.seconds_at(n.onset)
@@ -342,7 +351,7 @@ def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize:
             shift = float(np.clip(rng.normal(0.0, 0.008 * humanize), -0.03, 0.03))
             on_s = max(0.0, on_s + shift)
             offset += float(np.clip(rng.normal(0.0, 4.0 * humanize), -12, 12))
-        out.append(_Timed(n, on_s, on_s + max(dur, 0.02), offset, _accent_db(n, part, style)))
+        out.append(_Timed(n, on_s, on_s + max(dur, 0.02), offset, _accent_db(n, accents, style)))
     return out
 
 
