@@ -488,7 +488,7 @@ def train(
             if bar is not None:
                 bar.close()
             raise TrainingError(
-                f"loss became {float(loss)} at step {state['step']}: training stopped; the last good checkpoint is kept",
+                f"loss became {float(loss.detach())} at step {state['step']}: training stopped; the last good checkpoint is kept",
                 file=str(ckpt),
             )
         opt.zero_grad(set_to_none=True)
@@ -636,9 +636,12 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
     manifest_path = out_dir / "manifest.json"
     import fcntl
 
-    with open(out_dir / ".manifest.lock", "w") as lock:  # several trainings may finish at once
+    lock = os.open(out_dir, os.O_RDONLY)  # several trainings may finish at once: lock the folder
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
         manifest[name] = {"file": target.name, "sha256": sha, "card": f"{name}.md", "n_params": result["model"].n_params()}
         atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+    finally:
+        os.close(lock)
     return {"weights": str(target), "sha256": sha, **{k: v for k, v in result.items() if k != "model"}}

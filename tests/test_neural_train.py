@@ -143,3 +143,30 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tones, tmp_path) -> N
     with pytest.raises(neural.TrainingError, match=r"checkpoint\.safetensors.*nan.*last good checkpoint"):
         neural.train(bad, config=cfg, train_config=tc2, out_dir=tmp_path, progress=False, resume=True)
     assert ckpt.read_bytes() == good
+
+
+@pytest.mark.slow
+def test_train_instrument_command_from_a_folder_of_recordings(tmp_path, capsys) -> None:
+    import json
+
+    import soundfile
+
+    from partita.cli import main
+
+    rec = tmp_path / "recordings"
+    rec.mkdir()
+    for i, f in enumerate((220.0, 262.0, 330.0, 392.0, 494.0)):
+        x = _tone(f, sample_rate=44100, seconds=1.0)
+        soundfile.write(rec / f"take{i}.flac", np.stack([x, x], axis=1), 44100)  # stereo, 44.1 kHz
+    out = tmp_path / "out"
+    rc = main(["train-instrument", str(rec), "--name", "mine", "--minutes", "0.05", "--out", str(out),
+               "--work", str(tmp_path / "work"), "--quiet"])  # fmt: skip
+    assert rc == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    card = (out / "mine.md").read_text()
+    assert manifest["mine"]["sha256"] in card and "user's" in card and "train-instrument" in card
+    dec = NeuralDecoder.from_file(out / "mine.safetensors", sha256=manifest["mine"]["sha256"])
+    assert dec.instrument == "mine"
+    # resume continues from the checkpoint
+    assert main(["train-instrument", str(rec), "--name", "mine", "--minutes", "0.1", "--out", str(out),
+                 "--work", str(tmp_path / "work"), "--quiet", "--resume"]) == 0  # fmt: skip
