@@ -145,7 +145,8 @@ def test_cli_compose_writes_score_midi_and_plan(tmp_path, capsys):
     from partita.symbolic.composer.planner import Plan
 
     out = tmp_path / "out"
-    rc = main(["compose", "sad chorale", "--seconds", "8", "--weights", TINY_CKPT, "-o", str(out), "--seed", "2"])
+    rc = main(["compose", "sad chorale", "--seconds", "8", "--weights", TINY_CKPT, "-o", str(out), "--seed", "2",
+               "--score-only"])  # fmt: skip
     assert rc == 0, capsys.readouterr().err
     err = capsys.readouterr().err
     assert "composing section 1/" in err
@@ -158,6 +159,8 @@ def test_cli_compose_writes_score_midi_and_plan(tmp_path, capsys):
     d = p.to_dict()
     d["tempo_bpm"] = 50.0
     (tmp_path / "edited.json").write_text(json.dumps(d))
-    assert main(["compose", "--plan", str(tmp_path / "edited.json"), "--weights", TINY_CKPT, "-o", str(tmp_path / "o2")]) == 0
+    assert main(["compose", "--plan", str(tmp_path / "edited.json"), "--weights", TINY_CKPT, "-o", str(tmp_path / "o2"),
+                 "--score-only"]) == 0  # fmt: skip
     assert sio.read(tmp_path / "o2" / "score.musicxml").tempo_map.bpm_at(Fraction(0)) == 50.0
-    assert main(["compose", "x", "--weights", str(tmp_path / "missing.safetensors"), "-o", str(tmp_path / "o3")]) == 2
+    assert main(["compose", "x", "--weights", str(tmp_path / "missing.safetensors"), "-o", str(tmp_path / "o3"),
+                 "--score-only"]) == 2  # fmt: skip
