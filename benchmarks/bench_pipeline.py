@@ -31,6 +31,17 @@ PROMPTS = {
 TARGET_S = 90.0
 
 
+def _weights_sha(path: str | None) -> str:
+    """sha256 of the composer weights the runs used (the shipped file when ``path`` is None)."""
+    import hashlib
+
+    if path is None:
+        from partita.symbolic.composer.weights_info import shipped_path
+
+        path = str(shipped_path())
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _child_cpu() -> float:
     """User + system CPU seconds of finished child processes so far."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -155,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {wall:.1f} s end to end; {stages}", file=sys.stderr, flush=True)
     meta = {
         "command": "nice .venv/bin/python benchmarks/bench_pipeline.py " + " ".join(argv or sys.argv[1:]),
-        "weights": args.weights or "shipped", "seconds": args.seconds, "target_s": TARGET_S,
+        "weights": args.weights or "shipped", "weights_sha256": _weights_sha(args.weights),
+        "seconds": args.seconds, "target_s": TARGET_S,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other engineers' jobs)",
         "load_average_start": load_start, "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }  # fmt: skip
@@ -164,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     names = list(dict.fromkeys(n for r in rows for n in r["stages_s"]))
     lines = [f"# Prompt to mastered {args.seconds / 60:g}-minute track, end to end", "",
              f"Command: `{meta['command']}` (each prompt runs `partita compose PROMPT -o OUT --seconds "
-             f"{args.seconds:g}` as a fresh process; 48 kHz; composer weights: {meta['weights']})", "",
+             f"{args.seconds:g}` as a fresh process; 48 kHz; composer weights: {meta['weights']}, sha256 "
+             f"{meta['weights_sha256'][:16]}...)", "",
              "| stage | " + " | ".join(r["ensemble"] for r in rows) + " |", "|---|" + "---|" * len(rows)]  # fmt: skip
     for n in names:
         lines.append(f"| {n} | " + " | ".join(f"{r['stages_s'].get(n, 0):.1f} s ({100 * r['stages_s'].get(n, 0) / r['wall_s']:.0f}%)"
