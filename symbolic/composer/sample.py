@@ -139,6 +139,7 @@ def sample_tokens(
     max_tokens_per_bar: int | None = None,
     reuse_sections: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    chord_rule: str = "strong-beats",
 ) -> tuple[list[int], Any, SampleStats]:
     """The composer ids of a piece for ``plan`` (pitched parts only) and the layout they use.
 
@@ -162,6 +163,10 @@ def sample_tokens(
         Replay a repeated section's first occurrence.
     progress
         Called as ``progress(section name, index, n_sections)`` when each section starts.
+    chord_rule
+        ``"strong-beats"`` (default): the plan's chords are a hard constraint, every note
+        struck on a strong beat is a chord tone (:mod:`~partita.symbolic.composer.chordmask`);
+        ``"off"``: the chords only steer the model.
 
     Returns
     -------
@@ -171,6 +176,7 @@ def sample_tokens(
     """
     import torch
 
+    from partita.symbolic.composer.chordmask import CHORD_RULES, ChordMask, check_chords
     from partita.symbolic.composer.controls import ComposerVocab, controls_of_plan
     from partita.symbolic.tokens import PartLayout, PartSlot
 
@@ -188,6 +194,12 @@ def sample_tokens(
     full = controls_of_plan(plan)
     controls = dataclasses.replace(full, roles=tuple(p.role for p in pitched))
     mask = _mask_for(vocab, layout, plan, profile, pitch_range)
+    if chord_rule not in CHORD_RULES:
+        raise ConfigError(f"unknown chord_rule {chord_rule!r}; known: {', '.join(CHORD_RULES)}")
+    if chord_rule != "off":
+        given = [(b * plan.bar_ql, f) for b, f in enumerate(plan.bar_chords())]
+        check_chords(mask, given, bar_ql=plan.bar_ql)
+        mask = ChordMask(mask, given)
     n_remi = vocab.n_remi
     block = model.config.block_size
     cap = max_tokens_per_bar or block // 2
@@ -343,6 +355,7 @@ def compose(
     reuse_sections: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
     return_stats: bool = False,
+    chord_rule: str = "strong-beats",
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -366,6 +379,9 @@ def compose(
         ``progress(section, index, n_sections)`` as each section starts.
     return_stats
         Also return the :class:`SampleStats`.
+    chord_rule
+        ``"strong-beats"`` (default): the plan's chords are a hard constraint (chord tones on
+        strong beats, see :mod:`~partita.symbolic.composer.chordmask`); ``"off"``: not enforced.
 
     Returns
     -------
@@ -386,7 +402,7 @@ def compose(
     ids, layout, stats = sample_tokens(
         plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
         pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
-        reuse_sections=reuse_sections, progress=progress,
+        reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
     )  # fmt: skip
     vocab = ComposerVocab.default()
     bar_ql = plan.bar_ql
