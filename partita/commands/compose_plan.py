@@ -47,6 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
+    c.add_argument("--chords", default=None, help="chord symbols, one per bar, e.g. 'Dm G7 C C' (repeated to fill the plan); enforced on strong beats")
+    c.add_argument("--guide", default=None, help="a MIDI or MusicXML file whose melody is kept; the other parts are written under it (implies --score-only)")
     c.add_argument("--sample-rate", type=int, default=48000, metavar="HZ", help="stems and mix sample rate (default 48000)")
     c.add_argument("--target-lufs", type=float, default=-14.0, metavar="X", help="master loudness in LUFS (default -14)")
     c.add_argument("--jobs", type=int, default=2, metavar="N", help="threads rendering parts (default 2)")
@@ -94,6 +96,23 @@ def make_plan(args: argparse.Namespace):
     )  # fmt: skip
 
 
+def with_chords(p, chords: str):
+    """``p`` with its bars' chords replaced by ``chords`` (space-separated symbols, one per bar,
+    repeated to fill the plan)."""
+    import dataclasses
+
+    from partita.errors import ConfigError
+
+    figures = chords.replace(",", " ").split()
+    if not figures:
+        raise ConfigError("--chords names no chord")
+    secs, k = [], 0
+    for s in p.sections:
+        secs.append(dataclasses.replace(s, chords=tuple(figures[(k + i) % len(figures)] for i in range(s.bars))))
+        k += s.bars
+    return dataclasses.replace(p, sections=tuple(secs))
+
+
 def run(args: argparse.Namespace) -> int:
     p = make_plan(args)
     if args.json:
@@ -128,12 +147,28 @@ def run_compose(args: argparse.Namespace) -> int:
             raise exc.located(file=args.plan) from None
     else:
         p = make_plan(args)
+    if args.chords:
+        p = with_chords(p, args.chords)
     if p.unknown_words:
         print(f"partita: unknown words (not used): {', '.join(p.unknown_words)}", file=sys.stderr)
 
     def progress(name: str, i: int, n: int) -> None:
         print(f"composing section {i + 1}/{n}: {name}", file=sys.stderr)
 
+    if args.guide:
+        from partita.symbolic.composer.edit import read_guide
+
+        guide = read_guide(args.guide)
+        score = compose(p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
+                        profile=args.profile, guide=guide)  # fmt: skip
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "plan.json", json.dumps(p.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        sio.write(score, out / "score.musicxml")
+        sio.write(score, out / "score.mid")
+        print(f"wrote {out / 'score.musicxml'}, {out / 'score.mid'}: {len(score.parts)} parts under the guide's melody",
+              file=sys.stderr)  # fmt: skip
+        return 0
     if not args.score_only:
         return _compose_to_master(args, p)
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from partita.errors import ConfigError, ScoreError
 
-__all__ = ["continue_", "harmonize", "regenerate"]
+__all__ = ["continue_", "harmonize", "read_guide", "regenerate"]
 
 
 def _bars_of(ids: list[int], vocab: Any) -> tuple[list[int], list[list[int]]]:
@@ -85,6 +85,7 @@ def regenerate(
     temperature: float = 1.0,
     top_p: float = 0.95,
     pitch_range: str = "comfortable",
+    chord_rule: str = "strong-beats",
 ) -> Any:
     """A copy of ``score`` whose part ``part`` (id or name) is written again in bars
     ``bars[0]..bars[1]`` (inclusive, counted from 1); everything else is kept.
@@ -101,6 +102,7 @@ def regenerate(
     from partita.symbolic.composer.controls import controls_of, controls_of_plan
     from partita.symbolic.composer.planner import Plan
 
+    score = read_guide(score)
     if score.pickup:
         raise ConfigError("regenerate needs a score without a pickup bar")
     target = score.part(part)  # ScoreError listing parts
@@ -129,9 +131,32 @@ def regenerate(
     if profile is None:
         profile = score.metadata.get("partita.profile", "classical")
     decoded = _rewrite(score, controls, {slot}, a, b, seed=seed, model=model, weights=weights, profile=profile,
-                       temperature=temperature, top_p=top_p, pitch_range=pitch_range)  # fmt: skip
+                       temperature=temperature, top_p=top_p, pitch_range=pitch_range,
+                       chords=_given_chords(score.chords, chord_rule))  # fmt: skip
     start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
     return score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
+
+
+def read_guide(guide: Any) -> Any:
+    """A guide Score as given, or read from a path (MIDI, MusicXML, anything partita reads)."""
+    import os
+
+    if isinstance(guide, (str, os.PathLike)):
+        from partita.symbolic import io as sio
+
+        return sio.read(guide)
+    return guide
+
+
+def _given_chords(chords: Any, chord_rule: str, *, shift: Fraction = Fraction(0)) -> list[tuple[Fraction, str]]:
+    """The score's chord symbols as ``(onset_ql, figure)`` for the chord mask (none when off)."""
+    from partita.symbolic.composer.chordmask import CHORD_RULES
+
+    if chord_rule not in CHORD_RULES:
+        raise ConfigError(f"unknown chord_rule {chord_rule!r}; known: {', '.join(CHORD_RULES)}")
+    if chord_rule == "off":
+        return []
+    return [(c.onset + shift, c.figure) for c in chords]
 
 
 def _merged(old: Any, new: Any, start: Fraction, end: Fraction) -> Any:
@@ -147,10 +172,12 @@ def _merged(old: Any, new: Any, start: Fraction, end: Fraction) -> Any:
 
 def _rewrite(
     score: Any, controls: Any, free: set[int], a: int, b: int, *, seed: int, model: Any, weights: str | None,
-    profile: str, temperature: float, top_p: float, pitch_range: str,
+    profile: str, temperature: float, top_p: float, pitch_range: str, chords: Any = (),
 ) -> Any:  # fmt: skip
     """Sample the notes of the ``free`` slots in token bars ``a..b`` with every other slot's
-    tokens forced; returns the decoded Score of the whole spliced sequence."""
+    tokens forced; returns the decoded Score of the whole spliced sequence. ``chords``:
+    ``(onset_ql, figure)`` pairs enforced by a :class:`~partita.symbolic.composer.chordmask.ChordMask`
+    (chord tones on strong beats) for the sampled notes."""
     import torch
 
     from partita.symbolic.composer.controls import ComposerVocab
@@ -177,6 +204,12 @@ def _rewrite(
     else:
         mask = DecodeMask(vocab.base, layout, key_signatures=score.key_signatures if opts["key"] else (),
                           pitch_range=pitch_range, meters=meters, parallels=opts["parallels"])  # fmt: skip
+    chords = list(chords)
+    if chords:
+        from partita.symbolic.composer.chordmask import ChordMask, check_chords
+
+        check_chords(mask, chords, bar_ql=score.time_signatures[0].bar_length)
+        mask = ChordMask(mask, chords)
     remi_mask = ~vocab.is_control
     mask.update(vocab.bos)
     for bar in bar_ids[: a - 1]:
@@ -289,7 +322,7 @@ def _rewrite(
 def harmonize(
     melody: Any,
     *,
-    ensemble: str = "string_quartet",
+    ensemble: Any = "string_quartet",
     part: str | None = None,
     seed: int = 0,
     model: Any = None,
@@ -297,8 +330,12 @@ def harmonize(
     profile: str = "chorale",
     temperature: float = 1.0,
     top_p: float = 0.95,
+    chord_rule: str = "strong-beats",
 ) -> Any:
     """Write the other parts of ``ensemble`` under a given melody.
+
+    ``melody`` is a Score or a path to a file partita reads (MIDI, MusicXML, ...);
+    ``ensemble`` an ensemble preset name or ``(id, name, instrument, role)`` rows.
 
     The melody (``part`` of ``melody``, default its first part with notes) goes to the
     ensemble's melody part unchanged; every other part is sampled under the masks with the
@@ -315,11 +352,15 @@ def harmonize(
     from partita.symbolic.composer.planner import ensembles
     from partita.symbolic.score import Part, Score
 
-    table = ensembles()
-    key = ensemble.strip().lower().replace(" ", "_").replace("-", "_")
-    if key not in table:
-        raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
-    parts_spec = table[key]
+    melody = read_guide(melody)
+    if isinstance(ensemble, str):
+        table = ensembles()
+        key = ensemble.strip().lower().replace(" ", "_").replace("-", "_")
+        if key not in table:
+            raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
+        parts_spec = table[key]
+    else:  # (id, name, instrument, role) rows, e.g. a plan's pitched parts
+        parts_spec = tuple(tuple(row) for row in ensemble)
     roles = [r for _, _, _, r in parts_spec]
     if "melody" not in roles:
         raise ConfigError(f"ensemble {ensemble!r} has no melody part")
@@ -352,7 +393,8 @@ def harmonize(
     controls = dataclasses.replace(measured, roles=tuple(roles))
     free = {i for i in range(len(parts_spec)) if i != m_index}
     decoded = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights, profile=profile,
-                       temperature=temperature, top_p=top_p, pitch_range="comfortable")  # fmt: skip
+                       temperature=temperature, top_p=top_p, pitch_range="comfortable",
+                       chords=_given_chords(melody.chords, chord_rule, shift=shift))  # fmt: skip
     out_parts = []
     for i, p in enumerate(parts):
         got = decoded.parts[i]
@@ -373,6 +415,7 @@ def continue_(
     profile: str | None = None,
     temperature: float = 1.0,
     top_p: float = 0.95,
+    chord_rule: str = "strong-beats",
 ) -> Any:
     """``score`` with ``bars`` more bars written by the model after its last bar, every part
     continuing under the masks; the new bars keep the last bar's meter, section and energy
@@ -385,6 +428,7 @@ def continue_(
     """
     from partita.symbolic.composer.controls import BarControl, ComposerVocab, controls_of
 
+    score = read_guide(score)
     if not (isinstance(bars, int) and bars >= 1):
         raise ConfigError(f"bars {bars!r} must be a whole number from 1")
     if score.pickup:
@@ -397,10 +441,13 @@ def continue_(
         BarControl(last.section, last.energy, None) for _ in range(bars)))  # fmt: skip
     if profile is None:
         profile = score.metadata.get("partita.profile", "classical")
+    start = score.bar_start(n_tok + 1) if n_tok + 1 <= score.n_bars else score.bar_start(score.n_bars) + score.time_signatures[-1].bar_length
+    given = [(o, f) for o, f in _given_chords(score.chords, chord_rule) if o < start]
+    if given:
+        given.append((start, None))  # the new bars have no chord: the last one ends here
     decoded = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
                        model=model, weights=weights, profile=profile, temperature=temperature, top_p=top_p,
-                       pitch_range="comfortable")  # fmt: skip
-    start = score.bar_start(n_tok + 1) if n_tok + 1 <= score.n_bars else score.bar_start(score.n_bars) + score.time_signatures[-1].bar_length
+                       pitch_range="comfortable", chords=given)  # fmt: skip
     end = start + bars * score.time_signatures[-1].bar_length
     out = score
     for old, new in zip(score.parts, decoded.parts):

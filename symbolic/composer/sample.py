@@ -356,6 +356,7 @@ def compose(
     progress: Callable[[str, int, int], None] | None = None,
     return_stats: bool = False,
     chord_rule: str = "strong-beats",
+    guide: Any = None,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -382,6 +383,12 @@ def compose(
     chord_rule
         ``"strong-beats"`` (default): the plan's chords are a hard constraint (chord tones on
         strong beats, see :mod:`~partita.symbolic.composer.chordmask`); ``"off"``: not enforced.
+    guide
+        A Score or a path (MIDI, MusicXML, ...) whose melody (its first part with notes)
+        becomes the plan's melody part (or its first pitched part) unchanged; the plan's other
+        pitched parts are written under it by :func:`~partita.symbolic.composer.edit.harmonize`,
+        with the guide's own chord symbols as the hard constraint, its meter, key and tempo.
+        ``return_stats`` is not available then.
 
     Returns
     -------
@@ -397,6 +404,21 @@ def compose(
 
     if model is None:
         model = load_model(weights)
+    if guide is not None:
+        from partita.symbolic.composer.edit import harmonize
+
+        if return_stats:
+            raise ConfigError("return_stats is not available with a guide")
+        pitched = [p for p in plan.instrumentation if p.role != "percussion"]
+        roles = [p.role for p in pitched]
+        lead = roles.index("melody") if "melody" in roles else 0
+        rows = [(p.id, p.name, p.instrument, "melody" if i == lead else (p.role if p.role != "melody" else "inner"))
+                for i, p in enumerate(pitched)]  # fmt: skip
+        if profile is None:
+            profile = "chorale" if plan.genre == "chorale" else "classical"
+        out = harmonize(guide, ensemble=rows, seed=seed, model=model, profile=profile, temperature=temperature,
+                        top_p=top_p, chord_rule=chord_rule)  # fmt: skip
+        return out
     if profile is None:
         profile = {"chorale": "chorale", "pop": "pop", "folk": "pop", "jig": "pop", "film": "pop"}.get(plan.genre, "classical")
     ids, layout, stats = sample_tokens(
