@@ -101,7 +101,7 @@ def _autocorr_pitch(x: np.ndarray, sample_rate: int) -> float:
 @pytest.mark.slow
 def test_tiny_model_trained_seconds_renders_right_pitch_and_colour(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(instrument="tones", channels=32, dilations=(1, 2, 4))
-    tc = neural.TrainConfig(minutes=0.5, max_steps=150, batch_size=8, segment_frames=128, spectral_fraction=0.0,
+    tc = neural.TrainConfig(minutes=2.0, max_steps=400, batch_size=8, segment_frames=128, spectral_fraction=0.0,
                             validate_every_s=1e9, learning_rate=3e-3)  # fmt: skip
     res = neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
     path = tmp_path / "tones.safetensors"
