@@ -42,6 +42,7 @@ import json
 import math
 import os
 import struct
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -222,6 +223,9 @@ def features(f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
     return np.stack([(midi - 60.0) / 24.0, level], axis=1).astype(np.float32)
 
 
+_BLAS_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
 def _blas_controller() -> Any:
     try:
@@ -242,7 +246,11 @@ def forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.n
     ctl = _blas_controller()
     if ctl is None:  # pragma: no cover
         return _forward(arrays, config, x)
-    with ctl.limit(limits=1, user_api="blas"):
+    # The BLAS thread limit is process-wide: when render threads overlapped, one thread's exit
+    # restored multi-threaded BLAS under another's matrix product and changed its rounding.
+    # One forward pass at a time keeps the limit in force for the whole pass (bit-identical
+    # stems whatever the number of render threads).
+    with _BLAS_LOCK, ctl.limit(limits=1, user_api="blas"):
         return _forward(arrays, config, x)
 
 
@@ -276,10 +284,14 @@ def heads_to_params(out: np.ndarray, *, f0_hz: np.ndarray, loudness_db: np.ndarr
     logits = out[:, 1 : 1 + n_harmonics].astype(np.float64)
     k = np.arange(1, n_harmonics + 1)
     audible = k[None, :] * np.asarray(f0_hz, np.float64)[:, None] < 0.96 * sample_rate / 2.0
+    # frames where even the fundamental is above the cut-off have no harmonic at all
+    # (a very high note at a low sample rate): their distribution is all zeros, not NaN
+    any_audible = audible.any(axis=1)
     logits = np.where(audible, logits, -np.inf)
-    logits -= logits.max(axis=1, keepdims=True)
-    e = np.exp(logits)
-    dist = e / e.sum(axis=1, keepdims=True)
+    logits -= np.where(any_audible, logits.max(axis=1), 0.0)[:, None]
+    e = np.where(audible, np.exp(logits), 0.0)
+    total = e.sum(axis=1, keepdims=True)
+    dist = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
     amp = np.where(silent, 0.0, ref * np.exp(o_amp))
     o_noise = 12.0 * np.tanh(out[:, 1 + n_harmonics : 1 + n_harmonics + n_bands].astype(np.float64) / 12.0)
     mags_model = np.where(silent[:, None], 0.0, ref[:, None] * np.exp(o_noise))
