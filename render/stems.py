@@ -284,18 +284,30 @@ def _render_part_indexed(
         old_len = {} if previous is None else {k: (s, m) for k, s, m in previous[1]}
         reuse = previous is not None and settings.room_rt60_s is None
         lengths = []
-        for i, k in enumerate(keys):
-            if reuse and k in old_len and old_len[k][0] == starts[i]:
-                lengths.append(old_len[k][1])
-            else:
-                lengths.append(phrase_audio(i).size)
-        n = max((s + m for s, m in zip(starts, lengths)), default=0)
         if not reuse:
-            buf = np.zeros(n, np.float32)
+            # each phrase is added as soon as it is made and then dropped: holding every
+            # phrase's audio until the end cost a fresh page of memory per 1024 samples (system
+            # time) and the whole part's audio twice over
+            buf = np.zeros(0, np.float32)
+            n = 0
             for i in range(len(curves)):  # onset order: the same sums for every phrase an edit leaves alone
-                a = phrase_audio(i)
-                buf[starts[i] : starts[i] + a.size] += a
+                a = synthesize(decoder.decode(curves[i], sample_rate=sr), sample_rate=sr)[0]
+                s0, s1 = starts[i], starts[i] + a.size
+                if s1 > buf.size:  # grow geometrically; the tail beyond n stays zero
+                    grown = np.zeros(max(s1, 2 * buf.size, 1 << 16), np.float32)
+                    grown[:n] = buf[:n]
+                    buf = grown
+                buf[s0:s1] += a
+                n = max(n, s1)
+                lengths.append(a.size)
+            buf = buf[:n]
         else:
+            for i, k in enumerate(keys):
+                if k in old_len and old_len[k][0] == starts[i]:
+                    lengths.append(old_len[k][1])
+                else:
+                    lengths.append(phrase_audio(i).size)
+            n = max((s + m for s, m in zip(starts, lengths)), default=0)
             old_audio, old_index = previous
             new_set = set(zip(keys, starts))
             spans = [(s, s + m) for k, s, m in old_index if (k, s) not in new_set]
