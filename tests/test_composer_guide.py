@@ -78,3 +78,18 @@ def test_regenerate_and_continue_take_a_path_from_python(tmp_path):
     assert _nct(new, skip=(new.parts[0].id, new.parts[0].name)) == 0
     more = continue_(src, bars=1, seed=0)
     assert more.n_bars == 5
+
+
+@pytest.mark.slow
+def test_compose_cli_chords_are_written_and_hold_on_strong_beats(tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    rc = main(["compose", "chorale", "--ensemble", "satb choir", "--key", "C major", "--seconds", "12",
+               "--chords", "Dm G7 C C", "--score-only", "-o", str(out)])  # fmt: skip
+    assert rc == 0
+    chords = [c for s in json.loads((out / "plan.json").read_text())["sections"] for c in s["chords"]]
+    assert chords == ["Dm", "G7", "C", "C", "Dm", "G7", "C", "C"][: len(chords)]
+    got = sio.read(out / "score.musicxml")
+    assert [c.figure for c in got.chords][:2] == ["Dm", "G7"]
+    assert _nct(got) == 0
