@@ -20,6 +20,7 @@ MODULES = [
     "partita.symbolic.composer.sample",
     "partita.symbolic.composer.evaluate",
     "partita.symbolic.composer.edit",
+    "partita.symbolic.composer.chordmask",
 ]
 
 
