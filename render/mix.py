@@ -711,14 +711,9 @@ def riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
 
 
 def _info_payload(fields: Mapping[str, str]) -> bytes:
-    body = b"INFO"
-    for key, value in fields.items():
-        k = key.encode("ascii")
-        if len(k) != 4:
-            raise ConfigError(f"INFO field id {key!r} must be four ASCII characters")
-        v = value.encode("utf-8") + b"\x00"
-        body += k + struct.pack("<I", len(v)) + v + (b"\x00" if len(v) & 1 else b"")
-    return body
+    from partita.render.stems import riff_info_chunk
+
+    return riff_info_chunk(fields)[8:]
 
 
 def _is_partita_info(data: bytes, offset: int, size: int) -> bool:

@@ -34,6 +34,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from partita import __version__
 from partita._fileio import atomic_path, atomic_write_text
 from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE
@@ -349,8 +350,30 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _wav_parts(audio: np.ndarray, *, sample_rate: int, subtype: str) -> tuple[bytes, memoryview, bytes]:
-    """(header, sample data, padding) of a WAV file; the data is a view when it can be."""
+def riff_info_chunk(fields: Mapping[str, str]) -> bytes:
+    """A RIFF ``LIST/INFO`` chunk of ``fields`` (four-letter INFO ids to text).
+
+    >>> riff_info_chunk({"ISFT": "partita"})[:12]
+    b'LIST\\x14\\x00\\x00\\x00INFO'
+    """
+    import struct
+
+    body = b"INFO"
+    for key, value in fields.items():
+        k = key.encode("ascii")
+        if len(k) != 4:
+            raise ConfigError(f"INFO field id {key!r} must be four ASCII characters")
+        v = value.encode("utf-8") + b"\x00"
+        body += k + struct.pack("<I", len(v)) + v + (b"\x00" if len(v) & 1 else b"")
+    return b"LIST" + struct.pack("<I", len(body)) + body
+
+
+def _wav_parts(
+    audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b""
+) -> tuple[bytes, memoryview, bytes]:
+    """(header, sample data, padding plus trailing chunks) of a WAV file; the data is a view
+    when it can be. ``info`` (a :func:`riff_info_chunk`) goes after the audio, so the samples'
+    offset does not depend on it."""
     import struct
 
     x = np.asarray(audio, dtype=np.float32)
@@ -369,7 +392,7 @@ def _wav_parts(audio: np.ndarray, *, sample_rate: int, subtype: str) -> tuple[by
         fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
     else:
         raise ConfigError(f"subtype {subtype!r} is not one of {', '.join(_SUBTYPES)}")
-    pad = b"\x00" if data.nbytes % 2 else b""
+    pad = (b"\x00" if data.nbytes % 2 else b"") + info
     size = 4 + len(fmt_chunk) + len(extra) + 8 + data.nbytes + len(pad)
     header = b"RIFF" + struct.pack("<I", size) + b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", data.nbytes)
     return header, data, pad
@@ -389,9 +412,10 @@ def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") ->
     return header + data.tobytes() + pad
 
 
-def _write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str) -> str:
-    """Write :func:`wav_bytes` of ``audio`` to ``path`` without building it in memory; its sha256."""
-    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype)
+def _write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b"") -> str:
+    """Write :func:`wav_bytes` of ``audio`` (plus an ``info`` chunk) to ``path`` without building
+    it in memory; its sha256."""
+    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype, info=info)
     h = hashlib.sha256()
     with open(path, "wb") as fh:
         for chunk in (header, data, pad):
@@ -508,7 +532,13 @@ def render(
         limited = soft_limit(stem)
         exact = settings.subtype == "float" and not cut and limited is stem
         tmp = stems_dir / f".{names[p.id]}.partial.wav"
-        digest = _write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype)
+        # a short provenance record that depends only on what made the stem (its cache key)
+        record = riff_info_chunk({
+            "ISFT": f"partita {__version__} ({RENDERER_VERSION})",
+            "INAM": p.name,
+            "ICMT": f"part {p.id}; instrument {p.instrument}; seed {seed}; render key {keys[p.id]}",
+        })  # fmt: skip
+        digest = _write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype, info=record)
         where = None
         if exact:
             offset = len(_wav_parts(np.zeros((1, 0), np.float32), sample_rate=sr, subtype="float")[0])

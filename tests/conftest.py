@@ -37,3 +37,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Renders sign their provenance with a key created on first use; tests (and the CLI processes
+# they start, which inherit the environment) keep theirs in a temporary folder, never in the
+# user's ~/.config/partita.
+if "PARTITA_KEY_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["PARTITA_KEY_DIR"] = tempfile.mkdtemp(prefix="partita-test-keys-")

@@ -271,3 +271,22 @@ def test_a_stem_changed_by_hand_is_written_again(tmp_path):
     # cello is rendered again and its stem restored
     assert set(again.rendered_parts) == {"fl", "vc"}
     assert hashlib.sha256(path.read_bytes()).hexdigest() == first.stems[1].sha256 == again.stems[1].sha256
+
+
+def test_every_stem_carries_a_provenance_record(tmp_path):
+    """Each stem's RIFF LIST/INFO chunk names partita, the part and its render key; the samples
+    stay where the cache expects them."""
+    from partita.render.mix import read_info_chunk, riff_chunks
+
+    score = Score(parts=(Part("fl", "Flute", "flute", (Note(0, 1, 72), Note(1, 1, 74))),
+                         Part("vc", "Cello", "cello", (Note(0, 2, 48),))))  # fmt: skip
+    result = render(score, tmp_path, sample_rate=16000, seed=3)
+    info = json.loads((tmp_path / "render.json").read_text())
+    assert len(info["stems"]) == 2
+    for stem in info["stems"]:
+        data = (tmp_path / stem["file"]).read_bytes()
+        record = read_info_chunk(data)
+        assert record["ISFT"].startswith("partita ")
+        assert record["ICMT"].startswith(f"part {stem['part_id']};") and "seed 3" in record["ICMT"]
+        assert [c[0] for c in riff_chunks(data)][-1] == b"LIST"
+    assert result is not None
