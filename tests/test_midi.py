@@ -30,6 +30,7 @@ from partita.symbolic.score import (
     TempoMark,
     TimeSignature,
 )
+from tests.reference import sounding_notes
 from tests.strategies import scores as shared_scores
 
 # -- a strategy for scores whose MIDI image is unambiguous ------------------------------------------
@@ -188,23 +189,6 @@ def test_score_midi_score_keeps_what_midi_holds(case):
     assert back.pickup == 0
 
 
-def _sounding(part: Part) -> Counter:
-    """Notes as they sound, worked out here: a tie joins a note to the next note of its pitch and
-    voice that starts where it ends; velocity from the note, else the dynamic before it."""
-    out, open_ = [], {}
-    for n in part.notes:
-        key = (n.voice, n.pitch)
-        i = open_.pop(key, None)
-        if i is not None and n.tie in ("continue", "stop") and out[i][0] + out[i][1] == n.onset:
-            out[i][1] += n.duration
-        else:
-            i = len(out)
-            out.append([n.onset, n.duration, n.pitch, part.velocity_of(n)])
-        if n.tie in ("start", "continue"):
-            open_[key] = i
-    return Counter(tuple(x) for x in out)
-
-
 def _same_pitch_overlap(counter: Counter) -> bool:
     notes = sorted(counter.elements(), key=lambda x: (x[2], x[0]))
     return any(a[2] == b[2] and b[0] < a[0] + a[1] for a, b in zip(notes, notes[1:]))
@@ -216,7 +200,7 @@ def test_shared_strategy_scores_keep_their_sounding_notes(score):
     # the same projection as above on the project-wide strategy (articulations, lyrics, hairpins,
     # spelling ... all present and all dropped); scores where two voices of a part sound one pitch
     # at once are left out: MIDI cannot say which note-off ends which note
-    expected = [_sounding(p) for p in score.parts]
+    expected = [sounding_notes(p) for p in score.parts]
     assume(any(expected) and not any(_same_pitch_overlap(c) for c in expected))
     back = score_from_bytes(score_to_bytes(score))
     assert [p.name for p in back.parts] == [p.name for p in score.parts]

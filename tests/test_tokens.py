@@ -25,27 +25,10 @@ from partita.symbolic.score import (
     TimeSignature,
 )
 from partita.symbolic.tokens import PartLayout, TokenizerConfig, Tokenizer, TokenSequence
+from tests.reference import sounding_notes
 from tests.strategies import scores
 
 TOK = Tokenizer.default()
-
-
-def sounding(part: Part) -> Counter:
-    """The notes of a part as they sound, worked out here (independently of partita's MIDI code):
-    a tie joins a note to the next of its pitch and voice starting where it ends; the velocity is
-    the note's, else that of the dynamic mark before it."""
-    out, open_ = [], {}
-    for n in part.notes:
-        key = (n.voice, n.pitch)
-        i = open_.pop(key, None)
-        if i is not None and n.tie in ("continue", "stop") and out[i][0] + out[i][1] == n.onset:
-            out[i][1] += n.duration
-        else:
-            i = len(out)
-            out.append([n.onset, n.duration, n.pitch, part.velocity_of(n)])
-        if n.tie in ("start", "continue"):
-            open_[key] = i
-    return Counter(tuple(x) for x in out)
 
 
 def held(part: Part) -> Counter:
@@ -70,7 +53,7 @@ def meters(score: Score) -> list[tuple[F, int, int]]:
 def assert_round_trip(score: Score, back: Score) -> None:
     assert [(p.id, p.name, p.instrument) for p in back.parts] == [(p.id, p.name, p.instrument) for p in score.parts]
     for orig, got in zip(score.parts, back.parts):
-        assert held(got) == sounding(orig), orig.name
+        assert held(got) == sounding_notes(orig), orig.name
     assert meters(back) == meters(score)
     assert back.title == score.title
     assert back.tempo_map == score.tempo_map
@@ -134,7 +117,7 @@ def test_strict_false_moves_exactly_the_reported_notes(score):
     assert list(seq.problems) == problems
     moved = {(p.onset, p.duration, p.pitch): (p.fixed_onset, p.fixed_duration) for p in problems}
     expected = Counter()
-    for (onset, duration, pitch, velocity), k in sounding(score.parts[0]).items():
+    for (onset, duration, pitch, velocity), k in sounding_notes(score.parts[0]).items():
         onset, duration = moved.get((onset, duration, pitch), (onset, duration))
         expected[(onset, duration, pitch, velocity)] += k
     assert held(TOK.decode(seq).parts[0]) == expected
