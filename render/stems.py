@@ -38,7 +38,7 @@ from partita import __version__
 from partita._fileio import atomic_path, atomic_write_text
 from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE
-from partita.render.timbres import Decoder, style_of, timbre_for
+from partita.render.timbres import Decoder, style_of
 from partita.symbolic.score import Part, Score
 
 __all__ = [
