@@ -152,3 +152,28 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     else:
         with pytest.raises(ConfigError, match="CUDA"):
             train(_cfg(2), train_set=_toy_set(2, 1), heldout_set=None, out_dir=tmp_path, device="cuda", progress=False)
+
+
+def test_fine_tuning_records_the_earlier_stage_and_the_card_totals_the_time(tmp_path):
+    from partita.symbolic.composer.card import ship
+    from partita.symbolic.composer.model import sha256_of
+    from partita.symbolic.composer.train import stages
+
+    first = train(_cfg(4), train_set=_toy_set(4, 1), heldout_set=None, out_dir=tmp_path / "a",
+                  progress=False, corpus_info={"spec": "toy-a", "train_pieces": 4})  # fmt: skip
+    second = train(_cfg(6), train_set=_toy_set(6, 3), heldout_set=None, out_dir=tmp_path / "b", init=first.path,
+                   progress=False, corpus_info={"spec": "toy-b", "train_pieces": 6})  # fmt: skip
+    extra = load_checkpoint(second.path)[1]["extra"]
+    chain = stages(extra)
+    assert [st["corpus"]["spec"] for st in chain] == ["toy-a", "toy-b"]
+    assert [st["step"] for st in chain] == [4, 6]
+    assert chain[0]["sha256"] == sha256_of(first.path)
+    # a resumed fine-tuning run keeps the record of where it started
+    third = train(_cfg(8), train_set=_toy_set(6, 3), heldout_set=None, out_dir=tmp_path / "b", resume=True,
+                  progress=False, corpus_info={"spec": "toy-b", "train_pieces": 6})  # fmt: skip
+    assert stages(load_checkpoint(third.path)[1]["extra"])[0]["sha256"] == sha256_of(first.path)
+    ship(str(third.path), command="two stages", dest=str(tmp_path / "w"))
+    card = (tmp_path / "w" / "composer-small.md").read_text()
+    total = (chain[0]["elapsed_s"] + load_checkpoint(third.path)[1]["extra"]["elapsed_s"]) / 60
+    assert "Trained in stages" in card and "`toy-a`" in card and "`toy-b`" in card
+    assert f"Total training time over all stages: {total:.1f} minutes" in card

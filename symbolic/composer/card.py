@@ -22,6 +22,26 @@ def _fmt(x: Any, nd: int = 3) -> str:
     return "-" if x is None else f"{x:.{nd}f}" if isinstance(x, float) else str(x)
 
 
+def _stage_lines(extra: Mapping[str, Any]) -> list[str]:
+    """A line per training stage when the model was fine-tuned from an earlier one, and the total."""
+    from partita.symbolic.composer.train import stages
+
+    chain = stages(extra)
+    if len(chain) < 2:
+        return []
+    out = ["- Trained in stages (each fine-tunes the weights of the stage before it):"]
+    for i, st in enumerate(chain, 1):
+        c = st.get("corpus", {})
+        out.append(
+            f"  {i}. {st.get('step', '?')} steps, {st.get('elapsed_s', 0.0) / 60:.1f} minutes, corpus "
+            f"`{c.get('spec', '?')}` ({c.get('train_pieces', '?')} training pieces, {c.get('train_tokens', '?')} tokens)"
+            + (f", its weights sha256 `{st['sha256'][:12]}...`" if st.get("sha256") else "")
+        )
+    total = sum(float(st.get("elapsed_s", 0.0)) for st in chain)
+    out.append(f"- Total training time over all stages: {total / 60:.1f} minutes (the issue allows 180)")
+    return out
+
+
 def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command: str,
                bench: Mapping[str, Any] | None = None, data_card: str = "") -> str:  # fmt: skip
     """The model card (Markdown) of a shipped checkpoint."""
@@ -41,6 +61,7 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
         f"{header['config']['block_size']} tokens, {ex['elapsed_s'] / 60:.1f} minutes of training on "
         f"{ex.get('device', 'cpu')} with {ex.get('threads', 1)} torch thread(s) (nice 15, a shared 2-core machine)",
         f"- Settings: `{json.dumps(ex['train_config'])}`",
+        *_stage_lines(ex),
         "",
         "## Data and licence",
         "",

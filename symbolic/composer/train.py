@@ -31,7 +31,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 
-__all__ = ["TrainConfig", "TrainResult", "train", "evaluate_loss"]
+__all__ = ["TrainConfig", "TrainResult", "train", "evaluate_loss", "stages"]
 
 TRAIN_SCHEMA_VERSION = 1
 
@@ -212,6 +212,29 @@ def evaluate_loss(model: Any, batches: list[tuple[Any, Any]], device: str = "cpu
     return total / max(count, 1)
 
 
+def _earlier_stage(extra: Mapping[str, Any], sha256: str) -> dict[str, Any]:
+    """What a fine-tuning run started from: the ``--init`` file's sha256, steps, training time,
+    corpus and loss history, and (nested) the stage before that, so a model card can state the
+    whole training time of a model trained in stages."""
+    info: dict[str, Any] = {"sha256": sha256}
+    for key in ("step", "elapsed_s", "corpus", "history", "train_config", "command"):
+        if key in extra:
+            info[key] = extra[key]
+    if "init" in extra:
+        info["init"] = extra["init"]
+    return info
+
+
+def stages(extra: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The training stages of a checkpoint's header, earliest first (the last is the run itself)."""
+    chain: list[Mapping[str, Any]] = []
+    node: Mapping[str, Any] | None = extra
+    while node is not None:
+        chain.append(node)
+        node = node.get("init")
+    return chain[::-1]
+
+
 def _lr_at(cfg: TrainConfig, step: int) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -275,6 +298,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "last.safetensors"
     step, elapsed, train_loss, held_loss = 0, 0.0, float("nan"), None
+    init_info: dict[str, Any] | None = None
     gen = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, float]] = []
     if resume and ckpt.exists():
@@ -285,12 +309,16 @@ def train(
         step, elapsed = int(ex["step"]), float(ex["elapsed_s"])
         train_loss, held_loss = float(ex.get("train_loss", "nan")), ex.get("heldout_loss")
         history = list(ex.get("history", []))
+        init_info = ex.get("init")
         gen.set_state(extra["rng/windows"])
         torch.set_rng_state(extra["rng/torch"])
     else:
         torch.manual_seed(cfg.seed)
         if init is not None:
-            model, _, _ = load_checkpoint(init, device=device)
+            from partita.symbolic.composer.model import sha256_of
+
+            model, init_header, _ = load_checkpoint(init, device=device)
+            init_info = _earlier_stage(init_header["extra"], sha256_of(init))
         else:
             model = GPT(GPTConfig.from_dict({**cfg.model, "vocab_size": vocab.vocab_size})).to(device)
         extra = {}
@@ -329,6 +357,8 @@ def train(
             "train_loss": train_loss, "heldout_loss": held_loss, "history": history,
             "corpus": dict(corpus_info or {}), "device": device, "threads": torch.get_num_threads(),
         }  # fmt: skip
+        if init_info is not None:
+            meta["init"] = init_info
         return save_checkpoint(ckpt, model, extra=meta, tensors=tensors)
 
     bar = None
