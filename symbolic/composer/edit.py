@@ -9,9 +9,16 @@ chosen part's new notes are written after the other parts' notes at each onset, 
 judges parallels against them. The returned score is the input with only that part's notes
 that start inside the span replaced: every other note, mark and setting is the same object.
 
-Limits: the score must lie on the token grid, start without a pickup and keep one meter per
-bar line as tokens allow; parallels across the span's last bar line (into the kept bar after
-it) are not checked by the mask.
+Bars are numbered as in the score (and MuseScore): with a pickup (anacrusis) the pickup is bar
+0 and the first full bar is bar 1; the pickup itself cannot be regenerated. Both bar lines of
+the span are guarded under a profile with parallels (``chorale``, ``classical``): the first
+note of the span is sampled under the mask, which knows every part's notes before the span;
+the kept bar after the span is then pushed through the same mask, and if the new notes would
+make a parallel fifth, octave or unison into it, the span is sampled again (a new generator
+derived from ``seed`` and the try; at most :data:`BOUNDARY_TRIES` tries, then a
+``ConfigError``). :class:`RewriteStats` reports the tries and the chord relaxations.
+
+Limits: the score must lie on the token grid and keep one meter per bar line as tokens allow.
 
 >>> import torch
 >>> from partita.symbolic.composer.model import GPT, GPTConfig
@@ -37,7 +44,23 @@ import numpy as np
 
 from partita.errors import ConfigError, ScoreError
 
-__all__ = ["continue_", "harmonize", "read_guide", "regenerate"]
+__all__ = ["BOUNDARY_TRIES", "RewriteStats", "continue_", "harmonize", "read_guide", "regenerate"]
+
+#: Most times a span is sampled again when its notes would make parallels across the bar line
+#: after it (each try is as costly as the first; a try fails rarely, see docs/composer.md).
+BOUNDARY_TRIES = 8
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RewriteStats:
+    """What a regenerate, harmonize or continue_ run did: ``tries`` (1 unless the span was
+    sampled again to avoid parallels across its closing bar line), ``chord_relaxations`` (notes
+    on strong beats where the given chord gave way because no chord tone was legal, see
+    :class:`~partita.symbolic.composer.chordmask.ChordMask`), and the seconds spent."""
+
+    tries: int
+    chord_relaxations: int
+    seconds: float
 
 
 def _bars_of(ids: list[int], vocab: Any) -> tuple[list[int], list[list[int]]]:
@@ -86,14 +109,20 @@ def regenerate(
     top_p: float = 0.95,
     pitch_range: str = "comfortable",
     chord_rule: str = "strong-beats",
+    return_stats: bool = False,
 ) -> Any:
     """A copy of ``score`` whose part ``part`` (id or name) is written again in bars
-    ``bars[0]..bars[1]`` (inclusive, counted from 1); everything else is kept.
+    ``bars[0]..bars[1]`` (inclusive, numbered as in the score: from 1, a pickup is bar 0);
+    everything else is kept.
+
+    ``return_stats``: also return a :class:`RewriteStats`. The returned score's metadata
+    ``partita.chord_relaxations`` holds the count of chord relaxations of this run.
 
     Raises
     ------
     ConfigError
-        Bars outside the score, a pickup, or an unknown profile.
+        Bars outside the score (the pickup, bar 0, included), an unknown profile, or a span
+        whose notes made parallels across its closing bar line in every try.
     ScoreError
         An unknown part (the known ones listed).
     TokenizationError
@@ -103,13 +132,14 @@ def regenerate(
     from partita.symbolic.composer.planner import Plan
 
     score = read_guide(score)
-    if score.pickup:
-        raise ConfigError("regenerate needs a score without a pickup bar")
     target = score.part(part)  # ScoreError listing parts
     slot = [p.id for p in score.parts].index(target.id)
     a, b = int(bars[0]), int(bars[1])
-    if not 1 <= a <= b <= score.n_bars:
-        raise ConfigError(f"bars {a}-{b} are outside the score's 1-{score.n_bars}")
+    first = 0 if score.pickup else 1
+    last = first + score.n_bars - 1
+    if not 1 <= a <= b <= last:
+        pick = " (bar 0, the pickup, is kept)" if score.pickup else ""
+        raise ConfigError(f"bars {a}-{b} are outside the score's 1-{last}{pick}")
     plan = None
     if "partita.plan" in score.metadata:
         try:
@@ -121,7 +151,7 @@ def regenerate(
     vocab = ComposerVocab.default()
     n_bars_tok = sum(1 for i in vocab.base.encode(score).ids if i == vocab.bar)
     controls = controls_of(score, n_bars=n_bars_tok)
-    if plan is not None and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts):
+    if plan is not None and not score.pickup and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts):
         pc = controls_of_plan(plan)
         roles = {p.id: p.role for p in plan.instrumentation}
         controls = dataclasses.replace(
@@ -130,11 +160,20 @@ def regenerate(
         )  # fmt: skip
     if profile is None:
         profile = score.metadata.get("partita.profile", "classical")
-    decoded = _rewrite(score, controls, {slot}, a, b, seed=seed, model=model, weights=weights, profile=profile,
-                       temperature=temperature, top_p=top_p, pitch_range=pitch_range,
-                       chords=_given_chords(score.chords, chord_rule))  # fmt: skip
+    # token bars: a pickup becomes a whole first token bar, so score bar k is token bar k + 1
+    ta, tb = a + 1 - first, b + 1 - first
+    decoded, stats = _rewrite(score, controls, {slot}, ta, tb, seed=seed, model=model, weights=weights,
+                              profile=profile, temperature=temperature, top_p=top_p, pitch_range=pitch_range,
+                              chords=_given_chords(score.chords, chord_rule))  # fmt: skip
     start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
-    return score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
+    out = score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
+    out = _with_relaxations(out, stats.chord_relaxations)
+    return (out, stats) if return_stats else out
+
+
+def _with_relaxations(score: Any, n: int) -> Any:
+    """``score`` with ``partita.chord_relaxations`` in its metadata."""
+    return dataclasses.replace(score, metadata={**score.metadata, "partita.chord_relaxations": str(int(n))})
 
 
 def read_guide(guide: Any) -> Any:
@@ -173,18 +212,25 @@ def _merged(old: Any, new: Any, start: Fraction, end: Fraction) -> Any:
 def _rewrite(
     score: Any, controls: Any, free: set[int], a: int, b: int, *, seed: int, model: Any, weights: str | None,
     profile: str, temperature: float, top_p: float, pitch_range: str, chords: Any = (),
-) -> Any:  # fmt: skip
+) -> tuple[Any, RewriteStats]:  # fmt: skip
     """Sample the notes of the ``free`` slots in token bars ``a..b`` with every other slot's
-    tokens forced; returns the decoded Score of the whole spliced sequence. ``chords``:
-    ``(onset_ql, figure)`` pairs enforced by a :class:`~partita.symbolic.composer.chordmask.ChordMask`
-    (chord tones on strong beats) for the sampled notes."""
+    tokens forced; returns the decoded Score of the whole spliced sequence and the
+    :class:`RewriteStats`. Token bars count from 1 at onset 0 (a pickup is shifted into a whole
+    first token bar). ``chords``: ``(onset_ql, figure)`` pairs in score time enforced by a
+    :class:`~partita.symbolic.composer.chordmask.ChordMask` (chord tones on strong beats) for
+    the sampled notes. When a kept bar follows the span, it is pushed through the mask: a kept
+    note the mask now refuses (and did not refuse before the rewrite) is a parallel into it
+    made by the new notes, and the span is sampled again (:data:`BOUNDARY_TRIES`)."""
+    import time
+
     import torch
 
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.sample import PROFILE_MASKS, _nucleus, load_model
-    from partita.symbolic.tokens import PartLayout, TokenSequence
+    from partita.symbolic.tokens import PartLayout
     from partita.theory_rules.masks import DecodeMask
 
+    t0 = time.perf_counter()
     if model is None:
         model = load_model(weights)
     vocab = ComposerVocab.default()
@@ -199,24 +245,45 @@ def _rewrite(
         bar_ids.append([vocab.bar, ts_id] + vocab.bar_control_ids(controls.bars[len(bar_ids)]))
     layout = PartLayout.from_score(score)
     meters = sorted({(ts.numerator, ts.denominator) for ts in score.time_signatures})
-    if opts is None:
-        mask = DecodeMask(vocab.base, layout, meters=meters, parallels=False, grids=(Fraction(1, 12),))
-    else:
-        mask = DecodeMask(vocab.base, layout, key_signatures=score.key_signatures if opts["key"] else (),
-                          pitch_range=pitch_range, meters=meters, parallels=opts["parallels"])  # fmt: skip
-    chords = list(chords)
-    if chords:
-        from partita.symbolic.composer.chordmask import ChordMask, check_chords
+    # score time -> token time: a pickup becomes a whole first bar
+    shift = score.time_signatures[0].bar_length - score.pickup if score.pickup else Fraction(0)
+    keys = tuple(dataclasses.replace(k, onset=k.onset + shift) if k.onset else k for k in score.key_signatures)
+    chords = [(Fraction(o) + shift, f) for o, f in chords]
 
-        check_chords(mask, chords, bar_ql=score.time_signatures[0].bar_length)
-        mask = ChordMask(mask, chords)
+    def new_mask() -> Any:
+        if opts is None:
+            return DecodeMask(vocab.base, layout, meters=meters, parallels=False, grids=(Fraction(1, 12),))
+        return DecodeMask(vocab.base, layout, key_signatures=keys if opts["key"] else (), pitch_range=pitch_range,
+                          meters=meters, parallels=opts["parallels"])  # fmt: skip
+
     remi_mask = ~vocab.is_control
-    mask.update(vocab.bos)
-    for bar in bar_ids[: a - 1]:
-        for i in bar:
-            if remi_mask[i]:
-                mask.update(i, check=False)
-    # model context: the header and the latest bars before the span
+    pitch_ids = set(int(i) for i in vocab.type_ids["Pitch"])
+    if chords:
+        from partita.symbolic.composer.chordmask import check_chords
+
+        check_chords(new_mask(), chords, bar_ql=score.time_signatures[0].bar_length)
+
+    def refused_after(inner: Any, bar: list[int]) -> set[int]:
+        """Indices of ``bar``'s pitch tokens that ``inner`` (a DecodeMask after the bar before)
+        refuses, pushing the bar through it."""
+        out = set()
+        for k, i in enumerate(bar):
+            if not remi_mask[i]:
+                continue
+            if i in pitch_ids and not inner.allowed()[i]:
+                out.add(k)
+            inner.update(i, check=False)
+        return out
+
+    guard = b < len(bar_ids) and bool(opts and opts["parallels"])
+    if guard:  # what the mask refuses in the kept bar after the span with the old notes
+        m0 = new_mask()
+        m0.update(vocab.bos)
+        for bar in bar_ids[:b]:
+            for i in bar:
+                if remi_mask[i]:
+                    m0.update(i, check=False)
+        refused_before = refused_after(m0, bar_ids[b])
     block = model.config.block_size
     room = int(block * 0.6) - len(header)
     ctx: list[int] = []
@@ -224,99 +291,120 @@ def _rewrite(
         if len(bar) > room - len(ctx):
             break
         ctx = bar + ctx
-    gen = torch.Generator().manual_seed(int(seed))
     model.eval()
-    state: dict[str, Any] = {"cache": None, "n": 0, "logits": None}
-    cur: list[int] = []
-    done_bars: list[list[int]] = []
-
-    def feed(ids: list[int]) -> None:
-        if state["n"] + len(ids) > block:  # re-prime: header, the latest bars, this bar so far
-            state["cache"], state["n"] = None, 0
-            keep: list[int] = []
-            for bar in reversed(done_bars):
-                if len(bar) > int(block * 0.6) - len(header) - len(cur) - len(ids) - len(keep):
-                    break
-                keep = bar + keep
-            ids = header + keep + cur + ids
-        with torch.inference_mode():
-            logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
-        state["n"] += len(ids)
-        state["logits"] = logits[0, -1]
-
-    feed(header + ctx)
     pos_ids = set(int(i) for i in vocab.type_ids["Position"])
     is_pos = np.zeros(vocab.n_remi, dtype=bool)
     is_pos[list(pos_ids)] = True
     progs = {s: int(vocab.id(f"Program_{s}")) for s in free}
-    new_bars = []
-    for bar in bar_ids[a - 1 : b]:
-        opening, notes = _events(bar, vocab)
-        others = [(p, s, toks) for p, s, toks in notes if s not in free]
-        forced_positions = sorted({p for p, _, _ in others})
-        cur = list(opening)
-        for i in opening:
-            if remi_mask[i]:
-                mask.update(i, check=False)
-        feed(opening)
-        step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
-        written_here: set[int] = set()  # free slots with a note at the current position
-        fi = 0
-        while True:
-            allowed = mask.allowed()
-            cand = np.zeros(vocab.vocab_size, dtype=bool)
-            q = forced_positions[fi] if fi < len(forced_positions) else None
-            last_type = vocab.token_type(cur[-1])
-            if last_type in ("Duration", "Chord", "TimeSig", "Section", "Energy"):
-                # choose: a new position before q for a free part, position q (the kept notes),
-                # a free part at the current position, or the end of the bar
-                for k_id in np.flatnonzero(allowed & is_pos):
-                    k = vocab.base.token_value(int(k_id))
-                    onset = mask.bar_start + k * step_ticks
-                    if (q is None or k < q) and any(mask.busy_until[s] <= onset for s in free):
-                        cand[k_id] = True
-                if q is not None:
-                    cand[vocab.id(f"Position_{q}")] = True  # the kept notes come whatever the mask says
-                if mask.position >= 0:
-                    for s, pid in progs.items():
-                        if s not in written_here and allowed[pid]:
-                            cand[pid] = True
-                if q is None:
-                    cand[vocab.bar] = True
-            elif last_type == "Position":
-                for s, pid in progs.items():
-                    if allowed[pid]:
-                        cand[pid] = True
-            else:  # inside a free part's note: Pitch, Velocity, Duration as the mask allows
-                cand[: vocab.n_remi] = allowed
-            if not cand.any():
-                cand[vocab.bar] = True
-            choice = _nucleus(state["logits"], cand, temperature, top_p, gen)
-            if choice == vocab.bar:
-                break
-            if choice in pos_ids and q is not None and vocab.base.token_value(choice) == q:
-                group = [choice] + [t for p, _, toks in others if p == q for t in toks]
-                for i in group:
+
+    for attempt in range(BOUNDARY_TRIES):
+        mask = new_mask()
+        if chords:
+            from partita.symbolic.composer.chordmask import ChordMask
+
+            mask = ChordMask(mask, chords)
+        mask.update(vocab.bos)
+        for bar in bar_ids[: a - 1]:
+            for i in bar:
+                if remi_mask[i]:
                     mask.update(i, check=False)
-                cur.extend(group)
-                feed(group)
-                fi += 1
-                written_here = set()
-                continue
-            if choice in pos_ids:
-                written_here = set()
-            for s, pid in progs.items():
-                if choice == pid:
-                    written_here.add(s)
-            mask.update(choice, check=False)
-            cur.append(choice)
-            feed([choice])
-        new_bars.append(cur)
-        done_bars.append(cur)
+        gen_seed = int(seed) if attempt == 0 else int(np.random.SeedSequence([int(seed) % 2**63, attempt]).generate_state(1)[0])
+        gen = torch.Generator().manual_seed(gen_seed)
+        state: dict[str, Any] = {"cache": None, "n": 0, "logits": None}
+        cur: list[int] = []
+        done_bars: list[list[int]] = []
+
+        def feed(ids: list[int]) -> None:
+            if state["n"] + len(ids) > block:  # re-prime: header, the latest bars, this bar so far
+                state["cache"], state["n"] = None, 0
+                keep: list[int] = []
+                for bar in reversed(done_bars):
+                    if len(bar) > int(block * 0.6) - len(header) - len(cur) - len(ids) - len(keep):
+                        break
+                    keep = bar + keep
+                ids = header + keep + cur + ids
+            with torch.inference_mode():
+                logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
+            state["n"] += len(ids)
+            state["logits"] = logits[0, -1]
+
+        feed(header + ctx)
+        new_bars = []
+        for bar in bar_ids[a - 1 : b]:
+            opening, notes = _events(bar, vocab)
+            others = [(p, s, toks) for p, s, toks in notes if s not in free]
+            forced_positions = sorted({p for p, _, _ in others})
+            cur = list(opening)
+            for i in opening:
+                if remi_mask[i]:
+                    mask.update(i, check=False)
+            feed(opening)
+            step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
+            written_here: set[int] = set()  # free slots with a note at the current position
+            fi = 0
+            while True:
+                allowed = mask.allowed()
+                cand = np.zeros(vocab.vocab_size, dtype=bool)
+                q = forced_positions[fi] if fi < len(forced_positions) else None
+                last_type = vocab.token_type(cur[-1])
+                if last_type in ("Duration", "Chord", "TimeSig", "Section", "Energy"):
+                    # choose: a new position before q for a free part, position q (the kept notes),
+                    # a free part at the current position, or the end of the bar
+                    for k_id in np.flatnonzero(allowed & is_pos):
+                        k = vocab.base.token_value(int(k_id))
+                        onset = mask.bar_start + k * step_ticks
+                        if (q is None or k < q) and any(mask.busy_until[s] <= onset for s in free):
+                            cand[k_id] = True
+                    if q is not None:
+                        cand[vocab.id(f"Position_{q}")] = True  # the kept notes come whatever the mask says
+                    if mask.position >= 0:
+                        for s, pid in progs.items():
+                            if s not in written_here and allowed[pid]:
+                                cand[pid] = True
+                    if q is None:
+                        cand[vocab.bar] = True
+                elif last_type == "Position":
+                    for s, pid in progs.items():
+                        if allowed[pid]:
+                            cand[pid] = True
+                else:  # inside a free part's note: Pitch, Velocity, Duration as the mask allows
+                    cand[: vocab.n_remi] = allowed
+                if not cand.any():
+                    cand[vocab.bar] = True
+                choice = _nucleus(state["logits"], cand, temperature, top_p, gen)
+                if choice == vocab.bar:
+                    break
+                if choice in pos_ids and q is not None and vocab.base.token_value(choice) == q:
+                    group = [choice] + [t for p, _, toks in others if p == q for t in toks]
+                    for i in group:
+                        mask.update(i, check=False)
+                    cur.extend(group)
+                    feed(group)
+                    fi += 1
+                    written_here = set()
+                    continue
+                if choice in pos_ids:
+                    written_here = set()
+                for s, pid in progs.items():
+                    if choice == pid:
+                        written_here.add(s)
+                mask.update(choice, check=False)
+                cur.append(choice)
+                feed([choice])
+            new_bars.append(cur)
+            done_bars.append(cur)
+        inner = getattr(mask, "inner", mask)
+        if not guard or not (refused_after(inner, bar_ids[b]) - refused_before):
+            break
+    else:
+        bar_no = b + (0 if score.pickup else 1)  # the kept bar after the span, numbered as in the score
+        raise ConfigError(f"every one of {BOUNDARY_TRIES} tries made parallels into bar {bar_no}; "
+                          "try another seed or span")  # fmt: skip
     ids = header + [i for bar in bar_ids[: a - 1] for i in bar] + [i for bar in new_bars for i in bar]
     ids += [i for bar in bar_ids[b:] for i in bar] + [vocab.eos]
-    decoded, _ = vocab.decode(TokenSequence(ids=tuple(ids), layout=layout))
-    return decoded
+    decoded, _ = vocab.decode(dataclasses.replace(seq, ids=tuple(ids)))
+    stats = RewriteStats(attempt + 1, int(getattr(mask, "relaxed", 0)), time.perf_counter() - t0)
+    return decoded, stats
 
 
 def harmonize(
@@ -331,6 +419,7 @@ def harmonize(
     temperature: float = 1.0,
     top_p: float = 0.95,
     chord_rule: str = "strong-beats",
+    return_stats: bool = False,
 ) -> Any:
     """Write the other parts of ``ensemble`` under a given melody.
 
@@ -340,12 +429,15 @@ def harmonize(
     The melody (``part`` of ``melody``, default its first part with notes) goes to the
     ensemble's melody part unchanged; every other part is sampled under the masks with the
     melody forced; chords are measured from the melody bar by bar. A pickup is kept.
+    ``return_stats``: also return a :class:`RewriteStats`; the score's metadata
+    ``partita.chord_relaxations`` holds the chord relaxations of this run.
 
     Raises
     ------
     ConfigError
         An unknown ensemble (the known ones listed), an ensemble without a melody part, or a
-        melody outside its instrument's playable range (the bars named).
+        melody outside its instrument's playable range (the bars named, and an octave shift
+        that would fit when there is one).
     """
     from partita import instruments
     from partita.symbolic.composer.controls import controls_of
@@ -372,7 +464,12 @@ def harmonize(
     lo, hi = inst.sounding_range
     bad = sorted({melody.bar_of(n.onset).bar for n in src.notes if not lo <= n.pitch <= hi})
     if bad:
-        raise ConfigError(f"the melody leaves the {inst.name}'s range {lo}-{hi} in bars {', '.join(map(str, bad[:8]))}")
+        p_lo, p_hi = min(n.pitch for n in src.notes), max(n.pitch for n in src.notes)
+        fits = [k for k in (-1, 1, -2, 2, -3, 3) if lo <= p_lo + 12 * k and p_hi + 12 * k <= hi]
+        hint = (f"; transpose it {abs(fits[0])} octave(s) {'up' if fits[0] > 0 else 'down'} or choose another ensemble"
+                if fits else "; its compass is wider than the instrument's: choose another ensemble")
+        raise ConfigError(f"the melody ({p_lo}-{p_hi}) leaves the {inst.name}'s range {lo}-{hi} in bars "
+                          f"{', '.join(map(str, bad[:8]))}{hint}", part=src.name)  # fmt: skip
     # a pickup becomes a whole first bar (the masks write whole bars), and is restored after
     shift = melody.time_signatures[0].bar_length - melody.pickup if melody.pickup else Fraction(0)
     notes = tuple(dataclasses.replace(n, onset=n.onset + shift, velocity=None, tie=None, slur=None,
@@ -392,9 +489,9 @@ def harmonize(
     measured = controls_of(Score(parts=(parts[m_index],), time_signatures=meters, key_signatures=keys), n_bars=n_bars)
     controls = dataclasses.replace(measured, roles=tuple(roles))
     free = {i for i in range(len(parts_spec)) if i != m_index}
-    decoded = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights, profile=profile,
-                       temperature=temperature, top_p=top_p, pitch_range="comfortable",
-                       chords=_given_chords(melody.chords, chord_rule, shift=shift))  # fmt: skip
+    decoded, stats = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights,
+                              profile=profile, temperature=temperature, top_p=top_p, pitch_range="comfortable",
+                              chords=_given_chords(melody.chords, chord_rule, shift=shift))  # fmt: skip
     out_parts = []
     for i, p in enumerate(parts):
         got = decoded.parts[i]
@@ -402,7 +499,9 @@ def harmonize(
             dataclasses.replace(n, onset=n.onset - shift, velocity=None) for n in got.notes if n.onset >= shift
         )  # fmt: skip
         out_parts.append(Part(p.id, p.name, p.instrument, tuple(ns)))
-    return dataclasses.replace(melody, parts=tuple(out_parts), chords=melody.chords)
+    out = _with_relaxations(dataclasses.replace(melody, parts=tuple(out_parts), chords=melody.chords),
+                            stats.chord_relaxations)  # fmt: skip
+    return (out, stats) if return_stats else out
 
 
 def continue_(
@@ -416,23 +515,24 @@ def continue_(
     temperature: float = 1.0,
     top_p: float = 0.95,
     chord_rule: str = "strong-beats",
+    return_stats: bool = False,
 ) -> Any:
     """``score`` with ``bars`` more bars written by the model after its last bar, every part
     continuing under the masks; the new bars keep the last bar's meter, section and energy
-    (chord: none). Everything already there is kept.
+    (chord: none). Everything already there is kept; a pickup stays bar 0.
+    ``return_stats``: also return a :class:`RewriteStats`; the score's metadata
+    ``partita.chord_relaxations`` holds the chord relaxations of this run.
 
     Raises
     ------
     ConfigError
-        ``bars`` < 1, a pickup, or an unknown profile.
+        ``bars`` < 1, or an unknown profile.
     """
     from partita.symbolic.composer.controls import BarControl, ComposerVocab, controls_of
 
     score = read_guide(score)
     if not (isinstance(bars, int) and bars >= 1):
         raise ConfigError(f"bars {bars!r} must be a whole number from 1")
-    if score.pickup:
-        raise ConfigError("continue_ needs a score without a pickup bar")
     vocab = ComposerVocab.default()
     n_tok = sum(1 for i in vocab.base.encode(score).ids if i == vocab.bar)
     measured = controls_of(score, n_bars=n_tok)
@@ -441,15 +541,16 @@ def continue_(
         BarControl(last.section, last.energy, None) for _ in range(bars)))  # fmt: skip
     if profile is None:
         profile = score.metadata.get("partita.profile", "classical")
-    start = score.bar_start(n_tok + 1) if n_tok + 1 <= score.n_bars else score.bar_start(score.n_bars) + score.time_signatures[-1].bar_length
+    start = score.bar_start(n_tok + (0 if score.pickup else 1))  # the bar after the last (token bar n_tok + 1)
     given = [(o, f) for o, f in _given_chords(score.chords, chord_rule) if o < start]
     if given:
         given.append((start, None))  # the new bars have no chord: the last one ends here
-    decoded = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
-                       model=model, weights=weights, profile=profile, temperature=temperature, top_p=top_p,
-                       pitch_range="comfortable", chords=given)  # fmt: skip
+    decoded, stats = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
+                              model=model, weights=weights, profile=profile, temperature=temperature, top_p=top_p,
+                              pitch_range="comfortable", chords=given)  # fmt: skip
     end = start + bars * score.time_signatures[-1].bar_length
     out = score
     for old, new in zip(score.parts, decoded.parts):
         out = out.replace_part(old.id, _merged(old, new, start, end))
-    return out
+    out = _with_relaxations(out, stats.chord_relaxations)
+    return (out, stats) if return_stats else out
