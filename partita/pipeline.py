@@ -52,6 +52,11 @@ class PipelineResult:
     stages: tuple[tuple[str, float], ...] = field(default=())
 
     @property
+    def chord_relaxations(self) -> int:
+        """Notes on strong beats where the given chord gave way (the score's metadata)."""
+        return int(self.score.metadata.get("partita.chord_relaxations", 0))
+
+    @property
     def elapsed_s(self) -> float:
         return sum(s for _, s in self.stages)
 
@@ -71,7 +76,8 @@ class PipelineResult:
         return "\n".join([
             f"sections: {sections}",
             f"key {p.key} {p.mode}, {p.tempo_bpm:g} bpm, {p.meter[0]}/{p.meter[1]}, "
-            f"{self.render.duration_s:.1f} s of audio, {len(self.score.parts)} parts",
+            f"{self.render.duration_s:.1f} s of audio, {len(self.score.parts)} parts, "
+            f"{self.chord_relaxations} chord relaxations" + (" (given chords gave way there)" if self.chord_relaxations else ""),
             f"loudness {r.integrated_lufs:.2f} LUFS (target {r.target_lufs:g}), true peak {r.true_peak_dbtp:.2f} dBTP "
             f"(ceiling {r.true_peak_ceiling_dbtp:g})" + ("" if r.meets_target else "  -- targets NOT met"),
             f"wrote {self.out_dir}: {n_stems} stems in stems/, {others}",
@@ -244,6 +250,7 @@ def compose_to_master(
     workers: int = 2,
     progress: Progress | None = None,
     plan_seconds: float = 0.0,
+    guide: Any = None,
 ) -> PipelineResult:
     """Compose ``plan`` and carry it all the way to a signed, mastered render folder.
 
@@ -270,6 +277,10 @@ def compose_to_master(
         ``progress(stage, message)`` as each stage starts.
     plan_seconds
         Time the caller spent planning, reported as the first stage.
+    guide
+        A Score or a path (MIDI, MusicXML, ...) whose melody seeds the composition (see
+        :func:`partita.symbolic.composer.sample.compose`); the rest of the job is the same. A
+        path is recorded with its sha256.
 
     Returns
     -------
@@ -299,17 +310,31 @@ def compose_to_master(
     def on_section(name: str, i: int, n: int) -> None:
         _say(progress, "compose", f"section {i + 1}/{n}: {name}")
 
-    _say(progress, "compose", f"{n_sec} sections, {plan.n_bars} bars")
+    guide_record = None
+    if guide is not None:
+        from partita.symbolic.composer.edit import read_guide
+
+        if isinstance(guide, (str, os.PathLike)):
+            guide_record = {"file": Path(guide).name, "sha256": sha256_file(guide)}
+        guide = read_guide(guide)
+        if guide_record is None:
+            guide_record = {"canonical_hash": guide.canonical_hash()}
+        _say(progress, "compose", f"under the guide's melody ({guide.n_bars} bars); {n_sec} sections laid over them")
+    else:
+        _say(progress, "compose", f"{n_sec} sections, {plan.n_bars} bars")
     score = compose(plan, seed=seed, weights=str(weights_path), temperature=temperature, top_p=top_p,
-                    profile=profile, progress=on_section)  # fmt: skip
+                    profile=profile, progress=on_section, guide=guide)  # fmt: skip
     stages.append(("compose", time.perf_counter() - t))
     record = {
         "prompt": plan.prompt,
         "plan": plan.to_dict(),
         "compose": {"temperature": temperature, "top_p": top_p, "profile": profile,
-                    "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path)}},  # fmt: skip
+                    "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path)},
+                    "chord_relaxations": int(score.metadata.get("partita.chord_relaxations", 0))},  # fmt: skip
         "weights": [{"role": "composer", "file": weights_path.name, "sha256": sha256_file(weights_path)}],
     }
+    if guide_record is not None:
+        record["compose"]["guide"] = guide_record
     rendered, mixed, prov = master_folder(
         out, score, record=record, render_settings=rs, mix_settings=mix_settings, key_dir=key_dir,
         workers=workers, progress=progress, stages=stages,

@@ -65,3 +65,52 @@ def test_chords_against_the_key_are_an_error():
 def test_unknown_chord_rule_is_an_error(chorale_plan):
     with pytest.raises(ConfigError, match="chord_rule"):
         compose(chorale_plan, seed=0, chord_rule="sometimes")
+
+
+TINY_CKPT = "tests/data/composer_tiny.safetensors"
+
+
+def _cornered(chord: str):
+    """Soprano, alto, bass in C major; into bar 2 the bass rises G2->C3 under a soprano G4, and
+    bar 2 carries ``chord``. With "Ab" (whose only tone in C major is C) every soprano C on
+    bar 2's downbeat makes parallel or contrary octaves with the bass: the chord must give way."""
+    from partita.symbolic.score import ChordSymbol, KeySignature, Note, Part, Score
+
+    return Score(
+        parts=(Part("s", "Soprano", "soprano", (Note(0, 4, 67), Note(4, 4, 67), Note(8, 4, 72))),
+               Part("a", "Alto", "alto", (Note(0, 4, 62), Note(4, 4, 64), Note(8, 4, 64))),
+               Part("b", "Bass", "bass", (Note(0, 4, 43), Note(4, 4, 48), Note(8, 4, 48)))),
+        key_signatures=(KeySignature(0, 0, "major"),),
+        chords=(ChordSymbol(0, "G"), ChordSymbol(4, chord), ChordSymbol(8, "C")),
+    )  # fmt: skip
+
+
+def test_a_contradictory_chord_is_a_stated_relaxation_and_an_ordinary_one_is_not(tmp_path, capsys):
+    from partita.cli import main
+    from partita.symbolic import io as sio
+    from partita.symbolic.composer.edit import regenerate
+    from partita.symbolic.composer.sample import load_model
+
+    model = load_model(TINY_CKPT)
+    counts = {}
+    for chord in ("Ab", "C"):
+        s = _cornered(chord)
+        # the soprano strikes bar 2's downbeat in a few runs out of a hundred (random tiny weights)
+        runs = [regenerate(s, part="s", bars=(2, 2), seed=k, model=model, profile="chorale", return_stats=True)
+                for k in range(80)]  # fmt: skip
+        for new, st in runs:
+            assert new.metadata["partita.chord_relaxations"] == str(st.chord_relaxations)
+            if st.chord_relaxations or any(n.onset == 4 for n in new.part("s").notes):
+                assert check(new, profile="chorale").n_errors == 0  # the chord gave way, the parallels did not
+        counts[chord] = [st.chord_relaxations for _, st in runs]
+    assert sum(counts["Ab"]) > 0
+    assert sum(counts["C"]) == 0
+    # the CLI's one-line summary states it
+    seed = next(k for k, n in enumerate(counts["Ab"]) if n)
+    src, out = tmp_path / "in.musicxml", tmp_path / "out.musicxml"
+    sio.write(_cornered("Ab"), src)
+    assert [c.figure for c in sio.read(src).chords] == ["G", "Ab", "C"]
+    rc = main(["regenerate", str(src), "--part", "Soprano", "--bars", "2-2", "--seed", str(seed), "--profile",
+               "chorale", "--weights", TINY_CKPT, "-o", str(out)])  # fmt: skip
+    assert rc == 0
+    assert f"; {counts['Ab'][seed]} chord relaxations" in capsys.readouterr().err

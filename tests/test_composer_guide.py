@@ -93,3 +93,57 @@ def test_compose_cli_chords_are_written_and_hold_on_strong_beats(tmp_path):
     got = sio.read(out / "score.musicxml")
     assert [c.figure for c in got.chords][:2] == ["Dm", "G7"]
     assert _nct(got) == 0
+
+
+TINY_CKPT = "tests/data/composer_tiny.safetensors"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".mid", ".musicxml"])
+def test_compose_cli_with_a_guide_renders_mixes_and_keeps_the_drums(tmp_path, capsys, suffix):
+    """A guide seeds the composition; the rest of the main job runs as without one."""
+    import json
+
+    from partita.provenance import read_provenance, sha256_file, verify
+    from partita.symbolic.score import Score
+
+    src = tmp_path / f"guide{suffix}"
+    sio.write(_melody_score(), src)
+    out, keys = tmp_path / "out", tmp_path / "keys"
+    rc = main(["compose", "pop song", "--ensemble", "pop band", "--guide", str(src), "--weights", TINY_CKPT,
+               "--sample-rate", "16000", "--jobs", "1", "--key-dir", str(keys), "-o", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "0 chord relaxations" in err
+    score = Score.from_dict(json.loads((out / "score.json").read_text()))
+    assert [n.pitch for n in score.parts[0].notes] == MELODY
+    drums = [p for p in score.parts if p.instrument == "drum_kit"]
+    assert len(drums) == 1 and drums[0].notes
+    assert max(n.onset for n in drums[0].notes) >= 12  # over all four of the guide's bars
+    assert all(p.notes for p in score.parts)
+    render = json.loads((out / "render.json").read_text())
+    assert len(render["stems"]) == len(score.parts)
+    for name in ("mix.wav", "project.rpp", "score.musicxml", "score.mid", "plan.json"):
+        assert (out / name).exists(), name
+    rec = read_provenance(out)["record"]
+    assert rec["compose"]["guide"] == {"file": src.name, "sha256": sha256_file(src)}
+    assert rec["compose"]["chord_relaxations"] == 0
+    assert verify(out, key_dir=keys).ok
+
+
+@pytest.mark.slow
+def test_compose_from_python_with_a_guide_keeps_percussion_over_a_pickup():
+    from partita.symbolic.composer.planner import plan
+    from partita.symbolic.composer.sample import compose, load_model
+
+    base = _melody_score()
+    # a one-beat pickup: the first note alone before bar 1
+    guide = Score(parts=(Part("m", "Melody", "violin", tuple(Note(i, 1, p) for i, p in enumerate(MELODY[:13]))),),
+                  pickup=1)  # fmt: skip
+    p = plan("rock", ensemble="pop band", seed=0)
+    out = compose(p, guide=guide, seed=1, model=load_model(TINY_CKPT))
+    assert [pp.id for pp in out.parts] == [pp.id for pp in p.instrumentation]
+    drums = next(x for x in out.parts if x.instrument == "drum_kit")
+    assert min(n.onset for n in drums.notes) == 1  # from bar 1, none in the pickup
+    assert max(n.onset for n in drums.notes) >= out.bar_start(out.n_bars - 1)
+    assert base.parts[0].notes[:13] == out.parts[0].notes

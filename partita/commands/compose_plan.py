@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
     c.add_argument("--chords", default=None, help="chord symbols, one per bar, e.g. 'Dm G7 C C' (repeated to fill the plan); enforced on strong beats")
-    c.add_argument("--guide", default=None, help="a MIDI or MusicXML file whose melody is kept; the other parts are written under it (implies --score-only)")
+    c.add_argument("--guide", default=None, help="a MIDI or MusicXML file whose melody is kept; the plan's other parts are written under it (its length, meter, key, tempo and chords; drums by rule), then rendered and mixed as usual")
     c.add_argument("--sample-rate", type=int, default=48000, metavar="HZ", help="stems and mix sample rate (default 48000)")
     c.add_argument("--target-lufs", type=float, default=-14.0, metavar="X", help="master loudness in LUFS (default -14)")
     c.add_argument("--jobs", type=int, default=2, metavar="N", help="threads rendering parts (default 2)")
@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_compose(args: argparse.Namespace) -> int:
     import sys
+    import time
     from pathlib import Path
 
     from partita._fileio import atomic_write_text
@@ -151,44 +152,49 @@ def run_compose(args: argparse.Namespace) -> int:
         p = with_chords(p, args.chords)
     if p.unknown_words:
         print(f"partita: unknown words (not used): {', '.join(p.unknown_words)}", file=sys.stderr)
+    if not args.guide:
+        from partita.symbolic.composer.chordmask import key_clashes
+
+        for figure, outside in key_clashes(p.bar_chords(), p.key_signature()):
+            print(f"partita: chord {figure} has {', '.join(outside)} outside {p.key} {p.mode}: only its tones in the "
+                  "key are written", file=sys.stderr)  # fmt: skip
 
     def progress(name: str, i: int, n: int) -> None:
         print(f"composing section {i + 1}/{n}: {name}", file=sys.stderr)
 
+    guide = None
     if args.guide:
         from partita.symbolic.composer.edit import read_guide
 
-        guide = read_guide(args.guide)
+        guide = read_guide(args.guide)  # a missing or unreadable file stops here, named
+    if not args.score_only:
+        return _compose_to_master(args, p, guide=args.guide if guide is not None else None)
+
+    if guide is not None:
+        t0 = time.perf_counter()
         score = compose(p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
                         profile=args.profile, guide=guide)  # fmt: skip
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "plan.json", json.dumps(p.to_dict(), indent=2, ensure_ascii=False) + "\n")
-        sio.write(score, out / "score.musicxml")
-        sio.write(score, out / "score.mid")
-        print(f"wrote {out / 'score.musicxml'}, {out / 'score.mid'}: {len(score.parts)} parts under the guide's melody",
-              file=sys.stderr)  # fmt: skip
-        return 0
-    if not args.score_only:
-        return _compose_to_master(args, p)
-
-    score, stats = compose(
-        p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-        profile=args.profile, progress=progress, return_stats=True,
-    )  # fmt: skip
+        made = f"{time.perf_counter() - t0:.1f} s under the guide's melody"
+    else:
+        score, stats = compose(
+            p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
+            profile=args.profile, progress=progress, return_stats=True,
+        )  # fmt: skip
+        made = f"{stats.sampled + stats.forced} tokens in {stats.seconds:.1f} s"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "plan.json", json.dumps(p.to_dict(), indent=2, ensure_ascii=False) + "\n")
     sio.write(score, out / "score.musicxml")
     sio.write(score, out / "score.mid")
     n_notes = sum(len(x.notes) for x in score.parts)
+    relaxed = int(score.metadata.get("partita.chord_relaxations", 0))
     print(f"wrote {out / 'score.musicxml'}, {out / 'score.mid'}, {out / 'plan.json'}: "
-          f"{len(score.parts)} parts, {p.n_bars} bars, {n_notes} notes, {p.duration_s:.0f} s; "
-          f"{stats.sampled + stats.forced} tokens in {stats.seconds:.1f} s", file=sys.stderr)  # fmt: skip
+          f"{len(score.parts)} parts, {score.n_bars} bars, {n_notes} notes, {score.duration_seconds:.0f} s; "
+          f"{made}; {relaxed} chord relaxations", file=sys.stderr)  # fmt: skip
     return 0
 
 
-def _compose_to_master(args: argparse.Namespace, p) -> int:
+def _compose_to_master(args: argparse.Namespace, p, *, guide=None) -> int:
     """The main job (partita.pipeline): plan -> score -> stems -> mix -> REAPER -> provenance."""
     import sys
     import time
@@ -209,7 +215,7 @@ def _compose_to_master(args: argparse.Namespace, p) -> int:
         p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
         profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate),
         mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
-        progress=progress,
+        progress=progress, guide=guide,
     )  # fmt: skip
     print(result.summary(), file=sys.stderr)
     return 0
@@ -232,9 +238,12 @@ def run_regenerate(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     score = sio.read(args.score)
-    new = regenerate(score, part=args.part, bars=(a, b), seed=args.seed, weights=args.weights, profile=args.profile)
+    new, st = regenerate(score, part=args.part, bars=(a, b), seed=args.seed, weights=args.weights, profile=args.profile,
+                         return_stats=True)  # fmt: skip
     sio.write(new, args.out)
-    print(f"wrote {args.out}: part {args.part!r}, bars {a}-{b} rewritten", file=sys.stderr)
+    print(f"wrote {args.out}: part {args.part!r}, bars {a}-{b} rewritten in {st.seconds:.1f} s "
+          f"({st.tries} {'try' if st.tries == 1 else 'tries'}); {st.chord_relaxations} chord relaxations",
+          file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -249,8 +258,9 @@ def run_harmonize(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     melody = sio.read(args.melody)
-    out = harmonize(melody, ensemble=args.ensemble, part=args.part, seed=args.seed, weights=args.weights,
-                    profile=args.profile)  # fmt: skip
+    out, st = harmonize(melody, ensemble=args.ensemble, part=args.part, seed=args.seed, weights=args.weights,
+                        profile=args.profile, return_stats=True)  # fmt: skip
     sio.write(out, args.out)
-    print(f"wrote {args.out}: {len(out.parts)} parts under the melody", file=sys.stderr)
+    print(f"wrote {args.out}: {len(out.parts)} parts under the melody in {st.seconds:.1f} s; "
+          f"{st.chord_relaxations} chord relaxations", file=sys.stderr)  # fmt: skip
     return 0

@@ -15,6 +15,8 @@ can sing in its range is contradictory: :func:`check_chords` raises a ``ConfigEr
 bar and the chord (the key mask is never relaxed). If parallels (the inner mask) forbid every
 chord tone for the chosen part, the chord constraint gives way for that one note and the event
 is counted in :attr:`ChordMask.relaxed` (stated relaxation; the tests check it stays rare).
+A chord with some tones outside the key is not an error: only its tones in the key are
+written (:func:`key_clashes` names the others, and ``partita compose`` says so).
 
 >>> from fractions import Fraction
 >>> sorted(chord_pcs("Dm"))
@@ -31,7 +33,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 
-__all__ = ["CHORD_RULES", "ChordMask", "check_chords", "chord_pcs"]
+__all__ = ["CHORD_RULES", "ChordMask", "check_chords", "chord_pcs", "key_clashes"]
 
 #: ``"strong-beats"``: chord tones on strong beats; ``"off"``: chords are not enforced.
 CHORD_RULES = ("strong-beats", "off")
@@ -161,3 +163,29 @@ def check_chords(inner: Any, chords: Iterable[tuple[Fraction, str]], *, bar_ql: 
                 where = f" in bar {int(Fraction(onset_ticks, TICKS_PER_QUARTER) // bar_ql) + 1}"
             raise ConfigError(f"chord {figure!r}{where} has no tone in the key that any part can play; "
                               "change the chord or the key")  # fmt: skip
+
+
+_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def key_clashes(figures: Iterable[str], key: Any) -> list[tuple[str, tuple[str, ...]]]:
+    """Each distinct chord of ``figures`` with tones outside ``key`` (a
+    :class:`~partita.symbolic.score.KeySignature`, read as the key mask reads it: the scale,
+    plus the raised sixth and seventh in minor), and the names of those tones. With the chord
+    rule on, only the chord's tones inside the key are written.
+
+    >>> from partita.symbolic.score import KeySignature
+    >>> key_clashes(["C", "D", "G7", "D"], KeySignature(0, 0, "major"))
+    [('D', ('F#',))]
+    """
+    from partita.theory_rules.rules_key import allowed_pcs
+
+    inside = allowed_pcs(key)
+    out = []
+    for f in dict.fromkeys(figures):
+        if f is None:
+            continue
+        outside = sorted(chord_pcs(f) - inside)
+        if outside:
+            out.append((f, tuple(_NAMES[pc] for pc in outside)))
+    return out

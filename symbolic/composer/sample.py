@@ -75,13 +75,17 @@ GROOVES = {
 @dataclass(frozen=True, slots=True)
 class SampleStats:
     """What a sampling run did: tokens sampled (masked steps) and forced, bars replayed from an
-    earlier section, context re-primings, and the seconds spent."""
+    earlier section, context re-primings, the seconds spent, and ``chord_relaxations``: notes
+    on strong beats where the given chord gave way because no chord tone was legal there
+    (:class:`~partita.symbolic.composer.chordmask.ChordMask`; a stated relaxation, 0 for an
+    ordinary request)."""
 
     sampled: int
     forced: int
     replayed_bars: int
     reprimes: int
     seconds: float
+    chord_relaxations: int = 0
 
 
 def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
@@ -305,7 +309,8 @@ def sample_tokens(
             bar_index += 1
         first_bars.setdefault(section.name, this_section)
     ids = header + [i for b in bar_tokens for i in b] + [vocab.eos]
-    stats = SampleStats(n_sampled, n_forced, n_replayed, n_reprimes, time.perf_counter() - t0)
+    stats = SampleStats(n_sampled, n_forced, n_replayed, n_reprimes, time.perf_counter() - t0,
+                        int(getattr(mask, "relaxed", 0)))  # fmt: skip
     return ids, layout, stats
 
 
@@ -317,28 +322,50 @@ def _dynamic_for(energy: float) -> str:
     return mark
 
 
-def _drum_part(plan: Any, part: Any) -> Any:
+def _drum_part(plan: Any, part: Any, bars: Any = None) -> Any:
+    """The drum kit part by rule (:data:`GROOVES`): one groove per section from its energy, a
+    crash on the first beat of each section from energy level 2. ``bars``: ``(onset_ql,
+    bar_ql, (numerator, denominator))`` of each bar to fill (default: the plan's bars); the
+    plan's sections are laid over them in order, the last one holding to the end."""
     from partita.symbolic.score import Note, Part
 
     from partita.symbolic.composer.controls import ENERGY_LEVELS
 
-    notes = []
-    bar_ql = plan.bar_ql
-    step = Fraction(1, 2) if plan.meter[1] == 4 else Fraction(4, plan.meter[1])
-    n_steps = int(bar_ql / step)
-    t = Fraction(0)
+    if bars is None:
+        bars = [(k * plan.bar_ql, plan.bar_ql, plan.meter) for k in range(plan.n_bars)]
+    section_of: list[tuple[Any, bool]] = []  # per bar: its section, and whether it opens it
     for section in plan.sections:
+        section_of.extend((section, j == 0) for j in range(section.bars))
+    notes = []
+    for k, (start, bar_ql, meter) in enumerate(bars):
+        section, opens = section_of[min(k, len(section_of) - 1)]
+        opens = opens and k < len(section_of)
         level = min(ENERGY_LEVELS - 1, int(section.energy * ENERGY_LEVELS))
         groove = GROOVES[level]
-        for b in range(section.bars):
-            for k in range(n_steps):
-                keys = set(groove[k % len(groove)])
-                if b == 0 and k == 0 and level >= 2:
-                    keys.add(49)
-                for key in sorted(keys):
-                    notes.append(Note(t + k * step, step, key))
-            t += bar_ql
+        step = Fraction(1, 2) if meter[1] == 4 else Fraction(4, meter[1])
+        for i in range(int(Fraction(bar_ql) / step)):
+            keys = set(groove[i % len(groove)])
+            if opens and i == 0 and level >= 2:
+                keys.add(49)
+            for key in sorted(keys):
+                notes.append(Note(start + i * step, step, key))
     return Part(part.id, part.name, part.instrument, tuple(notes))
+
+
+def _default_profile(plan: Any) -> str:
+    """The theory_rules profile a plan is written under when none is asked for."""
+    return {"chorale": "chorale", "pop": "pop", "folk": "pop", "jig": "pop", "film": "pop"}.get(plan.genre, "classical")
+
+
+def _with_drums(plan: Any, score: Any) -> Any:
+    """``score`` (the plan's pitched parts, e.g. written under a guide) with the plan's
+    percussion parts added by rule over its bars (from bar 1: a pickup has none), in the plan's
+    part order."""
+    bars = [(b.start, b.end - b.start, (b.time_signature.numerator, b.time_signature.denominator))
+            for b in score.bars() if b.number >= 1]  # fmt: skip
+    by_id = {p.id: p for p in score.parts}
+    parts = [_drum_part(plan, pp, bars) if pp.role == "percussion" else by_id[pp.id] for pp in plan.instrumentation]
+    return dataclasses.replace(score, parts=tuple(parts))
 
 
 def compose(
@@ -387,14 +414,18 @@ def compose(
         A Score or a path (MIDI, MusicXML, ...) whose melody (its first part with notes)
         becomes the plan's melody part (or its first pitched part) unchanged; the plan's other
         pitched parts are written under it by :func:`~partita.symbolic.composer.edit.harmonize`,
-        with the guide's own chord symbols as the hard constraint, its meter, key and tempo.
-        ``return_stats`` is not available then.
+        with the guide's own chord symbols as the hard constraint, its meter, key, tempo and
+        length; the plan's percussion parts are written by rule over the guide's bars (the
+        plan's sections laid over them in order). ``return_stats`` is not available then; the
+        chord relaxations are in the metadata as always.
 
     Returns
     -------
     Score
         Parts in the plan's order (drum kit by rule), sections as rehearsal marks, chord
-        symbols, dynamics and hairpins from the energy, tempo, key and meter of the plan.
+        symbols, dynamics and hairpins from the energy, tempo, key and meter of the plan. Its
+        metadata holds the plan (``partita.plan``; not with a guide, whose bars are its own),
+        the seed, the profile and ``partita.chord_relaxations`` (see :class:`SampleStats`).
     """
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.score import (
@@ -415,12 +446,13 @@ def compose(
         rows = [(p.id, p.name, p.instrument, "melody" if i == lead else (p.role if p.role != "melody" else "inner"))
                 for i, p in enumerate(pitched)]  # fmt: skip
         if profile is None:
-            profile = "chorale" if plan.genre == "chorale" else "classical"
+            profile = _default_profile(plan)
         out = harmonize(guide, ensemble=rows, seed=seed, model=model, profile=profile, temperature=temperature,
                         top_p=top_p, chord_rule=chord_rule)  # fmt: skip
-        return out
+        out = _with_drums(plan, out)
+        return dataclasses.replace(out, metadata={**out.metadata, "partita.seed": str(seed), "partita.profile": profile})
     if profile is None:
-        profile = {"chorale": "chorale", "pop": "pop", "folk": "pop", "jig": "pop", "film": "pop"}.get(plan.genre, "classical")
+        profile = _default_profile(plan)
     ids, layout, stats = sample_tokens(
         plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
         pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
@@ -476,6 +508,6 @@ def compose(
         sections=seq.sections,
         chords=tuple(chords),
         metadata={"partita.plan": json.dumps(plan.to_dict(), ensure_ascii=False), "partita.seed": str(seed),
-                  "partita.profile": profile},  # fmt: skip
+                  "partita.profile": profile, "partita.chord_relaxations": str(stats.chord_relaxations)},  # fmt: skip
     )
     return (score, stats) if return_stats else score
