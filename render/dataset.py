@@ -11,11 +11,18 @@ Two sources, one analysis path:
 Either way the controls come from the *audio*, as a researcher extracts them from a recording,
 never from the MIDI (:func:`analyze`):
 
-* ``f0_hz``: YIN (cumulative mean normalised difference, parabolic refinement) on the 16 kHz
-  audio, one estimate per 4 ms frame; unvoiced frames hold the nearest voiced f0 and get
-  weight 0. (torchcrepe was the plan; on this machine's CPU torch its models return a constant
-  ~1950 Hz for a 220 Hz sine and the full model runs at 20 frames/s, see
-  ``docs/neural_renderers.md``.)
+* ``f0_hz``: CREPE (torchcrepe, the ``tiny`` model by default; :func:`crepe_f0`) on the 16 kHz
+  audio at a 10 ms hop, interpolated in log frequency onto the 4 ms frame grid; CREPE's
+  periodicity is the voicing measure. CREPE's pitch bins end at 1975.5 Hz, so frames that YIN
+  (:func:`yin_f0`) places above :data:`CREPE_TOP_HZ` (the top octave of the piccolo, flute and
+  violin) take YIN's f0 and voicing instead, and so do frames where YIN is sure (CMNDF minimum
+  under 0.1) of a fundamental CREPE reads as its 2nd or 3rd harmonic (within 50 cents; CREPE
+  tiny does that on a few of FluidR3's lowest notes). CREPE tiny's estimate wobbles by up to
+  ~15 cents from frame to frame, too much for the targets of high harmonics; where YIN's f0
+  lies within 50 cents of CREPE's, YIN's value refines it (CREPE decides octave and voicing).
+  ``f0_method="yin"`` uses YIN throughout (fast,
+  no torch); ``"crepe-full"`` the full CREPE model (about 25 times slower than ``tiny`` on a
+  CPU core; meant for a GPU). Unvoiced frames hold the nearest voiced f0 and get weight 0.
 * ``loudness_db``: the render's convention (:mod:`partita.render.timbres`): RMS level in dB
   relative to a full-scale sine, over a 4096-sample (48 kHz, 85 ms) Hann window centred on the frame;
   and ``loudness_a_db``, the A-weighted loudness (DDSP's definition) used in evaluation.
@@ -26,7 +33,7 @@ never from the MIDI (:func:`analyze`):
 
 >>> import numpy as np
 >>> sr = 16000; t = np.arange(sr) / sr
->>> a = analyze((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sample_rate=sr)
+>>> a = analyze((0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sample_rate=sr, f0_method="yin")
 >>> bool(abs(np.median(a["f0_hz"][50:200]) - 220) < 1), round(float(np.median(a["loudness_db"][50:200])), 1)
 (True, -6.0)
 """
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -49,6 +57,8 @@ __all__ = [
     "FRAME_RATE",
     "analyze",
     "yin_f0",
+    "crepe_f0",
+    "F0_METHODS",
     "a_weighted_loudness",
     "render_soundfont",
     "read_recordings",
@@ -57,7 +67,15 @@ __all__ = [
 ]
 
 #: Bumped whenever the analysis changes: cached datasets of another version are rebuilt.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 5
+#: f0 estimators :func:`analyze` accepts.
+F0_METHODS = ("crepe", "crepe-full", "yin")
+#: CREPE's pitch bins span 32.70 Hz (bin 0) to 1975.5 Hz (bin 359): above this, YIN's f0 is used.
+CREPE_TOP_HZ = 1900.0
+#: Voicing threshold on CREPE's periodicity (the peak bin's probability), measured on FluidR3
+#: notes (``docs/neural_renderers.md``): sustained notes read 0.6-0.95, release tails and
+#: silence below 0.3.
+CREPE_VOICED = 0.5
 FRAME_RATE = 250.0
 SR = 48000
 HOP = 192  # samples per frame at 48 kHz
@@ -131,6 +149,74 @@ def yin_f0(x16: np.ndarray, *, n_frames: int, fmin_hz: float = 27.0, fmax_hz: fl
     return f0, aper
 
 
+def _import_torchcrepe():
+    """Import torchcrepe, whose ``__init__`` imports torchaudio (for ``torchcrepe.load.audio``,
+    a file reader partita never calls). PyPI's torchaudio wheels are CUDA builds that fail to
+    load next to the CPU torch partita installs (an OSError from its C++ library), so when
+    ``import torchaudio`` fails, any half-imported torchaudio modules are dropped and an empty
+    stand-in module takes its place; a torchaudio that imports is left alone."""
+    try:
+        import torchaudio  # noqa: F401
+    except Exception:  # noqa: BLE001 - OSError (library will not load) or ImportError (absent)
+        import types
+
+        for key in [k for k in sys.modules if k == "torchaudio" or k.startswith("torchaudio.")]:
+            del sys.modules[key]
+        stand_in = types.ModuleType("torchaudio", "Stand-in registered by partita: the real torchaudio does not import here.")
+        sys.modules["torchaudio"] = stand_in
+    import torchcrepe
+
+    return torchcrepe
+
+
+def crepe_f0(x16: np.ndarray, *, n_frames: int, model: str = "tiny", batch_frames: int = 512,
+             device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """CREPE f0 of 16 kHz audio on the 4 ms (250 frames/s) grid.
+
+    CREPE runs at a 10 ms hop (frame ``j`` centred on sample ``160 j``); its 360 bin
+    probabilities are decoded by the probability-weighted mean of the cents of the 9 bins around
+    the peak (CREPE's own local average; torchcrepe's ``weighted_argmax`` adds random dither,
+    which would make datasets differ from run to run), then interpolated onto the 4 ms grid in
+    log frequency. The bins cover 32.70-1975.5 Hz; callers fall back to YIN above
+    :data:`CREPE_TOP_HZ`.
+
+    Parameters
+    ----------
+    x16
+        float [n_samples] audio at 16 kHz.
+    model
+        ``"tiny"`` (about 200 frames/s on one CPU core) or ``"full"`` (about 9 frames/s).
+
+    Returns
+    -------
+    (f0_hz float64 [n_frames], periodicity float64 [n_frames] in [0, 1]: the peak bin's
+    probability, high when clearly pitched).
+    """
+    import torch
+
+    tc = _import_torchcrepe()
+    audio = torch.from_numpy(np.ascontiguousarray(x16, dtype=np.float32))[None]
+    probs = []
+    with torch.no_grad():
+        for frames in tc.preprocess(audio, 16000, 160, batch_frames, device, True):
+            probs.append(tc.infer(frames, model, device).detach().cpu().numpy().astype(np.float64))
+    p = np.concatenate(probs) if probs else np.zeros((0, 360))
+    if len(p) == 0:
+        return np.full(n_frames, 220.0), np.zeros(n_frames)
+    peak = p.argmax(axis=1)
+    bins = np.arange(360)
+    near = np.abs(bins[None, :] - peak[:, None]) <= 4
+    cents = 20.0 * bins + 1997.3794084376191  # torchcrepe.convert: bin 0 = 32.70 Hz, 20 cents a bin
+    pw = p * near
+    c = (pw * cents[None, :]).sum(axis=1) / np.maximum(pw.sum(axis=1), 1e-12)
+    t_crepe = np.arange(len(p)) * 0.010
+    t_grid = np.arange(n_frames) / FRAME_RATE
+    log_f0 = np.interp(t_grid, t_crepe, c / 1200.0)
+    f0 = 10.0 * 2.0**log_f0
+    per = np.interp(t_grid, t_crepe, p[np.arange(len(p)), peak])
+    return f0, np.clip(per, 0.0, 1.0)
+
+
 def _frames_slice(x: np.ndarray, win: int, hop: int, lo: int, hi: int) -> np.ndarray:
     pad = np.pad(x, (win // 2, win))
     idx = np.arange(lo, hi)[:, None] * hop + np.arange(win)[None, :]
@@ -150,20 +236,26 @@ def a_weighted_loudness(x48: np.ndarray, *, n_frames: int, n_fft: int = 2048) ->
     return 10 * np.log10(np.maximum((p * wa).sum(axis=1) / ref / 1.5, 1e-12))  # 1.5: Hann main-lobe power spread
 
 
-def analyze(audio: np.ndarray, *, sample_rate: int, name: str = "audio") -> dict[str, np.ndarray]:
+def analyze(audio: np.ndarray, *, sample_rate: int, name: str = "audio", f0_method: str = "crepe") -> dict[str, np.ndarray]:
     """Frame-rate controls and targets of one monophonic recording (see the module docstring).
 
     Parameters
     ----------
     audio
         float32 [n_samples] mono audio at ``sample_rate`` Hz.
+    f0_method
+        ``"crepe"`` (CREPE tiny, YIN above 1900 Hz), ``"crepe-full"`` (the full CREPE model) or
+        ``"yin"``.
 
     Returns
     -------
-    dict of float32 arrays over N frames (4 ms): ``f0_hz``, ``aperiodicity``, ``loudness_db``,
+    dict of float32 arrays over N frames (4 ms): ``f0_hz``, ``aperiodicity`` (1 - CREPE's
+    periodicity, or YIN's CMNDF minimum), ``loudness_db``,
     ``loudness_a_db``, ``harm_log`` [N, 60], ``noise_log`` [N, 17], ``weight`` (1 for voiced
     frames louder than -70 dB), and ``audio16`` [N * 64] (the audio at 16 kHz).
     """
+    if f0_method not in F0_METHODS:
+        raise ConfigError(f"f0 method {f0_method!r} is not one of {', '.join(F0_METHODS)}", file=name)
     x = np.asarray(audio, np.float64)
     if sample_rate != SR:
         g = math.gcd(int(sample_rate), SR)
@@ -174,12 +266,32 @@ def analyze(audio: np.ndarray, *, sample_rate: int, name: str = "audio") -> dict
     x16 = resample_poly(x48, 1, 3)
     x16 = np.pad(x16, (0, max(0, n * 64 - len(x16))))[: n * 64]
     f0, aper = yin_f0(x16, n_frames=n)
+    yin_voiced = aper < 0.3
+    if f0_method != "yin":
+        f0_c, per = crepe_f0(x16, n_frames=n, model="full" if f0_method == "crepe-full" else "tiny")
+        high = yin_voiced & (f0 > CREPE_TOP_HZ)  # above CREPE's bins: YIN's f0 and voicing
+        # CREPE tiny names the 2nd or 3rd harmonic of some very low notes (FluidR3's cello C2,
+        # tuba E1) where YIN, which measures the period, is sure of the fundamental: take YIN's
+        ratio = f0_c / np.maximum(f0, 1.0)
+        whole = np.rint(ratio)
+        harmonic = (aper < 0.1) & (whole >= 2) & (np.abs(1200 * np.log2(np.maximum(ratio, 1e-3) / np.maximum(whole, 1))) < 50)
+        high |= harmonic
+        # CREPE's bins are 20 cents wide and its local average wobbles by up to ~15 cents frame
+        # to frame; harmonic 40 of a note needs f0 within a few cents for its peak to be found.
+        # Where YIN's period lies within 50 cents of CREPE's pitch, YIN's value refines it
+        # (CREPE still decides the octave and the voicing).
+        close = np.abs(1200 * np.log2(np.maximum(f0, 1.0) / np.maximum(f0_c, 1.0))) < 50
+        f0 = np.where(high | close, f0, f0_c)
+        voiced_f0 = np.where(high, True, per >= CREPE_VOICED)
+        aper = np.where(high, aper, 1.0 - per)
+    else:
+        voiced_f0 = yin_voiced
     # loudness (render convention: dB re a full-scale sine's RMS)
     lw = np.hanning(4096)  # 85 ms: smooth even for a 30 Hz tuba note (DDSP uses 128 ms)
     fr = _frames_slice(x48, 4096, HOP, 0, n) * lw
     rms = np.sqrt((fr**2).sum(axis=1) / (lw**2).sum())
     loud = 20 * np.log10(np.maximum(rms * math.sqrt(2.0), 1e-6))
-    voiced = (aper < 0.3) & (loud > -70.0) & (f0 > 0)
+    voiced = voiced_f0 & (loud > -70.0) & (f0 > 0)
     # hold f0 through unvoiced frames (nearest voiced value)
     if voiced.any():
         vi = np.nonzero(voiced)[0]
@@ -402,7 +514,7 @@ def read_recordings(folder: str | os.PathLike[str]) -> list[Item]:
 
 
 def build_dataset(items: Iterable[Item], *, val_every: int = 5, min_voiced_s: float = 0.5,
-                  skip_unpitched: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
+                  skip_unpitched: bool = False, f0_method: str = "crepe") -> dict[str, np.ndarray]:  # fmt: skip
     """Analyse items and concatenate them into training arrays over frames.
 
     Every ``val_every``-th item is held out for validation (``split`` 1). Raises
@@ -414,7 +526,7 @@ def build_dataset(items: Iterable[Item], *, val_every: int = 5, min_voiced_s: fl
     voiced_frames = 0
     i = -1
     for it in items:
-        a = analyze(it.audio, sample_rate=it.sample_rate, name=it.name)
+        a = analyze(it.audio, sample_rate=it.sample_rate, name=it.name, f0_method=f0_method)
         nv = int(a["weight"].sum())
         if nv < 10:
             if skip_unpitched:
