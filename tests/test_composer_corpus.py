@@ -127,3 +127,12 @@ def test_parts_the_catalog_cannot_name_are_read_as_piano_not_lost():
     ref = m21.parse(src[0].path)
     assert len(d["parts"]) == len(ref.parts) == 5
     assert [p["instrument"] for p in d["parts"]][:2] == ["piano", "piano"]
+
+
+def test_piece_ids_keep_the_opus_folder_so_quartet_movements_do_not_collide():
+    srcs = corpus.sources(["haydn", "mozart", "beethoven"], max_files=0)
+    ids = [s.piece for s in srcs]
+    assert len(ids) == len(set(ids)) == len({s.path for s in srcs})
+    assert "beethoven/opus59no1/movement1.mxl" in ids and "beethoven/opus59no2/movement1.mxl" in ids
+    # flat collections keep the bare file name (their cached parses stay valid)
+    assert "bach/bwv10.7.mxl" in [s.piece for s in corpus.sources(["bach"], max_files=0)]

@@ -143,8 +143,17 @@ def sources(names: Sequence[str], *, max_files: int | None = None) -> list[Sourc
         if cap:
             paths = paths[:cap]
         for p in paths:
-            out.append(Source(f"{name}/{p.name}", name, str(p), bool(entry.get("opus", False))))
+            out.append(Source(f"{name}/{_relative_id(p, entry['music21'])}", name, str(p), bool(entry.get("opus", False))))
     return out
+
+
+def _relative_id(path: Path, folder: str) -> str:
+    """A corpus file's path below its music21 collection folder (``opus18no1/movement1.mxl``):
+    quartet collections repeat file names across opus folders, so the bare name is not an id."""
+    parts = path.parts
+    if folder in parts:
+        return "/".join(parts[len(parts) - parts[::-1].index(folder) :])
+    return path.name
 
 
 def spec_sources(spec: str, *, max_files: int | None = None) -> list[Source]:
