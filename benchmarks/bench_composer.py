@@ -1,6 +1,8 @@
 """Composer evaluation and speed, side by side with the same model sampled without masks.
 
     .venv/bin/python benchmarks/bench_composer.py [--weights PATH] [--n 12] [--out benchmarks/results/composer.json]
+    .venv/bin/python benchmarks/bench_composer.py --regenerate [--weights PATH]   # -> composer_edit.{json,md}
+    .venv/bin/python benchmarks/bench_composer.py --reference                     # -> composer_reference.{json,md}
 
 MGEval-style overlapped area (six features) of each composed set against the held-out Bach
 chorales is reported beside the same measure of one half of those chorales against the other.
@@ -13,6 +15,17 @@ chorales is reported beside the same measure of one half of those chorales again
    hard-constraint violations (rules the masks enforce; must be 0 with masks).
 3. Speed on this machine, one torch thread: tokens per second with masks, and the time of a
    3.5-minute, 4-part piece.
+
+4. ``--regenerate`` (alone): regenerating 8 bars of one part of a composed 4-part piece
+   (string quartet, chorale profile), several seeds and parts: wall and CPU time, median and
+   max, with the model loaded once (the Python API), loading the weights on each call, and
+   the whole ``partita regenerate`` command (MusicXML in and out, a fresh process); the peer
+   is the same call without masks (profile ``none``). The machine load (``uptime``) is
+   recorded before and after.
+5. ``--reference`` (alone): MGEval overlapped area of Bach against Bach on disjoint random
+   halves of all four-part Bach chorales (held-out and training, ``--ref-per-half`` each,
+   several splits), beside the same measure on 12 against 12 pieces, to show what the set
+   size does to the figure.
 
 Timings are wall-clock on a shared 2-core CPU; they are reported, never asserted.
 """
@@ -53,6 +66,111 @@ def heldout_bach(limit: int) -> list:
     return out
 
 
+def bach_chorales(limit: int, *, seed: int = 0) -> list:
+    """Up to ``limit`` four-part Bach chorales of the music21 corpus, held-out and training
+    alike, in a random order fixed by ``seed``."""
+    from music21 import corpus as m21
+
+    from partita.symbolic.composer.corpus import sources
+    from partita.symbolic.score import Score
+
+    srcs = sources(["bach"], max_files=0)
+    order = np.random.default_rng(seed).permutation(len(srcs))
+    out = []
+    for k in order:
+        try:
+            s = Score.from_music21(m21.parse(srcs[int(k)].path))
+        except Exception:  # noqa: BLE001 - a few chorales have parts the catalog lacks
+            continue
+        if len(s.parts) == 4:
+            out.append(s)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _uptime() -> str:
+    import subprocess
+
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def _stats(xs: list[float]) -> dict:
+    return {"median": float(np.median(xs)), "max": float(np.max(xs)), "min": float(np.min(xs)), "n": len(xs)}
+
+
+def bench_regenerate(weights: str | None, *, seeds: int, out_dir: Path) -> dict:
+    """Regenerate 8 bars of one part of a composed 4-part piece; see the module docstring."""
+    import os
+    import subprocess
+    import tempfile
+
+    from partita.symbolic import io as sio
+    from partita.symbolic.composer.edit import regenerate
+    from partita.symbolic.composer.planner import plan
+    from partita.symbolic.composer.sample import compose, load_model
+
+    load_before = _uptime()
+    model = load_model(weights)
+    p = plan("chorale", ensemble="string quartet", key="D major", meter="4/4", tempo=80, duration_s=90, seed=0)
+    score = compose(p, model=model, seed=0, profile="chorale")
+    parts = [x.id for x in score.parts]
+    spans = [(3, 10), (9, 16), (17, 24), (20, 27)]
+    jobs = [(parts[k % len(parts)], spans[k % len(spans)], k) for k in range(seeds)]
+    res: dict = {"piece": {"plan": "chorale, string quartet, D major, 4/4, 80 bpm, 90 s", "bars": score.n_bars,
+                           "parts": len(score.parts), "notes": sum(len(x.notes) for x in score.parts)},
+                 "span_bars": 8, "calls": [[pid, list(span), seed] for pid, span, seed in jobs]}  # fmt: skip
+    for name, profile, pass_model in (("masked_model_loaded", "chorale", True), ("unmasked_model_loaded", "none", True),
+                                      ("masked_loading_weights", "chorale", False)):  # fmt: skip
+        wall, cpu, tries = [], [], []
+        for pid, span, seed in jobs:
+            t, c = time.perf_counter(), time.process_time()
+            _, st = regenerate(score, part=pid, bars=span, seed=seed, profile=profile, return_stats=True,
+                               **({"model": model} if pass_model else {"weights": weights}))  # fmt: skip
+            wall.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            tries.append(st.tries)
+        res[name] = {"wall_s": _stats(wall), "cpu_s": _stats(cpu), "tries": _stats([float(x) for x in tries])}
+        print(name, json.dumps(res[name]), file=sys.stderr)
+    # the whole command: a fresh process reads MusicXML, loads the weights, writes MusicXML
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "piece.musicxml"
+        sio.write(score, src)
+        wall, cpu = [], []
+        for pid, span, seed in jobs[: max(3, seeds // 2)]:
+            cmd = [sys.executable, "-m", "partita", "regenerate", str(src), "--part", pid, "--bars",
+                   f"{span[0]}-{span[1]}", "--seed", str(seed), "--profile", "chorale", "-o", str(Path(tmp) / "out.musicxml")]
+            if weights:
+                cmd += ["--weights", weights]
+            t = time.perf_counter()
+            r0 = os.times()
+            subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+            r1 = os.times()
+            wall.append(time.perf_counter() - t)
+            cpu.append((r1.children_user - r0.children_user) + (r1.children_system - r0.children_system))
+        res["cli_command"] = {"wall_s": _stats(wall), "cpu_s": _stats(cpu)}
+        print("cli", json.dumps(res["cli_command"]), file=sys.stderr)
+    res["load_before"] = load_before
+    res["load_after"] = _uptime()
+    return res
+
+
+def bench_reference(per_half: int, splits: int) -> dict:
+    """MGEval Bach against Bach: random disjoint draws of 12 vs 12, 12 vs 24, 60 vs 60 and
+    ``per_half`` vs ``per_half`` pieces from all four-part Bach chorales."""
+    from partita.symbolic.composer import evaluate
+
+    t = time.perf_counter()
+    pool = bach_chorales(max(2 * per_half, 120))
+    res: dict = {"pool": len(pool), "parse_s": time.perf_counter() - t}
+    # 12 vs 24: the sizes of the composed sets against held-out Bach above; then larger halves
+    for a, b, k in ((12, 12, 20), (12, 24, 20), (60, 60, 10), (per_half, per_half, splits)):
+        if a + b <= len(pool):
+            res[f"{a}_vs_{b}"] = evaluate.split_half_overlap(pool, per_half=a, other=b, splits=k, seed=0)
+            print(f"bach vs bach {a} vs {b}: {res[f'{a}_vs_{b}']['mean']:.3f}", file=sys.stderr)
+    return res
+
+
 def hard_violations(score, profile: str) -> int:
     from partita.theory_rules import check
 
@@ -75,8 +193,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bars", type=int, default=12)
     ap.add_argument("--out", default="benchmarks/results/composer.json")
     ap.add_argument("--skip-long", action="store_true", help="skip the 3.5-minute piece")
+    ap.add_argument("--ref-per-half", type=int, default=180, help="Bach chorales per half for Bach against Bach (all: 180)")
+    ap.add_argument("--ref-splits", type=int, default=4, help="random half splits for Bach against Bach")
+    ap.add_argument("--regenerate", action="store_true", help="only the regenerate speed -> composer_edit.{json,md}")
+    ap.add_argument("--seeds", type=int, default=8, help="regenerate calls per condition")
+    ap.add_argument("--reference", action="store_true", help="only Bach against Bach -> composer_reference.{json,md}")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if a.regenerate or a.reference:
+        name = "composer_edit" if a.regenerate else "composer_reference"
+        t = time.perf_counter()
+        res = bench_regenerate(a.weights, seeds=a.seeds, out_dir=Path("benchmarks/results")) if a.regenerate \
+            else bench_reference(a.ref_per_half, a.ref_splits)  # fmt: skip
+        res.update({"weights": a.weights or "shipped", "machine": platform.platform(), "threads": 1,
+                    "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_composer.py " + " ".join(argv or sys.argv[1:]),
+                    "seconds": time.perf_counter() - t})  # fmt: skip
+        out = Path("benchmarks/results") / f"{name}.json"
+        out.write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+        print(json.dumps(res, indent=1, sort_keys=True)[:3000])
+        return 0
     model = load_model(a.weights)
     results: dict = {"weights": a.weights or "shipped", "machine": platform.platform(), "threads": 1}
 
@@ -84,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     results["heldout_bach"] = {"n_pieces": len(bach), **evaluate.summary(bach, profile="chorale")}
     half = len(bach) // 2
     results["heldout_bach"]["overlapped_area_bach_vs_bach"] = evaluate.overlapped_area(bach[:half], bach[half:])
+    # the reference figure on enough pieces: random disjoint halves of all four-part chorales
+    results["bach_vs_bach"] = bench_reference(a.ref_per_half, a.ref_splits)
     results["heldout_bach"]["hard_violations_per_100_notes"] = float(
         np.mean([100 * hard_violations(s, "chorale") / max(1, sum(len(p.notes) for p in s.parts)) for s in bach])
     )

@@ -85,6 +85,7 @@ def _cornered(chord: str):
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_contradictory_chord_is_a_stated_relaxation_and_an_ordinary_one_is_not(tmp_path, capsys):
     from partita.cli import main
     from partita.symbolic import io as sio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.stats import entropy
 
 from partita.symbolic.composer.evaluate import groove_consistency, pitch_class_entropy, scale_consistency
@@ -47,3 +48,36 @@ def test_overlapped_area_tells_bach_from_noise():
     far = overlapped_area(noise, bach)["mean"]
     assert 0 <= far < same <= 1
     assert same > 0.6 and far < 0.5
+
+
+@pytest.mark.slow
+def test_overlap_of_two_normal_densities_against_the_closed_form():
+    """The KDE overlap of large samples of N(0, 1) and N(d, 1) approaches 2 * Phi(-d / 2) (from
+    below for d = 0: two noisy estimates of one density never overlap completely)."""
+    from scipy.stats import norm
+
+    from partita.symbolic.composer.evaluate import _overlap
+
+    rng = np.random.default_rng(0)
+    for d in (0.0, 1.0, 2.0):
+        a, b = rng.normal(0, 1, 20000), rng.normal(d, 1, 20000)
+        assert abs(_overlap(a, b) - 2 * norm.cdf(-d / 2)) < 0.02, d
+
+
+def test_split_half_overlap_grows_with_the_set_size_and_its_draws_are_disjoint():
+    from partita.symbolic.composer.evaluate import overlapped_area, split_half_overlap
+
+    # pieces from one distribution: random walks of random length and register
+    rng = np.random.default_rng(1)
+    pieces = []
+    for _ in range(80):
+        n, base = int(rng.integers(24, 64)), int(rng.integers(55, 70))
+        pitches = base + np.cumsum(rng.integers(-3, 4, n)).clip(-12, 12)
+        pieces.append(Score(parts=(Part("p", "Piano", "piano", tuple(Note(i, 1, int(p)) for i, p in enumerate(pitches))),)))
+    small = split_half_overlap(pieces, per_half=6, splits=8, seed=0)
+    large = split_half_overlap(pieces, per_half=40, splits=3, seed=0)
+    assert small["sizes"] == [6, 6] and large["sizes"] == [40, 40]
+    assert large["mean"] > small["mean"] and large["mean"] > 0.9
+    assert set(large["sd"]) == set(overlapped_area(pieces[:3], pieces[3:6]))
+    with pytest.raises(ValueError, match="41 \\+ 41"):
+        split_half_overlap(pieces, per_half=41)

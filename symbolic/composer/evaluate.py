@@ -19,7 +19,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["groove_consistency", "pitch_class_entropy", "rule_rates", "scale_consistency"]
+__all__ = ["groove_consistency", "overlapped_area", "pitch_class_entropy", "rule_rates", "scale_consistency",
+           "split_half_overlap"]
 
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
 _MINOR = (0, 2, 3, 5, 7, 8, 10)
@@ -156,8 +157,10 @@ def overlapped_area(generated: Iterable[Any], reference: Iterable[Any]) -> dict[
     and the generated-to-reference inter-set distances (1: indistinguishable), and their mean
     under ``"mean"``. Features: used pitches, pitch-class histogram, pitch range, mean pitch
     shift, notes per bar, mean inter-onset interval; distances are Euclidean per piece pair."""
-    gen = [_features(s) for s in generated]
-    ref = [_features(s) for s in reference]
+    return _overlapped_area_of_features([_features(s) for s in generated], [_features(s) for s in reference])
+
+
+def _overlapped_area_of_features(gen: list[dict[str, np.ndarray]], ref: list[dict[str, np.ndarray]]) -> dict[str, float]:
     if len(gen) < 2 or len(ref) < 2:
         raise ValueError("overlapped_area needs at least two pieces in each set")
     out = {}
@@ -166,4 +169,37 @@ def overlapped_area(generated: Iterable[Any], reference: Iterable[Any]) -> dict[
         inter = np.array([np.linalg.norm(g[k] - r[k]) for g in gen for r in ref])
         out[k] = _overlap(intra, inter)
     out["mean"] = float(np.mean(list(out.values())))
+    return out
+
+
+def split_half_overlap(
+    scores: Iterable[Any], *, per_half: int, other: int | None = None, splits: int = 10, seed: int = 0
+) -> dict[str, Any]:
+    """The overlapped area of a set against itself: ``splits`` random disjoint draws of
+    ``per_half`` and ``other`` (default ``per_half``) pieces from ``scores``, each measured
+    with :func:`overlapped_area` (the first draw as "generated", the second as reference).
+    Returns per feature and ``"mean"`` the mean over the splits, and under ``"sd"`` their
+    standard deviations: what "indistinguishable" measures at that set size.
+
+    Raises
+    ------
+    ValueError
+        Fewer than ``per_half + other`` pieces, or fewer than two in a draw.
+    """
+    feats = [_features(s) for s in scores]
+    other = per_half if other is None else other
+    if per_half < 2 or other < 2 or len(feats) < per_half + other:
+        raise ValueError(f"split_half_overlap needs {per_half} + {other} pieces (at least 2 each); got {len(feats)}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(splits):
+        order = rng.permutation(len(feats))
+        a = [feats[i] for i in order[:per_half]]
+        b = [feats[i] for i in order[per_half : per_half + other]]
+        rows.append(_overlapped_area_of_features(a, b))
+    keys = list(rows[0])
+    out: dict[str, Any] = {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    out["sd"] = {k: float(np.std([r[k] for r in rows])) for k in keys}
+    out["sizes"] = [per_half, other]
+    out["splits"] = splits
     return out
