@@ -136,3 +136,17 @@ def test_regenerate_cli_with_a_pickup_musicxml(tmp_path, chorale):
     tenor = before.part("Tenor").id
     _assert_only_span_changed(before, after, tenor, (2, 3))
     assert check(after, profile="chorale").n_errors == 0
+
+
+def test_continue_after_a_score_with_a_pickup(model, chorale):
+    from partita.symbolic.composer.edit import continue_
+
+    s = _with_pickup(chorale, Fraction(1))
+    more = continue_(s, bars=2, seed=1, model=model, profile="chorale")
+    assert more.pickup == 1 and more.n_bars <= s.n_bars + 2
+    end = s.bar_start(s.n_bars)  # where the new bars start (bars 0..n_bars-1 exist)
+    for po, pn in zip(s.parts, more.parts):
+        assert [n for n in pn.notes if n.onset < end] == list(po.notes)
+        assert all(n.end <= end + 2 * 4 for n in pn.notes)
+    assert any(n.onset >= end for p in more.parts for n in p.notes)
+    assert check(more, profile="chorale").n_errors == 0
