@@ -136,3 +136,22 @@ def test_piece_ids_keep_the_opus_folder_so_quartet_movements_do_not_collide():
     assert "beethoven/opus59no1/movement1.mxl" in ids and "beethoven/opus59no2/movement1.mxl" in ids
     # flat collections keep the bare file name (their cached parses stay valid)
     assert "bach/bwv10.7.mxl" in [s.piece for s in corpus.sources(["bach"], max_files=0)]
+
+
+def test_tokenizing_in_worker_processes_gives_the_same_sets_and_skips(tmp_path):
+    from partita.symbolic.io import midi
+
+    src = tmp_path / "mine"
+    src.mkdir()
+    for i in range(5):
+        notes = tuple(Note(j, 1, 62 + (i * j) % 7) for j in range(8 + i))
+        midi.write(Score(parts=(Part("p", "Flute", "flute", notes),)), src / f"t{i}.mid")
+    (src / "t9.mid").write_bytes(b"MThd not really")  # does not parse: reported, not fatal
+    data = tmp_path / "data"
+    corpus.parse_corpus(corpus.spec_sources(str(src)), data_dir=data, progress=False)
+    one = corpus.build_tokens(data, tokens_dir=tmp_path / "one", progress=False)
+    two = corpus.build_tokens(data, tokens_dir=tmp_path / "two", progress=False, workers=2)
+    assert one == two and one["collections"]["user"]["pieces"] == 5
+    for name in ("train.npz", "heldout.npz"):
+        a, b = np.load(tmp_path / "one" / name), np.load(tmp_path / "two" / name)
+        assert sorted(a.files) == sorted(b.files) and all(np.array_equal(a[k], b[k]) for k in a.files)

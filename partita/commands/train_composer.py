@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", default=None,
                    help="start from these weights (a .safetensors path, or 'shipped') to fine-tune")
     p.add_argument("--max-files", type=int, default=None, help="cap on files per collection")
-    p.add_argument("--workers", type=int, default=1, help="parallel parser processes")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes for parsing and tokenizing")
     p.add_argument("--cached-only", action="store_true",
                    help="parse nothing: train on the pieces of these collections already in the cache")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -81,7 +81,8 @@ def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: 
         stats = json.loads(stats_path.read_text())
     else:
         # a user folder keeps its own cache: only its pieces
-        stats = corpus.build_tokens(data_dir, collections_=wanted, tokens_dir=tokens_dir, progress=progress)
+        stats = corpus.build_tokens(data_dir, collections_=wanted, tokens_dir=tokens_dir, progress=progress,
+                                     workers=workers)
         stats["n_sources"] = n_sources
         stats["spec"] = spec
         stats["cached_only"] = cached_only

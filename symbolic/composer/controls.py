@@ -285,6 +285,15 @@ def controls_of(score: Score, *, n_bars: int | None = None) -> Controls:
     sec_onsets = [s.onset + shift for s in score.sections]
     n_parts = max(1, sum(1 for p in score.parts if p.notes))
     pitched = [p for p in score.parts if p.instrument != "drum_kit"]
+    # per part: shifted onsets and ends once, and the notes in onset order, so each bar looks
+    # only at the notes that can reach it (onset in (bar start - longest note, bar end))
+    spans = []
+    for p in pitched:
+        ons = [n.onset + shift for n in p.notes]
+        offs = [n.end + shift for n in p.notes]
+        order = sorted(range(len(ons)), key=ons.__getitem__)
+        longest = max((offs[i] - ons[i] for i in order), default=Fraction(0))
+        spans.append((p.notes, ons, offs, order, [ons[i] for i in order], longest))
     bars = []
     for b, a in enumerate(starts):
         z = bounds[b + 1] if b + 1 < len(bounds) else a + ts_list[-1].bar_length
@@ -294,9 +303,11 @@ def controls_of(score: Score, *, n_bars: int | None = None) -> Controls:
         onsets = 0
         w = np.zeros(12)
         bass = None
-        for p in pitched:
-            for n in p.notes:
-                on, off = n.onset + shift, n.end + shift
+        for notes, ons, offs, order, sorted_ons, longest in spans:
+            lo_i = bisect.bisect_left(sorted_ons, a - longest)
+            hi_i = bisect.bisect_left(sorted_ons, z)
+            for j in sorted(order[lo_i:hi_i]):  # the part's own order, as the sums were made
+                n, on, off = notes[j], ons[j], offs[j]
                 if a <= on < z:
                     onsets += 1
                 lo, hi = max(on, a), min(off, z)

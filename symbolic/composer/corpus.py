@@ -424,12 +424,21 @@ def tokenize_piece(score_dict: Mapping[str, Any], vocab: Any = None) -> tuple[li
     return list(seq.ids), 3 + len(controls.roles), len(seq.problems)
 
 
+def _tokenize_job(score_dict: Mapping[str, Any], vocab: Any = None) -> tuple[list[int], int, int] | str:
+    """:func:`tokenize_piece`, with a PartitaError returned as its message (for worker pools)."""
+    try:
+        return tokenize_piece(score_dict, vocab)
+    except PartitaError as exc:
+        return str(exc)
+
+
 def build_tokens(
     data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
     *,
     collections_: Iterable[str] | None = None,
     tokens_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Tokenize every cached piece into ``tokens_dir/{train,heldout}.npz`` (default
     ``data_dir/tokens``; split by piece with :func:`held_out`) and return the statistics the
@@ -440,19 +449,26 @@ def build_tokens(
     items = list(cached_scores(data_dir, collections_=collections_))
     train, held = [], []
     stats: dict[str, Any] = {"collections": {}, "skipped": []}
-    it = items
+    pool = None
+    if workers > 1:
+        import multiprocessing as mp
+
+        pool = mp.get_context("spawn").Pool(workers)
+        results: Iterable[Any] = pool.imap(_tokenize_job, (d for _, _, d in items), chunksize=4)  # in order
+    else:
+        results = (_tokenize_job(d, cv) for _, _, d in items)
+    it = zip(items, results)
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(items, desc="tokenize", unit="piece")
-    for coll, piece, d in it:
+        it = tqdm(it, total=len(items), desc="tokenize", unit="piece")
+    for (coll, piece, _), result in it:
         c = stats["collections"].setdefault(coll, {"pieces": 0, "tokens": 0, "notes": 0,
                                                    "heldout_pieces": 0, "heldout_tokens": 0, "moved_notes": 0})  # fmt: skip
-        try:
-            ids, header, moved = tokenize_piece(d, cv)
-        except PartitaError as exc:
-            stats["skipped"].append(f"{piece}: {exc}")
+        if isinstance(result, str):
+            stats["skipped"].append(f"{piece}: {result}")
             continue
+        ids, header, moved = result
         n_notes = sum(1 for i in ids if cv.token_type(i) == "Pitch")
         if n_notes == 0:
             stats["skipped"].append(f"{piece}: no notes")
@@ -466,6 +482,9 @@ def build_tokens(
         if target is held:
             c["heldout_pieces"] += 1
             c["heldout_tokens"] += len(ids)
+    if pool is not None:
+        pool.close()
+        pool.join()
     out = Path(tokens_dir) if tokens_dir is not None else Path(data_dir) / "tokens"
     out.mkdir(parents=True, exist_ok=True)
     TokenSet.from_sequences(train).save(out / "train.npz")
