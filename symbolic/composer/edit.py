@@ -253,8 +253,10 @@ def _rewrite(
     def new_mask() -> Any:
         if opts is None:
             return DecodeMask(vocab.base, layout, meters=meters, parallels=False, grids=(Fraction(1, 12),))
+        # one line per written part under a profile with parallels, as compose (sample._mask_for)
         return DecodeMask(vocab.base, layout, key_signatures=keys if opts["key"] else (), pitch_range=pitch_range,
-                          meters=meters, parallels=opts["parallels"])  # fmt: skip
+                          meters=meters, parallels=opts["parallels"],
+                          max_chord_notes=1 if opts["parallels"] else 10)  # fmt: skip
 
     remi_mask = ~vocab.is_control
     pitch_ids = set(int(i) for i in vocab.type_ids["Pitch"])
@@ -323,6 +325,8 @@ def _rewrite(
                         break
                     keep = bar + keep
                 ids = header + keep + cur + ids
+                if len(ids) > block:  # a bar longer than the context: its latest tokens
+                    ids = header + ids[len(ids) - (block - len(header)) :]
             with torch.inference_mode():
                 logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
             state["n"] += len(ids)
@@ -334,11 +338,12 @@ def _rewrite(
             opening, notes = _events(bar, vocab)
             others = [(p, s, toks) for p, s, toks in notes if s not in free]
             forced_positions = sorted({p for p, _, _ in others})
-            cur = list(opening)
+            cur = []
             for i in opening:
                 if remi_mask[i]:
                     mask.update(i, check=False)
-            feed(opening)
+            feed(opening)  # before cur grows: a re-prime adds cur, then these ids
+            cur = list(opening)
             step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
             written_here: set[int] = set()  # free slots with a note at the current position
             fi = 0
@@ -378,8 +383,8 @@ def _rewrite(
                     group = [choice] + [t for p, _, toks in others if p == q for t in toks]
                     for i in group:
                         mask.update(i, check=False)
-                    cur.extend(group)
                     feed(group)
+                    cur.extend(group)
                     fi += 1
                     written_here = set()
                     continue
@@ -389,8 +394,8 @@ def _rewrite(
                     if choice == pid:
                         written_here.add(s)
                 mask.update(choice, check=False)
-                cur.append(choice)
                 feed([choice])
+                cur.append(choice)
             new_bars.append(cur)
             done_bars.append(cur)
         inner = getattr(mask, "inner", mask)

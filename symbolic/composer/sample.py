@@ -15,8 +15,8 @@ seeded ``torch.Generator``: the same plan, weights and seed give the same score.
 Whole pieces: sections are written in order; a section whose name came before (a second
 chorus) replays the first one's bars, token by token through the mask (where the mask refuses
 a token, sampling takes over from there), and writes its last bar fresh, so it comes back
-recognisably with a new cadence. When the context fills, the model is re-primed with the
-header and the most recent bars. Parts the corpus does not teach (drum kit) are written by
+recognisably with a new cadence (a bar replayed whole ends where its model ended). When the
+context fills, the model is re-primed with the header and the most recent bars. Parts the corpus does not teach (drum kit) are written by
 documented rules (:data:`GROOVES`). Dynamics follow the sections' energy, with hairpins where
 the energy changes; the score carries sections, chord symbols, tempo and key.
 
@@ -107,10 +107,14 @@ def _mask_for(vocab: Any, layout: Any, plan: Any, profile: str, pitch_range: str
         raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
     if opts is None:  # grammar only: no key, wide grid, no parallels, playable range
         return DecodeMask(vocab.base, layout, meters=[plan.meter], parallels=False, grids=(Fraction(1, 12),))
+    # the parallels guarantee holds between single lines: under a profile with parallels every
+    # part writes one note at a time (no double stops or piano chords), else the mask would
+    # judge a chord by its top note only and let parallels between the others through
     return DecodeMask(
         vocab.base, layout,
         key_signatures=(plan.key_signature(),) if opts["key"] else (),
         pitch_range=pitch_range, meters=[plan.meter], parallels=opts["parallels"],
+        max_chord_notes=1 if opts["parallels"] else 10,
     )  # fmt: skip
 
 
@@ -233,6 +237,8 @@ def sample_tokens(
             ctx, cache = [], None
             n_reprimes += 1
             ids = header + keep + current + ids
+            if len(ids) > block:  # a bar longer than the context: its latest tokens
+                ids = header + ids[len(ids) - (block - len(header)) :]
         with torch.inference_mode():
             x = torch.tensor([ids], dtype=torch.long)
             logits, cache = model(x, cache)
@@ -265,8 +271,8 @@ def sample_tokens(
             cur = []
             mask.update(vocab.bar)
             mask.update(ts_id)
+            feed(opening)  # before cur grows: a re-prime adds cur, then these ids
             cur.extend(opening)
-            feed(opening)
             n_forced += len(opening)
             # replay the first occurrence's bar where it still obeys the mask
             replay = None
@@ -280,14 +286,15 @@ def sample_tokens(
                     mask.update(i, check=False)
                     taken.append(i)
                 if taken:
-                    cur.extend(taken)
                     feed(taken)
+                    cur.extend(taken)
                     n_forced += len(taken)
                     if len(taken) == len(replay):
                         n_replayed += 1
-            # sample the rest of the bar
+            # sample the rest of the bar (a bar replayed whole ends as its model did)
             n_in_bar = 0
-            while True:
+            whole = bool(replay) and len(taken) == len(replay) and mask.allowed()[vocab.bar]
+            while not whole:
                 allowed = mask.allowed()
                 if n_in_bar >= cap and allowed[vocab.bar]:
                     break
@@ -301,8 +308,8 @@ def sample_tokens(
                 if i == vocab.bar:
                     break
                 mask.update(i, check=False)
-                cur.append(i)
                 feed([i])
+                cur.append(i)
                 n_in_bar += 1
             bar_tokens.append(cur)
             this_section.append(cur)
