@@ -164,3 +164,19 @@ def test_cli_compose_writes_score_midi_and_plan(tmp_path, capsys):
     assert sio.read(tmp_path / "o2" / "score.musicxml").tempo_map.bpm_at(Fraction(0)) == 50.0
     assert main(["compose", "x", "--weights", str(tmp_path / "missing.safetensors"), "-o", str(tmp_path / "o3"),
                  "--score-only"]) == 2  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_long_string_quartet_has_no_hard_errors_and_fits_the_context():
+    """3.5 minutes on the tiny checkpoint (context 128): re-primed many times without
+    overflowing the context, and no parallels through double stops (one line per part)."""
+    from partita.symbolic.composer.sample import load_model
+
+    p = plan("string quartet", ensemble="string quartet", duration_s=210, seed=0)
+    score, stats = compose(p, model=load_model("tests/data/composer_tiny.safetensors"), seed=0, profile="classical",
+                           return_stats=True)  # fmt: skip
+    assert stats.reprimes > 0 and score.n_bars == p.n_bars
+    assert check(score, profile="classical").n_errors == 0
+    for part in score.parts:
+        onsets = [n.onset for n in part.notes]
+        assert len(onsets) == len(set(onsets)), part.name
