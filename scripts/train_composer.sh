@@ -20,7 +20,10 @@ stage2)  # session 1: resumed from step 725 with the cosine decay ending at step
     nice -n 15 .venv/bin/partita train-composer --corpus music21:all --cached-only --threads 1 \
         --minutes 12 --steps 875 --batch-size 6 --out data/composer/shipped --data-dir data/composer --resume
     ;;
-stage3)  # session 2: every file of every allowed collection, starting from the stage-2 weights
+stage3)  # session 2: every file of every allowed collection, starting from the stage-2 weights.
+    # Run as: `bash scripts/train_composer.sh stage3` (650 steps planned), cut deliberately at
+    # step 125 once its speed (about 2 s a step) showed more steps fit the time, then
+    # `RESUME=1 STEPS=1100 MINUTES=45 bash scripts/train_composer.sh stage3`.
     nice -n 5 .venv/bin/partita train-composer --corpus music21:all --workers 2 --threads 1 \
         --init "${INIT:-data/composer/shipped/last.safetensors}" \
         --minutes "${MINUTES:-70}" --steps "${STEPS:-650}" --batch-size 6 --lr 5e-4 \
