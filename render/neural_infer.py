@@ -1,15 +1,16 @@
 """Trained neural decoders in the render path: numpy inference from exported arrays, no torch.
 
 A neural decoder (trained by :mod:`partita.render.neural`) is a small causal convolutional
-network that maps each frame's (f0, loudness) to an overall amplitude, a harmonic distribution
-and noise band magnitudes -- the same :class:`~partita.render.controls.SynthParams` the
+network that maps each frame's (f0, A-weighted loudness, time since the note's onset) to an
+overall amplitude, a harmonic distribution and noise band magnitudes -- the same :class:`~partita.render.controls.SynthParams` the
 hand-designed timbres produce, so the numba kernels render it unchanged ("controls, then
 signal"). This module reads its weight file and runs it with numpy matrix products.
 
 Weight files are safetensors (read here by a 30-line reader, no torch, no pickle) whose
 ``__metadata__`` holds one JSON header::
 
-    {"format": "partita-neural-decoder", "format_version": 1, "config": {...},
+    {"format": "partita-neural-decoder", "format_version": 2, "config": {...},
+     "calibration": {"loudness_a": {"coef": [c0, c1, c2, c3], ...}},
      "package_version": "0.1.0", "data_sha256": "...", "training": {...}}
 
 :func:`load_weights` refuses another format or version, tensors whose bytes do not hash to
@@ -18,10 +19,17 @@ a file whose sha256 is not the pinned one; every refusal names the file.
 
 Features and outputs (identical in torch, ``tests/test_neural_infer.py``):
 
-* inputs per frame: ``pitch = (midi(f0) - 60) / 24`` and ``level = (max(loudness_db, -100) + 40) / 20``;
+* inputs per frame: ``pitch = (midi(f0) - 60) / 24``, ``level = (max(loudness_a_db, -100) + 40) / 20``
+  of the A-weighted loudness, and ``onset = 1 - exp(-t / 0.2 s)`` of the time ``t`` since the
+  last note onset (:func:`onset_feature`; 1 before the first). In training the A-weighted
+  loudness is measured from the audio; in the render path it is estimated from the
+  performer's RMS level by the decoder's calibration (:func:`calibrated_loudness_a`, fitted on
+  the training frames), and the onsets are detected on the performer's curves by the same
+  detector that finds them in the measured controls;
 * network: 1x1 input projection, residual blocks ``h += W2 relu(causal_conv_d(h))`` with
   dilations ``config.dilations`` (zero padding at the phrase start), then a linear head;
-* head -> ``log amplitude = ln(10) loudness_db / 20 + 12 tanh(o_amp / 12)``, harmonic logits (softmax, harmonics
+* head -> ``log amplitude = ln(10) loudness_db / 20 + 12 tanh(o_amp / 12)`` (anchored to the
+  RMS level ``loudness_db``, the performer's dynamics), harmonic logits (softmax, harmonics
   at or above 96 % of Nyquist removed), ``log noise_b = ln(10) loudness_db / 20 + 12 tanh(o_noise_b / 12)``
   at ``n_bands`` frequencies from 0 to 24 kHz (interpolated onto the render's band grid).
 
@@ -62,7 +70,11 @@ __all__ = [
     "read_safetensors",
     "write_safetensors",
     "load_weights",
+    "INPUTS",
     "features",
+    "note_onsets",
+    "onset_feature",
+    "calibrated_loudness_a",
     "forward",
     "heads_to_params",
     "shipped_decoder",
@@ -71,7 +83,18 @@ __all__ = [
 ]
 
 FORMAT = "partita-neural-decoder"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The decoder's per-frame inputs, in order.
+INPUTS = ("pitch", "loudness_a", "onset")
+#: Time constant of the onset feature (s).
+ONSET_TAU_S = 0.2
+#: Onset detector: a note starts where the RMS level rises through ``ONSET_LEVEL_DB``, where
+#: f0 moved more than ``ONSET_CENTS`` over the last ``ONSET_LAG_S``, or where the level rose by
+#: more than ``ONSET_JUMP_DB`` over that lag; onsets closer than the lag are merged.
+ONSET_LEVEL_DB = -60.0
+ONSET_CENTS = 70.0
+ONSET_JUMP_DB = 10.0
+ONSET_LAG_S = 0.08
 #: The decoder's noise bands span 0 Hz to this frequency (Nyquist of 48 kHz) whatever the
 #: render's sample rate; :func:`heads_to_params` resamples them onto the render's band grid.
 NOISE_TOP_HZ = 24000.0
@@ -158,13 +181,19 @@ class LoadedWeights:
         """The decoder config as saved (a dict of :class:`partita.render.neural.DecoderConfig`)."""
         return self.header["config"]
 
+    @property
+    def loudness_a_coef(self) -> tuple[float, float, float, float]:
+        """The RMS-level-to-A-weighted-loudness calibration (see :func:`calibrated_loudness_a`)."""
+        return tuple(float(c) for c in self.header["calibration"]["loudness_a"]["coef"])  # type: ignore[return-value]
+
 
 def header_bytes(tensors: Mapping[str, np.ndarray], *, config: Mapping[str, Any], package_version: str,
-                 training: Mapping[str, Any] | None = None) -> bytes:  # fmt: skip
-    """A complete weight file: arrays plus the JSON header (format, version, config, hashes)."""
+                 calibration: Mapping[str, Any], training: Mapping[str, Any] | None = None) -> bytes:  # fmt: skip
+    """A complete weight file: arrays plus the JSON header (format, version, config, loudness
+    calibration, hashes)."""
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": dict(config),
-              "package_version": package_version, "data_sha256": _data_sha256(tensors),
-              "training": dict(training or {})}  # fmt: skip
+              "calibration": dict(calibration), "package_version": package_version,
+              "data_sha256": _data_sha256(tensors), "training": dict(training or {})}  # fmt: skip
     return write_safetensors(tensors, metadata={"partita": json.dumps(header, sort_keys=True)})
 
 
@@ -203,6 +232,9 @@ def load_weights(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
         raise WeightsError(f"format version {header.get('format_version')!r} is not the supported {FORMAT_VERSION}", file=name)
     if _data_sha256(arrays) != header.get("data_sha256"):
         raise WeightsError("tensor data does not match its recorded hash: the file is corrupt", file=name)
+    coef = (header.get("calibration") or {}).get("loudness_a", {}).get("coef")
+    if not (isinstance(coef, list) and len(coef) == 4 and all(isinstance(c, (int, float)) and math.isfinite(c) for c in coef)):
+        raise WeightsError("the header has no valid loudness calibration (calibration.loudness_a.coef, 4 numbers)", file=name)
     arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
     return LoadedWeights(path=name, header=header, arrays=arrays, sha256=digest)
 
@@ -211,16 +243,86 @@ def load_weights(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
 # The network in numpy
 
 
-def features(f0_hz: np.ndarray, loudness_db: np.ndarray) -> np.ndarray:
-    """Network inputs: float32 [n_frames, 2] = (pitch, level), see the module docstring.
+def features(f0_hz: np.ndarray, loudness_a_db: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """Network inputs: float32 [n_frames, 3] = (pitch, level, onset), see the module docstring.
 
-    >>> features(np.array([261.6256]), np.array([-40.0])).round(4).tolist()
-    [[0.0, 0.0]]
+    >>> features(np.array([261.6256]), np.array([-40.0]), np.array([0.5])).round(4).tolist()
+    [[0.0, 0.0, 0.5]]
     """
     f0 = np.maximum(np.asarray(f0_hz, np.float64), 1.0)
     midi = 69.0 + 12.0 * np.log2(f0 / 440.0)
-    level = (np.maximum(np.asarray(loudness_db, np.float64), -100.0) + 40.0) / 20.0
-    return np.stack([(midi - 60.0) / 24.0, level], axis=1).astype(np.float32)
+    level = (np.maximum(np.asarray(loudness_a_db, np.float64), -100.0) + 40.0) / 20.0
+    return np.stack([(midi - 60.0) / 24.0, level, np.asarray(onset, np.float64)], axis=1).astype(np.float32)
+
+
+def note_onsets(f0_hz: np.ndarray, loudness_db: np.ndarray, *, frame_rate: float = 250.0) -> np.ndarray:
+    """Causal note-onset detector on frame-rate controls: bool [n_frames].
+
+    Frame ``i`` starts a note where the RMS level (``loudness_db``, dB re a full-scale sine)
+    rises through :data:`ONSET_LEVEL_DB`, or, while sounding, where f0 moved by more than
+    :data:`ONSET_CENTS` or the level rose by more than :data:`ONSET_JUMP_DB` since
+    :data:`ONSET_LAG_S` earlier (slower than any vibrato, crescendo or legato glide of the
+    performer, fast enough for a slur's pitch change or a re-attack). The first frame of a
+    run of such frames is the onset, and onsets closer than the lag are merged. The same
+    detector runs on controls measured from audio (training) and on the performer's curves
+    (rendering), so the decoder sees one definition.
+
+    >>> f0 = np.r_[np.full(50, 220.0), np.full(50, 247.0)]; ld = np.r_[np.full(10, -120.0), np.full(90, -20.0)]
+    >>> np.nonzero(note_onsets(f0, ld))[0].tolist()
+    [10, 50]
+    """
+    f0 = np.log2(np.maximum(np.asarray(f0_hz, np.float64), 1.0)) * 1200.0
+    ld = np.asarray(loudness_db, np.float64)
+    n = len(f0)
+    lag = max(1, int(round(ONSET_LAG_S * frame_rate)))
+    sounding = ld > ONSET_LEVEL_DB
+    prev_sounding = np.r_[False, sounding[:-1]]
+    back = np.maximum(np.arange(n) - lag, 0)
+    moved = np.abs(f0 - f0[back]) > ONSET_CENTS
+    jumped = (ld - np.maximum(ld[back], ONSET_LEVEL_DB)) > ONSET_JUMP_DB
+    cand = sounding & (~prev_sounding | moved | jumped)
+    out = np.zeros(n, bool)
+    last = -(10**9)
+    for i in np.nonzero(cand & ~np.r_[False, cand[:-1]])[0]:  # first frame of each run
+        if i - last >= lag or not prev_sounding[i]:
+            out[i] = True
+            last = i
+    return out
+
+
+def onset_feature(f0_hz: np.ndarray, loudness_db: np.ndarray, *, frame_rate: float = 250.0) -> np.ndarray:
+    """Time since the last note onset (:func:`note_onsets`), squashed: float32 [n_frames] in [0, 1],
+    ``1 - exp(-t / ONSET_TAU_S)``; 1 before the first onset.
+
+    >>> f0 = np.full(60, 220.0); ld = np.r_[np.full(10, -120.0), np.full(50, -20.0)]
+    >>> onset_feature(f0, ld)[[9, 10, 60 - 1]].round(3).tolist()
+    [1.0, 0.0, 0.625]
+    """
+    on = note_onsets(f0_hz, loudness_db, frame_rate=frame_rate)
+    n = len(on)
+    idx = np.where(on, np.arange(n), -1)
+    last = np.maximum.accumulate(idx) if n else idx
+    t = np.where(last >= 0, (np.arange(n) - last) / float(frame_rate), np.inf)
+    return (1.0 - np.exp(-t / ONSET_TAU_S)).astype(np.float32)
+
+
+def calibrated_loudness_a(loudness_db: np.ndarray, f0_hz: np.ndarray, coef: tuple[float, ...] | list[float]) -> np.ndarray:
+    """The A-weighted loudness a decoder expects, estimated from an RMS level: float64 [n].
+
+    ``L_A = L + c0 + c1 (L + 40) / 20 + c2 p + c3 p^2`` with ``L = max(loudness_db, -120)`` (dB
+    re a full-scale sine's RMS) and ``p = (midi(f0) - 60) / 24``; the coefficients are fitted by
+    least squares on the voiced training frames (:func:`partita.render.neural.fit_loudness_calibration`)
+    and saved in the weight file's header. A-weighting makes a low instrument read 20-30 dB under
+    its RMS level and a violin close to it; the performer's dynamics stay RMS levels.
+
+    >>> calibrated_loudness_a(np.array([-20.0]), np.array([261.6256]), [-3.0, 1.0, 0.0, 0.0]).tolist()
+    [-22.0]
+    """
+    L = np.maximum(np.asarray(loudness_db, np.float64), -120.0)
+    midi = 69.0 + 12.0 * np.log2(np.maximum(np.asarray(f0_hz, np.float64), 1.0) / 440.0)
+    p = (midi - 60.0) / 24.0
+    c0, c1, c2, c3 = (float(c) for c in coef)
+    return L + c0 + c1 * (L + 40.0) / 20.0 + c2 * p + c3 * p * p
 
 
 _BLAS_LOCK = threading.Lock()
@@ -236,7 +338,7 @@ def _blas_controller() -> Any:
 
 
 def forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
-    """Run the network: float32 features [n_frames, 2] -> head outputs [n_frames, 1 + K + B].
+    """Run the network: float32 features [n_frames, 3] -> head outputs [n_frames, 1 + K + B].
 
     Column 0 is ``o_amp``, then ``K = n_harmonics`` harmonic logits, then ``B = n_bands``
     noise log offsets. BLAS runs single-threaded here: the matrices are small (64 x 64) and
@@ -333,6 +435,13 @@ class NeuralDecoder:
         """sha256 of the weight file."""
         return self.weights.sha256
 
+    def inputs(self, curves: ControlCurves) -> np.ndarray:
+        """The network's features [n_frames, 3] for the performer's curves: the calibrated
+        A-weighted loudness of its RMS level and the onsets detected on its curves."""
+        la = calibrated_loudness_a(curves.loudness_db, curves.f0_hz, self.weights.loudness_a_coef)
+        onset = onset_feature(curves.f0_hz, curves.loudness_db, frame_rate=curves.frame_rate)
+        return features(curves.f0_hz, la, onset)
+
     def decode(self, curves: ControlCurves, *, sample_rate: int) -> SynthParams:
         """Decode one phrase (shapes as :class:`~partita.render.controls.SynthParams`)."""
         from partita.render.timbres import N_BANDS
@@ -340,7 +449,7 @@ class NeuralDecoder:
         if sample_rate <= 0:
             raise ConfigError(f"sample rate {sample_rate} must be positive")
         cfg = self.weights.config
-        x = features(curves.f0_hz, curves.loudness_db)
+        x = self.inputs(curves)
         out = forward(self.weights.arrays, cfg, x)
         amp, dist, mags = heads_to_params(
             out, f0_hz=curves.f0_hz, loudness_db=curves.loudness_db, n_harmonics=int(cfg["n_harmonics"]),

@@ -38,18 +38,20 @@ from partita.render.synth import DEFAULT_FADE_FRACTION, n_samples_for_frames, no
 __all__ = ["harmonic_bank", "filtered_noise", "white_noise", "apply_room", "frame_positions"]
 
 
-def frame_positions(n_samples: int, *, frame_rate: float, sample_rate: int, n_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def frame_positions(n_samples: int, *, frame_rate: float, sample_rate: int, n_frames: int,
+                    device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """Frame indices and interpolation weights of each sample, as the kernels compute them.
 
     Returns ``(fa, fb, w)``: int64 [n_samples] frames before/after each sample and float64
-    [n_samples] weights in [0, 1); past the last frame ``fa == fb == n_frames - 1``, ``w == 0``.
+    [n_samples] weights in [0, 1); past the last frame ``fa == fb == n_frames - 1``, ``w == 0``;
+    on ``device`` (default CPU).
 
     >>> fa, fb, w = frame_positions(4, frame_rate=250.0, sample_rate=500, n_frames=3)
     >>> fa.tolist(), fb.tolist(), w.tolist()
     ([0, 0, 1, 1], [1, 1, 2, 2], [0.0, 0.5, 0.0, 0.5])
     """
     ratio = float(frame_rate) / float(sample_rate)
-    pos = torch.arange(n_samples, dtype=torch.float64) * ratio
+    pos = torch.arange(n_samples, dtype=torch.float64, device=device) * ratio
     fi = torch.floor(pos).to(torch.int64)
     w = pos - fi.to(torch.float64)
     last = n_frames - 1
@@ -91,7 +93,7 @@ def harmonic_bank(
     n_frames = int(f0_hz.shape[-1])
     if n_samples is None:
         n_samples = n_samples_for_frames(n_frames, frame_rate=frame_rate, sample_rate=sample_rate)
-    fa, fb, w = frame_positions(n_samples, frame_rate=frame_rate, sample_rate=sample_rate, n_frames=n_frames)
+    fa, fb, w = frame_positions(n_samples, frame_rate=frame_rate, sample_rate=sample_rate, n_frames=n_frames, device=f0_hz.device)
     f0 = f0_hz.to(torch.float64)
     f = f0[..., fa] + (f0[..., fb] - f0[..., fa]) * w  # [..., n]
     # phase before each sample: exclusive cumulative sum (the kernel adds after using it)
@@ -103,7 +105,7 @@ def harmonic_bank(
     wa = w.to(dtype)[..., :, None]
     a = amps[..., fa, :] + (amps[..., fb, :] - amps[..., fa, :]) * wa  # [..., n, K]
     n_harm = amps.shape[-1]
-    k = torch.arange(1, n_harm + 1, dtype=torch.float64)
+    k = torch.arange(1, n_harm + 1, dtype=torch.float64, device=f0.device)
     nyquist = sample_rate / 2.0
     fade = nyquist * DEFAULT_FADE_FRACTION
     gain = torch.clamp((nyquist - k * f[..., None]) / fade, 0.0, 1.0).to(dtype)
@@ -168,15 +170,15 @@ def filtered_noise(
     if noise is None:
         if seed is None:
             raise ConfigError("filtered_noise needs a seed or the white noise")
-        noise = torch.from_numpy(white_noise(seed=seed, n_samples=n_body)).to(dtype)
+        noise = torch.from_numpy(white_noise(seed=seed, n_samples=n_body)).to(device=noise_magnitudes.device, dtype=dtype)
     if noise.shape[-1] != n_body:
         raise ConfigError(f"white noise has {noise.shape[-1]} samples, the frames cover {n_body}")
     if n_bands not in _BASIS:
         _BASIS[n_bands] = torch.from_numpy(noise_filter_basis(n_bands).astype(np.float32))
-    basis = _BASIS[n_bands].to(dtype)  # [taps, n_bands]; the kernel uses float32 taps
+    basis = _BASIS[n_bands].to(device=noise_magnitudes.device, dtype=dtype)  # [taps, n_bands]; the kernel uses float32 taps
     taps = basis.shape[0]
     h = noise_magnitudes @ basis.T  # [..., n_frames, taps]
-    fa, _, _ = frame_positions(n_body, frame_rate=frame_rate, sample_rate=sample_rate, n_frames=n_frames + 1)
+    fa, _, _ = frame_positions(n_body, frame_rate=frame_rate, sample_rate=sample_rate, n_frames=n_frames + 1, device=noise_magnitudes.device)
     contrib = noise.to(dtype)[..., :, None] * h[..., fa, :]  # [..., n_body, taps]
     # overlap-add: sample m through tap j lands on m + j
     out = sum(torch.nn.functional.pad(contrib[..., j], (j, taps - 1 - j)) for j in range(taps))

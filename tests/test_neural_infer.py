@@ -25,12 +25,39 @@ def _model(seed: int = 0) -> neural.CausalDecoder:
     return m
 
 
+#: A calibration far from identity, so a decoder that skipped it would fail the equality tests.
+CAL = {"loudness_a": {"coef": [-6.5, 1.25, 3.0, -2.0], "rmse_db": 0.0, "n_frames": 0, "terms": "test"}}
+
+
 def _curves(n: int = 400) -> ControlCurves:
     t = np.arange(n)
     f0 = 440.0 * 2 ** (0.02 * np.sin(2 * np.pi * 5.5 * t / 250.0))
-    loud = np.concatenate([np.linspace(-60, -12, n // 4), np.full(n - n // 4 - 10, -15.0), np.full(10, -120.0)])
+    f0[n // 2 :] *= 2 ** (2 / 12)  # a slurred whole step: a second onset mid-phrase
+    loud = np.concatenate([np.full(5, -120.0), np.linspace(-60, -12, n // 4 - 5), np.full(n - n // 4 - 10, -15.0), np.full(10, -120.0)])
     return ControlCurves(part_id="fl", voice=1, start_frame=3, frame_rate=250.0, f0_hz=f0, loudness_db=loud,
                          brightness=np.full(n, 0.5), noise=np.zeros(n), seed=42)  # fmt: skip
+
+
+def _torch_features(c: ControlCurves) -> torch.Tensor:
+    """Torch features of the curves, built independently of NeuralDecoder.inputs: the
+    calibration written out as its formula in float64, onsets from the numpy detector."""
+    midi = 69.0 + 12.0 * np.log2(c.f0_hz.astype(np.float64) / 440.0)
+    p = (midi - 60.0) / 24.0
+    L = np.maximum(c.loudness_db.astype(np.float64), -120.0)
+    c0, c1, c2, c3 = CAL["loudness_a"]["coef"]
+    la = L + c0 + c1 * (L + 40.0) / 20.0 + c2 * p + c3 * p**2
+    onset = neural_infer.onset_feature(c.f0_hz, c.loudness_db, frame_rate=c.frame_rate)
+    return neural.torch_features(torch.from_numpy(c.f0_hz.astype(np.float64)), torch.from_numpy(la), torch.from_numpy(onset))
+
+
+def test_onsets_of_the_test_curves_are_the_attack_and_the_slur() -> None:
+    c = _curves()
+    on = np.nonzero(neural_infer.note_onsets(c.f0_hz, c.loudness_db))[0]
+    assert len(on) == 2
+    assert 5 <= on[0] < 10  # the level crosses -60 dB at the start of the ramp
+    assert 200 <= on[1] <= 205  # the whole step at frame 200 (vibrato of +-24 cents is not an onset)
+    f = neural_infer.onset_feature(c.f0_hz, c.loudness_db)
+    assert f[on[1]] == 0.0 and abs(f[on[1] + 50] - (1 - np.exp(-50 / 250 / 0.2))) < 1e-6
 
 
 def test_config_round_trip_and_size() -> None:
@@ -44,8 +71,9 @@ def test_config_round_trip_and_size() -> None:
 def test_export_round_trip(tmp_path) -> None:
     m = _model()
     path = tmp_path / "flute.safetensors"
-    sha = neural.export_weights(m, path)
+    sha = neural.export_weights(m, path, calibration=CAL)
     back = neural.load_decoder(path, sha256=sha)
+    assert load_weights(path).loudness_a_coef == tuple(CAL["loudness_a"]["coef"])
     assert back.config == m.config
     for (k, a), (k2, b) in zip(m.state_dict().items(), back.state_dict().items()):
         assert k == k2 and torch.equal(a, b)
@@ -54,14 +82,14 @@ def test_export_round_trip(tmp_path) -> None:
 def test_numpy_controls_equal_torch_within_1e_4(tmp_path) -> None:
     m = _model(1)
     path = tmp_path / "w.safetensors"
-    neural.export_weights(m, path)
+    neural.export_weights(m, path, calibration=CAL)
     dec = NeuralDecoder.from_file(path)
     c = _curves()
     p = dec.decode(c, sample_rate=48000)
     with torch.no_grad():
         f0 = torch.from_numpy(c.f0_hz.astype(np.float64))
         ld = torch.from_numpy(c.loudness_db.astype(np.float64))
-        out = m(neural.torch_features(f0, ld)[None])[0].double()
+        out = m(_torch_features(c)[None])[0].double()
         log_h, log_n, _ = neural._log_outputs(out, f0, ld, m.config)
     silent = c.loudness_db <= -120
     amps_t = np.exp(log_h.numpy())
@@ -81,14 +109,14 @@ def test_numba_render_equals_torch_twin_render(tmp_path) -> None:
     # audio tolerance: 1e-4 of the peak (float32 decode + float32 kernels vs float64 twin)
     m = _model(2)
     path = tmp_path / "w.safetensors"
-    neural.export_weights(m, path)
+    neural.export_weights(m, path, calibration=CAL)
     c = _curves(200)
     p = NeuralDecoder.from_file(path).decode(c, sample_rate=48000)
     ref = synth.synthesize(p, sample_rate=48000)[0]
     with torch.no_grad():
         f0 = torch.from_numpy(c.f0_hz.astype(np.float64))
         ld = torch.from_numpy(c.loudness_db.astype(np.float64))
-        out = m(neural.torch_features(f0, ld)[None])[0].double()
+        out = m(_torch_features(c)[None])[0].double()
         log_h, log_n, _ = neural._log_outputs(out, f0, ld, m.config)
         silent = (ld <= -120)[:, None]
         amps = torch.exp(log_h).masked_fill(silent, 0.0)
@@ -102,7 +130,7 @@ def test_numba_render_equals_torch_twin_render(tmp_path) -> None:
 
 def test_loading_refuses_bad_sha256_naming_the_file(tmp_path) -> None:
     path = tmp_path / "violin.safetensors"
-    neural.export_weights(_model(), path)
+    neural.export_weights(_model(), path, calibration=CAL)
     with pytest.raises(WeightsError, match=r"violin\.safetensors.*sha256"):
         load_weights(path, sha256="0" * 64)
 
@@ -121,15 +149,23 @@ def _rewrite_header(path, fn) -> None:
 
 def test_loading_refuses_another_format_version_naming_the_file(tmp_path) -> None:
     path = tmp_path / "cello.safetensors"
-    neural.export_weights(_model(), path)
-    _rewrite_header(path, lambda m: m.update(format_version=2))
-    with pytest.raises(WeightsError, match=r"cello\.safetensors.*format version 2"):
+    neural.export_weights(_model(), path, calibration=CAL)
+    _rewrite_header(path, lambda m: m.update(format_version=1))
+    with pytest.raises(WeightsError, match=r"cello\.safetensors.*format version 1"):
+        load_weights(path)
+
+
+def test_loading_refuses_a_header_without_calibration_naming_the_file(tmp_path) -> None:
+    path = tmp_path / "horn.safetensors"
+    neural.export_weights(_model(), path, calibration=CAL)
+    _rewrite_header(path, lambda m: m.pop("calibration"))
+    with pytest.raises(WeightsError, match=r"horn\.safetensors.*calibration"):
         load_weights(path)
 
 
 def test_loading_refuses_corrupt_tensors_and_garbage(tmp_path) -> None:
     path = tmp_path / "tuba.safetensors"
-    neural.export_weights(_model(), path)
+    neural.export_weights(_model(), path, calibration=CAL)
     blob = bytearray(path.read_bytes())
     blob[-3] ^= 0xFF  # flip bits in the last tensor
     path.write_bytes(bytes(blob))

@@ -4,7 +4,7 @@ SOURCE is a soundfont (``.sf2``; the GM program from ``--program`` or from the c
 instrument ``NAME``) or a folder of your own monophonic recordings (wav, flac, ogg, aiff; any
 sample rate; mono or stereo). Writes ``OUT/NAME.safetensors``, its model card ``OUT/NAME.md``
 and ``OUT/manifest.json`` (name -> file, sha256); the analysed data and the resumable checkpoint
-live in ``--work`` (default ``data/neural/NAME``).
+live in ``--work`` (default ``data/neural/NAME``). f0 is measured by CREPE (``--f0``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--program", type=int, default=None, metavar="N", help="GM program 0-127 (soundfont only)")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
     p.add_argument("--data-minutes", type=float, default=4.0, metavar="M", help="soundfont audio to render, minutes (default 4)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where to train (default cpu); cuda needs a CUDA build of torch and a GPU")
+    p.add_argument("--f0", choices=("crepe", "crepe-full", "yin"), default="crepe",
+                   help="f0 estimator for the training audio: CREPE tiny (default), the full CREPE model (slow on a CPU), or YIN")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work folder")
     p.add_argument("--out", default="out/instruments", metavar="DIR", help="where the weights and card go (default out/instruments)")
     p.add_argument("--work", default=None, metavar="DIR", help="data cache and checkpoint (default data/neural/NAME)")
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         source=args.source, name=args.name, program=args.program, minutes=args.minutes,
         data_minutes=args.data_minutes, device=args.device, resume=args.resume, out_dir=Path(args.out),
         work_dir=Path(args.work) if args.work else None, seed=args.seed, threads=args.threads,
-        progress=not args.quiet, command=command,
+        progress=not args.quiet, command=command, f0_method=args.f0,
     )  # fmt: skip
     print(result["weights"])
     return 0

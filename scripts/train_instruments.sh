@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Train the 12 shipped neural decoders (instruments/weights/), one instrument at a time, on CPU.
+#
+#   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
+#
+# Each instrument: 3 minutes of FluidR3_GM audio rendered and analysed (f0 by CREPE tiny;
+# cached in data/neural/NAME/dataset.npz), then 3 minutes of training with 1 torch thread.
+# Writes NAME.safetensors, NAME.md and manifest.json in instruments/weights/. Per-instrument
+# logs go to data/neural/logs/NAME.log. Usage: scripts/train_instruments.sh [NAME ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+PARTITA=${PARTITA:-.venv/bin/partita}
+SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
+MINUTES=${MINUTES:-3}
+NAMES=("$@")
+if [ ${#NAMES[@]} -eq 0 ]; then
+    NAMES=(violin viola cello contrabass flute oboe clarinet bassoon horn trumpet trombone tuba)
+fi
+mkdir -p data/neural/logs
+for name in "${NAMES[@]}"; do
+    echo "$(date -u +%FT%TZ) $name: start (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    "$PARTITA" train-instrument "$SF2" --name "$name" --minutes "$MINUTES" --data-minutes 3 \
+        --out instruments/weights --f0 crepe --quiet > "data/neural/logs/$name.log" 2>&1
+    echo "$(date -u +%FT%TZ) $name: done -> $(tail -n 1 "data/neural/logs/$name.log")"
+done
