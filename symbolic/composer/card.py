@@ -119,15 +119,16 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
                       f"{lp['tokens']} tokens) composed in {lp['seconds']:.1f} s ({lp['tokens_per_second']:.0f} tokens/s, "
                       "one thread, shared 2-core CPU)."]  # fmt: skip
     lines += ["", "## Limits", "",
-              "A small model trained for about an hour on a CPU: it writes plausible chorale-like "
-              "textures under the masks but no long-range themes of its own (repeated sections are "
-              "replayed by the sampler). Sections other than `none` never occur in the corpus, so "
-              "`Section_*` controls are seen only at composing time; energy and chord controls are "
-              "learned from measured density and harmony. The benchmark shows where it falls short "
-              "of Bach: its parts leap far more (mean pitch shift), it uses fewer distinct pitches, "
-              "and the masks (strict key, comfortable ranges, no parallels) narrow pitch use further "
-              "while removing every hard-rule violation. Timings were taken while other jobs loaded "
-              "the 2-core machine (load average about 9).", ""]  # fmt: skip
+              "A small model trained for under an hour and a half on a CPU: it writes plausible "
+              "chorale-like textures under the masks but no long-range themes of its own (repeated "
+              "sections are replayed by the sampler). Sections other than `none` never occur in the "
+              "corpus, so `Section_*` controls are seen only at composing time; energy and chord "
+              "controls are learned from measured density and harmony. Under profiles that forbid "
+              "parallels (chorale, classical) the sampler writes one note at a time per part, so no "
+              "double stops or piano chords there. Compare the overlapped areas above with Bach "
+              "against Bach at the same set sizes (`benchmarks/results/composer_reference.md`), not "
+              "with the 0.98 of large sets. Timings were taken on a shared 2-core machine while other "
+              "jobs ran (see `benchmarks/results/composer.json` for the load).", ""]  # fmt: skip
     if data_card:
         lines += ["", data_card]
     return "\n".join(lines)
