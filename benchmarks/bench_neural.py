@@ -2,27 +2,34 @@
 
 For each instrument with shipped weights, the held-out items of its training data
 (``data/neural/NAME/dataset.npz``, ``split == 1``: every fifth note or phrase rendered from
-FluidR3_GM, never trained on) are re-synthesised from their *measured* controls (f0 and loudness
-from the audio) by
+FluidR3_GM, never trained on) are re-synthesised from their *measured* controls (f0 by CREPE and
+RMS level from the audio) the way the renderer drives a decoder: the A-weighted loudness input
+comes from the decoder's calibration of the RMS level and the onsets from the detector on the
+controls, as for the performer's curves. Decoders:
 
 * (a) ``neural``: the shipped decoder (numpy inference, numba kernels);
 * (b) ``designed``: the hand-designed timbre of the instrument (``timbres.timbre_for``, with
   brightness 0.5 and noise 0.5, the performer's neutral values);
 * (c) ``baseline`` (with ``--baseline``): a decoder built the way published PyTorch DDSP code
   builds it (``neural.BaselineGRUDecoder``: MLPs of 3 x 512, GRU of 512 units), trained on the
-  same data with the same CPU budget (``--minutes``, 1 thread) and the same two-stage recipe;
+  same data with the same CPU budget (``--minutes``, 1 thread) and the same two-stage recipe, with
+  the same inputs (pitch, calibrated A-weighted loudness, onset feature) and its own calibration;
 
 and compared with the recording:
 
 * ``spectral``: DDSP's multi-scale spectral loss (FFT 2048...64, linear + log magnitudes) at
   16 kHz, averaged over items (lower is better);
-* ``f0_cents``: median absolute f0 error in cents of the rendered audio (YIN, as the dataset
-  measures it) on voiced frames;
-* ``loudness_db``: mean absolute A-weighted loudness error in dB on frames above -60 dB.
+* ``f0_cents``: median absolute f0 error in cents of the rendered audio (measured by
+  ``dataset.analyze`` with YIN: CREPE would triple the benchmark's time; the reference f0 is
+  the training data's, CREPE refined by YIN) on voiced frames;
+* ``loudness_db``: mean absolute A-weighted loudness error in dB on frames above -60 dB;
+* ``cpu_s_per_1000_frames_decode``: CPU seconds of the decoder alone (network and heads, no
+  synthesis) per 1000 frames: the inference-cost ratio (numpy for ours, torch with one thread
+  for the baseline); ``..._render`` adds the numba synthesis at 48 kHz.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_neural.py [--baseline NAME ...] [--minutes 3]
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_neural.py [--baseline NAME ...] [--minutes 3] [--only NAME ...]
 
 writes ``benchmarks/results/neural.json`` and ``.md``.
 """
@@ -58,30 +65,44 @@ def _render(decoder, f0, loud, sample_rate=48000):
 
 
 class _TorchDecoder:
-    """Wrap a torch decoder (the baseline) in the render decoder interface."""
+    """Wrap a torch decoder (the baseline) in the render decoder interface, with the same inputs
+    as :class:`NeuralDecoder` (calibrated A-weighted loudness, onset feature)."""
 
-    def __init__(self, model):
+    def __init__(self, model, calibration):
         self.model = model
+        self.coef = calibration["loudness_a"]["coef"]
         self.decoder_id = "baseline"
 
     def fingerprint(self):
         return "baseline"
 
+    def inputs(self, curves):
+        from partita.render.neural_infer import calibrated_loudness_a, features, onset_feature
+
+        la = calibrated_loudness_a(curves.loudness_db, curves.f0_hz, self.coef)
+        return features(curves.f0_hz, la, onset_feature(curves.f0_hz, curves.loudness_db, frame_rate=curves.frame_rate))
+
     def decode(self, curves, *, sample_rate):
         import torch
 
         from partita.render.controls import SynthParams
-        from partita.render.neural import torch_features
         from partita.render.neural_infer import heads_to_params
 
         with torch.no_grad():
-            x = torch_features(torch.from_numpy(curves.f0_hz.astype(np.float32)), torch.from_numpy(curves.loudness_db.copy()))
-            out = self.model(x[None])[0].numpy()
+            out = self.model(torch.from_numpy(self.inputs(curves))[None])[0].numpy()
         cfg = self.model.config
         amp, dist, mags = heads_to_params(out, f0_hz=curves.f0_hz, loudness_db=curves.loudness_db, n_harmonics=cfg.n_harmonics,
                                           n_bands=cfg.n_bands, sample_rate=sample_rate, render_bands=17)  # fmt: skip
         return SynthParams(f0_hz=curves.f0_hz, amplitude=amp, harmonic_distribution=dist, noise_magnitudes=mags,
                            start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed)  # fmt: skip
+
+
+def _curves(f0, loud):
+    from partita.render.controls import ControlCurves
+
+    n = len(f0)
+    return ControlCurves(part_id="x", voice=1, start_frame=0, frame_rate=250.0, f0_hz=f0, loudness_db=np.where(loud <= -100, -120.0, loud),
+                         brightness=np.full(n, 0.5), noise=np.full(n, 0.5), seed=7)  # fmt: skip
 
 
 def evaluate(decoder, data) -> dict:
@@ -95,19 +116,23 @@ def evaluate(decoder, data) -> dict:
     first = next(iter(_items(data)))
     _render(decoder, data["f0_hz"][first], data["loudness_db"][first])  # warm-up: kernels, caches
     t_decode = 0.0
+    t_net = 0.0
     n_frames = 0
     for idx in _items(data):
         f0 = data["f0_hz"][idx]
         loud = data["loudness_db"][idx]
         t0 = time.process_time()
+        decoder.decode(_curves(f0, loud), sample_rate=48000)
+        t1 = time.process_time()
         y48 = _render(decoder, f0, loud)
-        t_decode += time.process_time() - t0
+        t_decode += time.process_time() - t1
+        t_net += t1 - t0
         n_frames += len(idx)
         ref16 = data["audio16"][idx[0] * 64 : (idx[-1] + 1) * 64]
         y16 = resample_poly(y48.astype(np.float64), 1, 3)[: len(ref16)]
         y16 = np.pad(y16, (0, len(ref16) - len(y16)))
         spec.append(float(spectral_loss(torch.from_numpy(y16[None]), torch.from_numpy(ref16[None].astype(np.float64)))))
-        a = dataset.analyze(y48.astype(np.float32), sample_rate=48000)
+        a = dataset.analyze(y48.astype(np.float32), sample_rate=48000, f0_method="yin")  # YIN: CREPE would triple the cost
         m = min(len(a["f0_hz"]), len(idx))
         w = (data["weight"][idx][:m] > 0) & (a["weight"][:m] > 0)
         if w.any():
@@ -122,7 +147,12 @@ def evaluate(decoder, data) -> dict:
         "loudness_db": round(float(np.mean(np.concatenate(loud_err))), 2) if loud_err else None,
         "items": len(spec),
         "cpu_s_per_1000_frames_render": round(1000 * t_decode / max(n_frames, 1), 4),
+        "cpu_s_per_1000_frames_decode": round(1000 * t_net / max(n_frames, 1), 5),
     }
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def main() -> None:
@@ -137,12 +167,12 @@ def main() -> None:
     ap.add_argument("--baseline", nargs="*", default=[], help="instruments to train the GRU-512 baseline for")
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--no-eval", action="store_true", help="only the baselines (another process evaluates neural and designed)")
     args = ap.parse_args()
-    results = {}
-    out_json = ROOT / "benchmarks/results/neural.json"
-    if out_json.exists():
-        results = json.loads(out_json.read_text()).get("instruments", {})
-    for name, entry in shipped_manifest().items():
+    manifest = shipped_manifest()
+    # Partial results per instrument in data/neural/NAME/bench_{eval,baseline}.json (two processes
+    # can share the work); the report is rebuilt from them at the end of every run.
+    for name, entry in manifest.items():
         if args.only and name not in args.only:
             continue
         cache = ROOT / "data/neural" / name / "dataset.npz"
@@ -150,35 +180,65 @@ def main() -> None:
             continue
         z = np.load(cache)
         data = {k: z[k] for k in z.files if k != "key"}
-        row = {"params": entry["n_params"], "neural": evaluate(shipped_decoder(name), data),
-               "designed": evaluate(timbre_for(name), data)}  # fmt: skip
+        key = str(z["key"])  # the dataset's hash: results of other data (older analysis) are not reused
+        if not args.no_eval:
+            row = {"params": entry["n_params"], "sha256": entry["sha256"], "data_key": key,
+                   "neural": evaluate(shipped_decoder(name), data), "designed": evaluate(timbre_for(name), data)}  # fmt: skip
+            (ROOT / "data/neural" / name / "bench_eval.json").write_text(json.dumps(row, indent=1))
+            print(name, json.dumps(row), flush=True)
         if name in args.baseline:
             cfg = neural.DecoderConfig(instrument=name)
             model = neural.BaselineGRUDecoder(cfg)
             tc = neural.TrainConfig(minutes=args.minutes, seed=0)
             t0 = time.process_time()
+            load0 = " ".join(open("/proc/loadavg").read().split()[:3])
             res = neural.train(data, config=cfg, train_config=tc, out_dir=ROOT / "data/neural" / name / "baseline", model=model, progress=False)
-            row["baseline"] = {**evaluate(_TorchDecoder(res["model"].eval()), data), "params": model.n_params(),
-                               "steps": res["steps"], "train_cpu_s": round(time.process_time() - t0, 1)}  # fmt: skip
-        elif name in results and "baseline" in results[name]:
-            row["baseline"] = results[name]["baseline"]
-        results[name] = row
-        print(name, json.dumps(row))
-    payload = {"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores (shared)", "instruments": results}
+            row = {"data_key": key, **evaluate(_TorchDecoder(res["model"].eval(), res["calibration"]), data), "params": model.n_params(),
+                   "steps": res["steps"], "train_cpu_s": round(time.process_time() - t0, 1), "load_at_start": load0}  # fmt: skip
+            (ROOT / "data/neural" / name / "bench_baseline.json").write_text(json.dumps(row, indent=1))
+            print(name, "baseline", json.dumps(row), flush=True)
+    results = {}
+    for name, entry in sorted(manifest.items()):
+        ev = _read(ROOT / "data/neural" / name / "bench_eval.json")
+        if ev.get("sha256") != entry["sha256"]:
+            continue
+        bl = _read(ROOT / "data/neural" / name / "bench_baseline.json")
+        if bl and bl.get("data_key") == ev["data_key"]:
+            ev["baseline"] = bl
+        card = (ROOT / "instruments/weights" / entry["card"]).read_text()
+        import re
+
+        m = re.search(r"Steps: (\d+)", card)
+        ev["steps"] = int(m.group(1)) if m else None
+        results[name] = ev
+    load = " ".join(open("/proc/loadavg").read().split()[:3])
+    out_json = ROOT / "benchmarks/results/neural.json"
+    payload = {"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores (shared)", "load_at_end": load,
+               "command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_neural.py --baseline violin cello flute clarinet trumpet tuba "
+                          "(evaluation and baselines in two processes: --no-eval --baseline ... beside a run without --baseline)",
+               "instruments": results}  # fmt: skip
     out_json.write_text(json.dumps(payload, indent=1) + "\n")
-    lines = ["# Neural decoders vs designed timbres (held-out FluidR3_GM notes and phrases)", "",
-             "Generated by `benchmarks/bench_neural.py`. Spectral: multi-scale spectral loss at 16 kHz (lower is better); "
-             "f0: median |error| in cents; loudness: mean |A-weighted loudness error| in dB; CPU: decode + synthesis per "
-             "1000 frames (4 s of audio) at 48 kHz.", "",
-             "| instrument | neural spectral | designed spectral | baseline spectral | neural f0 c | designed f0 c | "
-             "neural loud dB | designed loud dB | baseline loud dB | neural CPU s/1k fr | baseline CPU s/1k fr |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = ["# Neural decoders vs designed timbres and a GRU-512 baseline (held-out FluidR3_GM notes and phrases)", "",
+             "Generated by `benchmarks/bench_neural.py` (`" + payload["command"] + f"`; load average at the end {load}, "
+             "2 shared cores). Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
+             "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; decode CPU: the decoder alone (network and "
+             "heads) per 1000 frames (4 s of audio). Ratios are baseline / neural. Steps: training steps in the 3-minute budget "
+             "(1 thread; wall-clock budget on a shared machine). The baseline is trained with the same data, inputs, recipe and "
+             "budget as the shipped decoder.", "",
+             "| instrument | neural spectral | designed spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
+             "neural loud dB | designed loud dB | baseline loud dB | neural decode CPU s/1k fr | baseline decode CPU s/1k fr | "
+             "params ratio | decode cost ratio | steps neural / baseline |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name, r in sorted(results.items()):
         b = r.get("baseline", {})
+        nd = r["neural"].get("cpu_s_per_1000_frames_decode")
+        bd = b.get("cpu_s_per_1000_frames_decode")
+        pr = f"{b['params'] / r['params']:.1f}" if b else "-"
+        cr = f"{bd / nd:.1f}" if (b and nd and bd) else "-"
         lines.append(f"| {name} | {r['neural']['spectral']} | {r['designed']['spectral']} | {b.get('spectral', '-')} | "
-                     f"{r['neural']['f0_cents']} | {r['designed']['f0_cents']} | {r['neural']['loudness_db']} | "
-                     f"{r['designed']['loudness_db']} | {b.get('loudness_db', '-')} | {r['neural']['cpu_s_per_1000_frames_render']} | "
-                     f"{b.get('cpu_s_per_1000_frames_render', '-')} |")  # fmt: skip
+                     f"{r['neural']['f0_cents']} | {r['designed']['f0_cents']} | {b.get('f0_cents', '-')} | {r['neural']['loudness_db']} | "
+                     f"{r['designed']['loudness_db']} | {b.get('loudness_db', '-')} | {nd} | {bd if bd is not None else '-'} | {pr} | {cr} | "
+                     f"{r.get('steps')} / {b.get('steps', '-')} |")  # fmt: skip
     (ROOT / "benchmarks/results/neural.md").write_text("\n".join(lines) + "\n")
 
 
