@@ -46,17 +46,22 @@ HARD_RULES = ("range-playable", "monophonic-chords", "bar-fill", "off-grid", "pa
 
 
 def heldout_bach(limit: int) -> list:
+    """The first ``limit`` four-part chorales of the held-out split."""
+    from partita.symbolic.composer.corpus import held_out, sources
+
+    return _four_part([s.path for s in sources(["bach"], max_files=0) if held_out(s.piece)], limit)
+
+
+def _four_part(paths: list[str], limit: int) -> list:
+    """The first ``limit`` of ``paths`` that read as four-part Scores."""
     from music21 import corpus as m21
 
-    from partita.symbolic.composer.corpus import held_out, sources
     from partita.symbolic.score import Score
 
     out = []
-    for src in sources(["bach"], max_files=0):
-        if not held_out(src.piece):
-            continue
+    for path in paths:
         try:
-            s = Score.from_music21(m21.parse(src.path))
+            s = Score.from_music21(m21.parse(path))
         except Exception:  # noqa: BLE001 - a few chorales have parts the catalog lacks
             continue
         if len(s.parts) == 4:
@@ -69,24 +74,11 @@ def heldout_bach(limit: int) -> list:
 def bach_chorales(limit: int, *, seed: int = 0) -> list:
     """Up to ``limit`` four-part Bach chorales of the music21 corpus, held-out and training
     alike, in a random order fixed by ``seed``."""
-    from music21 import corpus as m21
-
     from partita.symbolic.composer.corpus import sources
-    from partita.symbolic.score import Score
 
     srcs = sources(["bach"], max_files=0)
     order = np.random.default_rng(seed).permutation(len(srcs))
-    out = []
-    for k in order:
-        try:
-            s = Score.from_music21(m21.parse(srcs[int(k)].path))
-        except Exception:  # noqa: BLE001 - a few chorales have parts the catalog lacks
-            continue
-        if len(s.parts) == 4:
-            out.append(s)
-        if len(out) >= limit:
-            break
-    return out
+    return _four_part([srcs[int(k)].path for k in order], limit)
 
 
 def _uptime() -> str:

@@ -45,3 +45,20 @@ if "PARTITA_KEY_DIR" not in os.environ:
     import tempfile
 
     os.environ["PARTITA_KEY_DIR"] = tempfile.mkdtemp(prefix="partita-test-keys-")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def untrained_composer():
+    """A one-layer composer GPT with fixed random weights: fast, offline, and able to sample
+    anything, so tests see what the masks (not a trained model) guarantee."""
+    import torch
+
+    from partita.symbolic.composer.controls import ComposerVocab
+    from partita.symbolic.composer.model import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=ComposerVocab.default().vocab_size, n_layer=1, n_head=2, n_embd=32, block_size=160, dropout=0.0)
+    return GPT(cfg).eval()

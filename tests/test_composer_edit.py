@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from partita.errors import ConfigError, ScoreError
-from partita.symbolic.composer.controls import ComposerVocab
 from partita.symbolic.composer.edit import regenerate
-from partita.symbolic.composer.model import GPT, GPTConfig
 from partita.symbolic.composer.planner import plan
 from partita.symbolic.composer.sample import compose
 from partita.theory_rules import check
 
 
 @pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    cfg = GPTConfig(vocab_size=ComposerVocab.default().vocab_size, n_layer=1, n_head=2, n_embd=32, block_size=160, dropout=0.0)
-    return GPT(cfg).eval()
+def model(untrained_composer):
+    return untrained_composer
 
 
 @pytest.fixture(scope="module")
