@@ -62,3 +62,17 @@ def untrained_composer():
     torch.manual_seed(0)
     cfg = GPTConfig(vocab_size=ComposerVocab.default().vocab_size, n_layer=1, n_head=2, n_embd=32, block_size=160, dropout=0.0)
     return GPT(cfg).eval()
+
+
+@pytest.fixture(scope="session")
+def untrained_chorale(untrained_composer):
+    """A 40-second SATB chorale sampled from :func:`untrained_composer` under the chorale
+    profile's masks (which alone make it clean)."""
+    from partita.symbolic.composer.planner import plan
+    from partita.symbolic.composer.sample import compose
+    from partita.theory_rules import check
+
+    s = compose(plan("chorale", ensemble="satb choir", duration_s=40, tempo=72, seed=0),
+                model=untrained_composer, seed=0, max_tokens_per_bar=40)  # fmt: skip
+    assert check(s, profile="chorale").n_errors == 0
+    return s

@@ -6,8 +6,6 @@ import pytest
 
 from partita.errors import ConfigError, ScoreError
 from partita.symbolic.composer.edit import regenerate
-from partita.symbolic.composer.planner import plan
-from partita.symbolic.composer.sample import compose
 from partita.theory_rules import check
 
 
@@ -17,9 +15,8 @@ def model(untrained_composer):
 
 
 @pytest.fixture(scope="module")
-def chorale(model):
-    p = plan("chorale", ensemble="satb choir", duration_s=40, tempo=72, seed=0)
-    return compose(p, model=model, seed=0, max_tokens_per_bar=40)
+def chorale(untrained_chorale):
+    return untrained_chorale
 
 
 @pytest.mark.parametrize("part, bars, seed", [("a", (2, 3), 1), ("b", (1, 1), 2), ("s", (4, 6), 3)])
