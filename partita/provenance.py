@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from partita._fileio import atomic_write_text
+from partita._fileio import atomic_write_text, sha256_file
 from partita.errors import PartitaError
 
 __all__ = [
@@ -215,15 +215,6 @@ def canonical_json(obj: Any) -> bytes:
     b'{"a":[1.5,"\\xc3\\xa9"],"b":1}'
     """
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """sha256 of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def folder_hashes(out_dir: str | os.PathLike[str]) -> dict[str, str]:

@@ -26,7 +26,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -38,7 +37,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from partita._fileio import atomic_path
+from partita._fileio import atomic_path, sha256_file
 from partita.errors import ConfigError
 
 __all__ = [
@@ -220,13 +219,8 @@ class GPT(nn.Module):
 # Checkpoints
 
 
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+#: Hex sha256 of a file's bytes (the one implementation lives in partita._fileio).
+sha256_of = sha256_file
 
 
 def save_checkpoint(
