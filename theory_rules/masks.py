@@ -198,7 +198,10 @@ class DecodeMask:
         Forbid parallel and contrary fifths, octaves and unisons against parts already
         written at the same onset.
     max_chord_notes
-        Most notes a polyphonic part may start at one onset (ten fingers).
+        Most notes a polyphonic part may start at one onset (ten fingers). Default: 1 when
+        ``parallels`` is on, since the parallels guarantee holds between single lines (a chord
+        would be judged by one of its notes and let parallels between the others through);
+        10 otherwise.
     tables
         Precomputed :class:`MaskTables` (built from ``tokenizer`` when not given); share one
         between masks of the same tokenizer.
@@ -214,7 +217,7 @@ class DecodeMask:
         grids: Iterable[Fraction | str | int] = (Fraction(1, 4), Fraction(1, 3)),
         meters: Iterable[tuple[int, int]] | None = None,
         parallels: bool = True,
-        max_chord_notes: int = 10,
+        max_chord_notes: int | None = None,
         tables: MaskTables | None = None,
     ) -> None:
         from partita import instruments
@@ -231,6 +234,8 @@ class DecodeMask:
         if not self.grids or any(g <= 0 for g in self.grids):
             raise ConfigError("grids must be positive quarter-lengths")
         self.parallels = parallels
+        if max_chord_notes is None:
+            max_chord_notes = 1 if parallels else 10
         if not 1 <= max_chord_notes <= 12:
             raise ConfigError("max_chord_notes must be 1-12 (every key has at least 7 pitch classes)")
         self.max_chord_notes = max_chord_notes

@@ -253,10 +253,9 @@ def _rewrite(
     def new_mask() -> Any:
         if opts is None:
             return DecodeMask(vocab.base, layout, meters=meters, parallels=False, grids=(Fraction(1, 12),))
-        # one line per written part under a profile with parallels, as compose (sample._mask_for)
+        # one line per written part under a profile with parallels (the mask's default), as compose
         return DecodeMask(vocab.base, layout, key_signatures=keys if opts["key"] else (), pitch_range=pitch_range,
-                          meters=meters, parallels=opts["parallels"],
-                          max_chord_notes=1 if opts["parallels"] else 10)  # fmt: skip
+                          meters=meters, parallels=opts["parallels"])  # fmt: skip
 
     remi_mask = ~vocab.is_control
     pitch_ids = set(int(i) for i in vocab.type_ids["Pitch"])

@@ -107,14 +107,12 @@ def _mask_for(vocab: Any, layout: Any, plan: Any, profile: str, pitch_range: str
         raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
     if opts is None:  # grammar only: no key, wide grid, no parallels, playable range
         return DecodeMask(vocab.base, layout, meters=[plan.meter], parallels=False, grids=(Fraction(1, 12),))
-    # the parallels guarantee holds between single lines: under a profile with parallels every
-    # part writes one note at a time (no double stops or piano chords), else the mask would
-    # judge a chord by its top note only and let parallels between the others through
+    # under a profile with parallels the mask lets every part write one note at a time (no
+    # double stops or piano chords): its parallels guarantee holds between single lines
     return DecodeMask(
         vocab.base, layout,
         key_signatures=(plan.key_signature(),) if opts["key"] else (),
         pitch_range=pitch_range, meters=[plan.meter], parallels=opts["parallels"],
-        max_chord_notes=1 if opts["parallels"] else 10,
     )  # fmt: skip
 
 
