@@ -28,7 +28,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -249,14 +249,13 @@ def fit_loudness_calibration(data: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
     Returns ``{"coef": [c0, c1, c2, c3], "rmse_db": ..., "n_frames": ..., "terms": ...}``.
     """
-    from partita.render.neural_infer import calibrated_loudness_a
+    from partita.render.neural_infer import calibrated_loudness_a, pitch_feature
 
     sel = (data["weight"] > 0) & (data["split"] == 0)
     if not sel.any():
         sel = data["weight"] > 0
     L = np.maximum(data["loudness_db"][sel].astype(np.float64), -120.0)
-    midi = 69.0 + 12.0 * np.log2(np.maximum(data["f0_hz"][sel].astype(np.float64), 1.0) / 440.0)
-    p = (midi - 60.0) / 24.0
+    p = pitch_feature(data["f0_hz"][sel])
     y = data["loudness_a_db"][sel].astype(np.float64) - L
     a = np.stack([np.ones_like(L), (L + 40.0) / 20.0, p, p * p], axis=1)
     coef = np.linalg.lstsq(a, y, rcond=None)[0] if len(y) >= 4 else np.zeros(4)
@@ -738,7 +737,6 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
 
     device = _check_device(device)
     torch.set_num_threads(max(1, int(threads)))
-    src = Path(source)
     work = work_dir or Path("data/neural") / name
     data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
                                             seed=seed, f0_method=f0_method, work_dir=work)  # fmt: skip

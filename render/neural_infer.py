@@ -72,6 +72,7 @@ __all__ = [
     "load_weights",
     "INPUTS",
     "features",
+    "pitch_feature",
     "note_onsets",
     "onset_feature",
     "calibrated_loudness_a",
@@ -249,10 +250,19 @@ def features(f0_hz: np.ndarray, loudness_a_db: np.ndarray, onset: np.ndarray) ->
     >>> features(np.array([261.6256]), np.array([-40.0]), np.array([0.5])).round(4).tolist()
     [[0.0, 0.0, 0.5]]
     """
-    f0 = np.maximum(np.asarray(f0_hz, np.float64), 1.0)
-    midi = 69.0 + 12.0 * np.log2(f0 / 440.0)
     level = (np.maximum(np.asarray(loudness_a_db, np.float64), -100.0) + 40.0) / 20.0
-    return np.stack([(midi - 60.0) / 24.0, level, np.asarray(onset, np.float64)], axis=1).astype(np.float32)
+    return np.stack([pitch_feature(f0_hz), level, np.asarray(onset, np.float64)], axis=1).astype(np.float32)
+
+
+def pitch_feature(f0_hz: np.ndarray) -> np.ndarray:
+    """``(midi(f0) - 60) / 24``, float64: the network's pitch input and the calibration's pitch
+    term (f0 below 1 Hz reads as 1 Hz).
+
+    >>> pitch_feature(np.array([261.6256, 1046.5023])).round(4).tolist()
+    [0.0, 1.0]
+    """
+    midi = 69.0 + 12.0 * np.log2(np.maximum(np.asarray(f0_hz, np.float64), 1.0) / 440.0)
+    return (midi - 60.0) / 24.0
 
 
 def note_onsets(f0_hz: np.ndarray, loudness_db: np.ndarray, *, frame_rate: float = 250.0) -> np.ndarray:
@@ -319,8 +329,7 @@ def calibrated_loudness_a(loudness_db: np.ndarray, f0_hz: np.ndarray, coef: tupl
     [-22.0]
     """
     L = np.maximum(np.asarray(loudness_db, np.float64), -120.0)
-    midi = 69.0 + 12.0 * np.log2(np.maximum(np.asarray(f0_hz, np.float64), 1.0) / 440.0)
-    p = (midi - 60.0) / 24.0
+    p = pitch_feature(f0_hz)
     c0, c1, c2, c3 = (float(c) for c in coef)
     return L + c0 + c1 * (L + 40.0) / 20.0 + c2 * p + c3 * p * p
 
