@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from partita.symbolic.score import KeySignature, Note, Part, Score, spell_pitch
@@ -191,6 +191,8 @@ SPELLED = st.tuples(st.sampled_from("CDEFGAB"), st.sampled_from(["", "#", "b"]),
 
 
 @given(SPELLED, SPELLED)
+@example(("F", "b", 2), ("B", "#", 2))  # a triply augmented fourth (AAA4) once read "?4"
+@example(("B", "#", 2), ("C", "b", 3))  # and its diminished kin
 def test_interval_names_agree_with_music21(a, b):
     from music21 import interval, pitch
 

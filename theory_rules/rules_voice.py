@@ -360,10 +360,12 @@ def interval_name(a, b, *, key=None) -> str:
         d, s = -d, -s
     expected = _MAJOR_SEMITONES[d % 7] + 12 * (d // 7)
     diff = s - expected
-    if d % 7 in (0, 3, 4):
-        quality = {0: "P", 1: "A", -1: "d", 2: "AA", -2: "dd"}.get(diff, "?")
-    else:
-        quality = {0: "M", -1: "m", 1: "A", -2: "d", 2: "AA", -3: "dd"}.get(diff, "?")
+    if diff > 0:  # augmented, doubly, triply ... (Fb -> B# is AAA4)
+        quality = "A" * diff
+    elif d % 7 in (0, 3, 4):  # perfect class
+        quality = "P" if diff == 0 else "d" * -diff
+    else:  # major/minor class: one semitone under major is minor, then diminished
+        quality = {0: "M", -1: "m"}.get(diff, "d" * (-diff - 1))
     return f"{quality}{d + 1}"
 
 
