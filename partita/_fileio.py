@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from partita.errors import OutputError
+
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "sha256_file"]
 
 
@@ -32,15 +34,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     'done'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror or exc}", file=str(path)) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
         # mkstemp makes the file private (0600); give it the mode a plain open() would
-        os.chmod(tmp, _default_mode(path))
-        os.replace(tmp, path)
+        try:
+            os.chmod(tmp, _default_mode(path))
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"cannot write here: {exc.strerror or exc}", file=str(path)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -4,13 +4,17 @@ Each subcommand lives in its own module under :mod:`partita.commands` with two f
 ``add_parser(subparsers)`` (cheap: no heavy imports) and ``run(args) -> int``. Heavy libraries
 (music21, torch, numba) are imported inside ``run`` so that ``partita --help`` answers at once.
 
-Every :class:`~partita.errors.PartitaError` becomes one line on stderr and exit code 2.
+Every :class:`~partita.errors.PartitaError` becomes one line on stderr and exit code 2; so does
+an operating-system error on a file (a folder that cannot be written, a full disk). A reader
+that closes the output early (``partita check --json | head``) ends the run with one line
+and exit code 141, as a shell reports a process ended by SIGPIPE; no traceback in either case.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from partita.errors import PartitaError
@@ -40,13 +44,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        return code
     except PartitaError as exc:
         print(f"partita: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        _silence_stdout()
+        print("partita: error: the output was closed before everything was written (broken pipe)", file=sys.stderr)
+        return 141
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"partita: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("partita: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of a closed pipe does
+    not print a second error (the recipe of Python's ``signal`` documentation)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object without a file descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,6 +26,8 @@ __all__ = [
     "ExternalToolError",
     "TokenizationError",
     "ConfigError",
+    "OutputError",
+    "LimitError",
 ]
 
 
@@ -95,6 +97,12 @@ class PartitaError(Exception):
         )
 
 
+    def for_file(self, file: str) -> PartitaError:
+        """Return a copy of this error naming ``file`` in place of the file it named (a reader
+        that worked on a temporary copy names the user's file this way)."""
+        return type(self)(self.message, file=file, part=self.part, bar=self.bar, onset=self.onset)
+
+
 class ScoreError(PartitaError):
     """A score, part or note that breaks the Score model's invariants."""
 
@@ -117,3 +125,13 @@ class TokenizationError(PartitaError):
 
 class ConfigError(PartitaError):
     """An impossible setting or parameter."""
+
+
+class OutputError(PartitaError):
+    """An output that cannot be written (a folder that cannot be created, no permission, a
+    full disk); the message names the user's path."""
+
+
+class LimitError(PartitaError):
+    """An input larger than the limits in force (bars, parts); the message says which limit
+    and how to raise it."""

@@ -55,8 +55,25 @@ def _module(kind: str):
     return mod
 
 
-def read(path: str | os.PathLike[str]) -> Score:
+def read(
+    path: str | os.PathLike[str],
+    *,
+    number: int | None = None,
+    limits: object = None,
+    progress: object = None,
+) -> Score:
     """Read a score from ``path``; the format follows the extension.
+
+    Parameters
+    ----------
+    number
+        Which tune of an ABC tune book (its ``X:`` number; :func:`partita.symbolic.io.musicxml.tunes`
+        lists them); other formats hold one score and refuse it.
+    limits
+        A :class:`~partita.symbolic.io.musicxml_parts.Limits` (default: ``Limits()``, 20,000
+        bars and 1,000 parts): a larger score raises :class:`~partita.errors.LimitError`.
+    progress
+        ``progress(done, total, what)``, called while a large file is read.
 
     Raises
     ------
@@ -73,8 +90,12 @@ def read(path: str | os.PathLike[str]) -> Score:
         )
     if not path.is_file():
         raise FormatError("no such file", file=str(path))
+    if number is not None and path.suffix.lower() != ".abc":
+        raise FormatError("only an ABC tune book holds several tunes to choose from", file=str(path))
     try:
-        return _module(kind).read(path)
+        if kind == "musicxml":
+            return _module(kind).read(path, number=number, limits=limits, progress=progress)
+        return _module(kind).read(path, limits=limits, progress=progress)
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
 

@@ -303,20 +303,37 @@ def score_to_pretty_midi(score: Score) -> Any:
 # Reading
 
 
-def read(path: str | os.PathLike[str]) -> Score:
+def read(path: str | os.PathLike[str], *, limits: Any = None, progress: Any = None) -> Score:
     """Read the Standard MIDI file ``path`` (see the module docstring for what it keeps).
+
+    ``limits`` (:class:`~partita.symbolic.io.musicxml_parts.Limits`, default its defaults):
+    a file with more tracks than ``max_parts`` is refused before its notes are read, a score
+    with more parts or bars after. ``progress(done, total, what)`` is called per phase.
 
     Raises
     ------
     FormatError
         Not a readable MIDI file, no tracks, no notes, bad tempo or meter; names the file.
+    LimitError
+        More parts or bars than ``limits`` allow.
     """
+    from partita.symbolic.io.musicxml_parts import check_limits
+
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FormatError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
-    return score_from_bytes(data, name=str(path))
+    if data.startswith(b"MThd") and len(data) >= 12:
+        n_tracks = int.from_bytes(data[10:12], "big")  # the header's track count
+        check_limits(n_tracks, 0, limits, file=str(path))
+    if progress is not None:
+        progress(0, 1, "parsing")
+    score = score_from_bytes(data, name=str(path))
+    check_limits(len(score.parts), score.n_bars, limits, file=str(path))
+    if progress is not None:
+        progress(1, 1, "parsing")
+    return score
 
 
 def score_from_bytes(data: bytes, *, name: str = "<bytes>") -> Score:

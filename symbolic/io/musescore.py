@@ -25,10 +25,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
-from partita.errors import ExternalToolError, FormatError
+from partita.errors import ExternalToolError, FormatError, PartitaError
 from partita.symbolic.score import Score
 
-__all__ = ["read", "write", "find_mscore", "convert_with_mscore", "count_mscx_notes"]
+__all__ = ["read", "write", "find_mscore", "convert_with_mscore", "count_mscx_notes", "part_hints"]
 
 #: Executable names tried in order; ``PARTITA_MSCORE`` overrides them.
 MSCORE_NAMES = ("mscore3", "musescore3", "mscore")
@@ -116,13 +116,45 @@ def _mscx_root(path: Path) -> ElementTree.Element:
     return root
 
 
+def part_hints(path: Path) -> list[dict[str, object]]:
+    """Per ``<Part>`` of a MuseScore file, in order, what its MusicXML export loses: the
+    ``instrumentId`` (MuseScore's sound id, "wind.reed.clarinet.a"), the transposition
+    (``transposeChromatic``) and the number of staves. Empty for a file that cannot be read.
+    """
+    try:
+        score = _mscx_root(path).find("Score")
+    except FormatError:
+        return []
+    out: list[dict[str, object]] = []
+    for part in score.findall("Part") if score is not None else ():
+        inst = part.find("Instrument")
+        hint: dict[str, object] = {"staves": len(part.findall("Staff"))}
+        if inst is not None:
+            iid = (inst.findtext("instrumentId") or inst.get("id") or "").strip()
+            if iid:
+                hint["instrument_id"] = iid
+            chromatic = (inst.findtext("transposeChromatic") or "").strip()
+            if chromatic.lstrip("-").isdigit():
+                hint["transposition"] = int(chromatic)
+            elif iid:
+                hint["transposition"] = 0
+        out.append(hint)
+    return out
+
+
 def count_mscx_notes(path: Path) -> int:
     """Number of ``<Note>`` elements in a MuseScore file (tied pieces counted separately)."""
     return sum(1 for _ in _mscx_root(path).iter("Note"))
 
 
-def read(path: str | os.PathLike[str]) -> Score:
-    """Read a ``.mscx`` or ``.mscz`` file by converting it to MusicXML with MuseScore."""
+def read(path: str | os.PathLike[str], *, limits: object = None, progress: object = None) -> Score:
+    """Read a ``.mscx`` or ``.mscz`` file by converting it to MusicXML with MuseScore.
+
+    Each part's instrument is resolved by MuseScore's own ``instrumentId`` and transposition
+    first (:func:`part_hints`); ``limits`` and ``progress`` are
+    :func:`partita.symbolic.io.musicxml.read`'s. Every error names ``path``, never the
+    temporary files MuseScore works on.
+    """
     from partita.symbolic.io import musicxml
 
     path = Path(path)
@@ -132,8 +164,11 @@ def read(path: str | os.PathLike[str]) -> Score:
         src = Path(tmp) / f"in{path.suffix.lower()}"
         shutil.copyfile(path, src)
         out = Path(tmp) / "out.musicxml"
-        convert_with_mscore(src, out)
-        score = musicxml.read(out)
+        try:
+            convert_with_mscore(src, out)
+            score = musicxml.read(out, hints=part_hints(path), limits=limits, progress=progress)
+        except PartitaError as exc:  # name the user's file, never the temporary copy
+            raise exc.for_file(str(path)) from None
     got = sum(len(p.notes) for p in score.parts)
     if n_notes and not got:
         raise ExternalToolError(f"MuseScore exported none of the file's {n_notes} notes", file=str(path))
@@ -150,9 +185,12 @@ def write(score: Score, path: str | os.PathLike[str]) -> None:
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="partita-mscore-") as tmp:
         src = Path(tmp) / "in.musicxml"
-        musicxml.write(score, src)
         out = Path(tmp) / f"out{path.suffix.lower()}"
-        convert_with_mscore(src, out)
+        try:
+            musicxml.write(score, src)
+            convert_with_mscore(src, out)
+        except PartitaError as exc:  # name the user's file, never the temporary one
+            raise exc.for_file(str(path)) from None
         want = sum(len(p.notes) for p in score.parts)
         got = count_mscx_notes(out)
         if want and got < want:

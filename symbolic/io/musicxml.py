@@ -156,7 +156,14 @@ _CLEFS = {"treble": "TrebleClef", "bass": "BassClef", "alto": "AltoClef", "tenor
 # files
 
 
-def read(path: str | Path, *, number: int | None = None) -> Score:
+def read(
+    path: str | Path,
+    *,
+    number: int | None = None,
+    hints: list[dict[str, Any]] | None = None,
+    limits: Any = None,
+    progress: Any = None,
+) -> Score:
     """Read a MusicXML (``.musicxml``, ``.xml``, ``.mxl``), ABC or Humdrum (``.krn``) file.
 
     Parameters
@@ -166,7 +173,15 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
         fails to parse). It is not modified, and no cache is written beside it.
     number
         Which piece of a file holding several (an ABC tune book): music21's number (ABC's
-        ``X:``). Default: the first piece.
+        ``X:``). Default: the first piece. :func:`tunes` lists them.
+    hints
+        Per part, in file order, what the file's maker knows beyond MusicXML: MuseScore's
+        ``instrumentId`` (``{"instrument_id": ...}``; :func:`partita.symbolic.io.musescore.part_hints`).
+    limits
+        A :class:`~partita.symbolic.io.musicxml_parts.Limits`: a file with more parts or bars
+        raises :class:`~partita.errors.LimitError` before music21 parses it. Default: the defaults.
+    progress
+        ``progress(done, total, what)``, called while a large file is read (library code never prints).
 
     Returns
     -------
@@ -195,6 +210,15 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
         raise FormatError("no such file", file=str(path))
     from music21 import converter, stream
 
+    from partita.symbolic.io import musicxml_parts
+
+    facts = None
+    if fmt == "musicxml":
+        facts = _scan(path, progress)
+        if facts is not None:
+            musicxml_parts.check_limits(len(facts.parts), facts.n_bars, limits, file=str(path))
+    if progress is not None:
+        progress(0, 1, "parsing")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -212,19 +236,44 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
         found = list(parsed.scores)
         if not found:
             raise FormatError("the file holds no score", file=str(path))
-        parsed = found[0]
+        if number is None:
+            parsed = found[0]
+        else:  # music21 may hand back the whole book when X: numbers repeat or are missing
+            chosen = [s for s in found if str(getattr(s.metadata, "number", "")) == str(number)]
+            parsed = (chosen or found)[0]
+    if facts is None:
+        n_bars = max((len(p.getElementsByClass(stream.Measure)) for p in getattr(parsed, "parts", ())), default=0)
+        musicxml_parts.check_limits(len(getattr(parsed, "parts", ())), n_bars, limits, file=str(path))
     other = _other_dynamics(path) if fmt == "musicxml" else {}
+    context = musicxml_parts.ReadContext(facts, hints, progress)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            score = _from_music21(parsed, other_dynamics=other)
+            score = _from_music21(parsed, other_dynamics=other, context=context)
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
         raise FormatError(f"cannot make a score of it: {_one_line(exc)}", file=str(path)) from None
     if score.title == path.name:  # music21 names untitled works after their file
         score = _replace(score, title="")
-    return score
+    return context.finish(score)
+
+
+def _scan(path: Path, progress: Any) -> Any:
+    """:func:`musicxml_parts.scan` of a ``.musicxml``/``.xml``/``.mxl`` file, or None when it
+    cannot be read that way (music21 then says what is wrong)."""
+    from partita.symbolic.io import musicxml_parts
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if not n.startswith("META-INF") and n.endswith((".xml", ".musicxml"))]
+                if not names:
+                    return None
+                return musicxml_parts.scan(zf.read(names[0]), progress=progress)
+        return musicxml_parts.scan(path, progress=progress)
+    except (ElementTree.ParseError, OSError, zipfile.BadZipFile, ValueError, KeyError, RecursionError):
+        return None
 
 
 def write(score: Score, path: str | Path) -> None:
@@ -729,7 +778,7 @@ def _custom(md: Any, name: str) -> Any:
         return None
 
 
-def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
+def _from_music21(s21: Any, *, other_dynamics: dict, context: Any = None) -> Score:
     from music21 import stream
 
     if isinstance(s21, stream.Opus):
@@ -759,12 +808,20 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
     parts = []
     marks = _Marks()
     used_ids: set[str] = set()
+    from partita.symbolic.io import musicxml_parts
+
+    if context is None:
+        context = musicxml_parts.ReadContext(None, None, None)
+    staff_of = musicxml_parts.staff_indices(parts21)
     for index, p21 in enumerate(parts21):
+        if context.progress is not None:
+            context.progress(index, len(parts21), "parts")
         part = _part_from_music21(
             p21, index, used_ids, part_ids, expression.get("parts", {}) if isinstance(expression, dict) else {},
-            grace, marks, other_dynamics,
+            grace, marks, other_dynamics, context=context, staff=staff_of[index],
         )  # fmt: skip
         parts.append(part)
+    parts = musicxml_parts.join_staves(parts, staff_of)
 
     metadata = _read_metadata(md, extra_meta)
     if grace[0]:
@@ -825,40 +882,6 @@ class _Marks:
         self.pickup: Fraction | None = None
 
 
-def _instrument_of(p21: Any, name: str, has_unpitched: bool) -> str:
-    from partita import instruments
-
-    i21 = p21.getInstrument(returnDefault=False, recurse=True)
-    candidates = []
-    if i21 is not None:
-        # the sound id is the most specific; software often writes a stock instrument name
-        candidates += [getattr(i21, "instrumentSound", None), name or None, i21.instrumentName, i21.partName]
-    else:
-        candidates += [name]
-    named = list(dict.fromkeys(str(c).strip() for c in candidates if c and str(c).strip()))
-    for c in named:
-        try:
-            return instruments.lookup(str(c)).id
-        except InstrumentError:
-            continue
-    program = getattr(i21, "midiProgram", None) if i21 is not None else None
-    percussion = has_unpitched or (i21 is not None and getattr(i21, "midiChannel", None) == 9)
-    if program is not None:
-        try:
-            return instruments.by_program(int(program), percussion=percussion).id
-        except (InstrumentError, ValueError, TypeError):
-            pass
-    if percussion:
-        return "drum_kit"
-    if not named and program is None:
-        return "piano"
-    raise InstrumentError(
-        f"no instrument in the catalog matches {', '.join(repr(str(c)) for c in named) or 'its program'}"
-        + (f" (GM program {program})" if program is not None else ""),
-        part=name or None,
-    )
-
-
 def _spelling_of(p: Any, midi: int) -> str | None:
     alter = p.accidental.alter if p.accidental is not None else 0
     if alter != int(alter) or int(alter) not in _ALTER_SIGN:
@@ -871,7 +894,7 @@ def _spelling_of(p: Any, midi: int) -> str | None:
         return None
 
 
-def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks, other_dynamics):
+def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks, other_dynamics, *, context, staff=0):
     from music21 import (
         articulations,
         chord,
@@ -906,10 +929,12 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
     for m in measures:
         m_off = as_ql(m.offset) if m is not p21 else Fraction(0)
         bar = m.number if m is not p21 else None
-        containers = [(1, m, Fraction(0))]
+        containers = [(1 + 4 * staff, m, Fraction(0))]
         for vi, v in enumerate(m.voices):
             vid = str(v.id)
             number = int(vid) if vid.isdigit() and int(vid) > 0 else vi + 1
+            if staff and number <= 4:  # a lower staff's voices are 5-8, as MuseScore numbers them
+                number += 4 * staff
             containers.append((number, v, as_ql(v.offset)))
         for voice, container, c_off in containers:
             for el in container.getElementsByClass(note.GeneralNote):
@@ -943,8 +968,10 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
                 for n21 in members:
                     if isinstance(n21, note.Unpitched):
                         has_unpitched = True
-                        stored = getattr(n21, "storedInstrument", None)
-                        midi = getattr(stored, "percMapPitch", None)
+                        midi = context.drum_key(xml_id, measures, m, onset - m_off, n21)
+                        if midi is None:
+                            stored = getattr(n21, "storedInstrument", None)
+                            midi = getattr(stored, "percMapPitch", None)
                         if midi is None:
                             raise FormatError(
                                 f"unpitched note {n21.displayName} has no drum key (no instrument names one)",
@@ -1051,7 +1078,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
     # score-wide marks, from this part where earlier parts gave none
     _collect_marks(p21, measures, marks, first_part)
 
-    instrument_id = _instrument_of(p21, name, has_unpitched)
+    instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records)
     if not name:
         from partita import instruments
 
