@@ -26,7 +26,7 @@ import re
 import tomllib
 from importlib import resources
 
-__all__ = ["key_of_sound", "key_of_display", "gm_drum_name"]
+__all__ = ["key_of_sound", "key_of_display", "display_table", "gm_drum_name"]
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -78,6 +78,11 @@ def key_of_display(step: str | None, octave: int | None) -> int | None:
     if step is None or octave is None:
         return None
     return _tables()[1].get((str(step).upper(), int(octave)))
+
+
+def display_table() -> dict[tuple[str, int], int]:
+    """MuseScore's default drum-set staff positions: ``{(step, octave): key}``."""
+    return dict(_tables()[1])
 
 
 def gm_drum_name(key: int) -> str | None:

@@ -307,10 +307,28 @@ def write(score: Score, path: str | Path) -> None:
                 warnings.simplefilter("ignore")
                 _notate(s21)
                 s21.write(fmt, fp=str(tmp), makeNotation=False)
+            if fmt == "musicxml":
+                _fix_written(tmp, score)
         except PartitaError as exc:
             raise exc.located(file=str(path)) from None
         except Exception as exc:
             raise ScoreError(f"music21 cannot write this score: {_one_line(exc)}", file=str(path)) from None
+
+
+def _fix_written(path: Path, score: Score) -> None:
+    """Voices of lower staves and drum sets, which music21 cannot write as MuseScore reads
+    them (:mod:`partita.symbolic.io.musicxml_fixup`)."""
+    from partita.symbolic.io import musicxml_fixup, musicxml_parts
+
+    xml_ids = _xml_part_ids(score)
+    staffed = [x for x, p in zip(xml_ids, score.parts) if len(musicxml_parts.split_staves(p)) > 1]
+    drummed = [x for x, p in zip(xml_ids, score.parts) if p.instrument == "drum_kit"]
+    if not staffed and not drummed:
+        return
+    text = path.read_text(encoding="utf-8")
+    text = musicxml_fixup.fix_staff_voices(text, staffed)
+    text = musicxml_fixup.write_unpitched(text, drummed)
+    path.write_text(text, encoding="utf-8")
 
 
 def _notate(s21: Any) -> None:
@@ -428,13 +446,22 @@ def score_to_music21(score: Score) -> Any:
     transposing = [instruments.get(p.instrument).transposition != 0 for p in score.parts]
     chord_part = transposing.index(False) if False in transposing else 0
     expression: dict[str, dict[str, dict[str, Any]]] = {}
+    from partita.symbolic.io import musicxml_parts
+
     for index, (part, xml_id) in enumerate(zip(score.parts, xml_ids)):
-        p21, extras = _part_to_music21(
-            score, part, xml_id, bars, marks=index == 0, chords=index == chord_part
-        )
-        if extras:
-            expression[xml_id] = extras
-        s21.insert(0, p21)
+        staves = musicxml_parts.split_staves(part)
+        staffs21 = []
+        for staff, staff_part in enumerate(staves):
+            p21, extras = _part_to_music21(
+                score, staff_part, xml_id, bars, marks=index == 0 and staff == 0,
+                chords=index == chord_part and staff == 0,
+            )  # fmt: skip
+            if extras:
+                expression.setdefault(xml_id, {}).update(musicxml_parts.restaff_extras(extras, staff))
+            s21.insert(0, p21)
+            staffs21.append(p21)
+        if len(staffs21) > 1:
+            musicxml_parts.group_staves(s21, staffs21, staves)
     if expression:
         md.addCustom(EXPRESSION_FIELD, json.dumps({"version": 1, "parts": expression}, sort_keys=True))
     s21.metadata = md

@@ -310,8 +310,10 @@ def resolve_instrument(
     if percussion and not any(i.percussion for i in found):
         return "drum_kit"
     if transposition is not None:
+        # octaves apart count as equal: a tenor voice or guitar is written an octave up with
+        # an octave clef, which files mark in the clef, not always in <transpose>
         for inst in found:
-            if inst.transposition == transposition:
+            if (inst.transposition - transposition) % 12 == 0:
                 return inst.id
         # the name says the family, the transposition says which member ("Clarinet", -3)
         for inst in found:
@@ -328,7 +330,7 @@ def resolve_instrument(
         except (InstrumentError, ValueError, TypeError):
             by_program = None
         if by_program is not None:
-            if transposition is not None and by_program.transposition != transposition:
+            if transposition is not None and (by_program.transposition - transposition) % 12:
                 by_program = _sibling(by_program, transposition) or by_program
             return by_program.id
     named = list(dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()))
@@ -349,7 +351,7 @@ def _sibling(inst: Any, transposition: int) -> Any:
 
     for other in instruments.all_instruments():
         if (other.family == inst.family and other.gm_program == inst.gm_program
-                and other.transposition == transposition and not other.percussion):  # fmt: skip
+                and (other.transposition - transposition) % 12 == 0 and not other.percussion):  # fmt: skip
             return other
     return None
 
@@ -449,7 +451,7 @@ class ReadContext:
             program = int(i21.midiProgram)
         transposition = hint.get("transposition")
         if transposition is None and xp is not None:
-            transposition = xp.transpose if xp.transpose is not None else 0
+            transposition = xp.transpose  # None when the file writes no <transpose>
         elif transposition is None and i21 is not None and i21.transposition is not None:
             transposition = int(i21.transposition.semitones)
         percussion = has_unpitched or (xp is not None and xp.channel10) or (
@@ -517,3 +519,58 @@ def join_staves(parts: list, staff_of: list[int]) -> list:
             hairpins=top.hairpins + tuple(h for h in part.hairpins if h not in top.hairpins),
         )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the writer's side: a part on several staves
+
+
+def split_staves(part: Any) -> list:
+    """A part as the staves it is written on: one Part per staff, the lower staves' voices
+    (5-8, 9-12, ...) renumbered 1-4. A part with only voices 1-4 is one staff."""
+    import dataclasses
+
+    n_staves = max(((n.voice - 1) // 4 for n in part.notes), default=0) + 1
+    if n_staves == 1:
+        return [part]
+    out = []
+    for staff in range(n_staves):
+        notes = tuple(dataclasses.replace(n, voice=n.voice - 4 * staff)
+                      for n in part.notes if (n.voice - 1) // 4 == staff)  # fmt: skip
+        if staff == 0:
+            out.append(dataclasses.replace(part, notes=notes))
+        else:
+            out.append(dataclasses.replace(part, notes=notes, dynamics=(), hairpins=()))
+    return out
+
+
+def restaff_extras(extras: dict[str, Any], staff: int) -> dict[str, Any]:
+    """The writer's per-note expression keys (``onset|voice|pitch``) with the staff's voices
+    put back to the part's numbering (5-8 on the second staff)."""
+    if not staff:
+        return extras
+    out = {}
+    for key, value in extras.items():
+        onset, voice, pitch = key.split("|")
+        out[f"{onset}|{int(voice) + 4 * staff}|{pitch}"] = value
+    return out
+
+
+def group_staves(s21: Any, staffs21: list, staves: list) -> None:
+    """Make music21 parts one multi-staff part (``PartStaff`` objects in a braced
+    ``StaffGroup``, which music21 writes as one ``<part>`` with ``<staves>``), the lower
+    staves in bass clef when their notes lie low (median below middle C)."""
+    from music21 import clef, layout, stream
+
+    for staff, (p21, part) in enumerate(zip(staffs21, staves)):
+        p21.__class__ = stream.PartStaff  # PartStaff adds no state to Part
+        if staff == 0:
+            continue
+        pitches = sorted(n.pitch for n in part.notes)
+        if pitches and pitches[(len(pitches) - 1) // 2] < 60:
+            first = p21.getElementsByClass(stream.Measure).first()
+            if first is not None:
+                for old in list(first.getElementsByClass(clef.Clef)):
+                    first.remove(old)
+                first.insert(0, clef.BassClef())
+    s21.insert(0, layout.StaffGroup(staffs21, symbol="brace", barTogether=True))

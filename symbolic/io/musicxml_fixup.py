@@ -1,0 +1,140 @@
+"""Touches to a MusicXML file music21 has written, for what music21 cannot say itself.
+
+- **Voices on a lower staff**: music21 numbers the voices of a multi-staff part's lower staff
+  on from the upper staff's, differently in every measure; MuseScore 3 then moves notes between
+  voices. Each note on staff *k* gets voice ``4 (k - 1) + i``, *i* its voice's rank among that
+  staff's voices in the measure (1-4 on the upper staff, 5-8 on the lower one: MuseScore's own
+  numbering).
+- **Drum sets**: a ``drum_kit`` part is written as unpitched notes: one
+  ``<score-instrument>``/``<midi-instrument>`` per drum key with its ``<midi-unpitched>``
+  (key + 1) and General MIDI name, and on each note ``<unpitched>`` with the key's display
+  position and an ``<instrument id>`` naming its sound, as MuseScore, Finale and Sibelius
+  write them; MuseScore reads it back into its drum set.
+
+Both are text edits of music21's regular output (one element per line), done before the file
+is renamed into place.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+__all__ = ["fix_staff_voices", "write_unpitched"]
+
+_PART = re.compile(r'(<part id="([^"]+)">)(.*?)(</part>)', re.S)
+_MEASURE = re.compile(r"(<measure\b[^>]*>)(.*?)(</measure>)", re.S)
+_NOTE = re.compile(r"<note\b[^>]*>.*?</note>", re.S)
+_VOICE = re.compile(r"<voice>(\d+)</voice>")
+_STAFF = re.compile(r"<staff>(\d+)</staff>")
+_PITCH = re.compile(r"<pitch>\s*<step>([A-G])</step>\s*(?:<alter>(-?[\d.]+)</alter>\s*)?<octave>(\d+)</octave>\s*</pitch>", re.S)
+_STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def fix_staff_voices(text: str, part_ids: Iterable[str]) -> str:
+    """Renumber the voices of the multi-staff parts ``part_ids`` (see the module docstring)."""
+    wanted = set(part_ids)
+    if not wanted:
+        return text
+
+    def fix_measure(m: re.Match) -> str:
+        body = m.group(2)
+        notes = [(n, _VOICE.search(n.group(0)), _STAFF.search(n.group(0))) for n in _NOTE.finditer(body)]
+        ranks: dict[str, list[int]] = {}
+        for _, v, st in notes:
+            if v and st:
+                ranks.setdefault(st.group(1), [])
+                if int(v.group(1)) not in ranks[st.group(1)]:
+                    ranks[st.group(1)].append(int(v.group(1)))
+        for staff in ranks:
+            ranks[staff].sort()
+
+        def fix_note(n: re.Match) -> str:
+            s = n.group(0)
+            v, st = _VOICE.search(s), _STAFF.search(s)
+            if not (v and st):
+                return s
+            staff = st.group(1)
+            new = 4 * (int(staff) - 1) + ranks[staff].index(int(v.group(1))) + 1
+            return s[: v.start()] + f"<voice>{new}</voice>" + s[v.end():]
+
+        return m.group(1) + _NOTE.sub(fix_note, body) + m.group(3)
+
+    def fix_part(p: re.Match) -> str:
+        if p.group(2) not in wanted:
+            return p.group(0)
+        return p.group(1) + _MEASURE.sub(fix_measure, p.group(3)) + p.group(4)
+
+    return _PART.sub(fix_part, text)
+
+
+def _display(key: int) -> tuple[str, int]:
+    from partita.symbolic.io import drums
+
+    for (step, octave), k in drums.display_table().items():
+        if k == key:
+            return step, octave
+    return "C", 5  # the snare's line: any key without a position of its own
+
+
+def write_unpitched(text: str, part_ids: Iterable[str]) -> str:
+    """Write the notes of the drum parts ``part_ids`` as unpitched notes of named sounds."""
+    from partita.symbolic.io import drums
+
+    wanted = set(part_ids)
+    if not wanted:
+        return text
+    used: dict[str, set[int]] = {pid: set() for pid in wanted}
+
+    def fix_part(p: re.Match) -> str:
+        pid = p.group(2)
+        if pid not in wanted:
+            return p.group(0)
+
+        def fix_note(n: re.Match) -> str:
+            s = n.group(0)
+            m = _PITCH.search(s)
+            if m is None:
+                return s
+            step, alter, octave = m.group(1), m.group(2), int(m.group(3))
+            key = 12 * (octave + 1) + _STEPS[step] + int(float(alter or 0))
+            used[pid].add(key)
+            d_step, d_oct = _display(key)
+            s = s[: m.start()] + (f"<unpitched><display-step>{d_step}</display-step>"
+                                  f"<display-octave>{d_oct}</display-octave></unpitched>") + s[m.end():]  # fmt: skip
+            s = re.sub(r"\s*<accidental\b[^>]*>.*?</accidental>", "", s, flags=re.S)
+            inst = f'<instrument id="{pid}-D{key}"/>'
+            tie_or_duration = list(re.finditer(r"</duration>|<tie [^>]*/>", s))
+            at = tie_or_duration[-1].end() if tie_or_duration else s.index(">") + 1
+            return s[:at] + inst + s[at:]
+
+        return p.group(1) + _NOTE.sub(fix_note, p.group(3)) + p.group(4)
+
+    text = _PART.sub(fix_part, text)
+    for pid, keys in used.items():
+        text = _drum_part_list(text, pid, sorted(keys), drums)
+    return text
+
+
+def _drum_part_list(text: str, pid: str, keys: list[int], drums) -> str:
+    block = re.search(rf'<score-part id="{re.escape(pid)}">.*?</score-part>', text, re.S)
+    if block is None or not keys:
+        return text
+    s = block.group(0)
+    s = re.sub(r"\s*<score-instrument\b.*?</score-instrument>", "", s, flags=re.S)
+    s = re.sub(r"\s*<midi-instrument\b.*?</midi-instrument>", "", s, flags=re.S)
+    insts = "".join(
+        f'\n      <score-instrument id="{pid}-D{k}"><instrument-name>'
+        f"{(drums.gm_drum_name(k) or f'drum {k}').title()}</instrument-name></score-instrument>"
+        for k in keys
+    )
+    midis = "".join(
+        f'\n      <midi-instrument id="{pid}-D{k}"><midi-channel>10</midi-channel>'
+        f"<midi-program>1</midi-program><midi-unpitched>{k + 1}</midi-unpitched></midi-instrument>"
+        for k in keys
+    )
+    end = s.rindex("</score-part>")
+    head = s[:end]
+    # score-instrument goes after part-name/part-abbreviation, midi-instrument after it
+    s = head + insts + midis + "\n    " + s[end:]
+    return text[: block.start()] + s + text[block.end():]
