@@ -16,6 +16,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from partita.errors import PartitaError
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    warnings.showwarning = _one_line_warning
     try:
         code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
@@ -61,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("partita: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning from library code (an instrument guessed, say) as one line on stderr."""
+    print(f"partita: warning: {message}", file=sys.stderr)
 
 
 def _silence_stdout() -> None:

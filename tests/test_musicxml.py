@@ -289,11 +289,15 @@ def test_empty_file(tmp_path):
         score_io.read(bad)
 
 
-def test_unknown_instrument_names_file_and_part():
-    with pytest.raises(InstrumentError) as info:
-        score_io.read(DATA / "unknown_instrument.musicxml")
-    assert "unknown_instrument.musicxml" in str(info.value)
-    assert info.value.part == "Kazoo Deluxe"
+def test_unknown_instrument_falls_back_with_a_notice_naming_the_part():
+    # no catalog name and no program: the nearest instrument by clef and range, never a refusal
+    with pytest.warns(UserWarning, match="Kazoo Deluxe"):
+        score = score_io.read(DATA / "unknown_instrument.musicxml")
+    from partita import instruments
+
+    guessed = instruments.get(score.parts[0].instrument)
+    assert guessed.in_comfortable_range(72) and not guessed.percussion  # its one note is C5
+    assert "Kazoo Deluxe" in score.metadata["partita.notices"]
 
 
 def test_pitch_out_of_range_names_file_part_and_bar():
@@ -304,12 +308,12 @@ def test_pitch_out_of_range_names_file_part_and_bar():
     assert (err.part, err.bar) == ("Flute", 3)
 
 
-def test_unpitched_drums_without_a_drum_key_name_part_and_bar():
-    # music21 drops each note's <instrument>, so no note here has a GM key it can give
-    with pytest.raises(FormatError) as info:
-        score_io.read(DATA / "drums_unpitched.musicxml")
-    assert "drums_unpitched.musicxml" in str(info.value)
-    assert (info.value.part, info.value.bar) == ("Drumset", 1)
+def test_unpitched_drums_read_through_the_parts_drum_map():
+    # music21 drops each note's <instrument>; the reader takes it from the file itself
+    score = score_io.read(DATA / "drums_unpitched.musicxml")
+    part = score.parts[0]
+    assert part.instrument == "drum_kit"
+    assert [(n.onset, n.pitch) for n in part.notes] == [(0, 36), (0, 42), (1, 38), (2, 36), (3, 38)]
 
 
 def test_drum_kit_part_round_trips_as_gm_keys():

@@ -11,6 +11,8 @@ import argparse
 import json
 
 
+from partita.commands._reading import add_read_options, read_score
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check",
@@ -36,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--list-rules", action="store_true", help="list the rules and profiles, then exit")
+    add_read_options(p)
     p.set_defaults(run=run)
 
 
@@ -69,7 +72,6 @@ def _list_rules() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from partita.errors import ConfigError
-    from partita.symbolic.io import read
     from partita.theory_rules import RuleSet, check
 
     if args.list_rules:
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     rules = RuleSet.from_profile(
         args.profile, enable=args.enable, disable=args.disable, params=_parse_settings(args.settings)
     )
-    score = read(args.file)
+    score = read_score(args.file, args)
     report = check(score, profile=rules)
     if args.json:
         data = {"file": str(args.file), **report.to_dict()}

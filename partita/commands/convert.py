@@ -8,6 +8,8 @@ from pathlib import Path
 from partita.errors import FormatError
 
 
+from partita.commands._reading import add_read_options, read_score
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "convert",
@@ -18,16 +20,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", help="score to read")
     p.add_argument("output", help="file to write (replaced atomically if it exists)")
+    add_read_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from partita.symbolic.io import read, write
+    from partita.symbolic.io import write
 
     src, dst = Path(args.input), Path(args.output)
     if src.resolve() == dst.resolve():
         raise FormatError("the output would overwrite the input; choose another file", file=str(dst))
-    score = read(src)
+    score = read_score(src, args)
     write(score, dst)
     n_notes = sum(len(p.notes) for p in score.parts)
     print(f"wrote {dst} ({len(score.parts)} parts, {n_notes} notes, {score.n_bars} bars)")

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 
+from partita.commands._reading import add_read_options, read_score
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "info",
@@ -15,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="a score: .musicxml .xml .mxl .mid .midi .mscx .mscz .abc .krn")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_read_options(p)
     p.set_defaults(run=run)
 
 
@@ -53,9 +56,11 @@ def describe(score: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from partita.symbolic.io import read
+    info = describe(read_score(args.file, args))
+    if str(args.file).lower().endswith(".abc"):
+        from partita.symbolic.io.abc import tunes
 
-    info = describe(read(args.file))
+        info["tunes"] = [{"number": t.number, "title": t.title} for t in tunes(args.file)]
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
@@ -79,4 +84,7 @@ def run(args: argparse.Namespace) -> int:
         items = info[key]
         if items:
             print(f"  {label}: " + ", ".join(f"{fmt(x)} at {where(x)}" for x in items))
+    if len(info.get("tunes", ())) > 1:
+        listed = ", ".join(f"{t['number']} {t['title']!r}" for t in info["tunes"])
+        print(f"  tune book of {len(info['tunes'])} tunes (choose with --tune N): {listed}")
     return 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 
+from partita.commands._reading import add_read_options, read_score
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render",
@@ -30,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--instrument-weights", action="append", default=[], metavar="[INSTRUMENT=]PATH",
                    help="render parts of the weights' instrument (or INSTRUMENT) with this trained decoder (repeatable)")
+    add_read_options(p)
     p.set_defaults(run=run)
 
 
@@ -37,13 +40,12 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from partita.render.stems import RenderSettings, RenderWarning, render
-    from partita.symbolic.io import read
 
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,
         room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float",
     )  # fmt: skip
-    score = read(args.score)
+    score = read_score(args.score, args)
     from partita.render.neural_infer import decoders_for_score
 
     decoders = decoders_for_score(score, args.instrument_weights)

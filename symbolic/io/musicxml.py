@@ -1140,12 +1140,13 @@ def _collect_marks(p21, measures, marks, first_part):
     if first_part:
         # meters, and the pickup: a first measure shorter than its meter
         for m in measures:
-            if m is p21:
-                break
+            # a part without measures (music21 makes none for some ABC tunes) holds its meters itself
+            m_offset = as_ql(m.offset) if m is not p21 else Fraction(0)
             for ts in m.getElementsByClass(meter.TimeSignature):
-                onset = as_ql(m.offset) + as_ql(ts.offset)
+                onset = m_offset + as_ql(ts.offset)
                 if ts.denominator not in (1, 2, 4, 8, 16, 32, 64) or not 1 <= ts.numerator <= 64:
-                    raise FormatError(f"time signature {ts.ratioString} is not one partita holds", bar=m.number)
+                    raise FormatError(f"time signature {ts.ratioString} is not one partita holds",
+                                  bar=m.number if m is not p21 else None)
                 new = TimeSignature(onset, int(ts.numerator), int(ts.denominator))
                 last = marks.time_signatures[-1] if marks.time_signatures else None
                 if last is not None and last.onset == new.onset:
