@@ -151,10 +151,12 @@ class RuleSet:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """A rule that could not run on this score, and why (said once, not an error)."""
+    """A rule that could not run on this score (``skipped``), or ran on part of it, and why
+    (said once, not an error)."""
 
     rule: str
     message: str
+    skipped: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +200,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly: ``violations`` (see :meth:`Violation.to_dict`), ``summary`` (per rule:
         severity, count, rate per 100 notes; totals), ``notices``, ``profile``, ``rules``."""
-        skipped = {n.rule for n in self.notices}
+        skipped = {n.rule for n in self.notices if n.skipped}
         rates = self.rates_per_100_notes()
         return {
             "profile": self.profile,
@@ -217,7 +219,7 @@ class Report:
                     for r in self.rules
                 },
             },
-            "notices": [{"rule": n.rule, "message": n.message} for n in self.notices],
+            "notices": [{"rule": n.rule, "message": n.message, "skipped": n.skipped} for n in self.notices],
             "rules": {r.id: params_dict(r.params) for r in self.rules},
         }
 
@@ -238,13 +240,13 @@ class Report:
         if lines:
             lines.append("")
         lines.append(f"Summary ({self.profile} profile, {self.n_notes} notes):")
-        skipped = {n.rule for n in self.notices}
+        skipped = {n.rule for n in self.notices if n.skipped}
         for r in self.rules:
             k = self.counts[r.id]
             state = "skipped" if r.id in skipped else str(k)
             lines.append(f"  {r.id:<20} {r.severity:<7} {state:>7}")
         for n in self.notices:
-            lines.append(f"note: {n.rule} skipped: {n.message}")
+            lines.append(f"note: {n.rule} {'skipped' if n.skipped else 'partial'}: {n.message}")
         lines.append(f"{self.n_errors} errors, {self.n_warnings} warnings")
         return "\n".join(lines)
 
@@ -296,6 +298,8 @@ def check(
             found.extend(rule.check(score, view=view))
         except RuleSkipped as skip:
             notices.append(Notice(rule.id, str(skip)))
+        if rule.id in view.notices:
+            notices.append(Notice(rule.id, view.notices[rule.id], skipped=False))
     order = {r.id: i for i, r in enumerate(rs.rules)}
     found.sort(key=lambda v: (v.onset, order[v.rule], v.parts))
     n_notes = sum(len(p.notes) for p in score.parts)

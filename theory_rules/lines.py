@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:  # pragma: no cover
     from partita.symbolic.score import BarPosition, KeySignature, Note, Part, Score
@@ -90,9 +90,18 @@ def _lines_of(part: Part) -> list[Line]:
 class ScoreView:
     """The analysis of a score that rules share: its lines, their pitch order, keys.
 
-    Build one per score and pass it to every rule (the engine does); it caches the pairwise
-    timelines it computes.
+    Build one per score and pass it to every rule (the engine does). It holds what is linear
+    in the score (lines, their order, bar positions per onset) and nothing per pair of lines:
+    a pair's timeline is computed when a rule asks for it and not kept, so memory stays linear
+    in parts x bars however many parts there are (a cache of every pair grew past 9 GB on a
+    10,000-track file).
     """
+
+    #: Up to this many lines, rules between any two lines (parallel fifths, octaves, unisons)
+    #: check every pair; above it, each line against its :attr:`NEIGHBOURS` nearest lines in
+    #: pitch order, so that time stays linear too (the report says so in a notice).
+    ALL_PAIRS_MAX_LINES = 16
+    NEIGHBOURS = 8
 
     def __init__(self, score: Score) -> None:
         self.score = score
@@ -102,7 +111,10 @@ class ScoreView:
         self.by_pitch: tuple[Line, ...] = tuple(
             sorted(self.lines, key=lambda line: (-line.mean_pitch, order[id(line)]))
         )
-        self._pairs: dict[tuple[int, int], list[tuple[Fraction, Note | None, Note | None]]] = {}
+        #: score order of each line, by ``id(line)``
+        self.order: dict[int, int] = order
+        #: sentences for the report's notices (a rule that checked fewer pairs than all)
+        self.notices: dict[str, str] = {}
         self._key_onsets = [k.onset for k in score.key_signatures]
         self._positions: dict[Fraction, tuple] = {}
 
@@ -140,13 +152,28 @@ class ScoreView:
         i = bisect.bisect_right(self._key_onsets, onset) - 1
         return self.score.key_signatures[i] if i >= 0 else None
 
+    def pairs_to_check(self, rule_id: str) -> Iterator[tuple[Line, Line]]:
+        """The pairs of lines a rule between any two lines checks, in score order: all of
+        them up to :attr:`ALL_PAIRS_MAX_LINES` lines, else each line with its
+        :attr:`NEIGHBOURS` nearest in pitch order (and a notice under ``rule_id``)."""
+        lines = self.lines
+        if len(lines) <= self.ALL_PAIRS_MAX_LINES:
+            for i, a in enumerate(lines):
+                for b in lines[i + 1 :]:
+                    yield a, b
+            return
+        self.notices[rule_id] = (
+            f"{len(lines)} lines: checked between each line and its {self.NEIGHBOURS} nearest "
+            f"in pitch, not between all pairs (above {self.ALL_PAIRS_MAX_LINES} lines)"
+        )
+        ranked = self.by_pitch
+        for i, a in enumerate(ranked):
+            for b in ranked[i + 1 : i + 1 + self.NEIGHBOURS]:
+                yield (a, b) if self.order[id(a)] < self.order[id(b)] else (b, a)
+
     def pair(self, a: Line, b: Line) -> list[tuple[Fraction, Note | None, Note | None]]:
         """The sonority timeline of two lines: ``(onset, note of a, note of b)`` at every onset
-        where either starts a note; a line resting there gives ``None``."""
-        key = (id(a), id(b))
-        got = self._pairs.get(key)
-        if got is not None:
-            return got
+        where either starts a note; a line resting there gives ``None``. Not cached."""
         out = []
         ia = ib = 0
         na_, nb_ = len(a.notes), len(b.notes)
@@ -171,7 +198,6 @@ class ScoreView:
             sa = cur_a if cur_a is not None and t < end_a else None
             sb = cur_b if cur_b is not None and t < end_b else None
             out.append((t, sa, sb))
-        self._pairs[key] = out
         return out
 
 

@@ -55,8 +55,7 @@ def _span(view: ScoreView, t1: Fraction, t2: Fraction) -> str:
 
 
 def _in_score_order(view: ScoreView, *lines: Line) -> tuple:
-    order = {id(line): i for i, line in enumerate(view.lines)}
-    return tuple(sorted(lines, key=lambda line: order[id(line)]))
+    return tuple(sorted(lines, key=lambda line: view.order[id(line)]))
 
 
 class _BetweenLines(Rule):
@@ -92,20 +91,18 @@ class _Parallel(_BetweenLines):
 
     def _check(self, view: ScoreView) -> list[Violation]:
         out = []
-        lines = view.lines
-        for i, a in enumerate(lines):
-            for b in lines[i + 1 :]:
-                for t1, t2, (a1, b1), (a2, b2) in _motions(view, a, b):
-                    da, db = a2.pitch - a1.pitch, b2.pitch - b1.pitch
-                    if da == 0 or db == 0:
-                        continue
-                    if _sign(da) != _sign(db) and not self.params.contrary:
-                        continue
-                    i1, i2 = abs(a1.pitch - b1.pitch), abs(a2.pitch - b2.pitch)
-                    if self._both(i1, i2):
-                        how = "parallel" if _sign(da) == _sign(db) else "consecutive (contrary motion)"
-                        text = f"{how} {self._what}, {_span(view, t1, t2)}"
-                        out.append(self._report(view, a, b, t1, (a1, b1, a2, b2), text))
+        for a, b in view.pairs_to_check(self.id):
+            for t1, t2, (a1, b1), (a2, b2) in _motions(view, a, b):
+                da, db = a2.pitch - a1.pitch, b2.pitch - b1.pitch
+                if da == 0 or db == 0:
+                    continue
+                if _sign(da) != _sign(db) and not self.params.contrary:
+                    continue
+                i1, i2 = abs(a1.pitch - b1.pitch), abs(a2.pitch - b2.pitch)
+                if self._both(i1, i2):
+                    how = "parallel" if _sign(da) == _sign(db) else "consecutive (contrary motion)"
+                    text = f"{how} {self._what}, {_span(view, t1, t2)}"
+                    out.append(self._report(view, a, b, t1, (a1, b1, a2, b2), text))
         return out
 
 
