@@ -361,11 +361,12 @@ def nearest_instrument(
 ) -> str:
     """The catalog instrument nearest to a part nobody named: voices when it has lyrics, else
     any; the same clef preferred; then the one whose comfortable range holds most of the
-    part's notes, then the one whose range is centred nearest them (catalog order breaks ties).
+    part's notes; then the first in catalog order (strings, woodwinds, brass, ...: the
+    violin for a treble line, the cello for a bass line, the soprano for a sung treble line).
 
     >>> nearest_instrument(clef="bass", pitches=[43, 48, 55])
     'cello'
-    >>> nearest_instrument(clef="treble", pitches=[60, 64, 67], sung=True)
+    >>> nearest_instrument(clef="treble", pitches=[67, 72, 76], sung=True)
     'soprano'
     """
     from partita import instruments
@@ -376,15 +377,14 @@ def nearest_instrument(
         pool = [i for i in pool if i.family == "voice"] or pool
     if transposition is not None and transposition != 0:
         pool = [i for i in pool if i.transposition == transposition] or pool
-    mid = (min(pitches) + max(pitches)) / 2 if pitches else 66.0
-
-    def cost(inst: Any) -> tuple:
+    def cost(item: tuple[int, Any]) -> tuple:
+        index, inst = item
         lo, hi = inst.comfortable_range
         outside = sum(1 for p in pitches if not lo <= p <= hi)
         wrong_clef = 0 if clef is None or inst.clef == clef else 1
-        return (wrong_clef, outside, abs((lo + hi) / 2 - mid))
+        return (wrong_clef, outside, index)
 
-    return min(pool, key=cost).id
+    return min(enumerate(pool), key=cost)[1].id
 
 
 # ---------------------------------------------------------------------------------------------

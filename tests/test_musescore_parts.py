@@ -1,0 +1,154 @@
+"""Parts as MuseScore 3 has them: grand staff, drum sets, transposing and unnamed instruments,
+read from files MuseScore itself wrote and checked against MuseScore's own MIDI export.
+
+The fixtures ``tests/data/musescore_*.mscz`` were made by MuseScore 3.2 from small MusicXML
+files (``mscore3 in.musicxml -o fixture.mscz``); each test asks the same MuseScore for the
+file's MIDI (``mscore3 fixture.mscz -o ref.mid``) as the reference for pitches and onsets.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from collections import Counter
+from fractions import Fraction
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from partita.errors import LimitError
+from partita.symbolic.io import musescore, read, write
+from partita.symbolic.io.musicxml_parts import Limits
+
+pytestmark = [pytest.mark.musescore, pytest.mark.slow]
+
+DATA = Path(__file__).parent / "data"
+
+
+def mscore_notes(path: Path, tmp: Path) -> Counter:
+    """(onset in quarters, channel is drums, key) of every note in MuseScore's MIDI export."""
+    import mido
+
+    mid_path = tmp / f"{path.stem}.ref.mid"
+    musescore.convert_with_mscore(path, mid_path)
+    mid = mido.MidiFile(str(mid_path))
+    out: Counter = Counter()
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                out[(Fraction(tick, mid.ticks_per_beat), msg.channel == 9, msg.note)] += 1
+    return out
+
+
+def partita_notes(score) -> Counter:
+    from partita import instruments
+
+    return Counter(
+        (n.onset, instruments.get(p.instrument).percussion, n.pitch) for p in score.parts for n in p.notes
+    )
+
+
+def mscx_parts(path: Path) -> list[ElementTree.Element]:
+    with zipfile.ZipFile(path) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".mscx"))
+        root = ElementTree.fromstring(zf.read(name))
+    return root.find("Score").findall("Part")
+
+
+def test_grand_staff_is_one_part_with_musescores_notes_and_writes_back_as_a_grand_staff(tmp_path):
+    src = DATA / "musescore_grand_staff.mscz"
+    score = read(src)
+    assert [(p.name, p.instrument) for p in score.parts] == [("Piano", "piano")]
+    piano = score.parts[0]
+    assert partita_notes(score) == mscore_notes(src, tmp_path)
+    # voices as MuseScore numbers them: 1-4 on the upper staff, 5-8 on the lower one; the
+    # cross-staff C4 (voice 5, drawn on the upper staff) plays once, in its voice
+    assert {n.voice for n in piano.notes} == {1, 2, 5}
+    assert [n.voice for n in piano.notes if n.pitch == 60] == [5]
+    # the note under the 8va line sounds an octave up, as in MuseScore's playback (84)
+    assert 84 in {n.pitch for n in piano.notes}
+    out = tmp_path / "again.mscz"
+    write(score, out)
+    parts = mscx_parts(out)
+    assert len(parts) == 1 and len(parts[0].findall("Staff")) == 2
+    again = read(out)
+    assert again.parts == score.parts
+    assert partita_notes(again) == mscore_notes(out, tmp_path)
+
+
+def test_grand_staff_renders_as_one_stem(tmp_path):
+    from partita.render.stems import render
+
+    score = read(DATA / "musescore_grand_staff.mscz")
+    result = render(score, tmp_path / "out", sample_rate=16000, seed=0, progress=False)
+    assert len(result.stems) == 1
+
+
+def test_drum_set_is_read_through_its_drum_map_rendered_and_written_back(tmp_path):
+    src = DATA / "musescore_drumset.mscz"
+    score = read(src)
+    (drums,) = score.parts
+    assert drums.instrument == "drum_kit"
+    assert partita_notes(score) == mscore_notes(src, tmp_path)
+    out = tmp_path / "again.mscz"
+    write(score, out)
+    (part,) = mscx_parts(out)
+    assert part.find("Instrument/useDrumset").text == "1"  # MuseScore made it a drum set again
+    assert partita_notes(read(out)) == mscore_notes(out, tmp_path) == mscore_notes(src, tmp_path)
+    from partita.render.drums import render_drum_part
+
+    audio = render_drum_part(drums, score, sample_rate=16000, seed=0, n_samples=16000 * 3)
+    assert audio.shape == (1, 48000) and float(abs(audio).max()) > 0.05
+
+
+def test_music21s_drum_sample_reads_with_musescores_keys(tmp_path):
+    from music21 import corpus
+
+    src = Path(corpus.getWork("demos/drum_sample.xml"))
+    score = read(src)
+    assert [p.instrument for p in score.parts] == ["drum_kit", "drum_kit"]
+    # MuseScore plays each note's <instrument> (which music21 drops) on channel 10
+    assert partita_notes(score) == mscore_notes(src, tmp_path)
+
+
+def test_clarinet_in_a_reads_and_writes_back_as_clarinet_in_a(tmp_path):
+    src = DATA / "musescore_clarinet_a_voice.mscz"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        score = read(src)
+    clarinet, voice = score.parts
+    assert clarinet.instrument == "clarinet_a"
+    assert partita_notes(score) == mscore_notes(src, tmp_path)  # sounding C#5 from written E5
+    # "Voice" names nothing in the catalog: the nearest by clef and range, with a warning
+    assert voice.instrument in {"soprano", "mezzo_soprano", "alto"}
+    assert any("Voice" in str(w.message) for w in caught)
+    out = tmp_path / "again.mscz"
+    write(score, out)
+    assert mscx_parts(out)[0].find("Instrument/transposeChromatic").text == "-3"
+    assert read(out).parts[0].instrument == "clarinet_a"
+    assert mscore_notes(out, tmp_path) == mscore_notes(src, tmp_path)
+
+
+def test_parts_nobody_named_fall_back_never_refuse(tmp_path):
+    src = DATA / "musescore_unknown_parts.mscz"
+    with pytest.warns(UserWarning) as caught:
+        score = read(src)
+    from partita import instruments
+
+    families = [instruments.get(p.instrument).family for p in score.parts]
+    assert [p.name for p in score.parts] == ["Cantus", "Gesang", "MusicXML Part"]
+    assert families[:2] == ["voice", "voice"]  # they carry lyrics
+    assert instruments.get(score.parts[2].instrument).clef == "bass"
+    assert {"Cantus", "Gesang", "MusicXML Part"} <= {m for w in caught for m in ("Cantus", "Gesang", "MusicXML Part") if m in str(w.message)}
+    assert partita_notes(score) == mscore_notes(src, tmp_path)
+
+
+def test_errors_name_the_users_mscz_never_a_temporary_file():
+    src = DATA / "musescore_grand_staff.mscz"
+    with pytest.raises(LimitError) as info:
+        read(src, limits=Limits(max_bars=1))
+    assert str(info.value).startswith(str(src))
+    assert "partita-mscore" not in str(info.value) and "out.musicxml" not in str(info.value)
