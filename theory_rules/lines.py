@@ -28,6 +28,7 @@ Decisions (documented in docs/theory_rules.md):
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Iterator
@@ -116,6 +117,10 @@ class ScoreView:
         #: sentences for the report's notices (a rule that checked fewer pairs than all)
         self.notices: dict[str, str] = {}
         self._key_onsets = [k.onset for k in score.key_signatures]
+        # the grid every onset and end of the score lies on: 1 / lcm of their denominators
+        dens = {t.denominator for line in self.lines for t in (*line.onsets, *line.ends)}
+        self._tick = Fraction(1, math.lcm(*dens)) if dens else Fraction(1)
+        self._line_ticks: dict[int, tuple[list[int], list[int]]] = {}
         self._positions: dict[Fraction, tuple] = {}
 
     def bar_of(self, onset: Fraction) -> BarPosition:
@@ -171,33 +176,46 @@ class ScoreView:
             for b in ranked[i + 1 : i + 1 + self.NEIGHBOURS]:
                 yield (a, b) if self.order[id(a)] < self.order[id(b)] else (b, a)
 
+    def _ticks(self, line: Line) -> tuple[list[int], list[int]]:
+        """A line's onsets and ends as whole multiples of :attr:`_tick` (integer compares are
+        many times faster than Fraction compares); kept per line, so linear in the score."""
+        got = self._line_ticks.get(id(line))
+        if got is None:
+            tick = self._tick
+            got = self._line_ticks[id(line)] = (
+                [int(t / tick) for t in line.onsets],
+                [int(t / tick) for t in line.ends],
+            )
+        return got
+
     def pair(self, a: Line, b: Line) -> list[tuple[Fraction, Note | None, Note | None]]:
         """The sonority timeline of two lines: ``(onset, note of a, note of b)`` at every onset
         where either starts a note; a line resting there gives ``None``. Not cached."""
         out = []
         ia = ib = 0
-        na_, nb_ = len(a.notes), len(b.notes)
+        (on_a, ends_a), (on_b, ends_b) = self._ticks(a), self._ticks(b)
+        na_, nb_ = len(on_a), len(on_b)
         cur_a: Note | None = None
         cur_b: Note | None = None
-        end_a = end_b = Fraction(0)
+        end_a = end_b = 0
         while ia < na_ or ib < nb_:
-            ta = a.onsets[ia] if ia < na_ else None
-            tb = b.onsets[ib] if ib < nb_ else None
+            ta = on_a[ia] if ia < na_ else None
+            tb = on_b[ib] if ib < nb_ else None
             if tb is None or (ta is not None and ta <= tb):
-                t = ta
+                t, onset = ta, a.onsets[ia]
             else:
-                t = tb
+                t, onset = tb, b.onsets[ib]
             if ta == t:
                 cur_a = a.notes[ia]
-                end_a = a.ends[ia]
+                end_a = ends_a[ia]
                 ia += 1
             if tb == t:
                 cur_b = b.notes[ib]
-                end_b = b.ends[ib]
+                end_b = ends_b[ib]
                 ib += 1
             sa = cur_a if cur_a is not None and t < end_a else None
             sb = cur_b if cur_b is not None and t < end_b else None
-            out.append((t, sa, sb))
+            out.append((onset, sa, sb))
         return out
 
 

@@ -326,6 +326,8 @@ def read(path: str | os.PathLike[str], *, limits: Any = None, progress: Any = No
         raise FormatError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
     if data.startswith(b"MThd") and len(data) >= 12:
         n_tracks = int.from_bytes(data[10:12], "big")  # the header's track count
+        if int.from_bytes(data[8:10], "big") == 1:
+            n_tracks -= 1  # a format-1 file's first track is the conductor track (tempo, meter)
         check_limits(n_tracks, 0, limits, file=str(path))
     if progress is not None:
         progress(0, 1, "parsing")
