@@ -637,6 +637,8 @@ def render(
         "settings": settings.to_dict(),
         # what made these stems: the part keys cover notes, dynamics, tempo, decoders, settings
         "content_hash": hashlib.sha256("".join(keys[p.id] for p in score.parts).encode()).hexdigest(),
+        # what the score's reader could not keep from its file
+        "dropped": drops_json(score.dropped),
         "stems": [
             {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256,
              "key": keys[s.part_id], **_file_stamp(out / s.file)}

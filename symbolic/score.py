@@ -31,6 +31,9 @@ from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
 
 from partita.errors import InstrumentError, ScoreError
+from partita.symbolic.form import FormMark
+from partita.symbolic.ornaments import GraceNote, Ornament
+from partita.symbolic.report import Dropped, merge_drops
 
 __all__ = [
     "ARTICULATIONS",
@@ -341,6 +344,8 @@ class Part:
     notes: tuple[Note, ...] = ()
     dynamics: tuple[Dynamic, ...] = ()
     hairpins: tuple[Hairpin, ...] = ()
+    graces: tuple[GraceNote, ...] = ()
+    ornaments: tuple[Ornament, ...] = ()
 
     def __post_init__(self) -> None:
         from partita import instruments  # the catalog sits beside the data model, at the bottom
@@ -355,6 +360,8 @@ class Part:
         object.__setattr__(self, "notes", notes)
         object.__setattr__(self, "dynamics", tuple(sorted(self.dynamics, key=lambda d: d.onset)))
         object.__setattr__(self, "hairpins", tuple(sorted(self.hairpins, key=lambda h: h.onset)))
+        object.__setattr__(self, "graces", tuple(sorted(self.graces, key=lambda g: (g.onset, g.voice, g.order, g.pitch))))
+        object.__setattr__(self, "ornaments", tuple(sorted(self.ornaments, key=lambda o: (o.onset, o.voice, o.kind))))
         self._check_voices()
 
     def _check_voices(self) -> None:
@@ -640,6 +647,16 @@ class Score:
         bar 0 and starts at onset 0.
     metadata
         Free text fields: composer, lyricist, source, licence, ...
+    form
+        The written form: repeat bar lines, voltas, jumps and markers
+        (:class:`~partita.symbolic.form.FormMark`); notes are written once, and
+        :func:`partita.symbolic.playback.played` unrolls them in playing order.
+    length
+        The written length in quarter-lengths when it goes past the last note (trailing rests);
+        :attr:`end` is the larger of the two.
+    dropped
+        What the reader that made this score found in its file and could not keep
+        (:mod:`partita.symbolic.report`); merged so each kind, part and bar is listed once.
     """
 
     title: str = ""
@@ -651,10 +668,18 @@ class Score:
     chords: tuple[ChordSymbol, ...] = ()
     pickup: Fraction = Fraction(0)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    form: tuple[FormMark, ...] = ()
+    length: Fraction = Fraction(0)
+    dropped: tuple[Dropped, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "parts", tuple(self.parts))
+        set_(self, "dropped", merge_drops(self.dropped))
+        set_(self, "form", tuple(sorted(self.form, key=lambda f: (f.onset, f.kind))))
+        set_(self, "length", as_ql(self.length, what="length"))
+        if self.length < 0:
+            raise ScoreError(f"score length {self.length} is negative")
         set_(self, "pickup", as_ql(self.pickup, what="pickup"))
         set_(self, "metadata", MappingProxyType({str(k): str(v) for k, v in dict(self.metadata).items()}))
         tss = tuple(sorted(self.time_signatures, key=lambda t: t.onset)) or (TimeSignature(Fraction(0), 4, 4),)
@@ -749,8 +774,9 @@ class Score:
 
     @property
     def end(self) -> Fraction:
-        """Where the last note ends, in quarter-lengths."""
-        return max((p.end for p in self.parts), default=Fraction(0))
+        """Where the written music ends, in quarter-lengths: the last note's end, or the end of
+        trailing rests (:attr:`length`) when they go further."""
+        return max(max((p.end for p in self.parts), default=Fraction(0)), self.length)
 
     @property
     def n_bars(self) -> int:
@@ -965,6 +991,8 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
                 id=p["id"], name=p["name"], instrument=p["instrument"], notes=notes,
                 dynamics=tuple(build(Dynamic, x) for x in p.get("dynamics", [])),
                 hairpins=tuple(build(Hairpin, x) for x in p.get("hairpins", [])),
+                graces=tuple(build(GraceNote, x) for x in p.get("graces", [])),
+                ornaments=tuple(build(Ornament, x) for x in p.get("ornaments", [])),
             )
         )  # fmt: skip
     tempo = d.get("tempo_map", {}).get("marks")
@@ -978,4 +1006,7 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
         chords=tuple(build(ChordSymbol, c) for c in d.get("chords", [])),
         pickup=d.get("pickup", 0),
         metadata=d.get("metadata", {}),
+        form=tuple(FormMark(**{**x, "numbers": tuple(x.get("numbers", ()))}) for x in d.get("form", [])),
+        length=d.get("length", 0),
+        dropped=tuple(build(Dropped, x) for x in d.get("dropped", [])),
     )

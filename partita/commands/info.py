@@ -21,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def describe(score: Any) -> dict[str, Any]:
     """A JSON-friendly summary of a :class:`~partita.symbolic.score.Score`."""
     from partita.instruments import get
+    from partita.symbolic.report import drops_json
 
     def at(onset):
         pos = score.bar_of(onset)
@@ -49,13 +50,15 @@ def describe(score: Any) -> dict[str, Any]:
         ],
         "sections": [{**at(s.onset), "name": s.name} for s in score.sections],
         "metadata": dict(score.metadata),
+        "dropped": drops_json(score.dropped),
     }
 
 
 def run(args: argparse.Namespace) -> int:
     from partita.symbolic.io import read
 
-    info = describe(read(args.file))
+    score = read(args.file)
+    info = describe(score)
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
@@ -79,4 +82,16 @@ def run(args: argparse.Namespace) -> int:
         items = info[key]
         if items:
             print(f"  {label}: " + ", ".join(f"{fmt(x)} at {where(x)}" for x in items))
+    print_drops(score)
     return 0
+
+
+def print_drops(score: Any, *, file: Any = None) -> None:
+    """Print what the reader could not keep, one line per kind and part (nothing when none)."""
+    from partita.symbolic.report import drop_lines
+
+    lines = drop_lines(score.dropped)
+    if lines:
+        print("  dropped (not kept from the file):", file=file)
+        for line in lines:
+            print(f"    {line}", file=file)

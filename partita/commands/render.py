@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         if issubclass(w.category, RenderWarning):
             print(f"partita: warning: {w.message}", file=sys.stderr)
     if not args.quiet:
+        from partita.commands.info import print_drops
+
         print(result.summary(), file=sys.stderr)
+        print_drops(score, file=sys.stderr)
         for s in result.stems:
             print(f"{result.out_dir / s.file}")
     return 0

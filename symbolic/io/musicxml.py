@@ -71,8 +71,8 @@ their bars and have notatable durations (one note value, dotted or in a tuplet);
 
 Reading files nobody here wrote
 -------------------------------
-- Grace notes (zero duration) are dropped; their number (chord notes counted one by one) is in
-  the Score's metadata under ``partita.dropped_grace_notes``.
+- Whatever the reader cannot keep is listed in ``Score.dropped`` (:mod:`partita.symbolic.report`),
+  by kind, part and bar.
 - Unpitched percussion notes are read with their General MIDI key as pitch (music21's
   ``percMapPitch`` of the note's stored instrument); a note whose instrument gives none raises
   :class:`~partita.errors.FormatError` naming part and bar. music21 10 keeps only a part's
@@ -100,6 +100,7 @@ from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
+from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
     MODES,
@@ -123,7 +124,6 @@ __all__ = [
     "EXPRESSION_FIELD",
     "METADATA_FIELD",
     "PART_IDS_FIELD",
-    "DROPPED_GRACE_NOTES",
     "read",
     "write",
     "score_from_music21",
@@ -134,8 +134,6 @@ __all__ = [
 EXPRESSION_FIELD = "partita-expression"
 METADATA_FIELD = "partita-metadata"
 PART_IDS_FIELD = "partita-part-ids"
-#: Metadata key of the number of grace notes a reader dropped.
-DROPPED_GRACE_NOTES = "partita.dropped_grace_notes"
 
 _READ_FORMATS = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml",
                  ".abc": "abc", ".krn": "humdrum"}  # fmt: skip
@@ -755,20 +753,18 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
     if not parts21 and sounding.recurse().notes:
         parts21 = [sounding]
 
-    grace = [0]
+    drops = DropLog()
     parts = []
     marks = _Marks()
     used_ids: set[str] = set()
     for index, p21 in enumerate(parts21):
         part = _part_from_music21(
             p21, index, used_ids, part_ids, expression.get("parts", {}) if isinstance(expression, dict) else {},
-            grace, marks, other_dynamics,
+            drops, marks, other_dynamics,
         )  # fmt: skip
         parts.append(part)
 
     metadata = _read_metadata(md, extra_meta)
-    if grace[0]:
-        metadata[DROPPED_GRACE_NOTES] = str(grace[0])
     title = ""
     if md is not None:
         title = str(md.title or md.movementName or "")
@@ -783,6 +779,7 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
         chords=tuple(marks.chords.values()),
         pickup=pickup,
         metadata=metadata,
+        dropped=drops.entries(),
     )
 
 
@@ -871,7 +868,7 @@ def _spelling_of(p: Any, midi: int) -> str | None:
         return None
 
 
-def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks, other_dynamics):
+def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks, other_dynamics):
     from music21 import (
         articulations,
         chord,
@@ -916,7 +913,8 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
                 if el.duration.isGrace or el.quarterLength == 0:
-                    grace[0] += len(el.notes) if isinstance(el, chord.ChordBase) else 1
+                    drops.add("grace note", bar=bar, part=name or part_id,
+                              count=len(el.notes) if isinstance(el, chord.ChordBase) else 1)
                     continue
                 onset = m_off + c_off + as_ql(el.offset)
                 members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
