@@ -39,6 +39,7 @@ from partita._fileio import atomic_path, atomic_write_text
 from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE
 from partita.render.timbres import Decoder, style_of
+from partita.symbolic.playback import performed
 from partita.symbolic.score import Part, Score
 
 __all__ = [
@@ -440,6 +441,7 @@ def render(
     cache_dir: str | os.PathLike[str] | None = None,
     workers: int = 1,
     progress: bool | None = None,
+    repeats: bool = True,
 ) -> RenderResult:
     """Render every part of ``score`` to ``out_dir/stems/NN_<part>.wav`` plus ``render.json``.
 
@@ -464,6 +466,9 @@ def render(
         GIL; the performer's Python does not, so two threads gain less than two cores.
     progress
         Show a progress bar on stderr; default: when stderr is a terminal.
+    repeats
+        Play the written form out (repeats, voltas, D.C./D.S., :func:`partita.symbolic.playback.performed`);
+        False plays each bar once, as written. Grace notes and ornaments are played either way.
 
     Returns
     -------
@@ -481,6 +486,7 @@ def render(
     from tqdm import tqdm
 
     t0 = time.perf_counter()
+    score = performed(score, repeats=repeats)
     settings = settings or RenderSettings(sample_rate=sample_rate, seed=seed)
     if workers < 1:
         raise ConfigError(f"workers {workers} must be at least 1")

@@ -15,18 +15,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="a score: .musicxml .xml .mxl .mid .midi .mscx .mscz .abc .krn")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--no-repeats", action="store_true", help="give the played length as written (each bar once)")
     p.set_defaults(run=run)
 
 
-def describe(score: Any) -> dict[str, Any]:
-    """A JSON-friendly summary of a :class:`~partita.symbolic.score.Score`."""
+def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
+    """A JSON-friendly summary of a :class:`~partita.symbolic.score.Score`.
+
+    ``n_bars`` and ``duration_*`` are the written music (each bar once); ``played`` gives the
+    bars and length as performed (repeats, voltas, D.C./D.S. played out unless ``repeats`` is
+    False), and ``form`` the written repeat signs and jumps.
+    """
     from partita.instruments import get
+    from partita.symbolic.playback import play_order, unroll
     from partita.symbolic.report import drops_json
 
     def at(onset):
         pos = score.bar_of(onset)
         return {"bar": pos.bar, "beat": float(pos.beat)}
 
+    played = unroll(score) if repeats else score
+    order = play_order(score) if repeats else tuple(score.bars())
     return {
         "title": score.title,
         "parts": [
@@ -43,6 +52,17 @@ def describe(score: Any) -> dict[str, Any]:
         "duration_seconds": round(score.duration_seconds, 6),
         "duration_quarters": str(score.end),
         "pickup_quarters": str(score.pickup),
+        "played": {
+            "n_bars": len(order),
+            "bars": [b.number for b in order],
+            "duration_seconds": round(played.duration_seconds, 6),
+            "duration_quarters": str(played.end),
+        },
+        "form": [
+            {**at(f.onset), "kind": f.kind, **({"times": f.times} if f.kind == "repeat-end" else {}),
+             **({"numbers": list(f.numbers)} if f.kind == "volta" else {})}
+            for f in score.form
+        ],
         "keys": [{**at(k.onset), "fifths": k.fifths, "mode": k.mode, "name": str(k)} for k in score.key_signatures],
         "tempi": [{**at(m.onset), "bpm": m.bpm, "text": m.text} for m in score.tempo_map.marks],
         "time_signatures": [
@@ -58,13 +78,17 @@ def run(args: argparse.Namespace) -> int:
     from partita.symbolic.io import read
 
     score = read(args.file)
-    info = describe(score)
+    info = describe(score, repeats=not args.no_repeats)
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
     minutes, seconds = divmod(info["duration_seconds"], 60)
     print(f"{args.file}: {info['title'] or '(untitled)'}")
-    print(f"  {info['n_bars']} bars, {int(minutes)}:{seconds:04.1f} ({info['duration_seconds']:.2f} s)")
+    print(f"  written: {info['n_bars']} bars, {int(minutes)}:{seconds:04.1f} ({info['duration_seconds']:.2f} s)")
+    pl = info["played"]
+    minutes, seconds = divmod(pl["duration_seconds"], 60)
+    print(f"  played:  {pl['n_bars']} bars, {int(minutes)}:{seconds:04.1f} ({pl['duration_seconds']:.2f} s)"
+          + ("" if score.form else " (no repeats or jumps)") + (" (--no-repeats)" if args.no_repeats else ""))
     print(f"  parts ({len(info['parts'])}):")
     width = max((len(p["name"]) for p in info["parts"]), default=0)
     for p in info["parts"]:
@@ -78,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         ("tempi", "tempi", lambda t: f"{t['bpm']:g} bpm" + (f" ({t['text']})" if t["text"] else "")),
         ("time signatures", "time_signatures", lambda t: t["time_signature"]),
         ("sections", "sections", lambda s: s["name"]),
+        ("form", "form", lambda f: f["kind"] + (f" x{f['times']}" if f.get("times", 2) != 2 else "")
+         + (f" {','.join(map(str, f['numbers']))}." if f.get("numbers") else "")),
     ):
         items = info[key]
         if items:

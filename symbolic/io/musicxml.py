@@ -100,6 +100,7 @@ from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
+from partita.symbolic.io.musicxml_form import read_form, write_form
 from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
@@ -211,11 +212,14 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
         if not found:
             raise FormatError("the file holds no score", file=str(path))
         parsed = found[0]
-    other = _other_dynamics(path) if fmt == "musicxml" else {}
+    root = _file_root(path) if fmt == "musicxml" else None
+    other = _other_dynamics(root)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             score = _from_music21(parsed, other_dynamics=other)
+            if root is not None:
+                score = _replace(score, form=read_form(root, _measure_spans(parsed)))
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
@@ -289,6 +293,20 @@ def _notate(s21: Any) -> None:
                     pass
 
 
+def _measure_spans(s21: Any) -> list[tuple[Fraction, Fraction]]:
+    """(start, end) quarter-lengths of the first part's measures, in order."""
+    from music21 import stream
+
+    parts = list(s21.parts) if hasattr(s21, "parts") else []
+    if not parts:
+        return []
+    out = []
+    for m in parts[0].getElementsByClass(stream.Measure):
+        start = as_ql(m.offset)
+        out.append((start, start + as_ql(m.duration.quarterLength)))
+    return out
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if len(text) > 200:
@@ -302,25 +320,29 @@ def _replace(score: Score, **changes: Any) -> Score:
     return dataclasses.replace(score, **changes)
 
 
-def _other_dynamics(path: Path) -> dict[tuple[str, str], list[str]]:
-    """Texts of ``<other-dynamics>`` per (part id, measure number), in document order.
-
-    music21 reads the element but loses its text; this reads it from the file itself.
-    """
+def _file_root(path: Path) -> ElementTree.Element | None:
+    """The parsed XML of a MusicXML file (compressed or not), or None when it cannot be had."""
     try:
         data = path.read_bytes()
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 names = [n for n in zf.namelist() if not n.startswith("META-INF") and n.endswith((".xml", ".musicxml"))]
                 if not names:
-                    return {}
+                    return None
                 data = zf.read(names[0])
-        if b"other-dynamics" not in data:
-            return {}
-        root = ElementTree.fromstring(data)
-    except Exception:  # music21 parsed it; if we cannot, we only lose these texts
-        return {}
+        return ElementTree.fromstring(data)
+    except Exception:  # music21 parsed it; if we cannot, we only lose what is read from it here
+        return None
+
+
+def _other_dynamics(root: ElementTree.Element | None) -> dict[tuple[str, str], list[str]]:
+    """Texts of ``<other-dynamics>`` per (part id, measure number), in document order.
+
+    music21 reads the element but loses its text; this reads it from the file itself.
+    """
     out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    if root is None:
+        return out
     for part in root.iter("part"):
         for measure in part.iter("measure"):
             for el in measure.iter("other-dynamics"):
@@ -679,6 +701,8 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         cls = dynamics.Crescendo if h.kind == "crescendo" else dynamics.Diminuendo
         wedge = cls(first[3], last[3]) if last[3] is not first[3] else cls(first[3])
         p21.insert(0, wedge)
+    if score.form:
+        write_form(score, measures, bars, first_part=marks, part=p21)
     p21.atSoundingPitch = True
     return p21, extras
 
@@ -769,6 +793,7 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
     if md is not None:
         title = str(md.title or md.movementName or "")
     pickup = marks.pickup or Fraction(0)
+    length = _written_length(parts21[0]) if parts21 else Fraction(0)
     return Score(
         title=title,
         parts=tuple(parts),
@@ -779,8 +804,17 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
         chords=tuple(marks.chords.values()),
         pickup=pickup,
         metadata=metadata,
+        length=length if length > max((p.end for p in parts), default=Fraction(0)) else Fraction(0),
         dropped=drops.entries(),
     )
+
+
+def _written_length(p21: Any) -> Fraction:
+    """Where a part's last measure ends (trailing rests included)."""
+    from music21 import stream
+
+    ends = [as_ql(m.offset) + as_ql(m.duration.quarterLength) for m in p21.getElementsByClass(stream.Measure)]
+    return max(ends, default=Fraction(0))
 
 
 def _read_metadata(md: Any, extra: Any) -> dict[str, str]:
