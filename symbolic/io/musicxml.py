@@ -101,6 +101,15 @@ from xml.etree import ElementTree
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
 from partita.symbolic.io.musicxml_form import read_form, write_form
+from partita.symbolic.io.musicxml_marks import (
+    add_ornaments,
+    grace_element,
+    grace_notes_of,
+    grace_slashes,
+    with_grace_slashes,
+    ornaments_of,
+    spanner_ornaments,
+)
 from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
@@ -220,6 +229,7 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
             score = _from_music21(parsed, other_dynamics=other)
             if root is not None:
                 score = _replace(score, form=read_form(root, _measure_spans(parsed)))
+                score = with_grace_slashes(score, grace_slashes(root))
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
@@ -596,6 +606,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         lyric = next((p.lyric for p, _ in members if p.lyric), None)
         if lyric:
             el.addLyric(lyric, applyRaw=True)
+        on_note = [o for o in part.ornaments if o.onset == onset and o.voice == voice and o.end is None]
+        if on_note and head.onset == members[0][1].onset:
+            add_ornaments(el, on_note)
         events.append((onset, head.end, voice, el, [p for p, _ in members]))
 
     # measures
@@ -637,6 +650,13 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
                 r.fullMeasure = False
             return r
 
+        grace_groups: dict[tuple[Fraction, int, int], list] = defaultdict(list)
+        for g in part.graces:
+            if start <= g.onset < end:
+                grace_groups[(g.onset, g.voice if g.voice in containers else 1, g.order)].append(g)
+        for (g_onset, g_voice, _), group in sorted(grace_groups.items()):
+            containers[g_voice].insert(g_onset - start, grace_element(group, lambda g: _m21_pitch(
+                g.spelling or spell_pitch(g.pitch, fifths=getattr(score.key_signature_at(g.onset), "fifths", 0)))))
         for v, container in containers.items():
             t = start
             for ev in sorted((e for e in bar_events if e[2] == v), key=lambda e: e[0]):
@@ -701,10 +721,36 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         cls = dynamics.Crescendo if h.kind == "crescendo" else dynamics.Diminuendo
         wedge = cls(first[3], last[3]) if last[3] is not first[3] else cls(first[3])
         p21.insert(0, wedge)
+    _span_ornaments(part, events, p21)
     if score.form:
         write_form(score, measures, bars, first_part=marks, part=p21)
     p21.atSoundingPitch = True
     return p21, extras
+
+
+def _span_ornaments(part, events, p21) -> None:
+    """Glissandi, pedals and two-note tremolos as music21 spanners between the part's elements."""
+    from music21 import expressions, spanner
+
+    for o in part.ornaments:
+        if o.kind in ("glissando", "portamento", "tremolo-two"):
+            voice_events = sorted((e for e in events if e[2] == o.voice), key=lambda e: e[0])
+            first = next((e for e in voice_events if e[0] == o.onset), None)
+            later = [e for e in voice_events if first is not None and e[0] >= first[1]]
+            if first is None or not later:
+                continue
+            if o.kind == "tremolo-two":
+                sp = expressions.TremoloSpanner([first[3], later[0][3]])
+                sp.numberOfMarks = o.strokes or 3
+            else:
+                sp = spanner.Glissando([first[3], later[0][3]])
+                if o.kind == "portamento":
+                    sp.slideType = "continuous"
+            p21.insert(0, sp)
+        elif o.kind == "pedal" and o.end is not None:
+            inside = sorted((e for e in events if o.onset <= e[0] and e[1] <= o.end), key=lambda e: (e[0], e[2]))
+            if inside:
+                p21.insert(0, expressions.PedalMark([e[3] for e in inside]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -931,6 +977,9 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     first_part = not marks.time_signatures
 
     measures = list(p21.getElementsByClass(stream.Measure)) or [p21]
+    graces: list = []
+    ornaments: list = []
+    grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
     records = []  # dicts of note fields, with m21 element and bar
     by_element: dict[int, list[dict]] = {}
     has_unpitched = False
@@ -946,11 +995,17 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             for el in container.getElementsByClass(note.GeneralNote):
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
-                if el.duration.isGrace or el.quarterLength == 0:
-                    drops.add("grace note", bar=bar, part=name or part_id,
-                              count=len(el.notes) if isinstance(el, chord.ChordBase) else 1)
-                    continue
                 onset = m_off + c_off + as_ql(el.offset)
+                if el.duration.isGrace or el.quarterLength == 0:
+                    members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
+                    if any(isinstance(n21, note.Unpitched) for n21 in members):
+                        drops.add("unpitched grace note", bar=bar, part=name or part_id, count=len(members))
+                        continue
+                    key_ = (onset, voice)
+                    graces.extend(grace_notes_of(el, onset, voice, grace_order[key_], _pitch_and_spelling))
+                    grace_order[key_] += 1
+                    continue
+                ornaments.extend(ornaments_of(el, onset, voice))
                 members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
                 arts = set()
                 for a in el.articulations:
@@ -1032,6 +1087,13 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                 if r["voice"] == a[0]["voice"] and a[0]["onset"] < r["onset"] < b[0]["onset"] and r["slur"] is None:
                     r["slur"] = "continue"
 
+    def where(el):
+        recs = by_element.get(id(el))
+        if not recs:
+            return None
+        return recs[0]["onset"], recs[0]["onset"] + recs[0]["duration"], recs[0]["voice"], [r["pitch"] for r in recs]
+
+    ornaments.extend(spanner_ornaments(spanners, where))
     hairpins = []
     for sp in spanners:
         if not isinstance(sp, dynamics.DynamicWedge):
@@ -1091,10 +1153,17 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     try:
         return Part(
             id=part_id, name=name, instrument=instrument_id, notes=tuple(notes),
-            dynamics=tuple(dyns), hairpins=tuple(hairpins),
+            dynamics=tuple(dyns), hairpins=tuple(hairpins), graces=tuple(graces), ornaments=tuple(ornaments),
         )  # fmt: skip
     except ScoreError as exc:
         raise exc.located(part=name) from None
+
+
+def _pitch_and_spelling(n21: Any) -> tuple[int, str | None]:
+    """Sounding MIDI pitch and spelling of a pitched music21 note (grace notes)."""
+    ps = n21.pitch.ps
+    midi = min(max(int(round(ps)), 0), 127)
+    return midi, (_spelling_of(n21.pitch, midi) if midi == ps else None)
 
 
 def _snap(onset: Fraction) -> Fraction:
