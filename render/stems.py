@@ -40,6 +40,7 @@ from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE
 from partita.render.timbres import Decoder, style_of
 from partita.symbolic.playback import performed
+from partita.symbolic.report import drops_json
 from partita.symbolic.score import Part, Score
 
 __all__ = [

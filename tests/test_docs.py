@@ -17,6 +17,11 @@ MODULES = [
     "partita._fileio",
     "partita.symbolic.score",
     "partita.symbolic.io",
+    "partita.symbolic.report",
+    "partita.symbolic.form",
+    "partita.symbolic.ornaments",
+    "partita.symbolic.playback",
+    "partita.symbolic.realize",
     "partita.instruments.catalog",
 ]
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from fractions import Fraction
 from typing import Any
+
+#: Form marks that stand on the bar line closing their bar.
+_AT_BAR_END = frozenset({"repeat-end", "fine", "to-coda", "dc", "dc-al-fine", "dc-al-coda", "ds", "ds-al-fine", "ds-al-coda"})
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +38,9 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
         pos = score.bar_of(onset)
         return {"bar": pos.bar, "beat": float(pos.beat)}
 
+    def at_end(onset):  # a mark on a bar's closing bar line belongs to that bar
+        return {"bar": score.bar_of(max(onset - Fraction(1, 10080), Fraction(0))).bar, "beat": "end"}
+
     played = unroll(score) if repeats else score
     order = play_order(score) if repeats else tuple(score.bars())
     return {
@@ -59,7 +66,7 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
             "duration_quarters": str(played.end),
         },
         "form": [
-            {**at(f.onset), "kind": f.kind, **({"times": f.times} if f.kind == "repeat-end" else {}),
+            {**(at_end(f.onset) if f.kind in _AT_BAR_END else at(f.onset)), "kind": f.kind, **({"times": f.times} if f.kind == "repeat-end" else {}),
              **({"numbers": list(f.numbers)} if f.kind == "volta" else {})}
             for f in score.form
         ],
@@ -95,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {p['name']:<{width}}  {p['instrument_name']:<16} {p['n_notes']:>6} notes")
 
     def where(x):
+        if x["beat"] == "end":
+            return f"end of bar {x['bar']}"
         return f"bar {x['bar']}" + (f" beat {x['beat']:g}" if x["beat"] != 1 else "")
 
     for label, key, fmt in (

@@ -100,7 +100,7 @@ from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
-from partita.symbolic.io.musicxml_form import read_form, write_form
+from partita.symbolic.io.musicxml_form import read_form, unplayed_directions, write_form
 from partita.symbolic.io.musicxml_marks import (
     add_ornaments,
     grace_element,
@@ -110,7 +110,7 @@ from partita.symbolic.io.musicxml_marks import (
     ornaments_of,
     spanner_ornaments,
 )
-from partita.symbolic.report import DropLog
+from partita.symbolic.report import Dropped, DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
     MODES,
@@ -230,6 +230,10 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
             if root is not None:
                 score = _replace(score, form=read_form(root, _measure_spans(parsed)))
                 score = with_grace_slashes(score, grace_slashes(root))
+                unplayed = unplayed_directions(root, _measure_spans(parsed))
+                if unplayed:
+                    extra = tuple(Dropped(kind, score.bar_of(at).bar) for kind, at in unplayed)
+                    score = _replace(score, dropped=score.dropped + extra)
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
@@ -839,8 +843,7 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
     if md is not None:
         title = str(md.title or md.movementName or "")
     pickup = marks.pickup or Fraction(0)
-    length = _written_length(parts21[0]) if parts21 else Fraction(0)
-    return Score(
+    score = Score(
         title=title,
         parts=tuple(parts),
         tempo_map=TempoMap(tuple(marks.tempi.values())) if marks.tempi else TempoMap(),
@@ -850,17 +853,31 @@ def _from_music21(s21: Any, *, other_dynamics: dict) -> Score:
         chords=tuple(marks.chords.values()),
         pickup=pickup,
         metadata=metadata,
-        length=length if length > max((p.end for p in parts), default=Fraction(0)) else Fraction(0),
         dropped=drops.entries(),
     )
+    length = _trailing_length(parts21[0], score) if parts21 else Fraction(0)
+    return _replace(score, length=length) if length else score
 
 
-def _written_length(p21: Any) -> Fraction:
-    """Where a part's last measure ends (trailing rests included)."""
+def _trailing_length(p21: Any, score: Score) -> Fraction:
+    """Where a part's last measure ends, when whole measures of rests follow the measures that
+    the notes and marks need (a 3-bar score with 2 bars of rests is 3 bars long); else 0."""
     from music21 import stream
 
-    ends = [as_ql(m.offset) + as_ql(m.duration.quarterLength) for m in p21.getElementsByClass(stream.Measure)]
-    return max(ends, default=Fraction(0))
+    notes_end = max((p.end for p in score.parts), default=Fraction(0))
+    marks = [m.onset for m in score.tempo_map.marks] + [t.onset for t in score.time_signatures]
+    marks += [k.onset for k in score.key_signatures] + [x.onset for x in score.sections + score.chords]
+    for p in score.parts:
+        marks += [d.onset for d in p.dynamics] + [h.onset for h in p.hairpins]
+    mark_end = max(marks, default=Fraction(0))
+
+    spans = [(as_ql(m.offset), as_ql(m.offset) + as_ql(m.duration.quarterLength))
+             for m in p21.getElementsByClass(stream.Measure)]  # fmt: skip
+    if not spans:
+        return Fraction(0)
+    last = max(e for _, e in spans)
+    holding = [e for s, e in spans if s < notes_end <= e or s <= mark_end < e] or [spans[0][1]]
+    return last if last > max(holding) else Fraction(0)
 
 
 def _read_metadata(md: Any, extra: Any) -> dict[str, str]:

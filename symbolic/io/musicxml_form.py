@@ -23,7 +23,14 @@ from xml.etree import ElementTree
 
 from partita.symbolic.form import FormMark
 
-__all__ = ["read_form", "write_form", "form_text"]
+__all__ = ["read_form", "write_form", "form_text", "unplayed_directions"]
+
+_UNPLAYED_TEXT = (
+    (re.compile(r"^\s*(rit\.?|ritard\.?|ritardando|rall\.?|rallentando)\s*$", re.I), "ritardando (tempo text)"),
+    (re.compile(r"^\s*(accel\.?|accelerando)\s*$", re.I), "accelerando (tempo text)"),
+    (re.compile(r"^\s*a\s+tempo\s*$", re.I), "a tempo (tempo text)"),
+    (re.compile(r"\bswing\b", re.I), "swing"),
+)
 
 _JUMP_TEXT = tuple((re.compile(rf"^\s*{pattern}\s*$", re.I), kind) for pattern, kind in (
     (r"(d\.?\s*c\.?|da\s+capo)\s+al\s+fine", "dc-al-fine"),
@@ -166,3 +173,29 @@ def _expression(kind: str) -> Any:
         return cls(form_text(kind)) if kind != "fine" else cls()
     # To Coda: music21 has no class of its own; a Coda with its text is written as words
     return repeat.Coda(form_text(kind))
+
+
+def unplayed_directions(root: ElementTree.Element, spans: Sequence[tuple[Fraction, Fraction]]) -> list[tuple[str, Fraction]]:
+    """(kind, onset) of the first part's directions partita reads but does not perform yet:
+    ``<swing>`` in ``<sound>``, and rit./accel./a tempo and "Swing" texts without a metronome mark."""
+    part = root.find("part")
+    out: list[tuple[str, Fraction]] = []
+    if part is None:
+        return out
+    for k, m in enumerate(part.findall("measure")[: len(spans)]):
+        start = spans[k][0]
+        # a text in a bar with a metronome mark or a sounding tempo is that tempo's text
+        timed = any(d.find("direction-type/metronome") is not None or d.find("sound[@tempo]") is not None
+                    for d in m.findall("direction"))  # fmt: skip
+        for d in m.findall("direction"):
+            if d.find("sound/swing") is not None:
+                out.append(("swing", start))
+                continue
+            if timed:
+                continue
+            words = " ".join((w.text or "").strip() for w in d.iter("words")).strip()
+            for pattern, kind in _UNPLAYED_TEXT:
+                if words and pattern.search(words):
+                    out.append((kind, start))
+                    break
+    return out
