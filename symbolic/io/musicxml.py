@@ -103,12 +103,15 @@ from partita.errors import FormatError, InstrumentError, PartitaError, ScoreErro
 from partita.symbolic.io.musicxml_form import read_form, unplayed_directions, write_form
 from partita.symbolic.io.musicxml_marks import (
     add_ornaments,
+    exact_tempos,
+    for_musescore,
     grace_element,
     grace_notes_of,
     grace_slashes,
-    with_grace_slashes,
     ornaments_of,
     spanner_ornaments,
+    with_exact_tempos,
+    with_grace_slashes,
 )
 from partita.symbolic.report import Dropped, DropLog
 from partita.symbolic.score import (
@@ -230,6 +233,7 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
             if root is not None:
                 score = _replace(score, form=read_form(root, _measure_spans(parsed)))
                 score = with_grace_slashes(score, grace_slashes(root))
+                score = with_exact_tempos(score, exact_tempos(root))
                 unplayed = unplayed_directions(root, _measure_spans(parsed))
                 if unplayed:
                     extra = tuple(Dropped(kind, score.bar_of(at).bar) for kind, at in unplayed)
@@ -274,10 +278,25 @@ def write(score: Score, path: str | Path) -> None:
                 warnings.simplefilter("ignore")
                 _notate(s21)
                 s21.write(fmt, fp=str(tmp), makeNotation=False)
+                _rewrite_for_musescore(Path(tmp), compressed=fmt == "mxl")
         except PartitaError as exc:
             raise exc.located(file=str(path)) from None
         except Exception as exc:
             raise ScoreError(f"music21 cannot write this score: {_one_line(exc)}", file=str(path)) from None
+
+
+def _rewrite_for_musescore(path: Path, *, compressed: bool) -> None:
+    """Put marks where MuseScore 3 reads them (:func:`musicxml_marks.for_musescore`), in place."""
+    if not compressed:
+        path.write_text(for_musescore(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return
+    with zipfile.ZipFile(path) as zf:
+        items = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in items:
+            if not info.filename.startswith("META-INF") and info.filename.endswith((".xml", ".musicxml")):
+                data = for_musescore(data.decode("utf-8")).encode("utf-8")
+            zf.writestr(info, data)
 
 
 def _notate(s21: Any) -> None:

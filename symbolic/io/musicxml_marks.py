@@ -11,13 +11,14 @@ so), ``PedalMark`` (sustain from its first note to its last note's end) and two-
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any, Iterable
 
 from partita.symbolic.ornaments import GraceNote, Ornament
 from partita.symbolic.score import as_ql
 
-__all__ = ["grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element"]
+__all__ = ["for_musescore", "exact_tempos", "with_exact_tempos", "grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element"]
 
 _EXPRESSIONS = (("InvertedMordent", "inverted-mordent"), ("Mordent", "mordent"), ("InvertedTurn", "inverted-turn"),
                 ("Turn", "turn"), ("Trill", "trill"), ("Tremolo", "tremolo"), ("ArpeggioMark", "arpeggio"))  # fmt: skip
@@ -183,3 +184,70 @@ def with_grace_slashes(score: Any, slashes: dict[str, list[bool]]) -> Any:
         graces = tuple(dataclasses.replace(g, slash=flag_of[(g.voice, g.onset, g.order)]) for g in p.graces)
         parts.append(dataclasses.replace(p, graces=graces))
     return dataclasses.replace(score, parts=tuple(parts))
+
+
+_DIRECTION = re.compile(r"([ \t]*)<direction\b[^>]*>.*?</direction>", re.S)
+_OFFSET = re.compile(r"\s*<offset\b[^>]*>\s*(-?\d+)\s*</offset>")
+_PER_MINUTE = re.compile(r"<per-minute>\s*(\d+\.\d+)\s*</per-minute>")
+
+
+def for_musescore(xml: str) -> str:
+    """A MusicXML text as MuseScore 3 reads it back in place.
+
+    - A direction placed with ``<offset>`` (music21 writes one for a mark that falls inside a
+      note) is moved there with ``<backup>``/``<forward>`` instead: MuseScore 3.2 ignores
+      ``<offset>`` and would put the mark at the note's start.
+    - A non-integer tempo is printed rounded (``<per-minute>71</per-minute>``) and played exactly
+      (``<sound tempo="70.9998">``), as MuseScore writes its own: MuseScore reads a printed
+      ``70.9998`` as the tempo 70 followed by the text ".9998".
+    """
+
+    def move(m: re.Match) -> str:
+        block, indent = m.group(0), m.group(1)
+        off = _OFFSET.search(block)
+        if not off:
+            return block
+        shift = int(off.group(1))
+        block = block[: off.start()] + block[off.end():]
+        if shift == 0:
+            return block
+        there, back = ("backup", "forward") if shift < 0 else ("forward", "backup")
+        go = f"{indent}<{there}><duration>{abs(shift)}</duration></{there}>\n"
+        ret = f"\n{indent}<{back}><duration>{abs(shift)}</duration></{back}>"
+        return go + block + ret
+
+    xml = _DIRECTION.sub(move, xml)
+    return _PER_MINUTE.sub(lambda m: f"<per-minute>{round(float(m.group(1)))}</per-minute>", xml)
+
+
+def exact_tempos(root: Any) -> list[float]:
+    """The ``<sound tempo>`` of each metronome direction of the first part, in document order."""
+    part = root.find("part")
+    out = []
+    if part is None:
+        return out
+    for d in part.iter("direction"):
+        sound = d.find("sound")
+        if d.find("direction-type/metronome") is not None and sound is not None and sound.get("tempo"):
+            try:
+                out.append(float(sound.get("tempo")))
+            except ValueError:
+                out.append(float("nan"))
+    return out
+
+
+def with_exact_tempos(score: Any, tempos: list[float]) -> Any:
+    """``score`` with its tempo marks set to the file's ``<sound tempo>`` where the printed
+    metronome mark is that tempo rounded (marks and sounds matched in order)."""
+    import dataclasses
+    import math
+
+    marks = list(score.tempo_map.marks)
+    if not tempos or len(tempos) > len(marks):
+        return score
+    out = marks[: len(marks) - len(tempos)]  # a mark put at 0 by the tempo map itself
+    for m, exact in zip(marks[len(marks) - len(tempos):], tempos):
+        if math.isfinite(exact) and exact != m.bpm and abs(exact - m.bpm) <= 0.5 + 1e-9:
+            m = dataclasses.replace(m, bpm=round(exact, 6))
+        out.append(m)
+    return dataclasses.replace(score, tempo_map=dataclasses.replace(score.tempo_map, marks=tuple(out)))
