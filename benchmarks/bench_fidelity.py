@@ -123,7 +123,12 @@ def measure(kind: str, name: str, path: Path, tmp: Path) -> dict:
     except Exception as exc:  # a score partita refuses: say why
         row.update(error=f"{type(exc).__name__}: {exc}"[:200], music21_notes=music21_count(xml))
         return row
-    played = performed(score)
+    try:
+        played = performed(score, words=False)  # MuseScore 3 plays no tempo words: compare like with like
+        with_words = performed(score)
+    except Exception as exc:
+        row.update(error=f"performing: {type(exc).__name__}: {exc}"[:200], music21_notes=music21_count(xml))
+        return row
     last_end = max((n.end for p in played.parts for n in p.notes), default=0)
     written_end = max((n.end for p in score.parts for n in p.notes), default=0)
     ms_s = midi_last_note_off_s(mid)
@@ -137,10 +142,12 @@ def measure(kind: str, name: str, path: Path, tmp: Path) -> dict:
         ornaments=sum(len(p.ornaments) for p in score.parts),
         music21_notes=music21_count(xml),
         played_s=round(partita_s, 3),
+        played_with_tempo_words_s=round(with_words.seconds_at(max((n.end for p in with_words.parts for n in p.notes), default=0)), 3),
         written_s=round(score.seconds_at(written_end), 3),
         musescore_s=round(ms_s, 3),
         played_error_pct=round(100 * (partita_s - ms_s) / ms_s, 2) if ms_s else None,
-        dropped={d["kind"]: d["count"] for d in drops_json(score.dropped)},
+        dropped={d["kind"]: d["count"] for d in drops_json(played.dropped)},
+        playing=sorted({m.kind for m in score.playing}),
         read_s=round(time.perf_counter() - t0, 2),
     )
     return row

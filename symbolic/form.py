@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from partita.errors import ScoreError
 
-__all__ = ["FormMark", "FORM_KINDS", "JUMPS", "MARKERS"]
+__all__ = ["FormMark", "FORM_KINDS", "JUMPS", "MARKERS", "PlayMark", "PLAY_KINDS"]
 
 #: Jumps, played at the end of the bar that holds them: D.C. goes to the start, D.S. to the
 #: segno; "al Fine" stops at the Fine, "al Coda" goes from the To Coda to the coda.
@@ -67,3 +67,42 @@ class FormMark:
             object.__setattr__(self, "numbers", numbers)
         else:
             object.__setattr__(self, "numbers", tuple(self.numbers))
+
+
+#: Playing instructions in words or ``<sound>``: ``ritardando``/``accelerando`` (the tempo bends
+#: from here to the next tempo mark), ``a-tempo`` (back to the last metronome tempo),
+#: ``tempo-text`` (a tempo word such as "Allegro" without a metronome mark), ``swing`` (uneven
+#: pairs of ``unit`` notes, the first taking ``ratio`` of the pair) and ``straight`` (swing off).
+PLAY_KINDS = frozenset({"ritardando", "accelerando", "a-tempo", "tempo-text", "swing", "straight"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlayMark:
+    """A score-wide playing instruction at ``onset`` (quarter-lengths); see :data:`PLAY_KINDS`.
+
+    ``text``: the words as printed. ``ratio`` (swing): the first note's share of a pair, 0.5-0.8
+    (2:1 swing is 2/3). ``unit`` (swing): the swung note value in quarter-lengths (1/2: eighths).
+    """
+
+    onset: Fraction
+    kind: str
+    text: str | None = None
+    ratio: float | None = None
+    unit: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        from partita.symbolic.score import as_ql
+
+        object.__setattr__(self, "onset", as_ql(self.onset, what="playing mark onset"))
+        if self.onset < 0:
+            raise ScoreError(f"{self.kind} at a negative onset", onset=self.onset)
+        if self.kind not in PLAY_KINDS:
+            raise ScoreError(f"unknown playing mark {self.kind!r}; known: {', '.join(sorted(PLAY_KINDS))}")
+        if self.kind == "swing":
+            ratio = float(self.ratio if self.ratio is not None else 2 / 3)
+            if not 0.5 <= ratio <= 0.8:
+                raise ScoreError(f"swing ratio {ratio:g} is outside 0.5-0.8", onset=self.onset)
+            object.__setattr__(self, "ratio", ratio)
+            object.__setattr__(self, "unit", as_ql(self.unit if self.unit is not None else Fraction(1, 2), what="swing unit"))
+            if self.unit <= 0:
+                raise ScoreError("swing unit must be positive", onset=self.onset)

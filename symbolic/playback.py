@@ -223,10 +223,14 @@ def unroll(score: Score) -> Score:
         pins = _merge_hairpins(pins)
         parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=tuple(_dedupe(dyns)),
                                          hairpins=tuple(pins), graces=tuple(graces), ornaments=tuple(orns)))  # fmt: skip
-    tempi, keys, sections, chords = [], [], [], []
+    tempi, keys, sections, chords, playing = [], [], [], [], []
+    swings = [m for m in score.playing if m.kind in ("swing", "straight")]
     for k, b in enumerate(order):
         shift = played_at[k] - b.start
         carry = not joined[k]
+        words = [m for m in score.playing if m.kind not in ("swing", "straight") and b.start <= m.onset < b.end]
+        playing += [dataclasses.replace(m, onset=m.onset + shift) for m in words]
+        playing += _carried(swings, b.start, b.end, shift, carry)  # swing in force where a jump lands
         tempi += _carried(score.tempo_map.marks, b.start, b.end, shift, carry)
         keys += _carried(score.key_signatures, b.start, b.end, shift, carry)
         sections += _carried(score.sections, b.start, b.end, shift, False)
@@ -235,6 +239,7 @@ def unroll(score: Score) -> Score:
     out = dataclasses.replace(
         score, parts=tuple(parts), tempo_map=TempoMap(tuple(_dedupe(tempi))), key_signatures=tuple(_dedupe(keys)),
         sections=tuple(_dedupe(sections)), chords=tuple(_dedupe(chords)), form=(), length=total,
+        playing=tuple(playing),
         time_signatures=_meters(order, played_at, pickup), pickup=pickup,
     )  # fmt: skip
     return out
@@ -279,13 +284,15 @@ def _meter_of_length(length: Fraction) -> TimeSignature | None:
     return None
 
 
-def performed(score: Score, *, repeats: bool = True) -> Score:
+def performed(score: Score, *, repeats: bool = True, words: bool = True) -> Score:
     """The score a performer plays: the form unrolled (unless ``repeats`` is False), grace notes
-    and ornaments played out (:func:`partita.symbolic.realize.realize`)."""
+    and ornaments played out (:func:`partita.symbolic.realize.realize`), tempo words (unless
+    ``words`` is False: MuseScore 3 plays none) and swing played (:func:`partita.symbolic.timing.apply_playing`)."""
     from partita.symbolic.realize import realize
+    from partita.symbolic.timing import apply_playing
 
     base = unroll(score) if repeats else dataclasses.replace(score, form=())
     try:
-        return realize(base)
+        return apply_playing(realize(base), words=words)
     except ScoreError as exc:  # pragma: no cover - realize keeps voices apart
         raise exc.located(bar_of=lambda o: base.bar_of(o).bar) from None

@@ -29,7 +29,9 @@ import dataclasses
 from collections import defaultdict
 from fractions import Fraction
 
+from partita.errors import ScoreError
 from partita.symbolic.ornaments import GraceNote, Ornament
+from partita.symbolic.report import Dropped
 from partita.symbolic.score import Note, Part, Score, pitch_from_spelling
 
 __all__ = ["realize"]
@@ -41,17 +43,22 @@ _LETTERS = "CDEFGAB"
 def realize(score: Score) -> Score:
     """``score`` with every part's grace notes and ornaments played out into notes (and the
     ``graces`` and ``ornaments`` emptied). Parts with neither come back unchanged."""
-    parts = []
+    parts, dropped = [], []
     for p in score.parts:
         if not p.graces and not p.ornaments:
             parts.append(p)
             continue
         fifths = {id(n): _fifths(score, n.onset) for n in p.notes}
-        notes = _ornamented(p, fifths)
-        notes = _with_graces(notes, p.graces)
-        notes = _pedalled(notes, [o for o in p.ornaments if o.kind == "pedal" and o.end is not None])
-        parts.append(dataclasses.replace(p, notes=tuple(notes), graces=(), ornaments=()))
-    return dataclasses.replace(score, parts=tuple(parts))
+        try:
+            notes = _ornamented(p, fifths)
+            notes = _with_graces(notes, p.graces)
+            notes = _pedalled(notes, [o for o in p.ornaments if o.kind == "pedal" and o.end is not None])
+            parts.append(dataclasses.replace(p, notes=tuple(notes), graces=(), ornaments=()))
+        except ScoreError as exc:  # voices this cannot keep apart: play the part as written, and say so
+            parts.append(dataclasses.replace(p, graces=(), ornaments=()))
+            bar = score.bar_of(exc.onset).bar if exc.onset is not None else None
+            dropped.append(Dropped("grace notes and ornaments not played", bar=bar, part=p.name))
+    return dataclasses.replace(score, parts=tuple(parts), dropped=score.dropped + tuple(dropped))
 
 
 def _fifths(score: Score, onset: Fraction) -> int:
@@ -153,7 +160,8 @@ def _ornamented(part: Part, fifths: dict[int, int]) -> list[Note]:
             out.extend(members)
             continue
         out.extend(m for m in members if m is not top)
-        out.extend(_pieces(top, pattern[0], pattern[1], top.voice))
+        # the ornament's notes leave the chord: a voice of their own beside it
+        out.extend(_pieces(top, pattern[0], pattern[1], top.voice if len(members) == 1 else 100 + top.voice))
     return out
 
 

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
 
 from partita.errors import InstrumentError, ScoreError
-from partita.symbolic.form import FormMark
+from partita.symbolic.form import FormMark, PlayMark
 from partita.symbolic.ornaments import GraceNote, Ornament
 from partita.symbolic.report import Dropped, merge_drops
 
@@ -651,6 +651,10 @@ class Score:
         The written form: repeat bar lines, voltas, jumps and markers
         (:class:`~partita.symbolic.form.FormMark`); notes are written once, and
         :func:`partita.symbolic.playback.played` unrolls them in playing order.
+    playing
+        Score-wide playing instructions in words: rit., accel., a tempo, tempo words without a
+        metronome mark, swing (:class:`~partita.symbolic.form.PlayMark`); the performer bends
+        the tempo and the rhythm with them (:mod:`partita.symbolic.timing`).
     length
         The written length in quarter-lengths when it goes past the last note (trailing rests);
         :attr:`end` is the larger of the two.
@@ -669,6 +673,7 @@ class Score:
     pickup: Fraction = Fraction(0)
     metadata: Mapping[str, str] = field(default_factory=dict)
     form: tuple[FormMark, ...] = ()
+    playing: tuple[PlayMark, ...] = ()
     length: Fraction = Fraction(0)
     dropped: tuple[Dropped, ...] = ()
 
@@ -677,6 +682,7 @@ class Score:
         set_(self, "parts", tuple(self.parts))
         set_(self, "dropped", merge_drops(self.dropped))
         set_(self, "form", tuple(sorted(self.form, key=lambda f: (f.onset, f.kind))))
+        set_(self, "playing", tuple(sorted(self.playing, key=lambda f: (f.onset, f.kind))))
         set_(self, "length", as_ql(self.length, what="length"))
         if self.length < 0:
             raise ScoreError(f"score length {self.length} is negative")
@@ -856,7 +862,11 @@ class Score:
                     notes.append(n.transposed(semitones, fifths=ks.fifths if ks else 0))
                 except ScoreError as e:
                     raise e.located(part=p.name, bar_of=lambda o: self.bar_of(o).bar) from None
-            new.append(p.with_notes(notes))
+            graces = tuple(dataclasses.replace(g, pitch=g.pitch + semitones, spelling=None) for g in p.graces
+                           if 0 <= g.pitch + semitones <= 127)  # fmt: skip
+            ornaments = tuple(o if o.pitch is None else dataclasses.replace(o, pitch=min(max(o.pitch + semitones, 0), 127))
+                              for o in p.ornaments)  # fmt: skip
+            new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments))
         return dataclasses.replace(self, parts=tuple(new), key_signatures=keys)
 
     def slice_bars(self, first: int, last: int) -> Score:
@@ -891,7 +901,13 @@ class Score:
                 dataclasses.replace(h, onset=max(h.onset, start) - start, end=min(h.end, stop) - start)
                 for h in p.hairpins if h.end > start and h.onset < stop
             )  # fmt: skip
-            parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins))
+            graces = tuple(moved(g, g.onset - start) for g in p.graces if start <= g.onset < stop)
+            ornaments = tuple(
+                dataclasses.replace(o, onset=o.onset - start, end=None if o.end is None else min(o.end, stop) - start)
+                for o in p.ornaments if start <= o.onset < stop
+            )  # fmt: skip
+            parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins,
+                                             graces=graces, ornaments=ornaments))  # fmt: skip
         tempo = TempoMap(shift(self.tempo_map.marks, moved))
         return dataclasses.replace(
             self,
@@ -902,6 +918,9 @@ class Score:
             sections=tuple(moved(s, s.onset - start) for s in self.sections if start <= s.onset < stop),
             chords=shift(self.chords, moved),
             pickup=Fraction(0),
+            form=(),  # a span of bars has no repeat structure of its own
+            playing=tuple(moved(m, m.onset - start) for m in self.playing if start <= m.onset < stop),
+            length=Fraction(0),
         )
 
     # -- serialisation ---------------------------------------------------------------------------
@@ -1007,6 +1026,7 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
         pickup=d.get("pickup", 0),
         metadata=d.get("metadata", {}),
         form=tuple(FormMark(**{**x, "numbers": tuple(x.get("numbers", ()))}) for x in d.get("form", [])),
+        playing=tuple(build(PlayMark, x) for x in d.get("playing", [])),
         length=d.get("length", 0),
         dropped=tuple(build(Dropped, x) for x in d.get("dropped", [])),
     )

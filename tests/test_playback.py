@@ -8,6 +8,7 @@ MIDI export, which is what MuseScore plays.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from fractions import Fraction
@@ -134,21 +135,53 @@ def test_grace_notes_and_ornaments_survive_a_round_trip_through_musescore(case, 
     assert [(n.onset, n.pitch) for n in back.parts[0].notes] == [(n.onset, n.pitch) for n in score.parts[0].notes]
 
 
-def test_what_is_not_performed_is_reported_once_by_kind_and_bar(tmp_path, capsys):
+def test_tempo_words_are_kept_written_back_and_bend_the_tempo(tmp_path):
     text = (DATA / "dc_al_fine.musicxml").read_text()
     rit = '<direction placement="above"><direction-type><words>rit.</words></direction-type></direction>'
+    head = re.search(r'<measure number="3"[^>]*>', text).group(0)  # rit. at the start of bar 3
     src = tmp_path / "rit.musicxml"
-    pieces = text.split("</measure>")  # rit. in bars 2 and 3 (bar 1 has the metronome mark)
-    pieces[1] += rit
-    pieces[2] += rit
-    src.write_text("</measure>".join(pieces))
+    src.write_text(text.replace(head, head + rit))
     score = read(src)
-    assert [(d.kind, d.bar) for d in score.dropped] == [("ritardando (tempo text)", 2), ("ritardando (tempo text)", 3)]
+    assert [(m.kind, m.text, m.onset) for m in score.playing] == [("ritardando", "rit.", 8)]
+    write(score, tmp_path / "back.musicxml")
+    assert read(tmp_path / "back.musicxml").playing == score.playing
+    # bar 3 slows beat by beat to 3/4 of the tempo; the D.C. goes back to bar 1's metronome mark
+    plain, bent = performed(score, words=False), performed(score)
+    assert plain.duration_seconds == pytest.approx(10.0)
+    bar3 = [bent.tempo_map.bpm_at(Fraction(8 + i)) for i in range(4)]
+    assert bar3 == sorted(bar3, reverse=True) and bar3[-1] == 90 and bent.tempo_map.bpm_at(Fraction(12)) == 120
+    assert bent.duration_seconds == pytest.approx(10.0 + sum(60 / b - 0.5 for b in bar3))
+
+
+def test_swing_text_swings_the_off_beat_eighths(tmp_path):
+    from partita.symbolic.form import PlayMark
+    from partita.symbolic.score import Note, Part, Score
+
+    notes = tuple(Note(Fraction(i, 2), Fraction(1, 2), 60 + i) for i in range(8))
+    score = Score(parts=(Part("sx", "Sax", "alto_sax", notes=notes),), playing=(PlayMark(0, "swing", text="Swing"),))
+    write(score, tmp_path / "swing.musicxml")
+    back = read(tmp_path / "swing.musicxml")
+    assert [(m.kind, m.ratio) for m in back.playing] == [("swing", pytest.approx(2 / 3, abs=1e-3))]
+    onsets = [n.onset for n in performed(back).parts[0].notes]
+    assert onsets[:4] == [0, Fraction(2, 3), 1, Fraction(5, 3)]
+
+
+def test_what_is_not_kept_is_reported_once_by_kind_and_bar(tmp_path, capsys):
+    text = (DATA / "ornaments.musicxml").read_text()
+    # a schleifer and an up-bow, which the Score has no place for, on the first note of bar 4
+    marked = text.replace("<articulations>", "<technical><up-bow/></technical><articulations>", 1)
+    marked = marked.replace("<mordent", "<schleifer/><mordent", 1)
+    src = tmp_path / "marked.musicxml"
+    src.write_text(marked)
+    score = read(src)
+    assert {(d.kind, d.bar) for d in score.dropped} == {("articulation UpBow", 4), ("ornament Schleifer", 1)}
     assert main(["convert", str(src), str(tmp_path / "out.mid"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)["dropped"]
-    assert report == [{"kind": "ritardando (tempo text)", "part": None, "bars": [2, 3], "count": 2}]
+    assert {(r["kind"], tuple(r["bars"]), r["count"]) for r in report} == {
+        ("articulation UpBow", (4,), 1), ("ornament Schleifer", (1,), 1)}  # fmt: skip
     assert main(["info", str(src)]) == 0
-    assert "ritardando (tempo text) (2): bars 2, 3" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ornament Schleifer in part 'Piano': bar 1" in out and "articulation UpBow in part 'Piano': bar 4" in out
 
 
 def test_drop_log_merges_each_kind_part_and_bar_once():

@@ -31,7 +31,7 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
     False), and ``form`` the written repeat signs and jumps.
     """
     from partita.instruments import get
-    from partita.symbolic.playback import play_order, unroll
+    from partita.symbolic.playback import performed, play_order
     from partita.symbolic.report import drops_json
 
     def at(onset):
@@ -41,7 +41,7 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
     def at_end(onset):  # a mark on a bar's closing bar line belongs to that bar
         return {"bar": score.bar_of(max(onset - Fraction(1, 10080), Fraction(0))).bar, "beat": "end"}
 
-    played = unroll(score) if repeats else score
+    played = performed(score, repeats=repeats)
     order = play_order(score) if repeats else tuple(score.bars())
     return {
         "title": score.title,
@@ -70,6 +70,7 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
              **({"numbers": list(f.numbers)} if f.kind == "volta" else {})}
             for f in score.form
         ],
+        "playing": [{**at(m.onset), "kind": m.kind, "text": m.text} for m in score.playing],
         "keys": [{**at(k.onset), "fifths": k.fifths, "mode": k.mode, "name": str(k)} for k in score.key_signatures],
         "tempi": [{**at(m.onset), "bpm": m.bpm, "text": m.text} for m in score.tempo_map.marks],
         "time_signatures": [
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         ("tempi", "tempi", lambda t: f"{t['bpm']:g} bpm" + (f" ({t['text']})" if t["text"] else "")),
         ("time signatures", "time_signatures", lambda t: t["time_signature"]),
         ("sections", "sections", lambda s: s["name"]),
+        ("playing", "playing", lambda m: m["text"] or m["kind"]),
         ("form", "form", lambda f: f["kind"] + (f" x{f['times']}" if f.get("times", 2) != 2 else "")
          + (f" {','.join(map(str, f['numbers']))}." if f.get("numbers") else "")),
     ):

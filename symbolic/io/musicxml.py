@@ -100,7 +100,7 @@ from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
-from partita.symbolic.io.musicxml_form import read_form, unplayed_directions, write_form
+from partita.symbolic.io.musicxml_form import play_text, read_form, read_playing, write_form
 from partita.symbolic.io.musicxml_marks import (
     add_ornaments,
     exact_tempos,
@@ -108,12 +108,13 @@ from partita.symbolic.io.musicxml_marks import (
     grace_element,
     grace_notes_of,
     grace_slashes,
+    is_kept,
     ornaments_of,
     spanner_ornaments,
     with_exact_tempos,
     with_grace_slashes,
 )
-from partita.symbolic.report import Dropped, DropLog
+from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
     MODES,
@@ -234,10 +235,7 @@ def read(path: str | Path, *, number: int | None = None) -> Score:
                 score = _replace(score, form=read_form(root, _measure_spans(parsed)))
                 score = with_grace_slashes(score, grace_slashes(root))
                 score = with_exact_tempos(score, exact_tempos(root))
-                unplayed = unplayed_directions(root, _measure_spans(parsed))
-                if unplayed:
-                    extra = tuple(Dropped(kind, score.bar_of(at).bar) for kind, at in unplayed)
-                    score = _replace(score, dropped=score.dropped + extra)
+                score = _replace(score, playing=read_playing(root, _measure_spans(parsed)))
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
@@ -468,6 +466,7 @@ def _bar_layout(score: Score) -> list[tuple[int, Fraction, Fraction]]:
     last_mark = [m.onset for m in score.tempo_map.marks]
     last_mark += [t.onset for t in score.time_signatures] + [k.onset for k in score.key_signatures]
     last_mark += [s.onset for s in score.sections] + [c.onset for c in score.chords]
+    last_mark += [m.onset for m in score.playing]
     for p in score.parts:
         last_mark += [d.onset for d in p.dynamics] + [h.onset for h in p.hairpins]
     mark_end = max(last_mark, default=Fraction(0))
@@ -706,6 +705,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
             for sec in score.sections:
                 if start <= sec.onset < end:
                     m.insert(sec.onset - start, expressions.RehearsalMark(sec.name))
+            for pm in score.playing:
+                if start <= pm.onset < end:
+                    m.insert(pm.onset - start, expressions.TextExpression(play_text(pm)))
         if chords:
             for cs in score.chords:
                 if start <= cs.onset < end:
@@ -1053,8 +1055,14 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                         if isinstance(a, cls):
                             arts.add(label)
                             break
+                    else:
+                        if not is_kept(a):
+                            drops.add(f"articulation {type(a).__name__}", bar=bar, part=name or part_id)
                 if any(isinstance(x, expressions.Fermata) for x in el.expressions):
                     arts.add("fermata")
+                for x in el.expressions:
+                    if not is_kept(x):
+                        drops.add(f"ornament {type(x).__name__}", bar=bar, part=name or part_id)
                 lyric = None
                 if el.lyrics:
                     text = el.lyrics[0].text

@@ -21,16 +21,10 @@ from fractions import Fraction
 from typing import Any, Sequence
 from xml.etree import ElementTree
 
-from partita.symbolic.form import FormMark
+from partita.symbolic.form import FormMark, PlayMark
 
-__all__ = ["read_form", "write_form", "form_text", "unplayed_directions"]
+__all__ = ["read_form", "write_form", "form_text", "read_playing", "play_text"]
 
-_UNPLAYED_TEXT = (
-    (re.compile(r"^\s*(rit\.?|ritard\.?|ritardando|rall\.?|rallentando)\s*$", re.I), "ritardando (tempo text)"),
-    (re.compile(r"^\s*(accel\.?|accelerando)\s*$", re.I), "accelerando (tempo text)"),
-    (re.compile(r"^\s*a\s+tempo\s*$", re.I), "a tempo (tempo text)"),
-    (re.compile(r"\bswing\b", re.I), "swing"),
-)
 
 _JUMP_TEXT = tuple((re.compile(rf"^\s*{pattern}\s*$", re.I), kind) for pattern, kind in (
     (r"(d\.?\s*c\.?|da\s+capo)\s+al\s+fine", "dc-al-fine"),
@@ -175,27 +169,91 @@ def _expression(kind: str) -> Any:
     return repeat.Coda(form_text(kind))
 
 
-def unplayed_directions(root: ElementTree.Element, spans: Sequence[tuple[Fraction, Fraction]]) -> list[tuple[str, Fraction]]:
-    """(kind, onset) of the first part's directions partita reads but does not perform yet:
-    ``<swing>`` in ``<sound>``, and rit./accel./a tempo and "Swing" texts without a metronome mark."""
+_WORDS = (
+    (re.compile(r"^\s*(rit\.?|ritard\.?|ritardando|rall\.?|rallentando|ritenuto|riten\.?)\s*$", re.I), "ritardando"),
+    (re.compile(r"^\s*(accel\.?|accelerando|stringendo|string\.?)\s*$", re.I), "accelerando"),
+    (re.compile(r"^\s*(a\s+tempo|tempo\s+i|tempo\s+primo)\s*$", re.I), "a-tempo"),
+    (re.compile(r"^\s*straight(\s+(eighths|8ths))?\s*$", re.I), "straight"),
+)
+
+
+def play_text(mark: Any) -> str:
+    """The words a :class:`~partita.symbolic.form.PlayMark` is written as."""
+    if mark.text:
+        return mark.text
+    if mark.kind == "swing":
+        return "Swing" if abs(mark.ratio - 2 / 3) < 1e-3 else f"Swing {round(mark.ratio * 100)}%"
+    return {"ritardando": "rit.", "accelerando": "accel.", "a-tempo": "a tempo", "straight": "Straight"}.get(mark.kind, mark.kind)
+
+
+def _positions(measure: ElementTree.Element, divisions: list[int]) -> list[tuple[ElementTree.Element, Fraction]]:
+    """Each ``<direction>`` of a measure with its position in quarter-lengths from the bar line
+    (``<backup>``, ``<forward>``, note durations and ``<offset>`` followed)."""
+    pos, out = Fraction(0), []
+    for child in measure:
+        tag = child.tag
+        if tag == "attributes" and child.findtext("divisions"):
+            try:
+                divisions[0] = max(int(child.findtext("divisions") or 1), 1)
+            except ValueError:
+                pass
+        dur = child.findtext("duration")
+        step = Fraction(int(dur), divisions[0]) if dur and dur.strip().lstrip("-").isdigit() else Fraction(0)
+        if tag == "note" and child.find("chord") is None and child.find("grace") is None:
+            pos += step
+        elif tag == "backup":
+            pos -= step
+        elif tag == "forward":
+            pos += step
+        elif tag == "direction":
+            off = child.findtext("offset")
+            shift = Fraction(int(off), divisions[0]) if off and off.strip().lstrip("-").isdigit() else Fraction(0)
+            out.append((child, max(pos + shift, Fraction(0))))
+    return out
+
+
+def read_playing(root: ElementTree.Element, spans: Sequence[tuple[Fraction, Fraction]]) -> tuple[PlayMark, ...]:
+    """Playing instructions of the first part: ``<sound><swing>`` and words (rit., accel.,
+    a tempo, a tempo word without a metronome mark, Swing / Straight) at their positions.
+    Words in a metronome mark's direction, or bold words at its position (as music21 writes a
+    tempo's text), are that mark's text and are not read here."""
+    from partita.symbolic.timing import swing_ratio_of, tempo_word_bpm
+
     part = root.find("part")
-    out: list[tuple[str, Fraction]] = []
+    out: list[PlayMark] = []
     if part is None:
-        return out
+        return ()
+    divisions = [1]
     for k, m in enumerate(part.findall("measure")[: len(spans)]):
         start = spans[k][0]
-        # a text in a bar with a metronome mark or a sounding tempo is that tempo's text
-        timed = any(d.find("direction-type/metronome") is not None or d.find("sound[@tempo]") is not None
-                    for d in m.findall("direction"))  # fmt: skip
-        for d in m.findall("direction"):
-            if d.find("sound/swing") is not None:
-                out.append(("swing", start))
-                continue
-            if timed:
+        placed = _positions(m, divisions)
+        timed = {at for d, at in placed if d.find("direction-type/metronome") is not None or d.find("sound[@tempo]") is not None}
+        for d, at in placed:
+            onset = start + at
+            swing = d.find("sound/swing")
+            if swing is not None:
+                if swing.find("straight") is not None:
+                    out.append(PlayMark(onset, "straight"))
+                else:
+                    try:
+                        first, second = float(swing.findtext("first") or 2), float(swing.findtext("second") or 1)
+                        ratio = min(max(first / (first + second), 0.5), 0.8)
+                    except (ValueError, ZeroDivisionError):
+                        ratio = 2 / 3
+                    unit = Fraction(1, 4) if (swing.findtext("swing-type") or "eighth").strip() == "16th" else Fraction(1, 2)
+                    out.append(PlayMark(onset, "swing", ratio=ratio, unit=unit))
                 continue
             words = " ".join((w.text or "").strip() for w in d.iter("words")).strip()
-            for pattern, kind in _UNPLAYED_TEXT:
-                if words and pattern.search(words):
-                    out.append((kind, start))
-                    break
-    return out
+            in_tempo = d.find("direction-type/metronome") is not None or (
+                at in timed and any(w.get("font-weight") == "bold" for w in d.iter("words")))
+            if not words or in_tempo:  # the printed text of a metronome mark (music21 writes it bold)
+                continue
+            kind = next((kind for pattern, kind in _WORDS if pattern.search(words)), None)
+            if kind is not None:
+                out.append(PlayMark(onset, kind, text=words))
+            elif swing_ratio_of(words) is not None:
+                out.append(PlayMark(onset, "swing", text=words, ratio=swing_ratio_of(words)))
+            elif tempo_word_bpm(words) is not None:
+                out.append(PlayMark(onset, "tempo-text", text=words))
+    unique = {(p.onset, p.kind): p for p in out}
+    return tuple(unique.values())

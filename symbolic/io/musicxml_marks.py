@@ -18,11 +18,19 @@ from typing import Any, Iterable
 from partita.symbolic.ornaments import GraceNote, Ornament
 from partita.symbolic.score import as_ql
 
-__all__ = ["for_musescore", "exact_tempos", "with_exact_tempos", "grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element"]
+__all__ = ["KEPT_MARK_CLASSES", "is_kept", "for_musescore", "exact_tempos", "with_exact_tempos", "grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element"]
 
 _EXPRESSIONS = (("InvertedMordent", "inverted-mordent"), ("Mordent", "mordent"), ("InvertedTurn", "inverted-turn"),
                 ("Turn", "turn"), ("Trill", "trill"), ("Tremolo", "tremolo"), ("ArpeggioMark", "arpeggio"))  # fmt: skip
 _ARTICULATIONS = (("BreathMark", "breath"), ("Caesura", "caesura"))
+#: music21 classes of marks on notes this module keeps (the reader reports any other as dropped).
+KEPT_MARK_CLASSES = frozenset(c for c, _ in _EXPRESSIONS + _ARTICULATIONS) | {
+    "Staccato", "Staccatissimo", "Tenuto", "Accent", "StrongAccent", "Fermata"}  # fmt: skip
+
+
+def is_kept(mark: Any) -> bool:
+    """Whether the Score keeps this music21 articulation or expression (its class or its parent's)."""
+    return any(c.__name__ in KEPT_MARK_CLASSES for c in type(mark).__mro__[:2])
 
 
 def _value(el: Any) -> Fraction:
