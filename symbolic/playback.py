@@ -41,7 +41,7 @@ from partita.errors import ScoreError
 from partita.symbolic.form import JUMPS
 from partita.symbolic.score import Bar, Score, TempoMap, TimeSignature
 
-__all__ = ["play_order", "unroll", "performed", "played_length"]
+__all__ = ["play_order", "played_starts", "written_onset", "unroll", "performed", "played_length"]
 
 #: At most this many bars are played per written bar (a guard against loops in broken forms).
 _MAX_PASSES = 64
@@ -154,6 +154,23 @@ def play_order(score: Score) -> tuple[Bar, ...]:
     return tuple(order)
 
 
+def played_starts(order: Sequence[Bar]) -> list[Fraction]:
+    """Where each bar of a play order starts in played time (quarter-lengths)."""
+    out, t = [], Fraction(0)
+    for b in order:
+        out.append(t)
+        t += b.end - b.start
+    return out
+
+
+def written_onset(order: Sequence[Bar], starts: Sequence[Fraction], onset: Fraction) -> Fraction:
+    """The written onset of a played onset (``starts``: :func:`played_starts` of ``order``)."""
+    if not order:
+        return onset
+    k = max(bisect.bisect_right(starts, onset) - 1, 0)
+    return order[k].start + onset - starts[k]
+
+
 def played_length(score: Score, *, repeats: bool = True) -> Fraction:
     """Quarter-lengths of the music as played (as written when ``repeats`` is False)."""
     if not repeats or not score.form:
@@ -188,12 +205,8 @@ def unroll(score: Score) -> Score:
     order = play_order(score)
     if not order:
         return dataclasses.replace(score, form=())
-    played_at: list[Fraction] = []
-    t = Fraction(0)
-    for b in order:
-        played_at.append(t)
-        t += b.end - b.start
-    total = t
+    played_at = played_starts(order)
+    total = played_at[-1] + order[-1].end - order[-1].start
     # a bar is "joined" to the one before when it follows it in the writing
     joined = [k > 0 and order[k - 1].end == b.start for k, b in enumerate(order)]
     follows = [k + 1 < len(order) and order[k + 1].start == b.end for k, b in enumerate(order)]

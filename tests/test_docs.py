@@ -22,6 +22,8 @@ MODULES = [
     "partita.symbolic.ornaments",
     "partita.symbolic.playback",
     "partita.symbolic.realize",
+    "partita.symbolic.timing",
+    "partita.theory_rules.played",
     "partita.instruments.catalog",
 ]
 
