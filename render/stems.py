@@ -39,6 +39,8 @@ from partita._fileio import atomic_path, atomic_write_text
 from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE
 from partita.render.timbres import Decoder, style_of
+from partita.symbolic.playback import performed
+from partita.symbolic.report import drops_json
 from partita.symbolic.score import Part, Score
 
 __all__ = [
@@ -440,6 +442,7 @@ def render(
     cache_dir: str | os.PathLike[str] | None = None,
     workers: int = 1,
     progress: bool | None = None,
+    repeats: bool = True,
 ) -> RenderResult:
     """Render every part of ``score`` to ``out_dir/stems/NN_<part>.wav`` plus ``render.json``.
 
@@ -464,6 +467,9 @@ def render(
         GIL; the performer's Python does not, so two threads gain less than two cores.
     progress
         Show a progress bar on stderr; default: when stderr is a terminal.
+    repeats
+        Play the written form out (repeats, voltas, D.C./D.S., :func:`partita.symbolic.playback.performed`);
+        False plays each bar once, as written. Grace notes and ornaments are played either way.
 
     Returns
     -------
@@ -481,6 +487,7 @@ def render(
     from tqdm import tqdm
 
     t0 = time.perf_counter()
+    score = performed(score, repeats=repeats)
     settings = settings or RenderSettings(sample_rate=sample_rate, seed=seed)
     if workers < 1:
         raise ConfigError(f"workers {workers} must be at least 1")
@@ -637,6 +644,8 @@ def render(
         "settings": settings.to_dict(),
         # what made these stems: the part keys cover notes, dynamics, tempo, decoders, settings
         "content_hash": hashlib.sha256("".join(keys[p.id] for p in score.parts).encode()).hexdigest(),
+        # what the score's reader could not keep from its file
+        "dropped": drops_json(score.dropped),
         "stems": [
             {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256,
              "key": keys[s.part_id], **_file_stamp(out / s.file)}

@@ -31,6 +31,9 @@ from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
 
 from partita.errors import InstrumentError, ScoreError
+from partita.symbolic.form import FormMark, PlayMark
+from partita.symbolic.ornaments import GraceNote, Ornament
+from partita.symbolic.report import Dropped, merge_drops
 
 __all__ = [
     "ARTICULATIONS",
@@ -341,6 +344,8 @@ class Part:
     notes: tuple[Note, ...] = ()
     dynamics: tuple[Dynamic, ...] = ()
     hairpins: tuple[Hairpin, ...] = ()
+    graces: tuple[GraceNote, ...] = ()
+    ornaments: tuple[Ornament, ...] = ()
 
     def __post_init__(self) -> None:
         from partita import instruments  # the catalog sits beside the data model, at the bottom
@@ -355,6 +360,8 @@ class Part:
         object.__setattr__(self, "notes", notes)
         object.__setattr__(self, "dynamics", tuple(sorted(self.dynamics, key=lambda d: d.onset)))
         object.__setattr__(self, "hairpins", tuple(sorted(self.hairpins, key=lambda h: h.onset)))
+        object.__setattr__(self, "graces", tuple(sorted(self.graces, key=lambda g: (g.onset, g.voice, g.order, g.pitch))))
+        object.__setattr__(self, "ornaments", tuple(sorted(self.ornaments, key=lambda o: (o.onset, o.voice, o.kind))))
         self._check_voices()
 
     def _check_voices(self) -> None:
@@ -640,6 +647,20 @@ class Score:
         bar 0 and starts at onset 0.
     metadata
         Free text fields: composer, lyricist, source, licence, ...
+    form
+        The written form: repeat bar lines, voltas, jumps and markers
+        (:class:`~partita.symbolic.form.FormMark`); notes are written once, and
+        :func:`partita.symbolic.playback.played` unrolls them in playing order.
+    playing
+        Score-wide playing instructions in words: rit., accel., a tempo, tempo words without a
+        metronome mark, swing (:class:`~partita.symbolic.form.PlayMark`); the performer bends
+        the tempo and the rhythm with them (:mod:`partita.symbolic.timing`).
+    length
+        The written length in quarter-lengths when it goes past the last note (trailing rests);
+        :attr:`end` is the larger of the two.
+    dropped
+        What the reader that made this score found in its file and could not keep
+        (:mod:`partita.symbolic.report`); merged so each kind, part and bar is listed once.
     """
 
     title: str = ""
@@ -651,10 +672,20 @@ class Score:
     chords: tuple[ChordSymbol, ...] = ()
     pickup: Fraction = Fraction(0)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    form: tuple[FormMark, ...] = ()
+    playing: tuple[PlayMark, ...] = ()
+    length: Fraction = Fraction(0)
+    dropped: tuple[Dropped, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "parts", tuple(self.parts))
+        set_(self, "dropped", merge_drops(self.dropped))
+        set_(self, "form", tuple(sorted(self.form, key=lambda f: (f.onset, f.kind))))
+        set_(self, "playing", tuple(sorted(self.playing, key=lambda f: (f.onset, f.kind))))
+        set_(self, "length", as_ql(self.length, what="length"))
+        if self.length < 0:
+            raise ScoreError(f"score length {self.length} is negative")
         set_(self, "pickup", as_ql(self.pickup, what="pickup"))
         set_(self, "metadata", MappingProxyType({str(k): str(v) for k, v in dict(self.metadata).items()}))
         tss = tuple(sorted(self.time_signatures, key=lambda t: t.onset)) or (TimeSignature(Fraction(0), 4, 4),)
@@ -749,8 +780,9 @@ class Score:
 
     @property
     def end(self) -> Fraction:
-        """Where the last note ends, in quarter-lengths."""
-        return max((p.end for p in self.parts), default=Fraction(0))
+        """Where the written music ends, in quarter-lengths: the last note's end, or the end of
+        trailing rests (:attr:`length`) when they go further."""
+        return max(max((p.end for p in self.parts), default=Fraction(0)), self.length)
 
     @property
     def n_bars(self) -> int:
@@ -830,7 +862,11 @@ class Score:
                     notes.append(n.transposed(semitones, fifths=ks.fifths if ks else 0))
                 except ScoreError as e:
                     raise e.located(part=p.name, bar_of=lambda o: self.bar_of(o).bar) from None
-            new.append(p.with_notes(notes))
+            graces = tuple(dataclasses.replace(g, pitch=g.pitch + semitones, spelling=None) for g in p.graces
+                           if 0 <= g.pitch + semitones <= 127)  # fmt: skip
+            ornaments = tuple(o if o.pitch is None else dataclasses.replace(o, pitch=min(max(o.pitch + semitones, 0), 127))
+                              for o in p.ornaments)  # fmt: skip
+            new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments))
         return dataclasses.replace(self, parts=tuple(new), key_signatures=keys)
 
     def slice_bars(self, first: int, last: int) -> Score:
@@ -865,7 +901,13 @@ class Score:
                 dataclasses.replace(h, onset=max(h.onset, start) - start, end=min(h.end, stop) - start)
                 for h in p.hairpins if h.end > start and h.onset < stop
             )  # fmt: skip
-            parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins))
+            graces = tuple(moved(g, g.onset - start) for g in p.graces if start <= g.onset < stop)
+            ornaments = tuple(
+                dataclasses.replace(o, onset=o.onset - start, end=None if o.end is None else min(o.end, stop) - start)
+                for o in p.ornaments if start <= o.onset < stop
+            )  # fmt: skip
+            parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins,
+                                             graces=graces, ornaments=ornaments))  # fmt: skip
         tempo = TempoMap(shift(self.tempo_map.marks, moved))
         return dataclasses.replace(
             self,
@@ -876,6 +918,9 @@ class Score:
             sections=tuple(moved(s, s.onset - start) for s in self.sections if start <= s.onset < stop),
             chords=shift(self.chords, moved),
             pickup=Fraction(0),
+            form=(),  # a span of bars has no repeat structure of its own
+            playing=tuple(moved(m, m.onset - start) for m in self.playing if start <= m.onset < stop),
+            length=Fraction(0),
         )
 
     # -- serialisation ---------------------------------------------------------------------------
@@ -965,6 +1010,8 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
                 id=p["id"], name=p["name"], instrument=p["instrument"], notes=notes,
                 dynamics=tuple(build(Dynamic, x) for x in p.get("dynamics", [])),
                 hairpins=tuple(build(Hairpin, x) for x in p.get("hairpins", [])),
+                graces=tuple(build(GraceNote, x) for x in p.get("graces", [])),
+                ornaments=tuple(build(Ornament, x) for x in p.get("ornaments", [])),
             )
         )  # fmt: skip
     tempo = d.get("tempo_map", {}).get("marks")
@@ -978,4 +1025,8 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
         chords=tuple(build(ChordSymbol, c) for c in d.get("chords", [])),
         pickup=d.get("pickup", 0),
         metadata=d.get("metadata", {}),
+        form=tuple(FormMark(**{**x, "numbers": tuple(x.get("numbers", ()))}) for x in d.get("form", [])),
+        playing=tuple(build(PlayMark, x) for x in d.get("playing", [])),
+        length=d.get("length", 0),
+        dropped=tuple(build(Dropped, x) for x in d.get("dropped", [])),
     )

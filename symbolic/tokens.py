@@ -588,7 +588,9 @@ class Tokenizer:
         Parameters
         ----------
         score
-            The score to encode.
+            The score to encode. A score with a written form (repeats, voltas, D.C./D.S.) is
+            encoded in playing order (:func:`partita.symbolic.playback.unroll`): the tokens
+            follow the music as it sounds, never from a first ending into a second.
         strict
             True: raise TokenizationError (naming part and bar) when a note is off the grid.
             False: move such notes onto the grid and list them in ``problems``.
@@ -599,6 +601,10 @@ class Tokenizer:
         """
         import symusic
 
+        if score.form:
+            from partita.symbolic.playback import unroll
+
+            score = unroll(score)
         self._check_meters_and_parts(score)
         problems, notes = self._problems(score)
         if problems and strict:

@@ -17,6 +17,13 @@ MODULES = [
     "partita._fileio",
     "partita.symbolic.score",
     "partita.symbolic.io",
+    "partita.symbolic.report",
+    "partita.symbolic.form",
+    "partita.symbolic.ornaments",
+    "partita.symbolic.playback",
+    "partita.symbolic.realize",
+    "partita.symbolic.timing",
+    "partita.theory_rules.played",
     "partita.instruments.catalog",
 ]
 

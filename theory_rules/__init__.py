@@ -25,9 +25,11 @@ from partita.theory_rules.core import (
 from partita.theory_rules.engine import PROFILES, Notice, Profile, Report, RuleSet, check, get_profile
 from partita.theory_rules.fixes import FixResult, Move, fit_to_range, reorchestrate, transpose_for
 from partita.theory_rules.lines import Line, ScoreView
+from partita.theory_rules.played import check_played
 from partita.theory_rules.sketch import parse_key, sketch
 
 __all__ = [
+    "check_played",
     "CATEGORIES",
     "FixResult",
     "Move",

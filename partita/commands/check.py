@@ -37,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="change a rule parameter, e.g. spacing.max_semitones=19 or off-grid.grids=1/4,1/6 (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--no-repeats", action="store_true",
+                   help="check the bars in written order (default: as played, repeats and jumps followed)")
     p.add_argument("--list-rules", action="store_true", help="list the rules and profiles, then exit")
     add_read_options(p)
     p.set_defaults(run=run)
@@ -72,7 +74,7 @@ def _list_rules() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from partita.errors import ConfigError
-    from partita.theory_rules import RuleSet, check
+    from partita.theory_rules import RuleSet, check_played
 
     if args.list_rules:
         print(_list_rules())
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         args.profile, enable=args.enable, disable=args.disable, params=_parse_settings(args.settings)
     )
     score = read_score(args.file, args)
-    report = check(score, profile=rules)
+    report = check_played(score, profile=rules, repeats=not args.no_repeats)
     if args.json:
         data = {"file": str(args.file), **report.to_dict()}
         print(json.dumps(data, indent=2, ensure_ascii=False))

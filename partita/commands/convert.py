@@ -21,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="score to read")
     p.add_argument("output", help="file to write (replaced atomically if it exists)")
     add_read_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object (what was written and dropped)")
     p.set_defaults(run=run)
 
 
@@ -33,5 +34,16 @@ def run(args: argparse.Namespace) -> int:
     score = read_score(src, args)
     write(score, dst)
     n_notes = sum(len(p.notes) for p in score.parts)
+    if getattr(args, "json", False):
+        import json
+
+        from partita.symbolic.report import drops_json
+
+        print(json.dumps({"output": str(dst), "n_parts": len(score.parts), "n_notes": n_notes,
+                          "n_bars": score.n_bars, "dropped": drops_json(score.dropped)}, indent=2, ensure_ascii=False))
+        return 0
     print(f"wrote {dst} ({len(score.parts)} parts, {n_notes} notes, {score.n_bars} bars)")
+    from partita.commands.info import print_drops
+
+    print_drops(score)
     return 0

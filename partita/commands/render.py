@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="add a synthetic room with this reverberation time in seconds (default: dry)")
     p.add_argument("--pcm24", action="store_true", help="write 24-bit PCM instead of 32-bit float")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N threads (default 1)")
+    p.add_argument("--no-repeats", action="store_true",
+                   help="play each written bar once (default: repeats, voltas and D.C./D.S. as MuseScore plays them)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--instrument-weights", action="append", default=[], metavar="[INSTRUMENT=]PATH",
                    help="render parts of the weights' instrument (or INSTRUMENT) with this trained decoder (repeatable)")
@@ -51,12 +53,16 @@ def run(args: argparse.Namespace) -> int:
     decoders = decoders_for_score(score, args.instrument_weights)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RenderWarning)
-        result = render(score, args.out, settings=settings, workers=args.jobs, decoders=decoders, progress=None if not args.quiet else False)
+        result = render(score, args.out, settings=settings, workers=args.jobs, decoders=decoders, progress=None if not args.quiet else False,
+                        repeats=not args.no_repeats)
     for w in caught:
         if issubclass(w.category, RenderWarning):
             print(f"partita: warning: {w.message}", file=sys.stderr)
     if not args.quiet:
+        from partita.commands.info import print_drops
+
         print(result.summary(), file=sys.stderr)
+        print_drops(score, file=sys.stderr)
         for s in result.stems:
             print(f"{result.out_dir / s.file}")
     return 0

@@ -31,7 +31,9 @@ means); tempo marks (bpm to a whole microsecond per quarter); time signatures; k
 (fifths, major/minor); sections; the title. What it loses: pitch spelling, articulations,
 slurs, lyrics, dynamics as marks (only the velocities they give), hairpins, voices (rebuilt on
 reading, see below), per-note expression overrides, chord symbols, tempo texts, metadata,
-the pickup, and parts without notes when no other part has any.
+the pickup, and parts without notes when no other part has any. A score with a written form
+(repeats, voltas, D.C./D.S.), grace notes, ornaments or tempo words is written as performed
+(``partita.symbolic.playback.performed``), as MuseScore exports MIDI: it reads back unrolled.
 
 Reading
 -------
@@ -199,12 +201,18 @@ def score_to_midifile(score: Score, *, ticks_per_quarter: int | None = None) -> 
     Parameters
     ----------
     score
-        The score to write.
+        The score to write. MIDI holds a performance: a score with a written form, grace notes,
+        ornaments or tempo words is written as performed (:func:`partita.symbolic.playback.performed`:
+        repeats and jumps played out, as MuseScore exports MIDI), which is what reads back.
     ticks_per_quarter
         Resolution; ``None`` picks 480, or a multiple that holds every position exactly.
         Positions that fall between ticks are rounded to the nearest tick.
     """
     import mido
+
+    from partita.symbolic.playback import performed
+
+    score = performed(score)
 
     tpq = ticks_per_quarter or _choose_ticks_per_quarter(score)
     if not 1 <= tpq <= _MAX_TICKS_PER_QUARTER:

@@ -71,8 +71,8 @@ their bars and have notatable durations (one note value, dotted or in a tuplet);
 
 Reading files nobody here wrote
 -------------------------------
-- Grace notes (zero duration) are dropped; their number (chord notes counted one by one) is in
-  the Score's metadata under ``partita.dropped_grace_notes``.
+- Whatever the reader cannot keep is listed in ``Score.dropped`` (:mod:`partita.symbolic.report`),
+  by kind, part and bar.
 - Unpitched percussion notes are read with their General MIDI key as pitch (music21's
   ``percMapPitch`` of the note's stored instrument); a note whose instrument gives none raises
   :class:`~partita.errors.FormatError` naming part and bar. music21 10 keeps only a part's
@@ -100,6 +100,21 @@ from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
+from partita.symbolic.io.musicxml_form import play_text, read_form, read_playing, write_form
+from partita.symbolic.io.musicxml_marks import (
+    add_ornaments,
+    exact_tempos,
+    for_musescore,
+    grace_element,
+    grace_notes_of,
+    grace_slashes,
+    is_kept,
+    ornaments_of,
+    spanner_ornaments,
+    with_exact_tempos,
+    with_grace_slashes,
+)
+from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
     MODES,
@@ -123,7 +138,6 @@ __all__ = [
     "EXPRESSION_FIELD",
     "METADATA_FIELD",
     "PART_IDS_FIELD",
-    "DROPPED_GRACE_NOTES",
     "read",
     "write",
     "score_from_music21",
@@ -134,8 +148,6 @@ __all__ = [
 EXPRESSION_FIELD = "partita-expression"
 METADATA_FIELD = "partita-metadata"
 PART_IDS_FIELD = "partita-part-ids"
-#: Metadata key of the number of grace notes a reader dropped.
-DROPPED_GRACE_NOTES = "partita.dropped_grace_notes"
 
 _READ_FORMATS = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "musicxml",
                  ".abc": "abc", ".krn": "humdrum"}  # fmt: skip
@@ -244,12 +256,18 @@ def read(
     if facts is None:
         n_bars = max((len(p.getElementsByClass(stream.Measure)) for p in getattr(parsed, "parts", ())), default=0)
         musicxml_parts.check_limits(len(getattr(parsed, "parts", ())), n_bars, limits, file=str(path))
-    other = _other_dynamics(path) if fmt == "musicxml" else {}
+    root = _file_root(path) if fmt == "musicxml" else None
+    other = _other_dynamics(root)
     context = musicxml_parts.ReadContext(facts, hints, progress)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             score = _from_music21(parsed, other_dynamics=other, context=context)
+            if root is not None:
+                score = _replace(score, form=read_form(root, _measure_spans(parsed)))
+                score = with_grace_slashes(score, grace_slashes(root))
+                score = with_exact_tempos(score, exact_tempos(root))
+                score = _replace(score, playing=read_playing(root, _measure_spans(parsed)))
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
@@ -307,6 +325,7 @@ def write(score: Score, path: str | Path) -> None:
                 warnings.simplefilter("ignore")
                 _notate(s21)
                 s21.write(fmt, fp=str(tmp), makeNotation=False)
+                _rewrite_for_musescore(Path(tmp), compressed=fmt == "mxl")
             if fmt == "musicxml":
                 _fix_written(tmp, score)
         except PartitaError as exc:
@@ -329,6 +348,20 @@ def _fix_written(path: Path, score: Score) -> None:
     text = musicxml_fixup.fix_staff_voices(text, staffed)
     text = musicxml_fixup.write_unpitched(text, drummed)
     path.write_text(text, encoding="utf-8")
+
+
+def _rewrite_for_musescore(path: Path, *, compressed: bool) -> None:
+    """Put marks where MuseScore 3 reads them (:func:`musicxml_marks.for_musescore`), in place."""
+    if not compressed:
+        path.write_text(for_musescore(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return
+    with zipfile.ZipFile(path) as zf:
+        items = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in items:
+            if not info.filename.startswith("META-INF") and info.filename.endswith((".xml", ".musicxml")):
+                data = for_musescore(data.decode("utf-8")).encode("utf-8")
+            zf.writestr(info, data)
 
 
 def _notate(s21: Any) -> None:
@@ -358,6 +391,20 @@ def _notate(s21: Any) -> None:
                     pass
 
 
+def _measure_spans(s21: Any) -> list[tuple[Fraction, Fraction]]:
+    """(start, end) quarter-lengths of the first part's measures, in order."""
+    from music21 import stream
+
+    parts = list(s21.parts) if hasattr(s21, "parts") else []
+    if not parts:
+        return []
+    out = []
+    for m in parts[0].getElementsByClass(stream.Measure):
+        start = as_ql(m.offset)
+        out.append((start, start + as_ql(m.duration.quarterLength)))
+    return out
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if len(text) > 200:
@@ -371,25 +418,29 @@ def _replace(score: Score, **changes: Any) -> Score:
     return dataclasses.replace(score, **changes)
 
 
-def _other_dynamics(path: Path) -> dict[tuple[str, str], list[str]]:
-    """Texts of ``<other-dynamics>`` per (part id, measure number), in document order.
-
-    music21 reads the element but loses its text; this reads it from the file itself.
-    """
+def _file_root(path: Path) -> ElementTree.Element | None:
+    """The parsed XML of a MusicXML file (compressed or not), or None when it cannot be had."""
     try:
         data = path.read_bytes()
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
                 names = [n for n in zf.namelist() if not n.startswith("META-INF") and n.endswith((".xml", ".musicxml"))]
                 if not names:
-                    return {}
+                    return None
                 data = zf.read(names[0])
-        if b"other-dynamics" not in data:
-            return {}
-        root = ElementTree.fromstring(data)
-    except Exception:  # music21 parsed it; if we cannot, we only lose these texts
-        return {}
+        return ElementTree.fromstring(data)
+    except Exception:  # music21 parsed it; if we cannot, we only lose what is read from it here
+        return None
+
+
+def _other_dynamics(root: ElementTree.Element | None) -> dict[tuple[str, str], list[str]]:
+    """Texts of ``<other-dynamics>`` per (part id, measure number), in document order.
+
+    music21 reads the element but loses its text; this reads it from the file itself.
+    """
     out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    if root is None:
+        return out
     for part in root.iter("part"):
         for measure in part.iter("measure"):
             for el in measure.iter("other-dynamics"):
@@ -491,6 +542,7 @@ def _bar_layout(score: Score) -> list[tuple[int, Fraction, Fraction]]:
     last_mark = [m.onset for m in score.tempo_map.marks]
     last_mark += [t.onset for t in score.time_signatures] + [k.onset for k in score.key_signatures]
     last_mark += [s.onset for s in score.sections] + [c.onset for c in score.chords]
+    last_mark += [m.onset for m in score.playing]
     for p in score.parts:
         last_mark += [d.onset for d in p.dynamics] + [h.onset for h in p.hairpins]
     mark_end = max(last_mark, default=Fraction(0))
@@ -652,6 +704,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         lyric = next((p.lyric for p, _ in members if p.lyric), None)
         if lyric:
             el.addLyric(lyric, applyRaw=True)
+        on_note = [o for o in part.ornaments if o.onset == onset and o.voice == voice and o.end is None]
+        if on_note and head.onset == members[0][1].onset:
+            add_ornaments(el, on_note)
         events.append((onset, head.end, voice, el, [p for p, _ in members]))
 
     # measures
@@ -693,6 +748,13 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
                 r.fullMeasure = False
             return r
 
+        grace_groups: dict[tuple[Fraction, int, int], list] = defaultdict(list)
+        for g in part.graces:
+            if start <= g.onset < end:
+                grace_groups[(g.onset, g.voice if g.voice in containers else 1, g.order)].append(g)
+        for (g_onset, g_voice, _), group in sorted(grace_groups.items()):
+            containers[g_voice].insert(g_onset - start, grace_element(group, lambda g: _m21_pitch(
+                g.spelling or spell_pitch(g.pitch, fifths=getattr(score.key_signature_at(g.onset), "fifths", 0)))))
         for v, container in containers.items():
             t = start
             for ev in sorted((e for e in bar_events if e[2] == v), key=lambda e: e[0]):
@@ -719,6 +781,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
             for sec in score.sections:
                 if start <= sec.onset < end:
                     m.insert(sec.onset - start, expressions.RehearsalMark(sec.name))
+            for pm in score.playing:
+                if start <= pm.onset < end:
+                    m.insert(pm.onset - start, expressions.TextExpression(play_text(pm)))
         if chords:
             for cs in score.chords:
                 if start <= cs.onset < end:
@@ -757,8 +822,36 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         cls = dynamics.Crescendo if h.kind == "crescendo" else dynamics.Diminuendo
         wedge = cls(first[3], last[3]) if last[3] is not first[3] else cls(first[3])
         p21.insert(0, wedge)
+    _span_ornaments(part, events, p21)
+    if score.form:
+        write_form(score, measures, bars, first_part=marks, part=p21)
     p21.atSoundingPitch = True
     return p21, extras
+
+
+def _span_ornaments(part, events, p21) -> None:
+    """Glissandi, pedals and two-note tremolos as music21 spanners between the part's elements."""
+    from music21 import expressions, spanner
+
+    for o in part.ornaments:
+        if o.kind in ("glissando", "portamento", "tremolo-two"):
+            voice_events = sorted((e for e in events if e[2] == o.voice), key=lambda e: e[0])
+            first = next((e for e in voice_events if e[0] == o.onset), None)
+            later = [e for e in voice_events if first is not None and e[0] >= first[1]]
+            if first is None or not later:
+                continue
+            if o.kind == "tremolo-two":
+                sp = expressions.TremoloSpanner([first[3], later[0][3]])
+                sp.numberOfMarks = o.strokes or 3
+            else:
+                sp = spanner.Glissando([first[3], later[0][3]])
+                if o.kind == "portamento":
+                    sp.slideType = "continuous"
+            p21.insert(0, sp)
+        elif o.kind == "pedal" and o.end is not None:
+            inside = sorted((e for e in events if o.onset <= e[0] and e[1] <= o.end), key=lambda e: (e[0], e[2]))
+            if inside:
+                p21.insert(0, expressions.PedalMark([e[3] for e in inside]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -831,7 +924,7 @@ def _from_music21(s21: Any, *, other_dynamics: dict, context: Any = None) -> Sco
     if not parts21 and sounding.recurse().notes:
         parts21 = [sounding]
 
-    grace = [0]
+    drops = DropLog()
     parts = []
     marks = _Marks()
     used_ids: set[str] = set()
@@ -845,19 +938,17 @@ def _from_music21(s21: Any, *, other_dynamics: dict, context: Any = None) -> Sco
             context.progress(index, len(parts21), "parts")
         part = _part_from_music21(
             p21, index, used_ids, part_ids, expression.get("parts", {}) if isinstance(expression, dict) else {},
-            grace, marks, other_dynamics, context=context, staff=staff_of[index],
+            drops, marks, other_dynamics, context=context, staff=staff_of[index],
         )  # fmt: skip
         parts.append(part)
     parts = musicxml_parts.join_staves(parts, staff_of)
 
     metadata = _read_metadata(md, extra_meta)
-    if grace[0]:
-        metadata[DROPPED_GRACE_NOTES] = str(grace[0])
     title = ""
     if md is not None:
         title = str(md.title or md.movementName or "")
     pickup = marks.pickup or Fraction(0)
-    return Score(
+    score = Score(
         title=title,
         parts=tuple(parts),
         tempo_map=TempoMap(tuple(marks.tempi.values())) if marks.tempi else TempoMap(),
@@ -867,7 +958,31 @@ def _from_music21(s21: Any, *, other_dynamics: dict, context: Any = None) -> Sco
         chords=tuple(marks.chords.values()),
         pickup=pickup,
         metadata=metadata,
+        dropped=drops.entries(),
     )
+    length = _trailing_length(parts21[0], score) if parts21 else Fraction(0)
+    return _replace(score, length=length) if length else score
+
+
+def _trailing_length(p21: Any, score: Score) -> Fraction:
+    """Where a part's last measure ends, when whole measures of rests follow the measures that
+    the notes and marks need (a 3-bar score with 2 bars of rests is 3 bars long); else 0."""
+    from music21 import stream
+
+    notes_end = max((p.end for p in score.parts), default=Fraction(0))
+    marks = [m.onset for m in score.tempo_map.marks] + [t.onset for t in score.time_signatures]
+    marks += [k.onset for k in score.key_signatures] + [x.onset for x in score.sections + score.chords]
+    for p in score.parts:
+        marks += [d.onset for d in p.dynamics] + [h.onset for h in p.hairpins]
+    mark_end = max(marks, default=Fraction(0))
+
+    spans = [(as_ql(m.offset), as_ql(m.offset) + as_ql(m.duration.quarterLength))
+             for m in p21.getElementsByClass(stream.Measure)]  # fmt: skip
+    if not spans:
+        return Fraction(0)
+    last = max(e for _, e in spans)
+    holding = [e for s, e in spans if s < notes_end <= e or s <= mark_end < e] or [spans[0][1]]
+    return last if last > max(holding) else Fraction(0)
 
 
 def _read_metadata(md: Any, extra: Any) -> dict[str, str]:
@@ -921,7 +1036,7 @@ def _spelling_of(p: Any, midi: int) -> str | None:
         return None
 
 
-def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks, other_dynamics, *, context, staff=0):
+def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks, other_dynamics, *, context, staff=0):
     from music21 import (
         articulations,
         chord,
@@ -950,6 +1065,9 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
     first_part = not marks.time_signatures
 
     measures = list(p21.getElementsByClass(stream.Measure)) or [p21]
+    graces: list = []
+    ornaments: list = []
+    grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
     records = []  # dicts of note fields, with m21 element and bar
     by_element: dict[int, list[dict]] = {}
     has_unpitched = False
@@ -967,10 +1085,17 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
             for el in container.getElementsByClass(note.GeneralNote):
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
-                if el.duration.isGrace or el.quarterLength == 0:
-                    grace[0] += len(el.notes) if isinstance(el, chord.ChordBase) else 1
-                    continue
                 onset = m_off + c_off + as_ql(el.offset)
+                if el.duration.isGrace or el.quarterLength == 0:
+                    members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
+                    if any(isinstance(n21, note.Unpitched) for n21 in members):
+                        drops.add("unpitched grace note", bar=bar, part=name or part_id, count=len(members))
+                        continue
+                    key_ = (onset, voice)
+                    graces.extend(grace_notes_of(el, onset, voice, grace_order[key_], _pitch_and_spelling))
+                    grace_order[key_] += 1
+                    continue
+                ornaments.extend(ornaments_of(el, onset, voice))
                 members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
                 arts = set()
                 for a in el.articulations:
@@ -982,8 +1107,14 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
                         if isinstance(a, cls):
                             arts.add(label)
                             break
+                    else:
+                        if not is_kept(a):
+                            drops.add(f"articulation {type(a).__name__}", bar=bar, part=name or part_id)
                 if any(isinstance(x, expressions.Fermata) for x in el.expressions):
                     arts.add("fermata")
+                for x in el.expressions:
+                    if not is_kept(x):
+                        drops.add(f"ornament {type(x).__name__}", bar=bar, part=name or part_id)
                 lyric = None
                 if el.lyrics:
                     text = el.lyrics[0].text
@@ -1054,6 +1185,13 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
                 if r["voice"] == a[0]["voice"] and a[0]["onset"] < r["onset"] < b[0]["onset"] and r["slur"] is None:
                     r["slur"] = "continue"
 
+    def where(el):
+        recs = by_element.get(id(el))
+        if not recs:
+            return None
+        return recs[0]["onset"], recs[0]["onset"] + recs[0]["duration"], recs[0]["voice"], [r["pitch"] for r in recs]
+
+    ornaments.extend(spanner_ornaments(spanners, where))
     hairpins = []
     for sp in spanners:
         if not isinstance(sp, dynamics.DynamicWedge):
@@ -1113,10 +1251,17 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
     try:
         return Part(
             id=part_id, name=name, instrument=instrument_id, notes=tuple(notes),
-            dynamics=tuple(dyns), hairpins=tuple(hairpins),
+            dynamics=tuple(dyns), hairpins=tuple(hairpins), graces=tuple(graces), ornaments=tuple(ornaments),
         )  # fmt: skip
     except ScoreError as exc:
         raise exc.located(part=name) from None
+
+
+def _pitch_and_spelling(n21: Any) -> tuple[int, str | None]:
+    """Sounding MIDI pitch and spelling of a pitched music21 note (grace notes)."""
+    ps = n21.pitch.ps
+    midi = min(max(int(round(ps)), 0), 127)
+    return midi, (_spelling_of(n21.pitch, midi) if midi == ps else None)
 
 
 def _snap(onset: Fraction) -> Fraction:
