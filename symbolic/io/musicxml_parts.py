@@ -114,6 +114,9 @@ class XmlPart:
     #: (measure index, onset in quarters, display step, display octave) -> keys in file order
     unpitched: dict[tuple[int, Fraction, str, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     n_unpitched: int = 0
+    #: what the Score does not hold, as (kind, bar): clef changes, 8va/8vb lines, lyric verses
+    #: after the first
+    lost: list[tuple[str, int | None]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -158,6 +161,8 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
     try:
         current: XmlPart | None = None
         m_index = -1
+        bar: int | None = None
+        clefs_seen: set[str] = set()
         divisions = 1
         pos = last_pos = Fraction(0)
         for event, el in ElementTree.iterparse(stream, events=("start", "end")):
@@ -167,9 +172,12 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                     pid = el.get("id", "")
                     current = parts.setdefault(pid, XmlPart(pid))
                     m_index = -1
+                    clefs_seen = set()
                 elif tag == "measure" and current is not None:
                     m_index += 1
                     current.n_measures += 1
+                    number = el.get("number", "")
+                    bar = int(number) if number.isdigit() else None
                     pos = last_pos = Fraction(0)
                     measures_seen += 1
                     if progress is not None and measures_seen % 1000 == 0:
@@ -210,13 +218,21 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 chromatic = _int(_text(el.find("chromatic"))) or 0
                 octaves = _int(_text(el.find("octave-change"))) or 0
                 current.transpose = chromatic + 12 * octaves
-            elif tag == "clef" and current.clef is None:
-                sign, line = _text(el.find("sign")), _text(el.find("line"))
-                name = _CLEF.get((sign, line))
-                octave = _int(_text(el.find("clef-octave-change"))) or 0
-                if name == "treble" and octave:
-                    name = "treble8vb" if octave < 0 else "treble8va"
-                current.clef = name
+            elif tag == "clef":
+                staff = el.get("number", "1")
+                if staff in clefs_seen:
+                    current.lost.append(("clef change", bar))
+                clefs_seen.add(staff)
+                if current.clef is None:
+                    sign, line = _text(el.find("sign")), _text(el.find("line"))
+                    name = _CLEF.get((sign, line))
+                    octave = _int(_text(el.find("clef-octave-change"))) or 0
+                    if name == "treble" and octave:
+                        name = "treble8vb" if octave < 0 else "treble8va"
+                    current.clef = name
+            elif tag == "octave-shift" and el.get("type") in ("up", "down"):
+                size = el.get("size", "8")
+                current.lost.append((f"{size}va/{size}vb line (its notes kept at pitch)", bar))
             elif tag == "backup":
                 pos -= Fraction(_int(_text(el.find("duration"))) or 0, divisions)
             elif tag == "forward":
@@ -225,8 +241,11 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 grace = el.find("grace") is not None
                 chord = el.find("chord") is not None
                 onset = last_pos if chord else pos
-                for lyric in el.findall("lyric"):
+                lyrics = el.findall("lyric")
+                for lyric in lyrics:
                     current.verses.add(lyric.get("number", "1"))
+                for lyric in lyrics[1:]:
+                    current.lost.append((f"lyric verse {lyric.get('number', '?')}", bar))
                 unp = el.find("unpitched")
                 if unp is not None and not grace:
                     inst = el.find("instrument")
@@ -469,10 +488,20 @@ class ReadContext:
         )  # fmt: skip
 
     def finish(self, score: Any) -> Any:
-        """The score with the notices in its metadata, each also issued as a UserWarning."""
+        """The score with what the file holds and the Score does not (clef changes, 8va lines,
+        lyric verses after the first) added to its drop report, and the notices (instruments
+        guessed) in its metadata, each also issued as a UserWarning."""
         import dataclasses
         import warnings
 
+        from partita.symbolic.report import Dropped
+
+        if self.facts is not None:
+            names = {p.id: p.name for p in score.parts}
+            lost = [Dropped(kind, bar, names.get(pid) or xp.name or pid)
+                    for pid, xp in self.facts.parts.items() for kind, bar in xp.lost]  # fmt: skip
+            if lost:
+                score = dataclasses.replace(score, dropped=(*score.dropped, *lost))
         if not self.notices:
             return score
         for text in self.notices:
