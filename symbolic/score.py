@@ -33,6 +33,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from partita.errors import InstrumentError, ScoreError
 from partita.symbolic.form import FormMark, PlayMark
 from partita.symbolic.ornaments import GraceNote, Ornament
+from partita.symbolic.lyrics import Syllable
 from partita.symbolic.report import Dropped, merge_drops
 
 __all__ = [
@@ -346,6 +347,10 @@ class Part:
     hairpins: tuple[Hairpin, ...] = ()
     graces: tuple[GraceNote, ...] = ()
     ornaments: tuple[Ornament, ...] = ()
+    #: syllables of the lyric verses other than the sung one (:mod:`partita.symbolic.lyrics`)
+    verses: tuple[Syllable, ...] = ()
+    #: the verse whose syllables are the notes' ``lyric``
+    sung_verse: int = 1
 
     def __post_init__(self) -> None:
         from partita import instruments  # the catalog sits beside the data model, at the bottom
@@ -362,6 +367,9 @@ class Part:
         object.__setattr__(self, "hairpins", tuple(sorted(self.hairpins, key=lambda h: h.onset)))
         object.__setattr__(self, "graces", tuple(sorted(self.graces, key=lambda g: (g.onset, g.voice, g.order, g.pitch))))
         object.__setattr__(self, "ornaments", tuple(sorted(self.ornaments, key=lambda o: (o.onset, o.voice, o.kind))))
+        object.__setattr__(self, "verses", tuple(sorted(self.verses, key=lambda v: (v.verse, v.onset, v.voice))))
+        if not isinstance(self.sung_verse, int) or isinstance(self.sung_verse, bool) or self.sung_verse < 1:
+            raise ScoreError(f"sung verse {self.sung_verse!r} must be a whole number from 1", part=self.name)
         self._check_voices()
 
     def _check_voices(self) -> None:
@@ -869,6 +877,12 @@ class Score:
             new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments))
         return dataclasses.replace(self, parts=tuple(new), key_signatures=keys)
 
+    def with_verse(self, verse: int) -> Score:
+        """This score singing lyric verse ``verse`` (:func:`partita.symbolic.lyrics.with_verse`)."""
+        from partita.symbolic.lyrics import with_verse
+
+        return with_verse(self, verse)
+
     def slice_bars(self, first: int, last: int) -> Score:
         """Bars ``first`` to ``last`` (inclusive) as a score of their own, starting at 0.
 
@@ -906,8 +920,9 @@ class Score:
                 dataclasses.replace(o, onset=o.onset - start, end=None if o.end is None else min(o.end, stop) - start)
                 for o in p.ornaments if start <= o.onset < stop
             )  # fmt: skip
+            verses = tuple(moved(v, v.onset - start) for v in p.verses if start <= v.onset < stop)
             parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins,
-                                             graces=graces, ornaments=ornaments))  # fmt: skip
+                                             graces=graces, ornaments=ornaments, verses=verses))  # fmt: skip
         tempo = TempoMap(shift(self.tempo_map.marks, moved))
         return dataclasses.replace(
             self,
@@ -1012,6 +1027,8 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
                 hairpins=tuple(build(Hairpin, x) for x in p.get("hairpins", [])),
                 graces=tuple(build(GraceNote, x) for x in p.get("graces", [])),
                 ornaments=tuple(build(Ornament, x) for x in p.get("ornaments", [])),
+                verses=tuple(build(Syllable, x) for x in p.get("verses", [])),
+                sung_verse=p.get("sung_verse", 1),
             )
         )  # fmt: skip
     tempo = d.get("tempo_map", {}).get("marks")

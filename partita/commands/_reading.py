@@ -1,7 +1,7 @@
-"""Options every command that reads a score shares: which tune of an ABC book, the size limits,
-and progress on a terminal.
+"""Options every command that reads a score shares: which tune of an ABC book, which lyric verse
+is sung, the size limits, and progress on a terminal.
 
-``--tune N`` reads tune ``X: N`` of an ABC tune book; ``--max-bars`` and ``--max-parts`` raise
+``--tune N`` reads tune ``X: N`` of an ABC tune book; ``--verse N`` sings lyric verse N; ``--max-bars`` and ``--max-parts`` raise
 (or lower) the limits above which a score is refused (0: no limit); while a large file is read,
 progress goes to stderr when stderr is a terminal (never into piped output).
 """
@@ -19,6 +19,8 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--tune", type=int, default=None, metavar="N",
                    help="which tune of an ABC tune book to read (its X: number; default: the first)")  # fmt: skip
+    p.add_argument("--verse", type=int, default=None, metavar="N",
+                   help="the lyric verse to sing (default: verse 1; every verse is kept)")  # fmt: skip
     p.add_argument("--max-bars", type=int, default=DEFAULT_MAX_BARS, metavar="N",
                    help=f"refuse scores longer than N bars (default {DEFAULT_MAX_BARS:,}; 0: no limit)")  # fmt: skip
     p.add_argument("--max-parts", type=int, default=DEFAULT_MAX_PARTS, metavar="N",
@@ -48,7 +50,10 @@ def read_score(path: str, args: argparse.Namespace) -> Any:
     limits = Limits(max_bars=getattr(args, "max_bars", 0) or None, max_parts=getattr(args, "max_parts", 0) or None)
     progress = _progress_to_terminal()
     try:
-        return read(path, number=getattr(args, "tune", None), limits=limits, progress=progress)
+        score = read(path, number=getattr(args, "tune", None), limits=limits, progress=progress)
     finally:
         if progress is not None:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if getattr(args, "verse", None) is not None:
+        score = score.with_verse(args.verse)
+    return score

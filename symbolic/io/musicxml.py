@@ -40,7 +40,8 @@ their bars and have notatable durations (one note value, dotted or in a tuplet);
 - **Ties, slurs**: ties per note; a slur is a music21 ``Slur`` spanner from the ``start`` note to
   the ``stop`` note; on read every note of that voice strictly between them is ``continue``.
 - **Articulations**: staccato, staccatissimo, tenuto, accent, marcato (``<strong-accent>``),
-  fermata (a notation); lyrics: the first lyric line's text of a note.
+  fermata (a notation); lyrics: every verse (``<lyric number>``): the sung verse's syllable is
+  the note's ``lyric``, the others are ``Part.verses`` (:mod:`partita.symbolic.lyrics`).
 - **Velocity**: a single note's velocity is ``<note dynamics="...">`` (percent of 90; exact for
   1-127 after music21's rounding); chord notes' velocities, which music21 does not write, are
   kept in the expression field. ``None`` stays ``None``.
@@ -114,6 +115,7 @@ from partita.symbolic.io.musicxml_marks import (
     with_exact_tempos,
     with_grace_slashes,
 )
+from partita.symbolic.lyrics import Syllable
 from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
@@ -650,6 +652,10 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
     def bar_number(onset):
         return score.bar_of(onset).bar
 
+    other_verses: dict[tuple[Fraction, int], list] = defaultdict(list)
+    for syllable in part.verses:
+        other_verses[(syllable.onset, syllable.voice)].append(syllable)
+
     # notes -> music21 events, grouped by (bar, voice)
     extras: dict[str, dict[str, Any]] = {}
     pieces = _split_at_bars(part.notes, bars)
@@ -703,7 +709,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
             el.expressions.append(expressions.Fermata())
         lyric = next((p.lyric for p, _ in members if p.lyric), None)
         if lyric:
-            el.addLyric(lyric, applyRaw=True)
+            el.addLyric(lyric, applyRaw=True, lyricNumber=part.sung_verse)
+        for syllable in other_verses.get((head.onset, head.voice), ()):
+            el.addLyric(syllable.text, applyRaw=True, lyricNumber=syllable.verse)
         on_note = [o for o in part.ornaments if o.onset == onset and o.voice == voice and o.end is None]
         if on_note and head.onset == members[0][1].onset:
             add_ornaments(el, on_note)
@@ -1069,6 +1077,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     ornaments: list = []
     grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
     records = []  # dicts of note fields, with m21 element and bar
+    verses: list = []  # syllables of the verses other than the sung one
     by_element: dict[int, list[dict]] = {}
     has_unpitched = False
     for m in measures:
@@ -1116,9 +1125,12 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                     if not is_kept(x):
                         drops.add(f"ornament {type(x).__name__}", bar=bar, part=name or part_id)
                 lyric = None
-                if el.lyrics:
-                    text = el.lyrics[0].text
-                    lyric = text if text else None
+                for ly in el.lyrics:  # verse 1 (or the first one written) is sung; the rest kept
+                    number = int(ly.number) if str(ly.number).isdigit() and int(ly.number) > 0 else 1
+                    if ly.text and lyric is None and (number == 1 or len(el.lyrics) == 1 or ly is el.lyrics[0]):
+                        lyric = ly.text
+                    elif ly.text:
+                        verses.append(Syllable(onset, voice, number, ly.text))
                 chord_velocity = None
                 if isinstance(el, chord.ChordBase) and el.hasVolumeInformation():
                     chord_velocity = el.volume.velocity
@@ -1252,6 +1264,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
         return Part(
             id=part_id, name=name, instrument=instrument_id, notes=tuple(notes),
             dynamics=tuple(dyns), hairpins=tuple(hairpins), graces=tuple(graces), ornaments=tuple(ornaments),
+            verses=tuple(verses),
         )  # fmt: skip
     except ScoreError as exc:
         raise exc.located(part=name) from None

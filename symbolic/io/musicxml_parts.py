@@ -114,8 +114,7 @@ class XmlPart:
     #: (measure index, onset in quarters, display step, display octave) -> keys in file order
     unpitched: dict[tuple[int, Fraction, str, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     n_unpitched: int = 0
-    #: what the Score does not hold, as (kind, bar): clef changes, 8va/8vb lines, lyric verses
-    #: after the first
+    #: what the Score does not hold, as (kind, bar): clef changes, 8va/8vb lines
     lost: list[tuple[str, int | None]] = field(default_factory=list)
 
 
@@ -244,8 +243,6 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 lyrics = el.findall("lyric")
                 for lyric in lyrics:
                     current.verses.add(lyric.get("number", "1"))
-                for lyric in lyrics[1:]:
-                    current.lost.append((f"lyric verse {lyric.get('number', '?')}", bar))
                 unp = el.find("unpitched")
                 if unp is not None and not grace:
                     inst = el.find("instrument")
@@ -488,8 +485,8 @@ class ReadContext:
         )  # fmt: skip
 
     def finish(self, score: Any) -> Any:
-        """The score with what the file holds and the Score does not (clef changes, 8va lines,
-        lyric verses after the first) added to its drop report, and the notices (instruments
+        """The score with what the file holds and the Score does not (clef changes, 8va lines)
+        added to its drop report, and the notices (instruments
         guessed) in its metadata, each also issued as a UserWarning."""
         import dataclasses
         import warnings
@@ -544,6 +541,7 @@ def join_staves(parts: list, staff_of: list[int]) -> list:
         out[-1] = dataclasses.replace(
             top,
             notes=top.notes + part.notes,
+            verses=top.verses + part.verses,
             dynamics=top.dynamics + tuple(d for d in part.dynamics if d.onset not in dyn_onsets),
             hairpins=top.hairpins + tuple(h for h in part.hairpins if h not in top.hairpins),
         )
@@ -566,10 +564,12 @@ def split_staves(part: Any) -> list:
     for staff in range(n_staves):
         notes = tuple(dataclasses.replace(n, voice=n.voice - 4 * staff)
                       for n in part.notes if (n.voice - 1) // 4 == staff)  # fmt: skip
+        verses = tuple(dataclasses.replace(v, voice=v.voice - 4 * staff)
+                       for v in part.verses if (v.voice - 1) // 4 == staff)  # fmt: skip
         if staff == 0:
-            out.append(dataclasses.replace(part, notes=notes))
+            out.append(dataclasses.replace(part, notes=notes, verses=verses))
         else:
-            out.append(dataclasses.replace(part, notes=notes, dynamics=(), hairpins=()))
+            out.append(dataclasses.replace(part, notes=notes, verses=verses, dynamics=(), hairpins=()))
     return out
 
 
