@@ -152,3 +152,32 @@ def test_errors_name_the_users_mscz_never_a_temporary_file():
         read(src, limits=Limits(max_bars=1))
     assert str(info.value).startswith(str(src))
     assert "partita-mscore" not in str(info.value) and "out.musicxml" not in str(info.value)
+
+
+def test_every_lyric_verse_is_kept_through_musescore_and_the_sung_one_chosen(tmp_path):
+    src = DATA / "musescore_unknown_parts.mscz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        score = read(src)
+    # MuseScore's own MusicXML export of the file is the reference: every <lyric> it holds
+    ref = tmp_path / "ref.musicxml"
+    musescore.convert_with_mscore(src, ref)
+    root = ElementTree.parse(ref).getroot()
+    want = sorted((lyric.get("number"), lyric.findtext("text")) for lyric in root.iter("lyric"))
+    got = sorted([("1", n.lyric) for p in score.parts for n in p.notes if n.lyric]
+                 + [(str(s.verse), s.text) for p in score.parts for s in p.verses])  # fmt: skip
+    assert got == want and ("2", "Glo") in got
+    out = tmp_path / "again.mscz"
+    write(score, out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = read(out)
+    assert [p.verses for p in again.parts] == [p.verses for p in score.parts]
+    cantus = score.with_verse(2).parts[0]
+    assert [n.lyric for n in cantus.notes] == ["Glo", "ri"] and cantus.sung_verse == 2
+
+
+def test_what_the_score_cannot_hold_is_reported_by_bar():
+    score = read(DATA / "musescore_grand_staff.mscz")
+    kinds = {(d.kind.split()[0], d.bar, d.part) for d in score.dropped}
+    assert ("8va/8vb", 2, "Piano") in kinds  # the line; its note is kept at pitch (84)
