@@ -17,12 +17,17 @@ their bars and have notatable durations (one note value, dotted or in a tuplet);
 - **Parts**: the part id is the ``<score-part id>`` (ids that are not XML names are written as
   ``P1``, ``P2``... and the real ids kept in the ``partita-part-ids`` field); the part name is
   ``<part-name>``; the catalog instrument's name, abbreviation, GM program, MusicXML sound id,
-  clef and transposition are written. Reading maps the ``<instrument-sound>`` id, then the part
-  name, then the ``<instrument-name>`` (notation programs often leave a stock name such as
-  "Acoustic Grand Piano" there) through :func:`partita.instruments.lookup`, then the GM program through
-  :func:`partita.instruments.by_program`; a part that names an instrument none of these find
-  raises :class:`~partita.errors.InstrumentError` naming file and part. A part that names no
-  instrument at all (ABC and Humdrum files, bare MusicXML) is read as ``piano``.
+  clef and transposition are written. Reading resolves the instrument with
+  :func:`partita.symbolic.io.musicxml_parts.resolve_instrument`: MuseScore's ``instrumentId``
+  (when read through :mod:`~partita.symbolic.io.musescore`) and the file's own
+  ``<instrument-sound>``, then the part and instrument names, each checked against the file's
+  ``<transpose>`` (a "Clarinet" transposing by -3 is the clarinet in A), then the GM program;
+  a part that names something the catalog does not know falls back to the nearest instrument
+  by clef and range (voices for a part with lyrics) with a warning, never a refusal. A part
+  that names no instrument at all (ABC and Humdrum files, bare MusicXML) is read as ``piano``.
+- **Staves**: a part whose notes use voices 5-8 is written as one grand-staff part (voices 1-4
+  on the upper staff, 5-8 on the lower one, MuseScore's numbering,
+  :mod:`~partita.symbolic.io.musicxml_fixup`); a multi-staff part reads back as one part.
 - **Pitch**: the Score holds sounding pitch; the file holds written pitch plus ``<transpose>``
   (a B-flat trumpet's sounding C4 is written D4, a horn in F's sounding C4 is written G4). On
   read the file's own ``<transpose>`` turns written pitch back into sounding pitch. The spelling
@@ -74,15 +79,16 @@ Reading files nobody here wrote
 -------------------------------
 - Whatever the reader cannot keep is listed in ``Score.dropped`` (:mod:`partita.symbolic.report`),
   by kind, part and bar.
-- Unpitched percussion notes are read with their General MIDI key as pitch (music21's
-  ``percMapPitch`` of the note's stored instrument); a note whose instrument gives none raises
-  :class:`~partita.errors.FormatError` naming part and bar. music21 10 keeps only a part's
-  first ``<midi-instrument>`` and drops each note's ``<instrument>``, so a MusicXML drum-set
-  part of unpitched notes raises that error today. A ``drum_kit`` part is written as pitched
-  notes (the GM key as pitch), which reads back exactly.
-- Repeats are not expanded; a multi-staff part (a piano) reads as one part per staff.
+- Unpitched percussion notes are read through the part's drum map
+  (:mod:`~partita.symbolic.io.drums`): each note's ``<instrument>``, read from the file since
+  music21 drops it, names a sound whose ``<midi-unpitched>`` (or name, or the note's display
+  position) gives the General MIDI key, the note's pitch. A ``drum_kit`` part is written as
+  unpitched notes of named drum sounds, which MuseScore reads into its drum set.
+- A grand staff (music21's ``PartStaff`` objects of one ``<score-part>``) reads as one part,
+  the lower staff's voices numbered 5-8. Clef changes and 8va/8vb lines (whose notes keep their
+  sounding pitch) are not held and are reported in ``Score.dropped``.
 - An ABC (or other) file holding several pieces (an opus) reads its first piece, or the one
-  ``number`` names. Files are parsed with music21's cache off (``forceSource``), so nothing is
+  ``number`` names (:func:`partita.symbolic.io.abc.tunes` lists an ABC book's tunes). Files are parsed with music21's cache off (``forceSource``), so nothing is
   written beside them; every failure to parse is a :class:`~partita.errors.FormatError` naming
   the file.
 """
@@ -339,10 +345,10 @@ def write(score: Score, path: str | Path) -> None:
 def _fix_written(path: Path, score: Score) -> None:
     """Voices of lower staves and drum sets, which music21 cannot write as MuseScore reads
     them (:mod:`partita.symbolic.io.musicxml_fixup`)."""
-    from partita.symbolic.io import musicxml_fixup, musicxml_parts
+    from partita.symbolic.io import musicxml_fixup
 
     xml_ids = _xml_part_ids(score)
-    staffed = [x for x, p in zip(xml_ids, score.parts) if len(musicxml_parts.split_staves(p)) > 1]
+    staffed = [x for x, p in zip(xml_ids, score.parts) if len(musicxml_fixup.split_staves(p)) > 1]
     drummed = [x for x, p in zip(xml_ids, score.parts) if p.instrument == "drum_kit"]
     if not staffed and not drummed:
         return
@@ -499,10 +505,10 @@ def score_to_music21(score: Score) -> Any:
     transposing = [instruments.get(p.instrument).transposition != 0 for p in score.parts]
     chord_part = transposing.index(False) if False in transposing else 0
     expression: dict[str, dict[str, dict[str, Any]]] = {}
-    from partita.symbolic.io import musicxml_parts
+    from partita.symbolic.io import musicxml_fixup
 
     for index, (part, xml_id) in enumerate(zip(score.parts, xml_ids)):
-        staves = musicxml_parts.split_staves(part)
+        staves = musicxml_fixup.split_staves(part)
         staffs21 = []
         for staff, staff_part in enumerate(staves):
             p21, extras = _part_to_music21(
@@ -510,11 +516,11 @@ def score_to_music21(score: Score) -> Any:
                 chords=index == chord_part and staff == 0,
             )  # fmt: skip
             if extras:
-                expression.setdefault(xml_id, {}).update(musicxml_parts.restaff_extras(extras, staff))
+                expression.setdefault(xml_id, {}).update(musicxml_fixup.restaff_extras(extras, staff))
             s21.insert(0, p21)
             staffs21.append(p21)
         if len(staffs21) > 1:
-            musicxml_parts.group_staves(s21, staffs21, staves)
+            musicxml_fixup.group_staves(s21, staffs21, staves)
     if expression:
         md.addCustom(EXPRESSION_FIELD, json.dumps({"version": 1, "parts": expression}, sort_keys=True))
     s21.metadata = md

@@ -1,4 +1,6 @@
-"""Touches to a MusicXML file music21 has written, for what music21 cannot say itself.
+"""The writer's side of parts on several staves and of drum sets: how a Score's part becomes
+music21 staves, and touches to the MusicXML file music21 has written, for what music21 cannot
+say itself.
 
 - **Voices on a lower staff**: music21 numbers the voices of a multi-staff part's lower staff
   on from the upper staff's, differently in every measure; MuseScore 3 then moves notes between
@@ -18,9 +20,9 @@ is renamed into place.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Any, Iterable
 
-__all__ = ["fix_staff_voices", "write_unpitched"]
+__all__ = ["fix_staff_voices", "write_unpitched", "split_staves", "restaff_extras", "group_staves"]
 
 _PART = re.compile(r'(<part id="([^"]+)">)(.*?)(</part>)', re.S)
 _MEASURE = re.compile(r"(<measure\b[^>]*>)(.*?)(</measure>)", re.S)
@@ -138,3 +140,60 @@ def _drum_part_list(text: str, pid: str, keys: list[int], drums) -> str:
     # score-instrument goes after part-name/part-abbreviation, midi-instrument after it
     s = head + insts + midis + "\n    " + s[end:]
     return text[: block.start()] + s + text[block.end():]
+
+
+# ---------------------------------------------------------------------------------------------
+# the writer's side: a part on several staves
+
+
+def split_staves(part: Any) -> list:
+    """A part as the staves it is written on: one Part per staff, the lower staves' voices
+    (5-8, 9-12, ...) renumbered 1-4. A part with only voices 1-4 is one staff."""
+    import dataclasses
+
+    n_staves = max(((n.voice - 1) // 4 for n in part.notes), default=0) + 1
+    if n_staves == 1:
+        return [part]
+    out = []
+    for staff in range(n_staves):
+        notes = tuple(dataclasses.replace(n, voice=n.voice - 4 * staff)
+                      for n in part.notes if (n.voice - 1) // 4 == staff)  # fmt: skip
+        verses = tuple(dataclasses.replace(v, voice=v.voice - 4 * staff)
+                       for v in part.verses if (v.voice - 1) // 4 == staff)  # fmt: skip
+        if staff == 0:
+            out.append(dataclasses.replace(part, notes=notes, verses=verses))
+        else:
+            out.append(dataclasses.replace(part, notes=notes, verses=verses, dynamics=(), hairpins=()))
+    return out
+
+
+def restaff_extras(extras: dict[str, Any], staff: int) -> dict[str, Any]:
+    """The writer's per-note expression keys (``onset|voice|pitch``) with the staff's voices
+    put back to the part's numbering (5-8 on the second staff)."""
+    if not staff:
+        return extras
+    out = {}
+    for key, value in extras.items():
+        onset, voice, pitch = key.split("|")
+        out[f"{onset}|{int(voice) + 4 * staff}|{pitch}"] = value
+    return out
+
+
+def group_staves(s21: Any, staffs21: list, staves: list) -> None:
+    """Make music21 parts one multi-staff part (``PartStaff`` objects in a braced
+    ``StaffGroup``, which music21 writes as one ``<part>`` with ``<staves>``), the lower
+    staves in bass clef when their notes lie low (median below middle C)."""
+    from music21 import clef, layout, stream
+
+    for staff, (p21, part) in enumerate(zip(staffs21, staves)):
+        p21.__class__ = stream.PartStaff  # PartStaff adds no state to Part
+        if staff == 0:
+            continue
+        pitches = sorted(n.pitch for n in part.notes)
+        if pitches and pitches[(len(pitches) - 1) // 2] < 60:
+            first = p21.getElementsByClass(stream.Measure).first()
+            if first is not None:
+                for old in list(first.getElementsByClass(clef.Clef)):
+                    first.remove(old)
+                first.insert(0, clef.BassClef())
+    s21.insert(0, layout.StaffGroup(staffs21, symbol="brace", barTogether=True))
