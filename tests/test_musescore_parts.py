@@ -181,3 +181,24 @@ def test_what_the_score_cannot_hold_is_reported_by_bar():
     score = read(DATA / "musescore_grand_staff.mscz")
     kinds = {(d.kind.split()[0], d.bar, d.part) for d in score.dropped}
     assert ("8va/8vb", 2, "Piano") in kinds  # the line; its note is kept at pitch (84)
+
+
+def test_musescores_instrument_id_decides_before_the_names(tmp_path):
+    # the fixture with its clarinet renamed to a name no catalog knows, its program a piano's,
+    # and MuseScore's instrumentId added (as MuseScore writes it for an instrument chosen from
+    # its own list): only the instrumentId says what it is
+    with zipfile.ZipFile(DATA / "musescore_clarinet_a_voice.mscz") as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".mscx"))
+        text = zf.read(name).decode()
+    text = text.replace("Clarinet in A", "Instrument 1").replace(
+        "<longName>Instrument 1</longName>", "<instrumentId>wind.reed.clarinet.a</instrumentId>\n        <longName>Instrument 1</longName>", 1
+    )
+    text = text.replace('<program value="71"/>', '<program value="0"/>', 1)
+    src = tmp_path / "renamed.mscx"
+    src.write_text(text)
+    assert musescore.part_hints(src)[0] == {"staves": 1, "instrument_id": "wind.reed.clarinet.a", "transposition": -3}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        score = read(src)
+    assert score.parts[0].name == "Instrument 1" and score.parts[0].instrument == "clarinet_a"
+    assert not any("Instrument 1" in str(w.message) for w in caught)  # no guess: MuseScore said
