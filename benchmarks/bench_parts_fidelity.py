@@ -88,7 +88,10 @@ def measure(name: str, path: Path, tmp: Path) -> dict:
         score = read(path)
         s21 = converter.parse(str(xml), forceSource=True)
     root = musicxml_root(xml)
-    m21_notes = sum(len(el.notes) if el.isChord else 1 for el in s21.recurse().notes)
+    from music21 import chord
+
+    # chords counted note by note (a drum chord is a PercussionChord, not a Chord)
+    m21_notes = sum(len(el.notes) if isinstance(el, chord.ChordBase) else 1 for el in s21.recurse().notes)
     played = performed(score, words=False)
     ours = Counter((n.pitch, instruments.get(p.instrument).percussion) for p in played.parts for n in p.notes)
     ours.update((g.pitch, False) for p in played.parts for g in getattr(p, "graces", ()))
@@ -105,6 +108,8 @@ def measure(name: str, path: Path, tmp: Path) -> dict:
         "syllables": sum(1 for p in score.parts for n in p.notes if n.lyric) + sum(len(p.verses) for p in score.parts),
         "file_lyrics": sum(1 for ly in root.iter("lyric") if (ly.findtext("text") or "").strip()),
         "instruments": [p.instrument for p in score.parts],
+        "form_marks": len(getattr(score, "form", ())),
+        "ornaments": sum(len(getattr(p, "ornaments", ())) for p in score.parts),
         "dropped": {d["kind"]: d["count"] for d in drops_json(score.dropped)},
     }
 
@@ -135,18 +140,19 @@ def main() -> int:
         "Parts: partita's / the file's `<score-part>`s (two staves: parts read as a grand staff). Notes: partita's "
         "(grace notes included) / music21's. Pitches: the multiset of (pitch, drum or not) of partita's performed "
         "score against the note-ons of MuseScore 3's own MIDI export. Lyrics: syllables kept (every verse) / the "
-        "file's `<lyric>`s.", "",
-        "| score | parts | two staves | notes | pitches as MuseScore plays | lyrics | instruments | dropped |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "file's `<lyric>`s. Form marks and ornaments: where the performed pitches depend on playback "
+        "(repeats, D.C./D.S., trills), which the other half of issue 18 owns (see fidelity.md).", "",
+        "| score | parts | two staves | notes | pitches as MuseScore plays | form marks / ornaments | lyrics | instruments | dropped |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['score']} | error: {r['error']} | | | | | | |")
+            lines.append(f"| {r['score']} | error: {r['error']} | | | | | | | |")
             continue
         same = "equal" if r["pitches_equal_musescore"] else f"{r['pitches_differing']} differ"
         dropped = ", ".join(f"{k} ({v})" for k, v in r["dropped"].items()) or "none"
         lines.append(f"| {r['score']} | {r['parts']} / {r['file_parts']} | {r['two_staves']} | {r['notes']} / {r['music21_notes']} "
-                     f"| {same} | {r['syllables']} / {r['file_lyrics']} | {', '.join(sorted(set(r['instruments'])))} | {dropped} |")  # fmt: skip
+                     f"| {same} | {r['form_marks']} / {r['ornaments']} | {r['syllables']} / {r['file_lyrics']} | {', '.join(sorted(set(r['instruments'])))} | {dropped} |")  # fmt: skip
     out = ROOT / "benchmarks" / "results"
     atomic_write_text(out / "parts_fidelity.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     atomic_write_text(out / "parts_fidelity.md", "\n".join(lines) + "\n")

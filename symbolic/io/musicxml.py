@@ -1261,7 +1261,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     # score-wide marks, from this part where earlier parts gave none
     _collect_marks(p21, measures, marks, first_part)
 
-    instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records)
+    instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records, staff=staff)
     if not name:
         from partita import instruments
 

@@ -280,6 +280,7 @@ def resolve_instrument(
     pitches: Iterable[int] = (),
     sung: bool = False,
     notice: Callable[[str], None] | None = None,
+    staves: int = 1,
 ) -> str:
     """The catalog id of a part's instrument.
 
@@ -297,8 +298,9 @@ def resolve_instrument(
     percussion
         True for unpitched notes or MIDI channel 10: the drum kit unless a sound id says
         another percussion instrument.
-    clef, pitches, sung
-        For the fallback: the part's first clef, its sounding pitches, whether it has lyrics.
+    clef, pitches, sung, staves
+        For the fallback: the part's first clef, its sounding pitches, whether it has lyrics,
+        how many staves it is written on (two or more: a keyboard).
     notice
         Called with one sentence when the instrument is a guess.
 
@@ -352,11 +354,11 @@ def resolve_instrument(
     named = list(dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()))
     if not named and not any(ids):
         return "piano"  # a file that names no instrument at all (ABC, Humdrum, bare MusicXML)
-    guess = nearest_instrument(clef=clef, pitches=pitches, sung=sung, transposition=transposition)
+    guess = nearest_instrument(clef=clef, pitches=pitches, sung=sung, transposition=transposition, staves=staves)
     if notice is not None:
         notice(
             f"no instrument in the catalog matches {', '.join(repr(n) for n in named) or 'its sound'}; "
-            f"read as {instruments.get(guess).name} (nearest by clef and range)"
+            f"read as {instruments.get(guess).name} (nearest by staves, clef and range)"
         )
     return guess
 
@@ -373,10 +375,11 @@ def _sibling(inst: Any, transposition: int) -> Any:
 
 
 def nearest_instrument(
-    *, clef: str | None, pitches: Iterable[int], sung: bool = False, transposition: int | None = None
+    *, clef: str | None, pitches: Iterable[int], sung: bool = False, transposition: int | None = None,
+    staves: int = 1,
 ) -> str:
     """The catalog instrument nearest to a part nobody named: voices when it has lyrics, else
-    any; the same clef preferred; then the one whose comfortable range holds most of the
+    any (keyboards for a part on two or more staves); the same clef preferred; then the one whose comfortable range holds most of the
     part's notes; then the first in catalog order (strings, woodwinds, brass, ...: the
     violin for a treble line, the cello for a bass line, the soprano for a sung treble line).
 
@@ -389,7 +392,10 @@ def nearest_instrument(
 
     pitches = list(pitches)
     pool = [i for i in instruments.all_instruments() if not i.percussion and i.family != "pitched_percussion"]
-    if sung:
+    if staves >= 2:  # a grand staff: the keyboards (piano first), whatever the range
+        pool = [i for i in pool if i.family == "keyboards"] or pool
+        clef = None
+    elif sung:
         pool = [i for i in pool if i.family == "voice"] or pool
     if transposition is not None and transposition != 0:
         pool = [i for i in pool if i.transposition == transposition] or pool
@@ -423,6 +429,7 @@ class ReadContext:
         self._order = list(facts.parts) if facts is not None else []
         self._unpitched: dict[str, dict] = {}
         self._measure_index: dict[int, int] = {}
+        self._resolved: dict[str, str] = {}
 
     def _part(self, xml_id: str) -> XmlPart | None:
         return self.facts.parts.get(xml_id) if self.facts is not None else None
@@ -443,10 +450,14 @@ class ReadContext:
             return keys.pop(0)
         return None
 
-    def instrument(self, p21: Any, xml_id: str, name: str, has_unpitched: bool, records: list[dict]) -> str:
-        """The catalog id of a part (see :func:`resolve_instrument`)."""
+    def instrument(self, p21: Any, xml_id: str, name: str, has_unpitched: bool, records: list[dict], *,
+                   staff: int = 0) -> str:
+        """The catalog id of a part (see :func:`resolve_instrument`); a lower staff's is its
+        part's, resolved on the first staff (the notes of all staves are looked at there)."""
         i21 = p21.getInstrument(returnDefault=False, recurse=True)
         xp = self._part(xml_id)
+        if staff:
+            return self._resolved.get(xml_id, "piano")
         hint = {}
         if xml_id in self._order and self._order.index(xml_id) < len(self.hints):
             hint = self.hints[self._order.index(xml_id)] or {}
@@ -479,10 +490,13 @@ class ReadContext:
         def notice(text: str) -> None:
             self.notices.append(f"part {label!r}: {text}")
 
-        return resolve_instrument(
+        got = resolve_instrument(
             ids=ids, names=names, program=program, transposition=transposition, percussion=percussion,
             clef=clef, pitches=[r["pitch"] for r in records], sung=sung, notice=notice,
+            staves=xp.staves if xp is not None else 1,
         )  # fmt: skip
+        self._resolved[xml_id] = got
+        return got
 
     def finish(self, score: Any) -> Any:
         """The score with what the file holds and the Score does not (clef changes, 8va lines)
