@@ -11,7 +11,7 @@ drum set, clarinet in A with a voice, unnamed sung parts), music21's ``demos/dru
   of each), and how many are on two staves;
 - **notes**: partita's notes (grace notes included) against music21's count;
 - **pitches as MuseScore plays them**: the multiset of (pitch, is-drum) of partita's performed
-  score (repeats played out) against the note-ons of MuseScore 3's own MIDI export
+  score (repeats played out; a tied note counted once) against the note-ons of MuseScore 3's own MIDI export
   (``mscore3 in -o out.mid``); equal or not, and how many differ;
 - **lyrics**: syllables partita keeps (all verses) against the file's ``<lyric>`` elements;
 - **instruments** partita chose, and what it reported as dropped.
@@ -93,7 +93,9 @@ def measure(name: str, path: Path, tmp: Path) -> dict:
     # chords counted note by note (a drum chord is a PercussionChord, not a Chord)
     m21_notes = sum(len(el.notes) if isinstance(el, chord.ChordBase) else 1 for el in s21.recurse().notes)
     played = performed(score, words=False)
-    ours = Counter((n.pitch, instruments.get(p.instrument).percussion) for p in played.parts for n in p.notes)
+    # a tied note sounds once (MuseScore's MIDI has one note-on): count only where ties start
+    ours = Counter((n.pitch, instruments.get(p.instrument).percussion)
+                   for p in played.parts for n in p.notes if n.tie in (None, "start"))  # fmt: skip
     ours.update((g.pitch, False) for p in played.parts for g in getattr(p, "graces", ()))
     theirs = midi_pitches(mid)
     return {
@@ -105,7 +107,8 @@ def measure(name: str, path: Path, tmp: Path) -> dict:
         "music21_notes": m21_notes,
         "pitches_equal_musescore": ours == theirs,
         "pitches_differing": sum(((ours - theirs) + (theirs - ours)).values()),
-        "syllables": sum(1 for p in score.parts for n in p.notes if n.lyric) + sum(len(p.verses) for p in score.parts),
+        # one syllable per chord (its notes all carry it), plus the other verses' syllables
+        "syllables": sum(len({(n.onset, n.voice) for n in p.notes if n.lyric}) + len(p.verses) for p in score.parts),
         "file_lyrics": sum(1 for ly in root.iter("lyric") if (ly.findtext("text") or "").strip()),
         "instruments": [p.instrument for p in score.parts],
         "form_marks": len(getattr(score, "form", ())),

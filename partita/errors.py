@@ -96,7 +96,6 @@ class PartitaError(Exception):
             onset=self.onset,
         )
 
-
     def for_file(self, file: str) -> PartitaError:
         """Return a copy of this error naming ``file`` in place of the file it named (a reader
         that worked on a temporary copy names the user's file this way)."""

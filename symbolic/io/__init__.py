@@ -67,7 +67,7 @@ def read(
     Parameters
     ----------
     number
-        Which tune of an ABC tune book (its ``X:`` number; :func:`partita.symbolic.io.musicxml.tunes`
+        Which tune of an ABC tune book (its ``X:`` number; :func:`partita.symbolic.io.abc.tunes`
         lists them); other formats hold one score and refuse it.
     limits
         A :class:`~partita.symbolic.io.musicxml_parts.Limits` (default: ``Limits()``, 20,000

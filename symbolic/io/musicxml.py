@@ -193,7 +193,7 @@ def read(
         fails to parse). It is not modified, and no cache is written beside it.
     number
         Which piece of a file holding several (an ABC tune book): music21's number (ABC's
-        ``X:``). Default: the first piece. :func:`tunes` lists them.
+        ``X:``). Default: the first piece. :func:`partita.symbolic.io.abc.tunes` lists them.
     hints
         Per part, in file order, what the file's maker knows beyond MusicXML: MuseScore's
         ``instrumentId`` (``{"instrument_id": ...}``; :func:`partita.symbolic.io.musescore.part_hints`).
