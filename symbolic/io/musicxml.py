@@ -1285,17 +1285,24 @@ def _collect_marks(p21, measures, marks, first_part):
     for te in p21.recurse().getElementsByClass(expressions.TextExpression):
         if te.content:
             texts.setdefault(_snap(as_ql(te.getOffsetInHierarchy(p21))), str(te.content).strip())
+    here: set[Fraction] = set()
     for mm in p21.recurse().getElementsByClass(tempo.MetronomeMark):
         onset = _snap(as_ql(mm.getOffsetInHierarchy(p21)))
-        if onset in marks.tempi:
-            continue
+        if onset in marks.tempi and onset not in here:
+            continue  # an earlier part gave one
+        # two marks at one place in a part: the last is played, as MuseScore 3 plays it
+        if onset in here and not mm.text and marks.tempi[onset].text:
+            text_kept = marks.tempi[onset].text
+        else:
+            text_kept = None
         bpm = mm.getQuarterBPM()
         if bpm is None:
             continue
         bpm = round(float(bpm), 6)  # music21 scales by the referent in binary floating point
-        text = mm.text if mm.text and not mm.textImplicit else texts.get(onset)
+        text = mm.text if mm.text and not mm.textImplicit else (text_kept or texts.get(onset))
         try:
             marks.tempi[onset] = TempoMark(onset, float(bpm), text or None)
+            here.add(onset)
         except ScoreError:
             continue
     for rm in p21.recurse().getElementsByClass(expressions.RehearsalMark):
