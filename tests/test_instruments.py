@@ -9,14 +9,13 @@ import tomllib
 import xml.etree.ElementTree as ET
 from importlib import resources
 
+import music21.instrument as music21_instrument
 import pytest
 
 import partita.instruments
 import partita.instruments.catalog as catalog
 from partita.errors import InstrumentError
 from partita.instruments import Instrument, all_instruments, by_program, get, lookup
-
-import music21.instrument as music21_instrument  # noqa: E402 - a core dependency: never skip without it
 
 REQUIRED_IDS = {
     "violin", "viola", "cello", "contrabass", "flute", "piccolo", "oboe", "english_horn",
