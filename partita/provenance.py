@@ -19,7 +19,7 @@ UTF-8), made with a key kept on this machine:
 file hash, and names each file that changed.
 
 ``mix.wav`` carries a short record in a RIFF ``LIST/INFO`` chunk (see
-:func:`partita.render.mix.add_info_chunk`): software, score hash, seed, targets. It is written
+:func:`partita.render.wavfile.add_info_chunk`): software, score hash, seed, targets. It is written
 before the file is hashed and its text depends only on the inputs (no time, no hashes of other
 files), so it is inside the file's hash and a re-mix reproduces it byte for byte. The stems are
 hashed exactly as the renderer wrote them (their sha256 also stands in ``render.json``, and the
