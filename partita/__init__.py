@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from partita.errors import PartitaError
 
-__version__ = "0.1.0"
+from partita._version import __version__
 __all__ = ["PartitaError", "__version__", "load", "save", "render"]
 
 if TYPE_CHECKING:  # pragma: no cover

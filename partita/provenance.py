@@ -235,7 +235,7 @@ def software_versions() -> dict[str, str | None]:
     """partita, Python and the versions of the packages that shape the output."""
     from importlib import metadata
 
-    from partita import __version__
+    from partita._version import __version__
 
     out: dict[str, str | None] = {"partita": __version__, "python": platform.python_version()}
     for name in _PACKAGES:
@@ -475,7 +475,7 @@ def c2pa_sign_wav(
 
     import c2pa
 
-    from partita import __version__
+    from partita._version import __version__
 
     chain, pem = _c2pa_chain(key_dir)
     manifest = {

@@ -34,7 +34,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from partita import __version__
+from partita._version import __version__
 from partita._fileio import atomic_path, atomic_write_text
 from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE

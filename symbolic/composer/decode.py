@@ -38,7 +38,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 
-__all__ = ["PROFILE_MASKS", "REPRIME_SHARE", "Decoder", "nucleus", "profile_mask", "with_chords"]
+__all__ = ["PROFILE_MASKS", "REPRIME_SHARE", "Decoder", "load_model", "nucleus", "profile_mask", "with_chords"]
 
 #: What each theory_rules profile asks of the decode-time mask.
 PROFILE_MASKS = {
@@ -51,6 +51,17 @@ PROFILE_MASKS = {
 #: Share of the context a re-prime fills (header, recent bars, the current bar), leaving the
 #: rest for new tokens before the next re-prime.
 REPRIME_SHARE = 0.6
+
+
+def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
+    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked)."""
+    from partita.symbolic.composer.model import load_checkpoint
+
+    if path is None:
+        from partita.symbolic.composer.weights_info import shipped_path, shipped_sha256
+
+        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device)[0]
+    return load_checkpoint(path, device=device)[0]
 
 
 def profile_mask(

@@ -226,8 +226,7 @@ def _rewrite(
     import torch
 
     from partita.symbolic.composer.controls import ComposerVocab
-    from partita.symbolic.composer.decode import PROFILE_MASKS, Decoder, profile_mask, with_chords
-    from partita.symbolic.composer.sample import load_model
+    from partita.symbolic.composer.decode import PROFILE_MASKS, Decoder, load_model, profile_mask, with_chords
     from partita.symbolic.tokens import PartLayout
 
     t0 = time.perf_counter()

@@ -46,7 +46,7 @@ from typing import Any, Callable
 import numpy as np
 
 from partita.errors import ConfigError
-from partita.symbolic.composer.decode import PROFILE_MASKS
+from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
 
 __all__ = ["GROOVES", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
 
@@ -79,17 +79,6 @@ class SampleStats:
     reprimes: int
     seconds: float
     chord_relaxations: int = 0
-
-
-def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
-    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked)."""
-    from partita.symbolic.composer.model import load_checkpoint
-
-    if path is None:
-        from partita.symbolic.composer.weights_info import shipped_path, shipped_sha256
-
-        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device)[0]
-    return load_checkpoint(path, device=device)[0]
 
 
 def sample_tokens(
