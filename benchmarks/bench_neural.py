@@ -37,6 +37,7 @@ writes ``benchmarks/results/neural.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 import platform
 import time
@@ -170,6 +171,12 @@ def main() -> None:
     ap.add_argument("--no-eval", action="store_true", help="only the baselines (another process evaluates neural and designed)")
     args = ap.parse_args()
     manifest = shipped_manifest()
+    wanted = [n for n in manifest if not args.only or n in args.only]
+    missing = [n for n in wanted if not (ROOT / "data/neural" / n / "dataset.npz").exists()]
+    if missing:  # the held-out data is git-ignored: without it there is nothing to measure
+        sys.exit(f"bench_neural: no analysed data for {', '.join(missing)} (data/neural/NAME/dataset.npz, "
+                 "git-ignored): build it first with scripts/train_instruments.sh, or pass --only with the "
+                 "instruments that have it")  # fmt: skip
     # Partial results per instrument in data/neural/NAME/bench_{eval,baseline}.json (two processes
     # can share the work); the report is rebuilt from them at the end of every run.
     for name, entry in manifest.items():
