@@ -13,7 +13,7 @@ span of an existing score) drives one :class:`Decoder`:
   (temperature plus nucleus, from a seeded ``torch.Generator``).
 
 The masks come from one place too: :func:`profile_mask` builds the
-:class:`~partita.theory_rules.masks.DecodeMask` a rule profile asks for (:data:`PROFILE_MASKS`),
+:class:`~partita.symbolic.composer.masks.DecodeMask` a rule profile asks for (:data:`PROFILE_MASKS`),
 and :func:`with_chords` puts a :class:`~partita.symbolic.composer.chordmask.ChordMask` around it
 when given chords are a hard constraint.
 
@@ -73,7 +73,7 @@ def profile_mask(
     key_signatures: Sequence[Any] = (),
     pitch_range: str = "comfortable",
 ) -> Any:
-    """The :class:`~partita.theory_rules.masks.DecodeMask` that ``profile`` asks for.
+    """The :class:`~partita.symbolic.composer.masks.DecodeMask` that ``profile`` asks for.
 
     ``vocab``: the REMI tokenizer (the composer vocabulary's ``base``); ``layout``: the
     :class:`~partita.symbolic.tokens.PartLayout` of the written parts; ``meters``: the
@@ -82,7 +82,7 @@ def profile_mask(
     every part writes one note at a time (the mask's default): its guarantee holds between
     single lines. Raises :class:`~partita.errors.ConfigError` for an unknown profile.
     """
-    from partita.theory_rules.masks import DecodeMask
+    from partita.symbolic.composer.masks import DecodeMask
 
     if profile not in PROFILE_MASKS:
         raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")

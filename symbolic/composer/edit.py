@@ -4,7 +4,7 @@
 plan stored by :func:`~partita.symbolic.composer.sample.compose`, or controls measured from the
 score), primes the model with the bars before the span, and writes bars ``a..b`` again: the
 other parts' tokens are forced exactly as they were, while the chosen part's notes are
-sampled, every step under the profile's :class:`~partita.theory_rules.masks.DecodeMask`. The
+sampled, every step under the profile's :class:`~partita.symbolic.composer.masks.DecodeMask`. The
 chosen part's new notes are written after the other parts' notes at each onset, so the mask
 judges parallels against them. The returned score is the input with only that part's notes
 that start inside the span replaced: every other note, mark and setting is the same object.
@@ -312,7 +312,7 @@ def _rewrite(
                 if remi_mask[i]:
                     mask.update(i, check=False)
             decoder.start_bar(opening)
-            step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
+            step_ticks = mask.step_ticks  # the bar's grid step
             written_here: set[int] = set()  # free slots with a note at the current position
             fi = 0
             while True:

@@ -6,7 +6,7 @@ The composer writes one token sequence (see :mod:`partita.symbolic.composer.cont
     Bar TimeSig Section Energy Chord              forced at every bar, from the plan
     (Position Program Pitch Velocity Duration)*   sampled, every step masked
 
-Every sampled step applies a :class:`partita.theory_rules.masks.DecodeMask` built for the
+Every sampled step applies a :class:`partita.symbolic.composer.masks.DecodeMask` built for the
 chosen rule profile (grammar, grid, bar fill, range, key, monophony; parallel fifths, octaves
 and unisons in the ``chorale`` and ``classical`` profiles), so what is written breaks none of
 those hard rules and always decodes. Sampling is temperature plus nucleus (top-p) with a
@@ -342,7 +342,7 @@ def compose(
     """
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.score import (
-        ChordSymbol, Dynamic, Hairpin, Part, Score, Section, TempoMap, TempoMark, TimeSignature,
+        ChordSymbol, Dynamic, Hairpin, Score, Section, TempoMap, TempoMark, TimeSignature,
     )  # fmt: skip
     from partita.symbolic.tokens import TokenSequence
 
