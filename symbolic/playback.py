@@ -272,7 +272,8 @@ def unroll(score: Score) -> Score:
         words = [m for m in score.playing if m.kind not in ("swing", "straight") and b.start <= m.onset < b.end]
         playing += [dataclasses.replace(m, onset=m.onset + shift) for m in words]
         playing += _carried(swings, b.start, b.end, shift, carry)  # swing in force where a jump lands
-        tempi += _carried(score.tempo_map.marks, b.start, b.end, shift, carry)
+        # tempo marks sound where they are written; a jump keeps the tempo it leaves (MuseScore 3)
+        tempi += _carried(score.tempo_map.marks, b.start, b.end, shift, False)
         keys += _carried(score.key_signatures, b.start, b.end, shift, carry)
         sections += _carried(score.sections, b.start, b.end, shift, False)
         chords += _carried(score.chords, b.start, b.end, shift, carry)
