@@ -75,13 +75,15 @@ def midi_last_note_off_s(path: Path) -> float:
 
 
 def music21_count(path: Path) -> int:
-    from music21 import converter
+    from music21 import converter, harmony
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         s = converter.parse(str(path), forceSource=True)
     n = 0
     for el in s.recurse().notes:
+        if isinstance(el, harmony.Harmony):  # chord symbols are not notes
+            continue
         n += len(el.notes) if el.isChord else 1
     return n
 

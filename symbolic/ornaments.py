@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from partita.errors import ScoreError
+from partita.symbolic.form import quarter_length
 
 __all__ = ["GraceNote", "Ornament", "ORNAMENT_KINDS", "SPAN_KINDS"]
 
@@ -37,7 +38,8 @@ class GraceNote:
     ``slash``: an acciaccatura, played just before the beat; otherwise an appoggiatura, played on
     the beat, taking its share (its written ``value``, in quarter-lengths) of the principal note.
     ``order`` counts the grace notes before one principal note from 0; notes of a grace chord
-    share it. ``pitch`` is sounding MIDI pitch, ``spelling`` as in :class:`~partita.symbolic.score.Note`.
+    share it. ``pitch`` is sounding MIDI pitch, ``spelling`` as in :class:`~partita.symbolic.score.Note`
+    (checked against the pitch by the Part that holds it).
     """
 
     onset: Fraction
@@ -49,16 +51,12 @@ class GraceNote:
     order: int = 0
 
     def __post_init__(self) -> None:
-        from partita.symbolic.score import as_ql, pitch_from_spelling
-
-        object.__setattr__(self, "onset", as_ql(self.onset, what="grace note onset"))
-        object.__setattr__(self, "value", as_ql(self.value, what="grace note value"))
+        object.__setattr__(self, "onset", quarter_length(self.onset, what="grace note onset"))
+        object.__setattr__(self, "value", quarter_length(self.value, what="grace note value"))
         if self.onset < 0 or self.value <= 0:
             raise ScoreError("a grace note needs a non-negative onset and a positive value", onset=self.onset)
         if not isinstance(self.pitch, int) or not 0 <= self.pitch <= 127:
             raise ScoreError(f"grace note pitch {self.pitch!r} is outside MIDI's 0-127", onset=self.onset)
-        if self.spelling is not None and pitch_from_spelling(self.spelling) != self.pitch:
-            raise ScoreError(f"grace note spelling {self.spelling!r} does not sound {self.pitch}", onset=self.onset)
         if not isinstance(self.voice, int) or self.voice < 1 or not isinstance(self.order, int) or self.order < 0:
             raise ScoreError("grace note voice from 1 and order from 0", onset=self.onset)
 
@@ -83,15 +81,13 @@ class Ornament:
     direction: str | None = None
 
     def __post_init__(self) -> None:
-        from partita.symbolic.score import as_ql
-
-        object.__setattr__(self, "onset", as_ql(self.onset, what="ornament onset"))
+        object.__setattr__(self, "onset", quarter_length(self.onset, what="ornament onset"))
         if self.kind not in ORNAMENT_KINDS:
             raise ScoreError(f"unknown ornament {self.kind!r}; known: {', '.join(sorted(ORNAMENT_KINDS))}")
         if self.onset < 0:
             raise ScoreError(f"{self.kind} at a negative onset", onset=self.onset)
         if self.end is not None:
-            object.__setattr__(self, "end", as_ql(self.end, what=f"{self.kind} end"))
+            object.__setattr__(self, "end", quarter_length(self.end, what=f"{self.kind} end"))
             if self.end <= self.onset:
                 raise ScoreError(f"{self.kind} ends before it starts", onset=self.onset)
         if self.accidental is not None and self.accidental not in (-2, -1, 0, 1, 2):

@@ -9,10 +9,10 @@ heard, the form gone), and :func:`performed` also plays the grace notes and orna
 
 The walk, bar by bar:
 
-- an end-repeat bar line goes back to the last start-repeat bar line (or the start of the
-  piece, or the bar after the previous end-repeat) until its section has been played
-  ``times`` times (2 by default; when the bar is in a volta "1.-3.", one more than the
-  volta's last number);
+- an end-repeat bar line goes back to the nearest start-repeat bar line before it (even one an
+  earlier end-repeat already used), else to the start of the piece, until its section has been
+  played ``times`` times (2 by default; when the bar is in a volta "1.-3.", one more than the
+  volta's last number); once done, it is passed when the walk reaches it again;
 - a bar under a volta is played only on the passes it names;
 - a jump (D.C., D.S. ...) at the end of its bar is taken once, to the start or the segno;
   after it repeats are not taken again and only the final voltas play (MuseScore's default);
@@ -41,7 +41,7 @@ from partita.errors import ScoreError
 from partita.symbolic.form import JUMPS
 from partita.symbolic.score import Bar, Score, TempoMap, TimeSignature
 
-__all__ = ["play_order", "played_starts", "written_onset", "unroll", "performed", "played_length"]
+__all__ = ["play_order", "bar_groups", "played_starts", "written_onset", "unroll", "performed", "played_length"]
 
 #: At most this many bars are played per written bar (a guard against loops in broken forms).
 _MAX_PASSES = 64
@@ -49,7 +49,7 @@ _MAX_PASSES = 64
 
 def play_order(score: Score) -> tuple[Bar, ...]:
     """The written bars in the order they are played (see the module docstring)."""
-    bars = list(score.bars())
+    bars = _segments(score)
     n = len(bars)
     if not score.form or n == 0:
         return tuple(bars)
@@ -75,12 +75,13 @@ def play_order(score: Score) -> tuple[Bar, ...]:
     for f in score.form:
         if f.kind == "repeat-start":
             i = at_start(f.onset)
-            if i is not None:
+            if i is not None and f.onset < score.end:
                 repeat_start[i] = True
         elif f.kind == "repeat-end":
             i = at_end(f.onset)
-            if i is not None:
-                repeat_times[i] = f.times
+            if i is None:  # past the last bar line the notes need: the last bar
+                i = min(range(n), key=lambda j: abs(ends[j] - f.onset))
+            repeat_times[i] = f.times
         elif f.kind == "volta":
             for i in range(n):
                 if f.onset <= starts[i] < f.end:
@@ -142,8 +143,8 @@ def play_order(score: Score) -> tuple[Bar, ...]:
             if counts[i] < repeat_times[i]:
                 i, pass_no, arrived_back = section, pass_no + 1, True
                 continue
-            counts[i] = 0
-            section, pass_no = i + 1, 1
+            if counts[i] == repeat_times[i]:  # done: passed through when reached again
+                pass_no = 1
         if jump[i] and i not in taken and jumped in (None, "done"):
             taken.add(i)
             target = 0 if jump[i].startswith("dc") else segno
@@ -152,6 +153,33 @@ def play_order(score: Score) -> tuple[Bar, ...]:
                 continue
         i += 1
     return tuple(order)
+
+
+def _segments(score: Score) -> list[Bar]:
+    """The score's bars, split where a form mark stands inside one (a chorale's repeat bar line
+    in the middle of a bar: the file writes two short measures there)."""
+    bars = list(score.bars())
+    cuts = sorted({f.onset for f in score.form} | {f.end for f in score.form if f.end is not None})
+    if not cuts:
+        return bars
+    out = []
+    for b in bars:
+        inside = [c for c in cuts if b.start < c < b.end]
+        edges = [b.start, *inside, b.end]
+        out += [Bar(b.number, lo, hi, b.time_signature) for lo, hi in zip(edges, edges[1:])]
+    return out
+
+
+def bar_groups(order: Sequence[Bar]) -> list[list[Bar]]:
+    """The pieces of a play order grouped into the bars a player counts: pieces of one written
+    bar played one after the other are one bar."""
+    groups: list[list[Bar]] = []
+    for b in order:
+        if groups and groups[-1][-1].number == b.number and groups[-1][-1].end == b.start:
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return groups
 
 
 def played_starts(order: Sequence[Bar]) -> list[Fraction]:
@@ -244,18 +272,28 @@ def unroll(score: Score) -> Score:
         words = [m for m in score.playing if m.kind not in ("swing", "straight") and b.start <= m.onset < b.end]
         playing += [dataclasses.replace(m, onset=m.onset + shift) for m in words]
         playing += _carried(swings, b.start, b.end, shift, carry)  # swing in force where a jump lands
-        tempi += _carried(score.tempo_map.marks, b.start, b.end, shift, carry)
+        # tempo marks sound where they are written; a jump keeps the tempo it leaves (MuseScore 3)
+        tempi += _carried(score.tempo_map.marks, b.start, b.end, shift, False)
         keys += _carried(score.key_signatures, b.start, b.end, shift, carry)
         sections += _carried(score.sections, b.start, b.end, shift, False)
         chords += _carried(score.chords, b.start, b.end, shift, carry)
-    pickup = order[0].end - order[0].start if order[0].number == 0 else Fraction(0)
-    out = dataclasses.replace(
-        score, parts=tuple(parts), tempo_map=TempoMap(tuple(_dedupe(tempi))), key_signatures=tuple(_dedupe(keys)),
+    first = bar_groups(order)[0]
+    pickup = first[-1].end - first[0].start if order[0].number == 0 else Fraction(0)
+    fields = dict(
+        parts=tuple(parts), tempo_map=TempoMap(tuple(_dedupe(tempi))), key_signatures=tuple(_dedupe(keys)),
         sections=tuple(_dedupe(sections)), chords=tuple(_dedupe(chords)), form=(), length=total,
-        playing=tuple(playing),
-        time_signatures=_meters(order, played_at, pickup), pickup=pickup,
+        playing=tuple(playing), time_signatures=_meters(order, played_at, pickup), pickup=pickup,
     )  # fmt: skip
-    return out
+    try:
+        return dataclasses.replace(score, **fields)
+    except ScoreError:
+        # form marks off the meter's bar lines (a file whose measures do not follow its meter):
+        # bars of lengths no meter writes; the played score keeps the first meter throughout
+        fields["time_signatures"] = (TimeSignature(Fraction(0), score.time_signatures[0].numerator,
+                                                   score.time_signatures[0].denominator),)  # fmt: skip
+        if pickup >= score.time_signatures[0].bar_length:
+            fields["pickup"] = Fraction(0)
+        return dataclasses.replace(score, **fields)
 
 
 def _dedupe(marks: list[Any]) -> list[Any]:
@@ -278,14 +316,16 @@ def _meters(order: Sequence[Bar], played_at: Sequence[Fraction], pickup: Fractio
     """Time signatures of the played bars: the written meter, or a meter of the bar's own length
     for a short bar in the middle (a pickup played again after a D.C.)."""
     out: list[TimeSignature] = []
-    for k, b in enumerate(order):
-        length = b.end - b.start
-        ts = b.time_signature
-        if length != ts.bar_length and not (k == 0 and pickup):
+    k = 0
+    for g, group in enumerate(bar_groups(order)):
+        length = group[-1].end - group[0].start
+        ts = group[0].time_signature
+        if length != ts.bar_length and not (g == 0 and pickup):
             ts = _meter_of_length(length) or ts
         if not out or (out[-1].numerator, out[-1].denominator) != (ts.numerator, ts.denominator):
             onset = Fraction(0) if k == 0 else played_at[k]
             out.append(TimeSignature(onset, ts.numerator, ts.denominator))
+        k += len(group)
     return tuple(out) or (TimeSignature(Fraction(0), 4, 4),)
 
 

@@ -366,6 +366,9 @@ class Part:
         object.__setattr__(self, "dynamics", tuple(sorted(self.dynamics, key=lambda d: d.onset)))
         object.__setattr__(self, "hairpins", tuple(sorted(self.hairpins, key=lambda h: h.onset)))
         object.__setattr__(self, "graces", tuple(sorted(self.graces, key=lambda g: (g.onset, g.voice, g.order, g.pitch))))
+        for g in self.graces:
+            if g.spelling is not None and pitch_from_spelling(g.spelling) != g.pitch:
+                raise ScoreError(f"grace note spelling {g.spelling!r} does not sound {g.pitch}", part=self.name, onset=g.onset)
         object.__setattr__(self, "ornaments", tuple(sorted(self.ornaments, key=lambda o: (o.onset, o.voice, o.kind))))
         object.__setattr__(self, "verses", tuple(sorted(self.verses, key=lambda v: (v.verse, v.onset, v.voice))))
         if not isinstance(self.sung_verse, int) or isinstance(self.sung_verse, bool) or self.sung_verse < 1:

@@ -190,3 +190,51 @@ def test_drop_log_merges_each_kind_part_and_bar_once():
         log.add("grace note", bar=bar, part="Flute")
     assert [(d.bar, d.count) for d in log.entries()] == [(1, 1), (3, 2)]
     assert drop_lines(log.entries()) == ["grace note (3) in part 'Flute': bars 1, 3"]
+
+
+@needs_mscore
+def test_check_follows_the_repeat_and_reports_where_written(tmp_path, capsys):
+    from partita.symbolic.form import FormMark
+    from partita.symbolic.score import KeySignature, Note, Part, Score
+
+    # G/C, A/F, then A/D; repeated, D/A goes back to C/G: parallel fifths only as played
+    up = Part("s", "Soprano", "soprano", notes=(Note(0, 2, 67), Note(2, 2, 69), Note(4, 4, 69)))
+    low = Part("b", "Bass", "bass", notes=(Note(0, 2, 48), Note(2, 2, 53), Note(4, 4, 50)))
+    score = Score(parts=(up, low), key_signatures=(KeySignature(0, 0),), form=(FormMark(8, "repeat-end"),))
+    write(score, tmp_path / "a.musicxml")
+    musescore.convert_with_mscore(tmp_path / "a.musicxml", tmp_path / "ms.musicxml")
+    main(["check", str(tmp_path / "ms.musicxml"), "--json", "--enable", "parallel-fifths"])
+    found = [v for v in json.loads(capsys.readouterr().out)["violations"] if v["rule"] == "parallel-fifths"]
+    assert [(v["bar"], v["message"].split(", ", 1)[1]) for v in found] == [(2, "bar 2 beat 1 → bar 1 beat 1")]
+    main(["check", str(tmp_path / "ms.musicxml"), "--json", "--enable", "parallel-fifths", "--no-repeats"])
+    assert not [v for v in json.loads(capsys.readouterr().out)["violations"] if v["rule"] == "parallel-fifths"]
+
+
+@needs_mscore
+def test_mscz_keeps_the_written_form(tmp_path):
+    score = read(DATA / "ds_al_coda.musicxml")
+    write(score, tmp_path / "ds.mscz")
+    back = read(tmp_path / "ds.mscz")
+    assert back.form == score.form
+    assert [b.number for b in play_order(back)] == [1, 2, 3, 4, 2, 3, 5]
+
+
+@needs_mscore
+def test_mid_bar_marks_and_a_fractional_tempo_survive_musescore(tmp_path):
+    from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+
+    notes = (Note(0, 4, 60), Note(4, 2, 62), Note(6, 2, 64))
+    # marks inside notes, on the quarter grid that MuseScore's export keeps
+    dynamics = (Dynamic(0, "p"), Dynamic(5, "f"), Dynamic(7, "mp"))
+    tempo = TempoMap((TempoMark(0, 120), TempoMark(3, 70.9998, "Slower"), TempoMark(5, 90)))
+    score = Score(parts=(Part("fl", "Flute", "flute", notes=notes, dynamics=dynamics),), tempo_map=tempo)
+    write(score, tmp_path / "marks.musicxml")
+    assert "<offset" not in (tmp_path / "marks.musicxml").read_text()
+    musescore.convert_with_mscore(tmp_path / "marks.musicxml", tmp_path / "ms.musicxml")
+    musescore.convert_with_mscore(tmp_path / "marks.musicxml", tmp_path / "ms.mid")
+    back = read(tmp_path / "ms.musicxml")
+    assert back.parts[0].dynamics == dynamics
+    assert back.tempo_map == tempo
+    played = [round(mido.tempo2bpm(m.tempo), 3) for m in mido.merge_tracks(mido.MidiFile(str(tmp_path / "ms.mid")).tracks)
+              if m.type == "set_tempo"]  # fmt: skip
+    assert played == [120.0, 71.0, 90.0]

@@ -34,7 +34,7 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
     False), and ``form`` the written repeat signs and jumps.
     """
     from partita.instruments import get
-    from partita.symbolic.playback import performed, play_order
+    from partita.symbolic.playback import bar_groups, performed, play_order
     from partita.symbolic.report import drops_json
 
     def at(onset):
@@ -45,7 +45,7 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
         return {"bar": score.bar_of(max(onset - Fraction(1, 10080), Fraction(0))).bar, "beat": "end"}
 
     played = performed(score, repeats=repeats)
-    order = play_order(score) if repeats else tuple(score.bars())
+    groups = bar_groups(play_order(score) if repeats else tuple(score.bars()))
     return {
         "title": score.title,
         "parts": [
@@ -63,8 +63,8 @@ def describe(score: Any, *, repeats: bool = True) -> dict[str, Any]:
         "duration_quarters": str(score.end),
         "pickup_quarters": str(score.pickup),
         "played": {
-            "n_bars": len(order),
-            "bars": [b.number for b in order],
+            "n_bars": len(groups),
+            "bars": [g[0].number for g in groups],
             "duration_seconds": round(played.duration_seconds, 6),
             "duration_quarters": str(played.end),
         },

@@ -965,7 +965,7 @@ def _from_music21(s21: Any, *, other_dynamics: dict, context: Any = None) -> Sco
     score = Score(
         title=title,
         parts=tuple(parts),
-        tempo_map=TempoMap(tuple(marks.tempi.values())) if marks.tempi else TempoMap(),
+        tempo_map=_tempo_map(marks.tempi),
         time_signatures=tuple(marks.time_signatures) or (TimeSignature(Fraction(0), 4, 4),),
         key_signatures=tuple(marks.keys),
         sections=tuple(marks.sections.values()),
@@ -976,6 +976,16 @@ def _from_music21(s21: Any, *, other_dynamics: dict, context: Any = None) -> Sco
     )
     length = _trailing_length(parts21[0], score) if parts21 else Fraction(0)
     return _replace(score, length=length) if length else score
+
+
+def _tempo_map(tempi: dict[Fraction, TempoMark]) -> TempoMap:
+    """The tempo marks read; before the first one the music goes at 120 quarters per minute,
+    the tempo MuseScore 3 and music21 play when a file names none (measured: MuseScore's MIDI
+    of Clara Schumann's Polonaise op. 1 no. 2 plays 120 until its first mark, and again when a
+    D.C. returns there)."""
+    if tempi and min(tempi) > 0:
+        tempi = {Fraction(0): TempoMark(Fraction(0), 120.0), **tempi}
+    return TempoMap(tuple(tempi.values())) if tempi else TempoMap()
 
 
 def _trailing_length(p21: Any, score: Score) -> Fraction:
@@ -1359,17 +1369,24 @@ def _collect_marks(p21, measures, marks, first_part):
     for te in p21.recurse().getElementsByClass(expressions.TextExpression):
         if te.content:
             texts.setdefault(_snap(as_ql(te.getOffsetInHierarchy(p21))), str(te.content).strip())
+    here: set[Fraction] = set()
     for mm in p21.recurse().getElementsByClass(tempo.MetronomeMark):
         onset = _snap(as_ql(mm.getOffsetInHierarchy(p21)))
-        if onset in marks.tempi:
-            continue
+        if onset in marks.tempi and onset not in here:
+            continue  # an earlier part gave one
+        # two marks at one place in a part: the last is played, as MuseScore 3 plays it
+        if onset in here and not mm.text and marks.tempi[onset].text:
+            text_kept = marks.tempi[onset].text
+        else:
+            text_kept = None
         bpm = mm.getQuarterBPM()
         if bpm is None:
             continue
         bpm = round(float(bpm), 6)  # music21 scales by the referent in binary floating point
-        text = mm.text if mm.text and not mm.textImplicit else texts.get(onset)
+        text = mm.text if mm.text and not mm.textImplicit else (text_kept or texts.get(onset))
         try:
             marks.tempi[onset] = TempoMark(onset, float(bpm), text or None)
+            here.add(onset)
         except ScoreError:
             continue
     for rm in p21.recurse().getElementsByClass(expressions.RehearsalMark):

@@ -26,7 +26,7 @@ from partita.symbolic.form import FormMark, PlayMark
 __all__ = ["read_form", "write_form", "form_text", "read_playing", "play_text"]
 
 
-_JUMP_TEXT = tuple((re.compile(rf"^\s*{pattern}\s*$", re.I), kind) for pattern, kind in (
+_JUMP_TEXT = tuple((re.compile(rf"^\s*{pattern}[\s.!]*$", re.I), kind) for pattern, kind in (
     (r"(d\.?\s*c\.?|da\s+capo)\s+al\s+fine", "dc-al-fine"),
     (r"(d\.?\s*c\.?|da\s+capo)\s+al\s+coda", "dc-al-coda"),
     (r"(d\.?\s*s\.?|dal\s+segno)\s+al\s+fine", "ds-al-fine"),
