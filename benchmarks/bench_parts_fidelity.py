@@ -21,16 +21,14 @@ Results: ``benchmarks/results/parts_fidelity.json`` and ``.md``, written whole b
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
 from xml.etree import ElementTree
+
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ("demos/drum_sample.xml", "demos/multiple-verses.xml", "schumann_robert/dichterliebe_no2",
@@ -118,8 +116,6 @@ def measure(name: str, path: Path, tmp: Path) -> dict:
 
 
 def main() -> int:
-    from partita._fileio import atomic_write_text
-
     rows = []
     with tempfile.TemporaryDirectory(prefix="partita-bench-") as tmp:
         for name, path in sources():
@@ -128,18 +124,7 @@ def main() -> int:
                 rows.append(measure(name, path, Path(tmp)))
             except Exception as exc:  # report, never hide
                 rows.append({"score": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    result = {
-        "command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_parts_fidelity.py",
-        "commit": commit,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
-        "rows": rows,
-    }
     lines = [
-        "# Parts as MuseScore has them: fidelity", "",
-        f"Command: `{result['command']}`; commit {commit}; {result['machine']}; load average at the end "
-        f"{tuple(result['load_average_end'])}.", "",
         "Parts: partita's / the file's `<score-part>`s (two staves: parts read as a grand staff). Notes: partita's "
         "(grace notes included) / music21's. Pitches: the multiset of (pitch, drum or not) of partita's performed "
         "score against the note-ons of MuseScore 3's own MIDI export. Lyrics: syllables kept (every verse) / the "
@@ -156,9 +141,7 @@ def main() -> int:
         dropped = ", ".join(f"{k} ({v})" for k, v in r["dropped"].items()) or "none"
         lines.append(f"| {r['score']} | {r['parts']} / {r['file_parts']} | {r['two_staves']} | {r['notes']} / {r['music21_notes']} "
                      f"| {same} | {r['form_marks']} / {r['ornaments']} | {r['syllables']} / {r['file_lyrics']} | {', '.join(sorted(set(r['instruments'])))} | {dropped} |")  # fmt: skip
-    out = ROOT / "benchmarks" / "results"
-    atomic_write_text(out / "parts_fidelity.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(out / "parts_fidelity.md", "\n".join(lines) + "\n")
+    write_results("parts_fidelity", {"rows": rows}, lines, title="Parts as MuseScore has them: fidelity")
     print("\n".join(lines))
     return 0
 

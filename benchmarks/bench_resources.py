@@ -29,11 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (100, 1_000, 10_000)
@@ -156,26 +157,8 @@ def sweep(kind: str, sizes: tuple[int, ...], tmp: Path) -> list[dict]:
     return rows
 
 
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "unknown"
-
-
-def to_markdown(result: dict) -> str:
+def to_markdown(result: dict) -> list[str]:
     lines = [
-        "# Resources of `info` and `check` as scores grow",
-        "",
-        f"Command: `{result['command']}`; commit {result['commit']}; {result['machine']}; "
-        f"load average {result['load_before']} before, {result['load_after']} after. "
         "Wall time and peak resident memory of a fresh `python -m partita.cli` process "
         "(`/usr/bin/time`), Python start and imports included.",
         "",
@@ -196,35 +179,23 @@ def to_markdown(result: dict) -> str:
                  "`theory_rules.check` on the read score, timed inside a fresh process. Reading MusicXML is "
                  "music21's parser, which recomputes a part's length at every measure it inserts: quadratic in the "
                  "bars of one part, and the reason for the default 20,000-bar limit.")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main() -> int:
-    from partita._fileio import atomic_write_text
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 100 and 1,000 only (not committed)")
     args = parser.parse_args()
     sizes = SIZES[:2] if args.quick else SIZES
-    load_before = _load()
     with tempfile.TemporaryDirectory(prefix="partita-bench-") as tmp:
         sweeps = {kind: sweep(kind, sizes, Path(tmp))
                   for kind in ("parts (MIDI, 10 bars)", "bars (MIDI, 4 parts)", "bars (MusicXML, 1 part)")}  # fmt: skip
-    result = {
-        "command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_resources.py" + (" --quick" if args.quick else ""),
-        "commit": _commit(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}",
-        "load_before": load_before,
-        "load_after": _load(),
-        "sweeps": sweeps,
-    }
+    result = {"sweeps": sweeps}
     if args.quick:
-        print(to_markdown(result))
+        print("\n".join(to_markdown(result)))
         return 0
-    out = ROOT / "benchmarks/results"
-    atomic_write_text(out / "resources.json", json.dumps(result, indent=2) + "\n")
-    atomic_write_text(out / "resources.md", to_markdown(result))
-    print(to_markdown(result))
+    write_results("resources", result, to_markdown(result), title="Resources of `info` and `check` as scores grow")
+    print("\n".join(to_markdown(result)))
     return 0
 
 
