@@ -399,6 +399,7 @@ def nearest_instrument(
         pool = [i for i in pool if i.family == "voice"] or pool
     if transposition is not None and transposition != 0:
         pool = [i for i in pool if i.transposition == transposition] or pool
+
     def cost(item: tuple[int, Any]) -> tuple:
         index, inst = item
         lo, hi = inst.comfortable_range
@@ -453,7 +454,7 @@ class ReadContext:
     def instrument(self, p21: Any, xml_id: str, name: str, has_unpitched: bool, records: list[dict], *,
                    staff: int = 0) -> str:
         """The catalog id of a part (see :func:`resolve_instrument`); a lower staff's is its
-        part's, resolved on the first staff (the notes of all staves are looked at there)."""
+        part's, resolved on the first staff (from the first staff's notes)."""
         i21 = p21.getInstrument(returnDefault=False, recurse=True)
         xp = self._part(xml_id)
         if staff:
