@@ -575,7 +575,7 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
             el.expressions.append(expressions.Fermata())
         lyric = next((p.lyric for p, _ in members if p.lyric), None)
         if lyric:
-            el.addLyric(lyric, applyRaw=True)
+            _add_lyric(el, lyric)
         events.append((onset, head.end, voice, el, [p for p, _ in members]))
 
     # measures
@@ -932,10 +932,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, grace, marks,
                             break
                 if any(isinstance(x, expressions.Fermata) for x in el.expressions):
                     arts.add("fermata")
-                lyric = None
-                if el.lyrics:
-                    text = el.lyrics[0].text
-                    lyric = text if text else None
+                lyric = _lyric_of(el)
                 chord_velocity = None
                 if isinstance(el, chord.ChordBase) and el.hasVolumeInformation():
                     chord_velocity = el.volume.velocity
@@ -1162,3 +1159,45 @@ def _collect_marks(p21, measures, marks, first_part):
         figure = cs.figure
         if figure and onset not in marks.chords:
             marks.chords[onset] = ChordSymbol(onset, _score_figure(str(figure)))
+
+
+def _lyric_of(el) -> str | None:
+    """A note's lyrics as ``Note.lyric`` keeps them: one line per verse (by the lyric's number),
+    hyphens for MusicXML's syllabic begin/middle/end (see :mod:`partita.symbolic.lyrics`)."""
+    from partita.symbolic.lyrics import encode_syllable
+
+    verses: dict[int, str] = {}
+    for i, ly in enumerate(el.lyrics):
+        text = ly.text
+        if not text:
+            continue
+        try:
+            number = int(ly.number) if ly.number else i + 1
+        except (TypeError, ValueError):
+            number = i + 1
+        verses.setdefault(max(number, 1), encode_syllable(text, ly.syllabic))
+    if not verses:
+        return None
+    top = max(verses)
+    return "\n".join(verses.get(v, "") for v in range(1, top + 1))
+
+
+def _add_lyric(el, lyric: str) -> None:
+    """Write ``Note.lyric`` (verses on lines, syllables with hyphens) as MusicXML lyrics."""
+    from music21 import note as m21note
+
+    for number, text in enumerate(lyric.split("\n"), start=1):
+        if not text.strip():
+            continue
+        syllabic = None
+        core = text.strip()
+        if len(core) > 1 and core.endswith("-") and core.startswith("-"):
+            syllabic, core = "middle", core[1:-1]
+        elif len(core) > 1 and core.endswith("-"):
+            syllabic, core = "begin", core[:-1]
+        elif len(core) > 1 and core.startswith("-"):
+            syllabic, core = "end", core[1:]
+        ly = m21note.Lyric(text=core, number=number, applyRaw=True)
+        if syllabic:
+            ly.syllabic = syllabic
+        el.lyrics.append(ly)
