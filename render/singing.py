@@ -43,11 +43,11 @@ from fractions import Fraction
 import numpy as np
 
 from partita.errors import ConfigError
-from partita.instruments import catalog
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
 from partita.render.performance import STYLES, _Clock, level_curve, sounding_notes
 from partita.symbolic import lyrics as lx
 from partita.symbolic.score import Part, Score
+from partita.symbolic.underlay import is_voice
 
 __all__ = [
     "TRACT_SIZE",
@@ -82,10 +82,7 @@ def voice_data() -> dict:
 
 def is_voice_part(part: Part) -> bool:
     """Whether a part is sung (its instrument is in the catalog's voice family)."""
-    try:
-        return catalog.get(part.instrument).family == "voice"
-    except Exception:  # an unknown instrument is reported by the renderer, not here
-        return False
+    return is_voice(part)
 
 
 def voice_type_of(part: Part) -> str:

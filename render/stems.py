@@ -523,6 +523,9 @@ def render(
     out = Path(out_dir)
     cache = Path(cache_dir) if cache_dir is not None else out / ".cache"
     sr = settings.sample_rate
+    from partita.symbolic.underlay import underlay_missing
+
+    score, underlaid = underlay_missing(score, verse=settings.verse)  # one text for every voice
     decs = {p.id: _decoder_for(p, decoders) for p in score.parts}
     if not any(p.notes for p in score.parts):
         warnings.warn("the score has no notes: writing silent stems", RenderWarning, stacklevel=2)
@@ -683,7 +686,7 @@ def render(
     return RenderResult(
         out_dir=out, stems=tuple(infos), sample_rate=sr, seed=settings.seed, n_samples=n_total,
         duration_s=duration, elapsed_s=time.perf_counter() - t0, rendered_parts=tuple(p.id for p in todo),
-        notes=tuple(_lyric_notes(score, decs, settings)),
+        notes=tuple(underlaid + _lyric_notes(score, decs, settings)),
     )  # fmt: skip
 
 

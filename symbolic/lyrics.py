@@ -343,16 +343,20 @@ def encode_syllable(text: str, syllabic: str | None) -> str:
 def verse_of(lyric: str | None, verse: int = 1) -> str | None:
     """The syllable of verse ``verse`` (from 1) of a ``Note.lyric``, or None.
 
-    >>> verse_of("Ky-\\nGlo-", 2), verse_of("la", 2)
-    ('Glo-', None)
+    A note whose only syllable is written on another line takes it: scores often write the
+    text after a repeat on one line for every verse (the Bach chorales of the music21 corpus
+    continue on line 2 after the repeat of the first section).
+
+    >>> verse_of("Ky-\\nGlo-", 2), verse_of("la", 2), verse_of("\\nGott", 1)
+    ('Glo-', 'la', 'Gott')
     """
     if not lyric:
         return None
-    lines = lyric.split("\n")
-    if not 1 <= verse <= len(lines):
-        return None
-    text = lines[verse - 1].strip()
-    return text or None
+    lines = [ln.strip() for ln in lyric.split("\n")]
+    if 1 <= verse <= len(lines) and lines[verse - 1]:
+        return lines[verse - 1]
+    written = [ln for ln in lines if ln]
+    return written[0] if len(written) == 1 else None
 
 
 def words_on_notes(syllables: list[str | None]) -> list[tuple[int, str, int, int]]:

@@ -27,6 +27,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="add a synthetic room with this reverberation time in seconds (default: dry)")
     p.add_argument("--pcm24", action="store_true", help="write 24-bit PCM instead of 32-bit float")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N threads (default 1)")
+    p.add_argument("--verse", type=int, default=1, metavar="N", help="which verse of the lyrics voice parts sing (default 1)")
+    p.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah",
+                   help="what a voice part without lyrics sings (default ah)")
+    p.add_argument("--lyrics", default=None, metavar="FILE",
+                   help="a UTF-8 text laid under the first voice part (or --lyrics-part), one syllable per note")
+    p.add_argument("--lyrics-part", default=None, metavar="PART", help="part id or name that --lyrics goes to")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--instrument-weights", action="append", default=[], metavar="[INSTRUMENT=]PATH",
                    help="render parts of the weights' instrument (or INSTRUMENT) with this trained decoder (repeatable)")
@@ -41,9 +47,15 @@ def run(args: argparse.Namespace) -> int:
 
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,
-        room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float",
+        room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float", verse=args.verse,
+        neutral_vowel=args.neutral_vowel,
     )  # fmt: skip
     score = read(args.score)
+    said: list[str] = []
+    if args.lyrics:
+        from partita.symbolic.underlay import lyrics_onto_score
+
+        score, said = lyrics_onto_score(score, args.lyrics, part=args.lyrics_part, verse=args.verse)
     from partita.render.neural_infer import decoders_for_score
 
     decoders = decoders_for_score(score, args.instrument_weights)
@@ -54,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         if issubclass(w.category, RenderWarning):
             print(f"partita: warning: {w.message}", file=sys.stderr)
     if not args.quiet:
+        for line in said:
+            print(f"partita: {line}", file=sys.stderr)
         print(result.summary(), file=sys.stderr)
         for s in result.stems:
             print(f"{result.out_dir / s.file}")
