@@ -209,6 +209,7 @@ def _rules(word: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     letters = word.replace("'", "")
     if len(letters) > 2 and letters.endswith("e") and letters[-2] not in "aeiouy":
         letters = letters[:-1]  # silent final e
+    letters = re.sub(r"([b-df-hj-np-tv-z])\1", r"\1", letters)  # a doubled consonant sounds once
     phones: list[str] = []
     i = 0
     while i < len(letters):
