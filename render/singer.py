@@ -5,7 +5,8 @@ common kernels of :mod:`partita.render.synth`). Per frame of a sung phrase
 (:mod:`partita.render.singing` gives f0, loudness and the vocal tract):
 
 * **Harmonics.** Harmonic *k* of f0 has the source amplitude ``k^-tilt`` (glottal flow
-  -12 dB/octave, lip radiation +6: ``tilt`` about 1) times the magnitude of a cascade of five
+  -12 dB/octave, lip radiation +6: ``tilt`` about 1; the fundamental ``h1_db`` stronger in
+  female voices) times the magnitude of a cascade of five
   two-pole resonators F1-F5 with bandwidths B1-B5, each with unit gain at 0 Hz (Klatt 1980) and
   F3-F5 falling only 3 dB/octave above their frequency (in place of Klatt's higher-pole correction),
   times a singer's-formant boost for the male voices (``voices.toml``). When f0 rises above F1
@@ -69,7 +70,7 @@ def _cascade(f, tract, f1):
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def _singer_kernel(f0, loud, tract, params, amplitude, dist, mags):
-    tilt, sf_hz, sf_gain, nyq, silence = params[0], params[1], params[2], params[3], params[4]
+    tilt, sf_hz, sf_gain, h1_gain, nyq, silence = params[0], params[1], params[2], params[3], params[4], params[5]
     n_harm = dist.shape[1]
     n_bands = mags.shape[1]
     lg = np.empty(n_harm)
@@ -89,6 +90,8 @@ def _singer_kernel(f0, loud, tract, params, amplitude, dist, mags):
                 lg[k] = 0.0
                 continue
             s = (k + 1.0) ** (-tilt) * _cascade(fk, tr, f1)
+            if k == 0:
+                s *= h1_gain
             if sf_gain > 0.0:
                 x = math.log2(fk / sf_hz) / 0.2
                 s *= 1.0 + sf_gain * math.exp(-0.5 * x * x)
@@ -161,7 +164,7 @@ class SingerDecoder:
         self.decoder_id = f"singer-{voice_type}"
         v = voices[voice_type]
         self._params = (float(v["tilt"]), float(v["sf_hz"] or 1000.0),
-                        10.0 ** (v["sf_db"] / 20.0) - 1.0 if v["sf_hz"] else 0.0)  # fmt: skip
+                        10.0 ** (v["sf_db"] / 20.0) - 1.0 if v["sf_hz"] else 0.0, 10.0 ** (v["h1_db"] / 20.0))  # fmt: skip
 
     def fingerprint(self) -> str:
         """sha256 of the voice data and the decoder's version."""
