@@ -37,9 +37,9 @@ import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
-from partita.render.singing import TRACT_SIZE, voice_data
+from partita.render.singing import voice_data
 
-__all__ = ["SingerDecoder", "N_HARMONICS", "N_BANDS", "formant_envelope"]
+__all__ = ["SingerDecoder", "N_HARMONICS", "N_BANDS"]
 
 N_HARMONICS = 60
 N_BANDS = 65
@@ -132,19 +132,6 @@ def _singer_kernel(f0, loud, tract, params, amplitude, dist, mags):
         for j in range(n_bands):
             m = nf * mags[i, j] + na * asp[j]
             mags[i, j] = m if m > 1e-6 else 0.0
-
-
-def formant_envelope(freqs_hz: np.ndarray, *, formants_hz, bandwidths_hz) -> np.ndarray:
-    """The cascade's magnitude at ``freqs_hz`` (five formants, unit gain at 0 Hz): float64.
-
-    >>> float(formant_envelope(np.array([0.0]), formants_hz=[700, 1200, 2500, 3300, 3800],
-    ...                        bandwidths_hz=[60, 90, 140, 180, 240])[0])
-    1.0
-    """
-    tr = np.zeros(TRACT_SIZE)
-    tr[0:5] = formants_hz
-    tr[5:10] = bandwidths_hz
-    return np.array([_cascade(float(f), tr, tr[0]) for f in np.asarray(freqs_hz, float)])
 
 
 class SingerDecoder:

@@ -58,6 +58,7 @@ __all__ = [
     "voice_data",
     "perform_sung_part",
     "lyric_report",
+    "phoneme_timeline",
 ]
 
 #: Columns of ``ControlCurves.tract``: F1-F5, B1-B5, voicing, frication level, frication centre
@@ -514,3 +515,23 @@ def lyric_report(part: Part, score: Score, *, verse: int = 1) -> SungReport:
     voices = _voices(part, score, verse)
     r = _assign_syllables(voices, "ah")
     return SungReport(part.id, r.not_in_dictionary, r.bare_notes, r.has_lyrics)
+
+
+def phoneme_timeline(part: Part, score: Score, *, verse: int = 1, neutral_vowel: str = "ah") -> list[tuple[str, float, float]]:
+    """Every phoneme a voice part sings as ``(label, start s, end s)``, in time: ARPABET
+    (stops as ``"T:closure"`` and ``"T:burst"``), ``"BR"`` for a breath. For pictures and checks.
+
+    >>> from partita.symbolic.score import Note, Part, Score
+    >>> p = Part("t", "Tenor", "tenor", notes=(Note(2, 2, 57, lyric="sing"),))
+    >>> [(x, round(a, 2)) for x, a, _ in phoneme_timeline(p, Score(parts=(p,)))][1:]
+    [('S', 0.87), ('IH', 1.0), ('NG', 1.92)]
+    """
+    voices = _voices(part, score, verse)
+    _assign_syllables(voices, neutral_vowel)
+    out: list[tuple[str, float, float]] = []
+    for _, ns in sorted(voices.items()):
+        prev_end = -1e9
+        for phrase in _phrases(ns):
+            out.extend(_segments(phrase, phrase[0].on_s - prev_end))
+            prev_end = max(n.off_s for n in phrase)
+    return sorted(out, key=lambda s: s[1])
