@@ -117,7 +117,7 @@ def _decoders(score: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Part id -> [decoder id, fingerprint] as the renderer picks them (shipped neural weights,
     else the designed timbre; the drum kit), and the weight files those decoders read."""
     from partita.provenance import sha256_file
-    from partita.render.neural_infer import decoder_for
+    from partita.render.stems import _decoder_for  # the decoder render() picks (voices: the singer)
     from partita.render.timbres import style_of
 
     out: dict[str, Any] = {}
@@ -126,7 +126,7 @@ def _decoders(score: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         if style_of(p.instrument) == "drums":
             out[p.id] = ["drums", None]
             continue
-        d = decoder_for(p.instrument)
+        d = _decoder_for(p, None)
         out[p.id] = [d.decoder_id, d.fingerprint()]
         path = getattr(getattr(d, "weights", None), "path", None)
         if path:
