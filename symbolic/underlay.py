@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from partita.errors import PartitaError
 from partita.symbolic.lyrics import normalise_word, pronounce_many, split_word, verse_of
 from partita.symbolic.score import Part, Score
 
@@ -25,7 +26,7 @@ def is_voice(part: Part) -> bool:
 
     try:
         return catalog.get(part.instrument).family == "voice"
-    except Exception:  # noqa: BLE001 - an unknown instrument is reported where it is rendered
+    except PartitaError:  # an unknown instrument is reported where it is rendered
         return False
 
 
