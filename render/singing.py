@@ -148,8 +148,8 @@ class _SNote:
 
 
 @functools.lru_cache(maxsize=4096)
-def _pronounced(words: tuple[str, ...]) -> dict[str, lx.Pronunciation]:
-    return lx.pronounce_many(list(words))
+def _pronounced(words: tuple[str, ...], language: str = "en") -> dict[str, lx.Pronunciation]:
+    return lx.pronounce_many(list(words), language=language)
 
 
 def _voices(part: Part, score: Score, verse: int) -> dict[int, list[_SNote]]:
@@ -176,11 +176,11 @@ def _voices(part: Part, score: Score, verse: int) -> dict[int, list[_SNote]]:
     return out
 
 
-def _assign_syllables(voices: dict[int, list[_SNote]], neutral: str) -> SungReport:
+def _assign_syllables(voices: dict[int, list[_SNote]], neutral: str, language: str = "en") -> SungReport:
     texts = {v: [n.text for n in ns] for v, ns in voices.items()}
     placed = {v: lx.words_on_notes(t) for v, t in texts.items()}
     words = tuple(sorted({w for p in placed.values() for _, w, _, _ in p if w}))
-    prons = _pronounced(words)
+    prons = _pronounced(words, language)
     has_lyrics = any(placed.values())
     for v, ns in voices.items():
         cut: dict[tuple[str, int], tuple[lx.Syllable, ...]] = {}
@@ -396,7 +396,7 @@ def _tract(segs, t: np.ndarray, voice: dict, tables: dict, frame_rate: float) ->
 
 def perform_sung_part(
     part: Part, score: Score, *, frame_rate: float = FRAME_RATE, seed: int = 0, verse: int = 1,
-    neutral_vowel: str = "ah",
+    neutral_vowel: str = "ah", language: str = "en",
 ) -> tuple[tuple[ControlCurves, ...], SungReport]:  # fmt: skip
     """Control curves (with ``tract``) of every sung phrase of a voice part, and its report.
 
@@ -412,6 +412,10 @@ def perform_sung_part(
         Which verse of the lyrics to sing (from 1).
     neutral_vowel
         ``"ah"`` or ``"oo"``: what notes sing when the verse has no words at all.
+    language
+        ``"en"``: the CMU dictionary, then espeak-ng's American English; another espeak-ng voice
+        (``"de"``, ``"it"``, ``"la"`` ...): espeak-ng in that language (see
+        :func:`partita.symbolic.lyrics.pronounce_many`).
 
     Returns
     -------
@@ -434,7 +438,7 @@ def perform_sung_part(
     voice = data["voice"][vtype]
     tables = data["vowels"][voice["table"]]
     voices = _voices(part, score, verse)
-    report = _assign_syllables(voices, neutral_vowel)
+    report = _assign_syllables(voices, neutral_vowel, language)
     report = SungReport(part.id, report.not_in_dictionary, report.bare_notes, report.has_lyrics)
     times, vel = level_curve(part, score)
     curves = []
@@ -510,14 +514,15 @@ def _phrase_curves(phrase, gap, part, v, voice, tables, times, vel, *, frame_rat
     )  # fmt: skip
 
 
-def lyric_report(part: Part, score: Score, *, verse: int = 1) -> SungReport:
+def lyric_report(part: Part, score: Score, *, verse: int = 1, language: str = "en") -> SungReport:
     """The :class:`SungReport` of a voice part without rendering it."""
     voices = _voices(part, score, verse)
-    r = _assign_syllables(voices, "ah")
+    r = _assign_syllables(voices, "ah", language)
     return SungReport(part.id, r.not_in_dictionary, r.bare_notes, r.has_lyrics)
 
 
-def phoneme_timeline(part: Part, score: Score, *, verse: int = 1, neutral_vowel: str = "ah") -> list[tuple[str, float, float]]:
+def phoneme_timeline(part: Part, score: Score, *, verse: int = 1, neutral_vowel: str = "ah",
+                     language: str = "en") -> list[tuple[str, float, float]]:  # fmt: skip
     """Every phoneme a voice part sings as ``(label, start s, end s)``, in time: ARPABET
     (stops as ``"T:closure"`` and ``"T:burst"``), ``"BR"`` for a breath. For pictures and checks.
 
@@ -527,7 +532,7 @@ def phoneme_timeline(part: Part, score: Score, *, verse: int = 1, neutral_vowel:
     [('S', 0.87), ('IH', 1.0), ('NG', 1.92)]
     """
     voices = _voices(part, score, verse)
-    _assign_syllables(voices, neutral_vowel)
+    _assign_syllables(voices, neutral_vowel, language)
     out: list[tuple[str, float, float]] = []
     for _, ns in sorted(voices.items()):
         prev_end = -1e9

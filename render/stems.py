@@ -89,6 +89,9 @@ class RenderSettings:
         Which verse of the lyrics voice parts sing (from 1).
     neutral_vowel
         ``"ah"`` or ``"oo"``: what a voice part without lyrics sings.
+    language
+        The lyrics' language: ``"en"`` (CMU dictionary, then espeak-ng) or an espeak-ng voice
+        name (``"de"``, ``"it"``, ``"la"``).
     schema_version
         Version of this settings layout.
     """
@@ -102,6 +105,7 @@ class RenderSettings:
     subtype: str = "float"
     verse: int = 1
     neutral_vowel: str = "ah"
+    language: str = "en"
     schema_version: int = 1
 
     def __post_init__(self) -> None:
@@ -125,6 +129,8 @@ class RenderSettings:
             raise ConfigError(f"verse {self.verse!r} must be a whole number from 1 to 99")
         if self.neutral_vowel not in ("ah", "oo"):
             raise ConfigError(f"neutral vowel {self.neutral_vowel!r} is not 'ah' or 'oo'")
+        if not isinstance(self.language, str) or not re.match(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$", self.language):
+            raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
         object.__setattr__(self, "sample_rate", int(self.sample_rate))
         object.__setattr__(self, "seed", int(self.seed))
 
@@ -191,7 +197,7 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
     """
     h = hashlib.sha256()
     sung = _is_singer(decoder)
-    skip = ("subtype", "tail_s") if sung else ("subtype", "tail_s", "verse", "neutral_vowel")
+    skip = ("subtype", "tail_s") if sung else ("subtype", "tail_s", "verse", "neutral_vowel", "language")
     head = {
         "id": part.id,
         "instrument": part.instrument,
@@ -304,7 +310,8 @@ def _render_part_indexed(
             from partita.render.singing import perform_sung_part
 
             curves, _report = perform_sung_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
-                                                verse=settings.verse, neutral_vowel=settings.neutral_vowel)  # fmt: skip
+                                                verse=settings.verse, neutral_vowel=settings.neutral_vowel,
+                                                language=settings.language)  # fmt: skip
         else:
             curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
                                   humanize=settings.humanize)  # fmt: skip
@@ -700,7 +707,7 @@ def _lyric_notes(score: Score, decs: Mapping[str, Decoder | None], settings: Ren
         if not any(n.lyric for n in p.notes):
             continue
         if _is_singer(decs[p.id]):
-            out.extend(lyric_report(p, score, verse=settings.verse).lines(p.name or p.id))
+            out.extend(lyric_report(p, score, verse=settings.verse, language=settings.language).lines(p.name or p.id))
         else:
             out.append(f"part {p.name or p.id!r}: has lyrics but {p.instrument} does not sing; rendered as the instrument")
     return out

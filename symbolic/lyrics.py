@@ -149,8 +149,10 @@ def _split_stress(arpabet: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int,
     return tuple(phones), tuple(stresses)
 
 
-def _ipa_to_arpabet(symbols: list[str]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _ipa_to_arpabet(symbols: list[str], *, english: bool = True) -> tuple[tuple[str, ...], tuple[int, ...]]:
     table = _data()["ipa"]
+    if not english:  # a tapped r is English /t d/ ("butter") but an r elsewhere
+        table = {**table, "ɾ": "R"}
     phones: list[str] = []
     stresses: list[int] = []
     pending = 0
@@ -197,7 +199,7 @@ def _espeak(words: list[str], voice: str = "en-us") -> dict[str, tuple[tuple[str
         lines = [" ".join(run(w + "\n")) for w in words]
     out = {}
     for w, line in zip(words, lines):
-        phones, stresses = _ipa_to_arpabet(line.split())
+        phones, stresses = _ipa_to_arpabet(line.split(), english=voice.startswith("en"))
         if any(p in VOWELS for p in phones):
             out[w] = (phones, stresses)
     return out
@@ -232,9 +234,23 @@ def _rules(word: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(phones), tuple([1] + [0] * (n_vowels - 1))
 
 
-def pronounce_many(words: list[str], *, use_espeak: bool = True, espeak_voice: str = "en-us") -> dict[str, Pronunciation]:
-    """:func:`pronounce` for many words at once (one espeak-ng call for all the unknown ones)."""
-    cmu = _cmudict()
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+def pronounce_many(words: list[str], *, use_espeak: bool = True, language: str = "en") -> dict[str, Pronunciation]:
+    """:func:`pronounce` for many words at once (one espeak-ng call for all the unknown ones).
+
+    ``language`` ``"en"`` uses the CMU dictionary first and espeak-ng's ``en-us`` voice for the
+    rest; any other espeak-ng voice (``"de"``, ``"it"``, ``"la"`` ...) goes to espeak-ng in that
+    language directly (its phonemes mapped to the nearest ARPABET ones). The rules, English, are
+    the last resort either way.
+    """
+    if not LANGUAGE_RE.match(language):
+        from partita.errors import ConfigError
+
+        raise ConfigError(f"language {language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
+    cmu = _cmudict() if language == "en" else {}
+    espeak_voice = "en-us" if language == "en" else language
     out: dict[str, Pronunciation] = {}
     unknown = []
     for w in dict.fromkeys(normalise_word(x) for x in words):
@@ -247,7 +263,7 @@ def pronounce_many(words: list[str], *, use_espeak: bool = True, espeak_voice: s
     found = _espeak(unknown, espeak_voice) if use_espeak else {}
     for w in unknown:
         if w in found:
-            out[w] = Pronunciation(w, *found[w], "espeak-ng")
+            out[w] = Pronunciation(w, *found[w], "espeak-ng" if language == "en" else f"espeak-ng {language}")
         else:
             out[w] = Pronunciation(w, *_rules(w), "rules")
     return out

@@ -101,6 +101,9 @@ def test_lyrics_enter_the_cache_key_of_voices_only():
     v2 = RenderSettings(sample_rate=SR, verse=2)
     assert part_cache_key(t, s, settings, dt) != part_cache_key(t, s, v2, dt)
     assert part_cache_key(f, s, settings, df) == part_cache_key(f, s, v2, df)
+    de = RenderSettings(sample_rate=SR, language="de")
+    assert part_cache_key(t, s, settings, dt) != part_cache_key(t, s, de, dt)
+    assert part_cache_key(f, s, settings, df) == part_cache_key(f, s, de, df)
 
 
 def test_phonemes_are_placed_on_the_notes():
@@ -155,8 +158,9 @@ def test_a_bach_chorale_renders_as_four_sung_stems(tmp_path):
     short = Score(parts=tuple(Part(p.id, p.name, p.instrument, tuple(n for n in p.notes if n.onset < 8))
                               for p in score.parts), tempo_map=score.tempo_map,
                   time_signatures=score.time_signatures, key_signatures=score.key_signatures)  # fmt: skip
-    r = render(short, tmp_path, sample_rate=SR, progress=False)
+    r = render(short, tmp_path, settings=RenderSettings(sample_rate=SR, language="de"), progress=False)
     assert len(r.stems) == 4
+    assert any("herzens (espeak-ng de)" in n for n in r.notes)  # German words, spelled in German
     assert sum("sings those of 'Soprano'" in n for n in r.notes) == 3  # the text under every voice
     for stem, midi_first in zip(r.stems, (p.notes[0].pitch for p in short.parts)):
         a = sf.read(tmp_path / stem.file, dtype="float32")[0]

@@ -55,6 +55,17 @@ def test_words_missing_from_the_dictionary_go_to_espeak_ng():
     assert sum(ph in lx.VOWELS for ph in p.phonemes) == 2
 
 
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is installed by scripts/setup.sh")
+def test_other_languages_are_spelled_by_espeak_ng_in_that_language():
+    got = lx.pronounce_many(["Grunde", "Herzens"], language="de")
+    assert got["grunde"].phonemes == ("G", "R", "UH", "N", "D", "AH") and got["grunde"].source == "espeak-ng de"
+    assert got["herzens"].phonemes[:3] == ("HH", "EH", "R")
+    # English reads the same letters otherwise (no dictionary entry: espeak-ng's English voice)
+    assert lx.pronounce_many(["Grunde"])["grunde"].phonemes != got["grunde"].phonemes
+    with pytest.raises(Exception, match="espeak-ng voice"):
+        lx.pronounce_many(["x"], language="German; rm -rf")
+
+
 def test_without_espeak_the_rules_spell_the_word(monkeypatch):
     monkeypatch.setattr(lx.shutil, "which", lambda name: None)
     p = lx.pronounce("zorblatt")

@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verse", type=int, default=1, metavar="N", help="which verse of the lyrics voice parts sing (default 1)")
     p.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah",
                    help="what a voice part without lyrics sings (default ah)")
+    p.add_argument("--language", default="en", metavar="LANG",
+                   help="the lyrics' language: en (CMU dictionary, default) or an espeak-ng voice (de, it, la, fr ...)")
     p.add_argument("--lyrics", default=None, metavar="FILE",
                    help="a UTF-8 text laid under the first voice part (or --lyrics-part), one syllable per note")
     p.add_argument("--lyrics-part", default=None, metavar="PART", help="part id or name that --lyrics goes to")
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,
         room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float", verse=args.verse,
-        neutral_vowel=args.neutral_vowel,
+        neutral_vowel=args.neutral_vowel, language=args.language,
     )  # fmt: skip
     score = read(args.score)
     said: list[str] = []
