@@ -82,6 +82,7 @@ class PipelineResult:
             f"(ceiling {r.true_peak_ceiling_dbtp:g})" + ("" if r.meets_target else "  -- targets NOT met"),
             f"wrote {self.out_dir}: {n_stems} stems in stems/, {others}",
             f"took {self.elapsed_s:.1f} s: {stages}",
+            *getattr(self.render, "notes", ()),  # what the renderer said about words
         ])  # fmt: skip
 
 

@@ -129,7 +129,9 @@ class RenderSettings:
             raise ConfigError(f"verse {self.verse!r} must be a whole number from 1 to 99")
         if self.neutral_vowel not in ("ah", "oo"):
             raise ConfigError(f"neutral vowel {self.neutral_vowel!r} is not 'ah' or 'oo'")
-        if not isinstance(self.language, str) or not re.match(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$", self.language):
+        from partita.symbolic.lyrics import LANGUAGE_RE
+
+        if not isinstance(self.language, str) or not LANGUAGE_RE.match(self.language):
             raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
         object.__setattr__(self, "sample_rate", int(self.sample_rate))
         object.__setattr__(self, "seed", int(self.seed))

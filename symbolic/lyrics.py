@@ -51,6 +51,7 @@ __all__ = [
     "normalise_word",
     "VOWELS",
     "phoneme_class",
+    "LANGUAGE_RE",
 ]
 
 
