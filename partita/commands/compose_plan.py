@@ -50,6 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--chords", default=None, help="chord symbols, one per bar, e.g. 'Dm G7 C C' (repeated to fill the plan); enforced on strong beats")
     c.add_argument("--guide", default=None, help="a MIDI or MusicXML file whose melody is kept; the plan's other parts are written under it (its length, meter, key, tempo and chords; drums by rule), then rendered and mixed as usual")
     c.add_argument("--lyrics", default=None, metavar="FILE", help="a UTF-8 text to sing: a voice part carries every word (one line of text per phrase) and the ensemble is written under it")
+    c.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah", help="what voice parts sing without lyrics (default ah)")
     c.add_argument("--sample-rate", type=int, default=48000, metavar="HZ", help="stems and mix sample rate (default 48000)")
     c.add_argument("--target-lufs", type=float, default=-14.0, metavar="X", help="master loudness in LUFS (default -14)")
     c.add_argument("--jobs", type=int, default=2, metavar="N", help="threads rendering parts (default 2)")
@@ -228,7 +229,7 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) 
 
     result = compose_to_master(
         p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate),
+        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
         mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
         progress=progress, guide=guide, lyrics=lyrics,
     )  # fmt: skip
