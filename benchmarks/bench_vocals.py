@@ -16,10 +16,6 @@ Writes benchmarks/results/vocals.json and vocals.md, whole:
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,13 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import praat_reference as pr  # noqa: E402
+from _results import write_results  # noqa: E402  (benchmarks/ is sys.path[0] when a benchmark runs)
 
-from partita._fileio import atomic_write_text  # noqa: E402
 from partita.render.stems import RenderSettings, render_part  # noqa: E402
 from partita.symbolic.score import Note, Part, Score  # noqa: E402
 
 SR = 24000
-OUT = ROOT / "benchmarks" / "results" / "vocals"
 
 
 def _sing(instrument: str, notes, sr: int = SR) -> np.ndarray:
@@ -121,13 +116,7 @@ def cost_rows() -> list[dict]:
 def main() -> int:
     t_all = time.perf_counter()
     pitch, formant, fric, onset, cost = pitch_rows(), formant_rows(), fricative_rows(), onset_rows(), cost_rows()
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    meta = {
-        "command": "OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_vocals.py",
-        "git_commit": commit, "sample_rate": SR, "reference": "Praat via praat-parselmouth",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
-        "load_average_end": [round(x, 2) for x in os.getloadavg()], "elapsed_s": round(time.perf_counter() - t_all, 1),
-    }  # fmt: skip
+    elapsed = round(time.perf_counter() - t_all, 1)
     test_pitch = {"tenor": 55, "soprano": 60}
     at_test = [r for r in formant if r["midi"] == test_pitch[r["voice"]]]
     summary = {
@@ -138,14 +127,10 @@ def main() -> int:
         "onset_worst_abs_error_ms": max(abs(r["onset_error_ms"]) for r in onset),
         "sung_over_instrument_cpu": round(cost[0]["cpu_s_per_audio_s"] / cost[1]["cpu_s_per_audio_s"], 2),
     }
-    data = {"meta": meta, "summary": summary, "pitch": pitch, "formants": formant, "fricative_s": fric,
-            "vowel_onsets": onset, "render_cost": cost}  # fmt: skip
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(OUT.with_suffix(".json"), json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    data = {"sample_rate": SR, "reference": "Praat via praat-parselmouth", "elapsed_s": elapsed, "summary": summary,
+            "pitch": pitch, "formants": formant, "fricative_s": fric, "vowel_onsets": onset, "render_cost": cost}  # fmt: skip
     lines = [
-        "# Sung vocals, measured with Praat", "",
-        f"Command: `{meta['command']}`  ", f"Commit {commit}; {meta['machine']}; load average at end "
-        f"{meta['load_average_end']}; {meta['elapsed_s']} s. Renders at {SR} Hz (cost: 48 kHz).", "",
+        f"Renders at {SR} Hz (the cost rows at 48 kHz); {elapsed} s in all. Reference: Praat (praat-parselmouth).", "",
         "## Summary", "", "| measure | result | target |", "|---|---|---|",
         f"| pitch, sustained notes, worst median error | {summary['pitch_worst_abs_median_error_cents']} cents | <= 10 |",
         f"| F1 and F2 in the published range, tenor G3 and soprano C4 (the tests' pitches) | "
@@ -174,8 +159,8 @@ def main() -> int:
         *[f"| {r['stem']} | {r['audio_s']} | {r['wall_s']} | {r['cpu_s']} | {r['cpu_s_per_audio_s']} |" for r in cost],
         "",
     ]  # fmt: skip
-    atomic_write_text(OUT.with_suffix(".md"), "\n".join(lines))
-    print(json.dumps(summary, indent=1))
+    write_results("vocals", data, lines, title="Sung vocals, measured with Praat")
+    print(summary)
     return 0
 
 

@@ -26,7 +26,7 @@ def test_docs_quote_the_committed_results():
     data = json.loads((ROOT / "benchmarks/results/vocals.json").read_text())
     doc = (ROOT / "docs/vocals.md").read_text()
     s = data["summary"]
-    assert data["meta"]["git_commit"][:7] in doc
+    assert data["provenance"]["commit"][:7] in doc
     assert f"{s['pitch_worst_abs_median_error_cents']} cents" in doc
     assert f"{s['formants_in_range_at_test_pitches']} in range" in doc
     assert f"{s['formants_in_range']} in range" in doc
