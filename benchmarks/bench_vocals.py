@@ -8,8 +8,8 @@ Writes benchmarks/results/vocals.json and vocals.md, whole:
   tests/praat_reference.py);
 * /s/ high-band (> 4 kHz) energy share against its vowel's;
 * vowel onsets against the notated beat (voiceless onsets, Praat voicing);
-* render cost per second of audio of a sung stem next to an instrument stem (flute, designed
-  timbre) of the same notes, one thread, best of 3.
+* render cost per second of audio of a sung stem next to an instrument stem (flute, the decoder
+  the renderer picks: its shipped neural one) of the same notes, one thread, best of 3.
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 nice .venv/bin/python benchmarks/bench_vocals.py
 """
