@@ -104,7 +104,8 @@ def compose(
 
     ``progress(stage, message)`` hears each stage; ``options`` go to
     :func:`partita.pipeline.compose_to_master` (``weights``, ``temperature``, ``top_p``,
-    ``profile``, ``render_settings``, ``mix_settings``, ``key_dir``, ``workers``, ``guide``).
+    ``profile``, ``render_settings``, ``mix_settings``, ``key_dir``, ``workers``, ``guide``,
+    ``lyrics``: words to sing, see docs/vocals.md).
     The files written are listed by ``result.files()``."""
     from partita.pipeline import compose_to_master
 

@@ -82,6 +82,7 @@ class PipelineResult:
             f"(ceiling {r.true_peak_ceiling_dbtp:g})" + ("" if r.meets_target else "  -- targets NOT met"),
             f"wrote {self.out_dir}: {n_stems} stems in stems/, {others}",
             f"took {self.elapsed_s:.1f} s: {stages}",
+            *getattr(self.render, "notes", ()),  # what the renderer said about words
         ])  # fmt: skip
 
 
@@ -117,7 +118,7 @@ def _decoders(score: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Part id -> [decoder id, fingerprint] as the renderer picks them (shipped neural weights,
     else the designed timbre; the drum kit), and the weight files those decoders read."""
     from partita.provenance import sha256_file
-    from partita.render.neural_infer import decoder_for
+    from partita.render.stems import _decoder_for  # the decoder render() picks (voices: the singer)
     from partita.render.timbres import style_of
 
     out: dict[str, Any] = {}
@@ -126,7 +127,7 @@ def _decoders(score: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         if style_of(p.instrument) == "drums":
             out[p.id] = ["drums", None]
             continue
-        d = decoder_for(p.instrument)
+        d = _decoder_for(p, None)
         out[p.id] = [d.decoder_id, d.fingerprint()]
         path = getattr(getattr(d, "weights", None), "path", None)
         if path:
@@ -251,6 +252,7 @@ def compose_to_master(
     progress: Progress | None = None,
     plan_seconds: float = 0.0,
     guide: Any = None,
+    lyrics: str | None = None,
 ) -> PipelineResult:
     """Compose ``plan`` and carry it all the way to a signed, mastered render folder.
 
@@ -281,6 +283,11 @@ def compose_to_master(
         A Score or a path (MIDI, MusicXML, ...) whose melody seeds the composition (see
         :func:`partita.symbolic.composer.sample.compose`); the rest of the job is the same. A
         path is recorded with its sha256.
+    lyrics
+        Words to sing (lines of text): a voice part is added to the plan if it has none, a
+        vocal melody carrying every syllable is written for it
+        (:mod:`partita.symbolic.composer.lyrics`) and the ensemble is composed under it.
+        Not with ``guide``.
 
     Returns
     -------
@@ -311,11 +318,28 @@ def compose_to_master(
         _say(progress, "compose", f"section {i + 1}/{n}: {name}")
 
     guide_record = None
+    if lyrics is not None:  # the words make the melody, which then guides the ensemble
+        if guide is not None:
+            from partita.errors import ConfigError
+
+            raise ConfigError("lyrics and a guide melody cannot be given together")
+        import hashlib
+
+        from partita.symbolic.composer.lyrics import vocal_melody, with_voice
+
+        plan = with_voice(plan)
+        guide, info = vocal_melody(plan, lyrics, seed=seed)
+        guide_record = {"lyrics_sha256": hashlib.sha256(lyrics.encode()).hexdigest(), **info}
+        _say(progress, "compose", f"lyrics: {info['lines']} lines, {info['syllables']} syllables over {info['bars']} bars"
+             + (f"; not in the dictionary, spelled by the fallback: {', '.join(sorted(info['spelled']))}"
+                if info["spelled"] else ""))  # fmt: skip
     if guide is not None:
         from partita.symbolic.composer.edit import read_guide
 
         if isinstance(guide, (str, os.PathLike)):
             guide_record = {"file": Path(guide).name, "sha256": sha256_file(guide)}
+        elif guide_record is not None:  # the vocal melody written for the lyrics
+            guide_record = {**guide_record, "canonical_hash": guide.canonical_hash()}
         guide = read_guide(guide)
         if guide_record is None:
             guide_record = {"canonical_hash": guide.canonical_hash()}
@@ -334,7 +358,7 @@ def compose_to_master(
         "weights": [{"role": "composer", "file": weights_path.name, "sha256": sha256_file(weights_path)}],
     }
     if guide_record is not None:
-        record["compose"]["guide"] = guide_record
+        record["compose"]["lyrics" if lyrics is not None else "guide"] = guide_record
     rendered, mixed, prov = master_folder(
         out, score, record=record, render_settings=rs, mix_settings=mix_settings, key_dir=key_dir,
         workers=workers, progress=progress, stages=stages,

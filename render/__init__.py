@@ -24,7 +24,7 @@ def render(score: Any, out_dir: Any, **kwargs: Any) -> RenderResult:
 
 def warmup() -> None:
     """Compile (or load from numba's on-disk cache) every numba kernel now: the synthesis
-    kernels, the designed decoder and the performer's curve kernel."""
+    kernels, the designed decoder, the performer's curve kernel and the singer."""
     from partita.render.performance import perform_part
     from partita.render.synth import synthesize
     from partita.render.synth import warmup as _warmup
@@ -35,6 +35,12 @@ def warmup() -> None:
     part = Part("warmup", "Flute", "flute", notes=(Note(0, 1, 72),))
     for curves in perform_part(part, Score(parts=(part,))):
         synthesize(timbre_for("flute").decode(curves, sample_rate=48000), sample_rate=48000)
+    from partita.render.singer import SingerDecoder
+    from partita.render.singing import perform_sung_part
+
+    voice = Part("warmup", "Tenor", "tenor", notes=(Note(0, 1, 57, lyric="ah"),))
+    for curves in perform_sung_part(voice, Score(parts=(voice,)))[0]:
+        synthesize(SingerDecoder("tenor").decode(curves, sample_rate=48000), sample_rate=48000)
 
 
 def __getattr__(name: str) -> Any:

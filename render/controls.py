@@ -99,6 +99,11 @@ class ControlCurves:
     onset_s, end_s
         Where the phrase's first note starts and its last note ends, in seconds (for reports
         and tests; the curves themselves extend into the release).
+    tract
+        Sung phrases only (:mod:`partita.render.singing`): float32 [n_frames, 16], the vocal
+        tract per frame -- formants F1-F5 (Hz), bandwidths B1-B5 (Hz), voicing (0-1),
+        frication level (linear, re the voice's level), frication centre (Hz) and width
+        (octaves), aspiration level (linear). None for instruments.
     """
 
     part_id: str
@@ -112,6 +117,7 @@ class ControlCurves:
     seed: int
     onset_s: float = 0.0
     end_s: float = 0.0
+    tract: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not (self.frame_rate > 0):
@@ -126,6 +132,8 @@ class ControlCurves:
             object.__setattr__(self, name, _check_frames(name, getattr(self, name), n))
         if self.f0_hz.min() <= 0:
             raise ConfigError("f0_hz must be positive")
+        if self.tract is not None:
+            object.__setattr__(self, "tract", _check_frames("tract", self.tract, n, ndim=2))
 
     @classmethod
     def _trusted(cls, **fields) -> ControlCurves:

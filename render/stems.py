@@ -87,6 +87,13 @@ class RenderSettings:
         Seconds after the last note ends that every stem lasts (release, ringing, drums).
     subtype
         ``"float"`` (32-bit float WAV) or ``"pcm24"``.
+    verse
+        Which verse of the lyrics voice parts sing (from 1).
+    neutral_vowel
+        ``"ah"`` or ``"oo"``: what a voice part without lyrics sings.
+    language
+        The lyrics' language: ``"en"`` (CMU dictionary, then espeak-ng) or an espeak-ng voice
+        name (``"de"``, ``"it"``, ``"la"``).
     schema_version
         Version of this settings layout.
     """
@@ -98,6 +105,9 @@ class RenderSettings:
     room_rt60_s: float | None = None
     tail_s: float = 3.0
     subtype: str = "float"
+    verse: int = 1
+    neutral_vowel: str = "ah"
+    language: str = "en"
     schema_version: int = 1
 
     def __post_init__(self) -> None:
@@ -117,6 +127,14 @@ class RenderSettings:
             raise ConfigError(f"tail_s {self.tail_s} is outside 0-30 s")
         if self.subtype not in SUBTYPES:
             raise ConfigError(f"subtype {self.subtype!r} is not one of {', '.join(SUBTYPES)}")
+        if isinstance(self.verse, bool) or not isinstance(self.verse, (int, np.integer)) or not 1 <= self.verse <= 99:
+            raise ConfigError(f"verse {self.verse!r} must be a whole number from 1 to 99")
+        if self.neutral_vowel not in ("ah", "oo"):
+            raise ConfigError(f"neutral vowel {self.neutral_vowel!r} is not 'ah' or 'oo'")
+        from partita.symbolic.lyrics import LANGUAGE_RE
+
+        if not isinstance(self.language, str) or not LANGUAGE_RE.match(self.language):
+            raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
         object.__setattr__(self, "sample_rate", int(self.sample_rate))
         object.__setattr__(self, "seed", int(self.seed))
 
@@ -156,6 +174,7 @@ class RenderResult:
     duration_s: float
     elapsed_s: float
     rendered_parts: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def realtime_factor(self) -> float:
@@ -168,7 +187,7 @@ class RenderResult:
             f"{len(self.stems)} stems, {self.duration_s:.1f} s of audio at {self.sample_rate} Hz in "
             f"{self.elapsed_s:.2f} s ({self.realtime_factor:.1f}x real time); "
             f"{len(self.rendered_parts)} rendered, {len(self.stems) - len(self.rendered_parts)} from cache"
-        )
+        ) + "".join(f"\n{line}" for line in self.notes)
 
 
 def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: Decoder | None) -> str:
@@ -181,6 +200,8 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
     False
     """
     h = hashlib.sha256()
+    sung = _is_singer(decoder)
+    skip = ("subtype", "tail_s") if sung else ("subtype", "tail_s", "verse", "neutral_vowel", "language")
     head = {
         "id": part.id,
         "instrument": part.instrument,
@@ -188,7 +209,7 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
         "hairpins": [[str(x.onset), str(x.end), x.kind] for x in part.hairpins],
         "tempo": [[str(m.onset), m.bpm] for m in score.tempo_map.marks],
         "decoder": "drums" if decoder is None else [decoder.decoder_id, decoder.fingerprint()],
-        "settings": {k: v for k, v in settings.to_dict().items() if k not in ("subtype", "tail_s")},
+        "settings": {k: v for k, v in settings.to_dict().items() if k not in skip},
         "version": RENDERER_VERSION,
     }
     h.update(json.dumps(head, sort_keys=True, default=str).encode())
@@ -197,6 +218,8 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
             f"|{n.onset}|{n.duration}|{n.pitch}|{n.velocity}|{','.join(sorted(n.articulations))}|{n.tie}|"
             f"{n.slur}|{n.voice}|{n.vibrato_depth_cents!r}|{n.vibrato_rate_hz!r}|{n.brightness!r}".encode()
         )
+        if sung:  # only a sung part's sound depends on its words
+            h.update(f"|{n.lyric!r}".encode())
     return h.hexdigest()
 
 
@@ -217,6 +240,12 @@ def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
     return np.clip(out, -1.0, 1.0)
 
 
+def _is_singer(decoder: Decoder | None) -> bool:
+    from partita.render.singer import SingerDecoder
+
+    return isinstance(decoder, SingerDecoder)
+
+
 def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder | None:
     try:
         style = style_of(part.instrument)
@@ -226,6 +255,12 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
         return None
     if decoders and part.id in decoders:
         return decoders[part.id]
+    from partita.render.singing import is_voice_part, voice_type_of
+
+    if is_voice_part(part):  # voices sing (their words, or a neutral vowel)
+        from partita.render.singer import SingerDecoder
+
+        return SingerDecoder(voice_type_of(part))
     from partita.render.neural_infer import decoder_for  # shipped neural weights, else the designed timbre
 
     return decoder_for(part.instrument)
@@ -244,6 +279,8 @@ def _phrase_key(curves: Any, decoder: Decoder, sample_rate: int) -> str:
     h = hashlib.sha256()
     for arr in (curves.f0_hz, curves.loudness_db, curves.brightness, curves.noise):
         h.update(np.ascontiguousarray(arr).tobytes())
+    if getattr(curves, "tract", None) is not None:  # a sung phrase: its vocal tract too
+        h.update(np.ascontiguousarray(curves.tract).tobytes())
     meta = [curves.start_frame, curves.frame_rate, curves.seed, curves.voice, decoder.decoder_id,
             decoder.fingerprint(), sample_rate, RENDERER_VERSION]  # fmt: skip
     h.update(json.dumps(meta).encode())
@@ -273,7 +310,15 @@ def _render_part_indexed(
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drum_part(part, score, sample_rate=sr, seed=settings.seed, n_samples=n)
     else:
-        curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed, humanize=settings.humanize)
+        if _is_singer(decoder):
+            from partita.render.singing import perform_sung_part
+
+            curves, _report = perform_sung_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
+                                                verse=settings.verse, neutral_vowel=settings.neutral_vowel,
+                                                language=settings.language)  # fmt: skip
+        else:
+            curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
+                                  humanize=settings.humanize)  # fmt: skip
         ratio = settings.frame_rate / sr
         keys = [_phrase_key(c, decoder, sr) for c in curves]
         starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]
@@ -420,6 +465,9 @@ def render(
     out = Path(out_dir)
     cache = Path(cache_dir) if cache_dir is not None else out / ".cache"
     sr = settings.sample_rate
+    from partita.symbolic.underlay import underlay_missing
+
+    score, underlaid = underlay_missing(score, verse=settings.verse)  # one text for every voice
     decs = {p.id: _decoder_for(p, decoders) for p in score.parts}
     if not any(p.notes for p in score.parts):
         warnings.warn("the score has no notes: writing silent stems", RenderWarning, stacklevel=2)
@@ -582,7 +630,24 @@ def render(
     return RenderResult(
         out_dir=out, stems=tuple(infos), sample_rate=sr, seed=settings.seed, n_samples=n_total,
         duration_s=duration, elapsed_s=time.perf_counter() - t0, rendered_parts=tuple(p.id for p in todo),
+        notes=tuple(underlaid + _lyric_notes(score, decs, settings)),
     )  # fmt: skip
+
+
+def _lyric_notes(score: Score, decs: Mapping[str, Decoder | None], settings: RenderSettings) -> list[str]:
+    """Summary lines about words: what the pronouncing dictionary lacked, notes without a
+    syllable, lyrics on parts that do not sing."""
+    from partita.render.singing import lyric_report
+
+    out = []
+    for p in score.parts:
+        if not any(n.lyric for n in p.notes):
+            continue
+        if _is_singer(decs[p.id]):
+            out.extend(lyric_report(p, score, verse=settings.verse, language=settings.language).lines(p.name or p.id))
+        else:
+            out.append(f"part {p.name or p.id!r}: has lyrics but {p.instrument} does not sing; rendered as the instrument")
+    return out
 
 
 def _id_hash(part_id: str) -> str:

@@ -11,6 +11,7 @@ need_apt=()
 command -v mscore3 >/dev/null 2>&1 || need_apt+=(musescore3)
 command -v fluidsynth >/dev/null 2>&1 || need_apt+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)  # pronunciations the CMU dictionary lacks
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing Debian packages: ${need_apt[*]}"
@@ -31,6 +32,6 @@ fi
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 # torch first, pinned: this takes the local CPU wheel; anything asking for plain torch later is satisfied.
 pip install "torch==2.13.0"
-pip install -e ".[render,train,mix,dev]"
+pip install -e ".[render,train,voice,mix,dev]"
 echo "$want" > "$stamp"
 echo "setup: ready ($VENV)"

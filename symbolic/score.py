@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from partita.errors import InstrumentError, ScoreError
 from partita.symbolic.form import FormMark, PlayMark
 from partita.symbolic.ornaments import GraceNote, Ornament
-from partita.symbolic.lyrics import Syllable
+from partita.symbolic.verses import Syllable
 from partita.symbolic.report import Dropped, merge_drops
 
 __all__ = [
@@ -347,7 +347,7 @@ class Part:
     hairpins: tuple[Hairpin, ...] = ()
     graces: tuple[GraceNote, ...] = ()
     ornaments: tuple[Ornament, ...] = ()
-    #: syllables of the lyric verses other than the sung one (:mod:`partita.symbolic.lyrics`)
+    #: syllables of the lyric verses other than the sung one (:mod:`partita.symbolic.verses`)
     verses: tuple[Syllable, ...] = ()
     #: the verse whose syllables are the notes' ``lyric``
     sung_verse: int = 1
@@ -881,8 +881,8 @@ class Score:
         return dataclasses.replace(self, parts=tuple(new), key_signatures=keys)
 
     def with_verse(self, verse: int) -> Score:
-        """This score singing lyric verse ``verse`` (:func:`partita.symbolic.lyrics.with_verse`)."""
-        from partita.symbolic.lyrics import with_verse
+        """This score singing lyric verse ``verse`` (:func:`partita.symbolic.verses.with_verse`)."""
+        from partita.symbolic.verses import with_verse
 
         return with_verse(self, verse)
 

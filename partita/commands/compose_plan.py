@@ -49,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
     c.add_argument("--chords", default=None, help="chord symbols, one per bar, e.g. 'Dm G7 C C' (repeated to fill the plan); enforced on strong beats")
     c.add_argument("--guide", default=None, help="a MIDI or MusicXML file whose melody is kept; the plan's other parts are written under it (its length, meter, key, tempo and chords; drums by rule), then rendered and mixed as usual")
+    c.add_argument("--lyrics", default=None, metavar="FILE", help="a UTF-8 text to sing: a voice part carries every word (one line of text per phrase) and the ensemble is written under it")
+    c.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah", help="what voice parts sing without lyrics (default ah)")
     c.add_argument("--sample-rate", type=int, default=48000, metavar="HZ", help="stems and mix sample rate (default 48000)")
     c.add_argument("--target-lufs", type=float, default=-14.0, metavar="X", help="master loudness in LUFS (default -14)")
     c.add_argument("--jobs", type=int, default=2, metavar="N", help="threads rendering parts (default 2)")
@@ -162,15 +164,29 @@ def run_compose(args: argparse.Namespace) -> int:
     def progress(name: str, i: int, n: int) -> None:
         print(f"composing section {i + 1}/{n}: {name}", file=sys.stderr)
 
+    lyrics = None
+    if getattr(args, "lyrics", None):
+        from partita.symbolic.lyrics import read_lyrics_text
+
+        lyrics = read_lyrics_text(args.lyrics)  # not UTF-8: one line naming the file
+        if args.guide:
+            raise ConfigError("--lyrics and --guide cannot be given together")
     guide = None
     if args.guide:
         from partita.symbolic.composer.edit import read_guide
 
         guide = read_guide(args.guide)  # a missing or unreadable file stops here, named
     if not args.score_only:
-        return _compose_to_master(args, p, guide=args.guide if guide is not None else None)
+        return _compose_to_master(args, p, guide=args.guide if guide is not None else None, lyrics=lyrics)
 
-    if guide is not None:
+    if lyrics is not None:
+        from partita.symbolic.composer.lyrics import compose_for_lyrics
+
+        t0 = time.perf_counter()
+        p, score, info = compose_for_lyrics(p, lyrics, seed=args.seed, weights=args.weights,
+                                            temperature=args.temperature, top_p=args.top_p, profile=args.profile)  # fmt: skip
+        made = f"{time.perf_counter() - t0:.1f} s under a vocal melody of {info['syllables']} syllables"
+    elif guide is not None:
         t0 = time.perf_counter()
         score = compose(p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
                         profile=args.profile, guide=guide)  # fmt: skip
@@ -194,7 +210,7 @@ def run_compose(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compose_to_master(args: argparse.Namespace, p, *, guide=None) -> int:
+def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) -> int:
     """The main job (partita.pipeline): plan -> score -> stems -> mix -> REAPER -> provenance."""
     import sys
     import time
@@ -213,9 +229,9 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None) -> int:
 
     result = compose_to_master(
         p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate),
+        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
         mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
-        progress=progress, guide=guide,
+        progress=progress, guide=guide, lyrics=lyrics,
     )  # fmt: skip
     print(result.summary(), file=sys.stderr)
     return 0

@@ -31,6 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N threads (default 1)")
     p.add_argument("--no-repeats", action="store_true",
                    help="play each written bar once (default: repeats, voltas and D.C./D.S. as MuseScore plays them)")
+    p.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah",
+                   help="what a voice part without lyrics sings (default ah)")
+    p.add_argument("--language", default="en", metavar="LANG",
+                   help="the lyrics' language: en (CMU dictionary, default) or an espeak-ng voice (de, it, la, fr ...)")
+    p.add_argument("--lyrics", default=None, metavar="FILE",
+                   help="a UTF-8 text laid under the first voice part (or --lyrics-part), one syllable per note")
+    p.add_argument("--lyrics-part", default=None, metavar="PART", help="part id or name that --lyrics goes to")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--instrument-weights", action="append", default=[], metavar="[INSTRUMENT=]PATH",
                    help="render parts of the weights' instrument (or INSTRUMENT) with this trained decoder (repeatable)")
@@ -45,9 +52,15 @@ def run(args: argparse.Namespace) -> int:
 
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,
-        room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float",
+        room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float", verse=1,  # --verse N is moved onto the notes by read_score
+        neutral_vowel=args.neutral_vowel, language=args.language,
     )  # fmt: skip
     score = read_score(args.score, args)
+    said: list[str] = []
+    if args.lyrics:
+        from partita.symbolic.underlay import lyrics_onto_score
+
+        score, said = lyrics_onto_score(score, args.lyrics, part=args.lyrics_part, verse=1)
     from partita.render.neural_infer import decoders_for_score
 
     decoders = decoders_for_score(score, args.instrument_weights)
@@ -61,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         from partita.commands.info import print_drops
 
+        for line in said:
+            print(f"partita: {line}", file=sys.stderr)
         print(result.summary(), file=sys.stderr)
         print_drops(score, file=sys.stderr)
         for s in result.stems:

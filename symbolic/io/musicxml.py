@@ -46,7 +46,7 @@ their bars and have notatable durations (one note value, dotted or in a tuplet);
   the ``stop`` note; on read every note of that voice strictly between them is ``continue``.
 - **Articulations**: staccato, staccatissimo, tenuto, accent, marcato (``<strong-accent>``),
   fermata (a notation); lyrics: every verse (``<lyric number>``): the sung verse's syllable is
-  the note's ``lyric``, the others are ``Part.verses`` (:mod:`partita.symbolic.lyrics`).
+  the note's ``lyric``, the others are ``Part.verses`` (:mod:`partita.symbolic.verses`).
 - **Velocity**: a single note's velocity is ``<note dynamics="...">`` (percent of 90; exact for
   1-127 after music21's rounding); chord notes' velocities, which music21 does not write, are
   kept in the expression field. ``None`` stays ``None``.
@@ -121,7 +121,8 @@ from partita.symbolic.io.musicxml_marks import (
     with_exact_tempos,
     with_grace_slashes,
 )
-from partita.symbolic.lyrics import Syllable
+from partita.symbolic.lyrics import encode_syllable
+from partita.symbolic.verses import Syllable
 from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
     DYNAMIC_MARKS,
@@ -715,9 +716,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
             el.expressions.append(expressions.Fermata())
         lyric = next((p.lyric for p, _ in members if p.lyric), None)
         if lyric:
-            el.addLyric(lyric, applyRaw=True, lyricNumber=part.sung_verse)
+            _add_lyric(el, lyric, part.sung_verse)
         for syllable in other_verses.get((head.onset, head.voice), ()):
-            el.addLyric(syllable.text, applyRaw=True, lyricNumber=syllable.verse)
+            _add_lyric(el, syllable.text, syllable.verse)
         on_note = [o for o in part.ornaments if o.onset == onset and o.voice == voice and o.end is None]
         if on_note and head.onset == members[0][1].onset:
             add_ornaments(el, on_note)
@@ -1143,10 +1144,11 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                 lyric = None
                 for ly in el.lyrics:  # verse 1 (or the first one written) is sung; the rest kept
                     number = int(ly.number) if str(ly.number).isdigit() and int(ly.number) > 0 else 1
-                    if ly.text and lyric is None and (number == 1 or len(el.lyrics) == 1 or ly is el.lyrics[0]):
-                        lyric = ly.text
-                    elif ly.text:
-                        verses.append(Syllable(onset, voice, number, ly.text))
+                    text = encode_syllable(ly.text, ly.syllabic) if ly.text else ly.text  # hyphens for begin/middle/end
+                    if text and lyric is None and (number == 1 or len(el.lyrics) == 1 or ly is el.lyrics[0]):
+                        lyric = text
+                    elif text:
+                        verses.append(Syllable(onset, voice, number, text))
                 chord_velocity = None
                 if isinstance(el, chord.ChordBase) and el.hasVolumeInformation():
                     chord_velocity = el.volume.velocity
@@ -1398,3 +1400,23 @@ def _collect_marks(p21, measures, marks, first_part):
         figure = cs.figure
         if figure and onset not in marks.chords:
             marks.chords[onset] = ChordSymbol(onset, _score_figure(str(figure)))
+
+
+def _add_lyric(el, text: str, number: int) -> None:
+    """Write one verse's syllable (hyphens for begin/middle/end, see
+    :func:`partita.symbolic.lyrics.encode_syllable`) as MusicXML lyric ``number``."""
+    from music21 import note as m21note
+
+    if text.strip():
+        syllabic = None
+        core = text.strip()
+        if len(core) > 1 and core.endswith("-") and core.startswith("-"):
+            syllabic, core = "middle", core[1:-1]
+        elif len(core) > 1 and core.endswith("-"):
+            syllabic, core = "begin", core[:-1]
+        elif len(core) > 1 and core.startswith("-"):
+            syllabic, core = "end", core[1:]
+        ly = m21note.Lyric(text=core, number=number, applyRaw=True)
+        if syllabic:
+            ly.syllabic = syllabic
+        el.lyrics.append(ly)
