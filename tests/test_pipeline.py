@@ -104,7 +104,7 @@ def test_pipeline_result_summary(tmp_path):
     r = compose_to_master(p, tmp_path / "o", seed=1, weights=TINY_CKPT, workers=1, key_dir=tmp_path / "k",
                           render_settings=RenderSettings(sample_rate=8000, tail_s=0.5),
                           mix_settings=MixSettings(target_lufs=-20.0), progress=lambda s, m: seen.append(s))  # fmt: skip
-    assert [n for n, _ in r.stages] == ["plan", "compose", "score files", "render", "mix", "export", "provenance"]
+    assert [n for n, _ in r.stages] == ["plan", "compose", "originality", "score files", "render", "mix", "export", "provenance"]
     assert all(t >= 0 for _, t in r.stages) and r.elapsed_s == pytest.approx(sum(t for _, t in r.stages))
     assert seen[0] == "compose" and seen[-1] == "provenance"
     text = r.summary()
