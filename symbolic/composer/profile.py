@@ -119,7 +119,8 @@ def score_rows(score: Any) -> dict[str, list[np.ndarray]]:
     for p in parts:
         bars = note_bars(score, [n.onset for n in p.notes])
         for n, s in zip(p.notes, np.minimum(seg_of(bars), n_seg - 1)):
-            seg_notes[s].setdefault(p.id, []).append(n)
+            if n.tie not in ("stop", "continue"):  # a tied continuation is not a new note
+                seg_notes[s].setdefault(p.id, []).append(n)
     lines = melodic_lines(score)
     ev = chord_events(score)
     ev_seg = np.minimum(seg_of(ev.bar), n_seg - 1) if len(ev) else np.zeros(0, dtype=np.int64)
