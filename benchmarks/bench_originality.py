@@ -42,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 COMPOSED = ROOT / "data" / "bench_originality"
+UNTRAINED = ROOT / "data" / "bench_originality_untrained"
 PROMPTS = (("chorale", "a chorale for satb choir"), ("folk", "a folk tune for folk band"),
            ("classical", "a classical piece for string quartet"), ("jig", "a lively jig"),
            ("waltz", "a gentle waltz for string quartet"))  # fmt: skip
@@ -92,16 +93,20 @@ def build_profiles(data_dir: str, max_rows: int) -> dict:
     return made
 
 
-def compose_pieces(n: int, seconds: float) -> dict:
+def compose_pieces(n: int, seconds: float, *, untrained: bool = False) -> dict:
+    """``n`` pieces from the shipped weights (genres in turn), or with ``untrained`` ``n``
+    chorales from the random-weight test checkpoint (tests/data/composer_tiny.safetensors):
+    the same masks and plans, no learning."""
     from partita.symbolic.composer.planner import plan
     from partita.symbolic.composer.sample import compose, load_model
 
-    COMPOSED.mkdir(parents=True, exist_ok=True)
-    model = load_model(None)
+    folder = UNTRAINED if untrained else COMPOSED
+    folder.mkdir(parents=True, exist_ok=True)
+    model = load_model(str(ROOT / "tests" / "data" / "composer_tiny.safetensors") if untrained else None)
     times = []
     for i in range(n):
-        genre, prompt = PROMPTS[i % len(PROMPTS)]
-        path = COMPOSED / f"{i:03d}_{genre}.json"
+        genre, prompt = PROMPTS[0] if untrained else PROMPTS[i % len(PROMPTS)]
+        path = folder / f"{i:03d}_{genre}.json"
         if path.exists():
             continue
         t = time.perf_counter()
@@ -113,11 +118,11 @@ def compose_pieces(n: int, seconds: float) -> dict:
     return {"n": n, "seconds": seconds, "compose_s": times}
 
 
-def composed() -> list[dict]:
+def composed(folder: Path = COMPOSED) -> list[dict]:
     from partita.symbolic.score import Score
 
     out = []
-    for f in sorted(COMPOSED.glob("*.json")):
+    for f in sorted(folder.glob("*.json")):
         d = json.loads(f.read_text())
         d["score"] = Score.from_dict(d["score"])
         d["name"] = f.stem
@@ -150,6 +155,7 @@ def calibrate(data_dir: str, draws: int, set_size: int, seed: int) -> dict:
         "fiddle": rows_of(s for _, s in fiddle),
         "composed_chorales": rows_of(d["score"] for d in comp if d["genre"] == "chorale"),
         "composed_folk": rows_of(d["score"] for d in comp if d["genre"] in ("folk", "jig")),
+        "untrained_chorales": rows_of(d["score"] for d in composed(UNTRAINED)),
     }
     conditions = [
         ("two halves of one composer's set (Bach chorales)", "bach_half_1", "bach_half_2"),
@@ -159,6 +165,7 @@ def calibrate(data_dir: str, draws: int, set_size: int, seed: int) -> dict:
         ("composer output (shipped weights, chorale plans) vs Bach chorales", "composed_chorales", "bach"),
         ("composer output (shipped weights, folk and jig plans) vs Ryan's fiddle tunes", "composed_folk", "fiddle"),
         ("composer output (shipped weights, chorale plans) vs Ryan's fiddle tunes", "composed_chorales", "fiddle"),
+        ("untrained composer (random weights, same masks, chorale plans) vs Bach chorales", "untrained_chorales", "bach"),
     ]
     rng = np.random.default_rng(seed)
     out = {"pools": {k: len(v) for k, v in pools.items()}, "conditions": []}
@@ -295,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profiles", action="store_true")
     ap.add_argument("--max-rows", type=int, default=128)
     ap.add_argument("--compose", type=int, default=0, metavar="N")
+    ap.add_argument("--compose-untrained", type=int, default=0, metavar="N")
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--draws", type=int, default=1000)
@@ -307,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(build_profiles(a.data_dir, a.max_rows)))
     if a.compose:
         print(json.dumps(compose_pieces(a.compose, a.seconds)))
+    if a.compose_untrained:
+        print(json.dumps(compose_pieces(a.compose_untrained, a.seconds, untrained=True)))
     if a.calibrate:
         res = {**_meta(command), "draws": a.draws, "set_size": a.set_size, "seed": a.seed,
                **calibrate(a.data_dir, a.draws, a.set_size, a.seed)}  # fmt: skip
