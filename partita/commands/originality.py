@@ -25,35 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def read_score_arg(path: str):
-    """A score file, or a compose folder's ``score.json``."""
-    import json
-    from pathlib import Path
-
-    from partita.errors import FormatError
-
-    p = Path(path)
-    if p.is_dir():
-        sj = p / "score.json"
-        if not sj.is_file():
-            raise FormatError("a folder without score.json (give a score file or a partita compose folder)", file=str(p))
-        from partita.symbolic.score import Score
-
-        try:
-            return Score.from_dict(json.loads(sj.read_text(encoding="utf-8")))
-        except ValueError as exc:
-            raise FormatError(f"cannot read score.json: {exc}", file=str(sj)) from None
-    from partita.symbolic import io as sio
-
-    return sio.read(p)
-
-
 def run(args: argparse.Namespace) -> int:
     import json
 
     from partita.symbolic.composer.originality import check_originality
+    from partita.symbolic.composer.profile import read_score_file
 
-    rep = check_originality(read_score_arg(args.score), against=args.against or ["corpus"])
+    rep = check_originality(read_score_file(args.score), against=args.against or ["corpus"])
     if args.json:
         print(json.dumps({**rep.to_dict(), "matches": [m.describe() for m in rep.matches]},
                          indent=1, sort_keys=True))

@@ -40,7 +40,7 @@ from partita._fileio import atomic_write_text
 from partita.errors import ConfigError, FormatError, PartitaError
 
 __all__ = ["FEATURES", "MAX_ROWS", "PROFILE_SCHEMA_VERSION", "RHYTHM_FEATURES", "StyleProfile", "load_profile",
-           "profile_paths", "profile_scores", "read_scores", "score_rows"]
+           "profile_paths", "profile_scores", "read_score_file", "read_scores", "score_rows"]
 
 PROFILE_SCHEMA_VERSION = 1
 MAX_ROWS = 256
@@ -330,6 +330,33 @@ def profile_scores(scores: Iterable[Any], *, label: str = "", skipped: Sequence[
     return StyleProfile(len(kept), n_notes, rows, _summary(acc, kept), tuple(skipped_out), label)
 
 
+def read_score_file(path: str | os.PathLike[str]) -> Any:
+    """A score file (any format :func:`partita.symbolic.io.read` reads), a ``score.json``
+    (``Score.to_dict``) or a partita compose folder (its ``score.json``).
+
+    Raises
+    ------
+    FormatError
+        Not readable (the file named).
+    """
+    from partita.symbolic import io as sio
+    from partita.symbolic.score import Score
+
+    p = Path(path)
+    if p.is_dir():
+        if not (p / "score.json").is_file():
+            raise FormatError("a folder without score.json (give a score file or a partita compose folder)", file=str(p))
+        p = p / "score.json"
+    if p.suffix.lower() == ".json":
+        try:
+            return Score.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FormatError(f"not a score.json: {exc}", file=str(p)) from None
+        except PartitaError as exc:
+            raise exc.located(file=str(p)) from None
+    return sio.read(p)
+
+
 def read_scores(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[tuple[str, Any]], list[str]]:
     """Read every score file of ``inputs`` (files and folders, searched recursively).
 
@@ -346,7 +373,9 @@ def read_scores(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[tuple[st
     files: list[Path] = []
     for inp in inputs:
         p = Path(inp)
-        if p.is_dir():
+        if p.is_dir() and (p / "score.json").is_file() and (p / "provenance.json").is_file():
+            files.append(p / "score.json")  # a partita compose folder: its exact score
+        elif p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in sio.READ_EXTENSIONS)
             if not found:
                 raise ConfigError(f"the folder has no score files ({', '.join(sio.READ_EXTENSIONS)})", file=str(p))
@@ -358,7 +387,7 @@ def read_scores(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[tuple[st
     out, skipped = [], []
     for f in files:
         try:
-            s = sio.read(f)
+            s = read_score_file(f)
         except PartitaError as exc:
             skipped.append(f"{f}: {exc.message}")
             continue

@@ -31,9 +31,9 @@ from partita.errors import ConfigError
 __all__ = ["SimilarityReport", "as_profile", "feature_overlaps", "similarity"]
 
 #: At most this many distances go into each density estimate (a fixed subsample beyond).
-MAX_DISTANCES = 600
+MAX_DISTANCES = 300
 #: Grid points of the overlapped-area integral.
-N_GRID = 512
+N_GRID = 256
 _WORDS = {"pitch_class": "pitch classes", "interval": "melodic intervals", "contour": "melodic contour",
           "ioi": "inter-onset intervals", "duration": "note lengths", "metric_position": "where notes fall in the bar",
           "note_density": "note density", "used_pitches": "pitches used", "pitch_range": "pitch range",
@@ -76,6 +76,8 @@ class SimilarityReport:
 def as_profile(x: Any) -> Any:
     """A StyleProfile from a profile, a Score, a list of Scores, or a path (profile .json,
     score file or folder)."""
+    import json
+
     from partita.symbolic.composer.profile import StyleProfile, load_profile, profile_paths, profile_scores
 
     if isinstance(x, StyleProfile):
@@ -83,7 +85,12 @@ def as_profile(x: Any) -> Any:
     if isinstance(x, (str, os.PathLike)):
         p = Path(x)
         if p.suffix.lower() == ".json" and p.is_file():
-            return load_profile(p)
+            try:
+                is_profile = "schema_version" in json.loads(p.read_text(encoding="utf-8")) and p.name != "score.json"
+            except (OSError, ValueError):
+                is_profile = True  # load_profile names what is wrong
+            if is_profile:
+                return load_profile(p)
         return profile_paths([p], label=p.name or str(p))
     if isinstance(x, (list, tuple)):
         return profile_scores(x, label=f"{len(x)} scores")
