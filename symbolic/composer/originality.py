@@ -295,10 +295,14 @@ if __name__ == "__main__":  # pragma: no cover - the committed command that buil
 
     colls = a.collections.split(",") if a.collections else None
     idx = build_corpus_index(a.data_dir, a.out, collections_=colls, info={"label": "corpus"})
+    from partita.symbolic.composer.corpus import coverage
+
+    files = {k: {"parsed_files": v["parsed_files"], "available_files": v["available_files"]}
+             for k, v in coverage(a.data_dir).items() if colls is None or k in colls}  # fmt: skip
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     meta = {"file": CORPUS_INDEX_FILE, "sha256": sha256_file(a.out), "bytes": Path(a.out).stat().st_size,
             "bytes_in_memory": idx.nbytes, "n_pieces": len(idx.pieces), "collections": idx.info["collections"],
-            "skipped": idx.info["skipped"], "melody_windows": int(len(idx.melody.hash)),
+            "skipped": idx.info["skipped"], "files": files, "melody_windows": int(len(idx.melody.hash)),
             "melody_commonplaces": int(len(idx.melody.common)), "harmony_windows": int(len(idx.harmony.hash)),
             "harmony_commonplaces": int(len(idx.harmony.common)), "thresholds": thresholds(),
             "composer_weights_sha256": sha256_file(shipped_path()),
