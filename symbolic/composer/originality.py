@@ -247,7 +247,8 @@ def check_originality(score: Any, *, against: Sequence[str | os.PathLike[str] | 
     from partita.symbolic.composer.stylefeatures import is_drum_part
 
     labels, matches, skipped = [], [], []
-    if not any(not is_drum_part(p) and p.notes for p in score.parts):
+    pitched = any(not is_drum_part(p) and p.notes for p in score.parts)
+    if not pitched:
         skipped.append("no pitched notes: nothing to compare")
     for a in against:
         if isinstance(a, NgramIndex):
@@ -260,7 +261,7 @@ def check_originality(score: Any, *, against: Sequence[str | os.PathLike[str] | 
             label = str(a)
             skipped.extend(sk)
         labels.append(label)
-        if not skipped or skipped[0] != "no pitched notes: nothing to compare":
+        if pitched:
             matches.extend(_search(score, idx, label, per_part))
     matches.sort(key=lambda m: (-m.length, m.kind, m.part, m.source))
     th = thresholds()

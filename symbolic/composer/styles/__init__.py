@@ -64,7 +64,8 @@ def provenance_section(score: Any, *, genre: str) -> dict[str, Any]:
         section: dict[str, Any] = check_originality(score, against=["corpus"]).to_dict()
         info = corpus_index_info()
         section["index"] = {"sha256": info.get("sha256"), "n_pieces": info.get("n_pieces"),
-                            "collections": info.get("collections")}  # fmt: skip
+                            "collections": info.get("collections"),
+                            "composer_weights_sha256": info.get("composer_weights_sha256")}  # fmt: skip
     except ConfigError as exc:
         section = {"verdict": "not checked", "reason": str(exc)}
     name = reference_for(genre)
