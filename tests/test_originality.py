@@ -213,3 +213,21 @@ def test_provenance_section_is_signed_and_checked_by_verify(untrained_chorale, t
     (out / "provenance.json").write_text(json.dumps(data))
     assert main(["verify", str(out), "--key-dir", str(tmp_path / "k")]) == 2
     assert "signature does not match" in capsys.readouterr().err
+
+
+def test_docs_quote_the_committed_results():
+    """docs/originality.md quotes the figures of the results files it names."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "originality.md").read_text()
+    orig = json.loads((root / "benchmarks" / "results" / "originality.json").read_text())
+    assert orig["n_pieces"] == 50 and f"{orig['n_pieces']} pieces composed" in doc
+    assert orig["n_flagged"] == 0 and "None was flagged" in doc
+    assert f"| longest shared melody (notes) | {orig['longest_melody_notes']['median']:g} |" in doc
+    assert f"{orig['index']['file_bytes'] / 1e6:.2f} MB on disk" in doc
+    cal = json.loads((root / "benchmarks" / "results" / "similarity_calibration.json").read_text())
+    assert cal["draws"] == 1000
+    for row in cal["conditions"]:
+        if "mean" in row:
+            assert f"| {row['mean']:.3f} | {row['sd']:.3f} |" in doc, row["condition"]
