@@ -39,6 +39,8 @@ import sys
 import time
 from pathlib import Path
 
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
+
 import numpy as np
 
 HARD_RULES = ("range-playable", "monophonic-chords", "bar-fill", "off-grid", "parallel-fifths",
@@ -197,11 +199,11 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         res = bench_regenerate(a.weights, seeds=a.seeds, out_dir=Path("benchmarks/results")) if a.regenerate \
             else bench_reference(a.ref_per_half, a.ref_splits)  # fmt: skip
-        res.update({"weights": a.weights or "shipped", "machine": platform.platform(), "threads": 1,
-                    "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_composer.py " + " ".join(argv or sys.argv[1:]),
-                    "seconds": time.perf_counter() - t})  # fmt: skip
-        out = Path("benchmarks/results") / f"{name}.json"
-        out.write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+        res.update({"weights": a.weights or "shipped", "threads": 1, "seconds": time.perf_counter() - t})
+        if a.regenerate:
+            write_results(name, res, _regenerate_md(res), title="Regenerate speed: 8 bars of one part of a composed 4-part piece")
+        else:
+            write_results(name, res, _reference_md(res), title="MGEval overlapped area: Bach against Bach, by set size")
         print(json.dumps(res, indent=1, sort_keys=True)[:3000])
         return 0
     model = load_model(a.weights)
@@ -253,11 +255,68 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": wall, "tokens_per_second": (st.sampled + st.forced) / st.seconds,
         }  # fmt: skip
         print("long", json.dumps(results["long_piece"]), file=sys.stderr)
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=1, sort_keys=True)[:4000])
+    write_results(str(Path(a.out).with_suffix("")), results, _composer_md(results),
+                  title="Composer: composed chorales against held-out Bach, masked and unmasked")
+    print(json.dumps(results, indent=1, sort_keys=True)[:4000])
     return 0
+
+
+_FEATURES = ("used_pitches", "pitch_class_histogram", "pitch_range", "mean_pitch_shift", "notes_per_bar", "mean_ioi")
+
+
+def _reference_md(res: dict) -> list[str]:
+    rows = [k for k in res if k.endswith(tuple(f"_vs_{n}" for n in range(1, 1000)))]
+    lines = [f"Pool: {res['pool']} four-part Bach chorales of the music21 corpus; each row draws two disjoint random sets "
+             "of the sizes shown, `splits` times (mean and standard deviation of `evaluate.overlapped_area`, and the mean "
+             "per feature).", "",
+             "| sizes | splits | mean OA | sd | " + " | ".join(f.replace("_", " ") for f in _FEATURES) + " |",
+             "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in _FEATURES) + " |"]  # fmt: skip
+    for k in rows:
+        r = res[k]
+        lines.append(f"| {k.replace('_', ' ')} | {r['splits']} | {r['mean']:.3f} | {r['sd']['mean']:.3f} | "
+                     + " | ".join(f"{r[f]:.3f}" for f in _FEATURES) + " |")
+    return lines
+
+
+def _regenerate_md(res: dict) -> list[str]:
+    p = res["piece"]
+    names = {"masked_model_loaded": "`regenerate(..., model=m)`, chorale masks (model loaded once)",
+             "unmasked_model_loaded": "peer: the same call without masks (`profile=\"none\"`)",
+             "masked_loading_weights": "`regenerate(..., weights=None)`: loading the shipped weights on each call",
+             "cli_command": "`partita regenerate piece.musicxml --part P --bars A-B` (a fresh process)"}  # fmt: skip
+    lines = [f"The piece: {p['plan']}, composed with seed 0 under the chorale profile: {p['bars']} bars, {p['parts']} parts, "
+             f"{p['notes']} notes. Calls (part, bars, seed): " + ", ".join(f"({c[0]}, {c[1][0]}-{c[1][1]}, {c[2]})" for c in res["calls"]) + ".",
+             "", "| condition | wall median | wall max | CPU median | CPU max | tries (max) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for key, label in names.items():
+        r = res[key]
+        tries = f"{r['tries']['max']:.0f}" if "tries" in r else "-"
+        lines.append(f"| {label} | {r['wall_s']['median']:.2f} s | {r['wall_s']['max']:.2f} s | {r['cpu_s']['median']:.2f} s | "
+                     f"{r['cpu_s']['max']:.2f} s | {tries} |")
+    return lines
+
+
+def _composer_md(res: dict) -> list[str]:
+    cols = [("masked", "masked"), ("unmasked", "unmasked"), ("heldout_bach", "held-out Bach")]
+    measures = [("hard-rule violations / 100 notes", "hard_violations_per_100_notes"), ("pitch-class entropy", "pitch_class_entropy"),
+                ("scale consistency", "scale_consistency"), ("groove consistency", "groove_consistency"),
+                ("MGEval overlapped area vs held-out Bach", "overlapped_area_vs_heldout_bach"),
+                ("tokens per second", "tokens_per_second")]  # fmt: skip
+    lines = [f"{res['masked']['n_pieces']} chorales per condition; weights: {res['weights']}.", "",
+             "| measure | " + " | ".join(c[1] for c in cols) + " |", "| --- |" + " ---: |" * len(cols)]
+    for label, key in measures:
+        vals = [res[c].get(key) for c, _ in cols]
+        vals = [v["mean"] if isinstance(v, dict) else v for v in vals]  # an overlap: its mean over the features
+        cells = [f"{v:.3f}" if isinstance(v, float) else "-" for v in vals]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    bvb = res.get("bach_vs_bach", {})
+    if bvb:
+        lines += ["", "Bach against Bach at these sizes (the ceiling):", "", *_reference_md(bvb)]
+    if "long_piece" in res:
+        lp = res["long_piece"]
+        lines += ["", f"A {lp['plan']} piece: {lp['bars']} bars, {lp['parts']} parts, {lp['notes']} notes, "
+                  f"{lp['tokens']} tokens in {lp['seconds']:.1f} s ({lp['tokens_per_second']:.0f} tokens/s)."]
+    return lines
 
 
 if __name__ == "__main__":

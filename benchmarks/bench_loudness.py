@@ -12,13 +12,12 @@ true peak (4x oversampled, float64). Pass: within +-0.5 LU of the target and at 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 PROMPTS = {
     "string quartet": "a gentle folk tune for string quartet",
@@ -82,19 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     n_pass = sum(r["pass"] for r in rows)
     lufs_err = [abs(r["integrated_lufs"] - settings.target_lufs) for r in rows]
     meta = {
-        "command": "nice .venv/bin/python benchmarks/bench_loudness.py " + " ".join(argv or sys.argv[1:]),
         "weights": args.weights or "shipped", "target_lufs": settings.target_lufs,
         "ceiling_dbtp": settings.true_peak_ceiling_dbtp, "seconds": args.seconds, "sample_rate": 48000,
         "runs": len(rows), "passed": n_pass, "max_abs_lufs_error": round(max(lufs_err), 3),
         "max_true_peak_dbtp": round(max(r["true_peak_dbtp"] for r in rows), 3),
-        "elapsed_s": round(time.perf_counter() - t_all, 1), "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "elapsed_s": round(time.perf_counter() - t_all, 1),
     }  # fmt: skip
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".json").write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n")
-    lines = [f"# Loudness accuracy: {len(rows)} masters ({args.seeds} seeds x {len(PROMPTS)} ensembles)", "",
-             f"Command: `{meta['command']}`", "",
-             f"Target {settings.target_lufs:g} LUFS +-0.5 LU, true peak <= {settings.true_peak_ceiling_dbtp:g} dBTP; "
+    lines = [f"Target {settings.target_lufs:g} LUFS +-0.5 LU, true peak <= {settings.true_peak_ceiling_dbtp:g} dBTP; "
              f"{args.seconds:g} s pieces at 48 kHz, composer weights: {meta['weights']}. Measured again from the "
              "written mix.wav (pyloudnorm BS.1770-4; 4x oversampled float64 true peak).", "",
              "| ensemble | runs | passed | integrated LUFS (min / max) | true peak dBTP (max) | passes (max) |",
@@ -108,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"Scores: {len(rows) - n_stand} by the composer, {n_stand} by the benchmark's rule-based stand-in "
               "(where the composer could not write the plan; see the JSON).", ""]
     lines += [f"All: {n_pass}/{len(rows)} pass; largest loudness error {meta['max_abs_lufs_error']} LU; highest true "
-              f"peak {meta['max_true_peak_dbtp']} dBTP. {meta['machine']}; load average at the end "
-              f"{tuple(meta['load_average_end'])} (other engineers' jobs share the cores).", ""]  # fmt: skip
-    Path(args.out + ".md").write_text("\n".join(lines))
+              f"peak {meta['max_true_peak_dbtp']} dBTP.", ""]  # fmt: skip
+    write_results(args.out, {"meta": meta, "runs": rows}, lines,
+                  title=f"Loudness accuracy: {len(rows)} masters ({args.seeds} seeds x {len(PROMPTS)} ensembles)")
     print("\n".join(lines))
     return 0 if n_pass == len(rows) else 1
 

@@ -13,9 +13,7 @@ Target: at most 90 s end to end on this 2-core CPU. Writes ``OUT.json`` and ``OU
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import resource
 import subprocess
@@ -23,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 PROMPTS = {
     "string quartet": "a gentle folk tune for string quartet",
@@ -128,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     exe = str(Path(sys.executable).with_name("partita"))
     rows = []
-    load_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PARTITA_KEY_DIR": str(Path(tmp) / "keys")}
         for name, prompt in PROMPTS.items():
@@ -165,19 +164,12 @@ def main(argv: list[str] | None = None) -> int:
                          "verify_rc": ver.returncode, "summary": proc.stderr.strip().splitlines()[-5:]})  # fmt: skip
             print(f"{name}: {wall:.1f} s end to end; {stages}", file=sys.stderr, flush=True)
     meta = {
-        "command": "nice .venv/bin/python benchmarks/bench_pipeline.py " + " ".join(argv or sys.argv[1:]),
         "weights": args.weights or "shipped", "weights_sha256": _weights_sha(args.weights),
         "seconds": args.seconds, "target_s": TARGET_S,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other engineers' jobs)",
-        "load_average_start": load_start, "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }  # fmt: skip
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".json").write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n")
     names = list(dict.fromkeys(n for r in rows for n in r["stages_s"]))
-    lines = [f"# Prompt to mastered {args.seconds / 60:g}-minute track, end to end", "",
-             f"Command: `{meta['command']}` (each prompt runs `partita compose PROMPT -o OUT --seconds "
-             f"{args.seconds:g}` as a fresh process; 48 kHz; composer weights: {meta['weights']}, sha256 "
-             f"{meta['weights_sha256'][:16]}...)", "",
+    lines = [f"Each prompt runs `partita compose PROMPT -o OUT --seconds {args.seconds:g}` as a fresh process; "
+             f"48 kHz; composer weights: {meta['weights']}, sha256 {meta['weights_sha256'][:16]}...", "",
              "| stage | " + " | ".join(r["ensemble"] for r in rows) + " |", "|---|" + "---|" * len(rows)]  # fmt: skip
     for n in names:
         lines.append(f"| {n} | " + " | ".join(f"{r['stages_s'].get(n, 0):.1f} s ({100 * r['stages_s'].get(n, 0) / r['wall_s']:.0f}%)"
@@ -189,10 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     lines.append("| master | " + " | ".join(f"{r['integrated_lufs']:.2f} LUFS, {r['true_peak_dbtp']:.2f} dBTP" for r in rows) + " |")
     lines.append("| score written by | " + " | ".join(r["score_by"] for r in rows) + " |")
     lines.append("| partita verify | " + " | ".join("ok" if r["verify_rc"] == 0 else f"rc {r['verify_rc']}" for r in rows) + " |")
-    lines += ["", f"{meta['machine']}; load average at the start {tuple(meta['load_average_start'])}, at the end "
-              f"{tuple(meta['load_average_end'])}: other engineers' jobs ran on the same two cores, so wall times vary "
-              "from run to run and the CPU time says more about partita itself.", ""]  # fmt: skip
-    Path(args.out + ".md").write_text("\n".join(lines))
+    write_results(args.out, {"meta": meta, "runs": rows}, lines,
+                  title=f"Prompt to mastered {args.seconds / 60:g}-minute track, end to end")
     print("\n".join(lines))
     return 0
 

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
+
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
@@ -110,7 +112,6 @@ def main() -> int:
         "ours_msamples_per_cpu_s": n / c_ours / 1e6,
         "torch_msamples_per_cpu_s": n / c_torch / 1e6,
         "speedup_vs_torch_cpu": c_torch / c_ours,
-        "load_average_at_end": os.getloadavg(),
         "target_msamples_per_s": 40.0,
         "target_speedup": 25.0,
         "max_abs_difference_first_50ms_vs_torch": float(np.max(np.abs(a - b))),
@@ -119,24 +120,18 @@ def main() -> int:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "python": sys.version.split()[0],
     }
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "render_oscillator.json").write_text(json.dumps(result, indent=2) + "\n")
-    md = (
-        "# Oscillator bank: partita (numba) vs PyTorch DDSP-style\n\n"
-        f"Command: `{result['command']}`\n\n"
-        "| bank | wall time, 10 s of audio | M samples/s (wall) | CPU time | M samples/s (CPU) | ratio (wall / CPU) |\n"
-        "|---|---|---|---|---|---|\n"
+    md = [
+        "| bank | wall time, 10 s of audio | M samples/s (wall) | CPU time | M samples/s (CPU) | ratio (wall / CPU) |",
+        "|---|---|---|---|---|---|",
         f"| partita numba kernel | {t_ours * 1e3:.1f} ms | {result['ours_msamples_per_s']:.1f} | {c_ours * 1e3:.1f} ms | "
-        f"{result['ours_msamples_per_cpu_s']:.1f} | {result['speedup_vs_torch']:.0f}x / {result['speedup_vs_torch_cpu']:.0f}x |\n"
+        f"{result['ours_msamples_per_cpu_s']:.1f} | {result['speedup_vs_torch']:.0f}x / {result['speedup_vs_torch_cpu']:.0f}x |",
         f"| PyTorch DDSP-style, float32 | {t_torch * 1e3:.1f} ms | {result['torch_msamples_per_s']:.2f} | {c_torch * 1e3:.1f} ms | "
-        f"{result['torch_msamples_per_cpu_s']:.2f} | 1x |\n\n"
-        "Wall time depends on the other jobs sharing the machine (load average at the end: "
-        f"{tuple(round(x, 2) for x in result['load_average_at_end'])}); CPU time is the time this process ran.\n\n"
-        f"Targets: >= 40 M samples/s and >= 25x PyTorch. Best of {REPEATS}; one core; "
-        f"{result['machine']}; torch {torch.__version__}.\n"
-    )
-    (out / "render_oscillator.md").write_text(md)
+        f"{result['torch_msamples_per_cpu_s']:.2f} | 1x |",
+        "",
+        f"Targets: >= 40 M samples/s and >= 25x PyTorch. Best of {REPEATS}; one core; torch {torch.__version__}.",
+    ]
+    write_results("render_oscillator", result, md, title="Oscillator bank: partita (numba) vs PyTorch DDSP-style",
+                  command=result["command"])  # fmt: skip
     print(json.dumps(result, indent=2))
     return 0
 

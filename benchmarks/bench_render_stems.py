@@ -17,6 +17,11 @@ by several engineers, so wall time depends on their load; CPU time is what the w
   folder of a full render (only that part is recomputed).
 * ``fluidsynth``: ``fluidsynth -ni -F out.wav -r 48000 FluidR3_GM.sf2 score.mid`` (one stereo
   mix, not stems), the MIDI written by partita's MIDI writer.
+* ``whole process``: the comparison with fluidsynth is program against program, run in turn in
+  the same script: ``partita render score.musicxml -o OUT`` (a fresh process: Python start,
+  imports, reading the MusicXML, numba kernels from the disk cache, rendering, writing every stem)
+  with the designed timbres (``PARTITA_NO_NEURAL=1``) and with the defaults (neural decoders where
+  shipped), each with ``--jobs 1`` and ``--jobs 2``, against the fluidsynth process. Best of two.
 
 Usage::
 
@@ -30,7 +35,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -39,6 +43,8 @@ import tempfile
 import time
 from fractions import Fraction as F
 from pathlib import Path
+
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -187,10 +193,23 @@ def main() -> int:
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             fs_cpu.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
         t_fluid = min(fs_times)
+        xml = work / "score.musicxml"
+        write(score, xml)
+        partita_cli = str(Path(sys.executable).with_name("partita"))
+        whole: dict[str, float] = {}
+        for timbres, env_extra in (("designed", {"PARTITA_NO_NEURAL": "1"}), ("default", {})):
+            for jobs in (1, 2):
+                times = []
+                for k in range(2):
+                    t0 = time.perf_counter()
+                    subprocess.run([partita_cli, "render", str(xml), "-o", str(work / f"cli-{timbres}-{jobs}-{k}"),
+                                    "--jobs", str(jobs), "--quiet"],
+                                   check=True, capture_output=True, env={**os.environ, **env_extra})  # fmt: skip
+                    times.append(time.perf_counter() - t0)
+                whole[f"{timbres}_jobs{jobs}"] = min(times)
         best = min(full1["render_s"], full2["render_s"])
         result = {
             "benchmark": "3.5-minute 8-part score to stems at 48 kHz",
-            "command": ".venv/bin/python benchmarks/bench_render_stems.py",
             "score_seconds": score.duration_seconds,
             "parts": len(score.parts),
             "notes": sum(len(p.notes) for p in score.parts),
@@ -208,38 +227,39 @@ def main() -> int:
             "full_render_cpu_s_workers2": full2["render_cpu_s"],
             "edit_render_cpu_s": edit["edit_render_cpu_s"],
             "edit_over_full_cpu": edit["edit_render_cpu_s"] / edit["render_cpu_s"],
-            "fluidsynth_s": t_fluid,
+            "fluidsynth_process_s": t_fluid,
             "fluidsynth_cpu_s": min(fs_cpu),
-            "fluidsynth_over_partita_cpu": min(fs_cpu) / full1["render_cpu_s"],
-            "fluidsynth_over_partita": t_fluid / best,
-            "realtime_factor": score.duration_seconds / best,
-            "targets": {"full_render_s": 10.0, "peak_rss_mb": 1536, "edit_over_full": 0.1, "faster_than_fluidsynth": True},
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared)",
-            "load_average_at_end": os.getloadavg(),
+            "partita_render_process_s": whole,
+            "partita_over_fluidsynth_process": {k: v / t_fluid for k, v in whole.items()},
+            "realtime_factor_in_process": score.duration_seconds / best,
+            "targets": {"full_render_s": 10.0, "peak_rss_mb": 1536, "edit_over_full": 0.1},
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "render_stems.json").write_text(json.dumps(result, indent=2) + "\n")
     r = result
-    md = (
-        "# Rendering a 3.5-minute, 8-part score to stems (48 kHz)\n\n"
-        f"Command: `{r['command']}`\n\n"
-        "| measurement | value | target |\n|---|---|---|\n"
-        f"| full render, 1 thread | {r['full_render_s_workers1']:.2f} s ({r['score_seconds'] / r['full_render_s_workers1']:.0f}x real time) | <= 10 s |\n"
-        f"| full render, 2 threads | {r['full_render_s_workers2']:.2f} s | |\n"
-        f"| full render, CPU time (1 thread) | {r['full_render_cpu_s_workers1']:.2f} s ({r['score_seconds'] / r['full_render_cpu_s_workers1']:.0f}x real time per core) | |\n"
-        f"| fluidsynth CPU time | {r['fluidsynth_cpu_s']:.2f} s; fluidsynth / partita = {r['fluidsynth_over_partita_cpu']:.2f}x | > 1 |\n"
-        f"| whole process (imports, kernels from cache, render, exit) | {r['full_process_wall_s_workers1']:.2f} s | |\n"
-        f"| fluidsynth CLI, same MIDI, FluidR3_GM (one stereo mix) | {r['fluidsynth_s']:.2f} s | slower than partita |\n"
-        f"| fluidsynth / partita | {r['fluidsynth_over_partita']:.2f}x | > 1 |\n"
-        f"| peak memory (RSS), 1 thread | {r['peak_rss_mb_workers1']:.0f} MB | <= 1536 MB |\n"
-        f"| re-render after a one-note edit | {r['edit_render_s']:.3f} s = {r['edit_over_full']:.3f} of full (CPU: {r['edit_over_full_cpu']:.3f}) | <= 0.1 |\n\n"
-        f"{r['notes']} notes; the designed timbres ({', '.join(sorted(set(r['decoders'].values())))}); {r['machine']}; load average at the end {tuple(round(x, 2) for x in r['load_average_at_end'])} "
-        "(other engineers' jobs share the 2 cores, so wall times vary from run to run).\n"
-    )
-    (out / "render_stems.md").write_text(md)
+    md = [
+        "Program against program, in turn in one run: `partita render score.musicxml -o OUT --jobs N` "
+        "against `fluidsynth -ni -r 48000 -F out.wav FluidR3_GM.sf2 score.mid` (one stereo mix), the "
+        "same score; best of two each. In-process figures below them.",
+        "",
+        "| whole process | seconds | / fluidsynth |",
+        "|---|---|---|",
+        f"| fluidsynth CLI (FluidR3_GM) | {r['fluidsynth_process_s']:.2f} | 1.00 |",
+        *[f"| partita render, {k.replace('_jobs', ' timbres, --jobs ')} | {v:.2f} | {r['partita_over_fluidsynth_process'][k]:.2f} |"
+          for k, v in r["partita_render_process_s"].items()],
+        "",
+        "| in process | value | target |",
+        "|---|---|---|",
+        f"| full render, 1 thread | {r['full_render_s_workers1']:.2f} s ({r['score_seconds'] / r['full_render_s_workers1']:.0f}x real time) | <= 10 s |",
+        f"| full render, 2 threads | {r['full_render_s_workers2']:.2f} s | |",
+        f"| full render, CPU time (1 thread) | {r['full_render_cpu_s_workers1']:.2f} s; fluidsynth's CPU time {r['fluidsynth_cpu_s']:.2f} s | |",
+        f"| peak memory (RSS), 1 thread | {r['peak_rss_mb_workers1']:.0f} MB | <= 1536 MB |",
+        f"| re-render after a one-note edit | {r['edit_render_s']:.3f} s = {r['edit_over_full']:.3f} of full (CPU: {r['edit_over_full_cpu']:.3f}) | <= 0.1 |",
+        "",
+        f"{r['notes']} notes, {r['parts']} parts, {r['score_seconds']:.0f} s; in-process rows use the designed timbres "
+        f"({', '.join(sorted(set(r['decoders'].values())))}).",
+    ]
+    write_results("render_stems", result, md, title="Rendering a 3.5-minute, 8-part score to stems (48 kHz)")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -58,7 +58,23 @@ def check_one(path: Path) -> dict:
     }
 
 
-def load_cache(cache: Path) -> dict[str, dict]:
+def content_key() -> str:
+    """What a cached row depends on: the source of the rules and of the readers that make the
+    score they check (theory_rules/, symbolic/score.py, symbolic/io/), and partita's version. A
+    change to any of them makes every cached row stale."""
+    import hashlib
+
+    from partita._version import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    files = sorted((ROOT / "theory_rules").glob("*.py")) + [ROOT / "symbolic/score.py"] + sorted((ROOT / "symbolic/io").glob("*.py"))
+    for f in files:
+        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def load_cache(cache: Path, key: str) -> dict[str, dict]:
+    """Rows of the cache made under ``key`` (rows of other rule or reader code are dropped)."""
     done = {}
     if cache.exists():
         for line in cache.read_text().splitlines():
@@ -66,7 +82,8 @@ def load_cache(cache: Path) -> dict[str, dict]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut by an interrupted run
-            done[row["file"]] = row
+            if row.get("key") == key:
+                done[row["file"]] = row
     return done
 
 
@@ -143,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = sorted(Path(p) for p in corpus.getComposer("bach"))
     args.cache.parent.mkdir(parents=True, exist_ok=True)
-    done = load_cache(args.cache)
+    key = content_key()
+    done = load_cache(args.cache, key)
     todo = [] if args.report_only else [p for p in paths if p.name not in done]
     if args.limit is not None:
         todo = todo[: args.limit]
@@ -153,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                 row = check_one(path)
             except Exception as exc:  # a file the reader cannot take: recorded, not fatal
                 row = {"file": path.name, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            row["key"] = key
             fh.write(json.dumps(row) + "\n")
             fh.flush()
             os.fsync(fh.fileno())

@@ -103,7 +103,7 @@ def bench_check(n_bars: int = 200, repeats: int = 5) -> dict:
 def bench_masks(n_walks: int = 8, max_tokens: int = 600) -> dict:
     from partita.symbolic.score import KeySignature
     from partita.symbolic.tokens import PartLayout, PartSlot, Tokenizer
-    from partita.theory_rules.masks import DecodeMask, MaskTables
+    from partita.symbolic.composer.masks import DecodeMask, MaskTables
 
     tok = Tokenizer.default()
     tables = MaskTables(tok)

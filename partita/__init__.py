@@ -1,27 +1,57 @@
 """partita: compose and perform music.
 
-The facade: :func:`load` and :func:`save` read and write scores in every format partita knows
-(chosen by extension). Everything heavy is imported on first use.
+The facade: one function per command of the CLI, each returning a typed result, and everything
+heavy imported on first use.
+
+==========================  =====================================================  ==========================
+function                    does                                                   returns
+==========================  =====================================================  ==========================
+:func:`load`, :func:`save`  read / write a score (MusicXML, MIDI, MuseScore, ABC)  ``Score`` / ``Path``
+:func:`plan`                read a prompt into a plan                              ``Plan``
+:func:`compose`             the main job: plan -> score -> stems -> mix -> signed  ``PipelineResult``
+:func:`compose_score`       the score alone, for a plan                            ``Score``
+:func:`check`               theory and orchestration rules                         ``Report``
+:func:`render`              one WAV stem per part                                  ``RenderResult``
+:func:`mix`                 mix and master a render folder again, re-signed        ``RemixResult``
+:func:`verify`              check a folder's signature and file hashes             ``VerifyReport``
+:func:`regenerate`          rewrite one part over a span of bars                   ``Score``
+:func:`harmonize`           write the other parts under a melody                   ``Score``
+:func:`continue_`           write more bars after the last                         ``Score``
+==========================  =====================================================  ==========================
+
+Library code never prints: long functions take ``progress``, a callable, where the CLI passes
+one that prints.
 
 >>> import partita
 >>> partita.__version__
 '0.1.0'
+>>> p = partita.plan("a calm chorale for SATB choir", duration_s=20)
+>>> [part.instrument for part in p.instrumentation]
+['soprano', 'alto', 'tenor', 'bass']
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
+from partita._version import __version__
 from partita.errors import PartitaError
 
-__version__ = "0.1.0"
-__all__ = ["PartitaError", "__version__", "load", "save", "render"]
+__all__ = [
+    "PartitaError", "__version__", "check", "compose", "compose_score", "continue_", "harmonize", "load", "mix",
+    "plan", "regenerate", "render", "save", "verify",
+]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
     from pathlib import Path
 
+    from partita.pipeline import PipelineResult
+    from partita.provenance import VerifyReport
+    from partita.render.stems import RenderResult
+    from partita.symbolic.composer.planner import Plan
     from partita.symbolic.score import Score
+    from partita.theory_rules.engine import Report
 
 
 def load(path: str | os.PathLike[str]) -> Score:
@@ -38,8 +68,105 @@ def save(score: Score, path: str | os.PathLike[str]) -> Path:
     return write(score, path)
 
 
-def render(score: Score, out_dir: str | os.PathLike[str], *, sample_rate: int = 48000, seed: int = 0, **kwargs):
-    """Perform ``score`` into one WAV stem per part in ``out_dir/stems`` (see :mod:`partita.render.stems`)."""
+def render(
+    score: Score, out_dir: str | os.PathLike[str], *, sample_rate: int = 48000, seed: int = 0, **options: Any
+) -> RenderResult:
+    """Perform ``score`` into one WAV stem per part in ``out_dir/stems`` plus ``render.json``.
+
+    ``options`` go to :func:`partita.render.stems.render` (``settings``, ``decoders``,
+    ``cache_dir``, ``workers``, ``progress`` ...)."""
     from partita.render.stems import render as _render
 
-    return _render(score, out_dir, sample_rate=sample_rate, seed=seed, **kwargs)
+    return _render(score, out_dir, sample_rate=sample_rate, seed=seed, **options)
+
+
+def plan(prompt: str = "", **options: Any) -> Plan:
+    """Read ``prompt`` into a :class:`~partita.symbolic.composer.planner.Plan`: key, tempo, meter,
+    sections with chords, and the ensemble with roles. ``options``: ``tags``, ``duration_s``,
+    ``key``, ``tempo``, ``meter``, ``ensemble``, ``seed`` (see
+    :func:`partita.symbolic.composer.planner.plan`). Edit the plan with ``dataclasses.replace``
+    and pass it to :func:`compose`."""
+    from partita.symbolic.composer.planner import plan as _plan
+
+    return _plan(prompt, **options)
+
+
+def compose(
+    prompt_or_plan: str | Plan,
+    out_dir: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    progress: Callable[[str, str], None] | None = None,
+    **options: Any,
+) -> PipelineResult:
+    """The main job: a prompt (or a :class:`~partita.symbolic.composer.planner.Plan`) composed,
+    performed into stems, mixed, mastered and signed in ``out_dir``.
+
+    ``progress(stage, message)`` hears each stage; ``options`` go to
+    :func:`partita.pipeline.compose_to_master` (``weights``, ``temperature``, ``top_p``,
+    ``profile``, ``render_settings``, ``mix_settings``, ``key_dir``, ``workers``, ``guide``).
+    The files written are listed by ``result.files()``."""
+    from partita.pipeline import compose_to_master
+
+    p = plan(prompt_or_plan) if isinstance(prompt_or_plan, str) else prompt_or_plan
+    return compose_to_master(p, out_dir, seed=seed, progress=progress, **options)
+
+
+def compose_score(the_plan: Plan, *, seed: int = 0, **options: Any) -> Score:
+    """Only the score for ``the_plan`` (no audio): see
+    :func:`partita.symbolic.composer.sample.compose` for ``options`` (``weights``,
+    ``temperature``, ``top_p``, ``profile``, ``guide``, ``progress`` ...)."""
+    from partita.symbolic.composer.sample import compose as _compose
+
+    return _compose(the_plan, seed=seed, **options)
+
+
+def check(score: Score, *, profile: str = "classical", **options: Any) -> Report:
+    """Run a theory_rules profile (``chorale``, ``classical``, ``pop``, ``orchestration``) over
+    ``score``; ``options``: ``enable``, ``disable``, ``params``, ``chords`` (see
+    :func:`partita.theory_rules.check`). The report lists violations by part and bar."""
+    from partita.theory_rules import check as _check
+
+    return _check(score, profile=profile, **options)
+
+
+def mix(out_dir: str | os.PathLike[str], **options: Any) -> Any:
+    """Mix and master a render folder's stems again (the stems are never written) and sign it
+    again; ``options``: ``settings`` (a MixSettings), ``target_lufs``, ``key_dir``, ``progress``
+    (see :func:`partita.pipeline.remix`)."""
+    from partita.pipeline import remix
+
+    return remix(out_dir, **options)
+
+
+def verify(out_dir: str | os.PathLike[str], **options: Any) -> VerifyReport:
+    """Check ``out_dir/provenance.json``'s signature and every recorded file's sha256;
+    ``options``: ``key_dir``, ``public_key``. ``report.ok`` is the verdict."""
+    from partita.provenance import verify as _verify
+
+    return _verify(out_dir, **options)
+
+
+def regenerate(score: Score, *, part: str, bars: tuple[int, int], seed: int = 0, **options: Any) -> Score:
+    """A copy of ``score`` with ``part`` (id or name) written again in ``bars`` (first, last; as
+    MuseScore numbers them) and everything else kept; see
+    :func:`partita.symbolic.composer.edit.regenerate`."""
+    from partita.symbolic.composer.edit import regenerate as _regenerate
+
+    return _regenerate(score, part=part, bars=bars, seed=seed, **options)
+
+
+def harmonize(melody: Score, *, ensemble: str = "string_quartet", seed: int = 0, **options: Any) -> Score:
+    """The other parts of ``ensemble`` written under ``melody``'s line; see
+    :func:`partita.symbolic.composer.edit.harmonize`."""
+    from partita.symbolic.composer.edit import harmonize as _harmonize
+
+    return _harmonize(melody, ensemble=ensemble, seed=seed, **options)
+
+
+def continue_(score: Score, *, bars: int, seed: int = 0, **options: Any) -> Score:
+    """``score`` with ``bars`` more bars after its last, every part continuing; see
+    :func:`partita.symbolic.composer.edit.continue_`."""
+    from partita.symbolic.composer.edit import continue_ as _continue
+
+    return _continue(score, bars=bars, seed=seed, **options)

@@ -1,5 +1,8 @@
+"""``python -m partita``: the command line (:mod:`partita.cli`)."""
+
 import sys
 
 from partita.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,7 +21,7 @@ COMMANDS = ("info", "convert", "check", "render", "compose_plan", "continue_cmd"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from partita import __version__
+    from partita._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="partita",

@@ -87,7 +87,7 @@ class PipelineResult:
 
 def mix_info(score_hash: str | None, seed: int | None, settings: Any) -> dict[str, str]:
     """The LIST/INFO fields of ``mix.wav``."""
-    from partita import __version__
+    from partita._version import __version__
 
     return {"ISFT": f"partita {__version__}", "INAM": "mix",
             "ICMT": f"partita master; score sha256 {score_hash or 'unknown'}; seed {seed}; "

@@ -19,7 +19,7 @@ UTF-8), made with a key kept on this machine:
 file hash, and names each file that changed.
 
 ``mix.wav`` carries a short record in a RIFF ``LIST/INFO`` chunk (see
-:func:`partita.render.mix.add_info_chunk`): software, score hash, seed, targets. It is written
+:func:`partita.render.wavfile.add_info_chunk`): software, score hash, seed, targets. It is written
 before the file is hashed and its text depends only on the inputs (no time, no hashes of other
 files), so it is inside the file's hash and a re-mix reproduces it byte for byte. The stems are
 hashed exactly as the renderer wrote them (their sha256 also stands in ``render.json``, and the
@@ -235,7 +235,7 @@ def software_versions() -> dict[str, str | None]:
     """partita, Python and the versions of the packages that shape the output."""
     from importlib import metadata
 
-    from partita import __version__
+    from partita._version import __version__
 
     out: dict[str, str | None] = {"partita": __version__, "python": platform.python_version()}
     for name in _PACKAGES:
@@ -475,7 +475,7 @@ def c2pa_sign_wav(
 
     import c2pa
 
-    from partita import __version__
+    from partita._version import __version__
 
     chain, pem = _c2pa_chain(key_dir)
     manifest = {

@@ -28,7 +28,6 @@ import functools
 import json
 import math
 import os
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ import numpy as np
 from partita._fileio import atomic_path
 from partita.errors import ConfigError, FormatError
 from partita.render.mixconfig import MixSettings, load_mix_settings, save_mix_settings
+from partita.render.wavfile import add_info_chunk, read_info_chunk, riff_chunks, wav_bytes
 
 __all__ = [
     "MixStem",
@@ -52,9 +52,6 @@ __all__ = [
     "mix_stems",
     "master_bus",
     "mix_folder",
-    "add_info_chunk",
-    "read_info_chunk",
-    "riff_chunks",
 ]
 
 #: Oversampling factor of the true-peak meter (BS.1770-4 asks for at least 4x at 48 kHz).
@@ -685,83 +682,6 @@ def _next_gain(tried: list[tuple[float, float]], target: float) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# RIFF metadata: a LIST/INFO chunk carrying a short provenance record
-
-
-def riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
-    """Top-level chunks of a RIFF/WAVE file: (id, offset of the chunk header, payload size).
-
-    >>> from partita.render.stems import wav_bytes
-    >>> [c[0] for c in riff_chunks(wav_bytes(np.zeros((1, 4), np.float32), sample_rate=8000))]
-    [b'fmt ', b'fact', b'data']
-    """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise FormatError("not a RIFF/WAVE file")
-    out = []
-    pos = 12
-    end = min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
-    while pos + 8 <= end:
-        cid = data[pos : pos + 4]
-        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        if pos + 8 + size > len(data):
-            raise FormatError(f"chunk {cid!r} runs past the end of the file")
-        out.append((cid, pos, size))
-        pos += 8 + size + (size & 1)
-    return out
-
-
-def _info_payload(fields: Mapping[str, str]) -> bytes:
-    from partita.render.stems import riff_info_chunk
-
-    return riff_info_chunk(fields)[8:]
-
-
-def _is_partita_info(data: bytes, offset: int, size: int) -> bool:
-    payload = data[offset + 8 : offset + 8 + size]
-    return payload[:4] == b"INFO" and b"ISFT" in payload and b"partita" in payload
-
-
-def add_info_chunk(data: bytes, fields: Mapping[str, str]) -> bytes:
-    """``data`` (a WAV file) with a ``LIST/INFO`` chunk of ``fields`` at its end, replacing any
-    such chunk partita wrote before; the audio chunks are kept byte for byte.
-
-    ``fields`` maps four-letter INFO ids to text: ``ISFT`` (software), ``ICMT`` (comment) ...
-
-    >>> from partita.render.stems import wav_bytes
-    >>> w = add_info_chunk(wav_bytes(np.zeros((1, 4), np.float32), sample_rate=8000),
-    ...                    {"ISFT": "partita 0.1.0", "ICMT": "score sha256 ab12"})
-    >>> read_info_chunk(w)["ICMT"]
-    'score sha256 ab12'
-    >>> add_info_chunk(w, {"ISFT": "partita 0.1.0", "ICMT": "score sha256 ab12"}) == w
-    True
-    """
-    body = b"".join(
-        data[off : off + 8 + size + (size & 1)]
-        for cid, off, size in riff_chunks(data)
-        if not (cid == b"LIST" and _is_partita_info(data, off, size))
-    )
-    payload = _info_payload(fields)
-    chunk = b"LIST" + struct.pack("<I", len(payload)) + payload
-    riff = b"WAVE" + body + chunk
-    return b"RIFF" + struct.pack("<I", len(riff)) + riff
-
-
-def read_info_chunk(data: bytes) -> dict[str, str]:
-    """The fields of partita's ``LIST/INFO`` chunk in a WAV file (empty if it has none)."""
-    for cid, off, size in riff_chunks(data):
-        if cid == b"LIST" and _is_partita_info(data, off, size):
-            payload = data[off + 12 : off + 8 + size]
-            out, pos = {}, 0
-            while pos + 8 <= len(payload):
-                k = payload[pos : pos + 4].decode("ascii", "replace")
-                n = struct.unpack("<I", payload[pos + 4 : pos + 8])[0]
-                out[k] = payload[pos + 8 : pos + 8 + n].rstrip(b"\x00").decode("utf-8", "replace")
-                pos += 8 + n + (n & 1)
-            return out
-    return {}
-
-
-# ---------------------------------------------------------------------------------------------
 # a render folder in, mix.wav out
 
 
@@ -793,7 +713,6 @@ def mix_folder(
     """
     import hashlib
 
-    from partita.render.stems import wav_bytes
 
     t0 = time.perf_counter()
     out = Path(out_dir)

@@ -16,6 +16,7 @@ partita.errors.ConfigError: target_lufs 3.0 is outside -40 to -5 LUFS
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -87,25 +88,19 @@ class FamilyEQ:
             object.__setattr__(self, name, _finite(name, getattr(self, name), lo, hi, unit))
 
 
+@functools.lru_cache(maxsize=1)
+def _eq_presets() -> dict[str, dict[str, float]]:
+    """The family EQ presets of ``mix_presets.toml`` (package data), read once."""
+    import tomllib
+    from importlib import resources
+
+    data = tomllib.loads(resources.files("partita.render").joinpath("mix_presets.toml").read_text(encoding="utf-8"))
+    return {family: dict(values) for family, values in data["eq"].items()}
+
+
 def _default_eq() -> dict[str, FamilyEQ]:
-    return {
-        "strings": FamilyEQ(highpass_hz=45, low_shelf_hz=250, low_shelf_db=-1.5, presence_hz=3000, presence_db=1.0,
-                            high_shelf_hz=9000, high_shelf_db=0.5, reverb_send_db=-9.0),
-        "woodwinds": FamilyEQ(highpass_hz=90, low_shelf_hz=300, low_shelf_db=-1.0, presence_hz=2500, presence_db=1.0,
-                              reverb_send_db=-10.0),
-        "brass": FamilyEQ(highpass_hz=50, low_shelf_hz=250, low_shelf_db=-1.0, presence_hz=1800, presence_db=1.5,
-                          high_shelf_db=-1.0, reverb_send_db=-10.0),
-        "keyboards": FamilyEQ(highpass_hz=35, low_shelf_hz=200, low_shelf_db=-1.0, presence_hz=3000, presence_db=0.5,
-                              reverb_send_db=-12.0, gain_db=-1.0),
-        "plucked": FamilyEQ(highpass_hz=40, low_shelf_hz=200, low_shelf_db=-1.0, presence_hz=3500, presence_db=1.5,
-                            reverb_send_db=-13.0),
-        "voice": FamilyEQ(highpass_hz=80, low_shelf_hz=250, low_shelf_db=-2.0, presence_hz=3000, presence_db=2.0,
-                          reverb_send_db=-10.0, gain_db=1.0),
-        "pitched_percussion": FamilyEQ(highpass_hz=60, presence_hz=4000, presence_db=0.5, reverb_send_db=-11.0),
-        "percussion": FamilyEQ(highpass_hz=30, low_shelf_hz=100, low_shelf_db=1.0, presence_hz=4000, presence_db=1.0,
-                               high_shelf_hz=10000, high_shelf_db=1.0, reverb_send_db=-20.0),
-        "default": FamilyEQ(),
-    }  # fmt: skip
+    """Family -> :class:`FamilyEQ` from ``render/mix_presets.toml`` (cited and documented there)."""
+    return {family: FamilyEQ(**values) for family, values in _eq_presets().items()}
 
 
 @dataclass(frozen=True, slots=True)

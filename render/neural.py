@@ -378,7 +378,7 @@ def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, calibr
     """
     import hashlib
 
-    from partita import __version__
+    from partita._version import __version__
     from partita._fileio import atomic_write_bytes
 
     blob = header_bytes(_state_arrays(model), config=model.config.to_dict(), package_version=__version__,
@@ -398,7 +398,7 @@ def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
 def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer, state: Mapping[str, Any],
                      calibration: Mapping[str, Any]) -> None:  # fmt: skip
     """Model and Adam state as CPU float32 arrays (a checkpoint loads on any device)."""
-    from partita import __version__
+    from partita._version import __version__
     from partita._fileio import atomic_write_bytes
 
     arrays = _state_arrays(model)

@@ -34,11 +34,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from partita import __version__
+from partita._version import __version__
 from partita._fileio import atomic_path, atomic_write_text
 from partita.errors import ConfigError, InstrumentError
 from partita.render.controls import FRAME_RATE
 from partita.render.timbres import Decoder, style_of
+from partita.render.wavfile import SUBTYPES, riff_info_chunk, wav_bytes, write_wav
 from partita.symbolic.score import Part, Score
 
 __all__ = [
@@ -51,12 +52,11 @@ __all__ = [
     "render",
     "render_part",
     "soft_limit",
-    "wav_bytes",
 ]
 
 #: Bump when a change to the renderer changes its output: it is part of every cache key.
 RENDERER_VERSION = "render-1"
-_SUBTYPES = {"float": "FLOAT", "pcm24": "PCM_24"}
+
 
 
 class RenderWarning(UserWarning):
@@ -113,8 +113,8 @@ class RenderSettings:
             raise ConfigError(f"room_rt60_s {self.room_rt60_s} is outside 0.05-10 s")
         if not (0.0 <= float(self.tail_s) <= 30.0):
             raise ConfigError(f"tail_s {self.tail_s} is outside 0-30 s")
-        if self.subtype not in _SUBTYPES:
-            raise ConfigError(f"subtype {self.subtype!r} is not one of {', '.join(_SUBTYPES)}")
+        if self.subtype not in SUBTYPES:
+            raise ConfigError(f"subtype {self.subtype!r} is not one of {', '.join(SUBTYPES)}")
         object.__setattr__(self, "sample_rate", int(self.sample_rate))
         object.__setattr__(self, "seed", int(self.seed))
 
@@ -350,80 +350,6 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def riff_info_chunk(fields: Mapping[str, str]) -> bytes:
-    """A RIFF ``LIST/INFO`` chunk of ``fields`` (four-letter INFO ids to text).
-
-    >>> riff_info_chunk({"ISFT": "partita"})[:12]
-    b'LIST\\x14\\x00\\x00\\x00INFO'
-    """
-    import struct
-
-    body = b"INFO"
-    for key, value in fields.items():
-        k = key.encode("ascii")
-        if len(k) != 4:
-            raise ConfigError(f"INFO field id {key!r} must be four ASCII characters")
-        v = value.encode("utf-8") + b"\x00"
-        body += k + struct.pack("<I", len(v)) + v + (b"\x00" if len(v) & 1 else b"")
-    return b"LIST" + struct.pack("<I", len(body)) + body
-
-
-def _wav_parts(
-    audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b""
-) -> tuple[bytes, memoryview, bytes]:
-    """(header, sample data, padding plus trailing chunks) of a WAV file; the data is a view
-    when it can be. ``info`` (a :func:`riff_info_chunk`) goes after the audio, so the samples'
-    offset does not depend on it."""
-    import struct
-
-    x = np.asarray(audio, dtype=np.float32)
-    n_ch, n = x.shape
-    if subtype == "float":
-        frames = np.ascontiguousarray(x.T).astype("<f4", copy=False)
-        fmt = struct.pack("<HHIIHH", 3, n_ch, sample_rate, sample_rate * n_ch * 4, n_ch * 4, 32)
-        extra = b"fact" + struct.pack("<II", 4, n)
-        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt) + 2) + fmt + b"\x00\x00"
-        data = memoryview(frames).cast("B") if frames.size else memoryview(b"")
-    elif subtype == "pcm24":
-        q = np.ascontiguousarray(np.clip(np.round(x.T.astype(np.float64) * 8388608.0), -8388608, 8388607).astype("<i4"))
-        data = memoryview(np.ascontiguousarray(q.view(np.uint8).reshape(-1, 4)[:, :3]).tobytes())
-        fmt = struct.pack("<HHIIHH", 1, n_ch, sample_rate, sample_rate * n_ch * 3, n_ch * 3, 24)
-        extra = b""
-        fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    else:
-        raise ConfigError(f"subtype {subtype!r} is not one of {', '.join(_SUBTYPES)}")
-    pad = (b"\x00" if data.nbytes % 2 else b"") + info
-    size = 4 + len(fmt_chunk) + len(extra) + 8 + data.nbytes + len(pad)
-    header = b"RIFF" + struct.pack("<I", size) + b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", data.nbytes)
-    return header, data, pad
-
-
-def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") -> bytes:
-    """A WAV file of float32 (n_channels, n_samples) audio, byte for byte deterministic.
-
-    ``"float"``: 32-bit IEEE float (format 3, with the ``fact`` chunk); ``"pcm24"``: 24-bit
-    PCM. libsndfile stamps float files with the time of writing (its PEAK chunk), which would
-    make two renders of the same score differ; this writer does not.
-
-    >>> len(wav_bytes(np.zeros((1, 10), np.float32), sample_rate=48000))
-    98
-    """
-    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype)
-    return header + data.tobytes() + pad
-
-
-def _write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b"") -> str:
-    """Write :func:`wav_bytes` of ``audio`` (plus an ``info`` chunk) to ``path`` without building
-    it in memory; its sha256."""
-    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype, info=info)
-    h = hashlib.sha256()
-    with open(path, "wb") as fh:
-        for chunk in (header, data, pad):
-            h.update(chunk)
-            fh.write(chunk)
-    return h.hexdigest()
-
-
 def _slug(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug or "part"
@@ -538,10 +464,10 @@ def render(
             "INAM": p.name,
             "ICMT": f"part {p.id}; instrument {p.instrument}; seed {seed}; render key {keys[p.id]}",
         })  # fmt: skip
-        digest = _write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype, info=record)
+        digest = write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype, info=record)
         where = None
         if exact:
-            offset = len(_wav_parts(np.zeros((1, 0), np.float32), sample_rate=sr, subtype="float")[0])
+            offset = len(wav_bytes(np.zeros((1, 0), np.float32), sample_rate=sr, subtype="float"))  # the header: no samples, no padding
             where = {"path": str((stems_dir / names[p.id]).resolve()), "offset": offset, "n": int(a.shape[1]),
                      "sha256": digest}  # fmt: skip
         return tmp, digest, where

@@ -6,6 +6,27 @@ from collections import Counter
 
 from partita.symbolic.score import Part
 
+#: MIDI velocities of the dynamic marks, written out here rather than read from partita
+#: (MuseScore 3's defaults: ppp 16, pp 33 ... fff 126, in steps of about 16; a note with no mark
+#: before it plays at 80, as partita documents).
+_MARK_VELOCITY = {
+    "pppp": 10, "ppp": 16, "pp": 33, "p": 49, "mp": 64, "mf": 80, "f": 96, "ff": 112,
+    "fff": 126, "ffff": 127, "sf": 112, "sfz": 112, "sff": 126, "sffz": 126, "fp": 96,
+    "rf": 112, "rfz": 112, "fz": 112,
+}  # fmt: skip
+_NO_MARK_VELOCITY = 80
+
+
+def _velocity(part: Part, note) -> int:
+    """The note's own velocity, else that of the last dynamic mark at or before its onset."""
+    if note.velocity is not None:
+        return note.velocity
+    mark = None
+    for d in sorted(part.dynamics, key=lambda d: d.onset):  # stable: the later of two at one onset wins
+        if d.onset <= note.onset:
+            mark = d.mark
+    return _NO_MARK_VELOCITY if mark is None else _MARK_VELOCITY[mark]
+
 
 def sounding_notes(part: Part) -> Counter:
     """The notes of a part as they sound, worked out independently of partita's MIDI and token
@@ -22,7 +43,40 @@ def sounding_notes(part: Part) -> Counter:
             out[i][1] += n.duration
         else:
             i = len(out)
-            out.append([n.onset, n.duration, n.pitch, part.velocity_of(n)])
+            out.append([n.onset, n.duration, n.pitch, _velocity(part, n)])
         if n.tie in ("start", "continue"):
             open_[key] = i
     return Counter(tuple(x) for x in out)
+
+
+def rpp_tracks(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Tracks of a REAPER project as ``(name, [(source type, file), ...])``, read here with the
+    standard library's shlex rather than partita's own reader. REAPER's format (documented in its
+    SDK, "RPP file format"): nested ``<TAG args`` ... ``>`` blocks, one element per line, strings
+    quoted with double quotes, single quotes or backticks."""
+    import shlex
+
+    tracks: list[tuple[str, list[tuple[str, str]]]] = []
+    stack: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line == ">":
+            stack.pop()
+            continue
+        lex = shlex.shlex(line.replace("`", "'"), posix=True)
+        lex.whitespace_split = True
+        words = list(lex)
+        if words[0].startswith("<"):
+            stack.append(words[0][1:])
+            if stack[-1] == "TRACK":
+                tracks.append(("", []))
+            elif stack[-1] == "SOURCE":
+                tracks[-1][1].append((words[1] if len(words) > 1 else "", ""))
+        elif stack[-1:] == ["TRACK"] and words[0] == "NAME":
+            tracks[-1] = (words[1] if len(words) > 1 else "", tracks[-1][1])
+        elif stack[-1:] == ["SOURCE"] and words[0] == "FILE":
+            kind, _ = tracks[-1][1][-1]
+            tracks[-1][1][-1] = (kind, words[1])
+    return tracks

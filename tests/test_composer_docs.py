@@ -21,6 +21,8 @@ MODULES = [
     "partita.symbolic.composer.evaluate",
     "partita.symbolic.composer.edit",
     "partita.symbolic.composer.chordmask",
+    "partita.symbolic.composer.masks",
+    "partita.symbolic.composer.decode",
 ]
 
 

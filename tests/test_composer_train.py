@@ -115,7 +115,7 @@ def test_a_killed_training_run_continues_from_its_last_checkpoint(tmp_path):
     assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not list(out.glob(".last.*"))  or True  # a temporary may remain; the checkpoint is whole
+    # a killed writer may leave its temporary behind; the checkpoint itself is whole (it loads)
     before = load_checkpoint(ckpt)[1]["extra"]["step"]
     assert 10 <= before < 400
     done = subprocess.run(cmd + ["--resume", "--steps", str(before + 10)], env=env, capture_output=True, timeout=240)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from partita.daw import parse_rpp_tracks, rpp_text, tempo_points, write_rpp
+from partita.daw import rpp_text, tempo_points, write_rpp
+from tests.reference import rpp_tracks
 
 
 def _score():
@@ -46,7 +47,7 @@ def _blocks(text: str, tag: str) -> list[str]:
 
 def test_every_existing_stem_and_no_other(project):
     out, path, _ = project
-    tracks = parse_rpp_tracks(path.read_text())
+    tracks = rpp_tracks(path.read_text())
     wave_files = sorted(f for _, srcs in tracks for kind, f in srcs if kind == "WAVE")
     on_disk = sorted(p.relative_to(out).as_posix() for p in (out / "stems").glob("*.wav"))
     assert wave_files == on_disk and len(on_disk) == 3
@@ -57,6 +58,13 @@ def test_every_existing_stem_and_no_other(project):
     midi = [(n, srcs) for n, srcs in tracks if srcs and srcs[0][0] == "MIDI"]
     assert midi == [("MIDI (score)", [("MIDI", "score.mid")])]
     assert all(len(srcs) == 1 for _, srcs in tracks)  # one item per track
+
+
+def test_partitas_own_reader_agrees_with_the_reference(project):
+    from partita.daw import parse_rpp_tracks
+
+    text = project[1].read_text()
+    assert parse_rpp_tracks(text) == rpp_tracks(text) and len(rpp_tracks(text)) == 4
 
 
 def test_items_start_at_zero_and_last_the_render(project):
@@ -94,7 +102,7 @@ def test_a_project_without_midi_or_tempo_changes():
     from partita.symbolic.score import Score
 
     text = rpp_text(Score(), stems=[("A", "stems/01_a.wav", 0.0, 0.0)], length_s=1.0, midi_file=None)
-    assert [n for n, _ in parse_rpp_tracks(text)] == ["A"] and "TEMPOENVEX" not in text
+    assert [n for n, _ in rpp_tracks(text)] == ["A"] and "TEMPOENVEX" not in text
     depth = 0
     for line in text.splitlines():
         depth += line.strip().startswith("<") - (line.strip() == ">")

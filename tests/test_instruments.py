@@ -9,14 +9,13 @@ import tomllib
 import xml.etree.ElementTree as ET
 from importlib import resources
 
+import music21.instrument as music21_instrument
 import pytest
 
 import partita.instruments
 import partita.instruments.catalog as catalog
 from partita.errors import InstrumentError
 from partita.instruments import Instrument, all_instruments, by_program, get, lookup
-
-music21_instrument = pytest.importorskip("music21.instrument")
 
 REQUIRED_IDS = {
     "violin", "viola", "cello", "contrabass", "flute", "piccolo", "oboe", "english_horn",
@@ -397,8 +396,9 @@ MUSESCORE = {
 }  # fmt: skip
 
 
-@pytest.mark.skipif(not MUSESCORE_XML, reason="MuseScore 3's instruments.xml is not installed")
+@pytest.mark.musescore
 def test_musescore_names_sounds_and_transpositions():
+    assert MUSESCORE_XML, "MuseScore 3's instruments.xml (Debian musescore3-common) is missing"
     found = {}
     for element in ET.parse(MUSESCORE_XML[-1]).iter("Instrument"):
         if element.get("id") in MUSESCORE:

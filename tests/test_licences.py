@@ -67,7 +67,7 @@ def test_the_licence_agrees_with_the_package_metadata(row):
         [meta.get("License-Expression") or "", (meta.get("License") or "")[:300]]
         + [c for c in meta.get_all("Classifier") or [] if c.startswith("License")]
     )
-    ids = re.findall(r"[A-Za-z0-9.]+-[0-9.]+(?:-[A-Za-z]+)?|MIT", licence.split("(")[0])
+    ids = re.findall(r"[A-Za-z0-9.]+-[0-9.]+(?:-[A-Za-z]+)?|MIT|ISC", licence.split("(")[0])
     assert ids, f"{name}: no SPDX id in {licence!r}"
     for spdx in ids:
         assert any(a.lower() in stated.lower() for a in ALIASES.get(spdx, (spdx,))), (

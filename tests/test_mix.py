@@ -27,7 +27,7 @@ from partita.render.mix import (
     true_peak_dbtp,
 )
 from partita.render.mixconfig import FamilyEQ, MixSettings, load_mix_settings, save_mix_settings
-from partita.render.stems import wav_bytes
+from partita.render.wavfile import wav_bytes
 
 SR = 48000
 

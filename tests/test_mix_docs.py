@@ -53,3 +53,22 @@ def test_docs_name_every_mix_setting():
             assert f"`{f.name}`" in text, f.name
     for f in fields(FamilyEQ):
         assert f.name in text, f.name
+
+
+def test_mix_presets_are_documented_data_for_every_family():
+    import tomllib
+    from dataclasses import fields
+    from importlib import resources
+
+    from partita.render.mixconfig import FAMILIES, FamilyEQ, MixSettings
+
+    text = resources.files("partita.render").joinpath("mix_presets.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)["eq"]
+    assert set(data) == set(FAMILIES)
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    for f in fields(FamilyEQ):
+        assert f"#   {f.name}" in header or f"; {f.name}" in header or f" {f.name} " in header, f.name
+    # what the file says is what a default mix uses (a changed number in the TOML changes the mix)
+    for family, values in data.items():
+        eq = MixSettings().eq_for(family)
+        assert all(getattr(eq, k) == float(v) for k, v in values.items()), family

@@ -19,7 +19,7 @@ TINY_CKPT = "tests/data/composer_tiny.safetensors"
 
 @pytest.mark.slow
 def test_compose_is_the_main_job(tmp_path, capsys):
-    from partita.daw import parse_rpp_tracks
+    from tests.reference import rpp_tracks
     from partita.provenance import read_provenance, sha256_file, verify
     from partita.render.mix import integrated_lufs, true_peak_dbtp
     from partita.symbolic import io as sio
@@ -45,7 +45,7 @@ def test_compose_is_the_main_job(tmp_path, capsys):
     assert [p.instrument for p in score.parts] == ["violin", "violin", "viola", "cello"]
     mix, sr = sf.read(out / "mix.wav", dtype="float32", always_2d=True)
     assert sr == 16000 and abs(integrated_lufs(mix.T, sample_rate=sr) + 14.0) <= 0.5 and true_peak_dbtp(mix.T) <= -1.0
-    rpp = parse_rpp_tracks((out / "project.rpp").read_text())
+    rpp = rpp_tracks((out / "project.rpp").read_text())
     assert sorted(f for _, s in rpp for k, f in s if k == "WAVE") == stems
     # signed, and everything recorded
     assert verify(out, key_dir=keys).ok

@@ -166,7 +166,7 @@ def test_missing_and_added_stems_are_named(folder):
 
 
 def test_the_mix_carries_its_record_inside_its_hash(folder):
-    from partita.render.mix import read_info_chunk
+    from partita.render.wavfile import read_info_chunk
 
     out, _ = folder
     info = read_info_chunk((out / "mix.wav").read_bytes())

@@ -14,6 +14,7 @@ MODULES = [
     "partita.render.performance",
     "partita.render.drums",
     "partita.render.stems",
+    "partita.render.wavfile",
 ]
 
 

@@ -213,7 +213,7 @@ def test_incremental_rerender_equals_a_render_from_scratch(tmp_path, edit):
 def test_wav_writer_round_trips_through_libsndfile(subtype, tolerance):
     import io
 
-    from partita.render.stems import wav_bytes
+    from partita.render.wavfile import wav_bytes
 
     x = (np.random.default_rng(0).random((2, 1001)) * 2 - 1).astype(np.float32)
     blob = wav_bytes(x, sample_rate=44100, subtype=subtype)
@@ -276,7 +276,7 @@ def test_a_stem_changed_by_hand_is_written_again(tmp_path):
 def test_every_stem_carries_a_provenance_record(tmp_path):
     """Each stem's RIFF LIST/INFO chunk names partita, the part and its render key; the samples
     stay where the cache expects them."""
-    from partita.render.mix import read_info_chunk, riff_chunks
+    from partita.render.wavfile import read_info_chunk, riff_chunks
 
     score = Score(parts=(Part("fl", "Flute", "flute", (Note(0, 1, 72), Note(1, 1, 74))),
                          Part("vc", "Cello", "cello", (Note(0, 2, 48),))))  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -130,7 +129,6 @@ def test_real_subprocess_exit_code(files):
 
 @pytest.mark.slow
 @pytest.mark.musescore
-@pytest.mark.skipif(shutil.which("mscore3") is None, reason="needs the real mscore3 binary")
 def test_musescore_files(capsys, tmp_path):
     path = write(FIFTHS, tmp_path / "fifths.mscx") or tmp_path / "fifths.mscx"
     rc, out, _ = run_check(capsys, str(path))

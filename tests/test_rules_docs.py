@@ -18,7 +18,6 @@ MODULES = [
     "partita.theory_rules.rules_voice",
     "partita.theory_rules.rules_harmony",
     "partita.theory_rules.fixes",
-    "partita.theory_rules.masks",
 ]
 
 

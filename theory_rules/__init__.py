@@ -1,5 +1,6 @@
-"""Rules over scores: range, key, rhythm, voice-leading and harmony; profiles; fix helpers;
-decode-time masks for the composer.
+"""Rules over scores: range, key, rhythm, voice-leading and harmony; profiles; fix helpers.
+(The composer's decode-time masks, built on these rules, are its own mechanism:
+:mod:`partita.symbolic.composer.masks`.)
 
 >>> from partita.symbolic.score import Note, Part, Score
 >>> from partita.theory_rules import check

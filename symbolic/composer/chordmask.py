@@ -7,7 +7,7 @@ the bar's downbeat, and the middle of a bar of 4 or 12 beats. Anywhere else any 
 DecodeMask allows may sound, so passing and neighbour tones live on weak positions. Notes held
 over a strong beat are not re-struck and are not judged (as in the rule).
 
-:class:`ChordMask` wraps a :class:`~partita.theory_rules.masks.DecodeMask`: ``allowed()`` is the
+:class:`ChordMask` wraps a :class:`~partita.symbolic.composer.masks.DecodeMask`: ``allowed()`` is the
 inner mask's, and at a strong onset also (a) only the chord's pitch classes for the pitch and
 (b) only the parts (``Program`` tokens) that still have such a pitch within their range and
 the key, so sampling never reaches a dead end. A chord with no tone in the key that some part
@@ -69,14 +69,14 @@ class ChordMask:
     Parameters
     ----------
     inner
-        The :class:`~partita.theory_rules.masks.DecodeMask` (updated through this wrapper).
+        The :class:`~partita.symbolic.composer.masks.DecodeMask` (updated through this wrapper).
     chords
         ``(onset_ql, figure)`` pairs, absolute quarter-length onsets in the token timeline,
         each in force until the next; a figure ``None`` ends the chord before it.
     """
 
     def __init__(self, inner: Any, chords: Iterable[tuple[Fraction, str]]) -> None:
-        from partita.theory_rules.masks import TICKS_PER_QUARTER
+        from partita.symbolic.composer.masks import TICKS_PER_QUARTER
 
         self.inner = inner
         pairs = sorted((int(Fraction(o) * TICKS_PER_QUARTER), f) for o, f in chords)
@@ -114,18 +114,8 @@ class ChordMask:
         meter = getattr(m, "meter", None)
         return bool(meter and meter[0] in (4, 12) and 2 * into == m.bar_ticks)
 
-    def _slot_pitches(self, slot: int, onset_ticks: int) -> np.ndarray:
-        m = self.inner
-        if m.keys:
-            i = bisect.bisect_right(m.key_ticks, onset_ticks) - 1
-            if i >= 0:
-                return m._pitch_masks[slot][i]  # noqa: SLF001 - range and key, the inner mask's own
-        return m.slot_pitch_mask[slot]
-
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary, ``bool [vocab_size]``."""
-        from partita.theory_rules import masks as _m
-
         m = self.inner
         a = m.allowed()
         if m.position < 0 or not self._strong(m.onset):
@@ -133,15 +123,15 @@ class ChordMask:
         chord = self._chord_at(m.onset)
         if chord is None:
             return a
-        if m.phase == _m._AFTER_PROGRAM:  # noqa: SLF001
+        if m.expects_pitch:
             c = a & chord
             if c.any():
                 return c
             self.relaxed += 1
             return a
-        if m.phase in (_m._AFTER_POS, _m._AFTER_NOTE):  # noqa: SLF001
-            for s, pid in enumerate(m._program_ids):  # noqa: SLF001
-                if a[pid] and not (self._slot_pitches(s, m.onset) & chord).any():
+        if m.expects_program:
+            for s, pid in enumerate(m.program_ids):
+                if a[pid] and not (m.pitches_for(s, m.onset) & chord).any():
                     a[pid] = False
         return a
 
@@ -152,12 +142,12 @@ class ChordMask:
 def check_chords(inner: Any, chords: Iterable[tuple[Fraction, str]], *, bar_ql: Fraction | None = None) -> None:
     """Raise a ``ConfigError`` for a chord of which no part can sound any tone within its
     range and the key in force (a chord that contradicts the key), naming the bar."""
-    from partita.theory_rules.masks import TICKS_PER_QUARTER
+    from partita.symbolic.composer.masks import TICKS_PER_QUARTER
 
     probe = ChordMask(inner, chords)
     for k, (onset_ticks, figure) in enumerate(zip(probe._ticks, probe._figures)):
         chord = probe._pc_masks[k]
-        if chord is not None and not any((probe._slot_pitches(s, onset_ticks) & chord).any() for s in range(len(inner.slot_pitch_mask))):
+        if chord is not None and not any((inner.pitches_for(s, onset_ticks) & chord).any() for s in range(len(inner.slot_pitch_mask))):
             where = ""
             if bar_ql:
                 where = f" in bar {int(Fraction(onset_ticks, TICKS_PER_QUARTER) // bar_ql) + 1}"

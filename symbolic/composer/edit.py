@@ -4,7 +4,7 @@
 plan stored by :func:`~partita.symbolic.composer.sample.compose`, or controls measured from the
 score), primes the model with the bars before the span, and writes bars ``a..b`` again: the
 other parts' tokens are forced exactly as they were, while the chosen part's notes are
-sampled, every step under the profile's :class:`~partita.theory_rules.masks.DecodeMask`. The
+sampled, every step under the profile's :class:`~partita.symbolic.composer.masks.DecodeMask`. The
 chosen part's new notes are written after the other parts' notes at each onset, so the mask
 judges parallels against them. The returned score is the input with only that part's notes
 that start inside the span replaced: every other note, mark and setting is the same object.
@@ -226,9 +226,8 @@ def _rewrite(
     import torch
 
     from partita.symbolic.composer.controls import ComposerVocab
-    from partita.symbolic.composer.sample import PROFILE_MASKS, _nucleus, load_model
+    from partita.symbolic.composer.decode import PROFILE_MASKS, Decoder, load_model, profile_mask, with_chords
     from partita.symbolic.tokens import PartLayout
-    from partita.theory_rules.masks import DecodeMask
 
     t0 = time.perf_counter()
     if model is None:
@@ -251,18 +250,13 @@ def _rewrite(
     chords = [(Fraction(o) + shift, f) for o, f in chords]
 
     def new_mask() -> Any:
-        if opts is None:
-            return DecodeMask(vocab.base, layout, meters=meters, parallels=False, grids=(Fraction(1, 12),))
-        # one line per written part under a profile with parallels (the mask's default), as compose
-        return DecodeMask(vocab.base, layout, key_signatures=keys if opts["key"] else (), pitch_range=pitch_range,
-                          meters=meters, parallels=opts["parallels"])  # fmt: skip
+        return profile_mask(vocab.base, layout, profile, meters=meters, key_signatures=keys, pitch_range=pitch_range)
 
     remi_mask = ~vocab.is_control
     pitch_ids = set(int(i) for i in vocab.type_ids["Pitch"])
+    bar_ql = score.time_signatures[0].bar_length
     if chords:
-        from partita.symbolic.composer.chordmask import check_chords
-
-        check_chords(new_mask(), chords, bar_ql=score.time_signatures[0].bar_length)
+        with_chords(new_mask(), chords, bar_ql=bar_ql)  # refuses chords no part can sound, once
 
     def refused_after(inner: Any, bar: list[int]) -> set[int]:
         """Indices of ``bar``'s pitch tokens that ``inner`` (a DecodeMask after the bar before)
@@ -292,7 +286,6 @@ def _rewrite(
         if len(bar) > room - len(ctx):
             break
         ctx = bar + ctx
-    model.eval()
     pos_ids = set(int(i) for i in vocab.type_ids["Position"])
     is_pos = np.zeros(vocab.n_remi, dtype=bool)
     is_pos[list(pos_ids)] = True
@@ -301,9 +294,7 @@ def _rewrite(
     for attempt in range(BOUNDARY_TRIES):
         mask = new_mask()
         if chords:
-            from partita.symbolic.composer.chordmask import ChordMask
-
-            mask = ChordMask(mask, chords)
+            mask = with_chords(mask, chords, bar_ql=bar_ql, check=False)
         mask.update(vocab.bos)
         for bar in bar_ids[: a - 1]:
             for i in bar:
@@ -311,46 +302,24 @@ def _rewrite(
                     mask.update(i, check=False)
         gen_seed = int(seed) if attempt == 0 else int(np.random.SeedSequence([int(seed) % 2**63, attempt]).generate_state(1)[0])
         gen = torch.Generator().manual_seed(gen_seed)
-        state: dict[str, Any] = {"cache": None, "n": 0, "logits": None}
-        cur: list[int] = []
-        done_bars: list[list[int]] = []
-
-        def feed(ids: list[int]) -> None:
-            if state["n"] + len(ids) > block:  # re-prime: header, the latest bars, this bar so far
-                state["cache"], state["n"] = None, 0
-                keep: list[int] = []
-                for bar in reversed(done_bars):
-                    if len(bar) > int(block * 0.6) - len(header) - len(cur) - len(ids) - len(keep):
-                        break
-                    keep = bar + keep
-                ids = header + keep + cur + ids
-                if len(ids) > block:  # a bar longer than the context: its latest tokens
-                    ids = header + ids[len(ids) - (block - len(header)) :]
-            with torch.inference_mode():
-                logits, state["cache"] = model(torch.tensor([ids], dtype=torch.long), state["cache"])
-            state["n"] += len(ids)
-            state["logits"] = logits[0, -1]
-
-        feed(header + ctx)
-        new_bars = []
+        decoder = Decoder(model, header)
+        decoder.feed(header + ctx)
         for bar in bar_ids[a - 1 : b]:
             opening, notes = _events(bar, vocab)
             others = [(p, s, toks) for p, s, toks in notes if s not in free]
             forced_positions = sorted({p for p, _, _ in others})
-            cur = []
             for i in opening:
                 if remi_mask[i]:
                     mask.update(i, check=False)
-            feed(opening)  # before cur grows: a re-prime adds cur, then these ids
-            cur = list(opening)
-            step_ticks = mask._m.step_ticks  # noqa: SLF001 - the mask's own tick grid
+            decoder.start_bar(opening)
+            step_ticks = mask.step_ticks  # the bar's grid step
             written_here: set[int] = set()  # free slots with a note at the current position
             fi = 0
             while True:
                 allowed = mask.allowed()
                 cand = np.zeros(vocab.vocab_size, dtype=bool)
                 q = forced_positions[fi] if fi < len(forced_positions) else None
-                last_type = vocab.token_type(cur[-1])
+                last_type = vocab.token_type(decoder.current[-1])
                 if last_type in ("Duration", "Chord", "TimeSig", "Section", "Energy"):
                     # choose: a new position before q for a free part, position q (the kept notes),
                     # a free part at the current position, or the end of the bar
@@ -375,15 +344,14 @@ def _rewrite(
                     cand[: vocab.n_remi] = allowed
                 if not cand.any():
                     cand[vocab.bar] = True
-                choice = _nucleus(state["logits"], cand, temperature, top_p, gen)
+                choice = decoder.sample(cand, temperature=temperature, top_p=top_p, generator=gen)
                 if choice == vocab.bar:
                     break
                 if choice in pos_ids and q is not None and vocab.base.token_value(choice) == q:
                     group = [choice] + [t for p, _, toks in others if p == q for t in toks]
                     for i in group:
                         mask.update(i, check=False)
-                    feed(group)
-                    cur.extend(group)
+                    decoder.append(group)
                     fi += 1
                     written_here = set()
                     continue
@@ -393,10 +361,8 @@ def _rewrite(
                     if choice == pid:
                         written_here.add(s)
                 mask.update(choice, check=False)
-                feed([choice])
-                cur.append(choice)
-            new_bars.append(cur)
-            done_bars.append(cur)
+                decoder.append([choice])
+            decoder.end_bar()
         inner = getattr(mask, "inner", mask)
         if not guard or not (refused_after(inner, bar_ids[b]) - refused_before):
             break
@@ -404,7 +370,7 @@ def _rewrite(
         bar_no = b + (0 if score.pickup else 1)  # the kept bar after the span, numbered as in the score
         raise ConfigError(f"every one of {BOUNDARY_TRIES} tries made parallels into bar {bar_no}; "
                           "try another seed or span")  # fmt: skip
-    ids = header + [i for bar in bar_ids[: a - 1] for i in bar] + [i for bar in new_bars for i in bar]
+    ids = header + [i for bar in bar_ids[: a - 1] for i in bar] + [i for bar in decoder.bars for i in bar]
     ids += [i for bar in bar_ids[b:] for i in bar] + [vocab.eos]
     decoded, _ = vocab.decode(dataclasses.replace(seq, ids=tuple(ids)))
     stats = RewriteStats(attempt + 1, int(getattr(mask, "relaxed", 0)), time.perf_counter() - t0)

@@ -234,7 +234,7 @@ def save_checkpoint(
     safetensors with the JSON header, atomically. Returns the file's sha256."""
     from safetensors.torch import save_file
 
-    from partita import __version__
+    from partita._version import __version__
 
     header = {
         "format": CHECKPOINT_FORMAT,

@@ -6,7 +6,7 @@ The composer writes one token sequence (see :mod:`partita.symbolic.composer.cont
     Bar TimeSig Section Energy Chord              forced at every bar, from the plan
     (Position Program Pitch Velocity Duration)*   sampled, every step masked
 
-Every sampled step applies a :class:`partita.theory_rules.masks.DecodeMask` built for the
+Every sampled step applies a :class:`partita.symbolic.composer.masks.DecodeMask` built for the
 chosen rule profile (grammar, grid, bar fill, range, key, monophony; parallel fifths, octaves
 and unisons in the ``chorale`` and ``classical`` profiles), so what is written breaks none of
 those hard rules and always decodes. Sampling is temperature plus nucleus (top-p) with a
@@ -46,17 +46,10 @@ from typing import Any, Callable
 import numpy as np
 
 from partita.errors import ConfigError
+from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
 
 __all__ = ["GROOVES", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
 
-#: What each theory_rules profile asks of the decode-time mask.
-PROFILE_MASKS = {
-    "chorale": {"parallels": True, "key": True},
-    "classical": {"parallels": True, "key": True},
-    "pop": {"parallels": False, "key": True},
-    "orchestration": {"parallels": False, "key": False},
-    "none": None,  # no mask at all (grammar only is still needed to decode; see compose)
-}
 #: Energy (0-1) -> dynamic mark, lower edges.
 _DYNAMICS = ((0.0, "pp"), (0.2, "p"), (0.4, "mp"), (0.55, "mf"), (0.7, "f"), (0.85, "ff"))
 
@@ -86,51 +79,6 @@ class SampleStats:
     reprimes: int
     seconds: float
     chord_relaxations: int = 0
-
-
-def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
-    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked)."""
-    from partita.symbolic.composer.model import load_checkpoint
-
-    if path is None:
-        from partita.symbolic.composer.weights_info import shipped_path, shipped_sha256
-
-        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device)[0]
-    return load_checkpoint(path, device=device)[0]
-
-
-def _mask_for(vocab: Any, layout: Any, plan: Any, profile: str, pitch_range: str) -> Any:
-    from partita.theory_rules.masks import DecodeMask
-
-    opts = PROFILE_MASKS.get(profile)
-    if profile not in PROFILE_MASKS:
-        raise ConfigError(f"unknown profile {profile!r}; known: {', '.join(PROFILE_MASKS)}")
-    if opts is None:  # grammar only: no key, wide grid, no parallels, playable range
-        return DecodeMask(vocab.base, layout, meters=[plan.meter], parallels=False, grids=(Fraction(1, 12),))
-    # under a profile with parallels the mask lets every part write one note at a time (no
-    # double stops or piano chords): its parallels guarantee holds between single lines
-    return DecodeMask(
-        vocab.base, layout,
-        key_signatures=(plan.key_signature(),) if opts["key"] else (),
-        pitch_range=pitch_range, meters=[plan.meter], parallels=opts["parallels"],
-    )  # fmt: skip
-
-
-def _nucleus(logits: Any, allowed: np.ndarray, temperature: float, top_p: float, gen: Any) -> int:
-    import torch
-
-    logits = logits.clone()
-    logits[~torch.from_numpy(allowed)] = float("-inf")
-    if temperature <= 0:
-        return int(torch.argmax(logits))
-    probs = torch.softmax(logits.double() / temperature, dim=-1)
-    if top_p < 1.0:
-        sp, si = torch.sort(probs, descending=True)
-        cum = torch.cumsum(sp, 0)
-        keep = cum - sp < top_p
-        keep[0] = True
-        probs = torch.zeros_like(probs).scatter(0, si[keep], sp[keep])
-    return int(torch.multinomial(probs / probs.sum(), 1, generator=gen))
 
 
 def sample_tokens(
@@ -182,8 +130,9 @@ def sample_tokens(
     """
     import torch
 
-    from partita.symbolic.composer.chordmask import CHORD_RULES, ChordMask, check_chords
+    from partita.symbolic.composer.chordmask import CHORD_RULES
     from partita.symbolic.composer.controls import ComposerVocab, controls_of_plan
+    from partita.symbolic.composer.decode import Decoder, profile_mask, with_chords
     from partita.symbolic.tokens import PartLayout, PartSlot
 
     if not 0.0 < top_p <= 1.0:
@@ -199,61 +148,25 @@ def sample_tokens(
     layout = PartLayout(tuple(PartSlot(p.id, p.name, p.instrument) for p in pitched))
     full = controls_of_plan(plan)
     controls = dataclasses.replace(full, roles=tuple(p.role for p in pitched))
-    mask = _mask_for(vocab, layout, plan, profile, pitch_range)
+    mask = profile_mask(vocab.base, layout, profile, meters=[plan.meter], key_signatures=(plan.key_signature(),),
+                        pitch_range=pitch_range)  # fmt: skip
     if chord_rule not in CHORD_RULES:
         raise ConfigError(f"unknown chord_rule {chord_rule!r}; known: {', '.join(CHORD_RULES)}")
     if chord_rule != "off":
-        given = [(b * plan.bar_ql, f) for b, f in enumerate(plan.bar_chords())]
-        check_chords(mask, given, bar_ql=plan.bar_ql)
-        mask = ChordMask(mask, given)
+        mask = with_chords(mask, [(b * plan.bar_ql, f) for b, f in enumerate(plan.bar_chords())], bar_ql=plan.bar_ql)
     n_remi = vocab.n_remi
-    block = model.config.block_size
-    cap = max_tokens_per_bar or block // 2
+    cap = max_tokens_per_bar or model.config.block_size // 2
     gen = torch.Generator().manual_seed(int(seed))
     t0 = time.perf_counter()
-    model.eval()
 
     header = vocab.header_ids(controls)
-    bar_tokens: list[list[int]] = []  # composer ids of each finished bar
-    ctx: list[int] = []  # ids in the KV cache
-    cache = None
-    last_logits = None
-    n_sampled = n_forced = n_replayed = n_reprimes = 0
+    decoder = Decoder(model, header)
+    n_sampled = n_forced = n_replayed = 0
     ts_id = vocab.id(f"TimeSig_{plan.meter[0]}/{plan.meter[1]}")
-
-    def feed(ids: list[int]) -> None:
-        nonlocal cache, last_logits, ctx, n_reprimes
-        if len(ctx) + len(ids) > block:
-            # re-prime: header + as many recent whole bars as fit in ~60 % of the block + this bar
-            current = ids_since_bar()
-            room = int(block * 0.6) - len(header) - len(current) - len(ids)
-            keep: list[int] = []
-            for b in reversed(bar_tokens):
-                if len(b) > room - len(keep):
-                    break
-                keep = b + keep
-            ctx, cache = [], None
-            n_reprimes += 1
-            ids = header + keep + current + ids
-            if len(ids) > block:  # a bar longer than the context: its latest tokens
-                ids = header + ids[len(ids) - (block - len(header)) :]
-        with torch.inference_mode():
-            x = torch.tensor([ids], dtype=torch.long)
-            logits, cache = model(x, cache)
-        last_logits = logits[0, -1]
-        ctx = ctx + ids
-
-    cur: list[int] = []  # composer ids of the bar being written
-
-    def ids_since_bar() -> list[int]:
-        return list(cur)
-
-    def write_remi(i: int) -> None:
-        mask.update(i, check=False)
 
     # header
     mask.update(vocab.bos)
-    feed(header)
+    decoder.feed(header)
     n_forced += len(header)
     first_bars: dict[str, list[list[int]]] = {}
     bar_index = 0
@@ -266,11 +179,9 @@ def sample_tokens(
         for j in range(section.bars):
             bc = controls.bars[bar_index]
             opening = [vocab.bar, ts_id] + vocab.bar_control_ids(bc)
-            cur = []
             mask.update(vocab.bar)
             mask.update(ts_id)
-            feed(opening)  # before cur grows: a re-prime adds cur, then these ids
-            cur.extend(opening)
+            decoder.start_bar(opening)
             n_forced += len(opening)
             # replay the first occurrence's bar where it still obeys the mask
             replay = None
@@ -284,8 +195,7 @@ def sample_tokens(
                     mask.update(i, check=False)
                     taken.append(i)
                 if taken:
-                    feed(taken)
-                    cur.extend(taken)
+                    decoder.append(taken)
                     n_forced += len(taken)
                     if len(taken) == len(replay):
                         n_replayed += 1
@@ -301,20 +211,18 @@ def sample_tokens(
                 full_mask[vocab.eos] = False  # the plan says how many bars; the sampler ends
                 if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
                     raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
-                i = _nucleus(last_logits, full_mask, temperature, top_p, gen)
+                i = decoder.sample(full_mask, temperature=temperature, top_p=top_p, generator=gen)
                 n_sampled += 1
                 if i == vocab.bar:
                     break
                 mask.update(i, check=False)
-                feed([i])
-                cur.append(i)
+                decoder.append([i])
                 n_in_bar += 1
-            bar_tokens.append(cur)
-            this_section.append(cur)
+            this_section.append(decoder.end_bar())
             bar_index += 1
         first_bars.setdefault(section.name, this_section)
-    ids = header + [i for b in bar_tokens for i in b] + [vocab.eos]
-    stats = SampleStats(n_sampled, n_forced, n_replayed, n_reprimes, time.perf_counter() - t0,
+    ids = header + [i for b in decoder.bars for i in b] + [vocab.eos]
+    stats = SampleStats(n_sampled, n_forced, n_replayed, decoder.n_reprimes, time.perf_counter() - t0,
                         int(getattr(mask, "relaxed", 0)))  # fmt: skip
     return ids, layout, stats
 
@@ -434,7 +342,7 @@ def compose(
     """
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.score import (
-        ChordSymbol, Dynamic, Hairpin, Part, Score, Section, TempoMap, TempoMark, TimeSignature,
+        ChordSymbol, Dynamic, Hairpin, Score, Section, TempoMap, TempoMark, TimeSignature,
     )  # fmt: skip
     from partita.symbolic.tokens import TokenSequence
 

@@ -329,6 +329,39 @@ class DecodeMask:
         """True after EOS."""
         return self.phase == _DONE
 
+    # -- read-only views for wrappers (ChordMask) and the span rewriter --------------------
+
+    @property
+    def step_ticks(self) -> int:
+        """Ticks between two ``Position`` values of the bar in force (its grid step)."""
+        if self._m is None:
+            raise ConfigError("no bar has begun: the grid step is not known yet")
+        return self._m.step_ticks
+
+    @property
+    def program_ids(self) -> tuple[int, ...]:
+        """The ``Program`` token id of each slot, in slot order."""
+        return tuple(self._program_ids)
+
+    @property
+    def expects_pitch(self) -> bool:
+        """True right after a ``Program``: the next token is the note's ``Pitch``."""
+        return self.phase == _AFTER_PROGRAM
+
+    @property
+    def expects_program(self) -> bool:
+        """True after a ``Position`` or a whole note: a ``Program`` (a part's new note) may come."""
+        return self.phase in (_AFTER_POS, _AFTER_NOTE)
+
+    def pitches_for(self, slot: int, onset_ticks: int) -> np.ndarray:
+        """``bool [vocab_size]``: the ``Pitch`` tokens slot ``slot`` may ever play at
+        ``onset_ticks`` (its range, and the key in force there when keys are given)."""
+        if self.keys:
+            i = bisect.bisect_right(self.key_ticks, onset_ticks) - 1
+            if i >= 0:
+                return self._pitch_masks[slot][i]
+        return self.slot_pitch_mask[slot]
+
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary, ``bool [vocab_size]``: True for tokens allowed next."""
         ph = self.phase

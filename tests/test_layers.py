@@ -1,0 +1,37 @@
+"""scripts/layers.py: the import graph and file sizes it reports are the tree's."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("layers", ROOT / "scripts" / "layers.py")
+layers = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(layers)
+
+
+def test_circles_are_the_strongly_connected_components():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": {"e"}, "e": {"d"}, "f": {"a"}, "g": set()}
+    assert layers.circles(graph) == [["a", "b", "c"], ["d", "e"]]
+    assert layers.circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_function_level_and_relative_imports_count(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("def f():\n    from partita.symbolic import score\n    from . import tokens\n    import partita.errors\n")
+    known = {"partita.symbolic.score", "partita.symbolic.tokens", "partita.errors", "partita.symbolic", "partita.symbolic.m"}
+    assert layers.imports_of("partita.symbolic.m", src, known) == {"partita.symbolic.score", "partita.symbolic.tokens", "partita.errors"}
+
+
+def test_the_report_matches_the_files_on_disk():
+    report = layers.report()
+    lines = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in layers.modules().values()}
+    assert report["longest"]["lines"] == max(lines.values())
+    assert sorted(f for f, _ in report["over_limit"]) == sorted(f for f, n in lines.items() if n > layers.LIMIT)
+    # the data model imports nothing above it (the pipeline, the renderer, the CLI)
+    assert not [m for m in report["graph"]["partita.symbolic.score"] if m.startswith(("partita.render", "partita.pipeline", "partita.cli"))]
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "layers.py")], capture_output=True, text=True, check=True)
+    assert f"longest file: {report['longest']['file']}" in out.stdout
