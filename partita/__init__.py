@@ -17,6 +17,9 @@ function                    does                                                
 :func:`regenerate`          rewrite one part over a span of bars                   ``Score``
 :func:`harmonize`           write the other parts under a melody                   ``Score``
 :func:`continue_`           write more bars after the last                         ``Score``
+:func:`profile`             style statistics of scores (never the notes)           ``StyleProfile``
+:func:`similarity`          style similarity 0..1 of A to B, per feature           ``SimilarityReport``
+:func:`originality`         passages shared with the training corpus or a folder   ``OriginalityReport``
 ==========================  =====================================================  ==========================
 
 Library code never prints: long functions take ``progress``, a callable, where the CLI passes
@@ -39,7 +42,7 @@ from partita.errors import PartitaError
 
 __all__ = [
     "PartitaError", "__version__", "check", "compose", "compose_score", "continue_", "harmonize", "load", "mix",
-    "plan", "regenerate", "render", "save", "verify",
+    "originality", "plan", "profile", "regenerate", "render", "save", "similarity", "verify",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,3 +174,32 @@ def continue_(score: Score, *, bars: int, seed: int = 0, **options: Any) -> Scor
     from partita.symbolic.composer.edit import continue_ as _continue
 
     return _continue(score, bars=bars, seed=seed, **options)
+
+
+def profile(inputs: Any, *, label: str | None = None) -> Any:
+    """The style profile of score files and folders (``inputs``: a path or a list of them):
+    summary statistics per 8-bar segment, never the notes; see
+    :func:`partita.symbolic.composer.profile.profile_paths`. ``.save(path)`` writes it."""
+    from partita.symbolic.composer.profile import profile_paths
+
+    return profile_paths([inputs] if isinstance(inputs, (str, bytes)) or hasattr(inputs, "__fspath__") else list(inputs),
+                         label=label)  # fmt: skip
+
+
+def similarity(a: Any, b: Any, **options: Any) -> Any:
+    """The style similarity of ``a`` to ``b`` (each a score, scores, a folder, a score file, a
+    profile or a profile file): ``.score`` 0..1 and one MGEval overlapped area per feature; see
+    :func:`partita.symbolic.composer.similarity.similarity`."""
+    from partita.symbolic.composer.similarity import similarity as _similarity
+
+    return _similarity(a, b, **options)
+
+
+def originality(score: Score, *, against: Any = ("corpus",), **options: Any) -> Any:
+    """The longest passages ``score`` shares with the composer's training corpus
+    (``"corpus"``) and any folder in ``against``: ``.verdict`` ``clear`` or ``flagged``,
+    ``.matches`` with source piece, bars and length; see
+    :func:`partita.symbolic.composer.originality.check_originality`."""
+    from partita.symbolic.composer.originality import check_originality
+
+    return check_originality(score, against=against, **options)

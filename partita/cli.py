@@ -21,7 +21,8 @@ import warnings
 from partita.errors import PartitaError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "convert", "check", "render", "compose_plan", "continue_cmd", "train_composer", "train_instrument", "mix", "verify")
+COMMANDS = ("info", "convert", "check", "render", "compose_plan", "continue_cmd", "train_composer", "train_instrument", "mix", "verify",
+            "profile", "similarity", "originality")
 
 
 def build_parser() -> argparse.ArgumentParser:

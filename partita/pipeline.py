@@ -359,6 +359,14 @@ def compose_to_master(
     }
     if guide_record is not None:
         record["compose"]["lyrics" if lyrics is not None else "guide"] = guide_record
+    # --- originality and style similarity (issue 16): signed with the rest of the record ---
+    from partita.symbolic.composer.styles import provenance_section
+
+    t = time.perf_counter()
+    _say(progress, "originality", "shared passages with the training corpus; similarity to the asked style")
+    record["originality"] = provenance_section(score, genre=plan.genre)
+    stages.append(("originality", time.perf_counter() - t))
+    # --- end originality ---
     rendered, mixed, prov = master_folder(
         out, score, record=record, render_settings=rs, mix_settings=mix_settings, key_dir=key_dir,
         workers=workers, progress=progress, stages=stages,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMAND_FUNCTIONS = {
     "info": "load", "convert": "save", "check": "check", "render": "render", "plan": "plan",
     "compose": "compose", "regenerate": "regenerate", "harmonize": "harmonize", "continue": "continue_",
-    "mix": "mix", "verify": "verify",
+    "mix": "mix", "verify": "verify", "profile": "profile", "similarity": "similarity", "originality": "originality",
 }  # fmt: skip
 
 

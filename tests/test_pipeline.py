@@ -104,9 +104,13 @@ def test_pipeline_result_summary(tmp_path):
     r = compose_to_master(p, tmp_path / "o", seed=1, weights=TINY_CKPT, workers=1, key_dir=tmp_path / "k",
                           render_settings=RenderSettings(sample_rate=8000, tail_s=0.5),
                           mix_settings=MixSettings(target_lufs=-20.0), progress=lambda s, m: seen.append(s))  # fmt: skip
-    assert [n for n, _ in r.stages] == ["plan", "compose", "score files", "render", "mix", "export", "provenance"]
+    assert [n for n, _ in r.stages] == ["plan", "compose", "originality", "score files", "render", "mix", "export", "provenance"]
     assert all(t >= 0 for _, t in r.stages) and r.elapsed_s == pytest.approx(sum(t for _, t in r.stages))
     assert seen[0] == "compose" and seen[-1] == "provenance"
+    from partita.provenance import read_provenance
+
+    orig = read_provenance(tmp_path / "o")["record"]["originality"]  # signed with the record (issue 16)
+    assert orig["verdict"] in ("clear", "flagged") and orig["similarity"]["genre"] == p.genre
     text = r.summary()
     assert "LUFS (target -20)" in text and "1 stems in stems/" in text
     assert r.mix.report.meets_target

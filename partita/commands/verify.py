@@ -39,6 +39,16 @@ def run(args: argparse.Namespace) -> int:
     if not rep.ok:
         return 1
     print(f"verified {args.out}: signature ok (key {rep.key_id}), {rep.n_files} files match")
+    from partita.provenance import read_provenance
+
+    orig = read_provenance(args.out)["record"].get("originality")
+    if orig:
+        # the section is part of the signed record: the signature above covers it
+        longest = orig.get("longest_melody") or {}
+        sim = orig.get("similarity") or {}
+        print(f"originality (signed): {orig.get('verdict')}"
+              + (f", longest shared melody {longest['length']} notes with {longest['source']}" if longest else "")
+              + (f"; similarity to {sim['reference']} {sim['score']:.2f}" if sim.get("score") is not None else ""))
     if args.reproduce:
         from partita.pipeline import reproduce
 

@@ -136,8 +136,9 @@ def _features(score: Any) -> dict[str, np.ndarray]:
     }
 
 
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Area under min(kde_a, kde_b) (Gaussian kernels, Scott's bandwidth) on a fine grid."""
+def _overlap(a: np.ndarray, b: np.ndarray, *, n_grid: int = 2000) -> float:
+    """Area under min(kde_a, kde_b) (Gaussian kernels, Scott's bandwidth) on a grid of
+    ``n_grid`` points."""
     from scipy.stats import gaussian_kde
 
     if np.ptp(a) == 0 and np.ptp(b) == 0:
@@ -148,7 +149,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     lo = min(a.min(), b.min())
     hi = max(a.max(), b.max())
     pad = 0.5 * (hi - lo + 1e-9)
-    x = np.linspace(lo - pad, hi + pad, 2000)
+    x = np.linspace(lo - pad, hi + pad, n_grid)
     return float(np.trapezoid(np.minimum(ka(x), kb(x)), x))
 
 
