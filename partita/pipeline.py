@@ -150,11 +150,16 @@ def master_folder(
     workers: int = 2,
     progress: Progress | None = None,
     stages: list[tuple[str, float]] | None = None,
+    c2pa: bool = True,
+    before_signing: Callable[[Path], None] | None = None,
 ) -> tuple[Any, Any, Path]:
     """Render ``score`` into ``out_dir``, mix, export for REAPER and sign.
 
     ``record`` holds what came before the score (prompt, plan, compose settings, weights). The
     score is written as ``score.json`` (exact), ``score.musicxml`` and ``score.mid``.
+    ``c2pa`` False writes no ``mix.c2pa.wav`` (its manifest holds a signing time; batch datasets
+    leave it out so that every file but provenance.json is reproducible byte for byte).
+    ``before_signing(out_dir)`` may add files that the signed record then covers.
 
     Returns
     -------
@@ -215,8 +220,13 @@ def master_folder(
     t = time.perf_counter()
     _say(progress, "export", "project.rpp, mix.c2pa.wav")
     write_rpp(out, score, manifest=manifest, stem_pan=mixed.stem_pan, stem_gain_db=mixed.stem_gain_db)
-    _c2pa_copy(out, title=score.title or "partita", score_hash=score_hash, seed=rs.seed, mixed=mixed, key_dir=key_dir,
-               progress=progress)  # fmt: skip
+    if c2pa:
+        _c2pa_copy(out, title=score.title or "partita", score_hash=score_hash, seed=rs.seed, mixed=mixed,
+                   key_dir=key_dir, progress=progress)  # fmt: skip
+    else:
+        (out / "mix.c2pa.wav").unlink(missing_ok=True)
+    if before_signing is not None:
+        before_signing(out)
     stages.append(("export", time.perf_counter() - t))
 
     t = time.perf_counter()
@@ -251,6 +261,8 @@ def compose_to_master(
     progress: Progress | None = None,
     plan_seconds: float = 0.0,
     guide: Any = None,
+    c2pa: bool = True,
+    before_signing: Callable[[Path], None] | None = None,
 ) -> PipelineResult:
     """Compose ``plan`` and carry it all the way to a signed, mastered render folder.
 
@@ -337,7 +349,7 @@ def compose_to_master(
         record["compose"]["guide"] = guide_record
     rendered, mixed, prov = master_folder(
         out, score, record=record, render_settings=rs, mix_settings=mix_settings, key_dir=key_dir,
-        workers=workers, progress=progress, stages=stages,
+        workers=workers, progress=progress, stages=stages, c2pa=c2pa, before_signing=before_signing,
     )  # fmt: skip
     return PipelineResult(out, plan, score, rendered, mixed, prov, tuple(stages))
 
