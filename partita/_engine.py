@@ -67,7 +67,8 @@ class Engine:
     workers
         LocalCluster only: worker processes (default: the number of cores).
     connect_timeout_s
-        How long to try reaching ``scheduler`` before :class:`EngineError`.
+        How long to try reaching ``scheduler`` before :class:`EngineError` (default: Dask's
+        ``distributed.comm.timeouts.connect``, 30 s unless configured).
 
     Examples
     --------
@@ -76,7 +77,7 @@ class Engine:
     2
     """
 
-    def __init__(self, scheduler: str | None = None, *, workers: int | None = None, connect_timeout_s: float = 10.0) -> None:
+    def __init__(self, scheduler: str | None = None, *, workers: int | None = None, connect_timeout_s: float | None = None) -> None:
         cores = os.cpu_count() or 1
         if workers is not None and workers < 1:
             from partita.errors import ConfigError
@@ -99,8 +100,9 @@ class Engine:
         from distributed import Client, LocalCluster
 
         if self.scheduler is not None:
+            extra = {} if self.connect_timeout_s is None else {"timeout": f"{self.connect_timeout_s}s"}
             try:
-                self.client = Client(self.scheduler, timeout=f"{self.connect_timeout_s}s", set_as_default=False)
+                self.client = Client(self.scheduler, set_as_default=False, **extra)
             except (OSError, TimeoutError) as exc:
                 raise EngineError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
             except ValueError as exc:  # a malformed address

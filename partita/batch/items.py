@@ -26,6 +26,10 @@ ITEM_FILE = "item.json"
 ALIGNMENT_FILE = "alignment.json"
 #: Bump when the layout of an item folder changes: it is part of every input key.
 BATCH_VERSION = "batch-1"
+#: Files of an item that record when they were made (render.json: its stems' modification
+#: times, for the renderer's cache; provenance.json: the signing time). item.json requires
+#: them but does not hash them: every other byte of an item is the same in every run.
+TIMESTAMPED = ("render.json", "provenance.json")
 
 
 def input_key(kind: str, content_sha256: str, settings: Mapping[str, Any], mix: Mapping[str, Any]) -> str:
@@ -44,7 +48,7 @@ def complete_record(item_dir: str | Path, key: str) -> dict[str, Any] | None:
     out = Path(item_dir)
     try:
         rec = json.loads((out / ITEM_FILE).read_text(encoding="utf-8"))
-        if rec.get("input_key") != key or not (out / "provenance.json").is_file():
+        if rec.get("input_key") != key or not all((out / f).is_file() for f in TIMESTAMPED):
             return None
         for rel, digest in rec["files"].items():
             if sha256_file(out / rel) != digest:
@@ -112,7 +116,8 @@ def _finish(job: Mapping[str, Any], score: Any, rendered: Any) -> dict[str, Any]
         "item": out.name, "title": score.title or "", "score_sha256": score.canonical_hash(),
         "duration_s": manifest["duration_s"], "n_samples": manifest["n_samples"], "sample_rate": manifest["sample_rate"],
         "instruments": [p.instrument for p in score.parts], "parts": [p.name for p in score.parts],
-        "n_notes": sum(len(p.notes) for p in score.parts), "files": folder_hashes(out),
+        "n_notes": sum(len(p.notes) for p in score.parts),
+        "files": {k: v for k, v in folder_hashes(out).items() if k not in (*TIMESTAMPED, ITEM_FILE)},
     }  # fmt: skip
     atomic_write_text(out / ITEM_FILE, json.dumps(rec, indent=1, sort_keys=True) + "\n")
     _drop_part_arrays(out / ".cache")
@@ -168,6 +173,7 @@ def run_item(job: Mapping[str, Any], *parts_done: Any) -> dict[str, Any]:
     if done is not None:
         return {**done, "status": "done", "error": None, "computed": False}
     try:
+        (out / ITEM_FILE).unlink(missing_ok=True)  # from here on the folder is unfinished
         rs, ms = _settings(job)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
