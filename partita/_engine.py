@@ -117,6 +117,13 @@ class Engine:
         self.client = Client(self.cluster, set_as_default=False)
 
     @property
+    def scheduler_address(self) -> str | None:
+        """The scheduler's address (``tcp://...``), for other clients to join the same cluster."""
+        if self.cluster is not None:
+            return self.cluster.scheduler_address
+        return self.scheduler
+
+    @property
     def dashboard_link(self) -> str | None:
         """The Dask dashboard's address (None when the dashboard is not running)."""
         try:
