@@ -70,6 +70,14 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_s() -> float:
+    """CPU time (user + system) of this worker process so far."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _hashes(out: Path) -> dict[str, str]:
     found = {}
     for item in sorted((out / "items").glob("*/item.json")):
@@ -100,16 +108,19 @@ def timed_run(src: Path, out: Path, *, workers: int, sr: int, keys: Path, kill_a
                 killed = {"pid": pids[0], "items_done_at_kill": len(list((out / "items").glob("*/item.json")))}
 
             threading.Thread(target=killer, daemon=True).start()
+        cpu0 = eng.client.run(_cpu_s)
         t0 = time.perf_counter()
         r = render_batch(src, out, sample_rate=sr, scheduler=eng.scheduler_address, key_dir=keys)
         wall = time.perf_counter() - t0
         rss = sorted(round(v, 1) for v in eng.client.run(_rss_mb).values())
+        cpu = sum(v - cpu0.get(k, 0.0) for k, v in eng.client.run(_cpu_s).items())
     finally:
         eng.close()
     audio_s = sum(row["duration_s"] or 0 for row in r.rows if row["duplicate_of"] is None)
     return {"workers": workers, "wall_s": round(wall, 2), "startup_s": round(startup, 2), "done": r.count("done"),
             "failed": r.count("failed"), "items_per_min": round(60 * r.count("done") / wall, 1),
-            "audio_s": round(audio_s, 1), "peak_rss_mb_per_worker": rss, "killed": killed if kill_after_first else None}  # fmt: skip
+            "audio_s": round(audio_s, 1), "peak_rss_mb_per_worker": rss, "workers_cpu_s": round(cpu, 1),
+            "cores_obtained": round(cpu / wall, 2), "killed": killed if kill_after_first else None}  # fmt: skip
 
 
 def restart_run(src: Path, out: Path, *, sr: int, keys: Path) -> dict:
@@ -178,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| items per minute | {one['items_per_min']:.1f} | {two['items_per_min']:.1f} |",
         f"| peak RSS per worker | {', '.join(f'{x:.0f} MB' for x in one['peak_rss_mb_per_worker'])} | "
         f"{', '.join(f'{x:.0f} MB' for x in two['peak_rss_mb_per_worker'])} |",
+        f"| CPU time of the workers (user + system) | {one['workers_cpu_s']:.1f} s | {two['workers_cpu_s']:.1f} s |",
+        f"| cores the workers obtained (CPU time / wall time) | {one['cores_obtained']:.2f} | {two['cores_obtained']:.2f} |",
         f"| cluster start-up (not in the wall time) | {one['startup_s']:.1f} s | {two['startup_s']:.1f} s |", "",
         f"Speed-up of 2 workers over 1: **{result['speedup']:.2f}x** (target 1.7x). Datasets bit-identical: "
         f"{result['bit_identical_1_vs_2']}.", "",
@@ -189,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         f"the clean run: {result['restart']['hashes_equal_clean_run']}.", "",
         f"{m['machine']}; load average at the start {tuple(m['load_average_start'])}, at the end "
         f"{tuple(m['load_average_end'])}. Other engineers' jobs shared these two cores: with a load above 2 a second "
-        "worker competes with them rather than getting a free core, so the speed-up measured here is a lower bound "
-        "and unreliable; rerun on a quiet machine.", "",
+        "worker competes with them rather than getting a free core (the row 'cores the workers obtained' shows how "
+        "much of the machine the batch got), so the speed-up measured here is not the engine's and is unreliable; "
+        "rerun on a quiet machine.", "",
     ]  # fmt: skip
     Path(args.out + ".md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -45,6 +45,15 @@ def test_two_workers_write_the_same_bytes_as_one(one, scores, keys, tmp_path):
     assert h1 == h2
 
 
+def test_long_scores_render_part_by_part_into_the_same_bytes(one, scores, keys, tmp_path):
+    out1, _ = one
+    r = render_batch(scores, tmp_path, sample_rate=SR, workers=2, key_dir=keys, split_s=0.5)
+    # the two-part scores went part by part; the one-part score as one task
+    assert len(r.split) == 2
+    assert dataset_hashes(tmp_path) == dataset_hashes(out1)
+    assert not list(tmp_path.glob("items/*/.cache/*.npy"))  # the stems hold the parts' audio
+
+
 def test_manifest_lists_every_source_bad_ones_failed_and_copies_once(one, scores):
     out, result = one
     rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]

@@ -42,7 +42,8 @@ class BatchResult:
     """What a batch run did.
 
     ``rows``: the manifest's lines (dicts, in the order the sources were given);
-    ``computed``: item ids made in this run (the others were complete already, or failed).
+    ``computed``: item ids made in this run (the others were complete already, or failed);
+    ``split``: item ids whose parts were rendered as tasks of their own (long scores).
     """
 
     out_dir: Path
@@ -51,7 +52,7 @@ class BatchResult:
     elapsed_s: float
     dashboard: str | None = None
     workers: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    split: tuple[str, ...] = field(default=())
 
     @property
     def manifest(self) -> Path:
@@ -135,6 +136,7 @@ def run_batch(
                                                      indent=1, sort_keys=True) + "\n")  # fmt: skip
     results: dict[str, dict[str, Any]] = {}
     computed: list[str] = []
+    split: list[str] = []
     stop: str | None = None
     last_write = 0.0
 
@@ -196,6 +198,7 @@ def run_batch(
                     again = client.submit(run_item, job, *parts, key=f"item-{item_id}-{run_tag}-parts", pure=False)
                     owner[again.key] = item_id
                     pending.add(again)
+                    split.append(item_id)
                     continue
                 results[item_id] = rec
                 if rec.get("computed") and rec["status"] == "done":
@@ -224,4 +227,4 @@ def run_batch(
         n_done = sum(1 for r in rows if r["status"] == "done")
         raise BatchError(f"stopped: {stop}; {n_done} of {len(rows)} listed items are done and in the manifest; "
                          "free some space and run the same command again to finish", file=str(out))  # fmt: skip
-    return BatchResult(out, rows, tuple(computed), time.perf_counter() - t0, dashboard, n_workers)
+    return BatchResult(out, rows, tuple(computed), time.perf_counter() - t0, dashboard, n_workers, tuple(split))
