@@ -151,11 +151,16 @@ def master_folder(
     workers: int = 2,
     progress: Progress | None = None,
     stages: list[tuple[str, float]] | None = None,
+    c2pa: bool = True,
+    before_signing: Callable[[Path], None] | None = None,
 ) -> tuple[Any, Any, Path]:
     """Render ``score`` into ``out_dir``, mix, export for REAPER and sign.
 
     ``record`` holds what came before the score (prompt, plan, compose settings, weights). The
     score is written as ``score.json`` (exact), ``score.musicxml`` and ``score.mid``.
+    ``c2pa`` False writes no ``mix.c2pa.wav`` (its manifest holds a signing time; batch datasets
+    leave it out so that every file but provenance.json is reproducible byte for byte).
+    ``before_signing(out_dir)`` may add files that the signed record then covers.
 
     Returns
     -------
@@ -216,8 +221,13 @@ def master_folder(
     t = time.perf_counter()
     _say(progress, "export", "project.rpp, mix.c2pa.wav")
     write_rpp(out, score, manifest=manifest, stem_pan=mixed.stem_pan, stem_gain_db=mixed.stem_gain_db)
-    _c2pa_copy(out, title=score.title or "partita", score_hash=score_hash, seed=rs.seed, mixed=mixed, key_dir=key_dir,
-               progress=progress)  # fmt: skip
+    if c2pa:
+        _c2pa_copy(out, title=score.title or "partita", score_hash=score_hash, seed=rs.seed, mixed=mixed,
+                   key_dir=key_dir, progress=progress)  # fmt: skip
+    else:
+        (out / "mix.c2pa.wav").unlink(missing_ok=True)
+    if before_signing is not None:
+        before_signing(out)
     stages.append(("export", time.perf_counter() - t))
 
     t = time.perf_counter()
@@ -253,6 +263,8 @@ def compose_to_master(
     plan_seconds: float = 0.0,
     guide: Any = None,
     lyrics: str | None = None,
+    c2pa: bool = True,
+    before_signing: Callable[[Path], None] | None = None,
 ) -> PipelineResult:
     """Compose ``plan`` and carry it all the way to a signed, mastered render folder.
 
@@ -369,7 +381,7 @@ def compose_to_master(
     # --- end originality ---
     rendered, mixed, prov = master_folder(
         out, score, record=record, render_settings=rs, mix_settings=mix_settings, key_dir=key_dir,
-        workers=workers, progress=progress, stages=stages,
+        workers=workers, progress=progress, stages=stages, c2pa=c2pa, before_signing=before_signing,
     )  # fmt: skip
     return PipelineResult(out, plan, score, rendered, mixed, prov, tuple(stages))
 

@@ -513,20 +513,30 @@ def read_recordings(folder: str | os.PathLike[str]) -> list[Item]:
     return items
 
 
+def _analyze_item(it: Item, *, f0_method: str) -> dict[str, np.ndarray]:
+    """:func:`analyze` of one item (a module-level function, for the engine's workers)."""
+    return analyze(it.audio, sample_rate=it.sample_rate, name=it.name, f0_method=f0_method)
+
+
 def build_dataset(items: Iterable[Item], *, val_every: int = 5, min_voiced_s: float = 0.5,
-                  skip_unpitched: bool = False, f0_method: str = "crepe") -> dict[str, np.ndarray]:  # fmt: skip
+                  skip_unpitched: bool = False, f0_method: str = "crepe",
+                  scheduler: str | None = None, workers: int = 1) -> dict[str, np.ndarray]:  # fmt: skip
     """Analyse items and concatenate them into training arrays over frames.
 
     Every ``val_every``-th item is held out for validation (``split`` 1). Raises
     :class:`DataError` when an item has no pitched content (unless ``skip_unpitched``: rendered
     soundfont notes beyond the f0 tracker's range are left out), or when the total voiced audio
-    is under ``min_voiced_s`` seconds.
+    is under ``min_voiced_s`` seconds. ``scheduler`` (``tcp://HOST:PORT``) or ``workers`` > 1
+    analyses the items on the engine of :mod:`partita._engine` (the arrays are the same).
     """
+    from partita._engine import map_items
+
+    items = list(items)
     parts: dict[str, list[np.ndarray]] = {}
     voiced_frames = 0
     i = -1
-    for it in items:
-        a = analyze(it.audio, sample_rate=it.sample_rate, name=it.name, f0_method=f0_method)
+    analysed = map_items(_analyze_item, items, scheduler=scheduler, workers=workers, f0_method=f0_method)
+    for it, a in zip(items, analysed):
         nv = int(a["weight"].sum())
         if nv < 10:
             if skip_unpitched:

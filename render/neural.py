@@ -656,8 +656,10 @@ multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fracti
 
 
 def prepare_data(*, source: str, name: str, program: int | None = None, data_minutes: float = 4.0, seed: int = 0,
-                 f0_method: str = "crepe", work_dir: Path | None = None) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
-    """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument.
+                 f0_method: str = "crepe", work_dir: Path | None = None,
+                 scheduler: str | None = None) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
+    """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument; with
+    ``scheduler`` (``tcp://HOST:PORT``), every item is analysed on that Dask cluster.
 
     Returns (data arrays, a sentence describing the data, the data's licence). The cache is
     keyed by the analysis version, the source, the program, range, minutes, seed and f0 method.
@@ -705,7 +707,7 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
         z = np.load(cache)
         if str(z["key"]) == key_hash:
             return {k: z[k] for k in z.files if k != "key"}, data_desc, licence
-    data = ds.build_dataset(make(), skip_unpitched=src.is_file(), f0_method=f0_method)
+    data = ds.build_dataset(make(), skip_unpitched=src.is_file(), f0_method=f0_method, scheduler=scheduler)
     from partita._fileio import atomic_path
 
     with atomic_path(cache) as tmp:
@@ -730,16 +732,17 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
                      data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
                      out_dir: Path = Path("out/instruments"), work_dir: Path | None = None, seed: int = 0,
                      threads: int = 1, progress: bool = True, command: str | None = None,
-                     f0_method: str = "crepe") -> dict[str, Any]:  # fmt: skip
-    """Build the data (cached in ``work_dir``), train, export ``out_dir/NAME.safetensors`` with its
-    model card ``NAME.md`` and update ``out_dir/manifest.json``. See ``docs/neural_renderers.md``."""
+                     f0_method: str = "crepe", scheduler: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Build the data (cached in ``work_dir``; with ``scheduler``, analysed on that Dask cluster),
+    train, export ``out_dir/NAME.safetensors`` with its model card ``NAME.md`` and update
+    ``out_dir/manifest.json``. See ``docs/neural_renderers.md``."""
     from partita._fileio import atomic_write_text
 
     device = _check_device(device)
     torch.set_num_threads(max(1, int(threads)))
     work = work_dir or Path("data/neural") / name
     data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
-                                            seed=seed, f0_method=f0_method, work_dir=work)  # fmt: skip
+                                            seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler)  # fmt: skip
     cfg = DecoderConfig(instrument=name)
     tcfg = TrainConfig(minutes=minutes, seed=seed)
     result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=progress, device=device)

@@ -50,7 +50,7 @@ from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phras
 from partita.render.timbres import style_of
 from partita.symbolic.score import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Note, Part, Score
 
-__all__ = ["Style", "STYLES", "SoundingNote", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
+__all__ = ["Style", "STYLES", "SoundingNote", "note_times", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
 
 _ACCENT_MARKS = frozenset({"sf", "sfz", "sff", "sffz", "fz", "rf", "rfz"})
 _PP_VELOCITY, _FF_VELOCITY = 33, 112
@@ -533,6 +533,27 @@ def perform_part(
     ]
     curves.sort(key=lambda c: (c.start_frame, c.voice))
     return tuple(curves)
+
+
+def note_times(part: Part, score: Score, *, seed: int = 0, humanize: float = 0.0) -> tuple[tuple[SoundingNote, float, float], ...]:
+    """Every sounding note of a part with the seconds the renderer starts and releases it.
+
+    The times are those the synth is driven with: onset from the tempo map (plus the seeded
+    micro-timing when ``humanize`` > 0), and the note-off after the articulation's length
+    (staccato, tenuto, fermata, breath; the release tail follows it). Drum parts: the notated
+    onset and end through the tempo map.
+
+    >>> from partita.symbolic.score import Note, Part, Score
+    >>> p = Part("fl", "Flute", "flute", notes=(Note(0, 1, 69, articulations=frozenset({"staccato"})),))
+    >>> [(n.pitch, on, off) for n, on, off in note_times(p, Score(parts=(p,)))]
+    [(69, 0.0, 0.25)]
+    """
+    style_name = style_of(part.instrument)
+    if style_name not in STYLES:  # drums: hits at the notated times
+        clock = _Clock(score.tempo_map)
+        return tuple((n, clock.seconds_at(n.onset), clock.seconds_at(n.end)) for n in sounding_notes(part))
+    timed = _timed_notes(part, score, STYLES[style_name], seed=seed, humanize=humanize)
+    return tuple((t.note, t.on_s, t.off_s) for t in timed)
 
 
 def perform(score: Score, *, frame_rate: float = FRAME_RATE, seed: int = 0, humanize: float = 0.0) -> dict[str, tuple[ControlCurves, ...]]:

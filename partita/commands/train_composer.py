@@ -47,6 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="start from these weights (a .safetensors path, or 'shipped') to fine-tune")
     p.add_argument("--max-files", type=int, default=None, help="cap on files per collection")
     p.add_argument("--workers", type=int, default=1, help="parallel processes for parsing and tokenizing")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="parse and tokenize on this Dask scheduler's workers instead (see docs/batch.md)")
     p.add_argument("--cached-only", action="store_true",
                    help="parse nothing: train on the pieces of these collections already in the cache")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -63,7 +65,7 @@ def _slug(spec: str, max_files: int | None) -> str:
 
 
 def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: int, progress: bool,
-                   cached_only: bool = False):  # fmt: skip
+                   cached_only: bool = False, scheduler: str | None = None):  # fmt: skip
     """Parse and tokenize ``spec`` (cached); returns (train set, held-out set, info dict).
     ``cached_only``: parse nothing, use the pieces of the spec's collections already cached."""
     from partita.symbolic.composer import corpus
@@ -73,7 +75,7 @@ def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: 
     if cached_only:
         n_sources = sum(len(list((Path(data_dir) / "scores" / c).glob("*.json.gz"))) for c in wanted)
     else:
-        corpus.parse_corpus(srcs, data_dir=data_dir, workers=workers, progress=progress)
+        corpus.parse_corpus(srcs, data_dir=data_dir, workers=workers, progress=progress, scheduler=scheduler)
         n_sources = len(srcs)
     tokens_dir = Path(data_dir) / f"tokens-{_slug(spec, max_files)}{'-cached' if cached_only else ''}"
     stats_path = tokens_dir / "stats.json"
@@ -82,7 +84,7 @@ def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: 
     else:
         # a user folder keeps its own cache: only its pieces
         stats = corpus.build_tokens(data_dir, collections_=wanted, tokens_dir=tokens_dir, progress=progress,
-                                     workers=workers)
+                                     workers=workers, scheduler=scheduler)
         stats["n_sources"] = n_sources
         stats["spec"] = spec
         stats["cached_only"] = cached_only
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             f"data/composer-user-{_slug(str(Path(args.corpus).resolve()), None)}")
     train_set, held, info = prepare_corpus(
         args.corpus, data_dir=data_dir, max_files=args.max_files, workers=args.workers, progress=progress,
-        cached_only=args.cached_only,
+        cached_only=args.cached_only, scheduler=args.scheduler,
     )
     print(f"corpus: {info['train_pieces']} training pieces ({info['train_tokens']} tokens), "
           f"{info['heldout_pieces']} held out ({info['heldout_tokens']} tokens)", file=sys.stderr)  # fmt: skip

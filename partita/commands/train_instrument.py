@@ -34,6 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work", default=None, metavar="DIR", help="data cache and checkpoint (default data/neural/NAME)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="analyse the training audio (f0, loudness) on this Dask scheduler's workers (see docs/batch.md)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         source=args.source, name=args.name, program=args.program, minutes=args.minutes,
         data_minutes=args.data_minutes, device=args.device, resume=args.resume, out_dir=Path(args.out),
         work_dir=Path(args.work) if args.work else None, seed=args.seed, threads=args.threads,
-        progress=not args.quiet, command=command, f0_method=args.f0,
+        progress=not args.quiet, command=command, f0_method=args.f0, scheduler=args.scheduler,
     )  # fmt: skip
     print(result["weights"])
     return 0

@@ -282,12 +282,16 @@ def parse_corpus(
     data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
     workers: int = 1,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> Path:
     """Parse every source into ``data_dir/scores/<collection>/<hash>.json.gz`` (resumable:
     files already there are kept). Returns the scores folder.
 
-    ``workers`` > 1 parses in that many processes.
+    ``workers`` > 1 parses in that many processes (a Dask LocalCluster); ``scheduler``
+    (``tcp://HOST:PORT``) parses on that Dask cluster instead (see :mod:`partita._engine`).
     """
+    from partita._engine import map_items
+
     out = Path(data_dir) / "scores"
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(s, str(out)) for s in srcs]
@@ -296,18 +300,9 @@ def parse_corpus(
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="parse", unit="file")
-    if workers > 1:
-        import multiprocessing as mp
-
-        with mp.get_context("spawn").Pool(workers) as pool:
-            for _ in pool.imap_unordered(_parse_job, jobs, chunksize=2):
-                if bar:
-                    bar.update()
-    else:
-        for job in jobs:
-            _parse_job(job)
-            if bar:
-                bar.update()
+    for _ in map_items(_parse_job, jobs, scheduler=scheduler, workers=workers):
+        if bar:
+            bar.update()
     if bar:
         bar.close()
     return out
@@ -439,24 +434,23 @@ def build_tokens(
     tokens_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
     workers: int = 1,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Tokenize every cached piece into ``tokens_dir/{train,heldout}.npz`` (default
     ``data_dir/tokens``; split by piece with :func:`held_out`) and return the statistics the
-    data card reports (also written to ``tokens_dir/stats.json``)."""
+    data card reports (also written to ``tokens_dir/stats.json``). ``workers`` > 1 or a Dask
+    ``scheduler`` tokenizes on the engine of :mod:`partita._engine`; the result is the same."""
+    from partita._engine import map_items
+
     from partita.symbolic.composer.controls import ComposerVocab
 
     cv = ComposerVocab.default()
     items = list(cached_scores(data_dir, collections_=collections_))
     train, held = [], []
     stats: dict[str, Any] = {"collections": {}, "skipped": []}
-    pool = None
-    if workers > 1:
-        import multiprocessing as mp
-
-        pool = mp.get_context("spawn").Pool(workers)
-        results: Iterable[Any] = pool.imap(_tokenize_job, (d for _, _, d in items), chunksize=4)  # in order
-    else:
-        results = (_tokenize_job(d, cv) for _, _, d in items)
+    local = scheduler is None and workers <= 1
+    results = map_items(_tokenize_job, [d for _, _, d in items], scheduler=scheduler, workers=workers,
+                        vocab=cv if local else None)  # in order  # fmt: skip
     it = zip(items, results)
     if progress:
         from tqdm import tqdm
@@ -482,9 +476,6 @@ def build_tokens(
         if target is held:
             c["heldout_pieces"] += 1
             c["heldout_tokens"] += len(ids)
-    if pool is not None:
-        pool.close()
-        pool.join()
     out = Path(tokens_dir) if tokens_dir is not None else Path(data_dir) / "tokens"
     out.mkdir(parents=True, exist_ok=True)
     TokenSet.from_sequences(train).save(out / "train.npz")

@@ -644,6 +644,8 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
     p21.partAbbreviation = inst.abbreviation
     i21 = instrument.Instrument()
     i21.partId = xml_id
+    # music21 draws a random id otherwise: the same score must give the same bytes
+    i21.instrumentId = f"{xml_id}-I1"
     i21.partName = part.name
     i21.partAbbreviation = inst.abbreviation
     i21.instrumentName = inst.name
