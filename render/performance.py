@@ -125,6 +125,18 @@ STYLES: Mapping[str, Style] = {
                 brightness=0.6, brightness_decay=0.3, attack_noise=0.6, sustain_noise=0.0),
     "timpani": _S(sustained=False, attack_s=0.006, release_s=0.4, decay_s=3.0, db_range=36, glide_s=0.0,
                   brightness=0.5, brightness_decay=0.3, attack_noise=1.0, sustain_noise=0.0),
+    "reed": _S(attack_s=0.03, release_s=0.08, vibrato_depth_cents=0, glide_s=0.0, db_range=24,
+               attack_noise=0.4, sustain_noise=0.1),
+    "electric_piano": _S(sustained=False, attack_s=0.004, release_s=0.15, decay_s=6.0, db_range=30, glide_s=0.0,
+                         brightness=0.5, brightness_decay=0.4, attack_noise=0.5, sustain_noise=0.0),
+    "clavinet": _S(sustained=False, attack_s=0.003, release_s=0.05, decay_s=2.0, db_range=28, glide_s=0.0,
+                   brightness=0.65, brightness_decay=0.3, attack_noise=0.9, sustain_noise=0.0),
+    "banjo": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=1.8, db_range=28, glide_s=0.0,
+                brightness=0.7, brightness_decay=0.45, attack_noise=1.0, sustain_noise=0.0),
+    "synth_pad": _S(attack_s=0.35, release_s=0.6, vibrato_depth_cents=4, vibrato_rate_hz=4.5, glide_s=0.0,
+                    db_range=20, attack_noise=0.0, sustain_noise=0.0),
+    "synth_lead": _S(attack_s=0.01, release_s=0.08, vibrato_depth_cents=12, vibrato_rate_hz=5.5, glide_s=0.03,
+                     db_range=20, attack_noise=0.1, sustain_noise=0.0),
 }  # fmt: skip
 
 
