@@ -358,8 +358,16 @@ def _drum_part(plan: Any, part: Any, bars: Any = None) -> Any:
 
 
 def _default_profile(plan: Any) -> str:
-    """The theory_rules profile a plan is written under when none is asked for."""
-    return {"chorale": "chorale", "pop": "pop", "folk": "pop", "jig": "pop", "film": "pop"}.get(plan.genre, "classical")
+    """The theory_rules profile a plan is written under when none is asked for: its style's
+    (``partita.symbolic.arranger`` styles.toml), ``classical`` for a style it does not know."""
+    style = _style_of(plan)
+    return style.profile if style is not None else "classical"
+
+
+def _style_of(plan: Any) -> Any:
+    from partita.symbolic.arranger.library import styles
+
+    return styles().get(plan.genre)
 
 
 def _with_drums(plan: Any, score: Any) -> Any:
@@ -458,11 +466,24 @@ def compose(
         return dataclasses.replace(out, metadata={**out.metadata, "partita.seed": str(seed), "partita.profile": profile})
     if profile is None:
         profile = _default_profile(plan)
-    ids, layout, stats = sample_tokens(
-        plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
-        pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
-        reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
-    )  # fmt: skip
+    # --- the arranger (issue 11): in a style that arranges, the model writes the melody and the
+    # arranger the bass, accompaniment, inner and percussion parts from the chords
+    from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material
+
+    style = _style_of(plan)
+    arranging = style is not None and style.arrange
+    arranged = arrange(plan, seed=seed, roles=ARRANGED_ROLES if arranging else ("percussion",)) if style else {}
+    modelled = [p for p in plan.instrumentation if p.role != "percussion" and p.id not in arranged]
+    model_plan = dataclasses.replace(plan, instrumentation=tuple(modelled)) if modelled else None
+    # --- end of the arranger's block
+    if model_plan is not None:
+        ids, layout, stats = sample_tokens(
+            model_plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
+            pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
+            reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
+        )  # fmt: skip
+    else:
+        ids, layout, stats = [], None, SampleStats(0, 0, 0, 0, 0.0)
     vocab = ComposerVocab.default()
     bar_ql = plan.bar_ql
     starts = []
@@ -471,20 +492,26 @@ def compose(
         starts.append(t)
         t += s.bars * bar_ql
     ks = plan.key_signature()
-    seq = TokenSequence(
-        ids=tuple(ids), layout=layout, title=plan.prompt.strip()[:80] or "Untitled",
-        tempo_marks=(TempoMark(Fraction(0), plan.tempo_bpm),), key_signatures=(ks,),
-        sections=tuple(Section(a, s.name) for a, s in zip(starts, plan.sections)),
-    )  # fmt: skip
-    written, _ = vocab.decode(seq)
-    by_id = {p.id: p for p in written.parts}
+    title = plan.prompt.strip()[:80] or "Untitled"
+    sections = tuple(Section(a, s.name) for a, s in zip(starts, plan.sections))
+    by_id = {}
+    if model_plan is not None:
+        seq = TokenSequence(
+            ids=tuple(ids), layout=layout, title=title, tempo_marks=(TempoMark(Fraction(0), plan.tempo_bpm),),
+            key_signatures=(ks,), sections=sections,
+        )  # fmt: skip
+        by_id = {p.id: p for p in vocab.decode(seq)[0].parts}
     parts = []
     for pp in plan.instrumentation:
-        if pp.role == "percussion":
+        if pp.id in arranged:
+            part = arranged[pp.id]
+        elif pp.role == "percussion":
             part = _drum_part(plan, pp)
         else:
             got = by_id[pp.id]
             part = got.with_notes(dataclasses.replace(n, velocity=None) for n in got.notes)
+            if arranging and pp.role == "melody":
+                part = quote_material(plan, part)
         dyns, pins = [], []
         prev = None
         for i, (a, s) in enumerate(zip(starts, plan.sections)):
@@ -505,12 +532,12 @@ def compose(
             chords.append(ChordSymbol(b * bar_ql, figure))
         last = figure
     score = Score(
-        title=seq.title,
+        title=title,
         parts=tuple(parts),
-        tempo_map=TempoMap((TempoMark(Fraction(0), plan.tempo_bpm),)),
+        tempo_map=TempoMap((TempoMark(Fraction(0), plan.tempo_bpm, "Swing" if getattr(plan, "swing", False) else None),)),
         time_signatures=(TimeSignature(0, plan.meter[0], plan.meter[1]),),
         key_signatures=(ks,),
-        sections=seq.sections,
+        sections=sections,
         chords=tuple(chords),
         metadata={"partita.plan": json.dumps(plan.to_dict(), ensure_ascii=False), "partita.seed": str(seed),
                   "partita.profile": profile, "partita.chord_relaxations": str(stats.chord_relaxations)},  # fmt: skip
