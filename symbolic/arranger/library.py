@@ -140,8 +140,12 @@ def _styles() -> tuple[Mapping[str, Style], Mapping[str, Any]]:
     d = data["defaults"]
     out: dict[str, Style] = {}
     for name, e in data["styles"].items():
-        pats = {role: {lvl: tuple(e.get(f"{role}_patterns", {}).get(lvl, ())) for lvl in ("low", "high")}
+        key = {"drums": "drum_patterns"}
+        pats = {role: {lvl: tuple(e.get(key.get(role, f"{role}_patterns"), {}).get(lvl, ())) for lvl in ("low", "high")}
                 for role in ROLES_WITH_PATTERNS}  # fmt: skip
+        missing = [r for r in ROLES_WITH_PATTERNS if not any(pats[r].values())]
+        if missing:
+            raise ConfigError(f"styles.toml: style {name!r} has no patterns for {', '.join(missing)}")
         for role, levels in pats.items():
             for names in levels.values():
                 for n in names:

@@ -397,6 +397,7 @@ def compose(
     return_stats: bool = False,
     chord_rule: str = "strong-beats",
     guide: Any = None,
+    arranger: bool = True,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -423,6 +424,11 @@ def compose(
     chord_rule
         ``"strong-beats"`` (default): the plan's chords are a hard constraint (chord tones on
         strong beats, see :mod:`~partita.symbolic.composer.chordmask`); ``"off"``: not enforced.
+    arranger
+        True (default): in a style that arranges (``styles.toml``), the model writes the
+        melody and :func:`partita.symbolic.arranger.arrange.arrange` the bass, accompaniment,
+        inner and percussion parts; False: the model writes every pitched part and the drums
+        follow :data:`GROOVES` (the composer as it was before the arranger).
     guide
         A Score or a path (MIDI, MusicXML, ...) whose melody (its first part with notes)
         becomes the plan's melody part (or its first pitched part) unchanged; the plan's other
@@ -470,7 +476,7 @@ def compose(
     # arranger the bass, accompaniment, inner and percussion parts from the chords
     from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material
 
-    style = _style_of(plan)
+    style = _style_of(plan) if arranger else None
     arranging = style is not None and style.arrange
     arranged = arrange(plan, seed=seed, roles=ARRANGED_ROLES if arranging else ("percussion",)) if style else {}
     modelled = [p for p in plan.instrumentation if p.role != "percussion" and p.id not in arranged]
