@@ -72,7 +72,7 @@ class Arrangement:
         for part in self.comp:
             by_onset: dict[float, set[int]] = {}
             for o, _, p in part:
-                by_onset.setdefault(round(o, 4), set()).add(p)
+                by_onset.setdefault(round(o * 8) / 8, set()).add(p)  # a strum spreads its onsets
             n += len(by_onset)
             big += sum(1 for ps in by_onset.values() if len(ps) >= 3)
         return big / n if n else None
