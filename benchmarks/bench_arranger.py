@@ -113,7 +113,16 @@ def main() -> int:
     score = compose(p, model=model, seed=0)
     t_total = time.perf_counter() - t
     timing = {"prompt": p.prompt, "parts": len(score.parts), "seconds_of_music": round(p.duration_s, 1),
-              "plan_s": round(t_plan, 3), "prompt_to_score_s": round(t_total, 2), "budget_s": 60}  # fmt: skip
+              "plan_s": round(t_plan, 3), "prompt_to_score_s": round(t_total, 2), "budget_s": 60,
+              "stats": summary(from_score(score, p))}  # fmt: skip
+
+    # chorus returns need a form with several choruses: 150-second pieces of three styles
+    long_form = {}
+    for name in ("pop", "rock", "swing", "bossa_nova"):
+        p = plan(STYLES[name][0], duration_s=150, seed=1)
+        st = summary(from_score(compose(p, model=model, seed=1), p))
+        long_form[name] = {"chorus_similarity": st["chorus_similarity"], "chorus_varied": st["chorus_varied"],
+                           "sections": [s.name for s in p.sections]}  # fmt: skip
 
     weights = shipped_path()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
@@ -121,7 +130,7 @@ def main() -> int:
     meta = {"command": cmd.strip(), "commit": commit, "composer_weights_sha256": sha256_file(weights),
             "machine": platform.platform(), "cpu_count": os.cpu_count(), "load_average": list(os.getloadavg()),
             "seeds": args.seeds, "seconds": args.seconds, "mma": have_mma, "wall_s": round(time.perf_counter() - t_all, 1)}  # fmt: skip
-    result = {**meta, "styles": table, "timing_pop_3_5_min": timing}
+    result = {**meta, "styles": table, "timing_pop_3_5_min": timing, "chorus_returns_150_s": long_form}
     out = HERE / "results"
     atomic_write_text(out / "arranger.json", json.dumps(result, indent=1) + "\n")
 
@@ -142,6 +151,10 @@ def main() -> int:
                      + f" | {t['compose_seconds']['partita']} / {t['compose_seconds']['composer_before']} |")  # fmt: skip
     lines += ["", f"Prompt to score, {timing['seconds_of_music']} s of music, {timing['parts']} parts (\"{timing['prompt']}\"): "
               f"**{timing['prompt_to_score_s']} s** (budget {timing['budget_s']} s; model already loaded; plan {timing['plan_s']} s)."]  # fmt: skip
+    lines += ["", "Chorus returns (melodic similarity of each return to the first chorus; varied: some return differs):", ""]
+    lines += [f"- {n}, 150 s, seed 1: similarity {cell(v['chorus_similarity'])}, varied {v['chorus_varied']}" for n, v in long_form.items()]
+    ts = timing["stats"]
+    lines.append(f"- pop, 210 s (the timed piece): similarity {cell(ts['chorus_similarity'])}, varied {ts['chorus_varied']}")
     atomic_write_text(out / "arranger.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

@@ -37,7 +37,7 @@ from partita.symbolic.arranger.voicing import (
     bass_pitch, chord_tones, fold, guide_tone, guitar_voicing, keyboard_voicing, walking_bar,
 )  # fmt: skip
 
-__all__ = ["ARRANGED_ROLES", "arrange", "comp_kind"]
+__all__ = ["ARRANGED_ROLES", "arrange", "comp_kind", "quote_material", "vary_last_return"]
 
 #: Roles the arranger writes in a style that arranges.
 ARRANGED_ROLES = ("bass", "accompaniment", "inner", "percussion")
@@ -347,3 +347,44 @@ def quote_material(plan: Any, melody: Any) -> Any:
         shift = (k - src) * bar_ql
         kept += [dataclasses.replace(n, onset=n.onset + shift, tie=None, slur=None) for n in by_bar[src]]
     return melody.with_notes(kept)
+
+
+def vary_last_return(plan: Any, melody: Any) -> Any:
+    """``melody`` with its last chorus varied where it would come back note for note like the
+    first: of the bars the two have in common, the return's last holds its first note to the
+    bar's end (a held cadence), or a bar of one note is struck twice. Unchanged when the chorus
+    comes once or already differs."""
+    import dataclasses
+
+    bar_ql = plan.bar_ql
+    runs = []
+    k = 0
+    for s in plan.sections:
+        if s.name == "chorus":
+            runs.append((k, s.bars))
+        k += s.bars
+    if len(runs) < 2:
+        return melody
+
+    def events(start: int, n: int) -> list[tuple[Any, int, Any]]:
+        a, b = start * bar_ql, (start + n) * bar_ql
+        return sorted((x.onset - a, x.pitch) for x in melody.notes if a <= x.onset < b)
+
+    (first, n0), (last, n1) = runs[0], runs[-1]
+    n = min(n0, n1)
+    if events(first, n) != events(last, n):
+        return melody
+    end_bar = last + n - 1  # the last bar the two have in common
+    a, b = end_bar * bar_ql, (end_bar + 1) * bar_ql
+    in_bar = sorted((x for x in melody.notes if a <= x.onset < b), key=lambda x: (x.onset, x.pitch))
+    if not in_bar or in_bar[-1].onset + in_bar[-1].duration > b:
+        return melody
+    rest = [x for x in melody.notes if not a <= x.onset < b]
+    head = in_bar[0]
+    if len({x.onset for x in in_bar}) > 1:
+        new = [dataclasses.replace(x, duration=b - x.onset, tie=None) for x in in_bar if x.onset == head.onset]
+    else:
+        half = (b - head.onset) / 2
+        new = [y for x in in_bar for y in (dataclasses.replace(x, duration=half, tie=None),
+                                           dataclasses.replace(x, onset=x.onset + half, duration=half, tie=None))]  # fmt: skip
+    return melody.with_notes(rest + new)

@@ -474,7 +474,7 @@ def compose(
         profile = _default_profile(plan)
     # --- the arranger (issue 11): in a style that arranges, the model writes the melody and the
     # arranger the bass, accompaniment, inner and percussion parts from the chords
-    from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material
+    from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material, vary_last_return
 
     style = _style_of(plan) if arranger else None
     arranging = style is not None and style.arrange
@@ -517,7 +517,7 @@ def compose(
             got = by_id[pp.id]
             part = got.with_notes(dataclasses.replace(n, velocity=None) for n in got.notes)
             if arranging and pp.role == "melody":
-                part = quote_material(plan, part)
+                part = vary_last_return(plan, quote_material(plan, part))
         dyns, pins = [], []
         prev = None
         for i, (a, s) in enumerate(zip(starts, plan.sections)):
