@@ -213,3 +213,33 @@ def test_intro_and_outro_quote_the_chorus_where_the_chords_agree():
     assert [(n.onset, n.pitch) for n in out.notes if n.onset < 4] == [(0, 76), (2, 77)]  # bar 1 quotes the chorus
     assert [(n.onset, n.pitch) for n in out.notes if 4 <= n.onset < 8] == []  # G is not the chorus's F
     assert [(n.onset, n.pitch) for n in out.notes if 16 <= n.onset < 20] == [(16, 76), (18, 77)]
+
+
+NEW_INSTRUMENTS = ("nylon_guitar", "banjo", "mandolin", "ukulele", "electric_piano", "clavinet", "accordion",
+                   "harmonica", "synth_pad", "synth_lead", "synth_bass", "tin_whistle")  # fmt: skip
+
+
+@pytest.mark.parametrize("instrument_id", NEW_INSTRUMENTS)
+def test_new_catalog_instruments_render_with_a_designed_timbre_at_their_pitch(instrument_id):
+    import numpy as np
+
+    from partita.render.stems import RenderSettings, render_part
+    from partita.render.timbres import TIMBRES, style_of
+    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark
+
+    inst = cat.get(instrument_id)
+    assert style_of(instrument_id) in TIMBRES
+    pitch = (inst.comfortable_range[0] + inst.comfortable_range[1]) // 2
+    part = Part("x", inst.name, instrument_id, (Note(0, 2, pitch, velocity=90),))
+    score = Score(title="t", parts=(part,), tempo_map=TempoMap((TempoMark(0, 120),)))
+    sr = 16000
+    audio = render_part(part, score, RenderSettings(sample_rate=sr))[0]
+    assert np.isfinite(audio).all() and np.sqrt(np.mean(audio**2)) > 1e-3
+    seg = audio[int(0.1 * sr): int(0.6 * sr)].astype(np.float64)
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=1 << 16))
+    freqs = np.fft.rfftfreq(1 << 16, 1 / sr)
+    f0 = 440.0 * 2 ** ((pitch - 69) / 12)
+    # the strongest partial is a harmonic of the written pitch (within 3 %)
+    peak = freqs[np.argmax(spec[freqs > 0.8 * f0]) + np.searchsorted(freqs, 0.8 * f0)]
+    ratio = peak / f0
+    assert abs(ratio - round(ratio)) < 0.03 * round(ratio) and round(ratio) >= 1
