@@ -425,10 +425,12 @@ def compose(
         ``"strong-beats"`` (default): the plan's chords are a hard constraint (chord tones on
         strong beats, see :mod:`~partita.symbolic.composer.chordmask`); ``"off"``: not enforced.
     arranger
-        True (default): in a style that arranges (``styles.toml``), the model writes the
-        melody and :func:`partita.symbolic.arranger.arrange.arrange` the bass, accompaniment,
-        inner and percussion parts; False: the model writes every pitched part and the drums
-        follow :data:`GROOVES` (the composer as it was before the arranger).
+        True (default): in a style that arranges (``styles.toml``), under a profile without
+        parallel rules (``pop``, ``orchestration``, ``none``), the model writes the melody and
+        :func:`partita.symbolic.arranger.arrange.arrange` the bass, accompaniment, inner and
+        percussion parts (under ``chorale`` or ``classical`` the model writes every pitched
+        part and the arranger only the drums); False: the model writes every pitched part and
+        the drums follow :data:`GROOVES` (the composer as it was before the arranger).
     guide
         A Score or a path (MIDI, MusicXML, ...) whose melody (its first part with notes)
         becomes the plan's melody part (or its first pitched part) unchanged; the plan's other
@@ -477,7 +479,9 @@ def compose(
     from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material, vary_last_return
 
     style = _style_of(plan) if arranger else None
-    arranging = style is not None and style.arrange
+    # a profile that forbids parallels (chorale, classical) leaves every pitched part to the
+    # masked composer: the arranger's patterns are not checked against the melody's motion
+    arranging = style is not None and style.arrange and not (PROFILE_MASKS.get(profile) or {}).get("parallels")
     arranged = arrange(plan, seed=seed, roles=ARRANGED_ROLES if arranging else ("percussion",)) if style else {}
     modelled = [p for p in plan.instrumentation if p.role != "percussion" and p.id not in arranged]
     model_plan = dataclasses.replace(plan, instrumentation=tuple(modelled)) if modelled else None
