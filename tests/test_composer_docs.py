@@ -21,6 +21,11 @@ MODULES = [
     "partita.symbolic.composer.evaluate",
     "partita.symbolic.composer.edit",
     "partita.symbolic.composer.chordmask",
+    "partita.symbolic.composer.prompt",
+    "partita.symbolic.arranger.library",
+    "partita.symbolic.arranger.voicing",
+    "partita.symbolic.arranger.arrange",
+    "partita.symbolic.arranger.stats",
 ]
 
 
