@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 from partita.symbolic.arranger.library import DRUM_KEYS, Pattern, Style, pattern, style
 from partita.symbolic.arranger.voicing import (
@@ -131,8 +131,6 @@ def arrange(plan: Any, *, seed: int = 0, roles: tuple[str, ...] = ARRANGED_ROLES
     from partita.symbolic.score import Part
 
     st = style(plan.genre)
-    bar_ql = plan.bar_ql
-    meter = plan.meter
     chords = plan.bar_chords()
     bars = _bars(plan)
     # the drum grooves first: the bass may lock to their kick

@@ -388,7 +388,7 @@ def assign_roles(parts: list[tuple[str, str]]) -> list[str]:
     for k, (inst, _) in enumerate(parts):
         if not roles[k] and cat.get(inst).percussion:
             roles[k] = "percussion"
-    pitched = [k for k, (i, _) in enumerate(parts) if roles[k] != "percussion"]
+    pitched = [k for k in range(len(parts)) if roles[k] != "percussion"]
     if "melody" not in roles and pitched:
         voices = [k for k in pitched if not roles[k] and cat.get(parts[k][0]).family == "voice"]
         free = [k for k in pitched if not roles[k]]
