@@ -168,3 +168,17 @@ def test_plan_notes_and_swing_round_trip():
 
 def test_reading_is_pure():
     assert read_prompt("a jazz trio in Eb") == read_prompt("a jazz trio in Eb")
+
+
+def test_the_blues_is_cut_into_twelve_bar_choruses_with_the_form_stated():
+    from music21 import harmony
+
+    p = plan("a blues shuffle", duration_s=120, seed=0)
+    tonic = harmony.ChordSymbol(p.key.replace("b", "-") if len(p.key) > 1 else p.key).root().pitchClass
+    for s in p.sections:
+        if s.name not in ("intro", "outro"):
+            assert s.bars % 12 == 0
+            roots = [harmony.ChordSymbol(c[0] + c[1:].replace("b", "-", 1) if c[1:2] == "b" else c).root().pitchClass
+                     for c in s.chords[:12]]  # fmt: skip
+            assert roots[0] == tonic and roots[4] == (tonic + 5) % 12 and roots[8] == (tonic + 7) % 12
+    assert p.swing and any("12-bar" in n for n in p.notes)

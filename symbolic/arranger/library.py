@@ -77,6 +77,7 @@ class Style:
     patterns: Mapping[str, Mapping[str, tuple[str, ...]]]
     fills: tuple[str, ...]
     lock_kick: bool
+    phrase: int = 1
 
     @property
     def tempo_bpm(self) -> float:
@@ -159,6 +160,7 @@ def _styles() -> tuple[Mapping[str, Style], Mapping[str, Any]]:
             voice=e.get("voice", d["voice"]), voice_female=e.get("voice_female", d["voice_female"]),
             voice_male=e.get("voice_male", d["voice_male"]), horns=tuple(e.get("horns", d["horns"])),
             patterns=pats, fills=tuple(e.get("fills", d["fills"])), lock_kick=bool(e.get("lock_kick", False)),
+            phrase=int(e.get("phrase", 1)),
         )  # fmt: skip
         for f in s.fills:
             pattern("fill", f)

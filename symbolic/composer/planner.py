@@ -549,6 +549,11 @@ def plan(
     names = [s[0] for s in form["sections"]]
     bars = _section_bars([s[1] for s in form["sections"]], total)
     names = names[: len(bars)]
+    if st.phrase > 1 and r.style is not None:  # whole phrases (12-bar blues choruses)
+        bars = [b if n in ("intro", "outro") else max(1, round(b / st.phrase)) * st.phrase for n, b in zip(names, bars)]
+        if abs(sum(bars) - total) >= 1:
+            notes.append(f"form: {genre} sections last whole {st.phrase}-bar phrases; "
+                         f"{sum(bars)} bars instead of {total}")
     shift = sum(voc["moods"][m].get("energy_shift", 0.0) for m in moods)
 
     # progressions: one option per section name, reused when the name comes back
