@@ -338,14 +338,34 @@ class _Clock:
         return out
 
 
+def swung(score: Score) -> bool:
+    """Whether the score asks for swung eighths: its first tempo mark's text says "swing" (the
+    arranger's swing styles write it) and its meters count in quarters."""
+    text = (score.tempo_map.marks[0].text or "") if score.tempo_map.marks else ""
+    return "swing" in text.lower() and all(ts.denominator == 4 for ts in score.time_signatures)
+
+
+def swing_onset(onset: Fraction) -> Fraction:
+    """Where a written onset is played in swing: within each quarter, the off-beat eighth moves
+    to the third eighth-note triplet (0.5 -> 2/3); positions between scale linearly.
+
+    >>> swing_onset(Fraction(1, 2)), swing_onset(Fraction(5, 4)), swing_onset(Fraction(3))
+    (Fraction(2, 3), Fraction(4, 3), Fraction(3, 1))
+    """
+    beat = Fraction(math.floor(onset))
+    x = onset - beat
+    return beat + (x * Fraction(4, 3) if x <= Fraction(1, 2) else Fraction(2, 3) + (x - Fraction(1, 2)) * Fraction(2, 3))
+
+
 def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
     tm = _Clock(score.tempo_map)
     times, vel = level_curve(part, score)
     accents = _accent_marks(part)
+    warp = swing_onset if swung(score) else (lambda q: q)
     out = []
     for n in sounding_notes(part):
-        on_s = tm.seconds_at(n.onset)
-        nominal = tm.seconds_at(n.end) - on_s
+        on_s = tm.seconds_at(warp(n.onset))
+        nominal = tm.seconds_at(warp(n.end)) - on_s
         arts = n.articulations
         if "staccatissimo" in arts:
             dur = nominal * 0.3

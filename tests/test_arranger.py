@@ -4,6 +4,7 @@ hard theory_rules error; statistics checked against music21's chord roots."""
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
 import pytest
 
@@ -243,3 +244,26 @@ def test_new_catalog_instruments_render_with_a_designed_timbre_at_their_pitch(in
     peak = freqs[np.argmax(spec[freqs > 0.8 * f0]) + np.searchsorted(freqs, 0.8 * f0)]
     ratio = peak / f0
     assert abs(ratio - round(ratio)) < 0.03 * round(ratio) and round(ratio) >= 1
+
+
+def test_a_swing_score_plays_its_off_beat_eighths_as_triplets():
+    """Measured on the audio: a hi-hat written on the '&' of beat 1 at 120 bpm sounds at 2/3 of
+    the beat (0.333 s) in a score marked Swing, at 0.25 s otherwise; the marking is what
+    changes the stem's cache key."""
+    import numpy as np
+
+    from partita.render.drums import render_drum_part
+    from partita.render.stems import RenderSettings, part_cache_key
+    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark
+
+    part = Part("dr", "Drums", "drum_kit", (Note(Fraction(1, 2), Fraction(1, 4), 42, velocity=100),))
+    sr = 16000
+
+    def onset_s(text):
+        score = Score(title="t", parts=(part,), tempo_map=TempoMap((TempoMark(0, 120, text),)))
+        x = render_drum_part(part, score, sample_rate=sr, seed=0, n_samples=sr)[0]
+        return np.argmax(np.abs(x) > 0.05 * np.abs(x).max()) / sr, part_cache_key(part, score, RenderSettings(), None)
+
+    (swing_t, swing_key), (straight_t, straight_key) = onset_s("Swing"), onset_s(None)
+    assert abs(straight_t - 0.25) < 0.005 and abs(swing_t - 1 / 3) < 0.005
+    assert swing_key != straight_key
