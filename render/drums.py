@@ -30,7 +30,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 from partita.render.controls import phrase_seed
-from partita.render.performance import level_curve
+from partita.render.performance import level_curve, swing_onset, swung
 from partita.symbolic.score import Part, Score
 
 __all__ = ["GM_DRUMS", "drum_hit", "render_drum_part", "DRUM_TAIL_S"]
@@ -160,12 +160,14 @@ def render_drum_part(part: Part, score: Score, *, sample_rate: int, seed: int, n
     """All hits of a percussion part, summed: float32 (1, n_samples).
 
     A note's velocity is its own, else the part's dynamic level at its onset (dynamic marks
-    and hairpins, as for pitched parts); accents add 30 % velocity.
+    and hairpins, as for pitched parts); accents add 30 % velocity. In a swing score
+    (:func:`~partita.render.performance.swung`) off-beat eighths are played late, as triplets.
     """
     out = np.zeros(n_samples, np.float64)
     times, vel = level_curve(part, score)
+    warp = swing_onset if swung(score) else (lambda q: q)
     for note in part.notes:
-        on_s = score.tempo_map.seconds_at(note.onset)
+        on_s = score.tempo_map.seconds_at(warp(note.onset))
         start = int(round(on_s * sample_rate))
         if start >= n_samples:
             continue

@@ -125,6 +125,18 @@ STYLES: Mapping[str, Style] = {
                 brightness=0.6, brightness_decay=0.3, attack_noise=0.6, sustain_noise=0.0),
     "timpani": _S(sustained=False, attack_s=0.006, release_s=0.4, decay_s=3.0, db_range=36, glide_s=0.0,
                   brightness=0.5, brightness_decay=0.3, attack_noise=1.0, sustain_noise=0.0),
+    "reed": _S(attack_s=0.03, release_s=0.08, vibrato_depth_cents=0, glide_s=0.0, db_range=24,
+               attack_noise=0.4, sustain_noise=0.1),
+    "electric_piano": _S(sustained=False, attack_s=0.004, release_s=0.15, decay_s=6.0, db_range=30, glide_s=0.0,
+                         brightness=0.5, brightness_decay=0.4, attack_noise=0.5, sustain_noise=0.0),
+    "clavinet": _S(sustained=False, attack_s=0.003, release_s=0.05, decay_s=2.0, db_range=28, glide_s=0.0,
+                   brightness=0.65, brightness_decay=0.3, attack_noise=0.9, sustain_noise=0.0),
+    "banjo": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=1.8, db_range=28, glide_s=0.0,
+                brightness=0.7, brightness_decay=0.45, attack_noise=1.0, sustain_noise=0.0),
+    "synth_pad": _S(attack_s=0.35, release_s=0.6, vibrato_depth_cents=4, vibrato_rate_hz=4.5, glide_s=0.0,
+                    db_range=20, attack_noise=0.0, sustain_noise=0.0),
+    "synth_lead": _S(attack_s=0.01, release_s=0.08, vibrato_depth_cents=12, vibrato_rate_hz=5.5, glide_s=0.03,
+                     db_range=20, attack_noise=0.1, sustain_noise=0.0),
 }  # fmt: skip
 
 
@@ -326,14 +338,34 @@ class _Clock:
         return out
 
 
+def swung(score: Score) -> bool:
+    """Whether the score asks for swung eighths: its first tempo mark's text says "swing" (the
+    arranger's swing styles write it) and its meters count in quarters."""
+    text = (score.tempo_map.marks[0].text or "") if score.tempo_map.marks else ""
+    return "swing" in text.lower() and all(ts.denominator == 4 for ts in score.time_signatures)
+
+
+def swing_onset(onset: Fraction) -> Fraction:
+    """Where a written onset is played in swing: within each quarter, the off-beat eighth moves
+    to the third eighth-note triplet (0.5 -> 2/3); positions between scale linearly.
+
+    >>> swing_onset(Fraction(1, 2)), swing_onset(Fraction(5, 4)), swing_onset(Fraction(3))
+    (Fraction(2, 3), Fraction(4, 3), Fraction(3, 1))
+    """
+    beat = Fraction(math.floor(onset))
+    x = onset - beat
+    return beat + (x * Fraction(4, 3) if x <= Fraction(1, 2) else Fraction(2, 3) + (x - Fraction(1, 2)) * Fraction(2, 3))
+
+
 def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
     tm = _Clock(score.tempo_map)
     times, vel = level_curve(part, score)
     accents = _accent_marks(part)
+    warp = swing_onset if swung(score) else (lambda q: q)
     out = []
     for n in sounding_notes(part):
-        on_s = tm.seconds_at(n.onset)
-        nominal = tm.seconds_at(n.end) - on_s
+        on_s = tm.seconds_at(warp(n.onset))
+        nominal = tm.seconds_at(warp(n.end)) - on_s
         arts = n.articulations
         if "staccatissimo" in arts:
             dur = nominal * 0.3

@@ -212,6 +212,10 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
         "settings": {k: v for k, v in settings.to_dict().items() if k not in skip},
         "version": RENDERER_VERSION,
     }
+    from partita.render.performance import swung
+
+    if swung(score):  # only then: the keys of every other render stay as they were
+        head["swing"] = True
     h.update(json.dumps(head, sort_keys=True, default=str).encode())
     for n in part.notes:  # every field of every note, in a fixed order
         h.update(

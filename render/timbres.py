@@ -325,6 +325,30 @@ TIMBRES: Mapping[str, DesignedTimbre] = {
     "mallet": DesignedTimbre("mallet", tilt=3.0, formants=(_F(4 * 440, 2000, 6),), lowpass_hz=6000, noise_db=-26, noise_center_hz=4000),
     "bells": DesignedTimbre("bells", tilt=1.2, lowpass_hz=8000, noise_db=-30, noise_center_hz=5000),
     "timpani": DesignedTimbre("timpani", tilt=2.2, lowpass_hz=1500, noise_db=-18, noise_center_hz=400, noise_octaves=1.5),
+    # popular-music instruments (issue 11): shapes from textbook descriptions of each source
+    # (free reeds: rich in all harmonics, a nasal region near 1-2 kHz; tine piano: nearly
+    # sinusoidal with a bell-like attack; clavinet: a struck string picked up near its end,
+    # bright and thin; banjo/mandolin: a membrane or small body, bright, short; analogue
+    # synths: a sawtooth (all harmonics, k^-1) or square (odd harmonics) through a lowpass)
+    "reed": DesignedTimbre(
+        "reed", tilt=0.8, formants=(_F(1400, 700, 8), _F(3000, 1000, 4)), lowpass_hz=6000,
+        noise_db=-38, noise_center_hz=2500,
+    ),
+    "electric_piano": DesignedTimbre(
+        "electric_piano", tilt=2.6, tilt_per_10db=0.35, formants=(_F(1800, 900, 6),), lowpass_hz=4000,
+        noise_db=-34, noise_center_hz=3000,
+    ),
+    "clavinet": DesignedTimbre(
+        "clavinet", tilt=0.7, formants=(_F(1500, 800, 8),), lowpass_hz=7000, noise_db=-28, noise_center_hz=3500,
+    ),
+    "banjo": DesignedTimbre(
+        "banjo", tilt=0.9, formants=(_F(600, 300, 6), _F(2000, 900, 8)), lowpass_hz=7000,
+        noise_db=-22, noise_center_hz=3500, noise_octaves=1.5,
+    ),
+    "synth_pad": DesignedTimbre("synth_pad", tilt=1.0, tilt_per_brightness=0.8, lowpass_hz=2500, noise_db=-50,
+                                noise_center_hz=2000),
+    "synth_lead": DesignedTimbre("synth_lead", tilt=1.0, even_gain=0.1, odd_below_hz=8000, lowpass_hz=6000,
+                                 noise_db=-50, noise_center_hz=2000),
 }  # fmt: skip
 
 #: Instrument id -> style: the key into :data:`TIMBRES` and into the performance presets.
@@ -343,6 +367,9 @@ STYLE_OF_INSTRUMENT: Mapping[str, str] = {
     "tenor": "voice_low", "baritone": "voice_low", "bass": "voice_low", "choir": "voice_high",
     "marimba": "mallet", "xylophone": "mallet", "vibraphone": "mallet", "glockenspiel": "bells",
     "tubular_bells": "bells", "timpani": "timpani",
+    "nylon_guitar": "harp", "banjo": "banjo", "mandolin": "banjo", "ukulele": "plucked",
+    "electric_piano": "electric_piano", "clavinet": "clavinet", "accordion": "reed", "harmonica": "reed",
+    "synth_pad": "synth_pad", "synth_lead": "synth_lead", "synth_bass": "synth_lead", "tin_whistle": "flute",
 }  # fmt: skip
 
 _STYLE_OF_FAMILY = {

@@ -23,6 +23,11 @@ MODULES = [
     "partita.symbolic.composer.chordmask",
     "partita.symbolic.composer.masks",
     "partita.symbolic.composer.decode",
+    "partita.symbolic.composer.prompt",
+    "partita.symbolic.arranger.library",
+    "partita.symbolic.arranger.voicing",
+    "partita.symbolic.arranger.arrange",
+    "partita.symbolic.arranger.stats",
 ]
 
 

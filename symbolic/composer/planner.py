@@ -1,11 +1,14 @@
 """The planner: a prompt and tags become a :class:`Plan` (key, tempo, meter, sections with bars,
 energy and chords, instrumentation) that a person can read and edit before composing.
 
-The vocabulary (moods, genres, tempo words, ensembles, forms and progressions) is data, in
-``planner.toml``; :func:`vocabulary` returns it. Every prompt word the vocabulary does not know
-is reported in :attr:`Plan.unknown_words`, never dropped silently.
+The prompt is read by :mod:`~partita.symbolic.composer.prompt` (its words in
+``lexicon.toml``); styles come from :mod:`partita.symbolic.arranger.library`; moods, Italian
+tempo terms, ensemble presets, forms and progressions are data in ``planner.toml``
+(:func:`vocabulary`). Every content word nothing knows is reported in
+:attr:`Plan.unknown_words`, never dropped silently; every contradiction resolved is stated in
+:attr:`Plan.notes`.
 
->>> p = plan("a calm waltz for string quartet in D minor", duration_s=30)
+>>> p = plan("a calm waltz for string quartet in D minor", duration_s=40)
 >>> p.key, p.mode, p.meter, [s.name for s in p.sections][:2]
 ('D', 'minor', (3, 4), ['intro', 'verse'])
 >>> [part.instrument for part in p.instrumentation]
@@ -60,15 +63,12 @@ _ROMAN = {"i": 0, "ii": 2, "iii": 4, "iv": 5, "v": 7, "vi": 9, "vii": 11}
 _ROMAN_MINOR = {"i": 0, "ii": 2, "iii": 3, "iv": 5, "v": 7, "vi": 8, "vii": 10}
 _TONICS = {n.lower(): i for i, n in enumerate(_SHARP)} | {n.lower(): i for i, n in enumerate(_FLAT)}
 _KEY_RE = re.compile(r"\b([a-g])\s*(#|b|sharp|flat|♯|♭)?\s*(major|minor|maj|min|dorian|mixolydian)\b", re.I)
-_METER_RE = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b")
-_BPM_RE = re.compile(r"\b(\d{2,3})\s*bpm\b", re.I)
-_SECONDS_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(seconds|second|secs|sec|s|minutes|minute|mins|min)\b", re.I)
 
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> Mapping[str, Any]:
-    """The planner's vocabulary as read from ``planner.toml`` (moods, genres, tempo_words,
-    ensembles, forms, progressions, filler, defaults)."""
+    """The planner's vocabulary as read from ``planner.toml`` (moods, tempo_words, ensembles,
+    forms, progressions, defaults)."""
     text = resources.files("partita.symbolic.composer").joinpath("planner.toml").read_text("utf-8")
     return tomllib.loads(text)
 
@@ -149,6 +149,11 @@ class Plan:
         Prompt and tag words the vocabulary does not know (reported, not used).
     seed
         The seed the choices were drawn with.
+    notes
+        How contradictions and unplayable instruments in the prompt were resolved (the rules
+        of :mod:`~partita.symbolic.composer.prompt`), one line each.
+    swing
+        Eighths are swung (the style says so); the score is marked "Swing".
     """
 
     prompt: str
@@ -163,9 +168,13 @@ class Plan:
     unknown_words: tuple[str, ...] = ()
     seed: int = 0
     schema_version: int = PLAN_SCHEMA_VERSION
+    notes: tuple[str, ...] = ()
+    swing: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        set_(self, "notes", tuple(self.notes))
+        set_(self, "swing", bool(self.swing))
         set_(self, "meter", (int(self.meter[0]), int(self.meter[1])))
         set_(self, "sections", tuple(self.sections))
         set_(self, "instrumentation", tuple(self.instrumentation))
@@ -250,6 +259,8 @@ class Plan:
             "moods": list(self.moods),
             "unknown_words": list(self.unknown_words),
             "seed": self.seed,
+            "notes": list(self.notes),
+            "swing": self.swing,
         }
 
     @classmethod
@@ -272,6 +283,8 @@ class Plan:
                 unknown_words=tuple(data.get("unknown_words", ())),
                 seed=int(data.get("seed", 0)),
                 schema_version=int(data.get("schema_version", PLAN_SCHEMA_VERSION)),
+                notes=tuple(data.get("notes", ())),
+                swing=bool(data.get("swing", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"not a partita plan: {type(exc).__name__}: {exc}") from None
@@ -280,7 +293,7 @@ class Plan:
         """The plan as a few lines of text (what ``partita plan`` prints)."""
         lines = [
             f"key {self.key} {self.mode}, {self.tempo_bpm:g} bpm, {self.meter[0]}/{self.meter[1]}, "
-            f"{self.n_bars} bars, {self.duration_s:.1f} s; genre {self.genre}"
+            f"{self.n_bars} bars, {self.duration_s:.1f} s; style {self.genre}" + (", swing" if self.swing else "")
             + (f", moods {', '.join(self.moods)}" if self.moods else ""),
             "parts: " + "; ".join(f"{p.name} ({p.instrument}, {p.role})" for p in self.instrumentation),
         ]
@@ -290,6 +303,8 @@ class Plan:
             bar += s.bars
         if self.unknown_words:
             lines.append("unknown words (not used): " + ", ".join(self.unknown_words))
+        for note in self.notes:
+            lines.append("rule applied: " + note)
         return "\n".join(lines)
 
 
@@ -349,20 +364,6 @@ def _prefers_flats(key: str, mode: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Reading the prompt
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[^\w#♯♭'/-]+", text.lower()) if w]
-
-
-def _match_phrases(text: str, table: Mapping[str, Any]) -> list[tuple[int, str, str]]:
-    """(position, entry name, phrase) of every phrase of ``table`` entries' ``words`` in text."""
-    out = []
-    for name, entry in table.items():
-        for phrase in entry.get("words", []):
-            for m in re.finditer(r"(?<![\w-])" + re.escape(phrase.lower()) + r"(?![\w-])", text):
-                out.append((m.start(), name, phrase))
-    return out
 
 
 def _energy_round(x: float) -> float:
@@ -444,75 +445,46 @@ def plan(
     >>> abs(p.duration_s - 210) <= float(p.bar_ql) * 60 / p.tempo_bpm
     True
     """
+    from partita.symbolic.arranger.library import style as get_style
+    from partita.symbolic.composer.prompt import read_prompt
+
     voc = vocabulary()
     rng = random.Random(seed)
-    text = " ".join([prompt, *tags]).lower()
-    consumed: list[tuple[int, int]] = []  # character spans of the text that were understood
+    text = " ".join([prompt, *tags])
+    r = read_prompt(text)
+    notes = list(r.notes)
+    genre = r.style or voc["defaults"]["genre"]
+    st = get_style(genre)
+    moods = r.moods
 
-    def take(m: re.Match[str]) -> None:
-        consumed.append((m.start(), m.end()))
-
-    # explicit musical facts written in the text
-    key_m = _KEY_RE.search(text)
-    meter_m = _METER_RE.search(text)
-    bpm_m = _BPM_RE.search(text)
-    secs_m = _SECONDS_RE.search(text)
-    for m in (key_m, meter_m, bpm_m, secs_m):
-        if m:
-            take(m)
-
-    def phrases(table: Mapping[str, Any]) -> list[tuple[int, str, str]]:
-        found = _match_phrases(text, table)
-        for pos, _, phrase in found:
-            consumed.append((pos, pos + len(phrase)))
-        return sorted(found)
-
-    ens_found = phrases(voc["ensembles"])
-    genre_found = phrases(voc["genres"])
-    mood_found = phrases(voc["moods"])
-    tempo_found = sorted(
-        (m.start(), w) for w in voc["tempo_words"]
-        for m in re.finditer(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", text)
-    )  # fmt: skip
-    for pos, w in tempo_found:
-        consumed.append((pos, pos + len(w)))
-
-    # unknown words: every word not inside an understood span and not filler
-    filler = set(voc["filler"])
-    unknown: list[str] = []
-    for m in re.finditer(r"[^\s,.;:!?()\"]+", text):
-        word = m.group(0).strip("'-")
-        if not word or word in filler or re.fullmatch(r"[\d./]+", word):
-            continue
-        if any(a <= m.start() and m.end() <= b for a, b in consumed):
-            continue
-        if any(a < m.end() and m.start() < b for a, b in consumed) and word in filler:
-            continue
-        if word not in unknown:
-            unknown.append(word)
-
-    # genre and moods
-    genre = genre_found[0][1] if genre_found else voc["defaults"]["genre"]
-    g = voc["genres"][genre]
-    moods = tuple(dict.fromkeys(name for _, name, _ in mood_found))
-
-    # ensemble
+    # ensemble: the argument, else exactly the named instruments, else the style's (or the
+    # defaults') ensemble, less what the prompt negated
     if ensemble is not None:
-        name = ensemble.strip().lower().replace("-", "_")
-        table = voc["ensembles"]
-        if name.replace(" ", "_") in table:
-            ens = name.replace(" ", "_")
-        else:
-            hits = [k for k, v in table.items() if name.replace("_", " ") in v.get("words", [])]
-            if not hits:
-                raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
-            ens = hits[0]
-    elif ens_found:
-        # the longest phrase at the earliest place ("string quartet" before "quartet")
-        ens = sorted(ens_found, key=lambda t: (t[0], -len(t[2])))[0][1]
+        parts = _preset_parts(_ensemble_name(ensemble))
+    elif r.preset is not None:
+        parts = _preset_parts(r.preset)
+    elif r.instruments and r.style is not None and st.arrange and _only_voices(r.instruments):
+        # voices named with a band style: they sing the melody over the style's ensemble
+        rows = tuple(r.instruments) + tuple((i, role) for i, role in st.ensemble if role != "melody")
+        rows = tuple((i, role) for i, role in rows if i not in r.excluded)
+        notes.append(f"instruments: the voices named sing the melody over the {genre} ensemble")
+        parts = _named_parts(rows)
+    elif r.instruments:
+        parts = _named_parts(r.instruments)
+    elif r.style is not None:
+        parts = _named_parts(tuple(st.ensemble))
     else:
-        ens = g.get("ensemble", voc["defaults"]["ensemble"])
-    parts = tuple(PlanPart(*p) for p in voc["ensembles"][ens]["parts"])
+        parts = _preset_parts(voc["defaults"]["ensemble"])
+    if r.excluded and ensemble is None:
+        kept = tuple(p for p in parts if p.instrument not in r.excluded)
+        if kept != parts and not r.instruments:
+            gone = sorted({p.instrument for p in parts} - {p.instrument for p in kept})
+            notes.append(f"instruments: {', '.join(gone)} left out of the {'style' if r.style else 'default'} ensemble")
+        if not kept:
+            notes.append("instruments: nothing would be left to play; a piano plays")
+            kept = (PlanPart("pno", "Piano", "piano", "melody"),)
+        if kept != parts:
+            parts = _named_parts(tuple((p.instrument, "") for p in kept))
 
     # key and mode
     mode = None
@@ -522,8 +494,8 @@ def plan(
         if not km:
             raise ConfigError(f"key {key!r} is not like 'D minor', 'Bb major' or 'F#'")
         tonic, mode = _tonic_mode(km)
-    elif key_m:
-        tonic, mode = _tonic_mode(key_m)
+    else:
+        tonic, mode = r.key, r.mode
     if mode is None:
         votes = [voc["moods"][m]["mode"] for m in moods]
         mode = max(set(votes), key=votes.count) if votes else voc["defaults"]["mode"]
@@ -536,30 +508,36 @@ def plan(
     # meter
     if meter is not None:
         met = _parse_meter(meter)
-    elif meter_m:
-        met = (int(meter_m.group(1)), int(meter_m.group(2)))
+    elif r.meter is not None:
+        met = r.meter
+    elif r.style is not None:
+        met = st.meter
     else:
-        met = tuple(g.get("meter", voc["defaults"]["meter"]))
+        met = tuple(voc["defaults"]["meter"])
 
     # tempo
     if tempo is not None:
         bpm = float(tempo)
-    elif bpm_m:
-        bpm = float(bpm_m.group(1))
-    elif tempo_found:
-        bpm = float(voc["tempo_words"][tempo_found[-1][1]])
+    elif r.tempo_bpm is not None:
+        bpm = r.tempo_bpm
+    elif r.tempo_word is not None:
+        bpm = float(voc["tempo_words"][r.tempo_word])
     else:
-        bpm = float(g.get("tempo_bpm", voc["defaults"]["tempo_bpm"]))
-        for m in moods:
-            bpm *= voc["moods"][m].get("tempo_scale", 1.0)
+        lo, hi = st.tempo if r.style is not None else (voc["defaults"]["tempo_bpm"],) * 2
+        if r.relative_tempo is not None:
+            lo, hi = (st.tempo if r.style is not None else (70.0, 140.0))
+            bpm = lo + r.relative_tempo * (hi - lo)
+        else:
+            bpm = (lo + hi) / 2
+            for m in moods:
+                bpm *= voc["moods"][m].get("tempo_scale", 1.0)
         bpm = float(round(bpm))
     if not (isinstance(bpm, float) and math.isfinite(bpm) and 20.0 <= bpm <= 300.0):
         raise ConfigError(f"tempo {bpm} bpm is outside 20-300")
 
     # duration and form
-    if duration_s is None and secs_m:
-        value = float(secs_m.group(1))
-        duration_s = value * 60 if secs_m.group(2).startswith("min") else value
+    if duration_s is None:
+        duration_s = r.duration_s
     if duration_s is None:
         duration_s = float(voc["defaults"]["duration_s"])
     if not (math.isfinite(duration_s) and 0 < duration_s <= 3600):
@@ -571,12 +549,16 @@ def plan(
     names = [s[0] for s in form["sections"]]
     bars = _section_bars([s[1] for s in form["sections"]], total)
     names = names[: len(bars)]
+    if st.phrase > 1 and r.style is not None:  # whole phrases (12-bar blues choruses)
+        bars = [b if n in ("intro", "outro") else max(1, round(b / st.phrase)) * st.phrase for n, b in zip(names, bars)]
+        if abs(sum(bars) - total) >= 1:
+            notes.append(f"form: {genre} sections last whole {st.phrase}-bar phrases; "
+                         f"{sum(bars)} bars instead of {total}")
     shift = sum(voc["moods"][m].get("energy_shift", 0.0) for m in moods)
 
     # progressions: one option per section name, reused when the name comes back
-    fam = g.get("progressions", "classical")
-    table = voc["progressions"][fam][mode]
-    chosen = {n: rng.choice(table[n]) for n in dict.fromkeys(names)}
+    table = voc["progressions"][st.progressions][mode]
+    chosen = {n: rng.choice(table.get(n, table["verse"])) for n in dict.fromkeys(names)}
     sections = []
     for i, (name, n_bars) in enumerate(zip(names, bars)):
         prog = chosen[name]
@@ -598,9 +580,60 @@ def plan(
         instrumentation=parts,
         genre=genre,
         moods=moods,
-        unknown_words=tuple(unknown),
+        unknown_words=r.unknown,
         seed=seed,
+        notes=tuple(notes),
+        swing=st.swing and met[1] == 4,
     )
+
+
+def _only_voices(rows: Sequence[tuple[str, str]]) -> bool:
+    from partita import instruments as cat
+
+    return all(cat.get(i).family == "voice" for i, _ in rows) and not any(role for _, role in rows)
+
+
+def _ensemble_name(ensemble: str) -> str:
+    name = ensemble.strip().lower().replace("-", "_")
+    table = vocabulary()["ensembles"]
+    if name.replace(" ", "_") in table:
+        return name.replace(" ", "_")
+    hits = [k for k, v in table.items() if name.replace("_", " ") in v.get("words", [])]
+    if not hits:
+        raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
+    return hits[0]
+
+
+def _preset_parts(name: str) -> tuple[PlanPart, ...]:
+    return tuple(PlanPart(*p) for p in vocabulary()["ensembles"][name]["parts"])
+
+
+_ROMAN_NUMS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII")
+
+
+def _named_parts(rows: tuple[tuple[str, str], ...]) -> tuple[PlanPart, ...]:
+    """Plan parts for ``(instrument, role or "")`` rows: roles by
+    :func:`~partita.symbolic.composer.prompt.assign_roles`, names from the catalog (numbered
+    "Violin I", "Violin II" where an instrument comes more than once), unique ids."""
+    from partita import instruments as cat
+    from partita.symbolic.composer.prompt import assign_roles
+
+    roles = assign_roles(list(rows))
+    total = {i: sum(1 for j, _ in rows if j == i) for i, _ in rows}
+    seen: dict[str, int] = {}
+    ids: set[str] = set()
+    out = []
+    for (inst, _), role in zip(rows, roles):
+        entry = cat.get(inst)
+        seen[inst] = seen.get(inst, 0) + 1
+        name = entry.name + (f" {_ROMAN_NUMS[seen[inst] - 1]}" if total[inst] > 1 and seen[inst] <= 8 else "")
+        base = re.sub(r"[^a-z0-9]", "", entry.abbreviation.lower()) or inst[:4]
+        pid = base + (str(seen[inst]) if total[inst] > 1 else "")
+        while pid in ids:
+            pid += "x"
+        ids.add(pid)
+        out.append(PlanPart(pid, name, inst, role))
+    return tuple(out)
 
 
 def _tonic_mode(m: re.Match[str]) -> tuple[str, str | None]:

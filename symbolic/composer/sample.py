@@ -266,8 +266,16 @@ def _drum_part(plan: Any, part: Any, bars: Any = None) -> Any:
 
 
 def _default_profile(plan: Any) -> str:
-    """The theory_rules profile a plan is written under when none is asked for."""
-    return {"chorale": "chorale", "pop": "pop", "folk": "pop", "jig": "pop", "film": "pop"}.get(plan.genre, "classical")
+    """The theory_rules profile a plan is written under when none is asked for: its style's
+    (``partita.symbolic.arranger`` styles.toml), ``classical`` for a style it does not know."""
+    style = _style_of(plan)
+    return style.profile if style is not None else "classical"
+
+
+def _style_of(plan: Any) -> Any:
+    from partita.symbolic.arranger.library import styles
+
+    return styles().get(plan.genre)
 
 
 def _with_drums(plan: Any, score: Any) -> Any:
@@ -297,6 +305,7 @@ def compose(
     return_stats: bool = False,
     chord_rule: str = "strong-beats",
     guide: Any = None,
+    arranger: bool = True,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -323,6 +332,13 @@ def compose(
     chord_rule
         ``"strong-beats"`` (default): the plan's chords are a hard constraint (chord tones on
         strong beats, see :mod:`~partita.symbolic.composer.chordmask`); ``"off"``: not enforced.
+    arranger
+        True (default): in a style that arranges (``styles.toml``), under a profile without
+        parallel rules (``pop``, ``orchestration``, ``none``), the model writes the melody and
+        :func:`partita.symbolic.arranger.arrange.arrange` the bass, accompaniment, inner and
+        percussion parts (under ``chorale`` or ``classical`` the model writes every pitched
+        part and the arranger only the drums); False: the model writes every pitched part and
+        the drums follow :data:`GROOVES` (the composer as it was before the arranger).
     guide
         A Score or a path (MIDI, MusicXML, ...) whose melody (its first part with notes)
         becomes the plan's melody part (or its first pitched part) unchanged; the plan's other
@@ -366,11 +382,26 @@ def compose(
         return dataclasses.replace(out, metadata={**out.metadata, "partita.seed": str(seed), "partita.profile": profile})
     if profile is None:
         profile = _default_profile(plan)
-    ids, layout, stats = sample_tokens(
-        plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
-        pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
-        reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
-    )  # fmt: skip
+    # --- the arranger (issue 11): in a style that arranges, the model writes the melody and the
+    # arranger the bass, accompaniment, inner and percussion parts from the chords
+    from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material, vary_last_return
+
+    style = _style_of(plan) if arranger else None
+    # a profile that forbids parallels (chorale, classical) leaves every pitched part to the
+    # masked composer: the arranger's patterns are not checked against the melody's motion
+    arranging = style is not None and style.arrange and not (PROFILE_MASKS.get(profile) or {}).get("parallels")
+    arranged = arrange(plan, seed=seed, roles=ARRANGED_ROLES if arranging else ("percussion",)) if style else {}
+    modelled = [p for p in plan.instrumentation if p.role != "percussion" and p.id not in arranged]
+    model_plan = dataclasses.replace(plan, instrumentation=tuple(modelled)) if modelled else None
+    # --- end of the arranger's block
+    if model_plan is not None:
+        ids, layout, stats = sample_tokens(
+            model_plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
+            pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
+            reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
+        )  # fmt: skip
+    else:
+        ids, layout, stats = [], None, SampleStats(0, 0, 0, 0, 0.0)
     vocab = ComposerVocab.default()
     bar_ql = plan.bar_ql
     starts = []
@@ -379,20 +410,26 @@ def compose(
         starts.append(t)
         t += s.bars * bar_ql
     ks = plan.key_signature()
-    seq = TokenSequence(
-        ids=tuple(ids), layout=layout, title=plan.prompt.strip()[:80] or "Untitled",
-        tempo_marks=(TempoMark(Fraction(0), plan.tempo_bpm),), key_signatures=(ks,),
-        sections=tuple(Section(a, s.name) for a, s in zip(starts, plan.sections)),
-    )  # fmt: skip
-    written, _ = vocab.decode(seq)
-    by_id = {p.id: p for p in written.parts}
+    title = plan.prompt.strip()[:80] or "Untitled"
+    sections = tuple(Section(a, s.name) for a, s in zip(starts, plan.sections))
+    by_id = {}
+    if model_plan is not None:
+        seq = TokenSequence(
+            ids=tuple(ids), layout=layout, title=title, tempo_marks=(TempoMark(Fraction(0), plan.tempo_bpm),),
+            key_signatures=(ks,), sections=sections,
+        )  # fmt: skip
+        by_id = {p.id: p for p in vocab.decode(seq)[0].parts}
     parts = []
     for pp in plan.instrumentation:
-        if pp.role == "percussion":
+        if pp.id in arranged:
+            part = arranged[pp.id]
+        elif pp.role == "percussion":
             part = _drum_part(plan, pp)
         else:
             got = by_id[pp.id]
             part = got.with_notes(dataclasses.replace(n, velocity=None) for n in got.notes)
+            if arranging and pp.role == "melody":
+                part = vary_last_return(plan, quote_material(plan, part))
         dyns, pins = [], []
         prev = None
         for i, (a, s) in enumerate(zip(starts, plan.sections)):
@@ -413,12 +450,12 @@ def compose(
             chords.append(ChordSymbol(b * bar_ql, figure))
         last = figure
     score = Score(
-        title=seq.title,
+        title=title,
         parts=tuple(parts),
-        tempo_map=TempoMap((TempoMark(Fraction(0), plan.tempo_bpm),)),
+        tempo_map=TempoMap((TempoMark(Fraction(0), plan.tempo_bpm, "Swing" if getattr(plan, "swing", False) else None),)),
         time_signatures=(TimeSignature(0, plan.meter[0], plan.meter[1]),),
         key_signatures=(ks,),
-        sections=seq.sections,
+        sections=sections,
         chords=tuple(chords),
         metadata={"partita.plan": json.dumps(plan.to_dict(), ensure_ascii=False), "partita.seed": str(seed),
                   "partita.profile": profile, "partita.chord_relaxations": str(stats.chord_relaxations)},  # fmt: skip
