@@ -16,7 +16,7 @@ import sys
 from partita.errors import PartitaError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "convert", "check", "render", "compose_plan", "continue_cmd", "train_composer", "train_instrument", "mix", "verify")
+COMMANDS = ("info", "convert", "check", "render", "compose_plan", "continue_cmd", "train_composer", "train_instrument", "mix", "verify", "orchestrate", "engrave")
 
 
 def build_parser() -> argparse.ArgumentParser:

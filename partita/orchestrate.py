@@ -110,7 +110,7 @@ def _find_part(score: Score, key: str) -> Part:
     for p in score.parts:
         if p.id.lower() == k or p.name.lower() == k:
             return p
-    listing = ", ".join(p.name if p.name == p.id else f"{p.name} (id {p.id})" for p in score.parts)
+    listing = ", ".join(p.name if p.name.lower() == p.id.lower() else f"{p.name} (id {p.id})" for p in score.parts)
     raise ConfigError(f"--assign names part {key.strip()!r}, which the score does not have; its parts: {listing}")
 
 
@@ -138,8 +138,9 @@ def _fit(pitches: list[int], inst: Instrument, shifts: tuple[int, ...]) -> tuple
     shift in semitones).
 
     The cost counts notes outside the playable range twice and notes outside the comfortable
-    range once; moving the whole line costs a fifth of its notes per octave, so a part moves only
-    when that brings more than a fifth of its notes into range. Ties go to the instrument
+    range once; moving the whole line costs 0.6 per note and octave, so a part moves only when
+    that brings more than a fifth of its notes into the playable range (or more than 60% into
+    the comfortable one). Ties go to the instrument
     whose comfortable range is centred nearest the line's middle.
     """
     lo, hi = inst.sounding_range
@@ -151,7 +152,7 @@ def _fit(pitches: list[int], inst: Instrument, shifts: tuple[int, ...]) -> tuple
     for k in shifts:
         out_play = sum(not lo <= p + k <= hi for p in pitches)
         out_comfy = sum(not clo <= p + k <= chi for p in pitches)
-        cost = 2 * out_play + out_comfy + 0.2 * n * abs(k) / 12 + abs(middle + k - centre) / 1000
+        cost = 2 * out_play + out_comfy + 0.6 * n * abs(k) / 12 + abs(middle + k - centre) / 1000
         if best is None or cost < best[0]:
             best = (cost, k, out_play)
     assert best is not None
@@ -174,7 +175,7 @@ def _span(part: Part) -> str:
 
 def assign_parts(
     score: Score, ensemble: Ensemble, *, assign: Mapping[str, str] | None = None, fit: bool = True,
-    min_coverage: float = MIN_COVERAGE,
+    min_coverage: float = MIN_COVERAGE, suggest: bool = True,
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """Give each part an instrument of the ensemble, keeping the order high to low.
 
@@ -192,7 +193,7 @@ def assign_parts(
     InstrumentError
         More parts than instruments, or a part with nowhere to go (its instrument plays less
         than ``min_coverage`` of its notes at the best octave); the message names the part and
-        suggests the nearest fit.
+        suggests the nearest fit (the presets that fit, unless ``suggest`` is False).
     """
     from partita import instruments
 
@@ -206,7 +207,7 @@ def assign_parts(
         left = ", ".join(p.name for p in free[len(pool):])
         raise InstrumentError(
             f"{ensemble.name} has {len(ensemble.instruments)} instruments for {len(score.parts)} parts; "
-            f"{len(free) - len(pool)} part(s) have nowhere to go ({left}); {_suggest_presets(score, fit)}")
+            f"{len(free) - len(pool)} part(s) have nowhere to go ({left})" + (f"; {_suggest_presets(score, fit)}" if suggest else ""))
     shifts = _SHIFTS if fit else (0,)
     cat = [instruments.get(i) for i in pool]
     pitches = [[n.pitch for n in p.notes] for p in free]
@@ -235,8 +236,8 @@ def assign_parts(
         if coverage < min_coverage:
             raise InstrumentError(
                 f"has nowhere to go in {ensemble.name} ({_span(part)}): its best place, {inst.name}, plays "
-                f"{coverage:.0%} of its notes even an octave away; {_suggest_instrument(ps, ensemble)}; "
-                f"{_suggest_presets(score, fit)}", part=part.name)
+                f"{coverage:.0%} of its notes even an octave away; {_suggest_instrument(ps, ensemble)}"
+                + (f"; {_suggest_presets(score, fit)}" if suggest else ""), part=part.name)
     out = {p.id: fixed.get(p.id) or chosen.get(p.id) for p in score.parts if p.id in fixed or p.id in chosen}
     used = list(ensemble.instruments)
     for inst in out.values():
@@ -265,7 +266,7 @@ def _suggest_presets(score: Score, fit: bool) -> str:
     good = []
     for ens in presets():
         try:
-            assign_parts(score, ens, fit=fit)
+            assign_parts(score, ens, fit=fit, suggest=False)
         except InstrumentError:
             continue
         good.append(ens.name.lower())

@@ -1,4 +1,4 @@
-"""``partita check FILE [--profile NAME] [--enable RULE] [--disable RULE] [--set RULE.PARAM=VALUE] [--json]``:
+"""``partita check FILE [--profile NAME] [--enable RULE] [--disable RULE] [--set RULE.PARAM=VALUE] [--json] [--report HTML]``:
 name every theory and orchestration problem in a score, by part and bar.
 
 Exit codes: 0 when no violation of severity error was found, 1 when one was, 2 when the input
@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--list-rules", action="store_true", help="list the rules and profiles, then exit")
+    p.add_argument("--report", metavar="HTML",
+                   help="also write a self-contained HTML report: engraved notation with the violations marked, audio, rates vs Bach")
+    p.add_argument("--no-audio", action="store_true", help="with --report: no audio players (skips rendering)")
     p.set_defaults(run=run)
 
 
@@ -83,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     )
     score = read(args.file)
     report = check(score, profile=rules)
+    if args.report:
+        from partita.classroom import check_report
+
+        check_report(score, args.report, report=report, audio=not args.no_audio)
     if args.json:
         data = {"file": str(args.file), **report.to_dict()}
         print(json.dumps(data, indent=2, ensure_ascii=False))
