@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from partita.symbolic.score import Score
     from partita.theory_rules import Report
 
-__all__ = ["Version", "report_html", "write_report", "bach_reference", "audio_data_uri"]
+__all__ = ["Version", "marked_pages", "notebook_svg", "report_html", "write_report", "bach_reference", "audio_data_uri"]
 
 SEVERITY_COLOURS = {"error": "#c8102e", "warning": "#d97706"}
 MOVED_COLOUR = "#1d4ed8"
@@ -137,6 +137,41 @@ def _marked_svg(page: str, engraving: Engraving, marks: Mapping[tuple[str, int],
 
     page = re.sub(r'<g id="([^"]+)" class="note([^"]*)"(?=>)', one, page)
     return re.sub(r"^<\?xml[^>]*>\s*", "", page)
+
+
+def marked_pages(version: Version, *, prefix: str = "v0", seed: int = 1, max_pages: int | None = None,
+                 report: Report | None = None) -> tuple[list[str], Engraving, Report]:
+    """The engraved pages of one version with its violations coloured and moved notes marked.
+
+    Returns (SVG pages, the engraving, the rule report). The pages carry their own colours
+    (a ``<style>`` inside each SVG), so a notebook can show them alone.
+
+    >>> from partita.theory_rules import sketch
+    >>> pages, eng, rep = marked_pages(Version("x", sketch({"Soprano": "C5 D5", "Bass": "F3 G3"})))
+    >>> rep.n_errors, pages[0].count("v-error") >= 2
+    (1, True)
+    """
+    from partita.engrave import DEFAULT_MAX_PAGES, engrave
+    from partita.theory_rules import check
+
+    rep = report or version.check or check(version.score, profile=version.profile)
+    eng = engrave(version.score, prefix=prefix, seed=seed, max_pages=max_pages or DEFAULT_MAX_PAGES)
+    marks = _marks(version, rep)
+    pages = [_marked_svg(p, eng, marks, version.moved) for p in eng.pages]
+    return pages, eng, rep
+
+
+def notebook_svg(version: Version, *, page: int = 1, **kwargs: Any) -> str:
+    """One marked page as a standalone SVG that colours its own notes: for
+    ``IPython.display.SVG`` in a notebook."""
+    pages, _, _ = marked_pages(version, **kwargs)
+    return _svg_with_style(pages[page - 1])
+
+
+def _svg_with_style(page: str) -> str:
+    """A page that colours its own marked notes (for use outside the report)."""
+    rules = "".join(line for line in _CSS.splitlines() if line.startswith("g.note"))
+    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<style>{rules}</style>", page, count=1)
 
 
 def _summary_rows(versions: Sequence[tuple[Version, Report]]) -> str:
@@ -309,19 +344,17 @@ def report_html(
     -------
     str
     """
-    from partita.engrave import DEFAULT_MAX_PAGES, engrave
-    from partita.theory_rules import check
-
     outp = Path(out_dir) if out_dir is not None else None
-    checked = [(v, v.check if v.check is not None else check(v.score, profile=v.profile)) for v in versions]
+    checked = []
     blocks, warnings, cut = [], [], []
-    for slot, (v, rep) in enumerate(checked):
-        eng = engrave(v.score, prefix=f"v{slot}", seed=slot + 1, max_pages=max_pages or DEFAULT_MAX_PAGES)
+    for slot, v in enumerate(versions):
+        svgs, eng, rep = marked_pages(v, prefix=f"v{slot}", seed=slot + 1, max_pages=max_pages)
+        checked.append((v, rep))
         warnings += [f"{v.label}: {w}" for w in eng.warnings]
         if eng.truncated:
             cut.append(f"{v.label}: {eng.message()}")
         marks = _marks(v, rep)
-        pages = "".join(f'<div class="page">{_marked_svg(p, eng, marks, v.moved)}</div>' for p in eng.pages)
+        pages = "".join(f'<div class="page">{p}</div>' for p in svgs)
         ids = eng.ids_by_note()
         n_marked = sum(1 for key in marks if key in ids)
         head = (f"<h2>{_esc(v.label)}</h2><p class=\"small\">{len(v.score.parts)} parts: "
