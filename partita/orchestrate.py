@@ -110,7 +110,8 @@ def _find_part(score: Score, key: str) -> Part:
     for p in score.parts:
         if p.id.lower() == k or p.name.lower() == k:
             return p
-    listing = ", ".join(p.name if p.name.lower() == p.id.lower() else f"{p.name} (id {p.id})" for p in score.parts)
+    names = [p.name for p in score.parts]
+    listing = ", ".join(p.name if names.count(p.name) == 1 else f"{p.name} (id {p.id})" for p in score.parts)
     raise ConfigError(f"--assign names part {key.strip()!r}, which the score does not have; its parts: {listing}")
 
 

@@ -270,7 +270,7 @@ g.note.moved .notehead use{stroke:#1d4ed8;stroke-width:60}
 g.note.moved:not(.v-error):not(.v-warning),g.note.moved:not(.v-error):not(.v-warning) *{fill:#1d4ed8;color:#1d4ed8}
 g.note:target,g.note:target *{fill:#7c3aed;color:#7c3aed}
 g.mNum{font-weight:bold}
-.violations{padding-left:1.2rem;max-height:70vh;overflow:auto;font-size:.92rem}
+.violations{padding-left:2.4rem;max-height:70vh;overflow:auto;font-size:.92rem}
 .violations li{margin:.15rem 0} .badge{font-size:.75rem;padding:0 .3rem;border-radius:3px;color:#fff}
 .sev-error .badge{background:#c8102e} .sev-warning .badge{background:#d97706}
 .legend span{display:inline-block;margin-right:1rem} .legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;margin-right:.3rem;vertical-align:middle}

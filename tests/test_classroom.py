@@ -216,3 +216,20 @@ def test_ten_corpus_scores_engrave():
         eng = engrave(score, max_pages=2)
         assert eng.pages and eng.unmatched == (), name
         assert isinstance(eng.warnings, tuple)
+
+
+@pytest.mark.parametrize("name", ["partita.engrave", "partita.orchestrate", "partita.report", "partita.instruments.ensembles"])
+def test_doctests(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_teachers_doc_python_runs():
+    text = (ROOT / "docs" / "teachers.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks and (ROOT / "docs" / "img" / "teacher_report.png").is_file()
+    for block in blocks:
+        exec(compile(block, "docs/teachers.md", "exec"), {})
