@@ -233,3 +233,14 @@ def test_teachers_doc_python_runs():
     assert blocks and (ROOT / "docs" / "img" / "teacher_report.png").is_file()
     for block in blocks:
         exec(compile(block, "docs/teachers.md", "exec"), {})
+
+
+def test_cli_check_report_marks_the_parallel_fifths(tmp_path, capsys):
+    fifths = sketch({"Violin": "C5 D5 E5 F5", "Cello": "F3 G3 C4 D4"}, key="C major", title="Fifths")
+    src = write(fifths, tmp_path / "fifths.musicxml")
+    rc = main(["check", str(src), "--report", str(tmp_path / "r.html"), "--no-audio"])
+    assert rc == 1  # the exit code still says errors were found
+    html = (tmp_path / "r.html").read_text()
+    marked = re.findall(r'class="note v-error" data-part="([^"]+)" data-index="(\d+)"', html)
+    assert sorted(marked) == [("cello", "0"), ("cello", "1"), ("violin", "0"), ("violin", "1")]
+    assert "parallel fifths, bar 1 beat 1" in html and "<audio" not in html
