@@ -163,3 +163,24 @@ def test_every_audio_element_loads_its_file(folder, page):
         # an MP3 frame holds 576 samples at 16 kHz: the decoder may pad the last one
         assert float(a["data-duration"]) == pytest.approx(sf.info(str(wav)).duration, abs=0.08), a["data-track"]
     assert re.search(r"Solo: Horn", (folder / "report.html").read_text())
+
+
+def test_audio_beside_the_report_loads_too(folder):
+    """--audio-files: the page plays the WAV files next to it through relative paths."""
+    from partita.report import Version, write_report
+    from partita.symbolic.score import Score
+
+    versions = []
+    for label, sub in (("Original", "original"), ("After", "orchestrated")):
+        d = folder / "audio" / sub
+        score = Score.from_dict(json.loads((d / "score.json").read_text()))
+        render = json.loads((d / "render.json").read_text())
+        sounds = {"mix": d / "mix.wav", **{s["part_id"]: d / s["file"] for s in render["stems"]}}
+        versions.append(Version(label, score, audio=sounds))
+    page_path = write_report(folder / "report_files.html", versions, title="files", embed_audio=False, max_pages=1)
+    proc = run_browser("--dump-dom", page_path.as_uri())
+    parser = Notes()
+    parser.feed(proc.stdout)
+    status = json.loads(parser.status)
+    assert all(a["src"].startswith("audio/") for a in parser.audio)
+    assert status["loaded"] == status["audio"] == len(parser.audio) > 0 and status["failed"] == 0
