@@ -244,3 +244,18 @@ def test_cli_check_report_marks_the_parallel_fifths(tmp_path, capsys):
     marked = re.findall(r'class="note v-error" data-part="([^"]+)" data-index="(\d+)"', html)
     assert sorted(marked) == [("cello", "0"), ("cello", "1"), ("violin", "0"), ("violin", "1")]
     assert "parallel fifths, bar 1 beat 1" in html and "<audio" not in html
+
+
+@pytest.mark.slow
+def test_verovio_messages_reach_the_report_and_long_scores_are_cut():
+    from music21 import corpus
+
+    from partita.report import Version, report_html
+    from partita.symbolic.score import Score
+
+    haydn = Score.from_music21(corpus.parse("haydn/opus74no1/movement3"))  # verovio: "ties left open"
+    html = report_html([Version("Haydn", haydn, profile="classical")], title="Haydn", max_pages=2)
+    section = html.split("Engraver messages", 1)[1]
+    assert "ties left open" in section
+    assert re.search(r"engraved the first 2 of \d+ pages", section)
+    assert html.count('<div class="page">') == 2
