@@ -5,7 +5,8 @@ quintet, and ten corpus scores engraved.
 
 1. Runs ``partita orchestrate SCORE --for "wind quintet" --fit -o OUT`` as a fresh process
    (imports, rendering of both versions at 22.05 kHz, MuseScore's .mscz and the report
-   included) on BWV 66.6 and on Haydn's Op. 74 No. 1, fourth movement (4:45 of music), and
+   included) on BWV 66.6 (chorale profile) and on Haydn's Op. 74 No. 1, fourth movement (4:45
+   of music; classical profile), and
    reads each stage's time from the summary the command prints.
 2. The peer for the notation step, side by side: MuseScore 3 engraving the same MusicXML to a
    PDF (``mscore3 score.musicxml -o score.pdf``, a fresh process), against
@@ -32,7 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PIECES = {"Bach chorale BWV 66.6": "bach/bwv66.6", "Haydn Op. 74 No. 1, IV (string quartet)": "haydn/opus74no1/movement4"}
+#: piece -> (music21 corpus name, rule profile of the check)
+PIECES = {"Bach chorale BWV 66.6": ("bach/bwv66.6", "chorale"),
+          "Haydn Op. 74 No. 1, IV (string quartet)": ("haydn/opus74no1/movement4", "classical")}
 CORPUS = ["bach/bwv66.6", "bach/bwv84.5", "bach/bwv1.6", "haydn/opus1no1/movement1", "haydn/opus74no1/movement3",
           "mozart/k80/movement1", "corelli/opus3no1/1grave", "monteverdi/madrigal.3.1.mxl",
           "handel/rinaldo/Lascia_chio_pianga", "bach/bwv26.6"]  # fmt: skip
@@ -74,11 +77,12 @@ def main() -> None:
     load_start = os.getloadavg()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
-        for label, name in PIECES.items():
+        for label, (name, profile) in PIECES.items():
             score = Score.from_music21(corpus.parse(name))
             src = write(score, Path(tmp) / f"{name.replace('/', '_')}.musicxml")
             out = Path(tmp) / f"out_{len(runs)}"
-            wall, cpu, text = _timed([partita, "orchestrate", str(src), "--for", "wind quintet", "--fit", "-o", str(out)], env)
+            cmd = ["orchestrate", str(src), "--for", "wind quintet", "--fit", "--profile", profile, "-o", str(out)]
+            wall, cpu, text = _timed([partita, *cmd], env)
             stages = {m.group(1): float(m.group(2)) for m in re.finditer(r"(\w+) ([\d.]+) s", text.split("took", 1)[1])}
             stages.pop(None, None)
             e_wall, e_cpu, _ = _timed([partita, "engrave", str(src), "-o", str(Path(tmp) / "e.svg"), "--max-pages", "100"], env)
@@ -91,7 +95,8 @@ def main() -> None:
             runs.append({
                 "piece": label, "corpus": name, "parts": len(score.parts), "bars": score.n_bars,
                 "notes": sum(len(p.notes) for p in score.parts), "music_s": round(score.duration_seconds, 1),
-                "command": f"partita orchestrate {src.name} --for 'wind quintet' --fit -o OUT",
+                "command": f"partita orchestrate {src.name} --for 'wind quintet' --fit --profile {profile} -o OUT",
+                "profile": profile,
                 "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "stages_s": stages,
                 "report_bytes": (out / "report.html").stat().st_size,
                 "errors_left": check["summary"]["n_errors"], "warnings_left": check["summary"]["n_warnings"],
@@ -128,7 +133,7 @@ def main() -> None:
 
 def _markdown(r: dict) -> str:
     lines = ["# Command to classroom report", "", f"Command: `{r['command']}` (commit {r['commit'][:12]})", "",
-             "Each run is `partita orchestrate SCORE --for 'wind quintet' --fit -o OUT` as a fresh process: "
+             "Each run is `partita orchestrate SCORE --for 'wind quintet' --fit --profile P -o OUT` as a fresh process: "
              "orchestrate, write score.musicxml + score.mscz (MuseScore 3) + JSON, render stems and mix of both "
              "versions at 22.05 kHz, engrave both with verovio and write the self-contained report.html.", "",
              "| | " + " | ".join(x["piece"] for x in r["runs"]) + " |", "|---|" + "---|" * len(r["runs"])]  # fmt: skip
@@ -140,7 +145,7 @@ def _markdown(r: dict) -> str:
         ("**command to report, wall**", lambda x: f"**{x['wall_s']:.1f} s**"),
         ("CPU time of the process", lambda x: f"{x['cpu_s']:.1f} s"),
         ("report.html", lambda x: f"{x['report_bytes'] / 1e6:.1f} MB"),
-        ("left after --fit", lambda x: f"{x['errors_left']} errors, {x['warnings_left']} warnings"),
+        ("left after --fit", lambda x: f"{x['errors_left']} errors, {x['warnings_left']} warnings ({x['profile']} profile)"),
         ("`partita engrave` all pages (process)", lambda x: f"{x['engrave_all_pages']['wall_s']:.1f} s wall, {x['engrave_all_pages']['cpu_s']:.1f} s CPU"),
         ("peer: `mscore3 -o score.pdf` (process)", lambda x: "not installed" if not x["peer_mscore3_pdf"] else
          f"{x['peer_mscore3_pdf']['wall_s']:.1f} s wall, {x['peer_mscore3_pdf']['cpu_s']:.1f} s CPU"),

@@ -242,7 +242,7 @@ def engrave(
     tk.setOptions({
         "pageWidth": int(page_width_mm * 10), "pageHeight": int(page_height_mm * 10), "scale": scale,
         "adjustPageHeight": True, "header": "none", "footer": "none", "xmlIdSeed": seed,
-        "mnumInterval": 1 if bar_numbers else 0, "svgViewBox": True, "breaks": "auto",
+        "mnumInterval": 1 if bar_numbers else 0, "svgViewBox": True, "breaks": "auto", "svgFormatRaw": True,
     })  # fmt: skip
     verovio.enableLog(verovio.LOG_WARNING)
     with _stderr_lines(log):

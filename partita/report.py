@@ -174,6 +174,22 @@ def _svg_with_style(page: str) -> str:
     return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<style>{rules}</style>", page, count=1)
 
 
+_FONT_FACE = re.compile(r'<style type="text/css">@font-face.*?</style>', re.S)
+
+
+def _one_font_face(pages: list[str]) -> list[str]:
+    """Every page embeds verovio's text font (about 60 kB); in one HTML document the first
+    copy serves all pages, so the others are dropped."""
+    seen = False
+    out = []
+    for page in pages:
+        if seen:
+            page = _FONT_FACE.sub("", page)
+        seen = seen or bool(_FONT_FACE.search(page))
+        out.append(page)
+    return out
+
+
 def _summary_rows(versions: Sequence[tuple[Version, Report]]) -> str:
     ref = bach_reference()
     rule_ids = list(dict.fromkeys(r.id for _, rep in versions for r in rep.rules))
@@ -347,8 +363,11 @@ def report_html(
     outp = Path(out_dir) if out_dir is not None else None
     checked = []
     blocks, warnings, cut = [], [], []
+    fonts_seen = False
     for slot, v in enumerate(versions):
         svgs, eng, rep = marked_pages(v, prefix=f"v{slot}", seed=slot + 1, max_pages=max_pages)
+        svgs = [_FONT_FACE.sub("", p) for p in svgs] if fonts_seen else _one_font_face(svgs)
+        fonts_seen = True
         checked.append((v, rep))
         warnings += [f"{v.label}: {w}" for w in eng.warnings]
         if eng.truncated:
