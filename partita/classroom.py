@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from html import escape as _esc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,11 +213,11 @@ def orchestrate(
     t = time.perf_counter()
     moved = frozenset((c.part, c.index) for c in orch.changes if c.reason == "into range")
     shifts = ", ".join(f"{new_score.part(p).name} {k:+d} semitones" for p, k in orch.shifts.items() if k)
-    notes = (f'<p class="small">{_esc_text(title)} for {_esc_text(orch.ensemble)}'
+    notes = (f'<p class="small">{_esc(title)} for {_esc(orch.ensemble)}'
              f"{' with --fit' if fit else ''}. Parts: "
-             + ", ".join(f"{_esc_text(old_names[p])} &rarr; {_esc_text(new_score.part(p).name)}" for p in orch.assignment)
-             + (f". Whole parts moved: {_esc_text(shifts)}" if shifts else "")
-             + (f". No part for: {_esc_text(', '.join(orch.unused))}" if orch.unused else "") + ".</p>")  # fmt: skip
+             + ", ".join(f"{_esc(old_names[p])} &rarr; {_esc(new_score.part(p).name)}" for p in orch.assignment)
+             + (f". Whole parts moved: {_esc(shifts)}" if shifts else "")
+             + (f". No part for: {_esc(', '.join(orch.unused))}" if orch.unused else "") + ".</p>")  # fmt: skip
     write_report(out / "report.html", [
         Version("Original", original, before, audio_before),
         Version(orch.ensemble, new_score, after, audio_after, moved),
@@ -226,12 +227,6 @@ def orchestrate(
     say("report: report.html")
     files = tuple(sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts))
     return OrchestrateResult(out, orch, after, before, out / "report.html", files, tuple(stages))
-
-
-def _esc_text(text: str) -> str:
-    import html
-
-    return html.escape(str(text), quote=True)
 
 
 def check_report(

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 from fractions import Fraction
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
