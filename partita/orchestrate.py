@@ -161,6 +161,13 @@ def _fit(pitches: list[int], inst: Instrument, shifts: tuple[int, ...]) -> tuple
     return 1.0 - out_play / n, cost, k
 
 
+def _coverage(pitches: list[int], inst: Instrument) -> float:
+    """The largest share of the notes the instrument can play, over whole-octave shifts."""
+    lo, hi = inst.sounding_range
+    n = max(len(pitches), 1)
+    return max(sum(lo <= p + k <= hi for p in pitches) for k in _SHIFTS) / n
+
+
 def _median(part: Part) -> float:
     return statistics.median(n.pitch for n in part.notes) if part.notes else 60.0
 
@@ -192,8 +199,8 @@ def assign_parts(
     Raises
     ------
     InstrumentError
-        More parts than instruments, or a part with nowhere to go (its instrument plays less
-        than ``min_coverage`` of its notes at the best octave); the message names the part and
+        More pitched parts than instruments, or a part with nowhere to go (its instrument plays
+        less than ``min_coverage`` of its notes at any one octave); the message names the part and
         suggests the nearest fit (the presets that fit, unless ``suggest`` is False).
     """
     from partita import instruments
@@ -203,7 +210,8 @@ def assign_parts(
     for inst in fixed.values():
         if inst in pool:
             pool.remove(inst)
-    free = sorted((p for p in score.parts if p.id not in fixed and p.notes), key=_median, reverse=True)
+    pitched = [p for p in score.parts if not instruments.get(p.instrument).percussion]  # drums keep their kit
+    free = sorted((p for p in pitched if p.id not in fixed and p.notes), key=_median, reverse=True)
     if len(free) > len(pool):
         left = ", ".join(p.name for p in free[len(pool):])
         raise InstrumentError(
@@ -233,7 +241,7 @@ def assign_parts(
         j -= 1
     for part, ps in zip(free, pitches):
         inst = instruments.get(chosen[part.id])
-        coverage = _fit(ps, inst, _SHIFTS)[0]
+        coverage = _coverage(ps, inst)
         if coverage < min_coverage:
             raise InstrumentError(
                 f"has nowhere to go in {ensemble.name} ({_span(part)}): its best place, {inst.name}, plays "

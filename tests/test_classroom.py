@@ -259,3 +259,9 @@ def test_verovio_messages_reach_the_report_and_long_scores_are_cut():
     assert "ties left open" in section
     assert re.search(r"engraved the first 2 of \d+ pages", section)
     assert html.count('<div class="page">') == 2
+
+
+def test_a_drum_part_keeps_its_kit():
+    band = sketch({"Flute": "C5 D5 E5 F5", "Drum Kit": "C2 D2 C2 D2"}, title="Band")
+    o = orchestrate_score(band, "oboe")
+    assert [(p.name, p.instrument) for p in o.score.parts] == [("Oboe", "oboe"), ("Drum Kit", "drum_kit")]
