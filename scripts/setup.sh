@@ -32,6 +32,6 @@ fi
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 # torch first, pinned: this takes the local CPU wheel; anything asking for plain torch later is satisfied.
 pip install "torch==2.13.0"
-pip install -e ".[render,train,voice,mix,batch,dev]"
+pip install -e ".[render,train,voice,mix,batch,report,dev]"
 echo "$want" > "$stamp"
 echo "setup: ready ($VENV)"

@@ -23,6 +23,7 @@ ALIASES = {
     "MPL-2.0": ("MPL-2.0", "Mozilla Public License 2.0"),
     "GPL-3.0": ("GPL-3.0", "GPLv3", "GNU GENERAL PUBLIC LICENSE"),
     "PSF-2.0": ("PSF-2.0", "Python Software Foundation License"),
+    "LGPL-3.0": ("LGPL-3.0", "GNU Lesser General Public License v3"),
 }
 
 

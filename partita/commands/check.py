@@ -1,4 +1,4 @@
-"""``partita check FILE [--profile NAME] [--enable RULE] [--disable RULE] [--set RULE.PARAM=VALUE] [--json]``:
+"""``partita check FILE [--profile NAME] [--enable RULE] [--disable RULE] [--set RULE.PARAM=VALUE] [--json] [--report HTML]``:
 name every theory and orchestration problem in a score, by part and bar.
 
 Exit codes: 0 when no violation of severity error was found, 1 when one was, 2 when the input
@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-repeats", action="store_true",
                    help="check the bars in written order (default: as played, repeats and jumps followed)")
     p.add_argument("--list-rules", action="store_true", help="list the rules and profiles, then exit")
+    p.add_argument("--report", metavar="HTML",
+                   help="also write a self-contained HTML report: engraved notation with the violations marked, audio, rates vs Bach")
+    p.add_argument("--no-audio", action="store_true", help="with --report: no audio players (skips rendering)")
     add_read_options(p)
     p.set_defaults(run=run)
 
@@ -87,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
     )
     score = read_score(args.file, args)
     report = check_played(score, profile=rules, repeats=not args.no_repeats)
+    if args.report:
+        from partita.classroom import check_report
+
+        check_report(score, args.report, report=report, audio=not args.no_audio)
     if args.json:
         data = {"file": str(args.file), **report.to_dict()}
         print(json.dumps(data, indent=2, ensure_ascii=False))
