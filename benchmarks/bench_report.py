@@ -68,7 +68,7 @@ def main() -> None:
     args = ap.parse_args()
     from music21 import corpus
 
-    from partita.engrave import engrave
+    from partita.engraving import engrave
     from partita.symbolic.io import write
     from partita.symbolic.score import Score
 

@@ -20,6 +20,10 @@ function                    does                                                
 :func:`profile`             style statistics of scores (never the notes)           ``StyleProfile``
 :func:`similarity`          style similarity 0..1 of A to B, per feature           ``SimilarityReport``
 :func:`originality`         passages shared with the training corpus or a folder   ``OriginalityReport``
+:func:`orchestrate`         a score for another ensemble, with report.html         ``OrchestrateResult``
+:func:`engrave`             engraved notation (verovio SVG pages)                  ``Engraving``
+:func:`render_batch`        many scores into a dataset, on Dask                    ``BatchResult``
+:func:`compose_batch`       a table of prompts into a dataset, on Dask             ``BatchResult``
 ==========================  =====================================================  ==========================
 
 Library code never prints: long functions take ``progress``, a callable, where the CLI passes
@@ -42,7 +46,8 @@ from partita.errors import PartitaError
 
 __all__ = [
     "PartitaError", "__version__", "check", "compose", "compose_score", "continue_", "harmonize", "load", "mix",
-    "originality", "plan", "profile", "regenerate", "render", "save", "similarity", "verify",
+    "originality", "plan", "profile", "regenerate", "render", "save", "similarity", "verify", "orchestrate",
+    "engrave", "render_batch", "compose_batch",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,3 +208,37 @@ def originality(score: Score, *, against: Any = ("corpus",), **options: Any) -> 
     from partita.symbolic.composer.originality import check_originality
 
     return check_originality(score, against=against, **options)
+
+
+def orchestrate(score: Any, ensemble: str, out_dir: str | os.PathLike[str], **options: Any) -> Any:
+    """``score`` (a Score or a file) given to ``ensemble`` (a preset such as ``"wind quintet"``
+    or an instrument list), with the new score, ``changes.json``, ``check.json``, the audio of
+    both versions and ``report.html`` in ``out_dir``; ``options``: ``assign``, ``fit``,
+    ``profile``, ``audio`` ... (see :func:`partita.classroom.orchestrate`)."""
+    from partita.classroom import orchestrate as _orchestrate
+
+    return _orchestrate(score, ensemble, out_dir, **options)
+
+
+def engrave(score: Score, **options: Any) -> Any:
+    """Engraved notation of ``score`` as SVG pages (verovio); ``options``: ``page_width_mm``,
+    ``page_height_mm``, ``scale``, ``max_pages`` (see :func:`partita.engraving.engrave`)."""
+    from partita.engraving import engrave as _engrave
+
+    return _engrave(score, **options)
+
+
+def render_batch(sources: Any, out_dir: str | os.PathLike[str], **options: Any) -> Any:
+    """Render many scores into a dataset folder on Dask (one folder per score, a manifest);
+    see :func:`partita.batch.render_batch`."""
+    from partita.batch import render_batch as _render_batch
+
+    return _render_batch(sources, out_dir, **options)
+
+
+def compose_batch(spec: Any, out_dir: str | os.PathLike[str], **options: Any) -> Any:
+    """Compose and render a table of prompts, seeds and ensembles into a dataset on Dask; see
+    :func:`partita.batch.compose_batch`."""
+    from partita.batch import compose_batch as _compose_batch
+
+    return _compose_batch(spec, out_dir, **options)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from partita._fileio import atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.orchestrate import Orchestration
+    from partita.orchestration import Orchestration
     from partita.symbolic.score import Score
     from partita.theory_rules import Report
 
@@ -42,7 +42,7 @@ CLASSROOM_SAMPLE_RATE = 22050
 class OrchestrateResult:
     """What :func:`orchestrate` wrote.
 
-    ``orchestration`` is the pure result (:class:`~partita.orchestrate.Orchestration`);
+    ``orchestration`` is the pure result (:class:`~partita.orchestration.Orchestration`);
     ``check`` and ``original_check`` the rule reports; ``stages`` seconds per stage in order.
     """
 
@@ -134,7 +134,7 @@ def orchestrate(
         ``"Soprano=flute,Bass=bassoon"``: these parts to these instruments first.
     fit
         Move parts and notes by octaves into the instruments' ranges
-        (:func:`partita.orchestrate.orchestrate_score`).
+        (:func:`partita.orchestration.orchestrate_score`).
     profile
         The rule profile of the check (``chorale``, ``classical``, ``pop``, ``orchestration``).
     audio
@@ -162,7 +162,7 @@ def orchestrate(
     partita.errors.ConfigError
         ``assign`` names a part the score does not have (the message lists the parts).
     """
-    from partita.orchestrate import orchestrate_score
+    from partita.orchestration import orchestrate_score
     from partita.report import Version, write_report
     from partita.symbolic.io import musicxml
     from partita.theory_rules import RuleSet, check

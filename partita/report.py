@@ -3,7 +3,7 @@ violations marked on it, before and after side by side, the audio of every versi
 and the rates of each rule next to Bach's.
 
 Everything is inside the one file, so it opens offline and can be mailed: the notation is
-inline SVG from verovio (:mod:`partita.engrave`), the audio is MP3 (22.05 kHz is plenty for
+inline SVG from verovio (:mod:`partita.engraving`), the audio is MP3 (22.05 kHz is plenty for
 listening) in ``data:`` URIs. A teacher can toggle the versions, solo a part, hover a red
 notehead to read the rule, and print it (print styles stack the versions, hide the players and
 keep bar numbers).
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from partita._fileio import atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.engrave import Engraving
+    from partita.engraving import Engraving
     from partita.symbolic.score import Score
     from partita.theory_rules import Report
 
@@ -151,7 +151,7 @@ def marked_pages(version: Version, *, prefix: str = "v0", seed: int = 1, max_pag
     >>> rep.n_errors, pages[0].count("v-error") >= 2
     (1, True)
     """
-    from partita.engrave import DEFAULT_MAX_PAGES, engrave
+    from partita.engraving import DEFAULT_MAX_PAGES, engrave
     from partita.theory_rules import check
 
     rep = report or version.check or check(version.score, profile=version.profile)
@@ -354,7 +354,7 @@ def report_html(
         Audio inside the file as ``data:`` URIs (default); else ``src`` names the files,
         relative to ``out_dir``, which must then sit next to the report.
     max_pages
-        Engrave at most this many pages per version (default: :data:`partita.engrave.DEFAULT_MAX_PAGES`).
+        Engrave at most this many pages per version (default: :data:`partita.engraving.DEFAULT_MAX_PAGES`).
 
     Returns
     -------

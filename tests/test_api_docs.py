@@ -21,6 +21,7 @@ COMMAND_FUNCTIONS = {
     "info": "load", "convert": "save", "check": "check", "render": "render", "plan": "plan",
     "compose": "compose", "regenerate": "regenerate", "harmonize": "harmonize", "continue": "continue_",
     "mix": "mix", "verify": "verify", "profile": "profile", "similarity": "similarity", "originality": "originality",
+    "orchestrate": "orchestrate", "engrave": "engrave", "batch": "render_batch",
 }  # fmt: skip
 
 

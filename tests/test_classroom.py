@@ -16,7 +16,7 @@ from partita import instruments
 from partita.cli import main
 from partita.errors import ConfigError, InstrumentError
 from partita.instruments.ensembles import ensemble, presets
-from partita.orchestrate import orchestrate_score
+from partita.orchestration import orchestrate_score
 from partita.symbolic.io import write
 from partita.theory_rules import check, sketch
 
@@ -110,7 +110,7 @@ def test_engraved_noteheads_are_the_scores_notes_by_verovios_own_midi(chorale):
     import verovio
     from music21 import converter
 
-    from partita.engrave import engrave
+    from partita.engraving import engrave
 
     score = orchestrate_score(chorale, "wind quintet", fit=True).score  # clarinet in B-flat, horn in F
     eng = engrave(score, prefix="t")
@@ -205,7 +205,7 @@ def test_ten_corpus_scores_engrave():
     """Ten scores of the music21 corpus engrave without error; verovio's messages are kept."""
     from music21 import corpus
 
-    from partita.engrave import engrave
+    from partita.engraving import engrave
     from partita.symbolic.score import Score
 
     names = ["bach/bwv66.6", "bach/bwv84.5", "bach/bwv1.6", "haydn/opus1no1/movement1", "haydn/opus74no1/movement3",
@@ -218,7 +218,7 @@ def test_ten_corpus_scores_engrave():
         assert isinstance(eng.warnings, tuple)
 
 
-@pytest.mark.parametrize("name", ["partita.engrave", "partita.orchestrate", "partita.report", "partita.instruments.ensembles"])
+@pytest.mark.parametrize("name", ["partita.engraving", "partita.orchestration", "partita.report", "partita.instruments.ensembles"])
 def test_doctests(name):
     import doctest
     import importlib

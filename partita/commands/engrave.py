@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from partita.engrave import engrave, write_svg
+    from partita.engraving import engrave, write_svg
     from partita.symbolic.io import read
 
     score = read(args.file)
