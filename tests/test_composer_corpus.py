@@ -118,15 +118,18 @@ def test_cached_only_uses_what_is_parsed(tmp_path):
     assert len(list((data / "scores" / "user").glob("*.json.gz"))) == 2  # nothing more parsed
 
 
-def test_parts_the_catalog_cannot_name_are_read_as_piano_not_lost():
-    """Monteverdi's 'Canto' and 'Quinto' are no catalog instruments; the piece still counts."""
+def test_parts_the_catalog_cannot_name_are_read_by_clef_and_range_not_lost():
+    """Monteverdi's 'Canto' and 'Quinto' are no catalog instruments; the piece still counts, and
+    the texted parts fall back to the nearest voice by clef and range (issue 18), not a refusal."""
     src = [s for s in corpus.sources(["monteverdi"]) if s.piece.endswith("madrigal.3.11.mxl")]
     (piece, d), = corpus.parse_source(src[0])
     from music21 import corpus as m21
 
     ref = m21.parse(src[0].path)
     assert len(d["parts"]) == len(ref.parts) == 5
-    assert [p["instrument"] for p in d["parts"]][:2] == ["piano", "piano"]
+    from partita.instruments import get
+
+    assert all(get(p["instrument"]).family == "voice" for p in d["parts"][:2])  # sung madrigal lines
 
 
 def test_piece_ids_keep_the_opus_folder_so_quartet_movements_do_not_collide():

@@ -31,7 +31,7 @@ def test_compose_is_the_main_job(tmp_path, capsys):
     assert rc == 0, err
     # progress per stage, in order, then the summary
     stages = re.findall(r"\] (\w+): ", err)
-    assert stages == ["compose", "score", "render", "mix", "export", "provenance"]
+    assert stages == ["compose", "originality", "score", "render", "mix", "export", "provenance"]
     assert "composing section 1/" in err
     for words in ("sections: ", "key ", "bpm", "LUFS (target -14)", "dBTP", "stems in stems/", "took "):
         assert words in err

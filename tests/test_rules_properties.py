@@ -166,6 +166,12 @@ def test_parallel_and_hidden_motion_agree_with_music21(u1, u2, l1, l2):
     assume(not (contrary and i1 % 12 == 0 and i2 % 12 == 0 and (i1 == 0) != (i2 == 0)))
     s = _score(Part("s", "S", "piano", _line([u1, u2], [1, 1])), Part("b", "B", "piano", _line([l1, l2], [1, 1])))
     vlq = voiceLeading.VoiceLeadingQuartet(note.Note(midi=u1), note.Note(midi=u2), note.Note(midi=l1), note.Note(midi=l2))
+    # unequal fifths or octaves (a diminished fifth to a perfect one, B-F to C-G, in similar
+    # motion): music21 calls any two intervals of one generic size "parallel motion" and so never a
+    # hidden interval, and not a parallel fifth either since one is not perfect; we flag the
+    # arrival as a hidden fifth. The two definitions differ there by design: leave it out
+    g1, g2 = (iv.generic.simpleUndirected for iv in vlq.vIntervals)
+    assume(not (g1 == g2 and vlq.vIntervals[0].simpleName != vlq.vIntervals[1].simpleName))
     ours = {
         "parallel-fifths": bool(get_rule("parallel-fifths").check(s)),
         "parallel-octaves": bool(get_rule("parallel-octaves").check(s)),

@@ -102,12 +102,18 @@ def test_musicxml_verses_and_syllabic_survive_and_music21_reads_them(tmp_path):
 
     from partita.symbolic import io as sio
 
-    notes = (Note(0, 1, 60, lyric="Hal-\nGlo-"), Note(1, 1, 62, lyric="-le-\n-ri-"), Note(2, 2, 64, lyric="-jah\n-a"))
-    score = Score(parts=(Part("t", "Tenor", "tenor", notes=notes),))
+    from partita.symbolic.verses import Syllable
+
+    # verse 1 is sung (on the notes); verse 2 is kept beside it (Part.verses)
+    notes = (Note(0, 1, 60, lyric="Hal-"), Note(1, 1, 62, lyric="-le-"), Note(2, 2, 64, lyric="-jah"))
+    verse2 = (Syllable(0, 1, 2, "Glo-"), Syllable(1, 1, 2, "-ri-"), Syllable(2, 1, 2, "-a"))
+    score = Score(parts=(Part("t", "Tenor", "tenor", notes=notes, verses=verse2),))
     path = tmp_path / "v.musicxml"
     sio.write(score, path)
     back = sio.read(path)
     assert [n.lyric for n in back.parts[0].notes] == [n.lyric for n in notes]
+    assert [s.text for s in back.parts[0].verses] == [s.text for s in verse2]
+    assert [n.lyric for n in back.with_verse(2).parts[0].notes] == ["Glo-", "-ri-", "-a"]
     m21 = converter.parse(str(path))
     got = [[(ly.number, ly.syllabic, ly.text) for ly in n.lyrics] for n in m21.recurse().notes]
     assert got[0] == [(1, "begin", "Hal"), (2, "begin", "Glo")]
