@@ -296,7 +296,8 @@ class DecodeMask:
         self.history: list[list[_Note]] = [[] for _ in range(n)]  # notes per slot, in time order
         self.at_onset: dict[int, int] = {}  # slot -> highest pitch attacked at the current onset
         self.used_at_onset: dict[int, set[int]] = {}  # slot -> pitches attacked at the current onset
-        #: per slot, the tick from which a monophonic instrument is free again (polyphonic: -1)
+        #: per slot, the tick from which a monophonic instrument (or any part held to one note at a
+        #: time, max_chord_notes == 1) is free again (otherwise -1)
         self.busy_until: list[int] = [-1] * n
         self.n_tokens = 0
 
@@ -474,7 +475,10 @@ class DecodeMask:
             at = self.at_onset
             at[self.slot] = max(at.get(self.slot, -1), self.pitch)
             self.used_at_onset.setdefault(self.slot, set()).add(self.pitch)
-            if self.monophonic[self.slot]:
+            if self.monophonic[self.slot] or self.max_chord_notes == 1:
+                # a line: the next note waits for this one to end (a polyphonic instrument held to
+                # one note at a time must not overlap its own notes either, or the rules would
+                # hear two notes where the parallels check saw one)
                 self.busy_until[self.slot] = note.end
             self.phase = _AFTER_NOTE
         elif kind == "Pitch":
