@@ -471,6 +471,8 @@ def render(
     sr = settings.sample_rate
     from partita.symbolic.underlay import underlay_missing
 
+    if any(p.sung_verse != settings.verse and any(v.verse == settings.verse for v in p.verses) for p in score.parts):
+        score = score.with_verse(settings.verse)  # one mechanism chooses the verse: Part.sung_verse
     score, underlaid = underlay_missing(score, verse=settings.verse)  # one text for every voice
     decs = {p.id: _decoder_for(p, decoders) for p in score.parts}
     if not any(p.notes for p in score.parts):

@@ -200,3 +200,18 @@ def test_a_musescore_tenor_and_soprano_with_lyrics_sing(tmp_path):
     (lo1, hi1), (lo2, hi2) = pr.published_range("AA", "tenor")
     assert lo1 <= f1 <= hi1 and lo2 <= f2 <= hi2
     assert re.search(r"\d+ stems", r.summary())
+
+
+def test_the_verse_setting_sings_the_scores_kept_verse(tmp_path):
+    """RenderSettings.verse chooses through the score's own verse model (Part.verses), so a
+    verse kept beside the sung one is what the voice sings."""
+    from partita.symbolic.verses import Syllable
+
+    p = Part("t", "Tenor", "tenor", notes=(Note(0, 2, 57, lyric="see"), Note(2, 2, 59, lyric="me")),
+             verses=(Syllable(0, 1, 2, "far"), Syllable(2, 1, 2, "two")))
+    s = Score(parts=(p,))
+    v2 = RenderSettings(sample_rate=SR, verse=2)
+    a = render(s, tmp_path / "a", settings=v2, progress=False)
+    b = render(s.with_verse(2), tmp_path / "b", settings=v2, progress=False)
+    c = render(s, tmp_path / "c", settings=RenderSettings(sample_rate=SR), progress=False)
+    assert a.stems[0].sha256 == b.stems[0].sha256 != c.stems[0].sha256

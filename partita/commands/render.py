@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,
-        room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float", verse=1,  # --verse N is moved onto the notes by read_score
+        room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float", verse=args.verse or 1,
         neutral_vowel=args.neutral_vowel, language=args.language,
     )  # fmt: skip
     score = read_score(args.score, args)
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.lyrics:
         from partita.symbolic.underlay import lyrics_onto_score
 
-        score, said = lyrics_onto_score(score, args.lyrics, part=args.lyrics_part, verse=1)
+        score, said = lyrics_onto_score(score, args.lyrics, part=args.lyrics_part, verse=args.verse or 1)
     from partita.render.neural_infer import decoders_for_score
 
     decoders = decoders_for_score(score, args.instrument_weights)
