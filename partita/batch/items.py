@@ -35,7 +35,7 @@ TIMESTAMPED = ("render.json", "provenance.json")
 def input_key(kind: str, content_sha256: str, settings: Mapping[str, Any], mix: Mapping[str, Any]) -> str:
     """sha256 of everything that decides an item's files (the item's source or row, the render
     and mix settings, the renderer's and partita's versions)."""
-    from partita import __version__
+    from partita._version import __version__
     from partita.render.stems import RENDERER_VERSION
 
     blob = {"kind": kind, "content": content_sha256, "render": dict(settings), "mix": dict(mix),

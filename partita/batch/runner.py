@@ -129,7 +129,7 @@ def run_batch(
             jobs[item_id] = {"kind": kind, "item_dir": str((out / "items" / item_id).resolve()), "sha256": sha,
                              "key": input_key(kind, sha, rs, ms), "settings": rs, "mix": ms,
                              "key_dir": None if key_dir is None else str(key_dir), "split_s": split_s, **job_fields}  # fmt: skip
-    from partita import __version__
+    from partita._version import __version__
 
     atomic_write_text(out / "batch.json", json.dumps({"format": "partita-batch", "version": 1, "kind": kind,
                                                       "partita": __version__, "render_settings": rs, "mix_settings": ms},
