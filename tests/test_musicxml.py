@@ -268,6 +268,18 @@ def test_malformed_xml(tmp_path):
         musicxml.read(bad)
 
 
+def test_unknown_encoding_in_the_xml_declaration(tmp_path):
+    """A declaration naming an encoding Python does not know (found by the mutation test in CI:
+    ``encoding="Atf-8"``) is a FormatError naming the file, not a LookupError from the parser."""
+    data = _valid_file(tmp_path).read_bytes()
+    assert b'encoding="UTF-8"' in data[:100] or b"encoding='UTF-8'" in data[:100] or b'encoding="utf-8"' in data[:100]
+    bad = tmp_path / "encoding.musicxml"
+    bad.write_bytes(data.replace(b"UTF-8", b"Atf-8", 1).replace(b"utf-8", b"Atf-8", 1))
+    with pytest.raises(FormatError, match="encoding.musicxml") as info:
+        musicxml.read(bad)
+    assert "\n" not in str(info.value)
+
+
 def test_midi_file_renamed_musicxml(tmp_path):
     import mido
 

@@ -299,7 +299,8 @@ def _scan(path: Path, progress: Any) -> Any:
                     return None
                 return musicxml_parts.scan(zf.read(names[0]), progress=progress)
         return musicxml_parts.scan(path, progress=progress)
-    except (ElementTree.ParseError, OSError, zipfile.BadZipFile, ValueError, KeyError, RecursionError):
+    except (ElementTree.ParseError, OSError, zipfile.BadZipFile, ValueError, KeyError, LookupError, RecursionError):
+        # LookupError: an XML declaration naming an encoding Python does not know
         return None
 
 
