@@ -17,6 +17,7 @@ MODULES = [
     "partita._fileio",
     "partita.symbolic.score",
     "partita.symbolic.io",
+    "partita.symbolic.io.musicxml_m21",
     "partita.symbolic.report",
     "partita.symbolic.form",
     "partita.symbolic.ornaments",

@@ -10,7 +10,7 @@ inserts would have kept (measures arrive in offset order). Everything else is mu
 parser; ``tests/test_musicxml_m21.py`` checks that the two give equal scores on the corpus.
 
 >>> from music21 import corpus
->>> s = parse(corpus.getWorkList("bwv66.6")[0])
+>>> s = parse(corpus.getWork("bwv66.6"))
 >>> len(s.parts), len(s.parts[0].getElementsByClass("Measure"))
 (4, 10)
 """
