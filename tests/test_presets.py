@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from partita.errors import ConfigError, PresetError
+from partita.instruments import catalog
 from partita.render import drums, performance, timbres
 from partita.symbolic.composer import sample
 from partita.theory_rules import engine
@@ -25,6 +26,7 @@ FILES = [
     ("partita.render", "drum_kit.toml", drums.load_kit),
     ("partita.theory_rules", "profiles.toml", engine.load_profiles),
     ("partita.symbolic.composer", "grooves.toml", sample.load_grooves),
+    ("partita.instruments", "gm_fallback.toml", catalog.load_program_fallback),
 ]
 
 
@@ -45,7 +47,8 @@ def test_a_copy_loads_like_the_package_data(tmp_path: Path, package: str, name: 
     path = tmp_path / name
     path.write_text(_text(package, name), encoding="utf-8")
     assert load(path) == load()
-    assert load() is load()  # read once
+    if load is not catalog.load_program_fallback:  # read once by the catalog, which caches
+        assert load() is load()  # read once
 
 
 @pytest.mark.parametrize(("package", "name", "load"), FILES)
@@ -109,6 +112,10 @@ def test_performer_fields_are_documented() -> None:
          "chorale", "rules.spaceing", "unknown rule"),
         ("partita.theory_rules", "profiles.toml", engine.load_profiles,
          'description = "range, key and rhythm only"', "description = 3", "pop", "description", "not a string"),
+        ("partita.instruments", "gm_fallback.toml", catalog.load_program_fallback, '7 = "harpsichord"',
+         "7 = 6", "fallback", "7", "not a string"),
+        ("partita.instruments", "gm_fallback.toml", catalog.load_program_fallback, '7 = "harpsichord"',
+         '207 = "harpsichord"', "fallback", "207", "integer 0-127"),
         ("partita.symbolic.composer", "grooves.toml", sample.load_grooves, "0 = [[42], [], [42]",
          "0 = [[42], [], [142]", "level 0", "step 3", "not a GM percussion key"),
     ],
@@ -165,3 +172,11 @@ def test_loaded_tables_keep_their_meaning() -> None:
 
     assert DRUM_KEYS["kick"] == 36 and DRUM_KEYS["tom_lo"] == 43
     assert sorted(sample.GROOVES) == list(range(ENERGY_LEVELS))  # one groove per energy level
+
+
+def test_gm_fallback_stands_in_only_where_the_catalog_has_no_program() -> None:
+    programs = catalog._catalog().programs
+    assert programs[0] == "piano" and programs[40] == "violin"  # entries of their own
+    assert programs[7] in ("clavinet", "harpsichord")  # Clavi: its own entry if the catalog has one
+    assert programs[109] == "oboe" and programs[118] == "timpani"  # Bag pipe, Synth Drum
+    assert programs[90] == "piano"  # a pad: in neither file
