@@ -306,7 +306,11 @@ def load_program_fallback(path: str | os.PathLike[str] | None = None) -> dict[in
     """GM program -> the catalog id standing in for it when no entry has that program, from
     ``gm_fallback.toml`` (package data) or the file at ``path``. A key that is not a program
     0-127 or a value that is not a string raises :class:`~partita.errors.PresetError` naming
-    the file and the program (ids are checked against the catalog when it loads)."""
+    the file and the program (ids are checked against the catalog when it loads).
+
+    >>> load_program_fallback()[109]  # Bag pipe
+    'oboe'
+    """
     data, file = read_toml("partita.instruments", "gm_fallback.toml", path)
     e = Entry(file, "fallback", table(data, "fallback", file=file))
     out = {}

@@ -63,7 +63,11 @@ def load_kit(path: str | os.PathLike[str] | None = None) -> dict[int, tuple[str,
     """GM key -> (recipe, its fields) from ``drum_kit.toml`` (package data, read once), or from
     the file at ``path``. A key without a known ``kind``, a field missing, unused, of the wrong
     type or out of range raises :class:`~partita.errors.PresetError` naming the file, the key
-    and the field."""
+    and the field.
+
+    >>> load_kit()[36]
+    ('kick', {'f_hi': 150.0, 'f_lo': 48.0, 'decay': 0.3})
+    """
     if path is None:
         return _builtin_kit()
     return _parse_kit(*read_toml("partita.render", "drum_kit.toml", path))

@@ -103,7 +103,11 @@ _STYLE_RANGES = {
 def load_styles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Style]:
     """The performer's presets of ``performers.toml`` (package data, read once), or of the file
     at ``path``. A field missing, of the wrong type or out of range raises
-    :class:`~partita.errors.PresetError` naming the file, the style and the field."""
+    :class:`~partita.errors.PresetError` naming the file, the style and the field.
+
+    >>> load_styles()["bowed"].vibrato_depth_cents, load_styles()["piano"].sustained
+    (18, False)
+    """
     if path is None:
         return _builtin_styles()
     return _parse_styles(*read_toml("partita.render", "performers.toml", path))

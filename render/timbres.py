@@ -278,6 +278,10 @@ def load_timbres(path: str | os.PathLike[str] | None = None) -> tuple[
     PresetError
         A timbre or map entry missing a field, of the wrong type or out of range; the message
         names the file, the entry and the field (ranges: the comment at the top of the file).
+
+    >>> timbres, style_of_instrument, _ = load_timbres()
+    >>> timbres["clarinet"].even_gain, style_of_instrument["cello"]
+    (0.12, 'bowed_low')
     """
     if path is None:
         return _builtin_timbres()

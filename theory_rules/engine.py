@@ -60,7 +60,11 @@ class Profile:
 def load_profiles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Profile]:
     """The rule profiles of ``profiles.toml`` (package data, read once), or of the file at
     ``path``. Every rule id and parameter is checked against the rule registry: a bad one
-    raises :class:`~partita.errors.PresetError` naming the file, the profile and the rule."""
+    raises :class:`~partita.errors.PresetError` naming the file, the profile and the rule.
+
+    >>> dict(load_profiles()["pop"].rules["key-outside"])
+    {'mode': 'lenient'}
+    """
     if path is None:
         return _builtin_profiles()
     return _parse_profiles(*read_toml("partita.theory_rules", "profiles.toml", path))

@@ -60,7 +60,11 @@ def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[l
     """Energy level -> one bar of 4/4 in eighths: the GM keys that play at each step, from
     ``grooves.toml`` (package data, read once) or the file at ``path``. A level missing, a step
     that is not a list of GM percussion keys (35-81) raises
-    :class:`~partita.errors.PresetError` naming the file, the level and the step."""
+    :class:`~partita.errors.PresetError` naming the file, the level and the step.
+
+    >>> load_grooves()[1][:3]
+    [[36, 42], [], [38, 42]]
+    """
     if path is None:
         return _builtin_grooves()
     return _parse_grooves(*read_toml("partita.symbolic.composer", "grooves.toml", path))
