@@ -14,6 +14,7 @@ import pytest
 from partita.errors import ConfigError, PresetError
 from partita.instruments import catalog
 from partita.render import drums, performance, timbres
+from partita.symbolic.arranger import voicing
 from partita.symbolic.composer import sample
 from partita.theory_rules import engine
 
@@ -27,6 +28,7 @@ FILES = [
     ("partita.theory_rules", "profiles.toml", engine.load_profiles),
     ("partita.symbolic.composer", "grooves.toml", sample.load_grooves),
     ("partita.instruments", "gm_fallback.toml", catalog.load_program_fallback),
+    ("partita.symbolic.arranger", "guitar.toml", voicing.load_guitar),
 ]
 
 
@@ -116,6 +118,12 @@ def test_performer_fields_are_documented() -> None:
          "7 = 6", "fallback", "7", "not a string"),
         ("partita.instruments", "gm_fallback.toml", catalog.load_program_fallback, '7 = "harpsichord"',
          '207 = "harpsichord"', "fallback", "207", "integer 0-127"),
+        ("partita.symbolic.arranger", "guitar.toml", voicing.load_guitar, 'dim = ["x", 0, 1, 2, 1, "x"]',
+         'dim = ["x", 0, 1, 2, 9, "x"]', "shape.A", "dim", "not 6 frets 0-5"),
+        ("partita.symbolic.arranger", "guitar.toml", voicing.load_guitar, 'min = ["x", 0, 2, 2, 1, 0]',
+         'min = ["x", 2, 2, 2, 1, 0]', "shape.A", "min", "root string at 0"),
+        ("partita.symbolic.arranger", "guitar.toml", voicing.load_guitar, "strings = [40, 45, 50, 55, 59, 64]",
+         "strings = [40, 45, 50, 55, 59]", "tuning", "strings", "not 6 MIDI note numbers"),
         ("partita.symbolic.composer", "grooves.toml", sample.load_grooves, "0 = [[42], [], [42]",
          "0 = [[42], [], [142]", "level 0", "step 3", "not a GM percussion key"),
     ],
@@ -180,3 +188,13 @@ def test_gm_fallback_stands_in_only_where_the_catalog_has_no_program() -> None:
     assert programs[7] in ("clavinet", "harpsichord")  # Clavi: its own entry if the catalog has one
     assert programs[109] == "oboe" and programs[118] == "timpani"  # Bag pipe, Synth Drum
     assert programs[90] == "piano"  # a pad: in neither file
+
+
+def test_guitar_shapes_sound_the_chord_they_name() -> None:
+    # independent check: every shape, on every root, sounds exactly its chord's pitch classes
+    intervals = {"maj": {0, 4, 7}, "min": {0, 3, 7}, "7": {0, 4, 7, 10}, "dim": {0, 3, 6}, "aug": {0, 4, 8}}
+    tuning, shapes = voicing.load_guitar()
+    for (shape, quality), frets in shapes.items():
+        root = tuning[0 if shape == "E" else 1]
+        pcs = {(tuning[s] + f - root) % 12 for s, f in enumerate(frets) if f is not None}
+        assert pcs == intervals[quality], (shape, quality)
