@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import InstrumentError, PresetError
 
 __all__ = [
@@ -311,7 +311,10 @@ def load_program_fallback(path: str | os.PathLike[str] | None = None) -> dict[in
     >>> load_program_fallback()[109]  # Bag pipe
     'oboe'
     """
-    data, file = read_toml("partita.instruments", "gm_fallback.toml", path)
+    return load("partita.instruments", "gm_fallback.toml", _parse_fallback, path)
+
+
+def _parse_fallback(data: dict, file: str) -> dict[int, str]:
     e = Entry(file, "fallback", table(data, "fallback", file=file))
     out = {}
     for key in e.data:

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping, TypeVar
 
 from partita.errors import PresetError
 
-__all__ = ["Entry", "read_toml", "table"]
+__all__ = ["Entry", "load", "read_toml", "table"]
 
 _REQUIRED: Any = object()
+T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=64)
@@ -42,7 +44,7 @@ def _package_text(package: str, name: str) -> str:
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
 
 
-def read_toml(package: str, name: str, path: str | Path | None = None) -> tuple[dict[str, Any], str]:
+def read_toml(package: str, name: str, path: str | os.PathLike[str] | None = None) -> tuple[dict[str, Any], str]:
     """The parsed TOML and the file name to report: ``name`` from ``package`` (read once,
     cached) or, when ``path`` is given, that file instead.
 
@@ -60,6 +62,19 @@ def read_toml(package: str, name: str, path: str | Path | None = None) -> tuple[
         return tomllib.loads(text), file
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"not valid TOML: {exc}", file=file) from None
+
+
+def load(package: str, name: str, parse: Callable[[dict[str, Any], str], T], path: str | os.PathLike[str] | None = None) -> T:
+    """``parse(data, file)`` of the preset file ``name`` of ``package`` (parsed once, then
+    cached) or, when ``path`` is given, of that file (read afresh each time)."""
+    if path is None:
+        return _load_package(package, name, parse)
+    return parse(*read_toml(package, name, path))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_package(package: str, name: str, parse: Callable[[dict[str, Any], str], T]) -> T:
+    return parse(*read_toml(package, name))
 
 
 def table(data: Mapping[str, Any], key: str, *, file: str) -> dict[str, Any]:
@@ -115,41 +130,28 @@ class Entry:
 
     def text(self, field: str, *, choices: Collection[str] | None = None, default: Any = _REQUIRED) -> Any:
         """A string, one of ``choices`` when given."""
-        value = self._get(field, default)
-        if field not in self.data:
-            return value
-        if not isinstance(value, str):
-            raise self.error(field, f"{value!r} is not a string")
-        if choices is not None and value not in choices:
+        value = self._typed(field, str, "a string", default)
+        if field in self.data and choices is not None and value not in choices:
             raise self.error(field, f"{value!r} is not one of {', '.join(sorted(choices))}")
+        return value
+
+    def _typed(self, field: str, kind: type, what: str, default: Any) -> Any:
+        value = self._get(field, default)
+        if field in self.data and not isinstance(value, kind):
+            raise self.error(field, f"{value!r} is not {what}")
         return value
 
     def flag(self, field: str, *, default: Any = _REQUIRED) -> Any:
         """A boolean (``true`` or ``false``)."""
-        value = self._get(field, default)
-        if field not in self.data:
-            return value
-        if not isinstance(value, bool):
-            raise self.error(field, f"{value!r} is not true or false")
-        return value
+        return self._typed(field, bool, "true or false", default)
 
     def items(self, field: str, *, default: Any = _REQUIRED) -> Any:
         """An array."""
-        value = self._get(field, default)
-        if field not in self.data:
-            return value
-        if not isinstance(value, list):
-            raise self.error(field, f"{value!r} is not an array")
-        return value
+        return self._typed(field, list, "an array", default)
 
     def sub(self, field: str, *, default: Any = _REQUIRED) -> Any:
         """A table."""
-        value = self._get(field, default)
-        if field not in self.data:
-            return value
-        if not isinstance(value, dict):
-            raise self.error(field, f"{value!r} is not a table")
-        return value
+        return self._typed(field, dict, "a table", default)
 
     def done(self) -> None:
         """Refuse fields that were never read (misspelt or unknown keys)."""

@@ -31,7 +31,7 @@ from typing import Mapping
 import numpy as np
 from scipy.signal import butter, sosfilt
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import PresetError
 from partita.render.controls import phrase_seed
 from partita.render.performance import level_curve, swing_onset, swung
@@ -68,14 +68,7 @@ def load_kit(path: str | os.PathLike[str] | None = None) -> dict[int, tuple[str,
     >>> load_kit()[36]
     ('kick', {'f_hi': 150.0, 'f_lo': 48.0, 'decay': 0.3})
     """
-    if path is None:
-        return _builtin_kit()
-    return _parse_kit(*read_toml("partita.render", "drum_kit.toml", path))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_kit() -> dict[int, tuple[str, dict[str, float]]]:
-    return _parse_kit(*read_toml("partita.render", "drum_kit.toml"))
+    return load("partita.render", "drum_kit.toml", _parse_kit, path)
 
 
 def _parse_kit(data: dict, file: str) -> dict[int, tuple[str, dict[str, float]]]:

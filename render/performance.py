@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import math
 import os
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from typing import Mapping, Sequence
 import numba
 import numpy as np
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
 from partita.render.timbres import style_of
@@ -108,14 +107,7 @@ def load_styles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Styl
     >>> load_styles()["bowed"].vibrato_depth_cents, load_styles()["piano"].sustained
     (18, False)
     """
-    if path is None:
-        return _builtin_styles()
-    return _parse_styles(*read_toml("partita.render", "performers.toml", path))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_styles() -> Mapping[str, Style]:
-    return _parse_styles(*read_toml("partita.render", "performers.toml"))
+    return load("partita.render", "performers.toml", _parse_styles, path)
 
 
 def _parse_styles(data: dict, file: str) -> Mapping[str, Style]:

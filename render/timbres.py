@@ -39,7 +39,7 @@ from typing import Mapping, Protocol, runtime_checkable
 import numba
 import numpy as np
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
 
@@ -283,14 +283,7 @@ def load_timbres(path: str | os.PathLike[str] | None = None) -> tuple[
     >>> timbres["clarinet"].even_gain, style_of_instrument["cello"]
     (0.12, 'bowed_low')
     """
-    if path is None:
-        return _builtin_timbres()
-    return _parse_timbres(*read_toml("partita.render", "timbres.toml", path))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_timbres() -> tuple[Mapping[str, DesignedTimbre], Mapping[str, str], Mapping[str, str]]:
-    return _parse_timbres(*read_toml("partita.render", "timbres.toml"))
+    return load("partita.render", "timbres.toml", _parse_timbres, path)
 
 
 def _parse_timbres(data: dict, file: str) -> tuple[Mapping[str, DesignedTimbre], Mapping[str, str], Mapping[str, str]]:

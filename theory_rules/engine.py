@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.theory_rules.core import (
     Rule,
@@ -65,14 +64,7 @@ def load_profiles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Pr
     >>> dict(load_profiles()["pop"].rules["key-outside"])
     {'mode': 'lenient'}
     """
-    if path is None:
-        return _builtin_profiles()
-    return _parse_profiles(*read_toml("partita.theory_rules", "profiles.toml", path))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_profiles() -> Mapping[str, Profile]:
-    return _parse_profiles(*read_toml("partita.theory_rules", "profiles.toml"))
+    return load("partita.theory_rules", "profiles.toml", _parse_profiles, path)
 
 
 def _parse_profiles(data: dict, file: str) -> Mapping[str, Profile]:

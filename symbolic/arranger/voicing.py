@@ -18,7 +18,7 @@ import os
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import PresetError
 
 __all__ = ["chord_tones", "keyboard_voicing", "guitar_voicing", "bass_pitch", "guide_tone", "walking_bar", "fold", "load_guitar"]
@@ -34,14 +34,7 @@ def load_guitar(path: str | os.PathLike[str] | None = None) -> tuple[
     >>> tuning, shapes[("A", "min")]
     ((40, 45, 50, 55, 59, 64), (None, 0, 2, 2, 1, 0))
     """
-    if path is None:
-        return _builtin_guitar()
-    return _parse_guitar(*read_toml("partita.symbolic.arranger", "guitar.toml", path))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_guitar() -> tuple[tuple[int, ...], Mapping[tuple[str, str], tuple[int | None, ...]]]:
-    return _parse_guitar(*read_toml("partita.symbolic.arranger", "guitar.toml"))
+    return load("partita.symbolic.arranger", "guitar.toml", _parse_guitar, path)
 
 
 def _parse_guitar(data: dict, file: str) -> tuple[tuple[int, ...], Mapping[tuple[str, str], tuple[int | None, ...]]]:

@@ -37,7 +37,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
 import time
@@ -47,7 +46,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from partita._presets import Entry, read_toml, table
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError, PresetError
 from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
 
@@ -65,14 +64,7 @@ def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[l
     >>> load_grooves()[1][:3]
     [[36, 42], [], [38, 42]]
     """
-    if path is None:
-        return _builtin_grooves()
-    return _parse_grooves(*read_toml("partita.symbolic.composer", "grooves.toml", path))
-
-
-@functools.lru_cache(maxsize=1)
-def _builtin_grooves() -> dict[int, list[list[int]]]:
-    return _parse_grooves(*read_toml("partita.symbolic.composer", "grooves.toml"))
+    return load("partita.symbolic.composer", "grooves.toml", _parse_grooves, path)
 
 
 def _parse_grooves(data: dict, file: str) -> dict[int, list[list[int]]]:
