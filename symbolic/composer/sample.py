@@ -55,6 +55,7 @@ __all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose",
 #: Energy (0-1) -> dynamic mark, lower edges.
 _DYNAMICS = ((0.0, "pp"), (0.2, "p"), (0.4, "mp"), (0.55, "mf"), (0.7, "f"), (0.85, "ff"))
 
+
 def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[list[int]]]:
     """Energy level -> one bar of 4/4 in eighths: the GM keys that play at each step, from
     ``grooves.toml`` (package data, read once) or the file at ``path``. A level missing, a step
