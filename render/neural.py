@@ -37,7 +37,8 @@ import torch
 from torch import nn
 
 from partita.errors import ConfigError, PartitaError
-from partita.render.neural_infer import INPUTS, NOISE_TOP_HZ, header_bytes, load_weights, onset_feature
+from partita.checkpoint import write_checkpoint
+from partita.render.neural_infer import INPUTS, KIND, NOISE_TOP_HZ, load_weights, onset_feature
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -370,21 +371,16 @@ def _state_arrays(model: nn.Module) -> dict[str, np.ndarray]:
 
 
 def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, calibration: Mapping[str, Any],
-                   training: Mapping[str, Any] | None = None) -> str:  # fmt: skip
-    """Write the decoder's arrays (CPU copies) and JSON header, with the loudness calibration
-    (``{"loudness_a": fit_loudness_calibration(data)}``), as a safetensors weight file, atomically.
+                   training: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None) -> str:  # fmt: skip
+    """Write the decoder's arrays (CPU copies) as an ``instrument-decoder`` checkpoint
+    (:mod:`partita.checkpoint`) with the loudness calibration
+    (``{"loudness_a": fit_loudness_calibration(data)}``), atomically.
 
-    Returns the file's sha256.
+    ``data`` describes the training data (description, licence, ``card``: the model card's
+    file name). Returns the file's sha256.
     """
-    import hashlib
-
-    from partita._version import __version__
-    from partita._fileio import atomic_write_bytes
-
-    blob = header_bytes(_state_arrays(model), config=model.config.to_dict(), package_version=__version__,
-                        calibration=calibration, training=training)  # fmt: skip
-    atomic_write_bytes(path, blob)
-    return hashlib.sha256(blob).hexdigest()
+    return write_checkpoint(path, _state_arrays(model), kind=KIND, config=model.config.to_dict(), data=data,
+                            training=training, fields={"calibration": dict(calibration)})  # fmt: skip
 
 
 def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> CausalDecoder:
@@ -398,9 +394,6 @@ def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
 def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer, state: Mapping[str, Any],
                      calibration: Mapping[str, Any]) -> None:  # fmt: skip
     """Model and Adam state as CPU float32 arrays (a checkpoint loads on any device)."""
-    from partita._version import __version__
-    from partita._fileio import atomic_write_bytes
-
     arrays = _state_arrays(model)
     names = dict(model.named_parameters())
     for name, p in names.items():
@@ -410,8 +403,8 @@ def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimize
             arrays[f"opt.{name}.v"] = st["exp_avg_sq"].detach().cpu().numpy().astype(np.float32)
     training = dict(state)
     training["opt_step"] = int(next(iter(opt.state.values()))["step"]) if opt.state else 0
-    atomic_write_bytes(path, header_bytes(arrays, config=model.config.to_dict(), package_version=__version__,
-                                          calibration=calibration, training=training))  # fmt: skip
+    write_checkpoint(path, arrays, kind=KIND, config=model.config.to_dict(), training=training,
+                     fields={"calibration": dict(calibration)})  # fmt: skip
 
 
 def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer) -> dict[str, Any]:
@@ -615,13 +608,13 @@ def train(
 
 def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: TrainConfig, result: Mapping[str, Any],
           data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
-    from partita.render.neural_infer import FORMAT_VERSION
+    from partita.checkpoint import FORMAT, FORMAT_VERSION
 
     cal = result["calibration"]["loudness_a"]
     curve = "\n".join(f"| {s} | {sec} | {tr} | {va} |" for s, sec, tr, va in result["curve"])
     return f"""# Neural decoder: {name}
 
-- File: `{name}.safetensors` (safetensors, arrays only; header format `partita-neural-decoder` version {FORMAT_VERSION})
+- File: `{name}.safetensors` (safetensors, arrays only; checkpoint format `{FORMAT}` version {FORMAT_VERSION}, kind `{KIND}`)
 - sha256: `{sha256}`
 - Parameters: {n_params:,} (causal dilated convolution, {cfg.channels} channels, dilations {list(cfg.dilations)},
   receptive field {1 + (cfg.kernel_size - 1) * sum(cfg.dilations)} frames of 4 ms)
@@ -751,7 +744,8 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
     cmd = command or f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
     sha = export_weights(result["model"], target, calibration=result["calibration"],
                          training={"command": cmd, "steps": result["steps"], "device": device,
-                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]})  # fmt: skip
+                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]},
+                         data={"description": data_desc, "licence": licence, "card": f"{name}.md"})  # fmt: skip
     card = _card(name, sha256=sha, n_params=result["model"].n_params(), cfg=cfg, tcfg=tcfg, result=result,
                  data_desc=data_desc, licence=licence, command=cmd, n_frames=len(data["f0_hz"]),
                  n_val=int((data["split"] == 1).sum()),

@@ -225,6 +225,13 @@ def _earlier_stage(extra: Mapping[str, Any], sha256: str) -> dict[str, Any]:
     return info
 
 
+def data_record(corpus_info: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The checkpoint's training-data record: the corpus spec, collections and token folder
+    (the full counts stay in the training record, stage by stage)."""
+    c = dict(corpus_info or {})
+    return {k: c[k] for k in ("spec", "collections", "tokens_dir") if k in c}
+
+
 def stages(extra: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The training stages of a checkpoint's header, earliest first (the last is the run itself)."""
     chain: list[Mapping[str, Any]] = []
@@ -302,8 +309,8 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, float]] = []
     if resume and ckpt.exists():
-        model, header, extra = load_checkpoint(ckpt, device=device)
-        ex = header["extra"]
+        model, header, extra = load_checkpoint(ckpt, device=device, vocab=vocab)
+        ex = header["training"]
         # the checkpoint's settings, with the total number of steps asked for now
         cfg = dataclasses.replace(TrainConfig.from_dict(ex["train_config"]), max_steps=cfg.max_steps)
         step, elapsed = int(ex["step"]), float(ex["elapsed_s"])
@@ -317,8 +324,8 @@ def train(
         if init is not None:
             from partita.symbolic.composer.model import sha256_of
 
-            model, init_header, _ = load_checkpoint(init, device=device)
-            init_info = _earlier_stage(init_header["extra"], sha256_of(init))
+            model, init_header, _ = load_checkpoint(init, device=device, vocab=vocab)
+            init_info = _earlier_stage(init_header["training"], sha256_of(init))
         else:
             model = GPT(GPTConfig.from_dict({**cfg.model, "vocab_size": vocab.vocab_size})).to(device)
         extra = {}
@@ -359,7 +366,7 @@ def train(
         }  # fmt: skip
         if init_info is not None:
             meta["init"] = init_info
-        return save_checkpoint(ckpt, model, extra=meta, tensors=tensors)
+        return save_checkpoint(ckpt, model, training=meta, data=data_record(corpus_info), tensors=tensors, vocab=vocab)
 
     bar = None
     if progress:
@@ -409,15 +416,22 @@ def train(
     return TrainResult(step, train_loss, held_loss, elapsed, ckpt, digest)
 
 
-def export_weights(ckpt: str | os.PathLike[str], dst: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> str:
-    """Write only the weights (no optimizer state) of a training checkpoint, with its header
-    plus ``extra``; returns the new file's sha256. This is what ships."""
+def export_weights(ckpt: str | os.PathLike[str], dst: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None,
+                   card: str | None = None) -> str:  # fmt: skip
+    """Write only the weights (no optimizer state) of a training checkpoint, with its header,
+    ``extra`` added to its training record and ``card`` (the model card's file name) to its
+    data record; returns the new file's sha256. This is what ships."""
+    from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.model import load_checkpoint, save_checkpoint
 
-    model, header, _ = load_checkpoint(ckpt)
-    meta = {k: v for k, v in header["extra"].items()}
+    vocab = ComposerVocab.default()
+    model, header, _ = load_checkpoint(ckpt, vocab=vocab)
+    meta = dict(header["training"])
     meta.update(extra or {})
-    return save_checkpoint(dst, model, extra=meta)
+    data = dict(header.get("data") or {})
+    if card is not None:
+        data["card"] = card
+    return save_checkpoint(dst, model, training=meta, data=data, vocab=vocab)
 
 
 def summary_json(result: TrainResult) -> str:
