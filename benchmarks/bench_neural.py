@@ -199,7 +199,7 @@ def main() -> None:
         if name in args.baseline:
             cfg = neural.DecoderConfig(instrument=name)
             model = neural.BaselineGRUDecoder(cfg)
-            tc = neural.TrainConfig(minutes=args.minutes, seed=0, max_steps=_shipped_steps(entry))
+            tc = neural.DecoderTrainConfig(minutes=args.minutes, seed=0, max_steps=_shipped_steps(entry))
             t0 = time.process_time()
             load0 = " ".join(open("/proc/loadavg").read().split()[:3])
             res = neural.train(data, config=cfg, train_config=tc, out_dir=ROOT / "data/neural" / name / "baseline", model=model, progress=False)

@@ -43,7 +43,7 @@ from partita.render.neural_infer import INPUTS, KIND, NOISE_TOP_HZ, load_weights
 __all__ = [
     "SCHEMA_VERSION",
     "DecoderConfig",
-    "TrainConfig",
+    "DecoderTrainConfig",
     "CausalDecoder",
     "BaselineGRUDecoder",
     "TrainingError",
@@ -126,8 +126,8 @@ class DecoderConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class TrainConfig:
-    """Training settings (saved in checkpoints for the model card)."""
+class DecoderTrainConfig:
+    """Settings of one instrument-decoder training run (saved in checkpoints for the model card)."""
 
     minutes: float = 10.0
     spectral_fraction: float = 0.2
@@ -474,7 +474,7 @@ def train(
     data: Mapping[str, np.ndarray],
     *,
     config: DecoderConfig,
-    train_config: TrainConfig,
+    train_config: DecoderTrainConfig,
     out_dir: str | os.PathLike[str],
     resume: bool = False,
     model: nn.Module | None = None,
@@ -606,7 +606,7 @@ def train(
 # One command: data, training, export, model card
 
 
-def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: TrainConfig, result: Mapping[str, Any],
+def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: DecoderTrainConfig, result: Mapping[str, Any],
           data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
     from partita.checkpoint import FORMAT, FORMAT_VERSION
 
@@ -737,7 +737,7 @@ def train_instrument(*, source: str, name: str, program: int | None = None, minu
     data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
                                             seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler)  # fmt: skip
     cfg = DecoderConfig(instrument=name)
-    tcfg = TrainConfig(minutes=minutes, seed=seed)
+    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed)
     result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=progress, device=device)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"

@@ -16,7 +16,7 @@ import torch
 from partita.symbolic.composer.controls import BarControl, ComposerVocab, Controls
 from partita.symbolic.composer.corpus import TokenSet
 from partita.symbolic.composer.model import load_checkpoint
-from partita.symbolic.composer.train import TrainConfig, _Windows, train
+from partita.symbolic.composer.train import ComposerTrainConfig, _Windows, train
 from partita.symbolic.score import Note, Part, Score
 
 CV = ComposerVocab.default()
@@ -38,8 +38,8 @@ def _toy_set(n: int, seed: int) -> TokenSet:
     return TokenSet.from_sequences(seqs)
 
 
-def _cfg(steps: int) -> TrainConfig:
-    return TrainConfig(model=TINY, batch_size=4, lr=3e-3, min_lr=3e-4, warmup_steps=2, max_steps=steps,
+def _cfg(steps: int) -> ComposerTrainConfig:
+    return ComposerTrainConfig(model=TINY, batch_size=4, lr=3e-3, min_lr=3e-4, warmup_steps=2, max_steps=steps,
                        ckpt_every=2, eval_every=2, eval_windows=8, transpose=(-2, 2))  # fmt: skip
 
 

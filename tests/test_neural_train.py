@@ -106,7 +106,7 @@ def _autocorr_pitch(x: np.ndarray, sample_rate: int) -> float:
 def test_tiny_model_trained_seconds_renders_right_pitch_and_colour(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(instrument="tones", channels=32, dilations=(1, 2, 4))
     # 1000 steps (about 30 s of one core): with three inputs 400 steps left harmonic 2 at -1 dB
-    tc = neural.TrainConfig(minutes=2.0, max_steps=1000, batch_size=8, segment_frames=128, spectral_fraction=0.0,
+    tc = neural.DecoderTrainConfig(minutes=2.0, max_steps=1000, batch_size=8, segment_frames=128, spectral_fraction=0.0,
                             validate_every_s=1e9, learning_rate=3e-3)  # fmt: skip
     res = neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
     path = tmp_path / "tones.safetensors"
@@ -144,7 +144,7 @@ def test_training_on_the_device_path_keeps_cpu_checkpoints(tones, tmp_path) -> N
     # No GPU here: device="cpu" runs the same code path (model, batches and twin on `device`);
     # the checkpoint and the returned model are CPU arrays that load anywhere.
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
-    tc = neural.TrainConfig(max_steps=4, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc = neural.DecoderTrainConfig(max_steps=4, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     res = neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False, device="cpu")
     assert all(p.device.type == "cpu" for p in res["model"].parameters())
     w = load_weights(tmp_path / "checkpoint.safetensors")
@@ -159,14 +159,14 @@ def test_cuda_without_a_gpu_is_a_clear_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"--device cuda.*no CUDA device.*--device cpu"):
         neural.train_instrument(source=str(tmp_path), name="x", device="cuda", out_dir=tmp_path / "o", work_dir=tmp_path / "w")
     with pytest.raises(ConfigError, match="use cpu or cuda"):
-        neural.train({}, config=neural.DecoderConfig(), train_config=neural.TrainConfig(), out_dir=tmp_path, device="tpu")
+        neural.train({}, config=neural.DecoderConfig(), train_config=neural.DecoderTrainConfig(), out_dir=tmp_path, device="tpu")
 
 
 def test_resume_continues_the_step_count(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
-    tc = neural.TrainConfig(max_steps=3, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc = neural.DecoderTrainConfig(max_steps=3, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
-    tc2 = neural.TrainConfig(max_steps=5, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc2 = neural.DecoderTrainConfig(max_steps=5, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     res = neural.train(tones, config=cfg, train_config=tc2, out_dir=tmp_path, progress=False, resume=True)
     assert res["steps"] == 5
     assert load_weights(tmp_path / "checkpoint.safetensors").header["training"]["step"] == 5
@@ -174,13 +174,13 @@ def test_resume_continues_the_step_count(tones, tmp_path) -> None:
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
-    tc = neural.TrainConfig(max_steps=2, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc = neural.DecoderTrainConfig(max_steps=2, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
     ckpt = tmp_path / "checkpoint.safetensors"
     good = ckpt.read_bytes()
     bad = dict(tones)
     bad["harm_log"] = np.full_like(tones["harm_log"], np.nan)
-    tc2 = neural.TrainConfig(max_steps=10, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc2 = neural.DecoderTrainConfig(max_steps=10, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     with pytest.raises(neural.TrainingError, match=r"checkpoint\.safetensors.*nan.*last good checkpoint"):
         neural.train(bad, config=cfg, train_config=tc2, out_dir=tmp_path, progress=False, resume=True)
     assert ckpt.read_bytes() == good

@@ -110,7 +110,7 @@ def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: 
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from partita.symbolic.composer.train import TrainConfig, export_weights, summary_json, train
+    from partita.symbolic.composer.train import ComposerTrainConfig, export_weights, summary_json, train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -132,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
         if v is not None:
             overrides[key] = v
     if "lr" in overrides:
-        overrides["min_lr"] = min(overrides["lr"], TrainConfig().min_lr)
-    cfg = TrainConfig(model=PRESETS[args.model], seed=args.seed, **overrides)
+        overrides["min_lr"] = min(overrides["lr"], ComposerTrainConfig().min_lr)
+    cfg = ComposerTrainConfig(model=PRESETS[args.model], seed=args.seed, **overrides)
     init = args.init
     if init == "shipped":
         from partita.symbolic.composer.weights_info import shipped_path

@@ -11,8 +11,8 @@ and is prefixed with the piece's header (``BOS Key Tempo Role...``), so every wi
 key and parts. Loss is next-token cross-entropy on REMI tokens only: the control tokens are
 inputs the composer always writes itself, never predictions.
 
->>> cfg = TrainConfig(max_steps=10)
->>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+>>> cfg = ComposerTrainConfig(max_steps=10)
+>>> ComposerTrainConfig.from_dict(cfg.to_dict()) == cfg
 True
 """
 
@@ -31,14 +31,14 @@ import numpy as np
 
 from partita.errors import ConfigError
 
-__all__ = ["TrainConfig", "TrainResult", "train", "evaluate_loss", "stages"]
+__all__ = ["ComposerTrainConfig", "TrainResult", "train", "evaluate_loss", "stages"]
 
 TRAIN_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
-class TrainConfig:
-    """Settings of one training run (saved in every checkpoint's header).
+class ComposerTrainConfig:
+    """Settings of one composer training run (saved in every checkpoint's header).
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: Mapping[str, Any]) -> ComposerTrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -242,7 +242,7 @@ def stages(extra: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return chain[::-1]
 
 
-def _lr_at(cfg: TrainConfig, step: int) -> float:
+def _lr_at(cfg: ComposerTrainConfig, step: int) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     frac = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
@@ -250,7 +250,7 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
 
 
 def train(
-    cfg: TrainConfig,
+    cfg: ComposerTrainConfig,
     *,
     train_set: Any,
     heldout_set: Any | None,
@@ -312,7 +312,7 @@ def train(
         model, header, extra = load_checkpoint(ckpt, device=device, vocab=vocab)
         ex = header["training"]
         # the checkpoint's settings, with the total number of steps asked for now
-        cfg = dataclasses.replace(TrainConfig.from_dict(ex["train_config"]), max_steps=cfg.max_steps)
+        cfg = dataclasses.replace(ComposerTrainConfig.from_dict(ex["train_config"]), max_steps=cfg.max_steps)
         step, elapsed = int(ex["step"]), float(ex["elapsed_s"])
         train_loss, held_loss = float(ex.get("train_loss", "nan")), ex.get("heldout_loss")
         history = list(ex.get("history", []))
