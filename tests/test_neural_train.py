@@ -9,6 +9,7 @@ import torch
 
 from partita.render import dataset, neural
 from partita.render.controls import ControlCurves
+from partita.render.instrument_training import train_instrument
 from partita.render.neural_infer import NeuralDecoder, load_weights
 from partita.render.synth import synthesize
 
@@ -157,7 +158,7 @@ def test_cuda_without_a_gpu_is_a_clear_config_error(tmp_path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: the refusal cannot happen")
     with pytest.raises(ConfigError, match=r"--device cuda.*no CUDA device.*--device cpu"):
-        neural.train_instrument(source=str(tmp_path), name="x", device="cuda", out_dir=tmp_path / "o", work_dir=tmp_path / "w")
+        train_instrument(str(tmp_path), "x", device="cuda", out_dir=tmp_path / "o", work_dir=tmp_path / "w")
     with pytest.raises(ConfigError, match="use cpu or cuda"):
         neural.train({}, config=neural.DecoderConfig(), train_config=neural.DecoderTrainConfig(), out_dir=tmp_path, device="tpu")
 

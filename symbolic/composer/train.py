@@ -19,7 +19,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -432,11 +431,3 @@ def export_weights(ckpt: str | os.PathLike[str], dst: str | os.PathLike[str], *,
     if card is not None:
         data["card"] = card
     return save_checkpoint(dst, model, training=meta, data=data, vocab=vocab)
-
-
-def summary_json(result: TrainResult) -> str:
-    """One JSON line describing a run's result."""
-    return json.dumps({
-        "step": result.step, "train_loss": result.train_loss, "heldout_loss": result.heldout_loss,
-        "elapsed_s": round(result.elapsed_s, 1), "checkpoint": str(result.path), "sha256": result.sha256,
-    })  # fmt: skip
