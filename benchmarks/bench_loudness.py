@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from partita.errors import PartitaError
     from partita.pipeline import compose_to_master, master_folder
-    from partita.render.mix import integrated_lufs, true_peak_dbtp
+    from partita.mixing import integrated_lufs, true_peak_dbtp
     from partita.render.stems import RenderSettings
-    from partita.render.mixconfig import MixSettings
+    from partita.mixing import MixSettings
     from partita.symbolic.composer.planner import plan
 
     settings = MixSettings(target_lufs=args.target_lufs)

@@ -168,8 +168,7 @@ def master_folder(
     """
     from partita.daw import write_rpp
     from partita.provenance import write_provenance
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings
+    from partita.mixing import MixSettings, mix_folder, read_render_manifest
     from partita.render.stems import RENDERER_VERSION, RenderSettings, render
     from partita.symbolic import io as sio
 
@@ -282,7 +281,7 @@ def compose_to_master(
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
     render_settings, mix_settings
         :class:`~partita.render.stems.RenderSettings` (its seed is replaced by ``seed``) and
-        :class:`~partita.render.mixconfig.MixSettings`.
+        :class:`~partita.mixing.MixSettings`.
     key_dir
         Signing key folder (see :mod:`partita.provenance`).
     workers
@@ -422,8 +421,7 @@ def remix(
 
     from partita.daw import write_rpp
     from partita.provenance import PROVENANCE_FILE, ProvenanceError, read_provenance, verify, write_provenance
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings, load_mix_settings
+    from partita.mixing import MixSettings, load_mix_settings, mix_folder, read_render_manifest
 
     out = Path(out_dir)
     manifest = read_render_manifest(out)
@@ -476,8 +474,7 @@ def reproduce(
     """
     from partita.errors import FormatError
     from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings
+    from partita.mixing import MixSettings, mix_folder, read_render_manifest
     from partita.render.stems import RenderSettings, render
 
     out = Path(out_dir)

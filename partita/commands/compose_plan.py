@@ -216,7 +216,7 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) 
     import time
 
     from partita.pipeline import compose_to_master
-    from partita.render.mixconfig import MixSettings
+    from partita.mixing import MixSettings
     from partita.render.stems import RenderSettings
 
     t0 = time.perf_counter()
