@@ -112,7 +112,7 @@ def evaluate(decoder, data) -> dict:
     from scipy.signal import resample_poly
 
     from partita.render import dataset
-    from partita.render.neural import spectral_loss
+    from partita.render.neural_losses import spectral_loss
 
     spec, cents, loud_err = [], [], []
     first = next(iter(_items(data)))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from partita.render import neural, neural_infer, synth, twin
+from partita.render import neural, neural_infer, neural_losses, synth, twin
 from partita.render.controls import ControlCurves
 from partita.errors import CheckpointError
 from partita.render.neural_infer import NeuralDecoder, load_weights
@@ -91,7 +91,7 @@ def test_numpy_controls_equal_torch_within_1e_4(tmp_path) -> None:
         f0 = torch.from_numpy(c.f0_hz.astype(np.float64))
         ld = torch.from_numpy(c.loudness_db.astype(np.float64))
         out = m(_torch_features(c)[None])[0].double()
-        log_h, log_n, _ = neural._log_outputs(out, f0, ld, m.config)
+        log_h, log_n, _ = neural_losses._log_outputs(out, f0, ld, m.config)
     silent = c.loudness_db <= -120
     amps_t = np.exp(log_h.numpy())
     amps_t[silent] = 0
@@ -118,7 +118,7 @@ def test_numba_render_equals_torch_twin_render(tmp_path) -> None:
         f0 = torch.from_numpy(c.f0_hz.astype(np.float64))
         ld = torch.from_numpy(c.loudness_db.astype(np.float64))
         out = m(_torch_features(c)[None])[0].double()
-        log_h, log_n, _ = neural._log_outputs(out, f0, ld, m.config)
+        log_h, log_n, _ = neural_losses._log_outputs(out, f0, ld, m.config)
         silent = (ld <= -120)[:, None]
         amps = torch.exp(log_h).masked_fill(silent, 0.0)
         h = twin.harmonic_bank(f0_hz=f0, harmonic_amplitudes=amps, frame_rate=250.0, sample_rate=48000)

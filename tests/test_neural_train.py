@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from partita.render import dataset, neural
+from partita.render import dataset, neural, neural_losses
 from partita.render.controls import ControlCurves
 from partita.render.instrument_training import train_instrument
 from partita.render.neural_infer import NeuralDecoder, load_weights
@@ -46,12 +46,12 @@ def test_one_step_reduces_the_regression_loss(tones) -> None:
     m = neural.CausalDecoder(cfg)
     b = _batch(tones)
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    before = neural.regression_loss(m(_feats(b)), b, cfg)
+    before = neural_losses.regression_loss(m(_feats(b)), b, cfg)
     opt.zero_grad()
     before.backward()
     opt.step()
     with torch.no_grad():
-        after = neural.regression_loss(m(_feats(b)), b, cfg)
+        after = neural_losses.regression_loss(m(_feats(b)), b, cfg)
     assert float(after.detach()) < float(before.detach())
 
 
@@ -67,8 +67,8 @@ def test_one_step_reduces_the_spectral_loss(tones) -> None:
 
     def loss():
         o = m(_feats(b))
-        y = neural.synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=torch.Generator().manual_seed(1))
-        return neural.spectral_loss(y, target)
+        y = neural_losses.synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=torch.Generator().manual_seed(1))
+        return neural_losses.spectral_loss(y, target)
 
     before = loss()
     opt.zero_grad()
@@ -82,7 +82,7 @@ def test_one_step_reduces_the_spectral_loss(tones) -> None:
 def test_spectral_loss_matches_a_numpy_reference() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((2, 1, 4096))
-    got = float(neural.spectral_loss(torch.from_numpy(x), torch.from_numpy(y), fft_sizes=(256,)))
+    got = float(neural_losses.spectral_loss(torch.from_numpy(x), torch.from_numpy(y), fft_sizes=(256,)))
     win = np.hanning(257)[:256]
     def mag(a):
         a = np.pad(a[0], 128, mode="reflect")
