@@ -15,15 +15,16 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
 from partita.render.neural_infer import NOISE_TOP_HZ
 
-if TYPE_CHECKING:  # pragma: no cover
-    from partita.render.neural import DecoderConfig
+#: The functions take the decoder's config (a :class:`partita.render.neural.DecoderConfig`: its
+#: ``n_harmonics``, ``n_bands`` and ``frame_rate``) without importing the module that trains with them.
+DecoderConfig = Any
 
 __all__ = ["regression_loss", "spectral_loss", "synthesize_16k"]
 
