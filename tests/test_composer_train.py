@@ -177,3 +177,28 @@ def test_fine_tuning_records_the_earlier_stage_and_the_card_totals_the_time(tmp_
     total = (chain[0]["elapsed_s"] + load_checkpoint(third.path)[1]["training"]["elapsed_s"]) / 60
     assert "Trained in stages" in card and "`toy-a`" in card and "`toy-b`" in card
     assert f"Total training time over all stages: {total:.1f} minutes" in card
+
+
+def test_the_facade_trains_reports_progress_and_exports(tmp_path, capsys):
+    """``partita.train_composer``: corpus built from a folder, a typed result, progress through
+    the callback (nothing printed by the library), and an exported weights-only file."""
+    import partita
+    from partita.errors import ConfigError
+    from partita.symbolic.io import midi
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(4):
+        notes = tuple(Note(j, 1, 60 + (i * j) % 12) for j in range(16))
+        midi.write(Score(parts=(Part("p", "Piano", "piano", notes),)), folder / f"t{i}.mid")
+    heard = []
+    r = partita.train_composer(str(folder), data_dir=tmp_path / "data", out_dir=tmp_path / "run", model="tiny", steps=3,
+                               eval_every=3, export=tmp_path / "w.safetensors", progress=lambda s, m: heard.append(s))  # fmt: skip
+    assert r.step == 3 and r.checkpoint == tmp_path / "run" / "last.safetensors" and r.corpus["spec"] == str(folder)
+    assert r.corpus["train_pieces"] + r.corpus["heldout_pieces"] == 4
+    assert heard[0] == "corpus" and "train" in heard and heard[-1] == "export"
+    assert capsys.readouterr().out == ""
+    model, header, extra = load_checkpoint(r.exported, sha256=r.exported_sha256)
+    assert extra == {} and header["training"]["step"] == 3 and header["data"]["spec"] == str(folder)
+    with pytest.raises(ConfigError, match="model 'huge'"):
+        partita.train_composer(str(folder), data_dir=tmp_path / "data", model="huge")

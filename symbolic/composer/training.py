@@ -197,7 +197,8 @@ def train_composer(
     command
         The command recorded in the data card and the exported weights.
     progress
-        ``progress(stage, message)`` hears the corpus size, the held-out losses and the export.
+        ``progress(stage, message)`` hears the corpus size, the held-out losses, where the run
+        stopped and the export.
     bars
         Show tqdm progress bars (parsing, tokenizing, training steps) on stderr.
 
@@ -226,6 +227,9 @@ def train_composer(
         init = str(shipped_path())
     r = train(cfg, train_set=train_set, heldout_set=held, out_dir=out_dir, resume=resume, init=init, minutes=minutes,
               device=device, progress=bars, log=lambda s: say("train", s), corpus_info=info)  # fmt: skip
+    held_text = f"{r.heldout_loss:.3f}" if r.heldout_loss is not None else "-"
+    say("train", f"stopped at step {r.step}: train {r.train_loss:.3f}, held-out {held_text} nats/token, "
+                 f"{r.elapsed_s / 60:.1f} min; checkpoint {r.path}")  # fmt: skip
     exported = exported_sha = None
     if export is not None:
         exported = Path(export)
