@@ -57,7 +57,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from partita.checkpoint import read_checkpoint
+from partita.checkpoint import Checkpoint, read_checkpoint
 from partita.errors import CheckpointError, ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
 
@@ -104,18 +104,9 @@ _LN10_20 = math.log(10.0) / 20.0
 
 
 @dataclass(frozen=True, slots=True)
-class LoadedWeights:
-    """A weight file read and checked: its header, arrays (float32) and file sha256."""
-
-    path: str
-    header: Mapping[str, Any]
-    arrays: Mapping[str, np.ndarray]
-    sha256: str
-
-    @property
-    def config(self) -> Mapping[str, Any]:
-        """The decoder config as saved (a dict of :class:`partita.render.neural.DecoderConfig`)."""
-        return self.header["config"]
+class LoadedWeights(Checkpoint):
+    """An ``instrument-decoder`` checkpoint read and checked, its arrays as float32; ``config``
+    is a dict of :class:`partita.render.neural.DecoderConfig`."""
 
     @property
     def loudness_a_coef(self) -> tuple[float, float, float, float]:
