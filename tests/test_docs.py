@@ -19,6 +19,7 @@ MODULES = [
     "partita.symbolic.io",
     "partita.symbolic.report",
     "partita.symbolic.form",
+    "partita.symbolic.notation",
     "partita.symbolic.ornaments",
     "partita.symbolic.playback",
     "partita.symbolic.realize",

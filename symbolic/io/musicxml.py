@@ -85,8 +85,9 @@ Reading files nobody here wrote
   position) gives the General MIDI key, the note's pitch. A ``drum_kit`` part is written as
   unpitched notes of named drum sounds, which MuseScore reads into its drum set.
 - A grand staff (music21's ``PartStaff`` objects of one ``<score-part>``) reads as one part,
-  the lower staff's voices numbered 5-8. Clef changes and 8va/8vb lines (whose notes keep their
-  sounding pitch) are not held and are reported in ``Score.dropped``.
+  the lower staff's voices numbered 5-8. Octave lines (whose notes keep their sounding pitch),
+  clef changes and cross-staff notes are read from the file and written back
+  (:mod:`~partita.symbolic.io.musicxml_notation`).
 - An ABC (or other) file holding several pieces (an opus) reads its first piece, or the one
   ``number`` names (:func:`partita.symbolic.io.abc.tunes` lists an ABC book's tunes). Files are parsed with music21's cache off (``forceSource``), so nothing is
   written beside them; every failure to parse is a :class:`~partita.errors.FormatError` naming
@@ -122,6 +123,7 @@ from partita.symbolic.io.musicxml_marks import (
     with_grace_slashes,
 )
 from partita.symbolic.lyrics import encode_syllable
+from partita.symbolic.notation import CrossStaff
 from partita.symbolic.verses import Syllable
 from partita.symbolic.report import DropLog
 from partita.symbolic.score import (
@@ -231,7 +233,7 @@ def read(
         raise FormatError("no such file", file=str(path))
     from music21 import converter, stream
 
-    from partita.symbolic.io import musicxml_parts
+    from partita.symbolic.io import musicxml_notation, musicxml_parts
 
     facts = None
     if fmt == "musicxml":
@@ -277,6 +279,7 @@ def read(
                 score = with_grace_slashes(score, grace_slashes(root))
                 score = with_exact_tempos(score, exact_tempos(root))
                 score = _replace(score, playing=read_playing(root, _measure_spans(parsed)))
+                score = musicxml_notation.with_notation(score, musicxml_notation.read_notation(root, _measure_spans(parsed)))
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except Exception as exc:  # a music21 object model broken in ways the parser let through
@@ -335,42 +338,39 @@ def write(score: Score, path: str | Path) -> None:
                 warnings.simplefilter("ignore")
                 _notate(s21)
                 s21.write(fmt, fp=str(tmp), makeNotation=False)
-                _rewrite_for_musescore(Path(tmp), compressed=fmt == "mxl")
-            if fmt == "musicxml":
-                _fix_written(tmp, score)
+                _rewrite_for_musescore(Path(tmp), score, compressed=fmt == "mxl")
         except PartitaError as exc:
             raise exc.located(file=str(path)) from None
         except Exception as exc:
             raise ScoreError(f"music21 cannot write this score: {_one_line(exc)}", file=str(path)) from None
 
 
-def _fix_written(path: Path, score: Score) -> None:
-    """Voices of lower staves and drum sets, which music21 cannot write as MuseScore reads
-    them (:mod:`partita.symbolic.io.musicxml_fixup`)."""
-    from partita.symbolic.io import musicxml_fixup
+def _fix_written(text: str, score: Score) -> str:
+    """Voices of lower staves, drum sets, octave lines, clef changes and cross-staff notes,
+    which music21 cannot write as MuseScore reads them (:mod:`partita.symbolic.io.musicxml_fixup`,
+    :mod:`partita.symbolic.io.musicxml_notation`)."""
+    from partita.symbolic.io import musicxml_fixup, musicxml_notation
 
     xml_ids = _xml_part_ids(score)
     staffed = [x for x, p in zip(xml_ids, score.parts) if len(musicxml_fixup.split_staves(p)) > 1]
     drummed = [x for x, p in zip(xml_ids, score.parts) if p.instrument == "drum_kit"]
-    if not staffed and not drummed:
-        return
-    text = path.read_text(encoding="utf-8")
     text = musicxml_fixup.fix_staff_voices(text, staffed)
     text = musicxml_fixup.write_unpitched(text, drummed)
-    path.write_text(text, encoding="utf-8")
+    return musicxml_notation.write_notation(text, score, xml_ids, _bar_layout(score))
 
 
-def _rewrite_for_musescore(path: Path, *, compressed: bool) -> None:
-    """Put marks where MuseScore 3 reads them (:func:`musicxml_marks.for_musescore`), in place."""
+def _rewrite_for_musescore(path: Path, score: Score, *, compressed: bool) -> None:
+    """Put marks where MuseScore 3 reads them (:func:`musicxml_marks.for_musescore`) and add
+    what music21 cannot write (:func:`_fix_written`), in place."""
     if not compressed:
-        path.write_text(for_musescore(path.read_text(encoding="utf-8")), encoding="utf-8")
+        path.write_text(_fix_written(for_musescore(path.read_text(encoding="utf-8")), score), encoding="utf-8")
         return
     with zipfile.ZipFile(path) as zf:
         items = [(info, zf.read(info)) for info in zf.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, data in items:
             if not info.filename.startswith("META-INF") and info.filename.endswith((".xml", ".musicxml")):
-                data = for_musescore(data.decode("utf-8")).encode("utf-8")
+                data = _fix_written(for_musescore(data.decode("utf-8")), score).encode("utf-8")
             zf.writestr(info, data)
 
 
@@ -1285,10 +1285,16 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
         return Part(
             id=part_id, name=name, instrument=instrument_id, notes=tuple(notes),
             dynamics=tuple(dyns), hairpins=tuple(hairpins), graces=tuple(graces), ornaments=tuple(ornaments),
-            verses=tuple(verses),
+            verses=tuple(verses), cross_staff=tuple(_cross_staff(notes, staff)),
         )  # fmt: skip
     except ScoreError as exc:
         raise exc.located(part=name) from None
+
+
+def _cross_staff(notes: list[Note], staff: int) -> list[CrossStaff]:
+    """The notes of a grand staff's ``staff`` (0: the upper) whose voice lives on another staff
+    (MuseScore writes a cross-staff note of voice 5 with ``<staff>1``)."""
+    return [CrossStaff(n.onset, n.voice, n.pitch, staff + 1) for n in notes if (n.voice - 1) // 4 != staff]
 
 
 def _pitch_and_spelling(n21: Any) -> tuple[int, str | None]:
