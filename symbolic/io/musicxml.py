@@ -248,7 +248,13 @@ def read(
             kwargs: dict[str, Any] = {"format": fmt, "forceSource": True}
             if number is not None:
                 kwargs["number"] = number
-            parsed = converter.parse(str(path), **kwargs)
+            cleaned = None
+            if facts is not None and any(p.empty_forwards for p in facts.parts.values()):
+                cleaned = _without_empty_forwards(path)
+            if cleaned is not None:
+                parsed = converter.parseData(cleaned, format=fmt)
+            else:
+                parsed = converter.parse(str(path), **kwargs)
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
     except RecursionError:
@@ -287,6 +293,29 @@ def read(
     if score.title == path.name:  # music21 names untitled works after their file
         score = _replace(score, title="")
     return context.finish(score)
+
+
+_EMPTY_FORWARD = re.compile(r"<forward>\s*<duration>\s*0\s*</duration>.*?</forward>", re.S)
+
+
+def _without_empty_forwards(path: Path) -> str | None:
+    """The MusicXML text of ``path`` without its ``<forward>`` elements of duration 0.
+
+    MusicXML wants a positive duration; in a file that names Finale as its software, music21
+    reads a zero one as a quarter rest, which makes the measure a quarter too long and puts the
+    part's later bars out of step with the other parts (Haydn op. 1 no. 1, movements 3 and 5, of
+    music21's corpus). MuseScore 3 reads it as no move at all, as this does.
+    """
+    data = path.read_bytes()
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.startswith("META-INF") and n.endswith((".xml", ".musicxml"))]
+            data = zf.read(names[0])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # another encoding: music21 reads the file as it is
+        return None
+    return _EMPTY_FORWARD.sub("", text)
 
 
 def _scan(path: Path, progress: Any) -> Any:

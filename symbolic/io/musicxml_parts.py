@@ -114,6 +114,8 @@ class XmlPart:
     #: (measure index, onset in quarters, display step, display octave) -> keys in file order
     unpitched: dict[tuple[int, Fraction, str, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     n_unpitched: int = 0
+    #: ``<forward>`` elements of duration 0 (which music21 reads as a quarter rest)
+    empty_forwards: int = 0
 
 
 @dataclass(slots=True)
@@ -221,7 +223,10 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
             elif tag == "backup":
                 pos -= Fraction(_int(_text(el.find("duration"))) or 0, divisions)
             elif tag == "forward":
-                pos += Fraction(_int(_text(el.find("duration"))) or 0, divisions)
+                step = _int(_text(el.find("duration"))) or 0
+                pos += Fraction(step, divisions)
+                if step == 0:
+                    current.empty_forwards += 1
             elif tag == "note":
                 grace = el.find("grace") is not None
                 chord = el.find("chord") is not None

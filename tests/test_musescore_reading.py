@@ -1,0 +1,57 @@
+"""Files that music21 misreads, read as MuseScore 3 reads them (its MIDI export, made here, is
+the reference)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from fractions import Fraction
+
+import mido
+import pytest
+
+from partita.symbolic.io import read
+
+pytestmark = [pytest.mark.musescore, pytest.mark.slow]
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1">
+<identification><encoding><software>Finale 2002 for Windows</software></encoding></identification><part-list>
+<score-part id="P1"><part-name>Violin</part-name></score-part>
+<score-part id="P2"><part-name>Violoncello</part-name></score-part></part-list>
+"""
+ATTR = "<attributes><divisions>24</divisions><time><beats>4</beats><beat-type>4</beat-type></time><clef><sign>{s}</sign><line>{l}</line></clef></attributes>"
+
+
+def note(step, octave, dur, voice=1, hidden=False):
+    h = ' print-object="no"' if hidden else ""
+    return f"<note{h}><pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>{dur}</duration><voice>{voice}</voice></note>"
+
+
+def test_a_forward_of_duration_zero_moves_nothing_as_in_musescore(tmp_path):
+    # as in two Haydn movements of music21's corpus (written by Finale 2002): a hidden second
+    # voice closed by <forward> of duration 0, which music21 reads as a quarter rest in files
+    # that name Finale as their software (a bar too long, the part's later bars out of step)
+    bar1 = (ATTR.format(s="G", l=2) + note("C", 5, 96) + "<backup><duration>96</duration></backup>"
+            "<forward><duration>72</duration><voice>2</voice></forward>" + note("D", 5, 23, 2, True)
+            + "<forward><duration>0</duration><voice>2</voice></forward><forward><duration>1</duration><voice>2</voice></forward>")  # fmt: skip
+    src = tmp_path / "zero_forward.musicxml"
+    src.write_text(
+        HEAD + f'<part id="P1"><measure number="1">{bar1}</measure><measure number="2">{note("E", 5, 96)}</measure></part>'
+        f'<part id="P2"><measure number="1">{ATTR.format(s="F", l=4)}{note("C", 3, 96)}</measure>'
+        f'<measure number="2">{note("G", 2, 96)}</measure></part></score-partwise>\n'
+    )
+    mid = tmp_path / "ref.mid"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
+    subprocess.run(["mscore3", str(src), "-o", str(mid)], env=env, check=True, capture_output=True, timeout=120)
+    mf = mido.MidiFile(str(mid))
+    ticks, want = 0, Counter()
+    for msg in mido.merge_tracks(mf.tracks):
+        ticks += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            want[(Fraction(ticks, mf.ticks_per_beat), msg.note)] += 1
+    score = read(src)
+    got = Counter((n.onset, n.pitch) for p in score.parts for n in p.notes)
+    assert got == want
+    assert (Fraction(4), 76) in got and (Fraction(4), 43) in got  # bar 2 starts together in both parts
