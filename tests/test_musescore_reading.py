@@ -29,6 +29,34 @@ def note(step, octave, dur, voice=1, hidden=False):
     return f"<note{h}><pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>{dur}</duration><voice>{voice}</voice></note>"
 
 
+def musescore_notes(src, tmp_path) -> Counter:
+    mid = tmp_path / "ref.mid"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
+    subprocess.run(["mscore3", str(src), "-o", str(mid)], env=env, check=True, capture_output=True, timeout=120)
+    mf = mido.MidiFile(str(mid))
+    ticks, out = 0, Counter()
+    for msg in mido.merge_tracks(mf.tracks):
+        ticks += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            out[(Fraction(ticks, mf.ticks_per_beat), msg.note)] += 1
+    return out
+
+
+def test_an_overfull_measure_holds_every_part_back_as_in_musescore(tmp_path):
+    # bar 2 of the violin holds 8 quarters in 4/4 (as in monteverdi/madrigal.3.2 of music21's
+    # corpus); music21 alone would start the violin's bar 3 four quarters after the cello's
+    src = tmp_path / "overfull.musicxml"
+    violin = [ATTR.format(s="G", l=2) + note("C", 5, 96), note("D", 5, 96) + note("E", 5, 96), note("F", 5, 96)]
+    cello = [ATTR.format(s="F", l=4) + note("C", 3, 96), note("D", 3, 96), note("E", 3, 96)]
+    bars = lambda ms: "".join(f'<measure number="{i + 1}">{m}</measure>' for i, m in enumerate(ms))  # noqa: E731
+    src.write_text(HEAD + f'<part id="P1">{bars(violin)}</part><part id="P2">{bars(cello)}</part></score-partwise>\n')
+    score = read(src)
+    got = Counter((n.onset, n.pitch) for p in score.parts for n in p.notes)
+    assert got == musescore_notes(src, tmp_path)
+    assert (Fraction(12), 77) in got and (Fraction(12), 52) in got  # bar 3 starts together, after 8 quarters
+    assert [(d.kind.split(" (")[0], d.bar, d.part) for d in score.dropped] == [("overfull measure", 2, "Violin")]
+
+
 def test_a_forward_of_duration_zero_moves_nothing_as_in_musescore(tmp_path):
     # as in two Haydn movements of music21's corpus (written by Finale 2002): a hidden second
     # voice closed by <forward> of duration 0, which music21 reads as a quarter rest in files
@@ -42,15 +70,7 @@ def test_a_forward_of_duration_zero_moves_nothing_as_in_musescore(tmp_path):
         f'<part id="P2"><measure number="1">{ATTR.format(s="F", l=4)}{note("C", 3, 96)}</measure>'
         f'<measure number="2">{note("G", 2, 96)}</measure></part></score-partwise>\n'
     )
-    mid = tmp_path / "ref.mid"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
-    subprocess.run(["mscore3", str(src), "-o", str(mid)], env=env, check=True, capture_output=True, timeout=120)
-    mf = mido.MidiFile(str(mid))
-    ticks, want = 0, Counter()
-    for msg in mido.merge_tracks(mf.tracks):
-        ticks += msg.time
-        if msg.type == "note_on" and msg.velocity > 0:
-            want[(Fraction(ticks, mf.ticks_per_beat), msg.note)] += 1
+    want = musescore_notes(src, tmp_path)
     score = read(src)
     got = Counter((n.onset, n.pitch) for p in score.parts for n in p.notes)
     assert got == want

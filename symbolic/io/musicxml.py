@@ -273,6 +273,11 @@ def read(
     if facts is None:
         n_bars = max((len(p.getElementsByClass(stream.Measure)) for p in getattr(parsed, "parts", ())), default=0)
         musicxml_parts.check_limits(len(getattr(parsed, "parts", ())), n_bars, limits, file=str(path))
+    from partita.symbolic.io.musicxml_measures import align_measures
+
+    overfull = []  # parts out of step after an overfull measure: lined up as MuseScore does
+    if facts is not None and number is None:
+        overfull = align_measures(parsed, [p.measure_lengths for p in facts.parts.values()])
     root = _file_root(path) if fmt == "musicxml" else None
     other = _other_dynamics(root)
     context = musicxml_parts.ReadContext(facts, hints, progress)
@@ -292,6 +297,12 @@ def read(
         raise FormatError(f"cannot make a score of it: {_one_line(exc)}", file=str(path)) from None
     if score.title == path.name:  # music21 names untitled works after their file
         score = _replace(score, title="")
+    if overfull:
+        from partita.symbolic.report import Dropped
+
+        lost = [Dropped(f"overfull measure ({length} quarters in a {meter}-quarter bar; the other parts wait at its "
+                        "bar line, as MuseScore plays it)", bar, part) for part, bar, length, meter in overfull]  # fmt: skip
+        score = _replace(score, dropped=(*score.dropped, *lost))
     return context.finish(score)
 
 

@@ -116,6 +116,8 @@ class XmlPart:
     n_unpitched: int = 0
     #: ``<forward>`` elements of duration 0 (which music21 reads as a quarter rest)
     empty_forwards: int = 0
+    #: each measure's length as its durations say (the furthest any voice reaches), in quarters
+    measure_lengths: list[Fraction] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -161,7 +163,7 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
         current: XmlPart | None = None
         m_index = -1
         divisions = 1
-        pos = last_pos = Fraction(0)
+        pos = last_pos = reach = Fraction(0)
         for event, el in ElementTree.iterparse(stream, events=("start", "end")):
             tag = el.tag
             if event == "start":
@@ -172,7 +174,7 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 elif tag == "measure" and current is not None:
                     m_index += 1
                     current.n_measures += 1
-                    pos = last_pos = Fraction(0)
+                    pos = last_pos = reach = Fraction(0)
                     measures_seen += 1
                     if progress is not None and measures_seen % 1000 == 0:
                         progress(measures_seen, 0, "scanning")
@@ -225,6 +227,7 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
             elif tag == "forward":
                 step = _int(_text(el.find("duration"))) or 0
                 pos += Fraction(step, divisions)
+                reach = max(reach, pos)
                 if step == 0:
                     current.empty_forwards += 1
             elif tag == "note":
@@ -247,8 +250,10 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 if not grace and not chord:
                     last_pos = pos
                     pos += Fraction(_int(_text(el.find("duration"))) or 0, divisions)
+                    reach = max(reach, pos)
                 el.clear()
             elif tag == "measure":
+                current.measure_lengths.append(reach)
                 el.clear()
     finally:
         if not isinstance(source, bytes):
