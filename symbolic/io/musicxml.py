@@ -92,6 +92,15 @@ Reading files nobody here wrote
   ``number`` names (:func:`partita.symbolic.io.abc.tunes` lists an ABC book's tunes). Files are parsed with music21's cache off (``forceSource``), so nothing is
   written beside them; every failure to parse is a :class:`~partita.errors.FormatError` naming
   the file.
+- An overfull measure holds every part back (:mod:`~partita.symbolic.io.musicxml_measures`) and a
+  ``<forward>`` of duration 0 moves nothing, as in MuseScore 3.
+
+Where the work is done: this module reads and writes files; :mod:`~partita.symbolic.io.musicxml_read`
+turns music21's parse into a Score, :mod:`~partita.symbolic.io.musicxml_write` a Score into
+music21 objects; :mod:`~partita.symbolic.io.musicxml_parts` (the streaming scan, instruments),
+:mod:`~partita.symbolic.io.musicxml_form`, :mod:`~partita.symbolic.io.musicxml_marks`,
+:mod:`~partita.symbolic.io.musicxml_notation` and :mod:`~partita.symbolic.io.musicxml_fixup` hold
+what music21 loses or cannot write.
 """
 
 from __future__ import annotations
