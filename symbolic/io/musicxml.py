@@ -363,6 +363,7 @@ def _fix_written(text: str, score: Score) -> str:
     xml_ids = xml_part_ids(score)
     staffed = [x for x, p in zip(xml_ids, score.parts) if len(musicxml_fixup.split_staves(p)) > 1]
     drummed = [x for x, p in zip(xml_ids, score.parts) if p.instrument == "drum_kit"]
+    text = musicxml_fixup.renumber_slurs(text)
     text = musicxml_fixup.fix_staff_voices(text, staffed)
     text = musicxml_fixup.write_unpitched(text, drummed)
     return musicxml_notation.write_notation(text, score, xml_ids, bar_layout(score))
