@@ -3,15 +3,13 @@ the reference)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections import Counter
 from fractions import Fraction
 
-import mido
 import pytest
 
 from partita.symbolic.io import read
+from tests.test_musescore_notation import midi_notes, mscore
 
 pytestmark = [pytest.mark.musescore, pytest.mark.slow]
 
@@ -30,16 +28,9 @@ def note(step, octave, dur, voice=1, hidden=False):
 
 
 def musescore_notes(src, tmp_path) -> Counter:
-    mid = tmp_path / "ref.mid"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
-    subprocess.run(["mscore3", str(src), "-o", str(mid)], env=env, check=True, capture_output=True, timeout=120)
-    mf = mido.MidiFile(str(mid))
-    ticks, out = 0, Counter()
-    for msg in mido.merge_tracks(mf.tracks):
-        ticks += msg.time
-        if msg.type == "note_on" and msg.velocity > 0:
-            out[(Fraction(ticks, mf.ticks_per_beat), msg.note)] += 1
-    return out
+    """(onset, pitch) of every note in MuseScore 3's MIDI export of ``src``, made here."""
+    mscore(src, tmp_path / "ref.mid")
+    return midi_notes(tmp_path / "ref.mid")
 
 
 def test_an_overfull_measure_holds_every_part_back_as_in_musescore(tmp_path):
