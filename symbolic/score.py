@@ -886,7 +886,8 @@ class Score:
                            if 0 <= g.pitch + semitones <= 127)  # fmt: skip
             ornaments = tuple(o if o.pitch is None else dataclasses.replace(o, pitch=min(max(o.pitch + semitones, 0), 127))
                               for o in p.ornaments)  # fmt: skip
-            new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments))
+            cross = tuple(dataclasses.replace(c, pitch=c.pitch + semitones) for c in p.cross_staff)
+            new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments, cross_staff=cross))
         return dataclasses.replace(self, parts=tuple(new), key_signatures=keys)
 
     def with_verse(self, verse: int) -> Score:

@@ -211,3 +211,20 @@ def test_partitas_own_files_keep_the_notation_exactly(tmp_path, suffix):
         (p.octave_lines, p.clefs, p.cross_staff) for p in score.parts
     ]
     assert again.parts == score.parts
+
+
+def test_played_out_repeats_carry_the_lines_and_clefs_where_they_are_heard():
+    from partita.symbolic.form import FormMark
+    from partita.symbolic.notation import ClefChange, CrossStaff, OctaveLine
+    from partita.symbolic.playback import unroll
+    from partita.symbolic.score import Note, Part
+
+    notes = (Note(0, 4, 84), Note(4, 4, 48, voice=5), Note(5, 1, 60, voice=1))
+    part = Part("pf", "Piano", "piano", notes=notes, octave_lines=(OctaveLine(0, 4, 1),),
+                clefs=(ClefChange(6, "F", 4),), cross_staff=(CrossStaff(4, 5, 48, 1),))  # fmt: skip
+    score = Score(parts=(part,), form=(FormMark(8, "repeat-end"),))
+    played = unroll(score).parts[0]
+    assert [(o.onset, o.end) for o in played.octave_lines] == [(0, 4), (8, 12)]
+    assert [c.onset for c in played.clefs] == [6, 14]
+    assert [c.onset for c in played.cross_staff] == [4, 12]
+    assert score.transpose(2).parts[0].cross_staff[0].pitch == 50
