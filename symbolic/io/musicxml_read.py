@@ -24,7 +24,7 @@ from partita.symbolic.io.musicxml_fields import (
     PART_IDS_FIELD,
     score_figure,
 )
-from partita.symbolic.io.musicxml_marks import grace_notes_of, is_kept, ornaments_of, spanner_ornaments
+from partita.symbolic.io.musicxml_marks import continue_slurs, grace_notes_of, is_kept, ornaments_of, spanner_ornaments
 from partita.symbolic.lyrics import encode_syllable
 from partita.symbolic.notation import CrossStaff
 from partita.symbolic.verses import Syllable
@@ -391,7 +391,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             for r in records:
                 if r["voice"] == a[0]["voice"] and a[0]["onset"] < r["onset"] < b[0]["onset"] and r["slur"] is None:
                     r["slur"] = "continue"
-    _continue_slurs(records)
+    continue_slurs(records)
 
     def where(el):
         recs = by_element.get(id(el))
@@ -464,29 +464,6 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
         )  # fmt: skip
     except ScoreError as exc:
         raise exc.located(part=name) from None
-
-
-def _continue_slurs(records: list[dict]) -> None:
-    """Mark ``continue`` the notes of a voice between a slur's start and the next stop in that
-    voice. Two slurs that start together in two voices may come back paired across the voices
-    (music21 numbers them alike), which leaves the spanners' own walk above with nothing to fill."""
-    by_voice: dict[int, list[dict]] = defaultdict(list)
-    for r in records:
-        by_voice[r["voice"]].append(r)
-    for recs in by_voice.values():
-        recs.sort(key=lambda r: r["onset"])
-        opened: Fraction | None = None
-        pending: list[dict] = []
-        for r in recs:
-            if r["slur"] == "start":
-                opened, pending = r["onset"], []
-            elif r["slur"] == "stop" and opened is not None and r["onset"] > opened:
-                for x in pending:
-                    if x["onset"] < r["onset"]:
-                        x["slur"] = "continue"
-                opened, pending = None, []
-            elif r["slur"] is None and opened is not None and r["onset"] > opened:
-                pending.append(r)
 
 
 def _cross_staff(notes: list[Note], staff: int) -> list[CrossStaff]:
