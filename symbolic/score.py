@@ -32,6 +32,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from partita.errors import InstrumentError, ScoreError
 from partita.symbolic.form import FormMark, PlayMark
+from partita.symbolic.notation import ClefChange, CrossStaff, OctaveLine
 from partita.symbolic.ornaments import GraceNote, Ornament
 from partita.symbolic.verses import Syllable
 from partita.symbolic.report import Dropped, merge_drops
@@ -351,6 +352,11 @@ class Part:
     verses: tuple[Syllable, ...] = ()
     #: the verse whose syllables are the notes' ``lyric``
     sung_verse: int = 1
+    #: how the part is drawn (:mod:`partita.symbolic.notation`): octave lines, clef changes and
+    #: cross-staff notes; the notes stay at sounding pitch and playback ignores these
+    octave_lines: tuple[OctaveLine, ...] = ()
+    clefs: tuple[ClefChange, ...] = ()
+    cross_staff: tuple[CrossStaff, ...] = ()
 
     def __post_init__(self) -> None:
         from partita import instruments  # the catalog sits beside the data model, at the bottom
@@ -371,6 +377,9 @@ class Part:
                 raise ScoreError(f"grace note spelling {g.spelling!r} does not sound {g.pitch}", part=self.name, onset=g.onset)
         object.__setattr__(self, "ornaments", tuple(sorted(self.ornaments, key=lambda o: (o.onset, o.voice, o.kind))))
         object.__setattr__(self, "verses", tuple(sorted(self.verses, key=lambda v: (v.verse, v.onset, v.voice))))
+        object.__setattr__(self, "octave_lines", tuple(sorted(self.octave_lines, key=lambda o: (o.onset, o.staff, o.end))))
+        object.__setattr__(self, "clefs", tuple(sorted(self.clefs, key=lambda c: (c.onset, c.staff))))
+        object.__setattr__(self, "cross_staff", tuple(sorted(self.cross_staff, key=lambda c: (c.onset, c.voice, c.pitch))))
         if not isinstance(self.sung_verse, int) or isinstance(self.sung_verse, bool) or self.sung_verse < 1:
             raise ScoreError(f"sung verse {self.sung_verse!r} must be a whole number from 1", part=self.name)
         self._check_voices()
@@ -877,7 +886,8 @@ class Score:
                            if 0 <= g.pitch + semitones <= 127)  # fmt: skip
             ornaments = tuple(o if o.pitch is None else dataclasses.replace(o, pitch=min(max(o.pitch + semitones, 0), 127))
                               for o in p.ornaments)  # fmt: skip
-            new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments))
+            cross = tuple(dataclasses.replace(c, pitch=c.pitch + semitones) for c in p.cross_staff)
+            new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments, cross_staff=cross))
         return dataclasses.replace(self, parts=tuple(new), key_signatures=keys)
 
     def with_verse(self, verse: int) -> Score:
@@ -924,8 +934,15 @@ class Score:
                 for o in p.ornaments if start <= o.onset < stop
             )  # fmt: skip
             verses = tuple(moved(v, v.onset - start) for v in p.verses if start <= v.onset < stop)
+            lines = tuple(
+                dataclasses.replace(o, onset=max(o.onset, start) - start, end=min(o.end, stop) - start)
+                for o in p.octave_lines if o.end > start and o.onset < stop
+            )  # fmt: skip
+            clefs = tuple(moved(c, c.onset - start) for c in p.clefs if start <= c.onset < stop)
+            cross = tuple(moved(c, c.onset - start) for c in p.cross_staff if start <= c.onset < stop)
             parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins,
-                                             graces=graces, ornaments=ornaments, verses=verses))  # fmt: skip
+                                             graces=graces, ornaments=ornaments, verses=verses,
+                                             octave_lines=lines, clefs=clefs, cross_staff=cross))  # fmt: skip
         tempo = TempoMap(shift(self.tempo_map.marks, moved))
         return dataclasses.replace(
             self,
@@ -1032,6 +1049,9 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
                 ornaments=tuple(build(Ornament, x) for x in p.get("ornaments", [])),
                 verses=tuple(build(Syllable, x) for x in p.get("verses", [])),
                 sung_verse=p.get("sung_verse", 1),
+                octave_lines=tuple(build(OctaveLine, x) for x in p.get("octave_lines", [])),
+                clefs=tuple(build(ClefChange, x) for x in p.get("clefs", [])),
+                cross_staff=tuple(build(CrossStaff, x) for x in p.get("cross_staff", [])),
             )
         )  # fmt: skip
     tempo = d.get("tempo_map", {}).get("marks")
