@@ -41,7 +41,7 @@ CHORD_RULES = ("strong-beats", "off")
 
 def chord_pcs(figure: str) -> frozenset[int]:
     """Pitch classes of a chord symbol: the planner's figures (``"Bb"``, ``"F#dim"``, ``"A7"``)
-    by :func:`~partita.symbolic.composer.planner.chord_root_quality`, anything else by music21
+    by :func:`~partita.symbolic.composer.chords.chord_root_quality`, anything else by music21
     (as the ``non-chord-tone`` rule reads it).
 
     Raises
@@ -49,7 +49,7 @@ def chord_pcs(figure: str) -> frozenset[int]:
     ConfigError
         A figure music21 cannot read.
     """
-    from partita.symbolic.composer.planner import QUALITIES, chord_root_quality
+    from partita.symbolic.composer.chords import QUALITIES, chord_root_quality
     from partita.theory_rules.rules_harmony import chord_pitch_classes
 
     try:

@@ -47,7 +47,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from partita.errors import TokenizationError
-from partita.symbolic.composer.planner import QUALITIES, ROLES, SECTION_NAMES
+from partita.symbolic.composer.chords import QUALITIES
+from partita.symbolic.composer.planner import ROLES, SECTION_NAMES
 from partita.symbolic.score import Score
 from partita.symbolic.tokens import PartLayout, TokenSequence, Tokenizer
 
@@ -556,7 +557,7 @@ def layout_of_plan(plan: Any) -> PartLayout:
 
 def controls_of_plan(plan: Any) -> Controls:
     """The controls a :class:`~partita.symbolic.composer.planner.Plan` asks for."""
-    from partita.symbolic.composer.planner import chord_root_quality
+    from partita.symbolic.composer.chords import chord_root_quality
 
     bars = []
     for s in plan.sections:

@@ -411,7 +411,7 @@ def harmonize(
     """
     from partita import instruments
     from partita.symbolic.composer.controls import controls_of
-    from partita.symbolic.composer.planner import ensembles
+    from partita.symbolic.composer.vocab import ensembles
     from partita.symbolic.score import Part, Score
 
     melody = read_guide(melody)
