@@ -48,7 +48,8 @@ import numpy as np
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
 from partita.render.timbres import style_of
-from partita.symbolic.score import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Note, Part, Score
+from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY
+from partita.symbolic.score import Note, Part, Score
 
 __all__ = ["Style", "STYLES", "SoundingNote", "note_times", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
 
@@ -233,7 +234,8 @@ def level_curve(part: Part, score: Score) -> tuple[np.ndarray, np.ndarray]:
     is two breakpoints at the same time), ramps across hairpins. sf-type marks are accents,
     not levels; ``fp`` sets the level to p (its forte attack is an accent).
 
-    >>> from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score
+    >>> from partita.symbolic.dynamics import Dynamic, Hairpin
+    >>> from partita.symbolic.score import Note, Part, Score
     >>> p = Part("v", "Violin", "violin", notes=(Note(0, 8, 60),),
     ...          dynamics=(Dynamic(0, "p"), Dynamic(4, "f")), hairpins=(Hairpin(0, 4, "crescendo"),))
     >>> t, v = level_curve(p, Score(parts=(p,)))

@@ -79,15 +79,9 @@ from typing import Any, Mapping, Sequence
 
 from partita._fileio import atomic_write_text
 from partita.errors import ConfigError, PartitaError, TokenizationError
-from partita.symbolic.score import (
-    KeySignature,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-)
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
 __all__ = [
     "SCHEMA_VERSION",

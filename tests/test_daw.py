@@ -14,7 +14,8 @@ from tests.reference import rpp_tracks
 
 
 def _score():
-    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark, TimeSignature
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
     parts = (
         Part("vn1", "Violin I", "violin", notes=(Note(Fraction(0), Fraction(2), 76),)),

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partita.render.performance import _Clock, level_curve, perform_part, sounding_notes
-from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import Dynamic, Hairpin
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 
 @settings(max_examples=40, deadline=None)

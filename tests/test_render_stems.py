@@ -16,7 +16,9 @@ from partita.render.performance import perform_part
 from partita.render.stems import RenderSettings, RenderWarning, render
 from partita.render.stems import _decoder_for  # the decoder render() picks for a part
 from partita.render.synth import _segment_start, synthesize
-from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import Dynamic, Hairpin
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 SR = 16000
 

@@ -17,7 +17,9 @@ from partita.render.singer import SingerDecoder
 from partita.render.singing import perform_sung_part, voice_type_of
 from partita.render.stems import RenderSettings, _decoder_for, part_cache_key, render
 from partita.render.synth import _segment_start, synthesize
-from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import Dynamic
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 SR = 16000
 

@@ -27,7 +27,8 @@ import praat_reference as pr  # noqa: E402
 
 from partita.render.singing import phoneme_timeline  # noqa: E402
 from partita.render.stems import RenderSettings, render_part  # noqa: E402
-from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark  # noqa: E402
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark  # noqa: E402
 
 SR = 16000
 WORDS = ["Hal-", "-le-", "-lu-", "-jah,", "sing", "a", "song", "to-", "-night"]

@@ -160,11 +160,11 @@ _NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 def key_clashes(figures: Iterable[str], key: Any) -> list[tuple[str, tuple[str, ...]]]:
     """Each distinct chord of ``figures`` with tones outside ``key`` (a
-    :class:`~partita.symbolic.score.KeySignature`, read as the key mask reads it: the scale,
+    :class:`~partita.symbolic.pitch.KeySignature`, read as the key mask reads it: the scale,
     plus the raised sixth and seventh in minor), and the names of those tones. With the chord
     rule on, only the chord's tones inside the key are written.
 
-    >>> from partita.symbolic.score import KeySignature
+    >>> from partita.symbolic.pitch import KeySignature
     >>> key_clashes(["C", "D", "G7", "D"], KeySignature(0, 0, "major"))
     [('D', ('F#',))]
     """

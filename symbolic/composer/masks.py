@@ -57,7 +57,7 @@ import numpy as np
 from partita.errors import ConfigError, TokenizationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.symbolic.score import KeySignature
+    from partita.symbolic.pitch import KeySignature
     from partita.symbolic.tokens import PartLayout, Tokenizer
 
 __all__ = ["DecodeMask", "MaskTables"]

@@ -198,8 +198,8 @@ class Plan:
         return tuple(c for s in self.sections for c in s.chords)
 
     def key_signature(self) -> Any:
-        """The :class:`~partita.symbolic.score.KeySignature` of the plan's key at onset 0."""
-        from partita.symbolic.score import KeySignature
+        """The :class:`~partita.symbolic.pitch.KeySignature` of the plan's key at onset 0."""
+        from partita.symbolic.pitch import KeySignature
 
         major_pc = (self.tonic_pc + (3 if self.mode == "minor" else 0)) % 12
         fifths = (major_pc * 7) % 12

@@ -357,9 +357,9 @@ def compose(
         the seed, the profile and ``partita.chord_relaxations`` (see :class:`SampleStats`).
     """
     from partita.symbolic.composer.controls import ComposerVocab
-    from partita.symbolic.score import (
-        ChordSymbol, Dynamic, Hairpin, Score, Section, TempoMap, TempoMark, TimeSignature,
-    )  # fmt: skip
+    from partita.symbolic.dynamics import Dynamic, Hairpin
+    from partita.symbolic.score import ChordSymbol, Score, Section
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature  # fmt: skip
     from partita.symbolic.tokens import TokenSequence
 
     if model is None:

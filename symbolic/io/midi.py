@@ -78,19 +78,9 @@ from typing import Any, Iterable, Sequence
 
 from partita._fileio import atomic_write_bytes
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
-from partita.symbolic.score import (
-    MAX_BPM,
-    MIN_BPM,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-    as_ql,
-)
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import Note, Part, Score, Section
+from partita.symbolic.timeline import MAX_BPM, MIN_BPM, TempoMap, TempoMark, TimeSignature, as_ql
 
 __all__ = [
     "DEFAULT_TICKS_PER_QUARTER",

@@ -107,6 +107,7 @@ from xml.etree import ElementTree
 
 from partita._fileio import atomic_path
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
+from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic, Hairpin
 from partita.symbolic.io.musicxml_form import play_text, read_form, read_playing, write_form
 from partita.symbolic.io.musicxml_marks import (
     add_ornaments,
@@ -122,26 +123,11 @@ from partita.symbolic.io.musicxml_marks import (
     with_grace_slashes,
 )
 from partita.symbolic.lyrics import encode_syllable
-from partita.symbolic.verses import Syllable
+from partita.symbolic.pitch import MODES, KeySignature, pitch_from_spelling, spell_pitch
 from partita.symbolic.report import DropLog
-from partita.symbolic.score import (
-    DYNAMIC_MARKS,
-    MODES,
-    ChordSymbol,
-    Dynamic,
-    Hairpin,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-    as_ql,
-    pitch_from_spelling,
-    spell_pitch,
-)
+from partita.symbolic.score import ChordSymbol, Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature, as_ql
+from partita.symbolic.verses import Syllable
 
 __all__ = [
     "EXPRESSION_FIELD",
