@@ -104,7 +104,8 @@ def bench_check(n_bars: int = 200, repeats: int = 5) -> dict:
 def bench_masks(n_walks: int = 8, max_tokens: int = 600) -> dict:
     from partita.symbolic.composer.masks import DecodeMask, MaskTables
     from partita.symbolic.pitch import KeySignature
-    from partita.symbolic.tokens import PartLayout, PartSlot, Tokenizer
+    from partita.symbolic.tokens import Tokenizer
+    from partita.symbolic.tokens_format import PartLayout, PartSlot
 
     tok = Tokenizer.default()
     tables = MaskTables(tok)

@@ -50,7 +50,8 @@ from partita.errors import TokenizationError
 from partita.symbolic.composer.chords import QUALITIES
 from partita.symbolic.composer.planner import ROLES, SECTION_NAMES
 from partita.symbolic.score import Score
-from partita.symbolic.tokens import PartLayout, TokenSequence, Tokenizer
+from partita.symbolic.tokens import Tokenizer
+from partita.symbolic.tokens_format import PartLayout, TokenSequence
 
 __all__ = [
     "CONTROL_TYPES",
@@ -550,7 +551,7 @@ def _default_vocab() -> ComposerVocab:
 
 def layout_of_plan(plan: Any) -> PartLayout:
     """The :class:`PartLayout` of a plan's instrumentation."""
-    from partita.symbolic.tokens import PartSlot
+    from partita.symbolic.tokens_format import PartSlot
 
     return PartLayout(tuple(PartSlot(p.id, p.name, p.instrument) for p in plan.instrumentation))
 

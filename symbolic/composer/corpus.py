@@ -198,8 +198,6 @@ def parse_source(src: Source) -> list[tuple[str, dict[str, Any]]]:
     PartitaError
         The file does not read (FormatError naming the file) or makes no valid Score.
     """
-    from partita.symbolic.score import Score
-
     if src.collection == "user":
         from partita.symbolic import io as sio
 

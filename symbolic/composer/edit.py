@@ -227,7 +227,7 @@ def _rewrite(
 
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.decode import PROFILE_MASKS, Decoder, load_model, profile_mask, with_chords
-    from partita.symbolic.tokens import PartLayout
+    from partita.symbolic.tokens_format import PartLayout
 
     t0 = time.perf_counter()
     if model is None:
