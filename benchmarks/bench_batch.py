@@ -86,7 +86,7 @@ def _warm(score_file: str, key_dir: str, sr: int) -> float:
     import tempfile as _tempfile
 
     from partita.pipeline import master_folder
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic import io as sio
 
     t0 = time.perf_counter()

@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     from partita.errors import PartitaError
     from partita.pipeline import compose_to_master, master_folder
     from partita.render.mix import integrated_lufs, true_peak_dbtp
-    from partita.render.stems import RenderSettings
     from partita.render.mixconfig import MixSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.planner import plan
 
     settings = MixSettings(target_lufs=args.target_lufs)

@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from partita.pipeline import PipelineResult
     from partita.provenance import VerifyReport
-    from partita.render.stems import RenderResult
+    from partita.render.settings import RenderResult
     from partita.symbolic.composer.planner import Plan
     from partita.symbolic.score import Score
     from partita.theory_rules.engine import Report

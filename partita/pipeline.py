@@ -170,7 +170,8 @@ def master_folder(
     from partita.provenance import write_provenance
     from partita.render.mix import mix_folder, read_render_manifest
     from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RENDERER_VERSION, RenderSettings, render
+    from partita.render.settings import RENDERER_VERSION, RenderSettings
+    from partita.render.stems import render
     from partita.symbolic import io as sio
 
     stages = stages if stages is not None else []
@@ -281,7 +282,7 @@ def compose_to_master(
     temperature, top_p, profile
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
     render_settings, mix_settings
-        :class:`~partita.render.stems.RenderSettings` (its seed is replaced by ``seed``) and
+        :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
         :class:`~partita.render.mixconfig.MixSettings`.
     key_dir
         Signing key folder (see :mod:`partita.provenance`).
@@ -308,7 +309,7 @@ def compose_to_master(
     import dataclasses
 
     from partita.provenance import sha256_file
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.sample import compose
 
     out = Path(out_dir)
@@ -478,7 +479,8 @@ def reproduce(
     from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
     from partita.render.mix import mix_folder, read_render_manifest
     from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings, render
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
 
     out = Path(out_dir)
     rep = verify(out, key_dir=key_dir, public_key=public_key)

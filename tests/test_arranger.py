@@ -225,7 +225,8 @@ NEW_INSTRUMENTS = ("nylon_guitar", "banjo", "mandolin", "ukulele", "electric_pia
 def test_new_catalog_instruments_render_with_a_designed_timbre_at_their_pitch(instrument_id):
     import numpy as np
 
-    from partita.render.stems import RenderSettings, render_part
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render_part
     from partita.render.timbres import TIMBRES, style_of
     from partita.symbolic.score import Note, Part, Score
     from partita.symbolic.timeline import TempoMap, TempoMark
@@ -255,7 +256,8 @@ def test_a_swing_score_plays_its_off_beat_eighths_as_triplets():
     import numpy as np
 
     from partita.render.drums import render_drum_part
-    from partita.render.stems import RenderSettings, part_cache_key
+    from partita.render.settings import RenderSettings
+    from partita.render.stem_cache import part_cache_key
     from partita.symbolic.score import Note, Part, Score
     from partita.symbolic.timeline import TempoMap, TempoMark
 

@@ -199,7 +199,8 @@ def _tiny_score():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from partita.render.stems import RenderSettings, render
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
 
     out = tmp_path_factory.mktemp("render")
     score = _tiny_score()

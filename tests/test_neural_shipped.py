@@ -11,7 +11,8 @@ import pytest
 
 from partita import instruments
 from partita.render.neural_infer import NeuralDecoder, decoder_for, shipped_decoder, shipped_manifest
-from partita.render.stems import RenderSettings, render_part
+from partita.render.settings import RenderSettings
+from partita.render.stems import render_part
 from partita.symbolic.dynamics import Dynamic
 from partita.symbolic.score import Note, Part, Score
 from partita.symbolic.timeline import TempoMap, TempoMark

@@ -96,7 +96,7 @@ def test_pipeline_result_summary(tmp_path):
     """compose_to_master in Python, at a low sample rate: stage timings and summary lines."""
     from partita.pipeline import compose_to_master
     from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.planner import plan
 
     p = plan("calm piano solo", duration_s=4, seed=1)

@@ -37,7 +37,7 @@ def _score():
 def signed(tmp_path_factory):
     """A render folder made by the pipeline after the score (16 kHz, 1 s tail), and its key."""
     from partita.pipeline import master_folder
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
 
     root = tmp_path_factory.mktemp("prov")
     keys = root / "keys"

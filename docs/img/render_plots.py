@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 from scipy.signal import spectrogram  # noqa: E402
 
 from partita.render.performance import perform_part  # noqa: E402
-from partita.render.stems import RenderSettings, render_part  # noqa: E402
+from partita.render.settings import RenderSettings
+from partita.render.stems import render_part  # noqa: E402
 from partita.symbolic.dynamics import Dynamic, Hairpin
 from partita.symbolic.score import Note, Part, Score
 from partita.symbolic.timeline import TempoMap, TempoMark  # noqa: E402
