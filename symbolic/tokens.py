@@ -72,7 +72,6 @@ import bisect
 import functools
 import json
 import os
-from dataclasses import dataclass
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -81,6 +80,7 @@ from typing import Any, Mapping, Sequence
 from partita._fileio import atomic_write_text
 from partita.errors import ConfigError, PartitaError, TokenizationError
 from partita.symbolic.score import Part, Score
+from partita.symbolic.sounding import Sounding, assign_voices, merged_ties
 from partita.symbolic.timeline import TempoMap, TimeSignature
 from partita.symbolic.tokens_format import GridProblem, PartLayout, TokenizerConfig, TokenSequence
 
@@ -91,14 +91,6 @@ TOKEN_TYPES = ("PAD", "BOS", "EOS", "Bar", "TimeSig", "Position", "Program", "Pi
 
 # ---------------------------------------------------------------------------------------------
 # The tokenizer
-
-
-@dataclass(frozen=True, slots=True)
-class _Sounding:
-    onset: Fraction
-    duration: Fraction
-    pitch: int
-    velocity: int
 
 
 class Tokenizer:
@@ -239,16 +231,14 @@ class Tokenizer:
                     bar=score.bar_of(ts.onset).bar,
                 )
 
-    def _problems(self, score: Score) -> tuple[list[GridProblem], dict[int, list[_Sounding]]]:
+    def _problems(self, score: Score) -> tuple[list[GridProblem], dict[int, list[Sounding]]]:
         """Grid problems, and each part's notes (ties merged) as the tokens will hold them."""
-        from partita.symbolic.io.midi import merged_ties
-
         ppb = self.config.positions_per_beat
         meters = self._meters(score)
         starts = [m.onset for m in meters]
         shift = self._shift(score)
         problems: list[GridProblem] = []
-        fixed: dict[int, list[_Sounding]] = {}
+        fixed: dict[int, list[Sounding]] = {}
         for slot, part in enumerate(score.parts):
             notes = []
             for n in merged_ties(part):
@@ -274,7 +264,7 @@ class Tokenizer:
                         onset=n.onset, duration=n.duration, fixed_onset=onset - shift,
                         fixed_duration=duration,
                     ))  # fmt: skip
-                notes.append(_Sounding(onset, duration, n.pitch, n.velocity))
+                notes.append(Sounding(onset, duration, n.pitch, n.velocity))
             fixed[slot] = notes
         return problems, fixed
 
@@ -373,8 +363,6 @@ class Tokenizer:
             miditok cannot decode.
         """
         from miditok import TokSequence
-
-        from partita.symbolic.io.midi import assign_voices
 
         for i in seq.ids:
             self.token_string(i)  # ids outside the vocabulary

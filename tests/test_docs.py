@@ -20,6 +20,7 @@ MODULES = [
     "partita.symbolic.pitch",
     "partita.symbolic.dynamics",
     "partita.symbolic.edits",
+    "partita.symbolic.sounding",
     "partita.symbolic.io",
     "partita.symbolic.report",
     "partita.symbolic.form",

@@ -444,7 +444,7 @@ def harmonize(
     shift = melody.time_signatures[0].bar_length - melody.pickup if melody.pickup else Fraction(0)
     notes = tuple(dataclasses.replace(n, onset=n.onset + shift, velocity=None, tie=None, slur=None,
                                       articulations=frozenset(), lyric=None) for n in src.notes)  # fmt: skip
-    from partita.symbolic.io.midi import assign_voices
+    from partita.symbolic.sounding import assign_voices
 
     merged = [[n.onset, n.end, n.pitch, 80] for n in notes]
     line = assign_voices(merged, lambda x: x)
