@@ -40,116 +40,21 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numba
 import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
+from partita.render.performance_styles import STYLES, Style
 from partita.render.timbres import style_of
 from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY
 from partita.symbolic.score import Note, Part, Score
 
-__all__ = ["Style", "STYLES", "SoundingNote", "note_times", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
+__all__ = ["SoundingNote", "note_times", "perform_part", "perform", "sounding_notes", "level_curve"]
 
 _ACCENT_MARKS = frozenset({"sf", "sfz", "sff", "sffz", "fz", "rf", "rfz"})
-_PP_VELOCITY, _FF_VELOCITY = 33, 112
-
-
-@dataclass(frozen=True, slots=True)
-class Style:
-    """How one kind of instrument is played: the performer's presets (seconds, dB, cents, Hz).
-
-    ``sustained`` instruments hold their level and glide inside slurs; the others (plucked,
-    struck) decay from the attack: ``decay_s`` is the time to fall 60 dB at middle C, halving
-    every two octaves up.
-    """
-
-    sustained: bool = True
-    attack_s: float = 0.06
-    release_s: float = 0.15
-    decay_s: float = 4.0
-    db_ff: float = -14.0
-    db_range: float = 30.0
-    accent_db: float = 5.0
-    vibrato_depth_cents: float = 0.0
-    vibrato_rate_hz: float = 5.5
-    vibrato_delay_s: float = 0.25
-    glide_s: float = 0.06
-    brightness: float = 0.5
-    brightness_decay: float = 0.0
-    attack_noise: float = 0.6
-    sustain_noise: float = 0.2
-
-    def velocity_to_db(self, velocity: np.ndarray | float) -> np.ndarray:
-        """Linear map pp (33) -> ``db_ff - db_range``, ff (112) -> ``db_ff``."""
-        v = np.clip(np.asarray(velocity, dtype=np.float64), 1.0, 127.0)
-        return self.db_ff - self.db_range * (_FF_VELOCITY - v) / (_FF_VELOCITY - _PP_VELOCITY)
-
-
-_S = Style
-#: Performance presets by style (the same style names as :data:`partita.render.timbres.TIMBRES`).
-STYLES: Mapping[str, Style] = {
-    "bowed": _S(attack_s=0.07, release_s=0.18, vibrato_depth_cents=18, vibrato_rate_hz=5.6, glide_s=0.07,
-                attack_noise=0.9, sustain_noise=0.35),
-    "bowed_low": _S(attack_s=0.09, release_s=0.22, vibrato_depth_cents=14, vibrato_rate_hz=5.2, glide_s=0.08,
-                    attack_noise=0.9, sustain_noise=0.35),
-    "flute": _S(attack_s=0.05, release_s=0.12, vibrato_depth_cents=14, vibrato_rate_hz=5.0, glide_s=0.04,
-                db_range=24, attack_noise=1.0, sustain_noise=0.5),
-    "clarinet": _S(attack_s=0.04, release_s=0.1, glide_s=0.03, db_range=34, attack_noise=0.6, sustain_noise=0.2),
-    "oboe": _S(attack_s=0.04, release_s=0.1, vibrato_depth_cents=10, vibrato_rate_hz=5.2, glide_s=0.03,
-               db_range=24, attack_noise=0.5),
-    "bassoon": _S(attack_s=0.05, release_s=0.12, vibrato_depth_cents=6, vibrato_rate_hz=5.0, glide_s=0.04,
-                  db_range=26, attack_noise=0.5),
-    "sax": _S(attack_s=0.04, release_s=0.1, vibrato_depth_cents=15, vibrato_rate_hz=5.5, glide_s=0.04),
-    "brass": _S(attack_s=0.04, release_s=0.12, vibrato_depth_cents=4, vibrato_rate_hz=5.0, glide_s=0.035,
-                db_ff=-12.0, db_range=36, accent_db=7.0, attack_noise=0.7, sustain_noise=0.1),
-    "horn": _S(attack_s=0.06, release_s=0.15, vibrato_depth_cents=0, glide_s=0.05, db_ff=-13.0, db_range=34,
-               attack_noise=0.5, sustain_noise=0.1),
-    "plucked": _S(sustained=False, attack_s=0.004, release_s=0.12, decay_s=5.0, db_range=30, glide_s=0.0,
-                  brightness=0.6, brightness_decay=0.35, attack_noise=1.0, sustain_noise=0.0),
-    "harp": _S(sustained=False, attack_s=0.005, release_s=0.5, decay_s=6.0, db_range=30, glide_s=0.0,
-               brightness=0.55, brightness_decay=0.3, attack_noise=0.8, sustain_noise=0.0),
-    "piano": _S(sustained=False, attack_s=0.004, release_s=0.12, decay_s=9.0, db_range=36, glide_s=0.0,
-                brightness=0.55, brightness_decay=0.3, attack_noise=0.8, sustain_noise=0.0),
-    "harpsichord": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=4.0, db_range=6, glide_s=0.0,
-                      brightness=0.6, brightness_decay=0.2, attack_noise=0.8, sustain_noise=0.0),
-    "organ": _S(attack_s=0.02, release_s=0.06, glide_s=0.0, db_range=12, attack_noise=0.3, sustain_noise=0.1),
-    "voice_high": _S(attack_s=0.08, release_s=0.15, vibrato_depth_cents=30, vibrato_rate_hz=5.6,
-                     vibrato_delay_s=0.3, glide_s=0.09, attack_noise=0.6, sustain_noise=0.25),
-    "voice_low": _S(attack_s=0.08, release_s=0.15, vibrato_depth_cents=25, vibrato_rate_hz=5.3,
-                    vibrato_delay_s=0.3, glide_s=0.09, attack_noise=0.6, sustain_noise=0.25),
-    "mallet": _S(sustained=False, attack_s=0.003, release_s=0.15, decay_s=1.6, db_range=30, glide_s=0.0,
-                 brightness=0.6, brightness_decay=0.4, attack_noise=1.0, sustain_noise=0.0),
-    "bells": _S(sustained=False, attack_s=0.003, release_s=0.6, decay_s=7.0, db_range=28, glide_s=0.0,
-                brightness=0.6, brightness_decay=0.3, attack_noise=0.6, sustain_noise=0.0),
-    "timpani": _S(sustained=False, attack_s=0.006, release_s=0.4, decay_s=3.0, db_range=36, glide_s=0.0,
-                  brightness=0.5, brightness_decay=0.3, attack_noise=1.0, sustain_noise=0.0),
-    "reed": _S(attack_s=0.03, release_s=0.08, vibrato_depth_cents=0, glide_s=0.0, db_range=24,
-               attack_noise=0.4, sustain_noise=0.1),
-    "electric_piano": _S(sustained=False, attack_s=0.004, release_s=0.15, decay_s=6.0, db_range=30, glide_s=0.0,
-                         brightness=0.5, brightness_decay=0.4, attack_noise=0.5, sustain_noise=0.0),
-    "clavinet": _S(sustained=False, attack_s=0.003, release_s=0.05, decay_s=2.0, db_range=28, glide_s=0.0,
-                   brightness=0.65, brightness_decay=0.3, attack_noise=0.9, sustain_noise=0.0),
-    "banjo": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=1.8, db_range=28, glide_s=0.0,
-                brightness=0.7, brightness_decay=0.45, attack_noise=1.0, sustain_noise=0.0),
-    "synth_pad": _S(attack_s=0.35, release_s=0.6, vibrato_depth_cents=4, vibrato_rate_hz=4.5, glide_s=0.0,
-                    db_range=20, attack_noise=0.0, sustain_noise=0.0),
-    "synth_lead": _S(attack_s=0.01, release_s=0.08, vibrato_depth_cents=12, vibrato_rate_hz=5.5, glide_s=0.03,
-                     db_range=20, attack_noise=0.1, sustain_noise=0.0),
-}  # fmt: skip
-
-
-def velocity_to_db(velocity: float, *, style: str) -> float:
-    """Loudness (dB) a velocity means for a style.
-
-    >>> velocity_to_db(112, style="bowed"), velocity_to_db(33, style="bowed")
-    (-14.0, -44.0)
-    """
-    return float(STYLES[style].velocity_to_db(velocity))
-
-
 @dataclass(frozen=True, slots=True)
 class SoundingNote:
     """A note as it sounds: ties merged, chords split, in seconds and in quarters."""

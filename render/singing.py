@@ -44,7 +44,8 @@ import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
-from partita.render.performance import STYLES, _Clock, level_curve, sounding_notes
+from partita.render.performance import _Clock, level_curve, sounding_notes
+from partita.render.performance_styles import STYLES
 from partita.symbolic import lyrics as lx
 from partita.symbolic.score import Part, Score
 from partita.symbolic.underlay import is_voice
