@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -128,13 +129,6 @@ class TempoMap:
                 raise ScoreError("two tempo marks at the same onset", onset=a.onset)
         object.__setattr__(self, "marks", marks)
 
-    def _starts_seconds(self) -> list[float]:
-        out, t = [0.0], 0.0
-        for a, b in zip(self.marks, self.marks[1:]):
-            t += float(b.onset - a.onset) * 60.0 / a.bpm
-            out.append(t)
-        return out
-
     def bpm_at(self, onset: Fraction) -> float:
         """Tempo in quarter notes per minute in force at ``onset``."""
         i = bisect.bisect_right([m.onset for m in self.marks], onset) - 1
@@ -143,13 +137,14 @@ class TempoMap:
     def seconds_at(self, onset: Fraction | float) -> float:
         """Seconds from the start of the score to ``onset`` (quarter-lengths)."""
         onset = as_ql(onset)
-        i = max(bisect.bisect_right([m.onset for m in self.marks], onset) - 1, 0)
+        onsets, starts = _segments(self.marks)
+        i = max(bisect.bisect_right(onsets, onset) - 1, 0)
         mark = self.marks[i]
-        return self._starts_seconds()[i] + float(onset - mark.onset) * 60.0 / mark.bpm
+        return starts[i] + float(onset - mark.onset) * 60.0 / mark.bpm
 
     def ql_at(self, seconds: float) -> Fraction:
         """Quarter-lengths from the start at ``seconds`` (the inverse of :meth:`seconds_at`)."""
-        starts = self._starts_seconds()
+        starts = _segments(self.marks)[1]
         i = max(bisect.bisect_right(starts, seconds) - 1, 0)
         mark = self.marks[i]
         return mark.onset + as_ql((seconds - starts[i]) * mark.bpm / 60.0)
@@ -157,6 +152,18 @@ class TempoMap:
     def duration_seconds(self, onset: Fraction, duration: Fraction) -> float:
         """Length in seconds of ``duration`` quarter-lengths starting at ``onset``."""
         return self.seconds_at(onset + duration) - self.seconds_at(onset)
+
+
+@functools.lru_cache(maxsize=64)
+def _segments(marks: tuple[TempoMark, ...]) -> tuple[tuple[Fraction, ...], tuple[float, ...]]:
+    """The onsets of ``marks`` and the seconds at which each starts: worked out once per tempo
+    map, so that :meth:`TempoMap.seconds_at` is the one clock (the performer asks it for every
+    note)."""
+    starts, t = [0.0], 0.0
+    for a, b in zip(marks, marks[1:]):
+        t += float(b.onset - a.onset) * 60.0 / a.bpm
+        starts.append(t)
+    return tuple(m.onset for m in marks), tuple(starts)
 
 
 @dataclass(frozen=True, slots=True)
