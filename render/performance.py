@@ -38,24 +38,106 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Sequence
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
 
 import numba
 import numpy as np
 
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
-from partita.render.performance_styles import STYLES, Style
 from partita.render.timbres import style_of
 from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY
 from partita.symbolic.score import Note, Part, Score
 from partita.symbolic.timeline import TempoMap
 
-__all__ = ["SoundingNote", "note_times", "perform_part", "perform", "seconds_of", "sounding_notes", "level_curve"]
+__all__ = ["Style", "STYLES", "load_styles", "SoundingNote", "note_times", "perform_part", "perform", "seconds_of", "sounding_notes", "level_curve", "velocity_to_db"]
 
 _ACCENT_MARKS = frozenset({"sf", "sfz", "sff", "sffz", "fz", "rf", "rfz"})
+_PP_VELOCITY, _FF_VELOCITY = 33, 112
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one kind of instrument is played: the performer's presets (seconds, dB, cents, Hz).
+
+    ``sustained`` instruments hold their level and glide inside slurs; the others (plucked,
+    struck) decay from the attack: ``decay_s`` is the time to fall 60 dB at middle C, halving
+    every two octaves up.
+    """
+
+    sustained: bool = True
+    attack_s: float = 0.06
+    release_s: float = 0.15
+    decay_s: float = 4.0
+    db_ff: float = -14.0
+    db_range: float = 30.0
+    accent_db: float = 5.0
+    vibrato_depth_cents: float = 0.0
+    vibrato_rate_hz: float = 5.5
+    vibrato_delay_s: float = 0.25
+    glide_s: float = 0.06
+    brightness: float = 0.5
+    brightness_decay: float = 0.0
+    attack_noise: float = 0.6
+    sustain_noise: float = 0.2
+
+    def velocity_to_db(self, velocity: np.ndarray | float) -> np.ndarray:
+        """Linear map pp (33) -> ``db_ff - db_range``, ff (112) -> ``db_ff``."""
+        v = np.clip(np.asarray(velocity, dtype=np.float64), 1.0, 127.0)
+        return self.db_ff - self.db_range * (_FF_VELOCITY - v) / (_FF_VELOCITY - _PP_VELOCITY)
+
+
+#: Every numeric field of a performer's preset and its accepted range (units: see the file).
+_STYLE_RANGES = {
+    "attack_s": (0.001, 2.0), "release_s": (0.0, 5.0), "decay_s": (0.05, 60.0), "db_ff": (-60.0, 0.0),
+    "db_range": (0.0, 60.0), "accent_db": (0.0, 24.0), "vibrato_depth_cents": (0.0, 200.0),
+    "vibrato_rate_hz": (0.0, 12.0), "vibrato_delay_s": (0.0, 5.0), "glide_s": (0.0, 1.0), "brightness": (0.0, 1.0),
+    "brightness_decay": (0.0, 1.0), "attack_noise": (0.0, 2.0), "sustain_noise": (0.0, 2.0),
+}  # fmt: skip
+
+
+def load_styles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Style]:
+    """The performer's presets of ``performers.toml`` (package data, read once), or of the file
+    at ``path``. A field missing, of the wrong type or out of range raises
+    :class:`~partita.errors.PresetError` naming the file, the style and the field.
+
+    >>> load_styles()["bowed"].vibrato_depth_cents, load_styles()["piano"].sustained
+    (18, False)
+    """
+    return load("partita.render", "performers.toml", _parse_styles, path)
+
+
+def _parse_styles(data: dict, file: str) -> Mapping[str, Style]:
+    styles = {}
+    for name, raw in table(data, "style", file=file).items():
+        e = Entry(file, name, raw)
+        kw = e.numbers(_STYLE_RANGES)
+        if (sustained := e.flag("sustained", default=None)) is not None:
+            kw["sustained"] = sustained
+        styles[name] = Style(**kw)
+        e.done()
+    return MappingProxyType(styles)
+
+
+#: Performance presets by style (the same style names as :data:`partita.render.timbres.TIMBRES`):
+#: ``performers.toml``.
+STYLES: Mapping[str, Style] = load_styles()
+
+
+def velocity_to_db(velocity: float, *, style: str) -> float:
+    """Loudness (dB) a velocity means for a style.
+
+    >>> velocity_to_db(112, style="bowed"), velocity_to_db(33, style="bowed")
+    (-14.0, -44.0)
+    """
+    return float(STYLES[style].velocity_to_db(velocity))
+
+
 @dataclass(frozen=True, slots=True)
 class SoundingNote:
     """A note as it sounds: ties merged, chords split, in seconds and in quarters."""

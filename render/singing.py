@@ -44,8 +44,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
-from partita.render.performance import level_curve, seconds_of, sounding_notes
-from partita.render.performance_styles import STYLES
+from partita.render.performance import STYLES, level_curve, seconds_of, sounding_notes
 from partita.symbolic import lyrics as lx
 from partita.symbolic.score import Part, Score
 from partita.symbolic.underlay import is_voice

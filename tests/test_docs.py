@@ -15,6 +15,7 @@ MODULES = [
     "partita",
     "partita.errors",
     "partita._fileio",
+    "partita._presets",
     "partita.symbolic.score",
     "partita.symbolic.timeline",
     "partita.symbolic.pitch",

@@ -39,7 +39,7 @@ def test_the_report_matches_the_files_on_disk():
 
 #: The Score model and what it is built from: the ground floor (docs/architecture.md).
 GROUND = {
-    "partita.errors", "partita.instruments", "partita.instruments.catalog",
+    "partita.errors", "partita._presets", "partita.instruments", "partita.instruments.catalog",
     "partita.symbolic.score", "partita.symbolic.timeline", "partita.symbolic.pitch", "partita.symbolic.dynamics",
     "partita.symbolic.form", "partita.symbolic.ornaments", "partita.symbolic.verses", "partita.symbolic.report",
 }  # fmt: skip

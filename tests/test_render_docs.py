@@ -12,7 +12,6 @@ MODULES = [
     "partita.render.synth",
     "partita.render.timbres",
     "partita.render.performance",
-    "partita.render.performance_styles",
     "partita.render.drums",
     "partita.render.stems",
     "partita.render.settings",
