@@ -7,25 +7,48 @@ MIDI velocity each one means (data in ``dynamics.toml``), and crescendo/diminuen
 
 from __future__ import annotations
 
-import tomllib
+import os
 from dataclasses import dataclass
 from fractions import Fraction
-from importlib import resources
 from types import MappingProxyType
 from typing import Mapping
 
+from partita._presets import Entry, load
 from partita.errors import ScoreError
 from partita.symbolic.timeline import as_ql
 
-__all__ = ["DEFAULT_VELOCITY", "DYNAMIC_MARKS", "DYNAMIC_VELOCITY", "HAIRPIN_KINDS", "Dynamic", "Hairpin"]
+__all__ = ["DEFAULT_VELOCITY", "DYNAMIC_MARKS", "DYNAMIC_VELOCITY", "HAIRPIN_KINDS", "Dynamic", "Hairpin", "load_velocities"]
 
-_DATA = tomllib.loads(resources.files("partita.symbolic").joinpath("dynamics.toml").read_text("utf-8"))
+
+def load_velocities(path: str | os.PathLike[str] | None = None) -> tuple[Mapping[str, int], int]:
+    """Each dynamic mark's MIDI velocity and the default velocity (no mark), from
+    ``dynamics.toml`` (package data, read once) or the file at ``path``. A bad value raises
+    :class:`~partita.errors.PresetError` naming the file, the entry and the field.
+
+    >>> velocities, default = load_velocities()
+    >>> velocities["pp"], velocities["sfz"], default
+    (33, 112, 80)
+    """
+    return load("partita.symbolic", "dynamics.toml", _parse_velocities, path)
+
+
+def _parse_velocities(data: dict, file: str) -> tuple[Mapping[str, int], int]:
+    top = Entry(file, "dynamics", data)
+    top.number("schema_version", 1, 1, integer=True)
+    default = top.number("default", 1, 127, integer=True)
+    marks = top.sub("velocity")
+    top.done()
+    e = Entry(file, "velocity", marks)
+    return MappingProxyType({mark: e.number(mark, 1, 127, integer=True) for mark in marks}), default
+
+
+_VELOCITIES = load_velocities()
 #: Dynamic marks the model knows, and the MIDI velocity each one means when a note has none of
 #: its own (the values MuseScore 3 uses for its dynamics).
-DYNAMIC_VELOCITY: Mapping[str, int] = MappingProxyType({str(k): int(v) for k, v in _DATA["velocity"].items()})
+DYNAMIC_VELOCITY: Mapping[str, int] = _VELOCITIES[0]
 DYNAMIC_MARKS = frozenset(DYNAMIC_VELOCITY)
 #: Velocity of a note with no velocity of its own and no dynamic mark before it.
-DEFAULT_VELOCITY = int(_DATA["default"])
+DEFAULT_VELOCITY = _VELOCITIES[1]
 HAIRPIN_KINDS = frozenset({"crescendo", "diminuendo"})
 
 

@@ -9,15 +9,15 @@
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
-from importlib import resources
 from types import MappingProxyType
 from typing import Mapping
 
-from partita.errors import ConfigError
+from partita._presets import Entry, load, table
+from partita.errors import ConfigError, PresetError
 
-__all__ = ["QUALITIES", "TONICS", "chord_name", "chord_root_quality", "prefers_flats", "roman_to_chord"]
+__all__ = ["QUALITIES", "TONICS", "chord_name", "chord_root_quality", "load_chords", "prefers_flats", "roman_to_chord"]
 
 SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
@@ -26,13 +26,46 @@ TONICS: Mapping[str, int] = MappingProxyType(
     {n.lower(): i for i, n in enumerate(SHARP_NAMES)} | {n.lower(): i for i, n in enumerate(FLAT_NAMES)}
 )
 
-_DATA = tomllib.loads(resources.files("partita.symbolic.composer").joinpath("chords.toml").read_text("utf-8"))
+_DEGREES = ("i", "ii", "iii", "iv", "v", "vi", "vii")
+_Chords = tuple[Mapping[str, tuple[str, tuple[int, ...]]], Mapping[str, int], Mapping[str, int]]
+
+
+def load_chords(path: str | os.PathLike[str] | None = None) -> _Chords:
+    """The chord qualities (name -> symbol suffix and pitch classes above the root, in token
+    order) and the Roman numerals' degrees in major and in minor, from ``chords.toml`` (package
+    data, read once) or the file at ``path``. A bad value raises
+    :class:`~partita.errors.PresetError` naming the file, the entry and the field.
+
+    >>> qualities, major, minor = load_chords()
+    >>> qualities["min"], major["vi"], minor["vi"]
+    (('m', (0, 3, 7)), 9, 8)
+    """
+    return load("partita.symbolic.composer", "chords.toml", _parse_chords, path)
+
+
+def _parse_chords(data: dict, file: str) -> _Chords:
+    qualities = {}
+    for name, raw in table(data, "qualities", file=file).items():
+        e = Entry(file, f"qualities.{name}", raw)
+        suffix, intervals = e.text("suffix"), e.items("intervals")
+        e.done()
+        if not (3 <= len(intervals) <= 4 and intervals[0] == 0
+                and all(not isinstance(i, bool) and isinstance(i, int) and 0 <= i <= 11 for i in intervals)):  # fmt: skip
+            raise e.error("intervals", f"{intervals!r} is not 3-4 pitch classes 0-11 starting at 0")
+        qualities[name] = (suffix, tuple(intervals))
+    roman = table(data, "roman", file=file)
+    degrees = []
+    for mode in ("major", "minor"):
+        e = Entry(file, f"roman.{mode}", table(roman, mode, file=file))
+        degrees.append(MappingProxyType({d: e.number(d, 0, 11, integer=True) for d in _DEGREES}))
+        e.done()
+    if set(roman) != {"major", "minor"}:
+        raise PresetError(f"[roman] holds {', '.join(roman)}; it must be major and minor", file=file, entry="roman")
+    return MappingProxyType(qualities), degrees[0], degrees[1]
+
+
 #: chord quality -> suffix of the chord symbol, and pitch classes above the root (in token order)
-QUALITIES: Mapping[str, tuple[str, tuple[int, ...]]] = MappingProxyType(
-    {q: (str(v["suffix"]), tuple(int(i) for i in v["intervals"])) for q, v in _DATA["qualities"].items()}
-)
-_ROMAN: Mapping[str, int] = MappingProxyType(dict(_DATA["roman"]["major"]))
-_ROMAN_MINOR: Mapping[str, int] = MappingProxyType(dict(_DATA["roman"]["minor"]))
+QUALITIES, _ROMAN, _ROMAN_MINOR = load_chords()
 _SUFFIX_QUALITY = {suffix: q for q, (suffix, _) in QUALITIES.items()}
 
 
