@@ -24,6 +24,8 @@ function                    does                                                
 :func:`engrave`             engraved notation (verovio SVG pages)                  ``Engraving``
 :func:`render_batch`        many scores into a dataset, on Dask                    ``BatchResult``
 :func:`compose_batch`       a table of prompts into a dataset, on Dask             ``BatchResult``
+:func:`train_composer`      build a corpus and train (or fine-tune) the composer   ``ComposerTrainingResult``
+:func:`train_instrument`    train a neural instrument decoder, with its card       ``InstrumentTrainingResult``
 ==========================  =====================================================  ==========================
 
 Library code never prints: long functions take ``progress``, a callable, where the CLI passes
@@ -47,7 +49,7 @@ from partita.errors import PartitaError
 __all__ = [
     "PartitaError", "__version__", "check", "compose", "compose_score", "continue_", "harmonize", "load", "mix",
     "originality", "plan", "profile", "regenerate", "render", "save", "similarity", "verify", "orchestrate",
-    "engrave", "render_batch", "compose_batch",
+    "engrave", "render_batch", "compose_batch", "train_composer", "train_instrument",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,8 +58,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from partita.pipeline import PipelineResult
     from partita.provenance import VerifyReport
+    from partita.render.instrument_training import InstrumentTrainingResult
     from partita.render.settings import RenderResult
     from partita.symbolic.composer.planner import Plan
+    from partita.symbolic.composer.training import ComposerTrainingResult
     from partita.symbolic.score import Score
     from partita.theory_rules.engine import Report
 
@@ -242,3 +246,33 @@ def compose_batch(spec: Any, out_dir: str | os.PathLike[str], **options: Any) ->
     from partita.batch import compose_batch as _compose_batch
 
     return _compose_batch(spec, out_dir, **options)
+
+
+def train_composer(corpus: str = "music21:all", *, progress: Callable[[str, str], None] | None = None,
+                   **options: Any) -> ComposerTrainingResult:  # fmt: skip
+    """Build a corpus and train (or fine-tune, or resume) the composer.
+
+    ``corpus`` is ``music21:COLLECTIONS`` or a folder of MIDI/MusicXML (parsed, cached,
+    tokenized); ``init="shipped"`` fine-tunes the shipped weights, ``resume=True`` continues.
+
+    ``progress(stage, message)`` hears the corpus size, the held-out losses and the export;
+    ``options``: ``out_dir``, ``steps``, ``minutes``, ``model``, ``device``, ``export`` ... (see
+    :func:`partita.symbolic.composer.training.train_composer`)."""
+    from partita.symbolic.composer.training import train_composer as _train_composer
+
+    return _train_composer(corpus, progress=progress, **options)
+
+
+def train_instrument(source: str | os.PathLike[str], name: str, *, progress: Callable[[str, str], None] | None = None,
+                     **options: Any) -> InstrumentTrainingResult:  # fmt: skip
+    """Train a neural instrument decoder from a soundfont or recordings.
+
+    ``source`` is a soundfont or a folder of monophonic recordings; writes ``NAME.safetensors``,
+    its model card and ``manifest.json`` in ``out_dir``.
+
+    ``progress(stage, message)`` hears the data, the validation losses and the export;
+    ``options``: ``out_dir``, ``minutes``, ``program``, ``device``, ``resume`` ... (see
+    :func:`partita.render.instrument_training.train_instrument`)."""
+    from partita.render.instrument_training import train_instrument as _train_instrument
+
+    return _train_instrument(source, name, progress=progress, **options)

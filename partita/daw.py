@@ -120,7 +120,7 @@ def write_rpp(
     """Write ``out_dir/project.rpp`` for the stems ``manifest`` (a ``render.json``) lists.
 
     ``stem_pan``/``stem_gain_db`` (part id -> value, e.g. from a
-    :class:`~partita.render.mix.MixResult`) preset each track's pan and fader (gains are
+    :class:`~partita.mixing.MixResult`) preset each track's pan and fader (gains are
     relative to the loudest-staged stem, so no fader starts above 0 dB).
     """
     pans = dict(stem_pan or {})

@@ -29,6 +29,7 @@ __all__ = [
     "PresetError",
     "OutputError",
     "LimitError",
+    "CheckpointError",
 ]
 
 
@@ -151,3 +152,8 @@ class OutputError(PartitaError):
 class LimitError(PartitaError):
     """An input larger than the limits in force (bars, parts); the message says which limit
     and how to raise it."""
+
+
+class CheckpointError(PartitaError):
+    """A checkpoint or weight file that cannot be used: missing, corrupt, another format or
+    version, another kind of model, a vocabulary or sha256 other than the expected one."""

@@ -167,9 +167,8 @@ def master_folder(
     (RenderResult, MixResult, path of provenance.json)
     """
     from partita.daw import write_rpp
+    from partita.mixing import MixSettings, mix_folder, read_render_manifest
     from partita.provenance import write_provenance
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings
     from partita.render.settings import RENDERER_VERSION, RenderSettings
     from partita.render.stems import render
     from partita.symbolic import io as sio
@@ -283,7 +282,7 @@ def compose_to_master(
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
     render_settings, mix_settings
         :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
-        :class:`~partita.render.mixconfig.MixSettings`.
+        :class:`~partita.mixing.MixSettings`.
     key_dir
         Signing key folder (see :mod:`partita.provenance`).
     workers
@@ -422,9 +421,8 @@ def remix(
     import dataclasses
 
     from partita.daw import write_rpp
+    from partita.mixing import MixSettings, load_mix_settings, mix_folder, read_render_manifest
     from partita.provenance import PROVENANCE_FILE, ProvenanceError, read_provenance, verify, write_provenance
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings, load_mix_settings
 
     out = Path(out_dir)
     manifest = read_render_manifest(out)
@@ -476,9 +474,8 @@ def reproduce(
     ``mix.c2pa.wav``, whose manifest holds a signing time, its samples are compared.
     """
     from partita.errors import FormatError
+    from partita.mixing import MixSettings, mix_folder, read_render_manifest
     from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings
     from partita.render.settings import RenderSettings
     from partita.render.stems import render
 

@@ -19,6 +19,7 @@ MODULES = [
     "partita.symbolic.composer.corpus",
     "partita.symbolic.composer.model",
     "partita.symbolic.composer.train",
+    "partita.symbolic.composer.training",
     "partita.symbolic.composer.sample",
     "partita.symbolic.composer.evaluate",
     "partita.symbolic.composer.edit",

@@ -28,7 +28,7 @@ def _score():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from partita.render.mix import read_render_manifest
+    from partita.mixing import read_render_manifest
     from partita.render.settings import RenderSettings
     from partita.render.stems import render
     from partita.symbolic import io as sio

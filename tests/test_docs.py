@@ -16,6 +16,7 @@ MODULES = [
     "partita.errors",
     "partita._fileio",
     "partita._presets",
+    "partita.checkpoint",
     "partita.symbolic.score",
     "partita.symbolic.timeline",
     "partita.symbolic.pitch",

@@ -92,7 +92,7 @@ def write_alignment(out_dir: str | Path, score: Any, settings: Any) -> Path:
 
 
 def _settings(job: Mapping[str, Any]) -> tuple[Any, Any]:
-    from partita.render.mixconfig import MixSettings
+    from partita.mixing import MixSettings
     from partita.render.settings import RenderSettings
 
     return RenderSettings.from_dict(job["settings"]), MixSettings.from_dict(job["mix"])

@@ -54,14 +54,17 @@ REPRIME_SHARE = 0.6
 
 
 def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
-    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked)."""
+    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked), made
+    over the composer's vocabulary (a checkpoint over another one is refused)."""
+    from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.model import load_checkpoint
 
+    vocab = ComposerVocab.default()
     if path is None:
         from partita.symbolic.composer.weights_info import shipped_path, shipped_sha256
 
-        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device)[0]
-    return load_checkpoint(path, device=device)[0]
+        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device, vocab=vocab)[0]
+    return load_checkpoint(path, device=device, vocab=vocab)[0]
 
 
 def profile_mask(
