@@ -48,7 +48,8 @@ def transpose(score: Score, semitones: int, *, parts: Iterable[str] | None = Non
                        if 0 <= g.pitch + semitones <= 127)  # fmt: skip
         ornaments = tuple(o if o.pitch is None else dataclasses.replace(o, pitch=min(max(o.pitch + semitones, 0), 127))
                           for o in p.ornaments)  # fmt: skip
-        new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments))
+        cross = tuple(dataclasses.replace(c, pitch=c.pitch + semitones) for c in p.cross_staff)
+        new.append(dataclasses.replace(p.with_notes(notes), graces=graces, ornaments=ornaments, cross_staff=cross))
     return dataclasses.replace(score, parts=tuple(new), key_signatures=keys)
 
 
@@ -90,8 +91,15 @@ def slice_bars(score: Score, first: int, last: int) -> Score:
             for o in p.ornaments if start <= o.onset < stop
         )  # fmt: skip
         verses = tuple(moved(v, v.onset - start) for v in p.verses if start <= v.onset < stop)
+        lines = tuple(
+            dataclasses.replace(o, onset=max(o.onset, start) - start, end=min(o.end, stop) - start)
+            for o in p.octave_lines if o.end > start and o.onset < stop
+        )  # fmt: skip
+        clefs = tuple(moved(c, c.onset - start) for c in p.clefs if start <= c.onset < stop)
+        cross = tuple(moved(c, c.onset - start) for c in p.cross_staff if start <= c.onset < stop)
         parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=shift(p.dynamics, moved), hairpins=hairpins,
-                                         graces=graces, ornaments=ornaments, verses=verses))  # fmt: skip
+                                         graces=graces, ornaments=ornaments, verses=verses,
+                                         octave_lines=lines, clefs=clefs, cross_staff=cross))  # fmt: skip
     tempo = TempoMap(shift(score.tempo_map.marks, moved))
     return dataclasses.replace(
         score,

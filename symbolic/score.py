@@ -8,8 +8,8 @@ instrument's written pitch is worked out by the readers and writers from the ins
 The model is the ground floor and imports nothing above it. Beside this module sit the parts it
 is built from: :mod:`~partita.symbolic.timeline` (quarter-lengths, tempo, meters, bars),
 :mod:`~partita.symbolic.pitch` (spelling, key signatures), :mod:`~partita.symbolic.dynamics`,
-:mod:`~partita.symbolic.form`, :mod:`~partita.symbolic.ornaments` and
-:mod:`~partita.symbolic.verses`. Whole-score edits are :mod:`~partita.symbolic.edits`; the
+:mod:`~partita.symbolic.form`, :mod:`~partita.symbolic.ornaments`,
+:mod:`~partita.symbolic.verses` and :mod:`~partita.symbolic.notation`. Whole-score edits are :mod:`~partita.symbolic.edits`; the
 readers, writers and bridges to music21 and pretty_midi are :mod:`partita.symbolic.io`.
 
 Every type is a frozen dataclass; an edit makes a new object (``dataclasses.replace`` or the
@@ -39,6 +39,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from partita.errors import InstrumentError, ScoreError
 from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Dynamic, Hairpin
 from partita.symbolic.form import FormMark, PlayMark
+from partita.symbolic.notation import ClefChange, CrossStaff, OctaveLine
 from partita.symbolic.ornaments import GraceNote, Ornament
 from partita.symbolic.pitch import KeySignature, normalise_spelling, pitch_from_spelling, spell_pitch
 from partita.symbolic.report import Dropped, merge_drops
@@ -203,6 +204,11 @@ class Part:
     verses: tuple[Syllable, ...] = ()
     #: the verse whose syllables are the notes' ``lyric``
     sung_verse: int = 1
+    #: how the part is drawn (:mod:`partita.symbolic.notation`): octave lines, clef changes and
+    #: cross-staff notes; the notes stay at sounding pitch and playback ignores these
+    octave_lines: tuple[OctaveLine, ...] = ()
+    clefs: tuple[ClefChange, ...] = ()
+    cross_staff: tuple[CrossStaff, ...] = ()
 
     def __post_init__(self) -> None:
         from partita import instruments  # the catalog sits beside the data model, at the bottom
@@ -223,6 +229,9 @@ class Part:
                 raise ScoreError(f"grace note spelling {g.spelling!r} does not sound {g.pitch}", part=self.name, onset=g.onset)
         object.__setattr__(self, "ornaments", tuple(sorted(self.ornaments, key=lambda o: (o.onset, o.voice, o.kind))))
         object.__setattr__(self, "verses", tuple(sorted(self.verses, key=lambda v: (v.verse, v.onset, v.voice))))
+        object.__setattr__(self, "octave_lines", tuple(sorted(self.octave_lines, key=lambda o: (o.onset, o.staff, o.end))))
+        object.__setattr__(self, "clefs", tuple(sorted(self.clefs, key=lambda c: (c.onset, c.staff))))
+        object.__setattr__(self, "cross_staff", tuple(sorted(self.cross_staff, key=lambda c: (c.onset, c.voice, c.pitch))))
         if not isinstance(self.sung_verse, int) or isinstance(self.sung_verse, bool) or self.sung_verse < 1:
             raise ScoreError(f"sung verse {self.sung_verse!r} must be a whole number from 1", part=self.name)
         self._check_voices()
@@ -551,6 +560,9 @@ def _score_from_dict(d: Mapping[str, Any]) -> Score:
                 ornaments=tuple(build(Ornament, x) for x in p.get("ornaments", [])),
                 verses=tuple(build(Syllable, x) for x in p.get("verses", [])),
                 sung_verse=p.get("sung_verse", 1),
+                octave_lines=tuple(build(OctaveLine, x) for x in p.get("octave_lines", [])),
+                clefs=tuple(build(ClefChange, x) for x in p.get("clefs", [])),
+                cross_staff=tuple(build(CrossStaff, x) for x in p.get("cross_staff", [])),
             )
         )  # fmt: skip
     tempo = d.get("tempo_map", {}).get("marks")

@@ -27,6 +27,7 @@ MODULES = [
     "partita.symbolic.io.musicxml_m21",
     "partita.symbolic.report",
     "partita.symbolic.form",
+    "partita.symbolic.notation",
     "partita.symbolic.ornaments",
     "partita.symbolic.playback",
     "partita.symbolic.realize",
