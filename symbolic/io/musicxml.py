@@ -203,7 +203,7 @@ def read(
         raise FormatError("no such file", file=str(path))
     from music21 import converter, stream
 
-    from partita.symbolic.io import musicxml_notation, musicxml_parts
+    from partita.symbolic.io import musicxml_m21, musicxml_notation, musicxml_parts
 
     facts = None
     if fmt == "musicxml":
@@ -221,7 +221,9 @@ def read(
             cleaned = None
             if facts is not None and any(p.empty_forwards for p in facts.parts.values()):
                 cleaned = _without_empty_forwards(path)
-            if cleaned is not None:
+            if fmt == "musicxml":  # music21's importer without its per-bar walk (linear in bars)
+                parsed = musicxml_m21.parse_data(cleaned) if cleaned is not None else musicxml_m21.parse(path)
+            elif cleaned is not None:
                 parsed = converter.parseData(cleaned, format=fmt)
             else:
                 parsed = converter.parse(str(path), **kwargs)

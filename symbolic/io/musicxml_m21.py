@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["parse"]
+__all__ = ["parse", "parse_data"]
 
 
 def parse(path: str | os.PathLike[str]) -> Any:
@@ -39,6 +39,15 @@ def parse(path: str | os.PathLike[str]) -> Any:
         importer.readFile(str(path))
     if importer.stream.metadata.movementName is None:
         importer.stream.metadata.movementName = Path(path).name
+    return importer.stream
+
+
+def parse_data(data: str | bytes) -> Any:
+    """A ``music21.stream.Score`` of MusicXML text, as ``music21.converter.parseData(data,
+    format="musicxml")`` makes it."""
+    importer = _importer_class()()
+    importer.xmlText = data
+    importer.parseXMLText()
     return importer.stream
 
 
