@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from partita.pipeline import PipelineResult
     from partita.provenance import VerifyReport
     from partita.render.instrument_training import InstrumentTrainingResult
-    from partita.render.stems import RenderResult
+    from partita.render.settings import RenderResult
     from partita.symbolic.composer.planner import Plan
     from partita.symbolic.composer.training import ComposerTrainingResult
     from partita.symbolic.score import Score

@@ -167,9 +167,10 @@ def master_folder(
     (RenderResult, MixResult, path of provenance.json)
     """
     from partita.daw import write_rpp
-    from partita.provenance import write_provenance
     from partita.mixing import MixSettings, mix_folder, read_render_manifest
-    from partita.render.stems import RENDERER_VERSION, RenderSettings, render
+    from partita.provenance import write_provenance
+    from partita.render.settings import RENDERER_VERSION, RenderSettings
+    from partita.render.stems import render
     from partita.symbolic import io as sio
 
     stages = stages if stages is not None else []
@@ -280,7 +281,7 @@ def compose_to_master(
     temperature, top_p, profile
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
     render_settings, mix_settings
-        :class:`~partita.render.stems.RenderSettings` (its seed is replaced by ``seed``) and
+        :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
         :class:`~partita.mixing.MixSettings`.
     key_dir
         Signing key folder (see :mod:`partita.provenance`).
@@ -307,7 +308,7 @@ def compose_to_master(
     import dataclasses
 
     from partita.provenance import sha256_file
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.sample import compose
 
     out = Path(out_dir)
@@ -420,8 +421,8 @@ def remix(
     import dataclasses
 
     from partita.daw import write_rpp
-    from partita.provenance import PROVENANCE_FILE, ProvenanceError, read_provenance, verify, write_provenance
     from partita.mixing import MixSettings, load_mix_settings, mix_folder, read_render_manifest
+    from partita.provenance import PROVENANCE_FILE, ProvenanceError, read_provenance, verify, write_provenance
 
     out = Path(out_dir)
     manifest = read_render_manifest(out)
@@ -473,9 +474,10 @@ def reproduce(
     ``mix.c2pa.wav``, whose manifest holds a signing time, its samples are compared.
     """
     from partita.errors import FormatError
-    from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
     from partita.mixing import MixSettings, mix_folder, read_render_manifest
-    from partita.render.stems import RenderSettings, render
+    from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
 
     out = Path(out_dir)
     rep = verify(out, key_dir=key_dir, public_key=public_key)

@@ -35,14 +35,14 @@ Beats become seconds here, and only through ``score.tempo_map``. The steps, for 
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
+import functools
 import math
 import os
 from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numba
 import numpy as np
@@ -51,9 +51,11 @@ from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
 from partita.render.timbres import style_of
-from partita.symbolic.score import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Note, Part, Score
+from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap
 
-__all__ = ["Style", "STYLES", "load_styles", "SoundingNote", "note_times", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
+__all__ = ["Style", "STYLES", "load_styles", "SoundingNote", "note_times", "perform_part", "perform", "seconds_of", "sounding_notes", "level_curve", "velocity_to_db"]
 
 _ACCENT_MARKS = frozenset({"sf", "sfz", "sff", "sffz", "fz", "rf", "rfz"})
 _PP_VELOCITY, _FF_VELOCITY = 33, 112
@@ -220,7 +222,8 @@ def level_curve(part: Part, score: Score) -> tuple[np.ndarray, np.ndarray]:
     is two breakpoints at the same time), ramps across hairpins. sf-type marks are accents,
     not levels; ``fp`` sets the level to p (its forte attack is an accent).
 
-    >>> from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score
+    >>> from partita.symbolic.dynamics import Dynamic, Hairpin
+    >>> from partita.symbolic.score import Note, Part, Score
     >>> p = Part("v", "Violin", "violin", notes=(Note(0, 8, 60),),
     ...          dynamics=(Dynamic(0, "p"), Dynamic(4, "f")), hairpins=(Hairpin(0, 4, "crescendo"),))
     >>> t, v = level_curve(p, Score(parts=(p,)))
@@ -305,24 +308,10 @@ class _Timed:
     accent_db: float
 
 
-class _Clock:
-    """``tempo_map.seconds_at`` with the tempo segments precomputed and results remembered
-    (chords and legato lines ask for the same onsets again and again)."""
-
-    def __init__(self, tempo_map) -> None:
-        self.marks = [(m.onset, 60.0 / m.bpm) for m in tempo_map.marks]
-        self.onsets = [m.onset for m in tempo_map.marks]
-        self.starts = [tempo_map.seconds_at(m.onset) for m in tempo_map.marks]
-        self.memo: dict[Fraction, float] = {}
-
-    def seconds_at(self, onset: Fraction) -> float:
-        out = self.memo.get(onset)
-        if out is None:
-            i = max(bisect.bisect_right(self.onsets, onset) - 1, 0)
-            mark_onset, spq = self.marks[i]
-            out = self.starts[i] + float(onset - mark_onset) * spq
-            self.memo[onset] = out
-        return out
+def seconds_of(tempo_map: TempoMap) -> Callable[[Fraction], float]:
+    """``tempo_map.seconds_at`` (the one clock from beats to seconds) with its answers
+    remembered: chords and legato lines ask for the same onsets again and again."""
+    return functools.lru_cache(maxsize=None)(tempo_map.seconds_at)
 
 
 def swung(score: Score) -> bool:
@@ -345,14 +334,14 @@ def swing_onset(onset: Fraction) -> Fraction:
 
 
 def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
-    tm = _Clock(score.tempo_map)
+    seconds_at = seconds_of(score.tempo_map)
     times, vel = level_curve(part, score)
     accents = _accent_marks(part)
     warp = swing_onset if swung(score) else (lambda q: q)
     out = []
     for n in sounding_notes(part):
-        on_s = tm.seconds_at(warp(n.onset))
-        nominal = tm.seconds_at(warp(n.end)) - on_s
+        on_s = seconds_at(warp(n.onset))
+        nominal = seconds_at(warp(n.end)) - on_s
         arts = n.articulations
         if "staccatissimo" in arts:
             dur = nominal * 0.3
@@ -569,8 +558,8 @@ def note_times(part: Part, score: Score, *, seed: int = 0, humanize: float = 0.0
     """
     style_name = style_of(part.instrument)
     if style_name not in STYLES:  # drums: hits at the notated times
-        clock = _Clock(score.tempo_map)
-        return tuple((n, clock.seconds_at(n.onset), clock.seconds_at(n.end)) for n in sounding_notes(part))
+        seconds_at = seconds_of(score.tempo_map)
+        return tuple((n, seconds_at(n.onset), seconds_at(n.end)) for n in sounding_notes(part))
     timed = _timed_notes(part, score, STYLES[style_name], seed=seed, humanize=humanize)
     return tuple((t.note, t.on_s, t.off_s) for t in timed)
 

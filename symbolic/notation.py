@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from partita.errors import ScoreError
-from partita.symbolic.form import quarter_length
+from partita.symbolic.timeline import as_ql
 
 __all__ = ["OctaveLine", "ClefChange", "CrossStaff", "OCTAVE_SIZES"]
 
@@ -59,8 +59,8 @@ class OctaveLine:
     staff: int = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="octave line onset"))
-        object.__setattr__(self, "end", quarter_length(self.end, what="octave line end"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="octave line onset"))
+        object.__setattr__(self, "end", as_ql(self.end, what="octave line end"))
         if self.onset < 0 or self.end < self.onset:
             raise ScoreError(f"an octave line from {self.onset} to {self.end}", onset=self.onset)
         if self.shift not in (-3, -2, -1, 1, 2, 3):
@@ -87,7 +87,7 @@ class ClefChange:
     staff: int = 1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="clef onset"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="clef onset"))
         if self.onset < 0:
             raise ScoreError("a clef at a negative onset", onset=self.onset)
         if self.sign not in _SIGNS:
@@ -114,5 +114,5 @@ class CrossStaff:
     staff: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="cross-staff note onset"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="cross-staff note onset"))
         _staff(self.staff, "cross-staff note", self.onset)

@@ -39,7 +39,8 @@ from typing import Any, Sequence
 
 from partita.errors import ScoreError
 from partita.symbolic.form import JUMPS
-from partita.symbolic.score import Bar, Score, TempoMap, TimeSignature
+from partita.symbolic.score import Score
+from partita.symbolic.timeline import Bar, TempoMap, TimeSignature
 
 __all__ = ["play_order", "bar_groups", "played_starts", "written_onset", "unroll", "performed", "played_length"]
 

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = [
     "partita.symbolic.composer",
     "partita.symbolic.composer.planner",
+    "partita.symbolic.composer.chords",
+    "partita.symbolic.composer.vocab",
     "partita.symbolic.composer.controls",
     "partita.symbolic.composer.corpus",
     "partita.symbolic.composer.model",

@@ -46,3 +46,33 @@ def test_crossings_are_the_forbidden_imports():
              "partita.commands.mix": {"partita"}}  # fmt: skip
     assert layers.crossings(graph) == [["partita.mixing.bus", "partita.pipeline"], ["partita.pipeline", "partita"],
                                        ["partita.render.stems", "partita.mixing.bus"]]  # fmt: skip
+
+
+#: The Score model and what it is built from: the ground floor (docs/architecture.md).
+GROUND = {
+    "partita.errors", "partita._presets", "partita.instruments", "partita.instruments.catalog",
+    "partita.symbolic.score", "partita.symbolic.timeline", "partita.symbolic.pitch", "partita.symbolic.dynamics",
+    "partita.symbolic.form", "partita.symbolic.ornaments", "partita.symbolic.verses", "partita.symbolic.report",
+    "partita.symbolic.notation",
+}  # fmt: skip
+
+
+def test_the_score_model_imports_only_the_ground():
+    graph = layers.report()["graph"]
+    reached, todo = set(), ["partita.symbolic.score"]
+    while todo:  # everything the Score model imports, directly or not, at any level
+        m = todo.pop()
+        if m not in reached:
+            reached.add(m)
+            todo.extend(graph[m])
+    assert reached <= GROUND, sorted(reached - GROUND)
+
+
+def test_the_only_circle_is_the_rule_registry():
+    circles = layers.report()["circles"]
+    assert all(all(m.startswith("partita.theory_rules.") for m in c) for c in circles), circles
+    assert len(circles) <= 1
+
+
+def test_no_file_over_the_limit():
+    assert layers.report()["over_limit"] == []

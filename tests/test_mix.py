@@ -186,7 +186,9 @@ def test_info_chunk_keeps_the_audio_and_is_readable_by_libsndfile(tmp_path):
 
 
 def _tiny_score():
-    from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+    from partita.symbolic.dynamics import Dynamic
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     vn = Part("vn1", "Violin I", "violin", notes=tuple(Note(Fraction(i), Fraction(1), 72 + (i % 5)) for i in range(8)),
               dynamics=(Dynamic(Fraction(0), "f"),))  # fmt: skip
@@ -197,7 +199,8 @@ def _tiny_score():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from partita.render.stems import RenderSettings, render
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
 
     out = tmp_path_factory.mktemp("render")
     score = _tiny_score()

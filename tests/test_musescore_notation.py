@@ -24,6 +24,7 @@ from xml.etree import ElementTree
 import mido
 import pytest
 
+from partita.symbolic.edits import slice_bars, transpose
 from partita.symbolic.io import read, write
 from partita.symbolic.score import Score
 
@@ -194,7 +195,7 @@ def test_render_plays_sounding_pitch_whatever_the_lines_and_clefs(tmp_path):
 def test_the_notation_survives_dicts_and_slices():
     score = read(FIXTURE)
     assert Score.from_dict(score.to_dict()) == score
-    piece = score.slice_bars(2, 3)
+    piece = slice_bars(score, 2, 3)
     piano = piece.parts[0]
     assert [(o.name, o.onset, o.end) for o in piano.octave_lines] == [("8va", 0, 4), ("8vb", 0, 4)]
     assert [(c.onset, c.sign, c.staff) for c in piano.clefs] == [(4, "G", 2), (6, "F", 1)]
@@ -227,4 +228,4 @@ def test_played_out_repeats_carry_the_lines_and_clefs_where_they_are_heard():
     assert [(o.onset, o.end) for o in played.octave_lines] == [(0, 4), (8, 12)]
     assert [c.onset for c in played.clefs] == [6, 14]
     assert [c.onset for c in played.cross_staff] == [4, 12]
-    assert score.transpose(2).parts[0].cross_staff[0].pitch == 50
+    assert transpose(score, 2).parts[0].cross_staff[0].pitch == 50

@@ -14,8 +14,9 @@ import pytest
 from partita.errors import ConfigError, PresetError
 from partita.instruments import catalog
 from partita.render import drums, performance, timbres
+from partita.symbolic import dynamics
 from partita.symbolic.arranger import voicing
-from partita.symbolic.composer import sample
+from partita.symbolic.composer import chords, sample
 from partita.theory_rules import engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +30,8 @@ FILES = [
     ("partita.symbolic.composer", "grooves.toml", sample.load_grooves),
     ("partita.instruments", "gm_fallback.toml", catalog.load_program_fallback),
     ("partita.symbolic.arranger", "guitar.toml", voicing.load_guitar),
+    ("partita.symbolic.composer", "chords.toml", chords.load_chords),
+    ("partita.symbolic", "dynamics.toml", dynamics.load_velocities),
 ]
 
 
@@ -125,6 +128,14 @@ def test_performer_fields_are_documented() -> None:
          "strings = [40, 45, 50, 55, 59]", "tuning", "strings", "not 6 MIDI note numbers"),
         ("partita.symbolic.composer", "grooves.toml", sample.load_grooves, "0 = [[42], [], [42]",
          "0 = [[42], [], [142]", "level 0", "step 3", "not a GM percussion key"),
+        ("partita.symbolic.composer", "chords.toml", chords.load_chords, "intervals = [0, 3, 7]",
+         "intervals = [0, 3, 17]", "qualities.min", "intervals", "not 3-4 pitch classes"),
+        ("partita.symbolic.composer", "chords.toml", chords.load_chords, "[roman.minor]\ni = 0",
+         "[roman.minor]\nj = 0", "roman.minor", "i", "missing"),
+        ("partita.symbolic", "dynamics.toml", dynamics.load_velocities, "pp = 33", "pp = 133", "velocity", "pp",
+         "outside 1 to 127"),
+        ("partita.symbolic", "dynamics.toml", dynamics.load_velocities, "default = 80", "default = 80.5", "dynamics",
+         "default", "not an integer"),
     ],
 )  # fmt: skip
 def test_a_broken_copy_names_file_entry_and_field(tmp_path, package, name, load, old, new, entry, field, why) -> None:

@@ -73,7 +73,7 @@ def chord_tones(figure: str) -> tuple[int, tuple[int, ...]]:
 
 @functools.lru_cache(maxsize=512)
 def _chord_tones(figure: str) -> tuple[int, tuple[int, ...]]:
-    from partita.symbolic.composer.planner import QUALITIES, chord_root_quality
+    from partita.symbolic.composer.chords import QUALITIES, chord_root_quality
 
     root, quality = chord_root_quality(figure)
     return root, tuple((root + i) % 12 for i in QUALITIES[quality][1])
@@ -125,7 +125,7 @@ def keyboard_voicing(figure: str, lo: int, hi: int, *, prev: Sequence[int] | Non
 def guitar_voicing(figure: str, *, prev_fret: int | None, max_fret: int = 9) -> tuple[int, tuple[int, ...]]:
     """A playable guitar chord: ``(barre fret, sounding pitches low to high)`` from the E- or
     A-shape (the one nearest ``prev_fret``; open position first when there is none)."""
-    from partita.symbolic.composer.planner import chord_root_quality
+    from partita.symbolic.composer.chords import chord_root_quality
 
     root, quality = chord_root_quality(figure)
     options = []

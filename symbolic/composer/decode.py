@@ -79,7 +79,7 @@ def profile_mask(
     """The :class:`~partita.symbolic.composer.masks.DecodeMask` that ``profile`` asks for.
 
     ``vocab``: the REMI tokenizer (the composer vocabulary's ``base``); ``layout``: the
-    :class:`~partita.symbolic.tokens.PartLayout` of the written parts; ``meters``: the
+    :class:`~partita.symbolic.tokens_format.PartLayout` of the written parts; ``meters``: the
     ``(numerator, denominator)`` pairs that may occur. Profile ``"none"`` keeps the grammar only
     (no key, the widest grid, no parallels, playable range). Under a profile with parallels
     every part writes one note at a time (the mask's default): its guarantee holds between

@@ -153,14 +153,14 @@ def sample_tokens(
     -------
     ids, layout, stats
         ``ids``: composer token ids (header, bars, EOS); ``layout``: the
-        :class:`~partita.symbolic.tokens.PartLayout` of the pitched parts.
+        :class:`~partita.symbolic.tokens_format.PartLayout` of the pitched parts.
     """
     import torch
 
     from partita.symbolic.composer.chordmask import CHORD_RULES
     from partita.symbolic.composer.controls import ComposerVocab, controls_of_plan
     from partita.symbolic.composer.decode import Decoder, profile_mask, with_chords
-    from partita.symbolic.tokens import PartLayout, PartSlot
+    from partita.symbolic.tokens_format import PartLayout, PartSlot
 
     if not 0.0 < top_p <= 1.0:
         raise ConfigError(f"top_p {top_p} is outside (0, 1]")
@@ -384,10 +384,10 @@ def compose(
         the seed, the profile and ``partita.chord_relaxations`` (see :class:`SampleStats`).
     """
     from partita.symbolic.composer.controls import ComposerVocab
-    from partita.symbolic.score import (
-        ChordSymbol, Dynamic, Hairpin, Score, Section, TempoMap, TempoMark, TimeSignature,
-    )  # fmt: skip
-    from partita.symbolic.tokens import TokenSequence
+    from partita.symbolic.dynamics import Dynamic, Hairpin
+    from partita.symbolic.score import ChordSymbol, Score, Section
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature  # fmt: skip
+    from partita.symbolic.tokens_format import TokenSequence
 
     if model is None:
         model = load_model(weights)

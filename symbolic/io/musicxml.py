@@ -127,7 +127,8 @@ from partita.symbolic.io.musicxml_marks import (
 from partita.symbolic.io.musicxml_fields import EXPRESSION_FIELD, METADATA_FIELD, PART_IDS_FIELD
 from partita.symbolic.io.musicxml_read import score_from_music21, score_from_parsed
 from partita.symbolic.io.musicxml_write import bar_layout, score_to_music21, xml_part_ids
-from partita.symbolic.score import Score, as_ql
+from partita.symbolic.score import Score
+from partita.symbolic.timeline import as_ql
 
 __all__ = [
     "EXPRESSION_FIELD",

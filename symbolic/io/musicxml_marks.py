@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any, Iterable
 
 from partita.symbolic.ornaments import GraceNote, Ornament
-from partita.symbolic.score import as_ql
+from partita.symbolic.timeline import as_ql
 
 __all__ = ["KEPT_MARK_CLASSES", "is_kept", "for_musescore", "exact_tempos", "with_exact_tempos", "grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element", "continue_slurs"]
 

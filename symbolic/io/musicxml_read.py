@@ -29,23 +29,10 @@ from partita.symbolic.lyrics import encode_syllable
 from partita.symbolic.notation import CrossStaff
 from partita.symbolic.verses import Syllable
 from partita.symbolic.report import DropLog
-from partita.symbolic.score import (
-    DYNAMIC_MARKS,
-    MODES,
-    ChordSymbol,
-    Dynamic,
-    Hairpin,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-    as_ql,
-    pitch_from_spelling,
-)
+from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic, Hairpin
+from partita.symbolic.pitch import MODES, KeySignature, pitch_from_spelling
+from partita.symbolic.score import ChordSymbol, Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature, as_ql
 
 __all__ = ["score_from_music21", "score_from_parsed"]
 

@@ -26,7 +26,8 @@ from partita.symbolic.io.musicxml_fields import (
 )
 from partita.symbolic.io.musicxml_form import play_text, write_form
 from partita.symbolic.io.musicxml_marks import add_ornaments, grace_element
-from partita.symbolic.score import Score, spell_pitch
+from partita.symbolic.pitch import spell_pitch
+from partita.symbolic.score import Score
 
 __all__ = ["score_to_music21", "xml_part_ids", "bar_layout"]
 
