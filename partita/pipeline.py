@@ -28,9 +28,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from partita._fileio import atomic_write_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partita.mixing import MixResult, MixSettings
 
 __all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "reproduce", "mix_info"]
 
@@ -402,11 +405,11 @@ def _load_score(out: Path) -> Any:
 def remix(
     out_dir: str | os.PathLike[str],
     *,
-    settings: Any = None,
+    settings: MixSettings | None = None,
     target_lufs: float | None = None,
     key_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
-) -> Any:
+) -> MixResult:
     """Mix a render folder again from its stems; the stems' bytes are never written.
 
     ``settings`` default: ``OUTDIR/mix.json`` (as a user edited it), else the defaults;
