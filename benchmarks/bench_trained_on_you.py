@@ -161,6 +161,28 @@ def _profile(folder: Path):
     return prof
 
 
+def heldout_losses() -> dict:
+    """Next-token loss (nats per REMI token) of the shipped and the fine-tuned weights on the
+    held-out 10 % of the folder's tunes: the fixed windows ``train-composer`` evaluates on
+    (so the fine-tuned figure repeats its last logged held-out loss)."""
+    from partita.symbolic.composer.controls import ComposerVocab
+    from partita.symbolic.composer.corpus import TokenSet
+    from partita.symbolic.composer.decode import load_model
+    from partita.symbolic.composer.train import TrainConfig, _Windows, evaluate_loss
+
+    # train-composer's cache of this folder (data/composer-user-HASH of its absolute path)
+    found = [p for p in sorted((ROOT / "data").glob("composer-user-*/tokens-*/stats.json"))
+             if json.loads(p.read_text()).get("spec") == str(FOLDER.relative_to(ROOT))]  # fmt: skip
+    if len(found) != 1:
+        raise SystemExit(f"expected one token cache of {FOLDER}, found {len(found)}")
+    tokens = found[0].parent / "heldout.npz"
+    cfg = TrainConfig()
+    batches = _Windows(TokenSet.load(tokens), ComposerVocab.default(), cfg.model["block_size"]).fixed(cfg.eval_windows)
+    return {"heldout_pieces": len(TokenSet.load(tokens)), "windows": cfg.eval_windows,
+            "before": round(evaluate_loss(load_model(None), batches), 4),
+            "after": round(evaluate_loss(load_model(str(FINETUNED)), batches), 4)}  # fmt: skip
+
+
 def measure() -> dict:
     from partita._fileio import sha256_file
     from partita.symbolic.composer.originality import check_originality, index_of_scores
@@ -187,6 +209,8 @@ def measure() -> dict:
                  "unseen": {"pieces": refs["unseen"].n_pieces}, "profile_and_index_s": round(profile_s, 1)}  # fmt: skip
     train_info = json.loads((WORK / "train.json").read_text()) if (WORK / "train.json").is_file() else None
     out["train"] = train_info
+    if FINETUNED.is_file():
+        out["heldout_loss"] = heldout_losses()
     out["weights"] = {"before": {"path": "shipped", "sha256": sha256_file(shipped_path())},
                       "after": {"path": str(FINETUNED.relative_to(ROOT)) + " (git-ignored)",
                                 "sha256": sha256_file(FINETUNED) if FINETUNED.is_file() else None}}  # fmt: skip
@@ -241,6 +265,10 @@ def markdown(res: dict) -> list[str]:
              f"{r.get('step', '-')} steps, {tr.get('wall_s', '-')} s wall, {tr.get('cpu_s', '-')} s CPU; last train loss "
              f"{r.get('train_loss', float('nan')):.3f}, held-out loss (10 % of the folder's tunes) "
              f"{(r.get('heldout_loss') or float('nan')):.3f}.", "",
+             *([f"Held-out loss on the folder's held-out tunes ({res['heldout_loss']['heldout_pieces']} pieces, "
+                f"{res['heldout_loss']['windows']} fixed windows, nats per REMI token): shipped "
+                f"{res['heldout_loss']['before']:.3f}, fine-tuned {res['heldout_loss']['after']:.3f}.", ""]
+               if "heldout_loss" in res else []),
              f"Weights: before = shipped `{w['before']['sha256']}`; after = `{w['after']['path']}` "
              f"`{w['after']['sha256']}`.", "",
              "## Similarity (0..1, docs/originality.md's calibrated score)", "",
