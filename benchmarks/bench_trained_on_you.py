@@ -11,13 +11,14 @@ on and profiled; book 6 (180 tunes) is held back as unseen tunes of the same col
 Every file it writes lives under ``data/trained_on_you/`` (git-ignored), the fine-tuned
 weights included; only the results are committed.
 
-Stages (each resumable; run in order, or ``--all``)::
+Stages (each resumable; run in order; the committed results were made with these, under
+``OMP_NUM_THREADS=1 nice -n 10``)::
 
-    .venv/bin/python benchmarks/bench_trained_on_you.py --prepare          # split the books into tunes
-    .venv/bin/python benchmarks/bench_trained_on_you.py --compose before   # N pieces, shipped weights
-    nice -n 10 .venv/bin/python benchmarks/bench_trained_on_you.py --train # partita train-composer --init shipped
-    .venv/bin/python benchmarks/bench_trained_on_you.py --compose after    # the same N plans and seeds, fine-tuned
-    .venv/bin/python benchmarks/bench_trained_on_you.py --measure          # -> results/trained_on_you.{json,md}
+    .venv/bin/python benchmarks/bench_trained_on_you.py --prepare                 # split the books into tunes
+    .venv/bin/python benchmarks/bench_trained_on_you.py --compose before --n 30   # shipped weights
+    .venv/bin/python benchmarks/bench_trained_on_you.py --train                   # partita train-composer --init shipped
+    .venv/bin/python benchmarks/bench_trained_on_you.py --compose after --n 30    # the same plans and seeds, fine-tuned
+    .venv/bin/python benchmarks/bench_trained_on_you.py --measure --n 30          # -> results/trained_on_you.{json,md}
 
 Pieces: ``--n`` plans of ``--seconds`` seconds for one fiddle part (the folder is single
 melodies), alternately a folk tune in G major (4/4) and a jig in D major (6/8), seed = index;

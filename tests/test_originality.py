@@ -271,3 +271,21 @@ def test_docs_quote_the_committed_results():
     for row in cal["conditions"]:
         if "mean" in row:
             assert f"| {row['mean']:.3f} | {row['sd']:.3f} |" in doc, row["condition"]
+
+
+def test_docs_quote_the_trained_on_you_results():
+    """docs/originality.md's walkthrough quotes benchmarks/results/trained_on_you.json: the
+    similarity before and after the fine-tune, the paired change and the held-out loss."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "originality.md").read_text()
+    res = json.loads((root / "benchmarks" / "results" / "trained_on_you.json").read_text())
+    before, after = res["before"], res["after"]
+    for x in (before, after):
+        s = x["set_similarity"]
+        assert f"| {s['folder']:.3f} | {s['unseen']:.3f} | {s['fiddle-tunes']:.3f} | {s['bach-chorales']:.3f} |" in doc
+        assert f"| {x['n_flagged']} of {x['n']} |" in doc
+    assert res["weights"]["before"]["sha256"] != res["weights"]["after"]["sha256"]
+    assert f"**{res['paired']['folder']['mean_change']:+.3f}**" in doc
+    assert f"**{res['heldout_loss']['before']:.3f}**" in doc and f"**{res['heldout_loss']['after']:.3f}**" in doc
