@@ -41,6 +41,7 @@ def excerpts(folder: Path, n: int, bars: int) -> list[dict]:
 
     from partita.errors import PartitaError
     from partita.symbolic import io as sio
+    from partita.symbolic.edits import slice_bars
 
     candidates = sorted(glob.glob("/usr/share/mscore3*/demos/*.msc[xz]"))
     candidates += [str(p) for p in music21.corpus.getComposer("bach")[:80]]
@@ -53,7 +54,7 @@ def excerpts(folder: Path, n: int, bars: int) -> list[dict]:
             score = sio.read(path)
             if score.n_bars < 2 or not any(p.notes for p in score.parts):
                 continue
-            cut = score.slice_bars(1, min(bars, score.n_bars))
+            cut = slice_bars(score, 1, min(bars, score.n_bars))
             target = folder / f"{len(out):02d}_{Path(path).stem}.musicxml"
             sio.write(cut, target)
         except (PartitaError, OSError) as exc:
@@ -85,7 +86,7 @@ def _warm(score_file: str, key_dir: str, sr: int) -> float:
     import tempfile as _tempfile
 
     from partita.pipeline import master_folder
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic import io as sio
 
     t0 = time.perf_counter()

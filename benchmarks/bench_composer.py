@@ -58,12 +58,12 @@ def _four_part(paths: list[str], limit: int) -> list:
     """The first ``limit`` of ``paths`` that read as four-part Scores."""
     from music21 import corpus as m21
 
-    from partita.symbolic.score import Score
+    from partita.symbolic.io.musicxml import score_from_music21
 
     out = []
     for path in paths:
         try:
-            s = Score.from_music21(m21.parse(path))
+            s = score_from_music21(m21.parse(path))
         except Exception:  # noqa: BLE001 - a few chorales have parts the catalog lacks
             continue
         if len(s.parts) == 4:

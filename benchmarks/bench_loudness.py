@@ -41,10 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench_pipeline import stand_in_score
 
     from partita.errors import PartitaError
+    from partita.mixing import integrated_lufs, true_peak_dbtp
+    from partita.mixing import MixSettings
     from partita.pipeline import compose_to_master, master_folder
-    from partita.render.mix import integrated_lufs, true_peak_dbtp
-    from partita.render.stems import RenderSettings
-    from partita.render.mixconfig import MixSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.planner import plan
 
     settings = MixSettings(target_lufs=args.target_lufs)

@@ -112,7 +112,7 @@ def evaluate(decoder, data) -> dict:
     from scipy.signal import resample_poly
 
     from partita.render import dataset
-    from partita.render.neural import spectral_loss
+    from partita.render.neural_losses import spectral_loss
 
     spec, cents, loud_err = [], [], []
     first = next(iter(_items(data)))
@@ -199,7 +199,7 @@ def main() -> None:
         if name in args.baseline:
             cfg = neural.DecoderConfig(instrument=name)
             model = neural.BaselineGRUDecoder(cfg)
-            tc = neural.TrainConfig(minutes=args.minutes, seed=0, max_steps=_shipped_steps(entry))
+            tc = neural.DecoderTrainConfig(minutes=args.minutes, seed=0, max_steps=_shipped_steps(entry))
             t0 = time.process_time()
             load0 = " ".join(open("/proc/loadavg").read().split()[:3])
             res = neural.train(data, config=cfg, train_config=tc, out_dir=ROOT / "data/neural" / name / "baseline", model=model, progress=False)

@@ -60,7 +60,8 @@ def stand_in_score(plan):
 
     from partita.instruments import get
     from partita.symbolic.composer.sample import _drum_part
-    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark, TimeSignature
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
     bar = plan.bar_ql
     chords = [sorted({p.midi % 12 for p in harmony.ChordSymbol(f.replace("b", "-") if len(f) > 1 and f[1] == "b" else f).pitches})

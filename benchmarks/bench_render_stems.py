@@ -57,7 +57,9 @@ def build_score():
     """The benchmark score: 8 parts, 105 bars of 4/4 at 120 bpm (210 s)."""
     import numpy as np
 
-    from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+    from partita.symbolic.dynamics import Dynamic, Hairpin
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     rng = np.random.default_rng(2024)
     progression = [(60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)]  # C Am F G

@@ -70,7 +70,7 @@ def main() -> None:
 
     from partita.engraving import engrave
     from partita.symbolic.io import write
-    from partita.symbolic.score import Score
+    from partita.symbolic.io.musicxml import score_from_music21
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
     partita = str(Path(sys.executable).with_name("partita"))
@@ -78,7 +78,7 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
         for label, (name, profile) in PIECES.items():
-            score = Score.from_music21(corpus.parse(name))
+            score = score_from_music21(corpus.parse(name))
             src = write(score, Path(tmp) / f"{name.replace('/', '_')}.musicxml")
             out = Path(tmp) / f"out_{len(runs)}"
             cmd = ["orchestrate", str(src), "--for", "wind quintet", "--fit", "--profile", profile, "-o", str(out)]
@@ -108,7 +108,7 @@ def main() -> None:
     for name in CORPUS:
         t0 = time.perf_counter()
         try:
-            eng = engrave(Score.from_music21(corpus.parse(name)), max_pages=None)
+            eng = engrave(score_from_music21(corpus.parse(name)), max_pages=None)
             engraved.append({"score": name, "ok": True, "pages": eng.n_pages, "noteheads": len(eng.note_ids),
                              "unmatched": len(eng.unmatched), "warnings": list(eng.warnings),
                              "s": round(time.perf_counter() - t0, 2)})  # fmt: skip

@@ -11,8 +11,8 @@ nothing next to reading them:
   from its own starting pitch in G3-G5, seeded by the part's number: lines that cross and
   meet as in a large ensemble, not all moving together);
 - **bars**: a MIDI file of 4 parts and a MusicXML file of 1 part, of 100, 1,000 and 10,000
-  bars each (music21 parses MusicXML at about 25 ms a bar on this machine, so the MusicXML
-  sweep has one part to keep its 10,000-bar case near a minute).
+  bars each (music21 builds its objects for MusicXML at about 0.5 ms a note on this machine, so
+  the MusicXML sweep has one part).
 
 Each command runs in a fresh process (``python -m partita.cli ... --max-parts 0 --max-bars 0``)
 under ``/usr/bin/time``, which gives wall time and peak resident memory. Linear growth shows as
@@ -176,9 +176,9 @@ def to_markdown(result: dict) -> list[str]:
         lines.append("")
     lines.append("Growth: wall time over the previous row's, for 10 times the size (10: linear, 100: quadratic). "
                  "`info` and `check` are whole commands (start, imports, reading, JSON output); \"rules only\" is "
-                 "`theory_rules.check` on the read score, timed inside a fresh process. Reading MusicXML is "
-                 "music21's parser, which recomputes a part's length at every measure it inserts: quadratic in the "
-                 "bars of one part, and the reason for the default 20,000-bar limit.")
+                 "`theory_rules.check` on the read score, timed inside a fresh process. MusicXML is parsed by "
+                 "music21's importer as `symbolic/io/musicxml_m21.py` runs it, without the walk over the part's "
+                 "earlier measures that music21 makes at every measure it inserts (quadratic in the bars of a part).")
     return lines
 
 

@@ -2,7 +2,7 @@
 Bach chorales of the music21 corpus.
 
 Each chorale file is read with music21, turned into a partita Score
-(:meth:`Score.from_music21`), cut down to its four voices (the parts named Soprano, Alto, Tenor
+(:func:`~partita.symbolic.io.musicxml.score_from_music21`), cut down to its four voices (the parts named Soprano, Alto, Tenor
 and Bass; files without all four are skipped and counted, instrumental parts that double the
 voices are left out) and checked with the ``chorale`` profile.
 
@@ -34,12 +34,12 @@ VOICES = ("Soprano", "Alto", "Tenor", "Bass")
 def check_one(path: Path) -> dict:
     from music21 import corpus
 
-    from partita.symbolic.score import Score
+    from partita.symbolic.io.musicxml import score_from_music21
     from partita.theory_rules import check
 
     t0 = time.perf_counter()
     stream = corpus.parse(str(path))
-    score = Score.from_music21(stream)
+    score = score_from_music21(stream)
     by_name = {p.name: p for p in score.parts}
     if not all(v in by_name for v in VOICES):
         return {"file": path.name, "skipped": f"parts are {[p.name for p in score.parts]}"}

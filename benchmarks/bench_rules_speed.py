@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def random_chorale(n_bars: int, rng: np.random.Generator):
-    from partita.symbolic.score import ChordSymbol, KeySignature, Note, Part, Score
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.score import ChordSymbol, Note, Part, Score
     from partita.theory_rules.rules_key import allowed_pcs
 
     key = KeySignature(0, 2, "major")
@@ -101,9 +102,10 @@ def bench_check(n_bars: int = 200, repeats: int = 5) -> dict:
 
 
 def bench_masks(n_walks: int = 8, max_tokens: int = 600) -> dict:
-    from partita.symbolic.score import KeySignature
-    from partita.symbolic.tokens import PartLayout, PartSlot, Tokenizer
     from partita.symbolic.composer.masks import DecodeMask, MaskTables
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.tokens import Tokenizer
+    from partita.symbolic.tokens_format import PartLayout, PartSlot
 
     tok = Tokenizer.default()
     tables = MaskTables(tok)

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import praat_reference as pr  # noqa: E402
 from _results import write_results  # noqa: E402  (benchmarks/ is sys.path[0] when a benchmark runs)
 
-from partita.render.stems import RenderSettings, render_part  # noqa: E402
+from partita.render.settings import RenderSettings
+from partita.render.stems import render_part  # noqa: E402
 from partita.symbolic.score import Note, Part, Score  # noqa: E402
 
 SR = 24000

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 import tomllib
 import unicodedata
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from partita.errors import InstrumentError
+from partita._presets import Entry, load, table
+from partita.errors import InstrumentError, PresetError
 
 __all__ = [
     "FAMILIES",
@@ -300,44 +302,26 @@ class _Catalog:
     programs: tuple[str, ...]  # GM program -> id, 128 entries
 
 
-# Programs with no entry of their own, by General MIDI family (blocks of 8), to the nearest
-# entry of the same family. Programs not listed here and without an entry (synth leads, pads,
-# effects 80-103, 119-127, and the few noted below) fall back to piano.
-_PROGRAM_FALLBACK: dict[int, str] = {
-    **{p: "piano" for p in range(1, 6)},  # bright/electric grand, honky-tonk, e-pianos
-    7: "harpsichord",  # clavinet
-    10: "glockenspiel",  # music box
-    15: "marimba",  # dulcimer (struck)
-    **{p: "organ" for p in range(16, 24)},  # drawbar ... reed organ, accordion, harmonica
-    25: "acoustic_guitar",  # steel-string
-    **{p: "electric_guitar" for p in range(26, 32)},  # jazz, muted, overdriven, distortion...
-    **{p: "electric_bass" for p in range(34, 40)},  # pick, fretless, slap, synth
-    44: "violin",  # tremolo strings
-    45: "violin",  # pizzicato strings
-    **{p: "violin" for p in range(48, 52)},  # string ensembles, synth strings
-    54: "choir",  # synth voice
-    55: "trumpet",  # orchestra hit
-    59: "trumpet",  # muted trumpet
-    61: "horn",  # brass section
-    62: "trumpet",  # synth brass
-    63: "trumpet",
-    75: "flute",  # pan flute
-    76: "flute",  # blown bottle
-    77: "flute",  # shakuhachi
-    78: "piccolo",  # whistle
-    79: "flute",  # ocarina
-    **{p: "acoustic_guitar" for p in range(104, 107)},  # sitar, banjo, shamisen
-    107: "harp",  # koto
-    108: "marimba",  # kalimba
-    109: "oboe",  # bagpipe
-    110: "violin",  # fiddle
-    111: "oboe",  # shanai
-    112: "glockenspiel",  # tinkle bell
-    113: "glockenspiel",  # agogo
-    114: "marimba",  # steel drums
-    115: "xylophone",  # woodblock
-    **{p: "timpani" for p in range(116, 119)},  # taiko, melodic tom, synth drum
-}
+def load_program_fallback(path: str | os.PathLike[str] | None = None) -> dict[int, str]:
+    """GM program -> the catalog id standing in for it when no entry has that program, from
+    ``gm_fallback.toml`` (package data) or the file at ``path``. A key that is not a program
+    0-127 or a value that is not a string raises :class:`~partita.errors.PresetError` naming
+    the file and the program (ids are checked against the catalog when it loads).
+
+    >>> load_program_fallback()[109]  # Bag pipe
+    'oboe'
+    """
+    return load("partita.instruments", "gm_fallback.toml", _parse_fallback, path)
+
+
+def _parse_fallback(data: dict, file: str) -> dict[int, str]:
+    e = Entry(file, "fallback", table(data, "fallback", file=file))
+    out = {}
+    for key in e.data:
+        if not (key.isdigit() and int(key) <= 127):
+            raise e.error(key, "a GM program is an integer 0-127")
+        out[int(key)] = e.text(key)
+    return out
 
 
 @functools.cache
@@ -370,7 +354,10 @@ def _catalog() -> _Catalog:
     for instrument in by_id.values():
         if not instrument.percussion:
             programs.setdefault(instrument.gm_program, instrument.id)
-    for program, instrument_id in _PROGRAM_FALLBACK.items():
+    for program, instrument_id in load_program_fallback().items():
+        if instrument_id not in by_id:
+            raise PresetError(f"{instrument_id!r} is not a catalog instrument", file="gm_fallback.toml",
+                              entry="fallback", field=str(program))  # fmt: skip
         programs.setdefault(program, instrument_id)
     table = tuple(programs.get(p, "piano") for p in range(128))
     missing = {i for i in table if i not in by_id}

@@ -24,6 +24,8 @@ function                    does                                                
 :func:`engrave`             engraved notation (verovio SVG pages)                  ``Engraving``
 :func:`render_batch`        many scores into a dataset, on Dask                    ``BatchResult``
 :func:`compose_batch`       a table of prompts into a dataset, on Dask             ``BatchResult``
+:func:`train_composer`      build a corpus and train (or fine-tune) the composer   ``ComposerTrainingResult``
+:func:`train_instrument`    train a neural instrument decoder, with its card       ``InstrumentTrainingResult``
 ==========================  =====================================================  ==========================
 
 Library code never prints: long functions take ``progress``, a callable, where the CLI passes
@@ -47,17 +49,28 @@ from partita.errors import PartitaError
 __all__ = [
     "PartitaError", "__version__", "check", "compose", "compose_score", "continue_", "harmonize", "load", "mix",
     "originality", "plan", "profile", "regenerate", "render", "save", "similarity", "verify", "orchestrate",
-    "engrave", "render_batch", "compose_batch",
+    "engrave", "render_batch", "compose_batch", "train_composer", "train_instrument",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
     from pathlib import Path
 
+    from typing import Sequence
+
+    from partita.batch import BatchResult
+    from partita.classroom import OrchestrateResult
+    from partita.engraving import Engraving
+    from partita.mixing import MixResult
     from partita.pipeline import PipelineResult
     from partita.provenance import VerifyReport
-    from partita.render.stems import RenderResult
+    from partita.render.instrument_training import InstrumentTrainingResult
+    from partita.render.settings import RenderResult
+    from partita.symbolic.composer.originality import OriginalityReport
     from partita.symbolic.composer.planner import Plan
+    from partita.symbolic.composer.profile import StyleProfile
+    from partita.symbolic.composer.similarity import SimilarityReport
+    from partita.symbolic.composer.training import ComposerTrainingResult
     from partita.symbolic.score import Score
     from partita.theory_rules.engine import Report
 
@@ -139,7 +152,7 @@ def check(score: Score, *, profile: str = "classical", **options: Any) -> Report
     return _check(score, profile=profile, **options)
 
 
-def mix(out_dir: str | os.PathLike[str], **options: Any) -> Any:
+def mix(out_dir: str | os.PathLike[str], **options: Any) -> MixResult:
     """Mix and master a render folder's stems again (the stems are never written) and sign it
     again; ``options``: ``settings`` (a MixSettings), ``target_lufs``, ``key_dir``, ``progress``
     (see :func:`partita.pipeline.remix`)."""
@@ -181,7 +194,7 @@ def continue_(score: Score, *, bars: int, seed: int = 0, **options: Any) -> Scor
     return _continue(score, bars=bars, seed=seed, **options)
 
 
-def profile(inputs: Any, *, label: str | None = None) -> Any:
+def profile(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, label: str | None = None) -> StyleProfile:
     """The style profile of score files and folders (``inputs``: a path or a list of them):
     summary statistics per 8-bar segment, never the notes; see
     :func:`partita.symbolic.composer.profile.profile_paths`. ``.save(path)`` writes it."""
@@ -191,7 +204,7 @@ def profile(inputs: Any, *, label: str | None = None) -> Any:
                          label=label)  # fmt: skip
 
 
-def similarity(a: Any, b: Any, **options: Any) -> Any:
+def similarity(a: Any, b: Any, **options: Any) -> SimilarityReport:
     """The style similarity of ``a`` to ``b`` (each a score, scores, a folder, a score file, a
     profile or a profile file): ``.score`` 0..1 and one MGEval overlapped area per feature; see
     :func:`partita.symbolic.composer.similarity.similarity`."""
@@ -200,7 +213,7 @@ def similarity(a: Any, b: Any, **options: Any) -> Any:
     return _similarity(a, b, **options)
 
 
-def originality(score: Score, *, against: Any = ("corpus",), **options: Any) -> Any:
+def originality(score: Score, *, against: Any = ("corpus",), **options: Any) -> OriginalityReport:
     """The longest passages ``score`` shares with the composer's training corpus
     (``"corpus"``) and any folder in ``against``: ``.verdict`` ``clear`` or ``flagged``,
     ``.matches`` with source piece, bars and length; see
@@ -210,7 +223,7 @@ def originality(score: Score, *, against: Any = ("corpus",), **options: Any) -> 
     return check_originality(score, against=against, **options)
 
 
-def orchestrate(score: Any, ensemble: str, out_dir: str | os.PathLike[str], **options: Any) -> Any:
+def orchestrate(score: Score | str | os.PathLike[str], ensemble: str, out_dir: str | os.PathLike[str], **options: Any) -> OrchestrateResult:
     """``score`` (a Score or a file) given to ``ensemble`` (a preset such as ``"wind quintet"``
     or an instrument list), with the new score, ``changes.json``, ``check.json``, the audio of
     both versions and ``report.html`` in ``out_dir``; ``options``: ``assign``, ``fit``,
@@ -220,7 +233,7 @@ def orchestrate(score: Any, ensemble: str, out_dir: str | os.PathLike[str], **op
     return _orchestrate(score, ensemble, out_dir, **options)
 
 
-def engrave(score: Score, **options: Any) -> Any:
+def engrave(score: Score, **options: Any) -> Engraving:
     """Engraved notation of ``score`` as SVG pages (verovio); ``options``: ``page_width_mm``,
     ``page_height_mm``, ``scale``, ``max_pages`` (see :func:`partita.engraving.engrave`)."""
     from partita.engraving import engrave as _engrave
@@ -228,7 +241,7 @@ def engrave(score: Score, **options: Any) -> Any:
     return _engrave(score, **options)
 
 
-def render_batch(sources: Any, out_dir: str | os.PathLike[str], **options: Any) -> Any:
+def render_batch(sources: Any, out_dir: str | os.PathLike[str], **options: Any) -> BatchResult:
     """Render many scores into a dataset folder on Dask (one folder per score, a manifest);
     see :func:`partita.batch.render_batch`."""
     from partita.batch import render_batch as _render_batch
@@ -236,9 +249,39 @@ def render_batch(sources: Any, out_dir: str | os.PathLike[str], **options: Any) 
     return _render_batch(sources, out_dir, **options)
 
 
-def compose_batch(spec: Any, out_dir: str | os.PathLike[str], **options: Any) -> Any:
+def compose_batch(spec: str | os.PathLike[str], out_dir: str | os.PathLike[str], **options: Any) -> BatchResult:
     """Compose and render a table of prompts, seeds and ensembles into a dataset on Dask; see
     :func:`partita.batch.compose_batch`."""
     from partita.batch import compose_batch as _compose_batch
 
     return _compose_batch(spec, out_dir, **options)
+
+
+def train_composer(corpus: str = "music21:all", *, progress: Callable[[str, str], None] | None = None,
+                   **options: Any) -> ComposerTrainingResult:  # fmt: skip
+    """Build a corpus and train (or fine-tune, or resume) the composer.
+
+    ``corpus`` is ``music21:COLLECTIONS`` or a folder of MIDI/MusicXML (parsed, cached,
+    tokenized); ``init="shipped"`` fine-tunes the shipped weights, ``resume=True`` continues.
+
+    ``progress(stage, message)`` hears the corpus size, the held-out losses and the export;
+    ``options``: ``out_dir``, ``steps``, ``minutes``, ``model``, ``device``, ``export`` ... (see
+    :func:`partita.symbolic.composer.training.train_composer`)."""
+    from partita.symbolic.composer.training import train_composer as _train_composer
+
+    return _train_composer(corpus, progress=progress, **options)
+
+
+def train_instrument(source: str | os.PathLike[str], name: str, *, progress: Callable[[str, str], None] | None = None,
+                     **options: Any) -> InstrumentTrainingResult:  # fmt: skip
+    """Train a neural instrument decoder from a soundfont or recordings.
+
+    ``source`` is a soundfont or a folder of monophonic recordings; writes ``NAME.safetensors``,
+    its model card and ``manifest.json`` in ``out_dir``.
+
+    ``progress(stage, message)`` hears the data, the validation losses and the export;
+    ``options``: ``out_dir``, ``minutes``, ``program``, ``device``, ``resume`` ... (see
+    :func:`partita.render.instrument_training.train_instrument`)."""
+    from partita.render.instrument_training import train_instrument as _train_instrument
+
+    return _train_instrument(source, name, progress=progress, **options)

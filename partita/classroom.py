@@ -79,7 +79,7 @@ def render_version(score: Score, out_dir: str | os.PathLike[str], *, sample_rate
     """Render ``score`` to ``out_dir`` (stems, then the mix); returns ``"mix"`` and part id ->
     WAV path, mix first."""
     from partita.render import render
-    from partita.render.mix import mix_folder
+    from partita.mixing import mix_folder
 
     out = Path(out_dir)
     result = render(score, out, sample_rate=sample_rate, seed=seed, progress=False)

@@ -6,7 +6,8 @@ the score's first tempo and meter as the project's, and every later tempo or met
 a point of the tempo envelope (square shape: tempo jumps as in the score). Paths are relative
 to the project file, so the folder can be moved.
 
->>> from partita.symbolic.score import Score, TempoMap, TempoMark
+>>> from partita.symbolic.score import Score
+>>> from partita.symbolic.timeline import TempoMap, TempoMark
 >>> s = Score(tempo_map=TempoMap((TempoMark(0, 90), TempoMark(8, 60))))
 >>> text = rpp_text(s, stems=[("Violin I", "stems/01_violin-i.wav", 0.0, 0.0)], length_s=10.0)
 >>> parse_rpp_tracks(text)
@@ -41,7 +42,8 @@ def tempo_points(score: Any) -> list[tuple[float, float, int | None]]:
 
     The meter is REAPER's packed form ``numerator + 65536 * denominator``.
 
-    >>> from partita.symbolic.score import Score, TimeSignature
+    >>> from partita.symbolic.score import Score
+    >>> from partita.symbolic.timeline import TimeSignature
     >>> tempo_points(Score(time_signatures=(TimeSignature(0, 3, 4), TimeSignature(6, 4, 4))))
     [(0.0, 120.0, 262147), (3.0, 120.0, 262148)]
     """
@@ -118,7 +120,7 @@ def write_rpp(
     """Write ``out_dir/project.rpp`` for the stems ``manifest`` (a ``render.json``) lists.
 
     ``stem_pan``/``stem_gain_db`` (part id -> value, e.g. from a
-    :class:`~partita.render.mix.MixResult`) preset each track's pan and fader (gains are
+    :class:`~partita.mixing.MixResult`) preset each track's pan and fader (gains are
     relative to the loudest-staged stem, so no fader starts above 0 dB).
     """
     pans = dict(stem_pan or {})

@@ -16,7 +16,7 @@ score.musicxml, part 'Violin I', bar 12: pitch 131 is outside MIDI's 0-127
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Callable
+from typing import Any, Callable
 
 __all__ = [
     "PartitaError",
@@ -26,8 +26,10 @@ __all__ = [
     "ExternalToolError",
     "TokenizationError",
     "ConfigError",
+    "PresetError",
     "OutputError",
     "LimitError",
+    "CheckpointError",
 ]
 
 
@@ -126,6 +128,22 @@ class ConfigError(PartitaError):
     """An impossible setting or parameter."""
 
 
+class PresetError(ConfigError):
+    """A preset table shipped as package data (timbres, performer presets, rule profiles, the
+    drum kit, grooves) with a value missing, of the wrong type or out of range. The message
+    names the file, the entry and the field.
+
+    >>> print(PresetError("-3 is outside 0.2 to 6", file="timbres.toml", entry="bowed", field="tilt"))
+    timbres.toml: entry 'bowed', field 'tilt': -3 is outside 0.2 to 6
+    """
+
+    def __init__(self, message: str, *, entry: str | None = None, field: str | None = None, **where: Any) -> None:
+        self.entry = entry
+        self.field = field
+        named = ", ".join(x for x in (entry and f"entry {entry!r}", field and f"field {field!r}") if x)
+        super().__init__(f"{named}: {message}" if named else message, **where)
+
+
 class OutputError(PartitaError):
     """An output that cannot be written (a folder that cannot be created, no permission, a
     full disk); the message names the user's path."""
@@ -134,3 +152,8 @@ class OutputError(PartitaError):
 class LimitError(PartitaError):
     """An input larger than the limits in force (bars, parts); the message says which limit
     and how to raise it."""
+
+
+class CheckpointError(PartitaError):
+    """A checkpoint or weight file that cannot be used: missing, corrupt, another format or
+    version, another kind of model, a vocabulary or sha256 other than the expected one."""

@@ -54,7 +54,7 @@ class Change:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        from partita.symbolic.score import spell_pitch
+        from partita.symbolic.pitch import spell_pitch
 
         num = lambda x: int(x) if x.denominator == 1 else float(x)  # noqa: E731
         return {"part": self.part, "part_name": self.part_name, "bar": self.bar, "beat": num(self.beat),
@@ -173,7 +173,7 @@ def _median(part: Part) -> float:
 
 
 def _span(part: Part) -> str:
-    from partita.symbolic.score import spell_pitch
+    from partita.symbolic.pitch import spell_pitch
 
     if not part.notes:
         return "no notes"

@@ -28,9 +28,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from partita._fileio import atomic_write_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partita.mixing import MixResult, MixSettings
 
 __all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "reproduce", "mix_info"]
 
@@ -167,10 +170,10 @@ def master_folder(
     (RenderResult, MixResult, path of provenance.json)
     """
     from partita.daw import write_rpp
+    from partita.mixing import MixSettings, mix_folder, read_render_manifest
     from partita.provenance import write_provenance
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RENDERER_VERSION, RenderSettings, render
+    from partita.render.settings import RENDERER_VERSION, RenderSettings
+    from partita.render.stems import render
     from partita.symbolic import io as sio
 
     stages = stages if stages is not None else []
@@ -281,8 +284,8 @@ def compose_to_master(
     temperature, top_p, profile
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
     render_settings, mix_settings
-        :class:`~partita.render.stems.RenderSettings` (its seed is replaced by ``seed``) and
-        :class:`~partita.render.mixconfig.MixSettings`.
+        :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
+        :class:`~partita.mixing.MixSettings`.
     key_dir
         Signing key folder (see :mod:`partita.provenance`).
     workers
@@ -308,7 +311,7 @@ def compose_to_master(
     import dataclasses
 
     from partita.provenance import sha256_file
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.sample import compose
 
     out = Path(out_dir)
@@ -402,11 +405,11 @@ def _load_score(out: Path) -> Any:
 def remix(
     out_dir: str | os.PathLike[str],
     *,
-    settings: Any = None,
+    settings: MixSettings | None = None,
     target_lufs: float | None = None,
     key_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
-) -> Any:
+) -> MixResult:
     """Mix a render folder again from its stems; the stems' bytes are never written.
 
     ``settings`` default: ``OUTDIR/mix.json`` (as a user edited it), else the defaults;
@@ -421,9 +424,8 @@ def remix(
     import dataclasses
 
     from partita.daw import write_rpp
+    from partita.mixing import MixSettings, load_mix_settings, mix_folder, read_render_manifest
     from partita.provenance import PROVENANCE_FILE, ProvenanceError, read_provenance, verify, write_provenance
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings, load_mix_settings
 
     out = Path(out_dir)
     manifest = read_render_manifest(out)
@@ -475,10 +477,10 @@ def reproduce(
     ``mix.c2pa.wav``, whose manifest holds a signing time, its samples are compared.
     """
     from partita.errors import FormatError
+    from partita.mixing import MixSettings, mix_folder, read_render_manifest
     from partita.provenance import ProvenanceError, read_provenance, sha256_file, verify
-    from partita.render.mix import mix_folder, read_render_manifest
-    from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings, render
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
 
     out = Path(out_dir)
     rep = verify(out, key_dir=key_dir, public_key=public_key)

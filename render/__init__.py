@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = ["render", "warmup", "RenderSettings", "RenderResult"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.render.stems import RenderResult, RenderSettings
+    from partita.render.settings import RenderResult, RenderSettings
 
 
 def render(score: Any, out_dir: Any, **kwargs: Any) -> RenderResult:
@@ -45,9 +45,9 @@ def warmup() -> None:
 
 def __getattr__(name: str) -> Any:
     if name in ("RenderSettings", "RenderResult"):
-        from partita.render import stems
+        from partita.render import settings
 
-        return getattr(stems, name)
+        return getattr(settings, name)
     raise AttributeError(f"module 'partita.render' has no attribute {name!r}")
 
 

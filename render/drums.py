@@ -25,69 +25,71 @@ into the stem at its onset, so one edited hit changes only its own samples.
 from __future__ import annotations
 
 import functools
+import os
+from typing import Mapping
 
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from partita._presets import Entry, load, table
+from partita.errors import PresetError
 from partita.render.controls import phrase_seed
 from partita.render.performance import level_curve, swing_onset, swung
 from partita.symbolic.score import Part, Score
 
-__all__ = ["GM_DRUMS", "drum_hit", "render_drum_part", "DRUM_TAIL_S"]
+__all__ = ["GM_DRUMS", "load_kit", "drum_hit", "render_drum_part", "DRUM_TAIL_S"]
 
 #: Longest hit (crash cymbal) in seconds: the stems' release tail covers it.
 DRUM_TAIL_S = 2.5
 
-# key -> (kind, parameters)
-GM_DRUMS: dict[int, tuple[str, dict[str, float]]] = {
-    35: ("kick", {"f_hi": 130.0, "f_lo": 42.0, "decay": 0.35}),
-    36: ("kick", {"f_hi": 150.0, "f_lo": 48.0, "decay": 0.3}),
-    37: ("snare", {"tone": 420.0, "decay": 0.05, "noise": 0.3, "bp_lo": 1500.0, "bp_hi": 6000.0}),
-    38: ("snare", {"tone": 185.0, "decay": 0.18, "noise": 0.8, "bp_lo": 1000.0, "bp_hi": 9000.0}),
-    39: ("clap", {"decay": 0.15, "bp_lo": 800.0, "bp_hi": 4000.0}),
-    40: ("snare", {"tone": 200.0, "decay": 0.15, "noise": 0.9, "bp_lo": 1500.0, "bp_hi": 10000.0}),
-    41: ("tom", {"f": 82.0, "decay": 0.5}),
-    43: ("tom", {"f": 98.0, "decay": 0.45}),
-    45: ("tom", {"f": 117.0, "decay": 0.4}),
-    47: ("tom", {"f": 139.0, "decay": 0.35}),
-    48: ("tom", {"f": 165.0, "decay": 0.32}),
-    50: ("tom", {"f": 196.0, "decay": 0.3}),
-    42: ("hat", {"decay": 0.045, "hp": 7000.0}),
-    44: ("hat", {"decay": 0.07, "hp": 6500.0}),
-    46: ("hat", {"decay": 0.45, "hp": 6000.0}),
-    49: ("cymbal", {"decay": 1.6, "hp": 3500.0}),
-    52: ("cymbal", {"decay": 1.2, "hp": 2500.0}),
-    55: ("cymbal", {"decay": 0.7, "hp": 5000.0}),
-    57: ("cymbal", {"decay": 1.8, "hp": 3000.0}),
-    51: ("ride", {"decay": 1.2, "hp": 5000.0, "bell": 0.15}),
-    53: ("ride", {"decay": 1.0, "hp": 4500.0, "bell": 0.6}),
-    59: ("ride", {"decay": 1.3, "hp": 4800.0, "bell": 0.2}),
-    54: ("shaker", {"decay": 0.12, "bp_lo": 5000.0, "bp_hi": 12000.0}),
-    69: ("shaker", {"decay": 0.08, "bp_lo": 4000.0, "bp_hi": 10000.0}),
-    70: ("shaker", {"decay": 0.06, "bp_lo": 5000.0, "bp_hi": 14000.0}),
-    56: ("metal", {"f": 560.0, "ratio": 1.48, "decay": 0.25}),
-    67: ("metal", {"f": 880.0, "ratio": 1.52, "decay": 0.3}),
-    68: ("metal", {"f": 660.0, "ratio": 1.52, "decay": 0.3}),
-    80: ("metal", {"f": 4100.0, "ratio": 1.41, "decay": 0.2}),
-    81: ("metal", {"f": 4100.0, "ratio": 1.41, "decay": 1.2}),
-    58: ("shaker", {"decay": 0.5, "bp_lo": 1500.0, "bp_hi": 5000.0}),
-    60: ("tom", {"f": 400.0, "decay": 0.12}),
-    61: ("tom", {"f": 300.0, "decay": 0.14}),
-    62: ("tom", {"f": 350.0, "decay": 0.08}),
-    63: ("tom", {"f": 330.0, "decay": 0.2}),
-    64: ("tom", {"f": 240.0, "decay": 0.22}),
-    65: ("tom", {"f": 440.0, "decay": 0.2}),
-    66: ("tom", {"f": 330.0, "decay": 0.22}),
-    71: ("whistle", {"f": 2400.0, "decay": 0.12}),
-    72: ("whistle", {"f": 2400.0, "decay": 0.4}),
-    73: ("shaker", {"decay": 0.08, "bp_lo": 2000.0, "bp_hi": 6000.0}),
-    74: ("shaker", {"decay": 0.25, "bp_lo": 2000.0, "bp_hi": 6000.0}),
-    75: ("wood", {"f": 2500.0, "decay": 0.04}),
-    76: ("wood", {"f": 1800.0, "decay": 0.05}),
-    77: ("wood", {"f": 1300.0, "decay": 0.06}),
-    78: ("tom", {"f": 600.0, "decay": 0.1}),
-    79: ("tom", {"f": 300.0, "decay": 0.15}),
+#: The fields each recipe reads, and their ranges (units: see ``drum_kit.toml``).
+_HZ, _DECAY = (20.0, 20000.0), (0.005, 5.0)
+_RECIPES: Mapping[str, Mapping[str, tuple[float, float]]] = {
+    "kick": {"f_hi": _HZ, "f_lo": _HZ, "decay": _DECAY},
+    "snare": {"tone": _HZ, "decay": _DECAY, "noise": (0.0, 2.0), "bp_lo": _HZ, "bp_hi": _HZ},
+    "clap": {"decay": _DECAY, "bp_lo": _HZ, "bp_hi": _HZ},
+    "tom": {"f": _HZ, "decay": _DECAY},
+    "hat": {"decay": _DECAY, "hp": _HZ},
+    "cymbal": {"decay": _DECAY, "hp": _HZ},
+    "ride": {"decay": _DECAY, "hp": _HZ, "bell": (0.0, 1.0)},
+    "shaker": {"decay": _DECAY, "bp_lo": _HZ, "bp_hi": _HZ},
+    "metal": {"f": _HZ, "ratio": (1.0, 4.0), "decay": _DECAY},
+    "whistle": {"f": _HZ, "decay": _DECAY},
+    "wood": {"f": _HZ, "decay": _DECAY},
 }
+
+
+def load_kit(path: str | os.PathLike[str] | None = None) -> dict[int, tuple[str, dict[str, float]]]:
+    """GM key -> (recipe, its fields) from ``drum_kit.toml`` (package data, read once), or from
+    the file at ``path``. A key without a known ``kind``, a field missing, unused, of the wrong
+    type or out of range raises :class:`~partita.errors.PresetError` naming the file, the key
+    and the field.
+
+    >>> load_kit()[36]
+    ('kick', {'f_hi': 150.0, 'f_lo': 48.0, 'decay': 0.3})
+    """
+    return load("partita.render", "drum_kit.toml", _parse_kit, path)
+
+
+def _parse_kit(data: dict, file: str) -> dict[int, tuple[str, dict[str, float]]]:
+    kit = {}
+    for key, raw in table(data, "key", file=file).items():
+        e = Entry(file, f"key {key}", raw)
+        if not (key.isdigit() and int(key) <= 127):
+            raise e.error(None, "a percussion key is a MIDI note number 0-127")
+        kind = e.text("kind", choices=_RECIPES)
+        params = {k: e.number(k, lo, hi) for k, (lo, hi) in _RECIPES[kind].items()}
+        e.done()
+        if "bp_lo" in params and params["bp_lo"] >= params["bp_hi"]:
+            raise e.error("bp_lo", f"{params['bp_lo']!r} is not below bp_hi {params['bp_hi']!r}")
+        kit[int(key)] = (kind, params)
+    if 38 not in kit:
+        raise PresetError("key 38 (the snare every unlisted key plays) is missing", file=file)
+    return kit
+
+
+#: GM percussion key -> (recipe, its fields): ``drum_kit.toml``.
+GM_DRUMS: dict[int, tuple[str, dict[str, float]]] = load_kit()
 
 
 @functools.lru_cache(maxsize=256)

@@ -7,6 +7,10 @@ convolutional network (:class:`CausalDecoder`, about 100k parameters with the de
 can stream; the render path runs it in numpy from the exported arrays
 (:mod:`partita.render.neural_infer`), never in torch.
 
+This module holds the config, the networks, checkpoints and the training loop; the losses and
+the differentiable 16 kHz synthesis are in :mod:`partita.render.neural_losses`, the whole job
+(data, training, export, model card) in :mod:`partita.render.instrument_training`.
+
 Training has two stages (see ``docs/neural_renderers.md``):
 
 1. **Regression** on targets measured from the audio (:mod:`partita.render.dataset`):
@@ -14,7 +18,7 @@ Training has two stages (see ``docs/neural_renderers.md``):
    the loop: thousands of steps a minute on one CPU core.
 2. **Spectral** fine-tuning: the decoder's parameters are synthesised at 16 kHz by the torch
    twins (:mod:`partita.render.twin`) and compared with the recording by the multi-scale
-   spectral loss (:func:`spectral_loss`, DDSP's definition).
+   spectral loss (:func:`partita.render.neural_losses.spectral_loss`, DDSP's definition).
 
 >>> cfg = DecoderConfig(instrument="flute")
 >>> DecoderConfig.from_dict(cfg.to_dict()) == cfg, CausalDecoder(cfg).n_params() <= 300_000
@@ -24,7 +28,6 @@ Training has two stages (see ``docs/neural_renderers.md``):
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -37,28 +40,25 @@ import torch
 from torch import nn
 
 from partita.errors import ConfigError, PartitaError
-from partita.render.neural_infer import INPUTS, NOISE_TOP_HZ, header_bytes, load_weights, onset_feature
+from partita.checkpoint import write_checkpoint
+from partita.render.neural_infer import INPUTS, KIND, load_weights, onset_feature
+from partita.render.neural_losses import regression_loss, spectral_loss, synthesize_16k
 
 __all__ = [
     "SCHEMA_VERSION",
     "DecoderConfig",
-    "TrainConfig",
+    "DecoderTrainConfig",
     "CausalDecoder",
     "BaselineGRUDecoder",
     "TrainingError",
     "torch_features",
     "decoder_inputs",
     "fit_loudness_calibration",
-    "prepare_data",
-    "spectral_loss",
-    "regression_loss",
-    "synthesize_16k",
     "train",
     "export_weights",
 ]
 
 SCHEMA_VERSION = 2
-_LN10_20 = math.log(10.0) / 20.0
 
 
 class TrainingError(PartitaError):
@@ -125,8 +125,8 @@ class DecoderConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class TrainConfig:
-    """Training settings (saved in checkpoints for the model card)."""
+class DecoderTrainConfig:
+    """Settings of one instrument-decoder training run (saved in checkpoints for the model card)."""
 
     minutes: float = 10.0
     spectral_fraction: float = 0.2
@@ -266,101 +266,6 @@ def fit_loudness_calibration(data: Mapping[str, np.ndarray]) -> dict[str, Any]:
             "terms": "L_A = L + c0 + c1 (L + 40) / 20 + c2 p + c3 p^2; L = RMS level (dB re a full-scale sine), p = (midi(f0) - 60) / 24"}  # fmt: skip
 
 
-def _soft_bound(x: torch.Tensor) -> torch.Tensor:
-    """12 tanh(x / 12): log offsets stay within +-12 (about +-104 dB) with a gradient everywhere."""
-    return 12.0 * torch.tanh(x / 12.0)
-
-
-def _log_outputs(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tensor, cfg: DecoderConfig,
-                 sample_rate: int = 48000) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
-    """Heads -> (log harmonic amplitudes [..., K], log noise [..., B], audible mask [..., K])."""
-    log_ref = _LN10_20 * torch.clamp(loudness_db, min=-100.0)
-    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0_hz.dtype, device=f0_hz.device)
-    audible = k * f0_hz[..., None] < 0.96 * sample_rate / 2.0
-    logits = out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9)
-    log_amp = log_ref + _soft_bound(out[..., 0])
-    log_h = log_amp[..., None] + torch.log_softmax(logits, dim=-1)
-    log_n = log_ref[..., None] + _soft_bound(out[..., 1 + cfg.n_harmonics :])
-    return log_h, log_n, audible
-
-
-def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: DecoderConfig) -> torch.Tensor:
-    """L1 in the log domain between predicted and measured magnitudes, in three terms:
-
-    * overall amplitude: ``|log A_pred - log sum_k a_k|`` (A = sum of harmonic amplitudes);
-    * harmonic distribution: mean over audible harmonics of ``|log p_k - log(a_k / A)|``, both
-      floored 60 dB below the total;
-    * noise: half the mean over bands of the log-magnitude error, floored 80 dB below loudness.
-
-    Frames are weighted by ``batch["weight"]`` (voiced and louder than -70 dB).
-    """
-    f0, loud = batch["f0_hz"], batch["loudness_db"]
-    log_ref = _LN10_20 * torch.clamp(loud, min=-100.0)
-    k = torch.arange(1, cfg.n_harmonics + 1, dtype=f0.dtype, device=f0.device)
-    audible = k * f0[..., None] < 0.96 * 48000 / 2.0
-    target_h = batch["harm_log"].masked_fill(~audible, -1e4)
-    target_amp = torch.logsumexp(target_h, dim=-1)
-    target_dist = target_h - target_amp[..., None]
-    pred_amp = log_ref + _soft_bound(out[..., 0])
-    pred_dist = torch.log_softmax(out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9), dim=-1)
-    fl = torch.tensor(-60 * _LN10_20, device=f0.device)
-    e_amp = (pred_amp - target_amp).abs()
-    e_dist = ((torch.maximum(pred_dist, fl) - torch.maximum(target_dist, fl)).abs() * audible).sum(-1)
-    e_dist = e_dist / audible.sum(-1).clamp(min=1)
-    pred_n = log_ref[..., None] + _soft_bound(out[..., 1 + cfg.n_harmonics :])
-    fn = (log_ref - 80 * _LN10_20)[..., None]
-    e_n = (torch.maximum(pred_n, fn) - torch.maximum(batch["noise_log"], fn)).abs().mean(-1)
-    w = batch["weight"]
-    per_frame = e_amp + e_dist + 0.5 * e_n
-    return (per_frame * w).sum() / w.sum().clamp(min=1.0)
-
-
-def spectral_loss(x: torch.Tensor, y: torch.Tensor, *, fft_sizes: tuple[int, ...] = (2048, 1024, 512, 256, 128, 64),
-                  log_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
-    """DDSP's multi-scale spectral loss: sum over FFT sizes of mean |S_x - S_y| + mean |log S_x - log S_y|.
-
-    Hann windows, 75 % overlap, magnitudes (not power), ``log(S + 1e-7)``.
-
-    >>> a = torch.randn(1, 4096, generator=torch.Generator().manual_seed(0))
-    >>> float(spectral_loss(a, a)) == 0.0
-    True
-    """
-    total = x.new_zeros(())
-    for n in fft_sizes:
-        win = torch.hann_window(n, dtype=x.dtype, device=x.device)
-        sx = torch.stft(x, n, hop_length=n // 4, window=win, return_complex=True).abs()
-        sy = torch.stft(y, n, hop_length=n // 4, window=win, return_complex=True).abs()
-        total = total + (sx - sy).abs().mean() + log_weight * (torch.log(sx + 1e-7) - torch.log(sy + 1e-7)).abs().mean()
-    return total
-
-
-def _band_resampler(n_bands: int, sample_rate: int) -> torch.Tensor:
-    """[n_bands (model grid 0-24 kHz), n_bands (0-Nyquist at sample_rate)] linear interpolation."""
-    src = np.linspace(0.0, NOISE_TOP_HZ, n_bands)
-    dst = np.linspace(0.0, sample_rate / 2.0, n_bands)
-    m = np.stack([np.interp(dst, src, np.eye(n_bands)[i], right=0.0) for i in range(n_bands)])
-    return torch.from_numpy(m).float()
-
-
-def synthesize_16k(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tensor, cfg: DecoderConfig, *,
-                   generator: torch.Generator | None = None, sample_rate: int = 16000) -> torch.Tensor:  # fmt: skip
-    """Audio [B, n] at ``sample_rate`` from decoder heads, through the torch twins, on the heads'
-    device. ``loudness_db`` is the RMS level the amplitudes are anchored to. The white noise is
-    drawn on the CPU by ``generator`` (a CPU generator) and moved, so a seed gives the same
-    noise on any device."""
-    from partita.render import twin
-
-    dev = out.device
-    log_h, log_n, _ = _log_outputs(out, f0_hz, loudness_db, cfg, sample_rate=sample_rate)
-    silent = (loudness_db <= -100.0)[..., None]
-    amps = torch.exp(log_h).masked_fill(silent, 0.0)
-    harm = twin.harmonic_bank(f0_hz=f0_hz, harmonic_amplitudes=amps, frame_rate=cfg.frame_rate, sample_rate=sample_rate)
-    mags = torch.exp(log_n).masked_fill(silent, 0.0) @ _band_resampler(cfg.n_bands, sample_rate).to(dev)
-    white = ((torch.rand(harm.shape, generator=generator) * 2 - 1) * math.sqrt(3.0)).to(dev)
-    noise = twin.filtered_noise(noise_magnitudes=mags, frame_rate=cfg.frame_rate, sample_rate=sample_rate, noise=white)
-    return harm + noise[..., : harm.shape[-1]]
-
-
 # ---------------------------------------------------------------------------------------------
 # Checkpoints
 
@@ -370,21 +275,16 @@ def _state_arrays(model: nn.Module) -> dict[str, np.ndarray]:
 
 
 def export_weights(model: CausalDecoder, path: str | os.PathLike[str], *, calibration: Mapping[str, Any],
-                   training: Mapping[str, Any] | None = None) -> str:  # fmt: skip
-    """Write the decoder's arrays (CPU copies) and JSON header, with the loudness calibration
-    (``{"loudness_a": fit_loudness_calibration(data)}``), as a safetensors weight file, atomically.
+                   training: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None) -> str:  # fmt: skip
+    """Write the decoder's arrays (CPU copies) as an ``instrument-decoder`` checkpoint
+    (:mod:`partita.checkpoint`) with the loudness calibration
+    (``{"loudness_a": fit_loudness_calibration(data)}``), atomically.
 
-    Returns the file's sha256.
+    ``data`` describes the training data (description, licence, ``card``: the model card's
+    file name). Returns the file's sha256.
     """
-    import hashlib
-
-    from partita._version import __version__
-    from partita._fileio import atomic_write_bytes
-
-    blob = header_bytes(_state_arrays(model), config=model.config.to_dict(), package_version=__version__,
-                        calibration=calibration, training=training)  # fmt: skip
-    atomic_write_bytes(path, blob)
-    return hashlib.sha256(blob).hexdigest()
+    return write_checkpoint(path, _state_arrays(model), kind=KIND, config=model.config.to_dict(), data=data,
+                            training=training, fields={"calibration": dict(calibration)})  # fmt: skip
 
 
 def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> CausalDecoder:
@@ -398,9 +298,6 @@ def load_decoder(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
 def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer, state: Mapping[str, Any],
                      calibration: Mapping[str, Any]) -> None:  # fmt: skip
     """Model and Adam state as CPU float32 arrays (a checkpoint loads on any device)."""
-    from partita._version import __version__
-    from partita._fileio import atomic_write_bytes
-
     arrays = _state_arrays(model)
     names = dict(model.named_parameters())
     for name, p in names.items():
@@ -410,8 +307,8 @@ def _save_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimize
             arrays[f"opt.{name}.v"] = st["exp_avg_sq"].detach().cpu().numpy().astype(np.float32)
     training = dict(state)
     training["opt_step"] = int(next(iter(opt.state.values()))["step"]) if opt.state else 0
-    atomic_write_bytes(path, header_bytes(arrays, config=model.config.to_dict(), package_version=__version__,
-                                          calibration=calibration, training=training))  # fmt: skip
+    write_checkpoint(path, arrays, kind=KIND, config=model.config.to_dict(), training=training,
+                     fields={"calibration": dict(calibration)})  # fmt: skip
 
 
 def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimizer) -> dict[str, Any]:
@@ -481,7 +378,7 @@ def train(
     data: Mapping[str, np.ndarray],
     *,
     config: DecoderConfig,
-    train_config: TrainConfig,
+    train_config: DecoderTrainConfig,
     out_dir: str | os.PathLike[str],
     resume: bool = False,
     model: nn.Module | None = None,
@@ -609,113 +506,6 @@ def train(
             "val_loss": val, "calibration": calibration}  # fmt: skip
 
 
-# ---------------------------------------------------------------------------------------------
-# One command: data, training, export, model card
-
-
-def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: TrainConfig, result: Mapping[str, Any],
-          data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
-    from partita.render.neural_infer import FORMAT_VERSION
-
-    cal = result["calibration"]["loudness_a"]
-    curve = "\n".join(f"| {s} | {sec} | {tr} | {va} |" for s, sec, tr, va in result["curve"])
-    return f"""# Neural decoder: {name}
-
-- File: `{name}.safetensors` (safetensors, arrays only; header format `partita-neural-decoder` version {FORMAT_VERSION})
-- sha256: `{sha256}`
-- Parameters: {n_params:,} (causal dilated convolution, {cfg.channels} channels, dilations {list(cfg.dilations)},
-  receptive field {1 + (cfg.kernel_size - 1) * sum(cfg.dilations)} frames of 4 ms)
-- Outputs: amplitude, {cfg.n_harmonics} harmonic distribution, {cfg.n_bands} noise bands (0-24 kHz) per 4 ms frame
-- Inputs per frame: f0 (Hz), A-weighted loudness (dB, DDSP's definition) and time since the
-  note's onset (`1 - exp(-t / 0.2 s)`; onsets detected on f0 and level)
-- Loudness calibration (render path: the performer's RMS level and pitch to A-weighted loudness,
-  least squares on {cal['n_frames']:,} voiced training frames): coefficients {cal['coef']},
-  residual {cal['rmse_db']} dB RMS
-
-## Data and licence
-{data_desc}
-Licence of the data: {licence}. Controls (f0, A-weighted loudness, RMS level, onsets) and targets
-(harmonic amplitudes, noise band magnitudes) were measured from the audio. {n_frames:,} frames (4 ms) in all,
-{n_val:,} held out for validation (every fifth note or phrase).
-
-## Command
-```
-{command}
-```
-Training: {tcfg.minutes:g} min budget on {device_desc}; regression on measured targets, then
-multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fraction)} % of the time. Seed {tcfg.seed}.
-
-## Metrics
-- Steps: {result['steps']}; training time: {result['seconds'] / 60:.1f} min
-- Validation regression loss (L1, natural-log magnitudes, held-out notes): {result['val_loss']:.4f}
-
-| step | seconds | train loss | validation loss |
-| --- | --- | --- | --- |
-{curve}
-"""
-
-
-def prepare_data(*, source: str, name: str, program: int | None = None, data_minutes: float = 4.0, seed: int = 0,
-                 f0_method: str = "crepe", work_dir: Path | None = None,
-                 scheduler: str | None = None) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
-    """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument; with
-    ``scheduler`` (``tcp://HOST:PORT``), every item is analysed on that Dask cluster.
-
-    Returns (data arrays, a sentence describing the data, the data's licence). The cache is
-    keyed by the analysis version, the source, the program, range, minutes, seed and f0 method.
-    """
-    import hashlib
-
-    from partita.errors import InstrumentError
-    from partita.render import dataset as ds
-
-    src = Path(source)
-    work = work_dir or Path("data/neural") / name
-    work.mkdir(parents=True, exist_ok=True)
-    cache = work / "dataset.npz"
-    if f0_method not in ds.F0_METHODS:
-        raise ConfigError(f"--f0 {f0_method!r} is not one of {', '.join(ds.F0_METHODS)}")
-    f0_desc = {"crepe": "CREPE tiny (torchcrepe; YIN above 1900 Hz)", "crepe-full": "CREPE full (torchcrepe; YIN above 1900 Hz)",
-               "yin": "YIN"}[f0_method]  # fmt: skip
-    if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
-        try:
-            from partita import instruments
-
-            inst = instruments.get(name)
-        except (InstrumentError, KeyError):
-            inst = None
-        if program is None:
-            if inst is None or inst.gm_program is None:
-                raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
-            program = int(inst.gm_program)
-        midi_range = tuple(inst.sounding_range) if inst is not None else (48, 84)
-        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}"
-        data_desc = (f"{src.name} (FluidR3_GM by Frank Wen) GM program {program}, rendered by fluidsynth: isolated notes "
-                     f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
-                     f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip
-        licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "that of the soundfont"
-        make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed)  # noqa: E731
-    elif src.is_dir():
-        key = f"dir|{src.resolve()}|{f0_method}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
-        data_desc = f"The user's recordings in `{src}`. f0 by {f0_desc}."
-        licence = "that of the recordings (the user's)"
-        make = lambda: ds.read_recordings(src)  # noqa: E731
-    else:
-        raise ds.DataError("SOURCE must be a .sf2 soundfont or a folder of recordings", file=str(src))
-    key_hash = hashlib.sha256(f"{ds.ANALYSIS_VERSION}|{key}".encode()).hexdigest()
-    if cache.exists():
-        z = np.load(cache)
-        if str(z["key"]) == key_hash:
-            return {k: z[k] for k in z.files if k != "key"}, data_desc, licence
-    data = ds.build_dataset(make(), skip_unpitched=src.is_file(), f0_method=f0_method, scheduler=scheduler)
-    from partita._fileio import atomic_path
-
-    with atomic_path(cache) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, key=np.array(key_hash), **data)
-    return data, data_desc, licence
-
-
 def _check_device(device: str) -> str:
     """``cpu`` or ``cuda`` (``cuda:N``); :class:`ConfigError` when CUDA is asked for and absent."""
     if device == "cpu":
@@ -726,46 +516,3 @@ def _check_device(device: str) -> str:
                               "use --device cpu or install a CUDA build of torch")  # fmt: skip
         return device
     raise ConfigError(f"--device {device!r}: use cpu or cuda")
-
-
-def train_instrument(*, source: str, name: str, program: int | None = None, minutes: float = 10.0,
-                     data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
-                     out_dir: Path = Path("out/instruments"), work_dir: Path | None = None, seed: int = 0,
-                     threads: int = 1, progress: bool = True, command: str | None = None,
-                     f0_method: str = "crepe", scheduler: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """Build the data (cached in ``work_dir``; with ``scheduler``, analysed on that Dask cluster),
-    train, export ``out_dir/NAME.safetensors`` with its model card ``NAME.md`` and update
-    ``out_dir/manifest.json``. See ``docs/neural_renderers.md``."""
-    from partita._fileio import atomic_write_text
-
-    device = _check_device(device)
-    torch.set_num_threads(max(1, int(threads)))
-    work = work_dir or Path("data/neural") / name
-    data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
-                                            seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler)  # fmt: skip
-    cfg = DecoderConfig(instrument=name)
-    tcfg = TrainConfig(minutes=minutes, seed=seed)
-    result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=progress, device=device)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{name}.safetensors"
-    cmd = command or f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
-    sha = export_weights(result["model"], target, calibration=result["calibration"],
-                         training={"command": cmd, "steps": result["steps"], "device": device,
-                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]})  # fmt: skip
-    card = _card(name, sha256=sha, n_params=result["model"].n_params(), cfg=cfg, tcfg=tcfg, result=result,
-                 data_desc=data_desc, licence=licence, command=cmd, n_frames=len(data["f0_hz"]),
-                 n_val=int((data["split"] == 1).sum()),
-                 device_desc="CPU, 1 torch thread" if device == "cpu" else f"{device} ({torch.cuda.get_device_name(device)})")  # fmt: skip
-    atomic_write_text(out_dir / f"{name}.md", card)
-    manifest_path = out_dir / "manifest.json"
-    import fcntl
-
-    lock = os.open(out_dir, os.O_RDONLY)  # several trainings may finish at once: lock the folder
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        manifest[name] = {"file": target.name, "sha256": sha, "card": f"{name}.md", "n_params": result["model"].n_params()}
-        atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
-    finally:
-        os.close(lock)
-    return {"weights": str(target), "sha256": sha, **{k: v for k, v in result.items() if k != "model"}}

@@ -6,16 +6,17 @@ overall amplitude, a harmonic distribution and noise band magnitudes -- the same
 hand-designed timbres produce, so the numba kernels render it unchanged ("controls, then
 signal"). This module reads its weight file and runs it with numpy matrix products.
 
-Weight files are safetensors (read here by a 30-line reader, no torch, no pickle) whose
-``__metadata__`` holds one JSON header::
+Weight files are ``instrument-decoder`` checkpoints in the one checkpoint format of
+:mod:`partita.checkpoint` (safetensors read without torch, no pickle, plus a JSON header with the
+kind, format version, config, training data and tensors' sha256). A decoder's header adds its
+loudness calibration::
 
-    {"format": "partita-neural-decoder", "format_version": 2, "config": {...},
-     "calibration": {"loudness_a": {"coef": [c0, c1, c2, c3], ...}},
-     "package_version": "0.1.0", "data_sha256": "...", "training": {...}}
+    "calibration": {"loudness_a": {"coef": [c0, c1, c2, c3], ...}}
 
-:func:`load_weights` refuses another format or version, tensors whose bytes do not hash to
-``data_sha256``, and -- for shipped weights, pinned in ``instruments/weights/manifest.json`` --
-a file whose sha256 is not the pinned one; every refusal names the file.
+:func:`load_weights` refuses what :func:`partita.checkpoint.read_checkpoint` refuses (another
+format, version or kind, a corrupt file, and -- for shipped weights, pinned in
+``instruments/weights/manifest.json`` -- a file whose sha256 is not the pinned one) and a header
+without a calibration; every refusal names the file.
 
 Features and outputs (identical in torch, ``tests/test_neural_infer.py``):
 
@@ -45,11 +46,9 @@ True
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import os
-import struct
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -58,17 +57,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from partita.errors import ConfigError, PartitaError
+from partita.checkpoint import Checkpoint, read_checkpoint
+from partita.errors import CheckpointError, ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
 
 __all__ = [
-    "FORMAT",
-    "FORMAT_VERSION",
+    "KIND",
     "NOISE_TOP_HZ",
-    "WeightsError",
     "NeuralDecoder",
-    "read_safetensors",
-    "write_safetensors",
+    "LoadedWeights",
     "load_weights",
     "INPUTS",
     "features",
@@ -83,8 +80,8 @@ __all__ = [
     "shipped_manifest",
 ]
 
-FORMAT = "partita-neural-decoder"
-FORMAT_VERSION = 2
+#: The checkpoint kind of a decoder's weight file (:mod:`partita.checkpoint`).
+KIND = "instrument-decoder"
 #: The decoder's per-frame inputs, in order.
 INPUTS = ("pitch", "loudness_a", "onset")
 #: Time constant of the onset feature (s).
@@ -100,68 +97,6 @@ ONSET_LAG_S = 0.08
 #: render's sample rate; :func:`heads_to_params` resamples them onto the render's band grid.
 NOISE_TOP_HZ = 24000.0
 _LN10_20 = math.log(10.0) / 20.0
-_DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
-
-
-class WeightsError(PartitaError):
-    """A weight file that cannot be used: corrupt, another format or version, a wrong sha256."""
-
-
-# ---------------------------------------------------------------------------------------------
-# safetensors without torch
-
-
-def write_safetensors(tensors: Mapping[str, np.ndarray], *, metadata: Mapping[str, str]) -> bytes:
-    """Serialise arrays (float32/float64/int) to safetensors bytes, names sorted.
-
-    >>> blob = write_safetensors({"w": np.ones((2, 3), np.float32)}, metadata={"a": "b"})
-    >>> read_safetensors(blob)[0]["w"].shape, read_safetensors(blob)[1]
-    ((2, 3), {'a': 'b'})
-    """
-    header: dict[str, Any] = {"__metadata__": dict(metadata)}
-    offset = 0
-    chunks = []
-    for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
-        if arr.dtype not in _CODES:
-            raise ConfigError(f"tensor {name!r} has unsupported dtype {arr.dtype}")
-        data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": _CODES[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        chunks.append(data)
-    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    head += b" " * (-len(head) % 8)
-    return struct.pack("<Q", len(head)) + head + b"".join(chunks)
-
-
-def read_safetensors(blob: bytes, *, name: str = "<bytes>") -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Parse safetensors bytes into (arrays, metadata); :class:`WeightsError` names ``name``."""
-    try:
-        (n,) = struct.unpack("<Q", blob[:8])
-        header = json.loads(blob[8 : 8 + n])
-        base = 8 + n
-        meta = header.pop("__metadata__", {}) or {}
-        out = {}
-        for key, info in header.items():
-            lo, hi = info["data_offsets"]
-            dtype = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
-            if base + hi > len(blob) or hi < lo:
-                raise ValueError(f"tensor {key} runs past the end of the file")
-            arr = np.frombuffer(blob, dtype=dtype, count=(hi - lo) // dtype.itemsize, offset=base + lo)
-            out[key] = arr.reshape(info["shape"]).astype(dtype.newbyteorder("="))
-    except (struct.error, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"not a readable safetensors file ({exc})", file=name) from None
-    return out, meta
-
-
-def _data_sha256(tensors: Mapping[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
-        h.update(name.encode() + b"\0" + str(arr.dtype).encode() + str(arr.shape).encode())
-        h.update(arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes())
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,18 +104,9 @@ def _data_sha256(tensors: Mapping[str, np.ndarray]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class LoadedWeights:
-    """A weight file read and checked: its header, arrays (float32) and file sha256."""
-
-    path: str
-    header: Mapping[str, Any]
-    arrays: Mapping[str, np.ndarray]
-    sha256: str
-
-    @property
-    def config(self) -> Mapping[str, Any]:
-        """The decoder config as saved (a dict of :class:`partita.render.neural.DecoderConfig`)."""
-        return self.header["config"]
+class LoadedWeights(Checkpoint):
+    """An ``instrument-decoder`` checkpoint read and checked, its arrays as float32; ``config``
+    is a dict of :class:`partita.render.neural.DecoderConfig`."""
 
     @property
     def loudness_a_coef(self) -> tuple[float, float, float, float]:
@@ -188,18 +114,8 @@ class LoadedWeights:
         return tuple(float(c) for c in self.header["calibration"]["loudness_a"]["coef"])  # type: ignore[return-value]
 
 
-def header_bytes(tensors: Mapping[str, np.ndarray], *, config: Mapping[str, Any], package_version: str,
-                 calibration: Mapping[str, Any], training: Mapping[str, Any] | None = None) -> bytes:  # fmt: skip
-    """A complete weight file: arrays plus the JSON header (format, version, config, loudness
-    calibration, hashes)."""
-    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": dict(config),
-              "calibration": dict(calibration), "package_version": package_version,
-              "data_sha256": _data_sha256(tensors), "training": dict(training or {})}  # fmt: skip
-    return write_safetensors(tensors, metadata={"partita": json.dumps(header, sort_keys=True)})
-
-
 def load_weights(path: str | os.PathLike[str], *, sha256: str | None = None) -> LoadedWeights:
-    """Read and check a neural decoder weight file.
+    """Read and check a neural decoder weight file (an ``instrument-decoder`` checkpoint).
 
     Parameters
     ----------
@@ -210,34 +126,16 @@ def load_weights(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
 
     Raises
     ------
-    WeightsError
-        Naming ``path``: missing or unreadable file, sha256 not the pinned one, another format or
-        format version, or tensors whose bytes do not match the header's ``data_sha256``.
+    CheckpointError
+        Naming ``path``: everything :func:`partita.checkpoint.read_checkpoint` refuses, and a
+        header without a valid loudness calibration.
     """
-    name = str(path)
-    try:
-        blob = Path(path).read_bytes()
-    except OSError as exc:
-        raise WeightsError(f"cannot read weights ({exc.strerror})", file=name) from None
-    digest = hashlib.sha256(blob).hexdigest()
-    if sha256 is not None and digest != sha256:
-        raise WeightsError(f"sha256 {digest[:16]}... is not the pinned {sha256[:16]}...: refusing these weights", file=name)
-    arrays, meta = read_safetensors(blob, name=name)
-    try:
-        header = json.loads(meta["partita"])
-    except (KeyError, json.JSONDecodeError):
-        raise WeightsError("no partita header: not a neural decoder weight file", file=name) from None
-    if header.get("format") != FORMAT:
-        raise WeightsError(f"format {header.get('format')!r} is not {FORMAT!r}", file=name)
-    if header.get("format_version") != FORMAT_VERSION:
-        raise WeightsError(f"format version {header.get('format_version')!r} is not the supported {FORMAT_VERSION}", file=name)
-    if _data_sha256(arrays) != header.get("data_sha256"):
-        raise WeightsError("tensor data does not match its recorded hash: the file is corrupt", file=name)
-    coef = (header.get("calibration") or {}).get("loudness_a", {}).get("coef")
+    ck = read_checkpoint(path, kind=KIND, sha256=sha256)
+    coef = (ck.header.get("calibration") or {}).get("loudness_a", {}).get("coef")
     if not (isinstance(coef, list) and len(coef) == 4 and all(isinstance(c, (int, float)) and math.isfinite(c) for c in coef)):
-        raise WeightsError("the header has no valid loudness calibration (calibration.loudness_a.coef, 4 numbers)", file=name)
-    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}
-    return LoadedWeights(path=name, header=header, arrays=arrays, sha256=digest)
+        raise CheckpointError("the header has no valid loudness calibration (calibration.loudness_a.coef, 4 numbers)", file=ck.path)
+    arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in ck.arrays.items()}
+    return LoadedWeights(path=ck.path, header=ck.header, arrays=arrays, sha256=ck.sha256)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,7 +419,7 @@ def decoders_for_score(score: Any, specs: list[str]) -> dict[str, NeuralDecoder]
         parts = [p for p in score.parts if p.instrument == target]
         if not parts:
             present = sorted({p.instrument for p in score.parts})
-            raise WeightsError(f"weights are for {target!r}, but the score's instruments are {present}; "
+            raise CheckpointError(f"weights are for {target!r}, but the score's instruments are {present}; "
                                f"use INSTRUMENT=PATH to choose", file=path)  # fmt: skip
         for p in parts:
             out[p.id] = dec

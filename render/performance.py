@@ -35,22 +35,27 @@ Beats become seconds here, and only through ``score.tempo_map``. The steps, for 
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
+import functools
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping, Sequence
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
 
 import numba
 import numpy as np
 
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
 from partita.render.timbres import style_of
-from partita.symbolic.score import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Note, Part, Score
+from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap
 
-__all__ = ["Style", "STYLES", "SoundingNote", "note_times", "perform_part", "perform", "sounding_notes", "level_curve", "velocity_to_db"]
+__all__ = ["Style", "STYLES", "load_styles", "SoundingNote", "note_times", "perform_part", "perform", "seconds_of", "sounding_notes", "level_curve", "velocity_to_db"]
 
 _ACCENT_MARKS = frozenset({"sf", "sfz", "sff", "sffz", "fz", "rf", "rfz"})
 _PP_VELOCITY, _FF_VELOCITY = 33, 112
@@ -87,57 +92,41 @@ class Style:
         return self.db_ff - self.db_range * (_FF_VELOCITY - v) / (_FF_VELOCITY - _PP_VELOCITY)
 
 
-_S = Style
-#: Performance presets by style (the same style names as :data:`partita.render.timbres.TIMBRES`).
-STYLES: Mapping[str, Style] = {
-    "bowed": _S(attack_s=0.07, release_s=0.18, vibrato_depth_cents=18, vibrato_rate_hz=5.6, glide_s=0.07,
-                attack_noise=0.9, sustain_noise=0.35),
-    "bowed_low": _S(attack_s=0.09, release_s=0.22, vibrato_depth_cents=14, vibrato_rate_hz=5.2, glide_s=0.08,
-                    attack_noise=0.9, sustain_noise=0.35),
-    "flute": _S(attack_s=0.05, release_s=0.12, vibrato_depth_cents=14, vibrato_rate_hz=5.0, glide_s=0.04,
-                db_range=24, attack_noise=1.0, sustain_noise=0.5),
-    "clarinet": _S(attack_s=0.04, release_s=0.1, glide_s=0.03, db_range=34, attack_noise=0.6, sustain_noise=0.2),
-    "oboe": _S(attack_s=0.04, release_s=0.1, vibrato_depth_cents=10, vibrato_rate_hz=5.2, glide_s=0.03,
-               db_range=24, attack_noise=0.5),
-    "bassoon": _S(attack_s=0.05, release_s=0.12, vibrato_depth_cents=6, vibrato_rate_hz=5.0, glide_s=0.04,
-                  db_range=26, attack_noise=0.5),
-    "sax": _S(attack_s=0.04, release_s=0.1, vibrato_depth_cents=15, vibrato_rate_hz=5.5, glide_s=0.04),
-    "brass": _S(attack_s=0.04, release_s=0.12, vibrato_depth_cents=4, vibrato_rate_hz=5.0, glide_s=0.035,
-                db_ff=-12.0, db_range=36, accent_db=7.0, attack_noise=0.7, sustain_noise=0.1),
-    "horn": _S(attack_s=0.06, release_s=0.15, vibrato_depth_cents=0, glide_s=0.05, db_ff=-13.0, db_range=34,
-               attack_noise=0.5, sustain_noise=0.1),
-    "plucked": _S(sustained=False, attack_s=0.004, release_s=0.12, decay_s=5.0, db_range=30, glide_s=0.0,
-                  brightness=0.6, brightness_decay=0.35, attack_noise=1.0, sustain_noise=0.0),
-    "harp": _S(sustained=False, attack_s=0.005, release_s=0.5, decay_s=6.0, db_range=30, glide_s=0.0,
-               brightness=0.55, brightness_decay=0.3, attack_noise=0.8, sustain_noise=0.0),
-    "piano": _S(sustained=False, attack_s=0.004, release_s=0.12, decay_s=9.0, db_range=36, glide_s=0.0,
-                brightness=0.55, brightness_decay=0.3, attack_noise=0.8, sustain_noise=0.0),
-    "harpsichord": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=4.0, db_range=6, glide_s=0.0,
-                      brightness=0.6, brightness_decay=0.2, attack_noise=0.8, sustain_noise=0.0),
-    "organ": _S(attack_s=0.02, release_s=0.06, glide_s=0.0, db_range=12, attack_noise=0.3, sustain_noise=0.1),
-    "voice_high": _S(attack_s=0.08, release_s=0.15, vibrato_depth_cents=30, vibrato_rate_hz=5.6,
-                     vibrato_delay_s=0.3, glide_s=0.09, attack_noise=0.6, sustain_noise=0.25),
-    "voice_low": _S(attack_s=0.08, release_s=0.15, vibrato_depth_cents=25, vibrato_rate_hz=5.3,
-                    vibrato_delay_s=0.3, glide_s=0.09, attack_noise=0.6, sustain_noise=0.25),
-    "mallet": _S(sustained=False, attack_s=0.003, release_s=0.15, decay_s=1.6, db_range=30, glide_s=0.0,
-                 brightness=0.6, brightness_decay=0.4, attack_noise=1.0, sustain_noise=0.0),
-    "bells": _S(sustained=False, attack_s=0.003, release_s=0.6, decay_s=7.0, db_range=28, glide_s=0.0,
-                brightness=0.6, brightness_decay=0.3, attack_noise=0.6, sustain_noise=0.0),
-    "timpani": _S(sustained=False, attack_s=0.006, release_s=0.4, decay_s=3.0, db_range=36, glide_s=0.0,
-                  brightness=0.5, brightness_decay=0.3, attack_noise=1.0, sustain_noise=0.0),
-    "reed": _S(attack_s=0.03, release_s=0.08, vibrato_depth_cents=0, glide_s=0.0, db_range=24,
-               attack_noise=0.4, sustain_noise=0.1),
-    "electric_piano": _S(sustained=False, attack_s=0.004, release_s=0.15, decay_s=6.0, db_range=30, glide_s=0.0,
-                         brightness=0.5, brightness_decay=0.4, attack_noise=0.5, sustain_noise=0.0),
-    "clavinet": _S(sustained=False, attack_s=0.003, release_s=0.05, decay_s=2.0, db_range=28, glide_s=0.0,
-                   brightness=0.65, brightness_decay=0.3, attack_noise=0.9, sustain_noise=0.0),
-    "banjo": _S(sustained=False, attack_s=0.003, release_s=0.08, decay_s=1.8, db_range=28, glide_s=0.0,
-                brightness=0.7, brightness_decay=0.45, attack_noise=1.0, sustain_noise=0.0),
-    "synth_pad": _S(attack_s=0.35, release_s=0.6, vibrato_depth_cents=4, vibrato_rate_hz=4.5, glide_s=0.0,
-                    db_range=20, attack_noise=0.0, sustain_noise=0.0),
-    "synth_lead": _S(attack_s=0.01, release_s=0.08, vibrato_depth_cents=12, vibrato_rate_hz=5.5, glide_s=0.03,
-                     db_range=20, attack_noise=0.1, sustain_noise=0.0),
+#: Every numeric field of a performer's preset and its accepted range (units: see the file).
+_STYLE_RANGES = {
+    "attack_s": (0.001, 2.0), "release_s": (0.0, 5.0), "decay_s": (0.05, 60.0), "db_ff": (-60.0, 0.0),
+    "db_range": (0.0, 60.0), "accent_db": (0.0, 24.0), "vibrato_depth_cents": (0.0, 200.0),
+    "vibrato_rate_hz": (0.0, 12.0), "vibrato_delay_s": (0.0, 5.0), "glide_s": (0.0, 1.0), "brightness": (0.0, 1.0),
+    "brightness_decay": (0.0, 1.0), "attack_noise": (0.0, 2.0), "sustain_noise": (0.0, 2.0),
 }  # fmt: skip
+
+
+def load_styles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Style]:
+    """The performer's presets of ``performers.toml`` (package data, read once), or of the file
+    at ``path``. A field missing, of the wrong type or out of range raises
+    :class:`~partita.errors.PresetError` naming the file, the style and the field.
+
+    >>> load_styles()["bowed"].vibrato_depth_cents, load_styles()["piano"].sustained
+    (18, False)
+    """
+    return load("partita.render", "performers.toml", _parse_styles, path)
+
+
+def _parse_styles(data: dict, file: str) -> Mapping[str, Style]:
+    styles = {}
+    for name, raw in table(data, "style", file=file).items():
+        e = Entry(file, name, raw)
+        kw = e.numbers(_STYLE_RANGES)
+        if (sustained := e.flag("sustained", default=None)) is not None:
+            kw["sustained"] = sustained
+        styles[name] = Style(**kw)
+        e.done()
+    return MappingProxyType(styles)
+
+
+#: Performance presets by style (the same style names as :data:`partita.render.timbres.TIMBRES`):
+#: ``performers.toml``.
+STYLES: Mapping[str, Style] = load_styles()
 
 
 def velocity_to_db(velocity: float, *, style: str) -> float:
@@ -233,7 +222,8 @@ def level_curve(part: Part, score: Score) -> tuple[np.ndarray, np.ndarray]:
     is two breakpoints at the same time), ramps across hairpins. sf-type marks are accents,
     not levels; ``fp`` sets the level to p (its forte attack is an accent).
 
-    >>> from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score
+    >>> from partita.symbolic.dynamics import Dynamic, Hairpin
+    >>> from partita.symbolic.score import Note, Part, Score
     >>> p = Part("v", "Violin", "violin", notes=(Note(0, 8, 60),),
     ...          dynamics=(Dynamic(0, "p"), Dynamic(4, "f")), hairpins=(Hairpin(0, 4, "crescendo"),))
     >>> t, v = level_curve(p, Score(parts=(p,)))
@@ -318,24 +308,10 @@ class _Timed:
     accent_db: float
 
 
-class _Clock:
-    """``tempo_map.seconds_at`` with the tempo segments precomputed and results remembered
-    (chords and legato lines ask for the same onsets again and again)."""
-
-    def __init__(self, tempo_map) -> None:
-        self.marks = [(m.onset, 60.0 / m.bpm) for m in tempo_map.marks]
-        self.onsets = [m.onset for m in tempo_map.marks]
-        self.starts = [tempo_map.seconds_at(m.onset) for m in tempo_map.marks]
-        self.memo: dict[Fraction, float] = {}
-
-    def seconds_at(self, onset: Fraction) -> float:
-        out = self.memo.get(onset)
-        if out is None:
-            i = max(bisect.bisect_right(self.onsets, onset) - 1, 0)
-            mark_onset, spq = self.marks[i]
-            out = self.starts[i] + float(onset - mark_onset) * spq
-            self.memo[onset] = out
-        return out
+def seconds_of(tempo_map: TempoMap) -> Callable[[Fraction], float]:
+    """``tempo_map.seconds_at`` (the one clock from beats to seconds) with its answers
+    remembered: chords and legato lines ask for the same onsets again and again."""
+    return functools.lru_cache(maxsize=None)(tempo_map.seconds_at)
 
 
 def swung(score: Score) -> bool:
@@ -358,14 +334,14 @@ def swing_onset(onset: Fraction) -> Fraction:
 
 
 def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
-    tm = _Clock(score.tempo_map)
+    seconds_at = seconds_of(score.tempo_map)
     times, vel = level_curve(part, score)
     accents = _accent_marks(part)
     warp = swing_onset if swung(score) else (lambda q: q)
     out = []
     for n in sounding_notes(part):
-        on_s = tm.seconds_at(warp(n.onset))
-        nominal = tm.seconds_at(warp(n.end)) - on_s
+        on_s = seconds_at(warp(n.onset))
+        nominal = seconds_at(warp(n.end)) - on_s
         arts = n.articulations
         if "staccatissimo" in arts:
             dur = nominal * 0.3
@@ -582,8 +558,8 @@ def note_times(part: Part, score: Score, *, seed: int = 0, humanize: float = 0.0
     """
     style_name = style_of(part.instrument)
     if style_name not in STYLES:  # drums: hits at the notated times
-        clock = _Clock(score.tempo_map)
-        return tuple((n, clock.seconds_at(n.onset), clock.seconds_at(n.end)) for n in sounding_notes(part))
+        seconds_at = seconds_of(score.tempo_map)
+        return tuple((n, seconds_at(n.onset), seconds_at(n.end)) for n in sounding_notes(part))
     timed = _timed_notes(part, score, STYLES[style_name], seed=seed, humanize=humanize)
     return tuple((t.note, t.on_s, t.off_s) for t in timed)
 

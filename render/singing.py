@@ -44,7 +44,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
-from partita.render.performance import STYLES, _Clock, level_curve, sounding_notes
+from partita.render.performance import STYLES, level_curve, seconds_of, sounding_notes
 from partita.symbolic import lyrics as lx
 from partita.symbolic.score import Part, Score
 from partita.symbolic.underlay import is_voice
@@ -154,7 +154,7 @@ def _pronounced(words: tuple[str, ...], language: str = "en") -> dict[str, lx.Pr
 
 def _voices(part: Part, score: Score, verse: int) -> dict[int, list[_SNote]]:
     """Sounding notes by sub-voice, in time, with their syllable text."""
-    tm = _Clock(score.tempo_map)
+    seconds_at = seconds_of(score.tempo_map)
     written = {}
     for n in part.notes:
         written.setdefault((n.voice, n.onset), n)
@@ -162,8 +162,8 @@ def _voices(part: Part, score: Score, verse: int) -> dict[int, list[_SNote]]:
     for sn in sounding_notes(part):
         w = written.get(((sn.voice - 1) // 1000 + 1, sn.onset))
         text = lx.verse_of(w.lyric if w is not None else None, verse)
-        on_s = tm.seconds_at(sn.onset)
-        off_s = tm.seconds_at(sn.end)
+        on_s = seconds_at(sn.onset)
+        off_s = seconds_at(sn.end)
         if "staccatissimo" in sn.articulations:
             off_s = on_s + (off_s - on_s) * 0.3
         elif "staccato" in sn.articulations:

@@ -13,8 +13,10 @@ release; plus the room's tail when a room is on).
 
 The cache key of a part is a sha256 of: the part (notes, dynamics, hairpins, instrument), the
 score's tempo map, the decoder's fingerprint, the settings, the seed and
-:data:`RENDERER_VERSION`. Re-rendering an edited score recomputes only the parts whose key
-changed.
+:data:`~partita.render.settings.RENDERER_VERSION` (:mod:`partita.render.stem_cache`).
+Re-rendering an edited score recomputes only the parts whose key changed. What a render takes
+and gives (:class:`~partita.render.settings.RenderSettings`,
+:class:`~partita.render.settings.RenderResult`) is :mod:`partita.render.settings`.
 """
 
 from __future__ import annotations
@@ -23,208 +25,28 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-from partita._version import __version__
 from partita._fileio import atomic_path, atomic_write_text
+from partita._version import __version__
 from partita.errors import ConfigError, InstrumentError
-from partita.render.controls import FRAME_RATE
+from partita.render import stem_cache
+from partita.render.settings import RENDERER_VERSION, RenderResult, RenderSettings, RenderWarning, StemInfo
+from partita.render.stem_cache import PhraseEntry, is_singer, part_cache_key, phrase_key
 from partita.render.timbres import Decoder, style_of
-from partita.render.wavfile import SUBTYPES, riff_info_chunk, wav_bytes, write_wav
+from partita.render.wavfile import riff_info_chunk, wav_bytes, write_wav
 from partita.symbolic.playback import performed
 from partita.symbolic.report import drops_json
 from partita.symbolic.score import Part, Score
 
-__all__ = [
-    "RENDERER_VERSION",
-    "RenderSettings",
-    "RenderResult",
-    "RenderWarning",
-    "StemInfo",
-    "part_cache_key",
-    "render",
-    "render_part",
-    "soft_limit",
-]
-
-#: Bump when a change to the renderer changes its output: it is part of every cache key.
-RENDERER_VERSION = "render-1"
-
-
-
-class RenderWarning(UserWarning):
-    """Something worth telling the user that does not stop the render (an empty score)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RenderSettings:
-    """What, besides the score, decides the sound of a stem.
-
-    Parameters
-    ----------
-    sample_rate
-        Samples per second, 8000-192000.
-    seed
-        Non-negative integer seed of every random stream (noise, humanisation, drum hits).
-    frame_rate
-        Control frames per second (Hz).
-    humanize
-        0: exact; 1: natural micro-timing and velocity variation (see
-        :func:`partita.render.performance.perform_part`).
-    room_rt60_s
-        None: dry stems. Otherwise convolve each stem with a synthetic room of this
-        reverberation time (seconds), seeded per part.
-    tail_s
-        Seconds after the last note ends that every stem lasts (release, ringing, drums).
-    subtype
-        ``"float"`` (32-bit float WAV) or ``"pcm24"``.
-    verse
-        Which verse of the lyrics voice parts sing (from 1).
-    neutral_vowel
-        ``"ah"`` or ``"oo"``: what a voice part without lyrics sings.
-    language
-        The lyrics' language: ``"en"`` (CMU dictionary, then espeak-ng) or an espeak-ng voice
-        name (``"de"``, ``"it"``, ``"la"``).
-    schema_version
-        Version of this settings layout.
-    """
-
-    sample_rate: int = 48000
-    seed: int = 0
-    frame_rate: float = FRAME_RATE
-    humanize: float = 0.0
-    room_rt60_s: float | None = None
-    tail_s: float = 3.0
-    subtype: str = "float"
-    verse: int = 1
-    neutral_vowel: str = "ah"
-    language: str = "en"
-    schema_version: int = 1
-
-    def __post_init__(self) -> None:
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, (int, np.integer)):
-            raise ConfigError(f"sample rate {self.sample_rate!r} must be a whole number of Hz")
-        if not 8000 <= int(self.sample_rate) <= 192000:
-            raise ConfigError(f"sample rate {self.sample_rate} Hz is outside 8000-192000 Hz")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ConfigError(f"seed {self.seed!r} must be a non-negative whole number")
-        if not (50.0 <= float(self.frame_rate) <= 1000.0):
-            raise ConfigError(f"frame rate {self.frame_rate} Hz is outside 50-1000 Hz")
-        if not (0.0 <= float(self.humanize) <= 4.0):
-            raise ConfigError(f"humanize {self.humanize} is outside 0-4")
-        if self.room_rt60_s is not None and not (0.05 <= float(self.room_rt60_s) <= 10.0):
-            raise ConfigError(f"room_rt60_s {self.room_rt60_s} is outside 0.05-10 s")
-        if not (0.0 <= float(self.tail_s) <= 30.0):
-            raise ConfigError(f"tail_s {self.tail_s} is outside 0-30 s")
-        if self.subtype not in SUBTYPES:
-            raise ConfigError(f"subtype {self.subtype!r} is not one of {', '.join(SUBTYPES)}")
-        if isinstance(self.verse, bool) or not isinstance(self.verse, (int, np.integer)) or not 1 <= self.verse <= 99:
-            raise ConfigError(f"verse {self.verse!r} must be a whole number from 1 to 99")
-        if self.neutral_vowel not in ("ah", "oo"):
-            raise ConfigError(f"neutral vowel {self.neutral_vowel!r} is not 'ah' or 'oo'")
-        from partita.symbolic.lyrics import LANGUAGE_RE
-
-        if not isinstance(self.language, str) or not LANGUAGE_RE.match(self.language):
-            raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
-        object.__setattr__(self, "sample_rate", int(self.sample_rate))
-        object.__setattr__(self, "seed", int(self.seed))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict; :meth:`from_dict` inverts it."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RenderSettings:
-        """Inverse of :meth:`to_dict`."""
-        if data.get("schema_version", 1) != 1:
-            raise ConfigError(f"render settings schema {data.get('schema_version')} is not known")
-        return cls(**dict(data))
-
-
-@dataclass(frozen=True, slots=True)
-class StemInfo:
-    """One written stem."""
-
-    part_id: str
-    name: str
-    instrument: str
-    file: str
-    sha256: str
-    cached: bool
-
-
-@dataclass(frozen=True, slots=True)
-class RenderResult:
-    """What :func:`render` wrote and how long it took."""
-
-    out_dir: Path
-    stems: tuple[StemInfo, ...]
-    sample_rate: int
-    seed: int
-    n_samples: int
-    duration_s: float
-    elapsed_s: float
-    rendered_parts: tuple[str, ...] = field(default=())
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def realtime_factor(self) -> float:
-        """Seconds of audio per second of wall time."""
-        return self.duration_s / self.elapsed_s if self.elapsed_s > 0 else float("inf")
-
-    def summary(self) -> str:
-        """One line: stems, duration, time taken, real-time factor, parts recomputed."""
-        return (
-            f"{len(self.stems)} stems, {self.duration_s:.1f} s of audio at {self.sample_rate} Hz in "
-            f"{self.elapsed_s:.2f} s ({self.realtime_factor:.1f}x real time); "
-            f"{len(self.rendered_parts)} rendered, {len(self.stems) - len(self.rendered_parts)} from cache"
-        ) + "".join(f"\n{line}" for line in self.notes)
-
-
-def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: Decoder | None) -> str:
-    """sha256 of everything that decides a part's audio.
-
-    >>> from partita.symbolic.score import Note, Part, Score
-    >>> p = Part("a", "Flute", "flute", notes=(Note(0, 1, 72),))
-    >>> s = Score(parts=(p,))
-    >>> part_cache_key(p, s, RenderSettings(), None) == part_cache_key(p, s, RenderSettings(seed=1), None)
-    False
-    """
-    h = hashlib.sha256()
-    sung = _is_singer(decoder)
-    skip = ("subtype", "tail_s") if sung else ("subtype", "tail_s", "verse", "neutral_vowel", "language")
-    head = {
-        "id": part.id,
-        "instrument": part.instrument,
-        "dynamics": [[str(d.onset), d.mark] for d in part.dynamics],
-        "hairpins": [[str(x.onset), str(x.end), x.kind] for x in part.hairpins],
-        "tempo": [[str(m.onset), m.bpm] for m in score.tempo_map.marks],
-        "decoder": "drums" if decoder is None else [decoder.decoder_id, decoder.fingerprint()],
-        "settings": {k: v for k, v in settings.to_dict().items() if k not in skip},
-        "version": RENDERER_VERSION,
-    }
-    from partita.render.performance import swung
-
-    if swung(score):  # only then: the keys of every other render stay as they were
-        head["swing"] = True
-    h.update(json.dumps(head, sort_keys=True, default=str).encode())
-    for n in part.notes:  # every field of every note, in a fixed order
-        h.update(
-            f"|{n.onset}|{n.duration}|{n.pitch}|{n.velocity}|{','.join(sorted(n.articulations))}|{n.tie}|"
-            f"{n.slur}|{n.voice}|{n.vibrato_depth_cents!r}|{n.vibrato_rate_hz!r}|{n.brightness!r}".encode()
-        )
-        if sung:  # only a sung part's sound depends on its words
-            h.update(f"|{n.lyric!r}".encode())
-    return h.hexdigest()
+__all__ = ["render", "render_part", "soft_limit"]
 
 
 def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
@@ -242,12 +64,6 @@ def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
     head = 1.0 - knee
     out[over] = np.sign(x[over]) * (knee + head * np.tanh((mag[over] - knee) / head))
     return np.clip(out, -1.0, 1.0)
-
-
-def _is_singer(decoder: Decoder | None) -> bool:
-    from partita.render.singer import SingerDecoder
-
-    return isinstance(decoder, SingerDecoder)
 
 
 def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder | None:
@@ -278,27 +94,10 @@ def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: 
     return _render_part_indexed(part, score, settings, decoder=decoder)[0]
 
 
-def _phrase_key(curves: Any, decoder: Decoder, sample_rate: int) -> str:
-    """sha256 of everything one phrase's samples depend on."""
-    h = hashlib.sha256()
-    for arr in (curves.f0_hz, curves.loudness_db, curves.brightness, curves.noise):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    if getattr(curves, "tract", None) is not None:  # a sung phrase: its vocal tract too
-        h.update(np.ascontiguousarray(curves.tract).tobytes())
-    meta = [curves.start_frame, curves.frame_rate, curves.seed, curves.voice, decoder.decoder_id,
-            decoder.fingerprint(), sample_rate, RENDERER_VERSION]  # fmt: skip
-    h.update(json.dumps(meta).encode())
-    return h.hexdigest()
-
-
-#: One rendered phrase as the cache remembers it: (phrase key, first sample, number of samples).
-_PhraseEntry = tuple[str, int, int]
-
-
 def _render_part_indexed(
     part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None,
-    previous: tuple[np.ndarray, list[_PhraseEntry]] | None = None,
-) -> tuple[np.ndarray, list[_PhraseEntry] | None]:  # fmt: skip
+    previous: tuple[np.ndarray, list[PhraseEntry]] | None = None,
+) -> tuple[np.ndarray, list[PhraseEntry] | None]:  # fmt: skip
     """A part's audio and its phrase index; with ``previous`` (audio and index of an earlier
     render of this part), only the phrases that changed -- and those overlapping them -- are
     synthesized again, and the result is bit-identical to a render from scratch."""
@@ -309,12 +108,12 @@ def _render_part_indexed(
     sr = settings.sample_rate
     if decoder is None:
         decoder = _decoder_for(part, None)
-    index: list[_PhraseEntry] | None = None
+    index: list[PhraseEntry] | None = None
     if decoder is None:
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drum_part(part, score, sample_rate=sr, seed=settings.seed, n_samples=n)
     else:
-        if _is_singer(decoder):
+        if is_singer(decoder):
             from partita.render.singing import perform_sung_part
 
             curves, _report = perform_sung_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
@@ -324,7 +123,7 @@ def _render_part_indexed(
             curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
                                   humanize=settings.humanize)  # fmt: skip
         ratio = settings.frame_rate / sr
-        keys = [_phrase_key(c, decoder, sr) for c in curves]
+        keys = [phrase_key(c, decoder, sr) for c in curves]
         starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]
         made: dict[int, np.ndarray] = {}
 
@@ -484,18 +283,18 @@ def render(
     names = {p.id: f"{i:02d}_{_slug(p.name or p.id)}.wav" for i, p in enumerate(score.parts, start=1)}
     stems_dir = out / "stems"
     # stems already on disk from this very content need neither audio nor writing
-    up_to_date = _up_to_date_stems(out, keys, names, n_total, settings)
+    up_to_date = stem_cache.up_to_date_stems(out, keys, names, n_total, settings)
     audio: dict[str, np.ndarray] = {}
     todo = []
     for p in score.parts:
         if p.id in up_to_date:
             continue
-        cached = _load_cached(cache, p.id, keys[p.id])
+        cached = stem_cache.load_cached(cache, p.id, keys[p.id])
         if cached is not None:
             audio[p.id] = cached
             continue
         todo.append(p)  # (a broken or missing cache entry is recomputed)
-    previous = {p.id: _previous_render(cache, p.id) for p in todo}
+    previous = {p.id: stem_cache.previous_render(cache, p.id) for p in todo}
     rendered = {p.id for p in todo}
     cache.mkdir(parents=True, exist_ok=True)
     stems_dir.mkdir(parents=True, exist_ok=True)
@@ -589,7 +388,7 @@ def render(
         tmp, digest, _where = staged_files[p.id]
         staged.append((tmp, stems_dir / name))
         infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
-    old = _old_stem_files(out)
+    old = stem_cache.old_stem_files(out)
     for tmp, final in staged:
         os.replace(tmp, final)
     for stale in old - set(names.values()):
@@ -597,7 +396,7 @@ def render(
     for p in score.parts:
         if p.id in staged_files:
             where = staged_files[p.id][2]
-            pointer = _pointer(cache, p.id) or {}
+            pointer = stem_cache.read_pointer(cache, p.id) or {}
             if pointer.get("key") != keys[p.id]:
                 pointer = {"key": keys[p.id]}
             if p.id in indexes:
@@ -606,9 +405,9 @@ def render(
                 pointer["stem"] = where
             else:
                 pointer.pop("stem", None)
-            atomic_write_text(cache / f"part-{_id_hash(p.id)}.json", json.dumps(pointer))
+            atomic_write_text(cache / f"part-{stem_cache.id_hash(p.id)}.json", json.dumps(pointer))
     if cache_dir is None:  # the folder's own cache keeps only what this render used
-        current = {f"{keys[p.id]}.npy" for p in score.parts} | {f"part-{_id_hash(p.id)}.json" for p in score.parts}
+        current = {f"{keys[p.id]}.npy" for p in score.parts} | {f"part-{stem_cache.id_hash(p.id)}.json" for p in score.parts}
         for entry in cache.glob("*"):
             if entry.is_file() and entry.name not in current and (entry.suffix in (".npy", ".json")):
                 entry.unlink(missing_ok=True)
@@ -628,7 +427,7 @@ def render(
         "dropped": drops_json(score.dropped),
         "stems": [
             {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256,
-             "key": keys[s.part_id], **_file_stamp(out / s.file)}
+             "key": keys[s.part_id], **stem_cache.file_stamp(out / s.file)}
             for s in infos
         ],
     }
@@ -649,105 +448,8 @@ def _lyric_notes(score: Score, decs: Mapping[str, Decoder | None], settings: Ren
     for p in score.parts:
         if not any(n.lyric for n in p.notes):
             continue
-        if _is_singer(decs[p.id]):
+        if is_singer(decs[p.id]):
             out.extend(lyric_report(p, score, verse=settings.verse, language=settings.language).lines(p.name or p.id))
         else:
             out.append(f"part {p.name or p.id!r}: has lyrics but {p.instrument} does not sing; rendered as the instrument")
     return out
-
-
-def _id_hash(part_id: str) -> str:
-    return hashlib.sha256(part_id.encode()).hexdigest()[:16]
-
-
-def _pointer(cache: Path, part_id: str) -> dict | None:
-    try:
-        data = json.loads((cache / f"part-{_id_hash(part_id)}.json").read_text())
-        return data if isinstance(data, dict) and "key" in data else None
-    except (OSError, ValueError):
-        return None
-
-
-def _load_cached(cache: Path, part_id: str, key: str) -> np.ndarray | None:
-    """A part's audio for ``key``: from ``<key>.npy``, or from the float WAV stem the part's
-    pointer names when that stem holds the audio unchanged (checked by its sha256)."""
-    try:
-        return np.load(cache / f"{key}.npy", allow_pickle=False)
-    except (OSError, ValueError):
-        pass
-    pointer = _pointer(cache, part_id)
-    if not pointer or pointer.get("key") != key or not isinstance(pointer.get("stem"), dict):
-        return None
-    stem = pointer["stem"]
-    try:
-        blob = Path(stem["path"]).read_bytes()
-        if hashlib.sha256(blob).hexdigest() != stem["sha256"]:
-            return None  # the stem was replaced or edited since
-        offset, n = int(stem["offset"]), int(stem["n"])
-        return np.frombuffer(blob, dtype="<f4", count=n, offset=offset).astype(np.float32)[None, :]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _previous_render(cache: Path, part_id: str) -> tuple[np.ndarray, list[_PhraseEntry]] | None:
-    """The audio and phrase index of the last render of this part id, if the cache has it."""
-    pointer = _pointer(cache, part_id)
-    if not pointer or not isinstance(pointer.get("phrases"), list):
-        return None
-    audio = _load_cached(cache, part_id, pointer["key"])
-    if audio is None:
-        return None
-    try:
-        return audio, [(str(k), int(s), int(m)) for k, s, m in pointer["phrases"]]
-    except (ValueError, TypeError):
-        return None
-
-
-def _file_stamp(path: Path) -> dict[str, int]:
-    """Size and modification time of a file ({} if missing): a stem edited by hand differs."""
-    try:
-        st = path.stat()
-    except OSError:
-        return {}
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _up_to_date_stems(out: Path, keys: dict[str, str], names: dict[str, str], n_total: int,
-                      settings: RenderSettings) -> dict[str, str]:  # fmt: skip
-    """Part id -> sha256 of stems on disk that this render would write identically: the same
-    part key, file name, length and format according to render.json, and the file as that
-    render left it (same size and modification time)."""
-    try:
-        data = json.loads((out / "render.json").read_text())
-        if (data.get("n_samples") != n_total or data.get("sample_rate") != settings.sample_rate
-                or data.get("settings", {}).get("subtype") != settings.subtype
-                or data.get("renderer") != RENDERER_VERSION):  # fmt: skip
-            return {}
-        bytes_per_sample = 4 if settings.subtype == "float" else 3
-        found = {}
-        for s in data.get("stems", []):
-            pid = s["part_id"]
-            path = out / s["file"]
-            if pid in keys and s.get("key") == keys[pid] and Path(s["file"]).name == names[pid]:
-                stamp = _file_stamp(path)
-                if stamp and stamp == {"size": s.get("size"), "mtime_ns": s.get("mtime_ns")} and (
-                    stamp["size"] >= n_total * bytes_per_sample
-                ):
-                    found[pid] = s["sha256"]
-        return found
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def _old_stem_files(out: Path) -> set[str]:
-    try:
-        data = json.loads((out / "render.json").read_text())
-        return {Path(s["file"]).name for s in data.get("stems", [])}
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
-
-
-def clear_cache(out_dir: str | os.PathLike[str]) -> None:
-    """Delete the part cache of a render folder."""
-    shutil.rmtree(Path(out_dir) / ".cache", ignore_errors=True)
-

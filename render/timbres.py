@@ -31,12 +31,15 @@ import functools
 import hashlib
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Mapping, Protocol, runtime_checkable
 
 import numba
 import numpy as np
 
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
 
@@ -47,6 +50,7 @@ __all__ = [
     "N_HARMONICS",
     "N_BANDS",
     "TIMBRES",
+    "load_timbres",
     "STYLE_OF_INSTRUMENT",
     "style_of",
     "timbre_for",
@@ -255,128 +259,58 @@ def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplit
             mags[i, j] = nr * band_shape[j]
 
 
-_F = Formant
-#: The designed timbres, by style name.
-TIMBRES: Mapping[str, DesignedTimbre] = {
-    # bowed strings: sawtooth-like source (Helmholtz motion), body resonances, bow noise
-    "bowed": DesignedTimbre(
-        "bowed", tilt=1.0, formants=(_F(280, 120, 6), _F(500, 250, 3), _F(2800, 1500, 5)),
-        lowpass_hz=6000, noise_db=-26, noise_center_hz=3500, noise_octaves=1.2,
-    ),
-    "bowed_low": DesignedTimbre(
-        "bowed_low", tilt=0.9, formants=(_F(110, 60, 6), _F(250, 150, 4), _F(1500, 900, 3)),
-        lowpass_hz=3500, noise_db=-28, noise_center_hz=1500, noise_octaves=1.2,
-    ),
-    # flute: nearly sinusoidal, strong breath noise
-    "flute": DesignedTimbre(
-        "flute", tilt=2.6, tilt_per_10db=0.3, lowpass_hz=5000, noise_db=-20,
-        noise_center_hz=2500, noise_octaves=1.6,
-    ),
-    # clarinet: closed cylindrical pipe, odd harmonics dominate in the low register
-    "clarinet": DesignedTimbre(
-        "clarinet", tilt=1.1, even_gain=0.12, odd_below_hz=2200, lowpass_hz=5000, noise_db=-34,
-        noise_center_hz=2500,
-    ),
-    # double reeds: bright, nasal formant region
-    "oboe": DesignedTimbre(
-        "oboe", tilt=0.7, formants=(_F(1100, 500, 10), _F(2900, 900, 5)), lowpass_hz=6000,
-        noise_db=-34, noise_center_hz=3000,
-    ),
-    "bassoon": DesignedTimbre(
-        "bassoon", tilt=0.8, formants=(_F(480, 200, 10), _F(1200, 500, 5)), lowpass_hz=3500,
-        noise_db=-34, noise_center_hz=1500,
-    ),
-    "sax": DesignedTimbre(
-        "sax", tilt=0.9, tilt_per_10db=0.2, formants=(_F(900, 600, 6),), lowpass_hz=5000,
-        noise_db=-30, noise_center_hz=2500,
-    ),
-    # brass: the louder, the brighter
-    "brass": DesignedTimbre(
-        "brass", tilt=1.6, tilt_per_10db=0.45, lowpass_hz=5000, noise_db=-40, noise_center_hz=2000,
-    ),
-    "horn": DesignedTimbre(
-        "horn", tilt=1.9, tilt_per_10db=0.4, lowpass_hz=2500, noise_db=-42, noise_center_hz=1200,
-    ),
-    # plucked and struck: colour from brightness curves that decay (see performance)
-    "plucked": DesignedTimbre(
-        "plucked", tilt=1.5, formants=(_F(110, 50, 6), _F(250, 120, 4)), lowpass_hz=5000,
-        noise_db=-24, noise_center_hz=3000, noise_octaves=2.0,
-    ),
-    "harp": DesignedTimbre("harp", tilt=1.9, lowpass_hz=4000, noise_db=-30, noise_center_hz=2000),
-    "piano": DesignedTimbre(
-        "piano", tilt=1.7, tilt_per_10db=0.25, lowpass_hz=5000, noise_db=-30, noise_center_hz=1500,
-        noise_octaves=2.0,
-    ),
-    "harpsichord": DesignedTimbre("harpsichord", tilt=0.6, lowpass_hz=9000, noise_db=-30, noise_center_hz=4000),
-    "organ": DesignedTimbre(
-        "organ", tilt=1.3, tilt_per_brightness=0.6, even_gain=0.5, odd_below_hz=3000, lowpass_hz=5000,
-        noise_db=-45, noise_center_hz=2000,
-    ),
-    # voices: glottal source through vowel formants ("ah")
-    "voice_high": DesignedTimbre(
-        "voice_high", tilt=1.3, formants=(_F(850, 120, 16), _F(1250, 150, 12), _F(2900, 200, 10)),
-        lowpass_hz=5000, noise_db=-34, noise_center_hz=3000,
-    ),
-    "voice_low": DesignedTimbre(
-        "voice_low", tilt=1.3, formants=(_F(650, 100, 16), _F(1100, 130, 12), _F(2500, 200, 12)),
-        lowpass_hz=4000, noise_db=-34, noise_center_hz=2500,
-    ),
-    # pitched percussion (harmonic approximations of bars and drums)
-    "mallet": DesignedTimbre("mallet", tilt=3.0, formants=(_F(4 * 440, 2000, 6),), lowpass_hz=6000, noise_db=-26, noise_center_hz=4000),
-    "bells": DesignedTimbre("bells", tilt=1.2, lowpass_hz=8000, noise_db=-30, noise_center_hz=5000),
-    "timpani": DesignedTimbre("timpani", tilt=2.2, lowpass_hz=1500, noise_db=-18, noise_center_hz=400, noise_octaves=1.5),
-    # popular-music instruments (issue 11): shapes from textbook descriptions of each source
-    # (free reeds: rich in all harmonics, a nasal region near 1-2 kHz; tine piano: nearly
-    # sinusoidal with a bell-like attack; clavinet: a struck string picked up near its end,
-    # bright and thin; banjo/mandolin: a membrane or small body, bright, short; analogue
-    # synths: a sawtooth (all harmonics, k^-1) or square (odd harmonics) through a lowpass)
-    "reed": DesignedTimbre(
-        "reed", tilt=0.8, formants=(_F(1400, 700, 8), _F(3000, 1000, 4)), lowpass_hz=6000,
-        noise_db=-38, noise_center_hz=2500,
-    ),
-    "electric_piano": DesignedTimbre(
-        "electric_piano", tilt=2.6, tilt_per_10db=0.35, formants=(_F(1800, 900, 6),), lowpass_hz=4000,
-        noise_db=-34, noise_center_hz=3000,
-    ),
-    "clavinet": DesignedTimbre(
-        "clavinet", tilt=0.7, formants=(_F(1500, 800, 8),), lowpass_hz=7000, noise_db=-28, noise_center_hz=3500,
-    ),
-    "banjo": DesignedTimbre(
-        "banjo", tilt=0.9, formants=(_F(600, 300, 6), _F(2000, 900, 8)), lowpass_hz=7000,
-        noise_db=-22, noise_center_hz=3500, noise_octaves=1.5,
-    ),
-    "synth_pad": DesignedTimbre("synth_pad", tilt=1.0, tilt_per_brightness=0.8, lowpass_hz=2500, noise_db=-50,
-                                noise_center_hz=2000),
-    "synth_lead": DesignedTimbre("synth_lead", tilt=1.0, even_gain=0.1, odd_below_hz=8000, lowpass_hz=6000,
-                                 noise_db=-50, noise_center_hz=2000),
+#: Every numeric field of a timbre and its accepted range (units: see :class:`DesignedTimbre`).
+_RANGES = {
+    "tilt": (0.2, 6.0), "tilt_per_brightness": (0.0, 4.0), "tilt_per_10db": (0.0, 2.0), "ref_db": (-80.0, 0.0),
+    "even_gain": (0.0, 1.0), "odd_below_hz": (0.0, 24000.0), "lowpass_hz": (100.0, 24000.0),
+    "noise_db": (-100.0, 0.0), "noise_center_hz": (20.0, 20000.0), "noise_octaves": (0.1, 6.0),
 }  # fmt: skip
+_FORMANT_RANGES = {"freq_hz": (20.0, 20000.0), "bandwidth_hz": (1.0, 10000.0), "gain_db": (-40.0, 40.0)}
 
-#: Instrument id -> style: the key into :data:`TIMBRES` and into the performance presets.
-STYLE_OF_INSTRUMENT: Mapping[str, str] = {
-    "violin": "bowed", "viola": "bowed", "cello": "bowed_low", "contrabass": "bowed_low",
-    "flute": "flute", "piccolo": "flute", "recorder": "flute",
-    "clarinet": "clarinet", "clarinet_a": "clarinet", "bass_clarinet": "clarinet",
-    "oboe": "oboe", "english_horn": "oboe", "bassoon": "bassoon", "contrabassoon": "bassoon",
-    "soprano_sax": "sax", "alto_sax": "sax", "tenor_sax": "sax", "baritone_sax": "sax",
-    "horn": "horn", "trumpet": "brass", "trumpet_c": "brass", "trombone": "brass",
-    "bass_trombone": "brass", "tuba": "brass",
-    "piano": "piano", "harpsichord": "harpsichord", "organ": "organ", "celesta": "bells",
-    "harp": "harp", "acoustic_guitar": "plucked", "electric_guitar": "plucked",
-    "electric_bass": "plucked", "acoustic_bass": "plucked",
-    "soprano": "voice_high", "mezzo_soprano": "voice_high", "alto": "voice_high",
-    "tenor": "voice_low", "baritone": "voice_low", "bass": "voice_low", "choir": "voice_high",
-    "marimba": "mallet", "xylophone": "mallet", "vibraphone": "mallet", "glockenspiel": "bells",
-    "tubular_bells": "bells", "timpani": "timpani",
-    "nylon_guitar": "harp", "banjo": "banjo", "mandolin": "banjo", "ukulele": "plucked",
-    "electric_piano": "electric_piano", "clavinet": "clavinet", "accordion": "reed", "harmonica": "reed",
-    "synth_pad": "synth_pad", "synth_lead": "synth_lead", "synth_bass": "synth_lead", "tin_whistle": "flute",
-}  # fmt: skip
 
-_STYLE_OF_FAMILY = {
-    "strings": "bowed", "woodwinds": "clarinet", "brass": "brass", "keyboards": "piano",
-    "plucked": "plucked", "voice": "voice_high", "pitched_percussion": "mallet",
-    "percussion": "drums",
-}  # fmt: skip
+def load_timbres(path: str | os.PathLike[str] | None = None) -> tuple[
+        Mapping[str, DesignedTimbre], Mapping[str, str], Mapping[str, str]]:  # fmt: skip
+    """The designed timbres, the instrument -> style map and the family -> style map of
+    ``timbres.toml`` (package data, read once), or of the file at ``path`` (an edited copy).
+
+    Raises
+    ------
+    PresetError
+        A timbre or map entry missing a field, of the wrong type or out of range; the message
+        names the file, the entry and the field (ranges: the comment at the top of the file).
+
+    >>> timbres, style_of_instrument, _ = load_timbres()
+    >>> timbres["clarinet"].even_gain, style_of_instrument["cello"]
+    (0.12, 'bowed_low')
+    """
+    return load("partita.render", "timbres.toml", _parse_timbres, path)
+
+
+def _parse_timbres(data: dict, file: str) -> tuple[Mapping[str, DesignedTimbre], Mapping[str, str], Mapping[str, str]]:
+    timbres = {}
+    for name, raw in table(data, "timbre", file=file).items():
+        e = Entry(file, name, raw)
+        formants = []
+        for i, f in enumerate(e.items("formants", default=[]), start=1):
+            if not (isinstance(f, list) and len(f) == 3):
+                raise e.error("formants", f"formant {i} {f!r} is not [freq_hz, bandwidth_hz, gain_db]")
+            fe = Entry(file, name, dict(zip(_FORMANT_RANGES, f)), prefix=f"formants[{i}].")
+            formants.append(Formant(**fe.numbers(_FORMANT_RANGES)))
+        if len(formants) > 8:
+            raise e.error("formants", f"{len(formants)} formants; at most 8")
+        timbres[name] = DesignedTimbre(name, formants=tuple(formants), **e.numbers(_RANGES))
+        e.done()
+    styles = {*timbres, "drums"}
+    maps = []
+    for key in ("style_of_instrument", "style_of_family"):
+        e = Entry(file, key, table(data, key, file=file))
+        maps.append(MappingProxyType({k: e.text(k, choices=styles) for k in e.data}))
+    return MappingProxyType(timbres), maps[0], maps[1]
+
+
+#: The designed timbres by style name, the instrument id -> style map (the key into
+#: :data:`TIMBRES` and into the performer's presets) and the family fallbacks: ``timbres.toml``.
+TIMBRES, STYLE_OF_INSTRUMENT, _STYLE_OF_FAMILY = load_timbres()
 
 
 def style_of(instrument_id: str) -> str:

@@ -5,7 +5,7 @@ or 24-bit PCM; libsndfile would stamp float files with the time of writing). A `
 chunk (:func:`riff_info_chunk`) carries a short provenance record after the audio, so the
 samples' offset does not depend on it; :func:`add_info_chunk` replaces partita's chunk in an
 existing file and :func:`read_info_chunk` reads it back. Stems (:mod:`partita.render.stems`) and
-the master (:mod:`partita.render.mix`) both write through here.
+the master (:mod:`partita.mixing`) both write through here.
 """
 
 from __future__ import annotations

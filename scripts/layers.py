@@ -5,9 +5,11 @@
 For the library folders (partita/, symbolic/, theory_rules/, instruments/, render/) it prints the
 longest file, the files over 600 lines, and every import circle between modules -- function-level
 imports included, since they are circles all the same -- found as the strongly connected
-components of the graph (Tarjan). ``--graph`` also prints each module's imports of other
-partita modules. The target (docs/architecture.md): no file over 600 lines, and no circle but
-the rule registry's.
+components of the graph (Tarjan), and every layer crossing: an import that a rule of
+:data:`FORBIDDEN` rules out (the renderer importing the mix, the mix importing the pipeline, the
+checkpoint format importing anything above the ground floor) or a library module importing the
+facade. ``--graph`` also prints each module's imports of other partita modules. The target
+(docs/architecture.md): no file over 600 lines, no circle but the rule registry's, no crossing.
 
 Reads the source with :mod:`ast`; imports nothing from partita, so it runs on a broken tree too.
 """
@@ -25,6 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"partita": "partita", "symbolic": "partita.symbolic", "theory_rules": "partita.theory_rules",
            "instruments": "partita.instruments", "render": "partita.render"}  # fmt: skip
 LIMIT = 600
+#: Layer rules (docs/architecture.md): modules under the key may not import modules under any
+#: of the prefixes. ``partita`` alone is the facade (``partita/__init__.py``).
+FORBIDDEN = {
+    "partita.checkpoint": ("partita.symbolic", "partita.render", "partita.theory_rules", "partita.instruments",
+                           "partita.mixing", "partita.pipeline", "partita.cli", "partita.commands"),
+    "partita.render": ("partita.mixing", "partita.pipeline", "partita.cli", "partita.commands", "partita.batch"),
+    "partita.mixing": ("partita.pipeline", "partita.cli", "partita.commands", "partita.batch", "partita.provenance",
+                       "partita.daw"),
+}  # fmt: skip
 
 
 def modules() -> dict[str, Path]:
@@ -109,6 +120,22 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(out)
 
 
+def _under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def crossings(graph: dict[str, set[str]]) -> list[list[str]]:
+    """``[module, imported]`` pairs that break a rule of :data:`FORBIDDEN`, or import the facade
+    ``partita`` from inside the library."""
+    out = []
+    for m, deps in graph.items():
+        for d in deps:
+            bad = any(_under(m, k) and any(_under(d, f) for f in v) for k, v in FORBIDDEN.items())
+            if bad or (d == "partita" and m not in ("partita.cli", "partita.__main__") and not m.startswith("partita.commands")):
+                out.append([m, d])
+    return sorted(out)
+
+
 def report() -> dict:
     mods = modules()
     known = set(mods)
@@ -124,6 +151,7 @@ def report() -> dict:
         "n_modules": len(mods),
         "n_edges": sum(len(v) for v in graph.values()),
         "circles": circles(graph),
+        "crossings": crossings(graph),
         "graph": {m: sorted(v) for m, v in sorted(graph.items())},
     }
 
@@ -145,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"import circles: {len(r['circles'])}")
     for c in r["circles"]:
         print("  " + " <-> ".join(c))
+    print(f"layer crossings: {len(r['crossings'])}")
+    for m, d in r["crossings"]:
+        print(f"  {m} imports {d}")
     if args.graph:
         for m, deps in r["graph"].items():
             print(f"{m}: {', '.join(deps) or '-'}")

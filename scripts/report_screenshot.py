@@ -26,14 +26,14 @@ def main() -> None:
     from music21 import corpus
 
     from partita.symbolic.io import write
-    from partita.symbolic.score import Score
+    from partita.symbolic.io.musicxml import score_from_music21
 
     browser = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
     if browser is None:
         raise SystemExit("needs Debian's chromium (apt-get install chromium)")
     partita = str(Path(sys.executable).with_name("partita"))
     with tempfile.TemporaryDirectory(prefix="teacher-") as tmp:
-        src = write(Score.from_music21(corpus.parse("bach/bwv66.6")), Path(tmp) / "bwv66.6.musicxml")
+        src = write(score_from_music21(corpus.parse("bach/bwv66.6")), Path(tmp) / "bwv66.6.musicxml")
         out = Path(tmp) / "out"
         subprocess.run([partita, "orchestrate", str(src), "--for", "wind quintet", "--assign", "Soprano=flute",
                         "--fit", "--no-mscz", "-o", str(out)], check=True)  # fmt: skip

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from partita.errors import ScoreError
+from partita.symbolic.timeline import as_ql
 
-__all__ = ["quarter_length", "FormMark", "FORM_KINDS", "JUMPS", "MARKERS", "PlayMark", "PLAY_KINDS"]
+__all__ = ["FormMark", "FORM_KINDS", "JUMPS", "MARKERS", "PlayMark", "PLAY_KINDS"]
 
 #: Jumps, played at the end of the bar that holds them: D.C. goes to the start, D.S. to the
 #: segno; "al Fine" stops at the Fine, "al Coda" goes from the To Coda to the coda.
@@ -24,16 +25,6 @@ JUMPS = frozenset({"dc", "dc-al-fine", "dc-al-coda", "ds", "ds-al-fine", "ds-al-
 MARKERS = frozenset({"segno", "coda", "fine", "to-coda"})
 #: Every kind of :class:`FormMark`.
 FORM_KINDS = frozenset({"repeat-start", "repeat-end", "volta"}) | JUMPS | MARKERS
-
-
-def quarter_length(value: Fraction | int | float | str, *, what: str) -> Fraction:
-    """``value`` as an exact quarter-length, floats snapped to a denominator up to 10080 (as the
-    score's ``as_ql`` does; kept here so that the score's marks import nothing from the score)."""
-    try:
-        out = Fraction(value) if not isinstance(value, float) else Fraction(value).limit_denominator(10080)
-    except (TypeError, ValueError):
-        raise ScoreError(f"{what} {value!r} is not a number") from None
-    return out if out.denominator <= 10080 else out.limit_denominator(10080)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +48,7 @@ class FormMark:
     numbers: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="form mark onset"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="form mark onset"))
         if self.onset < 0:
             raise ScoreError(f"{self.kind} at a negative onset", onset=self.onset)
         if self.kind not in FORM_KINDS:
@@ -65,7 +56,7 @@ class FormMark:
         if not isinstance(self.times, int) or not 1 <= self.times <= 64:
             raise ScoreError(f"a repeat played {self.times!r} times is outside 1-64", onset=self.onset)
         if self.end is not None:
-            object.__setattr__(self, "end", quarter_length(self.end, what="volta end"))
+            object.__setattr__(self, "end", as_ql(self.end, what="volta end"))
         if self.kind == "volta":
             if self.end is None or self.end <= self.onset:
                 raise ScoreError("a volta needs an end after its start", onset=self.onset)
@@ -99,7 +90,7 @@ class PlayMark:
     unit: Fraction | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="playing mark onset"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="playing mark onset"))
         if self.onset < 0:
             raise ScoreError(f"{self.kind} at a negative onset", onset=self.onset)
         if self.kind not in PLAY_KINDS:
@@ -110,6 +101,6 @@ class PlayMark:
                 raise ScoreError(f"swing ratio {ratio:g} is outside 0.5-0.8", onset=self.onset)
             object.__setattr__(self, "ratio", ratio)
             unit = self.unit if self.unit is not None else Fraction(1, 2)
-            object.__setattr__(self, "unit", quarter_length(unit, what="swing unit"))
+            object.__setattr__(self, "unit", as_ql(unit, what="swing unit"))
             if self.unit <= 0:
                 raise ScoreError("swing unit must be positive", onset=self.onset)

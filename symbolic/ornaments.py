@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from partita.errors import ScoreError
-from partita.symbolic.form import quarter_length
+from partita.symbolic.timeline import as_ql
 
 __all__ = ["GraceNote", "Ornament", "ORNAMENT_KINDS", "SPAN_KINDS"]
 
@@ -51,8 +51,8 @@ class GraceNote:
     order: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="grace note onset"))
-        object.__setattr__(self, "value", quarter_length(self.value, what="grace note value"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="grace note onset"))
+        object.__setattr__(self, "value", as_ql(self.value, what="grace note value"))
         if self.onset < 0 or self.value <= 0:
             raise ScoreError("a grace note needs a non-negative onset and a positive value", onset=self.onset)
         if not isinstance(self.pitch, int) or not 0 <= self.pitch <= 127:
@@ -81,13 +81,13 @@ class Ornament:
     direction: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "onset", quarter_length(self.onset, what="ornament onset"))
+        object.__setattr__(self, "onset", as_ql(self.onset, what="ornament onset"))
         if self.kind not in ORNAMENT_KINDS:
             raise ScoreError(f"unknown ornament {self.kind!r}; known: {', '.join(sorted(ORNAMENT_KINDS))}")
         if self.onset < 0:
             raise ScoreError(f"{self.kind} at a negative onset", onset=self.onset)
         if self.end is not None:
-            object.__setattr__(self, "end", quarter_length(self.end, what=f"{self.kind} end"))
+            object.__setattr__(self, "end", as_ql(self.end, what=f"{self.kind} end"))
             if self.end <= self.onset:
                 raise ScoreError(f"{self.kind} ends before it starts", onset=self.onset)
         if self.accidental is not None and self.accidental not in (-2, -1, 0, 1, 2):

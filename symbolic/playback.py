@@ -39,7 +39,8 @@ from typing import Any, Sequence
 
 from partita.errors import ScoreError
 from partita.symbolic.form import JUMPS
-from partita.symbolic.score import Bar, Score, TempoMap, TimeSignature
+from partita.symbolic.score import Score
+from partita.symbolic.timeline import Bar, TempoMap, TimeSignature
 
 __all__ = ["play_order", "bar_groups", "played_starts", "written_onset", "unroll", "performed", "played_length"]
 
@@ -225,6 +226,17 @@ def _carried(marks: Sequence[Any], start: Fraction, end: Fraction, shift: Fracti
     return out
 
 
+def _joined_lines(lines: list) -> list:
+    """Octave lines cut at bar lines, joined again where one piece ends where the next begins."""
+    out: list = []
+    for o in lines:
+        if out and out[-1].end == o.onset and (out[-1].shift, out[-1].staff) == (o.shift, o.staff):
+            out[-1] = dataclasses.replace(out[-1], end=o.end)
+        else:
+            out.append(o)
+    return out
+
+
 def unroll(score: Score) -> Score:
     """``score`` with its form played out: bars in playing order, notes and marks copied where
     they are heard, ``form`` empty. A score without form marks comes back unchanged."""
@@ -241,7 +253,7 @@ def unroll(score: Score) -> Score:
 
     parts = []
     for p in score.parts:
-        notes, dyns, pins, graces, orns = [], [], [], [], []
+        notes, dyns, pins, graces, orns, lines, clefs, cross = [], [], [], [], [], [], [], []
         for k, b in enumerate(order):
             shift = played_at[k] - b.start
             lo = bisect.bisect_left([n.onset for n in p.notes], b.start)
@@ -257,13 +269,20 @@ def unroll(score: Score) -> Score:
                     lo_h, hi_h = max(h.onset, b.start), min(h.end, b.end)
                     pins.append(dataclasses.replace(h, onset=lo_h + shift, end=hi_h + shift))
             graces += [dataclasses.replace(g, onset=g.onset + shift) for g in p.graces if b.start <= g.onset < b.end]
+            # how the part is drawn, where it is heard (lines cut at the bar, rejoined below)
+            lines += [dataclasses.replace(o, onset=max(o.onset, b.start) + shift, end=min(o.end, b.end) + shift)
+                      for o in p.octave_lines if o.onset < b.end and o.end > b.start]  # fmt: skip
+            clefs += _carried(p.clefs, b.start, b.end, shift, False)
+            cross += [dataclasses.replace(c, onset=c.onset + shift) for c in p.cross_staff if b.start <= c.onset < b.end]
             for o in p.ornaments:
                 if b.start <= o.onset < b.end:
                     end = None if o.end is None else min(o.end, b.end if not follows[k] else o.end) + shift
                     orns.append(dataclasses.replace(o, onset=o.onset + shift, end=end))
         pins = _merge_hairpins(pins)
         parts.append(dataclasses.replace(p, notes=tuple(notes), dynamics=tuple(_dedupe(dyns)),
-                                         hairpins=tuple(pins), graces=tuple(graces), ornaments=tuple(orns)))  # fmt: skip
+                                         hairpins=tuple(pins), graces=tuple(graces), ornaments=tuple(orns),
+                                         octave_lines=tuple(_joined_lines(lines)), clefs=tuple(clefs),
+                                         cross_staff=tuple(cross)))  # fmt: skip
     tempi, keys, sections, chords, playing = [], [], [], [], []
     swings = [m for m in score.playing if m.kind in ("swing", "straight")]
     for k, b in enumerate(order):

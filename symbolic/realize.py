@@ -31,8 +31,9 @@ from fractions import Fraction
 
 from partita.errors import ScoreError
 from partita.symbolic.ornaments import GraceNote, Ornament
+from partita.symbolic.pitch import pitch_from_spelling
 from partita.symbolic.report import Dropped
-from partita.symbolic.score import Note, Part, Score, pitch_from_spelling
+from partita.symbolic.score import Note, Part, Score
 
 __all__ = ["realize"]
 

@@ -30,7 +30,8 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any, Mapping
 
-from partita.symbolic.score import Score, TempoMap, TempoMark, as_ql
+from partita.symbolic.score import Score
+from partita.symbolic.timeline import TempoMap, TempoMark, as_ql
 
 __all__ = ["apply_playing", "timing_table", "tempo_word_bpm", "swing_ratio_of"]
 

@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Any
 
 from partita.errors import ScoreError
+from partita.symbolic.timeline import as_ql
 
 __all__ = ["Syllable", "with_verse", "verse_numbers"]
 
@@ -37,8 +38,6 @@ class Syllable:
     text: str
 
     def __post_init__(self) -> None:
-        from partita.symbolic.score import as_ql
-
         object.__setattr__(self, "onset", as_ql(self.onset, what="syllable onset"))
         if not isinstance(self.verse, int) or isinstance(self.verse, bool) or self.verse < 1:
             raise ScoreError(f"verse number {self.verse!r} must be a whole number from 1", onset=self.onset)

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from partita.symbolic import io as sio
-from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 BIN = Path(sys.executable).parent
 SR = 8000  # the lowest rate the renderer takes: the tests are about the batch, not the sound

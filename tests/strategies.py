@@ -38,22 +38,10 @@ from typing import Sequence
 from hypothesis import strategies as st
 
 from partita import instruments as catalog
-from partita.symbolic.score import (
-    ARTICULATIONS,
-    DYNAMIC_MARKS,
-    ChordSymbol,
-    Dynamic,
-    Hairpin,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-    spell_pitch,
-)
+from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic, Hairpin
+from partita.symbolic.pitch import KeySignature, spell_pitch
+from partita.symbolic.score import ARTICULATIONS, ChordSymbol, Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
 __all__ = [
     "CHORD_FIGURES",

@@ -18,7 +18,8 @@ harmony = pytest.importorskip("music21.harmony")
 
 
 def _score(p, parts):
-    from partita.symbolic.score import ChordSymbol, Score, TempoMap, TempoMark, TimeSignature
+    from partita.symbolic.score import ChordSymbol, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
     chords = tuple(ChordSymbol(k * p.bar_ql, f) for k, f in enumerate(p.bar_chords()))
     return Score(title="t", parts=tuple(parts.values()), tempo_map=TempoMap((TempoMark(0, p.tempo_bpm),)),
@@ -224,9 +225,11 @@ NEW_INSTRUMENTS = ("nylon_guitar", "banjo", "mandolin", "ukulele", "electric_pia
 def test_new_catalog_instruments_render_with_a_designed_timbre_at_their_pitch(instrument_id):
     import numpy as np
 
-    from partita.render.stems import RenderSettings, render_part
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render_part
     from partita.render.timbres import TIMBRES, style_of
-    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     inst = cat.get(instrument_id)
     assert style_of(instrument_id) in TIMBRES
@@ -253,8 +256,10 @@ def test_a_swing_score_plays_its_off_beat_eighths_as_triplets():
     import numpy as np
 
     from partita.render.drums import render_drum_part
-    from partita.render.stems import RenderSettings, part_cache_key
-    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark
+    from partita.render.settings import RenderSettings
+    from partita.render.stem_cache import part_cache_key
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     part = Part("dr", "Drums", "drum_kit", (Note(Fraction(1, 2), Fraction(1, 4), 42, velocity=100),))
     sr = 16000

@@ -18,6 +18,7 @@ from partita.errors import ConfigError, InstrumentError
 from partita.instruments.ensembles import ensemble, presets
 from partita.orchestration import orchestrate_score
 from partita.symbolic.io import write
+from partita.symbolic.io.musicxml import score_from_music21
 from partita.theory_rules import check, sketch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +34,7 @@ SATB = sketch(
 def chorale():
     from music21 import corpus
 
-    from partita.symbolic.score import Score
-
-    return Score.from_music21(corpus.parse("bach/bwv66.6"))
+    return score_from_music21(corpus.parse("bach/bwv66.6"))
 
 
 def test_presets_and_lists_name_catalog_instruments():
@@ -206,13 +205,12 @@ def test_ten_corpus_scores_engrave():
     from music21 import corpus
 
     from partita.engraving import engrave
-    from partita.symbolic.score import Score
 
     names = ["bach/bwv66.6", "bach/bwv84.5", "bach/bwv1.6", "haydn/opus1no1/movement1", "haydn/opus74no1/movement3",
              "mozart/k80/movement1", "corelli/opus3no1/1grave", "monteverdi/madrigal.3.1.mxl",
              "handel/rinaldo/Lascia_chio_pianga", "bach/bwv26.6"]  # fmt: skip
     for name in names:
-        score = Score.from_music21(corpus.parse(name))
+        score = score_from_music21(corpus.parse(name))
         eng = engrave(score, max_pages=2)
         assert eng.pages and eng.unmatched == (), name
         assert isinstance(eng.warnings, tuple)
@@ -251,9 +249,8 @@ def test_verovio_messages_reach_the_report_and_long_scores_are_cut():
     from music21 import corpus
 
     from partita.report import Version, report_html
-    from partita.symbolic.score import Score
 
-    haydn = Score.from_music21(corpus.parse("haydn/opus74no1/movement3"))  # verovio: "ties left open"
+    haydn = score_from_music21(corpus.parse("haydn/opus74no1/movement3"))  # verovio: "ties left open"
     html = report_html([Version("Haydn", haydn, profile="classical")], title="Haydn", max_pages=2)
     section = html.split("Engraver messages", 1)[1]
     assert "ties left open" in section

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from partita.symbolic.io import write
-from partita.symbolic.score import KeySignature, Note, Part, Score, Section, TempoMap, TempoMark, TimeSignature
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "partita" / "examples" / "bwv66.6.musicxml"
 

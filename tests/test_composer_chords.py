@@ -74,7 +74,8 @@ def _cornered(chord: str):
     """Soprano, alto, bass in C major; into bar 2 the bass rises G2->C3 under a soprano G4, and
     bar 2 carries ``chord``. With "Ab" (whose only tone in C major is C) every soprano C on
     bar 2's downbeat makes parallel or contrary octaves with the bass: the chord must give way."""
-    from partita.symbolic.score import ChordSymbol, KeySignature, Note, Part, Score
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.score import ChordSymbol, Note, Part, Score
 
     return Score(
         parts=(Part("s", "Soprano", "soprano", (Note(0, 4, 67), Note(4, 4, 67), Note(8, 4, 72))),

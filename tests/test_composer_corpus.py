@@ -103,7 +103,7 @@ def test_a_bach_chorale_from_music21_round_trips_through_the_cache(tmp_path):
 
 
 def test_cached_only_uses_what_is_parsed(tmp_path):
-    from partita.commands.train_composer import prepare_corpus
+    from partita.symbolic.composer.training import prepare_corpus
     from partita.symbolic.io import midi
 
     src = tmp_path / "mine"

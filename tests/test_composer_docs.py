@@ -13,10 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = [
     "partita.symbolic.composer",
     "partita.symbolic.composer.planner",
+    "partita.symbolic.composer.chords",
+    "partita.symbolic.composer.vocab",
     "partita.symbolic.composer.controls",
     "partita.symbolic.composer.corpus",
     "partita.symbolic.composer.model",
     "partita.symbolic.composer.train",
+    "partita.symbolic.composer.training",
     "partita.symbolic.composer.sample",
     "partita.symbolic.composer.evaluate",
     "partita.symbolic.composer.edit",

@@ -6,6 +6,8 @@ import pytest
 
 from partita.errors import ConfigError, ScoreError
 from partita.symbolic.composer.edit import regenerate
+from partita.symbolic.edits import slice_bars
+from partita.symbolic.io.musicxml import score_from_music21
 from partita.theory_rules import check
 
 
@@ -89,10 +91,10 @@ def test_harmonize_a_bach_soprano_line(model):
     from partita.symbolic.composer.edit import harmonize
     from partita.symbolic.score import Score
 
-    full = Score.from_music21(m21.parse("bwv10.7"))
+    full = score_from_music21(m21.parse("bwv10.7"))
     melody = Score(parts=(full.parts[0],), time_signatures=full.time_signatures, key_signatures=full.key_signatures,
                    tempo_map=full.tempo_map, pickup=full.pickup)  # fmt: skip
-    melody = melody.slice_bars(0, 4) if melody.pickup else melody.slice_bars(1, 4)
+    melody = slice_bars(melody, 0, 4) if melody.pickup else slice_bars(melody, 1, 4)
     out = harmonize(melody, ensemble="satb choir", seed=1, model=model, profile="chorale")
     assert [p.instrument for p in out.parts] == ["soprano", "alto", "tenor", "bass"]
     assert out.parts[0].notes == melody.parts[0].notes and out.pickup == melody.pickup

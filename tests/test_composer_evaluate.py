@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import entropy
 
 from partita.symbolic.composer.evaluate import groove_consistency, pitch_class_entropy, scale_consistency
+from partita.symbolic.io.musicxml import score_from_music21
 from partita.symbolic.score import Note, Part, Score
 
 
@@ -14,7 +15,7 @@ def test_pitch_class_entropy_and_scale_consistency_against_music21_counts():
     from music21 import corpus
 
     s21 = corpus.parse("bwv10.7")
-    score = Score.from_music21(s21)
+    score = score_from_music21(s21)
     # music21's own notes, ties merged the way partita merges them (a tie start or no tie)
     pcs = [p.pitchClass for n in s21.recurse().notes for p in n.pitches if not n.tie or n.tie.type == "start"]
     counts = np.bincount(pcs, minlength=12)
@@ -39,7 +40,7 @@ def test_overlapped_area_tells_bach_from_noise():
 
     from partita.symbolic.composer.evaluate import overlapped_area
 
-    bach = [Score.from_music21(corpus.parse(n)) for n in
+    bach = [score_from_music21(corpus.parse(n)) for n in
             ("bwv10.7", "bwv101.7", "bwv102.7", "bwv103.6", "bwv104.6", "bwv108.6", "bwv11.6", "bwv110.7")]  # fmt: skip
     rng = np.random.default_rng(0)
     noise = [Score(parts=(Part("p", "Piano", "piano", tuple(Note(i, 1, int(rng.integers(30, 100))) for i in range(64))),))

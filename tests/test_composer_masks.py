@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from partita.errors import TokenizationError
-from partita.symbolic.score import KeySignature
-from partita.symbolic.tokens import PartLayout, PartSlot, Tokenizer, TokenSequence
-from partita.theory_rules import get_rule, sketch
 from partita.symbolic.composer.masks import DecodeMask, MaskTables
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.tokens import Tokenizer
+from partita.symbolic.tokens_format import PartLayout, PartSlot, TokenSequence
+from partita.theory_rules import get_rule, sketch
 
 QUINTET = PartLayout(
     tuple(

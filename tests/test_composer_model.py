@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from partita.errors import ConfigError
+from partita.errors import CheckpointError, ConfigError
 from partita.symbolic.composer.model import (
     GPT,
     GPTConfig,
@@ -64,11 +64,11 @@ def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(1)
     model = GPT(TINY).eval()
     path = tmp_path / "m.safetensors"
-    digest = save_checkpoint(path, model, extra={"step": 7}, tensors={"note": torch.arange(3)})
+    digest = save_checkpoint(path, model, training={"step": 7}, data={"card": "c.md"}, tensors={"note": torch.arange(3)})
     assert digest == sha256_of(path)
     back, header, extra = load_checkpoint(path, sha256=digest)
-    assert back.config == TINY and header["extra"] == {"step": 7}
-    assert header["format"] == "partita-composer" and header["format_version"] == 1
+    assert back.config == TINY and header["training"] == {"step": 7} and header["data"] == {"card": "c.md"}
+    assert header["format"] == "partita-checkpoint" and header["format_version"] == 1 and header["kind"] == "composer"
     torch.testing.assert_close(extra["note"], torch.arange(3))
     for (k, a), (_, b) in zip(model.state_dict().items(), back.state_dict().items()):
         assert torch.equal(a, b), k
@@ -82,20 +82,20 @@ def test_loader_refuses_changed_bytes_and_unknown_versions(tmp_path):
     model = GPT(TINY)
     path = tmp_path / "m.safetensors"
     digest = save_checkpoint(path, model)
-    with pytest.raises(ConfigError, match="sha256"):
+    with pytest.raises(CheckpointError, match="sha256"):
         load_checkpoint(path, sha256="0" * 64)
     header = read_header(path)
     for change in ({"format_version": 2}, {"format": "other"}):
         bad = tmp_path / "bad.safetensors"
         save_file(load_file(str(path)), str(bad), metadata={"partita": json.dumps({**header, **change})})
-        with pytest.raises(ConfigError):
+        with pytest.raises(CheckpointError, match="bad.safetensors"):
             load_checkpoint(bad)
     nometa = tmp_path / "nometa.safetensors"
     save_file(load_file(str(path)), str(nometa))
-    with pytest.raises(ConfigError, match="header"):
+    with pytest.raises(CheckpointError, match="header"):
         load_checkpoint(nometa)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"not a checkpoint")
-    with pytest.raises(ConfigError):
+    with pytest.raises(CheckpointError, match="junk.safetensors"):
         load_checkpoint(junk)
     assert load_checkpoint(path, sha256=digest)[0].config == TINY

@@ -10,16 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partita.errors import ConfigError, InstrumentError
-from partita.symbolic.composer.planner import (
-    Plan,
-    PlanPart,
-    PlanSection,
-    chord_root_quality,
-    ensembles,
-    plan,
-    roman_to_chord,
-    vocabulary,
-)
+from partita.symbolic.composer.chords import chord_root_quality, roman_to_chord
+from partita.symbolic.composer.planner import Plan, PlanPart, PlanSection, plan
+from partita.symbolic.composer.vocab import ensembles, vocabulary
 
 
 def bar_seconds(p: Plan) -> float:
@@ -118,7 +111,7 @@ def test_bad_key_meter_tempo():
 
 def test_chords_are_in_the_key():
     """Every chord tone of a major-key plan lies in the major scale, bar V of minor aside."""
-    from partita.symbolic.composer.planner import QUALITIES
+    from partita.symbolic.composer.chords import QUALITIES
 
     for seed in range(5):
         p = plan("", key="E major", duration_s=120, seed=seed)

@@ -63,7 +63,8 @@ def test_regenerated_span_keeps_every_hard_rule_across_both_bar_lines(model, cho
 def _trap() -> Score:
     """Soprano, alto, bass in C major; bar 2 moves alto F4->G4 and bass G2->C3 under a held-over
     soprano C5: a soprano G in bar 1 makes parallel (or contrary) octaves into bar 2."""
-    from partita.symbolic.score import KeySignature, Note, Part
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.score import Note, Part
 
     return Score(
         parts=(Part("s", "Soprano", "soprano", (Note(0, 4, 76), Note(4, 4, 72), Note(8, 4, 72))),

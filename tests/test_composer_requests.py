@@ -62,7 +62,7 @@ def test_a_guide_melody_the_ensemble_cannot_play_is_an_error(tmp_path, capsys, p
     ["plan", "x", "--ensemble", "kazoo band"],
 ])  # fmt: skip
 def test_unknown_ensembles_list_the_known_ones(tmp_path, capsys, argv):
-    from partita.symbolic.composer.planner import ensembles
+    from partita.symbolic.composer.vocab import ensembles
 
     argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]
     assert main(argv) == 2

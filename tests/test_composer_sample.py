@@ -67,7 +67,7 @@ def test_every_sampled_sequence_decodes_and_follows_the_grammar(model):
         assert toks.count("Bar_None") == p.n_bars
         remi, controls = CV.split(ids, len(layout.slots))
         assert [b.section for b in controls.bars] == [s.name for s in p.sections for _ in range(s.bars)]
-        from partita.symbolic.tokens import TokenSequence
+        from partita.symbolic.tokens_format import TokenSequence
 
         CV.base.decode(TokenSequence(ids=tuple(remi), layout=layout))
         assert stats.sampled > 0 and stats.forced > 0

@@ -24,7 +24,9 @@ def test_manifest_card_and_pinned_sha256():
     model, header, extra = load_checkpoint(path, sha256=m["sha256"])
     assert model.n_params() == m["n_params"] <= 10_000_000
     assert extra == {}  # weights only
-    assert header["extra"]["corpus"]["spec"].startswith("music21:")
+    assert header["training"]["corpus"]["spec"].startswith("music21:")
+    assert header["data"]["spec"].startswith("music21:") and header["data"]["card"] == m["card"]
+    assert header["kind"] == "composer" and header["vocabulary"]["size"] == header["config"]["vocab_size"]
 
 
 def test_shipped_model_learned_something():
@@ -32,7 +34,7 @@ def test_shipped_model_learned_something():
     import math
 
     _, header, _ = load_checkpoint(shipped_path())
-    hist = header["extra"]["history"]
+    hist = header["training"]["history"]
     assert hist and hist[-1]["heldout_loss"] < 0.6 * math.log(header["config"]["vocab_size"])
 
 

@@ -16,7 +16,7 @@ import torch
 from partita.symbolic.composer.controls import BarControl, ComposerVocab, Controls
 from partita.symbolic.composer.corpus import TokenSet
 from partita.symbolic.composer.model import load_checkpoint
-from partita.symbolic.composer.train import TrainConfig, _Windows, train
+from partita.symbolic.composer.train import ComposerTrainConfig, _Windows, train
 from partita.symbolic.score import Note, Part, Score
 
 CV = ComposerVocab.default()
@@ -38,8 +38,8 @@ def _toy_set(n: int, seed: int) -> TokenSet:
     return TokenSet.from_sequences(seqs)
 
 
-def _cfg(steps: int) -> TrainConfig:
-    return TrainConfig(model=TINY, batch_size=4, lr=3e-3, min_lr=3e-4, warmup_steps=2, max_steps=steps,
+def _cfg(steps: int) -> ComposerTrainConfig:
+    return ComposerTrainConfig(model=TINY, batch_size=4, lr=3e-3, min_lr=3e-4, warmup_steps=2, max_steps=steps,
                        ckpt_every=2, eval_every=2, eval_windows=8, transpose=(-2, 2))  # fmt: skip
 
 
@@ -71,16 +71,16 @@ def test_loss_falls_and_resume_after_a_cut_gives_the_same_weights(tmp_path):
 
     with pytest.raises(Cut):
         train(_cfg(12), train_set=train_set, heldout_set=held, out_dir=tmp_path / "c", progress=False, on_step=cut_at_7)
-    assert load_checkpoint(tmp_path / "c" / "last.safetensors")[1]["extra"]["step"] == 6
+    assert load_checkpoint(tmp_path / "c" / "last.safetensors")[1]["training"]["step"] == 6
     resumed = train(_cfg(12), train_set=train_set, heldout_set=held, out_dir=tmp_path / "c", resume=True, progress=False)
     assert resumed.step == 12
     ma, ha, _ = load_checkpoint(whole.path)
     mc, hc, _ = load_checkpoint(resumed.path)
     for (k, a), (_, c) in zip(ma.state_dict().items(), mc.state_dict().items()):
         torch.testing.assert_close(a, c, rtol=1e-6, atol=1e-7, msg=k)
-    hist = ha["extra"]["history"]
+    hist = ha["training"]["history"]
     assert hist[-1]["heldout_loss"] < hist[0]["heldout_loss"]
-    assert ha["extra"]["step"] == 12 and hc["extra"]["history"][-1]["step"] == 12
+    assert ha["training"]["step"] == 12 and hc["training"]["history"][-1]["step"] == 12
 
 
 @pytest.mark.slow
@@ -106,7 +106,7 @@ def test_a_killed_training_run_continues_from_its_last_checkpoint(tmp_path):
     while time.monotonic() < deadline and proc.poll() is None:
         if ckpt.exists():
             try:
-                step = load_checkpoint(ckpt)[1]["extra"]["step"]
+                step = load_checkpoint(ckpt)[1]["training"]["step"]
             except Exception:  # noqa: BLE001 - never half-written: atomic rename; retry anyway
                 step = 0
             if step >= 10:
@@ -116,11 +116,11 @@ def test_a_killed_training_run_continues_from_its_last_checkpoint(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # a killed writer may leave its temporary behind; the checkpoint itself is whole (it loads)
-    before = load_checkpoint(ckpt)[1]["extra"]["step"]
+    before = load_checkpoint(ckpt)[1]["training"]["step"]
     assert 10 <= before < 400
     done = subprocess.run(cmd + ["--resume", "--steps", str(before + 10)], env=env, capture_output=True, timeout=240)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    assert load_checkpoint(ckpt)[1]["extra"]["step"] == before + 10
+    assert load_checkpoint(ckpt)[1]["training"]["step"] == before + 10
 
 
 def test_ship_writes_weights_manifest_and_card(tmp_path):
@@ -140,7 +140,7 @@ def test_ship_writes_weights_manifest_and_card(tmp_path):
     assert f"{manifest['n_params']:,}" in card
     # weights only: no optimizer state travels with the shipped file
     _, header, extra = load_checkpoint(w / manifest["file"], sha256=manifest["sha256"])
-    assert extra == {} and header["extra"]["command"] == "partita train-composer --corpus toy"
+    assert extra == {} and header["training"]["command"] == "partita train-composer --corpus toy"
 
 
 def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
@@ -163,7 +163,7 @@ def test_fine_tuning_records_the_earlier_stage_and_the_card_totals_the_time(tmp_
                   progress=False, corpus_info={"spec": "toy-a", "train_pieces": 4})  # fmt: skip
     second = train(_cfg(6), train_set=_toy_set(6, 3), heldout_set=None, out_dir=tmp_path / "b", init=first.path,
                    progress=False, corpus_info={"spec": "toy-b", "train_pieces": 6})  # fmt: skip
-    extra = load_checkpoint(second.path)[1]["extra"]
+    extra = load_checkpoint(second.path)[1]["training"]
     chain = stages(extra)
     assert [st["corpus"]["spec"] for st in chain] == ["toy-a", "toy-b"]
     assert [st["step"] for st in chain] == [4, 6]
@@ -171,9 +171,34 @@ def test_fine_tuning_records_the_earlier_stage_and_the_card_totals_the_time(tmp_
     # a resumed fine-tuning run keeps the record of where it started
     third = train(_cfg(8), train_set=_toy_set(6, 3), heldout_set=None, out_dir=tmp_path / "b", resume=True,
                   progress=False, corpus_info={"spec": "toy-b", "train_pieces": 6})  # fmt: skip
-    assert stages(load_checkpoint(third.path)[1]["extra"])[0]["sha256"] == sha256_of(first.path)
+    assert stages(load_checkpoint(third.path)[1]["training"])[0]["sha256"] == sha256_of(first.path)
     ship(str(third.path), command="two stages", dest=str(tmp_path / "w"))
     card = (tmp_path / "w" / "composer-small.md").read_text()
-    total = (chain[0]["elapsed_s"] + load_checkpoint(third.path)[1]["extra"]["elapsed_s"]) / 60
+    total = (chain[0]["elapsed_s"] + load_checkpoint(third.path)[1]["training"]["elapsed_s"]) / 60
     assert "Trained in stages" in card and "`toy-a`" in card and "`toy-b`" in card
     assert f"Total training time over all stages: {total:.1f} minutes" in card
+
+
+def test_the_facade_trains_reports_progress_and_exports(tmp_path, capsys):
+    """``partita.train_composer``: corpus built from a folder, a typed result, progress through
+    the callback (nothing printed by the library), and an exported weights-only file."""
+    import partita
+    from partita.errors import ConfigError
+    from partita.symbolic.io import midi
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(4):
+        notes = tuple(Note(j, 1, 60 + (i * j) % 12) for j in range(16))
+        midi.write(Score(parts=(Part("p", "Piano", "piano", notes),)), folder / f"t{i}.mid")
+    heard = []
+    r = partita.train_composer(str(folder), data_dir=tmp_path / "data", out_dir=tmp_path / "run", model="tiny", steps=3,
+                               eval_every=3, export=tmp_path / "w.safetensors", progress=lambda s, m: heard.append(s))  # fmt: skip
+    assert r.step == 3 and r.checkpoint == tmp_path / "run" / "last.safetensors" and r.corpus["spec"] == str(folder)
+    assert r.corpus["train_pieces"] + r.corpus["heldout_pieces"] == 4
+    assert heard[0] == "corpus" and "train" in heard and heard[-1] == "export"
+    assert capsys.readouterr().out == ""
+    model, header, extra = load_checkpoint(r.exported, sha256=r.exported_sha256)
+    assert extra == {} and header["training"]["step"] == 3 and header["data"]["spec"] == str(folder)
+    with pytest.raises(ConfigError, match="model 'huge'"):
+        partita.train_composer(str(folder), data_dir=tmp_path / "data", model="huge")

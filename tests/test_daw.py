@@ -14,7 +14,8 @@ from tests.reference import rpp_tracks
 
 
 def _score():
-    from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark, TimeSignature
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
     parts = (
         Part("vn1", "Violin I", "violin", notes=(Note(Fraction(0), Fraction(2), 76),)),
@@ -27,8 +28,9 @@ def _score():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from partita.render.mix import read_render_manifest
-    from partita.render.stems import RenderSettings, render
+    from partita.mixing import read_render_manifest
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
     from partita.symbolic import io as sio
 
     out = tmp_path_factory.mktemp("daw")

@@ -33,5 +33,46 @@ def test_the_report_matches_the_files_on_disk():
     assert sorted(f for f, _ in report["over_limit"]) == sorted(f for f, n in lines.items() if n > layers.LIMIT)
     # the data model imports nothing above it (the pipeline, the renderer, the CLI)
     assert not [m for m in report["graph"]["partita.symbolic.score"] if m.startswith(("partita.render", "partita.pipeline", "partita.cli"))]
+    # the layers of docs/architecture.md hold: no rule of layers.FORBIDDEN is broken
+    assert report["crossings"] == []
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "layers.py")], capture_output=True, text=True, check=True)
     assert f"longest file: {report['longest']['file']}" in out.stdout
+
+
+def test_crossings_are_the_forbidden_imports():
+    graph = {"partita.render.stems": {"partita.mixing.bus", "partita.symbolic.score"},
+             "partita.mixing.bus": {"partita.render.wavfile", "partita.pipeline"},
+             "partita.checkpoint": {"partita.errors"}, "partita.pipeline": {"partita.mixing", "partita"},
+             "partita.commands.mix": {"partita"}}  # fmt: skip
+    assert layers.crossings(graph) == [["partita.mixing.bus", "partita.pipeline"], ["partita.pipeline", "partita"],
+                                       ["partita.render.stems", "partita.mixing.bus"]]  # fmt: skip
+
+
+#: The Score model and what it is built from: the ground floor (docs/architecture.md).
+GROUND = {
+    "partita.errors", "partita._presets", "partita.instruments", "partita.instruments.catalog",
+    "partita.symbolic.score", "partita.symbolic.timeline", "partita.symbolic.pitch", "partita.symbolic.dynamics",
+    "partita.symbolic.form", "partita.symbolic.ornaments", "partita.symbolic.verses", "partita.symbolic.report",
+    "partita.symbolic.notation",
+}  # fmt: skip
+
+
+def test_the_score_model_imports_only_the_ground():
+    graph = layers.report()["graph"]
+    reached, todo = set(), ["partita.symbolic.score"]
+    while todo:  # everything the Score model imports, directly or not, at any level
+        m = todo.pop()
+        if m not in reached:
+            reached.add(m)
+            todo.extend(graph[m])
+    assert reached <= GROUND, sorted(reached - GROUND)
+
+
+def test_the_only_circle_is_the_rule_registry():
+    circles = layers.report()["circles"]
+    assert all(all(m.startswith("partita.theory_rules.") for m in c) for c in circles), circles
+    assert len(circles) <= 1
+
+
+def test_no_file_over_the_limit():
+    assert layers.report()["over_limit"] == []

@@ -17,19 +17,12 @@ from hypothesis import strategies as st
 from partita import instruments
 from partita.errors import FormatError, InstrumentError, PartitaError
 from partita.symbolic import io as score_io
+from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic
 from partita.symbolic.io.midi import score_from_bytes, score_to_bytes
-from partita.symbolic.score import (
-    DYNAMIC_MARKS,
-    Dynamic,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-)
+from partita.symbolic.io.midi import score_from_pretty_midi, score_to_pretty_midi
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 from tests.reference import sounding_notes
 from tests.strategies import scores as shared_scores
 
@@ -282,16 +275,16 @@ def test_resolution_grows_to_hold_septuplets():
 def test_pretty_midi_bridge_agrees_with_pretty_midi():
     score = Score(parts=(Part("a", "Oboe", "oboe", (Note(0, 1, 70, velocity=77), Note(1, F(1, 2), 72))),),
                   tempo_map=TempoMap((TempoMark(0, 60),)))  # fmt: skip
-    pm = score.to_pretty_midi()
+    pm = score_to_pretty_midi(score)
     (inst,) = pm.instruments
     assert inst.program == instruments.get("oboe").gm_program and inst.name == "Oboe"
     assert [(n.start, n.end, n.pitch, n.velocity) for n in inst.notes] == [(0.0, 1.0, 70, 77), (1.0, 1.5, 72, 80)]
-    back = Score.from_pretty_midi(pm)
+    back = score_from_pretty_midi(pm)
     assert [(n.onset, n.duration, n.pitch) for n in back.parts[0].notes] == [(0, 1, 70), (1, F(1, 2), 72)]
     clarinet = Score(parts=(Part("a", "Clarinet in B♭", "clarinet", (Note(0, 1, 60),)),))
-    pm = clarinet.to_pretty_midi()
+    pm = score_to_pretty_midi(clarinet)
     assert pm.instruments[0].name == "Clarinet in B♭"
-    back = Score.from_pretty_midi(pm)
+    back = score_from_pretty_midi(pm)
     assert (back.parts[0].name, back.parts[0].instrument) == ("Clarinet in B♭", "clarinet")
     assert pm.instruments[0].name == "Clarinet in B♭"  # the caller's object is unchanged
 

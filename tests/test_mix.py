@@ -14,20 +14,20 @@ import pytest
 import soundfile as sf
 
 from partita.errors import ConfigError, FormatError
-from partita.render.mix import (
-    _brickwall,
-    _true_peak_envelope,
-    add_info_chunk,
+from partita.mixing import (
+    FamilyEQ,
+    MixSettings,
     integrated_lufs,
+    load_mix_settings,
     master_bus,
     mix_folder,
     pan_gains,
-    read_info_chunk,
-    riff_chunks,
+    save_mix_settings,
     true_peak_dbtp,
 )
-from partita.render.mixconfig import FamilyEQ, MixSettings, load_mix_settings, save_mix_settings
-from partita.render.wavfile import wav_bytes
+from partita.mixing.master import _brickwall
+from partita.mixing.meters import _true_peak_envelope
+from partita.render.wavfile import add_info_chunk, read_info_chunk, riff_chunks, wav_bytes
 
 SR = 48000
 
@@ -186,7 +186,9 @@ def test_info_chunk_keeps_the_audio_and_is_readable_by_libsndfile(tmp_path):
 
 
 def _tiny_score():
-    from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+    from partita.symbolic.dynamics import Dynamic
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     vn = Part("vn1", "Violin I", "violin", notes=tuple(Note(Fraction(i), Fraction(1), 72 + (i % 5)) for i in range(8)),
               dynamics=(Dynamic(Fraction(0), "f"),))  # fmt: skip
@@ -197,7 +199,8 @@ def _tiny_score():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    from partita.render.stems import RenderSettings, render
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render
 
     out = tmp_path_factory.mktemp("render")
     score = _tiny_score()
@@ -286,7 +289,7 @@ def test_fast_loudness_equals_pyloudnorm(kind):
 
 
 def test_envelope_maximum_is_the_true_peak_and_partial_updates_are_exact():
-    from partita.render.mix import _BLOCK, _blocks_touched
+    from partita.mixing.meters import _BLOCK, _blocks_touched
 
     rng = np.random.default_rng(5)
     x = (0.2 * rng.standard_normal((2, 300_000))).astype(np.float32)

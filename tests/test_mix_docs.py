@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ["partita.render.mix", "partita.render.mixconfig", "partita.provenance", "partita.daw", "partita.pipeline"]
+MODULES = ["partita.mixing", "partita.mixing.settings", "partita.mixing.meters", "partita.mixing.bus", "partita.provenance",
+           "partita.daw", "partita.pipeline"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -45,7 +46,7 @@ def test_doc_blocks_print_what_they_say(doc, tmp_path, monkeypatch):
 def test_docs_name_every_mix_setting():
     from dataclasses import fields
 
-    from partita.render.mixconfig import FamilyEQ, MixSettings
+    from partita.mixing import FamilyEQ, MixSettings
 
     text = (ROOT / "docs" / "mixing.md").read_text(encoding="utf-8")
     for f in fields(MixSettings):
@@ -60,9 +61,9 @@ def test_mix_presets_are_documented_data_for_every_family():
     from dataclasses import fields
     from importlib import resources
 
-    from partita.render.mixconfig import FAMILIES, FamilyEQ, MixSettings
+    from partita.mixing import FAMILIES, FamilyEQ, MixSettings
 
-    text = resources.files("partita.render").joinpath("mix_presets.toml").read_text(encoding="utf-8")
+    text = resources.files("partita.mixing").joinpath("mix_presets.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)["eq"]
     assert set(data) == set(FAMILIES)
     header = "\n".join(line for line in text.splitlines() if line.startswith("#"))

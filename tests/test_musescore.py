@@ -12,19 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partita.errors import ExternalToolError, FormatError, PartitaError
+from partita.symbolic.dynamics import Dynamic, Hairpin
 from partita.symbolic.io import musescore, read, write
-from partita.symbolic.score import (
-    ChordSymbol,
-    Dynamic,
-    Hairpin,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-)
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import ChordSymbol, Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
 
 pytestmark = [pytest.mark.musescore, pytest.mark.slow]
 

@@ -175,10 +175,12 @@ def test_every_lyric_verse_is_kept_through_musescore_and_the_sung_one_chosen(tmp
     assert [n.lyric for n in cantus.notes] == ["Glo", "ri"] and cantus.sung_verse == 2
 
 
-def test_what_the_score_cannot_hold_is_reported_by_bar():
+def test_the_8va_line_is_kept_not_reported():
     score = read(DATA / "musescore_grand_staff.mscz")
-    kinds = {(d.kind.split()[0], d.bar, d.part) for d in score.dropped}
-    assert ("8va/8vb", 2, "Piano") in kinds  # the line; its note is kept at pitch (84)
+    # the line over bar 2 (its note kept at sounding pitch, 84) and the cross-staff C4 are held
+    assert [(o.name, score.bar_of(o.onset).bar, o.staff) for o in score.parts[0].octave_lines] == [("8va", 2, 1)]
+    assert [(c.pitch, c.staff) for c in score.parts[0].cross_staff] == [(60, 1)]
+    assert not score.dropped
 
 
 def test_musescores_instrument_id_decides_before_the_names(tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["partita.render.twin", "partita.render.neural", "partita.render.neural_infer", "partita.render.dataset"]
+MODULES = ["partita.render.twin", "partita.render.neural", "partita.render.neural_infer", "partita.render.neural_losses", "partita.render.dataset",
+           "partita.render.instrument_training"]
 ROOT = Path(__file__).resolve().parents[1]
 
 

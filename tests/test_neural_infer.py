@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from partita.render import neural, neural_infer, synth, twin
+from partita.render import neural, neural_infer, neural_losses, synth, twin
 from partita.render.controls import ControlCurves
-from partita.render.neural_infer import NeuralDecoder, WeightsError, load_weights
+from partita.errors import CheckpointError
+from partita.render.neural_infer import NeuralDecoder, load_weights
 
 torch.set_num_threads(1)
 
@@ -90,7 +91,7 @@ def test_numpy_controls_equal_torch_within_1e_4(tmp_path) -> None:
         f0 = torch.from_numpy(c.f0_hz.astype(np.float64))
         ld = torch.from_numpy(c.loudness_db.astype(np.float64))
         out = m(_torch_features(c)[None])[0].double()
-        log_h, log_n, _ = neural._log_outputs(out, f0, ld, m.config)
+        log_h, log_n, _ = neural_losses._log_outputs(out, f0, ld, m.config)
     silent = c.loudness_db <= -120
     amps_t = np.exp(log_h.numpy())
     amps_t[silent] = 0
@@ -117,7 +118,7 @@ def test_numba_render_equals_torch_twin_render(tmp_path) -> None:
         f0 = torch.from_numpy(c.f0_hz.astype(np.float64))
         ld = torch.from_numpy(c.loudness_db.astype(np.float64))
         out = m(_torch_features(c)[None])[0].double()
-        log_h, log_n, _ = neural._log_outputs(out, f0, ld, m.config)
+        log_h, log_n, _ = neural_losses._log_outputs(out, f0, ld, m.config)
         silent = (ld <= -120)[:, None]
         amps = torch.exp(log_h).masked_fill(silent, 0.0)
         h = twin.harmonic_bank(f0_hz=f0, harmonic_amplitudes=amps, frame_rate=250.0, sample_rate=48000)
@@ -131,7 +132,7 @@ def test_numba_render_equals_torch_twin_render(tmp_path) -> None:
 def test_loading_refuses_bad_sha256_naming_the_file(tmp_path) -> None:
     path = tmp_path / "violin.safetensors"
     neural.export_weights(_model(), path, calibration=CAL)
-    with pytest.raises(WeightsError, match=r"violin\.safetensors.*sha256"):
+    with pytest.raises(CheckpointError, match=r"violin\.safetensors.*sha256"):
         load_weights(path, sha256="0" * 64)
 
 
@@ -150,8 +151,8 @@ def _rewrite_header(path, fn) -> None:
 def test_loading_refuses_another_format_version_naming_the_file(tmp_path) -> None:
     path = tmp_path / "cello.safetensors"
     neural.export_weights(_model(), path, calibration=CAL)
-    _rewrite_header(path, lambda m: m.update(format_version=1))
-    with pytest.raises(WeightsError, match=r"cello\.safetensors.*format version 1"):
+    _rewrite_header(path, lambda m: m.update(format_version=2))
+    with pytest.raises(CheckpointError, match=r"cello\.safetensors.*format version 2"):
         load_weights(path)
 
 
@@ -159,7 +160,7 @@ def test_loading_refuses_a_header_without_calibration_naming_the_file(tmp_path) 
     path = tmp_path / "horn.safetensors"
     neural.export_weights(_model(), path, calibration=CAL)
     _rewrite_header(path, lambda m: m.pop("calibration"))
-    with pytest.raises(WeightsError, match=r"horn\.safetensors.*calibration"):
+    with pytest.raises(CheckpointError, match=r"horn\.safetensors.*calibration"):
         load_weights(path)
 
 
@@ -169,13 +170,13 @@ def test_loading_refuses_corrupt_tensors_and_garbage(tmp_path) -> None:
     blob = bytearray(path.read_bytes())
     blob[-3] ^= 0xFF  # flip bits in the last tensor
     path.write_bytes(bytes(blob))
-    with pytest.raises(WeightsError, match=r"tuba\.safetensors.*corrupt"):
+    with pytest.raises(CheckpointError, match=r"tuba\.safetensors.*corrupt"):
         load_weights(path)
     junk = tmp_path / "junk.safetensors"
     junk.write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00{nope")
-    with pytest.raises(WeightsError, match="junk.safetensors"):
+    with pytest.raises(CheckpointError, match="junk.safetensors"):
         load_weights(junk)
-    with pytest.raises(WeightsError, match="missing.safetensors"):
+    with pytest.raises(CheckpointError, match="missing.safetensors"):
         load_weights(tmp_path / "missing.safetensors")
 
 

@@ -11,8 +11,11 @@ import pytest
 
 from partita import instruments
 from partita.render.neural_infer import NeuralDecoder, decoder_for, shipped_decoder, shipped_manifest
-from partita.render.stems import RenderSettings, render_part
-from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+from partita.render.settings import RenderSettings
+from partita.render.stems import render_part
+from partita.symbolic.dynamics import Dynamic
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 SR = 16000
 SHIPPED = sorted(shipped_manifest())

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from partita.render import dataset, neural
+from partita.render import dataset, neural, neural_losses
 from partita.render.controls import ControlCurves
+from partita.render.instrument_training import train_instrument
 from partita.render.neural_infer import NeuralDecoder, load_weights
 from partita.render.synth import synthesize
 
@@ -45,12 +46,12 @@ def test_one_step_reduces_the_regression_loss(tones) -> None:
     m = neural.CausalDecoder(cfg)
     b = _batch(tones)
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    before = neural.regression_loss(m(_feats(b)), b, cfg)
+    before = neural_losses.regression_loss(m(_feats(b)), b, cfg)
     opt.zero_grad()
     before.backward()
     opt.step()
     with torch.no_grad():
-        after = neural.regression_loss(m(_feats(b)), b, cfg)
+        after = neural_losses.regression_loss(m(_feats(b)), b, cfg)
     assert float(after.detach()) < float(before.detach())
 
 
@@ -66,8 +67,8 @@ def test_one_step_reduces_the_spectral_loss(tones) -> None:
 
     def loss():
         o = m(_feats(b))
-        y = neural.synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=torch.Generator().manual_seed(1))
-        return neural.spectral_loss(y, target)
+        y = neural_losses.synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=torch.Generator().manual_seed(1))
+        return neural_losses.spectral_loss(y, target)
 
     before = loss()
     opt.zero_grad()
@@ -81,7 +82,7 @@ def test_one_step_reduces_the_spectral_loss(tones) -> None:
 def test_spectral_loss_matches_a_numpy_reference() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((2, 1, 4096))
-    got = float(neural.spectral_loss(torch.from_numpy(x), torch.from_numpy(y), fft_sizes=(256,)))
+    got = float(neural_losses.spectral_loss(torch.from_numpy(x), torch.from_numpy(y), fft_sizes=(256,)))
     win = np.hanning(257)[:256]
     def mag(a):
         a = np.pad(a[0], 128, mode="reflect")
@@ -106,7 +107,7 @@ def _autocorr_pitch(x: np.ndarray, sample_rate: int) -> float:
 def test_tiny_model_trained_seconds_renders_right_pitch_and_colour(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(instrument="tones", channels=32, dilations=(1, 2, 4))
     # 1000 steps (about 30 s of one core): with three inputs 400 steps left harmonic 2 at -1 dB
-    tc = neural.TrainConfig(minutes=2.0, max_steps=1000, batch_size=8, segment_frames=128, spectral_fraction=0.0,
+    tc = neural.DecoderTrainConfig(minutes=2.0, max_steps=1000, batch_size=8, segment_frames=128, spectral_fraction=0.0,
                             validate_every_s=1e9, learning_rate=3e-3)  # fmt: skip
     res = neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
     path = tmp_path / "tones.safetensors"
@@ -144,7 +145,7 @@ def test_training_on_the_device_path_keeps_cpu_checkpoints(tones, tmp_path) -> N
     # No GPU here: device="cpu" runs the same code path (model, batches and twin on `device`);
     # the checkpoint and the returned model are CPU arrays that load anywhere.
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
-    tc = neural.TrainConfig(max_steps=4, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc = neural.DecoderTrainConfig(max_steps=4, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     res = neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False, device="cpu")
     assert all(p.device.type == "cpu" for p in res["model"].parameters())
     w = load_weights(tmp_path / "checkpoint.safetensors")
@@ -157,16 +158,16 @@ def test_cuda_without_a_gpu_is_a_clear_config_error(tmp_path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: the refusal cannot happen")
     with pytest.raises(ConfigError, match=r"--device cuda.*no CUDA device.*--device cpu"):
-        neural.train_instrument(source=str(tmp_path), name="x", device="cuda", out_dir=tmp_path / "o", work_dir=tmp_path / "w")
+        train_instrument(str(tmp_path), "x", device="cuda", out_dir=tmp_path / "o", work_dir=tmp_path / "w")
     with pytest.raises(ConfigError, match="use cpu or cuda"):
-        neural.train({}, config=neural.DecoderConfig(), train_config=neural.TrainConfig(), out_dir=tmp_path, device="tpu")
+        neural.train({}, config=neural.DecoderConfig(), train_config=neural.DecoderTrainConfig(), out_dir=tmp_path, device="tpu")
 
 
 def test_resume_continues_the_step_count(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
-    tc = neural.TrainConfig(max_steps=3, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc = neural.DecoderTrainConfig(max_steps=3, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
-    tc2 = neural.TrainConfig(max_steps=5, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc2 = neural.DecoderTrainConfig(max_steps=5, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     res = neural.train(tones, config=cfg, train_config=tc2, out_dir=tmp_path, progress=False, resume=True)
     assert res["steps"] == 5
     assert load_weights(tmp_path / "checkpoint.safetensors").header["training"]["step"] == 5
@@ -174,13 +175,13 @@ def test_resume_continues_the_step_count(tones, tmp_path) -> None:
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
-    tc = neural.TrainConfig(max_steps=2, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc = neural.DecoderTrainConfig(max_steps=2, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
     ckpt = tmp_path / "checkpoint.safetensors"
     good = ckpt.read_bytes()
     bad = dict(tones)
     bad["harm_log"] = np.full_like(tones["harm_log"], np.nan)
-    tc2 = neural.TrainConfig(max_steps=10, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
+    tc2 = neural.DecoderTrainConfig(max_steps=10, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)
     with pytest.raises(neural.TrainingError, match=r"checkpoint\.safetensors.*nan.*last good checkpoint"):
         neural.train(bad, config=cfg, train_config=tc2, out_dir=tmp_path, progress=False, resume=True)
     assert ckpt.read_bytes() == good

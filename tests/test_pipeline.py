@@ -20,8 +20,8 @@ TINY_CKPT = "tests/data/composer_tiny.safetensors"
 @pytest.mark.slow
 def test_compose_is_the_main_job(tmp_path, capsys):
     from tests.reference import rpp_tracks
+    from partita.mixing import integrated_lufs, true_peak_dbtp
     from partita.provenance import read_provenance, sha256_file, verify
-    from partita.render.mix import integrated_lufs, true_peak_dbtp
     from partita.symbolic import io as sio
 
     out, keys = tmp_path / "out", tmp_path / "keys"
@@ -94,9 +94,9 @@ def test_bad_weights_fail_in_one_line_and_write_no_audio(tmp_path, capsys):
 
 def test_pipeline_result_summary(tmp_path):
     """compose_to_master in Python, at a low sample rate: stage timings and summary lines."""
+    from partita.mixing import MixSettings
     from partita.pipeline import compose_to_master
-    from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
     from partita.symbolic.composer.planner import plan
 
     p = plan("calm piano solo", duration_s=4, seed=1)

@@ -195,7 +195,8 @@ def test_drop_log_merges_each_kind_part_and_bar_once():
 @needs_mscore
 def test_check_follows_the_repeat_and_reports_where_written(tmp_path, capsys):
     from partita.symbolic.form import FormMark
-    from partita.symbolic.score import KeySignature, Note, Part, Score
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.score import Note, Part, Score
 
     # G/C, A/F, then A/D; repeated, D/A goes back to C/G: parallel fifths only as played
     up = Part("s", "Soprano", "soprano", notes=(Note(0, 2, 67), Note(2, 2, 69), Note(4, 4, 69)))
@@ -221,7 +222,9 @@ def test_mscz_keeps_the_written_form(tmp_path):
 
 @needs_mscore
 def test_mid_bar_marks_and_a_fractional_tempo_survive_musescore(tmp_path):
-    from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+    from partita.symbolic.dynamics import Dynamic
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     notes = (Note(0, 4, 60), Note(4, 2, 62), Note(6, 2, 64))
     # marks inside notes, on the quarter grid that MuseScore's export keeps

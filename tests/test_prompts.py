@@ -11,7 +11,8 @@ import pytest
 
 from partita import instruments as cat
 from partita.symbolic.arranger.library import style, styles
-from partita.symbolic.composer.planner import Plan, plan, vocabulary
+from partita.symbolic.composer.vocab import vocabulary
+from partita.symbolic.composer.planner import Plan, plan
 from partita.symbolic.composer.prompt import lexicon, read_prompt
 
 ROOT = Path(__file__).resolve().parents[1]

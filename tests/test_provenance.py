@@ -23,7 +23,9 @@ from partita.provenance import (
 
 
 def _score():
-    from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+    from partita.symbolic.dynamics import Dynamic
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
 
     fl = Part("fl", "Flute", "flute", notes=tuple(Note(Fraction(i, 2), Fraction(1, 2), 74 + i % 4) for i in range(8)),
               dynamics=(Dynamic(Fraction(0), "mf"),))  # fmt: skip
@@ -35,7 +37,7 @@ def _score():
 def signed(tmp_path_factory):
     """A render folder made by the pipeline after the score (16 kHz, 1 s tail), and its key."""
     from partita.pipeline import master_folder
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
 
     root = tmp_path_factory.mktemp("prov")
     keys = root / "keys"

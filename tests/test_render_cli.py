@@ -10,8 +10,10 @@ from fractions import Fraction as F
 
 import pytest
 
+from partita.symbolic.dynamics import Dynamic
 from partita.symbolic.io import write
-from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 
 def partita(*args: str) -> subprocess.CompletedProcess[str]:

@@ -14,6 +14,8 @@ MODULES = [
     "partita.render.performance",
     "partita.render.drums",
     "partita.render.stems",
+    "partita.render.settings",
+    "partita.render.stem_cache",
     "partita.render.wavfile",
 ]
 

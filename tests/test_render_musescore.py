@@ -22,7 +22,9 @@ import partita
 from partita.render.performance import perform_part
 from partita.render.stems import _decoder_for  # the decoder render() picks for a part
 from partita.render.synth import _segment_start, synthesize
-from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import Dynamic
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 pytestmark = [
     pytest.mark.musescore,

@@ -8,8 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partita.render.performance import _Clock, level_curve, perform_part, sounding_notes
-from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+from partita.render.performance import level_curve, note_times, perform_part, seconds_of, sounding_notes
+from partita.symbolic.dynamics import Dynamic, Hairpin
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 
 @settings(max_examples=40, deadline=None)
@@ -17,14 +19,21 @@ from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap
     marks=st.lists(st.tuples(st.fractions(0, 40, max_denominator=12), st.floats(5, 1000)), min_size=1, max_size=5),
     onsets=st.lists(st.fractions(0, 60, max_denominator=24), min_size=1, max_size=10),
 )
-def test_the_cached_clock_is_the_tempo_map(marks, onsets):
+def test_the_performer_times_notes_by_the_tempo_map(marks, onsets):
+    """One clock: the performer's note times are the tempo map's seconds, bit for bit."""
     unique = {}
     for onset, bpm in marks:
         unique.setdefault(onset, bpm)
     tm = TempoMap(tuple(TempoMark(o, b) for o, b in unique.items()))
-    clock = _Clock(tm)
+    seconds_at = seconds_of(tm)
     for q in onsets + onsets:  # twice: the memo answers the second time
-        assert abs(clock.seconds_at(q) - tm.seconds_at(q)) <= 1e-9 * max(1.0, tm.seconds_at(q))
+        assert seconds_at(q) == tm.seconds_at(q)
+    starts = sorted(set(onsets))
+    notes = [Note(a, (b - a) if b is not None else 1, 60) for a, b in zip(starts, starts[1:] + [None])]
+    drums = Part("d", "Drum kit", "drum_kit", notes=tuple(notes))
+    score = Score(parts=(drums,), tempo_map=tm)
+    for n, on, off in note_times(drums, score):
+        assert (on, off) == (tm.seconds_at(n.onset), tm.seconds_at(n.end))
 
 
 def _part(notes, **kw) -> Part:

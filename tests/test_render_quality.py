@@ -34,10 +34,13 @@ from hypothesis import strategies as st
 
 from partita import instruments
 from partita.render.performance import perform_part
-from partita.render.stems import RenderSettings, render, render_part
+from partita.render.settings import RenderSettings
+from partita.render.stems import render, render_part
 from partita.render.synth import _segment_start, synthesize
 from partita.render.timbres import timbre_for
-from partita.symbolic.score import DYNAMIC_MARKS, Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic, Hairpin
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 SR = 16000
 

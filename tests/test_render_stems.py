@@ -13,10 +13,13 @@ import soundfile as sf
 
 from partita.errors import ConfigError, InstrumentError
 from partita.render.performance import perform_part
-from partita.render.stems import RenderSettings, RenderWarning, render
+from partita.render.settings import RenderSettings, RenderWarning
+from partita.render.stems import render
 from partita.render.stems import _decoder_for  # the decoder render() picks for a part
 from partita.render.synth import _segment_start, synthesize
-from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import Dynamic, Hairpin
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 SR = 16000
 

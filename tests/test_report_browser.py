@@ -75,10 +75,10 @@ def folder(tmp_path_factory):
 
     from partita.classroom import orchestrate
     from partita.symbolic.io import write
-    from partita.symbolic.score import Score
+    from partita.symbolic.io.musicxml import score_from_music21
 
     d = tmp_path_factory.mktemp("report")
-    src = write(Score.from_music21(corpus.parse("bach/bwv66.6")), d / "bwv66.6.musicxml")
+    src = write(score_from_music21(corpus.parse("bach/bwv66.6")), d / "bwv66.6.musicxml")
     out = d / "out"
     orchestrate(src, "wind quintet", out, assign="Soprano=flute", fit=True, sample_rate=16000, mscz=False)
     return out

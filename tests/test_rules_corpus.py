@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from partita.symbolic.io.musicxml import score_from_music21
 from partita.symbolic.score import Score
 from partita.theory_rules import check, rule_ids
 from partita.theory_rules.lines import ScoreView
@@ -16,7 +17,7 @@ from partita.theory_rules.lines import ScoreView
 def corpus_score(request) -> Score:
     from music21 import corpus
 
-    return Score.from_music21(corpus.parse(request.param))
+    return score_from_music21(corpus.parse(request.param))
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ from fractions import Fraction
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from partita.symbolic.score import KeySignature, Note, Part, Score, spell_pitch
+from partita.symbolic.pitch import KeySignature, spell_pitch
+from partita.symbolic.score import Note, Part, Score
 from partita.theory_rules import check, get_rule, rule_ids
 from partita.theory_rules.rules_key import allowed_pcs
 from partita.theory_rules.rules_voice import interval_name

@@ -10,21 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from partita.errors import InstrumentError, PartitaError, ScoreError
-from partita.symbolic.score import (
-    Dynamic,
-    Hairpin,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-    as_ql,
-    pitch_from_spelling,
-    spell_pitch,
-)
+from partita.symbolic.dynamics import Dynamic, Hairpin
+from partita.symbolic.edits import slice_bars, transpose
+from partita.symbolic.pitch import KeySignature, pitch_from_spelling, spell_pitch
+from partita.symbolic.score import Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature, as_ql
 
 
 def violin(*notes: Note, **kw) -> Part:
@@ -221,11 +211,11 @@ def test_transpose_moves_pitches_keys_and_spellings():
         parts=(violin(Note(0, 1, 61, spelling="C#4")),),
         key_signatures=(KeySignature(0, 2),),  # D major
     )
-    down = score.transpose(-1)  # to Db major
+    down = transpose(score, -1)  # to Db major
     assert down.key_signatures[0].fifths == -5 and down.key_signatures[0].tonic == "Db"
     assert down.parts[0].notes[0].pitch == 60 and down.parts[0].notes[0].spelling == "C4"
     with pytest.raises(ScoreError, match="leaves MIDI"):
-        Score(parts=(violin(Note(0, 1, 120)),)).transpose(12)
+        transpose(Score(parts=(violin(Note(0, 1, 120)),)), 12)
 
 
 def test_slice_bars_keeps_what_is_in_force():
@@ -242,7 +232,7 @@ def test_slice_bars_keeps_what_is_in_force():
         tempo_map=TempoMap((TempoMark(0, 100), TempoMark(4, 80))),
         sections=(Section(4, "B"),),
     )
-    cut = score.slice_bars(2, 2)
+    cut = slice_bars(score, 2, 2)
     notes = cut.parts[0].notes
     assert [(n.onset, n.duration, n.pitch) for n in notes] == [(0, 2, 62), (2, 2, 64)]
     assert notes[1].tie == "start"

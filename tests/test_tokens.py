@@ -13,18 +13,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from partita.errors import ConfigError, PartitaError, TokenizationError
-from partita.symbolic.score import (
-    Dynamic,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-)
-from partita.symbolic.tokens import PartLayout, TokenizerConfig, Tokenizer, TokenSequence
+from partita.symbolic.dynamics import Dynamic
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import Note, Part, Score, Section
+from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature
+from partita.symbolic.tokens import Tokenizer
+from partita.symbolic.tokens_format import PartLayout, TokenizerConfig, TokenSequence
 from tests.reference import sounding_notes
 from tests.strategies import scores
 

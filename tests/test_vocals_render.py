@@ -13,11 +13,15 @@ import soundfile as sf
 
 import partita
 import praat_reference as pr
+from partita.render.settings import RenderSettings
 from partita.render.singer import SingerDecoder
 from partita.render.singing import perform_sung_part, voice_type_of
-from partita.render.stems import RenderSettings, _decoder_for, part_cache_key, render
+from partita.render.stem_cache import part_cache_key
+from partita.render.stems import _decoder_for, render
 from partita.render.synth import _segment_start, synthesize
-from partita.symbolic.score import Dynamic, Note, Part, Score, TempoMap, TempoMark
+from partita.symbolic.dynamics import Dynamic
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark
 
 SR = 16000
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import praat_reference as pr
-from partita.render.stems import RenderSettings, render_part
+from partita.render.settings import RenderSettings
+from partita.render.stems import render_part
 from partita.symbolic.score import Note, Part, Score
 
 SR = 16000

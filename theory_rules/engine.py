@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.theory_rules.core import (
     Rule,
@@ -33,7 +35,7 @@ from partita.theory_rules.lines import ScoreView
 if TYPE_CHECKING:  # pragma: no cover
     from partita.symbolic.score import Score
 
-__all__ = ["Profile", "PROFILES", "get_profile", "RuleSet", "Notice", "Report", "check"]
+__all__ = ["Profile", "PROFILES", "load_profiles", "get_profile", "RuleSet", "Notice", "Report", "check"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,40 +56,37 @@ class Profile:
         )
 
 
-_RANGE = {"range-playable": {}, "range-comfortable": {}, "monophonic-chords": {}}
-_RHYTHM = {"bar-fill": {}, "off-grid": {}, "same-pitch-overlap": {}}
-_PARALLELS = {"parallel-fifths": {}, "parallel-octaves": {}, "parallel-unisons": {}}
+def load_profiles(path: str | os.PathLike[str] | None = None) -> Mapping[str, Profile]:
+    """The rule profiles of ``profiles.toml`` (package data, read once), or of the file at
+    ``path``. Every rule id and parameter is checked against the rule registry: a bad one
+    raises :class:`~partita.errors.PresetError` naming the file, the profile and the rule.
 
-#: The built-in profiles.
-PROFILES: Mapping[str, Profile] = MappingProxyType(
-    {
-        "chorale": Profile(
-            "chorale",
-            "strict four-part writing: every rule",
-            {
-                **_RANGE, "key-outside": {"mode": "lenient"}, **_RHYTHM, **_PARALLELS,
-                "hidden-fifths": {}, "hidden-octaves": {}, "voice-crossing": {}, "voice-overlap": {},
-                "spacing": {}, "leading-tone": {}, "leap-too-large": {}, "augmented-interval": {},
-                "leap-recovery": {}, "non-chord-tone": {},
-            },
-        ),
-        "classical": Profile(
-            "classical",
-            "common-practice writing for free textures: parallels, outer-voice motion, melody, key, range, rhythm",
-            {
-                **_RANGE, "key-outside": {"mode": "lenient"}, **_RHYTHM, **_PARALLELS,
-                "hidden-fifths": {}, "hidden-octaves": {}, "leading-tone": {}, "leap-too-large": {},
-                "augmented-interval": {}, "non-chord-tone": {},
-            },
-        ),
-        "pop": Profile("pop", "range, key and rhythm only", {**_RANGE, "key-outside": {"mode": "lenient"}, **_RHYTHM}),
-        "orchestration": Profile(
-            "orchestration",
-            "range and playability: what each instrument can play",
-            {**_RANGE, "same-pitch-overlap": {}},
-        ),
-    }
-)  # fmt: skip
+    >>> dict(load_profiles()["pop"].rules["key-outside"])
+    {'mode': 'lenient'}
+    """
+    return load("partita.theory_rules", "profiles.toml", _parse_profiles, path)
+
+
+def _parse_profiles(data: dict, file: str) -> Mapping[str, Profile]:
+    profiles = {}
+    for name, raw in table(data, "profile", file=file).items():
+        e = Entry(file, name, raw)
+        description = e.text("description")
+        rules = e.sub("rules")
+        for rid, params in rules.items():
+            if not isinstance(params, dict):
+                raise e.error(f"rules.{rid}", f"{params!r} is not a table of parameters")
+            try:
+                get_rule(rid, **params)
+            except ConfigError as exc:
+                raise e.error(f"rules.{rid}", exc.message) from None
+        e.done()
+        profiles[name] = Profile(name, description, rules)
+    return MappingProxyType(profiles)
+
+
+#: The built-in profiles: ``profiles.toml``.
+PROFILES: Mapping[str, Profile] = load_profiles()
 
 
 def get_profile(name: str) -> Profile:

@@ -20,7 +20,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Iterable, Literal
 
 from partita.errors import ConfigError
-from partita.symbolic.score import spell_pitch
+from partita.symbolic.edits import transpose
+from partita.symbolic.pitch import spell_pitch
 
 if TYPE_CHECKING:  # pragma: no cover
     from partita.symbolic.score import Part, Score
@@ -203,7 +204,7 @@ def transpose_for(
     old = score.part(part)
     if semitones is None:
         semitones = _best_shift([n.pitch for n in old.notes], inst.comfortable_range, inst.sounding_range)
-    moved_score = score.transpose(semitones, parts=[old.id]) if semitones else score
+    moved_score = transpose(score, semitones, parts=[old.id]) if semitones else score
     new = dataclasses.replace(moved_score.part(old.id), instrument=inst.id, name=name or inst.name)
     out = moved_score.replace_part(old.id, new)
     moves: tuple[Move, ...] = ()

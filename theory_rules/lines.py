@@ -34,7 +34,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.symbolic.score import BarPosition, KeySignature, Note, Part, Score
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import BarPosition
 
 __all__ = ["Line", "ScoreView"]
 

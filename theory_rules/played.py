@@ -8,7 +8,8 @@ score (:func:`partita.symbolic.playback.unroll`) and puts each violation back wh
 written: bar, beat, onset and notes of the written score, message bar numbers too, each once.
 
 >>> from partita.symbolic.form import FormMark
->>> from partita.symbolic.score import KeySignature, Note, Part, Score
+>>> from partita.symbolic.pitch import KeySignature
+>>> from partita.symbolic.score import Note, Part, Score
 >>> up = Part("s", "Soprano", "soprano", notes=(Note(0, 2, 67), Note(2, 2, 69), Note(4, 4, 69)))
 >>> low = Part("b", "Bass", "bass", notes=(Note(0, 2, 48), Note(2, 2, 53), Note(4, 4, 50)))
 >>> score = Score(parts=(up, low), key_signatures=(KeySignature(0, 0),), form=(FormMark(8, "repeat-end"),))

@@ -17,7 +17,7 @@ def allowed_pcs(key, *, minor_raised_6_7: bool = True) -> frozenset[int]:
     """Pitch classes that belong to ``key`` (a KeySignature): its scale, plus the raised
     sixth and seventh degrees in minor when ``minor_raised_6_7`` (melodic and harmonic minor).
 
-    >>> from partita.symbolic.score import KeySignature
+    >>> from partita.symbolic.pitch import KeySignature
     >>> sorted(allowed_pcs(KeySignature(0, 0, "minor")))
     [0, 2, 4, 5, 6, 7, 8, 9, 11]
     """

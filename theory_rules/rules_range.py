@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from partita.symbolic.score import spell_pitch
+from partita.symbolic.pitch import spell_pitch
 from partita.theory_rules.core import Rule, Violation, register
 from partita.theory_rules.lines import ScoreView, where
 

@@ -24,7 +24,8 @@ def position_in_bar(score, onset: Fraction) -> tuple[int, Fraction, Fraction]:
 
     A pickup bar counts from where a full bar would start, as :meth:`Score.bar_of` does.
 
-    >>> from partita.symbolic.score import Score, TimeSignature
+    >>> from partita.symbolic.score import Score
+    >>> from partita.symbolic.timeline import TimeSignature
     >>> position_in_bar(Score(time_signatures=(TimeSignature(0, 3, 4),)), Fraction(7, 2))
     (2, Fraction(1, 2), Fraction(3, 1))
     """

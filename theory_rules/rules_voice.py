@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Literal
 
-from partita.symbolic.score import spell_pitch
+from partita.symbolic.pitch import spell_pitch
 from partita.theory_rules.core import Rule, RuleSkipped, Violation, register
 from partita.theory_rules.lines import Line, ScoreView, where
 

@@ -19,7 +19,9 @@ from fractions import Fraction
 from typing import Mapping
 
 from partita.errors import ScoreError
-from partita.symbolic.score import ChordSymbol, KeySignature, Note, Part, Score, TimeSignature, pitch_from_spelling
+from partita.symbolic.pitch import KeySignature, pitch_from_spelling
+from partita.symbolic.score import ChordSymbol, Note, Part, Score
+from partita.symbolic.timeline import TimeSignature
 
 __all__ = ["sketch", "parse_key"]
 

@@ -22,8 +22,11 @@ import numpy as np  # noqa: E402
 from scipy.signal import spectrogram  # noqa: E402
 
 from partita.render.performance import perform_part  # noqa: E402
-from partita.render.stems import RenderSettings, render_part  # noqa: E402
-from partita.symbolic.score import Dynamic, Hairpin, Note, Part, Score, TempoMap, TempoMark  # noqa: E402
+from partita.render.settings import RenderSettings
+from partita.render.stems import render_part  # noqa: E402
+from partita.symbolic.dynamics import Dynamic, Hairpin
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SR = 48000

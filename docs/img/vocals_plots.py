@@ -25,9 +25,11 @@ sys.path.insert(0, str(HERE.parents[1] / "tests"))
 
 import praat_reference as pr  # noqa: E402
 
+from partita.render.settings import RenderSettings
 from partita.render.singing import phoneme_timeline  # noqa: E402
-from partita.render.stems import RenderSettings, render_part  # noqa: E402
-from partita.symbolic.score import Note, Part, Score, TempoMap, TempoMark  # noqa: E402
+from partita.render.stems import render_part  # noqa: E402
+from partita.symbolic.score import Note, Part, Score
+from partita.symbolic.timeline import TempoMap, TempoMark  # noqa: E402
 
 SR = 16000
 WORDS = ["Hal-", "-le-", "-lu-", "-jah,", "sing", "a", "song", "to-", "-night"]

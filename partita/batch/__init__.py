@@ -20,8 +20,8 @@ __all__ = ["BatchError", "BatchResult", "EngineError", "MANIFEST_FILE", "Progres
 
 
 def _settings(sample_rate: int, seed: int, humanize: float, target_lufs: float | None) -> tuple[Any, Any]:
-    from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings
+    from partita.mixing import MixSettings
+    from partita.render.settings import RenderSettings
 
     ms = MixSettings() if target_lufs is None else MixSettings(target_lufs=target_lufs)
     return RenderSettings(sample_rate=sample_rate, seed=seed, humanize=humanize), ms
@@ -53,8 +53,8 @@ def render_batch(
     out_dir
         The dataset folder (created). Running again into it skips complete items.
     sample_rate, seed, humanize, target_lufs
-        Render settings (:class:`~partita.render.stems.RenderSettings`) and the mix's loudness
-        target (default that of :class:`~partita.render.mixconfig.MixSettings`).
+        Render settings (:class:`~partita.render.settings.RenderSettings`) and the mix's loudness
+        target (default that of :class:`~partita.mixing.MixSettings`).
     scheduler
         ``tcp://HOST:PORT`` of a running ``dask scheduler``; None: a LocalCluster.
     workers

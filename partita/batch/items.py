@@ -36,7 +36,7 @@ def input_key(kind: str, content_sha256: str, settings: Mapping[str, Any], mix: 
     """sha256 of everything that decides an item's files (the item's source or row, the render
     and mix settings, the renderer's and partita's versions)."""
     from partita._version import __version__
-    from partita.render.stems import RENDERER_VERSION
+    from partita.render.settings import RENDERER_VERSION
 
     blob = {"kind": kind, "content": content_sha256, "render": dict(settings), "mix": dict(mix),
             "renderer": RENDERER_VERSION, "partita": __version__, "batch": BATCH_VERSION}  # fmt: skip
@@ -92,8 +92,8 @@ def write_alignment(out_dir: str | Path, score: Any, settings: Any) -> Path:
 
 
 def _settings(job: Mapping[str, Any]) -> tuple[Any, Any]:
-    from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings
+    from partita.mixing import MixSettings
+    from partita.render.settings import RenderSettings
 
     return RenderSettings.from_dict(job["settings"]), MixSettings.from_dict(job["mix"])
 
@@ -147,7 +147,8 @@ def render_part_job(job: Mapping[str, Any], index: int) -> str:
     where the item's own render then finds it. Returns the part's cache key."""
     import numpy as np
 
-    from partita.render.stems import _decoder_for, part_cache_key, render_part
+    from partita.render.stem_cache import part_cache_key
+    from partita.render.stems import _decoder_for, render_part
 
     rs, _ = _settings(job)
     score = _read_score(job)

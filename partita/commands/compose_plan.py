@@ -215,9 +215,9 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) 
     import sys
     import time
 
+    from partita.mixing import MixSettings
     from partita.pipeline import compose_to_master
-    from partita.render.mixconfig import MixSettings
-    from partita.render.stems import RenderSettings
+    from partita.render.settings import RenderSettings
 
     t0 = time.perf_counter()
 

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from partita.pipeline import remix
-    from partita.render.mixconfig import MixSettings, load_mix_settings
+    from partita.mixing import MixSettings, load_mix_settings
 
     settings = load_mix_settings(args.settings) if args.settings else None
     if args.ceiling is not None:

@@ -48,7 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
-    from partita.render.stems import RenderSettings, RenderWarning, render
+    from partita.render.settings import RenderSettings, RenderWarning
+    from partita.render.stems import render
 
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,

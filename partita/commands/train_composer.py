@@ -9,15 +9,9 @@ resumably.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
+import shlex
 import sys
-from pathlib import Path
-
-PRESETS = {
-    "small": {"n_layer": 4, "n_head": 4, "n_embd": 192, "block_size": 512, "dropout": 0.1},
-    "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 128, "dropout": 0.0},
-}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=None, help="total optimizer steps of the run (default 4000)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--model", choices=sorted(PRESETS), default="small", help="model size preset")
+    p.add_argument("--model", choices=("small", "tiny"), default="small", help="model size preset")
     p.add_argument("--init", default=None,
                    help="start from these weights (a .safetensors path, or 'shipped') to fine-tune")
     p.add_argument("--max-files", type=int, default=None, help="cap on files per collection")
@@ -60,92 +54,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _slug(spec: str, max_files: int | None) -> str:
-    return hashlib.sha256(f"{spec}|{max_files}".encode()).hexdigest()[:10]
-
-
-def prepare_corpus(spec: str, *, data_dir: str, max_files: int | None, workers: int, progress: bool,
-                   cached_only: bool = False, scheduler: str | None = None):  # fmt: skip
-    """Parse and tokenize ``spec`` (cached); returns (train set, held-out set, info dict).
-    ``cached_only``: parse nothing, use the pieces of the spec's collections already cached."""
-    from partita.symbolic.composer import corpus
-
-    srcs = corpus.spec_sources(spec, max_files=max_files)
-    wanted = sorted({s.collection for s in srcs})
-    if cached_only:
-        n_sources = sum(len(list((Path(data_dir) / "scores" / c).glob("*.json.gz"))) for c in wanted)
-    else:
-        corpus.parse_corpus(srcs, data_dir=data_dir, workers=workers, progress=progress, scheduler=scheduler)
-        n_sources = len(srcs)
-    tokens_dir = Path(data_dir) / f"tokens-{_slug(spec, max_files)}{'-cached' if cached_only else ''}"
-    stats_path = tokens_dir / "stats.json"
-    if stats_path.exists() and json.loads(stats_path.read_text()).get("n_sources") == n_sources:
-        stats = json.loads(stats_path.read_text())
-    else:
-        # a user folder keeps its own cache: only its pieces
-        stats = corpus.build_tokens(data_dir, collections_=wanted, tokens_dir=tokens_dir, progress=progress,
-                                     workers=workers, scheduler=scheduler)
-        stats["n_sources"] = n_sources
-        stats["spec"] = spec
-        stats["cached_only"] = cached_only
-        from partita._fileio import atomic_write_text
-
-        atomic_write_text(stats_path, json.dumps(stats, indent=1))
-        atomic_write_text(tokens_dir / "data_card.md", corpus.data_card(stats, command=" ".join(sys.argv)))
-    train_set = corpus.TokenSet.load(tokens_dir / "train.npz")
-    held = corpus.TokenSet.load(tokens_dir / "heldout.npz")
-    if len(train_set) == 0:
-        from partita.errors import ConfigError
-
-        raise ConfigError(
-            f"no piece of {spec!r} could be used for training "
-            f"({len(stats.get('skipped', []))} skipped, {len(stats.get('parse_errors', []))} did not parse)"
-        )
-    info = {"spec": spec, "train_pieces": len(train_set), "heldout_pieces": len(held),
-            "train_tokens": int(len(train_set.ids)), "heldout_tokens": int(len(held.ids)),
-            "collections": wanted, "tokens_dir": str(tokens_dir)}  # fmt: skip
-    return train_set, held, info
-
-
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from partita.symbolic.composer.train import TrainConfig, export_weights, summary_json, train
+    from partita import train_composer
 
     if args.threads:
-        torch.set_num_threads(args.threads)
-    progress = not args.no_progress
-    data_dir = args.data_dir
-    if data_dir is None:  # one cache per user folder, so two folders never mix
-        data_dir = "data/composer" if args.corpus.startswith("music21:") else (
-            f"data/composer-user-{_slug(str(Path(args.corpus).resolve()), None)}")
-    train_set, held, info = prepare_corpus(
-        args.corpus, data_dir=data_dir, max_files=args.max_files, workers=args.workers, progress=progress,
-        cached_only=args.cached_only, scheduler=args.scheduler,
-    )
-    print(f"corpus: {info['train_pieces']} training pieces ({info['train_tokens']} tokens), "
-          f"{info['heldout_pieces']} held out ({info['heldout_tokens']} tokens)", file=sys.stderr)  # fmt: skip
-    overrides = {}
-    for name, key in (("steps", "max_steps"), ("batch_size", "batch_size"), ("lr", "lr"),
-                      ("ckpt_every", "ckpt_every"), ("eval_every", "eval_every")):  # fmt: skip
-        v = getattr(args, name)
-        if v is not None:
-            overrides[key] = v
-    if "lr" in overrides:
-        overrides["min_lr"] = min(overrides["lr"], TrainConfig().min_lr)
-    cfg = TrainConfig(model=PRESETS[args.model], seed=args.seed, **overrides)
-    init = args.init
-    if init == "shipped":
-        from partita.symbolic.composer.weights_info import shipped_path
+        import torch
 
-        init = str(shipped_path())
-    result = train(
-        cfg, train_set=train_set, heldout_set=held, out_dir=args.out, resume=args.resume, init=init,
-        minutes=args.minutes, device=args.device, progress=progress,
-        log=lambda s: print(s, file=sys.stderr), corpus_info=info,
+        torch.set_num_threads(args.threads)
+    command = "partita train-composer " + " ".join(shlex.quote(a) for a in sys.argv[sys.argv.index("train-composer") + 1 :]) \
+        if "train-composer" in sys.argv else None  # fmt: skip
+    r = train_composer(
+        args.corpus, out_dir=args.out, data_dir=args.data_dir, model=args.model, steps=args.steps, minutes=args.minutes,
+        batch_size=args.batch_size, lr=args.lr, ckpt_every=args.ckpt_every, eval_every=args.eval_every, seed=args.seed,
+        init=args.init, resume=args.resume, device=args.device, max_files=args.max_files, workers=args.workers,
+        scheduler=args.scheduler, cached_only=args.cached_only, export=args.export, command=command,
+        progress=lambda stage, message: print(f"{stage}: {message}", file=sys.stderr), bars=not args.no_progress,
     )  # fmt: skip
-    print(summary_json(result))
-    if args.export:
-        digest = export_weights(result.path, args.export)
-        print(json.dumps({"exported": args.export, "sha256": digest}))
+    print(json.dumps({"step": r.step, "train_loss": r.train_loss, "heldout_loss": r.heldout_loss,
+                      "elapsed_s": round(r.elapsed_s, 1), "checkpoint": str(r.checkpoint), "sha256": r.sha256}))  # fmt: skip
+    if r.exported is not None:
+        print(json.dumps({"exported": str(r.exported), "sha256": r.exported_sha256}))
     return 0

@@ -41,17 +41,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from partita.render.neural import train_instrument
+    from partita import train_instrument
 
     command = "partita train-instrument " + " ".join(shlex.quote(a) for a in sys.argv[sys.argv.index("train-instrument") + 1 :]) \
         if "train-instrument" in sys.argv else None  # fmt: skip
     result = train_instrument(
-        source=args.source, name=args.name, program=args.program, minutes=args.minutes,
-        data_minutes=args.data_minutes, device=args.device, resume=args.resume, out_dir=Path(args.out),
-        work_dir=Path(args.work) if args.work else None, seed=args.seed, threads=args.threads,
-        progress=not args.quiet, command=command, f0_method=args.f0, scheduler=args.scheduler,
+        args.source, args.name, program=args.program, minutes=args.minutes, data_minutes=args.data_minutes,
+        device=args.device, resume=args.resume, out_dir=args.out, work_dir=args.work, seed=args.seed,
+        threads=args.threads, command=command, f0_method=args.f0, scheduler=args.scheduler,
+        progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
+        bars=not args.quiet,
     )  # fmt: skip
-    print(result["weights"])
+    print(result.weights)
     return 0

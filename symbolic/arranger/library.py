@@ -20,18 +20,14 @@ import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import Any, Mapping
 
+from partita._presets import Entry, table
 from partita.errors import ConfigError
 
 __all__ = ["DRUM_KEYS", "Pattern", "Style", "pattern", "patterns", "style", "styles", "style_for_words"]
 
-#: Kit pieces of the drum patterns -> General MIDI percussion keys.
-DRUM_KEYS: Mapping[str, int] = {
-    "kick": 36, "snare": 38, "stick": 37, "clap": 39, "hat": 42, "pedal": 44, "open": 46, "ride": 51,
-    "crash": 49, "tamb": 54, "cowbell": 56, "shaker": 70, "conga": 63, "bongo": 60, "claves": 75,
-    "tom_hi": 50, "tom_mid": 47, "tom_lo": 43,
-}  # fmt: skip
 ROLES_WITH_PATTERNS = ("bass", "comp", "strum", "pad", "drums")
 
 
@@ -95,6 +91,16 @@ def _read(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+@functools.lru_cache(maxsize=1)
+def _kit() -> Mapping[str, int]:
+    e = Entry("patterns.toml", "kit", table(_read("patterns.toml"), "kit", file="patterns.toml"))
+    return MappingProxyType({piece: e.number(piece, 35, 81, integer=True) for piece in e.data})
+
+
+#: Kit pieces of the drum patterns -> General MIDI percussion keys (``patterns.toml`` [kit]).
+DRUM_KEYS: Mapping[str, int] = _kit()
+
+
 def _meter(text: str) -> tuple[int, int] | None:
     if text == "any":
         return None
@@ -108,9 +114,11 @@ def patterns() -> Mapping[str, Mapping[str, Pattern]]:
     :class:`Pattern`."""
     data = _read("patterns.toml")
     out: dict[str, dict[str, Pattern]] = {}
-    for kind, table in data.items():
+    for kind, entries in data.items():
+        if kind == "kit":
+            continue
         out[kind] = {}
-        for name, entry in table.items():
+        for name, entry in entries.items():
             meter = _meter(entry.get("meter", "any"))
             events = tuple((int(s), int(n), str(w)) for s, n, w in entry.get("events", ()))
             lines = tuple(sorted((str(k), str(v)) for k, v in entry.get("lines", {}).items()))

@@ -14,19 +14,56 @@ playable guitar shapes, bass notes, guide tones and walking lines, all inside a 
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+import os
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
-__all__ = ["chord_tones", "keyboard_voicing", "guitar_voicing", "bass_pitch", "guide_tone", "walking_bar", "fold"]
+from partita._presets import Entry, load, table
+from partita.errors import PresetError
 
-# Guitar chord shapes (standard tuning E2 A2 D3 G3 B3 E4 = 40 45 50 55 59 64), frets relative to
-# the barre; None = string not played. The E-shape has its root on the sixth string, the A-shape
-# on the fifth: the two moveable shapes every guitar method teaches.
-_TUNING = (40, 45, 50, 55, 59, 64)
-_SHAPES = {
-    ("E", "maj"): (0, 2, 2, 1, 0, 0), ("E", "min"): (0, 2, 2, 0, 0, 0), ("E", "7"): (0, 2, 0, 1, 0, 0),
-    ("A", "maj"): (None, 0, 2, 2, 2, 0), ("A", "min"): (None, 0, 2, 2, 1, 0), ("A", "7"): (None, 0, 2, 0, 2, 0),
-    ("A", "dim"): (None, 0, 1, 2, 1, None), ("A", "aug"): (None, 0, 3, 2, 2, None),
-}  # fmt: skip
+__all__ = ["chord_tones", "keyboard_voicing", "guitar_voicing", "bass_pitch", "guide_tone", "walking_bar", "fold", "load_guitar"]
+
+def load_guitar(path: str | os.PathLike[str] | None = None) -> tuple[
+        tuple[int, ...], Mapping[tuple[str, str], tuple[int | None, ...]]]:  # fmt: skip
+    """The guitar's open strings (MIDI, low to high) and its chord shapes, ``(shape, quality)``
+    -> frets relative to the barre (None: string not played), from ``guitar.toml`` (package
+    data, read once) or the file at ``path``. A bad value raises
+    :class:`~partita.errors.PresetError` naming the file, the shape and the quality.
+
+    >>> tuning, shapes = load_guitar()
+    >>> tuning, shapes[("A", "min")]
+    ((40, 45, 50, 55, 59, 64), (None, 0, 2, 2, 1, 0))
+    """
+    return load("partita.symbolic.arranger", "guitar.toml", _parse_guitar, path)
+
+
+def _parse_guitar(data: dict, file: str) -> tuple[tuple[int, ...], Mapping[tuple[str, str], tuple[int | None, ...]]]:
+    e = Entry(file, "tuning", table(data, "tuning", file=file))
+    strings = e.items("strings")
+    e.done()
+    if len(strings) != 6 or any(isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= 127 for x in strings):
+        raise e.error("strings", f"{strings!r} is not 6 MIDI note numbers 0-127")
+    shapes_ = table(data, "shape", file=file)
+    if set(shapes_) != {"E", "A"}:
+        raise PresetError(f"the shapes are {', '.join(shapes_)}; they must be E and A", file=file, entry="shape")
+    shapes = {}
+    for shape, qualities in shapes_.items():
+        e = Entry(file, f"shape.{shape}", qualities)
+        for quality in e.data:
+            frets = e.items(quality)
+            if quality not in ("maj", "min", "7", "dim", "aug"):
+                raise e.error(quality, "not a quality; qualities: maj, min, 7, dim, aug")
+            ok = len(frets) == 6 and all(f == "x" or (not isinstance(f, bool) and isinstance(f, int) and 0 <= f <= 5)
+                                         for f in frets)  # fmt: skip
+            root_string = 0 if shape == "E" else 1
+            if not ok or frets[root_string] != 0:
+                raise e.error(quality, f"{frets!r} is not 6 frets 0-5 or \"x\" with the root string at 0")
+            shapes[(shape, quality)] = tuple(None if f == "x" else f for f in frets)
+    return tuple(strings), MappingProxyType(shapes)
+
+
+# Guitar chord shapes and tuning: ``guitar.toml``.
+_TUNING, _SHAPES = load_guitar()
 
 
 def chord_tones(figure: str) -> tuple[int, tuple[int, ...]]:
@@ -36,7 +73,7 @@ def chord_tones(figure: str) -> tuple[int, tuple[int, ...]]:
 
 @functools.lru_cache(maxsize=512)
 def _chord_tones(figure: str) -> tuple[int, tuple[int, ...]]:
-    from partita.symbolic.composer.planner import QUALITIES, chord_root_quality
+    from partita.symbolic.composer.chords import QUALITIES, chord_root_quality
 
     root, quality = chord_root_quality(figure)
     return root, tuple((root + i) % 12 for i in QUALITIES[quality][1])
@@ -88,7 +125,7 @@ def keyboard_voicing(figure: str, lo: int, hi: int, *, prev: Sequence[int] | Non
 def guitar_voicing(figure: str, *, prev_fret: int | None, max_fret: int = 9) -> tuple[int, tuple[int, ...]]:
     """A playable guitar chord: ``(barre fret, sounding pitches low to high)`` from the E- or
     A-shape (the one nearest ``prev_fret``; open position first when there is none)."""
-    from partita.symbolic.composer.planner import chord_root_quality
+    from partita.symbolic.composer.chords import chord_root_quality
 
     root, quality = chord_root_quality(figure)
     options = []

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from partita.symbolic.composer.planner import Plan, PlanPart, PlanSection, ensembles, plan, vocabulary
+from partita.symbolic.composer.vocab import ensembles, vocabulary
+from partita.symbolic.composer.planner import Plan, PlanPart, PlanSection, plan
 
 __all__ = ["Plan", "PlanPart", "PlanSection", "compose", "ensembles", "plan", "vocabulary"]
 

@@ -45,14 +45,14 @@ def _stage_lines(extra: Mapping[str, Any]) -> list[str]:
 def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command: str,
                bench: Mapping[str, Any] | None = None, data_card: str = "") -> str:  # fmt: skip
     """The model card (Markdown) of a shipped checkpoint."""
-    ex = header["extra"]
+    ex = header["training"]
     corpus = ex.get("corpus", {})
     hist = ex.get("history", [])
     lines = [
         "# Model card: partita composer (small)",
         "",
-        f"- File: `{WEIGHTS_FILE}` (safetensors, weights only; header format "
-        f"`{header['format']}` version {header['format_version']}, package {header['package_version']})",
+        f"- File: `{WEIGHTS_FILE}` (safetensors, weights only; checkpoint format "
+        f"`{header['format']}` version {header['format_version']}, kind `{header['kind']}`, package {header['package_version']})",
         f"- sha256: `{sha256}` (pinned in `manifest.json`; the loader refuses other bytes)",
         f"- Parameters: {n_params:,} (GPT decoder: {header['config']['n_layer']} layers, "
         f"{header['config']['n_head']} heads, width {header['config']['n_embd']}, context "
@@ -143,7 +143,7 @@ def ship(ckpt: str, *, command: str, bench_path: str | None = None, dest: str | 
     out = Path(dest) if dest else Path(__file__).resolve().parent / "weights"
     out.mkdir(parents=True, exist_ok=True)
     target = out / WEIGHTS_FILE
-    sha = export_weights(ckpt, target, extra={"command": command})
+    sha = export_weights(ckpt, target, extra={"command": command}, card="composer-small.md")
     model, header, _ = load_checkpoint(target, sha256=sha)
     bench = json.loads(Path(bench_path).read_text()) if bench_path and Path(bench_path).exists() else None
     manifest = {"file": WEIGHTS_FILE, "sha256": sha, "n_params": model.n_params(),

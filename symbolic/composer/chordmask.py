@@ -41,7 +41,7 @@ CHORD_RULES = ("strong-beats", "off")
 
 def chord_pcs(figure: str) -> frozenset[int]:
     """Pitch classes of a chord symbol: the planner's figures (``"Bb"``, ``"F#dim"``, ``"A7"``)
-    by :func:`~partita.symbolic.composer.planner.chord_root_quality`, anything else by music21
+    by :func:`~partita.symbolic.composer.chords.chord_root_quality`, anything else by music21
     (as the ``non-chord-tone`` rule reads it).
 
     Raises
@@ -49,7 +49,7 @@ def chord_pcs(figure: str) -> frozenset[int]:
     ConfigError
         A figure music21 cannot read.
     """
-    from partita.symbolic.composer.planner import QUALITIES, chord_root_quality
+    from partita.symbolic.composer.chords import QUALITIES, chord_root_quality
     from partita.theory_rules.rules_harmony import chord_pitch_classes
 
     try:
@@ -160,11 +160,11 @@ _NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 def key_clashes(figures: Iterable[str], key: Any) -> list[tuple[str, tuple[str, ...]]]:
     """Each distinct chord of ``figures`` with tones outside ``key`` (a
-    :class:`~partita.symbolic.score.KeySignature`, read as the key mask reads it: the scale,
+    :class:`~partita.symbolic.pitch.KeySignature`, read as the key mask reads it: the scale,
     plus the raised sixth and seventh in minor), and the names of those tones. With the chord
     rule on, only the chord's tones inside the key are written.
 
-    >>> from partita.symbolic.score import KeySignature
+    >>> from partita.symbolic.pitch import KeySignature
     >>> key_clashes(["C", "D", "G7", "D"], KeySignature(0, 0, "major"))
     [('D', ('F#',))]
     """

@@ -47,9 +47,11 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from partita.errors import TokenizationError
-from partita.symbolic.composer.planner import QUALITIES, ROLES, SECTION_NAMES
+from partita.symbolic.composer.chords import QUALITIES
+from partita.symbolic.composer.planner import ROLES, SECTION_NAMES
 from partita.symbolic.score import Score
-from partita.symbolic.tokens import PartLayout, TokenSequence, Tokenizer
+from partita.symbolic.tokens import Tokenizer
+from partita.symbolic.tokens_format import PartLayout, TokenSequence
 
 __all__ = [
     "CONTROL_TYPES",
@@ -549,14 +551,14 @@ def _default_vocab() -> ComposerVocab:
 
 def layout_of_plan(plan: Any) -> PartLayout:
     """The :class:`PartLayout` of a plan's instrumentation."""
-    from partita.symbolic.tokens import PartSlot
+    from partita.symbolic.tokens_format import PartSlot
 
     return PartLayout(tuple(PartSlot(p.id, p.name, p.instrument) for p in plan.instrumentation))
 
 
 def controls_of_plan(plan: Any) -> Controls:
     """The controls a :class:`~partita.symbolic.composer.planner.Plan` asks for."""
-    from partita.symbolic.composer.planner import chord_root_quality
+    from partita.symbolic.composer.chords import chord_root_quality
 
     bars = []
     for s in plan.sections:

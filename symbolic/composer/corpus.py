@@ -32,6 +32,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from partita._fileio import atomic_write_bytes
 from partita.errors import ConfigError, FormatError, InstrumentError, PartitaError
+from partita.symbolic.io.musicxml import score_from_music21
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -197,8 +198,6 @@ def parse_source(src: Source) -> list[tuple[str, dict[str, Any]]]:
     PartitaError
         The file does not read (FormatError naming the file) or makes no valid Score.
     """
-    from partita.symbolic.score import Score
-
     if src.collection == "user":
         from partita.symbolic import io as sio
 
@@ -218,11 +217,11 @@ def parse_source(src: Source) -> list[tuple[str, dict[str, Any]]]:
         piece = f"{src.piece}#{i + 1}" if src.opus else src.piece
         try:
             try:
-                score = Score.from_music21(item)
+                score = score_from_music21(item)
             except InstrumentError:
                 # tokens keep part slots, not instruments: read unknown voices ("Canto",
                 # "Quinto") as piano rather than lose the piece
-                score = Score.from_music21(_known_instruments(item))
+                score = score_from_music21(_known_instruments(item))
             out.append((piece, score.to_dict()))
         except PartitaError as exc:
             if not src.opus:

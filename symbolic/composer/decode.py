@@ -54,14 +54,17 @@ REPRIME_SHARE = 0.6
 
 
 def load_model(path: str | None = None, *, device: str = "cpu") -> Any:
-    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked)."""
+    """The composer model: ``path`` (a checkpoint) or the shipped weights (sha256 checked), made
+    over the composer's vocabulary (a checkpoint over another one is refused)."""
+    from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.model import load_checkpoint
 
+    vocab = ComposerVocab.default()
     if path is None:
         from partita.symbolic.composer.weights_info import shipped_path, shipped_sha256
 
-        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device)[0]
-    return load_checkpoint(path, device=device)[0]
+        return load_checkpoint(shipped_path(), sha256=shipped_sha256(), device=device, vocab=vocab)[0]
+    return load_checkpoint(path, device=device, vocab=vocab)[0]
 
 
 def profile_mask(
@@ -76,7 +79,7 @@ def profile_mask(
     """The :class:`~partita.symbolic.composer.masks.DecodeMask` that ``profile`` asks for.
 
     ``vocab``: the REMI tokenizer (the composer vocabulary's ``base``); ``layout``: the
-    :class:`~partita.symbolic.tokens.PartLayout` of the written parts; ``meters``: the
+    :class:`~partita.symbolic.tokens_format.PartLayout` of the written parts; ``meters``: the
     ``(numerator, denominator)`` pairs that may occur. Profile ``"none"`` keeps the grammar only
     (no key, the widest grid, no parallels, playable range). Under a profile with parallels
     every part writes one note at a time (the mask's default): its guarantee holds between

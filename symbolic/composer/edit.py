@@ -227,7 +227,7 @@ def _rewrite(
 
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.decode import PROFILE_MASKS, Decoder, load_model, profile_mask, with_chords
-    from partita.symbolic.tokens import PartLayout
+    from partita.symbolic.tokens_format import PartLayout
 
     t0 = time.perf_counter()
     if model is None:
@@ -411,7 +411,7 @@ def harmonize(
     """
     from partita import instruments
     from partita.symbolic.composer.controls import controls_of
-    from partita.symbolic.composer.planner import ensembles
+    from partita.symbolic.composer.vocab import ensembles
     from partita.symbolic.score import Part, Score
 
     melody = read_guide(melody)
@@ -444,7 +444,7 @@ def harmonize(
     shift = melody.time_signatures[0].bar_length - melody.pickup if melody.pickup else Fraction(0)
     notes = tuple(dataclasses.replace(n, onset=n.onset + shift, velocity=None, tie=None, slur=None,
                                       articulations=frozenset(), lyric=None) for n in src.notes)  # fmt: skip
-    from partita.symbolic.io.midi import assign_voices
+    from partita.symbolic.sounding import assign_voices
 
     merged = [[n.onset, n.end, n.pitch, 80] for n in notes]
     line = assign_voices(merged, lambda x: x)

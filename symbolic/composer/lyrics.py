@@ -177,9 +177,9 @@ def vocal_melody(plan: Any, text: str, *, part_id: str | None = None, seed: int 
     """
     from partita.instruments import catalog
     from partita.symbolic.composer.chordmask import chord_pcs
-    from partita.symbolic.score import (
-        ChordSymbol, KeySignature, Note, Part, Score, TempoMap, TempoMark, TimeSignature,
-    )  # fmt: skip
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.score import ChordSymbol, Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature  # fmt: skip
     from partita.symbolic.underlay import text_syllables
 
     sylls = text_syllables(text)

@@ -32,7 +32,8 @@ and enforces, for every sequence it allows:
 The mask measures time in token time: bar 1 starts at 0 (a pickup is not modelled; the
 composer writes whole bars).
 
->>> from partita.symbolic.tokens import Tokenizer, PartLayout, PartSlot
+>>> from partita.symbolic.tokens import Tokenizer
+>>> from partita.symbolic.tokens_format import PartLayout, PartSlot
 >>> tok = Tokenizer.default()
 >>> layout = PartLayout((PartSlot("fl", "Flute", "flute"), PartSlot("bn", "Bassoon", "bassoon")))
 >>> mask = DecodeMask(tok, layout)
@@ -57,8 +58,9 @@ import numpy as np
 from partita.errors import ConfigError, TokenizationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from partita.symbolic.score import KeySignature
-    from partita.symbolic.tokens import PartLayout, Tokenizer
+    from partita.symbolic.pitch import KeySignature
+    from partita.symbolic.tokens import Tokenizer
+    from partita.symbolic.tokens_format import PartLayout
 
 __all__ = ["DecodeMask", "MaskTables"]
 
@@ -183,7 +185,7 @@ class DecodeMask:
     tokenizer
         The :class:`~partita.symbolic.tokens.Tokenizer` whose ids are written.
     layout
-        The parts by slot (:class:`~partita.symbolic.tokens.PartLayout`); ``Program`` tokens
+        The parts by slot (:class:`~partita.symbolic.tokens_format.PartLayout`); ``Program`` tokens
         beyond it are never allowed.
     key_signatures
         Keys in force (onsets in quarter-lengths from bar 1); empty: no key constraint.

@@ -5,13 +5,13 @@ The network follows nanoGPT's layout: token and learned position embeddings, ``n
 pre-LayerNorm blocks of causal self-attention and a GELU MLP, a final LayerNorm, and an output
 projection tied to the token embedding.
 
-Checkpoints are safetensors files. Their string metadata holds one JSON header::
-
-    {"format": "partita-composer", "format_version": 1, "config": {...},
-     "package_version": "0.1.0", "extra": {...}}
-
-:func:`load_checkpoint` refuses other formats and versions and, when given a pinned sha256,
-refuses a file whose bytes differ. Nothing is unpickled.
+Checkpoints are ``composer`` checkpoints in the one format of :mod:`partita.checkpoint`
+(safetensors plus a JSON header with kind, format version, config, training data, training
+record and tensors' sha256). The composer's header adds its ``vocabulary`` (size and sha256 of
+the token strings, :func:`vocabulary_record`); :func:`load_checkpoint` refuses a checkpoint made
+over another vocabulary, and everything :func:`partita.checkpoint.read_checkpoint` refuses (a
+pinned sha256 that differs, another format, version or kind, a corrupt file). Nothing is
+unpickled.
 
 >>> import torch
 >>> cfg = GPTConfig(vocab_size=50, n_layer=1, n_head=2, n_embd=16, block_size=32)
@@ -26,34 +26,34 @@ True
 from __future__ import annotations
 
 import dataclasses
-import json
+import hashlib
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from partita._fileio import atomic_path, sha256_file
-from partita.errors import ConfigError
+from partita._fileio import sha256_file
+from partita.errors import CheckpointError, ConfigError
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
-    "CHECKPOINT_VERSION",
+    "KIND",
     "GPT",
     "GPTConfig",
     "KVCache",
     "load_checkpoint",
     "save_checkpoint",
     "sha256_of",
+    "vocabulary_record",
 ]
 
 CONFIG_SCHEMA_VERSION = 1
-CHECKPOINT_FORMAT = "partita-composer"
-CHECKPOINT_VERSION = 1
+#: The checkpoint kind of composer weights (:mod:`partita.checkpoint`).
+KIND = "composer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,86 +223,93 @@ class GPT(nn.Module):
 sha256_of = sha256_file
 
 
+def vocabulary_record(vocab: Any) -> dict[str, Any]:
+    """``{"size", "sha256"}`` of a :class:`~partita.symbolic.composer.controls.ComposerVocab`:
+    the sha256 of its token strings in id order, one per line."""
+    text = "\n".join(vocab.token_string(i) for i in range(vocab.vocab_size))
+    return {"size": int(vocab.vocab_size), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
 def save_checkpoint(
     path: str | os.PathLike[str],
     model: GPT,
     *,
-    extra: Mapping[str, Any] | None = None,
+    training: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
     tensors: Mapping[str, torch.Tensor] | None = None,
+    vocab: Any = None,
 ) -> str:
-    """Write ``model``'s weights (plus optional extra ``tensors``, e.g. optimizer state) as
-    safetensors with the JSON header, atomically. Returns the file's sha256."""
-    from safetensors.torch import save_file
+    """Write ``model``'s weights (plus optional extra ``tensors``, e.g. optimizer state, stored
+    as ``extra/NAME``) as a ``composer`` checkpoint, atomically. Returns the file's sha256.
 
-    from partita._version import __version__
+    ``training`` is the training record, ``data`` the training data (corpus, data card), ``vocab``
+    the vocabulary the model was trained over (recorded by :func:`vocabulary_record`; without it
+    only the size is recorded and :func:`load_checkpoint` with a ``vocab`` refuses the file).
+    """
+    from partita.checkpoint import write_checkpoint
 
-    header = {
-        "format": CHECKPOINT_FORMAT,
-        "format_version": CHECKPOINT_VERSION,
-        "config": model.config.to_dict(),
-        "package_version": __version__,
-        "extra": dict(extra or {}),
-    }
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    def arr(t: torch.Tensor) -> np.ndarray:
+        return t.detach().contiguous().cpu().numpy()
+
+    state = {k: arr(v) for k, v in model.state_dict().items()}
     for k, v in (tensors or {}).items():
-        state[f"extra/{k}"] = v.detach().contiguous().cpu()
-    with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata={"partita": json.dumps(header)})
-    return sha256_of(path)
+        state[f"extra/{k}"] = arr(torch.as_tensor(v))
+    voc = vocabulary_record(vocab) if vocab is not None else {"size": model.config.vocab_size, "sha256": None}
+    return write_checkpoint(path, state, kind=KIND, config=model.config.to_dict(), data=data, training=training,
+                            fields={"vocabulary": voc})  # fmt: skip
 
 
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON header of a checkpoint, checked for format and version."""
-    from safetensors import safe_open
+    """The JSON header of a composer checkpoint, checked for format, version and kind."""
+    from partita.checkpoint import read_header as read
 
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file
-        raise ConfigError(f"not a safetensors checkpoint: {exc}", file=str(path)) from None
-    try:
-        header = json.loads(meta["partita"])
-    except (KeyError, ValueError):
-        raise ConfigError("the checkpoint has no partita header", file=str(path)) from None
-    if header.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(f"checkpoint format {header.get('format')!r} is not {CHECKPOINT_FORMAT!r}", file=str(path))
-    if header.get("format_version") != CHECKPOINT_VERSION:
-        raise ConfigError(
-            f"checkpoint format version {header.get('format_version')!r}; this partita reads {CHECKPOINT_VERSION}",
-            file=str(path),
-        )
-    return header
+    return read(path, kind=KIND)
 
 
 def load_checkpoint(
-    path: str | os.PathLike[str], *, sha256: str | None = None, device: str = "cpu"
+    path: str | os.PathLike[str], *, sha256: str | None = None, device: str = "cpu", vocab: Any = None
 ) -> tuple[GPT, dict[str, Any], dict[str, torch.Tensor]]:
     """Load a checkpoint: the model (eval mode), its header and any extra tensors.
 
+    Parameters
+    ----------
+    path
+        A ``composer`` checkpoint.
+    sha256
+        The pinned sha256 of the file's bytes (shipped weights).
+    device
+        Where the model goes.
+    vocab
+        The vocabulary the caller will feed the model; the checkpoint's must be the same.
+
     Raises
     ------
-    ConfigError
-        A missing file, a sha256 that differs from the pinned one, another format or version,
-        or weights that do not fit the config.
+    CheckpointError
+        Naming the file: everything :func:`partita.checkpoint.read_checkpoint` refuses, another
+        vocabulary, or weights that do not fit the config.
     """
-    from safetensors.torch import load_file
+    from partita.checkpoint import read_checkpoint
 
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError("checkpoint file not found", file=str(path))
-    if sha256 is not None:
-        got = sha256_of(path)
-        if got != sha256:
-            raise ConfigError(f"sha256 {got[:12]}... differs from the pinned {sha256[:12]}...; refusing to load", file=str(path))
-    header = read_header(path)
-    cfg = GPTConfig.from_dict(header["config"])
-    state = load_file(str(path), device=device)
+    ck = read_checkpoint(path, kind=KIND, sha256=sha256)
+    name = ck.path
+    header = dict(ck.header)
+    if vocab is not None:
+        want, got = vocabulary_record(vocab), header.get("vocabulary") or {}
+        if got != want:
+            raise CheckpointError(f"vocabulary mismatch: the checkpoint's ({got.get('size')} tokens, sha256 "
+                                  f"{str(got.get('sha256'))[:12]}...) is not this partita's ({want['size']} tokens, "
+                                  f"sha256 {want['sha256'][:12]}...)", file=name)  # fmt: skip
+    try:
+        cfg = GPTConfig.from_dict(header["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"the header's config is not a composer config: {exc.message}", file=name) from None
+    state = {k: torch.from_numpy(np.array(v)).to(device) for k, v in ck.arrays.items()}
     extra = {k[len("extra/") :]: v for k, v in state.items() if k.startswith("extra/")}
     weights = {k: v for k, v in state.items() if not k.startswith("extra/")}
     model = GPT(cfg).to(device)
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:
-        raise ConfigError(f"weights do not fit the config: {str(exc).splitlines()[0]}", file=str(path)) from None
+        raise CheckpointError(f"weights do not fit the config: {str(exc).splitlines()[0]}", file=name) from None
     model.eval()
     return model, header, extra

@@ -4,7 +4,7 @@ energy and chords, instrumentation) that a person can read and edit before compo
 The prompt is read by :mod:`~partita.symbolic.composer.prompt` (its words in
 ``lexicon.toml``); styles come from :mod:`partita.symbolic.arranger.library`; moods, Italian
 tempo terms, ensemble presets, forms and progressions are data in ``planner.toml``
-(:func:`vocabulary`). Every content word nothing knows is reported in
+(:func:`~partita.symbolic.composer.vocab.vocabulary`). Every content word nothing knows is reported in
 :attr:`Plan.unknown_words`, never dropped silently; every contradiction resolved is stated in
 :attr:`Plan.notes`.
 
@@ -20,17 +20,17 @@ True
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import random
 import re
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
-from importlib import resources
 from typing import Any, Mapping, Sequence
 
 from partita.errors import ConfigError
+from partita.symbolic.composer.chords import TONICS, chord_root_quality, roman_to_chord
+from partita.symbolic.composer.prompt import assign_roles, read_prompt
+from partita.symbolic.composer.vocab import ensemble_name, vocabulary
 
 __all__ = [
     "PLAN_SCHEMA_VERSION",
@@ -39,43 +39,13 @@ __all__ = [
     "Plan",
     "PlanPart",
     "PlanSection",
-    "chord_root_quality",
-    "ensembles",
     "plan",
-    "roman_to_chord",
-    "vocabulary",
 ]
 
 PLAN_SCHEMA_VERSION = 1
 ROLES = ("melody", "inner", "bass", "accompaniment", "percussion")
 SECTION_NAMES = ("intro", "verse", "pre-chorus", "chorus", "bridge", "break", "outro")
-_SHARP = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-_FLAT = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
-#: chord quality -> suffix of the chord symbol, and pitch classes above the root
-QUALITIES: Mapping[str, tuple[str, tuple[int, ...]]] = {
-    "maj": ("", (0, 4, 7)),
-    "min": ("m", (0, 3, 7)),
-    "dim": ("dim", (0, 3, 6)),
-    "aug": ("aug", (0, 4, 8)),
-    "7": ("7", (0, 4, 7, 10)),
-}
-_ROMAN = {"i": 0, "ii": 2, "iii": 4, "iv": 5, "v": 7, "vi": 9, "vii": 11}
-_ROMAN_MINOR = {"i": 0, "ii": 2, "iii": 3, "iv": 5, "v": 7, "vi": 8, "vii": 10}
-_TONICS = {n.lower(): i for i, n in enumerate(_SHARP)} | {n.lower(): i for i, n in enumerate(_FLAT)}
 _KEY_RE = re.compile(r"\b([a-g])\s*(#|b|sharp|flat|♯|♭)?\s*(major|minor|maj|min|dorian|mixolydian)\b", re.I)
-
-
-@functools.lru_cache(maxsize=1)
-def vocabulary() -> Mapping[str, Any]:
-    """The planner's vocabulary as read from ``planner.toml`` (moods, tempo_words, ensembles,
-    forms, progressions, defaults)."""
-    text = resources.files("partita.symbolic.composer").joinpath("planner.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
-def ensembles() -> dict[str, tuple[tuple[str, str, str, str], ...]]:
-    """Ensemble presets: name -> parts ``(id, name, instrument id, role)`` top to bottom."""
-    return {k: tuple(tuple(p) for p in v["parts"]) for k, v in vocabulary()["ensembles"].items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +153,7 @@ class Plan:
         set_(self, "tempo_bpm", float(self.tempo_bpm))
         if self.schema_version != PLAN_SCHEMA_VERSION:
             raise ConfigError(f"plan schema {self.schema_version!r}; this partita reads {PLAN_SCHEMA_VERSION}")
-        if self.key.lower() not in _TONICS:
+        if self.key.lower() not in TONICS:
             raise ConfigError(f"key tonic {self.key!r} is not a pitch name like 'D' or 'Bb'")
         if self.mode not in ("major", "minor"):
             raise ConfigError(f"mode {self.mode!r} is not major or minor")
@@ -206,7 +176,7 @@ class Plan:
     @property
     def tonic_pc(self) -> int:
         """Pitch class of the tonic, 0-11."""
-        return _TONICS[self.key.lower()]
+        return TONICS[self.key.lower()]
 
     @property
     def n_bars(self) -> int:
@@ -228,8 +198,8 @@ class Plan:
         return tuple(c for s in self.sections for c in s.chords)
 
     def key_signature(self) -> Any:
-        """The :class:`~partita.symbolic.score.KeySignature` of the plan's key at onset 0."""
-        from partita.symbolic.score import KeySignature
+        """The :class:`~partita.symbolic.pitch.KeySignature` of the plan's key at onset 0."""
+        from partita.symbolic.pitch import KeySignature
 
         major_pc = (self.tonic_pc + (3 if self.mode == "minor" else 0)) % 12
         fifths = (major_pc * 7) % 12
@@ -309,60 +279,6 @@ class Plan:
 
 
 # ---------------------------------------------------------------------------------------------
-# Chords
-
-
-def chord_root_quality(figure: str) -> tuple[int, str]:
-    """Root pitch class and quality (a key of :data:`QUALITIES`) of a chord symbol.
-
-    >>> chord_root_quality("Bbm"), chord_root_quality("F#dim"), chord_root_quality("A7")
-    ((10, 'min'), (6, 'dim'), (9, '7'))
-    """
-    m = re.fullmatch(r"([A-G])(#|b)?(m|dim|aug|7|)", figure.strip())
-    if not m:
-        raise ConfigError(f"chord {figure!r} is not like 'D', 'Dm', 'D7', 'Ddim' or 'Daug'")
-    root = _TONICS[(m.group(1) + (m.group(2) or "")).lower()]
-    suffix = m.group(3)
-    quality = {"": "maj", "m": "min", "dim": "dim", "aug": "aug", "7": "7"}[suffix]
-    return root, quality
-
-
-def chord_name(root_pc: int, quality: str, *, flats: bool) -> str:
-    """A chord symbol from a root pitch class and a quality (``(2, "min")`` -> ``"Dm"``)."""
-    return (_FLAT if flats else _SHARP)[root_pc % 12] + QUALITIES[quality][0]
-
-
-def roman_to_chord(numeral: str, *, key: str, mode: str) -> str:
-    """A Roman numeral of ``key`` ``mode`` as a chord symbol.
-
-    Upper case is major, lower case minor, ``°`` diminished, ``+`` augmented, a trailing ``7``
-    a dominant seventh; in minor, ``V`` is the major dominant of the harmonic minor.
-
-    >>> roman_to_chord("V7", key="D", mode="minor"), roman_to_chord("VI", key="D", mode="minor")
-    ('A7', 'Bb')
-    """
-    m = re.fullmatch(r"(b?)([ivIV]+)(°|\+)?(7)?", numeral)
-    if not m or m.group(2).lower() not in _ROMAN:
-        raise ConfigError(f"Roman numeral {numeral!r} is not understood")
-    flat, deg, alt, seventh = m.groups()
-    table = _ROMAN_MINOR if mode == "minor" else _ROMAN
-    offset = table[deg.lower()] - (1 if flat else 0)
-    if mode == "minor" and deg.lower() == "vii" and alt == "°":
-        offset = 11  # leading-tone diminished chord
-    quality = "dim" if alt == "°" else "aug" if alt == "+" else ("maj" if deg.isupper() else "min")
-    if seventh and quality == "maj":
-        quality = "7"
-    root = (_TONICS[key.lower()] + offset) % 12
-    return chord_name(root, quality, flats=_prefers_flats(key, mode))
-
-
-def _prefers_flats(key: str, mode: str) -> bool:
-    if "b" in key[1:] or key == "F":
-        return True
-    return mode == "minor" and key in ("D", "G", "C", "F")
-
-
-# ---------------------------------------------------------------------------------------------
 # Reading the prompt
 
 
@@ -424,7 +340,7 @@ def plan(
     meter
         ``"6/8"`` or ``(6, 8)``.
     ensemble
-        A preset name of :func:`ensembles` (``"string_quartet"`` or ``"string quartet"``).
+        A preset name of :func:`~partita.symbolic.composer.vocab.ensembles` (``"string_quartet"`` or ``"string quartet"``).
     seed
         Picks among equally good options (tonic, progressions); same seed, same plan.
 
@@ -446,7 +362,6 @@ def plan(
     True
     """
     from partita.symbolic.arranger.library import style as get_style
-    from partita.symbolic.composer.prompt import read_prompt
 
     voc = vocabulary()
     rng = random.Random(seed)
@@ -460,7 +375,7 @@ def plan(
     # ensemble: the argument, else exactly the named instruments, else the style's (or the
     # defaults') ensemble, less what the prompt negated
     if ensemble is not None:
-        parts = _preset_parts(_ensemble_name(ensemble))
+        parts = _preset_parts(ensemble_name(ensemble))
     elif r.preset is not None:
         parts = _preset_parts(r.preset)
     elif r.instruments and r.style is not None and st.arrange and _only_voices(r.instruments):
@@ -593,17 +508,6 @@ def _only_voices(rows: Sequence[tuple[str, str]]) -> bool:
     return all(cat.get(i).family == "voice" for i, _ in rows) and not any(role for _, role in rows)
 
 
-def _ensemble_name(ensemble: str) -> str:
-    name = ensemble.strip().lower().replace("-", "_")
-    table = vocabulary()["ensembles"]
-    if name.replace(" ", "_") in table:
-        return name.replace(" ", "_")
-    hits = [k for k, v in table.items() if name.replace("_", " ") in v.get("words", [])]
-    if not hits:
-        raise ConfigError(f"unknown ensemble {ensemble!r}; known: {', '.join(table)}")
-    return hits[0]
-
-
 def _preset_parts(name: str) -> tuple[PlanPart, ...]:
     return tuple(PlanPart(*p) for p in vocabulary()["ensembles"][name]["parts"])
 
@@ -616,7 +520,6 @@ def _named_parts(rows: tuple[tuple[str, str], ...]) -> tuple[PlanPart, ...]:
     :func:`~partita.symbolic.composer.prompt.assign_roles`, names from the catalog (numbered
     "Violin I", "Violin II" where an instrument comes more than once), unique ids."""
     from partita import instruments as cat
-    from partita.symbolic.composer.prompt import assign_roles
 
     roles = assign_roles(list(rows))
     total = {i: sum(1 for j, _ in rows if j == i) for i, _ in rows}
@@ -644,7 +547,7 @@ def _tonic_mode(m: re.Match[str]) -> tuple[str, str | None]:
     mode = {"major": "major", "maj": "major", "minor": "minor", "min": "minor",
             "dorian": "minor", "mixolydian": "major", "": None}[mode_word]  # fmt: skip
     tonic = letter + acc
-    if tonic.lower() not in _TONICS:
+    if tonic.lower() not in TONICS:
         raise ConfigError(f"key tonic {tonic!r} is not understood")
     return tonic, mode if mode_word else None
 

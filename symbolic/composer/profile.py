@@ -56,7 +56,7 @@ FEATURES = ("pitch_class", "interval", "contour", *RHYTHM_FEATURES, "used_pitche
 
 
 def _labels() -> dict[str, list[str]]:
-    from partita.symbolic.composer.planner import QUALITIES
+    from partita.symbolic.composer.chords import QUALITIES
 
     signs = ("down", "same", "up")
     return {
@@ -84,7 +84,7 @@ def _dur_bins(x: np.ndarray) -> np.ndarray:
 
 
 def _cadence(prev: tuple[int, int], cur: tuple[int, int], tonic: int, mode: str) -> int:
-    from partita.symbolic.composer.planner import QUALITIES
+    from partita.symbolic.composer.chords import QUALITIES
 
     q = list(QUALITIES)
     d0, d1 = (prev[0] - tonic) % 12, (cur[0] - tonic) % 12
@@ -256,7 +256,7 @@ def load_profile(path: str | os.PathLike[str]) -> StyleProfile:
 
 def _summary(rows: Mapping[str, list[np.ndarray]], scores: Sequence[Any]) -> dict[str, Any]:
     from partita.symbolic.composer.controls import _key_of, roles_of
-    from partita.symbolic.composer.planner import QUALITIES
+    from partita.symbolic.composer.chords import QUALITIES
     from partita.symbolic.composer.stylefeatures import chord_events, is_drum_part
 
     labels = _labels()

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Mapping
 
+from partita.symbolic.composer.vocab import ensembles, vocabulary
+
 __all__ = ["Reading", "lexicon", "read_prompt", "assign_roles"]
 
 _CHORDAL = {"piano", "electric_piano", "organ", "clavinet", "accordion", "harpsichord", "celesta", "harp",
@@ -104,7 +106,6 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
 def _phrases() -> tuple[tuple[str, str, Any, re.Pattern[str]], ...]:
     """Every (phrase, kind, value, compiled pattern), longest phrase first."""
     from partita.symbolic.arranger.library import style_for_words
-    from partita.symbolic.composer.planner import vocabulary
 
     lex, voc = lexicon(), vocabulary()
     rows: list[tuple[str, str, Any]] = []
@@ -288,7 +289,6 @@ def _instruments(hits: list[tuple[int, int, str, Any, str]], style: str | None, 
     """The named ensemble ``(instrument, role or "")`` in prompt order, a preset name, and the
     negated instrument ids."""
     from partita.symbolic.arranger.library import style as get_style
-    from partita.symbolic.composer.planner import ensembles
 
     named: list[tuple[str, str, str]] = []  # (instrument, role, phrase)
     negated: set[str] = set()
@@ -364,7 +364,6 @@ def _group(name: str) -> Mapping[str, Any]:
 
 
 def _ids_of(kind: str, value: str, style: str | None) -> set[str]:
-    from partita.symbolic.composer.planner import ensembles
 
     if kind in ("instrument", "unsupported"):
         return {_resolve(value, style)}

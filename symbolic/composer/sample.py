@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,24 +46,50 @@ from typing import Any, Callable
 
 import numpy as np
 
-from partita.errors import ConfigError
+from partita._presets import Entry, load, table
+from partita.errors import ConfigError, PresetError
 from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
 
-__all__ = ["GROOVES", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
+__all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
 
 #: Energy (0-1) -> dynamic mark, lower edges.
 _DYNAMICS = ((0.0, "pp"), (0.2, "p"), (0.4, "mp"), (0.55, "mf"), (0.7, "f"), (0.85, "ff"))
 
+
+def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[list[int]]]:
+    """Energy level -> one bar of 4/4 in eighths: the GM keys that play at each step, from
+    ``grooves.toml`` (package data, read once) or the file at ``path``. A level missing, a step
+    that is not a list of GM percussion keys (35-81) raises
+    :class:`~partita.errors.PresetError` naming the file, the level and the step.
+
+    >>> load_grooves()[1][:3]
+    [[36, 42], [], [38, 42]]
+    """
+    return load("partita.symbolic.composer", "grooves.toml", _parse_grooves, path)
+
+
+def _parse_grooves(data: dict, file: str) -> dict[int, list[list[int]]]:
+    raw = table(data, "groove", file=file)
+    grooves = {}
+    for level, steps in raw.items():
+        e = Entry(file, f"level {level}", {"steps": steps})
+        steps = e.items("steps")
+        if not 1 <= len(steps) <= 64:
+            raise e.error("steps", f"{len(steps)} steps; a groove has 1 to 64")
+        for i, keys in enumerate(steps, start=1):
+            bad = [k for k in keys if isinstance(k, bool) or not isinstance(k, int) or not 35 <= k <= 81] \
+                if isinstance(keys, list) else [keys]  # fmt: skip
+            if bad:
+                raise e.error(f"step {i}", f"{bad[0]!r} is not a GM percussion key (35-81)")
+        grooves[level] = steps
+    if not raw or set(raw) != {str(k) for k in range(len(raw))}:
+        raise PresetError(f"the levels are {', '.join(raw) or 'none'}; they must run 0, 1, 2 ... without a gap", file=file)
+    return {int(k): v for k, v in grooves.items()}
+
+
 #: Drum grooves by energy level (0-4), one bar of 4/4 in eighths (8 steps): which GM keys play
-#: at each step. 36 kick, 38 snare, 42 closed hi-hat, 46 open hi-hat, 51 ride, 49 crash (added on
-#: the first beat of each section). In other meters the pattern repeats per beat pair.
-GROOVES = {
-    0: [[42], [], [42], [], [42], [], [42], []],
-    1: [[36, 42], [], [38, 42], [], [36, 42], [], [38, 42], []],
-    2: [[36, 42], [42], [38, 42], [42], [36, 42], [42], [38, 42], [42]],
-    3: [[36, 42], [42], [38, 42], [36, 42], [36, 42], [42], [38, 42], [42]],
-    4: [[36, 51], [42], [38, 51], [36, 42], [36, 51], [36, 42], [38, 51], [46]],
-}
+#: at each step (``grooves.toml``). In other meters the pattern repeats per beat pair.
+GROOVES = load_grooves()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +153,14 @@ def sample_tokens(
     -------
     ids, layout, stats
         ``ids``: composer token ids (header, bars, EOS); ``layout``: the
-        :class:`~partita.symbolic.tokens.PartLayout` of the pitched parts.
+        :class:`~partita.symbolic.tokens_format.PartLayout` of the pitched parts.
     """
     import torch
 
     from partita.symbolic.composer.chordmask import CHORD_RULES
     from partita.symbolic.composer.controls import ComposerVocab, controls_of_plan
     from partita.symbolic.composer.decode import Decoder, profile_mask, with_chords
-    from partita.symbolic.tokens import PartLayout, PartSlot
+    from partita.symbolic.tokens_format import PartLayout, PartSlot
 
     if not 0.0 < top_p <= 1.0:
         raise ConfigError(f"top_p {top_p} is outside (0, 1]")
@@ -357,10 +384,10 @@ def compose(
         the seed, the profile and ``partita.chord_relaxations`` (see :class:`SampleStats`).
     """
     from partita.symbolic.composer.controls import ComposerVocab
-    from partita.symbolic.score import (
-        ChordSymbol, Dynamic, Hairpin, Score, Section, TempoMap, TempoMark, TimeSignature,
-    )  # fmt: skip
-    from partita.symbolic.tokens import TokenSequence
+    from partita.symbolic.dynamics import Dynamic, Hairpin
+    from partita.symbolic.score import ChordSymbol, Score, Section
+    from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature  # fmt: skip
+    from partita.symbolic.tokens_format import TokenSequence
 
     if model is None:
         model = load_model(weights)

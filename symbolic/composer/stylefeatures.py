@@ -85,7 +85,7 @@ def melodic_lines(score: Any) -> list[Line]:
 @dataclass(frozen=True, slots=True)
 class ChordEvents:
     """The harmonic rhythm: ``root``: int8 [n] pitch class; ``quality``: int8 [n], an index of
-    :data:`~partita.symbolic.composer.planner.QUALITIES`; ``onset_ql`` and ``duration_ql``:
+    :data:`~partita.symbolic.composer.chords.QUALITIES`; ``onset_ql`` and ``duration_ql``:
     float64 [n]; ``bar``: int32 [n]. Quarter notes with nothing sounding are left out."""
 
     root: np.ndarray
@@ -102,7 +102,7 @@ def chord_events(score: Any) -> ChordEvents:
     """One chord per quarter note from the duration-weighted pitch classes of every pitched
     part (the lowest sounding note favours its root), equal neighbours merged."""
     from partita.symbolic.composer.controls import analyse_chord
-    from partita.symbolic.composer.planner import QUALITIES
+    from partita.symbolic.composer.chords import QUALITIES
 
     qualities = list(QUALITIES)
     notes = [n for p in score.parts if not is_drum_part(p) for n in p.notes]

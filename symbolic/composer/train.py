@@ -11,15 +11,14 @@ and is prefixed with the piece's header (``BOS Key Tempo Role...``), so every wi
 key and parts. Loss is next-token cross-entropy on REMI tokens only: the control tokens are
 inputs the composer always writes itself, never predictions.
 
->>> cfg = TrainConfig(max_steps=10)
->>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+>>> cfg = ComposerTrainConfig(max_steps=10)
+>>> ComposerTrainConfig.from_dict(cfg.to_dict()) == cfg
 True
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -31,14 +30,14 @@ import numpy as np
 
 from partita.errors import ConfigError
 
-__all__ = ["TrainConfig", "TrainResult", "train", "evaluate_loss", "stages"]
+__all__ = ["ComposerTrainConfig", "TrainResult", "train", "evaluate_loss", "stages"]
 
 TRAIN_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
-class TrainConfig:
-    """Settings of one training run (saved in every checkpoint's header).
+class ComposerTrainConfig:
+    """Settings of one composer training run (saved in every checkpoint's header).
 
     Parameters
     ----------
@@ -96,7 +95,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: Mapping[str, Any]) -> ComposerTrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -225,6 +224,13 @@ def _earlier_stage(extra: Mapping[str, Any], sha256: str) -> dict[str, Any]:
     return info
 
 
+def data_record(corpus_info: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The checkpoint's training-data record: the corpus spec, collections and token folder
+    (the full counts stay in the training record, stage by stage)."""
+    c = dict(corpus_info or {})
+    return {k: c[k] for k in ("spec", "collections", "tokens_dir") if k in c}
+
+
 def stages(extra: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The training stages of a checkpoint's header, earliest first (the last is the run itself)."""
     chain: list[Mapping[str, Any]] = []
@@ -235,7 +241,7 @@ def stages(extra: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return chain[::-1]
 
 
-def _lr_at(cfg: TrainConfig, step: int) -> float:
+def _lr_at(cfg: ComposerTrainConfig, step: int) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     frac = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
@@ -243,7 +249,7 @@ def _lr_at(cfg: TrainConfig, step: int) -> float:
 
 
 def train(
-    cfg: TrainConfig,
+    cfg: ComposerTrainConfig,
     *,
     train_set: Any,
     heldout_set: Any | None,
@@ -302,10 +308,10 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, float]] = []
     if resume and ckpt.exists():
-        model, header, extra = load_checkpoint(ckpt, device=device)
-        ex = header["extra"]
+        model, header, extra = load_checkpoint(ckpt, device=device, vocab=vocab)
+        ex = header["training"]
         # the checkpoint's settings, with the total number of steps asked for now
-        cfg = dataclasses.replace(TrainConfig.from_dict(ex["train_config"]), max_steps=cfg.max_steps)
+        cfg = dataclasses.replace(ComposerTrainConfig.from_dict(ex["train_config"]), max_steps=cfg.max_steps)
         step, elapsed = int(ex["step"]), float(ex["elapsed_s"])
         train_loss, held_loss = float(ex.get("train_loss", "nan")), ex.get("heldout_loss")
         history = list(ex.get("history", []))
@@ -317,8 +323,8 @@ def train(
         if init is not None:
             from partita.symbolic.composer.model import sha256_of
 
-            model, init_header, _ = load_checkpoint(init, device=device)
-            init_info = _earlier_stage(init_header["extra"], sha256_of(init))
+            model, init_header, _ = load_checkpoint(init, device=device, vocab=vocab)
+            init_info = _earlier_stage(init_header["training"], sha256_of(init))
         else:
             model = GPT(GPTConfig.from_dict({**cfg.model, "vocab_size": vocab.vocab_size})).to(device)
         extra = {}
@@ -359,7 +365,7 @@ def train(
         }  # fmt: skip
         if init_info is not None:
             meta["init"] = init_info
-        return save_checkpoint(ckpt, model, extra=meta, tensors=tensors)
+        return save_checkpoint(ckpt, model, training=meta, data=data_record(corpus_info), tensors=tensors, vocab=vocab)
 
     bar = None
     if progress:
@@ -409,20 +415,19 @@ def train(
     return TrainResult(step, train_loss, held_loss, elapsed, ckpt, digest)
 
 
-def export_weights(ckpt: str | os.PathLike[str], dst: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> str:
-    """Write only the weights (no optimizer state) of a training checkpoint, with its header
-    plus ``extra``; returns the new file's sha256. This is what ships."""
+def export_weights(ckpt: str | os.PathLike[str], dst: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None,
+                   card: str | None = None) -> str:  # fmt: skip
+    """Write only the weights (no optimizer state) of a training checkpoint, with its header,
+    ``extra`` added to its training record and ``card`` (the model card's file name) to its
+    data record; returns the new file's sha256. This is what ships."""
+    from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.model import load_checkpoint, save_checkpoint
 
-    model, header, _ = load_checkpoint(ckpt)
-    meta = {k: v for k, v in header["extra"].items()}
+    vocab = ComposerVocab.default()
+    model, header, _ = load_checkpoint(ckpt, vocab=vocab)
+    meta = dict(header["training"])
     meta.update(extra or {})
-    return save_checkpoint(dst, model, extra=meta)
-
-
-def summary_json(result: TrainResult) -> str:
-    """One JSON line describing a run's result."""
-    return json.dumps({
-        "step": result.step, "train_loss": result.train_loss, "heldout_loss": result.heldout_loss,
-        "elapsed_s": round(result.elapsed_s, 1), "checkpoint": str(result.path), "sha256": result.sha256,
-    })  # fmt: skip
+    data = dict(header.get("data") or {})
+    if card is not None:
+        data["card"] = card
+    return save_checkpoint(dst, model, training=meta, data=data, vocab=vocab)

@@ -74,23 +74,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from partita._fileio import atomic_write_bytes
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
-from partita.symbolic.score import (
-    MAX_BPM,
-    MIN_BPM,
-    KeySignature,
-    Note,
-    Part,
-    Score,
-    Section,
-    TempoMap,
-    TempoMark,
-    TimeSignature,
-    as_ql,
-)
+from partita.symbolic.pitch import KeySignature
+from partita.symbolic.score import Part, Score, Section
+from partita.symbolic.sounding import assign_voices, merged_ties
+from partita.symbolic.timeline import MAX_BPM, MIN_BPM, TempoMap, TempoMark, TimeSignature, as_ql
 
 __all__ = [
     "DEFAULT_TICKS_PER_QUARTER",
@@ -102,8 +93,6 @@ __all__ = [
     "score_to_midifile",
     "score_from_pretty_midi",
     "score_to_pretty_midi",
-    "merged_ties",
-    "assign_voices",
 ]
 
 #: Ticks per quarter note of written files: holds 32nds, 64ths, triplets and quintuplets.
@@ -123,42 +112,6 @@ _KEY_FROM_NAME = {name: (i - 7, "major") for i, name in enumerate(_MAJOR_KEYS)} 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
-
-
-@dataclass(frozen=True, slots=True)
-class _Sounding:
-    """One MIDI note: ties merged, velocity resolved."""
-
-    onset: Fraction
-    duration: Fraction
-    pitch: int
-    velocity: int
-
-
-def merged_ties(part: Part) -> list[_Sounding]:
-    """The notes of ``part`` as they sound: tied chains joined, velocities resolved.
-
-    A note with ``tie`` ``"continue"`` or ``"stop"`` extends the chain of the same pitch and
-    voice that ends exactly at its onset; the chain keeps its first note's velocity.
-
-    >>> from partita.symbolic.score import Note, Part
-    >>> p = Part("a", "Flute", "flute", (Note(0, 1, 72, tie="start"), Note(1, 2, 72, tie="stop")))
-    >>> [(n.onset, n.duration) for n in merged_ties(p)]
-    [(Fraction(0, 1), Fraction(3, 1))]
-    """
-    out: list[list[Any]] = []  # [onset, end, pitch, velocity]
-    open_: dict[tuple[int, int], int] = {}
-    for note in part.notes:
-        key = (note.voice, note.pitch)
-        i = open_.pop(key, None)
-        if i is not None and note.tie in ("continue", "stop") and out[i][1] == note.onset:
-            out[i][1] = note.end
-        else:
-            i = len(out)
-            out.append([note.onset, note.end, note.pitch, part.velocity_of(note)])
-        if note.tie in ("start", "continue"):
-            open_[key] = i
-    return [_Sounding(o, e - o, p, v) for o, e, p, v in out]
 
 
 def _choose_ticks_per_quarter(score: Score) -> int:
@@ -597,33 +550,3 @@ def _parts(tracks: Iterable[_TrackNotes], ql, name: str, bar_of) -> list[Part]:
                 where = bar_of(exc.onset)
             raise FormatError(exc.message, part=pname, bar=where) from None
     return parts
-
-
-def assign_voices(raw: Iterable[Sequence[Any]], ql) -> tuple[Note, ...]:
-    """Notes dealt greedily into voices 1, 2, ... so that no voice overlaps itself.
-
-    ``raw`` holds ``(start, end, pitch, velocity)`` items; ``ql`` turns a start or end into a
-    quarter-length Fraction (ticks / resolution). Notes that start and end together share a
-    voice as a chord; a note goes to the lowest voice free at its onset.
-
-    >>> [n.voice for n in assign_voices([(0, 2, 60, 80), (1, 2, 64, 80), (0, 2, 67, 80)], Fraction)]
-    [1, 1, 2]
-    """
-    notes = sorted(((ql(a), ql(b), p, v) for a, b, p, v in raw), key=lambda n: (n[0], n[1], n[2]))
-    voices: list[tuple[Fraction, Fraction, set[int]]] = []  # (onset, end, pitches) of last chord
-    out = []
-    for onset, end, pitch, velocity in notes:
-        if end <= onset:
-            continue
-        for i, (v_on, v_end, pitches) in enumerate(voices):
-            if v_on == onset and v_end == end and pitch not in pitches:
-                pitches.add(pitch)
-                break
-            if v_end <= onset:
-                voices[i] = (onset, end, {pitch})
-                break
-        else:
-            voices.append((onset, end, {pitch}))
-            i = len(voices) - 1
-        out.append(Note(onset, end - onset, pitch, velocity=velocity, voice=i + 1))
-    return tuple(out)

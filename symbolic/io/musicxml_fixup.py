@@ -7,6 +7,9 @@ say itself.
   voices. Each note on staff *k* gets voice ``4 (k - 1) + i``, *i* its voice's rank among that
   staff's voices in the measure (1-4 on the upper staff, 5-8 on the lower one: MuseScore's own
   numbering).
+- **Slur numbers**: music21 may give a slur of one voice the number of a slur still open in
+  another, so that a reader pairs the starts and stops across the voices. Each voice's slurs
+  (partita writes a slur inside one voice) get the lowest number free at their start.
 - **Drum sets**: a ``drum_kit`` part is written as unpitched notes: one
   ``<score-instrument>``/``<midi-instrument>`` per drum key with its ``<midi-unpitched>``
   (key + 1) and General MIDI name, and on each note ``<unpitched>`` with the key's display
@@ -22,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-__all__ = ["fix_staff_voices", "write_unpitched", "split_staves", "restaff_extras", "group_staves"]
+__all__ = ["fix_staff_voices", "write_unpitched", "split_staves", "restaff_extras", "group_staves", "renumber_slurs"]
 
 _PART = re.compile(r'(<part id="([^"]+)">)(.*?)(</part>)', re.S)
 _MEASURE = re.compile(r"(<measure\b[^>]*>)(.*?)(</measure>)", re.S)
@@ -197,3 +200,53 @@ def group_staves(s21: Any, staffs21: list, staves: list) -> None:
                     first.remove(old)
                 first.insert(0, clef.BassClef())
     s21.insert(0, layout.StaffGroup(staffs21, symbol="brace", barTogether=True))
+
+
+_SLUR = re.compile(r'<slur\b([^>]*?)type="(start|stop|continue)"([^>]*?)/?>')
+_NUMBER = re.compile(r'\snumber="\d+"')
+
+
+def renumber_slurs(text: str) -> str:
+    """Give every slur of each part a number that no other slur open at the time holds, pairing
+    each start with the next stop of its voice (see the module docstring)."""
+
+    def fix_part(m: re.Match) -> str:
+        body = m.group(3)
+        open_by_voice: dict[str, list[int]] = {}
+        in_use: set[int] = set()
+        voice = "1"
+
+        def fix_note(n: re.Match) -> str:
+            nonlocal voice
+            s = n.group(0)
+            v = _VOICE.search(s)
+            if v:
+                voice = v.group(1)
+            elif "<chord" not in s:
+                voice = "1"
+            if "<slur" not in s:
+                return s
+            slurs = list(_SLUR.finditer(s))
+            numbers: dict[int, int] = {}
+            for k, sl in enumerate(slurs):  # stops first: a note may end one slur and start the next
+                if sl.group(2) == "stop" and open_by_voice.get(voice):
+                    numbers[k] = open_by_voice[voice].pop(0)
+                    in_use.discard(numbers[k])
+            for k, sl in enumerate(slurs):
+                if sl.group(2) == "start":
+                    free = next(i for i in range(1, 100) if i not in in_use)
+                    in_use.add(free)
+                    open_by_voice.setdefault(voice, []).append(free)
+                    numbers[k] = free
+            out, last = [], 0
+            for k, sl in enumerate(slurs):
+                if k not in numbers:
+                    continue
+                attrs = _NUMBER.sub("", sl.group(1) + sl.group(3))
+                out.append(s[last:sl.start()] + f'<slur type="{sl.group(2)}" number="{numbers[k]}"{attrs.rstrip()} />')
+                last = sl.end()
+            return "".join(out) + s[last:]
+
+        return m.group(1) + _NOTE.sub(fix_note, body) + m.group(4)
+
+    return _PART.sub(lambda m: fix_part(m) if "<slur" in m.group(3) else m.group(0), text)

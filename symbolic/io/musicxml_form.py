@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 
 from partita.symbolic.form import FormMark, PlayMark
 
-__all__ = ["read_form", "write_form", "form_text", "read_playing", "play_text"]
+__all__ = ["read_form", "write_form", "form_text", "direction_kinds", "read_playing", "play_text"]
 
 
 _JUMP_TEXT = tuple((re.compile(rf"^\s*{pattern}[\s.!]*$", re.I), kind) for pattern, kind in (
@@ -62,6 +62,33 @@ def _jump_kind(base: str, words: str) -> str:
     return base
 
 
+def direction_kinds(d: ElementTree.Element) -> list[str]:
+    """The form marks a ``<direction>`` holds (``segno``, ``dc-al-fine``...): its ``<sound>``
+    attributes and symbols, refined by its words as printed (all its ``<words>`` joined, lines
+    too: "D.C." over "al Fine" is D.C. al Fine); words alone when it has neither."""
+    sound = d.find("sound")
+    words = " ".join((w.text or "").strip() for w in d.iter("words")).strip()
+    attrs = sound.attrib if sound is not None else {}
+    found: list[str] = []
+    if d.find("direction-type/segno") is not None or "segno" in attrs:
+        found.append("segno")
+    if "tocoda" in attrs:
+        found.append("to-coda")
+    elif d.find("direction-type/coda") is not None or "coda" in attrs:
+        found.append("coda")
+    if "fine" in attrs:
+        found.append("fine")
+    if "dacapo" in attrs and attrs["dacapo"].lower() == "yes":
+        found.append(_jump_kind("dc", words))
+    if "dalsegno" in attrs:
+        found.append(_jump_kind("ds", words))
+    if not found and words:
+        kind = _text_kind(words)
+        if kind:
+            found.append(kind)
+    return found
+
+
 def read_form(root: ElementTree.Element, spans: Sequence[tuple[Fraction, Fraction]]) -> tuple[FormMark, ...]:
     """The form marks of the first ``<part>`` of a parsed MusicXML file.
 
@@ -98,27 +125,7 @@ def read_form(root: ElementTree.Element, spans: Sequence[tuple[Fraction, Fractio
                     first, nums = open_endings.pop(number)
                     out.append(FormMark(first, "volta", end=end, numbers=nums))
         for d in m.findall("direction"):
-            sound = d.find("sound")
-            words = " ".join((w.text or "").strip() for w in d.iter("words")).strip()
-            attrs = sound.attrib if sound is not None else {}
-            found: list[str] = []
-            if d.find("direction-type/segno") is not None or "segno" in attrs:
-                found.append("segno")
-            if "tocoda" in attrs:
-                found.append("to-coda")
-            elif d.find("direction-type/coda") is not None or "coda" in attrs:
-                found.append("coda")
-            if "fine" in attrs:
-                found.append("fine")
-            if "dacapo" in attrs and attrs["dacapo"].lower() == "yes":
-                found.append(_jump_kind("dc", words))
-            if "dalsegno" in attrs:
-                found.append(_jump_kind("ds", words))
-            if not found and words:
-                kind = _text_kind(words)
-                if kind:
-                    found.append(kind)
-            for kind in found:
+            for kind in direction_kinds(d):
                 at = start if kind in ("segno", "coda") else end
                 out.append(FormMark(at, kind))
     for first, nums in open_endings.values():  # an ending never closed: to the end of its bar

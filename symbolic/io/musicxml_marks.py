@@ -12,13 +12,14 @@ so), ``PedalMark`` (sustain from its first note to its last note's end) and two-
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from fractions import Fraction
 from typing import Any, Iterable
 
 from partita.symbolic.ornaments import GraceNote, Ornament
-from partita.symbolic.score import as_ql
+from partita.symbolic.timeline import as_ql
 
-__all__ = ["KEPT_MARK_CLASSES", "is_kept", "for_musescore", "exact_tempos", "with_exact_tempos", "grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element"]
+__all__ = ["KEPT_MARK_CLASSES", "is_kept", "for_musescore", "exact_tempos", "with_exact_tempos", "grace_slashes", "with_grace_slashes", "grace_notes_of", "ornaments_of", "spanner_ornaments", "add_ornaments", "grace_element", "continue_slurs"]
 
 _EXPRESSIONS = (("InvertedMordent", "inverted-mordent"), ("Mordent", "mordent"), ("InvertedTurn", "inverted-turn"),
                 ("Turn", "turn"), ("Trill", "trill"), ("Tremolo", "tremolo"), ("ArpeggioMark", "arpeggio"))  # fmt: skip
@@ -259,3 +260,26 @@ def with_exact_tempos(score: Any, tempos: list[float]) -> Any:
             m = dataclasses.replace(m, bpm=round(exact, 6))
         out.append(m)
     return dataclasses.replace(score, tempo_map=dataclasses.replace(score.tempo_map, marks=tuple(out)))
+
+
+def continue_slurs(records: list[dict]) -> None:
+    """Mark ``continue`` the notes of a voice between a slur's start and the next stop in that
+    voice. Two slurs that start together in two voices may come back paired across the voices
+    (music21 numbers them alike), which leaves the spanners' own walk above with nothing to fill."""
+    by_voice: dict[int, list[dict]] = defaultdict(list)
+    for r in records:
+        by_voice[r["voice"]].append(r)
+    for recs in by_voice.values():
+        recs.sort(key=lambda r: r["onset"])
+        opened: Fraction | None = None
+        pending: list[dict] = []
+        for r in recs:
+            if r["slur"] == "start":
+                opened, pending = r["onset"], []
+            elif r["slur"] == "stop" and opened is not None and r["onset"] > opened:
+                for x in pending:
+                    if x["onset"] < r["onset"]:
+                        x["slur"] = "continue"
+                opened, pending = None, []
+            elif r["slur"] is None and opened is not None and r["onset"] > opened:
+                pending.append(r)

@@ -114,8 +114,10 @@ class XmlPart:
     #: (measure index, onset in quarters, display step, display octave) -> keys in file order
     unpitched: dict[tuple[int, Fraction, str, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     n_unpitched: int = 0
-    #: what the Score does not hold, as (kind, bar): clef changes, 8va/8vb lines
-    lost: list[tuple[str, int | None]] = field(default_factory=list)
+    #: ``<forward>`` elements of duration 0 (which music21 reads as a quarter rest)
+    empty_forwards: int = 0
+    #: each measure's length as its durations say (the furthest any voice reaches), in quarters
+    measure_lengths: list[Fraction] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -160,10 +162,8 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
     try:
         current: XmlPart | None = None
         m_index = -1
-        bar: int | None = None
-        clefs_seen: set[str] = set()
         divisions = 1
-        pos = last_pos = Fraction(0)
+        pos = last_pos = reach = Fraction(0)
         for event, el in ElementTree.iterparse(stream, events=("start", "end")):
             tag = el.tag
             if event == "start":
@@ -171,13 +171,10 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                     pid = el.get("id", "")
                     current = parts.setdefault(pid, XmlPart(pid))
                     m_index = -1
-                    clefs_seen = set()
                 elif tag == "measure" and current is not None:
                     m_index += 1
                     current.n_measures += 1
-                    number = el.get("number", "")
-                    bar = int(number) if number.isdigit() else None
-                    pos = last_pos = Fraction(0)
+                    pos = last_pos = reach = Fraction(0)
                     measures_seen += 1
                     if progress is not None and measures_seen % 1000 == 0:
                         progress(measures_seen, 0, "scanning")
@@ -218,10 +215,6 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 octaves = _int(_text(el.find("octave-change"))) or 0
                 current.transpose = chromatic + 12 * octaves
             elif tag == "clef":
-                staff = el.get("number", "1")
-                if staff in clefs_seen:
-                    current.lost.append(("clef change", bar))
-                clefs_seen.add(staff)
                 if current.clef is None:
                     sign, line = _text(el.find("sign")), _text(el.find("line"))
                     name = _CLEF.get((sign, line))
@@ -229,13 +222,14 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                     if name == "treble" and octave:
                         name = "treble8vb" if octave < 0 else "treble8va"
                     current.clef = name
-            elif tag == "octave-shift" and el.get("type") in ("up", "down"):
-                size = el.get("size", "8")
-                current.lost.append((f"{size}va/{size}vb line (its notes kept at pitch)", bar))
             elif tag == "backup":
                 pos -= Fraction(_int(_text(el.find("duration"))) or 0, divisions)
             elif tag == "forward":
-                pos += Fraction(_int(_text(el.find("duration"))) or 0, divisions)
+                step = _int(_text(el.find("duration"))) or 0
+                pos += Fraction(step, divisions)
+                reach = max(reach, pos)
+                if step == 0:
+                    current.empty_forwards += 1
             elif tag == "note":
                 grace = el.find("grace") is not None
                 chord = el.find("chord") is not None
@@ -256,8 +250,10 @@ def scan(source: bytes | str | Path, *, progress: Progress | None = None) -> Xml
                 if not grace and not chord:
                     last_pos = pos
                     pos += Fraction(_int(_text(el.find("duration"))) or 0, divisions)
+                    reach = max(reach, pos)
                 el.clear()
             elif tag == "measure":
+                current.measure_lengths.append(reach)
                 el.clear()
     finally:
         if not isinstance(source, bytes):
@@ -500,20 +496,11 @@ class ReadContext:
         return got
 
     def finish(self, score: Any) -> Any:
-        """The score with what the file holds and the Score does not (clef changes, 8va lines)
-        added to its drop report, and the notices (instruments
-        guessed) in its metadata, each also issued as a UserWarning."""
+        """The score with the notices (instruments guessed) in its metadata, each also issued
+        as a UserWarning."""
         import dataclasses
         import warnings
 
-        from partita.symbolic.report import Dropped
-
-        if self.facts is not None:
-            names = {p.id: p.name for p in score.parts}
-            lost = [Dropped(kind, bar, names.get(pid) or xp.name or pid)
-                    for pid, xp in self.facts.parts.items() for kind, bar in xp.lost]  # fmt: skip
-            if lost:
-                score = dataclasses.replace(score, dropped=(*score.dropped, *lost))
         if not self.notices:
             return score
         for text in self.notices:
@@ -559,5 +546,6 @@ def join_staves(parts: list, staff_of: list[int]) -> list:
             verses=top.verses + part.verses,
             dynamics=top.dynamics + tuple(d for d in part.dynamics if d.onset not in dyn_onsets),
             hairpins=top.hairpins + tuple(h for h in part.hairpins if h not in top.hairpins),
+            cross_staff=top.cross_staff + part.cross_staff,
         )
     return out

@@ -70,7 +70,59 @@ def hand_written():
         measure(1, gnote("D") + note("C", dur=4, typ="half") + gnote("F", slash=False, typ="quarter") + note("E", dur=4, typ="half"), first=True),
         measure(2, gnote("A", typ="16th") + gnote("B", typ="16th") + note("G", dur=8)),
     ])
-    
+    notation()
+
+
+def notation():
+    """A grand-staff piano and a cello: 8va/8vb/15ma lines, clef changes (one inside a bar, one
+    on the lower staff) and a cross-staff note; pitches written as sounding, as MusicXML does."""
+    def pn(step, octv, dur, typ, voice, staff, extra=""):
+        return (f'<note><pitch><step>{step}</step><octave>{octv}</octave></pitch><duration>{dur}</duration>'
+                f'<voice>{voice}</voice><type>{typ}</type>{extra}<staff>{staff}</staff></note>')
+    def shift(kind, staff, size=8, number=1):
+        return (f'<direction placement="{"below" if kind == "up" else "above"}"><direction-type>'
+                f'<octave-shift type="{kind}" size="{size}" number="{number}"/></direction-type><staff>{staff}</staff></direction>')
+    def clef(sign, line, staff=None, octave=0):
+        num = f' number="{staff}"' if staff else ""
+        oc = f"<clef-octave-change>{octave}</clef-octave-change>" if octave else ""
+        return f"<attributes><clef{num}><sign>{sign}</sign><line>{line}</line>{oc}</clef></attributes>"
+    back = "<backup><duration>8</duration></backup>"
+    head = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD MusicXML 3.1 Partwise//EN" "http://www.musicxml.org/dtds/partwise.dtd">
+<score-partwise version="3.1"><work><work-title>notation</work-title></work>
+<part-list><score-part id="P1"><part-name>Piano</part-name><score-instrument id="P1-I1"><instrument-name>Piano</instrument-name></score-instrument><midi-instrument id="P1-I1"><midi-channel>1</midi-channel><midi-program>1</midi-program></midi-instrument></score-part>
+<score-part id="P2"><part-name>Violoncello</part-name><score-instrument id="P2-I1"><instrument-name>Violoncello</instrument-name></score-instrument><midi-instrument id="P2-I1"><midi-channel>2</midi-channel><midi-program>43</midi-program></midi-instrument></score-part></part-list>
+"""
+    piano = [
+        # bar 1: voice 5 (lower staff) crosses to the upper staff for its second quarter
+        '<measure number="1"><attributes><divisions>2</divisions><key><fifths>0</fifths></key><time><beats>4</beats><beat-type>4</beat-type></time><staves>2</staves>'
+        '<clef number="1"><sign>G</sign><line>2</line></clef><clef number="2"><sign>F</sign><line>4</line></clef></attributes>'
+        '<direction placement="above"><direction-type><metronome><beat-unit>quarter</beat-unit><per-minute>120</per-minute></metronome></direction-type><staff>1</staff><sound tempo="120"/></direction>'
+        + pn("E", 5, 4, "half", 1, 1) + pn("D", 5, 4, "half", 1, 1) + back
+        + pn("C", 3, 2, "quarter", 5, 2) + pn("G", 4, 2, "quarter", 5, 1) + pn("G", 2, 4, "half", 5, 2) + "</measure>\n",
+        # bar 2: 8va over the upper staff, 8vb over the lower one
+        '<measure number="2">' + shift("down", 1) + pn("C", 6, 4, "half", 1, 1) + pn("E", 6, 4, "half", 1, 1) + shift("stop", 1)
+        + back + shift("up", 2, number=2) + pn("C", 2, 8, "whole", 5, 2) + shift("stop", 2, number=2) + "</measure>\n",
+        # bar 3: the upper staff changes to bass clef on beat 3; the lower staff to treble at the bar's start
+        '<measure number="3">' + pn("C", 5, 4, "half", 1, 1) + clef("F", 4, 1) + pn("C", 3, 4, "half", 1, 1)
+        + back + clef("G", 2, 2) + pn("E", 4, 8, "whole", 5, 2) + "</measure>\n",
+        # bar 4: back to treble and bass; a 15ma over the first half
+        '<measure number="4">' + clef("G", 2, 1) + shift("down", 1, size=15) + pn("G", 7, 4, "half", 1, 1) + shift("stop", 1, size=15)
+        + pn("G", 5, 4, "half", 1, 1) + back + clef("F", 4, 2) + pn("C", 3, 8, "whole", 5, 2)
+        + '<barline location="right"><bar-style>light-heavy</bar-style></barline></measure>\n',
+    ]
+    def cn(step, octv, dur=8, typ="whole"):
+        return f'<note><pitch><step>{step}</step><octave>{octv}</octave></pitch><duration>{dur}</duration><voice>1</voice><type>{typ}</type></note>'
+    cello = [
+        '<measure number="1"><attributes><divisions>2</divisions><key><fifths>0</fifths></key><time><beats>4</beats><beat-type>4</beat-type></time>'
+        '<clef><sign>F</sign><line>4</line></clef></attributes>' + cn("C", 3) + "</measure>\n",
+        '<measure number="2">' + clef("C", 4) + cn("A", 3) + "</measure>\n",
+        '<measure number="3">' + cn("D", 4, 4, "half") + clef("G", 2) + cn("A", 4, 4, "half") + "</measure>\n",
+        '<measure number="4">' + clef("F", 4) + cn("C", 3) + '<barline location="right"><bar-style>light-heavy</bar-style></barline></measure>\n',
+    ]
+    (SRC / "notation.musicxml").write_text(head + '<part id="P1">\n' + "".join(piano) + "</part>\n<part id=\"P2\">\n"
+                                           + "".join(cello) + "</part></score-partwise>\n")
+
 
 def build():
     from music21 import stream, note, chord, expressions, articulations, spanner, meter, tempo, pitch, clef
@@ -97,7 +149,8 @@ def build():
 
 
 
-def main():
+def main(only=()):
+    """Make every fixture, or only the cases named (``make_fixtures.py notation``)."""
     global SRC
     with tempfile.TemporaryDirectory() as tmp:
         SRC = Path(tmp)
@@ -105,6 +158,8 @@ def main():
         build().write("musicxml", fp=str(SRC / "ornaments.musicxml"))
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": tmp}
         for src in sorted(SRC.glob("*.musicxml")):
+            if only and src.stem not in only:
+                continue
             for ext in (".musicxml", ".mid"):
                 dst = OUT / (src.stem + ext)
                 subprocess.run(["mscore3", str(src), "-o", str(dst)], env=env, check=True, capture_output=True)
@@ -112,4 +167,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

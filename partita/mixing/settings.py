@@ -94,12 +94,12 @@ def _eq_presets() -> dict[str, dict[str, float]]:
     import tomllib
     from importlib import resources
 
-    data = tomllib.loads(resources.files("partita.render").joinpath("mix_presets.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads(resources.files("partita.mixing").joinpath("mix_presets.toml").read_text(encoding="utf-8"))
     return {family: dict(values) for family, values in data["eq"].items()}
 
 
 def _default_eq() -> dict[str, FamilyEQ]:
-    """Family -> :class:`FamilyEQ` from ``render/mix_presets.toml`` (cited and documented there)."""
+    """Family -> :class:`FamilyEQ` from ``partita/mixing/mix_presets.toml`` (cited and documented there)."""
     return {family: FamilyEQ(**values) for family, values in _eq_presets().items()}
 
 

