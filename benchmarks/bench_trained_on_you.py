@@ -214,7 +214,8 @@ def measure() -> dict:
         out["heldout_loss"] = heldout_losses()
     out["weights"] = {"before": {"path": "shipped", "sha256": sha256_file(shipped_path())},
                       "after": {"path": str(FINETUNED.relative_to(ROOT)) + " (git-ignored)",
-                                "sha256": sha256_file(FINETUNED) if FINETUNED.is_file() else None}}  # fmt: skip
+                                "sha256": sha256_file(FINETUNED) if FINETUNED.is_file() else None,
+                                "exported_sha256": ((train_info or {}).get("export") or {}).get("sha256")}}  # fmt: skip
     for which in ("before", "after"):
         items = _pieces(which)
         if not items:
@@ -288,7 +289,10 @@ def markdown(res: dict) -> list[str]:
                 f"{res['heldout_loss']['before']:.3f}, fine-tuned {res['heldout_loss']['after']:.3f}.", ""]
                if "heldout_loss" in res else []),
              f"Weights: before = shipped `{w['before']['sha256']}`; after = `{w['after']['path']}` "
-             f"`{w['after']['sha256']}`.", "",
+             f"`{w['after']['sha256']}`"
+             + (f" (exported by train-composer as `{w['after']['exported_sha256']}` in the checkpoint format of its "
+                "day, then rewritten in the current one by scripts/convert_checkpoint.py: the same arrays, bit for bit)"
+                if w["after"].get("exported_sha256") not in (None, w["after"]["sha256"]) else "") + ".", "",
              "## Similarity (0..1, docs/originality.md's calibrated score)", "",
              "| weights | pieces | set vs folder | set vs unseen book 6 | set vs fiddle-tunes profile | "
              "set vs bach-chorales profile | piece vs folder (mean +- sd) | piece vs unseen (mean) |",
