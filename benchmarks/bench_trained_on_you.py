@@ -169,7 +169,7 @@ def heldout_losses() -> dict:
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.corpus import TokenSet
     from partita.symbolic.composer.decode import load_model
-    from partita.symbolic.composer.train import TrainConfig, _Windows, evaluate_loss
+    from partita.symbolic.composer.train import ComposerTrainConfig, _Windows, evaluate_loss
 
     # train-composer's cache of this folder (data/composer-user-HASH of its absolute path)
     found = [p for p in sorted((ROOT / "data").glob("composer-user-*/tokens-*/stats.json"))
@@ -177,7 +177,7 @@ def heldout_losses() -> dict:
     if len(found) != 1:
         raise SystemExit(f"expected one token cache of {FOLDER}, found {len(found)}")
     tokens = found[0].parent / "heldout.npz"
-    cfg = TrainConfig()
+    cfg = ComposerTrainConfig()
     batches = _Windows(TokenSet.load(tokens), ComposerVocab.default(), cfg.model["block_size"]).fixed(cfg.eval_windows)
     return {"heldout_pieces": len(TokenSet.load(tokens)), "windows": cfg.eval_windows,
             "before": round(evaluate_loss(load_model(None), batches), 4),
