@@ -5,7 +5,7 @@ Needs the parsed corpus cache (``python -m partita.symbolic.composer.corpus --co
 music21:all --workers 2``, into data/composer, git-ignored) and, for ``--originality``, the
 shipped n-gram index (``python -m partita.symbolic.composer.originality build``).
 
-    .venv/bin/python benchmarks/bench_originality.py --profiles      # -> symbolic/composer/styles/*.json
+    .venv/bin/python benchmarks/bench_originality.py --profiles [--only NAME,...]  # -> symbolic/composer/styles/*.json
     .venv/bin/python benchmarks/bench_originality.py --compose N     # -> data/bench_originality/*.json (scores)
     .venv/bin/python benchmarks/bench_originality.py --calibrate     # -> results/similarity_calibration.{json,md}
     .venv/bin/python benchmarks/bench_originality.py --originality   # -> results/originality.{json,md}
@@ -78,12 +78,14 @@ def _pool(collections: list[str], data_dir: str) -> list[tuple[str, object]]:
     return out
 
 
-def build_profiles(data_dir: str, max_rows: int) -> dict:
+def build_profiles(data_dir: str, max_rows: int, only: list[str] | None = None) -> dict:
     from partita.symbolic.composer.profile import profile_scores
     from partita.symbolic.composer.styles import _table
 
     made = {}
     for name, entry in _table()["profiles"].items():
+        if only and name not in only:
+            continue
         pool = _pool(entry["collections"], data_dir)
         prof = profile_scores([s for _, s in pool], label=name, max_rows=max_rows)
         path = ROOT / "symbolic" / "composer" / "styles" / f"{name}.json"
@@ -301,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=str(ROOT / "data" / "composer"))
     ap.add_argument("--profiles", action="store_true")
     ap.add_argument("--max-rows", type=int, default=128)
+    ap.add_argument("--only", default=None, help="with --profiles: these profiles (comma-separated) only")
     ap.add_argument("--compose", type=int, default=0, metavar="N")
     ap.add_argument("--compose-untrained", type=int, default=0, metavar="N")
     ap.add_argument("--seconds", type=float, default=30.0)
@@ -312,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_originality.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if a.profiles:
-        print(json.dumps(build_profiles(a.data_dir, a.max_rows)))
+        print(json.dumps(build_profiles(a.data_dir, a.max_rows, a.only.split(",") if a.only else None)))
     if a.compose:
         print(json.dumps(compose_pieces(a.compose, a.seconds)))
     if a.compose_untrained:

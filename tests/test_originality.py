@@ -116,6 +116,46 @@ def test_shipped_index_covers_the_chorales_and_reads_offline():
     assert len(idx.melody.hash) == info["melody_windows"] and np.all(np.diff(idx.melody.hash.astype(np.int64)) >= 0)
 
 
+def test_shipped_index_holds_every_piece_of_the_composer_data_card():
+    """Per collection, the index holds as many pieces as the shipped composer's data card
+    (docs/data_card_composer.md, written by the tokenizer when the weights were trained)."""
+    import re
+    from pathlib import Path
+
+    from partita.symbolic.composer.originality import corpus_index_info
+
+    card = (Path(__file__).resolve().parents[1] / "docs" / "data_card_composer.md").read_text()
+    rows = re.findall(r"^\| (\w+) \| [^|]+ \| (\d+) \| \d+ \|", card, flags=re.M)
+    expected = {name: int(n) for name, n in rows}
+    assert {"bach", "palestrina", "beethoven", "oneills"} <= set(expected)
+    info = corpus_index_info()
+    assert info["collections"] == expected
+    assert info["n_pieces"] == sum(expected.values())
+
+
+def test_index_builder_keeps_only_pieces_the_tokenizer_takes(chorales, tmp_path):
+    """``training_only``: a cached piece in a meter the composer has no token for (7/2) never
+    reached training, so it is left out and listed; the other pieces are indexed."""
+    import gzip
+
+    from partita.symbolic.composer.ngrams import build_corpus_index
+    from partita.symbolic.score import TimeSignature
+
+    (pid, good), _ = chorales[0], chorales[1]
+    odd = Score(title="odd meter", parts=good.parts, time_signatures=(TimeSignature(Fraction(0), 7, 2),))
+    folder = tmp_path / "scores" / "bach"
+    folder.mkdir(parents=True)
+    for name, score in ((pid, good), ("bach/odd", odd)):
+        blob = {"source": name, "collection": "bach", "pieces": [[name, score.to_dict()]], "error": ""}
+        (folder / f"{name.replace('/', '_')}.json.gz").write_bytes(gzip.compress(json.dumps(blob).encode()))
+    every = build_corpus_index(tmp_path, tmp_path / "all.npz", progress=False)
+    assert sorted(every.pieces) == sorted([pid, "bach/odd"]) and "not_in_training" not in every.info
+    trained = build_corpus_index(tmp_path, tmp_path / "trained.npz", progress=False, training_only=True)
+    assert trained.pieces == (pid,) and trained.info["collections"] == {"bach": 1}
+    [why] = trained.info["not_in_training"]
+    assert why.startswith("bach/odd: ") and "7/2" in why
+
+
 def test_the_shipped_corpus_finds_a_planted_chorale_phrase_transposed(chorales):
     pid, src = chorales[0]
     score, n_copied = _planted(src, first=1, last=4, transpose=2)
@@ -231,3 +271,21 @@ def test_docs_quote_the_committed_results():
     for row in cal["conditions"]:
         if "mean" in row:
             assert f"| {row['mean']:.3f} | {row['sd']:.3f} |" in doc, row["condition"]
+
+
+def test_docs_quote_the_trained_on_you_results():
+    """docs/originality.md's walkthrough quotes benchmarks/results/trained_on_you.json: the
+    similarity before and after the fine-tune, the paired change and the held-out loss."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "originality.md").read_text()
+    res = json.loads((root / "benchmarks" / "results" / "trained_on_you.json").read_text())
+    before, after = res["before"], res["after"]
+    for x in (before, after):
+        s = x["set_similarity"]
+        assert f"| {s['folder']:.3f} | {s['unseen']:.3f} | {s['fiddle-tunes']:.3f} | {s['bach-chorales']:.3f} |" in doc
+        assert f"| {x['n_flagged']} of {x['n']} |" in doc
+    assert res["weights"]["before"]["sha256"] != res["weights"]["after"]["sha256"]
+    assert f"**{res['paired']['folder']['mean_change']:+.3f}**" in doc
+    assert f"**{res['heldout_loss']['before']:.3f}**" in doc and f"**{res['heldout_loss']['after']:.3f}**" in doc

@@ -238,13 +238,23 @@ class IndexBuilder:
 
 def build_corpus_index(data_dir: str | os.PathLike[str], out: str | os.PathLike[str], *,
                        collections_: Iterable[str] | None = None, progress: bool = True,
-                       info: Mapping[str, Any] | None = None) -> NgramIndex:
+                       info: Mapping[str, Any] | None = None, training_only: bool = False) -> NgramIndex:
     """Index every piece of a parsed corpus cache (``corpus.parse_corpus``) and save it.
 
-    Pieces that do not make a Score are counted in ``info["skipped"]``.
+    Pieces that do not make a Score are counted in ``info["skipped"]``. With
+    ``training_only``, a piece the composer's tokenizer refuses or finds without notes (the
+    rule of ``corpus.build_tokens``, so the pieces of the data card are kept, held-out ones
+    included) is left out and listed in ``info["not_in_training"]``.
     """
-    from partita.symbolic.composer.corpus import cached_scores
+    from partita.errors import PartitaError
+    from partita.symbolic.composer.corpus import cached_scores, tokenize_piece
     from partita.symbolic.score import Score
+
+    vocab = None
+    if training_only:
+        from partita.symbolic.composer.controls import ComposerVocab
+
+        vocab = ComposerVocab.default()
 
     items: Iterable[Any] = cached_scores(data_dir, collections_=collections_)
     if progress:
@@ -254,7 +264,17 @@ def build_corpus_index(data_dir: str | os.PathLike[str], out: str | os.PathLike[
     b = IndexBuilder(info=info)
     counts: dict[str, int] = {}
     skipped = 0
+    untrained: list[str] = []
     for coll, piece, d in items:
+        if vocab is not None:
+            try:
+                ids, _, _ = tokenize_piece(d, vocab)
+            except PartitaError as exc:
+                untrained.append(f"{piece}: {exc}")
+                continue
+            if not any(vocab.token_type(i) == "Pitch" for i in ids):
+                untrained.append(f"{piece}: no notes")
+                continue
         try:
             b.add(piece, Score.from_dict(d))
         except Exception:  # noqa: BLE001 - a cached piece that no longer validates is left out, counted
@@ -262,6 +282,8 @@ def build_corpus_index(data_dir: str | os.PathLike[str], out: str | os.PathLike[
             continue
         counts[coll] = counts.get(coll, 0) + 1
     b._info.update({"collections": counts, "skipped": skipped})
+    if vocab is not None:
+        b._info["not_in_training"] = untrained
     idx = b.finish()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     idx.save(out)

@@ -290,12 +290,15 @@ if __name__ == "__main__":  # pragma: no cover - the committed command that buil
     ap.add_argument("--data-dir", default="data/composer")
     ap.add_argument("--collections", default=None, help="comma-separated; default every parsed collection")
     ap.add_argument("--out", default=str(Path(__file__).parent / "weights" / CORPUS_INDEX_FILE))
+    ap.add_argument("--all-parsed", action="store_true", help="also index the parsed pieces the composer's "
+                    "tokenizer refuses (by default the index holds the data card's pieces only)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     from partita.symbolic.composer.weights_info import shipped_path
 
     colls = a.collections.split(",") if a.collections else None
-    idx = build_corpus_index(a.data_dir, a.out, collections_=colls, info={"label": "corpus"})
+    idx = build_corpus_index(a.data_dir, a.out, collections_=colls, info={"label": "corpus"},
+                             training_only=not a.all_parsed)
     from partita.symbolic.composer.corpus import coverage
 
     files = {k: {"parsed_files": v["parsed_files"], "available_files": v["available_files"]}
@@ -303,12 +306,14 @@ if __name__ == "__main__":  # pragma: no cover - the committed command that buil
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     meta = {"file": CORPUS_INDEX_FILE, "sha256": sha256_file(a.out), "bytes": Path(a.out).stat().st_size,
             "bytes_in_memory": idx.nbytes, "n_pieces": len(idx.pieces), "collections": idx.info["collections"],
-            "skipped": idx.info["skipped"], "files": files, "melody_windows": int(len(idx.melody.hash)),
+            "skipped": idx.info["skipped"], "not_in_training": idx.info.get("not_in_training"), "files": files,
+            "melody_windows": int(len(idx.melody.hash)),
             "melody_commonplaces": int(len(idx.melody.common)), "harmony_windows": int(len(idx.harmony.hash)),
             "harmony_commonplaces": int(len(idx.harmony.common)), "thresholds": thresholds(),
             "composer_weights_sha256": sha256_file(shipped_path()),
             "command": "python -m partita.symbolic.composer.originality build " + " ".join(
-                f"--{k.replace('_', '-')} {v}" for k, v in vars(a).items() if k not in ("command", "out") and v),
+                f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+                for k, v in vars(a).items() if k not in ("command", "out") and v),
             "git_commit": commit, "machine": platform.platform(), "build_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
     atomic_write_text(Path(a.out).with_suffix(".json"), json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(json.dumps(meta, indent=1))
