@@ -202,3 +202,34 @@ def test_musescores_instrument_id_decides_before_the_names(tmp_path):
         score = read(src)
     assert score.parts[0].name == "Instrument 1" and score.parts[0].instrument == "clarinet_a"
     assert not any("Instrument 1" in str(w.message) for w in caught)  # no guess: MuseScore said
+
+
+_LOWER_STAFF_MARKS = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1"><part-list><score-part id="P1"><part-name>Piano</part-name></score-part></part-list>
+<part id="P1"><measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time>
+<staves>2</staves><clef number="1"><sign>G</sign><line>2</line></clef><clef number="2"><sign>F</sign><line>4</line></clef></attributes>
+<note><pitch><step>C</step><octave>5</octave></pitch><duration>4</duration><voice>1</voice><type>whole</type><staff>1</staff></note>
+<backup><duration>4</duration></backup>
+<note><grace slash="yes"/><pitch><step>G</step><octave>2</octave></pitch><voice>5</voice><type>eighth</type><staff>2</staff></note>
+<note><pitch><step>C</step><octave>3</octave></pitch><duration>2</duration><voice>5</voice><type>half</type><staff>2</staff>
+<notations><ornaments><trill-mark/></ornaments></notations></note>
+<note><pitch><step>G</step><octave>2</octave></pitch><duration>2</duration><voice>5</voice><type>half</type><staff>2</staff></note>
+</measure></part></score-partwise>
+"""
+
+
+def test_a_lower_staffs_grace_notes_and_ornaments_are_kept(tmp_path):
+    """The lower staff of a grand staff keeps its grace notes and ornaments when its notes join
+    the upper staff's part (music21's weber concertino lost a left-hand grace note this way)."""
+    from music21 import converter
+
+    path = tmp_path / "lower.musicxml"
+    path.write_text(_LOWER_STAFF_MARKS)
+    score = read(path)
+    (piano,) = score.parts
+    assert sorted(n.pitch for n in piano.notes) == [43, 48, 72]
+    assert [(g.pitch, g.onset, g.voice) for g in piano.graces] == [(43, 0, 5)]
+    assert [(o.kind, o.onset, o.voice) for o in piano.ornaments] == [("trill", 0, 5)]
+    m21 = converter.parse(str(path))
+    assert sum(1 for n in m21.recurse().notes if n.duration.isGrace) == len(piano.graces)
+    assert not any(d.kind.startswith("ornament") for d in score.dropped)

@@ -529,8 +529,8 @@ def staff_indices(parts21: list) -> list[int]:
 
 
 def join_staves(parts: list, staff_of: list[int]) -> list:
-    """One Part per multi-staff part: the lower staves' notes (voices 5-8, 9-12, ...),
-    dynamics and hairpins join the first staff's part."""
+    """One Part per multi-staff part: the lower staves' notes (voices 5-8, 9-12, ...), grace
+    notes, ornaments, verses, dynamics and hairpins join the first staff's part."""
     import dataclasses
 
     out: list = []
@@ -543,6 +543,8 @@ def join_staves(parts: list, staff_of: list[int]) -> list:
         out[-1] = dataclasses.replace(
             top,
             notes=top.notes + part.notes,
+            graces=top.graces + part.graces,
+            ornaments=top.ornaments + part.ornaments,
             verses=top.verses + part.verses,
             dynamics=top.dynamics + tuple(d for d in part.dynamics if d.onset not in dyn_onsets),
             hairpins=top.hairpins + tuple(h for h in part.hairpins if h not in top.hairpins),
