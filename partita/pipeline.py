@@ -34,6 +34,9 @@ from partita._fileio import atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from partita.mixing import MixResult, MixSettings
+    from partita.render.settings import RenderResult, RenderSettings
+    from partita.symbolic.composer.planner import Plan
+    from partita.symbolic.score import Score
 
 __all__ = ["PipelineResult", "compose_to_master", "master_folder", "remix", "reproduce", "mix_info"]
 
@@ -47,10 +50,10 @@ class PipelineResult:
     """What the main job made and how long each stage took (seconds, in order)."""
 
     out_dir: Path
-    plan: Any
-    score: Any
-    render: Any
-    mix: Any
+    plan: Plan
+    score: Score
+    render: RenderResult
+    mix: MixResult
     provenance: Path
     stages: tuple[tuple[str, float], ...] = field(default=())
 
@@ -145,18 +148,18 @@ def _say(progress: Progress | None, stage: str, message: str) -> None:
 
 def master_folder(
     out_dir: str | os.PathLike[str],
-    score: Any,
+    score: Score,
     *,
     record: Mapping[str, Any],
-    render_settings: Any = None,
-    mix_settings: Any = None,
+    render_settings: RenderSettings | None = None,
+    mix_settings: MixSettings | None = None,
     key_dir: str | os.PathLike[str] | None = None,
     workers: int = 2,
     progress: Progress | None = None,
     stages: list[tuple[str, float]] | None = None,
     c2pa: bool = True,
     before_signing: Callable[[Path], None] | None = None,
-) -> tuple[Any, Any, Path]:
+) -> tuple[RenderResult, MixResult, Path]:
     """Render ``score`` into ``out_dir``, mix, export for REAPER and sign.
 
     ``record`` holds what came before the score (prompt, plan, compose settings, weights). The
@@ -250,7 +253,7 @@ def master_folder(
 
 
 def compose_to_master(
-    plan: Any,
+    plan: Plan,
     out_dir: str | os.PathLike[str],
     *,
     seed: int = 0,
@@ -258,8 +261,8 @@ def compose_to_master(
     temperature: float = 1.0,
     top_p: float = 0.95,
     profile: str | None = None,
-    render_settings: Any = None,
-    mix_settings: Any = None,
+    render_settings: RenderSettings | None = None,
+    mix_settings: MixSettings | None = None,
     key_dir: str | os.PathLike[str] | None = None,
     workers: int = 2,
     progress: Progress | None = None,
