@@ -199,3 +199,5 @@ def test_role_temperature_acts_on_its_role_only(model):
     assert greedy == compose(p, **kw, role_temperature={"melody": 0.0})  # still deterministic
     with pytest.raises(ConfigError, match="negative"):
         compose(p, **kw, role_temperature={"melody": -1.0})
+    with pytest.raises(ConfigError, match="guide"):  # harmonize has no roles to cool: said, not ignored
+        compose(p, **kw, role_temperature={"melody": 0.6}, guide=greedy)

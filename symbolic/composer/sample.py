@@ -386,7 +386,7 @@ def compose(
         chord relaxations are in the metadata as always.
     role_temperature
         Temperature of each note's pitch by part role (``{"melody": 0.6, "inner": 0.8}``);
-        other roles and tokens use ``temperature`` (see :func:`sample_tokens`; not with a guide).
+        other roles and tokens use ``temperature`` (see :func:`sample_tokens`; with a guide: a ConfigError).
 
     Returns
     -------
@@ -409,6 +409,8 @@ def compose(
 
         if return_stats:
             raise ConfigError("return_stats is not available with a guide")
+        if role_temperature:
+            raise ConfigError("role_temperature is not available with a guide")
         pitched = [p for p in plan.instrumentation if p.role != "percussion"]
         roles = [p.role for p in pitched]
         lead = roles.index("melody") if "melody" in roles else 0
