@@ -182,3 +182,22 @@ def test_a_long_string_quartet_has_no_hard_errors_and_fits_the_context():
     for part in score.parts:
         onsets = [n.onset for n in part.notes]
         assert len(onsets) == len(set(onsets)), part.name
+
+
+def test_role_temperature_acts_on_its_role_only(model):
+    from partita.errors import ConfigError
+
+    p = plan("chorale", ensemble="satb choir", duration_s=10, seed=1)
+    kw = dict(model=model, seed=4, profile="chorale", max_tokens_per_bar=40, temperature=0.9)
+    plain = compose(p, **kw)
+    # every role at the global temperature: the same draws, the same score
+    assert compose(p, **kw, role_temperature={r: 0.9 for r in ("melody", "inner", "bass")}) == plain
+    # a role the plan does not have changes nothing; a greedy melody changes the piece
+    assert compose(p, **kw, role_temperature={"percussion": 0.0}) == plain
+    greedy = compose(p, **kw, role_temperature={"melody": 0.0})
+    assert greedy != plain
+    assert greedy == compose(p, **kw, role_temperature={"melody": 0.0})  # still deterministic
+    with pytest.raises(ConfigError, match="negative"):
+        compose(p, **kw, role_temperature={"melody": -1.0})
+    with pytest.raises(ConfigError, match="guide"):  # harmonize has no roles to cool: said, not ignored
+        compose(p, **kw, role_temperature={"melody": 0.6}, guide=greedy)

@@ -42,7 +42,7 @@ import os
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -121,6 +121,7 @@ def sample_tokens(
     reuse_sections: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
     chord_rule: str = "strong-beats",
+    role_temperature: Mapping[str, float] | None = None,
 ) -> tuple[list[int], Any, SampleStats]:
     """The composer ids of a piece for ``plan`` (pitched parts only) and the layout they use.
 
@@ -148,6 +149,9 @@ def sample_tokens(
         ``"strong-beats"`` (default): the plan's chords are a hard constraint, every note
         struck on a strong beat is a chord tone (:mod:`~partita.symbolic.composer.chordmask`);
         ``"off"``: the chords only steer the model.
+    role_temperature
+        Temperature of the ``Pitch`` choice per part role (``{"melody": 0.6}``); roles not
+        named, and every other token, use ``temperature``.
 
     Returns
     -------
@@ -164,8 +168,10 @@ def sample_tokens(
 
     if not 0.0 < top_p <= 1.0:
         raise ConfigError(f"top_p {top_p} is outside (0, 1]")
-    if temperature < 0:
-        raise ConfigError(f"temperature {temperature} is negative")
+    role_temperature = dict(role_temperature or {})
+    for t in (temperature, *role_temperature.values()):
+        if t < 0:
+            raise ConfigError(f"temperature {t} is negative")
     vocab = ComposerVocab.default()
     if model.config.vocab_size != vocab.vocab_size:
         raise ConfigError(f"the model's vocabulary ({model.config.vocab_size}) is not the composer's ({vocab.vocab_size})")
@@ -238,7 +244,10 @@ def sample_tokens(
                 full_mask[vocab.eos] = False  # the plan says how many bars; the sampler ends
                 if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
                     raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
-                i = decoder.sample(full_mask, temperature=temperature, top_p=top_p, generator=gen)
+                temp = temperature
+                if role_temperature and mask.expects_pitch:
+                    temp = role_temperature.get(controls.roles[mask.slot], temperature)
+                i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen)
                 n_sampled += 1
                 if i == vocab.bar:
                     break
@@ -333,6 +342,7 @@ def compose(
     chord_rule: str = "strong-beats",
     guide: Any = None,
     arranger: bool = True,
+    role_temperature: Mapping[str, float] | None = None,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -374,6 +384,9 @@ def compose(
         length; the plan's percussion parts are written by rule over the guide's bars (the
         plan's sections laid over them in order). ``return_stats`` is not available then; the
         chord relaxations are in the metadata as always.
+    role_temperature
+        Temperature of each note's pitch by part role (``{"melody": 0.6, "inner": 0.8}``);
+        other roles and tokens use ``temperature`` (see :func:`sample_tokens`; with a guide: a ConfigError).
 
     Returns
     -------
@@ -396,6 +409,8 @@ def compose(
 
         if return_stats:
             raise ConfigError("return_stats is not available with a guide")
+        if role_temperature:
+            raise ConfigError("role_temperature is not available with a guide")
         pitched = [p for p in plan.instrumentation if p.role != "percussion"]
         roles = [p.role for p in pitched]
         lead = roles.index("melody") if "melody" in roles else 0
@@ -426,6 +441,7 @@ def compose(
             model_plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
             pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
             reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
+            role_temperature=role_temperature,
         )  # fmt: skip
     else:
         ids, layout, stats = [], None, SampleStats(0, 0, 0, 0, 0.0)

@@ -1,0 +1,253 @@
+"""Decoding ablation: how close composed lines sit to the music the composer learned from.
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_composer_quality.py [--n 8] [--seconds 36]
+        [--styles chorale,fiddle] [--weights PATH]       # -> benchmarks/results/composer_quality.{json,md}
+
+For each style and each decoding row (temperature, nucleus mass, per-role temperature), ``n``
+pieces are composed from one prompt with seeds 0..n-1 under the style's default profile, and
+compared with held-out pieces of the style's reference collection (the corpus split by piece,
+``partita.symbolic.composer.corpus.held_out``):
+
+* ``chorale``: "a chorale for SATB choir" (all four parts written by the model, chorale masks)
+  against ``2 n`` held-out four-part Bach chorales;
+* ``fiddle``: "a reel" and "a jig", half each (the model writes the melody, the arranger the
+  rest; only the melody is measured) against ``2 n`` held-out O'Neill tunes in 4/4, 2/2 or 6/8.
+
+Measures per row: the MGEval-style overlapped area of :mod:`partita.symbolic.composer.evaluate`
+(its six features, mean) and the same measure over three features of the top line (stepwise
+share, mean melodic interval, leap share); the top line's stepwise share (moves of 1-2
+semitones among all moves, repeated notes not counted as moves), mean melodic interval
+(semitones, over moves), share of leaps of a fourth or more (5+ semitones, among moves),
+pitch-class entropy (bits, all written parts), mean range per part (semitones), hard-rule
+violations (the rules the masks enforce; must be 0) and tokens per second (one torch thread).
+The reference's own values sit beside them, and the ceiling: the same overlapped areas of
+reference against reference at the same set sizes (``n`` against ``2 n``, random disjoint draws
+from a pool of training and held-out pieces of the collection, several splits).
+
+The overlapped area is relative: compare a row with the ceiling of its own style only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
+from bench_composer import bach_chorales, hard_violations, heldout_bach
+
+import numpy as np
+
+#: Decoding rows: name -> keyword arguments of ``compose``.
+ROWS: dict[str, dict] = {
+    "defaults (T 1.0, top-p 0.95)": {"temperature": 1.0, "top_p": 0.95},
+    "T 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9},
+    "T 0.7, top-p 0.9": {"temperature": 0.7, "top_p": 0.9},
+    "T 0.6, top-p 0.9": {"temperature": 0.6, "top_p": 0.9},
+    "per role: melody 0.6, others 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}},
+    # diagnostics (not candidates for a default): which constraint pulls the lines away
+    "T 0.6, top-p 0.9, chords steer only (chord_rule off)": {"temperature": 0.6, "top_p": 0.9, "chord_rule": "off"},
+    "T 0.6, top-p 0.9, no masks (profile none; diagnostic)": {"temperature": 0.6, "top_p": 0.9, "profile": "none"},
+}
+LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
+FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
+
+
+def line_stats(score) -> dict[str, float]:
+    """The top line's (first pitched part's) stepwise share, mean interval and leap share over
+    its moves (repeated notes are not moves); NaN without two moves."""
+    from partita.symbolic.composer.stylefeatures import melodic_lines
+
+    lines = melodic_lines(score)
+    iv = np.abs(np.diff(lines[0].pitch.astype(np.int64))) if lines else np.zeros(0)
+    moves = iv[iv > 0]
+    if len(moves) < 2:
+        return dict.fromkeys(LINE_FEATURES, float("nan"))
+    return {"stepwise_share": float(np.mean(moves <= 2)), "mean_interval": float(np.mean(moves)),
+            "leap_share": float(np.mean(moves >= 5))}  # fmt: skip
+
+
+def piece_stats(score) -> dict:
+    from partita.symbolic.composer import evaluate
+
+    ranges = [float(np.ptp([n.pitch for n in p.notes])) for p in score.parts if p.notes and p.instrument != "drum_kit"]
+    return {**line_stats(score), "pitch_class_entropy": evaluate.pitch_class_entropy(score),
+            "range_per_part": ranges}  # fmt: skip
+
+
+def features(score) -> dict[str, np.ndarray]:
+    """evaluate's six MGEval features plus the top line's three."""
+    from partita.symbolic.composer import evaluate
+
+    f = dict(evaluate._features(score))  # the benchmark measures with evaluate's own features
+    f.update({k: np.array([0.0 if np.isnan(v) else v]) for k, v in line_stats(score).items()})
+    return f
+
+
+def overlap(gen: list[dict], ref: list[dict]) -> dict[str, float]:
+    """Per-feature overlapped area, ``mgeval`` (mean of evaluate's six) and ``line`` (mean of
+    the top line's three)."""
+    from partita.symbolic.composer import evaluate
+
+    oa = evaluate._overlapped_area_of_features(gen, ref)
+    oa.pop("mean")
+    six = [k for k in oa if k not in LINE_FEATURES]
+    return {**oa, "mgeval": float(np.mean([oa[k] for k in six])), "line": float(np.mean([oa[k] for k in LINE_FEATURES]))}
+
+
+def ceiling(pool: list, n: int, n_ref: int, splits: int = 10) -> dict:
+    """Reference against reference: ``splits`` random disjoint draws of ``n`` and ``n_ref``."""
+    feats = [features(s) for s in pool]
+    if len(feats) < n + n_ref:
+        raise SystemExit(f"the reference pool has {len(feats)} pieces; {n} + {n_ref} are needed")
+    rng = np.random.default_rng(0)
+    rows = []
+    for _ in range(splits):
+        order = rng.permutation(len(feats))
+        rows.append(overlap([feats[i] for i in order[:n]], [feats[i] for i in order[n : n + n_ref]]))
+    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    out["sd"] = {k: float(np.std([r[k] for r in rows])) for k in ("mgeval", "line")}
+    out.update({"sizes": [n, n_ref], "splits": splits, "pool": len(feats)})
+    return out
+
+
+def summarise(scores: list, ref_feats: list | None) -> dict:
+    stats = [piece_stats(s) for s in scores]
+    out = {k: float(np.nanmean([s[k] for s in stats])) for k in (*LINE_FEATURES, "pitch_class_entropy")}
+    n_parts = max(len(s["range_per_part"]) for s in stats)
+    out["range_per_part"] = [float(np.mean([s["range_per_part"][i] for s in stats if len(s["range_per_part"]) > i]))
+                             for i in range(n_parts)]  # fmt: skip
+    if ref_feats is not None:
+        out["overlap"] = overlap([features(s) for s in scores], ref_feats)
+    return out
+
+
+def oneills(n_held: int) -> tuple[list, list]:
+    """Held-out O'Neill tunes in reel and jig meters (the first ``n_held``) and every tune in
+    those meters of the files read (the pool for the ceiling)."""
+    from partita.symbolic.composer.corpus import held_out, parse_source, sources
+    from partita.symbolic.score import Score
+
+    held, pool = [], []
+    for src in sources(["oneills"], max_files=0):
+        for piece, d in parse_source(src):
+            s = Score.from_dict(d)
+            ts = s.time_signatures[0] if s.time_signatures else None
+            if ts is None or (ts.numerator, ts.denominator) not in FIDDLE_METERS or not s.parts or len(s.parts[0].notes) < 16:
+                continue
+            pool.append(s)
+            if held_out(piece):
+                held.append(s)
+        if len(held) >= n_held:
+            break
+    return held[:n_held], pool
+
+
+def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_seed: int = 0) -> tuple[list, dict]:
+    from partita.symbolic.composer.planner import plan
+    from partita.symbolic.composer.sample import compose
+
+    scores, tok, secs, hard = [], 0, 0.0, 0
+    for i in range(first_seed, first_seed + n):
+        prompt = "a chorale for SATB choir" if style == "chorale" else ("a reel" if i % 2 == 0 else "a jig")
+        p = plan(prompt, duration_s=seconds, seed=i)
+        s, st = compose(p, model=model, seed=i, return_stats=True, **kwargs)
+        if style == "fiddle":  # the model's line only (the arranger writes the rest)
+            melody = next(q.id for q in p.instrumentation if q.role == "melody")
+            s = dataclasses.replace(s, parts=tuple(q for q in s.parts if q.id == melody))
+        hard += hard_violations(s, "chorale" if style == "chorale" else "pop")
+        scores.append(s)
+        tok += st.sampled + st.forced
+        secs += st.seconds
+    return scores, {"hard_violations": hard, "tokens_per_second": tok / secs, "tokens": tok}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from partita.symbolic.composer.sample import load_model
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", default=None, help="checkpoint (default: shipped)")
+    ap.add_argument("--n", type=int, default=8, help="pieces per row (the reference set is twice as many)")
+    ap.add_argument("--seconds", type=float, default=36.0)
+    ap.add_argument("--styles", default="chorale,fiddle")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + n - 1")
+    ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run; default all")
+    ap.add_argument("--out", default="composer_quality")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    model = load_model(a.weights)
+    rows = list(ROWS.items())
+    if a.rows:
+        rows = [rows[int(k) - 1] for k in a.rows.split(",")]
+    res: dict = {"weights": a.weights or "shipped", "threads": 1, "n": a.n, "seconds": a.seconds, "first_seed": a.first_seed,
+                 "styles": {}}  # fmt: skip
+    t_all = time.perf_counter()
+    for style in a.styles.split(","):
+        t = time.perf_counter()
+        if style == "chorale":
+            ref = heldout_bach(2 * a.n)
+            pool = bach_chorales(4 * a.n + 8)
+            reference = "held-out four-part Bach chorales (music21 corpus)"
+        elif style == "fiddle":
+            ref, pool = oneills(2 * a.n)
+            reference = "held-out O'Neill tunes in 4/4, 2/2 or 6/8 (music21 corpus, oneills1850)"
+        else:
+            raise SystemExit(f"unknown style {style!r}: chorale or fiddle")
+        ref_feats = [features(s) for s in ref]
+        out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None),
+                     "ceiling": ceiling(pool, a.n, len(ref)), "rows": {}}  # fmt: skip
+        out["reference"]["hard_violations"] = sum(hard_violations(s, "chorale" if style == "chorale" else "pop") for s in ref)
+        print(style, "reference", json.dumps(out["reference"]), "ceiling", out["ceiling"]["mgeval"], out["ceiling"]["line"],
+              f"{time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+        for name, kwargs in rows:
+            scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed)
+            row = {"settings": kwargs, **run, **summarise(scores, ref_feats)}
+            out["rows"][name] = row
+            print(style, name, json.dumps({k: v for k, v in row.items() if k != "overlap"}),
+                  f"OA {row['overlap']['mgeval']:.3f} line {row['overlap']['line']:.3f}", file=sys.stderr, flush=True)  # fmt: skip
+        out["seconds"] = time.perf_counter() - t
+        res["styles"][style] = out
+    res["total_seconds"] = time.perf_counter() - t_all
+    write_results(a.out, res, _md(res), title="Composer decoding ablation: composed sets against held-out reference pieces")
+    return 0
+
+
+def _fmt_range(r: list[float]) -> str:
+    return " / ".join(f"{x:.1f}" for x in r)
+
+
+def _md(res: dict) -> list[str]:
+    lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each, seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
+             "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
+             "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
+             "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
+             "excluded). Range: mean range per part in semitones, top part first. Hard: violations of the rules the masks "
+             "enforce, summed over the set.", ""]  # fmt: skip
+    for style, out in res["styles"].items():
+        c = out["ceiling"]
+        lines += [f"## {style}", "", f"Reference: {out['n_reference']} {out['reference_set']}. Ceiling: the reference "
+                  f"against itself, {c['sizes'][0]} against {c['sizes'][1]} pieces drawn from a pool of {c['pool']}, "
+                  f"{c['splits']} splits.", "",
+                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | hard | tokens/s |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]  # fmt: skip
+        for name, r in out["rows"].items():
+            o = r["overlap"]
+            lines.append(f"| {name} | {o['mgeval']:.3f} | {o['mgeval'] / c['mgeval']:.2f} | {o['line']:.3f} | "
+                         f"{r['stepwise_share']:.2f} | {r['mean_interval']:.2f} | {r['leap_share']:.2f} | "
+                         f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | {r['hard_violations']} | "
+                         f"{r['tokens_per_second']:.0f} |")  # fmt: skip
+        ref = out["reference"]
+        lines.append(f"| reference ({out['n_reference']} pieces) | ceiling {c['mgeval']:.3f} +- {c['sd']['mgeval']:.3f} | 1 | "
+                     f"ceiling {c['line']:.3f} +- {c['sd']['line']:.3f} | {ref['stepwise_share']:.2f} | {ref['mean_interval']:.2f} | "
+                     f"{ref['leap_share']:.2f} | {ref['pitch_class_entropy']:.2f} | {_fmt_range(ref['range_per_part'])} | "
+                     f"{ref['hard_violations']} | - |")  # fmt: skip
+        lines += ["", f"{out['seconds']:.0f} s for this style.", ""]
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())
