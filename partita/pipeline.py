@@ -258,8 +258,8 @@ def compose_to_master(
     *,
     seed: int = 0,
     weights: str | os.PathLike[str] | None = None,
-    temperature: float = 1.0,
-    top_p: float = 0.95,
+    temperature: float | None = None,
+    top_p: float | None = None,
     profile: str | None = None,
     render_settings: RenderSettings | None = None,
     mix_settings: MixSettings | None = None,
@@ -285,7 +285,7 @@ def compose_to_master(
     weights
         Composer checkpoint (default: the shipped weights).
     temperature, top_p, profile
-        Sampling settings (see :func:`partita.symbolic.composer.sample.compose`).
+        Sampling settings (see :func:`partita.symbolic.composer.sample.compose`); None: the plan genre's (``decoding.toml``).
     render_settings, mix_settings
         :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
         :class:`~partita.mixing.MixSettings`.
@@ -315,7 +315,7 @@ def compose_to_master(
 
     from partita.provenance import sha256_file
     from partita.render.settings import RenderSettings
-    from partita.symbolic.composer.sample import compose
+    from partita.symbolic.composer.sample import compose, resolve_decoding
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -364,13 +364,16 @@ def compose_to_master(
         _say(progress, "compose", f"under the guide's melody ({guide.n_bars} bars); {n_sec} sections laid over them")
     else:
         _say(progress, "compose", f"{n_sec} sections, {plan.n_bars} bars")
-    score = compose(plan, seed=seed, weights=str(weights_path), temperature=temperature, top_p=top_p,
-                    profile=profile, progress=on_section, guide=guide)  # fmt: skip
+    decoding = resolve_decoding(plan, temperature, top_p, guide=guide)  # the genre's defaults where not given
+    score = compose(plan, seed=seed, weights=str(weights_path), temperature=decoding.temperature, top_p=decoding.top_p,
+                    role_temperature=decoding.role_temperature or None, profile=profile, progress=on_section,
+                    guide=guide)  # fmt: skip
     stages.append(("compose", time.perf_counter() - t))
     record = {
         "prompt": plan.prompt,
         "plan": plan.to_dict(),
-        "compose": {"temperature": temperature, "top_p": top_p, "profile": profile,
+        "compose": {"temperature": decoding.temperature, "top_p": decoding.top_p,
+                    "role_temperature": dict(decoding.role_temperature), "profile": profile,
                     "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path)},
                     "chord_relaxations": int(score.metadata.get("partita.chord_relaxations", 0))},  # fmt: skip
         "weights": [{"role": "composer", "file": weights_path.name, "sha256": sha256_file(weights_path)}],

@@ -42,8 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--plan", default=None, help="compose this plan.json (from partita plan --json) instead")
     c.add_argument("--weights", default=None, help="a composer checkpoint (default: the shipped weights)")
     c.add_argument("--profile", default=None, help="theory_rules profile the masks enforce (chorale, classical, pop, orchestration, none)")
-    c.add_argument("--temperature", type=float, default=1.0)
-    c.add_argument("--top-p", type=float, default=0.95)
+    c.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature (default: the style's, decoding.toml: chorales 0.8 with the melody at 0.6, else 1.0)")
+    c.add_argument("--top-p", type=float, default=None, help="nucleus mass (default: the style's: chorales 0.9, else 0.95)")
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")

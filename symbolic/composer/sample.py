@@ -68,6 +68,68 @@ def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[l
     return load("partita.symbolic.composer", "grooves.toml", _parse_grooves, path)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decoding:
+    """What :func:`compose` samples with: ``temperature`` and ``top_p`` for every token, and
+    ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``)."""
+
+    temperature: float = 1.0
+    top_p: float = 0.95
+    role_temperature: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Decoding:
+    """The decoding defaults of a plan's ``genre`` from ``decoding.toml`` (package data, read
+    once; or the file at ``path``): the genre's entry, else ``[default]``.
+
+    >>> decoding_for("chorale")
+    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
+    >>> decoding_for("reel")
+    Decoding(temperature=1.0, top_p=0.95, role_temperature={})
+    """
+    table_ = load_decoding(path)
+    return table_.get(genre, table_["default"])
+
+
+def load_decoding(path: str | os.PathLike[str] | None = None) -> dict[str, Decoding]:
+    """Genre (and ``"default"``) -> :class:`Decoding`, from ``decoding.toml`` (package data,
+    read once) or the file at ``path``; a value missing or out of range raises
+    :class:`~partita.errors.PresetError` naming the file, the genre and the field."""
+    return load("partita.symbolic.composer", "decoding.toml", _parse_decoding, path)
+
+
+def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float | None = None,
+                     role_temperature: Mapping[str, float] | None = None, *, guide: Any = None) -> Decoding:
+    """What :func:`compose` samples ``plan`` with: each setting given, else the genre's
+    (:func:`decoding_for`). The genre's melody temperature applies only when ``temperature``
+    is not given either, and not with a guide (whose melody is kept, not sampled).
+
+    >>> from partita.symbolic.composer.planner import plan
+    >>> resolve_decoding(plan("a chorale for SATB choir"))
+    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
+    >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0)
+    Decoding(temperature=1.0, top_p=0.9, role_temperature={})
+    """
+    d = decoding_for(getattr(plan, "genre", "default"))
+    roles = role_temperature
+    if roles is None:
+        roles = d.role_temperature if temperature is None and guide is None else {}
+    return Decoding(d.temperature if temperature is None else temperature, d.top_p if top_p is None else top_p,
+                    dict(roles))  # fmt: skip
+
+
+def _parse_decoding(data: dict, file: str) -> dict[str, Decoding]:
+    table(data, "default", file=file)
+    out = {}
+    for genre, raw in data.items():
+        e = Entry(file, genre, raw)
+        melody = e.number("melody_temperature", 0.0, 2.0, default=None)
+        out[genre] = Decoding(float(e.number("temperature", 0.0, 2.0)), float(e.number("top_p", 0.05, 1.0)),
+                              {} if melody is None else {"melody": float(melody)})  # fmt: skip
+        e.done()
+    return out
+
+
 def _parse_grooves(data: dict, file: str) -> dict[int, list[list[int]]]:
     raw = table(data, "groove", file=file)
     grooves = {}
@@ -331,8 +393,8 @@ def compose(
     seed: int = 0,
     model: Any = None,
     weights: str | None = None,
-    temperature: float = 1.0,
-    top_p: float = 0.95,
+    temperature: float | None = None,
+    top_p: float | None = None,
     profile: str | None = None,
     pitch_range: str = "comfortable",
     max_tokens_per_bar: int | None = None,
@@ -355,7 +417,9 @@ def compose(
     model, weights
         A loaded model, or a checkpoint path; neither: the shipped weights.
     temperature, top_p
-        Sampling temperature and nucleus mass.
+        Sampling temperature and nucleus mass. None (default): the plan's genre's settings in
+        ``decoding.toml`` (:func:`decoding_for`; chorales 0.8 and 0.9 with the melody's pitches
+        at 0.6, every other genre 1.0 and 0.95).
     profile
         theory_rules profile whose hard rules the masks enforce: ``chorale``, ``classical``,
         ``pop``, ``orchestration`` or ``none`` (grammar only). Default: ``chorale`` for a
@@ -386,7 +450,8 @@ def compose(
         chord relaxations are in the metadata as always.
     role_temperature
         Temperature of each note's pitch by part role (``{"melody": 0.6, "inner": 0.8}``);
-        other roles and tokens use ``temperature`` (see :func:`sample_tokens`; with a guide: a ConfigError).
+        other roles and tokens use ``temperature`` (see :func:`sample_tokens`; with a guide: a
+        ConfigError). None (default): the genre's, when ``temperature`` is not given either.
 
     Returns
     -------
@@ -402,6 +467,8 @@ def compose(
     from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature  # fmt: skip
     from partita.symbolic.tokens_format import TokenSequence
 
+    d = resolve_decoding(plan, temperature, top_p, role_temperature, guide=guide)
+    temperature, top_p, role_temperature = d.temperature, d.top_p, (dict(d.role_temperature) or None)
     if model is None:
         model = load_model(weights)
     if guide is not None:
