@@ -11,19 +11,19 @@
 Targets (issue 3): check under 1 s; a mask step under 50 µs on average.
 
 Usage: ``nice .venv/bin/python benchmarks/bench_rules_speed.py`` (writes
-``benchmarks/results/rules_speed.json``).
+``benchmarks/results/rules_speed.json`` and ``.md``, written whole with the command,
+commit, weights, machine and load).
 """
 
 from __future__ import annotations
 
-import json
-import platform
 import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,16 +158,22 @@ def bench_masks(n_walks: int = 8, max_tokens: int = 600) -> dict:
 
 
 def main() -> int:
-    from partita._fileio import atomic_write_text
-
-    result = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-        "command": "nice .venv/bin/python benchmarks/bench_rules_speed.py",
-        "check": bench_check(),
-        "masks": bench_masks(),
-    }
-    print(json.dumps(result, indent=2))
-    atomic_write_text(ROOT / "benchmarks/results/rules_speed.json", json.dumps(result, indent=2) + "\n")
+    result = {"check": bench_check(), "masks": bench_masks()}
+    c, m = result["check"], result["masks"]
+    lines = [
+        "| measurement | value | target |",
+        "|---|---|---|",
+        f"| `check` (chorale profile, {c['score']}, {c['rules']} rules), median | {c['check_median_s']} s | "
+        f"<= {c['target_s']} s |",
+        f"| peer: music21's parallel fifths alone, same score | {c['peer_music21_parallel_fifths_only_s']} s "
+        f"({c['peer_over_ours']}x ours) | |",
+        f"| mask step, every hard rule, mean ({m['all_hard_rules']['steps']} steps) | "
+        f"{m['all_hard_rules']['mean_step_us']} us | <= {m['target_us']} us |",
+        f"| mask step, grammar, range and monophony only | {m['grammar_range_monophony_only']['mean_step_us']} us | |",
+    ]
+    write_results("rules_speed", result, lines, title="Rule checking and decode masks: speed",
+                  command="nice .venv/bin/python benchmarks/bench_rules_speed.py")
+    print("\n".join(lines))
     return 0
 
 
