@@ -65,7 +65,7 @@ __all__ = [
 FORMAT = "partita-checkpoint"
 FORMAT_VERSION = 1
 #: The kinds of model a checkpoint holds.
-KINDS = ("composer", "instrument-decoder")
+KINDS = ("composer", "instrument-decoder", "string-model")
 #: Formats this partita once wrote; refused with :data:`CONVERT_COMMAND`.
 OLD_FORMATS = {"partita-composer": "composer", "partita-neural-decoder": "instrument-decoder"}
 #: The command that rewrites an older file in this format.
@@ -150,7 +150,7 @@ class Checkpoint:
 
     @property
     def kind(self) -> str:
-        """``"composer"`` or ``"instrument-decoder"``."""
+        """``"composer"``, ``"instrument-decoder"`` or ``"string-model"``."""
         return str(self.header["kind"])
 
     @property

@@ -23,7 +23,7 @@ from partita.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from partita.render.neural import DecoderConfig, DecoderTrainConfig
 
-__all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument"]
+__all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument", "update_manifest", "model_family"]
 
 #: ``progress(stage, message)``: stages ``"data"``, ``"train"`` and ``"export"``.
 Progress = Callable[[str, str], None]
@@ -166,13 +166,46 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
     return data, data_desc, licence
 
 
+def update_manifest(out_dir: Path, name: str, entry: Mapping[str, Any]) -> Path:
+    """Set ``name``'s entry of ``out_dir/manifest.json`` (folder locked: several trainings may
+    finish at once); returns the manifest's path."""
+    import fcntl
+
+    from partita._fileio import atomic_write_text
+
+    manifest_path = Path(out_dir) / "manifest.json"
+    lock = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        manifest[name] = dict(entry)
+        atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
+    finally:
+        os.close(lock)
+    return manifest_path
+
+
+def model_family(name: str) -> str | None:
+    """The string-model family (``piano``, ``plucked``) of a catalog instrument whose designed
+    timbre is struck or plucked (:data:`partita.render.strings.MODEL_FAMILIES`), else None."""
+    from partita.errors import InstrumentError
+    from partita.render.strings import MODEL_FAMILIES
+    from partita.render.timbres import style_of
+
+    try:
+        return MODEL_FAMILIES.get(style_of(name))
+    except (InstrumentError, KeyError):
+        return None
+
+
 def train_instrument(source: str | os.PathLike[str], name: str, *, program: int | None = None, minutes: float = 10.0,
                      data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
                      out_dir: str | os.PathLike[str] = "out/instruments", work_dir: str | os.PathLike[str] | None = None,
                      seed: int = 0, threads: int = 1, command: str | None = None, f0_method: str = "crepe",
                      scheduler: str | None = None, progress: Progress | None = None,
-                     bars: bool = False) -> InstrumentTrainingResult:  # fmt: skip
-    """Train a neural instrument decoder and export it with its model card.
+                     bars: bool = False, model: str = "auto") -> InstrumentTrainingResult:  # fmt: skip
+    """Train a neural instrument decoder (or, for struck and plucked instruments, fit a string
+    model) and export it with its model card.
 
     Parameters
     ----------
@@ -205,19 +238,32 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         ``progress(stage, message)`` hears the data, the training's validation losses and the export.
     bars
         Show a tqdm progress bar while training.
+    model
+        ``"auto"``: a string model (:mod:`partita.render.strings`) for a catalog instrument of a
+        struck or plucked family (:func:`model_family`) trained from a soundfont, else the
+        neural decoder; ``"decoder"``, ``"piano"`` or ``"plucked"`` choose.
 
     Returns
     -------
     InstrumentTrainingResult
     """
-    import fcntl
+    say = progress or (lambda stage, message: None)
+    if model not in ("auto", "decoder", "piano", "plucked"):
+        raise ConfigError(f"--model {model!r}: use auto, decoder, piano or plucked")
+    family = model_family(name) if model == "auto" else (None if model == "decoder" else model)
+    if family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
+        from partita.render.strings_fit import train_string_model
+
+        return train_string_model(str(source), name, program=program, family=family, out_dir=Path(out_dir),
+                                  command=command, progress=say)  # fmt: skip
+    if model in ("piano", "plucked"):
+        raise ConfigError(f"--model {model}: a string model is fitted from a soundfont (.sf2/.sf3), not from {source}")
 
     import torch
 
     from partita._fileio import atomic_write_text
     from partita.render.neural import DecoderConfig, DecoderTrainConfig, _check_device, export_weights, train
 
-    say = progress or (lambda stage, message: None)
     source = str(source)
     out_dir = Path(out_dir)
     device = _check_device(device)
@@ -243,15 +289,7 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                  n_val=int((data["split"] == 1).sum()),
                  device_desc="CPU, 1 torch thread" if device == "cpu" else f"{device} ({torch.cuda.get_device_name(device)})")  # fmt: skip
     atomic_write_text(out_dir / f"{name}.md", card)
-    manifest_path = out_dir / "manifest.json"
-    lock = os.open(out_dir, os.O_RDONLY)  # several trainings may finish at once: lock the folder
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        manifest[name] = {"file": target.name, "sha256": sha, "card": f"{name}.md", "n_params": n_params}
-        atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
-    finally:
-        os.close(lock)
+    manifest_path = update_manifest(out_dir, name, {"file": target.name, "sha256": sha, "card": f"{name}.md", "n_params": n_params})
     say("export", f"{target} (sha256 {sha})")
     return InstrumentTrainingResult(weights=target, sha256=sha, card=out_dir / f"{name}.md", manifest=manifest_path,
                                     steps=int(result["steps"]), seconds=float(result["seconds"]),

@@ -376,13 +376,18 @@ def shipped_manifest() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=64)
-def shipped_decoder(instrument_id: str) -> NeuralDecoder | None:
-    """The shipped trained decoder of a catalog instrument, checked against its pinned sha256;
-    None when no weights ship for it."""
+def shipped_decoder(instrument_id: str) -> Any:
+    """The shipped trained decoder of a catalog instrument, checked against its pinned sha256:
+    a :class:`NeuralDecoder`, or a :class:`~partita.render.strings.StringDecoder` where the
+    manifest's entry is of kind ``string-model``; None when no weights ship for it."""
     entry = shipped_manifest().get(instrument_id)
     if entry is None:
         return None
     path = resources.files("partita.instruments").joinpath("weights", entry["file"])
+    if entry.get("kind") == "string-model":
+        from partita.render.strings import StringDecoder
+
+        return StringDecoder.from_file(str(path), sha256=entry["sha256"])
     return NeuralDecoder.from_file(str(path), sha256=entry["sha256"])
 
 
@@ -391,8 +396,8 @@ def decoder_for(instrument_id: str):
 
     Setting the environment variable ``PARTITA_NO_NEURAL=1`` selects the designed timbres.
 
-    >>> decoder_for("piano").decoder_id
-    'piano'
+    >>> decoder_for("harpsichord").decoder_id
+    'harpsichord'
     """
     from partita.render.timbres import timbre_for
 

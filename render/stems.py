@@ -86,6 +86,17 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
     return decoder_for(part.instrument)
 
 
+def _phrase_audio(decoder: Decoder, curves: Any, sample_rate: int) -> np.ndarray:
+    """One phrase's audio: the decoder's own ``render_phrase`` (a string model renders notes to
+    audio directly), else the kernels on its decoded parameters."""
+    from partita.render.synth import synthesize
+
+    own = getattr(decoder, "render_phrase", None)
+    if own is not None:
+        return own(curves, sample_rate=sample_rate)[0]
+    return synthesize(decoder.decode(curves, sample_rate=sample_rate), sample_rate=sample_rate)[0]
+
+
 def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:
     """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release.
 
@@ -129,7 +140,7 @@ def _render_part_indexed(
 
         def phrase_audio(i: int) -> np.ndarray:
             if i not in made:
-                made[i] = synthesize(decoder.decode(curves[i], sample_rate=sr), sample_rate=sr)[0]
+                made[i] = _phrase_audio(decoder, curves[i], sr)
             return made[i]
 
         old_len = {} if previous is None else {k: (s, m) for k, s, m in previous[1]}
@@ -142,7 +153,7 @@ def _render_part_indexed(
             buf = np.zeros(0, np.float32)
             n = 0
             for i in range(len(curves)):  # onset order: the same sums for every phrase an edit leaves alone
-                a = synthesize(decoder.decode(curves[i], sample_rate=sr), sample_rate=sr)[0]
+                a = _phrase_audio(decoder, curves[i], sr)
                 s0, s1 = starts[i], starts[i] + a.size
                 if s1 > buf.size:  # grow geometrically; the tail beyond n stays zero
                     grown = np.zeros(max(s1, 2 * buf.size, 1 << 16), np.float32)

@@ -5,6 +5,11 @@ instrument ``NAME``) or a folder of your own monophonic recordings (wav, flac, o
 sample rate; mono or stereo). Writes ``OUT/NAME.safetensors``, its model card ``OUT/NAME.md``
 and ``OUT/manifest.json`` (name -> file, sha256); the analysed data and the resumable checkpoint
 live in ``--work`` (default ``data/neural/NAME``). f0 is measured by CREPE (``--f0``).
+
+Struck and plucked instruments (piano, guitars, basses, harp, banjo, mandolin, ukulele) trained
+from a soundfont get a string model instead (``--model auto``): partials with a stiff-string
+stretch and learned decays, fitted to the soundfont's notes in a minute or so
+(``docs/neural_renderers.md``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="analyse the training audio (f0, loudness) on this Dask scheduler's workers (see docs/batch.md)")
+    p.add_argument("--model", choices=("auto", "decoder", "piano", "plucked"), default="auto",
+                   help="auto (default): a string model for struck and plucked catalog instruments from a soundfont, "
+                        "else the neural decoder; or choose")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -50,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device, resume=args.resume, out_dir=args.out, work_dir=args.work, seed=args.seed,
         threads=args.threads, command=command, f0_method=args.f0, scheduler=args.scheduler,
         progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
-        bars=not args.quiet,
+        bars=not args.quiet, model=args.model,
     )  # fmt: skip
     print(result.weights)
     return 0

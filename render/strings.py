@@ -1,0 +1,290 @@
+"""Trained string models for struck and plucked instruments: modal synthesis from learned tables.
+
+A piano, guitar, bass or harp note is a sum of decaying partials plus a short noise burst, and
+that is what this model renders (numpy and numba; no torch at render time). Its parameters are
+tables over a grid of pitches ("registers") and velocities, fitted by
+:mod:`partita.render.strings_fit` from a soundfont's own notes, and read by bilinear
+interpolation at the note's pitch and velocity:
+
+* partial ``k`` sounds at the stiff-string frequency ``f_k = k f0 sqrt(1 + B k^2)``
+  (Fletcher 1964), with the inharmonicity ``B`` learned per register (``log10_b``);
+* two decays while the key is held, as a piano string's (Weinreich 1977): a slow one (level at
+  the onset ``amp_db``, dB relative to the note's peak RMS level, and rate ``decay_db_s``, dB/s)
+  and a prompt one (``fast_db``, ``fast_decay_db_s``), per partial, pitch and velocity;
+* after the note-off (the damper; a sustain pedal is already in the note's length, see
+  :mod:`partita.symbolic.realize`) every partial decays at ``release_db_s``, per register;
+* ``n_strings`` strings per note (piano: 1 in the lowest register, then 2, then 3; plucked: 1),
+  detuned by ``detune_cents`` around the pitch (measured per register from the beating of the
+  partials) times the config's ``detune_scale`` (chosen when fitting: the scale among 0, 1/4
+  and 1 whose renders are closest to the fitted notes; 0 renders one string), so their partials beat;
+* the hammer or pluck: filtered noise at ``n_bands`` bands (0-24 kHz, ``noise_db`` relative to
+  the level), decaying with the time constant ``noise_tau_s``.
+
+Weight files are ``string-model`` checkpoints (:mod:`partita.checkpoint`). In the render path
+the model is a decoder (:class:`StringDecoder`) that renders a phrase (one note of a struck or
+plucked part) straight to audio (:meth:`StringDecoder.render_phrase`): the note's pitch is the
+median f0 of the performer's curve, its level the curve's peak in the first 60 ms, its velocity
+that level read back through the performer's dynamics (:class:`partita.render.performance.Style`),
+its note-off the curve's ``end_s``.
+
+>>> partial_frequencies(100.0, 1e-3, 3).round(3).tolist()
+[100.05, 200.4, 301.346]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numba
+import numpy as np
+
+from partita.checkpoint import Checkpoint, read_checkpoint
+from partita.errors import ConfigError
+
+__all__ = [
+    "KIND",
+    "MODEL_FAMILIES",
+    "TABLES",
+    "partial_frequencies",
+    "strings_for",
+    "StringModel",
+    "StringDecoder",
+    "hat_weights",
+]
+
+KIND = "string-model"
+#: Designed-timbre style (``timbres.toml``) -> string-model family; these instruments train a
+#: string model rather than a neural decoder.
+MODEL_FAMILIES = {"piano": "piano", "plucked": "plucked", "harp": "plucked"}
+#: The tables of a weight file and their axes (P pitch knots, V velocity knots, K partials, N bands).
+TABLES = {"log10_b": "P", "detune_cents": "P", "release_db_s": "P", "level_db": "PV", "amp_db": "PVK",
+          "decay_db_s": "PVK", "fast_db": "PVK", "fast_decay_db_s": "PVK", "noise_db": "PVN"}  # fmt: skip
+#: Noise bands: evenly spaced from 0 Hz to this frequency (the 48 kHz Nyquist), as the decoders'.
+NOISE_TOP_HZ = 24000.0
+_SILENT_DB = -100.0  # a partial is dropped once it falls this far below full scale
+
+
+def partial_frequencies(f0_hz: float, b: float, n: int) -> np.ndarray:
+    """Stiff-string partial frequencies ``k f0 sqrt(1 + B k^2)``, k = 1..n (float64 [n])."""
+    k = np.arange(1, n + 1, dtype=np.float64)
+    return k * float(f0_hz) * np.sqrt(1.0 + float(b) * k * k)
+
+
+def strings_for(family: str, midi: float) -> int:
+    """Strings per note: a grand piano has one string in its lowest notes (to about B0), two up to
+    about F#2 and three above (Fletcher & Rossing 1998, ch. 12); a plucked string has one."""
+    if family != "piano":
+        return 1
+    return 1 if midi < 35 else 2 if midi < 55 else 3
+
+
+def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
+    """Linear interpolation between knots: (lower index, upper index, weight of the upper);
+    clamped at the ends."""
+    kn = np.asarray(knots, np.float64)
+    if len(kn) == 1 or x <= kn[0]:
+        return 0, 0, 0.0
+    if x >= kn[-1]:
+        return len(kn) - 1, len(kn) - 1, 0.0
+    i = int(np.searchsorted(kn, x, side="right") - 1)
+    return i, i + 1, float((x - kn[i]) / (kn[i + 1] - kn[i]))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _modal_kernel(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, out):
+    """Add damped sinusoids to ``out``: row s, partial k starts at sample ``n_on`` with
+    amplitude ``amps[s, k]`` and phase 0, multiplies by ``decay_on[s, k]`` per sample until
+    ``n_off``, by ``decay_off[s, k]`` after it, and stops below ``floor`` (a complex rotation
+    per sample: sin and cos only once per partial)."""
+    n = out.shape[0]
+    for s in range(freqs.shape[0]):
+        for k in range(freqs.shape[1]):
+            a = amps[s, k]
+            if a <= floor:
+                continue
+            w = 2.0 * math.pi * freqs[s, k] * inv_sr
+            cr = math.cos(w)
+            ci = math.sin(w)
+            zr = a
+            zi = 0.0
+            f2 = floor * floor
+            i = n_on
+            while i < n:
+                r = decay_on[s, k] if i < n_off else decay_off[s, k]
+                ar = r * cr
+                ai = r * ci
+                stop = min(n, i + 256)
+                if i < n_off and stop > n_off:
+                    stop = n_off
+                for j in range(i, stop):
+                    out[j] += zi
+                    t = zr * ar - zi * ai
+                    zi = zr * ai + zi * ar
+                    zr = t
+                i = stop
+                if zr * zr + zi * zi < f2:
+                    break
+
+
+@dataclass(frozen=True, slots=True)
+class StringModel:
+    """A fitted string model: config and tables (see the module docstring).
+
+    Build it with :meth:`from_file`; :meth:`note` renders one note.
+    """
+
+    config: Mapping[str, Any]
+    arrays: Mapping[str, np.ndarray]
+    sha256: str = ""
+    path: str = ""
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, sha256: str | None = None) -> StringModel:
+        """Read a ``string-model`` checkpoint (refusals as :func:`partita.checkpoint.read_checkpoint`,
+        plus missing or misshapen tables, naming the file)."""
+        from partita.errors import CheckpointError
+
+        ck: Checkpoint = read_checkpoint(path, kind=KIND, sha256=sha256)
+        cfg = dict(ck.config)
+        try:
+            p, v = len(cfg["pitch_knots"]), len(cfg["velocity_knots"])
+            k, nb = int(cfg["n_partials"]), int(cfg["n_bands"])
+            dims = {"P": p, "V": v, "K": k, "N": nb}
+            for name, axes in TABLES.items():
+                want = tuple(dims[a] for a in axes)
+                if ck.arrays[name].shape != want:
+                    raise CheckpointError(f"table {name} has shape {ck.arrays[name].shape}, not {want}", file=str(path))
+        except KeyError as exc:
+            raise CheckpointError(f"string model without {exc}", file=str(path)) from None
+        return cls(config=cfg, arrays={k2: np.asarray(a, np.float64) for k2, a in ck.arrays.items()},
+                   sha256=ck.sha256, path=str(path))  # fmt: skip
+
+    @property
+    def family(self) -> str:
+        return str(self.config["family"])
+
+    def params(self, midi: float, velocity: float) -> dict[str, Any]:
+        """The tables read at (``midi``, ``velocity``) by bilinear interpolation."""
+        pi0, pi1, pw = hat_weights(midi, np.asarray(self.config["pitch_knots"]))
+        vi0, vi1, vw = hat_weights(velocity, np.asarray(self.config["velocity_knots"]))
+        out: dict[str, Any] = {}
+        for name, axes in TABLES.items():
+            t = self.arrays[name]
+            by_p = (1 - pw) * t[pi0] + pw * t[pi1]
+            out[name] = (1 - vw) * by_p[vi0] + vw * by_p[vi1] if "V" in axes else by_p
+        out["n_strings"] = strings_for(self.family, midi)
+        return out
+
+    def note(self, *, f0_hz: float, velocity: float, level_db: float, on_s: float, off_s: float,
+             sample_rate: int, seed: int, n_samples: int | None = None) -> np.ndarray:  # fmt: skip
+        """One note: float32 [n] audio from time 0, the note starting at ``on_s`` and released
+        at ``off_s`` (seconds), its peak RMS level ``level_db`` (dB re a full-scale sine).
+
+        The length is ``n_samples`` or, by default, until the release has fallen 80 dB (at most
+        4 s after the note-off)."""
+        from partita.render.synth import filtered_noise
+
+        if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db):
+            raise ConfigError(f"string model: bad note (f0 {f0_hz} Hz, level {level_db} dB, sample rate {sample_rate})")
+        midi = 69.0 + 12.0 * math.log2(f0_hz / 440.0)
+        p = self.params(midi, velocity)
+        k_max = int(self.config["n_partials"])
+        freqs = partial_frequencies(f0_hz, 10.0 ** p["log10_b"], k_max)
+        keep = freqs < 0.45 * sample_rate
+        amps = np.where(keep, 10.0 ** ((level_db + p["amp_db"]) / 20.0), 0.0)
+        fast = np.where(keep, 10.0 ** ((level_db + p["fast_db"]) / 20.0), 0.0)
+        n_on = max(0, int(round(on_s * sample_rate)))
+        n_off = max(n_on + 1, int(round(off_s * sample_rate)))
+        rel = float(max(p["release_db_s"], 5.0))
+        if n_samples is None:
+            n_samples = n_off + int(min(80.0 / rel, 4.0) * sample_rate) + 1
+        out = np.zeros(int(n_samples), np.float64)
+        detune = float(p["detune_cents"]) * float(self.config.get("detune_scale", 1.0))
+        ns = int(p["n_strings"]) if detune > 0.0 else 1
+        if ns == 1:
+            offsets = np.zeros(1)
+        else:
+            offsets = np.linspace(-0.5, 0.5, ns) * detune  # cents, centred
+        # rows: each string's slow and prompt components
+        f = np.repeat(freqs[None, :] * 2.0 ** (offsets[:, None] / 1200.0), 2, axis=0)
+        a = np.tile(np.stack([amps, fast]) / ns, (ns, 1))
+        decay = np.tile(np.stack([np.maximum(p["decay_db_s"], 0.0), np.maximum(p["fast_decay_db_s"], 0.0)]), (ns, 1))
+        d_on = 10.0 ** (-decay / 20.0 / sample_rate)
+        d_off = 10.0 ** (-np.maximum(decay, rel) / 20.0 / sample_rate)
+        _modal_kernel(np.ascontiguousarray(f), np.ascontiguousarray(a), d_on, d_off, n_on, n_off, 1.0 / sample_rate,
+                      10.0 ** (_SILENT_DB / 20.0), out)  # fmt: skip
+        # a 2 ms raised-cosine onset: the soundfont's samples start softly too, and a sum of
+        # sines all at phase 0 needs no more to start without a click
+        ramp = min(int(0.002 * sample_rate), len(out) - n_on)
+        if ramp > 0:
+            out[n_on : n_on + ramp] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
+        # the hammer or pluck: filtered noise from the onset, decaying with noise_tau_s
+        fr = 250.0
+        tau = float(self.config["noise_tau_s"])
+        n_fr = int(math.ceil(6 * tau * fr)) + 1
+        band_hz = np.linspace(0.0, NOISE_TOP_HZ, int(self.config["n_bands"]))
+        render_hz = np.linspace(0.0, sample_rate / 2.0, int(self.config["n_bands"]))
+        mag = 10.0 ** ((level_db + np.interp(render_hz, band_hz, p["noise_db"], right=-200.0)) / 20.0)
+        env = np.exp(-np.arange(n_fr) / fr / tau)
+        noise = filtered_noise(noise_magnitudes=(env[:, None] * mag[None, :]).astype(np.float32), frame_rate=fr,
+                               sample_rate=sample_rate, seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
+        end = min(len(out), n_on + len(noise))
+        out[n_on:end] += noise[: end - n_on]
+        return out.astype(np.float32)
+
+
+class StringDecoder:
+    """A string model in the render path: :meth:`render_phrase` turns one phrase's curves into
+    audio (the stems call it instead of ``synthesize(decode(...))``)."""
+
+    def __init__(self, model: StringModel, instrument: str | None = None) -> None:
+        self.model = model
+        self.instrument = instrument or str(model.config.get("instrument", ""))
+        self.decoder_id = f"strings:{self.instrument or Path(model.path).stem}"
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, sha256: str | None = None) -> StringDecoder:
+        """Load a weight file (see :meth:`StringModel.from_file`)."""
+        return cls(StringModel.from_file(path, sha256=sha256))
+
+    def fingerprint(self) -> str:
+        """sha256 of the tables."""
+        return self.model.sha256
+
+    def decode(self, curves: Any, *, sample_rate: int) -> Any:
+        """Not available: a string model renders audio directly (:meth:`render_phrase`)."""
+        raise ConfigError(f"{self.decoder_id} renders notes itself (render_phrase), it has no SynthParams")
+
+    def note_of(self, curves: Any) -> dict[str, float]:
+        """The note a phrase's curves play: f0 (median where sounding), peak level in the first
+        60 ms after the onset, velocity (that level through the performer's dynamics) and the
+        onset and note-off in seconds from the phrase's first frame."""
+        from partita.render.performance import STYLES
+        from partita.render.timbres import style_of
+
+        loud = np.asarray(curves.loudness_db, np.float64)
+        start_s = curves.start_frame / curves.frame_rate
+        on_s = max(0.0, float(curves.onset_s) - start_s) if curves.onset_s is not None else 0.0
+        i0 = int(on_s * curves.frame_rate)
+        head = loud[i0 : i0 + max(2, int(0.06 * curves.frame_rate))]
+        level = float(head.max()) if head.size else float(loud.max())
+        sounding = loud > level - 40.0
+        f0 = float(np.median(np.asarray(curves.f0_hz)[sounding])) if sounding.any() else float(np.median(curves.f0_hz))
+        try:
+            style = STYLES[style_of(self.instrument)]
+        except Exception:  # noqa: BLE001 - a user's instrument name: the piano's dynamics
+            style = STYLES["piano"]
+        vel = 112.0 - (style.db_ff - level) * (112.0 - 33.0) / max(style.db_range, 1e-6)
+        off_s = float(curves.end_s) - start_s if curves.end_s is not None else curves.n_frames / curves.frame_rate
+        return {"f0_hz": f0, "level_db": level, "velocity": float(np.clip(vel, 1.0, 127.0)), "on_s": on_s,
+                "off_s": max(off_s, on_s + 0.01)}  # fmt: skip
+
+    def render_phrase(self, curves: Any, *, sample_rate: int) -> np.ndarray:
+        """One phrase (one note) as float32 (1, n) audio, sample 0 at the phrase's first frame."""
+        n = self.note_of(curves)
+        return self.model.note(f0_hz=n["f0_hz"], velocity=n["velocity"], level_db=n["level_db"], on_s=n["on_s"],
+                               off_s=n["off_s"], sample_rate=sample_rate, seed=curves.seed)[None, :]  # fmt: skip

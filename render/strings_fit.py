@@ -1,0 +1,530 @@
+"""Fit a string model (:mod:`partita.render.strings`) to a soundfont's notes: analysis and least squares.
+
+No gradient descent: every parameter of the model is measured on the soundfont's own notes and
+the tables are fitted to the measurements by regularised least squares.
+
+1. **Notes**: fluidsynth (pyfluidsynth, reverb and chorus off, 48 kHz) plays each pitch of a grid
+   (every ``pitch_step`` semitones over the instrument's range) at each velocity of
+   :data:`FIT_VELOCITIES`, held ``hold_s`` seconds and then released (:func:`render_notes`).
+2. **Analysis of a note** (:func:`analyze_note`):
+
+   * the peak RMS level (dB re a full-scale sine, 85 ms Hann window, the render's convention);
+   * the partial frequencies: peaks of a long spectrum (the first second) found one by one
+     around ``k f0 sqrt(1 + B k^2)``, with ``f0`` and ``B`` refitted after each peak by linear
+     least squares of ``(f_k / k)^2 = f0^2 + f0^2 B k^2``;
+   * each partial's amplitude over time, by demodulation at its frequency (Hann windows of
+     4096 samples, 8192 below 80 Hz, every 10 ms); a straight line fitted to its dB envelope while
+     the key is held gives its onset level (relative to the peak level) and its decay rate;
+   * the release (dB/s after the note-off) from the sum of the partials' power;
+   * the beating: the strongest modulation (0.3-6 Hz) of the first partials' envelopes around
+     their straight lines gives the detuning of the strings, ``1200 df / (f_k ln 2)`` cents;
+   * the hammer or pluck noise: the 20th percentile of the power in each of 17 bands of the
+     first 21 ms (1024 samples), scaled so the synth's filtered noise of magnitude m reads m.
+3. **Tables** (:func:`fit_table`): each measurement becomes a row of bilinear interpolation
+   weights over the (pitch, velocity) knots; least squares with a second-difference penalty
+   along pitch (smooth registers) and a weak pull to a neutral value where no note informs a knot.
+
+>>> fit_table(np.array([60.0, 72.0]), None, np.array([1.0, 3.0]), np.array([60.0, 72.0]), None).round(3).tolist()
+[1.0, 3.0]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from partita.errors import ConfigError
+from partita.render.strings import KIND, NOISE_TOP_HZ, TABLES, hat_weights
+
+__all__ = ["FIT_VELOCITIES", "FAMILY_SETTINGS", "open_soundfont", "render_notes", "analyze_note", "fit_table",
+           "fit_tables", "fit_string_model"]  # fmt: skip
+
+SR = 48000
+#: Velocities the tables are fitted on (and their velocity knots).
+FIT_VELOCITIES = (30, 55, 80, 105, 127)
+#: Per family: partials, knot spacing (semitones), note grid step, hold and release (s), noise decay (s).
+FAMILY_SETTINGS = {
+    "piano": {"n_partials": 48, "knot_step": 6, "pitch_step": 3, "hold_s": 2.0, "tail_s": 0.8, "noise_tau_s": 0.015},
+    "plucked": {"n_partials": 40, "knot_step": 6, "pitch_step": 3, "hold_s": 1.5, "tail_s": 0.6, "noise_tau_s": 0.008},
+}
+N_BANDS = 17
+_HOP = 480  # 10 ms
+_NOISE_FLOOR_DB = -90.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering the soundfont's notes
+
+
+def open_soundfont(soundfont: str | os.PathLike[str], program: int) -> tuple[Any, int]:
+    """A fluidsynth synth (48 kHz, reverb and chorus off) with ``program`` of bank 0 selected.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unloadable, or has no preset for ``program`` in bank 0 (the
+        message lists the presets it has).
+    """
+    import fluidsynth
+
+    from partita.render.dataset import DataError
+
+    sf = Path(soundfont)
+    if not sf.is_file():
+        raise DataError("soundfont not found", file=str(sf))
+    fs = fluidsynth.Synth(gain=0.6, samplerate=float(SR))
+    for key, val in (("synth.reverb.active", 0), ("synth.chorus.active", 0)):
+        fs.setting(key, val)
+    sfid = fs.sfload(str(sf))
+    if sfid < 0:
+        fs.delete()
+        raise DataError("fluidsynth cannot load this soundfont", file=str(sf))
+    if fs.sfpreset_name(sfid, 0, int(program)) is None:
+        found = [(p, fs.sfpreset_name(sfid, 0, p)) for p in range(128)]
+        found = [f"{p} ({name})" for p, name in found if name is not None]
+        fs.delete()
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        raise DataError(f"no preset for GM program {program} in bank 0; the soundfont has "
+                        + (f"{len(found)} program(s) in bank 0: {shown}" if found else "no presets in bank 0"), file=str(sf))  # fmt: skip
+    fs.program_select(0, sfid, 0, int(program))
+    return fs, sfid
+
+
+def render_notes(fs: Any, notes: Sequence[Sequence[tuple[int, int, float]]], *, hold_s: float, tail_s: float) -> list[np.ndarray]:
+    """Render each chord (a list of (pitch, velocity, delay_s) notes, released together after
+    ``hold_s``) to float64 mono audio at 48 kHz of ``hold_s + tail_s`` seconds; the synth is
+    silenced between chords."""
+    out = []
+    block = 96  # 2 ms
+    for chord in notes:
+        events = sorted([(float(d), "on", p, v) for p, v, d in chord] + [(hold_s, "off", p, 0) for p, _, _ in chord])
+        chunks = []
+        n_blocks = int(math.ceil((hold_s + tail_s) * SR / block))
+        i = 0
+        for b in range(n_blocks):
+            t = b * block / SR
+            while i < len(events) and events[i][0] <= t + 1e-9:
+                _, kind, p, v = events[i]
+                fs.noteon(0, int(p), int(v)) if kind == "on" else fs.noteoff(0, int(p))
+                i += 1
+            chunks.append(np.asarray(fs.get_samples(block), np.float64).reshape(-1, 2).mean(axis=1) / 32768.0)
+        fs.all_sounds_off(0)
+        fs.get_samples(SR // 10)  # let the voices go
+        out.append(np.concatenate(chunks))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis
+
+
+def _frames(x: np.ndarray, win: int, n_frames: int) -> np.ndarray:
+    pad = np.pad(x, (win // 2, win))
+    idx = np.arange(n_frames)[:, None] * _HOP + np.arange(win)[None, :]
+    return pad[np.minimum(idx, len(pad) - 1)]
+
+
+def level_curve(x: np.ndarray) -> np.ndarray:
+    """RMS level (dB re a full-scale sine) every 10 ms, 85 ms Hann window centred on the frame."""
+    w = np.hanning(4096)
+    n = int(math.ceil(len(x) / _HOP))
+    fr = _frames(x, 4096, n) * w
+    rms = np.sqrt((fr**2).sum(axis=1) / (w**2).sum())
+    return 20 * np.log10(np.maximum(rms * math.sqrt(2.0), 1e-6))
+
+
+def find_partials(x: np.ndarray, midi: float, n_partials: int, *, off_s: float) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """Partial frequencies of a note: (frequencies [K] Hz, f0, B, found [K] bool).
+
+    Peaks of the spectrum of the first second (from 10 ms) searched around
+    ``k f0 sqrt(1 + B k^2)``; ``f0`` and ``B`` refitted by least squares after each peak found.
+    Partials not found sit at the fitted formula."""
+    seg = x[int(0.01 * SR) : int(min(off_s, 1.0) * SR)]
+    nfft = 1 << max(17, int(math.ceil(math.log2(4 * len(seg)))))
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), nfft))
+    binw = SR / nfft
+    f0n = 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
+    f0e, b = f0n, 0.0
+    peak = spec.max()
+    fk, kk = [], []
+    found = np.zeros(n_partials, bool)
+    freqs = np.zeros(n_partials)
+    for k in range(1, n_partials + 1):
+        pred = k * f0e * math.sqrt(1.0 + b * k * k)
+        if pred > 0.45 * SR:
+            break
+        lo, hi = int((pred - 0.2 * f0n) / binw), int((pred + 0.2 * f0n) / binw) + 1
+        lo, hi = max(lo, 1), min(hi, len(spec) - 2)
+        if hi <= lo:
+            continue
+        j = lo + int(np.argmax(spec[lo:hi]))
+        wide = spec[max(1, int((pred - 0.5 * f0n) / binw)) : int((pred + 0.5 * f0n) / binw) + 1]
+        if spec[j] < peak * 1e-4 or spec[j] < 6.0 * np.median(wide) or j in (lo, hi - 1):
+            continue
+        a, c, e = np.log(spec[j - 1 : j + 2] + 1e-30)
+        off = 0.5 * (a - e) / (a - 2 * c + e) if (a - 2 * c + e) < 0 else 0.0
+        fk.append((j + off) * binw)
+        kk.append(k)
+        found[k - 1] = True
+        if len(kk) >= 3:
+            ka = np.array(kk, np.float64)
+            y = (np.array(fk) / ka) ** 2
+            coef = np.linalg.lstsq(np.stack([np.ones_like(ka), ka**2], 1), y, rcond=None)[0]
+            if coef[0] > 0:
+                f0e, b = math.sqrt(coef[0]), max(0.0, coef[1] / coef[0])
+        elif len(kk) == 1:
+            f0e = fk[0] / kk[0]
+    k_all = np.arange(1, n_partials + 1)
+    freqs = k_all * f0e * np.sqrt(1.0 + b * k_all**2)
+    freqs[found] = np.array(fk)
+    return freqs, f0e, b, found
+
+
+def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int) -> dict[str, Any]:
+    """Measure one note rendered from time 0 and released at ``off_s`` (see the module docstring).
+
+    Returns level_db, log10_b, amp_db [K] (relative to level_db; NaN above 0.45 x the sample
+    rate), decay_db_s [K], release_db_s, detune_cents (NaN when no beating is measured) and
+    noise_db [17] (relative to level_db).
+    """
+    lc = level_curve(x)
+    level = float(lc[: int(0.3 * SR / _HOP)].max())
+    freqs, f0, b, found = find_partials(x, midi, n_partials, off_s=off_s)
+    # about 8 periods (4096 samples at 94 Hz), 1024 to 8192 samples: partials resolved, the
+    # attack of a high note not smeared
+    win = int(min(8192, max(1024, 2 ** math.ceil(math.log2(8 * SR / f0)))))
+    n = int(math.ceil(len(x) / _HOP))
+    w = np.hanning(win)
+    fr = (_frames(x, win, n) * w).astype(np.complex64)
+    ok = freqs < 0.45 * SR
+    ph = np.exp(-2j * np.pi * np.outer(np.arange(win) - win // 2, freqs[ok] / SR)).astype(np.complex64)
+    env = np.full((n, n_partials), 1e-12)
+    env[:, ok] = 2.0 * np.abs(fr @ ph) / w.sum()
+    env_db = 20 * np.log10(np.maximum(env, 1e-12))
+    t = np.arange(n) * _HOP / SR
+    half = win / 2 / SR
+    hold = (t >= half) & (t <= off_s - half)
+    amp, decay, fast, fast_decay = (np.full(n_partials, np.nan) for _ in range(4))
+    detunes = []
+    strongest = env_db[hold].max() if hold.any() else -200.0
+    for k in np.nonzero(ok)[0]:
+        e = env_db[:, k]
+        sel = hold & (e > _NOISE_FLOOR_DB) & (e > e[hold].max() - 60.0) if hold.any() else hold
+        if sel.sum() < 5:
+            amp[k], decay[k], fast[k], fast_decay[k] = _NOISE_FLOOR_DB - level, 60.0, _NOISE_FLOOR_DB - level, 60.0
+            continue
+        # the slow (aftersound) decay: a line through the held part from 0.4 s on
+        late = sel & (t >= 0.4)
+        late = late if late.sum() >= 10 else sel
+        slope, icpt = np.polyfit(t[late], e[late], 1)
+        amp[k] = min(icpt, e[sel].max() + 3.0) - level
+        decay[k] = max(0.0, -slope)
+        # the prompt decay: what the first 0.4 s hold above that line
+        early = sel & (t < 0.4)
+        resid = env[:, k] - 10.0 ** ((amp[k] + level - decay[k] * t) / 20.0)
+        pos = early & (resid > 0.1 * env[:, k])
+        if pos.sum() >= 3:
+            fs_, fi = np.polyfit(t[pos], 20 * np.log10(resid[pos]), 1)
+            fast[k] = min(fi, e[early].max() + 3.0) - level
+            fast_decay[k] = max(-fs_, decay[k])
+        else:
+            fast[k], fast_decay[k] = _NOISE_FLOOR_DB - level, 60.0
+        if k < 8 and e[sel].max() > strongest - 30.0 and late.sum() >= 60:
+            r = e[late] - (icpt + slope * t[late])
+            spec = np.abs(np.fft.rfft(r - r.mean(), 2048))
+            fb = np.fft.rfftfreq(2048, _HOP / SR)
+            band = (fb >= 0.3) & (fb <= 6.0)
+            j = np.argmax(np.where(band, spec, 0.0))
+            depth = 2.0 * spec[j] / late.sum()  # dB of the modulation
+            if depth > 0.5:
+                detunes.append(1200.0 * fb[j] / (freqs[k] * math.log(2.0)))
+    # release: the partials' summed power after the note-off
+    tot = 10 * np.log10(np.maximum((env[:, ok] ** 2).sum(axis=1), 1e-24))
+    rel_sel = (t >= off_s + half + 0.01) & (t <= off_s + half + 0.4) & (tot > _NOISE_FLOOR_DB)
+    release = float(max(0.0, -np.polyfit(t[rel_sel], tot[rel_sel], 1)[0])) if rel_sel.sum() >= 5 else math.nan
+    # the hammer / pluck: 20th percentile of each band's power in the first 1024 samples
+    seg = x[:1024] * np.hanning(1024)
+    p = np.abs(np.fft.rfft(seg)) ** 2
+    f = np.fft.rfftfreq(1024, 1 / SR)
+    centres = np.linspace(0.0, NOISE_TOP_HZ, N_BANDS)
+    noise = np.empty(N_BANDS)
+    for i, c in enumerate(centres):
+        bins = p[np.abs(f - c) <= 750.0]
+        q = np.percentile(bins, 20) if bins.size else 0.0
+        # a power spectrum bin is exponentially distributed: its 20th percentile is 0.2231 x
+        # its mean; _NOISE_CAL maps that mean to the synth's noise magnitude squared (tested)
+        noise[i] = 10 * np.log10(max(q / 0.2231 / (np.hanning(1024) ** 2).sum() / _NOISE_CAL, 1e-24)) - level
+    return {"level_db": level, "log10_b": math.log10(max(b, 1e-7)), "amp_db": amp, "decay_db_s": decay,
+            "fast_db": fast, "fast_decay_db_s": fast_decay,
+            "release_db_s": release, "detune_cents": float(np.median(detunes)) if detunes else math.nan,
+            "noise_db": noise, "f0_hz": f0, "found": found}  # fmt: skip
+
+
+#: Mean power per bin (over a Hann window's sum of squares) of the synth's filtered noise of
+#: magnitude 1 in every band: 1.12 (median of 13 windows x 15 bands; ``tests/test_strings.py``).
+_NOISE_CAL = 1.12
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def _design(x_p: np.ndarray, x_v: np.ndarray | None, pk: np.ndarray, vk: np.ndarray | None) -> np.ndarray:
+    nv = 1 if vk is None else len(vk)
+    a = np.zeros((len(x_p), len(pk) * nv))
+    for r in range(len(x_p)):
+        i0, i1, wp = hat_weights(float(x_p[r]), pk)
+        j0, j1, wv = (0, 0, 0.0) if vk is None else hat_weights(float(x_v[r]), vk)
+        for i, a_i in ((i0, 1 - wp), (i1, wp)):
+            for j, a_j in ((j0, 1 - wv), (j1, wv)):
+                a[r, i * nv + j] += a_i * a_j
+    return a
+
+
+def fit_table(x_p: np.ndarray, x_v: np.ndarray | None, y: np.ndarray, pk: np.ndarray, vk: np.ndarray | None, *,
+              smooth: float = 0.05, neutral: float = 0.0, pull: float = 1e-4) -> np.ndarray:  # fmt: skip
+    """Least-squares table over pitch knots ``pk`` (and velocity knots ``vk``) whose bilinear
+    interpolation fits ``y`` at (``x_p``, ``x_v``); NaN measurements are left out.
+
+    ``smooth`` weighs a second-difference penalty along pitch; ``pull`` a weak pull towards
+    ``neutral`` (so knots no measurement reaches get a value). Returns [P] or [P, V]."""
+    nv = 1 if vk is None else len(vk)
+    keep = np.isfinite(y)
+    a = _design(np.asarray(x_p)[keep], None if x_v is None else np.asarray(x_v)[keep], pk, vk)
+    rows, rhs = [a], [np.asarray(y)[keep]]
+    npk = len(pk)
+    if npk >= 3:
+        d2 = np.zeros(((npk - 2) * nv, npk * nv))
+        for i in range(npk - 2):
+            for j in range(nv):
+                for o, c in ((0, 1.0), (1, -2.0), (2, 1.0)):
+                    d2[i * nv + j, (i + o) * nv + j] = c
+        rows.append(math.sqrt(smooth) * d2)
+        rhs.append(np.zeros(len(d2)))
+    rows.append(math.sqrt(pull) * np.eye(npk * nv))
+    rhs.append(np.full(npk * nv, neutral))
+    theta = np.linalg.lstsq(np.concatenate(rows), np.concatenate(rhs), rcond=None)[0]
+    return theta if vk is None else theta.reshape(npk, nv)
+
+
+def fit_tables(measurements: Sequence[Mapping[str, Any]], *, pitch_knots: np.ndarray, velocity_knots: np.ndarray,
+               n_partials: int) -> dict[str, np.ndarray]:  # fmt: skip
+    """Every table of :data:`partita.render.strings.TABLES` from per-note measurements (each with
+    ``midi`` and ``velocity`` besides :func:`analyze_note`'s fields)."""
+    m = np.array([r["midi"] for r in measurements], np.float64)
+    v = np.array([r["velocity"] for r in measurements], np.float64)
+    pk, vk = np.asarray(pitch_knots, np.float64), np.asarray(velocity_knots, np.float64)
+    out: dict[str, np.ndarray] = {}
+    neutral = {"log10_b": -4.0, "detune_cents": 1.0, "release_db_s": 60.0, "level_db": -20.0}
+    for name in ("log10_b", "detune_cents", "release_db_s"):
+        out[name] = fit_table(m, None, np.array([r[name] for r in measurements], np.float64), pk, None, neutral=neutral[name])
+    out["detune_cents"] = np.clip(out["detune_cents"], 0.0, 4.0)
+    out["release_db_s"] = np.maximum(out["release_db_s"], 5.0)
+    out["level_db"] = fit_table(m, v, np.array([r["level_db"] for r in measurements]), pk, vk, neutral=-20.0)
+    for name, neutral_v, width in (("amp_db", -60.0, n_partials), ("decay_db_s", 20.0, n_partials), ("fast_db", -60.0, n_partials),
+                                   ("fast_decay_db_s", 40.0, n_partials), ("noise_db", -60.0, N_BANDS)):
+        ys = np.stack([np.asarray(r[name], np.float64) for r in measurements])
+        out[name] = np.stack([fit_table(m, v, ys[:, k], pk, vk, neutral=neutral_v) for k in range(width)], axis=-1)
+    out["decay_db_s"] = np.maximum(out["decay_db_s"], 0.0)
+    out["fast_decay_db_s"] = np.maximum(out["fast_decay_db_s"], out["decay_db_s"])
+    assert set(out) == set(TABLES)
+    return {k: a.astype(np.float32) for k, a in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The job
+
+
+def choose_detune_scale(model: Any, audio: Mapping[tuple[int, int], np.ndarray], *, family: str,
+                        scales: Sequence[float] = (0.0, 0.25, 1.0)) -> tuple[float, dict[str, float]]:  # fmt: skip
+    """The scale of the measured detune (0 = one string) whose renders of six fitted notes
+    (velocity 80, spread over the range) are closest to the soundfont's by the multi-scale
+    spectral loss at 16 kHz. Returns (scale, {scale: mean loss})."""
+    import dataclasses
+
+    import torch
+    from scipy.signal import resample_poly
+
+    from partita.render.neural_losses import spectral_loss
+
+    if family != "piano":
+        return 0.0, {}
+    st = FAMILY_SETTINGS[family]
+    keys = [k for k in sorted(audio) if k[1] == 80]
+    keys = [keys[i] for i in np.linspace(0, len(keys) - 1, min(6, len(keys))).astype(int)]
+    scores = {}
+    for sc in scales:
+        m = dataclasses.replace(model, config={**model.config, "detune_scale": sc})
+        losses = []
+        for p, v in keys:
+            ref = audio[(p, v)]
+            level = float(level_curve(ref)[:30].max())
+            y = m.note(f0_hz=440.0 * 2 ** ((p - 69) / 12), velocity=v, level_db=level, on_s=0.0, off_s=st["hold_s"],
+                       sample_rate=SR, seed=1, n_samples=len(ref)).astype(np.float64)  # fmt: skip
+            y = y + (np.random.default_rng(1).random(len(y)) - 0.5) / 32768.0  # the reference's 16-bit floor
+            a, b = resample_poly(y, 1, 3), resample_poly(ref, 1, 3)
+            losses.append(float(spectral_loss(torch.from_numpy(a[None]), torch.from_numpy(b[None]))))
+        scores[f"{sc:g}"] = round(float(np.mean(losses)), 4)
+    best = min(scales, key=lambda sc: scores[f"{sc:g}"])
+    return float(best), scores
+
+
+def fit_grid(midi_range: tuple[int, int], family: str) -> list[tuple[int, int]]:
+    """(pitch, velocity) of the notes the tables are fitted on: every ``pitch_step`` semitones
+    from the bottom of the range (and the top note), at :data:`FIT_VELOCITIES`."""
+    lo, hi = int(midi_range[0]), int(midi_range[1])
+    step = FAMILY_SETTINGS[family]["pitch_step"]
+    pitches = sorted(set(range(lo, hi + 1, step)) | {hi})
+    return [(p, v) for p in pitches for v in FIT_VELOCITIES]
+
+
+def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: int, family: str,
+                     midi_range: tuple[int, int], log: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Render, analyse and fit. Returns ``{"config", "arrays", "n_notes", "seconds_audio"}``."""
+    if family not in FAMILY_SETTINGS:
+        raise ConfigError(f"string-model family {family!r} is not one of {', '.join(FAMILY_SETTINGS)}")
+    st = FAMILY_SETTINGS[family]
+    say = log or (lambda s: None)
+    grid = fit_grid(midi_range, family)
+    fs, _ = open_soundfont(soundfont, program)
+    try:
+        audio = render_notes(fs, [[(p, v, 0.0)] for p, v in grid], hold_s=st["hold_s"], tail_s=st["tail_s"])
+    finally:
+        fs.delete()
+    say(f"rendered {len(grid)} notes ({len(grid) * (st['hold_s'] + st['tail_s']):.0f} s of audio)")
+    meas = []
+    for (p, v), x in zip(grid, audio):
+        if np.abs(x).max() < 1e-4:
+            continue
+        r = analyze_note(x, midi=p, off_s=st["hold_s"], n_partials=st["n_partials"])
+        r.update(midi=float(p), velocity=float(v))
+        meas.append(r)
+    if len(meas) < 2:
+        from partita.render.dataset import DataError
+
+        raise DataError(f"only {len(meas)} audible note(s) of program {program}", file=str(soundfont))
+    lo, hi = int(midi_range[0]), int(midi_range[1])
+    pk = np.unique(np.r_[np.arange(lo, hi, st["knot_step"]), hi]).astype(np.float64)
+    vk = np.array(FIT_VELOCITIES, np.float64)
+    arrays = fit_tables(meas, pitch_knots=pk, velocity_knots=vk, n_partials=st["n_partials"])
+    from partita.render.strings import StringModel
+
+    model = StringModel(config={"family": family, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
+                                "n_partials": st["n_partials"], "n_bands": N_BANDS, "noise_tau_s": st["noise_tau_s"]}, arrays=arrays)
+    errs = []
+    for r in meas:
+        pred = model.params(r["midi"], r["velocity"])["amp_db"]
+        ok = np.isfinite(r["amp_db"]) & (r["amp_db"] > np.nanmax(r["amp_db"]) - 40.0)
+        errs.append(pred[ok] - r["amp_db"][ok])
+    rmse = float(np.sqrt(np.mean(np.concatenate(errs) ** 2)))
+    say(f"fitted {len(meas)} notes (onset levels within {rmse:.1f} dB RMS): B {10 ** arrays['log10_b'].min():.1e}-{10 ** arrays['log10_b'].max():.1e}, "
+        f"detune {arrays['detune_cents'].min():.2f}-{arrays['detune_cents'].max():.2f} cents")  # fmt: skip
+    # the strings' detuning: the measured envelopes already hold the samples' own beating, so
+    # the scale of the measured detune is chosen by the spectral distance of renders of fitted notes
+    scale, scores = choose_detune_scale(model, dict(zip(grid, audio)), family=family)
+    say(f"detune scale {scale:g} (spectral distance by scale: {scores})")
+    config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "n_partials": st["n_partials"],
+              "n_bands": N_BANDS, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
+              "noise_tau_s": st["noise_tau_s"], "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
+    return {"config": config, "arrays": arrays, "n_notes": len(meas), "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}
+
+
+def _card(name: str, *, sha256: str, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray], n_notes: int,
+          seconds_audio: float, seconds: float, data_desc: str, licence: str, command: str) -> str:  # fmt: skip
+    from partita.checkpoint import FORMAT, FORMAT_VERSION
+
+    b = 10.0 ** arrays["log10_b"].astype(np.float64)
+    rows = "\n".join(f"| {int(p)} | {bb:.2e} | {d:.2f} | {r:.0f} |"
+                     for p, bb, d, r in zip(config["pitch_knots"], b, arrays["detune_cents"], arrays["release_db_s"]))  # fmt: skip
+    n_values = sum(int(a.size) for a in arrays.values())
+    return f"""# String model: {name}
+
+- File: `{name}.safetensors` (safetensors, arrays only; checkpoint format `{FORMAT}` version {FORMAT_VERSION}, kind `{KIND}`)
+- sha256: `{sha256}`
+- Model: modal synthesis of a {config['family']} string (`partita.render.strings`): {config['n_partials']} partials at
+  `k f0 sqrt(1 + B k^2)`, each with an onset level and a decay rate per pitch and velocity, a damper
+  release per register, {'1-3 detuned strings per note (1 below MIDI 35, 2 below 55, 3 above)' if config['family'] == 'piano' else 'one string per note'},
+  and a noise burst ({config['n_bands']} bands, time constant {config['noise_tau_s'] * 1000:g} ms) at the onset.
+- Tables over {len(config['pitch_knots'])} pitch knots (MIDI {int(config['pitch_knots'][0])}-{int(config['pitch_knots'][-1])})
+  x {len(config['velocity_knots'])} velocity knots ({', '.join(str(int(v)) for v in config['velocity_knots'])}): {n_values:,} values
+- Rendered with numpy and numba only (no torch).
+
+## Data and licence
+{data_desc}
+Licence of the data: {licence}. {n_notes} notes ({seconds_audio:.0f} s of audio) analysed.
+
+## Command
+```
+{command}
+```
+Fitting (rendering, analysis, least squares) took {seconds:.0f} s on one CPU core.
+
+## Fitted per register
+
+| MIDI | B (inharmonicity) | detune (cents) | release (dB/s) |
+| --- | --- | --- | --- |
+{rows}
+
+Quality against the soundfont on held-out notes: `benchmarks/results/string_models.md`.
+"""
+
+
+def train_string_model(source: str, name: str, *, program: int | None, family: str, out_dir: Path,
+                       command: str | None = None, progress: Callable[[str, str], None] | None = None) -> Any:  # fmt: skip
+    """Fit a string model of catalog instrument ``name`` from a soundfont and export it to
+    ``out_dir`` (``NAME.safetensors``, its card ``NAME.md``, ``manifest.json``), as
+    ``partita train-instrument`` does for a struck or plucked instrument.
+
+    Returns an :class:`~partita.render.instrument_training.InstrumentTrainingResult` (``steps``
+    = notes analysed; ``val_loss`` = RMS error in dB of the onset levels of the fitted tables
+    against the measured partials within 40 dB of the strongest, on the fitted notes).
+    """
+    import time
+
+    from partita import instruments
+    from partita._fileio import atomic_write_text
+    from partita.checkpoint import write_checkpoint
+    from partita.errors import InstrumentError
+    from partita.render.instrument_training import InstrumentTrainingResult, update_manifest
+
+    say = progress or (lambda stage, message: None)
+    try:
+        inst = instruments.get(name)
+    except (InstrumentError, KeyError):
+        inst = None
+    if program is None:
+        if inst is None or inst.gm_program is None:
+            raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
+        program = int(inst.gm_program)
+    midi_range = tuple(inst.sounding_range) if inst is not None else (36, 96)
+    t0 = time.process_time()
+    r = fit_string_model(soundfont=source, name=name, program=program, family=family, midi_range=midi_range,
+                         log=lambda s: say("data", s))  # fmt: skip
+    seconds = time.process_time() - t0
+    src = Path(source)
+    licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "MIT (MuseScore_General)" if "musescore_general" in src.name.lower() else "that of the soundfont"
+    st = FAMILY_SETTINGS[family]
+    data_desc = (f"{src.name} GM program {program}, rendered by fluidsynth (reverb and chorus off, 48 kHz): single notes every "
+                 f"{st['pitch_step']} semitones over MIDI {midi_range[0]}-{midi_range[1]} at velocities "
+                 f"{', '.join(map(str, FIT_VELOCITIES))}, held {st['hold_s']:g} s and released.")  # fmt: skip
+    cmd = command or f"partita train-instrument {source} --name {name}"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.safetensors"
+    sha = write_checkpoint(target, r["arrays"], kind=KIND, config=r["config"],
+                           data={"description": data_desc, "licence": licence, "card": f"{name}.md"},
+                           training={"command": cmd, "notes": r["n_notes"], "seconds": round(seconds, 1)})  # fmt: skip
+    card = out_dir / f"{name}.md"
+    atomic_write_text(card, _card(name, sha256=sha, config=r["config"], arrays=r["arrays"], n_notes=r["n_notes"],
+                                  seconds_audio=r["seconds_audio"], seconds=seconds, data_desc=data_desc, licence=licence,
+                                  command=cmd))  # fmt: skip
+    n_values = sum(int(a.size) for a in r["arrays"].values())
+    manifest = update_manifest(out_dir, name, {"file": target.name, "sha256": sha, "card": card.name, "n_params": n_values,
+                                               "kind": KIND})  # fmt: skip
+    say("export", f"{target} (sha256 {sha})")
+    return InstrumentTrainingResult(weights=target, sha256=sha, card=card, manifest=manifest, steps=int(r["n_notes"]),
+                                    seconds=float(seconds), val_loss=float(r["fit_rmse_db"]), curve=(), calibration={})  # fmt: skip

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Fit the shipped string models (instruments/weights/) of the struck and plucked instruments from
+# FluidR3_GM, one after another, on one CPU core: `partita train-instrument` picks the string model
+# for these instruments by their family (docs/neural_renderers.md). About 20-60 s each.
+#
+#   nice -n 10 scripts/train_string_models.sh [NAME ...]
+#
+# Writes NAME.safetensors, NAME.md and manifest.json in instruments/weights/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+PARTITA=${PARTITA:-.venv/bin/partita}
+SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
+NAMES=("$@")
+if [ ${#NAMES[@]} -eq 0 ]; then
+    NAMES=(piano acoustic_guitar nylon_guitar electric_guitar electric_bass acoustic_bass harp banjo mandolin)
+fi
+for name in "${NAMES[@]}"; do
+    echo "$(date -u +%FT%TZ) $name: start (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    "$PARTITA" train-instrument "$SF2" --name "$name" --out instruments/weights --quiet
+done
