@@ -390,19 +390,10 @@ def render_soundfont(
     by CC 11. Reverb and chorus are off. ``minutes`` bounds the total audio (about half notes,
     half phrases). Returns float32 mono items at 48 kHz.
     """
-    import fluidsynth
+    from partita.render.strings_fit import open_soundfont
 
-    sf = Path(soundfont)
-    if not sf.is_file():
-        raise DataError("soundfont not found", file=str(sf))
     rng = np.random.default_rng(seed)
-    fs = fluidsynth.Synth(gain=0.6, samplerate=float(SR))
-    for key, val in (("synth.reverb.active", 0), ("synth.chorus.active", 0)):
-        fs.setting(key, val)
-    sfid = fs.sfload(str(sf))
-    if sfid < 0:
-        raise DataError("fluidsynth cannot load this soundfont", file=str(sf))
-    fs.program_select(0, sfid, 0, int(program))
+    fs, _ = open_soundfont(soundfont, program)  # refuses a missing program, listing the presets
     lo, hi = int(midi_range[0]), int(midi_range[1])
 
     def run(events: list[tuple[float, str, tuple]], seconds: float) -> np.ndarray:

@@ -28,7 +28,7 @@ that level read back through the performer's dynamics (:class:`partita.render.pe
 its note-off the curve's ``end_s``.
 
 >>> partial_frequencies(100.0, 1e-3, 3).round(3).tolist()
-[100.05, 200.4, 301.346]
+[100.05, 200.4, 301.347]
 """
 
 from __future__ import annotations

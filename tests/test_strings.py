@@ -1,0 +1,191 @@
+"""String models (struck and plucked): synthesis against float formulas, analysis round trips,
+fitting on real fluidsynth renders, the render path's default, determinism and bad input."""
+
+from __future__ import annotations
+
+import math
+import struct
+from fractions import Fraction as F
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from partita.render.strings import TABLES, StringDecoder, StringModel
+from partita.render.strings_fit import analyze_note, find_partials, fit_string_model, open_soundfont, render_notes
+
+SR = 48000
+SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+
+
+def _model(*, b: float = 0.0, amp_db=None, decay: float = 0.0, fast_db: float = -200.0, noise_db: float = -200.0,
+           release: float = 60.0, family: str = "plucked", k: int = 8) -> StringModel:  # fmt: skip
+    """A hand-made model with the same value at every knot."""
+    pk, vk, nb = [40.0, 100.0], [30.0, 127.0], 17
+    amp = np.full(k, -200.0) if amp_db is None else np.asarray(amp_db, np.float64)
+    vals = {"log10_b": math.log10(b) if b > 0 else -12.0, "detune_cents": 0.0, "release_db_s": release, "level_db": -20.0,
+            "amp_db": amp, "decay_db_s": np.full(k, decay), "fast_db": np.full(k, fast_db), "fast_decay_db_s": np.full(k, 50.0),
+            "noise_db": np.full(nb, noise_db)}  # fmt: skip
+    dims = {"P": 2, "V": 2, "K": k, "N": nb}
+    arrays = {n: np.broadcast_to(np.asarray(vals[n], np.float64), tuple(dims[a] for a in ax)).copy() for n, ax in TABLES.items()}
+    cfg = {"family": family, "pitch_knots": pk, "velocity_knots": vk, "n_partials": k, "n_bands": nb, "noise_tau_s": 0.01}
+    return StringModel(config=cfg, arrays=arrays)
+
+
+def _peaks(x: np.ndarray, near_hz: np.ndarray) -> np.ndarray:
+    """Spectral peaks (parabolic interpolation of the log magnitude) nearest the given frequencies."""
+    n = 1 << 20
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x)), n))
+    binw = SR / n
+    out = []
+    for f in near_hz:
+        lo, hi = int((f - 5) / binw), int((f + 5) / binw)
+        j = lo + int(np.argmax(spec[lo:hi]))
+        a, b, c = np.log(spec[j - 1 : j + 2])
+        out.append((j + 0.5 * (a - c) / (a - 2 * b + c)) * binw)
+    return np.array(out)
+
+
+def test_partials_sit_at_the_stiff_string_frequencies():
+    # float formula, written out here: f_k = k f0 sqrt(1 + B k^2)
+    f0, b = 110.0, 4e-4
+    m = _model(b=b, amp_db=np.full(8, -6.0))
+    x = m.note(f0_hz=f0, velocity=80, level_db=-20.0, on_s=0.0, off_s=1.0, sample_rate=SR, seed=1, n_samples=SR).astype(np.float64)
+    want = np.array([k * f0 * (1 + b * k * k) ** 0.5 for k in range(1, 9)])
+    got = _peaks(x, want)
+    assert np.max(np.abs(1200 * np.log2(got / want))) < 0.5  # cents
+    # harmonic would be up to 22 cents off at k = 8: the stretch is there
+    assert 1200 * math.log2(want[7] / (8 * f0)) > 20
+
+
+def test_analysis_recovers_inharmonicity_and_decay_of_a_synthesised_note():
+    f0, b = 130.81, 2.5e-4
+    m = _model(b=b, amp_db=-6.0 - 3.0 * np.arange(12), decay=12.0, k=12)
+    x = m.note(f0_hz=f0, velocity=80, level_db=-20.0, on_s=0.0, off_s=1.5, sample_rate=SR, seed=1, n_samples=int(2.1 * SR))
+    freqs, f0_fit, b_fit, found = find_partials(x.astype(np.float64), 48.0, 12, off_s=1.5)
+    assert found[:10].all() and abs(b_fit / b - 1) < 0.05 and abs(1200 * math.log2(f0_fit / f0)) < 0.5
+    r = analyze_note(x.astype(np.float64), midi=48.0, off_s=1.5, n_partials=12)
+    assert np.allclose(r["decay_db_s"][:6], 12.0, atol=1.0)
+    # RMS level of an independent measurement: 20 log10 of the RMS x sqrt 2 over the first 85 ms after 50 ms
+    seg = x[int(0.05 * SR) : int(0.135 * SR)].astype(np.float64)
+    assert abs(r["level_db"] - 20 * math.log10(np.sqrt(np.mean(seg**2)) * math.sqrt(2))) < 1.0
+
+
+def test_the_noise_measure_reads_the_synths_noise_magnitude():
+    m = _model(noise_db=-10.0)
+    m = StringModel(config={**m.config, "noise_tau_s": 10.0}, arrays=m.arrays)  # a steady noise
+    x = m.note(f0_hz=200.0, velocity=80, level_db=-20.0, on_s=0.0, off_s=1.0, sample_rate=SR, seed=3, n_samples=SR)
+    r = analyze_note(x.astype(np.float64), midi=55.0, off_s=1.0, n_partials=8)
+    # the partials are silent, so level_db is the noise's own RMS level: compare magnitudes in dB
+    got = r["noise_db"][2:15] + r["level_db"]
+    assert abs(float(np.median(got)) - (-30.0)) < 2.0
+
+
+def test_release_after_the_note_off_and_determinism():
+    m = _model(amp_db=np.full(8, -10.0), decay=3.0, release=120.0, noise_db=-30.0)
+    kw = dict(f0_hz=220.0, velocity=80, level_db=-20.0, on_s=0.1, off_s=0.6, sample_rate=SR, seed=5)
+    x = m.note(**kw)
+    assert np.array_equal(x, m.note(**kw)) and not np.array_equal(x, m.note(**{**kw, "seed": 6}))
+    assert np.all(x[: int(0.1 * SR)] == 0.0)
+    rms = lambda a, b: 20 * math.log10(np.sqrt(np.mean(x[int(a * SR) : int(b * SR)].astype(np.float64) ** 2)) + 1e-12)  # noqa: E731
+    drop = rms(0.6, 0.65) - rms(0.75, 0.8)
+    assert 12.0 < drop < 24.0  # 120 dB/s over 0.15 s = 18 dB
+
+
+def test_fit_on_real_fluidsynth_notes_beats_a_sawtooth_on_a_held_out_note():
+    torch = pytest.importorskip("torch")
+    from scipy.signal import resample_poly
+
+    from partita.render.neural_losses import spectral_loss
+
+    r = fit_string_model(soundfont=SF2, name="piano", program=0, family="piano", midi_range=(57, 69))
+    m = StringModel(config=r["config"], arrays=r["arrays"])
+    b = 10 ** r["arrays"]["log10_b"]
+    assert np.all(b > 1e-5) and np.all(b < 1e-2)  # a piano's strings are stiff
+    fs, _ = open_soundfont(SF2, 0)
+    try:
+        ref = render_notes(fs, [[(62, 70, 0.0)]], hold_s=2.0, tail_s=0.8)[0]  # 62, 70: not fitted
+    finally:
+        fs.delete()
+    from partita.render.strings_fit import level_curve
+
+    lc = level_curve(ref)
+    y = m.note(f0_hz=440 * 2 ** (-7 / 12), velocity=70, level_db=float(lc[:30].max()), on_s=0.0, off_s=2.0,
+               sample_rate=SR, seed=1, n_samples=len(ref)).astype(np.float64)  # fmt: skip
+    t = np.arange(len(ref)) / SR
+    env = 10 ** (np.interp(t, np.arange(len(lc)) * 0.01, lc) / 20)
+    f0 = 440 * 2 ** (-7 / 12)
+    saw = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 60))
+    saw = saw * env / np.sqrt(np.sum(1.0 / np.arange(1, 60) ** 2))
+    dither = (np.random.default_rng(0).random(len(ref)) - 0.5) / 32768
+
+    def loss(a):
+        return float(spectral_loss(torch.from_numpy(resample_poly(a + dither, 1, 3)[None]), torch.from_numpy(resample_poly(ref, 1, 3)[None])))
+
+    assert loss(y) < 0.8 * loss(saw)
+
+
+def test_the_renderer_uses_the_shipped_piano_and_a_chord_renders_in_one_stem():
+    from partita.render.neural_infer import decoder_for
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render_part
+    from partita.symbolic.score import Note, Part, Score
+
+    dec = decoder_for("piano")
+    assert isinstance(dec, StringDecoder) and dec.model.config["family"] == "piano"
+    chord = tuple(Note(F(0), F(2), p) for p in (48, 55, 64)) + (Note(F(2), F(1), 67),)
+    part = Part("p", "Piano", "piano", notes=chord)
+    score = Score(parts=(part,))
+    a = render_part(part, score, RenderSettings(sample_rate=SR))
+    assert a.shape[0] == 1 and np.array_equal(a, render_part(part, score, RenderSettings(sample_rate=SR)))
+    # the chord's three pitches are in the first second's spectrum
+    seg = a[0, int(0.1 * SR) : int(0.9 * SR)].astype(np.float64)
+    got = _peaks(seg, np.array([440 * 2 ** ((p - 69) / 12) for p in (48, 55, 64)]))
+    assert np.all(np.abs(1200 * np.log2(got / np.array([440 * 2 ** ((p - 69) / 12) for p in (48, 55, 64)]))) < 10)
+
+
+def _tiny_sf2(path: Path) -> None:
+    """A valid SoundFont 2 with one preset, program 0 "Sine", one looped sine sample."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return tag + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+
+    def lst(tag: bytes, *chunks: bytes) -> bytes:
+        return chunk(b"LIST", tag + b"".join(chunks))
+
+    n = 4410
+    sine = (np.sin(2 * np.pi * 441.0 * np.arange(n) / 44100) * 20000).astype("<i2").tobytes() + b"\0" * 92
+    name = lambda s: s.encode().ljust(20, b"\0")  # noqa: E731
+    phdr = name("Sine") + struct.pack("<HHHIII", 0, 0, 0, 0, 0, 0) + name("EOP") + struct.pack("<HHHIII", 0, 0, 1, 0, 0, 0)
+    pbag = struct.pack("<HH", 0, 0) + struct.pack("<HH", 1, 0)
+    pgen = struct.pack("<HH", 41, 0) + struct.pack("<HH", 0, 0)  # instrument 0
+    inst = name("Sine") + struct.pack("<H", 0) + name("EOI") + struct.pack("<H", 1)
+    ibag = struct.pack("<HH", 0, 0) + struct.pack("<HH", 3, 0)
+    igen = struct.pack("<HH", 54, 1) + struct.pack("<HH", 58, 69) + struct.pack("<HH", 53, 0) + struct.pack("<HH", 0, 0)
+    shdr = name("sine") + struct.pack("<IIIIIBbHH", 0, n, 100, 100 + 4400, 44100, 69, 0, 0, 1) + name("EOS") + b"\0" * 26
+    mod = b"\0" * 10
+    body = b"sfbk" + lst(b"INFO", chunk(b"ifil", struct.pack("<HH", 2, 1)), chunk(b"isng", b"EMU8000\0"), chunk(b"INAM", b"tiny\0\0")) \
+        + lst(b"sdta", chunk(b"smpl", sine)) \
+        + lst(b"pdta", chunk(b"phdr", phdr), chunk(b"pbag", pbag), chunk(b"pmod", mod), chunk(b"pgen", pgen),
+              chunk(b"inst", inst), chunk(b"ibag", ibag), chunk(b"imod", mod), chunk(b"igen", igen), chunk(b"shdr", shdr))  # fmt: skip
+    path.write_bytes(chunk(b"RIFF", body))
+
+
+def test_a_soundfont_without_the_program_says_what_it_has(tmp_path):
+    from partita.cli import main
+    from partita.render.dataset import DataError
+
+    sf = tmp_path / "tiny.sf2"
+    _tiny_sf2(sf)
+    fs, _ = open_soundfont(sf, 0)  # the file itself is a valid soundfont: program 0 plays
+    try:
+        x = render_notes(fs, [[(69, 100, 0.0)]], hold_s=0.3, tail_s=0.1)[0]
+    finally:
+        fs.delete()
+    assert np.abs(x).max() > 0.01
+    with pytest.raises(DataError, match=r"tiny\.sf2.*no preset for GM program 24 in bank 0.*1 program\(s\) in bank 0: 0 \(Sine\)"):
+        open_soundfont(sf, 24)
+    before = sf.read_bytes()
+    out = tmp_path / "w"
+    assert main(["train-instrument", str(sf), "--name", "acoustic_guitar", "--out", str(out), "--quiet"]) != 0
+    assert sf.read_bytes() == before and not out.exists()
