@@ -85,6 +85,7 @@ class Style:
     brightness_decay: float = 0.0
     attack_noise: float = 0.6
     sustain_noise: float = 0.2
+    strum_s: float = 0.0
 
     def velocity_to_db(self, velocity: np.ndarray | float) -> np.ndarray:
         """Linear map pp (33) -> ``db_ff - db_range``, ff (112) -> ``db_ff``."""
@@ -97,7 +98,7 @@ _STYLE_RANGES = {
     "attack_s": (0.001, 2.0), "release_s": (0.0, 5.0), "decay_s": (0.05, 60.0), "db_ff": (-60.0, 0.0),
     "db_range": (0.0, 60.0), "accent_db": (0.0, 24.0), "vibrato_depth_cents": (0.0, 200.0),
     "vibrato_rate_hz": (0.0, 12.0), "vibrato_delay_s": (0.0, 5.0), "glide_s": (0.0, 1.0), "brightness": (0.0, 1.0),
-    "brightness_decay": (0.0, 1.0), "attack_noise": (0.0, 2.0), "sustain_noise": (0.0, 2.0),
+    "brightness_decay": (0.0, 1.0), "attack_noise": (0.0, 2.0), "sustain_noise": (0.0, 2.0), "strum_s": (0.0, 0.1),
 }  # fmt: skip
 
 
@@ -339,7 +340,9 @@ def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize:
     accents = _accent_marks(part)
     warp = swing_onset if swung(score) else (lambda q: q)
     out = []
-    for n in sounding_notes(part):
+    notes = sounding_notes(part)
+    strum = _strum_ranks(notes) if style.strum_s > 0 else {}
+    for n in notes:
         on_s = seconds_at(warp(n.onset))
         nominal = seconds_at(warp(n.end)) - on_s
         arts = n.articulations
@@ -359,8 +362,23 @@ def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize:
             shift = float(np.clip(rng.normal(0.0, 0.008 * humanize), -0.03, 0.03))
             on_s = max(0.0, on_s + shift)
             offset += float(np.clip(rng.normal(0.0, 4.0 * humanize), -12, 12))
-        out.append(_Timed(n, on_s, on_s + max(dur, 0.02), offset, _accent_db(n, accents, style)))
+        delay = strum.get(id(n), 0) * style.strum_s
+        out.append(_Timed(n, on_s + delay, on_s + max(dur, delay + 0.02), offset, _accent_db(n, accents, style)))
     return out
+
+
+def _strum_ranks(notes: Sequence[SoundingNote]) -> dict[int, int]:
+    """For the notes of each chord of 3 or more notes (one written voice, one onset): the rank
+    of the note from the lowest (0) up, by ``id`` of the note -- a downstroke's order."""
+    groups: dict[tuple[int, Fraction], list[SoundingNote]] = {}
+    for n in notes:
+        groups.setdefault(((n.voice - 1) // 1000, n.onset), []).append(n)
+    ranks = {}
+    for chord in groups.values():
+        if len(chord) >= 3:
+            for r, n in enumerate(sorted(chord, key=lambda m: m.pitch)):
+                ranks[id(n)] = r
+    return ranks
 
 
 def _phrases(timed: list[_Timed], style: Style) -> list[list[_Timed]]:

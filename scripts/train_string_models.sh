@@ -5,6 +5,8 @@
 #
 #   nice -n 10 scripts/train_string_models.sh [NAME ...]
 #
+# NAME:PROGRAM fits that GM program instead of the catalog's (the acoustic guitar from FluidR3's
+# steel-string guitar, 25; the catalog's program 24 is the nylon-string guitar's).
 # Writes NAME.safetensors, NAME.md and manifest.json in instruments/weights/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +15,12 @@ PARTITA=${PARTITA:-.venv/bin/partita}
 SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
 NAMES=("$@")
 if [ ${#NAMES[@]} -eq 0 ]; then
-    NAMES=(piano acoustic_guitar nylon_guitar electric_guitar electric_bass acoustic_bass harp banjo mandolin)
+    NAMES=(piano acoustic_guitar:25 nylon_guitar electric_guitar electric_bass acoustic_bass harp banjo mandolin ukulele)
 fi
-for name in "${NAMES[@]}"; do
+for spec in "${NAMES[@]}"; do
+    name=${spec%%:*}
+    program=()
+    if [ "$spec" != "$name" ]; then program=(--program "${spec#*:}"); fi
     echo "$(date -u +%FT%TZ) $name: start (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    "$PARTITA" train-instrument "$SF2" --name "$name" --out instruments/weights --quiet
+    "$PARTITA" train-instrument "$SF2" --name "$name" "${program[@]}" --out instruments/weights --quiet
 done

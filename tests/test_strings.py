@@ -189,3 +189,35 @@ def test_a_soundfont_without_the_program_says_what_it_has(tmp_path):
     out = tmp_path / "w"
     assert main(["train-instrument", str(sf), "--name", "acoustic_guitar", "--out", str(out), "--quiet"]) != 0
     assert sf.read_bytes() == before and not out.exists()
+
+
+def test_a_guitar_chord_is_strummed_from_the_lowest_string_and_renders_in_one_stem():
+    from partita.render.performance import STYLES, note_times
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render_part
+    from partita.symbolic.score import Note, Part, Score
+
+    shape = (40, 47, 52, 56, 59, 64)  # E major, open
+    part = Part("g", "Guitar", "acoustic_guitar", notes=tuple(Note(F(0), F(2), p) for p in shape) + (Note(F(2), F(1), 52),))
+    score = Score(parts=(part,))
+    times = {n.pitch: on for n, on, _ in note_times(part, score) if n.onset == 0}
+    step = STYLES["plucked"].strum_s
+    assert step > 0
+    assert [round(times[p] / step, 6) for p in shape] == [0, 1, 2, 3, 4, 5]
+    a = render_part(part, score, RenderSettings(sample_rate=SR))[0]
+    assert a.ndim == 1 and np.abs(a[: int(0.003 * SR)]).max() < np.abs(a[int(0.06 * SR) : int(0.2 * SR)]).max()
+    # two notes are no chord to strum
+    duo = Part("g", "Guitar", "acoustic_guitar", notes=(Note(F(0), F(1), 40), Note(F(0), F(1), 47)))
+    assert {on for _, on, _ in note_times(duo, Score(parts=(duo,)))} == {0.0}
+
+
+def test_the_pop_band_of_the_planner_renders_piano_guitar_and_bass_with_string_models():
+    from partita.render.neural_infer import decoder_for
+    from partita.symbolic.composer.planner import plan
+
+    p = plan("a pop band song in C major", duration_s=30)
+    pitched = {part.instrument for part in p.instrumentation} & {"piano", "electric_guitar", "electric_bass"}
+    assert pitched == {"piano", "electric_guitar", "electric_bass"}
+    for inst in pitched:
+        dec = decoder_for(inst)
+        assert isinstance(dec, StringDecoder) and dec.instrument == inst

@@ -1,0 +1,84 @@
+"""Spectrograms of a piano chord and a guitar strum: FluidR3_GM, the trained string model, the
+designed timbre (``docs/neural_renderers.md``).
+
+Usage::
+
+    .venv/bin/python docs/img/string_plots.py
+
+writes ``docs/img/string_spectrograms.png``. The soundfont plays the notes through fluidsynth
+(reverb and chorus off); the string model and the designed timbre render the same notes as a
+score through partita's render path (the performer's timing, its strum of 12 ms a string, and its
+dynamics, mf). Each panel is in dB relative to its own maximum, so the levels' conventions do not
+matter, only the spectra and their decay.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+SR = 48000
+CASES = [  # title, instrument, GM program (as the shipped model's), pitches, strum (s a string)
+    ("Piano chord C3 E3 G3 C4 E4", "piano", 0, (48, 52, 55, 60, 64), 0.0),
+    ("Guitar strum, E major (steel-string)", "acoustic_guitar", 25, (40, 47, 52, 56, 59, 64), 0.012),
+]
+HOLD_S, SHOW_S = 2.0, 2.6
+
+
+def soundfont(program: int, pitches, strum: float) -> np.ndarray:
+    from partita.render.strings_fit import open_soundfont, render_notes
+
+    fs, _ = open_soundfont(SF2, program)
+    try:
+        return render_notes(fs, [[(p, 80, i * strum) for i, p in enumerate(sorted(pitches))]], hold_s=HOLD_S, tail_s=SHOW_S - HOLD_S)[0]
+    finally:
+        fs.delete()
+
+
+def partita_render(instrument: str, pitches, designed: bool) -> np.ndarray:
+    from partita.render.settings import RenderSettings
+    from partita.render.stems import render_part
+    from partita.render.timbres import timbre_for
+    from partita.symbolic.dynamics import Dynamic
+    from partita.symbolic.score import Note, Part, Score
+
+    part = Part("p", instrument, instrument, notes=tuple(Note(F(0), F(4), p) for p in pitches), dynamics=(Dynamic(0, "mf"),))
+    a = render_part(part, Score(parts=(part,)), RenderSettings(sample_rate=SR), decoder=timbre_for(instrument) if designed else None)[0]
+    n = int(SHOW_S * SR)
+    return np.pad(a.astype(np.float64), (0, max(0, n - len(a))))[:n]
+
+
+def main() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.signal import stft
+
+    fig, axes = plt.subplots(len(CASES), 3, figsize=(13, 7), sharey=True)
+    for row, (title, inst, program, pitches, strum) in enumerate(CASES):
+        sigs = [("FluidR3_GM (fluidsynth)", soundfont(program, pitches, strum)),
+                ("trained string model", partita_render(inst, pitches, designed=False)),
+                ("designed timbre", partita_render(inst, pitches, designed=True))]  # fmt: skip
+        for col, (label, x) in enumerate(sigs):
+            f, t, z = stft(x, fs=SR, nperseg=2048, noverlap=2048 - 240)
+            db = 20 * np.log10(np.abs(z) + 1e-9)
+            db -= db.max()
+            ax = axes[row, col]
+            ax.pcolormesh(t, f / 1000, db, vmin=-90, vmax=0, shading="auto", cmap="magma")
+            ax.set_ylim(0, 8)
+            ax.set_title(f"{title}\n{label}", fontsize=9)
+            if col == 0:
+                ax.set_ylabel("kHz")
+            if row == len(CASES) - 1:
+                ax.set_xlabel("s")
+    fig.tight_layout()
+    fig.savefig(HERE / "string_spectrograms.png", dpi=72)
+
+
+if __name__ == "__main__":
+    main()
