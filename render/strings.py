@@ -65,7 +65,8 @@ TABLES = {"log10_b": "P", "detune_cents": "P", "release_db_s": "P", "level_db": 
           "decay_db_s": "PVK", "fast_db": "PVK", "fast_decay_db_s": "PVK", "noise_db": "PVN"}  # fmt: skip
 #: Noise bands: evenly spaced from 0 Hz to this frequency (the 48 kHz Nyquist), as the decoders'.
 NOISE_TOP_HZ = 24000.0
-_SILENT_DB = -100.0  # a partial is dropped once it falls this far below full scale
+_SILENT_DB = -100.0  # a partial stops once it falls this far below full scale,
+_BELOW_DB = 80.0  # or this far below the note's level, whichever is higher
 
 
 def partial_frequencies(f0_hz: float, b: float, n: int) -> np.ndarray:
@@ -94,13 +95,60 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
     return i, i + 1, float((x - kn[i]) / (kn[i + 1] - kn[i]))
 
 
+_LANES = 8  # samples advanced together: independent rotations the CPU can overlap
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _segment(zr, zi, ar, ai, i0, i1, f2, out):
+    """Add ``Im z`` to ``out[i0:i1]``, ``z`` turning by ``ar + i ai`` per sample; returns the
+    state at the end (or where it fell below ``sqrt(f2)``) and that sample index.
+
+    The samples go 8 at a time: lane l holds ``z * rot^l`` and every lane turns by ``rot^8``,
+    so the 8 products of a step do not wait on each other."""
+    lr = np.empty(_LANES)
+    li = np.empty(_LANES)
+    cr, ci = zr, zi
+    for lane in range(_LANES):
+        lr[lane] = cr
+        li[lane] = ci
+        t = cr * ar - ci * ai
+        ci = cr * ai + ci * ar
+        cr = t
+    # rot^8: the product of the 8 rotations applied above
+    r8r, r8i = 1.0, 0.0
+    for _ in range(_LANES):
+        t = r8r * ar - r8i * ai
+        r8i = r8r * ai + r8i * ar
+        r8r = t
+    i = i0
+    while i + _LANES <= i1:
+        for lane in range(_LANES):
+            out[i + lane] += li[lane]
+            t = lr[lane] * r8r - li[lane] * r8i
+            li[lane] = lr[lane] * r8i + li[lane] * r8r
+            lr[lane] = t
+        i += _LANES
+        if (i & 255) < _LANES and lr[0] * lr[0] + li[0] * li[0] < f2:
+            return lr[0], li[0], i
+    zr, zi = lr[0], li[0]
+    while i < i1:
+        out[i] += zi
+        t = zr * ar - zi * ai
+        zi = zr * ai + zi * ar
+        zr = t
+        i += 1
+    return zr, zi, i
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _modal_kernel(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, out):
     """Add damped sinusoids to ``out``: row s, partial k starts at sample ``n_on`` with
     amplitude ``amps[s, k]`` and phase 0, multiplies by ``decay_on[s, k]`` per sample until
     ``n_off``, by ``decay_off[s, k]`` after it, and stops below ``floor`` (a complex rotation
-    per sample: sin and cos only once per partial)."""
+    per sample: sin and cos only once per partial). Returns the end of what was written."""
     n = out.shape[0]
+    last = n_on
+    f2 = floor * floor
     for s in range(freqs.shape[0]):
         for k in range(freqs.shape[1]):
             a = amps[s, k]
@@ -109,25 +157,13 @@ def _modal_kernel(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, 
             w = 2.0 * math.pi * freqs[s, k] * inv_sr
             cr = math.cos(w)
             ci = math.sin(w)
-            zr = a
-            zi = 0.0
-            f2 = floor * floor
-            i = n_on
-            while i < n:
-                r = decay_on[s, k] if i < n_off else decay_off[s, k]
-                ar = r * cr
-                ai = r * ci
-                stop = min(n, i + 256)
-                if i < n_off and stop > n_off:
-                    stop = n_off
-                for j in range(i, stop):
-                    out[j] += zi
-                    t = zr * ar - zi * ai
-                    zi = zr * ai + zi * ar
-                    zr = t
-                i = stop
-                if zr * zr + zi * zi < f2:
-                    break
+            r = decay_on[s, k]
+            zr, zi, i = _segment(a, 0.0, r * cr, r * ci, n_on, min(n_off, n), f2, out)
+            if i >= n_off and zr * zr + zi * zi >= f2:
+                r = decay_off[s, k]
+                zr, zi, i = _segment(zr, zi, r * cr, r * ci, n_off, n, f2, out)
+            last = max(last, i)
+    return last
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +220,8 @@ class StringModel:
         """One note: float32 [n] audio from time 0, the note starting at ``on_s`` and released
         at ``off_s`` (seconds), its peak RMS level ``level_db`` (dB re a full-scale sine).
 
-        The length is ``n_samples`` or, by default, until the release has fallen 80 dB (at most
-        4 s after the note-off)."""
+        The length is ``n_samples`` or, by default, until every partial has fallen 80 dB below
+        the note's level (or to -100 dB re full scale; at most 4 s after the note-off)."""
         from partita.render.synth import filtered_noise
 
         if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db):
@@ -200,6 +236,7 @@ class StringModel:
         n_on = max(0, int(round(on_s * sample_rate)))
         n_off = max(n_on + 1, int(round(off_s * sample_rate)))
         rel = float(max(p["release_db_s"], 5.0))
+        fixed = n_samples is not None
         if n_samples is None:
             n_samples = n_off + int(min(80.0 / rel, 4.0) * sample_rate) + 1
         out = np.zeros(int(n_samples), np.float64)
@@ -215,8 +252,9 @@ class StringModel:
         decay = np.tile(np.stack([np.maximum(p["decay_db_s"], 0.0), np.maximum(p["fast_decay_db_s"], 0.0)]), (ns, 1))
         d_on = 10.0 ** (-decay / 20.0 / sample_rate)
         d_off = 10.0 ** (-np.maximum(decay, rel) / 20.0 / sample_rate)
-        _modal_kernel(np.ascontiguousarray(f), np.ascontiguousarray(a), d_on, d_off, n_on, n_off, 1.0 / sample_rate,
-                      10.0 ** (_SILENT_DB / 20.0), out)  # fmt: skip
+        floor = 10.0 ** ((max(level_db - _BELOW_DB, _SILENT_DB)) / 20.0)
+        last = _modal_kernel(np.ascontiguousarray(f), np.ascontiguousarray(a), d_on, d_off, n_on, n_off,
+                             1.0 / sample_rate, floor, out)  # fmt: skip
         # a 2 ms raised-cosine onset: the soundfont's samples start softly too, and a sum of
         # sines all at phase 0 needs no more to start without a click
         ramp = min(int(0.002 * sample_rate), len(out) - n_on)
@@ -234,7 +272,9 @@ class StringModel:
                                sample_rate=sample_rate, seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
         end = min(len(out), n_on + len(noise))
         out[n_on:end] += noise[: end - n_on]
-        return out.astype(np.float32)
+        if fixed:
+            return out.astype(np.float32)
+        return out[: max(last, end, n_off)].astype(np.float32)  # nothing after every partial has stopped
 
 
 class StringDecoder:
