@@ -274,7 +274,8 @@ def train_composer(corpus: str = "music21:all", *, progress: Callable[[str, str]
 
 def train_instrument(source: str | os.PathLike[str], name: str, *, progress: Callable[[str, str], None] | None = None,
                      **options: Any) -> InstrumentTrainingResult:  # fmt: skip
-    """Train a neural instrument decoder from a soundfont or recordings.
+    """Train a neural instrument decoder from a soundfont or recordings (for a struck or plucked
+    instrument from a soundfont: fit a string model, ``model="auto"``).
 
     ``source`` is a soundfont or a folder of monophonic recordings; writes ``NAME.safetensors``,
     its model card and ``manifest.json`` in ``out_dir``.

@@ -116,7 +116,6 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
     """
     import hashlib
 
-    from partita.errors import InstrumentError
     from partita.render import dataset as ds
 
     src = Path(source)
@@ -128,17 +127,7 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
     f0_desc = {"crepe": "CREPE tiny (torchcrepe; YIN above 1900 Hz)", "crepe-full": "CREPE full (torchcrepe; YIN above 1900 Hz)",
                "yin": "YIN"}[f0_method]  # fmt: skip
     if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
-        try:
-            from partita import instruments
-
-            inst = instruments.get(name)
-        except (InstrumentError, KeyError):
-            inst = None
-        if program is None:
-            if inst is None or inst.gm_program is None:
-                raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
-            program = int(inst.gm_program)
-        midi_range = tuple(inst.sounding_range) if inst is not None else (48, 84)
+        program, midi_range = soundfont_target(name, program, default_range=(48, 84))
         key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}"
         data_desc = (f"{src.name} (FluidR3_GM by Frank Wen) GM program {program}, rendered by fluidsynth: isolated notes "
                      f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
@@ -164,6 +153,24 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
         with open(tmp, "wb") as fh:
             np.savez(fh, key=np.array(key_hash), **data)
     return data, data_desc, licence
+
+
+def soundfont_target(name: str, program: int | None, *, default_range: tuple[int, int]) -> tuple[int, tuple[int, int]]:
+    """(GM program, sounding MIDI range) to render from a soundfont for instrument ``name``: the
+    catalog's (``program`` given wins); a name outside the catalog needs ``program`` and gets
+    ``default_range``."""
+    from partita import instruments
+    from partita.errors import InstrumentError
+
+    try:
+        inst = instruments.get(name)
+    except (InstrumentError, KeyError):
+        inst = None
+    if program is None:
+        if inst is None or inst.gm_program is None:
+            raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
+        program = int(inst.gm_program)
+    return int(program), (tuple(inst.sounding_range) if inst is not None else tuple(default_range))
 
 
 def update_manifest(out_dir: Path, name: str, entry: Mapping[str, Any]) -> Path:

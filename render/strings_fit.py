@@ -485,22 +485,12 @@ def train_string_model(source: str, name: str, *, program: int | None, family: s
     """
     import time
 
-    from partita import instruments
     from partita._fileio import atomic_write_text
     from partita.checkpoint import write_checkpoint
-    from partita.errors import InstrumentError
-    from partita.render.instrument_training import InstrumentTrainingResult, update_manifest
+    from partita.render.instrument_training import InstrumentTrainingResult, soundfont_target, update_manifest
 
     say = progress or (lambda stage, message: None)
-    try:
-        inst = instruments.get(name)
-    except (InstrumentError, KeyError):
-        inst = None
-    if program is None:
-        if inst is None or inst.gm_program is None:
-            raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
-        program = int(inst.gm_program)
-    midi_range = tuple(inst.sounding_range) if inst is not None else (36, 96)
+    program, midi_range = soundfont_target(name, program, default_range=(36, 96))
     t0 = time.process_time()
     r = fit_string_model(soundfont=source, name=name, program=program, family=family, midi_range=midi_range,
                          log=lambda s: say("data", s))  # fmt: skip

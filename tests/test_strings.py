@@ -221,3 +221,24 @@ def test_the_pop_band_of_the_planner_renders_piano_guitar_and_bass_with_string_m
     for inst in pitched:
         dec = decoder_for(inst)
         assert isinstance(dec, StringDecoder) and dec.instrument == inst
+
+
+def test_weight_files_and_model_choice_are_checked(tmp_path):
+    from partita.checkpoint import write_checkpoint
+    from partita.errors import CheckpointError, ConfigError
+    from partita.render.instrument_training import model_family, train_instrument
+
+    m = _model()
+    bad = tmp_path / "bad.safetensors"
+    arrays = {k: v.astype(np.float32) for k, v in m.arrays.items() if k != "fast_db"}
+    write_checkpoint(bad, arrays, kind="string-model", config=dict(m.config))
+    with pytest.raises(CheckpointError, match=r"bad\.safetensors.*fast_db"):
+        StringModel.from_file(bad)
+    good = tmp_path / "good.safetensors"
+    write_checkpoint(good, {k: v.astype(np.float32) for k, v in m.arrays.items()}, kind="string-model", config=dict(m.config))
+    assert StringModel.from_file(good).params(60, 80)["n_strings"] == 1
+    assert [model_family(n) for n in ("piano", "acoustic_guitar", "harp", "banjo", "violin")] == ["piano", "plucked", "plucked", "plucked", None]
+    with pytest.raises(ConfigError, match="--model"):
+        train_instrument(SF2, "piano", model="organ", out_dir=tmp_path / "w")
+    with pytest.raises(ConfigError, match="from a soundfont"):
+        train_instrument(tmp_path, "piano", model="piano", out_dir=tmp_path / "w")
