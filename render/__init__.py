@@ -24,7 +24,7 @@ def render(score: Any, out_dir: Any, **kwargs: Any) -> RenderResult:
 
 def warmup() -> None:
     """Compile (or load from numba's on-disk cache) every numba kernel now: the synthesis
-    kernels, the designed decoder, the performer's curve kernel and the singer."""
+    kernels, the designed decoder, the performer's curve kernel, the singer and the string models."""
     from partita.render.performance import perform_part
     from partita.render.synth import synthesize
     from partita.render.synth import warmup as _warmup
@@ -41,6 +41,9 @@ def warmup() -> None:
     voice = Part("warmup", "Tenor", "tenor", notes=(Note(0, 1, 57, lyric="ah"),))
     for curves in perform_sung_part(voice, Score(parts=(voice,)))[0]:
         synthesize(SingerDecoder("tenor").decode(curves, sample_rate=48000), sample_rate=48000)
+    from partita.render.strings import warmup as _strings_warmup
+
+    _strings_warmup()
 
 
 def __getattr__(name: str) -> Any:

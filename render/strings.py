@@ -54,6 +54,7 @@ __all__ = [
     "StringModel",
     "StringDecoder",
     "hat_weights",
+    "warmup",
 ]
 
 KIND = "string-model"
@@ -292,8 +293,13 @@ class StringDecoder:
         return cls(StringModel.from_file(path, sha256=sha256))
 
     def fingerprint(self) -> str:
-        """sha256 of the tables."""
+        """sha256 of the weight file."""
         return self.model.sha256
+
+    @property
+    def weights(self) -> StringModel:
+        """The model (its ``path`` is the weight file: provenance records it)."""
+        return self.model
 
     def decode(self, curves: Any, *, sample_rate: int) -> Any:
         """Not available: a string model renders audio directly (:meth:`render_phrase`)."""
@@ -319,7 +325,11 @@ class StringDecoder:
         except Exception:  # noqa: BLE001 - a user's instrument name: the piano's dynamics
             style = STYLES["piano"]
         vel = 112.0 - (style.db_ff - level) * (112.0 - 33.0) / max(style.db_range, 1e-6)
-        off_s = float(curves.end_s) - start_s if curves.end_s is not None else curves.n_frames / curves.frame_rate
+        if curves.end_s is not None and curves.end_s > curves.onset_s:
+            off_s = float(curves.end_s) - start_s
+        else:  # curves made without a note-off: the last frame above -100 dB
+            loud_frames = np.nonzero(loud > -100.0)[0]
+            off_s = (loud_frames[-1] + 1 if loud_frames.size else curves.n_frames) / curves.frame_rate
         return {"f0_hz": f0, "level_db": level, "velocity": float(np.clip(vel, 1.0, 127.0)), "on_s": on_s,
                 "off_s": max(off_s, on_s + 0.01)}  # fmt: skip
 
@@ -328,3 +338,9 @@ class StringDecoder:
         n = self.note_of(curves)
         return self.model.note(f0_hz=n["f0_hz"], velocity=n["velocity"], level_db=n["level_db"], on_s=n["on_s"],
                                off_s=n["off_s"], sample_rate=sample_rate, seed=curves.seed)[None, :]  # fmt: skip
+
+
+def warmup() -> None:
+    """Compile (or load from numba's cache) the modal kernel."""
+    out = np.zeros(64)
+    _modal_kernel(np.full((1, 1), 100.0), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), 0, 32, 1.0 / 48000, 1e-5, out)
