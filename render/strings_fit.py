@@ -441,13 +441,19 @@ def _card(name: str, *, sha256: str, config: Mapping[str, Any], arrays: Mapping[
     rows = "\n".join(f"| {int(p)} | {bb:.2e} | {d:.2f} | {r:.0f} |"
                      for p, bb, d, r in zip(config["pitch_knots"], b, arrays["detune_cents"], arrays["release_db_s"]))  # fmt: skip
     n_values = sum(int(a.size) for a in arrays.values())
+    if config["family"] == "piano":
+        strings = (f"1-3 strings per note (1 below MIDI 35, 2 below 55, 3 above) detuned by the measured detune x "
+                   f"{config['detune_scale']:g} (the scale chosen by the spectral distance of renders of fitted notes: "
+                   f"{config['detune_scores']}; 0 renders one string)")  # fmt: skip
+    else:
+        strings = "one string per note"
     return f"""# String model: {name}
 
 - File: `{name}.safetensors` (safetensors, arrays only; checkpoint format `{FORMAT}` version {FORMAT_VERSION}, kind `{KIND}`)
 - sha256: `{sha256}`
 - Model: modal synthesis of a {config['family']} string (`partita.render.strings`): {config['n_partials']} partials at
-  `k f0 sqrt(1 + B k^2)`, each with an onset level and a decay rate per pitch and velocity, a damper
-  release per register, {'1-3 detuned strings per note (1 below MIDI 35, 2 below 55, 3 above)' if config['family'] == 'piano' else 'one string per note'},
+  `k f0 sqrt(1 + B k^2)`, each with two decays (a slow and a prompt component: onset level and
+  dB/s) per pitch and velocity, a damper release per register, {strings},
   and a noise burst ({config['n_bands']} bands, time constant {config['noise_tau_s'] * 1000:g} ms) at the onset.
 - Tables over {len(config['pitch_knots'])} pitch knots (MIDI {int(config['pitch_knots'][0])}-{int(config['pitch_knots'][-1])})
   x {len(config['velocity_knots'])} velocity knots ({', '.join(str(int(v)) for v in config['velocity_knots'])}): {n_values:,} values

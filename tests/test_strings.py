@@ -242,3 +242,10 @@ def test_weight_files_and_model_choice_are_checked(tmp_path):
         train_instrument(SF2, "piano", model="organ", out_dir=tmp_path / "w")
     with pytest.raises(ConfigError, match="from a soundfont"):
         train_instrument(tmp_path, "piano", model="piano", out_dir=tmp_path / "w")
+
+
+def test_fitting_is_deterministic():
+    runs = [fit_string_model(soundfont=SF2, name="electric_bass", program=33, family="plucked", midi_range=(40, 46))
+            for _ in range(2)]  # fmt: skip
+    assert runs[0]["config"] == runs[1]["config"]
+    assert all(np.array_equal(runs[0]["arrays"][k], runs[1]["arrays"][k]) for k in TABLES)
