@@ -99,7 +99,7 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
 _LANES = 8  # samples advanced together: independent rotations the CPU can overlap
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _segment(zr, zi, ar, ai, i0, i1, f2, out):
     """Add ``Im z`` to ``out[i0:i1]``, ``z`` turning by ``ar + i ai`` per sample; returns the
     state at the end (or where it fell below ``sqrt(f2)``) and that sample index.
