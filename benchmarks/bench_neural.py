@@ -199,12 +199,17 @@ def main() -> None:
         if name in args.baseline:
             cfg = neural.DecoderConfig(instrument=name)
             model = neural.BaselineGRUDecoder(cfg)
-            tc = neural.DecoderTrainConfig(minutes=args.minutes, seed=0, max_steps=_shipped_steps(entry))
+            steps, switch = _shipped_schedule(entry)
+            # the shipped decoder's schedule in steps: as many steps, the spectral stage from the same step
+            tc = neural.DecoderTrainConfig(minutes=args.minutes, seed=0, max_steps=steps, spectral_from_step=switch, validate_every_s=300.0)
             t0 = time.process_time()
             load0 = " ".join(open("/proc/loadavg").read().split()[:3])
-            res = neural.train(data, config=cfg, train_config=tc, out_dir=ROOT / "data/neural" / name / "baseline", model=model, progress=False)
+            work = ROOT / "data/neural" / name / "baseline"
+            resumed = (work / "checkpoint.safetensors").exists()  # a run cut short continues where it stopped
+            res = neural.train(data, config=cfg, train_config=tc, out_dir=work, model=model, progress=False, resume=resumed)
             row = {"data_key": key, **evaluate(_TorchDecoder(res["model"].eval(), res["calibration"]), data), "params": model.n_params(),
-                   "steps": res["steps"], "train_cpu_s": round(time.process_time() - t0, 1), "load_at_start": load0}  # fmt: skip
+                   "steps": res["steps"], "spectral_from_step": switch, "train_s": round(res["seconds"], 1),
+                   "train_cpu_s_this_run": round(time.process_time() - t0, 1), "resumed": resumed, "load_at_start": load0}  # fmt: skip
             (ROOT / "data/neural" / name / "bench_baseline.json").write_text(json.dumps(row, indent=1))
             print(name, "baseline", json.dumps(row), flush=True)
     results = {}
@@ -221,7 +226,8 @@ def main() -> None:
              "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; decode CPU: the decoder alone (network and "
              "heads) per 1000 frames (4 s of audio). Ratios are baseline / neural. Steps: training steps of the shipped decoder "
              "(its model card) and of the baseline, which trains with the same data, inputs and recipe for the same number of "
-             "steps (capped by --minutes; a baseline that hit the cap shows fewer steps).", "",
+             "steps, its spectral stage from the same step (capped by --minutes; a baseline that hit the cap shows fewer steps; "
+             "an interrupted run resumes from its checkpoint). Instruments without a baseline column were not given one.", "",
              "| instrument | neural spectral | designed spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
              "neural loud dB | designed loud dB | baseline loud dB | neural decode CPU s/1k fr | baseline decode CPU s/1k fr | "
              "params ratio | decode cost ratio | steps neural / baseline |",
@@ -246,6 +252,27 @@ def _shipped_steps(entry: dict) -> int | None:
 
     m = re.search(r"Steps: (\d+)", (ROOT / "instruments/weights" / entry["card"]).read_text())
     return int(m.group(1)) if m else None
+
+
+def _shipped_schedule(entry: dict) -> tuple[int, int]:
+    """(steps, the step its spectral stage began) of a shipped decoder, from its model card.
+
+    The shipped decoders switched stage on the clock (at ``1 - spectral fraction`` of the
+    budget); the card's curve gives (step, seconds) every 20 s, and the switch step is the last
+    regression row's step plus the seconds to the switch at that row's rate."""
+    import re
+
+    card = (ROOT / "instruments/weights" / entry["card"]).read_text()
+    steps = _shipped_steps(entry)
+    budget = re.search(r"Training: ([\d.]+) min budget", card)
+    frac = re.search(r"for the last (\d+) % of the time", card)
+    rows = [(int(a), float(b)) for a, b in re.findall(r"^\| (\d+) \| ([\d.]+) \|", card, flags=re.M)]
+    if steps is None or not budget or not frac or len(rows) < 2:
+        sys.exit(f"bench_neural: {entry['card']} has no steps, budget or curve to match the baseline's schedule to")
+    t_switch = float(budget.group(1)) * 60.0 * (1 - int(frac.group(1)) / 100)
+    before = [r for r in rows if r[1] <= t_switch]
+    (s0, t0), (s1, t1) = before[-2], before[-1]
+    return steps, min(steps, int(round(s1 + (t_switch - t1) * (s1 - s0) / (t1 - t0))))
 
 
 if __name__ == "__main__":
