@@ -42,7 +42,7 @@ import json
 import time
 from pathlib import Path
 
-from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
+from _results import provenance, write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 import numpy as np
 
@@ -194,6 +194,7 @@ def main() -> None:
         if not args.no_eval:
             row = {"params": entry["n_params"], "sha256": entry["sha256"], "data_key": key,
                    "neural": evaluate(shipped_decoder(name), data), "designed": evaluate(timbre_for(name), data)}  # fmt: skip
+            row["provenance"] = provenance()  # this part's own command, commit, load (several runs make one report)
             (ROOT / "data/neural" / name / "bench_eval.json").write_text(json.dumps(row, indent=1))
             print(name, json.dumps(row), flush=True)
         if name in args.baseline:
@@ -210,9 +211,11 @@ def main() -> None:
             row = {"data_key": key, **evaluate(_TorchDecoder(res["model"].eval(), res["calibration"]), data), "params": model.n_params(),
                    "steps": res["steps"], "spectral_from_step": switch, "train_s": round(res["seconds"], 1),
                    "train_cpu_s_this_run": round(time.process_time() - t0, 1), "resumed": resumed, "load_at_start": load0}  # fmt: skip
+            row["provenance"] = provenance()
             (ROOT / "data/neural" / name / "bench_baseline.json").write_text(json.dumps(row, indent=1))
             print(name, "baseline", json.dumps(row), flush=True)
     results = {}
+    parts: dict[str, list[str]] = {}  # command and commit of each run that measured a part of the table
     for name, entry in sorted(manifest.items()):
         ev = _read(ROOT / "data/neural" / name / "bench_eval.json")
         if ev.get("sha256") != entry["sha256"]:
@@ -220,9 +223,20 @@ def main() -> None:
         bl = _read(ROOT / "data/neural" / name / "bench_baseline.json")
         if bl and bl.get("data_key") == ev["data_key"]:
             ev["baseline"] = bl
+        for what, row in (("neural and designed", ev), ("baseline", bl if "baseline" in ev else {})):
+            prov = row.get("provenance")
+            if prov:
+                parts.setdefault(f"`{prov['command']}` (commit {prov['commit'][:12]}, {prov['date']}, load "
+                                 f"{' '.join(map(str, prov['load_average_start']))} at its start)", []).append(f"{name} {what}")
         ev["steps"] = _shipped_steps(entry)
         results[name] = ev
-    lines = ["Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
+    if not results:
+        sys.exit("bench_neural: no measured rows for the shipped decoders (data/neural/NAME/bench_eval.json); nothing written")
+    lines = ["This report assembles the rows that earlier runs of this script measured and kept in "
+             "data/neural/NAME/bench_eval.json and bench_baseline.json (the evaluation and each baseline may run in "
+             "separate processes, and a baseline resumes across runs). The runs:", "",
+             *[f"- {cmd}: {', '.join(what)}" for cmd, what in parts.items()], "",
+             "Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
              "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; decode CPU: the decoder alone (network and "
              "heads) per 1000 frames (4 s of audio). Ratios are baseline / neural. Steps: training steps of the shipped decoder "
              "(its model card) and of the baseline, which trains with the same data, inputs and recipe for the same number of "
