@@ -437,6 +437,8 @@ def train(
     state: dict[str, Any] = {"step": 0, "seconds": 0.0, "curve": [], "stage": "regression"}
     if resume and ckpt.exists():
         state.update(_load_checkpoint(ckpt, net, opt))
+        # a resumed run draws new batches from where it stopped, not the first steps' again
+        rng = np.random.default_rng([train_config.seed, int(state["step"])])
     t = train_config.segment_frames
     starts = _split_starts(data, t, val=False)
     if len(starts) == 0:
@@ -444,7 +446,7 @@ def train(
     budget = train_config.minutes * 60.0
     spectral_at = budget * (1.0 - train_config.spectral_fraction) if "audio16" in data else math.inf
     spectral_step = train_config.spectral_from_step if "audio16" in data else None
-    gen = torch.Generator().manual_seed(train_config.seed)
+    gen = torch.Generator().manual_seed(train_config.seed + 1_000_003 * int(state["step"]))
     bar = None
     if progress:
         from tqdm import tqdm
