@@ -77,7 +77,9 @@ def _custom(md: Any, name: str) -> Any:
         return None
 
 
-def score_from_parsed(s21: Any, *, other_dynamics: dict, context: Any = None) -> Score:
+def score_from_parsed(s21: Any, *, other_dynamics: dict, context: Any = None, owned: bool = False) -> Score:
+    """A Score of a parsed music21 stream. ``owned``: the stream is the caller's own fresh parse,
+    so it is brought to sounding pitch in place (copying a large score cost more than parsing it)."""
     from music21 import stream
 
     if isinstance(s21, stream.Opus):
@@ -98,7 +100,11 @@ def score_from_parsed(s21: Any, *, other_dynamics: dict, context: Any = None) ->
     part_ids = _custom(md, PART_IDS_FIELD) or {}
     extra_meta = _custom(md, METADATA_FIELD)
 
-    sounding = s21.toSoundingPitch() if s21.parts else s21
+    if s21.parts and owned:
+        s21.toSoundingPitch(inPlace=True)
+        sounding = s21
+    else:
+        sounding = s21.toSoundingPitch() if s21.parts else s21
     parts21 = list(sounding.parts)
     if not parts21 and sounding.recurse().notes:
         parts21 = [sounding]
