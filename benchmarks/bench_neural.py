@@ -10,6 +10,8 @@ controls, as for the performer's curves. Decoders:
 * (a) ``neural``: the shipped decoder (numpy inference, numba kernels);
 * (b) ``designed``: the hand-designed timbre of the instrument (``timbres.timbre_for``, with
   brightness 0.5 and noise 0.5, the performer's neutral values);
+* ``sawtooth``: a plain sawtooth of the same pitch and level (harmonic k at 1/k, no noise), the
+  floor a trained decoder must beat;
 * (c) ``baseline`` (with ``--baseline``): a decoder built the way published PyTorch DDSP code
   builds it (``neural.BaselineGRUDecoder``: MLPs of 3 x 512, GRU of 512 units), trained on the
   same data with the same CPU budget (``--minutes``, 1 thread) and the same two-stage recipe, with
@@ -153,6 +155,15 @@ def evaluate(decoder, data) -> dict:
     }
 
 
+def _sawtooth():
+    """A plain sawtooth (harmonic k at 1/k) of the same pitch and level, through the designed
+    timbres' level convention, with no brightness, formant, lowpass or noise: the floor a trained
+    decoder must beat (#13)."""
+    from partita.render.timbres import DesignedTimbre
+
+    return DesignedTimbre("sawtooth", tilt=1.0, tilt_per_brightness=0.0, tilt_per_10db=0.0, lowpass_hz=1e6, noise_db=-200.0)
+
+
 def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -193,7 +204,8 @@ def main() -> None:
         key = str(z["key"])  # the dataset's hash: results of other data (older analysis) are not reused
         if not args.no_eval:
             row = {"params": entry["n_params"], "sha256": entry["sha256"], "data_key": key,
-                   "neural": evaluate(shipped_decoder(name), data), "designed": evaluate(timbre_for(name), data)}  # fmt: skip
+                   "neural": evaluate(shipped_decoder(name), data), "designed": evaluate(timbre_for(name), data),
+                   "sawtooth": evaluate(_sawtooth(), data)}  # fmt: skip
             row["provenance"] = provenance()  # this part's own command, commit, load (several runs make one report)
             (ROOT / "data/neural" / name / "bench_eval.json").write_text(json.dumps(row, indent=1))
             print(name, json.dumps(row), flush=True)
@@ -242,17 +254,17 @@ def main() -> None:
              "(its model card) and of the baseline, which trains with the same data, inputs and recipe for the same number of "
              "steps, its spectral stage from the same step (capped by --minutes; a baseline that hit the cap shows fewer steps; "
              "an interrupted run resumes from its checkpoint). Instruments without a baseline column were not given one.", "",
-             "| instrument | neural spectral | designed spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
+             "| instrument | neural spectral | designed spectral | sawtooth spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
              "neural loud dB | designed loud dB | baseline loud dB | neural decode CPU s/1k fr | baseline decode CPU s/1k fr | "
              "params ratio | decode cost ratio | steps neural / baseline |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name, r in sorted(results.items()):
         b = r.get("baseline", {})
         nd = r["neural"].get("cpu_s_per_1000_frames_decode")
         bd = b.get("cpu_s_per_1000_frames_decode")
         pr = f"{b['params'] / r['params']:.1f}" if b else "-"
         cr = f"{bd / nd:.1f}" if (b and nd and bd) else "-"
-        lines.append(f"| {name} | {r['neural']['spectral']} | {r['designed']['spectral']} | {b.get('spectral', '-')} | "
+        lines.append(f"| {name} | {r['neural']['spectral']} | {r['designed']['spectral']} | {r.get('sawtooth', {}).get('spectral', '-')} | {b.get('spectral', '-')} | "
                      f"{r['neural']['f0_cents']} | {r['designed']['f0_cents']} | {b.get('f0_cents', '-')} | {r['neural']['loudness_db']} | "
                      f"{r['designed']['loudness_db']} | {b.get('loudness_db', '-')} | {nd} | {bd if bd is not None else '-'} | {pr} | {cr} | "
                      f"{r.get('steps')} / {b.get('steps', '-')} |")  # fmt: skip
