@@ -29,7 +29,6 @@ import os
 from typing import Mapping
 
 import numpy as np
-from scipy.signal import butter, sosfilt
 
 from partita._presets import Entry, load, table
 from partita.errors import PresetError
@@ -94,6 +93,8 @@ GM_DRUMS: dict[int, tuple[str, dict[str, float]]] = load_kit()
 
 @functools.lru_cache(maxsize=256)
 def _sos(kind: str, lo: float, hi: float, sample_rate: int) -> np.ndarray:
+    from scipy.signal import butter  # scipy.signal costs 0.5 s to import: only when drums play
+
     nyq = sample_rate / 2.0
     if kind == "hp":
         return butter(4, min(lo, 0.9 * nyq) / nyq, btype="highpass", output="sos")
@@ -113,6 +114,8 @@ def drum_hit(key: int, *, velocity: float, sample_rate: int, seed: int) -> np.nd
     -6 dB peak-ish) and, a little, the brightness. Starts and ends at 0 (a 1 ms attack ramp
     and a 5 ms fade at the end), so hits never click.
     """
+    from scipy.signal import sosfilt
+
     kind, p = GM_DRUMS.get(int(key), GM_DRUMS[38])
     rng = np.random.default_rng(seed)
     decay = p.get("decay", 0.2)

@@ -4,7 +4,7 @@ A neural decoder (trained by :mod:`partita.render.neural`) is a small causal con
 network that maps each frame's (f0, A-weighted loudness, time since the note's onset) to an
 overall amplitude, a harmonic distribution and noise band magnitudes -- the same :class:`~partita.render.controls.SynthParams` the
 hand-designed timbres produce, so the numba kernels render it unchanged ("controls, then
-signal"). This module reads its weight file and runs it with numpy matrix products.
+signal"). This module reads its weight file and runs it with a numba kernel (:mod:`partita.render.neural_kernel`).
 
 Weight files are ``instrument-decoder`` checkpoints in the one checkpoint format of
 :mod:`partita.checkpoint` (safetensors read without torch, no pickle, plus a JSON header with the
@@ -49,7 +49,6 @@ import functools
 import json
 import math
 import os
-import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -139,7 +138,7 @@ def load_weights(path: str | os.PathLike[str], *, sha256: str | None = None) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-# The network in numpy
+# The network
 
 
 def features(f0_hz: np.ndarray, loudness_a_db: np.ndarray, onset: np.ndarray) -> np.ndarray:
@@ -232,85 +231,36 @@ def calibrated_loudness_a(loudness_db: np.ndarray, f0_hz: np.ndarray, coef: tupl
     return L + c0 + c1 * (L + 40.0) / 20.0 + c2 * p + c3 * p * p
 
 
-_BLAS_LOCK = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _blas_controller() -> Any:
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return None
-    return ThreadpoolController()
-
-
 def forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
     """Run the network: float32 features [n_frames, 3] -> head outputs [n_frames, 1 + K + B].
 
     Column 0 is ``o_amp``, then ``K = n_harmonics`` harmonic logits, then ``B = n_bands``
-    noise log offsets. BLAS runs single-threaded here: the matrices are small (64 x 64) and
-    the renderer already runs parts in threads; a multi-threaded BLAS spins and costs about
-    30 times the CPU time on a shared 2-core machine.
+    noise log offsets. One numba kernel over the whole phrase (:mod:`partita.render.neural_kernel`):
+    it releases the GIL and sums in one fixed order, so render threads run side by side and
+    the result does not depend on how many there are.
     """
-    ctl = _blas_controller()
-    if ctl is None:  # pragma: no cover
-        return _forward(arrays, config, x)
-    # The BLAS thread limit is process-wide: when render threads overlapped, one thread's exit
-    # restored multi-threaded BLAS under another's matrix product and changed its rounding.
-    # One forward pass at a time keeps the limit in force for the whole pass (bit-identical
-    # stems whatever the number of render threads).
-    with _BLAS_LOCK, ctl.limit(limits=1, user_api="blas"):
-        return _forward(arrays, config, x)
+    from partita.render.neural_kernel import forward_packed, pack
 
-
-def _forward(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
-    k = int(config["kernel_size"])
-    h = x @ arrays["inp.weight"][:, :, 0].T + arrays["inp.bias"]
-    n = h.shape[0]
-    for i, d in enumerate(config["dilations"]):
-        w = arrays[f"blocks.{i}.conv.weight"]  # [C, C, k]
-        y = np.broadcast_to(arrays[f"blocks.{i}.conv.bias"], h.shape).copy()
-        for j in range(k):
-            lag = (k - 1 - j) * int(d)
-            if lag >= n:
-                continue
-            y[lag:] += h[: n - lag] @ w[:, :, j].T
-        np.maximum(y, 0.0, out=y)
-        h = h + (y @ arrays[f"blocks.{i}.mix.weight"][:, :, 0].T + arrays[f"blocks.{i}.mix.bias"])
-    return h @ arrays["head.weight"][:, :, 0].T + arrays["head.bias"]
+    return forward_packed(pack(arrays, config), x)
 
 
 def heads_to_params(out: np.ndarray, *, f0_hz: np.ndarray, loudness_db: np.ndarray, n_harmonics: int,
                     n_bands: int, sample_rate: int, render_bands: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Head outputs -> (amplitude [n], harmonic_distribution [n, K], noise_magnitudes [n, render_bands]).
 
-    Silent frames (``loudness_db <= SILENCE_DB``) get amplitude and noise 0.
+    Silent frames (``loudness_db <= SILENCE_DB``) get amplitude and noise 0. Computed in float64
+    by a numba kernel (:func:`partita.render.neural_kernel.heads`), rounded to float32.
     """
-    loud = np.asarray(loudness_db, np.float64)
-    ref = np.exp(_LN10_20 * np.maximum(loud, -100.0))
-    silent = loud <= SILENCE_DB
-    o_amp = 12.0 * np.tanh(out[:, 0].astype(np.float64) / 12.0)
-    logits = out[:, 1 : 1 + n_harmonics].astype(np.float64)
-    k = np.arange(1, n_harmonics + 1)
-    audible = k[None, :] * np.asarray(f0_hz, np.float64)[:, None] < 0.96 * sample_rate / 2.0
-    # frames where even the fundamental is above the cut-off have no harmonic at all
-    # (a very high note at a low sample rate): their distribution is all zeros, not NaN
-    any_audible = audible.any(axis=1)
-    logits = np.where(audible, logits, -np.inf)
-    logits -= np.where(any_audible, logits.max(axis=1), 0.0)[:, None]
-    e = np.where(audible, np.exp(logits), 0.0)
-    total = e.sum(axis=1, keepdims=True)
-    dist = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
-    amp = np.where(silent, 0.0, ref * np.exp(o_amp))
-    o_noise = 12.0 * np.tanh(out[:, 1 + n_harmonics : 1 + n_harmonics + n_bands].astype(np.float64) / 12.0)
-    mags_model = np.where(silent[:, None], 0.0, ref[:, None] * np.exp(o_noise))
-    model_hz = np.linspace(0.0, NOISE_TOP_HZ, n_bands)
-    render_hz = np.linspace(0.0, sample_rate / 2.0, render_bands)
-    if render_bands == n_bands and sample_rate == 2 * NOISE_TOP_HZ:
-        mags = mags_model
-    else:
-        mags = np.stack([np.interp(render_hz, model_hz, row, right=0.0) for row in mags_model]) if len(mags_model) else np.zeros((0, render_bands))
-    return amp.astype(np.float32), dist.astype(np.float32), mags.astype(np.float32)
+    from partita.render.neural_kernel import heads
+
+    n = out.shape[0]
+    amp = np.empty(n, np.float32)
+    dist = np.empty((n, n_harmonics), np.float32)
+    mags = np.empty((n, render_bands), np.float32)
+    heads(np.ascontiguousarray(out, np.float32), np.ascontiguousarray(f0_hz, np.float64),
+          np.ascontiguousarray(loudness_db, np.float64), float(SILENCE_DB), float(sample_rate),
+          np.linspace(0.0, NOISE_TOP_HZ, n_bands), np.linspace(0.0, sample_rate / 2.0, render_bands), amp, dist, mags)  # fmt: skip
+    return amp, dist, mags
 
 
 # ---------------------------------------------------------------------------------------------

@@ -409,7 +409,7 @@ def _phrases(timed: list[_Timed], style: Style) -> list[list[_Timed]]:
     return phrases
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0, times, vel, p,
                    f0, loud, bright, noise):  # fmt: skip
     """The curves of one phrase, frame by frame (see the module docstring for the model).

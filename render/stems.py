@@ -225,7 +225,7 @@ def render(
     settings: RenderSettings | None = None,
     decoders: Mapping[str, Decoder] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     progress: bool | None = None,
     repeats: bool = True,
 ) -> RenderResult:
@@ -248,8 +248,10 @@ def render(
         Where part audio is cached; default ``out_dir/.cache``, which keeps only the entries of
         the latest render (a cache folder given here is never pruned).
     workers
-        Threads rendering parts in parallel (1: one after the other). The kernels release the
-        GIL; the performer's Python does not, so two threads gain less than two cores.
+        Threads rendering parts in parallel (1: one after the other); default: one per CPU core
+        (``os.cpu_count()``). The kernels (synthesis, neural decoder) release the GIL; the
+        performer's Python does not, so two threads gain less than two cores. The stems are
+        bit-identical whatever the number.
     progress
         Show a progress bar on stderr; default: when stderr is a terminal.
     repeats
@@ -274,6 +276,8 @@ def render(
     t0 = time.perf_counter()
     score = performed(score, repeats=repeats)
     settings = settings or RenderSettings(sample_rate=sample_rate, seed=seed)
+    if workers is None:
+        workers = os.cpu_count() or 1
     if workers < 1:
         raise ConfigError(f"workers {workers} must be at least 1")
     out = Path(out_dir)

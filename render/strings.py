@@ -99,7 +99,7 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
 _LANES = 8  # samples advanced together: independent rotations the CPU can overlap
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath={"contract"})
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _segment(zr, zi, ar, ai, i0, i1, f2, out):
     """Add ``Im z`` to ``out[i0:i1]``, ``z`` turning by ``ar + i ai`` per sample; returns the
     state at the end (or where it fell below ``sqrt(f2)``) and that sample index.
@@ -141,7 +141,7 @@ def _segment(zr, zi, ar, ai, i0, i1, f2, out):
     return zr, zi, i
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _modal_kernel(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, out):
     """Add damped sinusoids to ``out``: row s, partial k starts at sample ``n_on`` with
     amplitude ``amps[s, k]`` and phase 0, multiplies by ``decay_on[s, k]`` per sample until

@@ -42,7 +42,6 @@ import math
 
 import numba
 import numpy as np
-from scipy.signal import fftconvolve
 
 from partita.errors import ConfigError
 from partita.render.controls import SynthParams
@@ -555,6 +554,8 @@ def apply_room(audio: np.ndarray, impulse_response: np.ndarray) -> np.ndarray:
         raise ConfigError("apply_room takes (n_channels, n_samples) audio and a 1-D impulse response")
     if audio.shape[1] == 0:
         return np.zeros((audio.shape[0], ir.size - 1), np.float32)
+    from scipy.signal import fftconvolve  # 0.5 s to import: only when a room is on
+
     out = fftconvolve(audio.astype(np.float64), ir.astype(np.float64)[None, :], axes=1)
     return out.astype(np.float32)
 

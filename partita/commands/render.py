@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--room", type=float, default=None, metavar="RT60_S",
                    help="add a synthetic room with this reverberation time in seconds (default: dry)")
     p.add_argument("--pcm24", action="store_true", help="write 24-bit PCM instead of 32-bit float")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="render parts in N threads (default 1)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="render parts in N threads (default: one per CPU core); the stems are the same whatever N")
     p.add_argument("--no-repeats", action="store_true",
                    help="play each written bar once (default: repeats, voltas and D.C./D.S. as MuseScore plays them)")
     p.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah",

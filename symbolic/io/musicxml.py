@@ -256,7 +256,7 @@ def read(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            score = score_from_parsed(parsed, other_dynamics=other, context=context)
+            score = score_from_parsed(parsed, other_dynamics=other, context=context, owned=True)
             if root is not None:
                 score = _replace(score, form=read_form(root, _measure_spans(parsed)))
                 score = with_grace_slashes(score, grace_slashes(root))

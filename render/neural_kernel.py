@@ -1,0 +1,248 @@
+"""The neural decoder's forward pass as one numba kernel over a whole phrase.
+
+The network of :mod:`partita.render.neural_infer` (a 1x1 input projection, residual blocks
+``h += W2 relu(causal_conv_d(h)) + b2`` with zero padding before the phrase, a linear head) runs
+here in float32 without the GIL and without BLAS: the render's part threads run it side by side,
+and its sums are taken in one fixed order, so the audio is the same whatever the number of
+threads (a multi-threaded BLAS changes its rounding with its thread count).
+
+Frames go through the kernel in tiles of :data:`TILE` frames: each weight row is read once per
+tile. Each block is updated in place from the last frame backwards, so a frame's causal inputs
+(itself and earlier frames) are still the block's inputs when it is computed. ``tests/test_neural_kernel.py``
+checks the kernel against torch's ``CausalDecoder`` and against a numpy matrix-product version.
+
+>>> import numpy as np
+>>> from partita.render.neural_infer import shipped_decoder
+>>> dec = shipped_decoder("flute")
+>>> dec is None or forward_packed(pack(dec.weights.arrays, dec.weights.config), np.zeros((5, 3), np.float32)).shape == (5, 78)
+True
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Mapping, NamedTuple
+
+import numba
+import numpy as np
+
+__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads"]
+
+#: Frames per tile of the kernel (``_tile`` is written for 4).
+TILE = 4
+#: The dot products may be summed in SIMD lanes (reassociated) and fused (multiply-add): the
+#: order is fixed when the kernel is compiled, the same for every call and every thread.
+_FASTMATH = {"reassoc", "contract"}
+
+
+class PackedWeights(NamedTuple):
+    """A decoder's weights laid out for the kernel (float32; rows are output channels)."""
+
+    w_in: np.ndarray  # [C, n_inputs]
+    b_in: np.ndarray  # [C]
+    conv_w: np.ndarray  # [n_blocks, kernel_size, C, C] (tap, out, in)
+    conv_b: np.ndarray  # [n_blocks, C]
+    mix_w: np.ndarray  # [n_blocks, C, C] (out, in)
+    mix_b: np.ndarray  # [n_blocks, C]
+    dilations: np.ndarray  # int64 [n_blocks]
+    head_w: np.ndarray  # [n_out, C]
+    head_b: np.ndarray  # [n_out]
+
+
+_PACKED: dict[int, tuple[Any, PackedWeights]] = {}
+_PACK_LOCK = threading.Lock()
+
+
+def pack(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> PackedWeights:
+    """The kernel's layout of a checkpoint's arrays (torch's Conv1d layout [out, in, tap]);
+    kept per ``arrays`` object, so a decoder packs its weights once."""
+    with _PACK_LOCK:
+        hit = _PACKED.get(id(arrays))
+        if hit is not None and hit[0] is arrays:
+            return hit[1]
+
+    def f32(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=np.float32)
+
+    n = len(config["dilations"])
+    blocks = range(n)
+    packed = PackedWeights(
+        w_in=f32(arrays["inp.weight"][:, :, 0]), b_in=f32(arrays["inp.bias"]),
+        conv_w=f32(np.stack([arrays[f"blocks.{i}.conv.weight"].transpose(2, 0, 1) for i in blocks])),
+        conv_b=f32(np.stack([arrays[f"blocks.{i}.conv.bias"] for i in blocks])),
+        mix_w=f32(np.stack([arrays[f"blocks.{i}.mix.weight"][:, :, 0] for i in blocks])),
+        mix_b=f32(np.stack([arrays[f"blocks.{i}.mix.bias"] for i in blocks])),
+        dilations=np.asarray(config["dilations"], np.int64), head_w=f32(arrays["head.weight"][:, :, 0]),
+        head_b=f32(arrays["head.bias"]),
+    )  # fmt: skip
+    if packed.conv_w.shape[1] != int(config["kernel_size"]):
+        raise ValueError(f"conv weights have {packed.conv_w.shape[1]} taps, the config says {config['kernel_size']}")
+    with _PACK_LOCK:
+        if len(_PACKED) > 256:
+            _PACKED.clear()
+        _PACKED[id(arrays)] = (arrays, packed)  # holding ``arrays`` keeps its id unique
+    return packed
+
+
+def forward_packed(w: PackedWeights, x: np.ndarray) -> np.ndarray:
+    """The network on one phrase: float32 features [n_frames, n_inputs] -> heads [n_frames, n_out]."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    out = np.empty((x.shape[0], w.head_b.size), np.float32)
+    if x.ndim != 2 or x.shape[1] != w.w_in.shape[1]:
+        raise ValueError(f"features of shape {x.shape}; the network takes [n_frames, {w.w_in.shape[1]}]")
+    if x.shape[0]:
+        _forward_kernel(x, w.w_in, w.b_in, w.conv_w, w.conv_b, w.mix_w, w.mix_b, w.dilations, w.head_w, w.head_b, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+def _tile(src: np.ndarray, s0: int, w: np.ndarray, acc: np.ndarray) -> None:  # pragma: no cover - numba
+    """acc[r, o] += sum over c of src[s0 + r, c] w[o, c], for the tile's 4 rows r: two weight
+    rows at a time, each shared by four dot products (eight sums in registers)."""
+    n_out, n_in = w.shape
+    for o in range(0, n_out - 1, 2):
+        a0 = np.float32(0.0)
+        a1 = np.float32(0.0)
+        a2 = np.float32(0.0)
+        a3 = np.float32(0.0)
+        b0 = np.float32(0.0)
+        b1 = np.float32(0.0)
+        b2 = np.float32(0.0)
+        b3 = np.float32(0.0)
+        for c in range(n_in):
+            v = w[o, c]
+            u = w[o + 1, c]
+            x0 = src[s0, c]
+            x1 = src[s0 + 1, c]
+            x2 = src[s0 + 2, c]
+            x3 = src[s0 + 3, c]
+            a0 += x0 * v
+            a1 += x1 * v
+            a2 += x2 * v
+            a3 += x3 * v
+            b0 += x0 * u
+            b1 += x1 * u
+            b2 += x2 * u
+            b3 += x3 * u
+        acc[0, o] += a0
+        acc[1, o] += a1
+        acc[2, o] += a2
+        acc[3, o] += a3
+        acc[0, o + 1] += b0
+        acc[1, o + 1] += b1
+        acc[2, o + 1] += b2
+        acc[3, o + 1] += b3
+    if n_out % 2:  # the last row of an odd count
+        o = n_out - 1
+        for r in range(4):
+            a = np.float32(0.0)
+            for c in range(n_in):
+                a += src[s0 + r, c] * w[o, c]
+            acc[r, o] += a
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH)
+def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head_w, head_b, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    n = x.shape[0]
+    n_ch = b_in.size
+    taps = conv_w.shape[1]
+    pad = (taps - 1) * dilations.max() if dilations.size else 0
+    # rows [0, pad): the zeros before the phrase; rows past the phrase: room for the last tile
+    h = np.zeros((pad + n + TILE, n_ch), np.float32)
+    for t in range(n):
+        for o in range(n_ch):
+            h[pad + t, o] = b_in[o]
+        for c in range(x.shape[1]):
+            v = x[t, c]
+            for o in range(n_ch):
+                h[pad + t, o] += v * w_in[o, c]
+    acc = np.empty((TILE, n_ch), np.float32)
+    z = np.empty((TILE, n_ch), np.float32)
+    for b in range(dilations.size):
+        d = dilations[b]
+        t1 = n
+        while t1 > 0:  # tiles from the end: a tile reads only rows not yet updated
+            t0 = max(0, t1 - TILE)
+            for r in range(TILE):
+                for o in range(n_ch):
+                    acc[r, o] = conv_b[b, o]
+            for j in range(taps):
+                _tile(h, pad + t0 - (taps - 1 - j) * d, conv_w[b, j], acc)
+            for r in range(TILE):
+                for o in range(n_ch):
+                    if acc[r, o] < 0.0:
+                        acc[r, o] = 0.0
+                    z[r, o] = mix_b[b, o]
+            _tile(acc, 0, mix_w[b], z)
+            for r in range(t1 - t0):
+                for o in range(n_ch):
+                    h[pad + t0 + r, o] += z[r, o]
+            t1 = t0
+    y = np.empty((TILE, head_b.size), np.float32)
+    t = 0
+    while t < n:
+        for r in range(TILE):
+            for o in range(head_b.size):
+                y[r, o] = head_b[o]
+        _tile(h, pad + t, head_w, y)
+        for r in range(min(TILE, n - t)):
+            for o in range(head_b.size):
+                out[t + r, o] = y[r, o]
+        t += TILE
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The head outputs of a phrase as synthesis controls, frame by frame, in float64 (see
+    :func:`partita.render.neural_infer.heads_to_params`): ``amp`` [n], ``dist`` [n, K] and
+    ``mags`` [n, len(render_hz)] are filled.
+
+    ``log amplitude = ln(10) L / 20 + 12 tanh(o_amp / 12)`` with ``L = max(loudness_db, -100)``;
+    the harmonic distribution is the softmax of the logits of the harmonics below 96 % of
+    Nyquist (all zeros when none is); the noise magnitudes ``10^(L / 20) exp(12 tanh(o / 12))``
+    at ``model_hz``, interpolated linearly onto ``render_hz`` (0 above the model's top band, as
+    ``np.interp(..., right=0)``). Silent frames get amplitude and noise 0.
+    """
+    n_harm = dist.shape[1]
+    n_bands = model_hz.size
+    cut = 0.96 * sample_rate / 2.0
+    ln10_20 = np.log(10.0) / 20.0
+    row = np.empty(n_bands, np.float64)
+    e = np.empty(n_harm, np.float64)
+    for t in range(out.shape[0]):
+        loud = loudness_db[t]
+        silent = loud <= silence_db
+        ref = np.exp(ln10_20 * max(loud, -100.0))
+        o_amp = 12.0 * np.tanh(np.float64(out[t, 0]) / 12.0)
+        amp[t] = np.float32(0.0) if silent else np.float32(ref * np.exp(o_amp))
+        f0 = f0_hz[t]
+        top = -np.inf
+        n_aud = 0
+        for k in range(n_harm):
+            if (k + 1) * f0 < cut:
+                n_aud = k + 1
+                v = np.float64(out[t, 1 + k])
+                if v > top:
+                    top = v
+        total = 0.0
+        for k in range(n_aud):
+            e[k] = np.exp(np.float64(out[t, 1 + k]) - top)
+            total += e[k]
+        for k in range(n_harm):
+            dist[t, k] = np.float32(e[k] / total) if (k < n_aud and total > 0.0) else np.float32(0.0)
+        for b in range(n_bands):
+            row[b] = 0.0 if silent else ref * np.exp(12.0 * np.tanh(np.float64(out[t, 1 + n_harm + b]) / 12.0))
+        j = 0
+        for i in range(render_hz.size):
+            x = render_hz[i]
+            if x > model_hz[n_bands - 1]:
+                mags[t, i] = np.float32(0.0)
+            elif x == model_hz[n_bands - 1]:
+                mags[t, i] = np.float32(row[n_bands - 1])
+            elif x <= model_hz[0]:
+                mags[t, i] = np.float32(row[0])
+            else:
+                while model_hz[j + 1] <= x:
+                    j += 1
+                slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
+                mags[t, i] = np.float32(slope * (x - model_hz[j]) + row[j])
