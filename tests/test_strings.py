@@ -249,3 +249,14 @@ def test_fitting_is_deterministic():
             for _ in range(2)]  # fmt: skip
     assert runs[0]["config"] == runs[1]["config"]
     assert all(np.array_equal(runs[0]["arrays"][k], runs[1]["arrays"][k]) for k in TABLES)
+
+
+def test_stems_of_string_models_are_identical_whatever_the_number_of_workers(tmp_path):
+    from partita.render.stems import render
+    from partita.symbolic.score import Note, Part, Score
+
+    parts = (Part("pno", "Piano", "piano", notes=tuple(Note(F(k), F(1), 60 + (k * 5) % 12) for k in range(8))),
+             Part("gtr", "Guitar", "acoustic_guitar", notes=tuple(Note(F(2 * k), F(2), p) for k in range(4) for p in (40, 47, 52))))  # fmt: skip
+    score = Score(parts=parts)
+    runs = {w: render(score, tmp_path / str(w), sample_rate=24000, progress=False, workers=w) for w in (1, 2)}
+    assert [s.sha256 for s in runs[1].stems] == [s.sha256 for s in runs[2].stems]
