@@ -358,18 +358,30 @@ def decoder_for(instrument_id: str):
     return timbre_for(instrument_id)
 
 
-def decoders_for_score(score: Any, specs: list[str]) -> dict[str, NeuralDecoder]:
-    """Part id -> decoder for ``partita render --instrument-weights [INSTRUMENT=]PATH`` options.
+def _from_file(path: str) -> Any:
+    """A neural decoder, or a string model when the file's header says ``string-model``."""
+    from partita.checkpoint import read_header
+
+    if os.path.isfile(path) and read_header(path).get("kind") == "string-model":
+        from partita.render.strings import StringDecoder
+
+        return StringDecoder.from_file(path)
+    return NeuralDecoder.from_file(path)
+
+
+def decoders_for_score(score: Any, specs: list[str]) -> dict[str, Any]:
+    """Part id -> decoder for ``partita render --instrument-weights [INSTRUMENT=]PATH`` options
+    (a neural decoder's or a string model's weight file).
 
     A spec without ``INSTRUMENT=`` applies to the instrument named in the file's config. A spec
     that matches no part of the score is refused (naming the file), so a typo is not silent.
     """
-    out: dict[str, NeuralDecoder] = {}
+    out: dict[str, Any] = {}
     for spec in specs:
         inst, sep, path = spec.partition("=")
         if not sep or os.path.exists(spec):
             inst, path = "", spec
-        dec = NeuralDecoder.from_file(path)
+        dec = _from_file(path)
         target = inst or dec.instrument
         parts = [p for p in score.parts if p.instrument == target]
         if not parts:

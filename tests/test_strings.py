@@ -260,3 +260,15 @@ def test_stems_of_string_models_are_identical_whatever_the_number_of_workers(tmp
     score = Score(parts=parts)
     runs = {w: render(score, tmp_path / str(w), sample_rate=24000, progress=False, workers=w) for w in (1, 2)}
     assert [s.sha256 for s in runs[1].stems] == [s.sha256 for s in runs[2].stems]
+
+
+def test_instrument_weights_option_takes_a_string_model_file():
+    from importlib import resources
+
+    from partita.render.neural_infer import decoders_for_score
+    from partita.symbolic.score import Note, Part, Score
+
+    path = str(resources.files("partita.instruments").joinpath("weights", "harp.safetensors"))
+    score = Score(parts=(Part("h", "Harp", "harp", notes=(Note(F(0), F(1), 60),)), Part("f", "Flute", "flute", notes=(Note(F(0), F(1), 72),))))
+    decs = decoders_for_score(score, [path])
+    assert list(decs) == ["h"] and isinstance(decs["h"], StringDecoder) and decs["h"].instrument == "harp"
