@@ -96,47 +96,36 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
     return i, i + 1, float((x - kn[i]) / (kn[i + 1] - kn[i]))
 
 
-_LANES = 8  # samples advanced together: independent rotations the CPU can overlap
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _segment(zr, zi, ar, ai, i0, i1, f2, out):
     """Add ``Im z`` to ``out[i0:i1]``, ``z`` turning by ``ar + i ai`` per sample; returns the
     state at the end (or where it fell below ``sqrt(f2)``) and that sample index.
 
-    The samples go 8 at a time: lane l holds ``z * rot^l`` and every lane turns by ``rot^8``,
-    so the 8 products of a step do not wait on each other."""
-    lr = np.empty(_LANES)
-    li = np.empty(_LANES)
-    cr, ci = zr, zi
-    for lane in range(_LANES):
-        lr[lane] = cr
-        li[lane] = ci
-        t = cr * ar - ci * ai
-        ci = cr * ai + ci * ar
-        cr = t
-    # rot^8: the product of the 8 rotations applied above
-    r8r, r8i = 1.0, 0.0
-    for _ in range(_LANES):
-        t = r8r * ar - r8i * ai
-        r8i = r8r * ai + r8i * ar
-        r8r = t
+    The samples go 4 at a time in four local variables (registers): lane l holds ``z rot^l``
+    and every lane turns by ``rot^4``, so the four products of a step do not wait on each other."""
+    a0, b0 = zr, zi
+    a1, b1 = a0 * ar - b0 * ai, a0 * ai + b0 * ar
+    a2, b2 = a1 * ar - b1 * ai, a1 * ai + b1 * ar
+    a3, b3 = a2 * ar - b2 * ai, a2 * ai + b2 * ar
+    r2r, r2i = ar * ar - ai * ai, 2.0 * ar * ai
+    r4r, r4i = r2r * r2r - r2i * r2i, 2.0 * r2r * r2i
     i = i0
-    while i + _LANES <= i1:
-        for lane in range(_LANES):
-            out[i + lane] += li[lane]
-            t = lr[lane] * r8r - li[lane] * r8i
-            li[lane] = lr[lane] * r8i + li[lane] * r8r
-            lr[lane] = t
-        i += _LANES
-        if (i & 255) < _LANES and lr[0] * lr[0] + li[0] * li[0] < f2:
-            return lr[0], li[0], i
-    zr, zi = lr[0], li[0]
+    while i + 4 <= i1:
+        out[i] += b0
+        out[i + 1] += b1
+        out[i + 2] += b2
+        out[i + 3] += b3
+        a0, b0 = a0 * r4r - b0 * r4i, a0 * r4i + b0 * r4r
+        a1, b1 = a1 * r4r - b1 * r4i, a1 * r4i + b1 * r4r
+        a2, b2 = a2 * r4r - b2 * r4i, a2 * r4i + b2 * r4r
+        a3, b3 = a3 * r4r - b3 * r4i, a3 * r4i + b3 * r4r
+        i += 4
+        if (i & 255) < 4 and a0 * a0 + b0 * b0 < f2:
+            return a0, b0, i
+    zr, zi = a0, b0
     while i < i1:
         out[i] += zi
-        t = zr * ar - zi * ai
-        zi = zr * ai + zi * ar
-        zr = t
+        zr, zi = zr * ar - zi * ai, zr * ai + zi * ar
         i += 1
     return zr, zi, i
 
