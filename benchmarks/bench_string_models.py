@@ -173,10 +173,11 @@ def evaluate(name: str, path: Path, soundfont: str) -> dict:
     return out
 
 
-def render_cost(instrument: str) -> dict:
+def render_cost(instrument: str, *, stems_score: bool = False) -> dict:
     """CPU seconds to render 32 bars of 4/4 at 120 bpm (64 s) of quarter-note triads plus a
     melody in eighths (640 notes) through ``render_part``, string model against designed timbre
-    (each after one warm-up render)."""
+    (each after one warm-up render); with ``stems_score``, the instrument's part of
+    ``bench_render_stems.build_score()`` instead."""
     from fractions import Fraction as F
 
     from partita.render.settings import RenderSettings
@@ -192,13 +193,18 @@ def render_cost(instrument: str) -> dict:
         notes += [Note(F(beat) + F(j, 2), F(1, 2), 72 + (beat + j) % 5, voice=2) for j in (0, 1)]
     part = Part("p", instrument, instrument, notes=tuple(notes))
     score = Score(parts=(part,))
+    if stems_score:  # the piano part of the render benchmark's score
+        import bench_render_stems
+
+        score = bench_render_stems.build_score()
+        part = next(p for p in score.parts if p.instrument == instrument)
     out = {}
     for label, dec in (("trained", decoder_for(instrument)), ("designed", timbre_for(instrument))):
         render_part(part, score, RenderSettings(), decoder=dec)
         t0 = time.process_time()
         render_part(part, score, RenderSettings(), decoder=dec)
         out[f"{label}_cpu_s"] = round(time.process_time() - t0, 2)
-    out["notes"] = len(notes)
+    out["notes"] = len(part.notes)
     out["ratio"] = round(out["trained_cpu_s"] / out["designed_cpu_s"], 2)
     return out
 
@@ -228,11 +234,14 @@ def main(argv: list[str] | None = None) -> int:
         md.append(f"| {name} | {r['family']} | {r['note_trained']} | {r['note_designed']} | {r['note_sawtooth']} | {r['note_trained_lowest']} "
                   f"| {r['chord_trained']} | {r['chord_designed']} | {r['chord_sawtooth']} | {r['chord_trained_lowest']} |")  # fmt: skip
     cost = {inst: render_cost(inst) for inst in ("piano", "acoustic_guitar") if inst in results}
+    if "piano" in results:
+        cost["piano in bench_render_stems"] = render_cost("piano", stems_score=True)
     if cost:
-        md += ["", "Render cost: CPU seconds to render a 64-second part of 640 notes (quarter-note triads and an",
-               "eighth-note melody) through `render_part` at 48 kHz, one thread, after a warm-up render.", "",
-               "| instrument | string model CPU s | designed CPU s | ratio |", "| --- | --- | --- | --- |"]  # fmt: skip
-        md += [f"| {k} | {v['trained_cpu_s']} | {v['designed_cpu_s']} | {v['ratio']} |" for k, v in cost.items()]
+        md += ["", "Render cost: CPU seconds to render a part through `render_part` at 48 kHz, one thread, after a",
+               "warm-up render: a 64-second part of 640 notes (quarter-note triads and an eighth-note melody), and",
+               "the piano part (1,260 notes, 210 s) of the render benchmark's 8-part score (`bench_render_stems.py`).", "",
+               "| part | notes | string model CPU s | designed CPU s | ratio |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        md += [f"| {k} | {v['notes']} | {v['trained_cpu_s']} | {v['designed_cpu_s']} | {v['ratio']} |" for k, v in cost.items()]
     md += ["", f"CPU time of the benchmark: {time.process_time() - t0:.0f} s."]
     cmd = "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_string_models.py " + " ".join(argv if argv is not None else sys.argv[1:])
     write_results(args.out, {"soundfont": args.soundfont, "velocities": VELOCITIES, "instruments": results, "render_cost": cost}, md,
