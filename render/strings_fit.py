@@ -46,7 +46,8 @@ __all__ = ["FIT_VELOCITIES", "FAMILY_SETTINGS", "open_soundfont", "render_notes"
 SR = 48000
 #: Velocities the tables are fitted on (and their velocity knots).
 FIT_VELOCITIES = (30, 55, 80, 105, 127)
-#: Per family: partials, knot spacing (semitones), note grid step, hold and release (s), noise decay (s).
+#: Per family: partials, knot spacing (semitones), note grid step, hold and release (s), and the noise
+#: decay (s) used until the fit chooses one (:data:`NOISE_TAUS_S`).
 FAMILY_SETTINGS = {
     "piano": {"n_partials": 48, "knot_step": 6, "pitch_step": 3, "hold_s": 2.0, "tail_s": 0.8, "noise_tau_s": 0.015},
     "plucked": {"n_partials": 40, "knot_step": 6, "pitch_step": 3, "hold_s": 1.5, "tail_s": 0.6, "noise_tau_s": 0.008},
@@ -339,11 +340,16 @@ def fit_tables(measurements: Sequence[Mapping[str, Any]], *, pitch_knots: np.nda
 # The job
 
 
-def choose_detune_scale(model: Any, audio: Mapping[tuple[int, int], np.ndarray], *, family: str,
-                        scales: Sequence[float] = (0.0, 0.25, 1.0)) -> tuple[float, dict[str, float]]:  # fmt: skip
-    """The scale of the measured detune (0 = one string) whose renders of six fitted notes
-    (velocity 80, spread over the range) are closest to the soundfont's by the multi-scale
-    spectral loss at 16 kHz. Returns (scale, {scale: mean loss})."""
+#: Candidates of the settings chosen by the spectral distance of renders of fitted notes.
+DETUNE_SCALES = (0.0, 0.25, 1.0)
+NOISE_TAUS_S = (0.008, 0.015, 0.03, 0.06, 0.12)
+
+
+def choose_setting(model: Any, audio: Mapping[tuple[int, int], np.ndarray], *, family: str, key: str,
+                   values: Sequence[float]) -> tuple[float, dict[str, float]]:  # fmt: skip
+    """The value of config ``key`` among ``values`` whose renders of six fitted notes (velocity 80,
+    spread over the range) are closest to the soundfont's by the multi-scale spectral loss at
+    16 kHz (the renders get the reference's 16-bit floor). Returns (value, {value: mean loss})."""
     import dataclasses
 
     import torch
@@ -351,25 +357,23 @@ def choose_detune_scale(model: Any, audio: Mapping[tuple[int, int], np.ndarray],
 
     from partita.render.neural_losses import spectral_loss
 
-    if family != "piano":
-        return 0.0, {}
     st = FAMILY_SETTINGS[family]
     keys = [k for k in sorted(audio) if k[1] == 80]
     keys = [keys[i] for i in np.linspace(0, len(keys) - 1, min(6, len(keys))).astype(int)]
+    refs = {k: resample_poly(audio[k], 1, 3) for k in keys}
     scores = {}
-    for sc in scales:
-        m = dataclasses.replace(model, config={**model.config, "detune_scale": sc})
+    for val in values:
+        m = dataclasses.replace(model, config={**model.config, key: val})
         losses = []
         for p, v in keys:
             ref = audio[(p, v)]
             level = float(level_curve(ref)[:30].max())
             y = m.note(f0_hz=440.0 * 2 ** ((p - 69) / 12), velocity=v, level_db=level, on_s=0.0, off_s=st["hold_s"],
                        sample_rate=SR, seed=1, n_samples=len(ref)).astype(np.float64)  # fmt: skip
-            y = y + (np.random.default_rng(1).random(len(y)) - 0.5) / 32768.0  # the reference's 16-bit floor
-            a, b = resample_poly(y, 1, 3), resample_poly(ref, 1, 3)
-            losses.append(float(spectral_loss(torch.from_numpy(a[None]), torch.from_numpy(b[None]))))
-        scores[f"{sc:g}"] = round(float(np.mean(losses)), 4)
-    best = min(scales, key=lambda sc: scores[f"{sc:g}"])
+            y = y + (np.random.default_rng(1).random(len(y)) - 0.5) / 32768.0
+            losses.append(float(spectral_loss(torch.from_numpy(resample_poly(y, 1, 3)[None]), torch.from_numpy(refs[(p, v)][None]))))
+        scores[f"{val:g}"] = round(float(np.mean(losses)), 4)
+    best = min(values, key=lambda val: scores[f"{val:g}"])
     return float(best), scores
 
 
@@ -425,11 +429,16 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
         f"detune {arrays['detune_cents'].min():.2f}-{arrays['detune_cents'].max():.2f} cents")  # fmt: skip
     # the strings' detuning: the measured envelopes already hold the samples' own beating, so
     # the scale of the measured detune is chosen by the spectral distance of renders of fitted notes
-    scale, scores = choose_detune_scale(model, dict(zip(grid, audio)), family=family)
+    by_note = dict(zip(grid, audio))
+    scale, scores = (choose_setting(model, by_note, family=family, key="detune_scale", values=DETUNE_SCALES)
+                     if family == "piano" else (0.0, {}))  # fmt: skip
     say(f"detune scale {scale:g} (spectral distance by scale: {scores})")
+    model = StringModel(config={**model.config, "detune_scale": scale}, arrays=arrays)
+    tau, tau_scores = choose_setting(model, by_note, family=family, key="noise_tau_s", values=NOISE_TAUS_S)
+    say(f"noise time constant {tau:g} s (spectral distance: {tau_scores})")
     config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "n_partials": st["n_partials"],
               "n_bands": N_BANDS, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
-              "noise_tau_s": st["noise_tau_s"], "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
+              "noise_tau_s": tau, "noise_tau_scores": tau_scores, "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
     return {"config": config, "arrays": arrays, "n_notes": len(meas), "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}
 
 
@@ -454,7 +463,9 @@ def _card(name: str, *, sha256: str, config: Mapping[str, Any], arrays: Mapping[
 - Model: modal synthesis of a {config['family']} string (`partita.render.strings`): {config['n_partials']} partials at
   `k f0 sqrt(1 + B k^2)`, each with two decays (a slow and a prompt component: onset level and
   dB/s) per pitch and velocity, a damper release per register, {strings},
-  and a noise burst ({config['n_bands']} bands, time constant {config['noise_tau_s'] * 1000:g} ms) at the onset.
+  and a noise burst ({config['n_bands']} bands) at the onset, decaying with the time constant
+  {config['noise_tau_s'] * 1000:g} ms (chosen among {', '.join(f'{t * 1000:g}' for t in NOISE_TAUS_S)} ms by the spectral
+  distance of renders of fitted notes: {config['noise_tau_scores']}).
 - Tables over {len(config['pitch_knots'])} pitch knots (MIDI {int(config['pitch_knots'][0])}-{int(config['pitch_knots'][-1])})
   x {len(config['velocity_knots'])} velocity knots ({', '.join(str(int(v)) for v in config['velocity_knots'])}): {n_values:,} values
 - Rendered with numpy and numba only (no torch).
