@@ -1,0 +1,392 @@
+"""Drum one-shots: a sample kit folder, made once from a soundfont by fluidsynth, or a user's own.
+
+A **kit folder** holds ``kit.toml`` and one audio file per (key, velocity layer, round-robin
+take)::
+
+    sample_rate = 48000
+    source = "MuseScore_General_Lite.sf3"
+    [[hit]]
+    key = 38            # General MIDI percussion key
+    velocity = 96       # the layer: plays velocities nearest to it
+    variant = 0         # round-robin take
+    file = "k038_v096_r0.flac"
+
+:func:`build_kit` makes one from a soundfont: every key of the kit map is played by the
+``fluidsynth`` program (Debian ``fluidsynth``; one process per group of keys, reverb and chorus
+off) at each layer's velocity and each take's velocity offset and detune
+(``drum_sampler.toml`` [build]), then cut into one-shots (from the first sample 60 dB below the
+hit's peak to the last, 5 ms fade), summed to mono (the sampler pans each piece itself), given
+the layer's brightness (a 2nd-order low-pass whose cutoff follows the SF2.01 velocity-to-cutoff
+default modulator) and written as 24-bit FLAC. :func:`default_kit` keeps built kits under
+``$XDG_CACHE_HOME/partita/drum-kits/<key>``, the key a sha256 of the soundfont's bytes, the
+fluidsynth version, the build table, the sample rate and :data:`KIT_FORMAT`.
+
+:func:`load_sample_kit` reads a kit folder. A sample that is missing or unreadable is named in
+a :class:`~partita.render.settings.RenderWarning`; its key then plays the designed drum
+(:func:`partita.render.drums.drum_hit`) -- the render goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from partita._presets import Entry, load, table
+from partita.errors import ExternalToolError, PresetError
+from partita.render.settings import RenderWarning
+
+__all__ = [
+    "KIT_FORMAT", "SOUNDFONTS", "GROUPS", "SampleKit", "SamplerLayout", "build_kit", "default_kit",
+    "default_soundfont", "layout", "load_sample_kit",
+]  # fmt: skip
+
+#: Version of the one-shot cutting recipe: part of every built kit's cache key.
+KIT_FORMAT = "drum-kit-1"
+#: Soundfonts the default kit is made from, first found wins (both MIT; see docs/licences.md).
+SOUNDFONTS = ("/usr/share/sounds/sf3/MuseScore_General.sf3", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
+#: The stems ``--drum-stems`` writes, in this order (``percussion`` only when the part plays it).
+GROUPS = ("kick", "snare", "hats", "toms", "cymbals", "percussion")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplerLayout:
+    """``drum_sampler.toml``: per key its group, pan and render slot; the build recipe; the
+    choke groups; the humanisation spreads."""
+
+    group: Mapping[int, str]
+    pan: Mapping[int, float]
+    slot_s: Mapping[int, float]
+    velocities: tuple[int, ...]
+    variants: tuple[tuple[int, float], ...]
+    bright_hz: float
+    floor_db: float
+    choke: tuple[frozenset[int], ...]
+    choke_fade_ms: float
+    timing_sd_ms: float
+    velocity_sd: float
+    text: str = field(default="", repr=False)
+
+
+def layout(path: str | os.PathLike[str] | None = None) -> SamplerLayout:
+    """The sampler's layout from ``drum_sampler.toml`` (package data), or the file at ``path``.
+
+    >>> lay = layout()
+    >>> lay.group[42], lay.velocities, 46 in lay.choke[0]
+    ('hats', (32, 64, 96, 127), True)
+    """
+    return load("partita.render", "drum_sampler.toml", _parse_layout, path)
+
+
+def _parse_layout(data: dict[str, Any], file: str) -> SamplerLayout:
+    b = Entry(file, "build", table(data, "build", file=file))
+    vels = tuple(int(v) for v in b.items("velocities"))
+    if not vels or any(not 1 <= v <= 127 for v in vels) or list(vels) != sorted(set(vels)):
+        raise b.error("velocities", "must be rising MIDI velocities 1-127")
+    variants = tuple((int(dv), float(c)) for dv, c in b.items("variants"))
+    if not variants or any(abs(dv) > 20 or abs(c) > 100 for dv, c in variants):
+        raise b.error("variants", "each take is [velocity offset -20..20, detune cents -100..100]")
+    bright = float(b.number("bright_hz", 1000.0, 24000.0))
+    slot = float(b.number("slot_s", 0.5, 10.0))
+    floor = float(b.number("floor_db", -120.0, -20.0))
+    b.done()
+    c = Entry(file, "choke", table(data, "choke", file=file))
+    fade = float(c.number("fade_ms", 0.5, 100.0))
+    groups = tuple(frozenset(int(k) for k in c.items(name)) for name in sorted(set(c.data) - {"fade_ms"}))
+    c.done()
+    h = Entry(file, "humanize", table(data, "humanize", file=file))
+    timing, vsd = float(h.number("timing_sd_ms", 0.0, 50.0)), float(h.number("velocity_sd", 0.0, 0.5))
+    h.done()
+    group, pan, slots = {}, {}, {}
+    for key, raw in table(data, "piece", file=file).items():
+        e = Entry(file, f"piece {key}", raw)
+        if not (key.isdigit() and int(key) <= 127):
+            raise e.error(None, "a percussion key is a MIDI note number 0-127")
+        group[int(key)] = e.text("group", choices=GROUPS)
+        pan[int(key)] = float(e.number("pan", -1.0, 1.0))
+        slots[int(key)] = float(e.number("slot_s", 0.5, 10.0, default=slot))
+        e.done()
+    return SamplerLayout(group, pan, slots, vels, variants, bright, floor, groups, fade, timing, vsd,
+                         text=json.dumps(data, sort_keys=True, default=str))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SampleKit:
+    """A loaded kit: per key, per layer velocity, its round-robin takes (float32 mono arrays at
+    ``sample_rate``). ``fingerprint`` is a sha256 of everything that decides the audio.
+    ``missing`` names the files that could not be read (their keys play the designed drum)."""
+
+    folder: Path
+    sample_rate: int
+    samples: Mapping[int, Mapping[int, tuple[np.ndarray, ...]]]
+    fingerprint: str
+    missing: tuple[str, ...] = ()
+    source: str = ""
+
+
+def load_sample_kit(folder: str | os.PathLike[str], *, sample_rate: int) -> SampleKit:
+    """Read a kit folder (``kit.toml`` and its samples), resampled to ``sample_rate`` if need be.
+
+    Raises :class:`~partita.errors.PresetError` when ``kit.toml`` is missing or malformed. A
+    sample file that is missing or unreadable is a :class:`RenderWarning` naming the file; its
+    key is left out of the kit (the sampler plays the designed drum for it).
+    """
+    path = Path(folder) / "kit.toml"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        raise PresetError("not a drum kit folder (no kit.toml)", file=str(folder)) from None
+    kit = _load_kit_cached(str(Path(folder).resolve()), int(sample_rate), stamp)
+    for name in kit.missing:
+        warnings.warn(f"drum kit {kit.folder}: sample {name} is missing or unreadable; "
+                      "its key plays the designed drum", RenderWarning, stacklevel=2)  # fmt: skip
+    return kit
+
+
+@functools.lru_cache(maxsize=4)
+def _load_kit_cached(folder: str, sample_rate: int, _stamp: int) -> SampleKit:
+    import soundfile as sf
+
+    root = Path(folder)
+    file = str(root / "kit.toml")
+    try:
+        text = (root / "kit.toml").read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PresetError(f"cannot read the kit: {exc}", file=file) from None
+    hits = data.get("hit")
+    if not isinstance(hits, list) or not hits:
+        raise PresetError("the kit lists no [[hit]]", file=file)
+    h = hashlib.sha256(f"{sample_rate}|".encode() + text.encode())
+    takes: dict[int, dict[int, dict[int, np.ndarray]]] = {}
+    missing, bad_keys = [], set()
+    for i, raw in enumerate(hits):
+        e = Entry(file, f"hit {i + 1}", raw)
+        key = int(e.number("key", 0, 127, integer=True))
+        vel = int(e.number("velocity", 1, 127, integer=True))
+        var = int(e.number("variant", 0, 99, integer=True))
+        name = e.text("file")
+        e.done()
+        try:
+            blob = (root / name).read_bytes()
+            import io
+
+            x, sr = sf.read(io.BytesIO(blob), dtype="float32", always_2d=True)
+        except Exception:  # a missing file or one libsndfile cannot read
+            missing.append(name)
+            bad_keys.add(key)
+            continue
+        h.update(hashlib.sha256(blob).digest())
+        mono = x.mean(axis=1).astype(np.float32)
+        if sr != sample_rate:
+            from math import gcd
+
+            from scipy.signal import resample_poly
+
+            g = gcd(int(sr), int(sample_rate))
+            mono = resample_poly(mono, sample_rate // g, int(sr) // g).astype(np.float32)
+        takes.setdefault(key, {}).setdefault(vel, {})[var] = mono
+    samples = {
+        k: {v: tuple(t[r] for r in sorted(t)) for v, t in sorted(layers.items())}
+        for k, layers in sorted(takes.items()) if k not in bad_keys
+    }  # fmt: skip
+    h.update(json.dumps(sorted(bad_keys)).encode())
+    return SampleKit(root, sample_rate, samples, h.hexdigest(), tuple(missing), str(data.get("source", "")))
+
+
+def default_soundfont() -> Path | None:
+    """The first of :data:`SOUNDFONTS` on this machine (or ``$PARTITA_DRUM_SOUNDFONT``), else None."""
+    env = os.environ.get("PARTITA_DRUM_SOUNDFONT")
+    for cand in ([env] if env else []) + list(SOUNDFONTS):
+        if cand and Path(cand).is_file():
+            return Path(cand).resolve()
+    return None
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "partita" / "drum-kits"
+
+
+@functools.lru_cache(maxsize=8)
+def _file_sha256(path: str, _size: int, _mtime: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fluidsynth_version() -> str:
+    exe = shutil.which("fluidsynth")
+    if exe is None:
+        raise ExternalToolError("the fluidsynth program is not installed (Debian: apt-get install fluidsynth)")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
+    return out.splitlines()[0].strip() if out else "unknown"
+
+
+def kit_key(soundfont: str | os.PathLike[str], *, sample_rate: int, keys: Sequence[int] | None = None) -> str:
+    """The cache key of the kit :func:`build_kit` makes from ``soundfont`` (sha256 hex)."""
+    sf = Path(soundfont).resolve()
+    st = sf.stat()
+    what = [KIT_FORMAT, _file_sha256(str(sf), st.st_size, st.st_mtime_ns), _fluidsynth_version(),
+            layout().text, int(sample_rate), sorted(keys) if keys is not None else None]  # fmt: skip
+    return hashlib.sha256(json.dumps(what).encode()).hexdigest()
+
+
+def default_kit(
+    *, sample_rate: int, soundfont: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
+    keys: Sequence[int] | None = None,
+) -> Path:  # fmt: skip
+    """The kit folder made from ``soundfont`` (default :func:`default_soundfont`) at
+    ``sample_rate``, built on first use into ``cache_dir`` (default
+    ``$XDG_CACHE_HOME/partita/drum-kits``). ``keys`` limits the kit to those GM keys.
+
+    Raises :class:`~partita.errors.ExternalToolError` when no soundfont or no fluidsynth is found.
+    """
+    sf = Path(soundfont) if soundfont is not None else default_soundfont()
+    if sf is None or not sf.is_file():
+        raise ExternalToolError(f"no soundfont for the drum samples (looked for {sf or ', '.join(SOUNDFONTS)})")
+    root = Path(cache_dir) if cache_dir is not None else _cache_root()
+    folder = root / kit_key(sf, sample_rate=sample_rate, keys=keys)[:24]
+    if not (folder / "kit.toml").is_file():
+        build_kit(sf, folder, sample_rate=sample_rate, keys=keys)
+    return folder
+
+
+def build_kit(
+    soundfont: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, sample_rate: int = 48000,
+    keys: Sequence[int] | None = None,
+) -> Path:  # fmt: skip
+    """Render the one-shots of ``soundfont``'s standard kit (bank 128, program 0) into the kit
+    folder ``out_dir`` (written whole into a temporary folder, then renamed into place).
+
+    Parameters
+    ----------
+    soundfont
+        An .sf2 or .sf3 file with a GM drum kit.
+    out_dir
+        The kit folder to make; an existing complete one is left as it is.
+    sample_rate
+        Hz of the samples.
+    keys
+        GM keys to render (default: every key of ``drum_sampler.toml`` [piece]).
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+    """
+    import soundfile as sf
+
+    lay = layout()
+    out = Path(out_dir)
+    if (out / "kit.toml").is_file():
+        return out
+    key_list = sorted(lay.group) if keys is None else sorted(int(k) for k in keys)
+    version = _fluidsynth_version()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".kit-", dir=out.parent))
+    try:
+        lines = [
+            f"# drum one-shots rendered by partita.render.drum_samples.build_kit ({KIT_FORMAT})",
+            f"# from {Path(soundfont).name} with {version}",
+            f"sample_rate = {int(sample_rate)}", f"source = {json.dumps(Path(soundfont).name)}", "",
+        ]  # fmt: skip
+        for chunk in [key_list[i : i + 6] for i in range(0, len(key_list), 6)]:
+            for key, vel, var, x in _render_keys(soundfont, chunk, lay, sample_rate, stage):
+                name = f"k{key:03d}_v{vel:03d}_r{var}.flac"
+                sf.write(str(stage / name), x, sample_rate, subtype="PCM_24", format="FLAC")
+                lines += ["[[hit]]", f"key = {key}", f"velocity = {vel}", f"variant = {var}", f'file = "{name}"', ""]
+        (stage / "kit.toml").write_text("\n".join(lines), encoding="utf-8")
+        try:
+            os.replace(stage, out)
+        except OSError:  # another process built it first
+            if not (out / "kit.toml").is_file():
+                raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
+
+
+def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rate: int, tmp: Path):
+    """Yield (key, layer velocity, take, float32 mono one-shot) for ``keys``, from one fluidsynth run."""
+    import mido
+    import soundfile as sf
+
+    tpb, us_per_beat = 1000, 1_000_000  # 1 tick = 1 ms
+    mid = mido.MidiFile(ticks_per_beat=tpb)
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    tr.append(mido.MetaMessage("set_tempo", tempo=us_per_beat, time=0))
+    slots = []  # (key, vel, var, start_s, slot_s)
+    t_ms = 100
+    last = 0
+    for key in keys:
+        slot = lay.slot_s.get(key, 2.0)
+        for vel in lay.velocities:
+            for var, (dv, cents) in enumerate(lay.variants):
+                bend = int(round(cents / 200.0 * 8192))  # default bend range: +-2 semitones
+                tr.append(mido.Message("pitchwheel", channel=9, pitch=max(-8192, min(8191, bend)), time=t_ms - last - 10))
+                tr.append(mido.Message("note_on", channel=9, note=key, velocity=max(1, min(127, vel + dv)), time=10))
+                tr.append(mido.Message("note_off", channel=9, note=key, velocity=0, time=100))
+                # all sound off at the slot's end: nothing rings into the next one-shot
+                tr.append(mido.Message("control_change", channel=9, control=120, value=0, time=int(slot * 1000) - 100))
+                slots.append((key, vel, var, t_ms / 1000.0, slot))
+                last = t_ms + int(slot * 1000)
+                t_ms = last + 100
+    tr.append(mido.MetaMessage("end_of_track", time=200))
+    midi_path, wav_path = tmp / f"k{keys[0]}.mid", tmp / f"k{keys[0]}.wav"
+    mid.save(str(midi_path))
+    cmd = ["fluidsynth", "-ni", "-q", "-F", str(wav_path), "-r", str(int(sample_rate)), "-O", "float", "-g", "0.5",
+           "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0", str(soundfont), str(midi_path)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not wav_path.is_file():
+        raise ExternalToolError(f"fluidsynth failed ({done.returncode}): {(done.stderr or '').strip()[:300]}", file=str(soundfont))
+    audio, sr = sf.read(str(wav_path), dtype="float32", always_2d=True)
+    mono = audio.mean(axis=1)
+    wav_path.unlink()
+    for key, vel, var, start_s, slot in slots:
+        lo = int(round(start_s * sr))
+        seg = mono[lo : lo + int(slot * sr)]
+        x = _one_shot(seg, floor_db=lay.floor_db, sample_rate=sr)
+        if x is None:
+            continue  # the soundfont has no sound on this key
+        yield key, vel, var, _brightness(x, vel, bright_hz=lay.bright_hz, sample_rate=sr)
+
+
+def _one_shot(seg: np.ndarray, *, floor_db: float, sample_rate: int) -> np.ndarray | None:
+    """The hit in ``seg``: from 16 samples before its first sample above ``floor_db`` re its
+    peak to its last such sample, with a 5 ms fade at the end; None when ``seg`` is silent."""
+    mag = np.abs(seg)
+    peak = float(mag.max()) if seg.size else 0.0
+    if peak < 1e-5:
+        return None
+    above = np.nonzero(mag > peak * 10.0 ** (floor_db / 20.0))[0]
+    lo, hi = max(0, int(above[0]) - 16), int(above[-1]) + 1
+    x = seg[lo:hi].astype(np.float32).copy()
+    fade = min(x.size, int(0.005 * sample_rate))
+    x[x.size - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return x
+
+
+def _brightness(x: np.ndarray, velocity: int, *, bright_hz: float, sample_rate: int) -> np.ndarray:
+    """SF2.01 velocity-to-cutoff: a 2nd-order low-pass at ``bright_hz * 2^(-2 (127 - v) / 127)``."""
+    from scipy.signal import butter, sosfilt
+
+    fc = bright_hz * 2.0 ** (-2.0 * (127 - int(velocity)) / 127.0)
+    if fc >= 0.45 * sample_rate:
+        return x
+    sos = butter(2, fc / (sample_rate / 2.0), btype="lowpass", output="sos")
+    return sosfilt(sos, x).astype(np.float32)
