@@ -63,7 +63,8 @@ GROUPS = ("kick", "snare", "hats", "toms", "cymbals", "percussion")
 @dataclass(frozen=True, slots=True)
 class SamplerLayout:
     """``drum_sampler.toml``: per key its group, pan and render slot; the build recipe; the
-    choke groups; the humanisation spreads."""
+    choke groups; the humanisation spreads; the level between layers. ``text`` is what of it
+    decides a built kit (the [build] table and the slots)."""
 
     group: Mapping[int, str]
     pan: Mapping[int, float]
@@ -76,6 +77,7 @@ class SamplerLayout:
     choke_fade_ms: float
     timing_sd_ms: float
     velocity_sd: float
+    level_exponent: float
     text: str = field(default="", repr=False)
 
 
@@ -108,6 +110,9 @@ def _parse_layout(data: dict[str, Any], file: str) -> SamplerLayout:
     h = Entry(file, "humanize", table(data, "humanize", file=file))
     timing, vsd = float(h.number("timing_sd_ms", 0.0, 50.0)), float(h.number("velocity_sd", 0.0, 0.5))
     h.done()
+    p = Entry(file, "play", table(data, "play", file=file))
+    level_exponent = float(p.number("level_exponent", 0.5, 4.0))
+    p.done()
     group, pan, slots = {}, {}, {}
     for key, raw in table(data, "piece", file=file).items():
         e = Entry(file, f"piece {key}", raw)
@@ -117,8 +122,8 @@ def _parse_layout(data: dict[str, Any], file: str) -> SamplerLayout:
         pan[int(key)] = float(e.number("pan", -1.0, 1.0))
         slots[int(key)] = float(e.number("slot_s", 0.5, 10.0, default=slot))
         e.done()
-    return SamplerLayout(group, pan, slots, vels, variants, bright, floor, groups, fade, timing, vsd,
-                         text=json.dumps(data, sort_keys=True, default=str))  # fmt: skip
+    return SamplerLayout(group, pan, slots, vels, variants, bright, floor, groups, fade, timing, vsd, level_exponent,
+                         text=json.dumps([data["build"], sorted(slots.items())], sort_keys=True))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
