@@ -27,18 +27,23 @@ seat.
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
+from partita.errors import ConfigError, ExternalToolError
 from partita.render.controls import phrase_seed
-from partita.render.drum_samples import GROUPS, SampleKit, SamplerLayout, layout
+from partita.render.drum_samples import GROUPS, SampleKit, SamplerLayout, default_kit, layout, load_sample_kit
+from partita.render.settings import RenderSettings, RenderWarning
 from partita.render.drums import drum_hit, scored_hits
 from partita.symbolic.score import Part, Score
 
-__all__ = ["Hit", "plan_hits", "render_sampled_part"]
+__all__ = ["Hit", "kit_fingerprint", "plan_hits", "render_drums", "render_sampled_part"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +172,43 @@ def render_sampled_part(
     if by_group:
         return out.reshape(2 * len(GROUPS), n_samples).astype(np.float32)
     return out.sum(axis=0).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _kit_for(drums: str, drum_kit: str | None, sample_rate: int) -> tuple[SampleKit, tuple[str, ...]]:
+    """The kit a render uses and what to warn about (cached per process)."""
+    empty = SampleKit(Path("."), sample_rate, {}, "designed")
+    if drums == "designed":
+        return empty, ()
+    if drum_kit is not None and not Path(drum_kit).exists():
+        raise ConfigError("the drum kit is neither a kit folder nor a soundfont: not found", file=drum_kit)
+    try:
+        if drum_kit is not None and Path(drum_kit).is_dir():
+            folder = Path(drum_kit)
+        else:
+            folder = default_kit(soundfont=drum_kit)
+    except ExternalToolError as exc:
+        return empty, (f"{exc}; percussion plays the designed kit",)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RenderWarning)
+        kit = load_sample_kit(folder, sample_rate=sample_rate)
+    said = tuple(f"drum kit {kit.folder}: sample {name} is missing or unreadable; its key plays the designed drum"
+                 for name in kit.missing)  # fmt: skip
+    return kit, said
+
+
+def kit_fingerprint(settings: RenderSettings) -> str:
+    """sha256 of the kit the percussion parts of a render with ``settings`` play (part of their
+    cache key): its samples, or ``"designed"``."""
+    return _kit_for(settings.drums, settings.drum_kit, settings.sample_rate)[0].fingerprint
+
+
+def render_drums(part: Part, score: Score, settings: RenderSettings, *, n_samples: int) -> np.ndarray:
+    """A percussion part as ``settings`` ask (kit, humanisation, stems by group): float32
+    (2, n_samples), or (2 * len(GROUPS), n_samples) with ``settings.drum_stems``. What the kit
+    lacks is a :class:`~partita.render.settings.RenderWarning`, and the designed drum plays."""
+    kit, said = _kit_for(settings.drums, settings.drum_kit, settings.sample_rate)
+    for line in said:
+        warnings.warn(line, RenderWarning, stacklevel=2)
+    return render_sampled_part(part, score, kit, sample_rate=settings.sample_rate, seed=settings.seed,
+                               n_samples=n_samples, humanize=settings.humanize, by_group=settings.drum_stems)  # fmt: skip

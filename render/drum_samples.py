@@ -48,12 +48,14 @@ from partita.errors import ExternalToolError, PresetError
 from partita.render.settings import RenderWarning
 
 __all__ = [
-    "KIT_FORMAT", "SOUNDFONTS", "GROUPS", "SampleKit", "SamplerLayout", "build_kit", "default_kit",
+    "KIT_FORMAT", "KIT_RATE", "SOUNDFONTS", "GROUPS", "SampleKit", "SamplerLayout", "build_kit", "default_kit",
     "default_soundfont", "layout", "load_sample_kit",
 ]  # fmt: skip
 
 #: Version of the one-shot cutting recipe: part of every built kit's cache key.
 KIT_FORMAT = "drum-kit-1"
+#: Sample rate of the kits :func:`default_kit` builds.
+KIT_RATE = 48000
 #: Soundfonts the default kit is made from, first found wins (both MIT; see docs/licences.md).
 SOUNDFONTS = ("/usr/share/sounds/sf3/MuseScore_General.sf3", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 #: The stems ``--drum-stems`` writes, in this order (``percussion`` only when the part plays it).
@@ -251,12 +253,13 @@ def kit_key(soundfont: str | os.PathLike[str], *, sample_rate: int, keys: Sequen
 
 
 def default_kit(
-    *, sample_rate: int, soundfont: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
+    *, soundfont: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None,
     keys: Sequence[int] | None = None,
 ) -> Path:  # fmt: skip
     """The kit folder made from ``soundfont`` (default :func:`default_soundfont`) at
-    ``sample_rate``, built on first use into ``cache_dir`` (default
-    ``$XDG_CACHE_HOME/partita/drum-kits``). ``keys`` limits the kit to those GM keys.
+    :data:`KIT_RATE` (a render at another rate resamples it as it loads), built on first use
+    into ``cache_dir`` (default ``$XDG_CACHE_HOME/partita/drum-kits``). ``keys`` limits the kit
+    to those GM keys.
 
     Raises :class:`~partita.errors.ExternalToolError` when no soundfont or no fluidsynth is found.
     """
@@ -264,9 +267,9 @@ def default_kit(
     if sf is None or not sf.is_file():
         raise ExternalToolError(f"no soundfont for the drum samples (looked for {sf or ', '.join(SOUNDFONTS)})")
     root = Path(cache_dir) if cache_dir is not None else _cache_root()
-    folder = root / kit_key(sf, sample_rate=sample_rate, keys=keys)[:24]
+    folder = root / kit_key(sf, sample_rate=KIT_RATE, keys=keys)[:24]
     if not (folder / "kit.toml").is_file():
-        build_kit(sf, folder, sample_rate=sample_rate, keys=keys)
+        build_kit(sf, folder, sample_rate=KIT_RATE, keys=keys)
     return folder
 
 
