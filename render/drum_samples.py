@@ -14,8 +14,8 @@ take)::
 :func:`build_kit` makes one from a soundfont: every key of the kit map is played by the
 ``fluidsynth`` program (Debian ``fluidsynth``; one process per group of keys, reverb and chorus
 off) at each layer's velocity and each take's velocity offset and detune
-(``drum_sampler.toml`` [build]), then cut into one-shots (from the first sample 60 dB below the
-hit's peak to the last, 5 ms fade), summed to mono (the sampler pans each piece itself), given
+(``drum_sampler.toml`` [build]), then cut into one-shots (from the attack, the first sample 40 dB
+below the hit's peak, to the last sample above ``floor_db``, 5 ms fade), summed to mono (the sampler pans each piece itself), given
 the layer's brightness (a 2nd-order low-pass whose cutoff follows the SF2.01 velocity-to-cutoff
 default modulator) and written as 24-bit FLAC. :func:`default_kit` keeps built kits under
 ``$XDG_CACHE_HOME/partita/drum-kits/<key>``, the key a sha256 of the soundfont's bytes, the
@@ -53,7 +53,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: Version of the one-shot cutting recipe: part of every built kit's cache key.
-KIT_FORMAT = "drum-kit-1"
+KIT_FORMAT = "drum-kit-2"
 #: Sample rate of the kits :func:`default_kit` builds.
 KIT_RATE = 48000
 #: Soundfonts the default kit is made from, first found wins (both MIT; see docs/licences.md).
@@ -375,14 +375,15 @@ def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rat
 
 
 def _one_shot(seg: np.ndarray, *, floor_db: float, sample_rate: int) -> np.ndarray | None:
-    """The hit in ``seg``: from 16 samples before its first sample above ``floor_db`` re its
-    peak to its last such sample, with a 5 ms fade at the end; None when ``seg`` is silent."""
+    """The hit in ``seg``: from 8 samples before its first sample above -40 dB re its peak
+    (the attack: what is quieter before it is the synth's ramp, not the stroke) to its last
+    sample above ``floor_db``, with a 5 ms fade at the end; None when ``seg`` is silent."""
     mag = np.abs(seg)
     peak = float(mag.max()) if seg.size else 0.0
     if peak < 1e-5:
         return None
     above = np.nonzero(mag > peak * 10.0 ** (floor_db / 20.0))[0]
-    lo, hi = max(0, int(above[0]) - 16), int(above[-1]) + 1
+    lo, hi = max(0, int(np.argmax(mag > peak * 0.01)) - 8), int(above[-1]) + 1
     x = seg[lo:hi].astype(np.float32).copy()
     fade = min(x.size, int(0.005 * sample_rate))
     x[x.size - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)

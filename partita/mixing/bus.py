@@ -98,17 +98,16 @@ def stems_from_folder(out_dir: str | os.PathLike[str], *, settings: MixSettings,
     manifest = read_render_manifest(out)
     entries = manifest["stems"]
     parts = {p.id: p for p in score.parts} if score is not None else {}
+    groups: dict[str, list[str]] = {}
+    for e in entries:  # a part rendered by group: one entry per group, mixed as one stem
+        groups.setdefault(e["part_id"], []).append(e["file"])
+    entries = [e for e in entries if "piece" not in e or groups[e["part_id"]][0] == e["file"]]
     counts: dict[str, int] = {}
     for e in entries:
         counts[e["instrument"]] = counts.get(e["instrument"], 0) + 1
     seen: dict[str, int] = {}
     stems = []
-    groups: dict[str, list[str]] = {}
-    for e in entries:  # a part rendered by group: one entry per group, mixed as one stem
-        groups.setdefault(e["part_id"], []).append(e["file"])
     for e in entries:
-        if "piece" in e and groups[e["part_id"]][0] != e["file"]:
-            continue
         inst = e["instrument"]
         k = seen.get(inst, 0)
         seen[inst] = k + 1
