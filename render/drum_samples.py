@@ -312,11 +312,22 @@ def build_kit(
             f"# from {Path(soundfont).name} with {version}",
             f"sample_rate = {int(sample_rate)}", f"source = {json.dumps(Path(soundfont).name)}", "",
         ]  # fmt: skip
+        channel = 9  # the GM drum channel (bank 128); a soundfont holding one kit as a plain preset: channel 1
+        n_hits = 0
         for chunk in [key_list[i : i + 6] for i in range(0, len(key_list), 6)]:
-            for key, vel, var, x in _render_keys(soundfont, chunk, lay, sample_rate, stage):
+            shots = _render_keys(soundfont, chunk, lay, sample_rate, stage, channel)
+            if not shots and n_hits == 0 and channel == 9:
+                channel = 0
+                shots = _render_keys(soundfont, chunk, lay, sample_rate, stage, channel)
+            n_hits += len(shots)
+            for key, vel, var, x in shots:
                 name = f"k{key:03d}_v{vel:03d}_r{var}.flac"
                 sf.write(str(stage / name), x, sample_rate, subtype="PCM_24", format="FLAC")
                 lines += ["[[hit]]", f"key = {key}", f"velocity = {vel}", f"variant = {var}", f'file = "{name}"', ""]
+        if n_hits == 0:
+            raise ExternalToolError(f"no drum sound in this soundfont: neither its drum kit (bank 128) nor its "
+                                    f"first preset plays any of the keys {key_list[0]}-{key_list[-1]}",
+                                    file=str(soundfont))  # fmt: skip
         (stage / "kit.toml").write_text("\n".join(lines), encoding="utf-8")
         try:
             os.replace(stage, out)
@@ -328,8 +339,10 @@ def build_kit(
     return out
 
 
-def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rate: int, tmp: Path):
-    """Yield (key, layer velocity, take, float32 mono one-shot) for ``keys``, from one fluidsynth run."""
+def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rate: int, tmp: Path,
+                 channel: int) -> list[tuple[int, int, int, np.ndarray]]:  # fmt: skip
+    """(key, layer velocity, take, float32 mono one-shot) for ``keys``, from one fluidsynth run
+    on MIDI ``channel`` (0-based); keys without sound are left out."""
     import mido
     import soundfile as sf
 
@@ -338,6 +351,7 @@ def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rat
     tr = mido.MidiTrack()
     mid.tracks.append(tr)
     tr.append(mido.MetaMessage("set_tempo", tempo=us_per_beat, time=0))
+    tr.append(mido.Message("program_change", channel=channel, program=0, time=0))
     slots = []  # (key, vel, var, start_s, slot_s)
     t_ms = 100
     last = 0
@@ -346,11 +360,11 @@ def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rat
         for vel in lay.velocities:
             for var, (dv, cents) in enumerate(lay.variants):
                 bend = int(round(cents / 200.0 * 8192))  # default bend range: +-2 semitones
-                tr.append(mido.Message("pitchwheel", channel=9, pitch=max(-8192, min(8191, bend)), time=t_ms - last - 10))
-                tr.append(mido.Message("note_on", channel=9, note=key, velocity=max(1, min(127, vel + dv)), time=10))
-                tr.append(mido.Message("note_off", channel=9, note=key, velocity=0, time=100))
+                tr.append(mido.Message("pitchwheel", channel=channel, pitch=max(-8192, min(8191, bend)), time=t_ms - last - 10))
+                tr.append(mido.Message("note_on", channel=channel, note=key, velocity=max(1, min(127, vel + dv)), time=10))
+                tr.append(mido.Message("note_off", channel=channel, note=key, velocity=0, time=100))
                 # all sound off at the slot's end: nothing rings into the next one-shot
-                tr.append(mido.Message("control_change", channel=9, control=120, value=0, time=int(slot * 1000) - 100))
+                tr.append(mido.Message("control_change", channel=channel, control=120, value=0, time=int(slot * 1000) - 100))
                 slots.append((key, vel, var, t_ms / 1000.0, slot))
                 last = t_ms + int(slot * 1000)
                 t_ms = last + 100
@@ -365,13 +379,15 @@ def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rat
     audio, sr = sf.read(str(wav_path), dtype="float32", always_2d=True)
     mono = audio.mean(axis=1)
     wav_path.unlink()
+    shots = []
     for key, vel, var, start_s, slot in slots:
         lo = int(round(start_s * sr))
         seg = mono[lo : lo + int(slot * sr)]
         x = _one_shot(seg, floor_db=lay.floor_db, sample_rate=sr)
         if x is None:
             continue  # the soundfont has no sound on this key
-        yield key, vel, var, _brightness(x, vel, bright_hz=lay.bright_hz, sample_rate=sr)
+        shots.append((key, vel, var, _brightness(x, vel, bright_hz=lay.bright_hz, sample_rate=sr)))
+    return shots
 
 
 def _one_shot(seg: np.ndarray, *, floor_db: float, sample_rate: int) -> np.ndarray | None:
