@@ -141,14 +141,16 @@ def render_sampled_part(
             if starts[b] > starts[a]:
                 cut[a] = starts[b] - starts[a]
     fade = max(1, int(lay.choke_fade_ms / 1000.0 * sample_rate))
-    out = np.zeros((len(GROUPS), 2, n_samples), np.float64)
+    # one stereo float64 buffer; by group, one float32 buffer per group that plays
+    out: dict[int, np.ndarray] = {}
+    dtype = np.float32 if by_group else np.float64
     last_take: dict[int, int] = {}
     for i, h in enumerate(hits):
         start = starts[i]
         if start >= n_samples:
             continue
         key = h.key if (h.key in kit.samples or h.key in lay.group) else 38
-        group = GROUPS.index(lay.group.get(key, "snare"))
+        group = GROUPS.index(lay.group.get(key, "snare")) if by_group else 0
         if key in kit.samples:
             layers = kit.samples[key]
             layer = min(layers, key=lambda lv: (abs(lv - h.velocity), lv))
@@ -167,11 +169,16 @@ def render_sampled_part(
             x[cut[i] :] *= np.linspace(1.0, 0.0, keep - cut[i])
         stop = min(n_samples, start + x.size)
         left, right = _pan(lay.pan.get(key, 0.0))
-        out[group, 0, start:stop] += left * x[: stop - start]
-        out[group, 1, start:stop] += right * x[: stop - start]
+        if group not in out:
+            out[group] = np.zeros((2, n_samples), dtype)
+        out[group][0, start:stop] += left * x[: stop - start]
+        out[group][1, start:stop] += right * x[: stop - start]
     if by_group:
-        return out.reshape(2 * len(GROUPS), n_samples).astype(np.float32)
-    return out.sum(axis=0).astype(np.float32)
+        stems = np.zeros((2 * len(GROUPS), n_samples), np.float32)
+        for g, a in out.items():
+            stems[2 * g : 2 * g + 2] = a
+        return stems
+    return out[0].astype(np.float32) if out else np.zeros((2, n_samples), np.float32)
 
 
 @functools.lru_cache(maxsize=8)
