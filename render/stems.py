@@ -2,7 +2,8 @@
 
 ``render(score, out_dir)`` writes::
 
-    OUT/stems/01_violin-i.wav ...   one mono WAV per part, all starting at 0, all equally long
+    OUT/stems/01_violin-i.wav ...   one WAV per part (mono; a drum kit stereo, or one stereo WAV per
+                                    kit group with ``drum_stems``), all starting at 0, all equally long
     OUT/render.json                 per stem: part id, name, instrument, file, sha256; settings
     OUT/.cache/<key>.npy            a part's audio, keyed by what made it
 
@@ -88,7 +89,8 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
 
 
 def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:
-    """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release.
+    """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release;
+    a percussion part (2, n), or (2 * len(GROUPS), n) with ``settings.drum_stems``.
 
     ``decoder`` None picks the designed timbre (or the drum kit) of the part's instrument.
     """

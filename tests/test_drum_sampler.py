@@ -193,3 +193,30 @@ def test_a_kit_folder_without_kit_toml_is_a_preset_error(tmp_path):
 
     with pytest.raises(PresetError, match="no kit.toml"):
         load_sample_kit(tmp_path, sample_rate=SR)
+
+
+def test_a_drum_kit_path_that_does_not_exist_is_one_line_from_the_cli(tmp_path, capsys):
+    from partita import save
+    from partita.cli import main
+
+    src = save(_groove(), tmp_path / "groove.musicxml")
+    code = main(["render", str(src), "-o", str(tmp_path / "out"), "--drum-kit", str(tmp_path / "nope.sf2"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "nope.sf2" in err[0] and "drum kit" in err[0]
+    assert not (tmp_path / "out" / "render.json").exists()
+
+
+def test_without_a_soundfont_the_kit_is_the_designed_one_with_a_warning(monkeypatch):
+    from partita.render import drum_sampler, drum_samples
+
+    monkeypatch.setattr(drum_samples, "SOUNDFONTS", ("/nonexistent/GM.sf2",))
+    monkeypatch.delenv("PARTITA_DRUM_SOUNDFONT", raising=False)
+    drum_sampler._kit_for.cache_clear()
+    part = _part([Note(F(0), F(1), 38, velocity=100)])
+    try:
+        with pytest.warns(RenderWarning, match="no soundfont for the drum samples"):
+            got = drum_sampler.render_drums(part, _score(part), RenderSettings(sample_rate=SR), n_samples=SR)
+    finally:
+        drum_sampler._kit_for.cache_clear()
+    designed = drum_sampler.render_drums(part, _score(part), RenderSettings(sample_rate=SR, drums="designed"), n_samples=SR)
+    np.testing.assert_array_equal(got, designed)
