@@ -163,8 +163,6 @@ def load_sample_kit(folder: str | os.PathLike[str], *, sample_rate: int) -> Samp
 
 @functools.lru_cache(maxsize=4)
 def _load_kit_cached(folder: str, sample_rate: int, _stamp: int) -> SampleKit:
-    import soundfile as sf
-
     root = Path(folder)
     file = str(root / "kit.toml")
     try:
@@ -175,9 +173,8 @@ def _load_kit_cached(folder: str, sample_rate: int, _stamp: int) -> SampleKit:
     hits = data.get("hit")
     if not isinstance(hits, list) or not hits:
         raise PresetError("the kit lists no [[hit]]", file=file)
-    h = hashlib.sha256(f"{sample_rate}|".encode() + text.encode())
-    takes: dict[int, dict[int, dict[int, np.ndarray]]] = {}
-    missing, bad_keys = [], set()
+    h = hashlib.sha256(f"{KIT_FORMAT}|{sample_rate}|".encode() + text.encode())
+    rows, blobs, missing, bad_keys = [], [], [], set()
     for i, raw in enumerate(hits):
         e = Entry(file, f"hit {i + 1}", raw)
         key = int(e.number("key", 0, 127, integer=True))
@@ -187,29 +184,78 @@ def _load_kit_cached(folder: str, sample_rate: int, _stamp: int) -> SampleKit:
         e.done()
         try:
             blob = (root / name).read_bytes()
-            import io
-
-            x, sr = sf.read(io.BytesIO(blob), dtype="float32", always_2d=True)
-        except Exception:  # a missing file or one libsndfile cannot read
+        except OSError:
             missing.append(name)
             bad_keys.add(key)
             continue
         h.update(hashlib.sha256(blob).digest())
-        mono = x.mean(axis=1).astype(np.float32)
-        if sr != sample_rate:
-            from math import gcd
+        rows.append((key, vel, var, name))
+        blobs.append(blob)
+    fingerprint = h.hexdigest()
+    # decoded (and resampled) once per kit and rate, then read back from one array
+    packed = _cache_root() / "packed" / f"{fingerprint[:32]}"
+    audio = _read_packed(packed, len(rows))
+    if audio is None:
+        audio = [_decode(blob, sample_rate) for blob in blobs]
+        for (key, _vel, _var, name), x in zip(rows, audio):
+            if x is None:
+                missing.append(name)
+                bad_keys.add(key)
+        if not missing:
+            _write_packed(packed, audio)
+    takes: dict[int, dict[int, dict[int, np.ndarray]]] = {}
+    for (key, vel, var, _name), x in zip(rows, audio):
+        if key not in bad_keys:
+            takes.setdefault(key, {}).setdefault(vel, {})[var] = x
+    samples = {k: {v: tuple(t[r] for r in sorted(t)) for v, t in sorted(layers.items())} for k, layers in sorted(takes.items())}
+    fingerprint = hashlib.sha256(f"{fingerprint}|{sorted(bad_keys)}".encode()).hexdigest()
+    return SampleKit(root, sample_rate, samples, fingerprint, tuple(missing), str(data.get("source", "")))
 
-            from scipy.signal import resample_poly
 
-            g = gcd(int(sr), int(sample_rate))
-            mono = resample_poly(mono, sample_rate // g, int(sr) // g).astype(np.float32)
-        takes.setdefault(key, {}).setdefault(vel, {})[var] = mono
-    samples = {
-        k: {v: tuple(t[r] for r in sorted(t)) for v, t in sorted(layers.items())}
-        for k, layers in sorted(takes.items()) if k not in bad_keys
-    }  # fmt: skip
-    h.update(json.dumps(sorted(bad_keys)).encode())
-    return SampleKit(root, sample_rate, samples, h.hexdigest(), tuple(missing), str(data.get("source", "")))
+def _decode(blob: bytes, sample_rate: int) -> np.ndarray | None:
+    """A sample file's bytes as float32 mono at ``sample_rate``; None when libsndfile cannot read it."""
+    import io
+
+    import soundfile as sf
+
+    try:
+        x, sr = sf.read(io.BytesIO(blob), dtype="float32", always_2d=True)
+    except Exception:  # libsndfile's own errors
+        return None
+    mono = x.mean(axis=1).astype(np.float32)
+    if sr != sample_rate:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(int(sr), int(sample_rate))
+        mono = resample_poly(mono, sample_rate // g, int(sr) // g).astype(np.float32)
+    return mono
+
+
+def _read_packed(stem: Path, n: int) -> list[np.ndarray] | None:
+    try:
+        lengths = np.load(stem.with_suffix(".len.npy"), allow_pickle=False)
+        flat = np.load(stem.with_suffix(".npy"), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if lengths.shape != (n,) or int(lengths.sum()) != flat.size:
+        return None
+    return np.split(flat, np.cumsum(lengths)[:-1])
+
+
+def _write_packed(stem: Path, audio: list[np.ndarray]) -> None:
+    from partita._fileio import atomic_path
+
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for suffix, arr in ((".npy", np.concatenate(audio) if audio else np.zeros(0, np.float32)),
+                            (".len.npy", np.array([a.size for a in audio], np.int64))):  # fmt: skip
+            with atomic_path(stem.with_suffix(suffix)) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, arr, allow_pickle=False)
+    except OSError:  # a read-only cache: decode again next time
+        pass
 
 
 def default_soundfont() -> Path | None:

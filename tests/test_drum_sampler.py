@@ -220,3 +220,22 @@ def test_without_a_soundfont_the_kit_is_the_designed_one_with_a_warning(monkeypa
         drum_sampler._kit_for.cache_clear()
     designed = drum_sampler.render_drums(part, _score(part), RenderSettings(sample_rate=SR, drums="designed"), n_samples=SR)
     np.testing.assert_array_equal(got, designed)
+
+
+def test_the_packed_copy_of_a_kit_holds_the_same_samples(kit_dir, tmp_path, monkeypatch):
+    from partita.render import drum_samples
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    drum_samples._load_kit_cached.cache_clear()
+    decoded = load_sample_kit(kit_dir, sample_rate=16000)  # decoded, resampled, then packed
+    assert list((tmp_path / "partita" / "drum-kits" / "packed").glob("*.npy"))
+    drum_samples._load_kit_cached.cache_clear()
+    packed = load_sample_kit(kit_dir, sample_rate=16000)
+    drum_samples._load_kit_cached.cache_clear()
+    assert packed.fingerprint == decoded.fingerprint and packed.samples.keys() == decoded.samples.keys()
+    for key, layers in decoded.samples.items():
+        for vel, takes in layers.items():
+            for a, b in zip(takes, packed.samples[key][vel]):
+                np.testing.assert_array_equal(a, b)
+    x, sr = sf.read(kit_dir / "k038_v127_r0.flac", dtype="float32")
+    assert decoded.samples[38][127][0].size == pytest.approx(x.size * 16000 / sr, abs=1)
