@@ -17,8 +17,9 @@ fluidsynth on first use; its folder and source are in the result).
 * **choke**: an open hat alone, and the same open hat followed 0.3 s later by a closed (42) or
   pedal (44) hat; the open hat's energy left after the choke's fade (0.3 s + fade + 1 ms to 1.3 s,
   the second render minus the closing hat alone) against the open hat alone in that window.
-* **brightness**: spectral centroid of the first 100 ms of single hits at velocities 30, 60, 90,
-  127, from the sampler and from fluidsynth playing the soundfont directly.
+* **brightness**: spectral centroid of the first 100 ms (and of the first 20 ms) of single hits
+  at velocities 30, 60, 90, 127, from the sampler and from fluidsynth playing the soundfont
+  directly.
 * **distance to the source**: a two-bar groove as fluidsynth plays the soundfont (the same hits,
   times and velocities as a MIDI file) against the sampler (humanize 0) and the designed kit:
   mean absolute difference of log magnitude spectra (dB), over FFT sizes 2048, 1024, 512, 256
@@ -28,22 +29,18 @@ fluidsynth on first use; its folder and source are in the result).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from fractions import Fraction as F
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import write_results  # noqa: E402
 
 from partita.render.controls import phrase_seed  # noqa: E402
-from partita.render.drum_samples import default_kit, default_soundfont, layout  # noqa: E402
+from partita.render.drum_samples import default_kit, default_soundfont, fluidsynth_drums, layout  # noqa: E402
 from partita.render.drum_sampler import render_drums  # noqa: E402
-from partita.render.drums import scored_hits  # noqa: E402
 from partita.render.settings import RenderSettings  # noqa: E402
 from partita.symbolic.score import Note, Part, Score  # noqa: E402
 from partita.symbolic.timeline import TempoMap, TempoMark  # noqa: E402
@@ -106,38 +103,15 @@ def choke() -> dict:
     return out
 
 
-def _centroid(x: np.ndarray) -> float:
-    seg = x[: int(0.1 * SR)]
+def _centroid(x: np.ndarray, seconds: float = 0.1) -> float:
+    seg = x[: int(seconds * SR)]
     spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size))) ** 2
     f = np.fft.rfftfreq(seg.size, 1.0 / SR)
     return float((spec * f).sum() / spec.sum())
 
 
 def fluidsynth(score: Score, soundfont: Path, n: int) -> np.ndarray:
-    import mido
-
-    mid = mido.MidiFile(ticks_per_beat=1000)
-    tr = mido.MidiTrack()
-    mid.tracks.append(tr)
-    tr.append(mido.MetaMessage("set_tempo", tempo=1_000_000, time=0))
-    events = []
-    for note, on_s, v in scored_hits(score.parts[0], score):
-        t = int(round(on_s * 1000))
-        events += [(t, 1, note.pitch, int(round(v))), (t + 100, 0, note.pitch, 0)]
-    now = 0
-    for t, on, key, v in sorted(events):
-        tr.append(mido.Message("note_on" if on else "note_off", channel=9, note=key, velocity=v, time=t - now))
-        now = t
-    with tempfile.TemporaryDirectory() as tmp:
-        mid.save(f"{tmp}/g.mid")
-        subprocess.run(["fluidsynth", "-ni", "-q", "-F", f"{tmp}/g.wav", "-r", str(SR), "-O", "float", "-g", "0.5",
-                        "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0", str(soundfont), f"{tmp}/g.mid"],
-                       check=True)  # fmt: skip
-        x, _ = sf.read(f"{tmp}/g.wav", dtype="float32", always_2d=True)
-    out = np.zeros(n, np.float32)
-    m = min(n, x.shape[0])
-    out[:m] = x[:m].mean(axis=1)
-    return out
+    return fluidsynth_drums(score.parts[0], score, soundfont, sample_rate=SR, n_samples=n)
 
 
 def brightness(soundfont: Path) -> dict:
@@ -146,10 +120,11 @@ def brightness(soundfont: Path) -> dict:
         rows = {}
         for v in (30, 60, 90, 127):
             score = _score([Note(F(0), F(1), key, velocity=v)])
-            s = _centroid(_render(score, SR).mean(axis=0))
+            x = _render(score, SR).mean(axis=0)
             ref = fluidsynth(score, soundfont, SR)
             ref = ref[int(np.argmax(np.abs(ref) > 0.01 * np.abs(ref).max())) :]
-            rows[str(v)] = {"sampler_hz": round(s), "fluidsynth_hz": round(_centroid(ref))}
+            rows[str(v)] = {"sampler_hz": round(_centroid(x)), "fluidsynth_hz": round(_centroid(ref)),
+                            "sampler_20ms_hz": round(_centroid(x, 0.02)), "fluidsynth_20ms_hz": round(_centroid(ref, 0.02))}
         out[str(key)] = rows
     return out
 
@@ -215,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
               "| key | v30 | v60 | v90 | v127 |", "|---|---|---|---|---|"]  # fmt: skip
     for k, rows in data["brightness"].items():
         lines.append(f"| {k} | " + " | ".join(f"{r['sampler_hz']} / {r['fluidsynth_hz']}" for r in rows.values()) + " |")
+    lines += ["", "The same over the first 20 ms (the stroke itself, where a kick's or tom's beater sounds):", "",
+              "| key | v30 | v60 | v90 | v127 |", "|---|---|---|---|---|"]  # fmt: skip
+    for k, rows in data["brightness"].items():
+        lines.append(f"| {k} | " + " | ".join(f"{r['sampler_20ms_hz']} / {r['fluidsynth_20ms_hz']}" for r in rows.values()) + " |")
     d = data["distance"]
     lines += ["", "## Distance to the soundfont's own render (two-bar groove, mean |log-spectrum difference|, dB)", "",
               f"| sampler | designed kit |", "|---|---|", f"| {d['sampler_db']} | {d['designed_db']} |", ""]  # fmt: skip

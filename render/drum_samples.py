@@ -49,7 +49,7 @@ from partita.render.settings import RenderWarning
 
 __all__ = [
     "KIT_FORMAT", "KIT_RATE", "SOUNDFONTS", "GROUPS", "SampleKit", "SamplerLayout", "build_kit", "default_kit",
-    "default_soundfont", "layout", "load_sample_kit",
+    "default_soundfont", "fluidsynth_drums", "layout", "load_sample_kit",
 ]  # fmt: skip
 
 #: Version of the one-shot cutting recipe: part of every built kit's cache key.
@@ -415,16 +415,9 @@ def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rat
                 last = t_ms + int(slot * 1000)
                 t_ms = last + 100
     tr.append(mido.MetaMessage("end_of_track", time=200))
-    midi_path, wav_path = tmp / f"k{keys[0]}.mid", tmp / f"k{keys[0]}.wav"
-    mid.save(str(midi_path))
-    cmd = ["fluidsynth", "-ni", "-q", "-F", str(wav_path), "-r", str(int(sample_rate)), "-O", "float", "-g", "0.5",
-           "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0", str(soundfont), str(midi_path)]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not wav_path.is_file():
-        raise ExternalToolError(f"fluidsynth failed ({done.returncode}): {(done.stderr or '').strip()[:300]}", file=str(soundfont))
-    audio, sr = sf.read(str(wav_path), dtype="float32", always_2d=True)
+    audio = _fluidsynth(soundfont, mid, tmp / f"k{keys[0]}", sample_rate)
+    sr = sample_rate
     mono = audio.mean(axis=1)
-    wav_path.unlink()
     shots = []
     for key, vel, var, start_s, slot in slots:
         lo = int(round(start_s * sr))
@@ -434,6 +427,60 @@ def _render_keys(soundfont: Any, keys: list[int], lay: SamplerLayout, sample_rat
             continue  # the soundfont has no sound on this key
         shots.append((key, vel, var, _brightness(x, vel, bright_hz=lay.bright_hz, sample_rate=sr)))
     return shots
+
+
+def _fluidsynth(soundfont: Any, mid: Any, stem: Path, sample_rate: int) -> np.ndarray:
+    """``mid`` (a mido MidiFile) played by the fluidsynth program through ``soundfont``, reverb
+    and chorus off, gain 0.5: float32 (n_samples, 2). Works in ``stem``.mid/.wav, then removes them."""
+    import soundfile as sf
+
+    _fluidsynth_version()  # says so when the program is missing
+    midi_path, wav_path = stem.with_suffix(".mid"), stem.with_suffix(".wav")
+    mid.save(str(midi_path))
+    cmd = ["fluidsynth", "-ni", "-q", "-F", str(wav_path), "-r", str(int(sample_rate)), "-O", "float", "-g", "0.5",
+           "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0", str(soundfont), str(midi_path)]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not wav_path.is_file():
+            raise ExternalToolError(f"fluidsynth failed ({done.returncode}): {(done.stderr or '').strip()[:300]}",
+                                    file=str(soundfont))  # fmt: skip
+        audio, _ = sf.read(str(wav_path), dtype="float32", always_2d=True)
+    finally:
+        midi_path.unlink(missing_ok=True)
+        wav_path.unlink(missing_ok=True)
+    return audio
+
+
+def fluidsynth_drums(part: Any, score: Any, soundfont: str | os.PathLike[str], *, sample_rate: int,
+                     n_samples: int) -> np.ndarray:  # fmt: skip
+    """A percussion part as the fluidsynth program plays it through ``soundfont``'s drum kit (the
+    reference the sampler is compared with): the same hits, times and velocities
+    (:func:`~partita.render.drums.scored_hits`, no humanisation) on MIDI channel 10, notes
+    100 ms long, reverb and chorus off. Float32 mono (n_samples,), the mean of fluidsynth's two
+    channels, cut or padded to ``n_samples``.
+    """
+    import mido
+
+    from partita.render.drums import scored_hits
+
+    mid = mido.MidiFile(ticks_per_beat=1000)
+    tr = mido.MidiTrack()
+    mid.tracks.append(tr)
+    tr.append(mido.MetaMessage("set_tempo", tempo=1_000_000, time=0))  # 1 tick = 1 ms
+    events = []
+    for note, on_s, v in scored_hits(part, score):
+        t = int(round(on_s * 1000))
+        events += [(t, 1, note.pitch, int(round(v))), (t + 100, 0, note.pitch, 0)]
+    now = 0
+    for t, on, key, v in sorted(events):
+        tr.append(mido.Message("note_on" if on else "note_off", channel=9, note=key, velocity=v, time=t - now))
+        now = t
+    with tempfile.TemporaryDirectory() as tmp:
+        x = _fluidsynth(soundfont, mid, Path(tmp) / "part", sample_rate)
+    out = np.zeros(n_samples, np.float32)
+    m = min(n_samples, x.shape[0])
+    out[:m] = x[:m].mean(axis=1)
+    return out
 
 
 def _one_shot(seg: np.ndarray, *, floor_db: float, sample_rate: int) -> np.ndarray | None:

@@ -239,3 +239,28 @@ def test_the_packed_copy_of_a_kit_holds_the_same_samples(kit_dir, tmp_path, monk
                 np.testing.assert_array_equal(a, b)
     x, sr = sf.read(kit_dir / "k038_v127_r0.flac", dtype="float32")
     assert decoded.samples[38][127][0].size == pytest.approx(x.size * 16000 / sr, abs=1)
+
+
+@pytest.mark.parametrize("key", [36, 38, 42])
+def test_a_loud_hit_sounds_like_the_soundfont_played_by_fluidsynth(kit, key):
+    from partita.render.drum_samples import fluidsynth_drums
+
+    part = _part([Note(F(0), F(1), key, velocity=127)])
+    score = _score(part)
+    ours = render_sampled_part(part, score, kit, sample_rate=SR, seed=0, n_samples=SR).mean(axis=0)
+    ref = fluidsynth_drums(part, score, default_soundfont(), sample_rate=SR, n_samples=SR)
+    onset = int(np.argmax(np.abs(ref) > 0.01 * np.abs(ref).max()))
+    ref = ref[onset:]
+    n = min(int(0.25 * SR), ref.size)
+    spec = [np.abs(np.fft.rfft(x[:n] * np.hanning(n))) for x in (ours, ref)]
+    # velocity 127 plays the top layer (a take: the soundfont's sample at velocity 122-127,
+    # detuned by up to 12 cents), panned: per third-octave band, the same spectrum as
+    # fluidsynth's, the whole level set by the pan law (mono mean of a panned signal: about -3 dB)
+    f = np.fft.rfftfreq(n, 1 / SR)
+    edges = 40.0 * 2.0 ** (np.arange(28) / 3.0)  # 40 Hz to 16 kHz
+    bands = np.array([[10 * np.log10(np.sum(sp[(f >= lo) & (f < hi)] ** 2) + 1e-20) for lo, hi in zip(edges, edges[1:])]
+                      for sp in spec])  # fmt: skip
+    level_db = 10 * np.log10(np.sum(spec[0] ** 2) / np.sum(spec[1] ** 2))
+    assert -4.5 < level_db < -2.0
+    loud = bands[1] > bands[1].max() - 40  # bands within 40 dB of the strongest
+    assert np.max(np.abs(bands[0] - bands[1] - level_db)[loud]) < 3.0

@@ -13,8 +13,6 @@ drum sampler plays it (the kit built from that soundfont, stereo summed to mono,
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -23,12 +21,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
 from scipy.signal import spectrogram  # noqa: E402
 
-from partita.render.drum_samples import default_soundfont  # noqa: E402
+from partita.render.drum_samples import default_soundfont, fluidsynth_drums  # noqa: E402
 from partita.render.drum_sampler import render_drums  # noqa: E402
-from partita.render.drums import scored_hits  # noqa: E402
 from partita.render.settings import RenderSettings  # noqa: E402
 from partita.symbolic.score import Note, Part, Score  # noqa: E402
 from partita.symbolic.timeline import TempoMap, TempoMark  # noqa: E402
@@ -57,31 +53,7 @@ def groove() -> Score:
 
 
 def fluidsynth_render(score: Score, soundfont: Path, n: int) -> np.ndarray:
-    import mido
-
-    mid = mido.MidiFile(ticks_per_beat=1000)
-    tr = mido.MidiTrack()
-    mid.tracks.append(tr)
-    tr.append(mido.MetaMessage("set_tempo", tempo=1_000_000, time=0))  # 1 tick = 1 ms
-    events = []
-    for note, on_s, v in scored_hits(score.parts[0], score):
-        t = int(round(on_s * 1000))
-        events += [(t, 1, note.pitch, int(round(v))), (t + 100, 0, note.pitch, 0)]
-    now = 0
-    for t, on, key, v in sorted(events):
-        kind = "note_on" if on else "note_off"
-        tr.append(mido.Message(kind, channel=9, note=key, velocity=v, time=t - now))
-        now = t
-    with tempfile.TemporaryDirectory() as tmp:
-        mid.save(f"{tmp}/g.mid")
-        subprocess.run(["fluidsynth", "-ni", "-q", "-F", f"{tmp}/g.wav", "-r", str(SR), "-O", "float", "-g", "0.5",
-                        "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0", str(soundfont), f"{tmp}/g.mid"],
-                       check=True)  # fmt: skip
-        x, _ = sf.read(f"{tmp}/g.wav", dtype="float32", always_2d=True)
-    out = np.zeros(n, np.float32)
-    m = min(n, x.shape[0])
-    out[:m] = x[:m].mean(axis=1)
-    return out
+    return fluidsynth_drums(score.parts[0], score, soundfont, sample_rate=SR, n_samples=n)
 
 
 def _spec(ax, audio: np.ndarray, title: str) -> None:
