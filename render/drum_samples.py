@@ -272,28 +272,63 @@ def _cache_root() -> Path:
     return Path(base) / "partita" / "drum-kits"
 
 
-@functools.lru_cache(maxsize=8)
-def _file_sha256(path: str, _size: int, _mtime: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _remembered(what: str, path: str, compute: Any) -> str:
+    """``compute()`` for the file at ``path``, remembered in the cache folder's ``stamps.json``
+    by (what, path, size, modification time): a soundfont is hashed, and fluidsynth asked its
+    version, once per change of the file rather than once per process."""
+    st = os.stat(path)
+    stamp = f"{what}|{path}|{st.st_size}|{st.st_mtime_ns}"
+    if stamp in _STAMPS:
+        return _STAMPS[stamp]
+    book = _cache_root() / "stamps.json"
+    try:
+        known = json.loads(book.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict) or not isinstance(known.get(stamp), str):
+        known = known if isinstance(known, dict) else {}
+        known[stamp] = compute()
+        try:
+            from partita._fileio import atomic_write_text
+
+            book.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(book, json.dumps(known, indent=1, sort_keys=True))
+        except OSError:  # a read-only cache: compute again next time
+            pass
+    _STAMPS[stamp] = known[stamp]
+    return known[stamp]
+
+
+_STAMPS: dict[str, str] = {}
+
+
+def _file_sha256(path: str) -> str:
+    def digest() -> str:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+
+    return _remembered("sha256", path, digest)
 
 
 def _fluidsynth_version() -> str:
     exe = shutil.which("fluidsynth")
     if exe is None:
         raise ExternalToolError("the fluidsynth program is not installed (Debian: apt-get install fluidsynth)")
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
-    return out.splitlines()[0].strip() if out else "unknown"
+
+    def ask() -> str:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
+        return out.splitlines()[0].strip() if out else "unknown"
+
+    return _remembered("fluidsynth --version", str(Path(exe).resolve()), ask)
 
 
 def kit_key(soundfont: str | os.PathLike[str], *, sample_rate: int, keys: Sequence[int] | None = None) -> str:
     """The cache key of the kit :func:`build_kit` makes from ``soundfont`` (sha256 hex)."""
     sf = Path(soundfont).resolve()
-    st = sf.stat()
-    what = [KIT_FORMAT, _file_sha256(str(sf), st.st_size, st.st_mtime_ns), _fluidsynth_version(),
+    what = [KIT_FORMAT, _file_sha256(str(sf)), _fluidsynth_version(),
             layout().text, int(sample_rate), sorted(keys) if keys is not None else None]  # fmt: skip
     return hashlib.sha256(json.dumps(what).encode()).hexdigest()
 
