@@ -53,7 +53,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: Version of the one-shot cutting recipe: part of every built kit's cache key.
-KIT_FORMAT = "drum-kit-2"
+KIT_FORMAT = "drum-kit-3"
 #: Sample rate of the kits :func:`default_kit` builds.
 KIT_RATE = 48000
 #: Soundfonts the default kit is made from, first found wins (both MIT; see docs/licences.md).
@@ -535,11 +535,12 @@ def _one_shot(seg: np.ndarray, *, floor_db: float, sample_rate: int) -> np.ndarr
 
 
 def _brightness(x: np.ndarray, velocity: int, *, bright_hz: float, sample_rate: int) -> np.ndarray:
-    """SF2.01 velocity-to-cutoff: a 2nd-order low-pass at ``bright_hz * 2^(-2 (127 - v) / 127)``."""
+    """SF2.01 velocity-to-cutoff: a 2nd-order low-pass at ``bright_hz * 2^(-2 (127 - v) / 127)``
+    (none at velocity 127, where the modulator leaves the cutoff where the soundfont set it)."""
     from scipy.signal import butter, sosfilt
 
     fc = bright_hz * 2.0 ** (-2.0 * (127 - int(velocity)) / 127.0)
-    if fc >= 0.45 * sample_rate:
+    if velocity >= 127 or fc >= 0.45 * sample_rate:  # the top layer: the soundfont's sample as it is
         return x
     sos = butter(2, fc / (sample_rate / 2.0), btype="lowpass", output="sos")
     return sosfilt(sos, x).astype(np.float32)
