@@ -181,9 +181,21 @@ def render_sampled_part(
     return out[0].astype(np.float32) if out else np.zeros((2, n_samples), np.float32)
 
 
-@functools.lru_cache(maxsize=8)
 def _kit_for(drums: str, drum_kit: str | None, sample_rate: int) -> tuple[SampleKit, tuple[str, ...]]:
-    """The kit a render uses and what to warn about (cached per process)."""
+    """The kit a render uses and what to warn about (cached per process while the kit's
+    ``kit.toml`` or soundfont file stays as it is)."""
+    stamp = None
+    if drum_kit is not None:
+        path = Path(drum_kit) / "kit.toml" if Path(drum_kit).is_dir() else Path(drum_kit)
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+    return _kit_cached(drums, drum_kit, sample_rate, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _kit_cached(drums: str, drum_kit: str | None, sample_rate: int, _stamp: int | None) -> tuple[SampleKit, tuple[str, ...]]:
     empty = SampleKit(Path("."), sample_rate, {}, "designed")
     if drums == "designed":
         return empty, ()

@@ -211,13 +211,13 @@ def test_without_a_soundfont_the_kit_is_the_designed_one_with_a_warning(monkeypa
 
     monkeypatch.setattr(drum_samples, "SOUNDFONTS", ("/nonexistent/GM.sf2",))
     monkeypatch.delenv("PARTITA_DRUM_SOUNDFONT", raising=False)
-    drum_sampler._kit_for.cache_clear()
+    drum_sampler._kit_cached.cache_clear()
     part = _part([Note(F(0), F(1), 38, velocity=100)])
     try:
         with pytest.warns(RenderWarning, match="no soundfont for the drum samples"):
             got = drum_sampler.render_drums(part, _score(part), RenderSettings(sample_rate=SR), n_samples=SR)
     finally:
-        drum_sampler._kit_for.cache_clear()
+        drum_sampler._kit_cached.cache_clear()
     designed = drum_sampler.render_drums(part, _score(part), RenderSettings(sample_rate=SR, drums="designed"), n_samples=SR)
     np.testing.assert_array_equal(got, designed)
 
