@@ -11,7 +11,11 @@ compared with held-out pieces of the style's reference collection (the corpus sp
 * ``chorale``: "a chorale for SATB choir" (all four parts written by the model, chorale masks)
   against ``2 n`` held-out four-part Bach chorales;
 * ``fiddle``: "a reel" and "a jig", half each (the model writes the melody, the arranger the
-  rest; only the melody is measured) against ``2 n`` held-out O'Neill tunes in 4/4, 2/2 or 6/8.
+  rest; only the melody is measured) against ``2 n`` held-out O'Neill tunes in 4/4, 2/2 or 6/8;
+* ``quartet``: "a string quartet" (genre classical, all four parts written by the model under the
+  classical masks) against ``2 n`` excerpts of :data:`QUARTET_BARS` bars (the length of a
+  composed piece) cut from the held-out Haydn and Mozart string-quartet movements; the ceiling
+  pool is the same excerpts of every Haydn and Mozart quartet movement of the corpus.
 
 Measures per row: the MGEval-style overlapped area of :mod:`partita.symbolic.composer.evaluate`
 (its six features, mean) and the same measure over three features of the top line (stepwise
@@ -53,6 +57,13 @@ ROWS: dict[str, dict] = {
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
 FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
+#: Bars per reference quartet excerpt: a composed "a string quartet" of 36 s is 15 bars of 4/4 at
+#: 100 bpm, so the excerpts are of the same size (whole movements would have other ranges and
+#: pitch sets than a 36-second piece).
+QUARTET_BARS = 16
+#: Prompt and theory_rules profile (for the hard violations) per style.
+PROMPTS = {"chorale": "a chorale for SATB choir", "quartet": "a string quartet"}
+PROFILES = {"chorale": "chorale", "fiddle": "pop", "quartet": "classical"}
 
 
 def line_stats(score) -> dict[str, float]:
@@ -145,19 +156,48 @@ def oneills(n_held: int) -> tuple[list, list]:
     return held[:n_held], pool
 
 
+def quartets(n_held: int) -> tuple[list, list]:
+    """Excerpts of :data:`QUARTET_BARS` bars of the held-out Haydn and Mozart string-quartet
+    movements (the first ``n_held``, taken in turn from each movement so that one long movement
+    does not fill the set) and of every such movement (the pool for the ceiling). Only movements
+    with four string parts count (the corpus' Mozart folder also holds a piano sonata)."""
+    from partita.symbolic.composer.corpus import held_out, parse_source, sources
+    from partita.symbolic.edits import slice_bars
+    from partita.symbolic.score import Score
+
+    strings = {"violin", "viola", "cello"}
+    held_by_piece, pool = [], []
+    for src in sources(["haydn", "mozart"], max_files=0):
+        for piece, d in parse_source(src):
+            s = Score.from_dict(d)
+            if len(s.parts) != 4 or not all(p.instrument in strings for p in s.parts):
+                continue
+            last = (0 if s.pickup else 1) + s.n_bars - 1  # bars are numbered from 1 (a pickup is bar 0, left out)
+            cuts = []
+            for a in range(1, last - QUARTET_BARS + 2, QUARTET_BARS):
+                x = slice_bars(s, a, a + QUARTET_BARS - 1)
+                if all(p.notes for p in x.parts):
+                    cuts.append(x)
+            pool.extend(cuts)
+            if held_out(piece):
+                held_by_piece.append(cuts)
+    held = [c[i] for i in range(max((len(c) for c in held_by_piece), default=0)) for c in held_by_piece if i < len(c)]
+    return held[:n_held], pool
+
+
 def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_seed: int = 0) -> tuple[list, dict]:
     from partita.symbolic.composer.planner import plan
     from partita.symbolic.composer.sample import compose
 
     scores, tok, secs, hard = [], 0, 0.0, 0
     for i in range(first_seed, first_seed + n):
-        prompt = "a chorale for SATB choir" if style == "chorale" else ("a reel" if i % 2 == 0 else "a jig")
+        prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
         p = plan(prompt, duration_s=seconds, seed=i)
         s, st = compose(p, model=model, seed=i, return_stats=True, **kwargs)
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")
             s = dataclasses.replace(s, parts=tuple(q for q in s.parts if q.id == melody))
-        hard += hard_violations(s, "chorale" if style == "chorale" else "pop")
+        hard += hard_violations(s, PROFILES[style])
         scores.append(s)
         tok += st.sampled + st.forced
         secs += st.seconds
@@ -173,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", default=None, help="checkpoint (default: shipped)")
     ap.add_argument("--n", type=int, default=8, help="pieces per row (the reference set is twice as many)")
     ap.add_argument("--seconds", type=float, default=36.0)
-    ap.add_argument("--styles", default="chorale,fiddle")
+    ap.add_argument("--styles", default="chorale,fiddle,quartet")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + n - 1")
     ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run; default all")
     ap.add_argument("--out", default="composer_quality")
@@ -195,12 +235,16 @@ def main(argv: list[str] | None = None) -> int:
         elif style == "fiddle":
             ref, pool = oneills(2 * a.n)
             reference = "held-out O'Neill tunes in 4/4, 2/2 or 6/8 (music21 corpus, oneills1850)"
+        elif style == "quartet":
+            ref, pool = quartets(2 * a.n)
+            reference = (f"{QUARTET_BARS}-bar excerpts of the held-out Haydn and Mozart string-quartet movements "
+                         "(music21 corpus: haydn/opus1no1/movement1, mozart/k156/movement2, mozart/k80/movement3)")
         else:
-            raise SystemExit(f"unknown style {style!r}: chorale or fiddle")
+            raise SystemExit(f"unknown style {style!r}: chorale, fiddle or quartet")
         ref_feats = [features(s) for s in ref]
         out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None),
                      "ceiling": ceiling(pool, a.n, len(ref)), "rows": {}}  # fmt: skip
-        out["reference"]["hard_violations"] = sum(hard_violations(s, "chorale" if style == "chorale" else "pop") for s in ref)
+        out["reference"]["hard_violations"] = sum(hard_violations(s, PROFILES[style]) for s in ref)
         print(style, "reference", json.dumps(out["reference"]), "ceiling", out["ceiling"]["mgeval"], out["ceiling"]["line"],
               f"{time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
         for name, kwargs in rows:

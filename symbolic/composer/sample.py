@@ -49,6 +49,7 @@ import numpy as np
 from partita._presets import Entry, load, table
 from partita.errors import ConfigError, PresetError
 from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
+from partita.symbolic.composer.decoding import Decoding, decoding_for, load_decoding, resolve_decoding  # noqa: F401 - re-exported
 
 __all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
 
@@ -66,68 +67,6 @@ def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[l
     [[36, 42], [], [38, 42]]
     """
     return load("partita.symbolic.composer", "grooves.toml", _parse_grooves, path)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Decoding:
-    """What :func:`compose` samples with: ``temperature`` and ``top_p`` for every token, and
-    ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``)."""
-
-    temperature: float = 1.0
-    top_p: float = 0.95
-    role_temperature: Mapping[str, float] = dataclasses.field(default_factory=dict)
-
-
-def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Decoding:
-    """The decoding defaults of a plan's ``genre`` from ``decoding.toml`` (package data, read
-    once; or the file at ``path``): the genre's entry, else ``[default]``.
-
-    >>> decoding_for("chorale")
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
-    >>> decoding_for("reel")
-    Decoding(temperature=1.0, top_p=0.95, role_temperature={})
-    """
-    table_ = load_decoding(path)
-    return table_.get(genre, table_["default"])
-
-
-def load_decoding(path: str | os.PathLike[str] | None = None) -> dict[str, Decoding]:
-    """Genre (and ``"default"``) -> :class:`Decoding`, from ``decoding.toml`` (package data,
-    read once) or the file at ``path``; a value missing or out of range raises
-    :class:`~partita.errors.PresetError` naming the file, the genre and the field."""
-    return load("partita.symbolic.composer", "decoding.toml", _parse_decoding, path)
-
-
-def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float | None = None,
-                     role_temperature: Mapping[str, float] | None = None, *, guide: Any = None) -> Decoding:
-    """What :func:`compose` samples ``plan`` with: each setting given, else the genre's
-    (:func:`decoding_for`). The genre's melody temperature applies only when ``temperature``
-    is not given either, and not with a guide (whose melody is kept, not sampled).
-
-    >>> from partita.symbolic.composer.planner import plan
-    >>> resolve_decoding(plan("a chorale for SATB choir"))
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
-    >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0)
-    Decoding(temperature=1.0, top_p=0.9, role_temperature={})
-    """
-    d = decoding_for(getattr(plan, "genre", "default"))
-    roles = role_temperature
-    if roles is None:
-        roles = d.role_temperature if temperature is None and guide is None else {}
-    return Decoding(d.temperature if temperature is None else temperature, d.top_p if top_p is None else top_p,
-                    dict(roles))  # fmt: skip
-
-
-def _parse_decoding(data: dict, file: str) -> dict[str, Decoding]:
-    table(data, "default", file=file)
-    out = {}
-    for genre, raw in data.items():
-        e = Entry(file, genre, raw)
-        melody = e.number("melody_temperature", 0.0, 2.0, default=None)
-        out[genre] = Decoding(float(e.number("temperature", 0.0, 2.0)), float(e.number("top_p", 0.05, 1.0)),
-                              {} if melody is None else {"melody": float(melody)})  # fmt: skip
-        e.done()
-    return out
 
 
 def _parse_grooves(data: dict, file: str) -> dict[int, list[list[int]]]:
