@@ -13,8 +13,8 @@ compared with held-out pieces of the style's reference collection (the corpus sp
 * ``fiddle``: "a reel" and "a jig", half each (the model writes the melody, the arranger the
   rest; only the melody is measured) against ``2 n`` held-out O'Neill tunes in 4/4, 2/2 or 6/8;
 * ``quartet``: "a string quartet" (genre classical, all four parts written by the model under the
-  classical masks) against ``2 n`` excerpts of :data:`QUARTET_BARS` bars (the length of a
-  composed piece) cut from the held-out Haydn and Mozart string-quartet movements; the ceiling
+  classical masks), :data:`QUARTET_BARS` bars long, against ``2 n`` excerpts of as many bars cut
+  from the held-out Haydn and Mozart string-quartet movements; the ceiling
   pool is the same excerpts of every Haydn and Mozart quartet movement of the corpus.
 
 Measures per row: the MGEval-style overlapped area of :mod:`partita.symbolic.composer.evaluate`
@@ -57,10 +57,12 @@ ROWS: dict[str, dict] = {
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
 FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
-#: Bars per reference quartet excerpt: a composed "a string quartet" of 36 s is 15 bars of 4/4 at
-#: 100 bpm, so the excerpts are of the same size (whole movements would have other ranges and
-#: pitch sets than a 36-second piece).
-QUARTET_BARS = 16
+#: Bars per reference quartet excerpt, and the composed quartets' length: "a string quartet" is
+#: planned in 4/4 at 100 bpm, so 8 bars are 19.2 s. Excerpts of the same size as the composed
+#: pieces (whole movements have wider ranges and pitch sets than a short piece); 8 bars, not 16,
+#: because the three held-out movements give only 9 excerpts of 16 bars.
+QUARTET_BARS = 8
+QUARTET_SECONDS = QUARTET_BARS * 4 * 60 / 100
 #: Prompt and theory_rules profile (for the hard violations) per style.
 PROMPTS = {"chorale": "a chorale for SATB choir", "quartet": "a string quartet"}
 PROFILES = {"chorale": "chorale", "fiddle": "pop", "quartet": "classical"}
@@ -192,7 +194,7 @@ def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_s
     scores, tok, secs, hard = [], 0, 0.0, 0
     for i in range(first_seed, first_seed + n):
         prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
-        p = plan(prompt, duration_s=seconds, seed=i)
+        p = plan(prompt, duration_s=QUARTET_SECONDS if style == "quartet" else seconds, seed=i)
         s, st = compose(p, model=model, seed=i, return_stats=True, **kwargs)
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")
@@ -265,7 +267,7 @@ def _fmt_range(r: list[float]) -> str:
 
 
 def _md(res: dict) -> list[str]:
-    lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each, seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
+    lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each (quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s), seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
              "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
