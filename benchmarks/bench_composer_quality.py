@@ -23,7 +23,9 @@ share, mean melodic interval, leap share); the top line's stepwise share (moves 
 semitones among all moves, repeated notes not counted as moves), mean melodic interval
 (semitones, over moves), share of leaps of a fourth or more (5+ semitones, among moves),
 pitch-class entropy (bits, all written parts), mean range per part (semitones), hard-rule
-violations (the rules the masks enforce; must be 0) and tokens per second (one torch thread).
+violations (the rules the masks enforce; must be 0) and tokens per second (one torch thread): the
+tokens of the pieces over the wall seconds and over the CPU seconds of composing them (best-of-N
+rows spend the time of every candidate; their discarded tokens are in the JSON).
 The reference's own values sit beside them, and the ceiling: the same overlapped areas of
 reference against reference at the same set sizes (``n`` against ``2 n``, random disjoint draws
 from a pool of training and held-out pieces of the collection, several splits).
@@ -44,16 +46,30 @@ from bench_composer import bach_chorales, hard_violations, heldout_bach
 
 import numpy as np
 
-#: Decoding rows: name -> keyword arguments of ``compose``.
-ROWS: dict[str, dict] = {
-    "defaults (T 1.0, top-p 0.95)": {"temperature": 1.0, "top_p": 0.95},
-    "T 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9},
-    "T 0.7, top-p 0.9": {"temperature": 0.7, "top_p": 0.9},
-    "T 0.6, top-p 0.9": {"temperature": 0.6, "top_p": 0.9},
-    "per role: melody 0.6, others 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}},
-    # diagnostics (not candidates for a default): which constraint pulls the lines away
-    "T 0.6, top-p 0.9, chords steer only (chord_rule off)": {"temperature": 0.6, "top_p": 0.9, "chord_rule": "off"},
-    "T 0.6, top-p 0.9, no masks (profile none; diagnostic)": {"temperature": 0.6, "top_p": 0.9, "profile": "none"},
+#: Decoding rows per style: name -> keyword arguments of ``compose`` ({}: the shipped defaults of
+#: decoding.toml for the plan's genre). Run with --rows to pick rows by number (the same numbers
+#: for every style run; a style without that many rows skips the rest).
+SHIPPED = "shipped defaults (decoding.toml)"
+ROWS: dict[str, dict[str, dict]] = {
+    "chorale": {
+        SHIPPED: {},
+        "best-of-3, critic weight 1": {"best_of": 3},
+        "best-of-3, likelihood only (critic weight 0)": {"best_of": 3, "critic_weight": 0.0},
+    },
+    "fiddle": {
+        SHIPPED: {},
+        "T 1.1, top-p 0.95": {"temperature": 1.1, "top_p": 0.95},
+        "T 0.9, top-p 0.95": {"temperature": 0.9, "top_p": 0.95},
+        "best-of-3, critic weight 1": {"best_of": 3},
+        "best-of-3, likelihood only (critic weight 0)": {"best_of": 3, "critic_weight": 0.0},
+    },
+    "quartet": {
+        SHIPPED: {},
+        "T 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9},
+        "per role: melody 0.6, others 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}},
+        "best-of-3, critic weight 1": {"best_of": 3},
+        "best-of-3, likelihood only (critic weight 0)": {"best_of": 3, "critic_weight": 0.0},
+    },
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
 FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
@@ -189,13 +205,15 @@ def quartets(n_held: int) -> tuple[list, list]:
 
 def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_seed: int = 0) -> tuple[list, dict]:
     from partita.symbolic.composer.planner import plan
-    from partita.symbolic.composer.sample import compose
+    from partita.symbolic.composer.sample import compose, resolve_decoding
 
-    scores, tok, secs, hard = [], 0, 0.0, 0
+    scores, tok, secs, cpu, hard, discarded = [], 0, 0.0, 0.0, 0, 0
     for i in range(first_seed, first_seed + n):
         prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
         p = plan(prompt, duration_s=QUARTET_SECONDS if style == "quartet" else seconds, seed=i)
+        c0 = time.process_time()
         s, st = compose(p, model=model, seed=i, return_stats=True, **kwargs)
+        cpu += time.process_time() - c0
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")
             s = dataclasses.replace(s, parts=tuple(q for q in s.parts if q.id == melody))
@@ -203,7 +221,13 @@ def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_s
         scores.append(s)
         tok += st.sampled + st.forced
         secs += st.seconds
-    return scores, {"hard_violations": hard, "tokens_per_second": tok / secs, "tokens": tok}
+        discarded += st.discarded
+    used = dataclasses.asdict(resolve_decoding(p, kwargs.get("temperature"), kwargs.get("top_p"),
+                                               kwargs.get("role_temperature"), best_of=kwargs.get("best_of")))  # fmt: skip
+    if "critic_weight" in kwargs:
+        used["critic_weight"] = kwargs["critic_weight"]
+    return scores, {"hard_violations": hard, "tokens_per_second": tok / secs, "tokens": tok, "decoding": used,
+                    "tokens_per_cpu_second": tok / cpu, "discarded_tokens": discarded}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,9 +246,6 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     model = load_model(a.weights)
-    rows = list(ROWS.items())
-    if a.rows:
-        rows = [rows[int(k) - 1] for k in a.rows.split(",")]
     res: dict = {"weights": a.weights or "shipped", "threads": 1, "n": a.n, "seconds": a.seconds, "first_seed": a.first_seed,
                  "styles": {}}  # fmt: skip
     t_all = time.perf_counter()
@@ -249,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         out["reference"]["hard_violations"] = sum(hard_violations(s, PROFILES[style]) for s in ref)
         print(style, "reference", json.dumps(out["reference"]), "ceiling", out["ceiling"]["mgeval"], out["ceiling"]["line"],
               f"{time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+        rows = list(ROWS[style].items())
+        if a.rows:
+            rows = [rows[int(k) - 1] for k in a.rows.split(",") if int(k) <= len(rows)]
         for name, kwargs in rows:
             scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed)
             row = {"settings": kwargs, **run, **summarise(scores, ref_feats)}
@@ -272,25 +296,26 @@ def _md(res: dict) -> list[str]:
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
              "excluded). Range: mean range per part in semitones, top part first. Hard: violations of the rules the masks "
-             "enforce, summed over the set.", ""]  # fmt: skip
+             "enforce, summed over the set. Tokens/s: the pieces' tokens over the wall and the CPU seconds of composing "
+             "them (best-of-N spends the time of all its candidates).", ""]  # fmt: skip
     for style, out in res["styles"].items():
         c = out["ceiling"]
         lines += [f"## {style}", "", f"Reference: {out['n_reference']} {out['reference_set']}. Ceiling: the reference "
                   f"against itself, {c['sizes'][0]} against {c['sizes'][1]} pieces drawn from a pool of {c['pool']}, "
                   f"{c['splits']} splits.", "",
-                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | hard | tokens/s |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]  # fmt: skip
+                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | hard | tokens/s (wall) | tokens/s (CPU) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]  # fmt: skip
         for name, r in out["rows"].items():
             o = r["overlap"]
             lines.append(f"| {name} | {o['mgeval']:.3f} | {o['mgeval'] / c['mgeval']:.2f} | {o['line']:.3f} | "
                          f"{r['stepwise_share']:.2f} | {r['mean_interval']:.2f} | {r['leap_share']:.2f} | "
                          f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | {r['hard_violations']} | "
-                         f"{r['tokens_per_second']:.0f} |")  # fmt: skip
+                         f"{r['tokens_per_second']:.0f} | {r.get('tokens_per_cpu_second', float('nan')):.0f} |")  # fmt: skip
         ref = out["reference"]
         lines.append(f"| reference ({out['n_reference']} pieces) | ceiling {c['mgeval']:.3f} +- {c['sd']['mgeval']:.3f} | 1 | "
                      f"ceiling {c['line']:.3f} +- {c['sd']['line']:.3f} | {ref['stepwise_share']:.2f} | {ref['mean_interval']:.2f} | "
                      f"{ref['leap_share']:.2f} | {ref['pitch_class_entropy']:.2f} | {_fmt_range(ref['range_per_part'])} | "
-                     f"{ref['hard_violations']} | - |")  # fmt: skip
+                     f"{ref['hard_violations']} | - | - |")  # fmt: skip
         lines += ["", f"{out['seconds']:.0f} s for this style.", ""]
     return lines
 

@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--temperature", type=float, default=None,
                    help="sampling temperature (default: the style's, decoding.toml: chorales 0.8 with the melody at 0.6, else 1.0)")
     c.add_argument("--top-p", type=float, default=None, help="nucleus mass (default: the style's: chorales 0.9, else 0.95)")
+    c.add_argument("--best-of", type=int, default=None, metavar="N",
+                   help="best-of-N over 4-bar phrases, scored by the model's likelihood and the style critic "
+                        "(default: the style's, decoding.toml; about N times the sampling time)")
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
@@ -213,7 +216,7 @@ def run_compose(args: argparse.Namespace) -> int:
     else:
         score, stats = compose(
             p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-            profile=args.profile, progress=progress, return_stats=True,
+            profile=args.profile, progress=progress, return_stats=True, best_of=args.best_of,
         )  # fmt: skip
         made = f"{stats.sampled + stats.forced} tokens in {stats.seconds:.1f} s"
     out = Path(args.out)
@@ -248,7 +251,7 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) 
 
     result = compose_to_master(
         p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
+        profile=args.profile, best_of=args.best_of, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
         mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
         progress=progress, guide=guide, lyrics=lyrics,
     )  # fmt: skip

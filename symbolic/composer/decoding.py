@@ -10,10 +10,10 @@ the plan ``compose`` stored in the score's metadata, a ``partita.genre`` metadat
 used is recorded in the score's metadata (``partita.decoding``, :func:`record`).
 
 >>> decoding_for("chorale")
-Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
+Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0)
 >>> from partita.symbolic.score import Score
 >>> resolve_for_score(Score(metadata={"partita.genre": "chorale"}), top_p=0.5)
-(Decoding(temperature=0.8, top_p=0.5, role_temperature={'melody': 0.6}), 'chorale', 'metadata partita.genre')
+(Decoding(temperature=0.8, top_p=0.5, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0), 'chorale', 'metadata partita.genre')
 """
 
 from __future__ import annotations
@@ -35,12 +35,17 @@ METADATA_KEY = "partita.decoding"
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Decoding:
-    """What the composer samples with: ``temperature`` and ``top_p`` for every token, and
-    ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``)."""
+    """What the composer samples with: ``temperature`` and ``top_p`` for every token,
+    ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``), and
+    best-of-N over phrases: ``best_of`` candidates per phrase, chosen by the model's mean
+    log-likelihood minus ``critic_weight`` times the style critic's distance
+    (:mod:`~partita.symbolic.composer.critic`; only ``compose`` writes candidates)."""
 
     temperature: float = 1.0
     top_p: float = 0.95
     role_temperature: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    best_of: int = 1
+    critic_weight: float = 1.0
 
 
 def load_decoding(path: str | os.PathLike[str] | None = None) -> dict[str, Decoding]:
@@ -55,36 +60,38 @@ def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Deco
     once; or the file at ``path``): the genre's entry, else ``[default]``.
 
     >>> decoding_for("reel")
-    Decoding(temperature=1.0, top_p=0.95, role_temperature={})
+    Decoding(temperature=1.0, top_p=0.95, role_temperature={}, best_of=1, critic_weight=1.0)
     """
     table_ = load_decoding(path)
     return table_.get(genre, table_["default"])
 
 
 def _resolve(genre: str, temperature: float | None, top_p: float | None,
-             role_temperature: Mapping[str, float] | None, melody_sampled: bool) -> Decoding:  # fmt: skip
+             role_temperature: Mapping[str, float] | None, melody_sampled: bool, best_of: int | None = None) -> Decoding:  # fmt: skip
     d = decoding_for(genre)
     roles = role_temperature
     if roles is None:
         roles = d.role_temperature if temperature is None and melody_sampled else {}
     return Decoding(d.temperature if temperature is None else temperature, d.top_p if top_p is None else top_p,
-                    dict(roles))  # fmt: skip
+                    dict(roles), d.best_of if best_of is None else best_of, d.critic_weight)  # fmt: skip
 
 
 def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float | None = None,
-                     role_temperature: Mapping[str, float] | None = None, *, guide: Any = None) -> Decoding:
+                     role_temperature: Mapping[str, float] | None = None, *, guide: Any = None,
+                     best_of: int | None = None) -> Decoding:  # fmt: skip
     """What :func:`~partita.symbolic.composer.sample.compose` samples ``plan`` with: each
     setting given, else the genre's (:func:`decoding_for`). The genre's melody temperature
     applies only when ``temperature`` is not given either, and not with a guide (whose melody is
-    kept, not sampled).
+    kept, not sampled); nor does its ``best_of`` (a guide's parts are written by harmonize).
 
     >>> from partita.symbolic.composer.planner import plan
     >>> resolve_decoding(plan("a chorale for SATB choir"))
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
-    >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0)
-    Decoding(temperature=1.0, top_p=0.9, role_temperature={})
+    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0)
+    >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0, best_of=4)
+    Decoding(temperature=1.0, top_p=0.9, role_temperature={}, best_of=4, critic_weight=1.0)
     """
-    return _resolve(getattr(plan, "genre", "default"), temperature, top_p, role_temperature, guide is None)
+    d = _resolve(getattr(plan, "genre", "default"), temperature, top_p, role_temperature, guide is None, best_of)
+    return d if guide is None or best_of is not None else dataclasses.replace(d, best_of=1)
 
 
 def genre_of_score(score: Any, path: str | os.PathLike[str] | None = None) -> tuple[str, str]:
@@ -119,7 +126,8 @@ def resolve_for_score(score: Any, temperature: float | None = None, top_p: float
     The genre's melody temperature applies when ``temperature`` is not given and a melody part
     is sampled (``melody_sampled``). Returns the decoding, the genre and where it was read."""
     genre, source = genre_of_score(score, path)
-    return _resolve(genre, temperature, top_p, None, melody_sampled), genre, source
+    d = _resolve(genre, temperature, top_p, None, melody_sampled)
+    return dataclasses.replace(d, best_of=1), genre, source  # edits write no candidates
 
 
 def record(d: Decoding, genre: str, source: str, *, given: Mapping[str, Any] | None = None) -> str:
@@ -138,11 +146,14 @@ def describe(d: Decoding) -> str:
 
 def _parse_decoding(data: dict, file: str) -> dict[str, Decoding]:
     table(data, "default", file=file)
+    weight = float(Entry(file, "default", data["default"]).number("critic_weight", 0.0, 100.0))
     out = {}
     for genre, raw in data.items():
         e = Entry(file, genre, raw)
         melody = e.number("melody_temperature", 0.0, 2.0, default=None)
         out[genre] = Decoding(float(e.number("temperature", 0.0, 2.0)), float(e.number("top_p", 0.05, 1.0)),
-                              {} if melody is None else {"melody": float(melody)})  # fmt: skip
+                              {} if melody is None else {"melody": float(melody)},
+                              int(e.number("best_of", 1, 64, default=1, integer=True)),
+                              float(e.number("critic_weight", 0.0, 100.0, default=weight)))  # fmt: skip
         e.done()
     return out
