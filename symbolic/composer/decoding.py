@@ -10,7 +10,7 @@ the plan ``compose`` stored in the score's metadata, a ``partita.genre`` metadat
 used is recorded in the score's metadata (``partita.decoding``, :func:`record`).
 
 >>> decoding_for("chorale")
-Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0)
+Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0)
 >>> from partita.symbolic.score import Score
 >>> resolve_for_score(Score(metadata={"partita.genre": "chorale"}), top_p=0.5)
 (Decoding(temperature=0.8, top_p=0.5, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0), 'chorale', 'metadata partita.genre')
@@ -59,7 +59,7 @@ def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Deco
     """The decoding defaults of a plan's ``genre`` from ``decoding.toml`` (package data, read
     once; or the file at ``path``): the genre's entry, else ``[default]``.
 
-    >>> decoding_for("reel")
+    >>> decoding_for("pop")
     Decoding(temperature=1.0, top_p=0.95, role_temperature={}, best_of=1, critic_weight=1.0)
     """
     table_ = load_decoding(path)
@@ -86,7 +86,7 @@ def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float |
 
     >>> from partita.symbolic.composer.planner import plan
     >>> resolve_decoding(plan("a chorale for SATB choir"))
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0)
+    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0)
     >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0, best_of=4)
     Decoding(temperature=1.0, top_p=0.9, role_temperature={}, best_of=4, critic_weight=1.0)
     """
