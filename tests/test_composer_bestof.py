@@ -44,10 +44,11 @@ def test_best_of_is_deterministic_and_keeps_the_rules(model, chorale_plan):
     from partita.theory_rules import check
 
     kw = dict(model=model, seed=5, max_tokens_per_bar=40, temperature=1.0, top_p=0.95)
-    one = compose(chorale_plan, **kw, best_of=1)
-    assert one == compose(chorale_plan, **kw)  # 1 is the plain sampler
+    one, st1 = compose(chorale_plan, **kw, best_of=1, return_stats=True)
+    assert st1.discarded == 0
     three, st = compose(chorale_plan, **kw, best_of=3, return_stats=True)
     assert three == compose(chorale_plan, **kw, best_of=3)
+    assert three == compose(chorale_plan, **kw)  # a chorale's default (decoding.toml)
     assert three != one
     assert st.discarded > 0  # the candidates not kept were sampled too
     assert check(three, profile="chorale").n_errors == 0
