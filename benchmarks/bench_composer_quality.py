@@ -55,6 +55,7 @@ ROWS: dict[str, dict[str, dict]] = {
         SHIPPED: {},
         "best-of-3, critic weight 1": {"best_of": 3},
         "best-of-3, likelihood only (critic weight 0)": {"best_of": 3, "critic_weight": 0.0},
+        "best-of-3, critic weight 1, 2-bar phrases": {"best_of": 3, "phrase_bars": 2},
     },
     "fiddle": {
         SHIPPED: {},
@@ -62,6 +63,7 @@ ROWS: dict[str, dict[str, dict]] = {
         "T 0.9, top-p 0.95": {"temperature": 0.9, "top_p": 0.95},
         "best-of-3, critic weight 1": {"best_of": 3},
         "best-of-3, likelihood only (critic weight 0)": {"best_of": 3, "critic_weight": 0.0},
+        "best-of-3, critic weight 1, 2-bar phrases": {"best_of": 3, "phrase_bars": 2},
     },
     "quartet": {
         SHIPPED: {},
@@ -69,6 +71,7 @@ ROWS: dict[str, dict[str, dict]] = {
         "per role: melody 0.6, others 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}},
         "best-of-3, critic weight 1": {"best_of": 3},
         "best-of-3, likelihood only (critic weight 0)": {"best_of": 3, "critic_weight": 0.0},
+        "best-of-3, critic weight 1, 2-bar phrases": {"best_of": 3, "phrase_bars": 2},
     },
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
@@ -224,8 +227,9 @@ def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_s
         discarded += st.discarded
     used = dataclasses.asdict(resolve_decoding(p, kwargs.get("temperature"), kwargs.get("top_p"),
                                                kwargs.get("role_temperature"), best_of=kwargs.get("best_of")))  # fmt: skip
-    if "critic_weight" in kwargs:
-        used["critic_weight"] = kwargs["critic_weight"]
+    for k in ("critic_weight", "phrase_bars"):
+        if k in kwargs:
+            used[k] = kwargs[k]
     return scores, {"hard_violations": hard, "tokens_per_second": tok / secs, "tokens": tok, "decoding": used,
                     "tokens_per_cpu_second": tok / cpu, "discarded_tokens": discarded}  # fmt: skip
 

@@ -7,8 +7,8 @@ benchmark compares with them).
 
 Reads the parsed corpus cache of ``partita train-composer`` (``DATA_DIR/scores``) where it has a
 collection, else parses the collection from the music21 corpus. Every piece is tokenized as the
-composer is trained (``corpus.tokenize_piece``), cut into phrases of ``critic.PHRASE_BARS`` token
-bars, and each phrase's statistics are measured by ``critic.phrase_stats``: the file holds their
+composer is trained (``corpus.tokenize_piece``), cut into phrases of each length of
+``critic.PHRASE_LENGTHS`` token bars, and each phrase's statistics are measured by ``critic.phrase_stats``: the file holds their
 mean and standard deviation (scalars), the mean interval histogram and the mean total-variation
 distance of a phrase's histogram to it.
 """
@@ -68,11 +68,12 @@ def style_entry(style: str, spec: dict, data_dir: Path) -> dict:
     from partita.errors import PartitaError
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.corpus import held_out, tokenize_piece
-    from partita.symbolic.composer.critic import INTERVAL_BINS, PHRASE_BARS, SCALARS, phrase_stats
+    from partita.symbolic.composer.critic import INTERVAL_BINS, PHRASE_LENGTHS, SCALARS, phrase_stats
 
     v = ComposerVocab.default()
     melody_role = v.role_id("melody")
-    rows, n_pieces = [], 0
+    rows: dict[int, list] = {n: [] for n in PHRASE_LENGTHS}
+    n_pieces = 0
     for piece, d in sorted(pieces(spec["collections"], data_dir), key=lambda x: x[0]):
         if held_out(piece) or not _keep(style, d):
             continue
@@ -88,25 +89,29 @@ def style_entry(style: str, spec: dict, data_dir: Path) -> dict:
                 bars.append([i])
             elif i != v.eos and bars:
                 bars[-1].append(i)
-        for k in range(0, len(bars) - PHRASE_BARS + 1, PHRASE_BARS):
-            rows.append(phrase_stats(bars[k : k + PHRASE_BARS], slot, v))
+        for n in PHRASE_LENGTHS:
+            for k in range(0, len(bars) - n + 1, n):
+                rows[n].append(phrase_stats(bars[k : k + n], slot, v))
         n_pieces += 1
         if n_pieces >= spec["max_pieces"]:
             break
-    mean = {k: float(np.nanmean([r[k] for r in rows])) for k in SCALARS}
-    sd = {k: float(np.nanstd([r[k] for r in rows])) for k in SCALARS}
-    hists = np.array([r["intervals"] for r in rows if r["intervals"] is not None])
-    h_mean = hists.mean(axis=0)
-    tv = float(np.mean(0.5 * np.abs(hists - h_mean).sum(axis=1)))
-    print(style, n_pieces, "pieces", len(rows), "phrases", mean, file=sys.stderr)
+    by_length = {}
+    for n, rs in rows.items():
+        mean = {k: float(np.nanmean([r[k] for r in rs])) for k in SCALARS}
+        sd = {k: float(np.nanstd([r[k] for r in rs])) for k in SCALARS}
+        hists = np.array([r["intervals"] for r in rs if r["intervals"] is not None])
+        h_mean = hists.mean(axis=0)
+        tv = float(np.mean(0.5 * np.abs(hists - h_mean).sum(axis=1)))
+        print(style, n_pieces, "pieces", len(rs), f"phrases of {n} bars", mean, file=sys.stderr)
+        by_length[str(n)] = {"phrases": len(rs), "mean": mean, "sd": sd,
+                             "intervals": [round(float(x), 6) for x in h_mean], "intervals_tv": tv}  # fmt: skip
     return {"title": spec["title"], "collections": spec["collections"], "genres": spec["genres"], "pieces": n_pieces,
-            "phrases": len(rows), "mean": mean, "sd": sd, "interval_bins": list(INTERVAL_BINS),
-            "intervals": [round(float(x), 6) for x in h_mean], "intervals_tv": tv}  # fmt: skip
+            "interval_bins": list(INTERVAL_BINS), "phrases": by_length}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     from partita._fileio import atomic_write_text
-    from partita.symbolic.composer.critic import PHRASE_BARS
+    from partita.symbolic.composer.critic import PHRASE_LENGTHS
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default=str(ROOT / "data" / "composer"), help="the parsed corpus cache")
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "source": "the training split (corpus.held_out False) of the music21 corpus collections named per style, "
                   "tokenized as the composer is trained; made by scripts/critic_stats.py",
-        "command": "python scripts/critic_stats.py", "commit": commit, "phrase_bars": PHRASE_BARS,
+        "command": "python scripts/critic_stats.py", "commit": commit, "phrase_lengths": list(PHRASE_LENGTHS),
         "styles": {name: style_entry(name, spec, Path(a.data_dir)) for name, spec in STYLES.items()},
     }  # fmt: skip
     atomic_write_text(OUT, json.dumps(out, indent=1, sort_keys=True) + "\n")

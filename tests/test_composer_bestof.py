@@ -54,6 +54,11 @@ def test_best_of_is_deterministic_and_keeps_the_rules(model, chorale_plan):
     assert check(three, profile="chorale").n_errors == 0
     with pytest.raises(ConfigError, match="best_of"):
         compose(chorale_plan, **kw, best_of=0)
+    two_bar = compose(chorale_plan, **kw, best_of=3, phrase_bars=2)
+    assert two_bar == compose(chorale_plan, **kw, best_of=3, phrase_bars=2) and two_bar != three
+    assert check(two_bar, profile="chorale").n_errors == 0
+    with pytest.raises(ConfigError, match="phrase_bars"):
+        compose(chorale_plan, **kw, best_of=3, phrase_bars=3)
 
 
 def test_the_kept_candidate_is_the_closest_to_the_style_under_a_heavy_critic(model, chorale_plan, monkeypatch):

@@ -1,6 +1,7 @@
 """The style critic of best-of-N decoding: how far a phrase's statistics sit from its style's.
 
-A phrase is :data:`PHRASE_BARS` bars of composer tokens. Its statistics (:func:`phrase_stats`)
+A phrase is ``phrase_bars`` bars of composer tokens (:data:`PHRASE_BARS` by default; the
+reference statistics are kept for each of :data:`PHRASE_LENGTHS`). Its statistics (:func:`phrase_stats`)
 are read from the tokens themselves, the same way for a composed phrase and for a phrase of the
 reference corpus:
 
@@ -34,10 +35,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["CAP", "INTERVAL_BINS", "PHRASE_BARS", "StyleStats", "distance", "phrase_stats", "style_stats"]
+__all__ = ["CAP", "INTERVAL_BINS", "PHRASE_BARS", "PHRASE_LENGTHS", "StyleStats", "distance", "phrase_stats", "style_stats"]
 
-#: Bars per phrase: the unit best-of-N chooses among (a chorale phrase, half a strain of a reel).
+#: Bars per phrase by default: the unit best-of-N chooses among (a chorale phrase, half a strain
+#: of a reel); the reference statistics exist for every length of :data:`PHRASE_LENGTHS`.
 PHRASE_BARS = 4
+PHRASE_LENGTHS = (2, 4)
 #: Lower edges (semitones) of the interval histogram's bins: 1, 2, 3, 4, 5, 6-7, 8-11, 12+.
 INTERVAL_BINS = (1, 2, 3, 4, 5, 6, 8, 12)
 #: Most a single term adds to the distance (in reference spreads): one odd statistic does not
@@ -140,10 +143,15 @@ def _all() -> dict[str, Any]:
     return json.loads(files("partita.symbolic.composer").joinpath("critic_stats.json").read_text(encoding="utf-8"))
 
 
-def style_stats(genre: str) -> StyleStats | None:
-    """The reference statistics of the style a plan ``genre`` belongs to (``critic_stats.json``),
-    or None for a genre no reference collection covers."""
+def style_stats(genre: str, phrase_bars: int = PHRASE_BARS) -> StyleStats | None:
+    """The reference statistics, over phrases of ``phrase_bars`` bars (one of
+    :data:`PHRASE_LENGTHS`), of the style a plan ``genre`` belongs to (``critic_stats.json``), or
+    None for a genre no reference collection covers."""
+    from partita.errors import ConfigError
+
+    if phrase_bars not in PHRASE_LENGTHS:
+        raise ConfigError(f"phrase_bars {phrase_bars!r}: the critic has reference statistics for {PHRASE_LENGTHS}")
     for name, data in _all()["styles"].items():
         if genre in data.get("genres", ()):
-            return StyleStats(name, data)
+            return StyleStats(name, {**data, **data["phrases"][str(phrase_bars)]})
     return None

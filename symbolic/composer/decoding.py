@@ -10,10 +10,10 @@ the plan ``compose`` stored in the score's metadata, a ``partita.genre`` metadat
 used is recorded in the score's metadata (``partita.decoding``, :func:`record`).
 
 >>> decoding_for("chorale")
-Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0)
+Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0, phrase_bars=4)
 >>> from partita.symbolic.score import Score
 >>> resolve_for_score(Score(metadata={"partita.genre": "chorale"}), top_p=0.5)
-(Decoding(temperature=0.8, top_p=0.5, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0), 'chorale', 'metadata partita.genre')
+(Decoding(temperature=0.8, top_p=0.5, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0, phrase_bars=4), 'chorale', 'metadata partita.genre')
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ METADATA_KEY = "partita.decoding"
 class Decoding:
     """What the composer samples with: ``temperature`` and ``top_p`` for every token,
     ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``), and
-    best-of-N over phrases: ``best_of`` candidates per phrase, chosen by the model's mean
-    log-likelihood minus ``critic_weight`` times the style critic's distance
+    best-of-N over phrases: ``best_of`` candidates per phrase of ``phrase_bars`` bars, chosen
+    by the model's mean log-likelihood minus ``critic_weight`` times the style critic's distance
     (:mod:`~partita.symbolic.composer.critic`; only ``compose`` writes candidates)."""
 
     temperature: float = 1.0
@@ -46,6 +46,7 @@ class Decoding:
     role_temperature: Mapping[str, float] = dataclasses.field(default_factory=dict)
     best_of: int = 1
     critic_weight: float = 1.0
+    phrase_bars: int = 4
 
 
 def load_decoding(path: str | os.PathLike[str] | None = None) -> dict[str, Decoding]:
@@ -60,7 +61,7 @@ def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Deco
     once; or the file at ``path``): the genre's entry, else ``[default]``.
 
     >>> decoding_for("pop")
-    Decoding(temperature=1.0, top_p=0.95, role_temperature={}, best_of=1, critic_weight=1.0)
+    Decoding(temperature=1.0, top_p=0.95, role_temperature={}, best_of=1, critic_weight=1.0, phrase_bars=4)
     """
     table_ = load_decoding(path)
     return table_.get(genre, table_["default"])
@@ -73,7 +74,7 @@ def _resolve(genre: str, temperature: float | None, top_p: float | None,
     if roles is None:
         roles = d.role_temperature if temperature is None and melody_sampled else {}
     return Decoding(d.temperature if temperature is None else temperature, d.top_p if top_p is None else top_p,
-                    dict(roles), d.best_of if best_of is None else best_of, d.critic_weight)  # fmt: skip
+                    dict(roles), d.best_of if best_of is None else best_of, d.critic_weight, d.phrase_bars)  # fmt: skip
 
 
 def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float | None = None,
@@ -86,9 +87,9 @@ def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float |
 
     >>> from partita.symbolic.composer.planner import plan
     >>> resolve_decoding(plan("a chorale for SATB choir"))
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0)
+    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0, phrase_bars=4)
     >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0, best_of=4)
-    Decoding(temperature=1.0, top_p=0.9, role_temperature={}, best_of=4, critic_weight=1.0)
+    Decoding(temperature=1.0, top_p=0.9, role_temperature={}, best_of=4, critic_weight=1.0, phrase_bars=4)
     """
     d = _resolve(getattr(plan, "genre", "default"), temperature, top_p, role_temperature, guide is None, best_of)
     return d if guide is None or best_of is not None else dataclasses.replace(d, best_of=1)
@@ -154,6 +155,9 @@ def _parse_decoding(data: dict, file: str) -> dict[str, Decoding]:
         out[genre] = Decoding(float(e.number("temperature", 0.0, 2.0)), float(e.number("top_p", 0.05, 1.0)),
                               {} if melody is None else {"melody": float(melody)},
                               int(e.number("best_of", 1, 64, default=1, integer=True)),
-                              float(e.number("critic_weight", 0.0, 100.0, default=weight)))  # fmt: skip
+                              float(e.number("critic_weight", 0.0, 100.0, default=weight)),
+                              int(e.number("phrase_bars", 2, 4, default=4, integer=True)))  # fmt: skip
+        if out[genre].phrase_bars not in (2, 4):
+            raise e.error("phrase_bars", f"{out[genre].phrase_bars}: 2 or 4 (the critic's reference lengths)")
         e.done()
     return out

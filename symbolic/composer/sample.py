@@ -128,6 +128,7 @@ def sample_tokens(
     role_temperature: Mapping[str, float] | None = None,
     best_of: int = 1,
     critic_weight: float = 1.0,
+    phrase_bars: int = 4,
 ) -> tuple[list[int], Any, SampleStats]:
     """The composer ids of a piece for ``plan`` (pitched parts only) and the layout they use.
 
@@ -158,9 +159,9 @@ def sample_tokens(
     role_temperature
         Temperature of the ``Pitch`` choice per part role (``{"melody": 0.6}``); roles not
         named, and every other token, use ``temperature``.
-    best_of, critic_weight
-        Best-of-N over phrases (``best_of`` > 1): every phrase of
-        :data:`~partita.symbolic.composer.critic.PHRASE_BARS` bars of a fresh section is written
+    best_of, critic_weight, phrase_bars
+        Best-of-N over phrases (``best_of`` > 1): every phrase of ``phrase_bars`` bars (2 or 4,
+        the lengths the critic has reference statistics for) of a fresh section is written
         ``best_of`` times from the same state (candidate ``k`` from its own generator, seeded
         from ``seed``, the bar and ``k``: deterministic), and the candidate with the highest
         mean log-likelihood of its sampled ids under the model (temperature 1, renormalised
@@ -267,9 +268,9 @@ def sample_tokens(
             n_in_bar += 1
         return decoder.end_bar()
 
-    from partita.symbolic.composer.critic import PHRASE_BARS, distance, phrase_stats, style_stats
+    from partita.symbolic.composer.critic import distance, phrase_stats, style_stats
 
-    critic = style_stats(plan.genre) if best_of > 1 else None
+    critic = style_stats(plan.genre, phrase_bars) if best_of > 1 else None
     melody_slot = controls.roles.index("melody") if "melody" in controls.roles else 0
     counts = [0, 0, 0]
     n_discarded = 0
@@ -292,7 +293,7 @@ def sample_tokens(
                 continue
             # best-of-N: N candidates of the phrase from the same state, each from its own seed;
             # the best by mean log-likelihood minus the critic's weighted distance is kept
-            span = min(PHRASE_BARS, section.bars - j)
+            span = min(phrase_bars, section.bars - j)
             start, best = decoder.state(), None
             for k in range(best_of):
                 decoder.restore(start)
@@ -402,6 +403,7 @@ def compose(
     role_temperature: Mapping[str, float] | None = None,
     best_of: int | None = None,
     critic_weight: float | None = None,
+    phrase_bars: int | None = None,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -450,12 +452,14 @@ def compose(
         other roles and tokens use ``temperature`` (see :func:`sample_tokens`; with a guide: a
         ConfigError). None (default): the genre's, when ``temperature`` is not given either.
     best_of
-        Best-of-N over phrases: candidates per 4-bar phrase, each scored by the model's mean
+        Best-of-N over phrases: candidates per phrase, each scored by the model's mean
         log-likelihood and the style critic (see :func:`sample_tokens`); costs about N times the
         sampling. None (default): the genre's (``decoding.toml``), 1 where it names none.
     critic_weight
         Weight of the style critic against the likelihood in best-of-N (0: likelihood alone).
         None (default): the genre's (``decoding.toml``).
+    phrase_bars
+        Bars per best-of-N phrase, 2 or 4. None (default): the genre's (``decoding.toml``).
 
     Returns
     -------
@@ -516,6 +520,7 @@ def compose(
             reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
             role_temperature=role_temperature, best_of=d.best_of,
             critic_weight=d.critic_weight if critic_weight is None else float(critic_weight),
+            phrase_bars=d.phrase_bars if phrase_bars is None else int(phrase_bars),
         )  # fmt: skip
     else:
         ids, layout, stats = [], None, SampleStats(0, 0, 0, 0, 0.0)
