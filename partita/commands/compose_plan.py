@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="sampling temperature (default: the style's, decoding.toml: chorales 0.8 with the melody at 0.6, else 1.0)")
     c.add_argument("--top-p", type=float, default=None, help="nucleus mass (default: the style's: chorales 0.9, else 0.95)")
     c.add_argument("--best-of", type=int, default=None, metavar="N",
-                   help="best-of-N over 4-bar phrases, scored by the model's likelihood and the style critic "
+                   help="best-of-N over phrases (the style's 2 or 4 bars), scored by the model's likelihood and the style critic "
                         "(default: the style's, decoding.toml; about N times the sampling time)")
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
