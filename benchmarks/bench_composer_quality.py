@@ -11,7 +11,11 @@ compared with held-out pieces of the style's reference collection (the corpus sp
 * ``chorale``: "a chorale for SATB choir" (all four parts written by the model, chorale masks)
   against ``2 n`` held-out four-part Bach chorales;
 * ``fiddle``: "a reel" and "a jig", half each (the model writes the melody, the arranger the
-  rest; only the melody is measured) against ``2 n`` held-out O'Neill tunes in 4/4, 2/2 or 6/8.
+  rest; only the melody is measured) against ``2 n`` held-out O'Neill tunes in 4/4, 2/2 or 6/8;
+* ``quartet``: "a string quartet" (genre classical, all four parts written by the model under the
+  classical masks), :data:`QUARTET_BARS` bars long, against ``2 n`` excerpts of as many bars cut
+  from the held-out Haydn and Mozart string-quartet movements; the ceiling
+  pool is the same excerpts of every Haydn and Mozart quartet movement of the corpus.
 
 Measures per row: the MGEval-style overlapped area of :mod:`partita.symbolic.composer.evaluate`
 (its six features, mean) and the same measure over three features of the top line (stepwise
@@ -19,7 +23,9 @@ share, mean melodic interval, leap share); the top line's stepwise share (moves 
 semitones among all moves, repeated notes not counted as moves), mean melodic interval
 (semitones, over moves), share of leaps of a fourth or more (5+ semitones, among moves),
 pitch-class entropy (bits, all written parts), mean range per part (semitones), hard-rule
-violations (the rules the masks enforce; must be 0) and tokens per second (one torch thread).
+violations (the rules the masks enforce; must be 0) and tokens per second (one torch thread): the
+tokens of the pieces over the wall seconds and over the CPU seconds of composing them (best-of-N
+rows spend the time of every candidate; their discarded tokens are in the JSON).
 The reference's own values sit beside them, and the ceiling: the same overlapped areas of
 reference against reference at the same set sizes (``n`` against ``2 n``, random disjoint draws
 from a pool of training and held-out pieces of the collection, several splits).
@@ -40,19 +46,50 @@ from bench_composer import bach_chorales, hard_violations, heldout_bach
 
 import numpy as np
 
-#: Decoding rows: name -> keyword arguments of ``compose``.
-ROWS: dict[str, dict] = {
-    "defaults (T 1.0, top-p 0.95)": {"temperature": 1.0, "top_p": 0.95},
-    "T 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9},
-    "T 0.7, top-p 0.9": {"temperature": 0.7, "top_p": 0.9},
-    "T 0.6, top-p 0.9": {"temperature": 0.6, "top_p": 0.9},
-    "per role: melody 0.6, others 0.8, top-p 0.9": {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}},
-    # diagnostics (not candidates for a default): which constraint pulls the lines away
-    "T 0.6, top-p 0.9, chords steer only (chord_rule off)": {"temperature": 0.6, "top_p": 0.9, "chord_rule": "off"},
-    "T 0.6, top-p 0.9, no masks (profile none; diagnostic)": {"temperature": 0.6, "top_p": 0.9, "profile": "none"},
+#: Decoding rows per style: name -> keyword arguments of ``compose``. Every row names its
+#: settings in full (best_of included: a genre's decoding.toml row may set it), so the table does
+#: not move when decoding.toml does. Run with --rows to pick rows by number (the same numbers for
+#: every style run; a style without that many rows skips the rest).
+_PLAIN = {"temperature": 1.0, "top_p": 0.95, "best_of": 1}
+_CHORALE = {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}}
+
+
+def _best_of(base: dict) -> dict[str, dict]:
+    base = {k: v for k, v in base.items() if k != "best_of"}
+    return {
+        "best-of-3, critic weight 1, 4-bar phrases": {**base, "best_of": 3, "phrase_bars": 4},
+        "best-of-3, likelihood only (critic weight 0), 4-bar phrases": {**base, "best_of": 3, "phrase_bars": 4,
+                                                                         "critic_weight": 0.0},
+        "best-of-3, critic weight 1, 2-bar phrases": {**base, "best_of": 3, "phrase_bars": 2},
+    }  # fmt: skip
+
+
+ROWS: dict[str, dict[str, dict]] = {
+    "chorale": {"before: T 0.8, top-p 0.9, melody 0.6, best-of-1": {**_CHORALE, "best_of": 1}, **_best_of(_CHORALE)},
+    "fiddle": {
+        "before: T 1.0, top-p 0.95, best-of-1": _PLAIN,
+        "T 1.1, top-p 0.95, best-of-1": {**_PLAIN, "temperature": 1.1},
+        "T 0.9, top-p 0.95, best-of-1": {**_PLAIN, "temperature": 0.9},
+        **_best_of(_PLAIN),
+    },
+    "quartet": {
+        "before: T 1.0, top-p 0.95, best-of-1": _PLAIN,
+        "T 0.8, top-p 0.9, best-of-1": {"temperature": 0.8, "top_p": 0.9, "best_of": 1},
+        "per role: melody 0.6, others 0.8, top-p 0.9, best-of-1": {**_CHORALE, "best_of": 1},
+        **_best_of(_PLAIN),
+    },
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
 FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
+#: Bars per reference quartet excerpt, and the composed quartets' length: "a string quartet" is
+#: planned in 4/4 at 100 bpm, so 8 bars are 19.2 s. Excerpts of the same size as the composed
+#: pieces (whole movements have wider ranges and pitch sets than a short piece); 8 bars, not 16,
+#: because the three held-out movements give only 9 excerpts of 16 bars.
+QUARTET_BARS = 8
+QUARTET_SECONDS = QUARTET_BARS * 4 * 60 / 100
+#: Prompt and theory_rules profile (for the hard violations) per style.
+PROMPTS = {"chorale": "a chorale for SATB choir", "quartet": "a string quartet"}
+PROFILES = {"chorale": "chorale", "fiddle": "pop", "quartet": "classical"}
 
 
 def line_stats(score) -> dict[str, float]:
@@ -145,23 +182,63 @@ def oneills(n_held: int) -> tuple[list, list]:
     return held[:n_held], pool
 
 
+def quartets(n_held: int) -> tuple[list, list]:
+    """Excerpts of :data:`QUARTET_BARS` bars of the held-out Haydn and Mozart string-quartet
+    movements (the first ``n_held``, taken in turn from each movement so that one long movement
+    does not fill the set) and of every such movement (the pool for the ceiling). Only movements
+    with four string parts count (the corpus' Mozart folder also holds a piano sonata)."""
+    from partita.symbolic.composer.corpus import held_out, parse_source, sources
+    from partita.symbolic.edits import slice_bars
+    from partita.symbolic.score import Score
+
+    strings = {"violin", "viola", "cello"}
+    held_by_piece, pool = [], []
+    for src in sources(["haydn", "mozart"], max_files=0):
+        for piece, d in parse_source(src):
+            s = Score.from_dict(d)
+            if len(s.parts) != 4 or not all(p.instrument in strings for p in s.parts):
+                continue
+            last = (0 if s.pickup else 1) + s.n_bars - 1  # bars are numbered from 1 (a pickup is bar 0, left out)
+            cuts = []
+            for a in range(1, last - QUARTET_BARS + 2, QUARTET_BARS):
+                x = slice_bars(s, a, a + QUARTET_BARS - 1)
+                if all(p.notes for p in x.parts):
+                    cuts.append(x)
+            pool.extend(cuts)
+            if held_out(piece):
+                held_by_piece.append(cuts)
+    held = [c[i] for i in range(max((len(c) for c in held_by_piece), default=0)) for c in held_by_piece if i < len(c)]
+    return held[:n_held], pool
+
+
 def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_seed: int = 0) -> tuple[list, dict]:
     from partita.symbolic.composer.planner import plan
-    from partita.symbolic.composer.sample import compose
+    from partita.symbolic.composer.sample import compose, resolve_decoding
 
-    scores, tok, secs, hard = [], 0, 0.0, 0
+    scores, tok, secs, cpu, hard, discarded = [], 0, 0.0, 0.0, 0, 0
     for i in range(first_seed, first_seed + n):
-        prompt = "a chorale for SATB choir" if style == "chorale" else ("a reel" if i % 2 == 0 else "a jig")
-        p = plan(prompt, duration_s=seconds, seed=i)
+        prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
+        p = plan(prompt, duration_s=QUARTET_SECONDS if style == "quartet" else seconds, seed=i)
+        c0 = time.process_time()
         s, st = compose(p, model=model, seed=i, return_stats=True, **kwargs)
+        cpu += time.process_time() - c0
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")
             s = dataclasses.replace(s, parts=tuple(q for q in s.parts if q.id == melody))
-        hard += hard_violations(s, "chorale" if style == "chorale" else "pop")
+        hard += hard_violations(s, PROFILES[style])
         scores.append(s)
         tok += st.sampled + st.forced
         secs += st.seconds
-    return scores, {"hard_violations": hard, "tokens_per_second": tok / secs, "tokens": tok}
+        discarded += st.discarded
+    used = dataclasses.asdict(resolve_decoding(p, kwargs.get("temperature"), kwargs.get("top_p"),
+                                               kwargs.get("role_temperature"), best_of=kwargs.get("best_of")))  # fmt: skip
+    for k in ("critic_weight", "phrase_bars"):
+        if k in kwargs:
+            used[k] = kwargs[k]
+    if used["best_of"] == 1:
+        used.pop("critic_weight"), used.pop("phrase_bars")
+    return scores, {"hard_violations": hard, "tokens_per_second": tok / secs, "tokens": tok, "decoding": used,
+                    "tokens_per_cpu_second": tok / cpu, "discarded_tokens": discarded}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,16 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", default=None, help="checkpoint (default: shipped)")
     ap.add_argument("--n", type=int, default=8, help="pieces per row (the reference set is twice as many)")
     ap.add_argument("--seconds", type=float, default=36.0)
-    ap.add_argument("--styles", default="chorale,fiddle")
+    ap.add_argument("--styles", default="chorale,fiddle,quartet")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + n - 1")
     ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run; default all")
     ap.add_argument("--out", default="composer_quality")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     model = load_model(a.weights)
-    rows = list(ROWS.items())
-    if a.rows:
-        rows = [rows[int(k) - 1] for k in a.rows.split(",")]
     res: dict = {"weights": a.weights or "shipped", "threads": 1, "n": a.n, "seconds": a.seconds, "first_seed": a.first_seed,
                  "styles": {}}  # fmt: skip
     t_all = time.perf_counter()
@@ -195,14 +269,21 @@ def main(argv: list[str] | None = None) -> int:
         elif style == "fiddle":
             ref, pool = oneills(2 * a.n)
             reference = "held-out O'Neill tunes in 4/4, 2/2 or 6/8 (music21 corpus, oneills1850)"
+        elif style == "quartet":
+            ref, pool = quartets(2 * a.n)
+            reference = (f"{QUARTET_BARS}-bar excerpts of the held-out Haydn and Mozart string-quartet movements "
+                         "(music21 corpus: haydn/opus1no1/movement1, mozart/k156/movement2, mozart/k80/movement3)")
         else:
-            raise SystemExit(f"unknown style {style!r}: chorale or fiddle")
+            raise SystemExit(f"unknown style {style!r}: chorale, fiddle or quartet")
         ref_feats = [features(s) for s in ref]
         out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None),
                      "ceiling": ceiling(pool, a.n, len(ref)), "rows": {}}  # fmt: skip
-        out["reference"]["hard_violations"] = sum(hard_violations(s, "chorale" if style == "chorale" else "pop") for s in ref)
+        out["reference"]["hard_violations"] = sum(hard_violations(s, PROFILES[style]) for s in ref)
         print(style, "reference", json.dumps(out["reference"]), "ceiling", out["ceiling"]["mgeval"], out["ceiling"]["line"],
               f"{time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
+        rows = list(ROWS[style].items())
+        if a.rows:
+            rows = [rows[int(k) - 1] for k in a.rows.split(",") if int(k) <= len(rows)]
         for name, kwargs in rows:
             scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed)
             row = {"settings": kwargs, **run, **summarise(scores, ref_feats)}
@@ -221,30 +302,31 @@ def _fmt_range(r: list[float]) -> str:
 
 
 def _md(res: dict) -> list[str]:
-    lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each, seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
+    lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each (quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s), seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
              "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
              "excluded). Range: mean range per part in semitones, top part first. Hard: violations of the rules the masks "
-             "enforce, summed over the set.", ""]  # fmt: skip
+             "enforce, summed over the set. Tokens/s: the pieces' tokens over the wall and the CPU seconds of composing "
+             "them (best-of-N spends the time of all its candidates).", ""]  # fmt: skip
     for style, out in res["styles"].items():
         c = out["ceiling"]
         lines += [f"## {style}", "", f"Reference: {out['n_reference']} {out['reference_set']}. Ceiling: the reference "
                   f"against itself, {c['sizes'][0]} against {c['sizes'][1]} pieces drawn from a pool of {c['pool']}, "
                   f"{c['splits']} splits.", "",
-                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | hard | tokens/s |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]  # fmt: skip
+                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | hard | tokens/s (wall) | tokens/s (CPU) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]  # fmt: skip
         for name, r in out["rows"].items():
             o = r["overlap"]
             lines.append(f"| {name} | {o['mgeval']:.3f} | {o['mgeval'] / c['mgeval']:.2f} | {o['line']:.3f} | "
                          f"{r['stepwise_share']:.2f} | {r['mean_interval']:.2f} | {r['leap_share']:.2f} | "
                          f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | {r['hard_violations']} | "
-                         f"{r['tokens_per_second']:.0f} |")  # fmt: skip
+                         f"{r['tokens_per_second']:.0f} | {r.get('tokens_per_cpu_second', float('nan')):.0f} |")  # fmt: skip
         ref = out["reference"]
         lines.append(f"| reference ({out['n_reference']} pieces) | ceiling {c['mgeval']:.3f} +- {c['sd']['mgeval']:.3f} | 1 | "
                      f"ceiling {c['line']:.3f} +- {c['sd']['line']:.3f} | {ref['stepwise_share']:.2f} | {ref['mean_interval']:.2f} | "
                      f"{ref['leap_share']:.2f} | {ref['pitch_class_entropy']:.2f} | {_fmt_range(ref['range_per_part'])} | "
-                     f"{ref['hard_violations']} | - |")  # fmt: skip
+                     f"{ref['hard_violations']} | - | - |")  # fmt: skip
         lines += ["", f"{out['seconds']:.0f} s for this style.", ""]
     return lines
 

@@ -261,6 +261,7 @@ def compose_to_master(
     temperature: float | None = None,
     top_p: float | None = None,
     profile: str | None = None,
+    best_of: int | None = None,
     render_settings: RenderSettings | None = None,
     mix_settings: MixSettings | None = None,
     key_dir: str | os.PathLike[str] | None = None,
@@ -284,7 +285,7 @@ def compose_to_master(
         Seed of the composer and of every render stream.
     weights
         Composer checkpoint (default: the shipped weights).
-    temperature, top_p, profile
+    temperature, top_p, profile, best_of
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`); None: the plan genre's (``decoding.toml``).
     render_settings, mix_settings
         :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
@@ -364,16 +365,17 @@ def compose_to_master(
         _say(progress, "compose", f"under the guide's melody ({guide.n_bars} bars); {n_sec} sections laid over them")
     else:
         _say(progress, "compose", f"{n_sec} sections, {plan.n_bars} bars")
-    decoding = resolve_decoding(plan, temperature, top_p, guide=guide)  # the genre's defaults where not given
+    decoding = resolve_decoding(plan, temperature, top_p, guide=guide, best_of=best_of)  # the genre's where not given
     score = compose(plan, seed=seed, weights=str(weights_path), temperature=decoding.temperature, top_p=decoding.top_p,
                     role_temperature=decoding.role_temperature or None, profile=profile, progress=on_section,
-                    guide=guide)  # fmt: skip
+                    guide=guide, best_of=None if guide is not None else decoding.best_of)  # fmt: skip
     stages.append(("compose", time.perf_counter() - t))
     record = {
         "prompt": plan.prompt,
         "plan": plan.to_dict(),
         "compose": {"temperature": decoding.temperature, "top_p": decoding.top_p,
-                    "role_temperature": dict(decoding.role_temperature), "profile": profile,
+                    "role_temperature": dict(decoding.role_temperature), "best_of": decoding.best_of,
+                    "critic_weight": decoding.critic_weight, "profile": profile,
                     "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path)},
                     "chord_relaxations": int(score.metadata.get("partita.chord_relaxations", 0))},  # fmt: skip
         "weights": [{"role": "composer", "file": weights_path.name, "sha256": sha256_file(weights_path)}],

@@ -21,6 +21,8 @@ MODULES = [
     "partita.symbolic.composer.train",
     "partita.symbolic.composer.training",
     "partita.symbolic.composer.sample",
+    "partita.symbolic.composer.decoding",
+    "partita.symbolic.composer.critic",
     "partita.symbolic.composer.evaluate",
     "partita.symbolic.composer.edit",
     "partita.symbolic.composer.chordmask",

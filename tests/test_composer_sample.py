@@ -205,21 +205,26 @@ def test_role_temperature_acts_on_its_role_only(model):
 
 def test_a_chorale_samples_with_its_genres_decoding_unless_told(model):
     """Without temperature or top-p, compose samples with the plan genre's settings from
-    decoding.toml (chorales: 0.8 and 0.9, the melody's pitches at 0.6); other genres and any
-    explicit setting are as before."""
+    decoding.toml (chorales: 0.8 and 0.9, the melody's pitches at 0.6, best-of-3 phrases);
+    other genres and any explicit setting are as before."""
     from partita.symbolic.composer.sample import decoding_for, resolve_decoding
 
     p = plan("chorale", ensemble="satb choir", duration_s=10, seed=1)
     kw = dict(model=model, seed=4, profile="chorale", max_tokens_per_bar=40)
     chorale = decoding_for("chorale")
-    assert (chorale.temperature, chorale.top_p, dict(chorale.role_temperature)) == (0.8, 0.9, {"melody": 0.6})
+    assert (chorale.temperature, chorale.top_p, dict(chorale.role_temperature), chorale.best_of) == (
+        0.8, 0.9, {"melody": 0.6}, 3)
     by_default = compose(p, **kw)
-    assert by_default == compose(p, **kw, temperature=0.8, top_p=0.9, role_temperature={"melody": 0.6})
-    assert by_default != compose(p, **kw, temperature=1.0, top_p=0.95)
+    assert by_default == compose(p, **kw, temperature=0.8, top_p=0.9, role_temperature={"melody": 0.6}, best_of=3)
+    assert by_default != compose(p, **kw, temperature=1.0, top_p=0.95, best_of=1)  # the plain sampler
     # an explicit temperature is taken as given: no role temperature is added to it
     assert resolve_decoding(p, temperature=0.8).role_temperature == {}
     reel = plan("a lively reel", duration_s=10, seed=1)
     assert reel.genre != "chorale"
     d = resolve_decoding(reel)
-    assert (d.temperature, d.top_p, dict(d.role_temperature)) == (1.0, 0.95, {})
-    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95)
+    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 3)
+    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=3)
+    pop = plan("a pop song", duration_s=10, seed=1)
+    d = resolve_decoding(pop)
+    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 1)
+    assert compose(pop, **kw) == compose(pop, **kw, temperature=1.0, top_p=0.95, best_of=1)

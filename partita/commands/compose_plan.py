@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--temperature", type=float, default=None,
                    help="sampling temperature (default: the style's, decoding.toml: chorales 0.8 with the melody at 0.6, else 1.0)")
     c.add_argument("--top-p", type=float, default=None, help="nucleus mass (default: the style's: chorales 0.9, else 0.95)")
+    c.add_argument("--best-of", type=int, default=None, metavar="N",
+                   help="best-of-N over phrases (the style's 2 or 4 bars), scored by the model's likelihood and the style critic "
+                        "(default: the style's, decoding.toml; about N times the sampling time)")
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
@@ -70,6 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--weights", default=None)
     r.add_argument("--profile", default=None)
     r.add_argument("--threads", type=int, default=1)
+    add_decoding_options(r)
     r.add_argument("-o", "--out", required=True, help="output score file (format from the extension)")
     r.set_defaults(run=run_regenerate)
 
@@ -85,8 +89,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--weights", default=None)
     h.add_argument("--profile", default="chorale")
     h.add_argument("--threads", type=int, default=1)
+    add_decoding_options(h)
     h.add_argument("-o", "--out", required=True, help="output score file (format from the extension)")
     h.set_defaults(run=run_harmonize)
+
+
+def add_decoding_options(p: argparse.ArgumentParser) -> None:
+    """--temperature and --top-p of the edit commands (regenerate, harmonize, continue)."""
+    p.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature (default: the score's style's, decoding.toml; else 1.0)")
+    p.add_argument("--top-p", type=float, default=None, help="nucleus mass (default: the score's style's; else 0.95)")
+
+
+def decoding_said(score) -> str:
+    """What an edit sampled with, for its one-line summary (from ``partita.decoding``)."""
+    from partita.symbolic.composer.decoding import Decoding, describe
+
+    d = json.loads(score.metadata["partita.decoding"])
+    origin = "as given" if len(d["given"]) == 2 else f"{d['genre']} defaults" + (" where not given" if d["given"] else "")
+    return f"{describe(Decoding(d['temperature'], d['top_p'], d['role_temperature']))} ({origin})"
 
 
 def make_plan(args: argparse.Namespace):
@@ -195,7 +216,7 @@ def run_compose(args: argparse.Namespace) -> int:
     else:
         score, stats = compose(
             p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-            profile=args.profile, progress=progress, return_stats=True,
+            profile=args.profile, progress=progress, return_stats=True, best_of=args.best_of,
         )  # fmt: skip
         made = f"{stats.sampled + stats.forced} tokens in {stats.seconds:.1f} s"
     out = Path(args.out)
@@ -230,7 +251,7 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) 
 
     result = compose_to_master(
         p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-        profile=args.profile, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
+        profile=args.profile, best_of=args.best_of, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
         mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
         progress=progress, guide=guide, lyrics=lyrics,
     )  # fmt: skip
@@ -254,13 +275,12 @@ def run_regenerate(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    score = sio.read(args.score)
-    new, st = regenerate(score, part=args.part, bars=(a, b), seed=args.seed, weights=args.weights, profile=args.profile,
-                         return_stats=True)  # fmt: skip
+    new, st = regenerate(args.score, part=args.part, bars=(a, b), seed=args.seed, weights=args.weights,
+                         profile=args.profile, temperature=args.temperature, top_p=args.top_p, return_stats=True)  # fmt: skip
     sio.write(new, args.out)
     print(f"wrote {args.out}: part {args.part!r}, bars {a}-{b} rewritten in {st.seconds:.1f} s "
-          f"({st.tries} {'try' if st.tries == 1 else 'tries'}); {st.chord_relaxations} chord relaxations",
-          file=sys.stderr)  # fmt: skip
+          f"({st.tries} {'try' if st.tries == 1 else 'tries'}); {st.chord_relaxations} chord relaxations; "
+          f"{decoding_said(new)}", file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -274,10 +294,9 @@ def run_harmonize(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    melody = sio.read(args.melody)
-    out, st = harmonize(melody, ensemble=args.ensemble, part=args.part, seed=args.seed, weights=args.weights,
-                        profile=args.profile, return_stats=True)  # fmt: skip
+    out, st = harmonize(args.melody, ensemble=args.ensemble, part=args.part, seed=args.seed, weights=args.weights,
+                        profile=args.profile, temperature=args.temperature, top_p=args.top_p, return_stats=True)  # fmt: skip
     sio.write(out, args.out)
     print(f"wrote {args.out}: {len(out.parts)} parts under the melody in {st.seconds:.1f} s; "
-          f"{st.chord_relaxations} chord relaxations", file=sys.stderr)  # fmt: skip
+          f"{st.chord_relaxations} chord relaxations; {decoding_said(out)}", file=sys.stderr)  # fmt: skip
     return 0

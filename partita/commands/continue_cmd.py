@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from partita.commands.compose_plan import add_decoding_options, decoding_said
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -18,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", default=None)
     p.add_argument("--profile", default=None)
     p.add_argument("--threads", type=int, default=1)
+    add_decoding_options(p)
     p.add_argument("-o", "--out", required=True, help="output score file (format from the extension)")
     p.set_defaults(run=run)
 
@@ -33,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     out, st = continue_(args.score, bars=args.bars, seed=args.seed, weights=args.weights, profile=args.profile,
-                        return_stats=True)  # fmt: skip
+                        temperature=args.temperature, top_p=args.top_p, return_stats=True)  # fmt: skip
     sio.write(out, args.out)
-    print(f"wrote {args.out}: {args.bars} bars added in {st.seconds:.1f} s; {st.chord_relaxations} chord relaxations",
-          file=sys.stderr)  # fmt: skip
+    print(f"wrote {args.out}: {args.bars} bars added in {st.seconds:.1f} s; {st.chord_relaxations} chord relaxations; "
+          f"{decoding_said(out)}", file=sys.stderr)  # fmt: skip
     return 0

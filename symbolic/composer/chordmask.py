@@ -102,6 +102,13 @@ class ChordMask:
     def update(self, token_id: int, *, check: bool = True) -> None:
         self.inner.update(token_id, check=check)
 
+    def copy(self) -> "ChordMask":
+        """An independent mask in the same state (the chords shared)."""
+        new = object.__new__(ChordMask)
+        new.__dict__.update(self.__dict__)
+        new.inner = self.inner.copy()
+        return new
+
     def _chord_at(self, onset_ticks: int) -> np.ndarray | None:
         i = bisect.bisect_right(self._ticks, onset_ticks) - 1
         return self._pc_masks[i] if i >= 0 else None

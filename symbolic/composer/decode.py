@@ -213,3 +213,22 @@ class Decoder:
         if not allowed.any():
             raise ConfigError("the masks allow no token here")
         return nucleus(self.logits, allowed, temperature, top_p, generator)
+
+    def log_prob(self, allowed: np.ndarray, token: int) -> float:
+        """The model's own log-probability (temperature 1, renormalised over ``allowed``) of
+        ``token`` as the next id: what best-of-N scores a candidate by."""
+        import torch
+
+        logits = self.logits.double().clone()
+        logits[~torch.from_numpy(allowed)] = float("-inf")
+        return float(torch.log_softmax(logits, dim=-1)[int(token)])
+
+    def state(self) -> tuple:
+        """Everything :meth:`restore` needs to come back here (the KV cache is shared: the model
+        makes new tensors as it extends it)."""
+        return (self._cache, self._n, self.logits, list(self.bars), list(self.current), self.n_reprimes)
+
+    def restore(self, state: tuple) -> None:
+        """Back to a :meth:`state`."""
+        self._cache, self._n, self.logits, bars, current, self.n_reprimes = state
+        self.bars, self.current = list(bars), list(current)

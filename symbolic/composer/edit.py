@@ -105,8 +105,8 @@ def regenerate(
     model: Any = None,
     weights: str | None = None,
     profile: str | None = None,
-    temperature: float = 1.0,
-    top_p: float = 0.95,
+    temperature: float | None = None,
+    top_p: float | None = None,
     pitch_range: str = "comfortable",
     chord_rule: str = "strong-beats",
     return_stats: bool = False,
@@ -117,6 +117,9 @@ def regenerate(
 
     ``return_stats``: also return a :class:`RewriteStats`. The returned score's metadata
     ``partita.chord_relaxations`` holds the count of chord relaxations of this run.
+    ``temperature``, ``top_p``: None (default): the defaults of the score's genre (``decoding.toml``,
+    read as :func:`~partita.symbolic.composer.decoding.resolve_for_score` says; a chorale's
+    melody is sampled cooler); the settings used are in the metadata ``partita.decoding``.
 
     Raises
     ------
@@ -131,6 +134,7 @@ def regenerate(
     from partita.symbolic.composer.controls import controls_of, controls_of_plan
     from partita.symbolic.composer.planner import Plan
 
+    source = score
     score = read_guide(score)
     target = score.part(part)  # ScoreError listing parts
     slot = [p.id for p in score.parts].index(target.id)
@@ -162,18 +166,35 @@ def regenerate(
         profile = score.metadata.get("partita.profile", "classical")
     # token bars: a pickup becomes a whole first token bar, so score bar k is token bar k + 1
     ta, tb = a + 1 - first, b + 1 - first
+    dec, rec = _decoding(score, source, temperature, top_p, [controls.roles[slot]])
     decoded, stats = _rewrite(score, controls, {slot}, ta, tb, seed=seed, model=model, weights=weights,
-                              profile=profile, temperature=temperature, top_p=top_p, pitch_range=pitch_range,
+                              profile=profile, decoding=dec, pitch_range=pitch_range,
                               chords=_given_chords(score.chords, chord_rule))  # fmt: skip
     start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
     out = score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
-    out = _with_relaxations(out, stats.chord_relaxations)
+    out = _with_relaxations(out, stats.chord_relaxations, rec)
     return (out, stats) if return_stats else out
 
 
-def _with_relaxations(score: Any, n: int) -> Any:
-    """``score`` with ``partita.chord_relaxations`` in its metadata."""
-    return dataclasses.replace(score, metadata={**score.metadata, "partita.chord_relaxations": str(int(n))})
+def _with_relaxations(score: Any, n: int, decoding: str) -> Any:
+    """``score`` with ``partita.chord_relaxations`` and ``partita.decoding`` (the settings this
+    run sampled with, :func:`~partita.symbolic.composer.decoding.record`) in its metadata."""
+    return dataclasses.replace(score, metadata={**score.metadata, "partita.chord_relaxations": str(int(n)),
+                                                "partita.decoding": decoding})  # fmt: skip
+
+
+def _decoding(score: Any, source: Any, temperature: float | None, top_p: float | None,
+              sampled_roles: list[str]) -> tuple[Any, str]:  # fmt: skip
+    """The decoding an edit samples with (the settings given, else the defaults of the score's
+    genre: :func:`~partita.symbolic.composer.decoding.resolve_for_score`; ``source`` is the
+    path the score was read from, if any) and its metadata record."""
+    import os
+
+    from partita.symbolic.composer.decoding import record, resolve_for_score
+
+    path = source if isinstance(source, (str, os.PathLike)) else None
+    d, genre, where = resolve_for_score(score, temperature, top_p, path=path, melody_sampled="melody" in sampled_roles)
+    return d, record(d, genre, where, given={"temperature": temperature, "top_p": top_p})
 
 
 def read_guide(guide: Any) -> Any:
@@ -211,7 +232,7 @@ def _merged(old: Any, new: Any, start: Fraction, end: Fraction) -> Any:
 
 def _rewrite(
     score: Any, controls: Any, free: set[int], a: int, b: int, *, seed: int, model: Any, weights: str | None,
-    profile: str, temperature: float, top_p: float, pitch_range: str, chords: Any = (),
+    profile: str, decoding: Any, pitch_range: str, chords: Any = (),
 ) -> tuple[Any, RewriteStats]:  # fmt: skip
     """Sample the notes of the ``free`` slots in token bars ``a..b`` with every other slot's
     tokens forced; returns the decoded Score of the whole spliced sequence and the
@@ -220,7 +241,9 @@ def _rewrite(
     :class:`~partita.symbolic.composer.chordmask.ChordMask` (chord tones on strong beats) for
     the sampled notes. When a kept bar follows the span, it is pushed through the mask: a kept
     note the mask now refuses (and did not refuse before the rewrite) is a parallel into it
-    made by the new notes, and the span is sampled again (:data:`BOUNDARY_TRIES`)."""
+    made by the new notes, and the span is sampled again (:data:`BOUNDARY_TRIES`). ``decoding``:
+    a :class:`~partita.symbolic.composer.decoding.Decoding` (its role temperatures act on the
+    pitches of the free parts by their role in ``controls``)."""
     import time
 
     import torch
@@ -290,6 +313,7 @@ def _rewrite(
     is_pos = np.zeros(vocab.n_remi, dtype=bool)
     is_pos[list(pos_ids)] = True
     progs = {s: int(vocab.id(f"Program_{s}")) for s in free}
+    roles = dict(decoding.role_temperature)
 
     for attempt in range(BOUNDARY_TRIES):
         mask = new_mask()
@@ -317,6 +341,7 @@ def _rewrite(
             fi = 0
             while True:
                 allowed = mask.allowed()
+                temp = decoding.temperature
                 cand = np.zeros(vocab.vocab_size, dtype=bool)
                 q = forced_positions[fi] if fi < len(forced_positions) else None
                 last_type = vocab.token_type(decoder.current[-1])
@@ -342,9 +367,11 @@ def _rewrite(
                             cand[pid] = True
                 else:  # inside a free part's note: Pitch, Velocity, Duration as the mask allows
                     cand[: vocab.n_remi] = allowed
+                    if roles and mask.expects_pitch:
+                        temp = roles.get(controls.roles[mask.slot], decoding.temperature)
                 if not cand.any():
                     cand[vocab.bar] = True
-                choice = decoder.sample(cand, temperature=temperature, top_p=top_p, generator=gen)
+                choice = decoder.sample(cand, temperature=temp, top_p=decoding.top_p, generator=gen)
                 if choice == vocab.bar:
                     break
                 if choice in pos_ids and q is not None and vocab.base.token_value(choice) == q:
@@ -386,8 +413,8 @@ def harmonize(
     model: Any = None,
     weights: str | None = None,
     profile: str = "chorale",
-    temperature: float = 1.0,
-    top_p: float = 0.95,
+    temperature: float | None = None,
+    top_p: float | None = None,
     chord_rule: str = "strong-beats",
     return_stats: bool = False,
 ) -> Any:
@@ -401,6 +428,9 @@ def harmonize(
     melody forced; chords are measured from the melody bar by bar. A pickup is kept.
     ``return_stats``: also return a :class:`RewriteStats`; the score's metadata
     ``partita.chord_relaxations`` holds the chord relaxations of this run.
+    ``temperature``, ``top_p``: None (default): the defaults of the score's genre (``decoding.toml``,
+    see :func:`~partita.symbolic.composer.decoding.resolve_for_score`), recorded in the metadata
+    ``partita.decoding``.
 
     Raises
     ------
@@ -414,6 +444,7 @@ def harmonize(
     from partita.symbolic.composer.vocab import ensembles
     from partita.symbolic.score import Part, Score
 
+    source = melody
     melody = read_guide(melody)
     if isinstance(ensemble, str):
         table = ensembles()
@@ -459,8 +490,9 @@ def harmonize(
     measured = controls_of(Score(parts=(parts[m_index],), time_signatures=meters, key_signatures=keys), n_bars=n_bars)
     controls = dataclasses.replace(measured, roles=tuple(roles))
     free = {i for i in range(len(parts_spec)) if i != m_index}
+    dec, rec = _decoding(melody, source, temperature, top_p, [roles[i] for i in sorted(free)])
     decoded, stats = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights,
-                              profile=profile, temperature=temperature, top_p=top_p, pitch_range="comfortable",
+                              profile=profile, decoding=dec, pitch_range="comfortable",
                               chords=_given_chords(melody.chords, chord_rule, shift=shift))  # fmt: skip
     out_parts = []
     for i, p in enumerate(parts):
@@ -470,7 +502,7 @@ def harmonize(
         )  # fmt: skip
         out_parts.append(Part(p.id, p.name, p.instrument, tuple(ns)))
     out = _with_relaxations(dataclasses.replace(melody, parts=tuple(out_parts), chords=melody.chords),
-                            stats.chord_relaxations)  # fmt: skip
+                            stats.chord_relaxations, rec)  # fmt: skip
     return (out, stats) if return_stats else out
 
 
@@ -482,8 +514,8 @@ def continue_(
     model: Any = None,
     weights: str | None = None,
     profile: str | None = None,
-    temperature: float = 1.0,
-    top_p: float = 0.95,
+    temperature: float | None = None,
+    top_p: float | None = None,
     chord_rule: str = "strong-beats",
     return_stats: bool = False,
 ) -> Any:
@@ -492,6 +524,9 @@ def continue_(
     (chord: none). Everything already there is kept; a pickup stays bar 0.
     ``return_stats``: also return a :class:`RewriteStats`; the score's metadata
     ``partita.chord_relaxations`` holds the chord relaxations of this run.
+    ``temperature``, ``top_p``: None (default): the defaults of the score's genre (``decoding.toml``,
+    see :func:`~partita.symbolic.composer.decoding.resolve_for_score`), recorded in the metadata
+    ``partita.decoding``.
 
     Raises
     ------
@@ -500,6 +535,7 @@ def continue_(
     """
     from partita.symbolic.composer.controls import BarControl, ComposerVocab, controls_of
 
+    source = score
     score = read_guide(score)
     if not (isinstance(bars, int) and bars >= 1):
         raise ConfigError(f"bars {bars!r} must be a whole number from 1")
@@ -515,12 +551,13 @@ def continue_(
     given = [(o, f) for o, f in _given_chords(score.chords, chord_rule) if o < start]
     if given:
         given.append((start, None))  # the new bars have no chord: the last one ends here
+    dec, rec = _decoding(score, source, temperature, top_p, list(controls.roles))
     decoded, stats = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
-                              model=model, weights=weights, profile=profile, temperature=temperature, top_p=top_p,
+                              model=model, weights=weights, profile=profile, decoding=dec,
                               pitch_range="comfortable", chords=given)  # fmt: skip
     end = start + bars * score.time_signatures[-1].bar_length
     out = score
     for old, new in zip(score.parts, decoded.parts):
         out = out.replace_part(old.id, _merged(old, new, start, end))
-    out = _with_relaxations(out, stats.chord_relaxations)
+    out = _with_relaxations(out, stats.chord_relaxations, rec)
     return (out, stats) if return_stats else out

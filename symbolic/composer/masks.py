@@ -49,6 +49,7 @@ composer writes whole bars).
 from __future__ import annotations
 
 import bisect
+import copy
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Iterable, Literal
@@ -302,6 +303,16 @@ class DecodeMask:
         #: time, max_chord_notes == 1) is free again (otherwise -1)
         self.busy_until: list[int] = [-1] * n
         self.n_tokens = 0
+
+    def copy(self) -> "DecodeMask":
+        """An independent mask in the same state (the tables and settings shared): what
+        best-of-N restarts each candidate phrase from."""
+        new = copy.copy(self)
+        new.history = [list(h) for h in self.history]
+        new.at_onset = dict(self.at_onset)
+        new.used_at_onset = {k: set(v) for k, v in self.used_at_onset.items()}
+        new.busy_until = list(self.busy_until)
+        return new
 
     @property
     def onset_ql(self) -> Fraction:

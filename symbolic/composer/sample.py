@@ -49,6 +49,7 @@ import numpy as np
 from partita._presets import Entry, load, table
 from partita.errors import ConfigError, PresetError
 from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
+from partita.symbolic.composer.decoding import Decoding, decoding_for, load_decoding, resolve_decoding  # noqa: F401 - re-exported
 
 __all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
 
@@ -66,68 +67,6 @@ def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[l
     [[36, 42], [], [38, 42]]
     """
     return load("partita.symbolic.composer", "grooves.toml", _parse_grooves, path)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Decoding:
-    """What :func:`compose` samples with: ``temperature`` and ``top_p`` for every token, and
-    ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``)."""
-
-    temperature: float = 1.0
-    top_p: float = 0.95
-    role_temperature: Mapping[str, float] = dataclasses.field(default_factory=dict)
-
-
-def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Decoding:
-    """The decoding defaults of a plan's ``genre`` from ``decoding.toml`` (package data, read
-    once; or the file at ``path``): the genre's entry, else ``[default]``.
-
-    >>> decoding_for("chorale")
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
-    >>> decoding_for("reel")
-    Decoding(temperature=1.0, top_p=0.95, role_temperature={})
-    """
-    table_ = load_decoding(path)
-    return table_.get(genre, table_["default"])
-
-
-def load_decoding(path: str | os.PathLike[str] | None = None) -> dict[str, Decoding]:
-    """Genre (and ``"default"``) -> :class:`Decoding`, from ``decoding.toml`` (package data,
-    read once) or the file at ``path``; a value missing or out of range raises
-    :class:`~partita.errors.PresetError` naming the file, the genre and the field."""
-    return load("partita.symbolic.composer", "decoding.toml", _parse_decoding, path)
-
-
-def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float | None = None,
-                     role_temperature: Mapping[str, float] | None = None, *, guide: Any = None) -> Decoding:
-    """What :func:`compose` samples ``plan`` with: each setting given, else the genre's
-    (:func:`decoding_for`). The genre's melody temperature applies only when ``temperature``
-    is not given either, and not with a guide (whose melody is kept, not sampled).
-
-    >>> from partita.symbolic.composer.planner import plan
-    >>> resolve_decoding(plan("a chorale for SATB choir"))
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6})
-    >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0)
-    Decoding(temperature=1.0, top_p=0.9, role_temperature={})
-    """
-    d = decoding_for(getattr(plan, "genre", "default"))
-    roles = role_temperature
-    if roles is None:
-        roles = d.role_temperature if temperature is None and guide is None else {}
-    return Decoding(d.temperature if temperature is None else temperature, d.top_p if top_p is None else top_p,
-                    dict(roles))  # fmt: skip
-
-
-def _parse_decoding(data: dict, file: str) -> dict[str, Decoding]:
-    table(data, "default", file=file)
-    out = {}
-    for genre, raw in data.items():
-        e = Entry(file, genre, raw)
-        melody = e.number("melody_temperature", 0.0, 2.0, default=None)
-        out[genre] = Decoding(float(e.number("temperature", 0.0, 2.0)), float(e.number("top_p", 0.05, 1.0)),
-                              {} if melody is None else {"melody": float(melody)})  # fmt: skip
-        e.done()
-    return out
 
 
 def _parse_grooves(data: dict, file: str) -> dict[int, list[list[int]]]:
@@ -160,7 +99,9 @@ class SampleStats:
     earlier section, context re-primings, the seconds spent, and ``chord_relaxations``: notes
     on strong beats where the given chord gave way because no chord tone was legal there
     (:class:`~partita.symbolic.composer.chordmask.ChordMask`; a stated relaxation, 0 for an
-    ordinary request)."""
+    ordinary request); ``discarded``: tokens sampled for best-of-N candidates that were not
+    kept (the cost of ``best_of``: throughput is ``sampled + forced`` over ``seconds``, which
+    include them)."""
 
     sampled: int
     forced: int
@@ -168,6 +109,7 @@ class SampleStats:
     reprimes: int
     seconds: float
     chord_relaxations: int = 0
+    discarded: int = 0
 
 
 def sample_tokens(
@@ -184,6 +126,9 @@ def sample_tokens(
     progress: Callable[[str, int, int], None] | None = None,
     chord_rule: str = "strong-beats",
     role_temperature: Mapping[str, float] | None = None,
+    best_of: int = 1,
+    critic_weight: float = 1.0,
+    phrase_bars: int = 4,
 ) -> tuple[list[int], Any, SampleStats]:
     """The composer ids of a piece for ``plan`` (pitched parts only) and the layout they use.
 
@@ -214,6 +159,16 @@ def sample_tokens(
     role_temperature
         Temperature of the ``Pitch`` choice per part role (``{"melody": 0.6}``); roles not
         named, and every other token, use ``temperature``.
+    best_of, critic_weight, phrase_bars
+        Best-of-N over phrases (``best_of`` > 1): every phrase of ``phrase_bars`` bars (2 or 4,
+        the lengths the critic has reference statistics for) of a fresh section is written
+        ``best_of`` times from the same state (candidate ``k`` from its own generator, seeded
+        from ``seed``, the bar and ``k``: deterministic), and the candidate with the highest
+        mean log-likelihood of its sampled ids under the model (temperature 1, renormalised
+        over the mask) minus ``critic_weight`` times its style critic distance
+        (:func:`~partita.symbolic.composer.critic.distance` to the reference statistics of the
+        plan's genre; none for a genre without them) is kept. Replayed (repeated) sections
+        replay the chosen bars. 1 (default): each bar as it is sampled.
 
     Returns
     -------
@@ -230,6 +185,8 @@ def sample_tokens(
 
     if not 0.0 < top_p <= 1.0:
         raise ConfigError(f"top_p {top_p} is outside (0, 1]")
+    if isinstance(best_of, bool) or not isinstance(best_of, int) or not 1 <= best_of <= 64:
+        raise ConfigError(f"best_of {best_of!r} must be a whole number from 1 to 64")
     role_temperature = dict(role_temperature or {})
     for t in (temperature, *role_temperature.values()):
         if t < 0:
@@ -256,13 +213,67 @@ def sample_tokens(
 
     header = vocab.header_ids(controls)
     decoder = Decoder(model, header)
-    n_sampled = n_forced = n_replayed = 0
+    n_forced = 0
     ts_id = vocab.id(f"TimeSig_{plan.meter[0]}/{plan.meter[1]}")
 
     # header
     mask.update(vocab.bos)
     decoder.feed(header)
     n_forced += len(header)
+
+    def write_bar(mask: Any, bar_index: int, replay: list[int] | None, gen: Any, c: list, ll: list | None) -> list[int]:
+        """Write token bar ``bar_index`` (replaying ``replay`` where the mask allows); ``c``:
+        [sampled, forced, replayed bars] to add to; ``ll``: [sum, count] of the model's own
+        log-probabilities of the sampled ids, when best-of-N scores them."""
+        opening = [vocab.bar, ts_id] + vocab.bar_control_ids(controls.bars[bar_index])
+        mask.update(vocab.bar)
+        mask.update(ts_id)
+        decoder.start_bar(opening)
+        c[1] += len(opening)
+        taken: list[int] = []
+        if replay:  # replay the first occurrence's bar where it still obeys the mask
+            for i in replay:
+                if not mask.allowed()[i]:
+                    break
+                mask.update(i, check=False)
+                taken.append(i)
+            if taken:
+                decoder.append(taken)
+                c[1] += len(taken)
+                c[2] += len(taken) == len(replay)
+        # sample the rest of the bar (a bar replayed whole ends as its model did)
+        n_in_bar = 0
+        whole = bool(replay) and len(taken) == len(replay) and mask.allowed()[vocab.bar]
+        while not whole:
+            allowed = mask.allowed()
+            if n_in_bar >= cap and allowed[vocab.bar]:
+                break
+            full_mask = np.zeros(vocab.vocab_size, dtype=bool)
+            full_mask[:n_remi] = allowed
+            full_mask[vocab.eos] = False  # the plan says how many bars; the sampler ends
+            if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
+                raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
+            temp = temperature
+            if role_temperature and mask.expects_pitch:
+                temp = role_temperature.get(controls.roles[mask.slot], temperature)
+            i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen)
+            if ll is not None:
+                ll[0] += decoder.log_prob(full_mask, i)
+                ll[1] += 1
+            c[0] += 1
+            if i == vocab.bar:
+                break
+            mask.update(i, check=False)
+            decoder.append([i])
+            n_in_bar += 1
+        return decoder.end_bar()
+
+    from partita.symbolic.composer.critic import distance, phrase_stats, style_stats
+
+    critic = style_stats(plan.genre, phrase_bars) if best_of > 1 else None
+    melody_slot = controls.roles.index("melody") if "melody" in controls.roles else 0
+    counts = [0, 0, 0]
+    n_discarded = 0
     first_bars: dict[str, list[list[int]]] = {}
     bar_index = 0
     n_sections = len(plan.sections)
@@ -271,57 +282,42 @@ def sample_tokens(
             progress(section.name, si, n_sections)
         model_of = first_bars.get(section.name) if reuse_sections else None
         this_section: list[list[int]] = []
-        for j in range(section.bars):
-            bc = controls.bars[bar_index]
-            opening = [vocab.bar, ts_id] + vocab.bar_control_ids(bc)
-            mask.update(vocab.bar)
-            mask.update(ts_id)
-            decoder.start_bar(opening)
-            n_forced += len(opening)
-            # replay the first occurrence's bar where it still obeys the mask
-            replay = None
-            if model_of is not None and j < len(model_of) and j < section.bars - 1:
-                replay = [i for i in model_of[j][len(opening):]]
-            if replay:
-                taken = []
-                for i in replay:
-                    if not mask.allowed()[i]:
-                        break
-                    mask.update(i, check=False)
-                    taken.append(i)
-                if taken:
-                    decoder.append(taken)
-                    n_forced += len(taken)
-                    if len(taken) == len(replay):
-                        n_replayed += 1
-            # sample the rest of the bar (a bar replayed whole ends as its model did)
-            n_in_bar = 0
-            whole = bool(replay) and len(taken) == len(replay) and mask.allowed()[vocab.bar]
-            while not whole:
-                allowed = mask.allowed()
-                if n_in_bar >= cap and allowed[vocab.bar]:
-                    break
-                full_mask = np.zeros(vocab.vocab_size, dtype=bool)
-                full_mask[:n_remi] = allowed
-                full_mask[vocab.eos] = False  # the plan says how many bars; the sampler ends
-                if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
-                    raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
-                temp = temperature
-                if role_temperature and mask.expects_pitch:
-                    temp = role_temperature.get(controls.roles[mask.slot], temperature)
-                i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen)
-                n_sampled += 1
-                if i == vocab.bar:
-                    break
-                mask.update(i, check=False)
-                decoder.append([i])
-                n_in_bar += 1
-            this_section.append(decoder.end_bar())
-            bar_index += 1
+        j = 0
+        while j < section.bars:
+            if best_of == 1 or model_of is not None:  # one bar as it comes (a repeat replays its model)
+                replay = model_of[j][len(vocab.bar_control_ids(controls.bars[bar_index])) + 2 :] \
+                    if model_of is not None and j < len(model_of) and j < section.bars - 1 else None  # fmt: skip
+                this_section.append(write_bar(mask, bar_index, replay, gen, counts, None))
+                j += 1
+                bar_index += 1
+                continue
+            # best-of-N: N candidates of the phrase from the same state, each from its own seed;
+            # the best by mean log-likelihood minus the critic's weighted distance is kept
+            span = min(phrase_bars, section.bars - j)
+            start, best = decoder.state(), None
+            for k in range(best_of):
+                decoder.restore(start)
+                m = mask.copy()
+                g = torch.Generator().manual_seed(int(np.random.SeedSequence([int(seed) % 2**63, bar_index, k]).generate_state(1)[0]))
+                c, ll = [0, 0, 0], [0.0, 0]
+                bars = [write_bar(m, bar_index + q, None, g, c, ll) for q in range(span)]
+                value = ll[0] / max(1, ll[1])
+                if critic is not None:
+                    value -= critic_weight * distance(phrase_stats(bars, melody_slot, vocab), critic)
+                n_discarded += c[0]
+                if best is None or value > best[0]:
+                    best = (value, decoder.state(), m, bars, c)
+            _, end, mask, bars, c = best
+            decoder.restore(end)
+            counts = [x + y for x, y in zip(counts, c)]
+            n_discarded -= c[0]
+            this_section.extend(bars)
+            j += span
+            bar_index += span
         first_bars.setdefault(section.name, this_section)
     ids = header + [i for b in decoder.bars for i in b] + [vocab.eos]
-    stats = SampleStats(n_sampled, n_forced, n_replayed, decoder.n_reprimes, time.perf_counter() - t0,
-                        int(getattr(mask, "relaxed", 0)))  # fmt: skip
+    stats = SampleStats(counts[0], n_forced + counts[1], counts[2], decoder.n_reprimes, time.perf_counter() - t0,
+                        int(getattr(mask, "relaxed", 0)), n_discarded)  # fmt: skip
     return ids, layout, stats
 
 
@@ -405,6 +401,9 @@ def compose(
     guide: Any = None,
     arranger: bool = True,
     role_temperature: Mapping[str, float] | None = None,
+    best_of: int | None = None,
+    critic_weight: float | None = None,
+    phrase_bars: int | None = None,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -452,6 +451,15 @@ def compose(
         Temperature of each note's pitch by part role (``{"melody": 0.6, "inner": 0.8}``);
         other roles and tokens use ``temperature`` (see :func:`sample_tokens`; with a guide: a
         ConfigError). None (default): the genre's, when ``temperature`` is not given either.
+    best_of
+        Best-of-N over phrases: candidates per phrase, each scored by the model's mean
+        log-likelihood and the style critic (see :func:`sample_tokens`); costs about N times the
+        sampling. None (default): the genre's (``decoding.toml``), 1 where it names none.
+    critic_weight
+        Weight of the style critic against the likelihood in best-of-N (0: likelihood alone).
+        None (default): the genre's (``decoding.toml``).
+    phrase_bars
+        Bars per best-of-N phrase, 2 or 4. None (default): the genre's (``decoding.toml``).
 
     Returns
     -------
@@ -467,7 +475,7 @@ def compose(
     from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature  # fmt: skip
     from partita.symbolic.tokens_format import TokenSequence
 
-    d = resolve_decoding(plan, temperature, top_p, role_temperature, guide=guide)
+    d = resolve_decoding(plan, temperature, top_p, role_temperature, guide=guide, best_of=best_of)
     temperature, top_p, role_temperature = d.temperature, d.top_p, (dict(d.role_temperature) or None)
     if model is None:
         model = load_model(weights)
@@ -478,6 +486,8 @@ def compose(
             raise ConfigError("return_stats is not available with a guide")
         if role_temperature:
             raise ConfigError("role_temperature is not available with a guide")
+        if d.best_of > 1:
+            raise ConfigError("best_of is not available with a guide")
         pitched = [p for p in plan.instrumentation if p.role != "percussion"]
         roles = [p.role for p in pitched]
         lead = roles.index("melody") if "melody" in roles else 0
@@ -508,7 +518,9 @@ def compose(
             model_plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
             pitch_range=pitch_range, max_tokens_per_bar=max_tokens_per_bar,
             reuse_sections=reuse_sections, progress=progress, chord_rule=chord_rule,
-            role_temperature=role_temperature,
+            role_temperature=role_temperature, best_of=d.best_of,
+            critic_weight=d.critic_weight if critic_weight is None else float(critic_weight),
+            phrase_bars=d.phrase_bars if phrase_bars is None else int(phrase_bars),
         )  # fmt: skip
     else:
         ids, layout, stats = [], None, SampleStats(0, 0, 0, 0, 0.0)
