@@ -34,6 +34,7 @@ MODULES = [
     "partita.symbolic.timing",
     "partita.theory_rules.played",
     "partita.instruments.catalog",
+    "partita.render.coverage",
 ]
 
 
