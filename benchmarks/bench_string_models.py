@@ -131,7 +131,8 @@ def loss16(y48: np.ndarray, ref48: np.ndarray) -> float:
 def evaluate(name: str, path: Path, soundfont: str) -> dict:
     from partita.render.performance import STYLES
     from partita.render.strings import StringModel
-    from partita.render.strings_fit import FAMILY_SETTINGS, open_soundfont, render_notes
+    from partita.render.dataset import open_soundfont
+    from partita.render.strings_fit import FAMILY_SETTINGS, render_notes
     from partita.render.timbres import style_of, timbre_for
 
     model = StringModel.from_file(path)

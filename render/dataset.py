@@ -45,7 +45,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -374,6 +374,38 @@ class Item:
     sample_rate: int
 
 
+def open_soundfont(soundfont: str | os.PathLike[str], program: int) -> tuple[Any, int]:
+    """A fluidsynth synth (48 kHz, reverb and chorus off) with ``program`` of bank 0 selected.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unloadable, or has no preset for ``program`` in bank 0 (the
+        message lists the presets it has).
+    """
+    import fluidsynth
+
+    sf = Path(soundfont)
+    if not sf.is_file():
+        raise DataError("soundfont not found", file=str(sf))
+    fs = fluidsynth.Synth(gain=0.6, samplerate=float(SR))
+    for key, val in (("synth.reverb.active", 0), ("synth.chorus.active", 0)):
+        fs.setting(key, val)
+    sfid = fs.sfload(str(sf))
+    if sfid < 0:
+        fs.delete()
+        raise DataError("fluidsynth cannot load this soundfont", file=str(sf))
+    if fs.sfpreset_name(sfid, 0, int(program)) is None:
+        found = [(p, fs.sfpreset_name(sfid, 0, p)) for p in range(128)]
+        found = [f"{p} ({name})" for p, name in found if name is not None]
+        fs.delete()
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        raise DataError(f"no preset for GM program {program} in bank 0; the soundfont has "
+                        + (f"{len(found)} program(s) in bank 0: {shown}" if found else "no presets in bank 0"), file=str(sf))  # fmt: skip
+    fs.program_select(0, sfid, 0, int(program))
+    return fs, sfid
+
+
 def render_soundfont(
     *,
     program: int,
@@ -390,8 +422,6 @@ def render_soundfont(
     by CC 11. Reverb and chorus are off. ``minutes`` bounds the total audio (about half notes,
     half phrases). Returns float32 mono items at 48 kHz.
     """
-    from partita.render.strings_fit import open_soundfont
-
     rng = np.random.default_rng(seed)
     fs, _ = open_soundfont(soundfont, program)  # refuses a missing program, listing the presets
     lo, hi = int(midi_range[0]), int(midi_range[1])

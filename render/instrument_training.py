@@ -9,12 +9,9 @@ True
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -23,44 +20,9 @@ from partita.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from partita.render.neural import DecoderConfig, DecoderTrainConfig
 
+from partita.render.training_io import InstrumentTrainingResult, Progress, soundfont_target, update_manifest
+
 __all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument", "update_manifest", "model_family"]
-
-#: ``progress(stage, message)``: stages ``"data"``, ``"train"`` and ``"export"``.
-Progress = Callable[[str, str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class InstrumentTrainingResult:
-    """What :func:`train_instrument` wrote and reached.
-
-    Attributes
-    ----------
-    weights, sha256
-        The exported weight file (an ``instrument-decoder`` checkpoint) and its sha256.
-    card, manifest
-        Its model card and the folder's manifest (instrument -> file, sha256, card).
-    steps, seconds, val_loss
-        Optimizer steps, training time (s) and the validation regression loss.
-    curve
-        ``[step, seconds, train loss, validation loss]`` rows.
-    calibration
-        The loudness calibration saved in the header.
-    """
-
-    weights: Path
-    sha256: str
-    card: Path
-    manifest: Path
-    steps: int
-    seconds: float
-    val_loss: float
-    curve: tuple[tuple[float, ...], ...]
-    calibration: Mapping[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly fields (paths as strings)."""
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
-
 
 def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: DecoderTrainConfig, result: Mapping[str, Any],
           data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
@@ -155,43 +117,6 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
     return data, data_desc, licence
 
 
-def soundfont_target(name: str, program: int | None, *, default_range: tuple[int, int]) -> tuple[int, tuple[int, int]]:
-    """(GM program, sounding MIDI range) to render from a soundfont for instrument ``name``: the
-    catalog's (``program`` given wins); a name outside the catalog needs ``program`` and gets
-    ``default_range``."""
-    from partita import instruments
-    from partita.errors import InstrumentError
-
-    try:
-        inst = instruments.get(name)
-    except (InstrumentError, KeyError):
-        inst = None
-    if program is None:
-        if inst is None or inst.gm_program is None:
-            raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
-        program = int(inst.gm_program)
-    return int(program), (tuple(inst.sounding_range) if inst is not None else tuple(default_range))
-
-
-def update_manifest(out_dir: Path, name: str, entry: Mapping[str, Any]) -> Path:
-    """Set ``name``'s entry of ``out_dir/manifest.json`` (folder locked: several trainings may
-    finish at once); returns the manifest's path."""
-    import fcntl
-
-    from partita._fileio import atomic_write_text
-
-    manifest_path = Path(out_dir) / "manifest.json"
-    lock = os.open(out_dir, os.O_RDONLY)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        manifest[name] = dict(entry)
-        atomic_write_text(manifest_path, json.dumps(dict(sorted(manifest.items())), indent=1) + "\n")
-    finally:
-        os.close(lock)
-    return manifest_path
-
-
 def model_family(name: str) -> str | None:
     """The string-model family (``piano``, ``plucked``) of a catalog instrument whose designed
     timbre is struck or plucked (:data:`partita.render.strings.MODEL_FAMILIES`), else None."""
@@ -259,7 +184,7 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         raise ConfigError(f"--model {model!r}: use auto, decoder, piano or plucked")
     family = model_family(name) if model == "auto" else (None if model == "decoder" else model)
     if family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
-        from partita.render.strings_fit import train_string_model
+        from partita.render.strings_training import train_string_model
 
         return train_string_model(str(source), name, program=program, family=family, out_dir=Path(out_dir),
                                   command=command, progress=say)  # fmt: skip

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from partita.render.strings import TABLES, StringDecoder, StringModel
-from partita.render.strings_fit import analyze_note, find_partials, fit_string_model, open_soundfont, render_notes
+from partita.render.dataset import open_soundfont
+from partita.render.strings_fit import analyze_note, find_partials, fit_string_model, render_notes
 
 SR = 48000
 SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"

@@ -30,7 +30,8 @@ HOLD_S, SHOW_S = 2.0, 2.6
 
 
 def soundfont(program: int, pitches, strum: float) -> np.ndarray:
-    from partita.render.strings_fit import open_soundfont, render_notes
+    from partita.render.dataset import open_soundfont
+    from partita.render.strings_fit import render_notes
 
     fs, _ = open_soundfont(SF2, program)
     try:

@@ -1,0 +1,110 @@
+"""Fit a string model from a soundfont and export it with its model card, as
+``partita train-instrument`` does for a struck or plucked instrument (the fit itself is
+:mod:`partita.render.strings_fit`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from partita.render.strings import KIND
+from partita.render.strings_fit import FAMILY_SETTINGS, FIT_VELOCITIES, NOISE_TAUS_S, fit_string_model
+
+__all__ = ["train_string_model"]
+
+
+def _card(name: str, *, sha256: str, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray], n_notes: int,
+          seconds_audio: float, seconds: float, data_desc: str, licence: str, command: str) -> str:  # fmt: skip
+    from partita.checkpoint import FORMAT, FORMAT_VERSION
+
+    b = 10.0 ** arrays["log10_b"].astype(np.float64)
+    rows = "\n".join(f"| {int(p)} | {bb:.2e} | {d:.2f} | {r:.0f} |"
+                     for p, bb, d, r in zip(config["pitch_knots"], b, arrays["detune_cents"], arrays["release_db_s"]))  # fmt: skip
+    n_values = sum(int(a.size) for a in arrays.values())
+    if config["family"] == "piano":
+        strings = (f"1-3 strings per note (1 below MIDI 35, 2 below 55, 3 above) detuned by the measured detune x "
+                   f"{config['detune_scale']:g} (the scale chosen by the spectral distance of renders of fitted notes: "
+                   f"{config['detune_scores']}; 0 renders one string)")  # fmt: skip
+    else:
+        strings = "one string per note"
+    return f"""# String model: {name}
+
+- File: `{name}.safetensors` (safetensors, arrays only; checkpoint format `{FORMAT}` version {FORMAT_VERSION}, kind `{KIND}`)
+- sha256: `{sha256}`
+- Model: modal synthesis of a {config['family']} string (`partita.render.strings`): {config['n_partials']} partials at
+  `k f0 sqrt(1 + B k^2)`, each with two decays (a slow and a prompt component: onset level and
+  dB/s) per pitch and velocity, a damper release per register, {strings},
+  and a noise burst ({config['n_bands']} bands) at the onset, decaying with the time constant
+  {config['noise_tau_s'] * 1000:g} ms (chosen among {', '.join(f'{t * 1000:g}' for t in NOISE_TAUS_S)} ms by the spectral
+  distance of renders of fitted notes: {config['noise_tau_scores']}).
+- Tables over {len(config['pitch_knots'])} pitch knots (MIDI {int(config['pitch_knots'][0])}-{int(config['pitch_knots'][-1])})
+  x {len(config['velocity_knots'])} velocity knots ({', '.join(str(int(v)) for v in config['velocity_knots'])}): {n_values:,} values
+- Rendered with numpy and numba only (no torch).
+
+## Data and licence
+{data_desc}
+Licence of the data: {licence}. {n_notes} notes ({seconds_audio:.0f} s of audio) analysed.
+
+## Command
+```
+{command}
+```
+Fitting (rendering, analysis, least squares) took {seconds:.0f} s on one CPU core.
+
+## Fitted per register
+
+| MIDI | B (inharmonicity) | detune (cents) | release (dB/s) |
+| --- | --- | --- | --- |
+{rows}
+
+Quality against the soundfont on held-out notes: `benchmarks/results/string_models.md`.
+"""
+
+
+def train_string_model(source: str, name: str, *, program: int | None, family: str, out_dir: Path,
+                       command: str | None = None, progress: Callable[[str, str], None] | None = None) -> Any:  # fmt: skip
+    """Fit a string model of catalog instrument ``name`` from a soundfont and export it to
+    ``out_dir`` (``NAME.safetensors``, its card ``NAME.md``, ``manifest.json``), as
+    ``partita train-instrument`` does for a struck or plucked instrument.
+
+    Returns an :class:`~partita.render.instrument_training.InstrumentTrainingResult` (``steps``
+    = notes analysed; ``val_loss`` = RMS error in dB of the onset levels of the fitted tables
+    against the measured partials within 40 dB of the strongest, on the fitted notes).
+    """
+    import time
+
+    from partita._fileio import atomic_write_text
+    from partita.checkpoint import write_checkpoint
+    from partita.render.training_io import InstrumentTrainingResult, soundfont_target, update_manifest
+
+    say = progress or (lambda stage, message: None)
+    program, midi_range = soundfont_target(name, program, default_range=(36, 96))
+    t0 = time.process_time()
+    r = fit_string_model(soundfont=source, name=name, program=program, family=family, midi_range=midi_range,
+                         log=lambda s: say("data", s))  # fmt: skip
+    seconds = time.process_time() - t0
+    src = Path(source)
+    licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "MIT (MuseScore_General)" if "musescore_general" in src.name.lower() else "that of the soundfont"
+    st = FAMILY_SETTINGS[family]
+    data_desc = (f"{src.name} GM program {program}, rendered by fluidsynth (reverb and chorus off, 48 kHz): single notes every "
+                 f"{st['pitch_step']} semitones over MIDI {midi_range[0]}-{midi_range[1]} at velocities "
+                 f"{', '.join(map(str, FIT_VELOCITIES))}, held {st['hold_s']:g} s and released.")  # fmt: skip
+    cmd = command or f"partita train-instrument {source} --name {name}"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.safetensors"
+    sha = write_checkpoint(target, r["arrays"], kind=KIND, config=r["config"],
+                           data={"description": data_desc, "licence": licence, "card": f"{name}.md"},
+                           training={"command": cmd, "notes": r["n_notes"], "seconds": round(seconds, 1)})  # fmt: skip
+    card = out_dir / f"{name}.md"
+    atomic_write_text(card, _card(name, sha256=sha, config=r["config"], arrays=r["arrays"], n_notes=r["n_notes"],
+                                  seconds_audio=r["seconds_audio"], seconds=seconds, data_desc=data_desc, licence=licence,
+                                  command=cmd))  # fmt: skip
+    n_values = sum(int(a.size) for a in r["arrays"].values())
+    manifest = update_manifest(out_dir, name, {"file": target.name, "sha256": sha, "card": card.name, "n_params": n_values,
+                                               "kind": KIND})  # fmt: skip
+    say("export", f"{target} (sha256 {sha})")
+    return InstrumentTrainingResult(weights=target, sha256=sha, card=card, manifest=manifest, steps=int(r["n_notes"]),
+                                    seconds=float(seconds), val_loss=float(r["fit_rmse_db"]), curve=(), calibration={})  # fmt: skip
