@@ -26,7 +26,7 @@ from typing import Any, Mapping, NamedTuple
 import numba
 import numpy as np
 
-__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads"]
+__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "merge_onsets"]
 
 #: Frames per tile of the kernel (``_tile`` is written for 4).
 TILE = 4
@@ -246,3 +246,15 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
                     j += 1
                 slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
                 mags[t, i] = np.float32(slope * (x - model_hz[j]) + row[j])
+
+
+@numba.njit(cache=True, nogil=True)
+def merge_onsets(starts, prev_sounding, lag, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """Onsets from the first frames of candidate runs (:func:`partita.render.neural_infer.note_onsets`):
+    a start closer than ``lag`` frames to the last onset is dropped unless the sound stopped
+    just before it. Fills the bool array ``out``."""
+    last = -(10**9)
+    for i in range(starts.size):
+        if starts[i] and (i - last >= lag or not prev_sounding[i]):
+            out[i] = True
+            last = i
