@@ -232,6 +232,7 @@ def main() -> int:
         full2 = run_child("full", work / "full2", 2)
         edit = run_child("edit", work / "edit", 1)
 
+        from partita.render.stems import default_workers
         from partita.symbolic.io import read, write
 
         partita_cli = str(Path(sys.executable).with_name("partita"))
@@ -305,7 +306,7 @@ def main() -> int:
             "fluidsynth_cpu_s": min(fs_cpu["score"]),
             "fluidsynth_process_s_pop": min(fs_times["pop"]),
             "fluidsynth_cpu_s_pop": min(fs_cpu["pop"]),
-            "default_jobs": os.cpu_count(),
+            "default_jobs": default_workers(),
             "pop_band": {"parts": [p.instrument for p in pop.parts], "notes": sum(len(p.notes) for p in pop.parts),
                          "score_seconds": pop.duration_seconds},
             "partita_render_process_s": whole,
