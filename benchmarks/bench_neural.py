@@ -10,6 +10,8 @@ controls, as for the performer's curves. Decoders:
 * (a) ``neural``: the shipped decoder (numpy inference, numba kernels);
 * (b) ``designed``: the hand-designed timbre of the instrument (``timbres.timbre_for``, with
   brightness 0.5 and noise 0.5, the performer's neutral values);
+* ``sawtooth``: a plain sawtooth of the same pitch and level (harmonic k at 1/k, no noise), the
+  floor a trained decoder must beat;
 * (c) ``baseline`` (with ``--baseline``): a decoder built the way published PyTorch DDSP code
   builds it (``neural.BaselineGRUDecoder``: MLPs of 3 x 512, GRU of 512 units), trained on the
   same data with the same CPU budget (``--minutes``, 1 thread) and the same two-stage recipe, with
@@ -42,7 +44,7 @@ import json
 import time
 from pathlib import Path
 
-from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
+from _results import provenance, write_results  # benchmarks/ is sys.path[0] when a benchmark runs
 
 import numpy as np
 
@@ -153,6 +155,15 @@ def evaluate(decoder, data) -> dict:
     }
 
 
+def _sawtooth():
+    """A plain sawtooth (harmonic k at 1/k) of the same pitch and level, through the designed
+    timbres' level convention, with no brightness, formant, lowpass or noise: the floor a trained
+    decoder must beat (#13)."""
+    from partita.render.timbres import DesignedTimbre
+
+    return DesignedTimbre("sawtooth", tilt=1.0, tilt_per_brightness=0.0, tilt_per_10db=0.0, lowpass_hz=1e6, noise_db=-200.0)
+
+
 def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -193,21 +204,30 @@ def main() -> None:
         key = str(z["key"])  # the dataset's hash: results of other data (older analysis) are not reused
         if not args.no_eval:
             row = {"params": entry["n_params"], "sha256": entry["sha256"], "data_key": key,
-                   "neural": evaluate(shipped_decoder(name), data), "designed": evaluate(timbre_for(name), data)}  # fmt: skip
+                   "neural": evaluate(shipped_decoder(name), data), "designed": evaluate(timbre_for(name), data),
+                   "sawtooth": evaluate(_sawtooth(), data)}  # fmt: skip
+            row["provenance"] = provenance()  # this part's own command, commit, load (several runs make one report)
             (ROOT / "data/neural" / name / "bench_eval.json").write_text(json.dumps(row, indent=1))
             print(name, json.dumps(row), flush=True)
         if name in args.baseline:
             cfg = neural.DecoderConfig(instrument=name)
             model = neural.BaselineGRUDecoder(cfg)
-            tc = neural.DecoderTrainConfig(minutes=args.minutes, seed=0, max_steps=_shipped_steps(entry))
+            steps, switch = _shipped_schedule(entry)
+            # the shipped decoder's schedule in steps: as many steps, the spectral stage from the same step
+            tc = neural.DecoderTrainConfig(minutes=args.minutes, seed=0, max_steps=steps, spectral_from_step=switch, validate_every_s=300.0)
             t0 = time.process_time()
             load0 = " ".join(open("/proc/loadavg").read().split()[:3])
-            res = neural.train(data, config=cfg, train_config=tc, out_dir=ROOT / "data/neural" / name / "baseline", model=model, progress=False)
+            work = ROOT / "data/neural" / name / "baseline"
+            resumed = (work / "checkpoint.safetensors").exists()  # a run cut short continues where it stopped
+            res = neural.train(data, config=cfg, train_config=tc, out_dir=work, model=model, progress=False, resume=resumed)
             row = {"data_key": key, **evaluate(_TorchDecoder(res["model"].eval(), res["calibration"]), data), "params": model.n_params(),
-                   "steps": res["steps"], "train_cpu_s": round(time.process_time() - t0, 1), "load_at_start": load0}  # fmt: skip
+                   "steps": res["steps"], "spectral_from_step": switch, "train_s": round(res["seconds"], 1),
+                   "train_cpu_s_this_run": round(time.process_time() - t0, 1), "resumed": resumed, "load_at_start": load0}  # fmt: skip
+            row["provenance"] = provenance()
             (ROOT / "data/neural" / name / "bench_baseline.json").write_text(json.dumps(row, indent=1))
             print(name, "baseline", json.dumps(row), flush=True)
     results = {}
+    parts: dict[str, list[str]] = {}  # command and commit of each run that measured a part of the table
     for name, entry in sorted(manifest.items()):
         ev = _read(ROOT / "data/neural" / name / "bench_eval.json")
         if ev.get("sha256") != entry["sha256"]:
@@ -215,24 +235,36 @@ def main() -> None:
         bl = _read(ROOT / "data/neural" / name / "bench_baseline.json")
         if bl and bl.get("data_key") == ev["data_key"]:
             ev["baseline"] = bl
+        for what, row in (("neural and designed", ev), ("baseline", bl if "baseline" in ev else {})):
+            prov = row.get("provenance")
+            if prov:
+                parts.setdefault(f"`{prov['command']}` (commit {prov['commit'][:12]}, {prov['date']}, load "
+                                 f"{' '.join(map(str, prov['load_average_start']))} at its start)", []).append(f"{name} {what}")
         ev["steps"] = _shipped_steps(entry)
         results[name] = ev
-    lines = ["Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
+    if not results:
+        sys.exit("bench_neural: no measured rows for the shipped decoders (data/neural/NAME/bench_eval.json); nothing written")
+    lines = ["This report assembles the rows that earlier runs of this script measured and kept in "
+             "data/neural/NAME/bench_eval.json and bench_baseline.json (the evaluation and each baseline may run in "
+             "separate processes, and a baseline resumes across runs). The runs:", "",
+             *[f"- {cmd}: {', '.join(what)}" for cmd, what in parts.items()], "",
+             "Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
              "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; decode CPU: the decoder alone (network and "
              "heads) per 1000 frames (4 s of audio). Ratios are baseline / neural. Steps: training steps of the shipped decoder "
              "(its model card) and of the baseline, which trains with the same data, inputs and recipe for the same number of "
-             "steps (capped by --minutes; a baseline that hit the cap shows fewer steps).", "",
-             "| instrument | neural spectral | designed spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
+             "steps, its spectral stage from the same step (capped by --minutes; a baseline that hit the cap shows fewer steps; "
+             "an interrupted run resumes from its checkpoint). Instruments without a baseline column were not given one.", "",
+             "| instrument | neural spectral | designed spectral | sawtooth spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
              "neural loud dB | designed loud dB | baseline loud dB | neural decode CPU s/1k fr | baseline decode CPU s/1k fr | "
              "params ratio | decode cost ratio | steps neural / baseline |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name, r in sorted(results.items()):
         b = r.get("baseline", {})
         nd = r["neural"].get("cpu_s_per_1000_frames_decode")
         bd = b.get("cpu_s_per_1000_frames_decode")
         pr = f"{b['params'] / r['params']:.1f}" if b else "-"
         cr = f"{bd / nd:.1f}" if (b and nd and bd) else "-"
-        lines.append(f"| {name} | {r['neural']['spectral']} | {r['designed']['spectral']} | {b.get('spectral', '-')} | "
+        lines.append(f"| {name} | {r['neural']['spectral']} | {r['designed']['spectral']} | {r.get('sawtooth', {}).get('spectral', '-')} | {b.get('spectral', '-')} | "
                      f"{r['neural']['f0_cents']} | {r['designed']['f0_cents']} | {b.get('f0_cents', '-')} | {r['neural']['loudness_db']} | "
                      f"{r['designed']['loudness_db']} | {b.get('loudness_db', '-')} | {nd} | {bd if bd is not None else '-'} | {pr} | {cr} | "
                      f"{r.get('steps')} / {b.get('steps', '-')} |")  # fmt: skip
@@ -246,6 +278,27 @@ def _shipped_steps(entry: dict) -> int | None:
 
     m = re.search(r"Steps: (\d+)", (ROOT / "instruments/weights" / entry["card"]).read_text())
     return int(m.group(1)) if m else None
+
+
+def _shipped_schedule(entry: dict) -> tuple[int, int]:
+    """(steps, the step its spectral stage began) of a shipped decoder, from its model card.
+
+    The shipped decoders switched stage on the clock (at ``1 - spectral fraction`` of the
+    budget); the card's curve gives (step, seconds) every 20 s, and the switch step is the last
+    regression row's step plus the seconds to the switch at that row's rate."""
+    import re
+
+    card = (ROOT / "instruments/weights" / entry["card"]).read_text()
+    steps = _shipped_steps(entry)
+    budget = re.search(r"Training: ([\d.]+) min budget", card)
+    frac = re.search(r"for the last (\d+) % of the time", card)
+    rows = [(int(a), float(b)) for a, b in re.findall(r"^\| (\d+) \| ([\d.]+) \|", card, flags=re.M)]
+    if steps is None or not budget or not frac or len(rows) < 2:
+        sys.exit(f"bench_neural: {entry['card']} has no steps, budget or curve to match the baseline's schedule to")
+    t_switch = float(budget.group(1)) * 60.0 * (1 - int(frac.group(1)) / 100)
+    before = [r for r in rows if r[1] <= t_switch]
+    (s0, t0), (s1, t1) = before[-2], before[-1]
+    return steps, min(steps, int(round(s1 + (t_switch - t1) * (s1 - s0) / (t1 - t0))))
 
 
 if __name__ == "__main__":

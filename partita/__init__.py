@@ -26,6 +26,7 @@ function                    does                                                
 :func:`compose_batch`       a table of prompts into a dataset, on Dask             ``BatchResult``
 :func:`train_composer`      build a corpus and train (or fine-tune) the composer   ``ComposerTrainingResult``
 :func:`train_instrument`    train a neural instrument decoder, with its card       ``InstrumentTrainingResult``
+:func:`upgrade_checkpoint`  rewrite an older checkpoint in today's format          ``str`` (its sha256)
 ==========================  =====================================================  ==========================
 
 Library code never prints: long functions take ``progress``, a callable, where the CLI passes
@@ -49,7 +50,7 @@ from partita.errors import PartitaError
 __all__ = [
     "PartitaError", "__version__", "check", "compose", "compose_score", "continue_", "harmonize", "load", "mix",
     "originality", "plan", "profile", "regenerate", "render", "save", "similarity", "verify", "orchestrate",
-    "engrave", "render_batch", "compose_batch", "train_composer", "train_instrument",
+    "engrave", "render_batch", "compose_batch", "train_composer", "train_instrument", "upgrade_checkpoint",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -285,3 +286,11 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, progress: Cal
     from partita.render.instrument_training import train_instrument as _train_instrument
 
     return _train_instrument(source, name, progress=progress, **options)
+
+
+def upgrade_checkpoint(old: str | os.PathLike[str], new: str | os.PathLike[str], *, card: str | None = None) -> str:
+    """Rewrite a composer or instrument checkpoint of an older partita format in today's, the
+    arrays bit for bit; returns the new file's sha256 (see :func:`partita.upgrade.upgrade_checkpoint`)."""
+    from partita.upgrade import upgrade_checkpoint as _upgrade
+
+    return _upgrade(old, new, card=card)

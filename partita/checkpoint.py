@@ -69,7 +69,7 @@ KINDS = ("composer", "instrument-decoder")
 #: Formats this partita once wrote; refused with :data:`CONVERT_COMMAND`.
 OLD_FORMATS = {"partita-composer": "composer", "partita-neural-decoder": "instrument-decoder"}
 #: The command that rewrites an older file in this format.
-CONVERT_COMMAND = "python scripts/convert_checkpoint.py OLD.safetensors NEW.safetensors"
+CONVERT_COMMAND = "partita upgrade-checkpoint OLD.safetensors NEW.safetensors"
 
 _DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32,
            "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}  # fmt: skip

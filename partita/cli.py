@@ -22,7 +22,7 @@ from partita.errors import PartitaError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = ("info", "convert", "check", "render", "compose_plan", "continue_cmd", "train_composer", "train_instrument", "mix", "verify",
-            "profile", "similarity", "originality", "batch", "orchestrate", "engrave")
+            "profile", "similarity", "originality", "batch", "orchestrate", "engrave", "upgrade_checkpoint")
 
 
 def build_parser() -> argparse.ArgumentParser:

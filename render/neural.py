@@ -138,6 +138,10 @@ class DecoderTrainConfig:
     seed: int = 0
     validate_every_s: float = 20.0
     max_steps: int | None = None
+    spectral_from_step: int | None = None
+    """When set, the spectral stage starts at this step instead of at ``1 - spectral_fraction`` of
+    the time budget: a run that must match another's steps (the GRU baseline of
+    ``benchmarks/bench_neural.py``) matches its schedule in steps too."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -315,7 +319,10 @@ def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimize
     w = load_weights(path)
     if DecoderConfig.from_dict(w.config) != model.config:
         raise TrainingError("checkpoint was made with another decoder config", file=str(path))
-    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in w.arrays.items() if not k.startswith("opt.")})
+    try:
+        model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in w.arrays.items() if not k.startswith("opt.")})
+    except RuntimeError as exc:  # another architecture's arrays (the baseline's against the decoder's)
+        raise TrainingError(f"checkpoint does not fit this model: {str(exc).splitlines()[0]}", file=str(path)) from exc
     step = int(w.header["training"].get("opt_step", 0))
     for name, p in model.named_parameters():
         if f"opt.{name}.m" in w.arrays:
@@ -404,8 +411,8 @@ def train(
         ``checkpoint.safetensors`` (model, optimizer, step, curves) is written there every
         validation; with ``resume`` training continues from it.
     model
-        A model to train instead of a new :class:`CausalDecoder` (the baseline); it is not
-        checkpointed.
+        A model to train instead of a new :class:`CausalDecoder` (the baseline); it is
+        checkpointed in ``out_dir`` like the default one, and ``resume`` continues it.
 
     Returns
     -------
@@ -423,21 +430,23 @@ def train(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.safetensors"
-    own = model is None
     data = decoder_inputs(data)
     calibration = {"loudness_a": fit_loudness_calibration(data)}
-    net = (CausalDecoder(config) if own else model).to(device)
+    net = (CausalDecoder(config) if model is None else model).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=train_config.learning_rate)
     state: dict[str, Any] = {"step": 0, "seconds": 0.0, "curve": [], "stage": "regression"}
-    if resume and own and ckpt.exists():
+    if resume and ckpt.exists():
         state.update(_load_checkpoint(ckpt, net, opt))
+        # a resumed run draws new batches from where it stopped, not the first steps' again
+        rng = np.random.default_rng([train_config.seed, int(state["step"])])
     t = train_config.segment_frames
     starts = _split_starts(data, t, val=False)
     if len(starts) == 0:
         raise TrainingError(f"not enough training frames for one {t}-frame window", file=str(out))
     budget = train_config.minutes * 60.0
     spectral_at = budget * (1.0 - train_config.spectral_fraction) if "audio16" in data else math.inf
-    gen = torch.Generator().manual_seed(train_config.seed)
+    spectral_step = train_config.spectral_from_step if "audio16" in data else None
+    gen = torch.Generator().manual_seed(train_config.seed + 1_000_003 * int(state["step"]))
     bar = None
     if progress:
         from tqdm import tqdm
@@ -452,7 +461,8 @@ def train(
         elapsed = time.monotonic() - t_start
         if elapsed >= budget or (train_config.max_steps is not None and state["step"] >= train_config.max_steps):
             break
-        spectral = elapsed >= spectral_at and len(sp_starts) > 0
+        due = state["step"] >= spectral_step if spectral_step is not None else elapsed >= spectral_at
+        spectral = due and len(sp_starts) > 0
         if spectral:
             state["stage"] = "spectral"
             idx = rng.choice(sp_starts, size=train_config.spectral_batch)
@@ -493,15 +503,13 @@ def train(
             state["curve"].append([state["step"], round(state["seconds"], 1), round(running, 5), round(val, 5)])
             if log:
                 log(f"step {state['step']} {state['stage']} train {running:.4f} val {val:.4f}")
-            if own:
-                _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
+            _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
     if bar is not None:
         bar.close()
     state["seconds"] = time.monotonic() - t_start
     val = evaluate_regression(net, data, config, device=device)
     state["curve"].append([state["step"], round(state["seconds"], 1), round(running or float("nan"), 5), round(val, 5)])
-    if own:
-        _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
+    _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
     return {"model": net.cpu(), "steps": state["step"], "seconds": state["seconds"], "curve": state["curve"],
             "val_loss": val, "calibration": calibration}  # fmt: skip
 

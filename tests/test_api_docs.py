@@ -22,7 +22,7 @@ COMMAND_FUNCTIONS = {
     "compose": "compose", "regenerate": "regenerate", "harmonize": "harmonize", "continue": "continue_",
     "mix": "mix", "verify": "verify", "profile": "profile", "similarity": "similarity", "originality": "originality",
     "orchestrate": "orchestrate", "engrave": "engrave", "batch": "render_batch",
-    "train-composer": "train_composer", "train-instrument": "train_instrument",
+    "train-composer": "train_composer", "train-instrument": "train_instrument", "upgrade-checkpoint": "upgrade_checkpoint",
 }  # fmt: skip
 
 

@@ -4,7 +4,6 @@ older formats are refused with the conversion command, and that command converts
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -22,9 +21,6 @@ from partita.checkpoint import (
 from partita.errors import CheckpointError, PartitaError
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("convert_checkpoint", ROOT / "scripts" / "convert_checkpoint.py")
-convert_checkpoint = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(convert_checkpoint)
 
 ARRAYS = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "rng": np.arange(5, dtype=np.uint8), "n": np.int64(3) * np.ones(1, np.int64)}
 
@@ -98,7 +94,9 @@ def _old_decoder(path: Path) -> dict:
     return arrays
 
 
-def test_older_formats_are_refused_with_the_conversion_command_which_converts_them(tmp_path):
+def test_older_formats_are_refused_with_the_conversion_command_which_converts_them(tmp_path, capsys):
+    import partita
+    from partita.cli import main as cli
     from partita.render.neural_infer import load_weights
     from partita.symbolic.composer.controls import ComposerVocab
     from partita.symbolic.composer.model import load_checkpoint, vocabulary_record
@@ -112,7 +110,9 @@ def test_older_formats_are_refused_with_the_conversion_command_which_converts_th
             read_checkpoint(path, kind=None)
         assert str(path) in str(err.value) and fmt in str(err.value) and CONVERT_COMMAND in str(err.value)
     new_c = tmp_path / "c2.safetensors"
-    assert convert_checkpoint.main([str(old_c), str(new_c)]) == 0
+    assert CONVERT_COMMAND.startswith("partita upgrade-checkpoint ")
+    assert cli(["upgrade-checkpoint", str(old_c), str(new_c)]) == 0
+    assert capsys.readouterr().out.strip() == hashlib.sha256(new_c.read_bytes()).hexdigest()
     vocab = ComposerVocab.default()
     model, header, extra = load_checkpoint(new_c, vocab=vocab)
     assert header["kind"] == "composer" and header["training"]["step"] == 3 and header["data"] == {"spec": "toy"}
@@ -120,12 +120,17 @@ def test_older_formats_are_refused_with_the_conversion_command_which_converts_th
     assert all(np.array_equal(v.numpy(), state[k]) for k, v in model.state_dict().items())
     assert np.array_equal(extra["rng/torch"].numpy(), state["extra/rng/torch"])
     # in place, as the shipped weights were converted
-    assert convert_checkpoint.main([str(old_d), str(old_d)]) == 0
+    before = old_d.read_bytes()
+    sha = partita.upgrade_checkpoint(old_d, old_d)
+    assert sha == hashlib.sha256(old_d.read_bytes()).hexdigest() and old_d.read_bytes() != before
     w = load_weights(old_d)
     assert w.header["kind"] == "instrument-decoder" and w.header["data"] == {"card": "flute.md"}
     assert w.header["training"] == {"steps": 9} and np.array_equal(w.arrays["inp.weight"], arrays["inp.weight"])
-    # a file already converted is not an older format: the script refuses it and says why
-    assert convert_checkpoint.main([str(new_c), str(tmp_path / "c3.safetensors")]) == 2
+    # a file already converted is not an older format: the command refuses it in one line, naming it
+    assert cli(["upgrade-checkpoint", str(new_c), str(tmp_path / "c3.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(new_c) in err and "not an older partita format" in err
+    assert not (tmp_path / "c3.safetensors").exists()
 
 
 def test_composer_refuses_another_vocabulary_and_a_decoder_file(tmp_path):

@@ -173,6 +173,34 @@ def test_resume_continues_the_step_count(tones, tmp_path) -> None:
     assert load_weights(tmp_path / "checkpoint.safetensors").header["training"]["step"] == 5
 
 
+def test_the_spectral_stage_can_start_at_a_step_not_a_time(tones, tmp_path) -> None:
+    # spectral_fraction=1.0 would start the spectral stage at once on the clock; spectral_from_step
+    # holds it until that step (a baseline matching another run's schedule in steps).
+    cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
+    stage = lambda: load_weights(tmp_path / "checkpoint.safetensors").header["training"]["stage"]  # noqa: E731
+    kw = dict(batch_size=2, segment_frames=64, spectral_batch=2, spectral_frames=40, spectral_fraction=1.0, validate_every_s=0.0)
+    neural.train(tones, config=cfg, train_config=neural.DecoderTrainConfig(max_steps=2, spectral_from_step=3, **kw),
+                 out_dir=tmp_path, progress=False)  # fmt: skip
+    assert stage() == "regression"
+    neural.train(tones, config=cfg, train_config=neural.DecoderTrainConfig(max_steps=4, spectral_from_step=3, **kw),
+                 out_dir=tmp_path, progress=False, resume=True)  # fmt: skip
+    assert stage() == "spectral"
+
+
+def test_a_given_model_is_checkpointed_and_resumes(tones, tmp_path) -> None:
+    cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
+    tc = lambda n: neural.DecoderTrainConfig(max_steps=n, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)  # noqa: E731
+    neural.train(tones, config=cfg, train_config=tc(2), out_dir=tmp_path / "gru", model=neural.BaselineGRUDecoder(cfg, units=8), progress=False)
+    res = neural.train(tones, config=cfg, train_config=tc(3), out_dir=tmp_path / "gru", model=neural.BaselineGRUDecoder(cfg, units=8),
+                       progress=False, resume=True)  # fmt: skip
+    assert res["steps"] == 3
+    # the causal decoder's checkpoint does not fit the GRU: refused by name, not half-loaded
+    neural.train(tones, config=cfg, train_config=tc(1), out_dir=tmp_path / "causal", progress=False)
+    with pytest.raises(neural.TrainingError, match=r"causal.checkpoint\.safetensors.*does not fit this model"):
+        neural.train(tones, config=cfg, train_config=tc(2), out_dir=tmp_path / "causal", model=neural.BaselineGRUDecoder(cfg, units=8),
+                     progress=False, resume=True)  # fmt: skip
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tones, tmp_path) -> None:
     cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
     tc = neural.DecoderTrainConfig(max_steps=2, batch_size=2, segment_frames=64, spectral_fraction=0.0, validate_every_s=0.0)

@@ -1,8 +1,8 @@
-"""Rewrite a checkpoint of an older format in the one checkpoint format (partita.checkpoint).
+"""Rewrite a checkpoint of an older format in the one checkpoint format (:mod:`partita.checkpoint`).
 
-    .venv/bin/python scripts/convert_checkpoint.py OLD.safetensors NEW.safetensors [--card NAME]
-
-Reads the two formats partita wrote before: ``partita-composer`` version 1 (the composer's) and
+``partita upgrade-checkpoint OLD.safetensors NEW.safetensors [--card NAME]`` and
+:func:`partita.upgrade_checkpoint` call :func:`upgrade_checkpoint`. It reads the two formats
+partita wrote before: ``partita-composer`` version 1 (the composer's) and
 ``partita-neural-decoder`` version 2 (the instrument decoders'). The arrays are copied bit for
 bit; the header moves into the new layout:
 
@@ -11,25 +11,45 @@ bit; the header moves into the new layout:
   over it), else only the size (the loader then refuses the file);
 - decoder: ``calibration`` and ``training`` stay, the tensors' hash is checked first.
 
-``--card`` names the model card recorded as the data card (default: ``OLD``'s name with ``.md``
-when that file exists beside it). ``NEW`` may be ``OLD`` (written atomically). Prints the new
-file's sha256 -- update the manifest, model card and anything else that pins the old one.
+It sits above the ground floor's :mod:`partita.checkpoint` because it needs both models' own
+records (the composer's vocabulary, the decoder's kind).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 from partita.checkpoint import read_safetensors, tensors_sha256, write_checkpoint
-from partita.errors import CheckpointError, PartitaError
+from partita.errors import CheckpointError
+
+__all__ = ["upgrade_checkpoint"]
 
 
-def convert(src: str | Path, dst: str | Path, *, card: str | None = None) -> str:
-    """Convert ``src`` (an older format) into ``dst``; returns ``dst``'s sha256."""
+def upgrade_checkpoint(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, card: str | None = None) -> str:
+    """Convert ``src`` (an older format) into ``dst``, atomically; ``dst`` may be ``src``.
+
+    Parameters
+    ----------
+    src, dst
+        The old file and where the converted one goes.
+    card
+        The model card recorded as the data card (default: ``src``'s name with ``.md`` when
+        that file exists beside it).
+
+    Returns
+    -------
+    str
+        The new file's sha256: update the manifest, model card and anything else that pins the old one.
+
+    Raises
+    ------
+    CheckpointError
+        Unreadable, not a partita checkpoint, corrupt, or not an older format (a file already
+        in the current format included), naming the file.
+    """
     src = Path(src)
     name = str(src)
     try:
@@ -63,25 +83,7 @@ def convert(src: str | Path, dst: str | Path, *, card: str | None = None) -> str
         data = {}
         fields = {"calibration": old.get("calibration") or {}}
     else:
-        raise CheckpointError(f"format {fmt!r} version {version!r} is not one this script converts", file=name)
+        raise CheckpointError(f"format {fmt!r} version {version!r} is not an older partita format (nothing to upgrade)", file=name)
     if card:
         data["card"] = card
     return write_checkpoint(dst, arrays, kind=KIND, config=old["config"], data=data, training=training, fields=fields)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("old")
-    ap.add_argument("new")
-    ap.add_argument("--card", default=None, help="the model card recorded as the data card")
-    a = ap.parse_args(argv)
-    try:
-        print(convert(a.old, a.new, card=a.card))
-    except PartitaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
