@@ -237,9 +237,10 @@ def main() -> None:
             ev["baseline"] = bl
         for what, row in (("neural and designed", ev), ("baseline", bl if "baseline" in ev else {})):
             prov = row.get("provenance")
-            if prov:
-                parts.setdefault(f"`{prov['command']}` (commit {prov['commit'][:12]}, {prov['date']}, load "
-                                 f"{' '.join(map(str, prov['load_average_start']))} at its start)", []).append(f"{name} {what}")
+            if prov:  # one line per run (command and commit), with the date of its first row
+                run = parts.setdefault(f"`{prov['command']}` (commit {prov['commit'][:12]}, load "
+                                       f"{' '.join(map(str, prov['load_average_start']))} at its start)", [])
+                run.append(f"{name} {what} ({prov['date']})")
         ev["steps"] = _shipped_steps(entry)
         results[name] = ev
     if not results:

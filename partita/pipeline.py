@@ -6,7 +6,7 @@
     OUTDIR/score.musicxml       the score, for MuseScore and other notation programs
     OUTDIR/score.mid            the score as MIDI
     OUTDIR/score.json           the score exactly (Score.to_dict): what --reproduce renders
-    OUTDIR/stems/NN_<part>.wav  one mono stem per part (render.json lists them)
+    OUTDIR/stems/NN_<part>.wav  one stem per part, mono (a drum kit stereo; render.json lists them)
     OUTDIR/mix.wav              the stereo master at the loudness target, with a LIST/INFO
                                 chunk naming the score hash, seed and targets
     OUTDIR/mix.c2pa.wav         the same audio with an embedded C2PA manifest (when c2pa-python

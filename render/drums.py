@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from partita.render.controls import phrase_seed
 from partita.render.performance import level_curve, swing_onset, swung
 from partita.symbolic.score import Part, Score
 
-__all__ = ["GM_DRUMS", "load_kit", "drum_hit", "render_drum_part", "DRUM_TAIL_S"]
+__all__ = ["GM_DRUMS", "load_kit", "drum_hit", "render_drum_part", "scored_hits", "DRUM_TAIL_S"]
 
 #: Longest hit (crash cymbal) in seconds: the stems' release tail covers it.
 DRUM_TAIL_S = 2.5
@@ -161,24 +161,33 @@ def drum_hit(key: int, *, velocity: float, sample_rate: int, seed: int) -> np.nd
     return x.astype(np.float32)
 
 
-def render_drum_part(part: Part, score: Score, *, sample_rate: int, seed: int, n_samples: int) -> np.ndarray:
-    """All hits of a percussion part, summed: float32 (1, n_samples).
-
-    A note's velocity is its own, else the part's dynamic level at its onset (dynamic marks
-    and hairpins, as for pitched parts); accents add 30 % velocity. In a swing score
-    (:func:`~partita.render.performance.swung`) off-beat eighths are played late, as triplets.
-    """
-    out = np.zeros(n_samples, np.float64)
+def scored_hits(part: Part, score: Score) -> list[tuple[Any, float, float]]:
+    """(note, onset in seconds, velocity 1-127) of every hit of a percussion part, as the score
+    says: a note's velocity is its own, else the part's dynamic level at its onset (dynamic marks
+    and hairpins, as for pitched parts); accents add 30 %; in a swing score
+    (:func:`~partita.render.performance.swung`) off-beat eighths are played late, as triplets."""
     times, vel = level_curve(part, score)
     warp = swing_onset if swung(score) else (lambda q: q)
+    out = []
     for note in part.notes:
         on_s = score.tempo_map.seconds_at(warp(note.onset))
-        start = int(round(on_s * sample_rate))
-        if start >= n_samples:
-            continue
         v = float(note.velocity) if note.velocity is not None else float(np.interp(on_s, times, vel))
         if note.articulations & {"accent", "marcato"}:
             v = min(127.0, v * 1.3)
+        out.append((note, on_s, v))
+    return out
+
+
+def render_drum_part(part: Part, score: Score, *, sample_rate: int, seed: int, n_samples: int) -> np.ndarray:
+    """All hits of a percussion part, summed: float32 (1, n_samples).
+
+    Onsets and velocities: :func:`scored_hits`.
+    """
+    out = np.zeros(n_samples, np.float64)
+    for note, on_s, v in scored_hits(part, score):
+        start = int(round(on_s * sample_rate))
+        if start >= n_samples:
+            continue
         hit = drum_hit(note.pitch, velocity=v, sample_rate=sample_rate,
                        seed=phrase_seed(seed, part.id, note.onset, note.pitch))  # fmt: skip
         stop = min(n_samples, start + hit.size)

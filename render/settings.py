@@ -22,7 +22,7 @@ from partita.render.wavfile import SUBTYPES
 __all__ = ["RENDERER_VERSION", "RenderResult", "RenderSettings", "RenderWarning", "StemInfo"]
 
 #: Bump when a change to the renderer changes its output: it is part of every cache key.
-RENDERER_VERSION = "render-3"  # render-2, -3: the neural decoders run as numba kernels
+RENDERER_VERSION = "render-4"  # render-2, -4: the neural decoders run as numba kernels; render-3: sampled drums
 
 
 class RenderWarning(UserWarning):
@@ -58,6 +58,16 @@ class RenderSettings:
     language
         The lyrics' language: ``"en"`` (CMU dictionary, then espeak-ng) or an espeak-ng voice
         name (``"de"``, ``"it"``, ``"la"``).
+    drums
+        ``"sampled"``: percussion parts play one-shot samples (:mod:`partita.render.drum_sampler`);
+        ``"designed"``: the synthesized kit of :mod:`partita.render.drums`, through the same
+        player (pan, choke, humanisation, stems).
+    drum_kit
+        None: the kit made from the default soundfont (MuseScore_General, else FluidR3_GM);
+        else a kit folder (``kit.toml`` and its samples) or an .sf2/.sf3 soundfont to make one from.
+    drum_stems
+        False: a percussion part is one stereo stem; True: one stem per group (kick, snare,
+        hats, toms, cymbals, and percussion when played), which sum to the one stem.
     schema_version
         Version of this settings layout.
     """
@@ -72,6 +82,9 @@ class RenderSettings:
     verse: int = 1
     neutral_vowel: str = "ah"
     language: str = "en"
+    drums: str = "sampled"
+    drum_kit: str | None = None
+    drum_stems: bool = False
     schema_version: int = 1
 
     def __post_init__(self) -> None:
@@ -99,6 +112,12 @@ class RenderSettings:
 
         if not isinstance(self.language, str) or not LANGUAGE_RE.match(self.language):
             raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
+        if self.drums not in ("sampled", "designed"):
+            raise ConfigError(f"drums {self.drums!r} is not 'sampled' or 'designed'")
+        if self.drum_kit is not None and not isinstance(self.drum_kit, str):
+            raise ConfigError(f"drum_kit {self.drum_kit!r} must be a path (a kit folder or a soundfont)")
+        if not isinstance(self.drum_stems, bool):
+            raise ConfigError(f"drum_stems {self.drum_stems!r} is not true or false")
         object.__setattr__(self, "sample_rate", int(self.sample_rate))
         object.__setattr__(self, "seed", int(self.seed))
 
@@ -116,7 +135,8 @@ class RenderSettings:
 
 @dataclass(frozen=True, slots=True)
 class StemInfo:
-    """One written stem."""
+    """One written stem; ``piece`` names the group (kick, snare, hats, toms, cymbals,
+    percussion) of a percussion part rendered by group (``drum_stems``), else None."""
 
     part_id: str
     name: str
@@ -124,6 +144,7 @@ class StemInfo:
     file: str
     sha256: str
     cached: bool
+    piece: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,5 +171,5 @@ class RenderResult:
         return (
             f"{len(self.stems)} stems, {self.duration_s:.1f} s of audio at {self.sample_rate} Hz in "
             f"{self.elapsed_s:.2f} s ({self.realtime_factor:.1f}x real time); "
-            f"{len(self.rendered_parts)} rendered, {len(self.stems) - len(self.rendered_parts)} from cache"
+            f"{len(self.rendered_parts)} rendered, {len({s.part_id for s in self.stems}) - len(self.rendered_parts)} from cache"
         ) + "".join(f"\n{line}" for line in self.notes)

@@ -47,8 +47,8 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
         "dynamics": [[str(d.onset), d.mark] for d in part.dynamics],
         "hairpins": [[str(x.onset), str(x.end), x.kind] for x in part.hairpins],
         "tempo": [[str(m.onset), m.bpm] for m in score.tempo_map.marks],
-        "decoder": "drums" if decoder is None else [decoder.decoder_id, decoder.fingerprint()],
-        "settings": {k: v for k, v in settings.to_dict().items() if k not in skip},
+        "decoder": _drum_kit(settings) if decoder is None else [decoder.decoder_id, decoder.fingerprint()],
+        "settings": {k: v for k, v in settings.to_dict().items() if k not in skip and (decoder is None or not k.startswith("drum"))},
         "version": RENDERER_VERSION,
     }
     from partita.render.performance import swung
@@ -64,6 +64,12 @@ def part_cache_key(part: Part, score: Score, settings: RenderSettings, decoder: 
         if sung:  # only a sung part's sound depends on its words
             h.update(f"|{n.lyric!r}".encode())
     return h.hexdigest()
+
+
+def _drum_kit(settings: RenderSettings) -> list[str]:
+    from partita.render.drum_sampler import kit_fingerprint
+
+    return ["drums", kit_fingerprint(settings)]
 
 
 def is_singer(decoder: Decoder | None) -> bool:

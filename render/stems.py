@@ -2,7 +2,8 @@
 
 ``render(score, out_dir)`` writes::
 
-    OUT/stems/01_violin-i.wav ...   one mono WAV per part, all starting at 0, all equally long
+    OUT/stems/01_violin-i.wav ...   one WAV per part (mono; a drum kit stereo, or one stereo WAV per
+                                    kit group with ``drum_stems``), all starting at 0, all equally long
     OUT/render.json                 per stem: part id, name, instrument, file, sha256; settings
     OUT/.cache/<key>.npy            a part's audio, keyed by what made it
 
@@ -38,6 +39,7 @@ from partita._fileio import atomic_path, atomic_write_text
 from partita._version import __version__
 from partita.errors import ConfigError, InstrumentError
 from partita.render import stem_cache
+from partita.render.drum_samples import GROUPS, layout
 from partita.render.settings import RENDERER_VERSION, RenderResult, RenderSettings, RenderWarning, StemInfo
 from partita.render.stem_cache import PhraseEntry, is_singer, part_cache_key, phrase_key
 from partita.render.timbres import Decoder, style_of
@@ -96,7 +98,8 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
 
 
 def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:
-    """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release.
+    """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release;
+    a percussion part (2, n), or (2 * len(GROUPS), n) with ``settings.drum_stems``.
 
     ``decoder`` None picks the designed timbre (or the drum kit) of the part's instrument.
     """
@@ -110,7 +113,8 @@ def _render_part_indexed(
     """A part's audio and its phrase index; with ``previous`` (audio and index of an earlier
     render of this part), only the phrases that changed -- and those overlapping them -- are
     synthesized again, and the result is bit-identical to a render from scratch."""
-    from partita.render.drums import DRUM_TAIL_S, render_drum_part
+    from partita.render.drum_sampler import render_drums
+    from partita.render.drums import DRUM_TAIL_S
     from partita.render.performance import perform_part
     from partita.render.synth import _segment_start, apply_room, room_impulse_response, synthesize
 
@@ -120,7 +124,7 @@ def _render_part_indexed(
     index: list[PhraseEntry] | None = None
     if decoder is None:
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
-        audio = render_drum_part(part, score, sample_rate=sr, seed=settings.seed, n_samples=n)
+        audio = render_drums(part, score, settings, n_samples=n)
     else:
         if is_singer(decoder):
             from partita.render.singing import perform_sung_part
@@ -197,6 +201,11 @@ def _render_part_indexed(
         audio = apply_room(audio, ir)
         index = None
     return audio, index
+
+
+def _exact(files: list[tuple[Path, str, dict | None, str, str | None]]) -> dict | None:
+    """Where the one stem of a part holds its audio bit for bit (None for stems by group)."""
+    return files[0][2] if len(files) == 1 else None
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -295,6 +304,16 @@ def render(
     keys = {p.id: part_cache_key(p, score, settings, decs[p.id]) for p in score.parts}
     names = {p.id: f"{i:02d}_{_slug(p.name or p.id)}.wav" for i, p in enumerate(score.parts, start=1)}
     stems_dir = out / "stems"
+    # a percussion part rendered by group: its groups' stems (the percussion group only when played)
+    pieces: dict[str, list[int]] = {}
+    names_of: dict[str, list[str]] = {}
+    if settings.drum_stems:
+        lay = layout()
+        for p in score.parts:
+            if decs[p.id] is None:
+                played = {lay.group.get(n.pitch, "snare") for n in p.notes}
+                pieces[p.id] = [g for g, name in enumerate(GROUPS) if name != "percussion" or name in played]
+                names_of[p.id] = [names[p.id].replace(".wav", f"-{name}.wav") for name in GROUPS]
     # stems already on disk from this very content need neither audio nor writing
     up_to_date = stem_cache.up_to_date_stems(out, keys, names, n_total, settings)
     audio: dict[str, np.ndarray] = {}
@@ -317,11 +336,18 @@ def render(
             with open(tmp, "wb") as fh:
                 np.save(fh, a, allow_pickle=False)
 
-    def stage_stem(p: Part, a: np.ndarray) -> tuple[Path, str, dict | None]:
+    def stage_stem(p: Part, a: np.ndarray) -> list[tuple[Path, str, dict | None, str, str | None]]:
         # write the stem to a staging file; the old one is replaced only when all are done.
-        # Returns the file, its sha256 and, when the file holds ``a`` bit for bit (float, not
-        # limited, not cut), where: then the stem itself is the cache entry
-        stem = np.zeros((1, n_total), np.float32)
+        # Returns the file, its sha256 and, when the file holds ``a`` bit for bit (float, mono,
+        # not limited, not cut), where: then the stem itself is the cache entry; and the stem's
+        # file name and piece. A drum part rendered by group (``drum_stems``) writes one stereo
+        # stem per group, any other part one stem
+        if p.id in pieces:
+            return [stage_one(p, a[2 * g : 2 * g + 2], names_of[p.id][g], g) for g in pieces[p.id]]
+        return [stage_one(p, a, names[p.id], None)]
+
+    def stage_one(p: Part, a: np.ndarray, name: str, group: int | None) -> tuple[Path, str, dict | None, str, str | None]:
+        stem = np.zeros((a.shape[0], n_total), np.float32)
         m = min(n_total, a.shape[1])
         stem[:, :m] = a[:, :m]
         cut = a.shape[1] > n_total
@@ -329,21 +355,21 @@ def render(
             fade = min(m, int(0.01 * sr))
             stem[:, m - fade : m] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
         limited = soft_limit(stem)
-        exact = settings.subtype == "float" and not cut and limited is stem
-        tmp = stems_dir / f".{names[p.id]}.partial.wav"
+        exact = settings.subtype == "float" and not cut and limited is stem and a.shape[0] == 1 and group is None
+        tmp = stems_dir / f".{name}.partial.wav"
         # a short provenance record that depends only on what made the stem (its cache key)
         record = riff_info_chunk({
             "ISFT": f"partita {__version__} ({RENDERER_VERSION})",
-            "INAM": p.name,
+            "INAM": p.name if group is None else f"{p.name} ({GROUPS[group]})",
             "ICMT": f"part {p.id}; instrument {p.instrument}; seed {seed}; render key {keys[p.id]}",
         })  # fmt: skip
         digest = write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype, info=record)
         where = None
         if exact:
             offset = len(wav_bytes(np.zeros((1, 0), np.float32), sample_rate=sr, subtype="float"))  # the header: no samples, no padding
-            where = {"path": str((stems_dir / names[p.id]).resolve()), "offset": offset, "n": int(a.shape[1]),
+            where = {"path": str((stems_dir / name).resolve()), "offset": offset, "n": int(a.shape[1]),
                      "sha256": digest}  # fmt: skip
-        return tmp, digest, where
+        return tmp, digest, where, name, None if group is None else GROUPS[group]
 
     # stems are written by two I/O threads while later parts render
     io = ThreadPoolExecutor(max_workers=2)
@@ -380,7 +406,7 @@ def render(
         bar.close()
         staged_files = {pid: job.result() for pid, job in staging.items()}
         # rendered parts whose stem does not hold their audio exactly keep an .npy
-        keep = [pid for pid in raw if staged_files[pid][2] is None and not (cache / f"{keys[pid]}.npy").exists()]
+        keep = [pid for pid in raw if _exact(staged_files[pid]) is None and not (cache / f"{keys[pid]}.npy").exists()]
         for job in [io.submit(save_npy, pid, raw[pid]) for pid in keep]:
             job.result()
         raw.clear()
@@ -388,7 +414,8 @@ def render(
         io.shutdown(wait=True, cancel_futures=True)
         for pid, job in staging.items():
             if job.done() and not job.cancelled() and job.exception() is None:
-                job.result()[0].unlink(missing_ok=True)
+                for staged_file in job.result():
+                    staged_file[0].unlink(missing_ok=True)
         raise
     io.shutdown(wait=True)
     staged: list[tuple[Path, Path]] = []
@@ -398,17 +425,17 @@ def render(
         if p.id in up_to_date:
             infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", up_to_date[p.id], True))
             continue
-        tmp, digest, _where = staged_files[p.id]
-        staged.append((tmp, stems_dir / name))
-        infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{name}", digest, p.id not in rendered))
+        for tmp, digest, _where, file_name, piece in staged_files[p.id]:
+            staged.append((tmp, stems_dir / file_name))
+            infos.append(StemInfo(p.id, p.name, p.instrument, f"stems/{file_name}", digest, p.id not in rendered, piece))
     old = stem_cache.old_stem_files(out)
     for tmp, final in staged:
         os.replace(tmp, final)
-    for stale in old - set(names.values()):
+    for stale in old - {Path(i.file).name for i in infos}:
         (stems_dir / stale).unlink(missing_ok=True)
     for p in score.parts:
         if p.id in staged_files:
-            where = staged_files[p.id][2]
+            where = _exact(staged_files[p.id])
             pointer = stem_cache.read_pointer(cache, p.id) or {}
             if pointer.get("key") != keys[p.id]:
                 pointer = {"key": keys[p.id]}
@@ -440,7 +467,7 @@ def render(
         "dropped": drops_json(score.dropped),
         "stems": [
             {"part_id": s.part_id, "name": s.name, "instrument": s.instrument, "file": s.file, "sha256": s.sha256,
-             "key": keys[s.part_id], **stem_cache.file_stamp(out / s.file)}
+             "key": keys[s.part_id], **({"piece": s.piece} if s.piece else {}), **stem_cache.file_stamp(out / s.file)}
             for s in infos
         ],
     }

@@ -11,6 +11,8 @@ need_apt=()
 command -v mscore3 >/dev/null 2>&1 || need_apt+=(musescore3)
 command -v fluidsynth >/dev/null 2>&1 || need_apt+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
+# the drum sampler's default kit is rendered from MuseScore_General (MIT) by fluidsynth on first use
+[ -f /usr/share/sounds/sf3/MuseScore_General.sf3 ] || need_apt+=(musescore-general-soundfont-small)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)  # pronunciations the CMU dictionary lacks
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -13,7 +13,7 @@ import pytest
 
 from partita.errors import ConfigError, PresetError
 from partita.instruments import catalog
-from partita.render import drums, performance, timbres
+from partita.render import drum_samples, drums, performance, timbres
 from partita.symbolic import dynamics
 from partita.symbolic.arranger import voicing
 from partita.symbolic.composer import chords, sample
@@ -26,6 +26,7 @@ FILES = [
     ("partita.render", "timbres.toml", timbres.load_timbres),
     ("partita.render", "performers.toml", performance.load_styles),
     ("partita.render", "drum_kit.toml", drums.load_kit),
+    ("partita.render", "drum_sampler.toml", drum_samples.layout),
     ("partita.theory_rules", "profiles.toml", engine.load_profiles),
     ("partita.symbolic.composer", "grooves.toml", sample.load_grooves),
     ("partita.symbolic.composer", "decoding.toml", sample.load_decoding),
@@ -109,6 +110,10 @@ def test_performer_fields_are_documented() -> None:
          '35 = { kind = "kick", ', "key 35", "f_hi", "missing"),
         ("partita.render", "drum_kit.toml", drums.load_kit, '36 = { kind = "kick"', '36 = { kind = "kik"',
          "key 36", "kind", "not one of"),
+        ("partita.render", "drum_sampler.toml", drum_samples.layout, '42 = { group = "hats", pan = -0.35 }',
+         '42 = { group = "hat", pan = -0.35 }', "piece 42", "group", "not one of"),
+        ("partita.render", "drum_sampler.toml", drum_samples.layout, "timing_sd_ms = 6.0", "timing_sd_ms = 60.0",
+         "humanize", "timing_sd_ms", "outside 0 to 50"),
         ("partita.render", "drum_kit.toml", drums.load_kit, "bp_lo = 1500.0, bp_hi = 6000.0",
          "bp_lo = 7000.0, bp_hi = 6000.0", "key 37", "bp_lo", "not below bp_hi"),
         ("partita.theory_rules", "profiles.toml", engine.load_profiles, 'key-outside = { mode = "lenient" }',

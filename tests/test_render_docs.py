@@ -13,6 +13,8 @@ MODULES = [
     "partita.render.timbres",
     "partita.render.performance",
     "partita.render.drums",
+    "partita.render.drum_samples",
+    "partita.render.drum_sampler",
     "partita.render.stems",
     "partita.render.settings",
     "partita.render.stem_cache",

@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="perform a score into one audio stem per part (WAV) plus render.json",
         description=(
             "Perform a score (any format partita reads) into OUTDIR/stems/NN_<part>.wav, one "
-            "mono WAV per part, all starting at 0 and equally long, and OUTDIR/render.json. "
+            "mono WAV per part (stereo for a drum kit), all starting at 0 and equally long, and OUTDIR/render.json. "
             "Parts whose content did not change since the last render into OUTDIR come from "
             "the cache in OUTDIR/.cache."
         ),
@@ -39,6 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lyrics", default=None, metavar="FILE",
                    help="a UTF-8 text laid under the first voice part (or --lyrics-part), one syllable per note")
     p.add_argument("--lyrics-part", default=None, metavar="PART", help="part id or name that --lyrics goes to")
+    p.add_argument("--drums", choices=("sampled", "designed"), default="sampled",
+                   help="percussion from one-shot samples (default) or the synthesized kit")
+    p.add_argument("--drum-kit", default=None, metavar="PATH",
+                   help="a drum kit folder (kit.toml and samples) or an .sf2/.sf3 soundfont to make one from "
+                        "(default: MuseScore_General, else FluidR3_GM)")
+    p.add_argument("--drum-stems", action="store_true",
+                   help="write a drum part as kick, snare, hats, toms and cymbals stems (plus percussion when played)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument("--instrument-weights", action="append", default=[], metavar="[INSTRUMENT=]PATH",
                    help="render parts of the weights' instrument (or INSTRUMENT) with this trained decoder (repeatable)")
@@ -55,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     settings = RenderSettings(
         sample_rate=args.sample_rate, seed=args.seed, humanize=args.humanize,
         room_rt60_s=args.room, subtype="pcm24" if args.pcm24 else "float", verse=args.verse or 1,
-        neutral_vowel=args.neutral_vowel, language=args.language,
+        neutral_vowel=args.neutral_vowel, language=args.language, drums=args.drums, drum_kit=args.drum_kit,
+        drum_stems=args.drum_stems,
     )  # fmt: skip
     score = read_score(args.score, args)
     said: list[str] = []

@@ -44,6 +44,9 @@ class MixStem:
         Seat in [-1, 1] after width, duplicate spread and overrides.
     dynamics_db
         The part's mean velocity in dB (``40 log10(v / 127)``), or None when the score is unknown.
+    files
+        All the stems of the part when it was rendered by group (a drum kit's kick, snare,
+        hats, toms, cymbals): the mix sums them into the one stem they came from.
     """
 
     part_id: str
@@ -53,6 +56,7 @@ class MixStem:
     file: str
     pan: float
     dynamics_db: float | None = None
+    files: tuple[str, ...] = ()
 
 
 
@@ -94,6 +98,10 @@ def stems_from_folder(out_dir: str | os.PathLike[str], *, settings: MixSettings,
     manifest = read_render_manifest(out)
     entries = manifest["stems"]
     parts = {p.id: p for p in score.parts} if score is not None else {}
+    groups: dict[str, list[str]] = {}
+    for e in entries:  # a part rendered by group: one entry per group, mixed as one stem
+        groups.setdefault(e["part_id"], []).append(e["file"])
+    entries = [e for e in entries if "piece" not in e or groups[e["part_id"]][0] == e["file"]]
     counts: dict[str, int] = {}
     for e in entries:
         counts[e["instrument"]] = counts.get(e["instrument"], 0) + 1
@@ -108,7 +116,8 @@ def stems_from_folder(out_dir: str | os.PathLike[str], *, settings: MixSettings,
         pan = settings.part_pan.get(e["part_id"], pan)
         part = parts.get(e["part_id"])
         stems.append(MixStem(e["part_id"], e.get("name", e["part_id"]), inst, _family_of(inst), e["file"], pan,
-                             _part_dynamics_db(part) if part is not None else None))  # fmt: skip
+                             _part_dynamics_db(part) if part is not None else None,
+                             tuple(groups[e["part_id"]]) if "piece" in e else ()))  # fmt: skip
     return stems
 
 
@@ -157,7 +166,8 @@ def mix_stems(
     Parameters
     ----------
     stems
-        (stem, audio) pairs; audio float32 (1, n_samples), all equally long.
+        (stem, audio) pairs; audio float32 (1, n_samples), all equally long; or (2, n_samples)
+        for a stem with its own stereo image (a drum kit), which ``pan`` then balances.
     sample_rate
         Hz.
     settings
@@ -182,8 +192,8 @@ def mix_stems(
     gains: dict[str, float] = {}
     lufs: dict[str, float | None] = {}
     for stem, audio in stems:
-        if audio.ndim != 2 or audio.shape[0] != 1:
-            raise FormatError(f"a stem must be mono, not {audio.shape[0]} channels", file=stem.file)
+        if audio.ndim != 2 or audio.shape[0] not in (1, 2):
+            raise FormatError(f"a stem must be mono or stereo, not {audio.shape[0]} channels", file=stem.file)
 
     def staged(item: tuple[MixStem, np.ndarray]) -> tuple[float, float, np.ndarray | None]:
         stem, audio = item
@@ -203,13 +213,16 @@ def mix_stems(
             continue
         eq = settings.eq_for(stem.family)
         left, right = pan_gains(stem.pan)
+        if x.shape[0] == 2:  # its own stereo image: pan balances it (unity at the centre)
+            left, right = min(1.0, math.sqrt(2.0) * left), min(1.0, math.sqrt(2.0) * right)
         m = x.shape[1]
-        dry[0, :m] += left * x[0]
-        dry[1, :m] += right * x[0]
+        x_l, x_r = x[0], x[-1]
+        dry[0, :m] += left * x_l
+        dry[1, :m] += right * x_r
         if eq.reverb_send_db > -60.0:
             s = np.float32(db_to_gain(eq.reverb_send_db))
-            send[0, :m] += s * left * x[0]
-            send[1, :m] += s * right * x[0]
+            send[0, :m] += s * left * x_l
+            send[1, :m] += s * right * x_r
     if n and send.any():
         verb = pb.Reverb(room_size=settings.reverb_room_size, damping=settings.reverb_damping,
                          wet_level=1.0, dry_level=0.0, width=settings.reverb_width)  # fmt: skip

@@ -96,9 +96,12 @@ def mix_folder(
     stems = stems_from_folder(out, settings=settings, score=score)
     loaded = []
     for s in stems:
-        audio, rate = _read_stem(out / s.file)
-        if rate != sr:
-            raise FormatError(f"stem is at {rate} Hz, render.json says {sr} Hz", file=str(out / s.file))
+        audio = None
+        for file in s.files or (s.file,):  # a part rendered by group: its stems summed
+            part_audio, rate = _read_stem(out / file)
+            if rate != sr:
+                raise FormatError(f"stem is at {rate} Hz, render.json says {sr} Hz", file=str(out / file))
+            audio = part_audio if audio is None else audio + part_audio
         loaded.append((s, audio))
     bus, gains, lufs = mix_stems(loaded, sample_rate=sr, settings=settings)
     del loaded
