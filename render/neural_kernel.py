@@ -68,9 +68,13 @@ def pack(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> PackedW
 
     n = len(config["dilations"])
     blocks = range(n)
+
+    def taps_side_by_side(w: np.ndarray) -> np.ndarray:  # [out, in, tap] -> [out, tap * in]
+        return w.transpose(0, 2, 1).reshape(w.shape[0], -1)
+
     packed = PackedWeights(
         w_in=f32(arrays["inp.weight"][:, :, 0]), b_in=f32(arrays["inp.bias"]),
-        conv_w=f32(np.stack([arrays[f"blocks.{i}.conv.weight"].transpose(0, 2, 1).reshape(arrays[f"blocks.{i}.conv.weight"].shape[0], -1) for i in blocks])),
+        conv_w=f32(np.stack([taps_side_by_side(arrays[f"blocks.{i}.conv.weight"]) for i in blocks])),
         conv_b=f32(np.stack([arrays[f"blocks.{i}.conv.bias"] for i in blocks])),
         mix_w=f32(np.stack([arrays[f"blocks.{i}.mix.weight"][:, :, 0] for i in blocks])),
         mix_b=f32(np.stack([arrays[f"blocks.{i}.mix.bias"] for i in blocks])),
