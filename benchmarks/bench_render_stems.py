@@ -21,7 +21,10 @@ by several engineers, so wall time depends on their load; CPU time is what the w
   the same script: ``partita render score.musicxml -o OUT`` (a fresh process: Python start,
   imports, reading the MusicXML, numba kernels from the disk cache, rendering, writing every stem)
   with the designed timbres (``PARTITA_NO_NEURAL=1``) and with the defaults (neural decoders where
-  shipped), each with ``--jobs 1`` and ``--jobs 2``, against the fluidsynth process. Best of two.
+  shipped), each with ``--jobs 1`` and with the default jobs (one per CPU core, no ``--jobs``),
+  against the fluidsynth process. Best of three, the runs of each row interleaved with the others'.
+* ``pop band``: the same comparison on a pop-band score (piano, two electric guitars, electric
+  bass, drum kit; 105 bars at 120 bpm, built here), with the default timbres.
 
 Usage::
 
@@ -111,6 +114,44 @@ def build_score():
     return Score(title="Benchmark", parts=parts, tempo_map=TempoMap((TempoMark(0, BPM),)))
 
 
+def build_pop_band():
+    """The pop-band score: piano, two electric guitars, electric bass and drums, 105 bars of
+    4/4 at 120 bpm (210 s), over the bench's C Am F G progression."""
+    from partita.symbolic.dynamics import Dynamic
+    from partita.symbolic.score import Note, Part, Score
+    from partita.symbolic.timeline import TempoMap, TempoMark
+
+    progression = [(60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)]  # C Am F G
+    beats = N_BARS * 4
+
+    def chord_at(t: F) -> tuple[int, int, int]:
+        return progression[int(t // 4) % 4]
+
+    def grid(step: F) -> list[F]:
+        return [F(k) * step for k in range(int(beats / step))]
+
+    piano = tuple(Note(t, F(1), p) for t in grid(F(1)) for p in chord_at(t))  # block chords on the beat
+    strum = tuple(Note(t, F(1, 2), p - 12 + 12 * (i == 0)) for t in grid(F(1, 2)) for i, p in enumerate(chord_at(t)))  # fmt: skip
+    arpeggio = tuple(Note(t, F(1, 4), chord_at(t)[k % 3] + 12) for k, t in enumerate(grid(F(1, 4))))
+    bass = tuple(Note(t, F(1, 2), chord_at(t)[0] - 24) for t in grid(F(1, 2)))
+    drums = []
+    for t in grid(F(1, 2)):
+        drums.append(Note(t, F(1, 2), 42))  # closed hi-hat on every eighth
+        if t % 2 == 0:
+            drums.append(Note(t, F(1, 2), 36))  # kick on 1 and 3
+        elif t % 1 == 0:
+            drums.append(Note(t, F(1, 2), 38))  # snare on 2 and 4
+    dyn = (Dynamic(F(0), "mf"),)
+    parts = (
+        Part("pn", "Piano", "piano", piano, dyn),
+        Part("gt1", "Electric Guitar 1", "electric_guitar", strum, dyn),
+        Part("gt2", "Electric Guitar 2", "electric_guitar", arpeggio, dyn),
+        Part("bs", "Electric Bass", "electric_bass", bass, dyn),
+        Part("dr", "Drums", "drum_kit", tuple(drums), dyn),
+    )
+    return Score(title="Pop band benchmark", parts=parts, tempo_map=TempoMap((TempoMark(0, BPM),)))
+
+
 def edited(score):
     """The score with one violin I note (bar 50) moved up a tone."""
     part = score.part("vn1")
@@ -170,6 +211,18 @@ def run_child(mode: str, out: Path, workers: int = 1) -> dict:
     return record
 
 
+def _row_name(row: str) -> str:
+    timbres, jobs = row.removeprefix("pop_").split("_jobs")
+    return f"{'pop band, ' if row.startswith('pop') else ''}{timbres} timbres, " + ("--jobs 1" if jobs == "1" else "default jobs")
+
+
+def _target(r: dict, row: str) -> str:
+    t = r["process_targets"].get(row)
+    if t is None:
+        return ""
+    return f"<= {t} ({'met' if r['partita_over_fluidsynth_process'][row] <= t else 'not met'})"
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
     try:
@@ -179,36 +232,56 @@ def main() -> int:
         full2 = run_child("full", work / "full2", 2)
         edit = run_child("edit", work / "edit", 1)
 
-        from partita.symbolic.io import write
+        from partita.render.stems import default_workers
+        from partita.symbolic.io import read, write
 
-        mid = work / "score.mid"
-        write(score, mid)
-        fs_times, fs_cpu = [], []
-        for _ in range(2):
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            subprocess.run(
-                ["fluidsynth", "-ni", "-q", "-r", str(SR), "-F", str(work / "fluid.wav"), str(SF2), str(mid)],
-                check=True, capture_output=True,
-            )  # fmt: skip
-            fs_times.append(time.perf_counter() - t0)
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            fs_cpu.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
-        t_fluid = min(fs_times)
-        xml = work / "score.musicxml"
-        write(score, xml)
         partita_cli = str(Path(sys.executable).with_name("partita"))
-        whole: dict[str, float] = {}
-        for timbres, env_extra in (("designed", {"PARTITA_NO_NEURAL": "1"}), ("default", {})):
-            for jobs in (1, 2):
-                times = []
-                for k in range(2):
-                    t0 = time.perf_counter()
-                    subprocess.run([partita_cli, "render", str(xml), "-o", str(work / f"cli-{timbres}-{jobs}-{k}"),
-                                    "--jobs", str(jobs), "--quiet"],
-                                   check=True, capture_output=True, env={**os.environ, **env_extra})  # fmt: skip
-                    times.append(time.perf_counter() - t0)
-                whole[f"{timbres}_jobs{jobs}"] = min(times)
+        designed = {"PARTITA_NO_NEURAL": "1"}
+        runs = {  # row -> (score file, environment, --jobs or None for the default)
+            "designed_jobs1": ("score", designed, 1), "designed_jobsdefault": ("score", designed, None),
+            "default_jobs1": ("score", {}, 1), "default_jobsdefault": ("score", {}, None),
+            "pop_default_jobs1": ("pop", {}, 1), "pop_default_jobsdefault": ("pop", {}, None),
+        }  # fmt: skip
+        pop = build_pop_band()
+        for name, sc in (("score", score), ("pop", pop)):
+            write(sc, work / f"{name}.mid")
+            write(sc, work / f"{name}.musicxml")
+            back = [p.instrument for p in read(work / f"{name}.musicxml").parts]
+            if back != [p.instrument for p in sc.parts]:  # the CLI must render the instruments built here
+                raise SystemExit(f"{name}.musicxml reads back as {back}")
+        fs_times: dict[str, list[float]] = {"score": [], "pop": []}
+        fs_cpu: dict[str, list[float]] = {"score": [], "pop": []}
+        times: dict[str, list[float]] = {k: [] for k in runs}
+        cpu: dict[str, list[float]] = {k: [] for k in runs}
+        for k in range(3):  # rounds: every row once per round, so load changes hit them alike
+            for name in ("score", "pop"):
+                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run(
+                    ["fluidsynth", "-ni", "-q", "-r", str(SR), "-F", str(work / "fluid.wav"), str(SF2), str(work / f"{name}.mid")],
+                    check=True, capture_output=True,
+                )  # fmt: skip
+                fs_times[name].append(time.perf_counter() - t0)
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                fs_cpu[name].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+            for row, (name, env_extra, jobs) in runs.items():
+                cmd = [partita_cli, "render", str(work / f"{name}.musicxml"), "-o", str(work / f"cli-{row}-{k}"), "--quiet"]
+                cmd += ["--jobs", str(jobs)] if jobs else []
+                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, **env_extra})
+                times[row].append(time.perf_counter() - t0)
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[row].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+        # the default jobs give the same stems as one job
+        for row in ("default_jobsdefault", "pop_default_jobsdefault"):
+            one = json.loads((work / f"cli-{row.replace('jobsdefault', 'jobs1')}-0" / "render.json").read_text())
+            many = json.loads((work / f"cli-{row}-0" / "render.json").read_text())
+            if [s["sha256"] for s in one["stems"]] != [s["sha256"] for s in many["stems"]]:
+                raise SystemExit(f"{row}: stems differ from --jobs 1")
+        t_fluid = min(fs_times["score"])
+        whole = {row: min(v) for row, v in times.items()}
+        fluid_of = {row: min(fs_times[runs[row][0]]) for row in runs}
         best = min(full1["render_s"], full2["render_s"])
         result = {
             "benchmark": "3.5-minute 8-part score to stems at 48 kHz",
@@ -230,9 +303,17 @@ def main() -> int:
             "edit_render_cpu_s": edit["edit_render_cpu_s"],
             "edit_over_full_cpu": edit["edit_render_cpu_s"] / edit["render_cpu_s"],
             "fluidsynth_process_s": t_fluid,
-            "fluidsynth_cpu_s": min(fs_cpu),
+            "fluidsynth_cpu_s": min(fs_cpu["score"]),
+            "fluidsynth_process_s_pop": min(fs_times["pop"]),
+            "fluidsynth_cpu_s_pop": min(fs_cpu["pop"]),
+            "default_jobs": default_workers(),
+            "pop_band": {"parts": [p.instrument for p in pop.parts], "notes": sum(len(p.notes) for p in pop.parts),
+                         "score_seconds": pop.duration_seconds},
             "partita_render_process_s": whole,
-            "partita_over_fluidsynth_process": {k: v / t_fluid for k, v in whole.items()},
+            "partita_render_process_runs_s": times,
+            "partita_render_process_cpu_s": {row: min(v) for row, v in cpu.items()},
+            "partita_over_fluidsynth_process": {k: v / fluid_of[k] for k, v in whole.items()},
+            "process_targets": {"default_jobs1": 0.67, "default_jobsdefault": 0.4},
             "realtime_factor_in_process": score.duration_seconds / best,
             "targets": {"full_render_s": 10.0, "peak_rss_mb": 1536, "edit_over_full": 0.1},
         }
@@ -240,15 +321,21 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     r = result
     md = [
-        "Program against program, in turn in one run: `partita render score.musicxml -o OUT --jobs N` "
+        "Program against program, in turn in one run: `partita render score.musicxml -o OUT [--jobs 1]` "
         "against `fluidsynth -ni -r 48000 -F out.wav FluidR3_GM.sf2 score.mid` (one stereo mix), the "
-        "same score; best of two each. In-process figures below them.",
+        f"same score; best of three each, the rounds interleaved. The default jobs are one per core ({r['default_jobs']} here); "
+        "their stems were checked equal to --jobs 1's. CPU time is user + system of the process. In-process figures below.",
         "",
-        "| whole process | seconds | / fluidsynth |",
-        "|---|---|---|",
-        f"| fluidsynth CLI (FluidR3_GM) | {r['fluidsynth_process_s']:.2f} | 1.00 |",
-        *[f"| partita render, {k.replace('_jobs', ' timbres, --jobs ')} | {v:.2f} | {r['partita_over_fluidsynth_process'][k]:.2f} |"
-          for k, v in r["partita_render_process_s"].items()],
+        "| whole process | seconds | CPU s | / fluidsynth | target |",
+        "|---|---|---|---|---|",
+        f"| fluidsynth CLI (FluidR3_GM), 8-part score | {r['fluidsynth_process_s']:.2f} | {r['fluidsynth_cpu_s']:.2f} | 1.00 | |",
+        *[f"| partita render, {_row_name(k)} | {v:.2f} | {r['partita_render_process_cpu_s'][k]:.2f} | "
+          f"{r['partita_over_fluidsynth_process'][k]:.2f} | {_target(r, k)} |"
+          for k, v in r["partita_render_process_s"].items() if not k.startswith("pop")],
+        f"| fluidsynth CLI (FluidR3_GM), pop band | {r['fluidsynth_process_s_pop']:.2f} | {r['fluidsynth_cpu_s_pop']:.2f} | 1.00 | |",
+        *[f"| partita render, {_row_name(k)} | {v:.2f} | {r['partita_render_process_cpu_s'][k]:.2f} | "
+          f"{r['partita_over_fluidsynth_process'][k]:.2f} | |"
+          for k, v in r["partita_render_process_s"].items() if k.startswith("pop")],
         "",
         "| in process | value | target |",
         "|---|---|---|",
@@ -259,7 +346,8 @@ def main() -> int:
         f"| re-render after a one-note edit | {r['edit_render_s']:.3f} s = {r['edit_over_full']:.3f} of full (CPU: {r['edit_over_full_cpu']:.3f}) | <= 0.1 |",
         "",
         f"{r['notes']} notes, {r['parts']} parts, {r['score_seconds']:.0f} s; in-process rows use the designed timbres "
-        f"({', '.join(sorted(set(r['decoders'].values())))}).",
+        f"({', '.join(sorted(set(r['decoders'].values())))}). Pop band: {r['pop_band']['notes']} notes, "
+        f"{', '.join(r['pop_band']['parts'])}, {r['pop_band']['score_seconds']:.0f} s (no trained decoder ships for these: designed timbres and the drum kit).",
     ]
     write_results("render_stems", result, md, title="Rendering a 3.5-minute, 8-part score to stems (48 kHz)")
     print(json.dumps(result, indent=2))

@@ -188,12 +188,10 @@ def note_onsets(f0_hz: np.ndarray, loudness_db: np.ndarray, *, frame_rate: float
     moved = np.abs(f0 - f0[back]) > ONSET_CENTS
     jumped = (ld - np.maximum(ld[back], ONSET_LEVEL_DB)) > ONSET_JUMP_DB
     cand = sounding & (~prev_sounding | moved | jumped)
+    from partita.render.neural_kernel import merge_onsets
+
     out = np.zeros(n, bool)
-    last = -(10**9)
-    for i in np.nonzero(cand & ~np.r_[False, cand[:-1]])[0]:  # first frame of each run
-        if i - last >= lag or not prev_sounding[i]:
-            out[i] = True
-            last = i
+    merge_onsets(cand & ~np.r_[False, cand[:-1]], prev_sounding, lag, out)  # first frame of each run
     return out
 
 

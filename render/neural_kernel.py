@@ -7,9 +7,11 @@ and its sums are taken in one fixed order, so the audio is the same whatever the
 threads (a multi-threaded BLAS changes its rounding with its thread count).
 
 Frames go through the kernel in tiles of :data:`TILE` frames: each weight row is read once per
-tile. Each block is updated in place from the last frame backwards, so a frame's causal inputs
-(itself and earlier frames) are still the block's inputs when it is computed. ``tests/test_neural_kernel.py``
-checks the kernel against torch's ``CausalDecoder`` and against a numpy matrix-product version.
+tile and shared by the tile's dot products. A block first gathers each frame's causal inputs
+(the frames ``(k - 1) d, ..., d, 0`` back, zeros before the phrase) side by side, so that its
+convolution is one dot product of ``k C`` terms per output channel, then updates the frames.
+``tests/test_neural_kernel.py`` checks the kernel against torch's ``CausalDecoder`` and against
+a numpy matrix-product version.
 
 >>> import numpy as np
 >>> from partita.render.neural_infer import shipped_decoder
@@ -26,7 +28,7 @@ from typing import Any, Mapping, NamedTuple
 import numba
 import numpy as np
 
-__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads"]
+__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "merge_onsets"]
 
 #: Frames per tile of the kernel (``_tile`` is written for 4).
 TILE = 4
@@ -40,7 +42,7 @@ class PackedWeights(NamedTuple):
 
     w_in: np.ndarray  # [C, n_inputs]
     b_in: np.ndarray  # [C]
-    conv_w: np.ndarray  # [n_blocks, kernel_size, C, C] (tap, out, in)
+    conv_w: np.ndarray  # [n_blocks, C, kernel_size * C] (out; tap-major, then in)
     conv_b: np.ndarray  # [n_blocks, C]
     mix_w: np.ndarray  # [n_blocks, C, C] (out, in)
     mix_b: np.ndarray  # [n_blocks, C]
@@ -66,17 +68,22 @@ def pack(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> PackedW
 
     n = len(config["dilations"])
     blocks = range(n)
+
+    def taps_side_by_side(w: np.ndarray) -> np.ndarray:  # [out, in, tap] -> [out, tap * in]
+        return w.transpose(0, 2, 1).reshape(w.shape[0], -1)
+
     packed = PackedWeights(
         w_in=f32(arrays["inp.weight"][:, :, 0]), b_in=f32(arrays["inp.bias"]),
-        conv_w=f32(np.stack([arrays[f"blocks.{i}.conv.weight"].transpose(2, 0, 1) for i in blocks])),
+        conv_w=f32(np.stack([taps_side_by_side(arrays[f"blocks.{i}.conv.weight"]) for i in blocks])),
         conv_b=f32(np.stack([arrays[f"blocks.{i}.conv.bias"] for i in blocks])),
         mix_w=f32(np.stack([arrays[f"blocks.{i}.mix.weight"][:, :, 0] for i in blocks])),
         mix_b=f32(np.stack([arrays[f"blocks.{i}.mix.bias"] for i in blocks])),
         dilations=np.asarray(config["dilations"], np.int64), head_w=f32(arrays["head.weight"][:, :, 0]),
         head_b=f32(arrays["head.bias"]),
     )  # fmt: skip
-    if packed.conv_w.shape[1] != int(config["kernel_size"]):
-        raise ValueError(f"conv weights have {packed.conv_w.shape[1]} taps, the config says {config['kernel_size']}")
+    taps = arrays["blocks.0.conv.weight"].shape[2] if n else int(config["kernel_size"])
+    if taps != int(config["kernel_size"]):
+        raise ValueError(f"conv weights have {taps} taps, the config says {config['kernel_size']}")
     with _PACK_LOCK:
         if len(_PACKED) > 256:
             _PACKED.clear()
@@ -145,8 +152,7 @@ def _tile(src: np.ndarray, s0: int, w: np.ndarray, acc: np.ndarray) -> None:  # 
 def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head_w, head_b, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     n = x.shape[0]
     n_ch = b_in.size
-    taps = conv_w.shape[1]
-    pad = (taps - 1) * dilations.max() if dilations.size else 0
+    pad = (conv_w.shape[2] // n_ch - 1) * dilations.max() if dilations.size else 0
     # rows [0, pad): the zeros before the phrase; rows past the phrase: room for the last tile
     h = np.zeros((pad + n + TILE, n_ch), np.float32)
     for t in range(n):
@@ -158,26 +164,29 @@ def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head
                 h[pad + t, o] += v * w_in[o, c]
     acc = np.empty((TILE, n_ch), np.float32)
     z = np.empty((TILE, n_ch), np.float32)
+    taps = conv_w.shape[2] // n_ch
+    g = np.zeros((n + TILE, taps * n_ch), np.float32)  # per frame: its taps' inputs side by side
     for b in range(dilations.size):
         d = dilations[b]
-        t1 = n
-        while t1 > 0:  # tiles from the end: a tile reads only rows not yet updated
-            t0 = max(0, t1 - TILE)
+        for t in range(n):
+            for j in range(taps):
+                s = pad + t - (taps - 1 - j) * d
+                for c in range(n_ch):
+                    g[t, j * n_ch + c] = h[s, c]
+        for t0 in range(0, n, TILE):
             for r in range(TILE):
                 for o in range(n_ch):
                     acc[r, o] = conv_b[b, o]
-            for j in range(taps):
-                _tile(h, pad + t0 - (taps - 1 - j) * d, conv_w[b, j], acc)
+            _tile(g, t0, conv_w[b], acc)
             for r in range(TILE):
                 for o in range(n_ch):
                     if acc[r, o] < 0.0:
                         acc[r, o] = 0.0
                     z[r, o] = mix_b[b, o]
             _tile(acc, 0, mix_w[b], z)
-            for r in range(t1 - t0):
+            for r in range(min(TILE, n - t0)):
                 for o in range(n_ch):
                     h[pad + t0 + r, o] += z[r, o]
-            t1 = t0
     y = np.empty((TILE, head_b.size), np.float32)
     t = 0
     while t < n:
@@ -246,3 +255,15 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
                     j += 1
                 slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
                 mags[t, i] = np.float32(slope * (x - model_hz[j]) + row[j])
+
+
+@numba.njit(cache=True, nogil=True)
+def merge_onsets(starts, prev_sounding, lag, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """Onsets from the first frames of candidate runs (:func:`partita.render.neural_infer.note_onsets`):
+    a start closer than ``lag`` frames to the last onset is dropped unless the sound stopped
+    just before it. Fills the bool array ``out``."""
+    last = -(10**9)
+    for i in range(starts.size):
+        if starts[i] and (i - last >= lag or not prev_sounding[i]):
+            out[i] = True
+            last = i

@@ -48,7 +48,7 @@ from partita.symbolic.playback import performed
 from partita.symbolic.report import drops_json
 from partita.symbolic.score import Part, Score
 
-__all__ = ["render", "render_part", "soft_limit"]
+__all__ = ["default_workers", "render", "render_part", "soft_limit"]
 
 
 def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
@@ -66,6 +66,15 @@ def soft_limit(audio: np.ndarray, *, knee: float = 0.9) -> np.ndarray:
     head = 1.0 - knee
     out[over] = np.sign(x[over]) * (knee + head * np.tanh((mag[over] - knee) / head))
     return np.clip(out, -1.0, 1.0)
+
+
+def default_workers() -> int:
+    """Render threads by default: the CPU cores this process may run on (its affinity mask,
+    which a container or ``taskset`` narrows; ``os.cpu_count()`` where there is none)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder | None:
@@ -257,10 +266,10 @@ def render(
         Where part audio is cached; default ``out_dir/.cache``, which keeps only the entries of
         the latest render (a cache folder given here is never pruned).
     workers
-        Threads rendering parts in parallel (1: one after the other); default: one per CPU core
-        (``os.cpu_count()``). The kernels (synthesis, neural decoder) release the GIL; the
-        performer's Python does not, so two threads gain less than two cores. The stems are
-        bit-identical whatever the number.
+        Threads rendering parts in parallel (1: one after the other); default: one per CPU
+        core this process may use (:func:`default_workers`). The kernels (synthesis, neural
+        decoder) release the GIL; the performer's Python does not, so two threads gain less
+        than two cores. The stems are bit-identical whatever the number.
     progress
         Show a progress bar on stderr; default: when stderr is a terminal.
     repeats
@@ -286,7 +295,7 @@ def render(
     score = performed(score, repeats=repeats)
     settings = settings or RenderSettings(sample_rate=sample_rate, seed=seed)
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = default_workers()
     if workers < 1:
         raise ConfigError(f"workers {workers} must be at least 1")
     out = Path(out_dir)

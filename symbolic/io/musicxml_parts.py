@@ -438,7 +438,9 @@ class ReadContext:
             return None
         if not self._measure_index or id(m) not in self._measure_index:
             self._measure_index.update({id(x): i for i, x in enumerate(measures)})
-        left = self._unpitched.setdefault(xml_id, {k: list(v) for k, v in xp.unpitched.items()})
+        left = self._unpitched.get(xml_id)
+        if left is None:  # (built once per part: as setdefault's argument it was built per note)
+            left = self._unpitched[xml_id] = {k: list(v) for k, v in xp.unpitched.items()}
         octave = getattr(n21, "displayOctave", None)
         key = (self._measure_index.get(id(m), -1), onset, str(getattr(n21, "displayStep", "")),
                int(octave) if octave is not None else -1)  # fmt: skip
