@@ -369,7 +369,18 @@ def _fix_written(text: str, score: Score) -> str:
     text = musicxml_fixup.renumber_slurs(text)
     text = musicxml_fixup.fix_staff_voices(text, staffed)
     text = musicxml_fixup.write_unpitched(text, drummed)
+    text = musicxml_fixup.write_instrument_sounds(text, {x: _sound_of(p.instrument) for x, p in zip(xml_ids, score.parts)})
     return musicxml_notation.write_notation(text, score, xml_ids, bar_layout(score))
+
+
+def _sound_of(instrument_id: str) -> str | None:
+    from partita import instruments
+    from partita.errors import InstrumentError
+
+    try:
+        return instruments.get(instrument_id).sound
+    except InstrumentError:
+        return None
 
 
 def _rewrite_for_musescore(path: Path, score: Score, *, compressed: bool) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-__all__ = ["fix_staff_voices", "write_unpitched", "split_staves", "restaff_extras", "group_staves", "renumber_slurs"]
+__all__ = ["fix_staff_voices", "write_instrument_sounds", "write_unpitched", "split_staves", "restaff_extras", "group_staves", "renumber_slurs"]
 
 _PART = re.compile(r'(<part id="([^"]+)">)(.*?)(</part>)', re.S)
 _MEASURE = re.compile(r"(<measure\b[^>]*>)(.*?)(</measure>)", re.S)
@@ -80,6 +80,27 @@ def _display(key: int) -> tuple[str, int]:
         if k == key:
             return step, octave
     return "C", 5  # the snare's line: any key without a position of its own
+
+
+def write_instrument_sounds(text: str, sounds: dict[str, str]) -> str:
+    """Give each part's ``<score-instrument>`` its MusicXML standard ``<instrument-sound>``
+    (``sounds``: xml part id -> sound id, e.g. ``pluck.bass.electric``), which music21 does not
+    write: the id says the instrument when a part's name does not ("Bass" is a voice by name,
+    an electric bass by its sound). The element goes after the instrument's name and
+    abbreviation, as the schema orders them."""
+
+    def fix(m: re.Match) -> str:
+        pid, body = m.group(1), m.group(0)
+        sound = sounds.get(pid)
+        if not sound or "<instrument-sound>" in body:
+            return body
+        at = max(body.rfind("</instrument-name>"), body.rfind("</instrument-abbreviation>"))
+        if at < 0:
+            return body
+        at = body.index(">", at) + 1
+        return body[:at] + f"<instrument-sound>{sound}</instrument-sound>" + body[at:]
+
+    return re.sub(r'<score-instrument id="([^"]+)-I1">.*?</score-instrument>', fix, text, flags=re.S)
 
 
 def write_unpitched(text: str, part_ids: Iterable[str]) -> str:

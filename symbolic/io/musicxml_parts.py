@@ -20,6 +20,7 @@ the nearest instrument by clef and range, with a notice, never a refusal.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -323,6 +324,16 @@ def resolve_instrument(
             found.append(inst)
     if percussion and not any(i.percussion for i in found):
         return "drum_kit"
+    if program and found:
+        # a name that means several instruments ("Bass": the voice or the electric bass; "Alto":
+        # the voice or the saxophone): the file's own GM program decides (a program of 0 is many
+        # exporters' default, so it says nothing)
+        found.sort(key=lambda inst: inst.gm_program != program)
+        if found[0].gm_program != program:
+            exact = _program_entry(program)
+            words = {w for n in names if n for w in re.findall(r"[a-z]+", str(n).lower())}
+            if exact is not None and (exact.family != found[0].family or words & set(re.findall(r"[a-z]+", exact.name.lower()))):
+                found.insert(0, exact)
     if transposition is not None:
         # octaves apart count as equal: a tenor voice or guitar is written an octave up with
         # an octave clef, which files mark in the clef, not always in <transpose>
@@ -357,6 +368,17 @@ def resolve_instrument(
             f"read as {instruments.get(guess).name} (nearest by staves, clef and range)"
         )
     return guess
+
+
+def _program_entry(program: int) -> Any:
+    """The catalog entry whose own GM program is ``program`` (not a nearest-family stand-in), or None."""
+    from partita import instruments
+
+    try:
+        inst = instruments.by_program(int(program))
+    except (InstrumentError, ValueError, TypeError):
+        return None
+    return inst if inst.gm_program == program else None
 
 
 def _sibling(inst: Any, transposition: int) -> Any:
