@@ -70,7 +70,7 @@ def child(out: str) -> None:
 def forward_child() -> None:
     from threadpoolctl import threadpool_limits
 
-    from partita.render.neural_infer import forward
+    from partita.render.neural_infer import NeuralDecoder, forward
     from partita.render.performance import perform_part
     from partita.render.stems import _decoder_for
 
@@ -81,7 +81,7 @@ def forward_child() -> None:
     phrases = []
     for p in score.parts:
         dec = _decoder_for(p, None)
-        if hasattr(dec, "weights"):
+        if isinstance(dec, NeuralDecoder):  # the piano's string model has weights but no forward pass
             phrases += [(dec.weights.arrays, dec.weights.config, dec.inputs(c)) for c in perform_part(p, score)]
     forward(*phrases[0])  # the kernel from numba's disk cache
 
