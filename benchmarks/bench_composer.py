@@ -165,13 +165,15 @@ def bench_reference(per_half: int, splits: int) -> dict:
     return res
 
 
-def hard_violations(score, profile: str) -> int:
+def hard_violations(score, profile: str, *, key: bool = True) -> int:
+    """Violations of the rules the decoding masks enforce: :data:`HARD_RULES`, without
+    ``key-outside`` when the key mask was off (``key`` False)."""
     from partita.theory_rules import check
 
     # key-outside in strict mode is what the mask enforces
     rep = check(score, profile=profile, params={"key-outside": {"mode": "strict"}})
     counts = dict(rep.counts)
-    return int(sum(counts.get(r, 0) for r in HARD_RULES))
+    return int(sum(counts.get(r, 0) for r in HARD_RULES if key or r != "key-outside"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,37 +47,33 @@ from bench_composer import bach_chorales, hard_violations, heldout_bach
 import numpy as np
 
 #: Decoding rows per style: name -> keyword arguments of ``compose``. Every row names its
-#: settings in full (best_of included: a genre's decoding.toml row may set it), so the table does
-#: not move when decoding.toml does. Run with --rows to pick rows by number (the same numbers for
-#: every style run; a style without that many rows skips the rest).
-_PLAIN = {"temperature": 1.0, "top_p": 0.95, "best_of": 1}
+#: settings in full (best_of, key_mask and pitch_prior included: a genre's decoding.toml row may
+#: set them), so the table does not move when decoding.toml does. Run with --rows to pick rows by
+#: number (the same numbers for every style run). The rows of the earlier ablations (hotter and
+#: cooler temperatures, likelihood-only and 2-bar best-of-N) are in composer_quality*.json and
+#: composer_quality_bestof.json, made by this script at their commits.
+_PLAIN = {"temperature": 1.0, "top_p": 0.95}
 _CHORALE = {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}}
+_KEY = {"key_mask": True, "pitch_prior": False}
+_FREE = {"key_mask": False, "pitch_prior": False}
+_PRIOR = {"key_mask": False, "pitch_prior": True}
 
 
-def _best_of(base: dict) -> dict[str, dict]:
-    base = {k: v for k, v in base.items() if k != "best_of"}
+def _rows(base: dict, best_of: dict) -> dict[str, dict]:
     return {
-        "best-of-3, critic weight 1, 4-bar phrases": {**base, "best_of": 3, "phrase_bars": 4},
-        "best-of-3, likelihood only (critic weight 0), 4-bar phrases": {**base, "best_of": 3, "phrase_bars": 4,
-                                                                         "critic_weight": 0.0},
-        "best-of-3, critic weight 1, 2-bar phrases": {**base, "best_of": 3, "phrase_bars": 2},
+        "before (issue 17 opened): best-of-1, key mask": {**base, **_KEY, "best_of": 1},
+        "session 5: best-of-3 with the style critic, key mask": {**base, **_KEY, **best_of},
+        "key mask off, best-of-1": {**base, **_FREE, "best_of": 1},
+        "key mask off, pitch prior, best-of-1": {**base, **_PRIOR, "best_of": 1},
+        "key mask on, pitch prior, best-of-1": {**base, "key_mask": True, "pitch_prior": True, "best_of": 1},
+        "key mask off, pitch prior, best-of-3 with the critic": {**base, **_PRIOR, **best_of},
     }  # fmt: skip
 
 
 ROWS: dict[str, dict[str, dict]] = {
-    "chorale": {"before: T 0.8, top-p 0.9, melody 0.6, best-of-1": {**_CHORALE, "best_of": 1}, **_best_of(_CHORALE)},
-    "fiddle": {
-        "before: T 1.0, top-p 0.95, best-of-1": _PLAIN,
-        "T 1.1, top-p 0.95, best-of-1": {**_PLAIN, "temperature": 1.1},
-        "T 0.9, top-p 0.95, best-of-1": {**_PLAIN, "temperature": 0.9},
-        **_best_of(_PLAIN),
-    },
-    "quartet": {
-        "before: T 1.0, top-p 0.95, best-of-1": _PLAIN,
-        "T 0.8, top-p 0.9, best-of-1": {"temperature": 0.8, "top_p": 0.9, "best_of": 1},
-        "per role: melody 0.6, others 0.8, top-p 0.9, best-of-1": {**_CHORALE, "best_of": 1},
-        **_best_of(_PLAIN),
-    },
+    "chorale": _rows(_CHORALE, {"best_of": 3, "phrase_bars": 4, "critic_weight": 1.0}),
+    "fiddle": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}),
+    "quartet": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}),
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
 FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
@@ -150,9 +146,27 @@ def ceiling(pool: list, n: int, n_ref: int, splits: int = 10) -> dict:
     return out
 
 
-def summarise(scores: list, ref_feats: list | None) -> dict:
+def rule_rates(scores: list, profile: str) -> dict[str, float]:
+    """Over the set, per 100 notes: notes outside the key (``key-outside`` in strict mode, what
+    the key mask forbids) and the violations (errors and warnings) of ``profile``'s rules with
+    the profile's own settings (theory_rules; its key rule lenient: chromatic passing and
+    neighbour tones pass)."""
+    from partita.theory_rules import check
+
+    strict = rules = notes = 0
+    for s in scores:
+        rep = check(s, profile=profile)
+        rules += len(rep.violations)
+        notes += rep.n_notes
+        strict += dict(check(s, profile=profile, params={"key-outside": {"mode": "strict"}}).counts).get("key-outside", 0)
+    return {"out_of_key_per_100": 100.0 * strict / max(notes, 1), "rules_per_100": 100.0 * rules / max(notes, 1)}
+
+
+def summarise(scores: list, ref_feats: list | None, profile: str | None = None) -> dict:
     stats = [piece_stats(s) for s in scores]
     out = {k: float(np.nanmean([s[k] for s in stats])) for k in (*LINE_FEATURES, "pitch_class_entropy")}
+    if profile is not None:
+        out.update(rule_rates(scores, profile))
     n_parts = max(len(s["range_per_part"]) for s in stats)
     out["range_per_part"] = [float(np.mean([s["range_per_part"][i] for s in stats if len(s["range_per_part"]) > i]))
                              for i in range(n_parts)]  # fmt: skip
@@ -225,14 +239,14 @@ def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_s
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")
             s = dataclasses.replace(s, parts=tuple(q for q in s.parts if q.id == melody))
-        hard += hard_violations(s, PROFILES[style])
+        hard += hard_violations(s, PROFILES[style], key=kwargs.get("key_mask", True))
         scores.append(s)
         tok += st.sampled + st.forced
         secs += st.seconds
         discarded += st.discarded
     used = dataclasses.asdict(resolve_decoding(p, kwargs.get("temperature"), kwargs.get("top_p"),
                                                kwargs.get("role_temperature"), best_of=kwargs.get("best_of")))  # fmt: skip
-    for k in ("critic_weight", "phrase_bars"):
+    for k in ("critic_weight", "phrase_bars", "key_mask", "pitch_prior"):
         if k in kwargs:
             used[k] = kwargs[k]
     if used["best_of"] == 1:
@@ -276,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             raise SystemExit(f"unknown style {style!r}: chorale, fiddle or quartet")
         ref_feats = [features(s) for s in ref]
-        out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None),
+        out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None, PROFILES[style]),
                      "ceiling": ceiling(pool, a.n, len(ref)), "rows": {}}  # fmt: skip
         out["reference"]["hard_violations"] = sum(hard_violations(s, PROFILES[style]) for s in ref)
         print(style, "reference", json.dumps(out["reference"]), "ceiling", out["ceiling"]["mgeval"], out["ceiling"]["line"],
@@ -286,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = [rows[int(k) - 1] for k in a.rows.split(",") if int(k) <= len(rows)]
         for name, kwargs in rows:
             scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed)
-            row = {"settings": kwargs, **run, **summarise(scores, ref_feats)}
+            row = {"settings": kwargs, **run, **summarise(scores, ref_feats, PROFILES[style])}
             out["rows"][name] = row
             print(style, name, json.dumps({k: v for k, v in row.items() if k != "overlap"}),
                   f"OA {row['overlap']['mgeval']:.3f} line {row['overlap']['line']:.3f}", file=sys.stderr, flush=True)  # fmt: skip
@@ -306,27 +320,30 @@ def _md(res: dict) -> list[str]:
              "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
-             "excluded). Range: mean range per part in semitones, top part first. Hard: violations of the rules the masks "
-             "enforce, summed over the set. Tokens/s: the pieces' tokens over the wall and the CPU seconds of composing "
+             "excluded). Range: mean range per part in semitones, top part first. Out of key: notes outside the key (theory_rules "
+             "key-outside, strict) per 100 notes; rules: every violation of the style's theory_rules profile (its own settings) "
+             "per 100 notes, the reference's beside them. Hard: violations of the rules the masks enforce (key-outside only "
+             "where the key mask is on; the reference's count is of every one), summed over the set. Tokens/s: the pieces' tokens over the wall and the CPU seconds of composing "
              "them (best-of-N spends the time of all its candidates).", ""]  # fmt: skip
     for style, out in res["styles"].items():
         c = out["ceiling"]
         lines += [f"## {style}", "", f"Reference: {out['n_reference']} {out['reference_set']}. Ceiling: the reference "
                   f"against itself, {c['sizes'][0]} against {c['sizes'][1]} pieces drawn from a pool of {c['pool']}, "
                   f"{c['splits']} splits.", "",
-                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | hard | tokens/s (wall) | tokens/s (CPU) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]  # fmt: skip
+                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | out of key /100 | rules /100 | hard | tokens/s (wall) | tokens/s (CPU) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
         for name, r in out["rows"].items():
             o = r["overlap"]
             lines.append(f"| {name} | {o['mgeval']:.3f} | {o['mgeval'] / c['mgeval']:.2f} | {o['line']:.3f} | "
                          f"{r['stepwise_share']:.2f} | {r['mean_interval']:.2f} | {r['leap_share']:.2f} | "
-                         f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | {r['hard_violations']} | "
+                         f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | "
+                         f"{r['out_of_key_per_100']:.1f} | {r['rules_per_100']:.1f} | {r['hard_violations']} | "
                          f"{r['tokens_per_second']:.0f} | {r.get('tokens_per_cpu_second', float('nan')):.0f} |")  # fmt: skip
         ref = out["reference"]
         lines.append(f"| reference ({out['n_reference']} pieces) | ceiling {c['mgeval']:.3f} +- {c['sd']['mgeval']:.3f} | 1 | "
                      f"ceiling {c['line']:.3f} +- {c['sd']['line']:.3f} | {ref['stepwise_share']:.2f} | {ref['mean_interval']:.2f} | "
                      f"{ref['leap_share']:.2f} | {ref['pitch_class_entropy']:.2f} | {_fmt_range(ref['range_per_part'])} | "
-                     f"{ref['hard_violations']} | - | - |")  # fmt: skip
+                     f"{ref['out_of_key_per_100']:.1f} | {ref['rules_per_100']:.1f} | {ref['hard_violations']} | - | - |")  # fmt: skip
         lines += ["", f"{out['seconds']:.0f} s for this style.", ""]
     return lines
 

@@ -252,6 +252,16 @@ def master_folder(
     return rendered, mixed, prov
 
 
+def _prior_record(plan: Plan, decoding: Any) -> dict | None:
+    """What the provenance says of the pitch prior a compose used: its file's sha256 and the
+    genre's table, or None when the genre's decoding uses none (or has no fitted table)."""
+    from partita.symbolic.composer import priors
+
+    if not decoding.pitch_prior or plan.genre not in priors.load_priors():
+        return None
+    return {"file": priors._FILE.name, "sha256": sha256_file(priors._FILE), "genre": plan.genre}
+
+
 def compose_to_master(
     plan: Plan,
     out_dir: str | os.PathLike[str],
@@ -262,6 +272,7 @@ def compose_to_master(
     top_p: float | None = None,
     profile: str | None = None,
     best_of: int | None = None,
+    key_mask: bool | None = None,
     render_settings: RenderSettings | None = None,
     mix_settings: MixSettings | None = None,
     key_dir: str | os.PathLike[str] | None = None,
@@ -285,7 +296,7 @@ def compose_to_master(
         Seed of the composer and of every render stream.
     weights
         Composer checkpoint (default: the shipped weights).
-    temperature, top_p, profile, best_of
+    temperature, top_p, profile, best_of, key_mask
         Sampling settings (see :func:`partita.symbolic.composer.sample.compose`); None: the plan genre's (``decoding.toml``).
     render_settings, mix_settings
         :class:`~partita.render.settings.RenderSettings` (its seed is replaced by ``seed``) and
@@ -368,14 +379,17 @@ def compose_to_master(
     decoding = resolve_decoding(plan, temperature, top_p, guide=guide, best_of=best_of)  # the genre's where not given
     score = compose(plan, seed=seed, weights=str(weights_path), temperature=decoding.temperature, top_p=decoding.top_p,
                     role_temperature=decoding.role_temperature or None, profile=profile, progress=on_section,
-                    guide=guide, best_of=None if guide is not None else decoding.best_of)  # fmt: skip
+                    guide=guide, best_of=None if guide is not None else decoding.best_of,
+                    key_mask=key_mask)  # fmt: skip
+    key_masked = decoding.key_mask if key_mask is None else key_mask
     stages.append(("compose", time.perf_counter() - t))
     record = {
         "prompt": plan.prompt,
         "plan": plan.to_dict(),
         "compose": {"temperature": decoding.temperature, "top_p": decoding.top_p,
                     "role_temperature": dict(decoding.role_temperature), "best_of": decoding.best_of,
-                    "critic_weight": decoding.critic_weight, "profile": profile,
+                    "critic_weight": decoding.critic_weight, "profile": profile, "key_mask": key_masked,
+                    "pitch_prior": _prior_record(plan, decoding) if guide is None else None,
                     "weights": {"file": weights_path.name, "sha256": sha256_file(weights_path)},
                     "chord_relaxations": int(score.metadata.get("partita.chord_relaxations", 0))},  # fmt: skip
         "weights": [{"role": "composer", "file": weights_path.name, "sha256": sha256_file(weights_path)}],

@@ -19,11 +19,16 @@ def _melody(pitches: list[int]) -> Score:
 def test_chords_with_no_tone_in_the_key_are_an_error_naming_chord_and_bar(tmp_path, capsys):
     out = tmp_path / "out"
     rc = main(["compose", "chorale", "--ensemble", "satb choir", "--key", "C major", "--seconds", "8",
-               "--chords", "C F#", "--weights", TINY_CKPT, "--score-only", "-o", str(out)])  # fmt: skip
+               "--chords", "C F#", "--weights", TINY_CKPT, "--score-only", "--key-mask", "on", "-o", str(out)])  # fmt: skip
     err = capsys.readouterr().err
     assert rc == 2
     assert "partita: error: chord 'F#' in bar 2 has no tone in the key" in err
     assert not (out / "score.musicxml").exists()
+    # a chorale leaves the key to the model by default (decoding.toml): the chord is then writable
+    rc = main(["compose", "chorale", "--ensemble", "satb choir", "--key", "C major", "--seconds", "8",
+               "--chords", "C F#", "--weights", TINY_CKPT, "--score-only", "-o", str(out)])  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    assert (out / "score.musicxml").exists()
 
 
 def test_chords_partly_outside_the_key_are_stated(tmp_path, capsys):

@@ -48,9 +48,14 @@ def test_composed_scores_decode_and_break_no_hard_rule(model, prompt, ensemble, 
     assert report.n_errors == 0, [str(v) for v in report.violations if v.severity == "error"][:5]
     for rule in MASKED_RULES:
         assert report.counts.get(rule, 0) == 0, rule
-    # strict key: every pitched note is in the key (natural, harmonic or melodic minor)
+    # strict key where the genre's decoding keeps the key mask (chorales leave the key to the
+    # model): every pitched note is in the key (natural, harmonic or melodic minor)
+    from partita.symbolic.composer.decoding import decoding_for
     from partita.theory_rules.rules_key import allowed_pcs
 
+    if not decoding_for(p.genre).key_mask:
+        score = compose(p, model=model, seed=3, profile=profile, max_tokens_per_bar=40, key_mask=True)
+        assert check(score, profile=profile).n_errors == 0
     pcs = allowed_pcs(p.key_signature())
     for part in score.parts:
         if part.instrument != "drum_kit":
@@ -205,25 +210,30 @@ def test_role_temperature_acts_on_its_role_only(model):
 
 def test_a_chorale_samples_with_its_genres_decoding_unless_told(model):
     """Without temperature or top-p, compose samples with the plan genre's settings from
-    decoding.toml (chorales: 0.8 and 0.9, the melody's pitches at 0.6, best-of-3 phrases);
-    other genres and any explicit setting are as before."""
+    decoding.toml (chorales: 0.8 and 0.9, the melody's pitches at 0.6, no key mask, the
+    calibrated pitch prior); other genres and any explicit setting are as before."""
     from partita.symbolic.composer.sample import decoding_for, resolve_decoding
 
     p = plan("chorale", ensemble="satb choir", duration_s=10, seed=1)
     kw = dict(model=model, seed=4, profile="chorale", max_tokens_per_bar=40)
     chorale = decoding_for("chorale")
-    assert (chorale.temperature, chorale.top_p, dict(chorale.role_temperature), chorale.best_of) == (
-        0.8, 0.9, {"melody": 0.6}, 3)
+    assert (chorale.temperature, chorale.top_p, dict(chorale.role_temperature), chorale.best_of, chorale.key_mask,
+            chorale.pitch_prior) == (0.8, 0.9, {"melody": 0.6}, 1, False, True)  # fmt: skip
     by_default = compose(p, **kw)
-    assert by_default == compose(p, **kw, temperature=0.8, top_p=0.9, role_temperature={"melody": 0.6}, best_of=3)
-    assert by_default != compose(p, **kw, temperature=1.0, top_p=0.95, best_of=1)  # the plain sampler
+    assert by_default == compose(p, **kw, temperature=0.8, top_p=0.9, role_temperature={"melody": 0.6}, best_of=1,
+                                 key_mask=False, pitch_prior=True)  # fmt: skip
+    assert by_default != compose(p, **kw, temperature=0.8, top_p=0.9, role_temperature={"melody": 0.6}, best_of=1,
+                                 key_mask=False, pitch_prior=False)  # the prior acts  # fmt: skip
+    assert by_default != compose(p, **kw, temperature=1.0, top_p=0.95, best_of=1, key_mask=True, pitch_prior=False)
     # an explicit temperature is taken as given: no role temperature is added to it
     assert resolve_decoding(p, temperature=0.8).role_temperature == {}
     reel = plan("a lively reel", duration_s=10, seed=1)
     assert reel.genre != "chorale"
     d = resolve_decoding(reel)
-    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 3)
-    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=3)
+    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of, d.key_mask, d.pitch_prior) == (
+        1.0, 0.95, {}, 1, False, True)
+    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=1, key_mask=False,
+                                          pitch_prior=True)  # fmt: skip
     pop = plan("a pop song", duration_s=10, seed=1)
     d = resolve_decoding(pop)
     assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 1)

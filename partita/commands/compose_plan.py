@@ -48,6 +48,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--best-of", type=int, default=None, metavar="N",
                    help="best-of-N over phrases (the style's 2 or 4 bars), scored by the model's likelihood and the style critic "
                         "(default: the style's, decoding.toml; about N times the sampling time)")
+    c.add_argument("--key-mask", choices=("on", "off"), default=None,
+                   help="on: no pitch outside the key; off: the key is left to the model and the style's pitch prior "
+                        "(default: the style's, decoding.toml: off for chorales and fiddle tunes, whose teachers wrote "
+                        "chromatic notes, on elsewhere)")
     c.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for one small model)")
     # the main job: render, mix, export and sign (partita.pipeline); --score-only stops after the score
     c.add_argument("--score-only", action="store_true", help="write only score.musicxml, score.mid and plan.json")
@@ -217,6 +221,7 @@ def run_compose(args: argparse.Namespace) -> int:
         score, stats = compose(
             p, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
             profile=args.profile, progress=progress, return_stats=True, best_of=args.best_of,
+            key_mask=_key_mask(args),
         )  # fmt: skip
         made = f"{stats.sampled + stats.forced} tokens in {stats.seconds:.1f} s"
     out = Path(args.out)
@@ -230,6 +235,11 @@ def run_compose(args: argparse.Namespace) -> int:
           f"{len(score.parts)} parts, {score.n_bars} bars, {n_notes} notes, {score.duration_seconds:.0f} s; "
           f"{made}; {relaxed} chord relaxations", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _key_mask(args: argparse.Namespace) -> bool | None:
+    km = getattr(args, "key_mask", None)
+    return None if km is None else km == "on"
 
 
 def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) -> int:
@@ -251,7 +261,7 @@ def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) 
 
     result = compose_to_master(
         p, args.out, seed=args.seed, weights=args.weights, temperature=args.temperature, top_p=args.top_p,
-        profile=args.profile, best_of=args.best_of, render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
+        profile=args.profile, best_of=args.best_of, key_mask=_key_mask(args), render_settings=RenderSettings(sample_rate=args.sample_rate, neutral_vowel=args.neutral_vowel),
         mix_settings=MixSettings(target_lufs=args.target_lufs), key_dir=args.key_dir, workers=args.jobs,
         progress=progress, guide=guide, lyrics=lyrics,
     )  # fmt: skip

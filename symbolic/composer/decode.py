@@ -113,16 +113,23 @@ def with_chords(mask: Any, chords: Sequence[tuple[Fraction, str]], *, bar_ql: Fr
     return ChordMask(mask, list(chords))
 
 
-def nucleus(logits: Any, allowed: np.ndarray, temperature: float, top_p: float, generator: Any) -> int:
+def nucleus(logits: Any, allowed: np.ndarray, temperature: float, top_p: float, generator: Any,
+            bias: np.ndarray | None = None) -> int:  # fmt: skip
     """One id drawn from ``logits`` (torch float [vocab]) where ``allowed`` (bool [vocab]) is
-    True: temperature (0 = greedy) then nucleus sampling with mass ``top_p``."""
+    True: temperature (0 = greedy), plus ``bias`` (float [vocab], a calibrated prior's, added to
+    the tempered logits: it multiplies the tempered probabilities by ``exp(bias)``), then
+    nucleus sampling with mass ``top_p``."""
     import torch
 
-    logits = logits.clone()
+    logits = logits.double()
+    if temperature > 0:
+        logits = logits / temperature
+    if bias is not None:
+        logits = logits + torch.from_numpy(np.asarray(bias, dtype=np.float64))
     logits[~torch.from_numpy(allowed)] = float("-inf")
     if temperature <= 0:
         return int(torch.argmax(logits))
-    probs = torch.softmax(logits.double() / temperature, dim=-1)
+    probs = torch.softmax(logits, dim=-1)
     if top_p < 1.0:
         sp, si = torch.sort(probs, descending=True)
         cum = torch.cumsum(sp, 0)
@@ -208,11 +215,13 @@ class Decoder:
         self.current = []
         return bar
 
-    def sample(self, allowed: np.ndarray, *, temperature: float, top_p: float, generator: Any) -> int:
-        """The next id under ``allowed`` (bool [vocab]); raises ConfigError when nothing is allowed."""
+    def sample(self, allowed: np.ndarray, *, temperature: float, top_p: float, generator: Any,
+               bias: np.ndarray | None = None) -> int:  # fmt: skip
+        """The next id under ``allowed`` (bool [vocab]), with an optional prior ``bias`` (see
+        :func:`nucleus`); raises ConfigError when nothing is allowed."""
         if not allowed.any():
             raise ConfigError("the masks allow no token here")
-        return nucleus(self.logits, allowed, temperature, top_p, generator)
+        return nucleus(self.logits, allowed, temperature, top_p, generator, bias)
 
     def log_prob(self, allowed: np.ndarray, token: int) -> float:
         """The model's own log-probability (temperature 1, renormalised over ``allowed``) of

@@ -9,11 +9,13 @@ the plan ``compose`` stored in the score's metadata, a ``partita.genre`` metadat
 (:func:`resolve_for_score`). An explicit temperature or top-p is always taken as given; what was
 used is recorded in the score's metadata (``partita.decoding``, :func:`record`).
 
->>> decoding_for("chorale")
-Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0, phrase_bars=4)
+>>> decoding_for("chorale")  # doctest: +NORMALIZE_WHITESPACE
+Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0, phrase_bars=4,
+         key_mask=False, pitch_prior=True)
 >>> from partita.symbolic.score import Score
->>> resolve_for_score(Score(metadata={"partita.genre": "chorale"}), top_p=0.5)
-(Decoding(temperature=0.8, top_p=0.5, role_temperature={'melody': 0.6}, best_of=1, critic_weight=1.0, phrase_bars=4), 'chorale', 'metadata partita.genre')
+>>> d, genre, where = resolve_for_score(Score(metadata={"partita.genre": "chorale"}), top_p=0.5)
+>>> d.top_p, d.temperature, d.key_mask, genre, where
+(0.5, 0.8, False, 'chorale', 'metadata partita.genre')
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ class Decoding:
     ``role_temperature`` for the pitches of the parts of a role (``{"melody": 0.6}``), and
     best-of-N over phrases: ``best_of`` candidates per phrase of ``phrase_bars`` bars, chosen
     by the model's mean log-likelihood minus ``critic_weight`` times the style critic's distance
-    (:mod:`~partita.symbolic.composer.critic`; only ``compose`` writes candidates)."""
+    (:mod:`~partita.symbolic.composer.critic`; only ``compose`` writes candidates);
+    ``key_mask``: whether the masks keep every pitch in the key (the profile's, when it has
+    one); ``pitch_prior``: whether the genre's calibrated step/leap and scale-degree prior
+    (:mod:`~partita.symbolic.composer.priors`) weighs every pitch choice."""
 
     temperature: float = 1.0
     top_p: float = 0.95
@@ -47,6 +52,8 @@ class Decoding:
     best_of: int = 1
     critic_weight: float = 1.0
     phrase_bars: int = 4
+    key_mask: bool = True
+    pitch_prior: bool = False
 
 
 def load_decoding(path: str | os.PathLike[str] | None = None) -> dict[str, Decoding]:
@@ -60,8 +67,9 @@ def decoding_for(genre: str, path: str | os.PathLike[str] | None = None) -> Deco
     """The decoding defaults of a plan's ``genre`` from ``decoding.toml`` (package data, read
     once; or the file at ``path``): the genre's entry, else ``[default]``.
 
-    >>> decoding_for("pop")
-    Decoding(temperature=1.0, top_p=0.95, role_temperature={}, best_of=1, critic_weight=1.0, phrase_bars=4)
+    >>> decoding_for("pop")  # doctest: +NORMALIZE_WHITESPACE
+    Decoding(temperature=1.0, top_p=0.95, role_temperature={}, best_of=1, critic_weight=1.0, phrase_bars=4,
+             key_mask=True, pitch_prior=False)
     """
     table_ = load_decoding(path)
     return table_.get(genre, table_["default"])
@@ -74,7 +82,8 @@ def _resolve(genre: str, temperature: float | None, top_p: float | None,
     if roles is None:
         roles = d.role_temperature if temperature is None and melody_sampled else {}
     return Decoding(d.temperature if temperature is None else temperature, d.top_p if top_p is None else top_p,
-                    dict(roles), d.best_of if best_of is None else best_of, d.critic_weight, d.phrase_bars)  # fmt: skip
+                    dict(roles), d.best_of if best_of is None else best_of, d.critic_weight, d.phrase_bars,
+                    d.key_mask, d.pitch_prior)  # fmt: skip
 
 
 def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float | None = None,
@@ -86,10 +95,12 @@ def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float |
     kept, not sampled); nor does its ``best_of`` (a guide's parts are written by harmonize).
 
     >>> from partita.symbolic.composer.planner import plan
-    >>> resolve_decoding(plan("a chorale for SATB choir"))
-    Decoding(temperature=0.8, top_p=0.9, role_temperature={'melody': 0.6}, best_of=3, critic_weight=1.0, phrase_bars=4)
-    >>> resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0, best_of=4)
-    Decoding(temperature=1.0, top_p=0.9, role_temperature={}, best_of=4, critic_weight=1.0, phrase_bars=4)
+    >>> d = resolve_decoding(plan("a chorale for SATB choir"))
+    >>> d.temperature, d.top_p, d.role_temperature, d.best_of, d.key_mask, d.pitch_prior
+    (0.8, 0.9, {'melody': 0.6}, 1, False, True)
+    >>> d = resolve_decoding(plan("a chorale for SATB choir"), temperature=1.0, best_of=4)
+    >>> d.temperature, d.top_p, d.role_temperature, d.best_of
+    (1.0, 0.9, {}, 4)
     """
     d = _resolve(getattr(plan, "genre", "default"), temperature, top_p, role_temperature, guide is None, best_of)
     return d if guide is None or best_of is not None else dataclasses.replace(d, best_of=1)
@@ -156,7 +167,8 @@ def _parse_decoding(data: dict, file: str) -> dict[str, Decoding]:
                               {} if melody is None else {"melody": float(melody)},
                               int(e.number("best_of", 1, 64, default=1, integer=True)),
                               float(e.number("critic_weight", 0.0, 100.0, default=weight)),
-                              int(e.number("phrase_bars", 2, 4, default=4, integer=True)))  # fmt: skip
+                              int(e.number("phrase_bars", 2, 4, default=4, integer=True)),
+                              bool(e.flag("key_mask", default=True)), bool(e.flag("pitch_prior", default=False)))  # fmt: skip
         if out[genre].phrase_bars not in (2, 4):
             raise e.error("phrase_bars", f"{out[genre].phrase_bars}: 2 or 4 (the critic's reference lengths)")
         e.done()

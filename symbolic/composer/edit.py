@@ -166,9 +166,9 @@ def regenerate(
         profile = score.metadata.get("partita.profile", "classical")
     # token bars: a pickup becomes a whole first token bar, so score bar k is token bar k + 1
     ta, tb = a + 1 - first, b + 1 - first
-    dec, rec = _decoding(score, source, temperature, top_p, [controls.roles[slot]])
+    dec, rec, prior = _decoding(score, source, temperature, top_p, [controls.roles[slot]])
     decoded, stats = _rewrite(score, controls, {slot}, ta, tb, seed=seed, model=model, weights=weights,
-                              profile=profile, decoding=dec, pitch_range=pitch_range,
+                              profile=profile, decoding=dec, pitch_range=pitch_range, prior=prior,
                               chords=_given_chords(score.chords, chord_rule))  # fmt: skip
     start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
     out = score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
@@ -184,17 +184,21 @@ def _with_relaxations(score: Any, n: int, decoding: str) -> Any:
 
 
 def _decoding(score: Any, source: Any, temperature: float | None, top_p: float | None,
-              sampled_roles: list[str]) -> tuple[Any, str]:  # fmt: skip
+              sampled_roles: list[str]) -> tuple[Any, str, Any]:  # fmt: skip
     """The decoding an edit samples with (the settings given, else the defaults of the score's
     genre: :func:`~partita.symbolic.composer.decoding.resolve_for_score`; ``source`` is the
-    path the score was read from, if any) and its metadata record."""
+    path the score was read from, if any), its metadata record, and the genre's pitch prior
+    placed in the score's first key (None where the genre's decoding has none, or the score
+    has no key)."""
     import os
 
     from partita.symbolic.composer.decoding import record, resolve_for_score
+    from partita.symbolic.composer.priors import prior_for
 
     path = source if isinstance(source, (str, os.PathLike)) else None
     d, genre, where = resolve_for_score(score, temperature, top_p, path=path, melody_sampled="melody" in sampled_roles)
-    return d, record(d, genre, where, given={"temperature": temperature, "top_p": top_p})
+    prior = prior_for(genre, score.key_signatures[0]) if d.pitch_prior and score.key_signatures else None
+    return d, record(d, genre, where, given={"temperature": temperature, "top_p": top_p}), prior
 
 
 def read_guide(guide: Any) -> Any:
@@ -232,7 +236,7 @@ def _merged(old: Any, new: Any, start: Fraction, end: Fraction) -> Any:
 
 def _rewrite(
     score: Any, controls: Any, free: set[int], a: int, b: int, *, seed: int, model: Any, weights: str | None,
-    profile: str, decoding: Any, pitch_range: str, chords: Any = (),
+    profile: str, decoding: Any, pitch_range: str, chords: Any = (), prior: Any = None,
 ) -> tuple[Any, RewriteStats]:  # fmt: skip
     """Sample the notes of the ``free`` slots in token bars ``a..b`` with every other slot's
     tokens forced; returns the decoded Score of the whole spliced sequence and the
@@ -243,7 +247,9 @@ def _rewrite(
     note the mask now refuses (and did not refuse before the rewrite) is a parallel into it
     made by the new notes, and the span is sampled again (:data:`BOUNDARY_TRIES`). ``decoding``:
     a :class:`~partita.symbolic.composer.decoding.Decoding` (its role temperatures act on the
-    pitches of the free parts by their role in ``controls``)."""
+    pitches of the free parts by their role in ``controls``; without its ``key_mask`` the key
+    is not masked). ``prior``: a :class:`~partita.symbolic.composer.priors.PitchPrior` weighing
+    the free parts' pitches by their role group, as in ``compose``."""
     import time
 
     import torch
@@ -273,7 +279,8 @@ def _rewrite(
     chords = [(Fraction(o) + shift, f) for o, f in chords]
 
     def new_mask() -> Any:
-        return profile_mask(vocab.base, layout, profile, meters=meters, key_signatures=keys, pitch_range=pitch_range)
+        return profile_mask(vocab.base, layout, profile, meters=meters, key_signatures=keys if decoding.key_mask else (),
+                            pitch_range=pitch_range)  # fmt: skip
 
     remi_mask = ~vocab.is_control
     pitch_ids = set(int(i) for i in vocab.type_ids["Pitch"])
@@ -314,6 +321,12 @@ def _rewrite(
     is_pos[list(pos_ids)] = True
     progs = {s: int(vocab.id(f"Program_{s}")) for s in free}
     roles = dict(decoding.role_temperature)
+    if prior is not None:
+        from partita.symbolic.composer.priors import role_group
+
+        groups = [role_group(r) for r in controls.roles]
+        pitch_of_id = np.asarray(new_mask().tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
+        has_id = pitch_of_id >= 0
 
     for attempt in range(BOUNDARY_TRIES):
         mask = new_mask()
@@ -369,9 +382,13 @@ def _rewrite(
                     cand[: vocab.n_remi] = allowed
                     if roles and mask.expects_pitch:
                         temp = roles.get(controls.roles[mask.slot], decoding.temperature)
+                bias = None
+                if prior is not None and mask.expects_pitch:
+                    bias = np.zeros(vocab.vocab_size)
+                    bias[pitch_of_id[has_id]] = prior.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has_id]
                 if not cand.any():
                     cand[vocab.bar] = True
-                choice = decoder.sample(cand, temperature=temp, top_p=decoding.top_p, generator=gen)
+                choice = decoder.sample(cand, temperature=temp, top_p=decoding.top_p, generator=gen, bias=bias)
                 if choice == vocab.bar:
                     break
                 if choice in pos_ids and q is not None and vocab.base.token_value(choice) == q:
@@ -490,9 +507,9 @@ def harmonize(
     measured = controls_of(Score(parts=(parts[m_index],), time_signatures=meters, key_signatures=keys), n_bars=n_bars)
     controls = dataclasses.replace(measured, roles=tuple(roles))
     free = {i for i in range(len(parts_spec)) if i != m_index}
-    dec, rec = _decoding(melody, source, temperature, top_p, [roles[i] for i in sorted(free)])
+    dec, rec, prior = _decoding(melody, source, temperature, top_p, [roles[i] for i in sorted(free)])
     decoded, stats = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights,
-                              profile=profile, decoding=dec, pitch_range="comfortable",
+                              profile=profile, decoding=dec, pitch_range="comfortable", prior=prior,
                               chords=_given_chords(melody.chords, chord_rule, shift=shift))  # fmt: skip
     out_parts = []
     for i, p in enumerate(parts):
@@ -551,9 +568,9 @@ def continue_(
     given = [(o, f) for o, f in _given_chords(score.chords, chord_rule) if o < start]
     if given:
         given.append((start, None))  # the new bars have no chord: the last one ends here
-    dec, rec = _decoding(score, source, temperature, top_p, list(controls.roles))
+    dec, rec, prior = _decoding(score, source, temperature, top_p, list(controls.roles))
     decoded, stats = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
-                              model=model, weights=weights, profile=profile, decoding=dec,
+                              model=model, weights=weights, profile=profile, decoding=dec, prior=prior,
                               pitch_range="comfortable", chords=given)  # fmt: skip
     end = start + bars * score.time_signatures[-1].bar_length
     out = score

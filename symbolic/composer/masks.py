@@ -367,6 +367,12 @@ class DecodeMask:
         """True after a ``Position`` or a whole note: a ``Program`` (a part's new note) may come."""
         return self.phase in (_AFTER_POS, _AFTER_NOTE)
 
+    def last_pitch(self, slot: int) -> int | None:
+        """The pitch of ``slot``'s previous note before the current onset (the top note of a
+        chord), None before its first: what a melodic interval is measured from."""
+        prev = self._previous(slot, self.onset)
+        return None if prev is None else prev.pitch
+
     def pitches_for(self, slot: int, onset_ticks: int) -> np.ndarray:
         """``bool [vocab_size]``: the ``Pitch`` tokens slot ``slot`` may ever play at
         ``onset_ticks`` (its range, and the key in force there when keys are given)."""

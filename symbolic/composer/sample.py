@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -46,51 +45,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from partita._presets import Entry, load, table
-from partita.errors import ConfigError, PresetError
+from partita.errors import ConfigError
 from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
 from partita.symbolic.composer.decoding import Decoding, decoding_for, load_decoding, resolve_decoding  # noqa: F401 - re-exported
+from partita.symbolic.composer.grooves import GROOVES, _drum_part, load_grooves  # noqa: F401 - re-exported
 
 __all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
 
 #: Energy (0-1) -> dynamic mark, lower edges.
 _DYNAMICS = ((0.0, "pp"), (0.2, "p"), (0.4, "mp"), (0.55, "mf"), (0.7, "f"), (0.85, "ff"))
-
-
-def load_grooves(path: str | os.PathLike[str] | None = None) -> dict[int, list[list[int]]]:
-    """Energy level -> one bar of 4/4 in eighths: the GM keys that play at each step, from
-    ``grooves.toml`` (package data, read once) or the file at ``path``. A level missing, a step
-    that is not a list of GM percussion keys (35-81) raises
-    :class:`~partita.errors.PresetError` naming the file, the level and the step.
-
-    >>> load_grooves()[1][:3]
-    [[36, 42], [], [38, 42]]
-    """
-    return load("partita.symbolic.composer", "grooves.toml", _parse_grooves, path)
-
-
-def _parse_grooves(data: dict, file: str) -> dict[int, list[list[int]]]:
-    raw = table(data, "groove", file=file)
-    grooves = {}
-    for level, steps in raw.items():
-        e = Entry(file, f"level {level}", {"steps": steps})
-        steps = e.items("steps")
-        if not 1 <= len(steps) <= 64:
-            raise e.error("steps", f"{len(steps)} steps; a groove has 1 to 64")
-        for i, keys in enumerate(steps, start=1):
-            bad = [k for k in keys if isinstance(k, bool) or not isinstance(k, int) or not 35 <= k <= 81] \
-                if isinstance(keys, list) else [keys]  # fmt: skip
-            if bad:
-                raise e.error(f"step {i}", f"{bad[0]!r} is not a GM percussion key (35-81)")
-        grooves[level] = steps
-    if not raw or set(raw) != {str(k) for k in range(len(raw))}:
-        raise PresetError(f"the levels are {', '.join(raw) or 'none'}; they must run 0, 1, 2 ... without a gap", file=file)
-    return {int(k): v for k, v in grooves.items()}
-
-
-#: Drum grooves by energy level (0-4), one bar of 4/4 in eighths (8 steps): which GM keys play
-#: at each step (``grooves.toml``). In other meters the pattern repeats per beat pair.
-GROOVES = load_grooves()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +92,8 @@ def sample_tokens(
     best_of: int = 1,
     critic_weight: float = 1.0,
     phrase_bars: int = 4,
+    key_mask: bool = True,
+    prior: Any = None,
 ) -> tuple[list[int], Any, SampleStats]:
     """The composer ids of a piece for ``plan`` (pitched parts only) and the layout they use.
 
@@ -169,6 +134,13 @@ def sample_tokens(
         (:func:`~partita.symbolic.composer.critic.distance` to the reference statistics of the
         plan's genre; none for a genre without them) is kept. Replayed (repeated) sections
         replay the chosen bars. 1 (default): each bar as it is sampled.
+    key_mask
+        True (default): under a profile whose masks keep the key (``chorale``, ``classical``,
+        ``pop``) no pitch outside the plan's key is written; False: the key is left to the
+        model (and the prior), the profile's other masks still hold.
+    prior
+        A :class:`~partita.symbolic.composer.priors.PitchPrior` whose step/leap and
+        scale-degree biases are added to every ``Pitch`` choice (None: none).
 
     Returns
     -------
@@ -200,8 +172,8 @@ def sample_tokens(
     layout = PartLayout(tuple(PartSlot(p.id, p.name, p.instrument) for p in pitched))
     full = controls_of_plan(plan)
     controls = dataclasses.replace(full, roles=tuple(p.role for p in pitched))
-    mask = profile_mask(vocab.base, layout, profile, meters=[plan.meter], key_signatures=(plan.key_signature(),),
-                        pitch_range=pitch_range)  # fmt: skip
+    mask = profile_mask(vocab.base, layout, profile, meters=[plan.meter],
+                        key_signatures=(plan.key_signature(),) if key_mask else (), pitch_range=pitch_range)  # fmt: skip
     if chord_rule not in CHORD_RULES:
         raise ConfigError(f"unknown chord_rule {chord_rule!r}; known: {', '.join(CHORD_RULES)}")
     if chord_rule != "off":
@@ -211,6 +183,13 @@ def sample_tokens(
     gen = torch.Generator().manual_seed(int(seed))
     t0 = time.perf_counter()
 
+    if prior is not None:
+        from partita.symbolic.composer.priors import role_group
+
+        groups = [role_group(r) for r in controls.roles]
+        pid = np.asarray(mask.tables.pitch_id)
+        has_id = pid >= 0
+        pitch_ids = pid[has_id]
     header = vocab.header_ids(controls)
     decoder = Decoder(model, header)
     n_forced = 0
@@ -253,10 +232,14 @@ def sample_tokens(
             full_mask[vocab.eos] = False  # the plan says how many bars; the sampler ends
             if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
                 raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
-            temp = temperature
-            if role_temperature and mask.expects_pitch:
-                temp = role_temperature.get(controls.roles[mask.slot], temperature)
-            i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen)
+            temp, bias = temperature, None
+            if mask.expects_pitch:
+                if role_temperature:
+                    temp = role_temperature.get(controls.roles[mask.slot], temperature)
+                if prior is not None:
+                    bias = np.zeros(vocab.vocab_size)
+                    bias[pitch_ids] = prior.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has_id]
+            i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen, bias=bias)
             if ll is not None:
                 ll[0] += decoder.log_prob(full_mask, i)
                 ll[1] += 1
@@ -329,36 +312,6 @@ def _dynamic_for(energy: float) -> str:
     return mark
 
 
-def _drum_part(plan: Any, part: Any, bars: Any = None) -> Any:
-    """The drum kit part by rule (:data:`GROOVES`): one groove per section from its energy, a
-    crash on the first beat of each section from energy level 2. ``bars``: ``(onset_ql,
-    bar_ql, (numerator, denominator))`` of each bar to fill (default: the plan's bars); the
-    plan's sections are laid over them in order, the last one holding to the end."""
-    from partita.symbolic.score import Note, Part
-
-    from partita.symbolic.composer.controls import ENERGY_LEVELS
-
-    if bars is None:
-        bars = [(k * plan.bar_ql, plan.bar_ql, plan.meter) for k in range(plan.n_bars)]
-    section_of: list[tuple[Any, bool]] = []  # per bar: its section, and whether it opens it
-    for section in plan.sections:
-        section_of.extend((section, j == 0) for j in range(section.bars))
-    notes = []
-    for k, (start, bar_ql, meter) in enumerate(bars):
-        section, opens = section_of[min(k, len(section_of) - 1)]
-        opens = opens and k < len(section_of)
-        level = min(ENERGY_LEVELS - 1, int(section.energy * ENERGY_LEVELS))
-        groove = GROOVES[level]
-        step = Fraction(1, 2) if meter[1] == 4 else Fraction(4, meter[1])
-        for i in range(int(Fraction(bar_ql) / step)):
-            keys = set(groove[i % len(groove)])
-            if opens and i == 0 and level >= 2:
-                keys.add(49)
-            for key in sorted(keys):
-                notes.append(Note(start + i * step, step, key))
-    return Part(part.id, part.name, part.instrument, tuple(notes))
-
-
 def _default_profile(plan: Any) -> str:
     """The theory_rules profile a plan is written under when none is asked for: its style's
     (``partita.symbolic.arranger`` styles.toml), ``classical`` for a style it does not know."""
@@ -404,6 +357,8 @@ def compose(
     best_of: int | None = None,
     critic_weight: float | None = None,
     phrase_bars: int | None = None,
+    key_mask: bool | None = None,
+    pitch_prior: bool | Mapping[str, Any] | None = None,
 ) -> Any:
     """Write a Score for ``plan``.
 
@@ -460,6 +415,16 @@ def compose(
         None (default): the genre's (``decoding.toml``).
     phrase_bars
         Bars per best-of-N phrase, 2 or 4. None (default): the genre's (``decoding.toml``).
+    key_mask
+        Whether the masks keep every pitch in the plan's key (under a profile that has a key
+        rule). None (default): the genre's (``decoding.toml``; chorales and fiddle tunes leave
+        the key to the model and the prior, as their teachers did not keep to it).
+    pitch_prior
+        Whether the genre's calibrated step/leap and scale-degree prior
+        (:mod:`~partita.symbolic.composer.priors`, ``priors.json``) weighs every pitch choice.
+        None (default): the genre's (``decoding.toml``); a genre without a fitted prior has none.
+        A mapping: a genre's tables as ``priors.json`` holds them (``interval`` and ``degree``),
+        used instead of the shipped ones (what ``scripts/calibrate_priors.py`` fits with).
 
     Returns
     -------
@@ -513,6 +478,16 @@ def compose(
     modelled = [p for p in plan.instrumentation if p.role != "percussion" and p.id not in arranged]
     model_plan = dataclasses.replace(plan, instrumentation=tuple(modelled)) if modelled else None
     # --- end of the arranger's block
+    prior = None
+    if isinstance(pitch_prior, Mapping):  # a genre's tables, as priors.json holds them (calibration)
+        from partita.symbolic.composer.priors import PitchPrior
+
+        ks = plan.key_signature()
+        prior = PitchPrior(pitch_prior["interval"], pitch_prior["degree"], tonic=ks.tonic_pc, mode=ks.mode)
+    elif d.pitch_prior if pitch_prior is None else pitch_prior:
+        from partita.symbolic.composer.priors import prior_for
+
+        prior = prior_for(plan.genre, plan.key_signature())
     if model_plan is not None:
         ids, layout, stats = sample_tokens(
             model_plan, model=model, seed=seed, temperature=temperature, top_p=top_p, profile=profile,
@@ -521,6 +496,7 @@ def compose(
             role_temperature=role_temperature, best_of=d.best_of,
             critic_weight=d.critic_weight if critic_weight is None else float(critic_weight),
             phrase_bars=d.phrase_bars if phrase_bars is None else int(phrase_bars),
+            key_mask=d.key_mask if key_mask is None else bool(key_mask), prior=prior,
         )  # fmt: skip
     else:
         ids, layout, stats = [], None, SampleStats(0, 0, 0, 0, 0.0)

@@ -1,0 +1,192 @@
+"""Fit ``symbolic/composer/priors.json``: the composer's calibrated step/leap and scale-degree
+priors (:mod:`partita.symbolic.composer.priors`), per genre, against the training split of the
+genre's reference collection (held-out pieces are never read: the benchmark compares with them).
+
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py [--genres chorale,reel,jig,classical]
+        [--rounds 4] [--n 16] [--weights PATH] [--data-dir data/composer]
+
+For each genre: the reference's interval and degree counts (``priors.line_counts``, parts read
+top down: melody, inner, bass), then ``--rounds`` rounds of: compose ``--n`` pieces from the
+genre's prompt with the genre's shipped decoding (``decoding.toml``) and the tables fitted so
+far (calibration seeds 1000 and up, every other one with "in X minor" added to the prompt; the
+benchmark uses seeds 0-23), count their lines the same way
+(parts by their planned role; parts the arranger wrote are not counted), and move the tables
+by the log ratio of the shares (``priors.update``). The file records every round's total
+variation distance between the composed and the reference histograms, so the fit can be seen
+converging; the tables of the last round are kept. The weights' sha256 is recorded: a prior
+is fitted to one composer and is refitted when the weights change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "symbolic" / "composer" / "priors.json"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from critic_stats import STYLES, _keep, pieces  # noqa: E402  (scripts/ is not a package)
+
+#: genre -> (critic_stats style whose collection and filter it uses, meters kept, prompt,
+#: seconds per calibration piece, the role groups the model writes in it)
+GENRES = {
+    "chorale": ("chorale", None, "a chorale for SATB choir", 52.0, ("melody", "inner", "bass")),
+    "reel": ("fiddle", ((4, 4), (2, 2)), "a reel", 36.0, ("melody",)),
+    "jig": ("fiddle", ((6, 8),), "a jig", 36.0, ("melody",)),
+    "classical": ("quartet", None, "a string quartet", 36.0, ("melody", "inner", "bass")),
+}  # fmt: skip
+
+
+#: Tonics of the minor-key calibration pieces, in turn.
+MINOR_TONICS = ("D", "G", "A", "E", "C", "B")
+
+
+def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
+    from partita.symbolic.composer.corpus import held_out
+    from partita.symbolic.composer.priors import line_counts
+    from partita.symbolic.score import Score
+
+    style, meters, *_ = GENRES[genre]
+    spec = STYLES[style]
+    counts, n = None, 0
+    for piece, d in sorted(pieces(spec["collections"], data_dir), key=lambda x: x[0]):
+        if held_out(piece) or not _keep(style, d):
+            continue
+        s = Score.from_dict(d)
+        if meters is not None:
+            ts = s.time_signatures[0]
+            if (ts.numerator, ts.denominator) not in meters:
+                continue
+        counts = line_counts(s, None, counts)
+        n += 1
+        if n >= spec["max_pieces"]:
+            break
+    return counts, n
+
+
+def composed_counts(genre: str, tables: dict, n: int, model) -> tuple[dict, dict]:
+    import dataclasses
+
+    from partita.symbolic.composer.planner import plan
+    from partita.symbolic.composer.priors import empty_counts, line_counts, role_group
+    from partita.symbolic.composer.sample import compose
+
+    _, _, prompt, seconds, groups = GENRES[genre]
+    counts = empty_counts()
+    tokens = 0
+    for seed in range(1000, 1000 + n):
+        # every other piece in a minor key (the planner writes major unless asked): both
+        # modes' degree tables are fitted
+        ask = prompt if seed % 2 == 0 else f"{prompt} in {MINOR_TONICS[(seed // 2) % len(MINOR_TONICS)]} minor"
+        p = plan(ask, duration_s=seconds, seed=seed)
+        s, st = compose(p, model=model, seed=seed, pitch_prior=tables, return_stats=True)
+        roles = {q.id: q.role for q in p.instrumentation}
+        parts = [q for q in s.parts if roles[q.id] != "percussion" and role_group(roles[q.id]) in groups]
+        line_counts(dataclasses.replace(s, parts=tuple(parts)), [roles[q.id] for q in parts], counts)
+        tokens += st.sampled
+    return counts, {"sampled_tokens": tokens}
+
+
+def _tv(a: np.ndarray, b: np.ndarray) -> float:
+    if a.sum() == 0 or b.sum() == 0:
+        return float("nan")
+    return float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
+
+
+def distances(ref: dict, gen: dict, groups) -> dict:
+    from partita.symbolic.composer.priors import MODES
+
+    out = {}
+    for g in groups:
+        out[f"interval {g}"] = _tv(ref["interval"][g], gen["interval"][g])
+        for m in MODES:
+            out[f"degree {g} {m}"] = _tv(ref["degree"][g][m], gen["degree"][g][m])
+    return {k: round(v, 4) for k, v in out.items() if v == v}
+
+
+def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None, data_dir: str) -> dict:
+    """The fitted tables of one genre and the record of its rounds."""
+    import torch
+
+    from partita.symbolic.composer.priors import update, zero_tables
+    from partita.symbolic.composer.sample import load_model
+
+    torch.set_num_threads(1)
+    model = load_model(weights)
+    t0 = time.perf_counter()
+    groups = GENRES[genre][4]
+    ref, n_ref = reference_counts(genre, Path(data_dir))
+    tables = zero_tables()
+    history = []
+    for r in range(rounds):
+        gen, info = composed_counts(genre, tables, n, model)
+        d = distances(ref, gen, groups)
+        history.append({"round": r, "tables": "zero" if r == 0 else f"after round {r - 1}", "tv": d, **info})
+        print(genre, "round", r, json.dumps(d), file=sys.stderr, flush=True)
+        tables = update(tables, ref, gen, rate=rate, groups=groups)
+    gen, info = composed_counts(genre, tables, n, model)
+    d = distances(ref, gen, groups)
+    history.append({"round": rounds, "tables": f"after round {rounds - 1} (kept)", "tv": d, **info})
+    print(genre, "kept", json.dumps(d), file=sys.stderr, flush=True)
+    return {
+        **tables, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
+                                                        "pieces": n_ref, "split": "training (held_out False)"},
+        "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
+        "rounds": history, "rate": rate, "fit_seconds": round(time.perf_counter() - t0, 1),
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    from partita._fileio import atomic_write_text
+    from partita.symbolic.composer.weights_info import shipped_path
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--genres", default=",".join(GENRES))
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--n", type=int, default=24, help="calibration pieces per round (half of them in minor keys)")
+    ap.add_argument("--rate", type=float, default=0.8, help="share of the log ratio each round moves")
+    ap.add_argument("--weights", default=None, help="composer checkpoint (default: shipped)")
+    ap.add_argument("--data-dir", default=str(ROOT / "data" / "composer"), help="the parsed corpus cache")
+    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--jobs", type=int, default=1, help="genres fitted at once (one process each)")
+    a = ap.parse_args(argv)
+    weights = Path(a.weights or shipped_path())
+    out_path = Path(a.out)
+    existing = json.loads(out_path.read_text()) if out_path.exists() else {}
+    genres_out = dict(existing.get("genres", {}))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    names = a.genres.split(",")
+    for genre in names:
+        if genre not in GENRES:
+            raise SystemExit(f"unknown genre {genre!r}; known: {', '.join(GENRES)}")
+    jobs = [(g, a.rounds, a.n, a.rate, a.weights, a.data_dir) for g in names]
+    if a.jobs > 1:  # genres are independent and each is deterministic: the same tables either way
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(min(a.jobs, len(jobs))) as pool:
+            fitted = pool.starmap(fit_genre, jobs)
+    else:
+        fitted = [fit_genre(*j) for j in jobs]
+    genres_out.update(zip(names, fitted))
+    out = {
+        "source": "fitted by scripts/calibrate_priors.py: per genre, interval and scale-degree biases that give the "
+                  "composed lines the histograms of the training split of the genre's music21 corpus collection",
+        "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py " + " ".join(argv or sys.argv[1:]),
+        "commit": commit, "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "genres": genres_out,
+    }  # fmt: skip
+    atomic_write_text(out_path, json.dumps(out, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {out_path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

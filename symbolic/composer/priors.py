@@ -1,0 +1,211 @@
+"""Calibrated pitch priors: the step/leap and scale-degree controls of the composer's decoding.
+
+The composer's lines leap where its teachers step (issue 17): a small model, a cool melody
+temperature and the masks each bend the distribution of the written lines away from the
+corpus'. A :class:`PitchPrior` bends it back. At every ``Pitch`` choice of a part it adds a
+bias to each pitch's tempered logit,
+
+    ``logit(p) / T + interval[role][p - previous] + degree[role][mode][(p - tonic) % 12]``
+
+so that the model's probabilities are multiplied by a factor per melodic interval (from the
+part's previous note, clipped to :data:`MAX_INTERVAL` semitones either way) and per scale
+degree (the pitch class relative to the plan's tonic, per mode). ``role`` is the part's role
+group (:func:`role_group`: melody, inner or bass). The masks still decide what is legal; the
+prior only reweighs the legal pitches.
+
+The biases are not hand-picked: ``scripts/calibrate_priors.py`` fits them per genre, so that
+the lines composed with them have the interval and degree histograms of the genre's reference
+collection (the training split of the music21 corpus; held-out pieces are never read). Each
+round composes a calibration set with the genre's shipped decoding, counts its histograms
+(:func:`line_counts`, the same way as the reference's), and moves each bias by the log ratio
+of the reference's share to the composed share (:func:`update`). The fitted tables are data,
+``priors.json`` beside ``decoding.toml``; a genre without a table decodes without a prior.
+
+>>> import numpy as np
+>>> prior = PitchPrior({"melody": np.where(np.abs(np.arange(-MAX_INTERVAL, MAX_INTERVAL + 1)) <= 2, 1.0, 0.0)},
+...                    {"melody": {"major": np.zeros(12), "minor": np.zeros(12)}}, tonic=0, mode="major")
+>>> b = prior.pitch_bias("melody", previous=60)
+>>> float(b[62]), float(b[67]), float(b[60])  # a step, a fifth, a repeat (|0| <= 2)
+(1.0, 0.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from partita.errors import PresetError
+
+__all__ = ["GROUPS", "MAX_INTERVAL", "MODES", "PitchPrior", "line_counts", "load_priors", "prior_for", "role_group",
+           "update"]
+
+#: Melodic intervals are binned -MAX_INTERVAL .. +MAX_INTERVAL semitones; larger moves fall in
+#: the outermost bins.
+MAX_INTERVAL = 13
+N_INTERVALS = 2 * MAX_INTERVAL + 1
+#: Role groups a table is kept for, and the modes of the degree tables.
+GROUPS = ("melody", "inner", "bass")
+MODES = ("major", "minor")
+#: The most a bias may move a pitch's log-probability, either way (nats).
+CLIP = 3.0
+_FILE = Path(__file__).with_name("priors.json")
+
+
+def role_group(role: str) -> str:
+    """The table a part of ``role`` uses: ``melody`` and ``bass`` their own, every other role
+    (inner, accompaniment, ...) ``inner``."""
+    return role if role in ("melody", "bass") else "inner"
+
+
+def _mode(mode: str) -> str:
+    return "minor" if mode in ("minor", "aeolian", "dorian", "phrygian", "locrian") else "major"
+
+
+class PitchPrior:
+    """The biases of one genre, placed for one piece's key.
+
+    Parameters
+    ----------
+    interval
+        Role group -> float [:data:`N_INTERVALS`]: the bias of each melodic interval, index
+        ``interval + MAX_INTERVAL``.
+    degree
+        Role group -> mode -> float [12]: the bias of each pitch class above the tonic.
+    tonic, mode
+        The piece's key (tonic pitch class 0-11, ``"major"``/``"minor"``; church modes count as
+        their nearest: dorian, phrygian, aeolian and locrian as minor).
+    """
+
+    def __init__(self, interval: Mapping[str, Any], degree: Mapping[str, Mapping[str, Any]], *, tonic: int, mode: str) -> None:
+        self.interval = {g: np.asarray(v, dtype=np.float64) for g, v in interval.items()}
+        self.tonic = int(tonic) % 12
+        self.mode = _mode(mode)
+        pcs = (np.arange(128) - self.tonic) % 12
+        self._degree = {g: np.asarray(v[self.mode], dtype=np.float64)[pcs] for g, v in degree.items()}
+        self._pitches = np.arange(128)
+
+    def pitch_bias(self, group: str, previous: int | None) -> np.ndarray:
+        """float [128]: the bias of each MIDI pitch for the next note of a part of role group
+        ``group`` whose previous note is ``previous`` (None: its first note, degree bias only)."""
+        out = self._degree.get(group, np.zeros(128)).copy()
+        table = self.interval.get(group)
+        if table is not None and previous is not None:
+            out += table[np.clip(self._pitches - int(previous), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL]
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise PresetError(f"cannot read the pitch priors: {e}", file=path) from e
+    genres = data.get("genres")
+    if not isinstance(genres, dict):
+        raise PresetError("no 'genres' table", file=path)
+    for genre, t in genres.items():
+        for g, v in t.get("interval", {}).items():
+            if g not in GROUPS or len(v) != N_INTERVALS:
+                raise PresetError(f"genre {genre}: interval table {g!r} must be one of {GROUPS} with {N_INTERVALS} values", file=path)
+        for g, modes in t.get("degree", {}).items():
+            if g not in GROUPS or set(modes) != set(MODES) or any(len(x) != 12 for x in modes.values()):
+                raise PresetError(f"genre {genre}: degree table {g!r} needs 12 values for major and minor", file=path)
+    return genres
+
+
+def load_priors(path: str | Path | None = None) -> dict[str, dict]:
+    """Genre -> ``{"interval": {group: [...]}, "degree": {group: {mode: [...]}}, ...}`` from
+    ``priors.json`` (package data) or the file at ``path``; a malformed file raises
+    :class:`~partita.errors.PresetError` naming it."""
+    return _load(str(path or _FILE))
+
+
+def prior_for(genre: str, key: Any, path: str | Path | None = None) -> PitchPrior | None:
+    """The :class:`PitchPrior` of ``genre`` placed in ``key`` (a KeySignature), or None when the
+    genre has no fitted table."""
+    t = load_priors(path).get(genre)
+    if t is None:
+        return None
+    return PitchPrior(t.get("interval", {}), t.get("degree", {}), tonic=key.tonic_pc, mode=key.mode)
+
+
+# -- fitting ------------------------------------------------------------------------------------
+
+
+def empty_counts() -> dict[str, Any]:
+    return {"interval": {g: np.zeros(N_INTERVALS) for g in GROUPS},
+            "degree": {g: {m: np.zeros(12) for m in MODES} for g in GROUPS}}  # fmt: skip
+
+
+def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | None = None) -> dict[str, Any]:
+    """Add the interval and degree counts of ``score``'s pitched parts to ``counts`` (new when
+    None) and return it. ``roles``: each pitched part's role in part order; None: a reference
+    score, read top down (one part: melody; else the first melody, the last bass, the rest
+    inner). A part's line is its highest note at each onset (tied continuations are not new
+    notes), as the decoding mask sees a part's previous note; degrees count every note, against
+    the score's first key signature (a score without one adds no degree counts)."""
+    from partita.symbolic.composer.stylefeatures import is_drum_part
+
+    counts = counts or empty_counts()
+    parts = [p for p in score.parts if not is_drum_part(p) and p.notes]
+    if roles is None:
+        roles = ["melody"] if len(parts) == 1 else ["melody"] + ["inner"] * (len(parts) - 2) + ["bass"]
+    key = score.key_signatures[0] if score.key_signatures else None
+    for part, role in zip(parts, roles):
+        g = role_group(role)
+        top: dict = {}
+        for n in part.notes:
+            if key is not None:
+                counts["degree"][g][_mode(key.mode)][(n.pitch - key.tonic_pc) % 12] += 1
+            if n.tie in ("stop", "continue"):
+                continue
+            top[n.onset] = max(top.get(n.onset, -1), n.pitch)
+        line = np.array([top[o] for o in sorted(top)], dtype=np.int64)
+        iv = np.clip(np.diff(line), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
+        counts["interval"][g] += np.bincount(iv, minlength=N_INTERVALS)
+    return counts
+
+
+def add_counts(scores: Iterable[Any], roles: Sequence[str] | None = None) -> dict[str, Any]:
+    counts = empty_counts()
+    for s in scores:
+        line_counts(s, roles, counts)
+    return counts
+
+
+def _log_share(c: np.ndarray, pseudo: float) -> np.ndarray:
+    c = np.asarray(c, dtype=np.float64) + pseudo
+    return np.log(c / c.sum())
+
+
+def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str, Any], *, rate: float = 1.0,
+           pseudo: float = 0.5, groups: Sequence[str] = GROUPS) -> dict[str, Any]:
+    """One fitting round: each bias of ``groups`` moved by ``rate`` times the log ratio of the
+    reference's share to the composed share of its bin (counts plus ``pseudo`` each), centred
+    on the reference's mean and clipped to +-:data:`CLIP`. A group or mode with no composed or
+    no reference counts keeps its table."""
+    out = json.loads(json.dumps(tables))
+    for g in groups:
+        pairs = [("interval", None, reference["interval"][g], composed["interval"][g])]
+        pairs += [("degree", m, reference["degree"][g][m], composed["degree"][g][m]) for m in MODES]
+        for kind, m, ref, gen in pairs:
+            if ref.sum() == 0 or gen.sum() == 0:
+                continue
+            old = np.asarray(out[kind][g] if m is None else out[kind][g][m], dtype=np.float64)
+            new = old + rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
+            w = ref / ref.sum()
+            new = np.clip(new - float((w * new).sum()), -CLIP, CLIP)
+            if m is None:
+                out[kind][g] = [round(float(x), 4) for x in new]
+            else:
+                out[kind][g][m] = [round(float(x), 4) for x in new]
+    return out
+
+
+def zero_tables() -> dict[str, Any]:
+    return {"interval": {g: [0.0] * N_INTERVALS for g in GROUPS},
+            "degree": {g: {m: [0.0] * 12 for m in MODES} for g in GROUPS}}  # fmt: skip

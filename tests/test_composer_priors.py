@@ -1,0 +1,163 @@
+"""The calibrated pitch priors (priors.py) and the key mask switch: the prior moves what is
+written the way its tables say, the fit moves the tables toward the reference, the key mask
+alone decides whether out-of-key pitches can appear, and the shipped tables belong to the
+shipped weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from partita.errors import PresetError
+from partita.symbolic.composer import priors
+from partita.symbolic.composer.planner import plan
+from partita.symbolic.composer.sample import compose
+from partita.symbolic.score import Note, Part, Score
+
+
+@pytest.fixture(scope="module")
+def model(untrained_composer):
+    return untrained_composer
+
+
+@pytest.fixture(scope="module")
+def chorale_plan():
+    return plan("chorale", ensemble="satb choir", duration_s=30, tempo=72, seed=0)
+
+
+def _tables(interval=None, degree=None) -> dict:
+    t = priors.zero_tables()
+    for g in priors.GROUPS:
+        if interval is not None:
+            t["interval"][g] = [float(interval(iv)) for iv in range(-priors.MAX_INTERVAL, priors.MAX_INTERVAL + 1)]
+        if degree is not None:
+            t["degree"][g] = {m: [float(degree(d)) for d in range(12)] for m in priors.MODES}
+    return t
+
+
+def _stepwise(score) -> float:
+    moves = []
+    for p in score.parts:
+        ps = np.array([n.pitch for n in sorted(p.notes, key=lambda n: n.onset)])
+        iv = np.abs(np.diff(ps))
+        moves.extend(iv[iv > 0].tolist())
+    return float(np.mean(np.array(moves) <= 2))
+
+
+def test_a_step_prior_makes_the_lines_step_and_stays_deterministic(model, chorale_plan):
+    kw = dict(model=model, seed=3, max_tokens_per_bar=40, best_of=1)
+    plain = compose(chorale_plan, **kw, pitch_prior=False)
+    steps = _tables(interval=lambda iv: 3.0 if 1 <= abs(iv) <= 2 else -3.0)
+    stepped = compose(chorale_plan, **kw, pitch_prior=steps)
+    assert stepped == compose(chorale_plan, **kw, pitch_prior=steps)
+    # random weights leap about freely; the prior multiplies steps by e^6 against everything else
+    assert _stepwise(plain) < 0.5 < 0.8 < _stepwise(stepped)
+    from partita.theory_rules import check
+
+    assert check(stepped, profile="chorale").n_errors == 0  # the masks still hold
+
+
+def test_the_key_mask_alone_decides_whether_chromatic_notes_appear(model, chorale_plan):
+    ks = chorale_plan.key_signature()
+    in_key = set(ks.scale_pcs) | ({(ks.tonic_pc + 9) % 12, (ks.tonic_pc + 11) % 12} if ks.mode == "minor" else set())
+    chromatic = _tables(degree=lambda d: 3.0 if (ks.tonic_pc + d) % 12 not in in_key else 0.0)
+    kw = dict(model=model, seed=4, max_tokens_per_bar=40, best_of=1, pitch_prior=chromatic)
+
+    def outside(score) -> int:
+        return sum(n.pitch % 12 not in in_key for p in score.parts for n in p.notes)
+
+    assert outside(compose(chorale_plan, **kw, key_mask=True)) == 0
+    assert outside(compose(chorale_plan, **kw, key_mask=False)) > 10
+
+
+def test_line_counts_read_the_top_line_and_skip_tied_continuations():
+    from partita.symbolic.pitch import KeySignature
+
+    notes = (Note(Fraction(0), Fraction(1), 60), Note(Fraction(0), Fraction(1), 64), Note(Fraction(1), Fraction(1), 65),
+             Note(Fraction(2), Fraction(1), 65, tie="start"), Note(Fraction(3), Fraction(1), 65, tie="stop"),
+             Note(Fraction(4), Fraction(1), 72))  # fmt: skip
+    s = Score(parts=(Part("p", "Violin", "violin", notes),), key_signatures=(KeySignature(Fraction(0), 0, "major"),))
+    c = priors.line_counts(s)
+    iv = c["interval"]["melody"]
+    # the top line is 64 65 65 72: +1, 0, +7 (the tied 65 is one note)
+    assert {i - priors.MAX_INTERVAL: int(k) for i, k in enumerate(iv) if k} == {1: 1, 0: 1, 7: 1}
+    assert c["degree"]["melody"]["major"][[0, 4, 5]].tolist() == [2.0, 1.0, 3.0]  # C twice with the octave, E, F x3
+
+
+def test_a_fitting_round_moves_the_tables_toward_the_reference():
+    ref, gen = priors.empty_counts(), priors.empty_counts()
+    m = priors.MAX_INTERVAL
+    ref["interval"]["melody"][[m - 2, m - 1, m + 1, m + 2]] = 80
+    ref["interval"]["melody"][[m - 7, m + 7]] = 10
+    gen["interval"]["melody"][[m - 2, m - 1, m + 1, m + 2]] = 40
+    gen["interval"]["melody"][[m - 7, m + 7]] = 60
+    t = priors.update(priors.zero_tables(), ref, gen, groups=("melody",))
+    step, fifth = t["interval"]["melody"][m + 1], t["interval"]["melody"][m + 7]
+    assert step > 0 > fifth
+    assert step - fifth == pytest.approx(np.log(80.5 / 40.5) - np.log(10.5 / 60.5), abs=1e-3)
+    assert t["interval"]["inner"] == [0.0] * priors.N_INTERVALS  # groups not fitted are kept
+
+
+def test_the_shipped_priors_belong_to_the_shipped_weights_and_load():
+    from partita.symbolic.composer.weights_info import shipped_path
+
+    data = json.loads(priors._FILE.read_text())
+    assert data["weights_sha256"] == hashlib.sha256(shipped_path().read_bytes()).hexdigest()
+    from partita.symbolic.composer.decoding import load_decoding
+
+    wanted = sorted(g for g, d in load_decoding().items() if d.pitch_prior)
+    assert wanted and all(g in data["genres"] for g in wanted)  # every genre that asks for one has one
+    for g in wanted:
+        rounds = data["genres"][g]["rounds"]
+        first, last = rounds[0]["tv"], rounds[-1]["tv"]
+        # the fit brought the composed top line's interval histogram closer to the reference's
+        assert last["interval melody"] < first["interval melody"]
+    from partita.symbolic.pitch import KeySignature
+
+    p = priors.prior_for("chorale", KeySignature(Fraction(0), 2, "minor"))
+    b = p.pitch_bias("melody", 62)
+    assert b.shape == (128,) and np.isfinite(b).all() and np.abs(b).max() <= 2 * priors.CLIP
+
+
+def test_a_malformed_priors_file_is_refused_by_name(tmp_path):
+    bad = tmp_path / "priors.json"
+    bad.write_text(json.dumps({"genres": {"chorale": {"interval": {"melody": [0.0] * 5}}}}))
+    with pytest.raises(PresetError, match="priors.json"):
+        priors.load_priors(bad)
+    bad.write_text("{not json")
+    with pytest.raises(PresetError, match="priors.json"):
+        priors.load_priors(bad)
+
+
+def test_decoding_toml_flags_must_be_true_or_false(tmp_path):
+    from partita.symbolic.composer.decoding import load_decoding
+
+    f = tmp_path / "decoding.toml"
+    f.write_text('[default]\ntemperature = 1.0\ntop_p = 0.95\ncritic_weight = 1.0\n\n[chorale]\ntemperature = 0.8\n'
+                 'top_p = 0.9\nkey_mask = "no"\n')  # fmt: skip
+    with pytest.raises(PresetError, match="key_mask"):
+        load_decoding(f)
+
+
+def test_regenerate_uses_the_genres_prior(model, chorale_plan, tmp_path, monkeypatch):
+    from partita.symbolic.composer.edit import regenerate
+
+    score = compose(chorale_plan, model=model, seed=1, max_tokens_per_bar=40, best_of=1, pitch_prior=False)
+    steps = tmp_path / "priors.json"
+    steps.write_text(json.dumps({"genres": {"chorale": _tables(interval=lambda iv: 3.0 if 1 <= abs(iv) <= 2 else -3.0)}}))
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"genres": {"chorale": priors.zero_tables()}}))
+
+    def span(path):
+        monkeypatch.setattr(priors, "_FILE", path)
+        out = regenerate(score, part="b", bars=(2, 7), seed=2, model=model)
+        bass = out.part("b")
+        lo, hi = out.bar_start(2), out.bar_start(8)
+        return Score(parts=(dataclasses.replace(bass, notes=tuple(n for n in bass.notes if lo <= n.onset < hi)),))
+
+    assert _stepwise(span(flat)) < 0.6 < 0.8 < _stepwise(span(steps))
