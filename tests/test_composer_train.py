@@ -97,7 +97,7 @@ def test_a_killed_training_run_continues_from_its_last_checkpoint(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "partita", "train-composer", "--corpus", str(folder), "--data-dir",
            str(tmp_path / "data"), "--out", str(out), "--model", "tiny", "--steps", "400",
-           "--ckpt-every", "5", "--eval-every", "50", "--threads", "1", "--no-progress"]  # fmt: skip
+           "--ckpt-every", "5", "--eval-every", "50", "--threads", "1", "--no-progress", "--allow-small"]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ckpt = out / "last.safetensors"
@@ -192,11 +192,17 @@ def test_the_facade_trains_reports_progress_and_exports(tmp_path, capsys):
         notes = tuple(Note(j, 1, 60 + (i * j) % 12) for j in range(16))
         midi.write(Score(parts=(Part("p", "Piano", "piano", notes),)), folder / f"t{i}.mid")
     heard = []
-    r = partita.train_composer(str(folder), data_dir=tmp_path / "data", out_dir=tmp_path / "run", model="tiny", steps=3,
-                               eval_every=3, export=tmp_path / "w.safetensors", progress=lambda s, m: heard.append(s))  # fmt: skip
+    # 420 tokens: too few to fine-tune on; refused, naming the folder, until allowed (with a warning)
+    with pytest.raises(ConfigError, match=r"mine gives 420 training tokens \(4 pieces\); fine-tuning wants at least 2,000.*--allow-small"):
+        partita.train_composer(str(folder), data_dir=tmp_path / "data", out_dir=tmp_path / "run", model="tiny", steps=3)
+    assert not (tmp_path / "run" / "last.safetensors").exists()  # stopped before any step
+    with pytest.warns(UserWarning, match="continuing as asked"):
+        r = partita.train_composer(str(folder), data_dir=tmp_path / "data", out_dir=tmp_path / "run", model="tiny",
+                                   steps=3, eval_every=3, export=tmp_path / "w.safetensors", allow_small=True,
+                                   progress=lambda s, m: heard.append(s))  # fmt: skip
     assert r.step == 3 and r.checkpoint == tmp_path / "run" / "last.safetensors" and r.corpus["spec"] == str(folder)
     assert r.corpus["train_pieces"] + r.corpus["heldout_pieces"] == 4
-    assert heard[0] == "corpus" and "train" in heard and heard[-1] == "export"
+    assert heard[:2] == ["corpus", "corpus"] and "train" in heard and heard[-1] == "export"
     assert capsys.readouterr().out == ""
     model, header, extra = load_checkpoint(r.exported, sha256=r.exported_sha256)
     assert extra == {} and header["training"]["step"] == 3 and header["data"]["spec"] == str(folder)

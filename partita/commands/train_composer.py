@@ -51,6 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-every", type=int, default=None)
     p.add_argument("--export", default=None, help="after training, write weights-only safetensors here")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--allow-small", action="store_true",
+                   help="train even when the corpus gives fewer than 2,000 training tokens (with a warning)")
     p.set_defaults(run=run)
 
 
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         init=args.init, resume=args.resume, device=args.device, max_files=args.max_files, workers=args.workers,
         scheduler=args.scheduler, cached_only=args.cached_only, export=args.export, command=command,
         progress=lambda stage, message: print(f"{stage}: {message}", file=sys.stderr), bars=not args.no_progress,
+        allow_small=args.allow_small,
     )  # fmt: skip
     print(json.dumps({"step": r.step, "train_loss": r.train_loss, "heldout_loss": r.heldout_loss,
                       "elapsed_s": round(r.elapsed_s, 1), "checkpoint": str(r.checkpoint), "sha256": r.sha256}))  # fmt: skip

@@ -76,6 +76,11 @@ def corpus_cache_dir(spec: str) -> str:
     return f"data/composer-user-{_slug(str(Path(spec).resolve()), None)}"
 
 
+#: Fewest training tokens a run starts on without ``allow_small`` (about 20 bars of four-part
+#: music; the shipped composer's corpus has millions).
+MIN_TRAIN_TOKENS = 2000
+
+
 def prepare_corpus(spec: str, *, data_dir: str | os.PathLike[str], max_files: int | None = None, workers: int = 1,
                    progress: bool = False, cached_only: bool = False, scheduler: str | None = None,
                    command: str | None = None) -> tuple[Any, Any, dict[str, Any]]:  # fmt: skip
@@ -164,6 +169,7 @@ def train_composer(
     command: str | None = None,
     progress: Progress | None = None,
     bars: bool = False,
+    allow_small: bool = False,
 ) -> ComposerTrainingResult:
     """Build the corpus and train (or fine-tune, or resume) the composer.
 
@@ -201,6 +207,9 @@ def train_composer(
         stopped and the export.
     bars
         Show tqdm progress bars (parsing, tokenizing, training steps) on stderr.
+    allow_small
+        Train on a corpus of fewer than :data:`MIN_TRAIN_TOKENS` training tokens (a warning is
+        said instead of the ConfigError that otherwise stops the run before any step).
 
     Returns
     -------
@@ -216,6 +225,16 @@ def train_composer(
                                            cached_only=cached_only, scheduler=scheduler, command=command)  # fmt: skip
     say("corpus", f"{info['train_pieces']} training pieces ({info['train_tokens']} tokens), "
                   f"{info['heldout_pieces']} held out ({info['heldout_tokens']} tokens)")  # fmt: skip
+    if info["train_tokens"] < MIN_TRAIN_TOKENS:
+        what = (f"{corpus} gives {info['train_tokens']} training tokens ({info['train_pieces']} pieces); fine-tuning "
+                f"wants at least {MIN_TRAIN_TOKENS:,}, or the weights learn that handful of bars by heart")  # fmt: skip
+        if not allow_small:
+            raise ConfigError(what + ": add more music, or run again with --allow-small (allow_small=True) to "
+                              "continue anyway")  # fmt: skip
+        import warnings
+
+        warnings.warn(what + "; continuing as asked (allow_small)", stacklevel=2)
+        say("corpus", "warning: " + what + "; continuing as asked (--allow-small)")
     overrides: dict[str, Any] = {k: v for k, v in (("max_steps", steps), ("batch_size", batch_size), ("lr", lr),
                                  ("ckpt_every", ckpt_every), ("eval_every", eval_every)) if v is not None}  # fmt: skip
     if "lr" in overrides:
