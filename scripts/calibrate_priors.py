@@ -11,7 +11,7 @@ genre's prompt with the genre's shipped decoding (``decoding.toml``) and the tab
 far (calibration seeds 1000 and up, every other one with "in X minor" added to the prompt; the
 benchmark uses seeds 0-23), count their lines the same way
 (parts by their planned role; parts the arranger wrote are not counted), and move the tables
-by the log ratio of the shares (``priors.update``). The file records every round's total
+by the log ratio of the shares (``priors.update``: the interval, degree and register tables). The file records every round's total
 variation distance between the composed and the reference histograms, so the fit can be seen
 converging; the tables of the last round are kept. The weights' sha256 is recorded: a prior
 is fitted to one composer and is refitted when the weights change.
@@ -107,6 +107,7 @@ def distances(ref: dict, gen: dict, groups) -> dict:
     out = {}
     for g in groups:
         out[f"interval {g}"] = _tv(ref["interval"][g], gen["interval"][g])
+        out[f"register {g}"] = _tv(ref["register"][g], gen["register"][g])
         for m in MODES:
             out[f"degree {g} {m}"] = _tv(ref["degree"][g][m], gen["degree"][g][m])
     return {k: round(v, 4) for k, v in out.items() if v == v}

@@ -87,6 +87,21 @@ def test_line_counts_read_the_top_line_and_skip_tied_continuations():
     # the top line is 64 65 65 72: +1, 0, +7 (the tied 65 is one note)
     assert {i - priors.MAX_INTERVAL: int(k) for i, k in enumerate(iv) if k} == {1: 1, 0: 1, 7: 1}
     assert c["degree"]["melody"]["major"][[0, 4, 5]].tolist() == [2.0, 1.0, 3.0]  # C twice with the octave, E, F x3
+    assert {p: int(k) for p, k in enumerate(c["register"]["melody"]) if k} == {60: 1, 64: 1, 65: 3, 72: 1}
+
+
+def test_a_register_prior_moves_a_part_where_its_table_says(model, chorale_plan):
+    low = _tables()
+    low["register"]["bass"] = [3.0 if p < 50 else 0.0 for p in range(128)]
+    kw = dict(model=model, seed=6, max_tokens_per_bar=40, best_of=1)
+    plain = compose(chorale_plan, **kw, pitch_prior=_tables())
+    lowered = compose(chorale_plan, **kw, pitch_prior=low)
+
+    def bass(score):
+        return np.array([n.pitch for n in score.part("b").notes])
+
+    # e^3 for every pitch below 50 against the rest of the bass's range
+    assert np.mean(bass(lowered) < 50) > 0.8 and np.mean(bass(lowered)) < np.mean(bass(plain)) - 3
 
 
 def test_a_fitting_round_moves_the_tables_toward_the_reference():

@@ -42,6 +42,51 @@ def _stage_lines(extra: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | None = None) -> list[str]:
+    """The card's "Decoding recipe" section: what the weights are sampled with by default, and
+    the calibrated pitch priors fitted to them (``priors.json``, or the mapping ``priors``): the
+    command, the weights they were fitted to, and per genre the reference, the seeds and the
+    fitting time."""
+    import hashlib
+    from pathlib import Path
+
+    path = Path(__file__).with_name("priors.json")
+    if priors is None:
+        if not path.exists():
+            return []
+        priors = json.loads(path.read_text(encoding="utf-8"))
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    genres = priors.get("genres", {})
+    if not genres:
+        return []
+    total = sum(float(g.get("fit_seconds", 0.0)) for g in genres.values())
+    lines = ["## Decoding recipe", "",
+             "Sampling settings per genre are in `symbolic/composer/decoding.toml` (temperature, nucleus, "
+             "best-of-N, whether the key is masked). The genres that set `pitch_prior = true` weigh every pitch "
+             "choice with a calibrated step/leap and scale-degree prior (`partita.symbolic.composer.priors`) "
+             "fitted to these weights: `symbolic/composer/priors.json`"
+             + (f" (sha256 `{sha256[:16]}...`)" if sha256 else "")
+             + f", fitted to the weights sha256 `{priors.get('weights_sha256', '?')[:16]}...` by",
+             "", "```", str(priors.get("command", "?")), "```", "",
+             f"in {total / 60:.1f} minutes of CPU over all genres (no gradient step: the weights are unchanged). "
+             "Each genre's tables move, round by round, by the log ratio of the reference's interval and "
+             "degree shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
+             "the benchmarks use 0-23); the references are the training split only.", "",
+             "| genre | reference | pieces | rounds | top-line interval distance, first round -> kept | minutes |",
+             "| --- | --- | ---: | ---: | --- | ---: |"]  # fmt: skip
+    for name, g in sorted(genres.items()):
+        rounds = g.get("rounds", [])
+        first = rounds[0]["tv"].get("interval melody") if rounds else None
+        last = rounds[-1]["tv"].get("interval melody") if rounds else None
+        ref = g.get("reference", {})
+        lines.append(f"| {name} | {', '.join(ref.get('collections', []))} | {ref.get('pieces', '?')} | "
+                     f"{max(0, len(rounds) - 1)} | {_fmt(first)} -> {_fmt(last)} | {float(g.get('fit_seconds', 0)) / 60:.1f} |")  # fmt: skip
+    lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md` "
+              "and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
+              "a test refuses priors fitted to other weights.", ""]  # fmt: skip
+    return lines
+
+
 def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command: str,
                bench: Mapping[str, Any] | None = None, data_card: str = "") -> str:  # fmt: skip
     """The model card (Markdown) of a shipped checkpoint."""
@@ -118,7 +163,8 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
             lines += ["", f"A 3.5-minute string quartet ({lp['bars']} bars, {lp['parts']} parts, {lp['notes']} notes, "
                       f"{lp['tokens']} tokens) composed in {lp['seconds']:.1f} s ({lp['tokens_per_second']:.0f} tokens/s, "
                       "one thread, shared 2-core CPU)."]  # fmt: skip
-    lines += ["", "## Limits", "",
+    lines += ["", *decoding_section()]
+    lines += ["## Limits", "",
               "A small model trained for under an hour and a half on a CPU: it writes plausible "
               "chorale-like textures under the masks but no long-range themes of its own (repeated "
               "sections are replayed by the sampler). Sections other than `none` never occur in the "

@@ -5,16 +5,17 @@ temperature and the masks each bend the distribution of the written lines away f
 corpus'. A :class:`PitchPrior` bends it back. At every ``Pitch`` choice of a part it adds a
 bias to each pitch's tempered logit,
 
-    ``logit(p) / T + interval[role][p - previous] + degree[role][mode][(p - tonic) % 12]``
+    ``logit(p) / T + interval[role][p - previous] + degree[role][mode][(p - tonic) % 12] + register[role][p]``
 
 so that the model's probabilities are multiplied by a factor per melodic interval (from the
-part's previous note, clipped to :data:`MAX_INTERVAL` semitones either way) and per scale
-degree (the pitch class relative to the plan's tonic, per mode). ``role`` is the part's role
+part's previous note, clipped to :data:`MAX_INTERVAL` semitones either way), per scale
+degree (the pitch class relative to the plan's tonic, per mode) and per register (the MIDI
+pitch itself: where the part's notes lie). ``role`` is the part's role
 group (:func:`role_group`: melody, inner or bass). The masks still decide what is legal; the
 prior only reweighs the legal pitches.
 
 The biases are not hand-picked: ``scripts/calibrate_priors.py`` fits them per genre, so that
-the lines composed with them have the interval and degree histograms of the genre's reference
+the lines composed with them have the interval, degree and register histograms of the genre's reference
 collection (the training split of the music21 corpus; held-out pieces are never read). Each
 round composes a calibration set with the genre's shipped decoding, counts its histograms
 (:func:`line_counts`, the same way as the reference's), and moves each bias by the log ratio
@@ -75,17 +76,22 @@ class PitchPrior:
         ``interval + MAX_INTERVAL``.
     degree
         Role group -> mode -> float [12]: the bias of each pitch class above the tonic.
+    register
+        Role group -> float [128]: the bias of each MIDI pitch (none: 0).
     tonic, mode
         The piece's key (tonic pitch class 0-11, ``"major"``/``"minor"``; church modes count as
         their nearest: dorian, phrygian, aeolian and locrian as minor).
     """
 
-    def __init__(self, interval: Mapping[str, Any], degree: Mapping[str, Mapping[str, Any]], *, tonic: int, mode: str) -> None:
+    def __init__(self, interval: Mapping[str, Any], degree: Mapping[str, Mapping[str, Any]], *, tonic: int, mode: str,
+                 register: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         self.interval = {g: np.asarray(v, dtype=np.float64) for g, v in interval.items()}
         self.tonic = int(tonic) % 12
         self.mode = _mode(mode)
         pcs = (np.arange(128) - self.tonic) % 12
         self._degree = {g: np.asarray(v[self.mode], dtype=np.float64)[pcs] for g, v in degree.items()}
+        for g, v in (register or {}).items():  # degree and register are both fixed per pitch: one table
+            self._degree[g] = self._degree.get(g, np.zeros(128)) + np.asarray(v, dtype=np.float64)
         self._pitches = np.arange(128)
 
     def pitch_bias(self, group: str, previous: int | None) -> np.ndarray:
@@ -114,6 +120,9 @@ def _load(path: str) -> dict[str, dict]:
         for g, modes in t.get("degree", {}).items():
             if g not in GROUPS or set(modes) != set(MODES) or any(len(x) != 12 for x in modes.values()):
                 raise PresetError(f"genre {genre}: degree table {g!r} needs 12 values for major and minor", file=path)
+        for g, v in t.get("register", {}).items():
+            if g not in GROUPS or len(v) != 128:
+                raise PresetError(f"genre {genre}: register table {g!r} must be one of {GROUPS} with 128 values", file=path)
     return genres
 
 
@@ -130,7 +139,8 @@ def prior_for(genre: str, key: Any, path: str | Path | None = None) -> PitchPrio
     t = load_priors(path).get(genre)
     if t is None:
         return None
-    return PitchPrior(t.get("interval", {}), t.get("degree", {}), tonic=key.tonic_pc, mode=key.mode)
+    return PitchPrior(t.get("interval", {}), t.get("degree", {}), tonic=key.tonic_pc, mode=key.mode,
+                      register=t.get("register", {}))  # fmt: skip
 
 
 # -- fitting ------------------------------------------------------------------------------------
@@ -138,11 +148,12 @@ def prior_for(genre: str, key: Any, path: str | Path | None = None) -> PitchPrio
 
 def empty_counts() -> dict[str, Any]:
     return {"interval": {g: np.zeros(N_INTERVALS) for g in GROUPS},
-            "degree": {g: {m: np.zeros(12) for m in MODES} for g in GROUPS}}  # fmt: skip
+            "degree": {g: {m: np.zeros(12) for m in MODES} for g in GROUPS},
+            "register": {g: np.zeros(128) for g in GROUPS}}  # fmt: skip
 
 
 def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | None = None) -> dict[str, Any]:
-    """Add the interval and degree counts of ``score``'s pitched parts to ``counts`` (new when
+    """Add the interval, degree and register counts of ``score``'s pitched parts to ``counts`` (new when
     None) and return it. ``roles``: each pitched part's role in part order; None: a reference
     score, read top down (one part: melody; else the first melody, the last bass, the rest
     inner). A part's line is its highest note at each onset (tied continuations are not new
@@ -159,6 +170,7 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
         g = role_group(role)
         top: dict = {}
         for n in part.notes:
+            counts["register"][g][n.pitch] += 1
             if key is not None:
                 counts["degree"][g][_mode(key.mode)][(n.pitch - key.tonic_pc) % 12] += 1
             if n.tie in ("stop", "continue"):
@@ -190,12 +202,14 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
     no reference counts keeps its table."""
     out = json.loads(json.dumps(tables))
     for g in groups:
-        pairs = [("interval", None, reference["interval"][g], composed["interval"][g])]
+        pairs = [("interval", None, reference["interval"][g], composed["interval"][g]),
+                 ("register", None, reference["register"][g], composed["register"][g])]
         pairs += [("degree", m, reference["degree"][g][m], composed["degree"][g][m]) for m in MODES]
         for kind, m, ref, gen in pairs:
             if ref.sum() == 0 or gen.sum() == 0:
                 continue
-            old = np.asarray(out[kind][g] if m is None else out[kind][g][m], dtype=np.float64)
+            out.setdefault(kind, {})
+            old = np.asarray(out[kind].get(g, np.zeros(len(ref))) if m is None else out[kind][g][m], dtype=np.float64)
             new = old + rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
             w = ref / ref.sum()
             new = np.clip(new - float((w * new).sum()), -CLIP, CLIP)
@@ -208,4 +222,5 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
 
 def zero_tables() -> dict[str, Any]:
     return {"interval": {g: [0.0] * N_INTERVALS for g in GROUPS},
-            "degree": {g: {m: [0.0] * 12 for m in MODES} for g in GROUPS}}  # fmt: skip
+            "degree": {g: {m: [0.0] * 12 for m in MODES} for g in GROUPS},
+            "register": {g: [0.0] * 128 for g in GROUPS}}  # fmt: skip

@@ -423,7 +423,7 @@ def compose(
         Whether the genre's calibrated step/leap and scale-degree prior
         (:mod:`~partita.symbolic.composer.priors`, ``priors.json``) weighs every pitch choice.
         None (default): the genre's (``decoding.toml``); a genre without a fitted prior has none.
-        A mapping: a genre's tables as ``priors.json`` holds them (``interval`` and ``degree``),
+        A mapping: a genre's tables as ``priors.json`` holds them (``interval``, ``degree`` and ``register``),
         used instead of the shipped ones (what ``scripts/calibrate_priors.py`` fits with).
 
     Returns
@@ -483,7 +483,8 @@ def compose(
         from partita.symbolic.composer.priors import PitchPrior
 
         ks = plan.key_signature()
-        prior = PitchPrior(pitch_prior["interval"], pitch_prior["degree"], tonic=ks.tonic_pc, mode=ks.mode)
+        prior = PitchPrior(pitch_prior["interval"], pitch_prior["degree"], tonic=ks.tonic_pc, mode=ks.mode,
+                           register=pitch_prior.get("register"))  # fmt: skip
     elif d.pitch_prior if pitch_prior is None else pitch_prior:
         from partita.symbolic.composer.priors import prior_for
 
