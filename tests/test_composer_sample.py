@@ -230,10 +230,10 @@ def test_a_chorale_samples_with_its_genres_decoding_unless_told(model):
     reel = plan("a lively reel", duration_s=10, seed=1)
     assert reel.genre != "chorale"
     d = resolve_decoding(reel)
-    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of, d.key_mask, d.pitch_prior) == (
-        1.0, 0.95, {}, 1, False, True)
-    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=1, key_mask=False,
-                                          pitch_prior=True)  # fmt: skip
+    assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of, d.phrase_bars, d.key_mask, d.pitch_prior) == (
+        1.0, 0.95, {}, 3, 2, False, True)
+    assert compose(reel, **kw) == compose(reel, **kw, temperature=1.0, top_p=0.95, best_of=3, phrase_bars=2,
+                                          key_mask=False, pitch_prior=True)  # fmt: skip
     pop = plan("a pop song", duration_s=10, seed=1)
     d = resolve_decoding(pop)
     assert (d.temperature, d.top_p, dict(d.role_temperature), d.best_of) == (1.0, 0.95, {}, 1)

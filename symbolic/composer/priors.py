@@ -194,12 +194,27 @@ def _log_share(c: np.ndarray, pseudo: float) -> np.ndarray:
     return np.log(c / c.sum())
 
 
+def _smooth(c: np.ndarray, sigma: float) -> np.ndarray:
+    k = np.arange(-int(3 * sigma), int(3 * sigma) + 1)
+    w = np.exp(-0.5 * (k / sigma) ** 2)
+    return np.convolve(np.asarray(c, dtype=np.float64), w / w.sum(), mode="same")
+
+
+#: The register tables are fitted on histograms smoothed over this many semitones (a Gaussian's
+#: standard deviation) and at this share of the rate: they place a part's notes (high, low, how
+#: wide), while the degree tables, fitted in the same round, shape its pitch classes; unsmoothed,
+#: both would correct the same pitch-class mismatch and the fit would overshoot.
+REGISTER_SIGMA = 3.0
+REGISTER_RATE = 0.5
+
+
 def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str, Any], *, rate: float = 1.0,
            pseudo: float = 0.5, groups: Sequence[str] = GROUPS) -> dict[str, Any]:
     """One fitting round: each bias of ``groups`` moved by ``rate`` times the log ratio of the
     reference's share to the composed share of its bin (counts plus ``pseudo`` each), centred
-    on the reference's mean and clipped to +-:data:`CLIP`. A group or mode with no composed or
-    no reference counts keeps its table."""
+    on the reference's mean and clipped to +-:data:`CLIP`; the register tables on smoothed
+    histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`). A group
+    or mode with no composed or no reference counts keeps its table."""
     out = json.loads(json.dumps(tables))
     for g in groups:
         pairs = [("interval", None, reference["interval"][g], composed["interval"][g]),
@@ -210,7 +225,13 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
                 continue
             out.setdefault(kind, {})
             old = np.asarray(out[kind].get(g, np.zeros(len(ref))) if m is None else out[kind][g][m], dtype=np.float64)
-            new = old + rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
+            if kind == "register":
+                ref, gen = _smooth(ref, REGISTER_SIGMA), _smooth(gen, REGISTER_SIGMA)
+                step = REGISTER_RATE * rate * (_log_share(ref, 1e-3 * ref.sum() / len(ref))
+                                               - _log_share(gen, 1e-3 * gen.sum() / len(gen)))  # fmt: skip
+            else:
+                step = rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
+            new = old + step
             w = ref / ref.sum()
             new = np.clip(new - float((w * new).sum()), -CLIP, CLIP)
             if m is None:
