@@ -45,6 +45,10 @@ GENRES = {
 }  # fmt: skip
 
 
+#: The share of the reference's notes (per role group) that the composed parts' instruments can
+#: sound in their comfortable range, below which the group's register table is left at zero (a
+#: jig's tin whistle sits an octave above O'Neill's violin tunes: it cannot be moved there).
+MIN_REGISTER_COVER = 0.8
 #: Tonics of the minor-key calibration pieces, in turn.
 MINOR_TONICS = ("D", "G", "A", "E", "C", "B")
 
@@ -79,8 +83,11 @@ def composed_counts(genre: str, tables: dict, n: int, model) -> tuple[dict, dict
     from partita.symbolic.composer.priors import empty_counts, line_counts, role_group
     from partita.symbolic.composer.sample import compose
 
+    from partita import instruments
+
     _, _, prompt, seconds, groups = GENRES[genre]
     counts = empty_counts()
+    counts["ranges"] = {g: set() for g in groups}  # the pitches the written parts of each group may sound
     tokens = 0
     for seed in range(1000, 1000 + n):
         # every other piece in a minor key (the planner writes major unless asked): both
@@ -90,6 +97,9 @@ def composed_counts(genre: str, tables: dict, n: int, model) -> tuple[dict, dict
         s, st = compose(p, model=model, seed=seed, pitch_prior=tables, return_stats=True)
         roles = {q.id: q.role for q in p.instrumentation}
         parts = [q for q in s.parts if roles[q.id] != "percussion" and role_group(roles[q.id]) in groups]
+        for q in parts:
+            lo, hi = instruments.get(q.instrument).comfortable_range
+            counts["ranges"][role_group(roles[q.id])].update(range(lo, hi + 1))
         line_counts(dataclasses.replace(s, parts=tuple(parts)), [roles[q.id] for q in parts], counts)
         tokens += st.sampled
     return counts, {"sampled_tokens": tokens}
@@ -127,12 +137,19 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     ref, n_ref = reference_counts(genre, Path(data_dir))
     tables = zero_tables()
     history = []
+    covered: dict = {}
     for r in range(rounds):
         gen, info = composed_counts(genre, tables, n, model)
         d = distances(ref, gen, groups)
         history.append({"round": r, "tables": "zero" if r == 0 else f"after round {r - 1}", "tv": d, **info})
         print(genre, "round", r, json.dumps(d), file=sys.stderr, flush=True)
+        if not covered:  # how much of the reference's register the written instruments can sound
+            covered = {g: float(ref["register"][g][sorted(gen["ranges"][g])].sum() / max(ref["register"][g].sum(), 1))
+                       for g in groups}  # fmt: skip
         tables = update(tables, ref, gen, rate=rate, groups=groups)
+        for g in groups:  # a register the instruments cannot reach is not fitted: the table would only
+            if covered[g] < MIN_REGISTER_COVER:  # pile the notes on the edge of their range
+                tables["register"][g] = [0.0] * 128
     gen, info = composed_counts(genre, tables, n, model)
     d = distances(ref, gen, groups)
     history.append({"round": rounds, "tables": f"after round {rounds - 1} (kept)", "tv": d, **info})
@@ -142,6 +159,8 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
                                                         "pieces": n_ref, "split": "training (held_out False)"},
         "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
         "rounds": history, "rate": rate, "fit_seconds": round(time.perf_counter() - t0, 1),
+        "register_cover": {g: round(c, 3) for g, c in covered.items()},
+        "register_fitted": [g for g in groups if covered.get(g, 0.0) >= MIN_REGISTER_COVER],
     }  # fmt: skip
 
 
