@@ -69,8 +69,8 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
              + f", fitted to the weights sha256 `{priors.get('weights_sha256', '?')[:16]}...` by",
              "", "```", str(priors.get("command", "?")), "```", "",
              f"in {total / 60:.1f} minutes of CPU over all genres (no gradient step: the weights are unchanged). "
-             "Each genre's tables move, round by round, by the log ratio of the reference's interval and "
-             "degree shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
+             "Each genre's tables move, round by round, by the log ratio of the reference's interval, degree and "
+             "register shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
              "the benchmarks use 0-23); the references are the training split only.", "",
              "| genre | reference | pieces | rounds | top-line interval distance, first round -> kept | minutes |",
              "| --- | --- | ---: | ---: | --- | ---: |"]  # fmt: skip

@@ -1,0 +1,52 @@
+"""The pitch priors' fitting curves (docs/composer.md): what the composer's training loss curve is
+to its weights, these are to ``symbolic/composer/priors.json``.
+
+    .venv/bin/python docs/img/composer_calibration.py
+
+writes ``docs/img/composer_calibration.png``: per genre, the total-variation distance between the
+composed and the reference histograms (top line's melodic intervals, its scale degrees in major,
+its register; the bass's intervals where the model writes a bass) after each fitting round, read
+from the rounds recorded in ``priors.json`` (round 0: no prior).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PRIORS = HERE.parent.parent / "symbolic" / "composer" / "priors.json"
+CURVES = (("interval melody", "top line: intervals"), ("degree melody major", "top line: degrees (major)"),
+          ("register melody", "top line: register"), ("interval bass", "bass: intervals"))  # fmt: skip
+
+
+def main() -> int:
+    genres = json.loads(PRIORS.read_text())["genres"]
+    fig, axes = plt.subplots(1, len(genres), figsize=(3.2 * len(genres), 3.0), sharey=True)
+    for ax, (name, g) in zip(axes, sorted(genres.items())):
+        rounds = g["rounds"]
+        for key, label in CURVES:
+            ys = [r["tv"].get(key) for r in rounds]
+            if all(y is not None for y in ys):
+                ax.plot(range(len(ys)), ys, marker="o", ms=3, label=label)
+        fitted = "register fitted" if "melody" in g.get("register_fitted", []) else "register not fitted (out of the instrument's reach)"
+        ax.set_title(f"{name}\n({fitted})", fontsize=8)
+        ax.set_xlabel("round (0: no prior)", fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("total variation to the reference", fontsize=7)
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(HERE / "composer_calibration.png", dpi=110)
+    print(f"wrote {HERE / 'composer_calibration.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
