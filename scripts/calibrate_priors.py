@@ -8,13 +8,15 @@ genre's reference collection (held-out pieces are never read: the benchmark comp
 For each genre: the reference's interval and degree counts (``priors.line_counts``, parts read
 top down: melody, inner, bass), then ``--rounds`` rounds of: compose ``--n`` pieces from the
 genre's prompt with the genre's shipped decoding (``decoding.toml``) and the tables fitted so
-far (calibration seeds 1000 and up, every other one with "in X minor" added to the prompt; the
-benchmark uses seeds 0-23), count their lines the same way
+far (calibration seeds 1000 and up, every other one in a minor key, each tonic drawn by the
+reference's own key shares and named in the prompt; the benchmark uses seeds 0-23), count their lines the same way
 (parts by their planned role; parts the arranger wrote are not counted), and move the tables
 by the log ratio of the shares (``priors.update``: the interval, degree and register tables). The file records every round's total
 variation distance between the composed and the reference histograms, so the fit can be seen
 converging; the tables of the last round are kept. The weights' sha256 is recorded: a prior
-is fitted to one composer and is refitted when the weights change.
+is fitted to one composer and is refitted when the weights change. The file also holds each
+genre's key shares (tonic per mode in the training split): the planner draws a piece's tonic
+from them when the prompt names no key.
 """
 
 from __future__ import annotations
@@ -45,14 +47,12 @@ GENRES = {
 }  # fmt: skip
 
 
+#: Fewest pieces in a mode for its key shares to be kept (else every tonic is equally likely).
+MIN_KEY_PIECES = 30
 #: The share of the reference's notes (per role group) that the composed parts' instruments can
 #: sound in their comfortable range, below which the group's register table is left at zero (a
 #: jig's tin whistle sits an octave above O'Neill's violin tunes: it cannot be moved there).
 MIN_REGISTER_COVER = 0.8
-#: Tonics of the minor-key calibration pieces, in turn.
-MINOR_TONICS = ("D", "G", "A", "E", "C", "B")
-
-
 def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
     from partita.symbolic.composer.corpus import held_out
     from partita.symbolic.composer.priors import line_counts
@@ -76,7 +76,7 @@ def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
     return counts, n
 
 
-def composed_counts(genre: str, tables: dict, n: int, model) -> tuple[dict, dict]:
+def composed_counts(genre: str, tables: dict, n: int, model, keys: dict) -> tuple[dict, dict]:
     import dataclasses
 
     from partita.symbolic.composer.planner import plan
@@ -89,11 +89,17 @@ def composed_counts(genre: str, tables: dict, n: int, model) -> tuple[dict, dict
     counts = empty_counts()
     counts["ranges"] = {g: set() for g in groups}  # the pitches the written parts of each group may sound
     tokens = 0
+    import random
+
+    from partita.symbolic.composer.priors import _TONIC_NAMES
+
     for seed in range(1000, 1000 + n):
-        # every other piece in a minor key (the planner writes major unless asked): both
-        # modes' degree tables are fitted
-        ask = prompt if seed % 2 == 0 else f"{prompt} in {MINOR_TONICS[(seed // 2) % len(MINOR_TONICS)]} minor"
-        p = plan(ask, duration_s=seconds, seed=seed)
+        # every other piece in a minor key (the planner writes major unless asked), so that both
+        # modes' degree tables are fitted; the tonic drawn by the reference's own key shares (what
+        # the planner draws from once priors.json holds them)
+        mode = "major" if seed % 2 == 0 else "minor"
+        tonic = random.Random(seed).choices(_TONIC_NAMES[mode], weights=[w + 1e-9 for w in keys[mode]])[0]
+        p = plan(f"{prompt} in {tonic} {mode}", duration_s=seconds, seed=seed)
         s, st = compose(p, model=model, seed=seed, pitch_prior=tables, return_stats=True)
         roles = {q.id: q.role for q in p.instrumentation}
         parts = [q for q in s.parts if roles[q.id] != "percussion" and role_group(roles[q.id]) in groups]
@@ -135,11 +141,13 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     t0 = time.perf_counter()
     groups = GENRES[genre][4]
     ref, n_ref = reference_counts(genre, Path(data_dir))
+    key_shares = {m: [float(x) / max(float(ref["keys"][m].sum()), 1.0) if ref["keys"][m].sum() >= MIN_KEY_PIECES
+                      else 1.0 / 12 for x in ref["keys"][m]] for m in ref["keys"]}  # fmt: skip
     tables = zero_tables()
     history = []
     covered: dict = {}
     for r in range(rounds):
-        gen, info = composed_counts(genre, tables, n, model)
+        gen, info = composed_counts(genre, tables, n, model, key_shares)
         d = distances(ref, gen, groups)
         history.append({"round": r, "tables": "zero" if r == 0 else f"after round {r - 1}", "tv": d, **info})
         print(genre, "round", r, json.dumps(d), file=sys.stderr, flush=True)
@@ -150,12 +158,14 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
         for g in groups:  # a register the instruments cannot reach is not fitted: the table would only
             if covered[g] < MIN_REGISTER_COVER:  # pile the notes on the edge of their range
                 tables["register"][g] = [0.0] * 128
-    gen, info = composed_counts(genre, tables, n, model)
+    gen, info = composed_counts(genre, tables, n, model, key_shares)
     d = distances(ref, gen, groups)
     history.append({"round": rounds, "tables": f"after round {rounds - 1} (kept)", "tv": d, **info})
     print(genre, "kept", json.dumps(d), file=sys.stderr, flush=True)
+    # the planner draws from a mode's key shares only where the collection has enough pieces in it
+    planner_keys = {m: [round(w, 4) for w in v] for m, v in key_shares.items() if ref["keys"][m].sum() >= MIN_KEY_PIECES}
     return {
-        **tables, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
+        **tables, "keys": planner_keys, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
                                                         "pieces": n_ref, "split": "training (held_out False)"},
         "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
         "rounds": history, "rate": rate, "fit_seconds": round(time.perf_counter() - t0, 1),

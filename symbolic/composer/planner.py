@@ -417,8 +417,14 @@ def plan(
         if votes and votes.count("major") == votes.count("minor"):
             mode = votes[0]
     if tonic is None:
-        choices = ["C", "D", "Eb", "F", "G", "A", "Bb"] if mode == "major" else ["A", "D", "E", "G", "C", "B"]
-        tonic = rng.choice(choices)
+        from partita.symbolic.composer.priors import style_tonics
+
+        drawn = style_tonics(genre, mode)  # the style's own keys, by their shares in its corpus
+        if drawn is not None:
+            tonic = rng.choices(drawn[0], weights=drawn[1])[0]
+        else:
+            choices = ["C", "D", "Eb", "F", "G", "A", "Bb"] if mode == "major" else ["A", "D", "E", "G", "C", "B"]
+            tonic = rng.choice(choices)
 
     # meter
     if meter is not None:

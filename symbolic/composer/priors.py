@@ -42,7 +42,7 @@ import numpy as np
 from partita.errors import PresetError
 
 __all__ = ["GROUPS", "MAX_INTERVAL", "MODES", "PitchPrior", "line_counts", "load_priors", "prior_for", "role_group",
-           "update"]
+           "style_tonics", "update"]
 
 #: Melodic intervals are binned -MAX_INTERVAL .. +MAX_INTERVAL semitones; larger moves fall in
 #: the outermost bins.
@@ -120,6 +120,9 @@ def _load(path: str) -> dict[str, dict]:
         for g, modes in t.get("degree", {}).items():
             if g not in GROUPS or set(modes) != set(MODES) or any(len(x) != 12 for x in modes.values()):
                 raise PresetError(f"genre {genre}: degree table {g!r} needs 12 values for major and minor", file=path)
+        for m, v in t.get("keys", {}).items():
+            if m not in MODES or len(v) != 12:
+                raise PresetError(f"genre {genre}: keys table {m!r} must be major or minor with 12 shares", file=path)
         for g, v in t.get("register", {}).items():
             if g not in GROUPS or len(v) != 128:
                 raise PresetError(f"genre {genre}: register table {g!r} must be one of {GROUPS} with 128 values", file=path)
@@ -143,6 +146,27 @@ def prior_for(genre: str, key: Any, path: str | Path | None = None) -> PitchPrio
                       register=t.get("register", {}))  # fmt: skip
 
 
+#: Tonic spellings by pitch class, per mode (the keys a planner writes).
+_TONIC_NAMES = {"major": ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
+                "minor": ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")}  # fmt: skip
+
+
+def style_tonics(genre: str, mode: str, path: str | Path | None = None) -> tuple[list[str], list[float]] | None:
+    """The tonics a piece of ``genre`` in ``mode`` is written in, and their shares in the training
+    split of the genre's reference collection (``priors.json``'s ``keys``): what the planner draws
+    from when the prompt names no key. None for a genre or mode without them.
+
+    >>> names, shares = style_tonics("reel", "major")
+    >>> names[shares.index(max(shares))] in ("D", "G")   # fiddle tunes sit in the fiddle's keys
+    True
+    """
+    t = load_priors(path).get(genre, {}).get("keys", {}).get(_mode(mode))
+    if not t or sum(t) <= 0:
+        return None
+    pairs = [(_TONIC_NAMES[_mode(mode)][pc], float(w)) for pc, w in enumerate(t) if w > 0]
+    return [n for n, _ in pairs], [w for _, w in pairs]
+
+
 # -- fitting ------------------------------------------------------------------------------------
 
 
@@ -163,6 +187,9 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
 
     counts = counts or empty_counts()
     parts = [p for p in score.parts if not is_drum_part(p) and p.notes]
+    if score.key_signatures:
+        k0 = score.key_signatures[0]
+        counts.setdefault("keys", {m: np.zeros(12) for m in MODES})[_mode(k0.mode)][k0.tonic_pc % 12] += 1
     if roles is None:
         roles = ["melody"] if len(parts) == 1 else ["melody"] + ["inner"] * (len(parts) - 2) + ["bass"]
     key = score.key_signatures[0] if score.key_signatures else None
