@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Train the 12 shipped neural decoders (instruments/weights/), one instrument at a time, on CPU.
+# Train the shipped harmonic-plus-noise decoders (instruments/weights/), one instrument at a
+# time, on CPU: the 12 orchestral ones (sessions 1-5) and the band's wind and reed instruments
+# (session 6: organ, accordion, the saxophones, tin whistle, piccolo, english horn, recorder,
+# harmonica; those were trained with --out data/neural/new_weights and copied in, which their
+# cards' commands show).
 #
 #   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
 #
@@ -15,7 +19,8 @@ SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
 MINUTES=${MINUTES:-3}
 NAMES=("$@")
 if [ ${#NAMES[@]} -eq 0 ]; then
-    NAMES=(violin viola cello contrabass flute oboe clarinet bassoon horn trumpet trombone tuba)
+    NAMES=(violin viola cello contrabass flute oboe clarinet bassoon horn trumpet trombone tuba
+           organ accordion soprano_sax alto_sax tenor_sax baritone_sax tin_whistle piccolo english_horn recorder harmonica)
 fi
 mkdir -p data/neural/logs
 for name in "${NAMES[@]}"; do
