@@ -255,6 +255,7 @@ def master_folder(
 def _prior_record(plan: Plan, decoding: Any) -> dict | None:
     """What the provenance says of the pitch prior a compose used: its file's sha256 and the
     genre's table, or None when the genre's decoding uses none (or has no fitted table)."""
+    from partita.provenance import sha256_file
     from partita.symbolic.composer import priors
 
     if not decoding.pitch_prior or plan.genre not in priors.load_priors():

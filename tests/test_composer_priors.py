@@ -187,3 +187,15 @@ def test_a_style_without_a_named_key_is_planned_in_its_corpus_keys():
     # a named key is kept, and a style without key shares (pop) draws as before
     assert plan("a reel in Bb major", duration_s=20, seed=0).key == "Bb"
     assert priors.style_tonics("pop", "major") is None
+
+
+def test_the_provenance_record_names_the_prior_file_a_compose_used():
+    from partita.pipeline import _prior_record
+    from partita.provenance import sha256_file
+    from partita.symbolic.composer.sample import resolve_decoding
+
+    reel = plan("a reel", duration_s=20, seed=0)
+    rec = _prior_record(reel, resolve_decoding(reel))
+    assert rec == {"file": "priors.json", "sha256": sha256_file(priors._FILE), "genre": "reel"}
+    pop = plan("a pop song", duration_s=20, seed=0)
+    assert _prior_record(pop, resolve_decoding(pop)) is None  # pop's decoding uses no prior
