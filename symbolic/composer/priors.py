@@ -170,6 +170,19 @@ def style_tonics(genre: str, mode: str, path: str | Path | None = None) -> tuple
 # -- fitting ------------------------------------------------------------------------------------
 
 
+def _percussion(part: Any) -> bool:
+    """A percussion part (the drum kit, or the catalog's ``percussion`` flag; an instrument the
+    catalog lacks counts as pitched)."""
+    if part.instrument == "drum_kit":
+        return True
+    from partita import instruments
+
+    try:
+        return bool(instruments.get(part.instrument).percussion)
+    except Exception:  # noqa: BLE001 - not in the catalog
+        return False
+
+
 def empty_counts() -> dict[str, Any]:
     return {"interval": {g: np.zeros(N_INTERVALS) for g in GROUPS},
             "degree": {g: {m: np.zeros(12) for m in MODES} for g in GROUPS},
@@ -183,10 +196,8 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
     inner). A part's line is its highest note at each onset (tied continuations are not new
     notes), as the decoding mask sees a part's previous note; degrees count every note, against
     the score's first key signature (a score without one adds no degree counts)."""
-    from partita.symbolic.composer.stylefeatures import is_drum_part
-
     counts = counts or empty_counts()
-    parts = [p for p in score.parts if not is_drum_part(p) and p.notes]
+    parts = [p for p in score.parts if not _percussion(p) and p.notes]
     if score.key_signatures:
         k0 = score.key_signatures[0]
         counts.setdefault("keys", {m: np.zeros(12) for m in MODES})[_mode(k0.mode)][k0.tonic_pc % 12] += 1
