@@ -5,6 +5,6 @@
 -7
 """
 
-from partita.instruments.catalog import Instrument, all_instruments, by_program, get, lookup
+from partita.instruments.catalog import Instrument, all_instruments, by_program, get, is_percussion, lookup
 
-__all__ = ["Instrument", "get", "lookup", "by_program", "all_instruments"]
+__all__ = ["Instrument", "get", "lookup", "by_program", "all_instruments", "is_percussion"]

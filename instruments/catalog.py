@@ -31,6 +31,7 @@ __all__ = [
     "lookup",
     "by_program",
     "all_instruments",
+    "is_percussion",
 ]
 
 FAMILIES: tuple[str, ...] = (
@@ -525,3 +526,18 @@ def all_instruments() -> tuple[Instrument, ...]:
     ['violin', 'viola', 'cello', 'contrabass']
     """
     return tuple(_catalog().by_id.values())
+
+
+def is_percussion(instrument_id: str) -> bool:
+    """True for the drum kit and every entry the catalog flags ``percussion``; an id the catalog
+    lacks counts as pitched.
+
+    >>> is_percussion("drum_kit"), is_percussion("violin"), is_percussion("no such thing")
+    (True, False, False)
+    """
+    if instrument_id == "drum_kit":
+        return True
+    try:
+        return bool(get(instrument_id).percussion)
+    except Exception:  # noqa: BLE001 - an instrument the catalog lacks is pitched
+        return False

@@ -91,14 +91,14 @@ def composed_counts(genre: str, tables: dict, n: int, model, keys: dict) -> tupl
     tokens = 0
     import random
 
-    from partita.symbolic.composer.priors import _TONIC_NAMES
+    from partita.symbolic.composer.priors import TONIC_NAMES
 
     for seed in range(1000, 1000 + n):
         # every other piece in a minor key (the planner writes major unless asked), so that both
         # modes' degree tables are fitted; the tonic drawn by the reference's own key shares (what
         # the planner draws from once priors.json holds them)
         mode = "major" if seed % 2 == 0 else "minor"
-        tonic = random.Random(seed).choices(_TONIC_NAMES[mode], weights=[w + 1e-9 for w in keys[mode]])[0]
+        tonic = random.Random(seed).choices(TONIC_NAMES[mode], weights=[w + 1e-9 for w in keys[mode]])[0]
         p = plan(f"{prompt} in {tonic} {mode}", duration_s=seconds, seed=seed)
         s, st = compose(p, model=model, seed=seed, pitch_prior=tables, return_stats=True)
         roles = {q.id: q.role for q in p.instrumentation}

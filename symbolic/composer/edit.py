@@ -325,8 +325,6 @@ def _rewrite(
         from partita.symbolic.composer.priors import role_group
 
         groups = [role_group(r) for r in controls.roles]
-        pitch_of_id = np.asarray(new_mask().tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
-        has_id = pitch_of_id >= 0
 
     for attempt in range(BOUNDARY_TRIES):
         mask = new_mask()
@@ -382,10 +380,7 @@ def _rewrite(
                     cand[: vocab.n_remi] = allowed
                     if roles and mask.expects_pitch:
                         temp = roles.get(controls.roles[mask.slot], decoding.temperature)
-                bias = None
-                if prior is not None and mask.expects_pitch:
-                    bias = np.zeros(vocab.vocab_size)
-                    bias[pitch_of_id[has_id]] = prior.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has_id]
+                bias = prior.mask_bias(mask, groups, vocab.vocab_size) if prior is not None and mask.expects_pitch else None
                 if not cand.any():
                     cand[vocab.bar] = True
                 choice = decoder.sample(cand, temperature=temp, top_p=decoding.top_p, generator=gen, bias=bias)

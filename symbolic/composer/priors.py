@@ -103,6 +103,17 @@ class PitchPrior:
             out += table[np.clip(self._pitches - int(previous), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL]
         return out
 
+    def mask_bias(self, mask: Any, groups: Sequence[str], vocab_size: int) -> np.ndarray:
+        """float [vocab_size]: :meth:`pitch_bias` of the slot ``mask`` (a DecodeMask expecting a
+        ``Pitch``) is writing, from that slot's previous note, on each ``Pitch`` token id (0
+        elsewhere); ``groups``: the role group of each slot. What ``compose`` and the edits add
+        to the tempered logits."""
+        ids = np.asarray(mask.tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
+        has = ids >= 0
+        out = np.zeros(vocab_size)
+        out[ids[has]] = self.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has]
+        return out
+
 
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> dict[str, dict]:
@@ -147,7 +158,7 @@ def prior_for(genre: str, key: Any, path: str | Path | None = None) -> PitchPrio
 
 
 #: Tonic spellings by pitch class, per mode (the keys a planner writes).
-_TONIC_NAMES = {"major": ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
+TONIC_NAMES = {"major": ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
                 "minor": ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")}  # fmt: skip
 
 
@@ -163,30 +174,18 @@ def style_tonics(genre: str, mode: str, path: str | Path | None = None) -> tuple
     t = load_priors(path).get(genre, {}).get("keys", {}).get(_mode(mode))
     if not t or sum(t) <= 0:
         return None
-    pairs = [(_TONIC_NAMES[_mode(mode)][pc], float(w)) for pc, w in enumerate(t) if w > 0]
+    pairs = [(TONIC_NAMES[_mode(mode)][pc], float(w)) for pc, w in enumerate(t) if w > 0]
     return [n for n, _ in pairs], [w for _, w in pairs]
 
 
 # -- fitting ------------------------------------------------------------------------------------
 
 
-def _percussion(part: Any) -> bool:
-    """A percussion part (the drum kit, or the catalog's ``percussion`` flag; an instrument the
-    catalog lacks counts as pitched)."""
-    if part.instrument == "drum_kit":
-        return True
-    from partita import instruments
-
-    try:
-        return bool(instruments.get(part.instrument).percussion)
-    except Exception:  # noqa: BLE001 - not in the catalog
-        return False
-
-
 def empty_counts() -> dict[str, Any]:
     return {"interval": {g: np.zeros(N_INTERVALS) for g in GROUPS},
             "degree": {g: {m: np.zeros(12) for m in MODES} for g in GROUPS},
-            "register": {g: np.zeros(128) for g in GROUPS}}  # fmt: skip
+            "register": {g: np.zeros(128) for g in GROUPS},
+            "keys": {m: np.zeros(12) for m in MODES}}  # the pieces' tonics  # fmt: skip
 
 
 def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | None = None) -> dict[str, Any]:
@@ -196,11 +195,13 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
     inner). A part's line is its highest note at each onset (tied continuations are not new
     notes), as the decoding mask sees a part's previous note; degrees count every note, against
     the score's first key signature (a score without one adds no degree counts)."""
+    from partita.instruments import is_percussion
+
     counts = counts or empty_counts()
-    parts = [p for p in score.parts if not _percussion(p) and p.notes]
+    parts = [p for p in score.parts if not is_percussion(p.instrument) and p.notes]
     if score.key_signatures:
         k0 = score.key_signatures[0]
-        counts.setdefault("keys", {m: np.zeros(12) for m in MODES})[_mode(k0.mode)][k0.tonic_pc % 12] += 1
+        counts["keys"][_mode(k0.mode)][k0.tonic_pc % 12] += 1
     if roles is None:
         roles = ["melody"] if len(parts) == 1 else ["melody"] + ["inner"] * (len(parts) - 2) + ["bass"]
     key = score.key_signatures[0] if score.key_signatures else None

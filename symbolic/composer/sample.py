@@ -187,9 +187,6 @@ def sample_tokens(
         from partita.symbolic.composer.priors import role_group
 
         groups = [role_group(r) for r in controls.roles]
-        pid = np.asarray(mask.tables.pitch_id)
-        has_id = pid >= 0
-        pitch_ids = pid[has_id]
     header = vocab.header_ids(controls)
     decoder = Decoder(model, header)
     n_forced = 0
@@ -237,8 +234,7 @@ def sample_tokens(
                 if role_temperature:
                     temp = role_temperature.get(controls.roles[mask.slot], temperature)
                 if prior is not None:
-                    bias = np.zeros(vocab.vocab_size)
-                    bias[pitch_ids] = prior.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has_id]
+                    bias = prior.mask_bias(mask, groups, vocab.vocab_size)
             i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen, bias=bias)
             if ll is not None:
                 ll[0] += decoder.log_prob(full_mask, i)

@@ -26,15 +26,10 @@ __all__ = ["ChordEvents", "Line", "chord_events", "is_drum_part", "melodic_lines
 
 
 def is_drum_part(part: Any) -> bool:
-    """A percussion part (the instrument catalog's ``percussion`` flag, or the drum kit)."""
-    if part.instrument == "drum_kit":
-        return True
-    from partita import instruments
+    """A percussion part (:func:`partita.instruments.is_percussion` of its instrument)."""
+    from partita.instruments import is_percussion
 
-    try:
-        return bool(instruments.get(part.instrument).percussion)
-    except Exception:  # noqa: BLE001 - an instrument the catalog lacks is pitched
-        return False
+    return is_percussion(part.instrument)
 
 
 @dataclass(frozen=True, slots=True)
