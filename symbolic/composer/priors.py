@@ -21,6 +21,8 @@ round composes a calibration set with the genre's shipped decoding, counts its h
 (:func:`line_counts`, the same way as the reference's), and moves each bias by the log ratio
 of the reference's share to the composed share (:func:`update`). The fitted tables are data,
 ``priors.json`` beside ``decoding.toml``; a genre without a table decodes without a prior.
+The same file holds each genre's tonic shares per mode in that training split
+(:func:`style_tonics`): the planner draws a piece's tonic from them when the prompt names none.
 
 >>> import numpy as np
 >>> prior = PitchPrior({"melody": np.where(np.abs(np.arange(-MAX_INTERVAL, MAX_INTERVAL + 1)) <= 2, 1.0, 0.0)},
