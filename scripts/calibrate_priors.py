@@ -1,17 +1,17 @@
-"""Fit ``symbolic/composer/priors.json``: the composer's calibrated step/leap and scale-degree
-priors (:mod:`partita.symbolic.composer.priors`), per genre, against the training split of the
+"""Fit ``symbolic/composer/priors.json``: the composer's calibrated step/leap, scale-degree,
+register and rhythm priors (:mod:`partita.symbolic.composer.priors`), per genre, against the training split of the
 genre's reference collection (held-out pieces are never read: the benchmark compares with them).
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py [--genres chorale,reel,jig,classical]
         [--rounds 4] [--n 16] [--weights PATH] [--data-dir data/composer]
 
-For each genre: the reference's interval and degree counts (``priors.line_counts``, parts read
+For each genre: the reference's interval, degree, register, duration and rest counts (``priors.line_counts``, parts read
 top down: melody, inner, bass), then ``--rounds`` rounds of: compose ``--n`` pieces from the
 genre's prompt with the genre's shipped decoding (``decoding.toml``) and the tables fitted so
 far (calibration seeds 1000 and up, every other one in a minor key, each tonic drawn by the
 reference's own key shares and named in the prompt; the benchmark uses seeds 0-23), count their lines the same way
 (parts by their planned role; parts the arranger wrote are not counted), and move the tables
-by the log ratio of the shares (``priors.update``: the interval, degree and register tables). The file records every round's total
+by the log ratio of the shares (``priors.update``: every table). The file records every round's total
 variation distance between the composed and the reference histograms, so the fit can be seen
 converging; the tables of the last round are kept. The weights' sha256 is recorded: a prior
 is fitted to one composer and is refitted when the weights change. The file also holds each
@@ -124,6 +124,8 @@ def distances(ref: dict, gen: dict, groups) -> dict:
     for g in groups:
         out[f"interval {g}"] = _tv(ref["interval"][g], gen["interval"][g])
         out[f"register {g}"] = _tv(ref["register"][g], gen["register"][g])
+        out[f"duration {g}"] = _tv(ref["duration"][g], gen["duration"][g])
+        out[f"rest {g}"] = _tv(ref["rest"][g], gen["rest"][g])
         for m in MODES:
             out[f"degree {g} {m}"] = _tv(ref["degree"][g][m], gen["degree"][g][m])
     return {k: round(v, 4) for k, v in out.items() if v == v}
@@ -207,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         fitted = [fit_genre(*j) for j in jobs]
     genres_out.update(zip(names, fitted))
     out = {
-        "source": "fitted by scripts/calibrate_priors.py: per genre, interval and scale-degree biases that give the "
-                  "composed lines the histograms of the training split of the genre's music21 corpus collection",
+        "source": "fitted by scripts/calibrate_priors.py: per genre, interval, scale-degree, register, duration and "
+                  "rest biases that give the composed lines the histograms of the training split of the genre's music21 corpus collection",
         "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py " + " ".join(argv or sys.argv[1:]),
         "commit": commit, "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         "genres": genres_out,

@@ -248,8 +248,8 @@ def _rewrite(
     made by the new notes, and the span is sampled again (:data:`BOUNDARY_TRIES`). ``decoding``:
     a :class:`~partita.symbolic.composer.decoding.Decoding` (its role temperatures act on the
     pitches of the free parts by their role in ``controls``; without its ``key_mask`` the key
-    is not masked). ``prior``: a :class:`~partita.symbolic.composer.priors.PitchPrior` weighing
-    the free parts' pitches by their role group, as in ``compose``."""
+    is not masked). ``prior``: a :class:`~partita.symbolic.composer.priors.LinePrior` weighing
+    the free parts' pitches and rhythm by their role group, as in ``compose``."""
     import time
 
     import torch
@@ -324,7 +324,9 @@ def _rewrite(
     if prior is not None:
         from partita.symbolic.composer.priors import role_group
 
-        groups = [role_group(r) for r in controls.roles]
+        # the kept parts have no group: their notes are forced, and the rests before the next
+        # onset are weighed for the free parts only
+        groups = [role_group(r) if i in free else "" for i, r in enumerate(controls.roles)]
 
     for attempt in range(BOUNDARY_TRIES):
         mask = new_mask()
@@ -380,7 +382,7 @@ def _rewrite(
                     cand[: vocab.n_remi] = allowed
                     if roles and mask.expects_pitch:
                         temp = roles.get(controls.roles[mask.slot], decoding.temperature)
-                bias = prior.mask_bias(mask, groups, vocab.vocab_size) if prior is not None and mask.expects_pitch else None
+                bias = prior.mask_bias(mask, groups, vocab.vocab_size) if prior is not None else None
                 if not cand.any():
                     cand[vocab.bar] = True
                 choice = decoder.sample(cand, temperature=temp, top_p=decoding.top_p, generator=gen, bias=bias)

@@ -141,8 +141,13 @@ class _Meter:
         ]  # fmt: skip
         self.grid_ids = np.array([tables.position_ids[k] for k in self.on_grid], dtype=np.int64)
         self.duration_ticks = {i: int(tables.value[i] * beat * TICKS_PER_QUARTER) for i in tables.duration_ids}
+        ids = np.array(sorted(self.duration_ticks), dtype=np.int64)
+        self._arrays = (ids, np.array([self.duration_ticks[i] for i in ids], dtype=np.int64))
         self._tables = tables
         self._by_room: dict[int, np.ndarray] = {}
+
+    def duration_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._arrays
 
     def durations_within(self, room_ticks: int) -> np.ndarray:
         got = self._by_room.get(room_ticks)
@@ -275,6 +280,7 @@ class DecodeMask:
         self.timesig_mask[[all_ts[m] for m in wanted]] = True
         self._program_ids = [t.program_ids[s] for s in range(n_slots)]
         self._bar_eos = t.type_mask["Bar"] | t.type_mask["EOS"]
+        self._bar_id = int(np.flatnonzero(t.type_mask["Bar"])[0])
         self._start_mask = t.type_mask["Bar"] | t.type_mask["BOS"]
         self._after_bos = t.type_mask["Bar"] | t.type_mask["EOS"]
         self._pad = t.type_mask["PAD"]
@@ -366,6 +372,47 @@ class DecodeMask:
     def expects_program(self) -> bool:
         """True after a ``Position`` or a whole note: a ``Program`` (a part's new note) may come."""
         return self.phase in (_AFTER_POS, _AFTER_NOTE)
+
+    @property
+    def expects_duration(self) -> bool:
+        """True right after a ``Velocity``: the next token is the note's ``Duration``."""
+        return self.phase == _AFTER_VELOCITY
+
+    @property
+    def expects_onset(self) -> bool:
+        """True where a ``Position`` (a later onset in the bar) or a ``Bar`` may come."""
+        return self.phase in (_AFTER_NOTE, _IN_BAR)
+
+    def duration_choices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ``Duration`` token ids of the bar in force and their lengths in ticks (int arrays
+        in id order; the mask decides which of them fit the bar)."""
+        if self._m is None:
+            raise ConfigError("no bar has begun: the durations are not known yet")
+        return self._m.duration_arrays()
+
+    def onset_choices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ids of the on-grid ``Position`` tokens after the current one, then the ``Bar``
+        token, and the onset (ticks from the start) each would move to: the bar line for
+        ``Bar``."""
+        mt = self._m
+        if mt is None:
+            raise ConfigError("no bar has begun: the positions are not known yet")
+        i = bisect.bisect_left(mt.on_grid, self.position + 1)
+        ids = np.append(mt.grid_ids[i:], self._bar_id)
+        onsets = self.bar_start + np.append(np.asarray(mt.on_grid[i:], dtype=np.int64) * mt.step_ticks, self.bar_ticks)
+        return ids, onsets
+
+    def slot_end(self, slot: int) -> int | None:
+        """The tick at which ``slot``'s latest onset's notes have all ended (None before its
+        first note): where a rest before its next note would begin."""
+        h = self.history[slot]
+        if not h:
+            return None
+        end, i = h[-1].end, len(h) - 2
+        while i >= 0 and h[i].onset == h[-1].onset:
+            end = max(end, h[i].end)
+            i -= 1
+        return end
 
     def last_pitch(self, slot: int) -> int | None:
         """The pitch of ``slot``'s previous note before the current onset (the top note of a

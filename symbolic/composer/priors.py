@@ -1,8 +1,9 @@
-"""Calibrated pitch priors: the step/leap and scale-degree controls of the composer's decoding.
+"""Calibrated line priors: the step/leap, scale-degree, register and rhythm controls of the
+composer's decoding.
 
 The composer's lines leap where its teachers step (issue 17): a small model, a cool melody
 temperature and the masks each bend the distribution of the written lines away from the
-corpus'. A :class:`PitchPrior` bends it back. At every ``Pitch`` choice of a part it adds a
+corpus'. A :class:`LinePrior` bends it back. At every ``Pitch`` choice of a part it adds a
 bias to each pitch's tempered logit,
 
     ``logit(p) / T + interval[role][p - previous] + degree[role][mode][(p - tonic) % 12] + register[role][p]``
@@ -11,11 +12,14 @@ so that the model's probabilities are multiplied by a factor per melodic interva
 part's previous note, clipped to :data:`MAX_INTERVAL` semitones either way), per scale
 degree (the pitch class relative to the plan's tonic, per mode) and per register (the MIDI
 pitch itself: where the part's notes lie). ``role`` is the part's role
-group (:func:`role_group`: melody, inner or bass). The masks still decide what is legal; the
-prior only reweighs the legal pitches.
+group (:func:`role_group`: melody, inner or bass). The rhythm has two tables of its own: at
+every ``Duration`` choice a bias per note length (:data:`DURATION_EDGES`), and at every choice
+of the next onset (a ``Position`` or the ``Bar`` line) a bias per rest it would leave before the
+next note of each part (:data:`REST_EDGES`, summed over the parts written so far). The masks
+still decide what is legal; the prior only reweighs the legal choices.
 
 The biases are not hand-picked: ``scripts/calibrate_priors.py`` fits them per genre, so that
-the lines composed with them have the interval, degree and register histograms of the genre's reference
+the lines composed with them have the interval, degree, register, duration and rest histograms of the genre's reference
 collection (the training split of the music21 corpus; held-out pieces are never read). Each
 round composes a calibration set with the genre's shipped decoding, counts its histograms
 (:func:`line_counts`, the same way as the reference's), and moves each bias by the log ratio
@@ -25,7 +29,7 @@ The same file holds each genre's tonic shares per mode in that training split
 (:func:`style_tonics`): the planner draws a piece's tonic from them when the prompt names none.
 
 >>> import numpy as np
->>> prior = PitchPrior({"melody": np.where(np.abs(np.arange(-MAX_INTERVAL, MAX_INTERVAL + 1)) <= 2, 1.0, 0.0)},
+>>> prior = LinePrior({"melody": np.where(np.abs(np.arange(-MAX_INTERVAL, MAX_INTERVAL + 1)) <= 2, 1.0, 0.0)},
 ...                    {"melody": {"major": np.zeros(12), "minor": np.zeros(12)}}, tonic=0, mode="major")
 >>> b = prior.pitch_bias("melody", previous=60)
 >>> float(b[62]), float(b[67]), float(b[60])  # a step, a fifth, a repeat (|0| <= 2)
@@ -43,7 +47,7 @@ import numpy as np
 
 from partita.errors import PresetError
 
-__all__ = ["GROUPS", "MAX_INTERVAL", "MODES", "PitchPrior", "line_counts", "load_priors", "prior_for", "role_group",
+__all__ = ["DURATION_EDGES", "GROUPS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "line_counts", "load_priors", "prior_for", "role_group",
            "style_tonics", "update"]
 
 #: Melodic intervals are binned -MAX_INTERVAL .. +MAX_INTERVAL semitones; larger moves fall in
@@ -53,6 +57,15 @@ N_INTERVALS = 2 * MAX_INTERVAL + 1
 #: Role groups a table is kept for, and the modes of the degree tables.
 GROUPS = ("melody", "inner", "bass")
 MODES = ("major", "minor")
+#: Note lengths are binned by these upper edges (quarter-lengths, inclusive); longer notes fall
+#: in one last bin.
+DURATION_EDGES = (0.125, 0.25, 1 / 3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+N_DURATIONS = len(DURATION_EDGES) + 1
+#: The silence before a part's next note (from the end of its previous onset's notes) is binned
+#: by these upper edges (quarter-lengths, inclusive; the first bin is no rest at all).
+REST_EDGES = (0.0, 0.25, 0.5, 1.0, 2.0)
+N_RESTS = len(REST_EDGES) + 1
+_TPQ = 96  # the masks' ticks per quarter note
 #: The most a bias may move a pitch's log-probability, either way (nats).
 CLIP = 3.0
 _FILE = Path(__file__).with_name("priors.json")
@@ -68,7 +81,17 @@ def _mode(mode: str) -> str:
     return "minor" if mode in ("minor", "aeolian", "dorian", "phrygian", "locrian") else "major"
 
 
-class PitchPrior:
+def duration_bin(ql: Any) -> np.ndarray:
+    """The :data:`DURATION_EDGES` bin of each note length (quarter-lengths)."""
+    return np.searchsorted(np.asarray(DURATION_EDGES) + 1e-9, np.asarray(ql, dtype=np.float64), side="left")
+
+
+def rest_bin(ql: Any) -> np.ndarray:
+    """The :data:`REST_EDGES` bin of each silence before a note (quarter-lengths; 0 or less: no rest)."""
+    return np.searchsorted(np.asarray(REST_EDGES) + 1e-9, np.asarray(ql, dtype=np.float64), side="left")
+
+
+class LinePrior:
     """The biases of one genre, placed for one piece's key.
 
     Parameters
@@ -80,14 +103,20 @@ class PitchPrior:
         Role group -> mode -> float [12]: the bias of each pitch class above the tonic.
     register
         Role group -> float [128]: the bias of each MIDI pitch (none: 0).
+    duration, rest
+        Role group -> float [:data:`N_DURATIONS`] / [:data:`N_RESTS`]: the bias of each note
+        length and of each rest before a note (none: the rhythm is the model's own).
     tonic, mode
         The piece's key (tonic pitch class 0-11, ``"major"``/``"minor"``; church modes count as
         their nearest: dorian, phrygian, aeolian and locrian as minor).
     """
 
     def __init__(self, interval: Mapping[str, Any], degree: Mapping[str, Mapping[str, Any]], *, tonic: int, mode: str,
-                 register: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+                 register: Mapping[str, Any] | None = None, duration: Mapping[str, Any] | None = None,
+                 rest: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         self.interval = {g: np.asarray(v, dtype=np.float64) for g, v in interval.items()}
+        self.duration = {g: np.asarray(v, dtype=np.float64) for g, v in (duration or {}).items()}
+        self.rest = {g: np.asarray(v, dtype=np.float64) for g, v in (rest or {}).items()}
         self.tonic = int(tonic) % 12
         self.mode = _mode(mode)
         pcs = (np.arange(128) - self.tonic) % 12
@@ -105,16 +134,37 @@ class PitchPrior:
             out += table[np.clip(self._pitches - int(previous), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL]
         return out
 
-    def mask_bias(self, mask: Any, groups: Sequence[str], vocab_size: int) -> np.ndarray:
-        """float [vocab_size]: :meth:`pitch_bias` of the slot ``mask`` (a DecodeMask expecting a
-        ``Pitch``) is writing, from that slot's previous note, on each ``Pitch`` token id (0
-        elsewhere); ``groups``: the role group of each slot. What ``compose`` and the edits add
-        to the tempered logits."""
-        ids = np.asarray(mask.tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
-        has = ids >= 0
-        out = np.zeros(vocab_size)
-        out[ids[has]] = self.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has]
-        return out
+    def mask_bias(self, mask: Any, groups: Sequence[str], vocab_size: int) -> np.ndarray | None:
+        """float [vocab_size]: what ``compose`` and the edits add to the tempered logits of the
+        choice ``mask`` (a DecodeMask) expects next, 0 on other ids; None where the prior has
+        nothing to say (a velocity, a part's program). ``groups``: the role group of each slot.
+
+        * a ``Pitch``: :meth:`pitch_bias` of the slot being written, from its previous note;
+        * a ``Duration``: the slot's duration table at each length;
+        * the next onset (``Position`` or ``Bar``): for each part with a note so far, its rest
+          table at the silence that onset would leave after its latest notes, summed."""
+        if mask.expects_pitch:
+            ids = np.asarray(mask.tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
+            has = ids >= 0
+            out = np.zeros(vocab_size)
+            out[ids[has]] = self.pitch_bias(groups[mask.slot], mask.last_pitch(mask.slot))[has]
+            return out
+        if mask.expects_duration and groups[mask.slot] in self.duration:
+            ids, ticks = mask.duration_choices()
+            out = np.zeros(vocab_size)
+            out[ids] = self.duration[groups[mask.slot]][duration_bin(ticks / _TPQ)]
+            return out
+        if mask.expects_onset and self.rest:
+            ids, onsets = mask.onset_choices()
+            add = np.zeros(len(ids))
+            for slot, g in enumerate(groups):
+                table, end = self.rest.get(g), mask.slot_end(slot)
+                if table is not None and end is not None:
+                    add += table[rest_bin((onsets - end) / _TPQ)]
+            out = np.zeros(vocab_size)
+            out[ids] = add
+            return out
+        return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -136,9 +186,10 @@ def _load(path: str) -> dict[str, dict]:
         for m, v in t.get("keys", {}).items():
             if m not in MODES or len(v) != 12:
                 raise PresetError(f"genre {genre}: keys table {m!r} must be major or minor with 12 shares", file=path)
-        for g, v in t.get("register", {}).items():
-            if g not in GROUPS or len(v) != 128:
-                raise PresetError(f"genre {genre}: register table {g!r} must be one of {GROUPS} with 128 values", file=path)
+        for kind, n in (("register", 128), ("duration", N_DURATIONS), ("rest", N_RESTS)):
+            for g, v in t.get(kind, {}).items():
+                if g not in GROUPS or len(v) != n:
+                    raise PresetError(f"genre {genre}: {kind} table {g!r} must be one of {GROUPS} with {n} values", file=path)
     return genres
 
 
@@ -149,14 +200,17 @@ def load_priors(path: str | Path | None = None) -> dict[str, dict]:
     return _load(str(path or _FILE))
 
 
-def prior_for(genre: str, key: Any, path: str | Path | None = None) -> PitchPrior | None:
-    """The :class:`PitchPrior` of ``genre`` placed in ``key`` (a KeySignature), or None when the
+def prior_for(genre: str, key: Any, path: str | Path | None = None) -> LinePrior | None:
+    """The :class:`LinePrior` of ``genre`` placed in ``key`` (a KeySignature), or None when the
     genre has no fitted table."""
     t = load_priors(path).get(genre)
-    if t is None:
-        return None
-    return PitchPrior(t.get("interval", {}), t.get("degree", {}), tonic=key.tonic_pc, mode=key.mode,
-                      register=t.get("register", {}))  # fmt: skip
+    return None if t is None else placed(t, key)
+
+
+def placed(tables: Mapping[str, Any], key: Any) -> LinePrior:
+    """A genre's ``tables`` (as ``priors.json`` holds them) placed in ``key`` (a KeySignature)."""
+    return LinePrior(tables.get("interval", {}), tables.get("degree", {}), tonic=key.tonic_pc, mode=key.mode,
+                     register=tables.get("register"), duration=tables.get("duration"), rest=tables.get("rest"))  # fmt: skip
 
 
 #: Tonic spellings by pitch class, per mode (the keys a planner writes).
@@ -187,16 +241,21 @@ def empty_counts() -> dict[str, Any]:
     return {"interval": {g: np.zeros(N_INTERVALS) for g in GROUPS},
             "degree": {g: {m: np.zeros(12) for m in MODES} for g in GROUPS},
             "register": {g: np.zeros(128) for g in GROUPS},
+            "duration": {g: np.zeros(N_DURATIONS) for g in GROUPS},
+            "rest": {g: np.zeros(N_RESTS) for g in GROUPS},
             "keys": {m: np.zeros(12) for m in MODES}}  # the pieces' tonics  # fmt: skip
 
 
 def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | None = None) -> dict[str, Any]:
-    """Add the interval, degree and register counts of ``score``'s pitched parts to ``counts`` (new when
-    None) and return it. ``roles``: each pitched part's role in part order; None: a reference
-    score, read top down (one part: melody; else the first melody, the last bass, the rest
-    inner). A part's line is its highest note at each onset (tied continuations are not new
-    notes), as the decoding mask sees a part's previous note; degrees count every note, against
-    the score's first key signature (a score without one adds no degree counts)."""
+    """Add the interval, degree, register, duration and rest counts of ``score``'s pitched parts
+    to ``counts`` (new when None) and return it. ``roles``: each pitched part's role in part
+    order; None: a reference score, read top down (one part: melody; else the first melody, the
+    last bass, the rest inner). A part's line is its highest note at each onset (tied
+    continuations are not new notes), as the decoding mask sees a part's previous note; degrees
+    count every note, against the score's first key signature (a score without one adds no
+    degree counts). Durations count every note as written (a tied note by its pieces, as the
+    composer writes a bar at a time); a rest is counted before each onset of the line after the
+    first: the silence since the part's notes so far have all ended (none: bin 0)."""
     from partita.instruments import is_percussion
 
     counts = counts or empty_counts()
@@ -210,8 +269,11 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
     for part, role in zip(parts, roles):
         g = role_group(role)
         top: dict = {}
+        ends: dict = {}
         for n in part.notes:
             counts["register"][g][n.pitch] += 1
+            counts["duration"][g][int(duration_bin(float(n.duration)))] += 1
+            ends[n.onset] = max(ends.get(n.onset, n.onset), n.onset + n.duration)
             if key is not None:
                 counts["degree"][g][_mode(key.mode)][(n.pitch - key.tonic_pc) % 12] += 1
             if n.tie in ("stop", "continue"):
@@ -220,6 +282,11 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
         line = np.array([top[o] for o in sorted(top)], dtype=np.int64)
         iv = np.clip(np.diff(line), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
         counts["interval"][g] += np.bincount(iv, minlength=N_INTERVALS)
+        onsets = sorted(ends)
+        if len(onsets) > 1:
+            sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))
+            gaps = np.array([float(o) for o in onsets[1:]]) - sounding[:-1]
+            counts["rest"][g] += np.bincount(rest_bin(gaps), minlength=N_RESTS)
     return counts
 
 
@@ -258,8 +325,8 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
     or mode with no composed or no reference counts keeps its table."""
     out = json.loads(json.dumps(tables))
     for g in groups:
-        pairs = [("interval", None, reference["interval"][g], composed["interval"][g]),
-                 ("register", None, reference["register"][g], composed["register"][g])]
+        pairs = [(k, None, reference[k][g], composed[k][g]) for k in ("interval", "register", "duration", "rest")
+                 if k in reference and k in composed]  # fmt: skip
         pairs += [("degree", m, reference["degree"][g][m], composed["degree"][g][m]) for m in MODES]
         for kind, m, ref, gen in pairs:
             if ref.sum() == 0 or gen.sum() == 0:
@@ -285,4 +352,6 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
 def zero_tables() -> dict[str, Any]:
     return {"interval": {g: [0.0] * N_INTERVALS for g in GROUPS},
             "degree": {g: {m: [0.0] * 12 for m in MODES} for g in GROUPS},
-            "register": {g: [0.0] * 128 for g in GROUPS}}  # fmt: skip
+            "register": {g: [0.0] * 128 for g in GROUPS},
+            "duration": {g: [0.0] * N_DURATIONS for g in GROUPS},
+            "rest": {g: [0.0] * N_RESTS for g in GROUPS}}  # fmt: skip

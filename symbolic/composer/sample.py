@@ -139,8 +139,9 @@ def sample_tokens(
         ``pop``) no pitch outside the plan's key is written; False: the key is left to the
         model (and the prior), the profile's other masks still hold.
     prior
-        A :class:`~partita.symbolic.composer.priors.PitchPrior` whose step/leap and
-        scale-degree biases are added to every ``Pitch`` choice (None: none).
+        A :class:`~partita.symbolic.composer.priors.LinePrior` whose step/leap, scale-degree
+        and register biases are added to every ``Pitch`` choice, and its rhythm biases to every
+        ``Duration`` and next-onset choice (None: none).
 
     Returns
     -------
@@ -230,11 +231,10 @@ def sample_tokens(
             if not full_mask.any():  # cannot happen with a DecodeMask; never sample blind
                 raise ConfigError(f"the masks allow no token in bar {bar_index + 1}")
             temp, bias = temperature, None
-            if mask.expects_pitch:
-                if role_temperature:
-                    temp = role_temperature.get(controls.roles[mask.slot], temperature)
-                if prior is not None:
-                    bias = prior.mask_bias(mask, groups, vocab.vocab_size)
+            if mask.expects_pitch and role_temperature:
+                temp = role_temperature.get(controls.roles[mask.slot], temperature)
+            if prior is not None:
+                bias = prior.mask_bias(mask, groups, vocab.vocab_size)
             i = decoder.sample(full_mask, temperature=temp, top_p=top_p, generator=gen, bias=bias)
             if ll is not None:
                 ll[0] += decoder.log_prob(full_mask, i)
@@ -476,11 +476,9 @@ def compose(
     # --- end of the arranger's block
     prior = None
     if isinstance(pitch_prior, Mapping):  # a genre's tables, as priors.json holds them (calibration)
-        from partita.symbolic.composer.priors import PitchPrior
+        from partita.symbolic.composer.priors import placed
 
-        ks = plan.key_signature()
-        prior = PitchPrior(pitch_prior["interval"], pitch_prior["degree"], tonic=ks.tonic_pc, mode=ks.mode,
-                           register=pitch_prior.get("register"))  # fmt: skip
+        prior = placed(pitch_prior, plan.key_signature())
     elif d.pitch_prior if pitch_prior is None else pitch_prior:
         from partita.symbolic.composer.priors import prior_for
 
