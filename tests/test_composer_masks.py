@@ -190,3 +190,21 @@ def test_bad_configuration(tok, tables):
     with pytest.raises(ConfigError):
         DecodeMask(tok, QUINTET, pitch_range="wide", tables=tables)
     assert Fraction(1, 4) in DecodeMask(tok, QUINTET, tables=tables).grids
+
+
+def test_the_rhythm_choices_name_each_duration_and_next_onset_in_ticks():
+    tok = Tokenizer.default()
+    mask = DecodeMask(tok, QUINTET)
+    for s in ["Bar_None", "TimeSig_4/4", "Position_0", "Program_0", "Pitch_72", "Velocity_80"]:
+        mask.update(tok.vocab[s])
+    assert mask.expects_duration and not mask.expects_onset
+    ids, ticks = mask.duration_choices()
+    lengths = {tok.token_string(int(i)): int(t) for i, t in zip(ids, ticks)}
+    quarter = "Duration_1.0.24"  # one beat and no 24ths
+    assert lengths[quarter] == 96 and lengths["Duration_0.12.24"] == 48 and len(ids) == int(mask.tables.type_mask["Duration"].sum())
+    mask.update(tok.vocab[quarter])
+    assert mask.expects_onset and mask.slot_end(0) == 96 and mask.slot_end(1) is None
+    ids, onsets = mask.onset_choices()
+    assert tok.token_type(int(ids[-1])) == "Bar" and onsets[-1] == 4 * 96  # the bar line
+    assert onsets[0] > 0 and (np.diff(onsets) > 0).all()  # later onsets only, in order
+    assert all(tok.token_type(int(i)) == "Position" for i in ids[:-1])

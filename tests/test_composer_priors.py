@@ -104,6 +104,66 @@ def test_a_register_prior_moves_a_part_where_its_table_says(model, chorale_plan)
     assert np.mean(bass(lowered) < 50) > 0.8 and np.mean(bass(lowered)) < np.mean(bass(plain)) - 3
 
 
+def _rests_and_lengths(score, part_id):
+    c = priors.line_counts(dataclasses.replace(score, parts=(score.part(part_id),)))
+    r, d = c["rest"]["melody"], c["duration"]["melody"]
+    return 1.0 - r[0] / r.sum(), d / d.sum()
+
+
+def test_a_rest_prior_closes_the_silences_and_a_duration_prior_sets_the_note_lengths(model):
+    # a reel: the model writes the fiddle's line alone (the arranger the rest), so the choice of
+    # the next onset is the choice of the rest before the fiddle's next note
+    reel = plan("a reel", duration_s=30, seed=0)
+    fiddle = next(p.id for p in reel.instrumentation if p.role == "melody")
+    kw = dict(model=model, seed=5, max_tokens_per_bar=40, best_of=1)
+    plain = compose(reel, **kw, pitch_prior=_tables())
+    legato = _tables()
+    legato["rest"] = {g: [3.0] + [-3.0] * (priors.N_RESTS - 1) for g in priors.GROUPS}
+    eighths = _tables()
+    quaver = int(priors.duration_bin(0.5))
+    eighths["duration"] = {g: [3.0 if i == quaver else -3.0 for i in range(priors.N_DURATIONS)] for g in priors.GROUPS}
+    tied = compose(reel, **kw, pitch_prior=legato)
+    assert tied == compose(reel, **kw, pitch_prior=legato)  # deterministic
+    # random weights leave the fiddle silent before many of its notes; e^6 for no rest against
+    # any rest closes most of them
+    rests_plain, lengths_plain = _rests_and_lengths(plain, fiddle)
+    rests_tied, _ = _rests_and_lengths(tied, fiddle)
+    assert rests_plain > 0.3 and rests_tied < 0.4 * rests_plain
+    _, lengths = _rests_and_lengths(compose(reel, **kw, pitch_prior=eighths), fiddle)
+    assert lengths_plain[quaver] < 0.2 < 0.5 < lengths[quaver]
+
+
+def test_a_duration_prior_holds_under_the_chorale_masks(model, chorale_plan):
+    kw = dict(model=model, seed=5, max_tokens_per_bar=40, best_of=1)
+    quarters = _tables()
+    crotchet = int(priors.duration_bin(1.0))
+    quarters["duration"] = {g: [3.0 if i == crotchet else -3.0 for i in range(priors.N_DURATIONS)] for g in priors.GROUPS}
+    long = compose(chorale_plan, **kw, pitch_prior=quarters)
+    from partita.theory_rules import check
+
+    assert check(long, profile="chorale").n_errors == 0  # the masks still hold
+    for part in ("s", "b"):
+        before = _rests_and_lengths(compose(chorale_plan, **kw, pitch_prior=_tables()), part)[1][crotchet]
+        # the grid, the bar line and the chords limit where a quarter fits; it still gains
+        assert _rests_and_lengths(long, part)[1][crotchet] > before + 0.15
+
+
+def test_line_counts_count_note_lengths_and_the_rest_before_each_onset():
+    notes = (Note(Fraction(0), Fraction(1, 2), 60), Note(Fraction(1, 2), Fraction(1, 2), 62),  # no rest
+             Note(Fraction(3, 2), Fraction(1, 4), 64),  # after a rest of 1/2
+             Note(Fraction(2), Fraction(2), 65), Note(Fraction(2), Fraction(2), 69),  # a chord after 1/4
+             Note(Fraction(4), Fraction(1), 67),  # the chord ends at 4: no rest
+             Note(Fraction(8), Fraction(1), 60))  # after a rest of 3  # fmt: skip
+    c = priors.line_counts(Score(parts=(Part("p", "Violin", "violin", notes),)))
+    rests = {priors.REST_EDGES[i] if i < len(priors.REST_EDGES) else "longer": int(k)
+             for i, k in enumerate(c["rest"]["melody"]) if k}  # fmt: skip
+    assert rests == {0.0: 2, 0.25: 1, 0.5: 1, "longer": 1}
+    lengths = {i: int(k) for i, k in enumerate(c["duration"]["melody"]) if k}
+    assert lengths == {int(priors.duration_bin(0.5)): 2, int(priors.duration_bin(0.25)): 1,
+                       int(priors.duration_bin(1.0)): 2, int(priors.duration_bin(2.0)): 2}  # fmt: skip
+    assert priors.duration_bin(1 / 3) != priors.duration_bin(0.25) != priors.duration_bin(0.5)  # triplets apart
+
+
 def test_a_fitting_round_moves_the_tables_toward_the_reference():
     ref, gen = priors.empty_counts(), priors.empty_counts()
     m = priors.MAX_INTERVAL
@@ -143,6 +203,9 @@ def test_a_malformed_priors_file_is_refused_by_name(tmp_path):
     bad = tmp_path / "priors.json"
     bad.write_text(json.dumps({"genres": {"chorale": {"interval": {"melody": [0.0] * 5}}}}))
     with pytest.raises(PresetError, match="priors.json"):
+        priors.load_priors(bad)
+    bad.write_text(json.dumps({"genres": {"reel": {"rest": {"melody": [0.0] * (priors.N_RESTS + 1)}}}}))
+    with pytest.raises(PresetError, match="rest table"):
         priors.load_priors(bad)
     bad.write_text("{not json")
     with pytest.raises(PresetError, match="priors.json"):
