@@ -55,9 +55,12 @@ import numpy as np
 #: composer_quality_bestof.json, made by this script at their commits.
 _PLAIN = {"temperature": 1.0, "top_p": 0.95}
 _CHORALE = {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6}}
+#: ``pitch_prior`` of a row that uses the genre's fitted pitch tables (interval, degree,
+#: register) without its rhythm tables (duration, rest): what the rhythm tables add.
+PITCH_ONLY = "pitch tables only"
 _KEY = {"key_mask": True, "pitch_prior": False}
 _FREE = {"key_mask": False, "pitch_prior": False}
-_PRIOR = {"key_mask": False, "pitch_prior": True}
+_PRIOR = {"key_mask": False, "pitch_prior": PITCH_ONLY}
 
 
 def _rows(base: dict, best_of: dict, key_mask: bool) -> dict[str, dict]:
@@ -67,10 +70,23 @@ def _rows(base: dict, best_of: dict, key_mask: bool) -> dict[str, dict]:
         "before (issue 17 opened): best-of-1, key mask": {**base, **_KEY, "best_of": 1},
         "session 5: best-of-3 with the style critic, key mask": {**base, **_KEY, **best_of},
         "key mask off, best-of-1": {**base, **_FREE, "best_of": 1},
-        "pitch prior, key mask, best-of-1": {**base, "key_mask": True, "pitch_prior": True, "best_of": 1},
+        "pitch prior, key mask, best-of-1": {**base, "key_mask": True, "pitch_prior": PITCH_ONLY, "best_of": 1},
         "pitch prior, no key mask, best-of-1": {**base, **_PRIOR, "best_of": 1},
-        f"pitch prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": True, **best_of},
+        f"pitch prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": PITCH_ONLY, **best_of},
+        f"pitch and rhythm prior, {key}, best-of-1": {**base, "key_mask": key_mask, "pitch_prior": True, "best_of": 1},
+        f"pitch and rhythm prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": True, **best_of},
     }  # fmt: skip
+
+
+def _with_prior(kwargs: dict, genre: str) -> dict:
+    """``compose`` keyword arguments of a row for a plan of ``genre``: a :data:`PITCH_ONLY` row
+    gets the genre's fitted tables without the rhythm ones (none: no prior)."""
+    if kwargs.get("pitch_prior") != PITCH_ONLY:
+        return kwargs
+    from partita.symbolic.composer.priors import load_priors
+
+    t = load_priors().get(genre)
+    return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in ("duration", "rest")} if t else False}
 
 
 ROWS: dict[str, dict[str, dict]] = {
@@ -245,7 +261,7 @@ def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_s
         prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
         p = plan(prompt, duration_s=QUARTET_SECONDS if style == "quartet" else seconds, seed=i)
         c0 = time.process_time()
-        s, st = compose(p, model=model, seed=i, return_stats=True, **kwargs)
+        s, st = compose(p, model=model, seed=i, return_stats=True, **_with_prior(kwargs, p.genre))
         cpu += time.process_time() - c0
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")

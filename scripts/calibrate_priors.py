@@ -13,7 +13,8 @@ reference's own key shares and named in the prompt; the benchmark uses seeds 0-2
 (parts by their planned role; parts the arranger wrote are not counted), and move the tables
 by the log ratio of the shares (``priors.update``: every table). The file records every round's total
 variation distance between the composed and the reference histograms, so the fit can be seen
-converging; the tables of the last round are kept. The weights' sha256 is recorded: a prior
+converging; the tables of the last round are kept. Each genre's entry names the command that
+refits it alone (genres are fitted independently: the same tables either way). The weights' sha256 is recorded: a prior
 is fitted to one composer and is refitted when the weights change. The file also holds each
 genre's key shares (tonic per mode in the training split): the planner draws a piece's tonic
 from them when the prompt names no key.
@@ -169,6 +170,8 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     return {
         **tables, "keys": planner_keys, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
                                                         "pieces": n_ref, "split": "training (held_out False)"},
+        "command": f"OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py --genres {genre} --rounds {rounds} "
+                   f"--n {n} --rate {rate}" + (f" --weights {weights}" if weights else ""),
         "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
         "rounds": history, "rate": rate, "fit_seconds": round(time.perf_counter() - t0, 1),
         "register_cover": {g: round(c, 3) for g, c in covered.items()},

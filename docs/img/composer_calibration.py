@@ -1,11 +1,12 @@
-"""The pitch priors' fitting curves (docs/composer.md): what the composer's training loss curve is
+"""The line priors' fitting curves (docs/composer.md): what the composer's training loss curve is
 to its weights, these are to ``symbolic/composer/priors.json``.
 
     .venv/bin/python docs/img/composer_calibration.py
 
 writes ``docs/img/composer_calibration.png``: per genre, the total-variation distance between the
 composed and the reference histograms (top line's melodic intervals, its scale degrees in major,
-its register; the bass's intervals where the model writes a bass) after each fitting round, read
+its register, its note lengths and the rests before its notes; the bass's intervals and rests
+where the model writes a bass) after each fitting round, read
 from the rounds recorded in ``priors.json`` (round 0: no prior).
 """
 
@@ -23,7 +24,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 HERE = Path(__file__).resolve().parent
 PRIORS = HERE.parent.parent / "symbolic" / "composer" / "priors.json"
 CURVES = (("interval melody", "top line: intervals"), ("degree melody major", "top line: degrees (major)"),
-          ("register melody", "top line: register"), ("interval bass", "bass: intervals"))  # fmt: skip
+          ("register melody", "top line: register"), ("duration melody", "top line: note lengths"),
+          ("rest melody", "top line: rests"), ("interval bass", "bass: intervals"), ("rest bass", "bass: rests"))  # fmt: skip
 
 
 def main() -> int:

@@ -63,24 +63,27 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
     lines = ["## Decoding recipe", "",
              "Sampling settings per genre are in `symbolic/composer/decoding.toml` (temperature, nucleus, "
              "best-of-N, whether the key is masked). The genres that set `pitch_prior = true` weigh every pitch "
-             "choice with a calibrated step/leap and scale-degree prior (`partita.symbolic.composer.priors`) "
+             "choice with a calibrated step/leap, scale-degree and register prior, and every note length and "
+             "next onset with a calibrated rhythm prior (`partita.symbolic.composer.priors`), "
              "fitted to these weights: `symbolic/composer/priors.json`"
              + (f" (sha256 `{sha256[:16]}...`)" if sha256 else "")
              + f", fitted to the weights sha256 `{priors.get('weights_sha256', '?')[:16]}...` by",
              "", "```", str(priors.get("command", "?")), "```", "",
              f"in {total / 60:.1f} minutes of CPU over all genres (no gradient step: the weights are unchanged). "
-             "Each genre's tables move, round by round, by the log ratio of the reference's interval, degree and "
-             "register shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
+             "Each genre's tables move, round by round, by the log ratio of the reference's interval, degree, "
+             "register, note-length and rest shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
              "the benchmarks use 0-23); the references are the training split only.", "",
-             "| genre | reference | pieces | rounds | top-line interval distance, first round -> kept | minutes |",
-             "| --- | --- | ---: | ---: | --- | ---: |"]  # fmt: skip
+             "| genre | reference | pieces | rounds | top-line interval distance, first round -> kept | "
+             "top-line rest distance, first -> kept | minutes |",
+             "| --- | --- | ---: | ---: | --- | --- | ---: |"]  # fmt: skip
     for name, g in sorted(genres.items()):
         rounds = g.get("rounds", [])
-        first = rounds[0]["tv"].get("interval melody") if rounds else None
-        last = rounds[-1]["tv"].get("interval melody") if rounds else None
+        first, last = (rounds[0]["tv"], rounds[-1]["tv"]) if rounds else ({}, {})
         ref = g.get("reference", {})
         lines.append(f"| {name} | {', '.join(ref.get('collections', []))} | {ref.get('pieces', '?')} | "
-                     f"{max(0, len(rounds) - 1)} | {_fmt(first)} -> {_fmt(last)} | {float(g.get('fit_seconds', 0)) / 60:.1f} |")  # fmt: skip
+                     f"{max(0, len(rounds) - 1)} | {_fmt(first.get('interval melody'))} -> {_fmt(last.get('interval melody'))} | "
+                     f"{_fmt(first.get('rest melody'))} -> {_fmt(last.get('rest melody'))} | "
+                     f"{float(g.get('fit_seconds', 0)) / 60:.1f} |")  # fmt: skip
     lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md` "
               "and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
               "a test refuses priors fitted to other weights.", ""]  # fmt: skip

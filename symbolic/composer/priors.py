@@ -15,7 +15,7 @@ pitch itself: where the part's notes lie). ``role`` is the part's role
 group (:func:`role_group`: melody, inner or bass). The rhythm has two tables of its own: at
 every ``Duration`` choice a bias per note length (:data:`DURATION_EDGES`), and at every choice
 of the next onset (a ``Position`` or the ``Bar`` line) a bias per rest it would leave before the
-next note of each part (:data:`REST_EDGES`, summed over the parts written so far). The masks
+next note of each part (:data:`REST_EDGES`, averaged over the parts written so far). The masks
 still decide what is legal; the prior only reweighs the legal choices.
 
 The biases are not hand-picked: ``scripts/calibrate_priors.py`` fits them per genre, so that
@@ -142,7 +142,9 @@ class LinePrior:
         * a ``Pitch``: :meth:`pitch_bias` of the slot being written, from its previous note;
         * a ``Duration``: the slot's duration table at each length;
         * the next onset (``Position`` or ``Bar``): for each part with a note so far, its rest
-          table at the silence that onset would leave after its latest notes, summed."""
+          table at the silence that onset would leave after its latest notes, averaged over the
+          parts (one onset moves every part on: summed, four voices would weigh four times as
+          much as one line, and the fit overshot)."""
         if mask.expects_pitch:
             ids = np.asarray(mask.tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
             has = ids >= 0
@@ -156,13 +158,16 @@ class LinePrior:
             return out
         if mask.expects_onset and self.rest:
             ids, onsets = mask.onset_choices()
-            add = np.zeros(len(ids))
+            add, n = np.zeros(len(ids)), 0
             for slot, g in enumerate(groups):
                 table, end = self.rest.get(g), mask.slot_end(slot)
                 if table is not None and end is not None:
                     add += table[rest_bin((onsets - end) / _TPQ)]
+                    n += 1
+            if n == 0:
+                return None
             out = np.zeros(vocab_size)
-            out[ids] = add
+            out[ids] = add / n
             return out
         return None
 
