@@ -47,7 +47,7 @@ import numpy as np
 
 from partita.errors import PresetError
 
-__all__ = ["DURATION_EDGES", "GROUPS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "line_counts", "load_priors", "prior_for", "role_group",
+__all__ = ["DURATION_EDGES", "GROUPS", "KINDS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "line_counts", "load_priors", "prior_for", "role_group",
            "style_tonics", "update"]
 
 #: Melodic intervals are binned -MAX_INTERVAL .. +MAX_INTERVAL semitones; larger moves fall in
@@ -321,18 +321,24 @@ REGISTER_SIGMA = 3.0
 REGISTER_RATE = 0.5
 
 
+#: The tables :func:`update` fits by default.
+KINDS = ("interval", "degree", "register", "duration", "rest")
+
+
 def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str, Any], *, rate: float = 1.0,
-           pseudo: float = 0.5, groups: Sequence[str] = GROUPS) -> dict[str, Any]:
+           pseudo: float = 0.5, groups: Sequence[str] = GROUPS, kinds: Sequence[str] = KINDS) -> dict[str, Any]:
     """One fitting round: each bias of ``groups`` moved by ``rate`` times the log ratio of the
     reference's share to the composed share of its bin (counts plus ``pseudo`` each), centred
     on the reference's mean and clipped to +-:data:`CLIP`; the register tables on smoothed
-    histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`). A group
-    or mode with no composed or no reference counts keeps its table."""
+    histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`). Only the
+    tables of ``kinds`` move. A group or mode with no composed or no reference counts keeps its
+    table."""
     out = json.loads(json.dumps(tables))
     for g in groups:
         pairs = [(k, None, reference[k][g], composed[k][g]) for k in ("interval", "register", "duration", "rest")
-                 if k in reference and k in composed]  # fmt: skip
-        pairs += [("degree", m, reference["degree"][g][m], composed["degree"][g][m]) for m in MODES]
+                 if k in kinds and k in reference and k in composed]  # fmt: skip
+        if "degree" in kinds:
+            pairs += [("degree", m, reference["degree"][g][m], composed["degree"][g][m]) for m in MODES]
         for kind, m, ref, gen in pairs:
             if ref.sum() == 0 or gen.sum() == 0:
                 continue
