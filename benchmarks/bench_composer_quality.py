@@ -63,19 +63,23 @@ _FREE = {"key_mask": False, "pitch_prior": False}
 _PRIOR = {"key_mask": False, "pitch_prior": PITCH_ONLY}
 
 
-def _rows(base: dict, best_of: dict, key_mask: bool) -> dict[str, dict]:
-    """The ablation rows of a style; ``key_mask``: the style's shipped key setting (the last row's)."""
+def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False) -> dict[str, dict]:
+    """The ablation rows of a style; ``key_mask``: the style's shipped key setting (the last row's);
+    ``rhythm``: the style's genres have rhythm tables (the rows with them)."""
     key = "key mask" if key_mask else "no key mask"
-    return {
+    rows = {
         "before (issue 17 opened): best-of-1, key mask": {**base, **_KEY, "best_of": 1},
         "session 5: best-of-3 with the style critic, key mask": {**base, **_KEY, **best_of},
         "key mask off, best-of-1": {**base, **_FREE, "best_of": 1},
         "pitch prior, key mask, best-of-1": {**base, "key_mask": True, "pitch_prior": PITCH_ONLY, "best_of": 1},
         "pitch prior, no key mask, best-of-1": {**base, **_PRIOR, "best_of": 1},
         f"pitch prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": PITCH_ONLY, **best_of},
-        f"pitch and rhythm prior, {key}, best-of-1": {**base, "key_mask": key_mask, "pitch_prior": True, "best_of": 1},
-        f"pitch and rhythm prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": True, **best_of},
     }  # fmt: skip
+    if rhythm:
+        rows[f"pitch and rhythm prior, {key}, best-of-1"] = {**base, "key_mask": key_mask, "pitch_prior": True, "best_of": 1}
+        rows[f"pitch and rhythm prior, {key}, best-of-3 with the critic"] = {**base, "key_mask": key_mask, "pitch_prior": True,
+                                                                             **best_of}  # fmt: skip
+    return rows
 
 
 def _with_prior(kwargs: dict, genre: str) -> dict:
@@ -91,7 +95,7 @@ def _with_prior(kwargs: dict, genre: str) -> dict:
 
 ROWS: dict[str, dict[str, dict]] = {
     "chorale": _rows(_CHORALE, {"best_of": 3, "phrase_bars": 4, "critic_weight": 1.0}, False),
-    "fiddle": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, False),
+    "fiddle": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, False, rhythm=True),
     "quartet": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, True),
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
