@@ -78,7 +78,8 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
              "| --- | --- | ---: | ---: | --- | --- | ---: |"]  # fmt: skip
     for name, g in sorted(genres.items()):
         rounds = g.get("rounds", [])
-        first, last = (rounds[0]["tv"], rounds[-1]["tv"]) if rounds else ({}, {})
+        kept = next((r for r in rounds if str(r.get("tables", "")).endswith("(kept)")), rounds[-1] if rounds else None)
+        first, last = (rounds[0]["tv"], kept["tv"]) if rounds else ({}, {})
         ref = g.get("reference", {})
         lines.append(f"| {name} | {', '.join(ref.get('collections', []))} | {ref.get('pieces', '?')} | "
                      f"{max(0, len(rounds) - 1)} | {_fmt(first.get('interval melody'))} -> {_fmt(last.get('interval melody'))} | "

@@ -319,6 +319,12 @@ def _smooth(c: np.ndarray, sigma: float) -> np.ndarray:
 #: both would correct the same pitch-class mismatch and the fit would overshoot.
 REGISTER_SIGMA = 3.0
 REGISTER_RATE = 0.5
+#: The rhythm tables (duration, rest) move at this share of the rate and by at most this much a
+#: round: the model continues the rhythm it has written, so a bias on note lengths feeds on
+#: itself (a jig's note-length distance went 0.07 -> 0.20 -> 0.11 -> 0.84 over three rounds
+#: at the full rate).
+RHYTHM_RATE = 0.5
+RHYTHM_STEP = 1.0
 
 
 #: The tables :func:`update` fits by default.
@@ -330,7 +336,9 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
     """One fitting round: each bias of ``groups`` moved by ``rate`` times the log ratio of the
     reference's share to the composed share of its bin (counts plus ``pseudo`` each), centred
     on the reference's mean and clipped to +-:data:`CLIP`; the register tables on smoothed
-    histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`). Only the
+    histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`), the
+    rhythm tables at a share of it and by a bounded step (:data:`RHYTHM_RATE`,
+    :data:`RHYTHM_STEP`). Only the
     tables of ``kinds`` move. A group or mode with no composed or no reference counts keeps its
     table."""
     out = json.loads(json.dumps(tables))
@@ -350,6 +358,8 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
                                                - _log_share(gen, 1e-3 * gen.sum() / len(gen)))  # fmt: skip
             else:
                 step = rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
+                if kind in ("duration", "rest"):
+                    step = np.clip(RHYTHM_RATE * step, -RHYTHM_STEP, RHYTHM_STEP)
             new = old + step
             w = ref / ref.sum()
             new = np.clip(new - float((w * new).sum()), -CLIP, CLIP)
