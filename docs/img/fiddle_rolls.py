@@ -34,7 +34,7 @@ BARS = 8
 
 def draw(ax, part, bar_ql: float, title: str) -> None:
     notes = sorted(part.notes, key=lambda n: n.onset)
-    end = BARS * bar_ql
+    end = BARS * float(bar_ql)
     shown = [n for n in notes if float(n.onset) < end]
     silent, last_end = 0.0, 0.0
     for n in shown:
@@ -49,7 +49,7 @@ def draw(ax, part, bar_ql: float, title: str) -> None:
     moves = iv[iv > 0]
     eighths = np.mean([float(n.duration) == 0.5 for n in shown]) if shown else 0.0
     for b in range(BARS + 1):
-        ax.axvline(b * bar_ql, color="#bbbbbb", lw=0.6)
+        ax.axvline(b * float(bar_ql), color="#bbbbbb", lw=0.6)
     ax.set_title(f"{title}: silent {silent / end:.2f} of the time, eighths {eighths:.2f} of the notes, "
                  f"stepwise {np.mean(moves <= 2):.2f} (first {BARS} bars)", fontsize=8)  # fmt: skip
     ax.set_xlim(0, end)
