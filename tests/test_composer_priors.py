@@ -264,3 +264,18 @@ def test_the_provenance_record_names_the_prior_file_a_compose_used():
     assert rec == {"file": "priors.json", "sha256": sha256_file(priors._FILE), "genre": "reel"}
     pop = plan("a pop song", duration_s=20, seed=0)
     assert _prior_record(pop, resolve_decoding(pop)) is None  # pop's decoding uses no prior
+
+
+def test_the_cards_decoding_recipe_names_each_genres_refit_command():
+    from partita.symbolic.composer.card import decoding_section
+
+    rounds = [{"round": 0, "tables": "zero", "tv": {"interval melody": 0.2, "rest melody": 0.3}},
+              {"round": 1, "tables": "after round 0 (kept)", "tv": {"interval melody": 0.05, "rest melody": 0.04}},
+              {"round": 2, "tables": "after round 1", "tv": {"interval melody": 0.07, "rest melody": 0.09}}]  # fmt: skip
+    text = "\n".join(decoding_section({"command": "calibrate_priors.py --genres reel", "weights_sha256": "ab" * 32,
+                                       "genres": {"reel": {"rounds": rounds, "command": "calibrate_priors.py --genres reel --n 24"},
+                                                  "chorale": {"rounds": rounds[:2]}}}))  # fmt: skip
+    assert "reel: `calibrate_priors.py --genres reel --n 24`" in text
+    assert "The tables of chorale come from an earlier run" in text
+    # the kept round's distances, not the last round's
+    assert "| reel | " in text and "0.200 -> 0.050 | 0.300 -> 0.040 |" in text

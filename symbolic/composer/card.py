@@ -42,6 +42,19 @@ def _stage_lines(extra: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _genre_commands(genres: Mapping[str, Any]) -> list[str]:
+    """Lines naming the command that refits each genre alone (where ``priors.json`` records one),
+    and the genres an earlier run of the script fitted."""
+    own = {n: g["command"] for n, g in sorted(genres.items()) if g.get("command")}
+    older = sorted(n for n in genres if n not in own)
+    lines = ["Each genre alone: " + "; ".join(f"{n}: `{c}`" for n, c in own.items()) + "." if own else ""]
+    if older:
+        lines.append(f"The tables of {', '.join(older)} come from an earlier run of the same script (their "
+                     "rounds are recorded; it then kept the last round's tables, where it now keeps the closest "
+                     "round's), which `--genres " + ",".join(older) + "` refits.")  # fmt: skip
+    return [x for x in lines if x] + [""]
+
+
 def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | None = None) -> list[str]:
     """The card's "Decoding recipe" section: what the weights are sampled with by default, and
     the calibrated pitch priors fitted to them (``priors.json``, or the mapping ``priors``): the
@@ -73,6 +86,7 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
              "Each genre's tables move, round by round, by the log ratio of the reference's interval, degree, "
              "register, note-length and rest shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
              "the benchmarks use 0-23); the references are the training split only.", "",
+             *_genre_commands(genres),
              "| genre | reference | pieces | rounds | top-line interval distance, first round -> kept | "
              "top-line rest distance, first -> kept | minutes |",
              "| --- | --- | ---: | ---: | --- | --- | ---: |"]  # fmt: skip
@@ -85,8 +99,8 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
                      f"{max(0, len(rounds) - 1)} | {_fmt(first.get('interval melody'))} -> {_fmt(last.get('interval melody'))} | "
                      f"{_fmt(first.get('rest melody'))} -> {_fmt(last.get('rest melody'))} | "
                      f"{float(g.get('fit_seconds', 0)) / 60:.1f} |")  # fmt: skip
-    lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md` "
-              "and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
+    lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md`, "
+              "`benchmarks/results/composer_quality_rhythm.md` and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
               "a test refuses priors fitted to other weights.", ""]  # fmt: skip
     return lines
 
