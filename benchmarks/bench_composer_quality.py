@@ -82,15 +82,15 @@ def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False) -> di
     return rows
 
 
-def _with_prior(kwargs: dict, genre: str) -> dict:
+def with_prior(kwargs: dict, genre: str) -> dict:
     """``compose`` keyword arguments of a row for a plan of ``genre``: a :data:`PITCH_ONLY` row
     gets the genre's fitted tables without the rhythm ones (none: no prior)."""
     if kwargs.get("pitch_prior") != PITCH_ONLY:
         return kwargs
-    from partita.symbolic.composer.priors import load_priors
+    from partita.symbolic.composer.priors import RHYTHM_KINDS, load_priors
 
     t = load_priors().get(genre)
-    return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in ("duration", "rest")} if t else False}
+    return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in RHYTHM_KINDS} if t else False}
 
 
 ROWS: dict[str, dict[str, dict]] = {
@@ -265,7 +265,7 @@ def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_s
         prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
         p = plan(prompt, duration_s=QUARTET_SECONDS if style == "quartet" else seconds, seed=i)
         c0 = time.process_time()
-        s, st = compose(p, model=model, seed=i, return_stats=True, **_with_prior(kwargs, p.genre))
+        s, st = compose(p, model=model, seed=i, return_stats=True, **with_prior(kwargs, p.genre))
         cpu += time.process_time() - c0
         if style == "fiddle":  # the model's line only (the arranger writes the rest)
             melody = next(q.id for q in p.instrumentation if q.role == "melody")

@@ -58,14 +58,14 @@ def draw(ax, part, bar_ql: float, title: str) -> None:
 
 
 def main() -> int:
-    from bench_composer_quality import PITCH_ONLY, _with_prior, draw as draw_set, oneills
+    from bench_composer_quality import PITCH_ONLY, with_prior, draw as draw_set, oneills
 
     from partita.symbolic.composer.planner import plan
     from partita.symbolic.composer.sample import compose
 
     p = plan("a reel", duration_s=36, seed=0)
     fiddle = next(q.id for q in p.instrumentation if q.role == "melody")
-    pitch_only = compose(p, seed=0, **_with_prior({"pitch_prior": PITCH_ONLY}, p.genre))
+    pitch_only = compose(p, seed=0, **with_prior({"pitch_prior": PITCH_ONLY}, p.genre))
     now = compose(p, seed=0)
     held, _ = oneills()
     ref = next(s for s in draw_set(held, 16) if (s.time_signatures[0].numerator, s.time_signatures[0].denominator) in ((2, 2), (4, 4)))

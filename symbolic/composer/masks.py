@@ -142,12 +142,10 @@ class _Meter:
         self.grid_ids = np.array([tables.position_ids[k] for k in self.on_grid], dtype=np.int64)
         self.duration_ticks = {i: int(tables.value[i] * beat * TICKS_PER_QUARTER) for i in tables.duration_ids}
         ids = np.array(sorted(self.duration_ticks), dtype=np.int64)
-        self._arrays = (ids, np.array([self.duration_ticks[i] for i in ids], dtype=np.int64))
+        #: the same as two int arrays in id order: ids, ticks
+        self.duration_arrays = (ids, np.array([self.duration_ticks[i] for i in ids], dtype=np.int64))
         self._tables = tables
         self._by_room: dict[int, np.ndarray] = {}
-
-    def duration_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._arrays
 
     def durations_within(self, room_ticks: int) -> np.ndarray:
         got = self._by_room.get(room_ticks)
@@ -388,7 +386,7 @@ class DecodeMask:
         in id order; the mask decides which of them fit the bar)."""
         if self._m is None:
             raise ConfigError("no bar has begun: the durations are not known yet")
-        return self._m.duration_arrays()
+        return self._m.duration_arrays
 
     def onset_choices(self) -> tuple[np.ndarray, np.ndarray]:
         """The ids of the on-grid ``Position`` tokens after the current one, then the ``Bar``

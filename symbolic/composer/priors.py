@@ -46,9 +46,11 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from partita.errors import PresetError
+from partita.symbolic.composer.masks import TICKS_PER_QUARTER
 
-__all__ = ["DURATION_EDGES", "GROUPS", "KINDS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "line_counts", "load_priors", "prior_for", "role_group",
-           "style_tonics", "update"]
+__all__ = ["DURATION_EDGES", "GROUPS", "KINDS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "RHYTHM_KINDS",
+           "duration_bin", "line_counts", "load_priors", "placed", "prior_for", "rest_bin", "role_group", "style_tonics",
+           "update"]  # fmt: skip
 
 #: Melodic intervals are binned -MAX_INTERVAL .. +MAX_INTERVAL semitones; larger moves fall in
 #: the outermost bins.
@@ -65,7 +67,9 @@ N_DURATIONS = len(DURATION_EDGES) + 1
 #: by these upper edges (quarter-lengths, inclusive; the first bin is no rest at all).
 REST_EDGES = (0.0, 0.25, 0.5, 1.0, 2.0)
 N_RESTS = len(REST_EDGES) + 1
-_TPQ = 96  # the masks' ticks per quarter note
+# the edges as searchsorted reads them (a length on an edge falls in that edge's bin)
+_DURATION_UPPER = np.asarray(DURATION_EDGES) + 1e-9
+_REST_UPPER = np.asarray(REST_EDGES) + 1e-9
 #: The most a bias may move a pitch's log-probability, either way (nats).
 CLIP = 3.0
 _FILE = Path(__file__).with_name("priors.json")
@@ -83,12 +87,12 @@ def _mode(mode: str) -> str:
 
 def duration_bin(ql: Any) -> np.ndarray:
     """The :data:`DURATION_EDGES` bin of each note length (quarter-lengths)."""
-    return np.searchsorted(np.asarray(DURATION_EDGES) + 1e-9, np.asarray(ql, dtype=np.float64), side="left")
+    return np.searchsorted(_DURATION_UPPER, np.asarray(ql, dtype=np.float64), side="left")
 
 
 def rest_bin(ql: Any) -> np.ndarray:
     """The :data:`REST_EDGES` bin of each silence before a note (quarter-lengths; 0 or less: no rest)."""
-    return np.searchsorted(np.asarray(REST_EDGES) + 1e-9, np.asarray(ql, dtype=np.float64), side="left")
+    return np.searchsorted(_REST_UPPER, np.asarray(ql, dtype=np.float64), side="left")
 
 
 class LinePrior:
@@ -154,7 +158,7 @@ class LinePrior:
         if mask.expects_duration and groups[mask.slot] in self.duration:
             ids, ticks = mask.duration_choices()
             out = np.zeros(vocab_size)
-            out[ids] = self.duration[groups[mask.slot]][duration_bin(ticks / _TPQ)]
+            out[ids] = self.duration[groups[mask.slot]][duration_bin(ticks / TICKS_PER_QUARTER)]
             return out
         if mask.expects_onset and self.rest:
             ids, onsets = mask.onset_choices()
@@ -162,7 +166,7 @@ class LinePrior:
             for slot, g in enumerate(groups):
                 table, end = self.rest.get(g), mask.slot_end(slot)
                 if table is not None and end is not None:
-                    add += table[rest_bin((onsets - end) / _TPQ)]
+                    add += table[rest_bin((onsets - end) / TICKS_PER_QUARTER)]
                     n += 1
             if n == 0:
                 return None
@@ -277,7 +281,6 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
         ends: dict = {}
         for n in part.notes:
             counts["register"][g][n.pitch] += 1
-            counts["duration"][g][int(duration_bin(float(n.duration)))] += 1
             ends[n.onset] = max(ends.get(n.onset, n.onset), n.onset + n.duration)
             if key is not None:
                 counts["degree"][g][_mode(key.mode)][(n.pitch - key.tonic_pc) % 12] += 1
@@ -287,6 +290,8 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
         line = np.array([top[o] for o in sorted(top)], dtype=np.int64)
         iv = np.clip(np.diff(line), -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
         counts["interval"][g] += np.bincount(iv, minlength=N_INTERVALS)
+        lengths = duration_bin([float(n.duration) for n in part.notes])
+        counts["duration"][g] += np.bincount(lengths, minlength=N_DURATIONS)
         onsets = sorted(ends)
         if len(onsets) > 1:
             sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))
@@ -327,8 +332,9 @@ RHYTHM_RATE = 0.5
 RHYTHM_STEP = 1.0
 
 
-#: The tables :func:`update` fits by default.
+#: The tables :func:`update` fits by default, and the rhythm ones among them.
 KINDS = ("interval", "degree", "register", "duration", "rest")
+RHYTHM_KINDS = ("duration", "rest")
 
 
 def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str, Any], *, rate: float = 1.0,
@@ -338,9 +344,8 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
     on the reference's mean and clipped to +-:data:`CLIP`; the register tables on smoothed
     histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`), the
     rhythm tables at a share of it and by a bounded step (:data:`RHYTHM_RATE`,
-    :data:`RHYTHM_STEP`). Only the
-    tables of ``kinds`` move. A group or mode with no composed or no reference counts keeps its
-    table."""
+    :data:`RHYTHM_STEP`). Only the tables of ``kinds`` move. A group or mode with no composed
+    or no reference counts keeps its table."""
     out = json.loads(json.dumps(tables))
     for g in groups:
         pairs = [(k, None, reference[k][g], composed[k][g]) for k in ("interval", "register", "duration", "rest")
@@ -358,7 +363,7 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
                                                - _log_share(gen, 1e-3 * gen.sum() / len(gen)))  # fmt: skip
             else:
                 step = rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
-                if kind in ("duration", "rest"):
+                if kind in RHYTHM_KINDS:
                     step = np.clip(RHYTHM_RATE * step, -RHYTHM_STEP, RHYTHM_STEP)
             new = old + step
             w = ref / ref.sum()
