@@ -3,7 +3,7 @@ register and rhythm priors (:mod:`partita.symbolic.composer.priors`), per genre,
 genre's reference collection (held-out pieces are never read: the benchmark compares with them).
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py [--genres chorale,reel,jig,classical]
-        [--rounds 4] [--n 16] [--weights PATH] [--data-dir data/composer]
+        [--rounds 4] [--n 16] [--weights PATH] [--data-dir data/composer] [--resume]
 
 For each genre: the reference's interval, degree, register, duration and rest counts (``priors.line_counts``, parts read
 top down: melody, inner, bass), then ``--rounds`` rounds of: compose ``--n`` pieces from the
@@ -13,7 +13,9 @@ reference's own key shares and named in the prompt; the benchmark uses seeds 0-2
 (parts by their planned role; parts the arranger wrote are not counted), and move the tables
 by the log ratio of the shares (``priors.update``: every table). The file records every round's total
 variation distance between the composed and the reference histograms, so the fit can be seen
-converging; the tables of the round whose composed set came closest to the reference (the mean
+converging (``--resume`` goes on from the tables in ``--out``, for instance with more pieces per
+round and a lower rate once the fit has reached the noise of its set size; the entry then names
+both commands and keeps the earlier rounds); the tables of the round whose composed set came closest to the reference (the mean
 of the distances of the tables it fits; rounds 1 and up) are kept. Each genre's entry names the command that
 refits it alone (genres are fitted independently: the same tables either way). The weights' sha256 is recorded: a prior
 is fitted to one composer and is refitted when the weights change. The file also holds each
@@ -141,8 +143,10 @@ def _fitted_mean(d: dict, kinds, covered: dict) -> float:
     return float(np.mean(keep))
 
 
-def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None, data_dir: str) -> dict:
-    """The fitted tables of one genre and the record of its rounds."""
+def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None, data_dir: str,
+              start: dict | None = None) -> dict:
+    """The fitted tables of one genre and the record of its rounds; ``start``: the genre's entry
+    of an earlier fit to go on from (its tables, then its rounds; None: from zero tables)."""
     import torch
 
     from partita.symbolic.composer.priors import KINDS, RHYTHM_KINDS, update, zero_tables
@@ -163,16 +167,17 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     # from 0.59 to 0.77 (lengths the model almost never writes, such as dotted quarters, are
     # multiplied by up to e^3 in one step).
     kinds = KINDS if len(groups) == 1 else tuple(k for k in KINDS if k not in RHYTHM_KINDS)
-    tables = {k: v for k, v in zero_tables().items() if k in kinds}
+    tables = {k: (start or {}).get(k, v) for k, v in zero_tables().items() if k in kinds}
     history = []
     covered: dict = {}
     tried = []  # (mean distance, round, tables) of every round composed with fitted tables
     for r in range(rounds):
         gen, info = composed_counts(genre, tables, n, model, key_shares)
         d = distances(ref, gen, groups)
-        if r:
+        if r or start:  # a resumed fit's round 0 is composed with fitted tables too
             tried.append((_fitted_mean(d, kinds, covered), r, tables))
-        history.append({"round": r, "tables": "zero" if r == 0 else f"after round {r - 1}", "tv": d, **info})
+        first = "the earlier fit's kept tables" if start else "zero"
+        history.append({"round": r, "tables": first if r == 0 else f"after round {r - 1}", "tv": d, **info})
         print(genre, "round", r, json.dumps(d), file=sys.stderr, flush=True)
         if not covered:  # how much of the reference's register the written instruments can sound
             covered = {g: float(ref["register"][g][sorted(gen["ranges"][g])].sum() / max(ref["register"][g].sum(), 1))
@@ -191,11 +196,13 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     print(genre, "kept the tables of round", kept, json.dumps(history[kept]["tv"]), file=sys.stderr, flush=True)
     # the planner draws from a mode's key shares only where the collection has enough pieces in it
     planner_keys = {m: [round(w, 4) for w in v] for m, v in key_shares.items() if ref["keys"][m].sum() >= MIN_KEY_PIECES}
+    command = (f"OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py --genres {genre} --rounds {rounds} "
+               f"--n {n} --rate {rate}" + (f" --weights {weights}" if weights else "") + (" --resume" if start else ""))
     return {
         **tables, "fitted": list(kinds), "keys": planner_keys, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
                                                         "pieces": n_ref, "split": "training (held_out False)"},
-        "command": f"OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py --genres {genre} --rounds {rounds} "
-                   f"--n {n} --rate {rate}" + (f" --weights {weights}" if weights else ""),
+        "command": f"{start['command']} && {command}" if start else command,
+        "earlier_rounds": [*start.get("earlier_rounds", []), start["rounds"]] if start else [],
         "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
         "rounds": history, "rate": rate, "fit_seconds": round(time.perf_counter() - t0, 1),
         "register_cover": {g: round(c, 3) for g, c in covered.items()},
@@ -216,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=str(ROOT / "data" / "composer"), help="the parsed corpus cache")
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--jobs", type=int, default=1, help="genres fitted at once (one process each)")
+    ap.add_argument("--resume", action="store_true",
+                    help="go on from each genre's tables in --out (fitted to the same weights) instead of zero tables")
     a = ap.parse_args(argv)
     weights = Path(a.weights or shipped_path())
     out_path = Path(a.out)
@@ -226,7 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     for genre in names:
         if genre not in GENRES:
             raise SystemExit(f"unknown genre {genre!r}; known: {', '.join(GENRES)}")
-    jobs = [(g, a.rounds, a.n, a.rate, a.weights, a.data_dir) for g in names]
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    if a.resume:
+        if existing.get("weights_sha256") != sha:
+            raise SystemExit(f"--resume: {out_path} was fitted to other weights; fit from zero tables")
+        missing = [g for g in names if g not in genres_out]
+        if missing:
+            raise SystemExit(f"--resume: {out_path} has no fit of {', '.join(missing)}")
+    jobs = [(g, a.rounds, a.n, a.rate, a.weights, a.data_dir, genres_out[g] if a.resume else None) for g in names]
     if a.jobs > 1:  # genres are independent and each is deterministic: the same tables either way
         import multiprocessing as mp
 
@@ -239,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         "source": "fitted by scripts/calibrate_priors.py: per genre, interval, scale-degree, register, duration and "
                   "rest biases that give the composed lines the histograms of the training split of the genre's music21 corpus collection",
         "command": "OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py " + " ".join(argv or sys.argv[1:]),
-        "commit": commit, "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "commit": commit, "weights_sha256": sha,
         "genres": genres_out,
     }  # fmt: skip
     atomic_write_text(out_path, json.dumps(out, indent=1, sort_keys=True) + "\n")
