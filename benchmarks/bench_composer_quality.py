@@ -99,6 +99,10 @@ ROWS: dict[str, dict[str, dict]] = {
     "quartet": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, True),
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
+#: Issue 17's target: the top line's stepwise share within this of the reference's.
+STEPWISE_TARGET = 0.05
+#: Random draws of the reference's own stepwise gap (:func:`stepwise_gap`).
+STEPWISE_DRAWS = 2000
 FIDDLE_METERS = ((4, 4), (2, 2), (6, 8))
 #: Bars per reference quartet excerpt, and the composed quartets' length: "a string quartet" is
 #: planned in 4/4 at 100 bpm, so 8 bars are 19.2 s. Excerpts of the same size as the composed
@@ -166,7 +170,25 @@ def ceiling(pool: list, n: int, n_ref: int, splits: int = 10) -> dict:
     out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     out["sd"] = {k: float(np.std([r[k] for r in rows])) for k in ("mgeval", "line")}
     out.update({"sizes": [n, n_ref], "splits": splits, "pool": len(feats)})
+    out["stepwise_gap"] = stepwise_gap(pool, n, n_ref)
     return out
+
+
+def stepwise_gap(pool: list, n: int, n_ref: int, draws: int = STEPWISE_DRAWS) -> dict:
+    """How far apart two sets of the reference itself sit on the top line's stepwise share at
+    these sizes: the gap between the mean share of ``n`` and of ``n_ref`` pieces, disjoint random
+    draws from ``pool``. ``sd`` of the gap, ``p95`` of its size, and ``over_target``: the share
+    of draws whose gap is larger than :data:`STEPWISE_TARGET` (the noise a composed set's gap
+    to the reference draw carries even if it wrote like the reference)."""
+    steps = np.array([line_stats(s)["stepwise_share"] for s in pool])
+    steps = steps[~np.isnan(steps)]
+    rng = np.random.default_rng(1)
+    gaps = np.empty(draws)
+    for i in range(draws):
+        order = rng.permutation(len(steps))
+        gaps[i] = steps[order[:n]].mean() - steps[order[n : n + n_ref]].mean()
+    return {"sd": float(np.std(gaps)), "p95": float(np.quantile(np.abs(gaps), 0.95)),
+            "over_target": float(np.mean(np.abs(gaps) > STEPWISE_TARGET)), "draws": draws, "pool_mean": float(steps.mean())}  # fmt: skip
 
 
 def rule_rates(scores: list, profile: str) -> dict[str, float]:
@@ -297,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=36.0)
     ap.add_argument("--styles", default="chorale,fiddle,quartet")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + n - 1")
-    ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run; default all")
+    ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run, or 'last' (each style's "
+                    "shipped decoding); default all")
     ap.add_argument("--out", default="composer_quality")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -330,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         print(style, "reference", json.dumps(out["reference"]), "ceiling", out["ceiling"]["mgeval"], out["ceiling"]["line"],
               f"{time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
         rows = list(ROWS[style].items())
-        if a.rows:
+        if a.rows == "last":
+            rows = rows[-1:]
+        elif a.rows:
             rows = [rows[int(k) - 1] for k in a.rows.split(",") if int(k) <= len(rows)]
         for name, kwargs in rows:
             scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed)
@@ -347,6 +372,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fmt_range(r: list[float]) -> str:
     return " / ".join(f"{x:.1f}" for x in r)
+
+
+def _stepwise_check(out: dict) -> list[str]:
+    """The last row's (the style's shipped decoding) stepwise share against the reference draw's
+    and the held-out split's, beside the reference's own draw-to-draw gap at these set sizes."""
+    c, h, ref = out["ceiling"], out.get("held_out_split"), out["reference"]
+    g = c.get("stepwise_gap")
+    if not out["rows"] or g is None:
+        return []
+    name, r = list(out["rows"].items())[-1]
+    x = r["stepwise_share"]
+    split = (f", and {x - h['stepwise_share']:+.2f} from the whole held-out split's {h['stepwise_share']:.2f} "
+             f"({h['pieces']} pieces)") if h else ""  # fmt: skip
+    return [f"Stepwise check ({name}): the top line moves by step {x:.2f} of the time, {x - ref['stepwise_share']:+.2f} "
+            f"from the reference draw's {ref['stepwise_share']:.2f}{split}; the target is within {STEPWISE_TARGET}. "
+            f"Two sets of the reference itself at these sizes ({c['sizes'][0]} and {c['sizes'][1]} pieces, "
+            f"{g['draws']} random disjoint draws from the pool, whose mean is {g['pool_mean']:.2f}) differ by "
+            f"sd {g['sd']:.3f}, by more than {STEPWISE_TARGET} in {100 * g['over_target']:.0f} % of draws (95 % within "
+            f"{g['p95']:.3f})."]  # fmt: skip
 
 
 def _md(res: dict) -> list[str]:
@@ -381,7 +425,7 @@ def _md(res: dict) -> list[str]:
                      f"ceiling {c['line']:.3f} +- {c['sd']['line']:.3f} | {ref['stepwise_share']:.2f} | {ref['mean_interval']:.2f} | "
                      f"{ref['leap_share']:.2f} | {ref['pitch_class_entropy']:.2f} | {_fmt_range(ref['range_per_part'])} | "
                      f"{ref['out_of_key_per_100']:.1f} | {ref['rules_per_100']:.1f} | {ref['hard_violations']} | - | - |")  # fmt: skip
-        lines += ["", f"{out['seconds']:.0f} s for this style.", ""]
+        lines += ["", *_stepwise_check(out), "", f"{out['seconds']:.0f} s for this style.", ""]
     return lines
 
 
