@@ -20,7 +20,9 @@ of the distances of the tables it fits; rounds 1 and up) are kept. Each genre's 
 refits it alone (genres are fitted independently: the same tables either way). The weights' sha256 is recorded: a prior
 is fitted to one composer and is refitted when the weights change. The file also holds each
 genre's key shares (tonic per mode in the training split): the planner draws a piece's tonic
-from them when the prompt names no key.
+from them when the prompt names no key; and its energy shares (``energy``: per meter, the share
+of the training pieces' bars at each ``Energy`` control level), which every round composes with
+and ``compose`` then reads the plan's section energies against (not fitted: the reference's own).
 """
 
 from __future__ import annotations
@@ -57,7 +59,12 @@ MIN_KEY_PIECES = 30
 #: sound in their comfortable range, below which the group's register table is left at zero (a
 #: jig's tin whistle sits an octave above O'Neill's violin tunes: it cannot be moved there).
 MIN_REGISTER_COVER = 0.8
+#: Fewest reference bars in a meter for its energy-level shares to be kept.
+MIN_ENERGY_BARS = 200
 def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
+    """The line counts of the genre's training pieces, and ``counts["energy"]``: meter ->
+    bars at each ``Energy`` level (the controls the tokenizer gives those pieces)."""
+    from partita.symbolic.composer.controls import ENERGY_LEVELS, controls_of
     from partita.symbolic.composer.corpus import held_out
     from partita.symbolic.composer.priors import line_counts
     from partita.symbolic.score import Score
@@ -65,6 +72,7 @@ def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
     style, meters, *_ = GENRES[genre]
     spec = STYLES[style]
     counts, n = None, 0
+    energy: dict[str, np.ndarray] = {}
     for piece, d in sorted(pieces(spec["collections"], data_dir), key=lambda x: x[0]):
         if held_out(piece) or not _keep(style, d):
             continue
@@ -74,10 +82,22 @@ def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
             if (ts.numerator, ts.denominator) not in meters:
                 continue
         counts = line_counts(s, None, counts)
+        ts = s.time_signatures[0]
+        levels = np.bincount([b.energy for b in controls_of(s).bars], minlength=ENERGY_LEVELS)
+        energy[f"{ts.numerator}/{ts.denominator}"] = energy.get(f"{ts.numerator}/{ts.denominator}", 0) + levels
         n += 1
         if n >= spec["max_pieces"]:
             break
+    counts["energy"] = energy
     return counts, n
+
+
+def energy_shares(ref: dict) -> dict[str, list[float]]:
+    """Meter -> each energy level's share of the reference's bars in it, for the meters with at
+    least :data:`MIN_ENERGY_BARS` bars: what the composer reads a plan's section energies against
+    (:func:`partita.symbolic.composer.controls.energy_level`)."""
+    return {m: [round(float(x) / float(c.sum()), 4) for x in c] for m, c in sorted(ref["energy"].items())
+            if c.sum() >= MIN_ENERGY_BARS}  # fmt: skip
 
 
 def composed_counts(genre: str, tables: dict, n: int, model, keys: dict) -> tuple[dict, dict]:
@@ -126,11 +146,13 @@ def distances(ref: dict, gen: dict, groups) -> dict:
 
     out = {}
     for g in groups:
-        out[f"interval {g}"] = _tv(ref["interval"][g], gen["interval"][g])
+        # the top line's intervals pooled over the modes (what the benchmark sees), and per mode (the tables)
+        out[f"interval {g}"] = _tv(sum(ref["interval"][g].values()), sum(gen["interval"][g].values()))
         out[f"register {g}"] = _tv(ref["register"][g], gen["register"][g])
         out[f"duration {g}"] = _tv(ref["duration"][g], gen["duration"][g])
         out[f"rest {g}"] = _tv(ref["rest"][g], gen["rest"][g])
         for m in MODES:
+            out[f"interval {g} {m}"] = _tv(ref["interval"][g][m], gen["interval"][g][m])
             out[f"degree {g} {m}"] = _tv(ref["degree"][g][m], gen["degree"][g][m])
     return {k: round(v, 4) for k, v in out.items() if v == v}
 
@@ -168,6 +190,9 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     # multiplied by up to e^3 in one step).
     kinds = KINDS if len(groups) == 1 else tuple(k for k in KINDS if k not in RHYTHM_KINDS)
     tables = {k: (start or {}).get(k, v) for k, v in zero_tables().items() if k in kinds}
+    # not fitted: the reference's own energy levels per meter, which the composer reads the plan's
+    # section energies against (a jig's busiest section asked for a density no O'Neill jig has)
+    tables["energy"] = energy_shares(ref)
     history = []
     covered: dict = {}
     tried = []  # (mean distance, round, tables) of every round composed with fitted tables

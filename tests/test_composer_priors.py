@@ -83,9 +83,10 @@ def test_line_counts_read_the_top_line_and_skip_tied_continuations():
              Note(Fraction(4), Fraction(1), 72))  # fmt: skip
     s = Score(parts=(Part("p", "Violin", "violin", notes),), key_signatures=(KeySignature(Fraction(0), 0, "major"),))
     c = priors.line_counts(s)
-    iv = c["interval"]["melody"]
-    # the top line is 64 65 65 72: +1, 0, +7 (the tied 65 is one note)
+    iv = c["interval"]["melody"]["major"]
+    # the top line is 64 65 65 72: +1, 0, +7 (the tied 65 is one note), counted under its mode
     assert {i - priors.MAX_INTERVAL: int(k) for i, k in enumerate(iv) if k} == {1: 1, 0: 1, 7: 1}
+    assert not c["interval"]["melody"]["minor"].any()
     assert c["degree"]["melody"]["major"][[0, 4, 5]].tolist() == [2.0, 1.0, 3.0]  # C twice with the octave, E, F x3
     assert {p: int(k) for p, k in enumerate(c["register"]["melody"]) if k} == {60: 1, 64: 1, 65: 3, 72: 1}
 
@@ -167,15 +168,26 @@ def test_line_counts_count_note_lengths_and_the_rest_before_each_onset():
 def test_a_fitting_round_moves_the_tables_toward_the_reference():
     ref, gen = priors.empty_counts(), priors.empty_counts()
     m = priors.MAX_INTERVAL
-    ref["interval"]["melody"][[m - 2, m - 1, m + 1, m + 2]] = 80
-    ref["interval"]["melody"][[m - 7, m + 7]] = 10
-    gen["interval"]["melody"][[m - 2, m - 1, m + 1, m + 2]] = 40
-    gen["interval"]["melody"][[m - 7, m + 7]] = 60
+    ref["interval"]["melody"]["major"][[m - 2, m - 1, m + 1, m + 2]] = 80
+    ref["interval"]["melody"]["major"][[m - 7, m + 7]] = 10
+    gen["interval"]["melody"]["major"][[m - 2, m - 1, m + 1, m + 2]] = 40
+    gen["interval"]["melody"]["major"][[m - 7, m + 7]] = 60
+    # minor: the composed lines already step as the reference's do
+    ref["interval"]["melody"]["minor"][[m - 1, m + 1, m + 7]] = 50
+    gen["interval"]["melody"]["minor"][[m - 1, m + 1, m + 7]] = 50
     t = priors.update(priors.zero_tables(), ref, gen, groups=("melody",))
-    step, fifth = t["interval"]["melody"][m + 1], t["interval"]["melody"][m + 7]
+    major, minor = t["interval"]["melody"]["major"], t["interval"]["melody"]["minor"]
+    step, fifth = major[m + 1], major[m + 7]
     assert step > 0 > fifth
     assert step - fifth == pytest.approx(np.log(80.5 / 40.5) - np.log(10.5 / 60.5), abs=1e-3)
-    assert t["interval"]["inner"] == [0.0] * priors.N_INTERVALS  # groups not fitted are kept
+    assert minor[m + 1] == pytest.approx(minor[m + 7], abs=1e-9)  # each mode fitted on its own counts
+    assert t["interval"]["inner"] == {mode: [0.0] * priors.N_INTERVALS for mode in priors.MODES}  # groups not fitted are kept
+    # an older fit's pooled table splits into the modes and moves from there
+    old = {**priors.zero_tables(), "interval": {"melody": [0.5] * priors.N_INTERVALS}}
+    t = priors.update(old, ref, gen, groups=("melody",))
+    assert set(t["interval"]["melody"]) == set(priors.MODES)
+    p = priors.placed({"interval": {"melody": [0.5] * priors.N_INTERVALS}, "degree": {}}, _key("minor"))
+    assert (p.interval["melody"] == 0.5).all()  # a pooled table still places in either mode
 
 
 def test_the_shipped_priors_belong_to_the_shipped_weights_and_load():
@@ -279,3 +291,55 @@ def test_the_cards_decoding_recipe_names_each_genres_refit_command():
     assert "The tables of chorale come from an earlier run" in text
     # the kept round's distances, not the last round's
     assert "| reel | " in text and "0.200 -> 0.050 | 0.300 -> 0.040 |" in text
+
+
+def _key(mode):
+    from partita.symbolic.pitch import KeySignature
+
+    return KeySignature(Fraction(0), 0, mode)
+
+
+JIG_ENERGY = [0.06, 0.37, 0.56, 0.01, 0.0]  # O'Neill's jigs in 6/8, about as priors.json holds them
+
+
+def test_a_plans_energies_are_read_against_the_styles_own_densities():
+    from partita.symbolic.composer.controls import ENERGY_LEVELS, controls_of_plan, energy_level
+
+    assert priors.N_ENERGY_LEVELS == ENERGY_LEVELS
+    jig = plan("a lively jig", duration_s=40, seed=3)
+    plain = [b.energy for b in controls_of_plan(jig).bars]
+    read = [b.energy for b in controls_of_plan(jig, JIG_ENERGY).bars]
+    # the plain scale asks for the top level, which no O'Neill jig reaches; read against the
+    # jigs' own shares, every bar asks for a level they write, and busier sections stay busier
+    assert max(plain) == ENERGY_LEVELS - 1 and set(read) <= {0, 1, 2, 3} and max(read) == 2
+    order = np.argsort(plain, kind="stable")
+    assert all(np.diff(np.array(read)[order]) >= 0)
+    # a quantile: half the energy scale reaches the level that holds the reference's median bar
+    assert energy_level(0.5, [0.1, 0.1, 0.6, 0.1, 0.1]) == 2 and energy_level(0.05, [0.1, 0.1, 0.6, 0.1, 0.1]) == 0
+    with pytest.raises(ValueError, match="energy shares"):
+        energy_level(0.5, [0.5, 0.5])
+
+
+def test_compose_reads_the_energies_through_the_genres_prior(model, monkeypatch):
+    from partita.symbolic.composer import controls
+
+    seen = []
+    real = controls.controls_of_plan
+    monkeypatch.setattr(controls, "controls_of_plan", lambda p, shares=None: seen.append(shares) or real(p, shares))
+    jig = plan("a jig", duration_s=20, seed=0)
+    t = _tables()
+    compose(jig, model=model, seed=1, max_tokens_per_bar=30, best_of=1, pitch_prior={**t, "energy": {"6/8": JIG_ENERGY}})
+    compose(jig, model=model, seed=1, max_tokens_per_bar=30, best_of=1, pitch_prior={**t, "energy": {"2/2": JIG_ENERGY}})
+    compose(jig, model=model, seed=1, max_tokens_per_bar=30, best_of=1, pitch_prior=False)
+    # the jig's meter is 6/8: its shares are used; none for another meter or without a prior
+    assert seen == [tuple(JIG_ENERGY), None, None]
+
+
+def test_a_malformed_energy_table_is_refused_by_name(tmp_path):
+    bad = tmp_path / "priors.json"
+    bad.write_text(json.dumps({"genres": {"jig": {"energy": {"6/8": [0.5, 0.5]}}}}))
+    with pytest.raises(PresetError, match="jig: energy table '6/8'"):
+        priors.load_priors(bad)
+    bad.write_text(json.dumps({"genres": {"jig": {"energy": {"six-eight": JIG_ENERGY}}}}))
+    with pytest.raises(PresetError, match="energy table"):
+        priors.load_priors(bad)

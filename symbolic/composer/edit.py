@@ -155,7 +155,8 @@ def regenerate(
     vocab = ComposerVocab.default()
     n_bars_tok = sum(1 for i in vocab.base.encode(score).ids if i == vocab.bar)
     controls = controls_of(score, n_bars=n_bars_tok)
-    if plan is not None and not score.pickup and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts):
+    from_plan = plan is not None and not score.pickup and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts)
+    if from_plan:
         pc = controls_of_plan(plan)
         roles = {p.id: p.role for p in plan.instrumentation}
         controls = dataclasses.replace(
@@ -167,6 +168,8 @@ def regenerate(
     # token bars: a pickup becomes a whole first token bar, so score bar k is token bar k + 1
     ta, tb = a + 1 - first, b + 1 - first
     dec, rec, prior = _decoding(score, source, temperature, top_p, [controls.roles[slot]])
+    if from_plan and prior is not None and prior.energy_shares(plan.meter) is not None:  # as compose read them
+        controls = dataclasses.replace(controls, bars=controls_of_plan(plan, prior.energy_shares(plan.meter)).bars[:n_bars_tok])
     decoded, stats = _rewrite(score, controls, {slot}, ta, tb, seed=seed, model=model, weights=weights,
                               profile=profile, decoding=dec, pitch_range=pitch_range, prior=prior,
                               chords=_given_chords(score.chords, chord_rule))  # fmt: skip

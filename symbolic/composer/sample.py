@@ -171,7 +171,9 @@ def sample_tokens(
     if not pitched:
         raise ConfigError("the plan has no pitched part for the model to write")
     layout = PartLayout(tuple(PartSlot(p.id, p.name, p.instrument) for p in pitched))
-    full = controls_of_plan(plan)
+    # the calibrated prior carries the genre's energy levels per meter (the plan's section
+    # energies read against the reference's own densities); without it, the plain scale
+    full = controls_of_plan(plan, prior.energy_shares(plan.meter) if prior is not None else None)
     controls = dataclasses.replace(full, roles=tuple(p.role for p in pitched))
     mask = profile_mask(vocab.base, layout, profile, meters=[plan.meter],
                         key_signatures=(plan.key_signature(),) if key_mask else (), pitch_range=pitch_range)  # fmt: skip
