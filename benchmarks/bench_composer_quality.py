@@ -58,6 +58,9 @@ _CHORALE = {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6
 #: ``pitch_prior`` of a row that uses the genre's fitted pitch tables (interval, degree,
 #: register) without its rhythm tables (duration, rest): what the rhythm tables add.
 PITCH_ONLY = "pitch tables only"
+#: ``pitch_prior`` of a row that uses every fitted table but reads the plan's energies on the
+#: plain scale, not against the genre's own energy levels.
+NO_ENERGY = "tables without the energy levels"
 _KEY = {"key_mask": True, "pitch_prior": False}
 _FREE = {"key_mask": False, "pitch_prior": False}
 _PRIOR = {"key_mask": False, "pitch_prior": PITCH_ONLY}
@@ -76,21 +79,27 @@ def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False) -> di
         f"pitch prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": PITCH_ONLY, **best_of},
     }  # fmt: skip
     if rhythm:
-        rows[f"pitch and rhythm prior, {key}, best-of-1"] = {**base, "key_mask": key_mask, "pitch_prior": True, "best_of": 1}
-        rows[f"pitch and rhythm prior, {key}, best-of-3 with the critic"] = {**base, "key_mask": key_mask, "pitch_prior": True,
-                                                                             **best_of}  # fmt: skip
+        rows[f"pitch and rhythm prior, plain energy scale, {key}, best-of-3 with the critic"] = {
+            **base, "key_mask": key_mask, "pitch_prior": NO_ENERGY, **best_of}  # fmt: skip
+        rows[f"pitch and rhythm prior, corpus energy levels, {key}, best-of-1"] = {**base, "key_mask": key_mask,
+                                                                                   "pitch_prior": True, "best_of": 1}  # fmt: skip
+        rows[f"pitch and rhythm prior, corpus energy levels, {key}, best-of-3 with the critic"] = {
+            **base, "key_mask": key_mask, "pitch_prior": True, **best_of}  # fmt: skip
     return rows
 
 
 def with_prior(kwargs: dict, genre: str) -> dict:
     """``compose`` keyword arguments of a row for a plan of ``genre``: a :data:`PITCH_ONLY` row
-    gets the genre's fitted tables without the rhythm ones (none: no prior)."""
-    if kwargs.get("pitch_prior") != PITCH_ONLY:
+    gets the genre's fitted tables without the rhythm ones and the energy levels, a
+    :data:`NO_ENERGY` row without the energy levels (the plan's energies on the plain scale);
+    none: no prior."""
+    if kwargs.get("pitch_prior") not in (PITCH_ONLY, NO_ENERGY):
         return kwargs
     from partita.symbolic.composer.priors import RHYTHM_KINDS, load_priors
 
+    drop = ("energy", *RHYTHM_KINDS) if kwargs["pitch_prior"] == PITCH_ONLY else ("energy",)
     t = load_priors().get(genre)
-    return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in RHYTHM_KINDS} if t else False}
+    return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in drop} if t else False}
 
 
 ROWS: dict[str, dict[str, dict]] = {
