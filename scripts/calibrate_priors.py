@@ -165,6 +165,15 @@ def _fitted_mean(d: dict, kinds, covered: dict) -> float:
     return float(np.mean(keep))
 
 
+def _earlier_seconds(start: dict | None) -> float | None:
+    """The fitting seconds of every stage before this one (None: none, or not recorded)."""
+    if not start:
+        return None
+    if start.get("earlier_rounds") and start.get("earlier_fit_seconds") is None:
+        return None
+    return float(start.get("earlier_fit_seconds") or 0.0) + float(start.get("fit_seconds", 0.0))
+
+
 def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None, data_dir: str,
               start: dict | None = None) -> dict:
     """The fitted tables of one genre and the record of its rounds; ``start``: the genre's entry
@@ -228,6 +237,7 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
                                                         "pieces": n_ref, "split": "training (held_out False)"},
         "command": f"{start['command']} && {command}" if start else command,
         "earlier_rounds": [*start.get("earlier_rounds", []), start["rounds"]] if start else [],
+        "earlier_fit_seconds": _earlier_seconds(start),
         "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
         "rounds": history, "rate": rate, "fit_seconds": round(time.perf_counter() - t0, 1),
         "register_cover": {g: round(c, 3) for g, c in covered.items()},

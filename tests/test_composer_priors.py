@@ -293,6 +293,19 @@ def test_the_cards_decoding_recipe_names_each_genres_refit_command():
     assert "| reel | " in text and "0.200 -> 0.050 | 0.300 -> 0.040 |" in text
 
 
+def test_the_shipped_cards_decoding_recipe_is_the_one_priors_json_gives(tmp_path):
+    from partita.symbolic.composer import card
+
+    shipped = card.Path(card.__file__).resolve().parent / "weights" / "composer-small.md"
+    copy = tmp_path / "card.md"
+    copy.write_text(shipped.read_text())
+    # refreshing the shipped card from priors.json changes nothing: it was refreshed after the last refit
+    assert not card.refresh_decoding_recipe(copy)
+    stale = shipped.read_text().replace("## Decoding recipe\n", "## Decoding recipe\n\nan older recipe\n", 1)
+    copy.write_text(stale)
+    assert card.refresh_decoding_recipe(copy) and copy.read_text() == shipped.read_text()
+
+
 def _key(mode):
     from partita.symbolic.pitch import KeySignature
 

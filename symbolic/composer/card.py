@@ -72,12 +72,14 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
     genres = priors.get("genres", {})
     if not genres:
         return []
-    total = sum(float(g.get("fit_seconds", 0.0)) for g in genres.values())
+    total = sum(float(g.get("fit_seconds", 0.0)) + float(g.get("earlier_fit_seconds") or 0.0) for g in genres.values())
     lines = ["## Decoding recipe", "",
              "Sampling settings per genre are in `symbolic/composer/decoding.toml` (temperature, nucleus, "
              "best-of-N, whether the key is masked). The genres that set `pitch_prior = true` weigh every pitch "
              "choice with a calibrated step/leap, scale-degree and register prior, and every note length and "
-             "next onset with a calibrated rhythm prior (`partita.symbolic.composer.priors`), "
+             "next onset with a calibrated rhythm prior (`partita.symbolic.composer.priors`; interval tables per mode where "
+             "fitted so; where the genre's entry holds energy shares, the plan's section energies are read as quantiles of "
+             "the training pieces' own `Energy` levels in the plan's meter), "
              "fitted to these weights: `symbolic/composer/priors.json`"
              + (f" (sha256 `{sha256[:16]}...`)" if sha256 else "")
              + f", fitted to the weights sha256 `{priors.get('weights_sha256', '?')[:16]}...` by",
@@ -98,11 +100,23 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
         lines.append(f"| {name} | {', '.join(ref.get('collections', []))} | {ref.get('pieces', '?')} | "
                      f"{max(0, len(rounds) - 1)} | {_fmt(first.get('interval melody'))} -> {_fmt(last.get('interval melody'))} | "
                      f"{_fmt(first.get('rest melody'))} -> {_fmt(last.get('rest melody'))} | "
-                     f"{float(g.get('fit_seconds', 0)) / 60:.1f} |")  # fmt: skip
+                     f"{_minutes(g)} |")  # fmt: skip
     lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md`, "
               "`benchmarks/results/composer_quality_rhythm.md` and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
               "a test refuses priors fitted to other weights.", ""]  # fmt: skip
     return lines
+
+
+def _minutes(g: Mapping[str, Any]) -> str:
+    """A genre's fitting minutes: every stage's where the entry knows them (a ``--resume`` fit
+    carries its earlier stages' seconds), else its last stage's, said so."""
+    last = float(g.get("fit_seconds", 0)) / 60
+    if not g.get("earlier_rounds"):
+        return f"{last:.1f}"
+    earlier = g.get("earlier_fit_seconds")
+    if earlier is None:
+        return f"{last:.1f} (last of {len(g['earlier_rounds']) + 1} stages; earlier not recorded)"
+    return f"{last + float(earlier) / 60:.1f} ({len(g['earlier_rounds']) + 1} stages)"
 
 
 def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command: str,
@@ -198,6 +212,21 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
     return "\n".join(lines)
 
 
+def refresh_decoding_recipe(card_path: str | Path | None = None) -> bool:
+    """Rewrite the "Decoding recipe" section of the shipped card (or the card at ``card_path``)
+    from ``priors.json`` after a refit (the weights, and so the rest of the card, are unchanged).
+    True when the file changed."""
+    path = Path(card_path) if card_path else Path(__file__).resolve().parent / "weights" / "composer-small.md"
+    text = path.read_text(encoding="utf-8")
+    i = text.index("## Decoding recipe")
+    j = text.find("\n## ", i)
+    new = text[:i] + "\n".join(decoding_section()).rstrip("\n") + "\n" + (text[j:] if j >= 0 else "")
+    if new == text:
+        return False
+    atomic_write_text(path, new)
+    return True
+
+
 def ship(ckpt: str, *, command: str, bench_path: str | None = None, dest: str | None = None) -> dict[str, Any]:
     """Export ``ckpt`` as the shipped weights: weights-only safetensors, ``manifest.json`` and
     ``composer-small.md`` in the package's ``weights`` folder (or ``dest``)."""
@@ -219,7 +248,11 @@ def ship(ckpt: str, *, command: str, bench_path: str | None = None, dest: str | 
 
 if __name__ == "__main__":  # pragma: no cover
     import argparse
+    import sys
 
+    if sys.argv[1:] == ["--refresh-decoding-recipe"]:  # after scripts/calibrate_priors.py
+        print("rewrote" if refresh_decoding_recipe() else "unchanged", "the card's decoding recipe")
+        sys.exit(0)
     ap = argparse.ArgumentParser()
     ap.add_argument("ckpt")
     ap.add_argument("--command", required=True)
