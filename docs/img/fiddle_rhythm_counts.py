@@ -4,8 +4,9 @@ docs/composer.md quotes in "A calibrated rhythm prior"):
     OMP_NUM_THREADS=1 .venv/bin/python docs/img/fiddle_rhythm_counts.py
 
 composes the eight fiddle tunes of ``benchmarks/bench_composer_quality.py`` (seeds 0-7, reels and
-jigs alternating, best-of-3 with the critic, no key mask) with the refitted pitch tables alone and
-with the pitch and rhythm tables, and prints, beside the benchmark's sixteen held-out O'Neill
+jigs alternating, best-of-3 with the critic, no key mask) with the refitted pitch tables alone,
+with the pitch and rhythm tables on the plain energy scale, and with every table and the
+corpus energy levels (the shipped prior), and prints, beside the benchmark's sixteen held-out O'Neill
 tunes: each tune's mean inter-onset interval and notes per bar (``evaluate``'s features), and
 over the set the share of notes with no rest before them and the note-length shares
 (``priors.line_counts``; bins ``priors.DURATION_EDGES``).
@@ -29,7 +30,9 @@ def show(label: str, scores: list) -> None:
     rest, dur = c["rest"]["melody"], c["duration"]["melody"]
     print(f"{label}: mean inter-onset interval per tune {np.round(sorted(f['mean_ioi'][0] for f in feats), 2).tolist()}; "
           f"notes per bar {np.round(sorted(f['notes_per_bar'][0] for f in feats), 1).tolist()}; "
-          f"no rest before {rest[0] / rest.sum():.3f}; note lengths {np.round(dur / dur.sum(), 3).tolist()}")  # fmt: skip
+          f"no rest before {rest[0] / rest.sum():.3f}; note lengths {np.round(dur / dur.sum(), 3).tolist()}; "
+          f"sixteenths or shorter {dur[: priors.duration_bin(0.25) + 1].sum() / dur.sum():.3f}; "
+          f"eighths {dur[priors.duration_bin(0.5)] / dur.sum():.3f}")  # fmt: skip
 
 
 def main() -> int:
@@ -42,7 +45,8 @@ def main() -> int:
     model = load_model(None)
     held, _ = bench.oneills()
     base = {"temperature": 1.0, "top_p": 0.95, "key_mask": False, "best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}
-    for label, prior in (("pitch tables only", bench.PITCH_ONLY), ("pitch and rhythm tables", True)):
+    for label, prior in (("pitch tables only", bench.PITCH_ONLY), ("pitch and rhythm tables, plain energy scale", bench.NO_ENERGY),
+                         ("pitch and rhythm tables, corpus energy levels (shipped)", True)):  # fmt: skip
         show(label, bench.compose_set("fiddle", 8, 36, {**base, "pitch_prior": prior}, model)[0])
     show("O'Neill (the benchmark's 16)", bench.draw(held, 16))
     return 0
