@@ -58,6 +58,8 @@ _CHORALE = {"temperature": 0.8, "top_p": 0.9, "role_temperature": {"melody": 0.6
 #: ``pitch_prior`` of a row that uses the genre's fitted pitch tables (interval, degree,
 #: register) without its rhythm tables (duration, rest): what the rhythm tables add.
 PITCH_ONLY = "pitch tables only"
+#: Another ``priors.json`` (an earlier fit) for every row with a prior (``--priors``); None: the shipped one.
+PRIORS_FILE: str | None = None
 #: ``pitch_prior`` of a row that uses every fitted table but reads the plan's energies on the
 #: plain scale, not against the genre's own energy levels.
 NO_ENERGY = "tables without the energy levels"
@@ -92,13 +94,14 @@ def with_prior(kwargs: dict, genre: str) -> dict:
     """``compose`` keyword arguments of a row for a plan of ``genre``: a :data:`PITCH_ONLY` row
     gets the genre's fitted tables without the rhythm ones and the energy levels, a
     :data:`NO_ENERGY` row without the energy levels (the plan's energies on the plain scale);
-    none: no prior."""
-    if kwargs.get("pitch_prior") not in (PITCH_ONLY, NO_ENERGY):
+    none: no prior. With :data:`PRIORS_FILE` set (``--priors``), every row with a prior takes its
+    tables from that file instead of the shipped ``priors.json``."""
+    if kwargs.get("pitch_prior") not in (PITCH_ONLY, NO_ENERGY) and not (PRIORS_FILE and kwargs.get("pitch_prior")):
         return kwargs
     from partita.symbolic.composer.priors import RHYTHM_KINDS, load_priors
 
-    drop = ("energy", *RHYTHM_KINDS) if kwargs["pitch_prior"] == PITCH_ONLY else ("energy",)
-    t = load_priors().get(genre)
+    drop = {PITCH_ONLY: ("energy", *RHYTHM_KINDS), NO_ENERGY: ("energy",)}.get(kwargs["pitch_prior"], ())
+    t = load_priors(PRIORS_FILE).get(genre)
     return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in drop} if t else False}
 
 
@@ -349,10 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run, or 'shipped' (the row "
                     "that decodes as decoding.toml does); default all")
     ap.add_argument("--out", default="composer_quality")
+    ap.add_argument("--priors", default=None, help="an earlier fit's priors.json for every row with a prior (default: shipped)")
     a = ap.parse_args(argv)
+    global PRIORS_FILE
+    PRIORS_FILE = a.priors
     torch.set_num_threads(1)
     model = load_model(a.weights)
-    res: dict = {"weights": a.weights or "shipped", "threads": 1, "n": a.n, "seconds": a.seconds, "first_seed": a.first_seed,
+    res: dict = {"weights": a.weights or "shipped", "priors": _priors_record(a.priors), "threads": 1, "n": a.n, "seconds": a.seconds, "first_seed": a.first_seed,
                  "styles": {}}  # fmt: skip
     t_all = time.perf_counter()
     for style in a.styles.split(","):
@@ -398,6 +404,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _priors_record(path: str | None) -> dict:
+    """Which priors.json the rows with a prior used: its path and sha256."""
+    import hashlib
+    from pathlib import Path
+
+    from partita.symbolic.composer import priors
+
+    f = Path(path) if path else priors._FILE
+    return {"file": str(path) if path else "shipped (symbolic/composer/priors.json)",
+            "sha256": hashlib.sha256(f.read_bytes()).hexdigest()}
+
+
 def _fmt_range(r: list[float]) -> str:
     return " / ".join(f"{x:.1f}" for x in r)
 
@@ -424,6 +442,7 @@ def _stepwise_check(out: dict) -> list[str]:
 
 def _md(res: dict) -> list[str]:
     lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each (quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s), seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
+             f"priors: {res.get('priors', {}).get('file', 'shipped')} (sha256 {res.get('priors', {}).get('sha256', '?')[:16]}); "
              "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
