@@ -235,7 +235,7 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     return {
         **tables, "fitted": list(kinds), "keys": planner_keys, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
                                                         "pieces": n_ref, "split": "training (held_out False)"},
-        "command": f"{start['command']} && {command}" if start else command,
+        "command": f"{start.get('command') or '(an earlier fit whose command was not recorded)'} && {command}" if start else command,
         "earlier_rounds": [*start.get("earlier_rounds", []), start["rounds"]] if start else [],
         "earlier_fit_seconds": _earlier_seconds(start),
         "prompt": GENRES[genre][2], "seconds": GENRES[genre][3], "calibration_seeds": [1000, 1000 + n - 1],
