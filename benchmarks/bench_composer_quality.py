@@ -68,9 +68,10 @@ _FREE = {"key_mask": False, "pitch_prior": False}
 _PRIOR = {"key_mask": False, "pitch_prior": PITCH_ONLY}
 
 
-def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False) -> dict[str, dict]:
+def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False, energy: bool = False) -> dict[str, dict]:
     """The ablation rows of a style; ``key_mask``: the style's shipped key setting (the last row's);
-    ``rhythm``: the style's genres have rhythm tables (the rows with them)."""
+    ``rhythm``: the style's genres have rhythm tables (the rows with them); ``energy``: its genre
+    has energy levels but no rhythm tables (a row with the whole prior)."""
     key = "key mask" if key_mask else "no key mask"
     rows = {
         "before (issue 17 opened): best-of-1, key mask": {**base, **_KEY, "best_of": 1},
@@ -80,6 +81,9 @@ def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False) -> di
         "pitch prior, no key mask, best-of-1": {**base, **_PRIOR, "best_of": 1},
         f"pitch prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": PITCH_ONLY, **best_of},
     }  # fmt: skip
+    if energy:
+        rows[f"pitch prior and corpus energy levels, {key}, best-of-1"] = {**base, "key_mask": key_mask, "pitch_prior": True,
+                                                                          "best_of": 1}  # fmt: skip
     if rhythm:
         rows[f"pitch and rhythm prior, plain energy scale, {key}, best-of-3 with the critic"] = {
             **base, "key_mask": key_mask, "pitch_prior": NO_ENERGY, **best_of}  # fmt: skip
@@ -106,7 +110,7 @@ def with_prior(kwargs: dict, genre: str) -> dict:
 
 
 ROWS: dict[str, dict[str, dict]] = {
-    "chorale": _rows(_CHORALE, {"best_of": 3, "phrase_bars": 4, "critic_weight": 1.0}, False),
+    "chorale": _rows(_CHORALE, {"best_of": 3, "phrase_bars": 4, "critic_weight": 1.0}, False, energy=True),
     "fiddle": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, False, rhythm=True),
     "quartet": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, True),
 }
