@@ -1,6 +1,6 @@
 """Decoding ablation: how close composed lines sit to the music the composer learned from.
 
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_composer_quality.py [--n 8] [--seconds 36]
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_composer_quality.py [--n 8] [--seconds S]
         [--styles chorale,fiddle] [--weights PATH]       # -> benchmarks/results/composer_quality.{json,md}
 
 For each style and each decoding row (temperature, nucleus mass, per-role temperature), ``n``
@@ -312,14 +312,42 @@ def shipped_row(style: str) -> str:
     return next((m for m in match if ROWS[style][m].get("pitch_prior") is True), match[0])
 
 
-def compose_set(style: str, n: int, seconds: float, kwargs: dict, model, first_seed: int = 0) -> tuple[list, dict]:
+#: The meters of the reference pieces each fiddle prompt is measured against (for its length).
+FIDDLE_PROMPT_METERS = {"a reel": ((4, 4), (2, 2)), "a jig": ((6, 8),)}
+
+
+def reference_lengths(style: str, held: list) -> dict[str, float]:
+    """Prompt -> the median length (quarter notes) of the held-out pieces it is compared with:
+    what a piece of the style is composed to (:func:`compose_set`), as the quartet's excerpts
+    are cut to the composed length. Whole chorales and tunes vary in length, and a longer piece
+    covers more pitches and a wider range, two of the overlap's six features. None for the
+    quartet (fixed :data:`QUARTET_BARS`)."""
+    if style == "quartet":
+        return {}
+    if style == "chorale":
+        return {PROMPTS["chorale"]: float(np.median([float(s.end) for s in held]))}
+    return {prompt: float(np.median([float(s.end) for s in held
+                                     if (s.time_signatures[0].numerator, s.time_signatures[0].denominator) in meters]))
+            for prompt, meters in FIDDLE_PROMPT_METERS.items()}  # fmt: skip
+
+
+def compose_set(style: str, n: int, seconds: float | None, kwargs: dict, model, first_seed: int = 0,
+                lengths: dict[str, float] | None = None) -> tuple[list, dict]:
+    """``n`` pieces of ``style`` (seeds ``first_seed``..): ``seconds`` long each, or where None,
+    ``lengths[prompt]`` quarter notes at the tempo the planner gives the prompt."""
     from partita.symbolic.composer.planner import plan
     from partita.symbolic.composer.sample import compose, resolve_decoding
 
     scores, tok, secs, cpu, hard, discarded = [], 0, 0.0, 0.0, 0, 0
     for i in range(first_seed, first_seed + n):
         prompt = PROMPTS.get(style) or ("a reel" if i % 2 == 0 else "a jig")
-        p = plan(prompt, duration_s=QUARTET_SECONDS if style == "quartet" else seconds, seed=i)
+        if style == "quartet":
+            duration = QUARTET_SECONDS
+        elif seconds is None:
+            duration = lengths[prompt] * 60.0 / plan(prompt, duration_s=30.0, seed=i).tempo_bpm
+        else:
+            duration = seconds
+        p = plan(prompt, duration_s=duration, seed=i)
         c0 = time.process_time()
         s, st = compose(p, model=model, seed=i, return_stats=True, **with_prior(kwargs, p.genre))
         cpu += time.process_time() - c0
@@ -350,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=None, help="checkpoint (default: shipped)")
     ap.add_argument("--n", type=int, default=8, help="pieces per row (the reference set is twice as many)")
-    ap.add_argument("--seconds", type=float, default=36.0)
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="every chorale and fiddle tune this long (default: the median length of the held-out pieces "
+                         "it is compared with, at the planned tempo)")
     ap.add_argument("--styles", default="chorale,fiddle,quartet")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + n - 1")
     ap.add_argument("--rows", default="", help="comma-separated row numbers (1-based) to run, or 'shipped' (the row "
@@ -391,12 +421,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
         rows = list(ROWS[style].items())
         out["shipped_row"] = shipped_row(style)
+        out["lengths_ql"] = reference_lengths(style, held)
         if a.rows == "shipped":
             rows = [(out["shipped_row"], ROWS[style][out["shipped_row"]])]
         elif a.rows:
             rows = [rows[int(k) - 1] for k in a.rows.split(",") if int(k) <= len(rows)]
         for name, kwargs in rows:
-            scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed)
+            scores, run = compose_set(style, a.n, a.seconds, kwargs, model, a.first_seed, out["lengths_ql"])
             row = {"settings": kwargs, **run, **summarise(scores, ref_feats, PROFILES[style])}
             out["rows"][name] = row
             print(style, name, json.dumps({k: v for k, v in row.items() if k != "overlap"}),
@@ -445,7 +476,13 @@ def _stepwise_check(out: dict) -> list[str]:
 
 
 def _md(res: dict) -> list[str]:
-    lines = [f"{res['n']} pieces per row, {res['seconds']:.0f} s each (quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s), seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
+    if res.get("seconds") is None:
+        lengths = "; ".join(f"{p!r} {q:g} quarter notes" for o in res["styles"].values() for p, q in o.get("lengths_ql", {}).items())
+        size = (f"each chorale and fiddle tune as long as the median held-out piece it is compared with, at the planned "
+                f"tempo ({lengths}); quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s")  # fmt: skip
+    else:
+        size = f"{res['seconds']:.0f} s each (quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s)"
+    lines = [f"{res['n']} pieces per row, {size}, seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
              f"priors: {res.get('priors', {}).get('file', 'shipped')} (sha256 {res.get('priors', {}).get('sha256', '?')[:16]}); "
              "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
