@@ -66,7 +66,7 @@ def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
     bars at each ``Energy`` level (the controls the tokenizer gives those pieces)."""
     from partita.symbolic.composer.controls import ENERGY_LEVELS, controls_of
     from partita.symbolic.composer.corpus import held_out
-    from partita.symbolic.composer.priors import line_counts
+    from partita.symbolic.composer.priors import line_counts, meter_key
     from partita.symbolic.score import Score
 
     style, meters, *_ = GENRES[genre]
@@ -82,9 +82,8 @@ def reference_counts(genre: str, data_dir: Path) -> tuple[dict, int]:
             if (ts.numerator, ts.denominator) not in meters:
                 continue
         counts = line_counts(s, None, counts)
-        ts = s.time_signatures[0]
-        levels = np.bincount([b.energy for b in controls_of(s).bars], minlength=ENERGY_LEVELS)
-        energy[f"{ts.numerator}/{ts.denominator}"] = energy.get(f"{ts.numerator}/{ts.denominator}", 0) + levels
+        meter = meter_key(s.time_signatures[0].numerator, s.time_signatures[0].denominator)
+        energy[meter] = energy.get(meter, 0) + np.bincount([b.energy for b in controls_of(s).bars], minlength=ENERGY_LEVELS)
         n += 1
         if n >= spec["max_pieces"]:
             break

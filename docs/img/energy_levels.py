@@ -17,14 +17,16 @@ PROMPTS = ("a reel", "a jig", "a lively jig", "a lively irish jig in G for a ses
 
 
 def _shares(levels: list[int]) -> str:
+    from partita.symbolic.composer.controls import ENERGY_LEVELS
+
     c = Counter(levels)
-    return " ".join(f"{k}: {c[k] / len(levels):.2f}" for k in range(5))
+    return " ".join(f"{k}: {c[k] / len(levels):.2f}" for k in range(ENERGY_LEVELS))
 
 
 def main() -> int:
     from partita.symbolic.composer.controls import controls_of_plan
     from partita.symbolic.composer.planner import plan
-    from partita.symbolic.composer.priors import load_priors
+    from partita.symbolic.composer.priors import load_priors, prior_for
 
     tables = load_priors()
     for genre, t in sorted(tables.items()):
@@ -34,7 +36,8 @@ def main() -> int:
         plain, read = [], []
         for seed in range(20):
             p = plan(prompt, duration_s=36, seed=seed)
-            shares = tables.get(p.genre, {}).get("energy", {}).get(f"{p.meter[0]}/{p.meter[1]}")
+            prior = prior_for(p.genre, p.key_signature())
+            shares = prior.energy_shares(p.meter) if prior is not None else None  # as compose reads them
             plain += [b.energy for b in controls_of_plan(p).bars]
             read += [b.energy for b in controls_of_plan(p, shares).bars]
         print(f"{prompt!r} (genre {p.genre}, {p.meter[0]}/{p.meter[1]}): plain scale {_shares(plain)}; "

@@ -157,19 +157,16 @@ def regenerate(
     controls = controls_of(score, n_bars=n_bars_tok)
     from_plan = plan is not None and not score.pickup and plan.n_bars >= n_bars_tok and len(plan.instrumentation) >= len(score.parts)
     if from_plan:
-        pc = controls_of_plan(plan)
         roles = {p.id: p.role for p in plan.instrumentation}
-        controls = dataclasses.replace(
-            controls, key=pc.key, tempo=pc.tempo, bars=pc.bars[:n_bars_tok],
-            roles=tuple(roles.get(p.id, r) for p, r in zip(score.parts, controls.roles)),
-        )  # fmt: skip
+        controls = dataclasses.replace(controls, roles=tuple(roles.get(p.id, r) for p, r in zip(score.parts, controls.roles)))
     if profile is None:
         profile = score.metadata.get("partita.profile", "classical")
     # token bars: a pickup becomes a whole first token bar, so score bar k is token bar k + 1
     ta, tb = a + 1 - first, b + 1 - first
     dec, rec, prior = _decoding(score, source, temperature, top_p, [controls.roles[slot]])
-    if from_plan and prior is not None and prior.energy_shares(plan.meter) is not None:  # as compose read them
-        controls = dataclasses.replace(controls, bars=controls_of_plan(plan, prior.energy_shares(plan.meter)).bars[:n_bars_tok])
+    if from_plan:  # the plan's key, tempo and bars, its energies read as compose read them (through the prior)
+        pc = controls_of_plan(plan, prior.energy_shares(plan.meter) if prior is not None else None)
+        controls = dataclasses.replace(controls, key=pc.key, tempo=pc.tempo, bars=pc.bars[:n_bars_tok])
     decoded, stats = _rewrite(score, controls, {slot}, ta, tb, seed=seed, model=model, weights=weights,
                               profile=profile, decoding=dec, pitch_range=pitch_range, prior=prior,
                               chords=_given_chords(score.chords, chord_rule))  # fmt: skip

@@ -55,7 +55,7 @@ from partita.errors import PresetError
 from partita.symbolic.composer.masks import TICKS_PER_QUARTER
 
 __all__ = ["DURATION_EDGES", "GROUPS", "KINDS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "RHYTHM_KINDS",
-           "duration_bin", "line_counts", "load_priors", "placed", "prior_for", "rest_bin", "role_group", "style_tonics",
+           "duration_bin", "line_counts", "load_priors", "meter_key", "placed", "prior_for", "rest_bin", "role_group", "style_tonics",
            "update"]  # fmt: skip
 
 #: Melodic intervals are binned -MAX_INTERVAL .. +MAX_INTERVAL semitones; larger moves fall in
@@ -148,7 +148,7 @@ class LinePrior:
     def energy_shares(self, meter: tuple[int, int]) -> tuple[float, ...] | None:
         """The reference's energy-level shares in ``meter`` (numerator, denominator), or None
         where the genre has none for it (the plan's energies then keep the plain scale)."""
-        return self.energy.get(f"{meter[0]}/{meter[1]}")
+        return self.energy.get(meter_key(*meter))
 
     def pitch_bias(self, group: str, previous: int | None) -> np.ndarray:
         """float [128]: the bias of each MIDI pitch for the next note of a part of role group
@@ -239,6 +239,11 @@ def prior_for(genre: str, key: Any, path: str | Path | None = None) -> LinePrior
     genre has no fitted table."""
     t = load_priors(path).get(genre)
     return None if t is None else placed(t, key)
+
+
+def meter_key(numerator: int, denominator: int) -> str:
+    """The key of a meter in an energy table: ``"6/8"``."""
+    return f"{numerator}/{denominator}"
 
 
 def placed(tables: Mapping[str, Any], key: Any) -> LinePrior:
