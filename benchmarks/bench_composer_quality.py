@@ -19,7 +19,7 @@ split (:func:`draw`; the split's own line statistics are reported beside them):
   pool is the same excerpts of every Haydn and Mozart quartet movement of the corpus.
 
 Measures per row: the MGEval-style overlapped area of :mod:`partita.symbolic.composer.evaluate`
-(its six features, mean) and the same measure over three features of the top line (stepwise
+(its ten features, mean) and the same measure over three features of the top line (stepwise
 share, mean melodic interval, leap share); the top line's stepwise share (moves of 1-2
 semitones among all moves, repeated notes not counted as moves), mean melodic interval
 (semitones, over moves), share of leaps of a fourth or more (5+ semitones, among moves),
@@ -154,7 +154,7 @@ def piece_stats(score) -> dict:
 
 
 def features(score) -> dict[str, np.ndarray]:
-    """evaluate's six MGEval features plus the top line's three."""
+    """evaluate's ten MGEval-style features plus the top line's three."""
     from partita.symbolic.composer import evaluate
 
     f = dict(evaluate._features(score))  # the benchmark measures with evaluate's own features
@@ -163,14 +163,14 @@ def features(score) -> dict[str, np.ndarray]:
 
 
 def overlap(gen: list[dict], ref: list[dict]) -> dict[str, float]:
-    """Per-feature overlapped area, ``mgeval`` (mean of evaluate's six) and ``line`` (mean of
+    """Per-feature overlapped area, ``mgeval`` (mean of evaluate's ten) and ``line`` (mean of
     the top line's three)."""
     from partita.symbolic.composer import evaluate
 
     oa = evaluate._overlapped_area_of_features(gen, ref)
     oa.pop("mean")
-    six = [k for k in oa if k not in LINE_FEATURES]
-    return {**oa, "mgeval": float(np.mean([oa[k] for k in six])), "line": float(np.mean([oa[k] for k in LINE_FEATURES]))}
+    own = [k for k in oa if k not in LINE_FEATURES]
+    return {**oa, "mgeval": float(np.mean([oa[k] for k in own])), "line": float(np.mean([oa[k] for k in LINE_FEATURES]))}
 
 
 def ceiling(pool: list, n: int, n_ref: int, splits: int = 10) -> dict:
@@ -320,7 +320,7 @@ def reference_lengths(style: str, held: list) -> dict[str, float]:
     """Prompt -> the median length (quarter notes) of the held-out pieces it is compared with:
     what a piece of the style is composed to (:func:`compose_set`), as the quartet's excerpts
     are cut to the composed length. Whole chorales and tunes vary in length, and a longer piece
-    covers more pitches and a wider range, two of the overlap's six features. None for the
+    covers more pitches and a wider range, two of the overlap's features. None for the
     quartet (fixed :data:`QUARTET_BARS`)."""
     if style == "quartet":
         return {}
@@ -484,7 +484,7 @@ def _md(res: dict) -> list[str]:
         size = f"{res['seconds']:.0f} s each (quartets {QUARTET_BARS} bars, {QUARTET_SECONDS:.1f} s)"
     lines = [f"{res['n']} pieces per row, {size}, seeds {res['first_seed']}-{res['first_seed'] + res['n'] - 1}; weights: {res['weights']}; "
              f"priors: {res.get('priors', {}).get('file', 'shipped')} (sha256 {res.get('priors', {}).get('sha256', '?')[:16]}); "
-             "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s six features, "
+             "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s ten features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
              "excluded). Range: mean range per part in semitones, top part first. Out of key: notes outside the key (theory_rules "

@@ -82,3 +82,31 @@ def test_split_half_overlap_grows_with_the_set_size_and_its_draws_are_disjoint()
     assert set(large["sd"]) == set(overlapped_area(pieces[:3], pieces[3:6]))
     with pytest.raises(ValueError, match="41 \\+ 41"):
         split_half_overlap(pieces, per_half=41)
+
+
+def test_per_part_features_against_music21_counts():
+    """Notes per bar and pitch range per part, and the interval histogram, from music21's own
+    notes of a Bach chorale (ties merged: a tie start or no tie is a new note)."""
+    from music21 import corpus
+
+    from partita.symbolic.composer.evaluate import FEATURE_MAX_INTERVAL, _features
+
+    s21 = corpus.parse("bwv10.7")
+    f = _features(score_from_music21(s21))
+    n_bars = len(s21.parts[0].getElementsByClass("Measure"))
+    steps = []
+    for i, part in enumerate(s21.parts):
+        notes = [n for n in part.recurse().notes if not n.tie or n.tie.type == "start"]
+        assert f["notes_per_bar_per_part"][i] == pytest.approx(len(notes) / n_bars)
+        midi = [p.midi for n in part.recurse().notes for p in n.pitches]
+        assert f["pitch_range_per_part"][i] == max(midi) - min(midi)
+        line = [n.pitch.midi for n in notes]
+        steps += [int(np.clip(b - a, -FEATURE_MAX_INTERVAL, FEATURE_MAX_INTERVAL)) for a, b in zip(line, line[1:])]
+    assert len(s21.parts) == 4 and f["notes_per_bar_per_part"].shape == (4,)
+    counts = np.bincount(np.array(steps) + FEATURE_MAX_INTERVAL, minlength=2 * FEATURE_MAX_INTERVAL + 1)
+    assert np.allclose(f["interval_histogram"], counts / counts.sum())
+    assert f["pitch_class_entropy"][0] == pytest.approx(pitch_class_entropy(score_from_music21(s21)))
+    # a one-part score reads its missing parts as silent
+    one = _features(Score(parts=(Part("p", "Piano", "piano", tuple(Note(i, 1, 60 + i) for i in range(8))),)))
+    assert one["notes_per_bar_per_part"].tolist() == [4.0, 0.0, 0.0, 0.0]
+    assert one["interval_histogram"][FEATURE_MAX_INTERVAL + 1] == 1.0

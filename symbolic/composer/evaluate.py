@@ -115,23 +115,54 @@ def summary(scores: Iterable[Any], *, profile: str = "chorale") -> dict[str, flo
 # MGEval-style overlapped area (Yang and Lerch 2020)
 
 
+#: Parts the per-part features read (the first pitched parts in score order; a score with fewer
+#: counts the missing ones as silent): a four-part chorale or quartet, or one melody.
+FEATURE_PARTS = 4
+#: Melodic intervals of the interval histogram, clipped to this many semitones either way.
+FEATURE_MAX_INTERVAL = 12
+
+
+def _line(part: Any) -> np.ndarray:
+    """A part's line: its highest new note at each onset (tied continuations are not new notes)."""
+    top: dict = {}
+    for n in part.notes:
+        if n.tie not in ("stop", "continue"):
+            top[n.onset] = max(top.get(n.onset, -1), n.pitch)
+    return np.array([top[o] for o in sorted(top)], dtype=np.int64)
+
+
 def _features(score: Any) -> dict[str, np.ndarray]:
     notes = _pitched(score)
     pitches = np.array([n.pitch for n in notes], dtype=np.float64)
     n_bars = max(1, score.n_bars)
     hist = np.bincount(pitches.astype(int) % 12, minlength=12).astype(np.float64)
     hist = hist / max(hist.sum(), 1.0)
-    shifts = []
-    for p in score.parts:
+    nz = hist[hist > 0]
+    parts = [p for p in score.parts if p.instrument != "drum_kit"][:FEATURE_PARTS]
+    shifts: list[int] = []
+    moves: list[np.ndarray] = []
+    per_bar = np.zeros(FEATURE_PARTS)
+    ranges = np.zeros(FEATURE_PARTS)
+    for i, p in enumerate(parts):
         ps = [n.pitch for n in p.notes]
         shifts.extend(abs(a - b) for a, b in zip(ps[1:], ps[:-1]))
+        line = _line(p)
+        moves.append(np.diff(line))
+        per_bar[i] = len(line) / n_bars
+        ranges[i] = np.ptp(ps) if ps else 0.0
+    iv = np.clip(np.concatenate(moves) if moves else np.zeros(0, dtype=np.int64), -FEATURE_MAX_INTERVAL, FEATURE_MAX_INTERVAL)
+    iv_hist = np.bincount(iv + FEATURE_MAX_INTERVAL, minlength=2 * FEATURE_MAX_INTERVAL + 1).astype(np.float64)
     onsets = np.array(sorted({float(n.onset) for n in notes}))
     return {
         "used_pitches": np.array([len(set(pitches.tolist()))], dtype=np.float64),
         "pitch_class_histogram": hist,
+        "pitch_class_entropy": np.array([float(-(nz * np.log2(nz)).sum())]),
         "pitch_range": np.array([np.ptp(pitches) if len(pitches) else 0.0]),
+        "pitch_range_per_part": ranges,
         "mean_pitch_shift": np.array([np.mean(shifts) if shifts else 0.0]),
+        "interval_histogram": iv_hist / max(iv_hist.sum(), 1.0),
         "notes_per_bar": np.array([len(notes) / n_bars]),
+        "notes_per_bar_per_part": per_bar,
         "mean_ioi": np.array([np.mean(np.diff(onsets)) if len(onsets) > 1 else 0.0]),
     }
 
@@ -156,8 +187,12 @@ def _overlap(a: np.ndarray, b: np.ndarray, *, n_grid: int = 2000) -> float:
 def overlapped_area(generated: Iterable[Any], reference: Iterable[Any]) -> dict[str, float]:
     """MGEval-style overlapped area per feature between the reference's intra-set distances
     and the generated-to-reference inter-set distances (1: indistinguishable), and their mean
-    under ``"mean"``. Features: used pitches, pitch-class histogram, pitch range, mean pitch
-    shift, notes per bar, mean inter-onset interval; distances are Euclidean per piece pair."""
+    under ``"mean"``. Features: used pitches, pitch-class histogram and its entropy, pitch
+    range (all notes, and per part), mean pitch shift, the histogram of the parts' melodic
+    intervals (each part's line, clipped to :data:`FEATURE_MAX_INTERVAL` semitones), notes per
+    bar (all parts, and per part: new notes of each line), mean inter-onset interval. The
+    per-part features are vectors over the first :data:`FEATURE_PARTS` pitched parts in score
+    order (a missing part reads 0). Distances are Euclidean per piece pair."""
     return _overlapped_area_of_features([_features(s) for s in generated], [_features(s) for s in reference])
 
 
