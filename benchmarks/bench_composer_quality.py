@@ -149,8 +149,9 @@ def piece_stats(score) -> dict:
     from partita.symbolic.composer import evaluate
 
     ranges = [float(np.ptp([n.pitch for n in p.notes])) for p in score.parts if p.notes and p.instrument != "drum_kit"]
+    density = evaluate._features(score)["notes_per_bar_per_part"][: len(ranges)]
     return {**line_stats(score), "pitch_class_entropy": evaluate.pitch_class_entropy(score),
-            "range_per_part": ranges}  # fmt: skip
+            "range_per_part": ranges, "notes_per_bar_per_part": [float(x) for x in density]}  # fmt: skip
 
 
 def features(score) -> dict[str, np.ndarray]:
@@ -229,8 +230,8 @@ def summarise(scores: list, ref_feats: list | None, profile: str | None = None) 
     if profile is not None:
         out.update(rule_rates(scores, profile))
     n_parts = max(len(s["range_per_part"]) for s in stats)
-    out["range_per_part"] = [float(np.mean([s["range_per_part"][i] for s in stats if len(s["range_per_part"]) > i]))
-                             for i in range(n_parts)]  # fmt: skip
+    for k in ("range_per_part", "notes_per_bar_per_part"):
+        out[k] = [float(np.mean([s[k][i] for s in stats if len(s[k]) > i])) for i in range(n_parts)]
     if ref_feats is not None:
         out["overlap"] = overlap([features(s) for s in scores], ref_feats)
     return out
@@ -487,7 +488,7 @@ def _md(res: dict) -> list[str]:
              "one torch thread. OA: MGEval-style overlapped area against the held-out set (`evaluate`'s ten features, "
              "mean); line OA: the same over the top line's stepwise share, mean interval and leap share. Stepwise share, "
              "mean interval (semitones) and leaps (a fourth or more) are over the top line's moves (repeated notes "
-             "excluded). Range: mean range per part in semitones, top part first. Out of key: notes outside the key (theory_rules "
+             "excluded). Range: mean range per part in semitones, top part first; notes/bar: new notes of each part's line per bar, top part first. Out of key: notes outside the key (theory_rules "
              "key-outside, strict) per 100 notes; rules: every violation of the style's theory_rules profile (its own settings) "
              "per 100 notes, the reference's beside them. Hard: violations of the rules the masks enforce (key-outside only "
              "where the key mask is on; the reference's count is of every one), summed over the set. Tokens/s: the pieces' tokens over the wall and the CPU seconds of composing "
@@ -500,22 +501,39 @@ def _md(res: dict) -> list[str]:
         lines += [f"## {style}", "", f"Reference: {out['n_reference']} {out['reference_set']}{split}. Ceiling: the reference "
                   f"against itself, {c['sizes'][0]} against {c['sizes'][1]} pieces drawn from a pool of {c['pool']}, "
                   f"{c['splits']} splits.", "",
-                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | out of key /100 | rules /100 | hard | tokens/s (wall) | tokens/s (CPU) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+                  "| decoding | OA | OA / ceiling | line OA | stepwise | mean interval | leaps >= 4th | pc entropy | range per part | notes/bar per part | out of key /100 | rules /100 | hard | tokens/s (wall) | tokens/s (CPU) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
         for name, r in out["rows"].items():
             o = r["overlap"]
             shown = f"**{name} (shipped)**" if name == out.get("shipped_row") else name
             lines.append(f"| {shown} | {o['mgeval']:.3f} | {o['mgeval'] / c['mgeval']:.2f} | {o['line']:.3f} | "
                          f"{r['stepwise_share']:.2f} | {r['mean_interval']:.2f} | {r['leap_share']:.2f} | "
-                         f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | "
+                         f"{r['pitch_class_entropy']:.2f} | {_fmt_range(r['range_per_part'])} | {_fmt_density(r)} | "
                          f"{r['out_of_key_per_100']:.1f} | {r['rules_per_100']:.1f} | {r['hard_violations']} | "
                          f"{r['tokens_per_second']:.0f} | {r.get('tokens_per_cpu_second', float('nan')):.0f} |")  # fmt: skip
         ref = out["reference"]
         lines.append(f"| reference ({out['n_reference']} pieces) | ceiling {c['mgeval']:.3f} +- {c['sd']['mgeval']:.3f} | 1 | "
                      f"ceiling {c['line']:.3f} +- {c['sd']['line']:.3f} | {ref['stepwise_share']:.2f} | {ref['mean_interval']:.2f} | "
                      f"{ref['leap_share']:.2f} | {ref['pitch_class_entropy']:.2f} | {_fmt_range(ref['range_per_part'])} | "
-                     f"{ref['out_of_key_per_100']:.1f} | {ref['rules_per_100']:.1f} | {ref['hard_violations']} | - | - |")  # fmt: skip
-        lines += ["", *_stepwise_check(out), "", f"{out['seconds']:.0f} s for this style.", ""]
+                     f"{_fmt_density(ref)} | {ref['out_of_key_per_100']:.1f} | {ref['rules_per_100']:.1f} | {ref['hard_violations']} | - | - |")  # fmt: skip
+        lines += ["", *_stepwise_check(out), "", *_per_feature(out), "", f"{out['seconds']:.0f} s for this style.", ""]
+    return lines
+
+
+def _fmt_density(r: dict) -> str:
+    return " / ".join(f"{x:.1f}" for x in r.get("notes_per_bar_per_part", [])) or "-"
+
+
+def _per_feature(out: dict) -> list[str]:
+    """The overlapped area of every feature, for the rows and the ceiling."""
+    c = out["ceiling"]
+    names = [k for k in c if k not in ("mgeval", "line", "sd", "sizes", "splits", "pool", "stepwise_gap")]
+    rows = list(out["rows"].items())
+    head = " | ".join(f"**{n}**" if n == out.get("shipped_row") else n for n, _ in rows)
+    lines = ["Overlapped area per feature (the top line's three last):", "",
+             f"| feature | {head} | ceiling |", "| --- |" + " ---: |" * (len(rows) + 1)]  # fmt: skip
+    for k in names:
+        lines.append(f"| {k.replace('_', ' ')} | " + " | ".join(f"{r['overlap'][k]:.3f}" for _, r in rows) + f" | {c[k]:.3f} |")
     return lines
 
 

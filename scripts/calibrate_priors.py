@@ -150,6 +150,7 @@ def distances(ref: dict, gen: dict, groups) -> dict:
         out[f"register {g}"] = _tv(ref["register"][g], gen["register"][g])
         out[f"duration {g}"] = _tv(ref["duration"][g], gen["duration"][g])
         out[f"rest {g}"] = _tv(ref["rest"][g], gen["rest"][g])
+        out[f"strike {g}"] = _tv(ref["strike"][g], gen["strike"][g])
         for m in MODES:
             out[f"interval {g} {m}"] = _tv(ref["interval"][g][m], gen["interval"][g][m])
             out[f"degree {g} {m}"] = _tv(ref["degree"][g][m], gen["degree"][g][m])
@@ -174,9 +175,10 @@ def _earlier_seconds(start: dict | None) -> float | None:
 
 
 def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None, data_dir: str,
-              start: dict | None = None) -> dict:
+              start: dict | None = None, only: tuple[str, ...] | None = None) -> dict:
     """The fitted tables of one genre and the record of its rounds; ``start``: the genre's entry
-    of an earlier fit to go on from (its tables, then its rounds; None: from zero tables)."""
+    of an earlier fit to go on from (its tables, then its rounds; None: from zero tables);
+    ``only``: fit these of the genre's kinds alone (the others are left out of the entry)."""
     import torch
 
     from partita.symbolic.composer.priors import KINDS, RHYTHM_KINDS, update, zero_tables
@@ -196,7 +198,10 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     # of 0.41 to 0.60 after one round; with the note lengths alone, the chorale soprano's went
     # from 0.59 to 0.77 (lengths the model almost never writes, such as dotted quarters, are
     # multiplied by up to e^3 in one step).
-    kinds = KINDS if len(groups) == 1 else tuple(k for k in KINDS if k not in RHYTHM_KINDS)
+    # The strike tables only where it writes several: whether a free part strikes at an onset of
+    # the others (one line always strikes at its own onsets).
+    skip = ("strike",) if len(groups) == 1 else RHYTHM_KINDS
+    kinds = tuple(k for k in KINDS if k not in skip and (only is None or k in only))
     tables = {k: (start or {}).get(k, v) for k, v in zero_tables().items() if k in kinds}
     # not fitted: the reference's own energy levels per meter, which the composer reads the plan's
     # section energies against (a jig's busiest section asked for a density no O'Neill jig has)
@@ -230,7 +235,8 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     # the planner draws from a mode's key shares only where the collection has enough pieces in it
     planner_keys = {m: [round(w, 4) for w in v] for m, v in key_shares.items() if ref["keys"][m].sum() >= MIN_KEY_PIECES}
     command = (f"OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_priors.py --genres {genre} --rounds {rounds} "
-               f"--n {n} --rate {rate}" + (f" --weights {weights}" if weights else "") + (" --resume" if start else ""))
+               f"--n {n} --rate {rate}" + (f" --weights {weights}" if weights else "") + (" --resume" if start else "")
+               + (f" --kinds {','.join(only)}" if only else ""))
     return {
         **tables, "fitted": list(kinds), "keys": planner_keys, "groups": list(groups), "reference": {"collections": STYLES[GENRES[genre][0]]["collections"],
                                                         "pieces": n_ref, "split": "training (held_out False)"},
@@ -247,6 +253,7 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
 def main(argv: list[str] | None = None) -> int:
     from partita._fileio import atomic_write_text
     from partita.symbolic.composer.weights_info import shipped_path
+    from partita.symbolic.composer.priors import KINDS
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--genres", default=",".join(GENRES))
@@ -259,7 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="genres fitted at once (one process each)")
     ap.add_argument("--resume", action="store_true",
                     help="go on from each genre's tables in --out (fitted to the same weights) instead of zero tables")
+    ap.add_argument("--kinds", default=None,
+                    help=f"comma-separated tables to fit, of {', '.join(KINDS)} (default: every one the genre fits)")
     a = ap.parse_args(argv)
+    only = tuple(a.kinds.split(",")) if a.kinds else None
+    if only and set(only) - set(KINDS):
+        raise SystemExit(f"--kinds: unknown {', '.join(sorted(set(only) - set(KINDS)))}; known: {', '.join(KINDS)}")
     weights = Path(a.weights or shipped_path())
     out_path = Path(a.out)
     existing = json.loads(out_path.read_text()) if out_path.exists() else {}
@@ -276,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         missing = [g for g in names if g not in genres_out]
         if missing:
             raise SystemExit(f"--resume: {out_path} has no fit of {', '.join(missing)}")
-    jobs = [(g, a.rounds, a.n, a.rate, a.weights, a.data_dir, genres_out[g] if a.resume else None) for g in names]
+    jobs = [(g, a.rounds, a.n, a.rate, a.weights, a.data_dir, genres_out[g] if a.resume else None, only) for g in names]
     if a.jobs > 1:  # genres are independent and each is deterministic: the same tables either way
         import multiprocessing as mp
 

@@ -34,7 +34,7 @@ def test_chords_with_no_tone_in_the_key_are_an_error_naming_chord_and_bar(tmp_pa
 def test_chords_partly_outside_the_key_are_stated(tmp_path, capsys):
     out = tmp_path / "out"
     rc = main(["compose", "chorale", "--ensemble", "satb choir", "--key", "C major", "--seconds", "8",
-               "--chords", "C D G7 C", "--weights", TINY_CKPT, "--score-only", "-o", str(out)])  # fmt: skip
+               "--chords", "C D G7 C", "--weights", TINY_CKPT, "--score-only", "--key-mask", "on", "-o", str(out)])  # fmt: skip
     err = capsys.readouterr().err
     assert rc == 0, err
     assert "chord D has F# outside C major: only its tones in the key are written" in err
@@ -42,6 +42,13 @@ def test_chords_partly_outside_the_key_are_stated(tmp_path, capsys):
     assert "chord relaxations" in err
     got = sio.read(out / "score.musicxml")
     assert not any(n.pitch % 12 == 6 for p in got.parts for n in p.notes)  # no F# was written
+    # a chorale leaves the key to the model by default (decoding.toml): the message says so
+    rc = main(["compose", "chorale", "--ensemble", "satb choir", "--key", "C major", "--seconds", "8",
+               "--chords", "C D G7 C", "--weights", TINY_CKPT, "--score-only", "-o", str(tmp_path / "free")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "chord D has F# outside C major: written as given (the key is left to the model here" in err
+    assert "only its tones in the key" not in err
 
 
 @pytest.mark.parametrize("pitches, ensemble, instrument, hint", [

@@ -183,9 +183,14 @@ def run_compose(args: argparse.Namespace) -> int:
     if not args.guide:
         from partita.symbolic.composer.chordmask import key_clashes
 
+        keyed = _keeps_key(args, p)
         for figure, outside in key_clashes(p.bar_chords(), p.key_signature()):
-            print(f"partita: chord {figure} has {', '.join(outside)} outside {p.key} {p.mode}: only its tones in the "
-                  "key are written", file=sys.stderr)  # fmt: skip
+            if keyed:
+                print(f"partita: chord {figure} has {', '.join(outside)} outside {p.key} {p.mode}: only its tones in the "
+                      "key are written", file=sys.stderr)  # fmt: skip
+            else:
+                print(f"partita: chord {figure} has {', '.join(outside)} outside {p.key} {p.mode}: written as given "
+                      f"(the key is left to the model here; --key-mask on keeps it)", file=sys.stderr)  # fmt: skip
 
     def progress(name: str, i: int, n: int) -> None:
         print(f"composing section {i + 1}/{n}: {name}", file=sys.stderr)
@@ -240,6 +245,18 @@ def run_compose(args: argparse.Namespace) -> int:
 def _key_mask(args: argparse.Namespace) -> bool | None:
     km = getattr(args, "key_mask", None)
     return None if km is None else km == "on"
+
+
+def _keeps_key(args: argparse.Namespace, p) -> bool:
+    """Whether the masks will keep every pitch of ``p`` in its key: ``--key-mask`` or the genre's
+    decoding, under a profile (``--profile`` or the style's) whose masks have a key rule."""
+    from partita.symbolic.composer.decode import PROFILE_MASKS
+    from partita.symbolic.composer.decoding import decoding_for
+    from partita.symbolic.composer.sample import _default_profile
+
+    km = _key_mask(args)
+    opts = PROFILE_MASKS.get(args.profile or _default_profile(p))
+    return bool(opts and opts["key"]) and (decoding_for(p.genre).key_mask if km is None else km)
 
 
 def _compose_to_master(args: argparse.Namespace, p, *, guide=None, lyrics=None) -> int:

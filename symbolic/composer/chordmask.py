@@ -15,8 +15,9 @@ can sing in its range is contradictory: :func:`check_chords` raises a ``ConfigEr
 bar and the chord (the key mask is never relaxed). If parallels (the inner mask) forbid every
 chord tone for the chosen part, the chord constraint gives way for that one note and the event
 is counted in :attr:`ChordMask.relaxed` (stated relaxation; the tests check it stays rare).
-A chord with some tones outside the key is not an error: only its tones in the key are
-written (:func:`key_clashes` names the others, and ``partita compose`` says so).
+A chord with some tones outside the key is not an error: under a key mask only its tones in the
+key are written (:func:`key_clashes` names the others, and ``partita compose`` says so); where
+the key is left to the model, the chord is written as given.
 
 >>> from fractions import Fraction
 >>> sorted(chord_pcs("Dm"))

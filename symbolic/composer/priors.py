@@ -15,7 +15,11 @@ pitch itself: where the part's notes lie). ``role`` is the part's role
 group (:func:`role_group`: melody, inner or bass). The rhythm has two tables of its own: at
 every ``Duration`` choice a bias per note length (:data:`DURATION_EDGES`), and at every choice
 of the next onset (a ``Position`` or the ``Bar`` line) a bias per rest it would leave before the
-next note of each part (:data:`REST_EDGES`, averaged over the parts written so far). The masks
+next note of each part (:data:`REST_EDGES`, averaged over the parts written so far). Where the
+model writes several parts, a ``strike`` table per role group weighs whether a part that is free
+at an onset (its notes so far have ended) strikes there or falls silent: moving on to the next
+onset is multiplied by ``exp(strike[g][0] - strike[g][1])`` for every such part of group ``g``
+that has not struck (a chorale bass that rests while the soprano moves on). The masks
 still decide what is legal; the prior only reweighs the legal choices.
 
 The biases are not hand-picked: ``scripts/calibrate_priors.py`` fits them per genre, so that
@@ -54,7 +58,7 @@ import numpy as np
 from partita.errors import PresetError
 from partita.symbolic.composer.masks import TICKS_PER_QUARTER
 
-__all__ = ["DURATION_EDGES", "GROUPS", "KINDS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "RHYTHM_KINDS",
+__all__ = ["DURATION_EDGES", "GROUPS", "KINDS", "LinePrior", "MAX_INTERVAL", "MODES", "REST_EDGES", "RHYTHM_KINDS", "STRIKE",
            "duration_bin", "line_counts", "load_priors", "meter_key", "placed", "prior_for", "rest_bin", "role_group", "style_tonics",
            "update"]  # fmt: skip
 
@@ -73,6 +77,10 @@ N_DURATIONS = len(DURATION_EDGES) + 1
 #: by these upper edges (quarter-lengths, inclusive; the first bin is no rest at all).
 REST_EDGES = (0.0, 0.25, 0.5, 1.0, 2.0)
 N_RESTS = len(REST_EDGES) + 1
+#: The bins of a strike table: at an onset of the score where a part is free (its notes so far
+#: have all ended, and it has played before), index 0 counts it staying silent, 1 striking.
+STRIKE = ("silent", "strikes")
+N_STRIKE = len(STRIKE)
 #: ``Energy`` levels of an energy table (controls.ENERGY_LEVELS; not imported: controls imports
 #: the planner, which imports this module; a test checks the two agree).
 N_ENERGY_LEVELS = 5
@@ -120,6 +128,9 @@ class LinePrior:
     duration, rest
         Role group -> float [:data:`N_DURATIONS`] / [:data:`N_RESTS`]: the bias of each note
         length and of each rest before a note (none: the rhythm is the model's own).
+    strike
+        Role group -> float [:data:`N_STRIKE`]: the bias of a free part staying silent at an
+        onset (index 0) and of striking there (1); only their difference is used.
     tonic, mode
         The piece's key (tonic pitch class 0-11, ``"major"``/``"minor"``; church modes count as
         their nearest: dorian, phrygian, aeolian and locrian as minor).
@@ -131,7 +142,8 @@ class LinePrior:
 
     def __init__(self, interval: Mapping[str, Any], degree: Mapping[str, Mapping[str, Any]], *, tonic: int, mode: str,
                  register: Mapping[str, Any] | None = None, duration: Mapping[str, Any] | None = None,
-                 rest: Mapping[str, Any] | None = None, energy: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+                 rest: Mapping[str, Any] | None = None, energy: Mapping[str, Any] | None = None,
+                 strike: Mapping[str, Any] | None = None) -> None:  # fmt: skip
         self.energy = {m: tuple(float(x) for x in v) for m, v in (energy or {}).items()}
         self.tonic = int(tonic) % 12
         self.mode = _mode(mode)
@@ -139,6 +151,8 @@ class LinePrior:
                          for g, v in interval.items()}  # fmt: skip
         self.duration = {g: np.asarray(v, dtype=np.float64) for g, v in (duration or {}).items()}
         self.rest = {g: np.asarray(v, dtype=np.float64) for g, v in (rest or {}).items()}
+        # the log-factor of moving on without a free part of the group striking
+        self.silent = {g: float(v[0]) - float(v[1]) for g, v in (strike or {}).items() if float(v[0]) != float(v[1])}
         pcs = (np.arange(128) - self.tonic) % 12
         self._degree = {g: np.asarray(v[self.mode], dtype=np.float64)[pcs] for g, v in degree.items()}
         for g, v in (register or {}).items():  # degree and register are both fixed per pitch: one table
@@ -169,7 +183,10 @@ class LinePrior:
         * the next onset (``Position`` or ``Bar``): for each part with a note so far, its rest
           table at the silence that onset would leave after its latest notes, averaged over the
           parts (one onset moves every part on: summed, four voices would weigh four times as
-          much as one line, and the fit overshot)."""
+          much as one line, and the fit overshot); and after a note, for every part free at
+          the current onset that has not struck there, its group's silent-versus-strike
+          log-factor (summed: each is that part's own choice), so that the parts the model
+          would leave resting strike as often as the reference's do."""
         if mask.expects_pitch:
             ids = np.asarray(mask.tables.pitch_id)  # MIDI pitch -> Pitch token id (-1: none)
             has = ids >= 0
@@ -181,7 +198,7 @@ class LinePrior:
             out = np.zeros(vocab_size)
             out[ids] = self.duration[groups[mask.slot]][duration_bin(ticks / TICKS_PER_QUARTER)]
             return out
-        if mask.expects_onset and self.rest:
+        if mask.expects_onset and (self.rest or self.silent):
             ids, onsets = mask.onset_choices()
             add, n = np.zeros(len(ids)), 0
             for slot, g in enumerate(groups):
@@ -189,10 +206,17 @@ class LinePrior:
                 if table is not None and end is not None:
                     add += table[rest_bin((onsets - end) / TICKS_PER_QUARTER)]
                     n += 1
-            if n == 0:
+            add = add / max(n, 1)
+            silent = 0.0
+            if self.silent and mask.expects_program:  # after a note: the onset may still take more parts
+                for slot, g in enumerate(groups):
+                    end = mask.slot_end(slot)
+                    if g in self.silent and end is not None and end <= mask.onset and slot not in mask.at_onset:
+                        silent += self.silent[g]
+            if n == 0 and silent == 0.0:
                 return None
             out = np.zeros(vocab_size)
-            out[ids] = add / n
+            out[ids] = add + silent
             return out
         return None
 
@@ -220,7 +244,7 @@ def _load(path: str) -> dict[str, dict]:
         for m, v in t.get("energy", {}).items():
             if not re.fullmatch(r"\d+/\d+", m) or len(v) != N_ENERGY_LEVELS or min(v) < 0 or sum(v) <= 0:
                 raise PresetError(f"genre {genre}: energy table {m!r} must be a meter with {N_ENERGY_LEVELS} shares", file=path)
-        for kind, n in (("register", 128), ("duration", N_DURATIONS), ("rest", N_RESTS)):
+        for kind, n in (("register", 128), ("duration", N_DURATIONS), ("rest", N_RESTS), ("strike", N_STRIKE)):
             for g, v in t.get(kind, {}).items():
                 if g not in GROUPS or len(v) != n:
                     raise PresetError(f"genre {genre}: {kind} table {g!r} must be one of {GROUPS} with {n} values", file=path)
@@ -250,7 +274,7 @@ def placed(tables: Mapping[str, Any], key: Any) -> LinePrior:
     """A genre's ``tables`` (as ``priors.json`` holds them) placed in ``key`` (a KeySignature)."""
     return LinePrior(tables.get("interval", {}), tables.get("degree", {}), tonic=key.tonic_pc, mode=key.mode,
                      register=tables.get("register"), duration=tables.get("duration"), rest=tables.get("rest"),
-                     energy=tables.get("energy"))  # fmt: skip
+                     energy=tables.get("energy"), strike=tables.get("strike"))  # fmt: skip
 
 
 #: Tonic spellings by pitch class, per mode (the keys a planner writes).
@@ -283,6 +307,7 @@ def empty_counts() -> dict[str, Any]:
             "register": {g: np.zeros(128) for g in GROUPS},
             "duration": {g: np.zeros(N_DURATIONS) for g in GROUPS},
             "rest": {g: np.zeros(N_RESTS) for g in GROUPS},
+            "strike": {g: np.zeros(N_STRIKE) for g in GROUPS},
             "keys": {m: np.zeros(12) for m in MODES}}  # the pieces' tonics  # fmt: skip
 
 
@@ -295,7 +320,10 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
     intervals counted per mode; degrees count every note, against the score's first key
     signature (a score without one adds no interval or degree counts). Durations count every note as written (a tied note by its pieces, as the
     composer writes a bar at a time); a rest is counted before each onset of the line after the
-    first: the silence since the part's notes so far have all ended (none: bin 0)."""
+    first: the silence since the part's notes so far have all ended (none: bin 0). Strikes are
+    counted at every onset of the counted parts together: for each part that has played before
+    and whose notes have all ended by then, whether a note of it (a tied piece too: the composer
+    writes it anew) starts there (bin 1) or not (bin 0)."""
     from partita.instruments import is_percussion
 
     counts = counts or empty_counts()
@@ -306,6 +334,7 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
     if roles is None:
         roles = ["melody"] if len(parts) == 1 else ["melody"] + ["inner"] * (len(parts) - 2) + ["bass"]
     key = score.key_signatures[0] if score.key_signatures else None
+    all_onsets = np.array(sorted({float(n.onset) for p in parts for n in p.notes}))
     for part, role in zip(parts, roles):
         g = role_group(role)
         top: dict = {}
@@ -329,6 +358,14 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
             sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))
             gaps = np.array([float(o) for o in onsets[1:]]) - sounding[:-1]
             counts["rest"][g] += np.bincount(rest_bin(gaps), minlength=N_RESTS)
+        # strikes: at each onset of the score after the part's first, where it is free
+        own = np.array([float(o) for o in onsets])
+        sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))
+        later = all_onsets[all_onsets > own[0]]
+        before = np.searchsorted(own, later, side="left") - 1  # the part's latest onset before each
+        free = sounding[before] <= later + 1e-9
+        struck = np.isin(later, own)
+        counts["strike"][g] += np.bincount(struck[free].astype(np.int64), minlength=N_STRIKE)
     return counts
 
 
@@ -362,10 +399,15 @@ REGISTER_RATE = 0.5
 #: at the full rate).
 RHYTHM_RATE = 0.5
 RHYTHM_STEP = 1.0
+#: The strike tables move by at most this much a round and reach further than :data:`CLIP`:
+#: a Bach voice that is free at an onset of the others stays silent there once in a thousand
+#: times (0.0006-0.001 over the training split), the composed bass two times in three.
+STRIKE_STEP = 3.0
+STRIKE_CLIP = 8.0
 
 
 #: The tables :func:`update` fits by default, and the rhythm ones among them.
-KINDS = ("interval", "degree", "register", "duration", "rest")
+KINDS = ("interval", "degree", "register", "duration", "rest", "strike")
 RHYTHM_KINDS = ("duration", "rest")
 
 
@@ -376,11 +418,12 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
     on the reference's mean and clipped to +-:data:`CLIP`; the register tables on smoothed
     histograms at a share of the rate (:data:`REGISTER_SIGMA`, :data:`REGISTER_RATE`), the
     rhythm tables at a share of it and by a bounded step (:data:`RHYTHM_RATE`,
-    :data:`RHYTHM_STEP`). Only the tables of ``kinds`` move. A group or mode with no composed
+    :data:`RHYTHM_STEP`), the strike tables by a bounded step within a wider clip
+    (:data:`STRIKE_STEP`, :data:`STRIKE_CLIP`). Only the tables of ``kinds`` move. A group or mode with no composed
     or no reference counts keeps its table."""
     out = json.loads(json.dumps(tables))
     for g in groups:
-        pairs = [(k, None, reference[k][g], composed[k][g]) for k in ("register", "duration", "rest")
+        pairs = [(k, None, reference[k][g], composed[k][g]) for k in ("register", "duration", "rest", "strike")
                  if k in kinds and k in reference and k in composed]  # fmt: skip
         for k in ("interval", "degree"):
             if k in kinds:
@@ -400,9 +443,12 @@ def update(tables: dict[str, Any], reference: dict[str, Any], composed: dict[str
                 step = rate * (_log_share(ref, pseudo) - _log_share(gen, pseudo))
                 if kind in RHYTHM_KINDS:
                     step = np.clip(RHYTHM_RATE * step, -RHYTHM_STEP, RHYTHM_STEP)
+                elif kind == "strike":
+                    step = np.clip(step, -STRIKE_STEP, STRIKE_STEP)
             new = old + step
             w = ref / ref.sum()
-            new = np.clip(new - float((w * new).sum()), -CLIP, CLIP)
+            bound = STRIKE_CLIP if kind == "strike" else CLIP
+            new = np.clip(new - float((w * new).sum()), -bound, bound)
             if m is None:
                 out[kind][g] = [round(float(x), 4) for x in new]
             else:
@@ -415,4 +461,5 @@ def zero_tables() -> dict[str, Any]:
             "degree": {g: {m: [0.0] * 12 for m in MODES} for g in GROUPS},
             "register": {g: [0.0] * 128 for g in GROUPS},
             "duration": {g: [0.0] * N_DURATIONS for g in GROUPS},
-            "rest": {g: [0.0] * N_RESTS for g in GROUPS}}  # fmt: skip
+            "rest": {g: [0.0] * N_RESTS for g in GROUPS},
+            "strike": {g: [0.0] * N_STRIKE for g in GROUPS}}  # fmt: skip
