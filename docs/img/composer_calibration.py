@@ -5,8 +5,9 @@ to its weights, these are to ``symbolic/composer/priors.json``.
 
 writes ``docs/img/composer_calibration.png``: per genre, the total-variation distance between the
 composed and the reference histograms (top line's melodic intervals, its scale degrees in major,
-its register, its note lengths and the rests before its notes; the bass's intervals and rests
-where the model writes a bass) after each fitting round, read
+its register, its note lengths and the rests before its notes; the bass's intervals and rests,
+and whether the bass and the inner parts strike where they are free at the others' onsets, where
+the model writes several parts) after each fitting round, read
 from the rounds recorded in ``priors.json`` (round 0: no prior), every stage of a resumed fit in
 turn (a dashed line where a ``--resume`` stage starts from the earlier stage's kept tables).
 """
@@ -27,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 PRIORS = HERE.parent.parent / "symbolic" / "composer" / "priors.json"
 CURVES = (("interval melody", "top line: intervals"), ("degree melody major", "top line: degrees (major)"),
           ("register melody", "top line: register"), ("duration melody", "top line: note lengths"),
-          ("rest melody", "top line: rests"), ("interval bass", "bass: intervals"), ("rest bass", "bass: rests"))  # fmt: skip
+          ("rest melody", "top line: rests"), ("interval bass", "bass: intervals"), ("rest bass", "bass: rests"),
+          ("strike bass", "bass: silent or striking where free"), ("strike inner", "inner parts: silent or striking"))  # fmt: skip
 
 
 def main() -> int:
@@ -39,8 +41,8 @@ def main() -> int:
         for edge in np.cumsum([len(st) for st in stages])[:-1]:
             ax.axvline(edge - 0.5, color="grey", lw=0.8, ls="--")
         for i, (key, label) in enumerate(CURVES):
-            ys = [r["tv"].get(key) for r in rounds]
-            if all(y is not None for y in ys):
+            ys = [r["tv"].get(key, np.nan) for r in rounds]  # a table a later stage added starts there
+            if not np.isnan(ys).all():
                 ax.plot(range(len(ys)), ys, marker="o", ms=3, label=label, color=f"C{i}")  # one colour per curve in every panel
         fitted = "register fitted" if "melody" in g.get("register_fitted", []) else "register not fitted (out of the instrument's reach)"
         ax.set_title(f"{name}\n({fitted})", fontsize=8)

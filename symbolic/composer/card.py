@@ -47,7 +47,8 @@ def _genre_commands(genres: Mapping[str, Any]) -> list[str]:
     and the genres an earlier run of the script fitted."""
     own = {n: g["command"] for n, g in sorted(genres.items()) if g.get("command")}
     older = sorted(n for n in genres if n not in own)
-    lines = ["Each genre alone: " + "; ".join(f"{n}: `{c}`" for n, c in own.items()) + "." if own else ""]
+    lines = ["Each genre alone (a genre refitted in stages names them in turn, joined by `&&`): "
+             + "; ".join(f"{n}: `{c}`" for n, c in own.items()) + "." if own else ""]
     if older:
         lines.append(f"The tables of {', '.join(older)} come from an earlier run of the same script (their "
                      "rounds are recorded; it then kept the last round's tables, where it now keeps the closest "
@@ -75,31 +76,41 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
     total = sum(float(g.get("fit_seconds", 0.0)) + float(g.get("earlier_fit_seconds") or 0.0) for g in genres.values())
     lines = ["## Decoding recipe", "",
              "Sampling settings per genre are in `symbolic/composer/decoding.toml` (temperature, nucleus, "
-             "best-of-N, whether the key is masked). The genres that set `pitch_prior = true` weigh every pitch "
-             "choice with a calibrated step/leap, scale-degree and register prior, and every note length and "
-             "next onset with a calibrated rhythm prior (`partita.symbolic.composer.priors`; interval tables per mode where "
+             "best-of-N, whether the key is masked). The genres that set `pitch_prior = true` weigh, with the tables "
+             "their entry fits (`fitted`), every pitch "
+             "choice with a calibrated step/leap, scale-degree and register prior, every note length and "
+             "next onset with a calibrated rhythm prior where the model writes one line, and, where it writes several, "
+             "whether a part free at the others' onset strikes there (`partita.symbolic.composer.priors`; interval tables per mode where "
              "fitted so; where the genre's entry holds energy shares, the plan's section energies are read as quantiles of "
              "the training pieces' own `Energy` levels in the plan's meter), "
              "fitted to these weights: `symbolic/composer/priors.json`"
              + (f" (sha256 `{sha256[:16]}...`)" if sha256 else "")
-             + f", fitted to the weights sha256 `{priors.get('weights_sha256', '?')[:16]}...` by",
-             "", "```", str(priors.get("command", "?")), "```", "",
-             f"in {total / 60:.1f} minutes of CPU over all genres (no gradient step: the weights are unchanged). "
+             + f", fitted to the weights sha256 `{priors.get('weights_sha256', '?')[:16]}...` in {total / 60:.1f} minutes "
+             "of CPU over all genres (no gradient step: the weights are unchanged). "
              "Each genre's tables move, round by round, by the log ratio of the reference's interval, degree, "
-             "register, note-length and rest shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
-             "the benchmarks use 0-23); the references are the training split only.", "",
+             "register, note-length, rest and strike shares to those of pieces composed with the tables so far (calibration seeds 1000 and up; "
+             "the benchmarks use 0-23); the references are the training split only. The file was last written by "
+             f"`{priors.get('command', '?')}`" + (f" at commit {str(priors['commit'])[:10]}" if priors.get("commit") else "")
+             + ".", "",
              *_genre_commands(genres),
+             "Distances are total variation between the composed and the reference histograms, where first measured "
+             "(the first round of a genre's first stage) and in the round kept.", "",
              "| genre | reference | pieces | rounds | top-line interval distance, first round -> kept | "
-             "top-line rest distance, first -> kept | minutes |",
-             "| --- | --- | ---: | ---: | --- | --- | ---: |"]  # fmt: skip
+             "top-line rest distance, first -> kept | strike distance (bass), first -> kept | minutes |",
+             "| --- | --- | ---: | ---: | --- | --- | --- | ---: |"]  # fmt: skip
     for name, g in sorted(genres.items()):
         rounds = g.get("rounds", [])
         kept = next((r for r in rounds if str(r.get("tables", "")).endswith("(kept)")), rounds[-1] if rounds else None)
-        first, last = (rounds[0]["tv"], kept["tv"]) if rounds else ({}, {})
+        last = kept["tv"] if rounds else {}
+        # each distance where it was first measured: the first stage's first round, or for a table
+        # a later stage added (strike), that stage's
+        every = [r.get("tv", {}) for stage in (*g.get("earlier_rounds", []), rounds) for r in stage]
+        first = {k: next((tv[k] for tv in every if k in tv), None) for k in ("interval melody", "rest melody", "strike bass")}
         ref = g.get("reference", {})
         lines.append(f"| {name} | {', '.join(ref.get('collections', []))} | {ref.get('pieces', '?')} | "
                      f"{max(0, len(rounds) - 1)} | {_fmt(first.get('interval melody'))} -> {_fmt(last.get('interval melody'))} | "
                      f"{_fmt(first.get('rest melody'))} -> {_fmt(last.get('rest melody'))} | "
+                     f"{_fmt(first.get('strike bass'))} -> {_fmt(last.get('strike bass'))} | "
                      f"{_minutes(g)} |")  # fmt: skip
     lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md`, "
               "`benchmarks/results/composer_quality_rhythm.md` and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
