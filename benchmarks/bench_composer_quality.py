@@ -63,15 +63,19 @@ PRIORS_FILE: str | None = None
 #: ``pitch_prior`` of a row that uses every fitted table but reads the plan's energies on the
 #: plain scale, not against the genre's own energy levels.
 NO_ENERGY = "tables without the energy levels"
+#: ``pitch_prior`` of a row that uses every fitted table and the energy levels but not the strike
+#: tables (whether a free part strikes at the others' onsets): what the strike tables add.
+NO_STRIKE = "tables without the strike tables"
 _KEY = {"key_mask": True, "pitch_prior": False}
 _FREE = {"key_mask": False, "pitch_prior": False}
 _PRIOR = {"key_mask": False, "pitch_prior": PITCH_ONLY}
 
 
-def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False, energy: bool = False) -> dict[str, dict]:
+def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False, whole: dict | None = None) -> dict[str, dict]:
     """The ablation rows of a style; ``key_mask``: the style's shipped key setting (the last row's);
-    ``rhythm``: the style's genres have rhythm tables (the rows with them); ``energy``: its genre
-    has energy levels but no rhythm tables (a row with the whole prior)."""
+    ``rhythm``: the style's genres have rhythm tables (the rows with them); ``whole``: its genre
+    writes several parts (strike tables and energy levels, no rhythm tables): the best-of
+    settings of two rows with the whole prior, with and without the strike tables."""
     key = "key mask" if key_mask else "no key mask"
     rows = {
         "before (issue 17 opened): best-of-1, key mask": {**base, **_KEY, "best_of": 1},
@@ -81,9 +85,12 @@ def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False, energ
         "pitch prior, no key mask, best-of-1": {**base, **_PRIOR, "best_of": 1},
         f"pitch prior, {key}, best-of-3 with the critic": {**base, "key_mask": key_mask, "pitch_prior": PITCH_ONLY, **best_of},
     }  # fmt: skip
-    if energy:
-        rows[f"pitch prior and corpus energy levels, {key}, best-of-1"] = {**base, "key_mask": key_mask, "pitch_prior": True,
-                                                                          "best_of": 1}  # fmt: skip
+    if whole is not None:
+        label = "best-of-1" if whole.get("best_of", 1) == 1 else f"best-of-{whole['best_of']} with the critic"
+        rows[f"pitch prior and corpus energy levels, no strike tables, {key}, {label}"] = {
+            **base, "key_mask": key_mask, "pitch_prior": NO_STRIKE, **whole}  # fmt: skip
+        rows[f"pitch prior, strike tables and corpus energy levels, {key}, {label}"] = {
+            **base, "key_mask": key_mask, "pitch_prior": True, **whole}  # fmt: skip
     if rhythm:
         rows[f"pitch and rhythm prior, plain energy scale, {key}, best-of-3 with the critic"] = {
             **base, "key_mask": key_mask, "pitch_prior": NO_ENERGY, **best_of}  # fmt: skip
@@ -96,23 +103,25 @@ def _rows(base: dict, best_of: dict, key_mask: bool, rhythm: bool = False, energ
 
 def with_prior(kwargs: dict, genre: str) -> dict:
     """``compose`` keyword arguments of a row for a plan of ``genre``: a :data:`PITCH_ONLY` row
-    gets the genre's fitted tables without the rhythm ones and the energy levels, a
-    :data:`NO_ENERGY` row without the energy levels (the plan's energies on the plain scale);
-    none: no prior. With :data:`PRIORS_FILE` set (``--priors``), every row with a prior takes its
+    gets the genre's fitted tables without the rhythm and strike ones and the energy levels, a
+    :data:`NO_ENERGY` row without the energy levels (the plan's energies on the plain scale), a
+    :data:`NO_STRIKE` row without the strike tables; none: no prior. With :data:`PRIORS_FILE` set (``--priors``), every row with a prior takes its
     tables from that file instead of the shipped ``priors.json``."""
-    if kwargs.get("pitch_prior") not in (PITCH_ONLY, NO_ENERGY) and not (PRIORS_FILE and kwargs.get("pitch_prior")):
+    if kwargs.get("pitch_prior") not in (PITCH_ONLY, NO_ENERGY, NO_STRIKE) and not (PRIORS_FILE and kwargs.get("pitch_prior")):
         return kwargs
     from partita.symbolic.composer.priors import RHYTHM_KINDS, load_priors
 
-    drop = {PITCH_ONLY: ("energy", *RHYTHM_KINDS), NO_ENERGY: ("energy",)}.get(kwargs["pitch_prior"], ())
+    drop = {PITCH_ONLY: ("energy", "strike", *RHYTHM_KINDS), NO_ENERGY: ("energy",),
+            NO_STRIKE: ("strike",)}.get(kwargs["pitch_prior"], ())  # fmt: skip
     t = load_priors(PRIORS_FILE).get(genre)
     return {**kwargs, "pitch_prior": {k: v for k, v in t.items() if k not in drop} if t else False}
 
 
 ROWS: dict[str, dict[str, dict]] = {
-    "chorale": _rows(_CHORALE, {"best_of": 3, "phrase_bars": 4, "critic_weight": 1.0}, False, energy=True),
+    "chorale": _rows(_CHORALE, {"best_of": 3, "phrase_bars": 4, "critic_weight": 1.0}, False, whole={"best_of": 1}),
     "fiddle": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, False, rhythm=True),
-    "quartet": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, True),
+    "quartet": _rows(_PLAIN, {"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}, True,
+                     whole={"best_of": 3, "phrase_bars": 2, "critic_weight": 1.0}),
 }
 LINE_FEATURES = ("stepwise_share", "mean_interval", "leap_share")
 #: Issue 17's target: the top line's stepwise share within this of the reference's.
