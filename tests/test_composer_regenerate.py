@@ -141,3 +141,30 @@ def test_continue_after_a_score_with_a_pickup(model, chorale):
         assert all(n.end <= end + 2 * 4 for n in pn.notes)
     assert any(n.onset >= end for p in more.parts for n in p.notes)
     assert check(more, profile="chorale").n_errors == 0
+
+
+def test_a_modelled_part_is_written_again_in_the_context_it_was_composed_in(model, tmp_path):
+    """In a style that arranges, compose records the parts the model wrote; regenerate gives
+    the model only those as context (the arranger's guitar and bass are left out of the tokens),
+    so the new whistle bars are the ones a whistle-only score gives, and the rest is kept."""
+    from partita.symbolic import io as sio
+    from partita.symbolic.composer.edit import model_context
+    from partita.symbolic.composer.planner import plan
+    from partita.symbolic.composer.sample import MODELLED_KEY, compose
+
+    p = plan("a jig for tin whistle, guitar and bass", duration_s=20, seed=1)
+    song = compose(p, model=model, seed=1, max_tokens_per_bar=40)
+    melody = next(q.id for q in p.instrumentation if q.role == "melody")
+    assert song.metadata[MODELLED_KEY] == melody and len(song.parts) > 1  # the arranger wrote the others
+    sio.write(song, tmp_path / "song.musicxml")
+    song = sio.read(tmp_path / "song.musicxml")  # the record survives MusicXML, as MuseScore users keep it
+    assert song.metadata[MODELLED_KEY] == melody
+    alone = dataclasses.replace(song, parts=(song.part(melody),))
+    new = regenerate(song, part=melody, bars=(2, 4), seed=5, model=model)
+    assert new.part(melody) == regenerate(alone, part=melody, bars=(2, 4), seed=5, model=model).part(melody)
+    _assert_only_span_changed(song, new, melody, (2, 4))
+    # an arranged part, or a score without the record, is written among every part
+    other = next(q.id for q in song.parts if q.id != melody)
+    assert model_context(song, other) is song
+    bare = dataclasses.replace(song, metadata={k: v for k, v in song.metadata.items() if k != MODELLED_KEY})
+    assert model_context(bare, melody) is bare

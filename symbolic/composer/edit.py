@@ -8,6 +8,9 @@ sampled, every step under the profile's :class:`~partita.symbolic.composer.masks
 chosen part's new notes are written after the other parts' notes at each onset, so the mask
 judges parallels against them. The returned score is the input with only that part's notes
 that start inside the span replaced: every other note, mark and setting is the same object.
+Where ``compose`` recorded that the arranger wrote some parts (metadata ``partita.modelled``),
+a part the model wrote is written again in the context it was composed in: the arranged parts
+are left out of the tokens the model reads (:func:`model_context`), and kept in the result.
 
 Bars are numbered as in the score (and MuseScore): with a pickup (anacrusis) the pickup is bar
 0 and the first full bar is bar 1; the pickup itself cannot be regenerated. Both bar lines of
@@ -135,14 +138,18 @@ def regenerate(
     from partita.symbolic.composer.planner import Plan
 
     source = score
-    score = read_guide(score)
-    target = score.part(part)  # ScoreError listing parts
+    whole = read_guide(score)
+    target = whole.part(part)  # ScoreError listing parts
+    # the model writes in the context it composed in: where compose recorded that the arranger
+    # wrote some parts, those are left out of the tokens it reads (a tune's melody was written
+    # alone; among the guitar's and the bass's onsets it fell silent at most of them)
+    score = model_context(whole, target.id)
     slot = [p.id for p in score.parts].index(target.id)
     a, b = int(bars[0]), int(bars[1])
-    first = 0 if score.pickup else 1
-    last = first + score.n_bars - 1
+    first = 0 if whole.pickup else 1
+    last = first + whole.n_bars - 1
     if not 1 <= a <= b <= last:
-        pick = " (bar 0, the pickup, is kept)" if score.pickup else ""
+        pick = " (bar 0, the pickup, is kept)" if whole.pickup else ""
         raise ConfigError(f"bars {a}-{b} are outside the score's 1-{last}{pick}")
     plan = None
     if "partita.plan" in score.metadata:
@@ -170,10 +177,22 @@ def regenerate(
     decoded, stats = _rewrite(score, controls, {slot}, ta, tb, seed=seed, model=model, weights=weights,
                               profile=profile, decoding=dec, pitch_range=pitch_range, prior=prior,
                               chords=_given_chords(score.chords, chord_rule))  # fmt: skip
-    start, end = score.bar_start(a), score.bar_start(b) + score.time_signature_at(score.bar_start(b)).bar_length
-    out = score.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
+    start, end = whole.bar_start(a), whole.bar_start(b) + whole.time_signature_at(whole.bar_start(b)).bar_length
+    out = whole.replace_part(target.id, _merged(target, decoded.part(target.id), start, end))
     out = _with_relaxations(out, stats.chord_relaxations, rec)
     return (out, stats) if return_stats else out
+
+
+def model_context(score: Any, part_id: str) -> Any:
+    """``score`` with only the parts the model wrote (metadata ``partita.modelled``, which
+    ``compose`` records) when ``part_id`` is one of them and the arranger wrote others; else
+    ``score`` itself (a score from elsewhere, or an arranged part: every part is context)."""
+    from partita.symbolic.composer.sample import MODELLED_KEY
+
+    ids = {x for x in score.metadata.get(MODELLED_KEY, "").split(",") if x}
+    if part_id not in ids or all(p.id in ids for p in score.parts):
+        return score
+    return dataclasses.replace(score, parts=tuple(p for p in score.parts if p.id in ids))
 
 
 def _with_relaxations(score: Any, n: int, decoding: str) -> Any:

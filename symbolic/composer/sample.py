@@ -302,6 +302,10 @@ def sample_tokens(
     return ids, layout, stats
 
 
+#: Score metadata: the ids of the parts the model wrote, comma-separated.
+MODELLED_KEY = "partita.modelled"
+
+
 def _dynamic_for(energy: float) -> str:
     mark = "pp"
     for edge, m in _DYNAMICS:
@@ -553,6 +557,9 @@ def compose(
         sections=sections,
         chords=tuple(chords),
         metadata={"partita.plan": json.dumps(plan.to_dict(), ensure_ascii=False), "partita.seed": str(seed),
-                  "partita.profile": profile, "partita.chord_relaxations": str(stats.chord_relaxations)},  # fmt: skip
+                  "partita.profile": profile, "partita.chord_relaxations": str(stats.chord_relaxations),
+                  # the parts the model wrote (the arranger wrote the other pitched ones): what regenerate
+                  # gives the model as context when it writes one of them again
+                  MODELLED_KEY: ",".join(p.id for p in modelled)},  # fmt: skip
     )
     return (score, stats) if return_stats else score
