@@ -113,7 +113,8 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
                      f"{_fmt(first.get('strike bass'))} -> {_fmt(last.get('strike bass'))} | "
                      f"{_minutes(g)} |")  # fmt: skip
     lines += ["", "What each step buys against held-out pieces: `benchmarks/results/composer_quality_priors.md`, "
-              "`benchmarks/results/composer_quality_rhythm.md` and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
+              "`benchmarks/results/composer_quality_rhythm.md`, `benchmarks/results/composer_quality_s9_chorale_quartet.md`, "
+              "`benchmarks/results/composer_quality_s9_fiddle.md` and docs/composer.md. Refit the priors (`scripts/calibrate_priors.py`) whenever the weights change; "
               "a test refuses priors fitted to other weights.", ""]  # fmt: skip
     return lines
 
@@ -194,7 +195,8 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
         oa_m = bench.get("masked", {}).get("overlapped_area_vs_heldout_bach", {}).get("mean")
         oa_u = bench.get("unmasked", {}).get("overlapped_area_vs_heldout_bach", {}).get("mean")
         if oa_ref is not None:
-            lines += ["", f"MGEval-style overlapped area against the held-out chorales (mean of six features): "
+            n_feat = len([k for k in bench["heldout_bach"]["overlapped_area_bach_vs_bach"] if k != "mean"])
+            lines += ["", f"MGEval-style overlapped area against the held-out chorales (mean of {n_feat} features): "
                       f"masked {_fmt(oa_m)}, unmasked {_fmt(oa_u)}; held-out Bach half against half {_fmt(oa_ref)}.", "",
                       "| feature | masked | unmasked | Bach half vs half |", "| --- | ---: | ---: | ---: |"]
             ref = bench["heldout_bach"]["overlapped_area_bach_vs_bach"]
