@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from pathlib import Path
 from fractions import Fraction
 
 import numpy as np
@@ -415,3 +416,20 @@ def test_a_malformed_energy_table_is_refused_by_name(tmp_path):
     bad.write_text(json.dumps({"genres": {"jig": {"energy": {"six-eight": JIG_ENERGY}}}}))
     with pytest.raises(PresetError, match="energy table"):
         priors.load_priors(bad)
+
+
+def test_the_data_card_names_what_the_shipped_priors_read(tmp_path):
+    from partita.symbolic.composer import card
+
+    shipped = Path(card.__file__).resolve().parents[2] / "docs" / "data_card_composer.md"
+    copy = tmp_path / "data_card.md"
+    copy.write_text(shipped.read_text())
+    assert not card.refresh_data_card(copy)  # refreshed after the last refit
+    section = "\n".join(card.data_card_section())
+    data = json.loads(priors._FILE.read_text())
+    for name, g in data["genres"].items():  # every genre, its collections and its training pieces
+        assert f"| {name} | {', '.join(g['reference']['collections'])} | {g['reference']['pieces']} |" in section
+    # a card without the section gets it at the end; a stale one is rewritten in place
+    bare = shipped.read_text().split(card.DATA_CARD_SECTION)[0].rstrip("\n") + "\n"
+    copy.write_text(bare)
+    assert card.refresh_data_card(copy) and copy.read_text() == shipped.read_text()

@@ -240,6 +240,51 @@ def refresh_decoding_recipe(card_path: str | Path | None = None) -> bool:
     return True
 
 
+#: The data card's section on what the decoding priors read (rewritten by :func:`refresh_data_card`).
+DATA_CARD_SECTION = "## Read at decoding: the calibrated priors' references"
+
+
+def data_card_section(priors: Mapping[str, Any] | None = None) -> list[str]:
+    """The data card's section naming, per genre, the collections and training pieces the
+    decoding priors of ``priors.json`` (or the mapping ``priors``) were fitted against."""
+    if priors is None:
+        path = Path(__file__).with_name("priors.json")
+        priors = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    genres = priors.get("genres", {})
+    lines = [DATA_CARD_SECTION, "",
+             "The decoding priors (`symbolic/composer/priors.json`, fitted by `scripts/calibrate_priors.py`; the model "
+             "card's \"Decoding recipe\" has the commands) are fitted against the training split of these "
+             "collections (the same split as above); held-out pieces are never read, since the benchmarks compare "
+             "with them. Each genre's energy shares and key shares come from the same pieces. The weights are not "
+             "changed by the fit.", "",
+             "| genre | collections | training pieces read | tables fitted | fitting CPU minutes |",
+             "| --- | --- | ---: | --- | ---: |"]  # fmt: skip
+    for name, g in sorted(genres.items()):
+        ref = g.get("reference", {})
+        lines.append(f"| {name} | {', '.join(ref.get('collections', [])) or '-'} | {ref.get('pieces', '?')} | "
+                     f"{', '.join(g.get('fitted') or []) or '(an earlier fit: not recorded)'} | {_minutes(g)} |")  # fmt: skip
+    return lines + [""]
+
+
+def refresh_data_card(card_path: str | Path | None = None) -> bool:
+    """Rewrite (or add, at the end) the data card's :data:`DATA_CARD_SECTION` from
+    ``priors.json`` after a refit (``docs/data_card_composer.md``, or ``card_path``). True when
+    the file changed."""
+    path = Path(card_path) if card_path else Path(__file__).resolve().parents[2] / "docs" / "data_card_composer.md"
+    text = path.read_text(encoding="utf-8")
+    i = text.find(DATA_CARD_SECTION)
+    body = "\n".join(data_card_section()).rstrip("\n") + "\n"
+    if i < 0:
+        new = text.rstrip("\n") + "\n\n" + body
+    else:
+        j = text.find("\n## ", i + 1)
+        new = text[:i] + body + (text[j:] if j >= 0 else "")
+    if new == text:
+        return False
+    atomic_write_text(path, new)
+    return True
+
+
 def ship(ckpt: str, *, command: str, bench_path: str | None = None, dest: str | None = None) -> dict[str, Any]:
     """Export ``ckpt`` as the shipped weights: weights-only safetensors, ``manifest.json`` and
     ``composer-small.md`` in the package's ``weights`` folder (or ``dest``)."""
@@ -265,6 +310,7 @@ if __name__ == "__main__":  # pragma: no cover
 
     if sys.argv[1:] == ["--refresh-decoding-recipe"]:  # after scripts/calibrate_priors.py
         print("rewrote" if refresh_decoding_recipe() else "unchanged", "the card's decoding recipe")
+        print("rewrote" if refresh_data_card() else "unchanged", "the data card's section on the priors' references")
         sys.exit(0)
     ap = argparse.ArgumentParser()
     ap.add_argument("ckpt")

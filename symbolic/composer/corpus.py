@@ -555,5 +555,7 @@ def data_card(stats: Mapping[str, Any], *, command: str = "", cover: Mapping[str
     lines += ["", f"## Skipped ({len(stats['skipped'])} pieces, {len(stats.get('parse_errors', []))} files that did not parse)", ""]
     for s in list(stats["skipped"])[:40] + list(stats.get("parse_errors", []))[:40]:
         lines.append(f"- {s}")
-    lines.append("")
+    from partita.symbolic.composer.card import data_card_section
+
+    lines += ["", *data_card_section()]  # what the shipped decoding priors read of the same split
     return "\n".join(lines)
