@@ -433,3 +433,16 @@ def test_the_data_card_names_what_the_shipped_priors_read(tmp_path):
     bare = shipped.read_text().split(card.DATA_CARD_SECTION)[0].rstrip("\n") + "\n"
     copy.write_text(bare)
     assert card.refresh_data_card(copy) and copy.read_text() == shipped.read_text()
+
+
+def test_the_calibration_keeps_the_round_closest_on_the_tables_it_fits():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from calibrate_priors import _fitted_mean
+
+    d = {"interval melody": 0.5, "interval melody major": 0.1, "interval melody minor": 0.1, "strike bass": 0.4,
+         "register melody": 0.9, "rest melody": 0.7}  # fmt: skip
+    # per-mode intervals and strikes; not the pooled interval, nor a register the parts cannot reach
+    assert _fitted_mean(d, ("interval", "register", "strike"), {"melody": 0.5}) == pytest.approx(0.2)
+    assert _fitted_mean(d, ("interval", "register", "strike"), {"melody": 1.0}) == pytest.approx(0.375)
