@@ -148,9 +148,9 @@ def test_a_modelled_part_is_written_again_in_the_context_it_was_composed_in(mode
     the model only those as context (the arranger's guitar and bass are left out of the tokens),
     so the new whistle bars are the ones a whistle-only score gives, and the rest is kept."""
     from partita.symbolic import io as sio
-    from partita.symbolic.composer.edit import model_context
+    from partita.symbolic.composer.edit import MODELLED_KEY, model_context
     from partita.symbolic.composer.planner import plan
-    from partita.symbolic.composer.sample import MODELLED_KEY, compose
+    from partita.symbolic.composer.sample import compose
 
     p = plan("a jig for tin whistle, guitar and bass", duration_s=20, seed=1)
     song = compose(p, model=model, seed=1, max_tokens_per_bar=40)

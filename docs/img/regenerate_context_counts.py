@@ -26,9 +26,9 @@ def span_stats(score, part: str, lo, hi) -> str:
 def main() -> int:
     import torch
 
-    from partita.symbolic.composer.edit import regenerate
+    from partita.symbolic.composer.edit import MODELLED_KEY, regenerate
     from partita.symbolic.composer.planner import plan
-    from partita.symbolic.composer.sample import MODELLED_KEY, compose, load_model
+    from partita.symbolic.composer.sample import compose, load_model
 
     torch.set_num_threads(1)
     model = load_model(None)

@@ -47,7 +47,7 @@ import numpy as np
 
 from partita.errors import ConfigError, ScoreError
 
-__all__ = ["BOUNDARY_TRIES", "RewriteStats", "continue_", "harmonize", "read_guide", "regenerate"]
+__all__ = ["BOUNDARY_TRIES", "MODELLED_KEY", "RewriteStats", "continue_", "harmonize", "model_context", "read_guide", "regenerate"]
 
 #: Most times a span is sampled again when its notes would make parallels across the bar line
 #: after it (each try is as costly as the first; a try fails rarely, see docs/composer.md).
@@ -183,12 +183,15 @@ def regenerate(
     return (out, stats) if return_stats else out
 
 
+#: Score metadata that ``compose`` writes: the ids of the parts the model wrote, comma-separated
+#: (the arranger wrote the other pitched parts).
+MODELLED_KEY = "partita.modelled"
+
+
 def model_context(score: Any, part_id: str) -> Any:
     """``score`` with only the parts the model wrote (metadata ``partita.modelled``, which
     ``compose`` records) when ``part_id`` is one of them and the arranger wrote others; else
     ``score`` itself (a score from elsewhere, or an arranged part: every part is context)."""
-    from partita.symbolic.composer.sample import MODELLED_KEY
-
     ids = {x for x in score.metadata.get(MODELLED_KEY, "").split(",") if x}
     if part_id not in ids or all(p.id in ids for p in score.parts):
         return score

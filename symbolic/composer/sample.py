@@ -302,10 +302,6 @@ def sample_tokens(
     return ids, layout, stats
 
 
-#: Score metadata: the ids of the parts the model wrote, comma-separated.
-MODELLED_KEY = "partita.modelled"
-
-
 def _dynamic_for(energy: float) -> str:
     mark = "pp"
     for edge, m in _DYNAMICS:
@@ -508,6 +504,8 @@ def compose(
     for s in plan.sections:
         starts.append(t)
         t += s.bars * bar_ql
+    from partita.symbolic.composer.edit import MODELLED_KEY
+
     ks = plan.key_signature()
     title = plan.prompt.strip()[:80] or "Untitled"
     sections = tuple(Section(a, s.name) for a, s in zip(starts, plan.sections))
