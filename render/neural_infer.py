@@ -344,8 +344,10 @@ def decoder_for(instrument_id: str):
 
     Setting the environment variable ``PARTITA_NO_NEURAL=1`` selects the designed timbres.
 
-    >>> decoder_for("harpsichord").decoder_id
-    'harpsichord'
+    >>> decoder_for("harpsichord").decoder_id  # a string model (instruments/weights)
+    'strings:harpsichord'
+    >>> decoder_for("celesta").decoder_id  # a designed timbre (render/renderers.toml says why)
+    'bells'
     """
     from partita.render.timbres import timbre_for
 

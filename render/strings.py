@@ -60,7 +60,8 @@ __all__ = [
 KIND = "string-model"
 #: Designed-timbre style (``timbres.toml``) -> string-model family; these instruments train a
 #: string model rather than a neural decoder.
-MODEL_FAMILIES = {"piano": "piano", "plucked": "plucked", "harp": "plucked", "banjo": "plucked"}
+MODEL_FAMILIES = {"piano": "piano", "plucked": "plucked", "harp": "plucked", "banjo": "plucked",
+                  "harpsichord": "plucked", "clavinet": "plucked", "electric_piano": "piano"}
 #: The tables of a weight file and their axes (P pitch knots, V velocity knots, K partials, N bands).
 TABLES = {"log10_b": "P", "detune_cents": "P", "release_db_s": "P", "level_db": "PV", "amp_db": "PVK",
           "decay_db_s": "PVK", "fast_db": "PVK", "fast_decay_db_s": "PVK", "noise_db": "PVN"}  # fmt: skip

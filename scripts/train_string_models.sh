@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fit the shipped string models (instruments/weights/) of the struck and plucked instruments from
+# Fit the shipped string models (instruments/weights/) of the struck and plucked instruments (and the
+# harpsichord, clavinet and electric piano, whose plucked strings and struck tines the model fits) from
 # FluidR3_GM, one after another, on one CPU core: `partita train-instrument` picks the string model
 # for these instruments by their family (docs/neural_renderers.md). About 20-60 s each.
 #
@@ -15,7 +16,8 @@ PARTITA=${PARTITA:-.venv/bin/partita}
 SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
 NAMES=("$@")
 if [ ${#NAMES[@]} -eq 0 ]; then
-    NAMES=(piano acoustic_guitar:25 nylon_guitar electric_guitar electric_bass acoustic_bass harp banjo mandolin ukulele)
+    NAMES=(piano acoustic_guitar:25 nylon_guitar electric_guitar electric_bass acoustic_bass harp banjo mandolin ukulele
+           harpsichord clavinet electric_piano)
 fi
 for spec in "${NAMES[@]}"; do
     name=${spec%%:*}
