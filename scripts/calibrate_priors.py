@@ -204,7 +204,11 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
     # The strike tables only where it writes several: whether a free part strikes at an onset of
     # the others (one line always strikes at its own onsets).
     skip = ("strike",) if len(groups) == 1 else RHYTHM_KINDS
-    kinds = tuple(k for k in KINDS if k not in skip and (only is None or k in only))
+    # --kinds names the tables to fit, the rhythm ones included where several parts are written
+    if only:
+        kinds = tuple(k for k in KINDS if k in only and not (k == "strike" and len(groups) == 1))
+    else:
+        kinds = tuple(k for k in KINDS if k not in skip)
     tables = {k: (start or {}).get(k, v) for k, v in zero_tables().items() if k in kinds}
     # not fitted: the reference's own energy levels per meter, which the composer reads the plan's
     # section energies against (a jig's busiest section asked for a density no O'Neill jig has)
@@ -270,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume", action="store_true",
                     help="go on from each genre's tables in --out (fitted to the same weights) instead of zero tables")
     ap.add_argument("--kinds", default=None,
-                    help=f"comma-separated tables to fit, of {', '.join(KINDS)} (default: every one the genre fits)")
+                    help=f"comma-separated tables to fit, of {', '.join(KINDS)} (default: every one the genre fits; "
+                         "named here, the note-length and rest tables are fitted where the model writes several parts too)")
     a = ap.parse_args(argv)
     only = tuple(a.kinds.split(",")) if a.kinds else None
     if only and set(only) - set(KINDS):
