@@ -154,11 +154,13 @@ def line_stats(score) -> dict[str, float]:
             "leap_share": float(np.mean(moves >= 5))}  # fmt: skip
 
 
-def piece_stats(score) -> dict:
+def piece_stats(score, feats: dict[str, np.ndarray]) -> dict:
+    """The line statistics, pitch-class entropy, range per part and notes per bar per part of
+    ``score``; ``feats``: its :func:`features` (the density is read from them)."""
     from partita.symbolic.composer import evaluate
 
     ranges = [float(np.ptp([n.pitch for n in p.notes])) for p in score.parts if p.notes and p.instrument != "drum_kit"]
-    density = evaluate._features(score)["notes_per_bar_per_part"][: len(ranges)]
+    density = feats["notes_per_bar_per_part"][: len(ranges)]
     return {**line_stats(score), "pitch_class_entropy": evaluate.pitch_class_entropy(score),
             "range_per_part": ranges, "notes_per_bar_per_part": [float(x) for x in density]}  # fmt: skip
 
@@ -233,8 +235,11 @@ def rule_rates(scores: list, profile: str) -> dict[str, float]:
     return {"out_of_key_per_100": 100.0 * strict / max(notes, 1), "rules_per_100": 100.0 * rules / max(notes, 1)}
 
 
-def summarise(scores: list, ref_feats: list | None, profile: str | None = None) -> dict:
-    stats = [piece_stats(s) for s in scores]
+def summarise(scores: list, ref_feats: list | None, profile: str | None = None, feats: list | None = None) -> dict:
+    """The set's statistics, and with ``ref_feats`` its overlap with the reference; ``feats``:
+    the scores' :func:`features` where already computed."""
+    feats = feats if feats is not None else [features(s) for s in scores]
+    stats = [piece_stats(s, f) for s, f in zip(scores, feats)]
     out = {k: float(np.nanmean([s[k] for s in stats])) for k in (*LINE_FEATURES, "pitch_class_entropy")}
     if profile is not None:
         out.update(rule_rates(scores, profile))
@@ -242,7 +247,7 @@ def summarise(scores: list, ref_feats: list | None, profile: str | None = None) 
     for k in ("range_per_part", "notes_per_bar_per_part"):
         out[k] = [float(np.mean([s[k][i] for s in stats if len(s[k]) > i])) for i in range(n_parts)]
     if ref_feats is not None:
-        out["overlap"] = overlap([features(s) for s in scores], ref_feats)
+        out["overlap"] = overlap(feats, ref_feats)
     return out
 
 
@@ -422,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown style {style!r}: chorale, fiddle or quartet")
         ref = draw(held, 2 * a.n)
         ref_feats = [features(s) for s in ref]
-        out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None, PROFILES[style]),
+        out: dict = {"reference_set": reference, "n_reference": len(ref), "reference": summarise(ref, None, PROFILES[style], ref_feats),
                      "held_out_split": {"pieces": len(held), **{k: v for k, v in summarise(held, None).items()
                                                                  if k in (*LINE_FEATURES, "pitch_class_entropy")}},
                      "ceiling": ceiling(pool, a.n, len(ref)), "rows": {}}  # fmt: skip

@@ -181,7 +181,8 @@ def fit_genre(genre: str, rounds: int, n: int, rate: float, weights: str | None,
               start: dict | None = None, only: tuple[str, ...] | None = None) -> dict:
     """The fitted tables of one genre and the record of its rounds; ``start``: the genre's entry
     of an earlier fit to go on from (its tables, then its rounds; None: from zero tables);
-    ``only``: fit these of the genre's kinds alone (the others are left out of the entry)."""
+    ``only``: fit these tables alone (the others are left out of the entry), the note-length
+    and rest tables too where several parts are written; None: the genre's default kinds."""
     import torch
 
     from partita.symbolic.composer.priors import KINDS, RHYTHM_KINDS, update, zero_tables

@@ -252,10 +252,10 @@ def _keeps_key(args: argparse.Namespace, p) -> bool:
     decoding, under a profile (``--profile`` or the style's) whose masks have a key rule."""
     from partita.symbolic.composer.decode import PROFILE_MASKS
     from partita.symbolic.composer.decoding import decoding_for
-    from partita.symbolic.composer.sample import _default_profile
+    from partita.symbolic.composer.sample import default_profile
 
     km = _key_mask(args)
-    opts = PROFILE_MASKS.get(args.profile or _default_profile(p))
+    opts = PROFILE_MASKS.get(args.profile or default_profile(p))
     return bool(opts and opts["key"]) and (decoding_for(p.genre).key_mask if km is None else km)
 
 

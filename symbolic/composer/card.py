@@ -61,15 +61,8 @@ def decoding_section(priors: Mapping[str, Any] | None = None, *, sha256: str | N
     the calibrated pitch priors fitted to them (``priors.json``, or the mapping ``priors``): the
     command, the weights they were fitted to, and per genre the reference, the seeds and the
     fitting time."""
-    import hashlib
-    from pathlib import Path
-
-    path = Path(__file__).with_name("priors.json")
     if priors is None:
-        if not path.exists():
-            return []
-        priors = json.loads(path.read_text(encoding="utf-8"))
-        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        priors, sha256 = _shipped_priors()
     genres = priors.get("genres", {})
     if not genres:
         return []
@@ -225,19 +218,40 @@ def model_card(header: Mapping[str, Any], *, sha256: str, n_params: int, command
     return "\n".join(lines)
 
 
+def _shipped_priors() -> tuple[dict[str, Any], str | None]:
+    """``priors.json`` beside this module and its sha256 (empty and None when it is missing)."""
+    import hashlib
+
+    path = Path(__file__).with_name("priors.json")
+    if not path.exists():
+        return {}, None
+    data = path.read_bytes()
+    return json.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+
+
+def _rewrite_section(path: Path, heading: str, lines: list[str]) -> bool:
+    """Replace the ``heading`` section of the Markdown file at ``path`` (up to the next ``## ``
+    heading) with ``lines``, or append them where it has none. True when the file changed."""
+    text = path.read_text(encoding="utf-8")
+    body = "\n".join(lines).rstrip("\n") + "\n"
+    i = text.find(heading)
+    if i < 0:
+        new = text.rstrip("\n") + "\n\n" + body
+    else:
+        j = text.find("\n## ", i + 1)
+        new = text[:i] + body + (text[j:] if j >= 0 else "")
+    if new == text:
+        return False
+    atomic_write_text(path, new)
+    return True
+
+
 def refresh_decoding_recipe(card_path: str | Path | None = None) -> bool:
     """Rewrite the "Decoding recipe" section of the shipped card (or the card at ``card_path``)
     from ``priors.json`` after a refit (the weights, and so the rest of the card, are unchanged).
     True when the file changed."""
     path = Path(card_path) if card_path else Path(__file__).resolve().parent / "weights" / "composer-small.md"
-    text = path.read_text(encoding="utf-8")
-    i = text.index("## Decoding recipe")
-    j = text.find("\n## ", i)
-    new = text[:i] + "\n".join(decoding_section()).rstrip("\n") + "\n" + (text[j:] if j >= 0 else "")
-    if new == text:
-        return False
-    atomic_write_text(path, new)
-    return True
+    return _rewrite_section(path, "## Decoding recipe", decoding_section())
 
 
 #: The data card's section on what the decoding priors read (rewritten by :func:`refresh_data_card`).
@@ -248,8 +262,7 @@ def data_card_section(priors: Mapping[str, Any] | None = None) -> list[str]:
     """The data card's section naming, per genre, the collections and training pieces the
     decoding priors of ``priors.json`` (or the mapping ``priors``) were fitted against."""
     if priors is None:
-        path = Path(__file__).with_name("priors.json")
-        priors = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        priors = _shipped_priors()[0]
     genres = priors.get("genres", {})
     lines = [DATA_CARD_SECTION, "",
              "The decoding priors (`symbolic/composer/priors.json`, fitted by `scripts/calibrate_priors.py`; the model "
@@ -271,18 +284,7 @@ def refresh_data_card(card_path: str | Path | None = None) -> bool:
     ``priors.json`` after a refit (``docs/data_card_composer.md``, or ``card_path``). True when
     the file changed."""
     path = Path(card_path) if card_path else Path(__file__).resolve().parents[2] / "docs" / "data_card_composer.md"
-    text = path.read_text(encoding="utf-8")
-    i = text.find(DATA_CARD_SECTION)
-    body = "\n".join(data_card_section()).rstrip("\n") + "\n"
-    if i < 0:
-        new = text.rstrip("\n") + "\n\n" + body
-    else:
-        j = text.find("\n## ", i + 1)
-        new = text[:i] + body + (text[j:] if j >= 0 else "")
-    if new == text:
-        return False
-    atomic_write_text(path, new)
-    return True
+    return _rewrite_section(path, DATA_CARD_SECTION, data_card_section())
 
 
 def ship(ckpt: str, *, command: str, bench_path: str | None = None, dest: str | None = None) -> dict[str, Any]:
@@ -308,13 +310,17 @@ if __name__ == "__main__":  # pragma: no cover
     import argparse
     import sys
 
-    if sys.argv[1:] == ["--refresh-decoding-recipe"]:  # after scripts/calibrate_priors.py
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ckpt", nargs="?", help="the checkpoint to ship (not with --refresh-decoding-recipe)")
+    ap.add_argument("--command", help="the training command the card names (required to ship)")
+    ap.add_argument("--refresh-decoding-recipe", action="store_true",
+                    help="after scripts/calibrate_priors.py: rewrite the card's recipe and the data card's priors section")
+    ap.add_argument("--bench", default=None)
+    a = ap.parse_args()
+    if a.refresh_decoding_recipe:
         print("rewrote" if refresh_decoding_recipe() else "unchanged", "the card's decoding recipe")
         print("rewrote" if refresh_data_card() else "unchanged", "the data card's section on the priors' references")
         sys.exit(0)
-    ap = argparse.ArgumentParser()
-    ap.add_argument("ckpt")
-    ap.add_argument("--command", required=True)
-    ap.add_argument("--bench", default=None)
-    a = ap.parse_args()
+    if not a.ckpt or not a.command:
+        ap.error("shipping needs a checkpoint and --command")
     print(json.dumps(ship(a.ckpt, command=a.command, bench_path=a.bench)))

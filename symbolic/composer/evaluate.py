@@ -122,16 +122,9 @@ FEATURE_PARTS = 4
 FEATURE_MAX_INTERVAL = 12
 
 
-def _line(part: Any) -> np.ndarray:
-    """A part's line: its highest new note at each onset (tied continuations are not new notes)."""
-    top: dict = {}
-    for n in part.notes:
-        if n.tie not in ("stop", "continue"):
-            top[n.onset] = max(top.get(n.onset, -1), n.pitch)
-    return np.array([top[o] for o in sorted(top)], dtype=np.int64)
-
-
 def _features(score: Any) -> dict[str, np.ndarray]:
+    from partita.symbolic.composer.stylefeatures import top_line
+
     notes = _pitched(score)
     pitches = np.array([n.pitch for n in notes], dtype=np.float64)
     n_bars = max(1, score.n_bars)
@@ -146,7 +139,7 @@ def _features(score: Any) -> dict[str, np.ndarray]:
     for i, p in enumerate(parts):
         ps = [n.pitch for n in p.notes]
         shifts.extend(abs(a - b) for a, b in zip(ps[1:], ps[:-1]))
-        line = _line(p)
+        line = top_line(p)[1].astype(np.int64)
         moves.append(np.diff(line))
         per_bar[i] = len(line) / n_bars
         ranges[i] = np.ptp(ps) if ps else 0.0

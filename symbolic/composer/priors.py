@@ -354,13 +354,12 @@ def line_counts(score: Any, roles: Sequence[str] | None = None, counts: dict | N
         lengths = duration_bin([float(n.duration) for n in part.notes])
         counts["duration"][g] += np.bincount(lengths, minlength=N_DURATIONS)
         onsets = sorted(ends)
+        own = np.array([float(o) for o in onsets])
+        sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))  # all notes so far end here
         if len(onsets) > 1:
-            sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))
-            gaps = np.array([float(o) for o in onsets[1:]]) - sounding[:-1]
+            gaps = own[1:] - sounding[:-1]
             counts["rest"][g] += np.bincount(rest_bin(gaps), minlength=N_RESTS)
         # strikes: at each onset of the score after the part's first, where it is free
-        own = np.array([float(o) for o in onsets])
-        sounding = np.maximum.accumulate(np.array([float(ends[o]) for o in onsets]))
         later = all_onsets[all_onsets > own[0]]
         before = np.searchsorted(own, later, side="left") - 1  # the part's latest onset before each
         free = sounding[before] <= later + 1e-9

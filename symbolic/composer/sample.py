@@ -50,7 +50,7 @@ from partita.symbolic.composer.decode import PROFILE_MASKS, load_model
 from partita.symbolic.composer.decoding import Decoding, decoding_for, load_decoding, resolve_decoding  # noqa: F401 - re-exported
 from partita.symbolic.composer.grooves import GROOVES, _drum_part, load_grooves  # noqa: F401 - re-exported
 
-__all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose", "load_model", "sample_tokens"]
+__all__ = ["GROOVES", "load_grooves", "PROFILE_MASKS", "SampleStats", "compose", "default_profile", "load_model", "sample_tokens"]
 
 #: Energy (0-1) -> dynamic mark, lower edges.
 _DYNAMICS = ((0.0, "pp"), (0.2, "p"), (0.4, "mp"), (0.55, "mf"), (0.7, "f"), (0.85, "ff"))
@@ -310,7 +310,7 @@ def _dynamic_for(energy: float) -> str:
     return mark
 
 
-def _default_profile(plan: Any) -> str:
+def default_profile(plan: Any) -> str:
     """The theory_rules profile a plan is written under when none is asked for: its style's
     (``partita.symbolic.arranger`` styles.toml), ``classical`` for a style it does not know."""
     style = _style_of(plan)
@@ -457,13 +457,13 @@ def compose(
         rows = [(p.id, p.name, p.instrument, "melody" if i == lead else (p.role if p.role != "melody" else "inner"))
                 for i, p in enumerate(pitched)]  # fmt: skip
         if profile is None:
-            profile = _default_profile(plan)
+            profile = default_profile(plan)
         out = harmonize(guide, ensemble=rows, seed=seed, model=model, profile=profile, temperature=temperature,
                         top_p=top_p, chord_rule=chord_rule)  # fmt: skip
         out = _with_drums(plan, out)
         return dataclasses.replace(out, metadata={**out.metadata, "partita.seed": str(seed), "partita.profile": profile})
     if profile is None:
-        profile = _default_profile(plan)
+        profile = default_profile(plan)
     # --- the arranger (issue 11): in a style that arranges, the model writes the melody and the
     # arranger the bass, accompaniment, inner and percussion parts from the chords
     from partita.symbolic.arranger.arrange import ARRANGED_ROLES, arrange, quote_material, vary_last_return

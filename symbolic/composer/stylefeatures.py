@@ -1,7 +1,7 @@
-"""What the style profile and the originality check read from a score: melodic lines and the
+"""What the style profile, the originality check and the evaluation read from a score: melodic lines and the
 chords under them, as arrays.
 
-* :func:`melodic_lines`: per pitched part, its top line (the highest note at each onset) as
+* :func:`melodic_lines`: per pitched part, its top line (:func:`top_line`: the highest note at each onset) as
   pitch, onset and bar arrays.
 * :func:`chord_events`: the harmony of all pitched parts, one chord per quarter note
   (:func:`~partita.symbolic.composer.controls.analyse_chord` over duration-weighted pitch
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ChordEvents", "Line", "chord_events", "is_drum_part", "melodic_lines", "note_bars"]
+__all__ = ["ChordEvents", "Line", "chord_events", "is_drum_part", "melodic_lines", "note_bars", "top_line"]
 
 
 def is_drum_part(part: Any) -> bool:
@@ -59,21 +59,28 @@ def note_bars(score: Any, onsets: list[Fraction]) -> np.ndarray:
     return out
 
 
+def top_line(part: Any) -> tuple[list[Fraction], np.ndarray]:
+    """A part's line: the onsets of its new notes, ascending, and the highest pitch struck at
+    each (int16 [n]; a tied continuation is not a new note of the line)."""
+    top: dict[Fraction, int] = {}
+    for n in part.notes:
+        if n.tie in ("stop", "continue"):
+            continue
+        if n.pitch > top.get(n.onset, -1):
+            top[n.onset] = n.pitch
+    onsets = sorted(top)
+    return onsets, np.array([top[o] for o in onsets], dtype=np.int16)
+
+
 def melodic_lines(score: Any) -> list[Line]:
-    """The top line of every pitched part that has notes, in part order."""
+    """The top line (:func:`top_line`) of every pitched part that has notes, in part order."""
     out = []
     for p in score.parts:
         if is_drum_part(p) or not p.notes:
             continue
-        top: dict[Fraction, int] = {}
-        for n in p.notes:
-            if n.tie in ("stop", "continue"):
-                continue  # a tied continuation is not a new note of the line
-            if n.pitch > top.get(n.onset, -1):
-                top[n.onset] = n.pitch
-        onsets = sorted(top)
-        out.append(Line(p.id, p.name, np.array([top[o] for o in onsets], dtype=np.int16),
-                        np.array([float(o) for o in onsets], dtype=np.float64), note_bars(score, onsets)))  # fmt: skip
+        onsets, pitch = top_line(p)
+        out.append(Line(p.id, p.name, pitch, np.array([float(o) for o in onsets], dtype=np.float64),
+                        note_bars(score, onsets)))  # fmt: skip
     return out
 
 
