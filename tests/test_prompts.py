@@ -88,6 +88,23 @@ def test_voices_female_and_male_and_the_melody_goes_to_the_voice():
     assert insts(plan("alto sax and alto")) == ["alto_sax", "alto"]
 
 
+def test_a_count_of_voices_is_a_choir_voiced_top_down():
+    """"A chorale for four voices" is SATB (it was four sopranos); a count before "female" or
+    "male" counts too; the bass role goes to the lowest part, of equal voices the last."""
+    p = plan("a chorale for four voices in D minor")
+    assert insts(p) == ["soprano", "alto", "tenor", "bass"]
+    assert [x.role for x in p.instrumentation] == ["melody", "inner", "inner", "bass"]
+    assert insts(plan("a hymn for three singers")) == ["soprano", "alto", "bass"]
+    assert insts(plan("a chorale for four female voices")) == ["soprano", "soprano", "alto", "alto"]
+    p = plan("a chorale for 4 male voices")
+    assert insts(p) == ["tenor", "tenor", "bass", "bass"] and p.instrumentation[3].role == "bass"
+    # a style whose voice is not a choir voice keeps it: two pop singers are two of the style's voice
+    assert insts(plan("a pop song for two singers"))[:2] == [style("pop").voice] * 2
+    for voicing in lexicon()["voice_counts"].values():
+        for n, voices in voicing.items():
+            assert len(voices) == int(n) and all(cat.get(v).family == "voice" for v in voices)
+
+
 def test_key_mode_tempo_length_and_meter_from_the_text():
     p = plan("something in F# minor at 140 bpm, 2:30, in 6/8")
     assert (p.key, p.mode, p.tempo_bpm, p.meter) == ("F#", "minor", 140.0, (6, 8))

@@ -272,6 +272,11 @@ def read_prompt(text: str) -> Reading:
                    moods=moods, unknown=tuple(unknown), notes=tuple(notes))  # fmt: skip
 
 
+#: The voices of a choir: a style whose voice is one of them voices a count of voices as a
+#: choir (lexicon.toml [voice_counts]).
+CHOIR_VOICES = ("soprano", "alto", "tenor", "bass")
+
+
 def _resolve(name: str, style: str | None) -> str:
     """A lexicon instrument name (``"@bass"``) as a catalog id for ``style``."""
     if not name.startswith("@"):
@@ -311,6 +316,12 @@ def _instruments(hits: list[tuple[int, int, str, Any, str]], style: str | None, 
         mdig = re.search(r"(?<![\w.])(\d{1,2})\s+$", low[max(0, a - 4):a])
         if mdig:
             count = int(mdig.group(1))
+        if prev is not None and prev[2] == "voice_mod":  # the count before "female"/"male": "four female voices"
+            if k >= 2 and hits[k - 2][2] == "count" and re.fullmatch(r"\s*", low[hits[k - 2][1]:prev[0]]):
+                count = int(hits[k - 2][3])
+            mmod = re.search(r"(?<![\w.])(\d{1,2})\s+$", low[max(0, prev[0] - 4):prev[0]])
+            if mmod:
+                count = int(mmod.group(1))
         nxt = hits[k + 1] if k + 1 < len(hits) else None
         if nxt is not None and nxt[2] == "size" and re.fullmatch(r"\s*", low[b:nxt[0]]) and kind == "instrument":
             count = int(nxt[3])
@@ -324,6 +335,10 @@ def _instruments(hits: list[tuple[int, int, str, Any, str]], style: str | None, 
             if inst.startswith("@voice"):
                 if adjacent and prev[2] == "voice_mod" or (prev is not None and prev[2] == "voice_mod" and a - prev[1] < 12):
                     inst = prev[3]
+            choir = lexicon()["voice_counts"].get(inst, {}).get(str(count))
+            if choir and _resolve(inst, style) in CHOIR_VOICES:  # "four voices": a choir voiced top down
+                named += [(v, "", phrase) for v in choir]
+                continue
             named += [(_resolve(inst, style), "", phrase)] * count
         else:  # group
             g = _group(value)
@@ -406,9 +421,10 @@ def assign_roles(parts: list[tuple[str, str]]) -> list[str]:
         free = [k for k in pitched if not roles[k]]
         basses = [k for k in free if parts[k][0] in _BASSES]
         if basses:
-            roles[min(basses, key=lambda k: cat.get(parts[k][0]).comfortable_range[0])] = "bass"
+            # the lowest; of equals the last named (parts run top down: Bass II under Bass I)
+            roles[min(basses, key=lambda k: (cat.get(parts[k][0]).comfortable_range[0], -k))] = "bass"
         elif len(pitched) >= 3 and free:
-            k = min(free, key=lambda k: cat.get(parts[k][0]).comfortable_range[0])
+            k = min(free, key=lambda k: (cat.get(parts[k][0]).comfortable_range[0], -k))
             if cat.get(parts[k][0]).comfortable_range[0] <= 48 and parts[k][0] not in _CHORDAL:
                 roles[k] = "bass"
     for k in pitched:
