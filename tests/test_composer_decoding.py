@@ -135,3 +135,31 @@ def test_cli_edits_say_what_they_sampled_with(tmp_path, chorale, capsys):
                "tests/data/composer_tiny.safetensors", "-o", str(out)])  # fmt: skip
     assert rc == 0
     assert "temperature 0.7, top-p 0.9 (chorale defaults where not given)" in capsys.readouterr().err
+
+
+def test_an_edit_of_a_score_from_elsewhere_takes_the_style_it_is_given(model, anonymous, tmp_path, capsys):
+    """A score that records no style (a MuseScore file, a corpus work) is edited with the
+    defaults and the calibrated prior of the style the caller names, exactly as a score that
+    records it; an unknown style is refused, listing the known ones."""
+    from partita.cli import main
+    from partita.errors import ConfigError
+    from partita.symbolic import io as sio
+
+    recorded = dataclasses.replace(anonymous, metadata={**anonymous.metadata, "partita.genre": "chorale"})
+    given = regenerate(anonymous, part="b", bars=(1, 8), seed=1, model=model, style="chorale")
+    assert _notes(given) == _notes(regenerate(recorded, part="b", bars=(1, 8), seed=1, model=model))
+    assert _notes(given) != _notes(regenerate(anonymous, part="b", bars=(1, 8), seed=1, model=model))
+    used = _used(given)
+    assert (used["genre"], used["genre_source"], used["temperature"]) == ("chorale", "given", 0.8)
+    melody = dataclasses.replace(anonymous, parts=anonymous.parts[:1])
+    assert _used(harmonize(melody, ensemble="satb_choir", seed=1, model=model, style="chorale"))["genre_source"] == "given"
+    assert _used(continue_(anonymous, bars=1, seed=1, model=model, style="chorale"))["genre_source"] == "given"
+    with pytest.raises(ConfigError, match="unknown style 'chorales'.*chorale"):
+        regenerate(anonymous, part="b", bars=(1, 2), seed=1, model=model, style="chorales")
+    # the command line: --style, said in the command's line
+    src, out = tmp_path / "anonymous.musicxml", tmp_path / "new.musicxml"
+    sio.write(anonymous, src)
+    rc = main(["regenerate", str(src), "--part", "b", "--bars", "1-2", "--style", "chorale", "--weights",
+               "tests/data/composer_tiny.safetensors", "-o", str(out)])  # fmt: skip
+    assert rc == 0 and "(chorale defaults)" in capsys.readouterr().err
+    assert _used(sio.read(out))["genre_source"] == "given"

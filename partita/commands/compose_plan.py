@@ -99,10 +99,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_decoding_options(p: argparse.ArgumentParser) -> None:
-    """--temperature and --top-p of the edit commands (regenerate, harmonize, continue)."""
+    """--temperature, --top-p and --style of the edit commands (regenerate, harmonize, continue)."""
     p.add_argument("--temperature", type=float, default=None,
                    help="sampling temperature (default: the score's style's, decoding.toml; else 1.0)")
     p.add_argument("--top-p", type=float, default=None, help="nucleus mass (default: the score's style's; else 0.95)")
+    p.add_argument("--style", default=None,
+                   help="sample with this style's decoding and calibrated prior (e.g. chorale; default: the style "
+                        "the score records, for a score partita composed; else none)")
 
 
 def decoding_said(score) -> str:
@@ -303,7 +306,8 @@ def run_regenerate(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     new, st = regenerate(args.score, part=args.part, bars=(a, b), seed=args.seed, weights=args.weights,
-                         profile=args.profile, temperature=args.temperature, top_p=args.top_p, return_stats=True)  # fmt: skip
+                         profile=args.profile, temperature=args.temperature, top_p=args.top_p, return_stats=True,
+                         style=args.style)  # fmt: skip
     sio.write(new, args.out)
     print(f"wrote {args.out}: part {args.part!r}, bars {a}-{b} rewritten in {st.seconds:.1f} s "
           f"({st.tries} {'try' if st.tries == 1 else 'tries'}); {st.chord_relaxations} chord relaxations; "
@@ -322,7 +326,8 @@ def run_harmonize(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     out, st = harmonize(args.melody, ensemble=args.ensemble, part=args.part, seed=args.seed, weights=args.weights,
-                        profile=args.profile, temperature=args.temperature, top_p=args.top_p, return_stats=True)  # fmt: skip
+                        profile=args.profile, temperature=args.temperature, top_p=args.top_p, return_stats=True,
+                        style=args.style)  # fmt: skip
     sio.write(out, args.out)
     print(f"wrote {args.out}: {len(out.parts)} parts under the melody in {st.seconds:.1f} s; "
           f"{st.chord_relaxations} chord relaxations; {decoding_said(out)}", file=sys.stderr)  # fmt: skip

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     out, st = continue_(args.score, bars=args.bars, seed=args.seed, weights=args.weights, profile=args.profile,
-                        temperature=args.temperature, top_p=args.top_p, return_stats=True)  # fmt: skip
+                        temperature=args.temperature, top_p=args.top_p, return_stats=True, style=args.style)  # fmt: skip
     sio.write(out, args.out)
     print(f"wrote {args.out}: {args.bars} bars added in {st.seconds:.1f} s; {st.chord_relaxations} chord relaxations; "
           f"{decoding_said(out)}", file=sys.stderr)  # fmt: skip

@@ -24,11 +24,11 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from partita._presets import Entry, load, table
 
-__all__ = ["Decoding", "decoding_for", "genre_of_score", "load_decoding", "record", "resolve_decoding",
+__all__ = ["Decoding", "decoding_for", "for_edit", "genre_of_score", "load_decoding", "record", "resolve_decoding",
            "resolve_for_score"]  # fmt: skip
 
 #: Score metadata key of the decoding settings a run used (JSON).
@@ -106,11 +106,16 @@ def resolve_decoding(plan: Any, temperature: float | None = None, top_p: float |
     return d if guide is None or best_of is not None else dataclasses.replace(d, best_of=1)
 
 
-def genre_of_score(score: Any, path: str | os.PathLike[str] | None = None) -> tuple[str, str]:
-    """``(genre, where it was read)`` of a score: the genre of the plan ``compose`` stored in its
-    metadata (``partita.plan``), else its ``partita.genre`` metadata, else, when ``path`` (the
-    file the score was read from) is given, the plan in the ``provenance.json`` beside it; else
-    ``("default", "none recorded")``."""
+def genre_of_score(score: Any, path: str | os.PathLike[str] | None = None, *, given: str | None = None) -> tuple[str, str]:
+    """``(genre, where it was read)`` of a score: ``given`` (a style of ``styles.toml``, the
+    caller's word: an unknown one is a ConfigError listing the known), else the genre of the plan
+    ``compose`` stored in its metadata (``partita.plan``), else its ``partita.genre`` metadata,
+    else, when ``path`` (the file the score was read from) is given, the plan in the
+    ``provenance.json`` beside it; else ``("default", "none recorded")``."""
+    if given is not None:
+        from partita.symbolic.arranger.library import style
+
+        return style(given).name, "given"
     md = getattr(score, "metadata", {}) or {}
     try:
         genre = json.loads(md["partita.plan"]).get("genre")
@@ -132,14 +137,32 @@ def genre_of_score(score: Any, path: str | os.PathLike[str] | None = None) -> tu
 
 
 def resolve_for_score(score: Any, temperature: float | None = None, top_p: float | None = None, *,
-                      path: str | os.PathLike[str] | None = None, melody_sampled: bool = True) -> tuple[Decoding, str, str]:  # fmt: skip
+                      path: str | os.PathLike[str] | None = None, melody_sampled: bool = True,
+                      genre: str | None = None) -> tuple[Decoding, str, str]:  # fmt: skip
     """What an edit of ``score`` (regenerate, harmonize, continue) samples with: each setting
-    given, else the defaults of the score's genre (:func:`genre_of_score`), else ``[default]``.
-    The genre's melody temperature applies when ``temperature`` is not given and a melody part
-    is sampled (``melody_sampled``). Returns the decoding, the genre and where it was read."""
-    genre, source = genre_of_score(score, path)
+    given, else the defaults of ``genre`` or of the score's genre (:func:`genre_of_score`), else
+    ``[default]``. The genre's melody temperature applies when ``temperature`` is not given and
+    a melody part is sampled (``melody_sampled``). Returns the decoding, the genre and where it
+    was read."""
+    genre, source = genre_of_score(score, path, given=genre)
     d = _resolve(genre, temperature, top_p, None, melody_sampled)
     return dataclasses.replace(d, best_of=1), genre, source  # edits write no candidates
+
+
+def for_edit(score: Any, source: Any, temperature: float | None, top_p: float | None,
+             sampled_roles: Sequence[str], style: str | None = None) -> tuple[Decoding, str, Any]:  # fmt: skip
+    """What an edit (:mod:`~partita.symbolic.composer.edit`) samples with: the decoding
+    (:func:`resolve_for_score`; ``source`` is the path the score was read from, if any;
+    ``style``: the caller's, before the score's own), its metadata record (:func:`record`), and
+    the genre's calibrated prior placed in the score's first key (None where the genre's
+    decoding has none, or the score has no key)."""
+    from partita.symbolic.composer.priors import prior_for
+
+    path = source if isinstance(source, (str, os.PathLike)) else None
+    d, genre, where = resolve_for_score(score, temperature, top_p, path=path, melody_sampled="melody" in sampled_roles,
+                                        genre=style)  # fmt: skip
+    prior = prior_for(genre, score.key_signatures[0]) if d.pitch_prior and score.key_signatures else None
+    return d, record(d, genre, where, given={"temperature": temperature, "top_p": top_p}), prior
 
 
 def record(d: Decoding, genre: str, source: str, *, given: Mapping[str, Any] | None = None) -> str:

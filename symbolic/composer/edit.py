@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from partita.errors import ConfigError, ScoreError
+from partita.symbolic.composer.decoding import for_edit
 
 __all__ = ["BOUNDARY_TRIES", "MODELLED_KEY", "RewriteStats", "continue_", "harmonize", "model_context", "read_guide", "regenerate"]
 
@@ -113,6 +114,7 @@ def regenerate(
     pitch_range: str = "comfortable",
     chord_rule: str = "strong-beats",
     return_stats: bool = False,
+    style: str | None = None,
 ) -> Any:
     """A copy of ``score`` whose part ``part`` (id or name) is written again in bars
     ``bars[0]..bars[1]`` (inclusive, numbered as in the score: from 1, a pickup is bar 0);
@@ -120,6 +122,8 @@ def regenerate(
 
     ``return_stats``: also return a :class:`RewriteStats`. The returned score's metadata
     ``partita.chord_relaxations`` holds the count of chord relaxations of this run.
+    ``style``: the style whose decoding and calibrated prior the edit samples with (a score from
+    elsewhere records none; None: the score's own, else ``[default]``).
     ``temperature``, ``top_p``: None (default): the defaults of the score's genre (``decoding.toml``,
     read as :func:`~partita.symbolic.composer.decoding.resolve_for_score` says; a chorale's
     melody is sampled cooler); the settings used are in the metadata ``partita.decoding``.
@@ -170,7 +174,7 @@ def regenerate(
         profile = score.metadata.get("partita.profile", "classical")
     # token bars: a pickup becomes a whole first token bar, so score bar k is token bar k + 1
     ta, tb = a + 1 - first, b + 1 - first
-    dec, rec, prior = _decoding(score, source, temperature, top_p, [controls.roles[slot]])
+    dec, rec, prior = for_edit(score, source, temperature, top_p, [controls.roles[slot]], style)
     if from_plan:  # the plan's key, tempo and bars, its energies read as compose read them (through the prior)
         pc = controls_of_plan(plan, prior.energy_shares(plan.meter) if prior is not None else None)
         controls = dataclasses.replace(controls, key=pc.key, tempo=pc.tempo, bars=pc.bars[:n_bars_tok])
@@ -203,24 +207,6 @@ def _with_relaxations(score: Any, n: int, decoding: str) -> Any:
     run sampled with, :func:`~partita.symbolic.composer.decoding.record`) in its metadata."""
     return dataclasses.replace(score, metadata={**score.metadata, "partita.chord_relaxations": str(int(n)),
                                                 "partita.decoding": decoding})  # fmt: skip
-
-
-def _decoding(score: Any, source: Any, temperature: float | None, top_p: float | None,
-              sampled_roles: list[str]) -> tuple[Any, str, Any]:  # fmt: skip
-    """The decoding an edit samples with (the settings given, else the defaults of the score's
-    genre: :func:`~partita.symbolic.composer.decoding.resolve_for_score`; ``source`` is the
-    path the score was read from, if any), its metadata record, and the genre's pitch prior
-    placed in the score's first key (None where the genre's decoding has none, or the score
-    has no key)."""
-    import os
-
-    from partita.symbolic.composer.decoding import record, resolve_for_score
-    from partita.symbolic.composer.priors import prior_for
-
-    path = source if isinstance(source, (str, os.PathLike)) else None
-    d, genre, where = resolve_for_score(score, temperature, top_p, path=path, melody_sampled="melody" in sampled_roles)
-    prior = prior_for(genre, score.key_signatures[0]) if d.pitch_prior and score.key_signatures else None
-    return d, record(d, genre, where, given={"temperature": temperature, "top_p": top_p}), prior
 
 
 def read_guide(guide: Any) -> Any:
@@ -453,6 +439,7 @@ def harmonize(
     top_p: float | None = None,
     chord_rule: str = "strong-beats",
     return_stats: bool = False,
+    style: str | None = None,
 ) -> Any:
     """Write the other parts of ``ensemble`` under a given melody.
 
@@ -464,6 +451,8 @@ def harmonize(
     melody forced; chords are measured from the melody bar by bar. A pickup is kept.
     ``return_stats``: also return a :class:`RewriteStats`; the score's metadata
     ``partita.chord_relaxations`` holds the chord relaxations of this run.
+    ``style``: the style whose decoding and calibrated prior the edit samples with (a score from
+    elsewhere records none; None: the score's own, else ``[default]``).
     ``temperature``, ``top_p``: None (default): the defaults of the score's genre (``decoding.toml``,
     see :func:`~partita.symbolic.composer.decoding.resolve_for_score`), recorded in the metadata
     ``partita.decoding``.
@@ -526,7 +515,7 @@ def harmonize(
     measured = controls_of(Score(parts=(parts[m_index],), time_signatures=meters, key_signatures=keys), n_bars=n_bars)
     controls = dataclasses.replace(measured, roles=tuple(roles))
     free = {i for i in range(len(parts_spec)) if i != m_index}
-    dec, rec, prior = _decoding(melody, source, temperature, top_p, [roles[i] for i in sorted(free)])
+    dec, rec, prior = for_edit(melody, source, temperature, top_p, [roles[i] for i in sorted(free)], style)
     decoded, stats = _rewrite(base, controls, free, 1, n_bars, seed=seed, model=model, weights=weights,
                               profile=profile, decoding=dec, pitch_range="comfortable", prior=prior,
                               chords=_given_chords(melody.chords, chord_rule, shift=shift))  # fmt: skip
@@ -554,12 +543,15 @@ def continue_(
     top_p: float | None = None,
     chord_rule: str = "strong-beats",
     return_stats: bool = False,
+    style: str | None = None,
 ) -> Any:
     """``score`` with ``bars`` more bars written by the model after its last bar, every part
     continuing under the masks; the new bars keep the last bar's meter, section and energy
     (chord: none). Everything already there is kept; a pickup stays bar 0.
     ``return_stats``: also return a :class:`RewriteStats`; the score's metadata
     ``partita.chord_relaxations`` holds the chord relaxations of this run.
+    ``style``: the style whose decoding and calibrated prior the edit samples with (a score from
+    elsewhere records none; None: the score's own, else ``[default]``).
     ``temperature``, ``top_p``: None (default): the defaults of the score's genre (``decoding.toml``,
     see :func:`~partita.symbolic.composer.decoding.resolve_for_score`), recorded in the metadata
     ``partita.decoding``.
@@ -587,7 +579,7 @@ def continue_(
     given = [(o, f) for o, f in _given_chords(score.chords, chord_rule) if o < start]
     if given:
         given.append((start, None))  # the new bars have no chord: the last one ends here
-    dec, rec, prior = _decoding(score, source, temperature, top_p, list(controls.roles))
+    dec, rec, prior = for_edit(score, source, temperature, top_p, list(controls.roles), style)
     decoded, stats = _rewrite(score, controls, set(range(len(score.parts))), n_tok + 1, n_tok + bars, seed=seed,
                               model=model, weights=weights, profile=profile, decoding=dec, prior=prior,
                               pitch_range="comfortable", chords=given)  # fmt: skip
