@@ -374,14 +374,16 @@ class Item:
     sample_rate: int
 
 
-def open_soundfont(soundfont: str | os.PathLike[str], program: int) -> tuple[Any, int]:
-    """A fluidsynth synth (48 kHz, reverb and chorus off) with ``program`` of bank 0 selected.
+def open_soundfont(soundfont: str | os.PathLike[str], program: int, bank: int = 0) -> tuple[Any, int]:
+    """A fluidsynth synth (48 kHz, reverb and chorus off) with ``program`` of ``bank`` selected
+    (bank 0: General MIDI; MuseScore_General keeps its pizzicato and tremolo sections in banks
+    20-51, see docs/neural_renderers.md).
 
     Raises
     ------
     DataError
-        The file is missing or unloadable, or has no preset for ``program`` in bank 0 (the
-        message lists the presets it has).
+        The file is missing or unloadable, or has no preset for ``program`` in ``bank`` (the
+        message lists the presets that bank has).
     """
     import fluidsynth
 
@@ -395,15 +397,38 @@ def open_soundfont(soundfont: str | os.PathLike[str], program: int) -> tuple[Any
     if sfid < 0:
         fs.delete()
         raise DataError("fluidsynth cannot load this soundfont", file=str(sf))
-    if fs.sfpreset_name(sfid, 0, int(program)) is None:
-        found = [(p, fs.sfpreset_name(sfid, 0, p)) for p in range(128)]
+    if not 0 <= int(bank) <= 16383:
+        fs.delete()
+        raise DataError(f"bank {bank} is outside 0-16383", file=str(sf))
+    if fs.sfpreset_name(sfid, int(bank), int(program)) is None:
+        found = [(p, fs.sfpreset_name(sfid, int(bank), p)) for p in range(128)]
         found = [f"{p} ({name})" for p, name in found if name is not None]
         fs.delete()
         shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
-        raise DataError(f"no preset for GM program {program} in bank 0; the soundfont has "
-                        + (f"{len(found)} program(s) in bank 0: {shown}" if found else "no presets in bank 0"), file=str(sf))  # fmt: skip
-    fs.program_select(0, sfid, 0, int(program))
+        raise DataError(f"no preset for {'GM ' if int(bank) == 0 else ''}program {program} in bank {bank}; the soundfont has "
+                        + (f"{len(found)} program(s) in bank {bank}: {shown}" if found else f"no presets in bank {bank}"), file=str(sf))  # fmt: skip
+    fs.program_select(0, sfid, int(bank), int(program))
     return fs, sfid
+
+
+def preset_name(soundfont: str | os.PathLike[str], program: int, bank: int = 0) -> str:
+    """The name the soundfont gives ``program`` of ``bank`` (refusals as :func:`open_soundfont`)."""
+    fs, sfid = open_soundfont(soundfont, program, bank)
+    try:
+        return str(fs.sfpreset_name(sfid, int(bank), int(program)))
+    finally:
+        fs.delete()
+
+
+def soundfont_credit(soundfont: str | os.PathLike[str]) -> tuple[str, str]:
+    """(who made it, its licence) of the two soundfonts the project trains from; other files
+    get their own name and "that of the soundfont" (docs/licences.md)."""
+    low = Path(soundfont).name.lower()
+    if "fluidr3" in low:
+        return "FluidR3_GM by Frank Wen", "MIT (FluidR3_GM)"
+    if "musescore_general" in low:
+        return "MuseScore_General by S. Christian Collins", "MIT (MuseScore_General)"
+    return Path(soundfont).name, "that of the soundfont"
 
 
 def render_soundfont(
@@ -413,6 +438,7 @@ def render_soundfont(
     minutes: float = 4.0,
     soundfont: str | os.PathLike[str] = SOUNDFONT,
     seed: int = 0,
+    bank: int = 0,
 ) -> list[Item]:
     """Render isolated notes and expressive phrases of one GM program through fluidsynth.
 
@@ -423,7 +449,7 @@ def render_soundfont(
     half phrases). Returns float32 mono items at 48 kHz.
     """
     rng = np.random.default_rng(seed)
-    fs, _ = open_soundfont(soundfont, program)  # refuses a missing program, listing the presets
+    fs, _ = open_soundfont(soundfont, program, bank)  # refuses a missing program, listing the presets
     lo, hi = int(midi_range[0]), int(midi_range[1])
 
     def run(events: list[tuple[float, str, tuple]], seconds: float) -> np.ndarray:

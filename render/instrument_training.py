@@ -20,6 +20,7 @@ from partita.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from partita.render.neural import DecoderConfig, DecoderTrainConfig
 
+from partita.render.techniques import TECHNIQUES
 from partita.render.training_io import InstrumentTrainingResult, Progress, soundfont_target, update_manifest
 
 __all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument", "update_manifest", "model_family"]
@@ -69,7 +70,7 @@ multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fracti
 
 def prepare_data(*, source: str, name: str, program: int | None = None, data_minutes: float = 4.0, seed: int = 0,
                  f0_method: str = "crepe", work_dir: Path | None = None,
-                 scheduler: str | None = None) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
+                 scheduler: str | None = None, bank: int = 0) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
     """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument; with
     ``scheduler`` (``tcp://HOST:PORT``), every item is analysed on that Dask cluster.
 
@@ -90,12 +91,15 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
                "yin": "YIN"}[f0_method]  # fmt: skip
     if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
         program, midi_range = soundfont_target(name, program, default_range=(48, 84))
-        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}"
-        data_desc = (f"{src.name} (FluidR3_GM by Frank Wen) GM program {program}, rendered by fluidsynth: isolated notes "
+        # bank 0 keeps the key earlier versions wrote, so their cached data stays valid
+        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}" + (f"|bank {bank}" if bank else "")
+        credit, licence = ds.soundfont_credit(src)
+        preset = f"GM program {program}" if not bank else f"program {program} of bank {bank} ({ds.preset_name(src, program, bank)})"
+        data_desc = (f"{src.name} ({credit}) {preset}, rendered by fluidsynth: isolated notes "
                      f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
                      f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip
-        licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "that of the soundfont"
-        make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed)  # noqa: E731
+        make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed,  # noqa: E731
+                                           bank=bank)
     elif src.is_dir():
         key = f"dir|{src.resolve()}|{f0_method}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
         data_desc = f"The user's recordings in `{src}`. f0 by {f0_desc}."
@@ -135,7 +139,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                      out_dir: str | os.PathLike[str] = "out/instruments", work_dir: str | os.PathLike[str] | None = None,
                      seed: int = 0, threads: int = 1, command: str | None = None, f0_method: str = "crepe",
                      scheduler: str | None = None, progress: Progress | None = None,
-                     bars: bool = False, model: str = "auto") -> InstrumentTrainingResult:  # fmt: skip
+                     bars: bool = False, model: str = "auto", bank: int = 0,
+                     technique: str | None = None, channels: int | None = None) -> InstrumentTrainingResult:  # fmt: skip
     """Train a neural instrument decoder (or, for struck and plucked instruments, fit a string
     model) and export it with its model card.
 
@@ -174,6 +179,14 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         ``"auto"``: a string model (:mod:`partita.render.strings`) for a catalog instrument of a
         struck or plucked family (:func:`model_family`) trained from a soundfont, else the
         neural decoder; ``"decoder"``, ``"piano"`` or ``"plucked"`` choose.
+    bank
+        The soundfont bank of ``program`` (0: General MIDI; MuseScore_General's string
+        sections' pizzicato are program 45 of banks 20, 30, 40 and 50).
+    technique
+        ``"pizzicato"``: a plucked string model of a bowed instrument's pizzicato, written as
+        ``NAME_pizzicato`` (the renderer plays notes marked pizzicato with it).
+    channels
+        The neural decoder's width (default: :class:`~partita.render.neural.DecoderConfig`'s, 32).
 
     Returns
     -------
@@ -182,12 +195,19 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
     say = progress or (lambda stage, message: None)
     if model not in ("auto", "decoder", "piano", "plucked"):
         raise ConfigError(f"--model {model!r}: use auto, decoder, piano or plucked")
+    if technique not in (None, *TECHNIQUES):
+        raise ConfigError(f"--technique {technique!r}: use {', '.join(TECHNIQUES)}")
     family = model_family(name) if model == "auto" else (None if model == "decoder" else model)
+    if technique == "pizzicato":
+        if Path(source).suffix.lower() not in (".sf2", ".sf3") or model not in ("auto", "plucked"):
+            raise ConfigError(f"--technique pizzicato fits a plucked string model from a soundfont (.sf2/.sf3), not from {source}"
+                              + ("" if model in ("auto", "plucked") else f" with --model {model}"))  # fmt: skip
+        family = "plucked"
     if family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
         from partita.render.strings_training import train_string_model
 
         return train_string_model(str(source), name, program=program, family=family, out_dir=Path(out_dir),
-                                  command=command, progress=say)  # fmt: skip
+                                  command=command, progress=say, bank=bank, technique=technique)  # fmt: skip
     if model in ("piano", "plucked"):
         raise ConfigError(f"--model {model}: a string model is fitted from a soundfont (.sf2/.sf3), not from {source}")
 
@@ -202,9 +222,10 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
     torch.set_num_threads(max(1, int(threads)))
     work = Path(work_dir) if work_dir is not None else Path("data/neural") / name
     data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
-                                            seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler)  # fmt: skip
+                                            seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler,
+                                            bank=bank)  # fmt: skip
     say("data", f"{len(data['f0_hz']):,} frames: {data_desc}")
-    cfg = DecoderConfig(instrument=name)
+    cfg = DecoderConfig(instrument=name) if channels is None else DecoderConfig(instrument=name, channels=int(channels))
     tcfg = DecoderTrainConfig(minutes=minutes, seed=seed)
     result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=bars, device=device,
                    log=lambda s: say("train", s))  # fmt: skip

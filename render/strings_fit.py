@@ -354,14 +354,14 @@ def fit_grid(midi_range: tuple[int, int], family: str) -> list[tuple[int, int]]:
 
 
 def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: int, family: str,
-                     midi_range: tuple[int, int], log: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
+                     midi_range: tuple[int, int], log: Callable[[str], None] | None = None, bank: int = 0) -> dict[str, Any]:  # fmt: skip
     """Render, analyse and fit. Returns ``{"config", "arrays", "n_notes", "seconds_audio"}``."""
     if family not in FAMILY_SETTINGS:
         raise ConfigError(f"string-model family {family!r} is not one of {', '.join(FAMILY_SETTINGS)}")
     st = FAMILY_SETTINGS[family]
     say = log or (lambda s: None)
     grid = fit_grid(midi_range, family)
-    fs, _ = open_soundfont(soundfont, program)
+    fs, _ = open_soundfont(soundfont, program, bank)
     try:
         audio = render_notes(fs, [[(p, v, 0.0)] for p, v in grid], hold_s=st["hold_s"], tail_s=st["tail_s"])
     finally:
@@ -375,7 +375,7 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
         r.update(midi=float(p), velocity=float(v))
         meas.append(r)
     if len(meas) < 2:
-            raise DataError(f"only {len(meas)} audible note(s) of program {program}", file=str(soundfont))
+            raise DataError(f"only {len(meas)} audible note(s) of program {program} (bank {bank})", file=str(soundfont))
     lo, hi = int(midi_range[0]), int(midi_range[1])
     pk = np.unique(np.r_[np.arange(lo, hi, st["knot_step"]), hi]).astype(np.float64)
     vk = np.array(FIT_VELOCITIES, np.float64)
@@ -401,7 +401,7 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
     model = StringModel(config={**model.config, "detune_scale": scale}, arrays=arrays)
     tau, tau_scores = choose_setting(model, by_note, family=family, key="noise_tau_s", values=NOISE_TAUS_S)
     say(f"noise time constant {tau:g} s (spectral distance: {tau_scores})")
-    config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "n_partials": st["n_partials"],
+    config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "bank": int(bank), "n_partials": st["n_partials"],
               "n_bands": N_BANDS, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
               "noise_tau_s": tau, "noise_tau_scores": tau_scores, "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
     return {"config": config, "arrays": arrays, "n_notes": len(meas), "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}

@@ -64,10 +64,13 @@ Quality against the soundfont on held-out notes: `benchmarks/results/string_mode
 
 
 def train_string_model(source: str, name: str, *, program: int | None, family: str, out_dir: Path,
-                       command: str | None = None, progress: Callable[[str, str], None] | None = None) -> Any:  # fmt: skip
+                       command: str | None = None, progress: Callable[[str, str], None] | None = None,
+                       bank: int = 0, technique: str | None = None) -> Any:  # fmt: skip
     """Fit a string model of catalog instrument ``name`` from a soundfont and export it to
     ``out_dir`` (``NAME.safetensors``, its card ``NAME.md``, ``manifest.json``), as
-    ``partita train-instrument`` does for a struck or plucked instrument.
+    ``partita train-instrument`` does for a struck or plucked instrument. With ``technique``
+    (``pizzicato``) the files and the manifest entry are ``NAME_TECHNIQUE``: the model the
+    renderer plays the notes of that technique with (``render/techniques.py``).
 
     Returns an :class:`~partita.render.instrument_training.InstrumentTrainingResult` (``steps``
     = notes analysed; ``val_loss`` = RMS error in dB of the onset levels of the fitted tables
@@ -80,18 +83,24 @@ def train_string_model(source: str, name: str, *, program: int | None, family: s
     from partita.render.training_io import InstrumentTrainingResult, soundfont_target, update_manifest
 
     say = progress or (lambda stage, message: None)
+    from partita.render.dataset import preset_name, soundfont_credit
+
     program, midi_range = soundfont_target(name, program, default_range=(36, 96))
     t0 = time.process_time()
     r = fit_string_model(soundfont=source, name=name, program=program, family=family, midi_range=midi_range,
-                         log=lambda s: say("data", s))  # fmt: skip
+                         log=lambda s: say("data", s), bank=bank)  # fmt: skip
     seconds = time.process_time() - t0
     src = Path(source)
-    licence = "MIT (FluidR3_GM)" if "fluidr3" in src.name.lower() else "MIT (MuseScore_General)" if "musescore_general" in src.name.lower() else "that of the soundfont"
+    credit, licence = soundfont_credit(src)
     st = FAMILY_SETTINGS[family]
-    data_desc = (f"{src.name} GM program {program}, rendered by fluidsynth (reverb and chorus off, 48 kHz): single notes every "
+    cmd = command or f"partita train-instrument {source} --name {name}" + (f" --technique {technique}" if technique else "")
+    if technique:
+        r["config"] = {**r["config"], "instrument": name, "technique": technique}
+        name = f"{name}_{technique}"
+    preset = f"program {program}" + (f" of bank {bank}" if bank else "") + f" ({preset_name(src, program, bank)})"
+    data_desc = (f"{src.name} ({credit}) {preset}, rendered by fluidsynth (reverb and chorus off, 48 kHz): single notes every "
                  f"{st['pitch_step']} semitones over MIDI {midi_range[0]}-{midi_range[1]} at velocities "
                  f"{', '.join(map(str, FIT_VELOCITIES))}, held {st['hold_s']:g} s and released.")  # fmt: skip
-    cmd = command or f"partita train-instrument {source} --name {name}"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"

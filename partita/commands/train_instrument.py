@@ -28,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", metavar="SOURCE", help="a .sf2 soundfont, or a folder of monophonic recordings")
     p.add_argument("--name", required=True, help="instrument name (a catalog id such as violin picks its GM program and range)")
     p.add_argument("--program", type=int, default=None, metavar="N", help="GM program 0-127 (soundfont only)")
+    p.add_argument("--bank", type=int, default=0, metavar="N",
+                   help="soundfont bank of the program (default 0, General MIDI; MuseScore_General's violin, viola, cello "
+                        "and bass sections' pizzicato: program 45 of banks 20, 30, 40, 50)")
+    p.add_argument("--technique", choices=("pizzicato",), default=None,
+                   help="train the model of a playing technique: pizzicato fits a plucked string model NAME_pizzicato, "
+                        "which plays the notes a bowed part marks pizz.")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
     p.add_argument("--data-minutes", type=float, default=4.0, metavar="M", help="soundfont audio to render, minutes (default 4)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
@@ -44,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", choices=("auto", "decoder", "piano", "plucked"), default="auto",
                    help="auto (default): a string model for struck and plucked catalog instruments from a soundfont, "
                         "else the neural decoder; or choose")
+    p.add_argument("--channels", type=int, default=None, metavar="C",
+                   help="the neural decoder's width (default 32; the decoders shipped before session 10 had 64)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -58,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         device=args.device, resume=args.resume, out_dir=args.out, work_dir=args.work, seed=args.seed,
         threads=args.threads, command=command, f0_method=args.f0, scheduler=args.scheduler,
         progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
-        bars=not args.quiet, model=args.model,
+        bars=not args.quiet, model=args.model, bank=args.bank, technique=args.technique,
+        channels=args.channels,
     )  # fmt: skip
     print(result.weights)
     return 0
