@@ -411,26 +411,6 @@ def open_soundfont(soundfont: str | os.PathLike[str], program: int, bank: int = 
     return fs, sfid
 
 
-def preset_name(soundfont: str | os.PathLike[str], program: int, bank: int = 0) -> str:
-    """The name the soundfont gives ``program`` of ``bank`` (refusals as :func:`open_soundfont`)."""
-    fs, sfid = open_soundfont(soundfont, program, bank)
-    try:
-        return str(fs.sfpreset_name(sfid, int(bank), int(program)))
-    finally:
-        fs.delete()
-
-
-def soundfont_credit(soundfont: str | os.PathLike[str]) -> tuple[str, str]:
-    """(who made it, its licence) of the two soundfonts the project trains from; other files
-    get their own name and "that of the soundfont" (docs/licences.md)."""
-    low = Path(soundfont).name.lower()
-    if "fluidr3" in low:
-        return "FluidR3_GM by Frank Wen", "MIT (FluidR3_GM)"
-    if "musescore_general" in low:
-        return "MuseScore_General by S. Christian Collins", "MIT (MuseScore_General)"
-    return Path(soundfont).name, "that of the soundfont"
-
-
 def render_soundfont(
     *,
     program: int,

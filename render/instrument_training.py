@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from partita.render.neural import DecoderConfig, DecoderTrainConfig
 
 from partita.render.techniques import TECHNIQUES
-from partita.render.training_io import InstrumentTrainingResult, Progress, soundfont_target, update_manifest
+from partita.render.training_io import (InstrumentTrainingResult, Progress, preset_name, soundfont_credit, soundfont_target,
+                                         update_manifest)
 
 __all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument", "update_manifest", "model_family"]
 
@@ -93,8 +94,8 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
         program, midi_range = soundfont_target(name, program, default_range=(48, 84))
         # bank 0 keeps the key earlier versions wrote, so their cached data stays valid
         key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}" + (f"|bank {bank}" if bank else "")
-        credit, licence = ds.soundfont_credit(src)
-        preset = f"GM program {program}" if not bank else f"program {program} of bank {bank} ({ds.preset_name(src, program, bank)})"
+        credit, licence = soundfont_credit(src)
+        preset = f"GM program {program}" if not bank else f"program {program} of bank {bank} ({preset_name(src, program, bank)})"
         data_desc = (f"{src.name} ({credit}) {preset}, rendered by fluidsynth: isolated notes "
                      f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
                      f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip

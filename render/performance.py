@@ -525,6 +525,7 @@ def _phrase_curves(
 
 def perform_part(
     part: Part, score: Score, *, frame_rate: float = FRAME_RATE, seed: int = 0, humanize: float = 0.0,
+    style: str | None = None,
 ) -> tuple[ControlCurves, ...]:  # fmt: skip
     """Control curves of every phrase of one (pitched) part, in onset order.
 
@@ -540,6 +541,9 @@ def perform_part(
     humanize
         0 (default): exact timing and velocity. 1: micro-timing with an 8 ms standard deviation
         and velocity with 4 units, drawn per note from the seed.
+    style
+        The performer style (``render/performers.toml``); default: the instrument's
+        (:mod:`partita.render.techniques` plays a designed pizzicato ``plucked``).
 
     Returns
     -------
@@ -547,7 +551,7 @@ def perform_part(
     """
     if humanize < 0 or humanize > 4:
         raise ConfigError(f"humanize {humanize} must be between 0 and 4")
-    style_name = style_of(part.instrument)
+    style_name = style or style_of(part.instrument)
     if style_name not in STYLES:
         raise ConfigError(f"part {part.name!r}: {part.instrument} is not a pitched instrument")
     style = STYLES[style_name]

@@ -22,6 +22,7 @@ and gives (:class:`~partita.render.settings.RenderSettings`,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -85,7 +86,9 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
     if style == "drums":
         return None
     if decoders and part.id in decoders:
-        return decoders[part.id]
+        from partita.render.techniques import with_techniques
+
+        return with_techniques(part, decoders[part.id])
     from partita.render.singing import is_voice_part, voice_type_of
 
     if is_voice_part(part):  # voices sing (their words, or a neutral vowel)
@@ -93,8 +96,9 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
 
         return SingerDecoder(voice_type_of(part))
     from partita.render.neural_infer import decoder_for  # shipped neural weights, else the designed timbre
+    from partita.render.techniques import with_techniques  # pizzicato notes: their own model
 
-    return decoder_for(part.instrument)
+    return with_techniques(part, decoder_for(part.instrument))
 
 
 def _phrase_audio(decoder: Decoder, curves: Any, sample_rate: int) -> np.ndarray:
@@ -119,21 +123,32 @@ def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: 
 
 def _render_part_indexed(
     part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None,
-    previous: tuple[np.ndarray, list[PhraseEntry]] | None = None,
+    previous: tuple[np.ndarray, list[PhraseEntry]] | None = None, style: str | None = None,
 ) -> tuple[np.ndarray, list[PhraseEntry] | None]:  # fmt: skip
     """A part's audio and its phrase index; with ``previous`` (audio and index of an earlier
     render of this part), only the phrases that changed -- and those overlapping them -- are
-    synthesized again, and the result is bit-identical to a render from scratch."""
+    synthesized again, and the result is bit-identical to a render from scratch. ``style``: the
+    performer style (default: the instrument's)."""
     from partita.render.drum_sampler import render_drums
     from partita.render.drums import DRUM_TAIL_S
     from partita.render.performance import perform_part
     from partita.render.synth import _segment_start, apply_room, room_impulse_response, synthesize
+    from partita.render.techniques import TechniqueDecoder, split_by_technique
 
     sr = settings.sample_rate
     if decoder is None:
         decoder = _decoder_for(part, None)
     index: list[PhraseEntry] | None = None
-    if decoder is None:
+    if isinstance(decoder, TechniqueDecoder):
+        # each technique's notes by their own decoder, summed into the part's one stem (no
+        # phrase index: an edit of such a part renders the whole part again)
+        dry = settings if settings.room_rt60_s is None else dataclasses.replace(settings, room_rt60_s=None)
+        pieces = [_render_part_indexed(sub, score, dry, decoder=dec, style=style)[0]
+                  for sub, dec, style in split_by_technique(part, decoder)]  # fmt: skip
+        audio = np.zeros((1, max((a.shape[1] for a in pieces), default=0)), np.float32)
+        for a in pieces:  # the same order every time: bowed notes first, then each technique's
+            audio[:, : a.shape[1]] += a
+    elif decoder is None:
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drums(part, score, settings, n_samples=n)
     else:
@@ -145,7 +160,7 @@ def _render_part_indexed(
                                                 language=settings.language)  # fmt: skip
         else:
             curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
-                                  humanize=settings.humanize)  # fmt: skip
+                                  humanize=settings.humanize, style=style)  # fmt: skip
         ratio = settings.frame_rate / sr
         keys = [phrase_key(c, decoder, sr) for c in curves]
         starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]

@@ -83,7 +83,7 @@ def train_string_model(source: str, name: str, *, program: int | None, family: s
     from partita.render.training_io import InstrumentTrainingResult, soundfont_target, update_manifest
 
     say = progress or (lambda stage, message: None)
-    from partita.render.dataset import preset_name, soundfont_credit
+    from partita.render.training_io import preset_name, soundfont_credit
 
     program, midi_range = soundfont_target(name, program, default_range=(36, 96))
     t0 = time.process_time()

@@ -90,7 +90,9 @@ def with_techniques(part: Part, decoder: Any) -> Any:
 def split_by_technique(part: Part, decoder: TechniqueDecoder) -> list[tuple[Part, Any, str | None]]:
     """(sub-part, its decoder, the performer style it is played with or None for the part's
     own) for the notes without a technique and for each technique's notes. A technique's
-    notes lose their slurs (a plucked note is one phrase) and the technique's mark."""
+    notes lose their slurs (a plucked note is one phrase) and the technique's mark; a string
+    model plays them through the part's own style (it turns the performer's level back into a
+    velocity by the instrument's style), a designed timbre through the technique's."""
     import dataclasses
 
     out: list[tuple[Part, Any, str | None]] = []
@@ -101,6 +103,7 @@ def split_by_technique(part: Part, decoder: TechniqueDecoder) -> list[tuple[Part
     for t, dec in decoder.by_technique:
         notes = tuple(dataclasses.replace(n, slur=None, articulations=n.articulations - {t})
                       for n in part.notes if t in n.articulations)  # fmt: skip
-        if notes:
-            out.append((dataclasses.replace(part, notes=notes), dec, TECHNIQUES[t]))
+        if notes:  # a string model reads the performer's level through the instrument's own style
+            style = None if hasattr(dec, "render_phrase") else TECHNIQUES[t]
+            out.append((dataclasses.replace(part, notes=notes), dec, style))
     return out

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 
 from partita.errors import ConfigError
 
-__all__ = ["InstrumentTrainingResult", "Progress", "soundfont_target", "update_manifest"]
+__all__ = ["InstrumentTrainingResult", "Progress", "preset_name", "soundfont_credit", "soundfont_target", "update_manifest"]
 
 #: ``progress(stage, message)``: stages ``"data"``, ``"train"`` and ``"export"``.
 Progress = Callable[[str, str], None]
@@ -70,6 +70,28 @@ def soundfont_target(name: str, program: int | None, *, default_range: tuple[int
             raise ConfigError(f"--program is needed: {name!r} is not a catalog instrument with a GM program")
         program = int(inst.gm_program)
     return int(program), (tuple(inst.sounding_range) if inst is not None else tuple(default_range))
+
+
+def preset_name(soundfont: str | os.PathLike[str], program: int, bank: int = 0) -> str:
+    """The name the soundfont gives ``program`` of ``bank`` (refusals as :func:`~partita.render.dataset.open_soundfont`)."""
+    from partita.render.dataset import open_soundfont
+
+    fs, sfid = open_soundfont(soundfont, program, bank)
+    try:
+        return str(fs.sfpreset_name(sfid, int(bank), int(program)))
+    finally:
+        fs.delete()
+
+
+def soundfont_credit(soundfont: str | os.PathLike[str]) -> tuple[str, str]:
+    """(who made it, its licence) of the two soundfonts the project trains from; other files
+    get their own name and "that of the soundfont" (docs/licences.md)."""
+    low = Path(soundfont).name.lower()
+    if "fluidr3" in low:
+        return "FluidR3_GM by Frank Wen", "MIT (FluidR3_GM)"
+    if "musescore_general" in low:
+        return "MuseScore_General by S. Christian Collins", "MIT (MuseScore_General)"
+    return Path(soundfont).name, "that of the soundfont"
 
 
 def update_manifest(out_dir: Path, name: str, entry: Mapping[str, Any]) -> Path:

@@ -50,7 +50,9 @@ from partita.symbolic.verses import with_verse as _with_verse
 __all__ = ["ARTICULATIONS", "ChordSymbol", "Note", "Part", "Score", "Section"]
 
 #: Articulations a note can carry; they map one to one onto MusicXML's and music21's.
-ARTICULATIONS = frozenset({"staccato", "staccatissimo", "tenuto", "accent", "marcato", "fermata"})
+#: ``pizzicato`` is a playing technique rather than an articulation, but it belongs to the note as
+#: they do (MusicXML's ``<note pizzicato="yes">``, music21's ``Pizzicato`` articulation).
+ARTICULATIONS = frozenset({"staccato", "staccatissimo", "tenuto", "accent", "marcato", "fermata", "pizzicato"})
 
 TIE_OR_SLUR_STATES = frozenset({"start", "continue", "stop"})
 

@@ -26,7 +26,7 @@ _EXPRESSIONS = (("InvertedMordent", "inverted-mordent"), ("Mordent", "mordent"),
 _ARTICULATIONS = (("BreathMark", "breath"), ("Caesura", "caesura"))
 #: music21 classes of marks on notes this module keeps (the reader reports any other as dropped).
 KEPT_MARK_CLASSES = frozenset(c for c, _ in _EXPRESSIONS + _ARTICULATIONS) | {
-    "Staccato", "Staccatissimo", "Tenuto", "Accent", "StrongAccent", "Fermata"}  # fmt: skip
+    "Staccato", "Staccatissimo", "Tenuto", "Accent", "StrongAccent", "Fermata", "Pizzicato"}  # fmt: skip
 
 
 def is_kept(mark: Any) -> bool:

@@ -26,6 +26,7 @@ from partita.symbolic.io.musicxml_fields import (
     score_figure,
 )
 from partita.symbolic.io.musicxml_marks import continue_slurs, grace_notes_of, is_kept, ornaments_of, spanner_ornaments
+from partita.symbolic.io.musicxml_techniques import is_technique_words, read_pizzicato
 from partita.symbolic.lyrics import encode_syllable
 from partita.symbolic.notation import CrossStaff
 from partita.symbolic.verses import Syllable
@@ -261,6 +262,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     first_part = not marks.time_signatures
 
     measures = list(p21.getElementsByClass(stream.Measure)) or [p21]
+    pizz_by_words = read_pizzicato(p21)  # pizz. / arco in a file whose notes do not say
     graces: list = []
     ornaments: list = []
     grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
@@ -300,7 +302,8 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                                        (articulations.Staccato, "staccato"),
                                        (articulations.StrongAccent, "marcato"),
                                        (articulations.Accent, "accent"),
-                                       (articulations.Tenuto, "tenuto")):  # fmt: skip
+                                       (articulations.Tenuto, "tenuto"),
+                                       (articulations.Pizzicato, "pizzicato")):  # fmt: skip
                         if isinstance(a, cls):
                             arts.add(label)
                             break
@@ -309,6 +312,8 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                             drops.add(f"articulation {type(a).__name__}", bar=bar, part=name or part_id)
                 if any(isinstance(x, expressions.Fermata) for x in el.expressions):
                     arts.add("fermata")
+                if pizz_by_words is not None and pizz_by_words(onset):
+                    arts.add("pizzicato")
                 for x in el.expressions:
                     if not is_kept(x):
                         drops.add(f"ornament {type(x).__name__}", bar=bar, part=name or part_id)
@@ -557,7 +562,7 @@ def _collect_marks(p21, measures, marks, first_part):
     # tempo marks (with a <words> text at the same onset as their text), sections, chords
     texts: dict[Fraction, str] = {}
     for te in p21.recurse().getElementsByClass(expressions.TextExpression):
-        if te.content:
+        if te.content and not is_technique_words(str(te.content)):
             texts.setdefault(_snap(as_ql(te.getOffsetInHierarchy(p21))), str(te.content).strip())
     here: set[Fraction] = set()
     for mm in p21.recurse().getElementsByClass(tempo.MetronomeMark):

@@ -26,6 +26,7 @@ from partita.symbolic.io.musicxml_fields import (
 )
 from partita.symbolic.io.musicxml_form import play_text, write_form
 from partita.symbolic.io.musicxml_marks import add_ornaments, grace_element
+from partita.symbolic.io.musicxml_techniques import pizzicato_words
 from partita.symbolic.pitch import spell_pitch
 from partita.symbolic.score import Score
 
@@ -278,7 +279,7 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         arts = frozenset().union(*(p.articulations for p, _ in members))
         for name, cls in (("staccato", articulations.Staccato), ("staccatissimo", articulations.Staccatissimo),
                           ("tenuto", articulations.Tenuto), ("accent", articulations.Accent),
-                          ("marcato", articulations.StrongAccent)):  # fmt: skip
+                          ("marcato", articulations.StrongAccent), ("pizzicato", articulations.Pizzicato)):  # fmt: skip
             if name in arts:
                 el.articulations.append(cls())
         if "fermata" in arts:
@@ -294,6 +295,7 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         events.append((onset, head.end, voice, el, [p for p, _ in members]))
 
     # measures
+    technique_words = pizzicato_words(part.notes)
     ts_at = {t.onset: t for t in score.time_signatures}
     measures = []
     by_bar: dict[int, list] = defaultdict(list)
@@ -356,6 +358,9 @@ def _part_to_music21(score, part, xml_id, bars, *, marks, chords):
         for d in part.dynamics:
             if start <= d.onset < end or (index == len(bars) - 1 and d.onset >= end):
                 m.insert(d.onset - start, dynamics.Dynamic(d.mark))
+        for onset, words in technique_words:  # pizz. / arco where the notes turn
+            if start <= onset < end:
+                m.insert(onset - start, expressions.TextExpression(words))
         if marks:
             for tm in score.tempo_map.marks:
                 if start <= tm.onset < end:
