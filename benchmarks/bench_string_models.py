@@ -128,21 +128,36 @@ def loss16(y48: np.ndarray, ref48: np.ndarray) -> float:
     return float(spectral_loss(torch.from_numpy(a[None]), torch.from_numpy(b[None])))
 
 
+def source_of(cfg: dict, default: str) -> str:
+    """The soundfont a model was fitted on (its config names the file; models fitted before
+    session 10 do not, and were fitted on the default, FluidR3_GM)."""
+    name = cfg.get("soundfont")
+    if not name:
+        return default
+    for folder in ("/usr/share/sounds/sf2", "/usr/share/sounds/sf3", str(Path(default).parent)):
+        if (Path(folder) / name).is_file():
+            return str(Path(folder) / name)
+    raise SystemExit(f"soundfont {name} (that {cfg.get('instrument')} was fitted on) is not installed")
+
+
 def evaluate(name: str, path: Path, soundfont: str) -> dict:
     from partita.render.performance import STYLES
     from partita.render.strings import StringModel
     from partita.render.dataset import open_soundfont
     from partita.render.strings_fit import FAMILY_SETTINGS, render_notes
-    from partita.render.timbres import style_of, timbre_for
+    from partita.render.techniques import TECHNIQUES
+    from partita.render.timbres import TIMBRES, style_of, timbre_for
 
     model = StringModel.from_file(path)
     cfg = model.config
     fam = cfg["family"]
     st = FAMILY_SETTINGS[fam]
     lo, hi = cfg["midi_range"]
-    designed = timbre_for(name)
-    style = STYLES[style_of(name)]
-    fs, _ = open_soundfont(soundfont, int(cfg["program"]))
+    technique = cfg.get("technique")  # a technique's model: its designed fallback (render/techniques.py)
+    designed = TIMBRES[TECHNIQUES[technique]] if technique else timbre_for(name)
+    style = STYLES[TECHNIQUES[technique] if technique else style_of(name)]
+    soundfont = source_of(cfg, soundfont)
+    fs, _ = open_soundfont(soundfont, int(cfg["program"]), int(cfg.get("bank", 0)))
     items = [("note", [(p, v, 0.0)]) for p in held_out(lo, hi) for v in VELOCITIES]
     items += [("chord", [(p, 70, d) for p, d in ch]) for ch in chords_for(fam, lo, hi)]
     refs = render_notes(fs, [it[1] for it in items], hold_s=st["hold_s"], tail_s=st["tail_s"])
@@ -165,7 +180,8 @@ def evaluate(name: str, path: Path, soundfont: str) -> dict:
         scores = {k: round(loss16(as_16bit(y, 11), ref), 4) for k, y in ys.items()}
         rows.append({"kind": kind, "notes": [[p, v, d] for p, v, d in notes], **scores})
     fs.delete()
-    out = {"family": fam, "program": cfg["program"], "weights_sha256": model.sha256, "items": rows}
+    out = {"family": fam, "program": cfg["program"], "bank": int(cfg.get("bank", 0)), "soundfont": Path(soundfont).name,
+           "weights_sha256": model.sha256, "items": rows}  # fmt: skip
     for kind in ("note", "chord"):
         sel = [r for r in rows if r["kind"] == kind]
         for m in ("trained", "designed", "sawtooth"):
@@ -226,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = evaluate(name, wdir / manifest[name]["file"], args.soundfont)
         r = results[name]
         print(name, {k: v for k, v in r.items() if k != "items"}, file=sys.stderr)
-    md = ["Multi-scale spectral loss at 16 kHz against FluidR3_GM's render of the same MIDI (lower is better);",
+    md = ["Multi-scale spectral loss at 16 kHz against the source soundfont's render of the same MIDI (FluidR3_GM; MuseScore_General",
+          "for the pizzicato models, whose designed row is the designed plucked timbre they fall back to) (lower is better);",
           "held-out pitches and velocities (see the script's docstring). `lowest` = items where the trained model",
           "scores below both others.", "",
           "| instrument | family | notes: trained | designed | sawtooth | trained lowest | chords: trained | designed | sawtooth | trained lowest |",

@@ -401,7 +401,7 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
     model = StringModel(config={**model.config, "detune_scale": scale}, arrays=arrays)
     tau, tau_scores = choose_setting(model, by_note, family=family, key="noise_tau_s", values=NOISE_TAUS_S)
     say(f"noise time constant {tau:g} s (spectral distance: {tau_scores})")
-    config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "bank": int(bank), "n_partials": st["n_partials"],
+    config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "bank": int(bank), "soundfont": Path(soundfont).name, "n_partials": st["n_partials"],
               "n_bands": N_BANDS, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
               "noise_tau_s": tau, "noise_tau_scores": tau_scores, "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
     return {"config": config, "arrays": arrays, "n_notes": len(meas), "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}
