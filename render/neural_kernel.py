@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, Mapping, NamedTuple
 
@@ -200,9 +201,50 @@ def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head
         t += TILE
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+#: exp by Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2) and the Taylor series of
+#: exp(r) to order 13 (truncation below 5e-18): within an ulp or two of libm's float64 exp, and
+#: written branch-free, so that LLVM vectorises a loop of it (numba's np.exp calls libm per value).
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 with 28 trailing zero bits: n * _LN2_HI is exact
+_LN2_LO = 1.9082149292705877e-10
+_EXP_MIN = -700.0  # exp(-700) ~ 1e-304: every use below rounds it to float32 0, as exp(-inf)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _exp_into(x, n, bits, y):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """y[:n] = exp(x[:n]) for x in [-inf, 700] (below -700 reads as -700); ``bits`` is int64
+    scratch of at least n. Three loops over the values, each vectorised."""
+    for i in range(n):
+        v = max(x[i], _EXP_MIN)
+        k = math.floor(v * _LOG2E + 0.5)
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        y[i] = 1.0 + r * (1.0 + r * (1.0 / 2.0 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (
+            1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0 + r * (1.0 / 362880.0 + r * (
+                1.0 / 3628800.0 + r * (1.0 / 39916800.0 + r * (1.0 / 479001600.0 + r * (
+                    1.0 / 6227020800.0)))))))))))))
+        bits[i] = (np.int64(k) + 1023) << 52  # 2^k (k in [-1010, 1010]: a normal float64)
+    scale = bits[:n].view(np.float64)
+    for i in range(n):
+        y[i] *= scale[i]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "nsz"})
+def _max_f32(v):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The largest of finite float32 values (at least one), as float64: the maximum does not
+    depend on the order it is taken in, so it may be taken in SIMD lanes."""
+    top = v[0]
+    for i in range(1, v.size):
+        top = max(top, v[i])
+    return np.float64(top)
+
+
+#: Frames per batch of :func:`heads` (its scratch stays in the first-level cache).
+_HEADS_BATCH = 32
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
-    """The head outputs of a phrase as synthesis controls, frame by frame, in float64 (see
+    """The head outputs of a phrase as synthesis controls, in float64 (see
     :func:`partita.render.neural_infer.heads_to_params`): ``amp`` [n], ``dist`` [n, K] and
     ``mags`` [n, len(render_hz)] are filled.
 
@@ -211,50 +253,91 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
     Nyquist (all zeros when none is); the noise magnitudes ``10^(L / 20) exp(12 tanh(o / 12))``
     at ``model_hz``, interpolated linearly onto ``render_hz`` (0 above the model's top band, as
     ``np.interp(..., right=0)``). Silent frames get amplitude and noise 0.
+
+    The exponentials of a batch of frames go through :func:`_exp_into` together (the tanh's,
+    ``tanh(y) = sign(y) (1 - e) / (1 + e)`` with ``e = exp(-2 |y|)``, then the outputs').
     """
+    n = out.shape[0]
     n_harm = dist.shape[1]
     n_bands = model_hz.size
+    n_col = 1 + n_harm + n_bands
+    n_t = 1 + n_bands  # the tanh's: the amplitude's and the bands'
     cut = 0.96 * sample_rate / 2.0
     ln10_20 = np.log(10.0) / 20.0
+    nb = _HEADS_BATCH
+    x = np.empty(nb * n_col, np.float64)
+    y = np.empty(nb * n_col, np.float64)
+    bits = np.empty(nb * n_col, np.int64)
+    th = np.empty(nb * n_t, np.float64)  # 12 tanh(o / 12)
+    n_aud = np.zeros(nb, np.int64)
     row = np.empty(n_bands, np.float64)
-    e = np.empty(n_harm, np.float64)
-    for t in range(out.shape[0]):
-        loud = loudness_db[t]
-        silent = loud <= silence_db
-        ref = np.exp(ln10_20 * max(loud, -100.0))
-        o_amp = 12.0 * np.tanh(np.float64(out[t, 0]) / 12.0)
-        amp[t] = np.float32(0.0) if silent else np.float32(ref * np.exp(o_amp))
-        f0 = f0_hz[t]
-        top = -np.inf
-        n_aud = 0
-        for k in range(n_harm):
-            if (k + 1) * f0 < cut:
-                n_aud = k + 1
-                v = np.float64(out[t, 1 + k])
-                if v > top:
-                    top = v
-        total = 0.0
-        for k in range(n_aud):
-            e[k] = np.exp(np.float64(out[t, 1 + k]) - top)
-            total += e[k]
-        for k in range(n_harm):
-            dist[t, k] = np.float32(e[k] / total) if (k < n_aud and total > 0.0) else np.float32(0.0)
+    same_grid = render_hz.size == n_bands
+    if same_grid:
         for b in range(n_bands):
-            row[b] = 0.0 if silent else ref * np.exp(12.0 * np.tanh(np.float64(out[t, 1 + n_harm + b]) / 12.0))
-        j = 0
-        for i in range(render_hz.size):
-            x = render_hz[i]
-            if x > model_hz[n_bands - 1]:
-                mags[t, i] = np.float32(0.0)
-            elif x == model_hz[n_bands - 1]:
-                mags[t, i] = np.float32(row[n_bands - 1])
-            elif x <= model_hz[0]:
-                mags[t, i] = np.float32(row[0])
-            else:
-                while model_hz[j + 1] <= x:
-                    j += 1
-                slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
-                mags[t, i] = np.float32(slope * (x - model_hz[j]) + row[j])
+            same_grid = same_grid and render_hz[b] == model_hz[b]
+    for t0 in range(0, n, nb):
+        m_t = min(nb, n - t0)
+        for r in range(m_t):
+            t = t0 + r
+            x[r * n_t] = -np.abs(np.float64(out[t, 0])) / 6.0
+            for b in range(n_bands):
+                x[r * n_t + 1 + b] = -np.abs(np.float64(out[t, 1 + n_harm + b])) / 6.0
+        _exp_into(x, m_t * n_t, bits, y)
+        for r in range(m_t):
+            t = t0 + r
+            for b in range(n_t):
+                o = out[t, 0] if b == 0 else out[t, n_harm + b]
+                e = y[r * n_t + b]
+                v = 12.0 * (1.0 - e) / (1.0 + e)
+                th[r * n_t + b] = -v if o < 0.0 else v
+        # every exponent of the outputs: amplitude, the harmonics' softmax, the bands
+        for r in range(m_t):
+            t = t0 + r
+            base = r * n_col
+            level = ln10_20 * max(loudness_db[t], -100.0)
+            x[base] = level + th[r * n_t]
+            for b in range(n_bands):
+                x[base + 1 + n_harm + b] = level + th[r * n_t + 1 + b]
+            f0 = f0_hz[t]
+            m = 0
+            for k in range(n_harm):  # (k + 1) f0 grows with k: the audible ones come first
+                m += (k + 1) * f0 < cut
+            top = _max_f32(out[t, 1 : 1 + m]) if m else -np.inf
+            n_aud[r] = m
+            for k in range(n_harm):
+                x[base + 1 + k] = np.float64(out[t, 1 + k]) - top if k < m else -np.inf
+        _exp_into(x, m_t * n_col, bits, y)
+        for r in range(m_t):
+            t = t0 + r
+            base = r * n_col
+            silent = loudness_db[t] <= silence_db
+            amp[t] = np.float32(0.0) if silent else np.float32(y[base])
+            m = n_aud[r]
+            total = 0.0
+            for k in range(m):
+                total += y[base + 1 + k]
+            for k in range(n_harm):
+                dist[t, k] = np.float32(y[base + 1 + k] / total) if (k < m and total > 0.0) else np.float32(0.0)
+            for b in range(n_bands):
+                row[b] = 0.0 if silent else y[base + 1 + n_harm + b]
+            if same_grid:
+                for b in range(n_bands):
+                    mags[t, b] = np.float32(row[b])
+                continue
+            j = 0
+            for i in range(render_hz.size):
+                xr = render_hz[i]
+                if xr > model_hz[n_bands - 1]:
+                    mags[t, i] = np.float32(0.0)
+                elif xr == model_hz[n_bands - 1]:
+                    mags[t, i] = np.float32(row[n_bands - 1])
+                elif xr <= model_hz[0]:
+                    mags[t, i] = np.float32(row[0])
+                else:
+                    while model_hz[j + 1] <= xr:
+                        j += 1
+                    slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
+                    mags[t, i] = np.float32(slope * (xr - model_hz[j]) + row[j])
 
 
 @numba.njit(cache=True, nogil=True)
