@@ -261,6 +261,24 @@ def heads_to_params(out: np.ndarray, *, f0_hz: np.ndarray, loudness_db: np.ndarr
     return amp, dist, mags
 
 
+def _inputs(f0_hz: np.ndarray, loudness_db: np.ndarray, coef: tuple[float, ...], frame_rate: float) -> np.ndarray:
+    """``features(f0, calibrated_loudness_a(loudness, f0, coef), onset_feature(f0, loudness))``
+    bit for bit, in one numba pass (:func:`partita.render.neural_kernel.input_features`); the
+    logarithms and the exponential stay numpy's."""
+    from partita.render.neural_kernel import input_features
+
+    f0 = np.maximum(np.asarray(f0_hz, np.float64), 1.0)
+    n = f0.size
+    x = np.empty((n, 3), np.float32)
+    arg = np.empty(n, np.float64)
+    lag = max(1, int(round(ONSET_LAG_S * frame_rate)))
+    input_features(np.log2(f0), np.log2(f0 / 440.0), np.asarray(loudness_db), np.asarray(coef, np.float64),
+                   ONSET_LEVEL_DB, ONSET_CENTS, ONSET_JUMP_DB, lag, float(frame_rate), ONSET_TAU_S, x, arg)  # fmt: skip
+    np.exp(arg, out=arg)
+    x[:, 2] = 1.0 - arg
+    return x
+
+
 # ---------------------------------------------------------------------------------------------
 # The decoder
 
@@ -293,9 +311,7 @@ class NeuralDecoder:
     def inputs(self, curves: ControlCurves) -> np.ndarray:
         """The network's features [n_frames, 3] for the performer's curves: the calibrated
         A-weighted loudness of its RMS level and the onsets detected on its curves."""
-        la = calibrated_loudness_a(curves.loudness_db, curves.f0_hz, self.weights.loudness_a_coef)
-        onset = onset_feature(curves.f0_hz, curves.loudness_db, frame_rate=curves.frame_rate)
-        return features(curves.f0_hz, la, onset)
+        return _inputs(curves.f0_hz, curves.loudness_db, self.weights.loudness_a_coef, curves.frame_rate)
 
     def decode(self, curves: ControlCurves, *, sample_rate: int) -> SynthParams:
         """Decode one phrase (shapes as :class:`~partita.render.controls.SynthParams`)."""

@@ -29,7 +29,7 @@ from typing import Any, Mapping, NamedTuple
 import numba
 import numpy as np
 
-__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "merge_onsets"]
+__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "input_features", "merge_onsets"]
 
 #: Frames per tile of the kernel (``_tile`` is written for 4).
 TILE = 4
@@ -338,6 +338,42 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
                         j += 1
                     slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
                     mags[t, i] = np.float32(slope * (xr - model_hz[j]) + row[j])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def input_features(log2_f0, log2_f0_440, loudness_db, coef, level_db, cents, jump_db, lag, frame_rate, tau, x, onset_arg):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The network's inputs of a phrase in one pass (the arithmetic of
+    :func:`partita.render.neural_infer.calibrated_loudness_a`, ``note_onsets`` and ``features``,
+    operation for operation): fills columns 0 and 1 of ``x`` [n, 3] (float32) and
+    ``onset_arg`` [n] with ``-t / tau`` (``-inf`` before the first onset), whose exp the caller
+    takes. ``log2_f0`` and ``log2_f0_440`` are numpy's log2 of ``max(f0, 1)`` and of that / 440."""
+    n = loudness_db.size
+    c0, c1, c2, c3 = coef[0], coef[1], coef[2], coef[3]
+    cand = np.empty(n, np.bool_)
+    prev = np.empty(n, np.bool_)
+    for i in range(n):
+        ld = np.float64(loudness_db[i])
+        p = ((69.0 + 12.0 * log2_f0_440[i]) - 60.0) / 24.0
+        L = max(ld, -120.0)
+        la = L + c0 + c1 * (L + 40.0) / 20.0 + c2 * p + c3 * p * p
+        x[i, 0] = np.float32(p)
+        x[i, 1] = np.float32((max(la, -100.0) + 40.0) / 20.0)
+        back = max(i - lag, 0)
+        sounding = ld > level_db
+        prev[i] = i > 0 and np.float64(loudness_db[i - 1]) > level_db
+        moved = np.abs(log2_f0[i] * 1200.0 - log2_f0[back] * 1200.0) > cents
+        jumped = (ld - max(np.float64(loudness_db[back]), level_db)) > jump_db
+        cand[i] = sounding and (not prev[i] or moved or jumped)
+    starts = np.empty(n, np.bool_)
+    for i in range(n):
+        starts[i] = cand[i] and not (i > 0 and cand[i - 1])
+    on = np.zeros(n, np.bool_)
+    merge_onsets(starts, prev, lag, on)
+    last = -1
+    for i in range(n):
+        if on[i]:
+            last = i
+        onset_arg[i] = -((i - last) / frame_rate) / tau if last >= 0 else -np.inf
 
 
 @numba.njit(cache=True, nogil=True)
