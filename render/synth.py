@@ -253,21 +253,25 @@ def _white(key):
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
-def _noise_kernel(mags, basis, ratio, seed, start, out):
-    # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling)
+def _noise_kernel(mags, basis, ratio, seed, start, out, add):
+    # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling);
+    # the noise is written to out (add False) or added to it (add True), once summed
     n = out.shape[0]
     n_frames = mags.shape[0]
     n_bands = mags.shape[1]
     taps = basis.shape[0]
     end = start + n
     acc = np.zeros(n, np.float32)
-    h = np.empty(taps, np.float32)
+    taps4 = (taps + 3) // 4 * 4
+    h = np.zeros(taps4, np.float32)  # taps past the filter's stay 0
+    basis_t = np.ascontiguousarray(basis.T)  # [n_bands, taps]: the taps of a band side by side
     m_lo = max(0, start - taps + 1)
     f_lo = _frame_of(m_lo, ratio)
     f_hi = min(_frame_of(end - 1, ratio), n_frames - 1) if end > 0 else -1
     seed_u = np.uint64(seed)
     mult = np.uint64(0xD1B54A32D192ED03)
-    x = np.empty(int(1.0 / ratio) + 2, np.float32)
+    # a frame's noise at x[3:], with three zeros on either side
+    x = np.zeros(int(1.0 / ratio) + 2 + 6, np.float32)
     for f in range(f_lo, f_hi + 1):
         active = False
         for b in range(n_bands):
@@ -276,29 +280,46 @@ def _noise_kernel(mags, basis, ratio, seed, start, out):
                 break
         if not active:
             continue
-        # this frame's impulse response: the basis weighted by the band magnitudes
+        # this frame's impulse response: the basis weighted by the band magnitudes (each tap
+        # summed over the bands in order; the loop over the taps vectorises)
         for j in range(taps):
-            s = np.float32(0.0)
-            for b in range(n_bands):
-                s += basis[j, b] * mags[f, b]
-            h[j] = s
+            h[j] = 0.0
+        for b in range(n_bands):
+            mb = mags[f, b]
+            for j in range(taps):
+                h[j] += basis_t[b, j] * mb
         ms = _segment_start(f, ratio)
         me = _segment_start(f + 1, ratio)
         for m in range(ms, me):
-            x[m - ms] = _white(seed_u ^ (np.uint64(m) * mult))
-        # output sample o = m + j: accumulate tap by tap (same order for any block split)
-        for j in range(taps):
-            hj = h[j]
-            m_a = max(ms, start - j)
-            m_b = min(me, end - j)
-            if m_b <= m_a or hj == 0.0:
+            x[3 + m - ms] = _white(seed_u ^ (np.uint64(m) * mult))
+        for k in range(3):
+            x[3 + me - ms + k] = 0.0
+        # output sample o = m + j gets h[j] x[m], tap after tap (the same order for any block
+        # split); four taps per pass over the outputs, where a tap that does not reach an
+        # output adds h[j] * 0, which leaves every sum as it was
+        for j0 in range(0, taps4, 4):
+            o_a = max(ms + j0, start)
+            o_b = min(me + j0 + 3, end)
+            if o_b <= o_a:
                 continue
-            dst = acc[m_a + j - start : m_b + j - start]
-            src = x[m_a - ms : m_b - ms]
-            for t in range(m_b - m_a):
-                dst[t] += hj * src[t]
-    for i in range(n):
-        out[i] = acc[i]
+            h0 = h[j0]
+            h1 = h[j0 + 1]
+            h2 = h[j0 + 2]
+            h3 = h[j0 + 3]
+            dst = acc[o_a - start : o_b - start]
+            i0 = o_a - j0 - ms + 3
+            s0 = x[i0 : i0 + o_b - o_a]
+            s1 = x[i0 - 1 : i0 - 1 + o_b - o_a]
+            s2 = x[i0 - 2 : i0 - 2 + o_b - o_a]
+            s3 = x[i0 - 3 : i0 - 3 + o_b - o_a]
+            for t in range(o_b - o_a):
+                dst[t] = dst[t] + h0 * s0[t] + h1 * s1[t] + h2 * s2[t] + h3 * s3[t]
+    if add:
+        for i in range(n):
+            out[i] += acc[i]
+    else:
+        for i in range(n):
+            out[i] = acc[i]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +486,7 @@ def filtered_noise(
     if n_samples is None:
         n_samples = max(0, int(_segment_start(mags.shape[0], ratio)) + taps - 1 - int(start_sample))
     out = np.empty(int(n_samples), np.float32)
-    _noise_kernel(mags, basis, ratio, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF), int(start_sample), out)
+    _noise_kernel(mags, basis, ratio, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF), int(start_sample), out, False)
     return out[None, :]
 
 
@@ -508,10 +529,8 @@ def synthesize(params: SynthParams, *, sample_rate: int) -> np.ndarray:
         _harmonic_kernel(params.f0_hz, np.ascontiguousarray(amps), ratio, 1.0 / sample_rate, nyquist,
                          nyquist * DEFAULT_FADE_FRACTION, 0, 0.0, out[0, :n_body])  # fmt: skip
     if params.noise_magnitudes.any():
-        noise = np.empty(n_out, np.float32)
         _noise_kernel(params.noise_magnitudes, _basis(params.n_bands), ratio,
-                      np.uint64(params.seed & 0xFFFFFFFFFFFFFFFF), 0, noise)  # fmt: skip
-        out[0] += noise
+                      np.uint64(params.seed & 0xFFFFFFFFFFFFFFFF), 0, out[0], True)  # fmt: skip
     return out
 
 
