@@ -243,10 +243,11 @@ _HEADS_BATCH = 32
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags, amps):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """The head outputs of a phrase as synthesis controls, in float64 (see
     :func:`partita.render.neural_infer.heads_to_params`): ``amp`` [n], ``dist`` [n, K] and
-    ``mags`` [n, len(render_hz)] are filled.
+    ``mags`` [n, len(render_hz)] are filled, and ``amps`` [n, >= K] too unless it has no rows:
+    the harmonics' amplitudes ``amp * dist`` in float32 (as numpy multiplies them), zeros past K.
 
     ``log amplitude = ln(10) L / 20 + 12 tanh(o_amp / 12)`` with ``L = max(loudness_db, -100)``;
     the harmonic distribution is the softmax of the logits of the harmonics below 96 % of
@@ -271,6 +272,7 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
     th = np.empty(nb * n_t, np.float64)  # 12 tanh(o / 12)
     n_aud = np.zeros(nb, np.int64)
     row = np.empty(n_bands, np.float64)
+    with_amps = amps.shape[0] > 0
     same_grid = render_hz.size == n_bands
     if same_grid:
         for b in range(n_bands):
@@ -318,6 +320,12 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
                 total += y[base + 1 + k]
             for k in range(n_harm):
                 dist[t, k] = np.float32(y[base + 1 + k] / total) if (k < m and total > 0.0) else np.float32(0.0)
+            if with_amps:
+                a_t = amp[t]
+                for k in range(n_harm):
+                    amps[t, k] = a_t * dist[t, k]
+                for k in range(n_harm, amps.shape[1]):
+                    amps[t, k] = np.float32(0.0)
             for b in range(n_bands):
                 row[b] = 0.0 if silent else y[base + 1 + n_harm + b]
             if same_grid:

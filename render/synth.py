@@ -53,6 +53,7 @@ __all__ = [
     "noise_filter_basis",
     "n_samples_for_frames",
     "synthesize",
+    "synthesize_arrays",
     "room_impulse_response",
     "apply_room",
     "warmup",
@@ -513,24 +514,35 @@ def synthesize(params: SynthParams, *, sample_rate: int) -> np.ndarray:
     >>> synthesize(p, sample_rate=48000).shape
     (1, 2047)
     """
-    ratio = _ratio(params.frame_rate, sample_rate)
-    n_frames = params.n_frames
-    n_body = int(_segment_start(n_frames, ratio))
-    taps = 2 * (params.n_bands - 1)
-    n_out = n_body + taps - 1
-    out = np.zeros((1, n_out), np.float32)
-    # SynthParams has checked its arrays: call the kernels directly
-    nyquist = sample_rate / 2.0
     amps = params.amplitude[:, None] * params.harmonic_distribution
     pad = -amps.shape[1] % _GROUP
     if pad:
         amps = np.pad(amps, ((0, 0), (0, pad)))
-    if params.amplitude.any():
-        _harmonic_kernel(params.f0_hz, np.ascontiguousarray(amps), ratio, 1.0 / sample_rate, nyquist,
-                         nyquist * DEFAULT_FADE_FRACTION, 0, 0.0, out[0, :n_body])  # fmt: skip
-    if params.noise_magnitudes.any():
-        _noise_kernel(params.noise_magnitudes, _basis(params.n_bands), ratio,
-                      np.uint64(params.seed & 0xFFFFFFFFFFFFFFFF), 0, out[0], True)  # fmt: skip
+    return synthesize_arrays(params.f0_hz, np.ascontiguousarray(amps), params.noise_magnitudes,
+                             frame_rate=params.frame_rate, seed=params.seed, sample_rate=sample_rate,
+                             harmonics=bool(params.amplitude.any()))  # fmt: skip
+
+
+def synthesize_arrays(f0_hz: np.ndarray, amps: np.ndarray, noise_magnitudes: np.ndarray, *, frame_rate: float,
+                      seed: int, sample_rate: int, harmonics: bool = True) -> np.ndarray:  # fmt: skip
+    """:func:`synthesize` on arrays a decoder kernel has just made, unchecked: ``f0_hz`` float32
+    [n], ``amps`` the harmonics' amplitudes (float32 [n, K], C-contiguous, K a multiple of 4),
+    ``noise_magnitudes`` float32 [n, n_bands] (C-contiguous). ``harmonics`` False skips the
+    harmonic kernel (all amplitudes 0). Returns float32 (1, n_samples).
+    """
+    ratio = _ratio(frame_rate, sample_rate)
+    n_frames = f0_hz.shape[0]
+    n_body = int(_segment_start(n_frames, ratio))
+    n_bands = noise_magnitudes.shape[1]
+    taps = 2 * (n_bands - 1)
+    n_out = n_body + taps - 1
+    out = np.zeros((1, n_out), np.float32)
+    nyquist = sample_rate / 2.0
+    if harmonics:
+        _harmonic_kernel(f0_hz, amps, ratio, 1.0 / sample_rate, nyquist, nyquist * DEFAULT_FADE_FRACTION, 0, 0.0,
+                         out[0, :n_body])  # fmt: skip
+    if noise_magnitudes.any():
+        _noise_kernel(noise_magnitudes, _basis(n_bands), ratio, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), 0, out[0], True)
     return out
 
 
