@@ -346,7 +346,6 @@ class NeuralDecoder:
         return SynthParams(f0_hz=curves.f0_hz, amplitude=amp, harmonic_distribution=dist, noise_magnitudes=mags,
                            start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed)  # fmt: skip
 
-
     def render_phrase(self, curves: ControlCurves, *, sample_rate: int) -> np.ndarray:
         """One phrase's audio, float32 (1, n): ``synthesize(self.decode(curves), ...)`` bit for
         bit, without the intermediate :class:`SynthParams` and its checks (the render path's

@@ -529,6 +529,12 @@ def synthesize_arrays(f0_hz: np.ndarray, amps: np.ndarray, noise_magnitudes: np.
     [n], ``amps`` the harmonics' amplitudes (float32 [n, K], C-contiguous, K a multiple of 4),
     ``noise_magnitudes`` float32 [n, n_bands] (C-contiguous). ``harmonics`` False skips the
     harmonic kernel (all amplitudes 0). Returns float32 (1, n_samples).
+
+    >>> import numpy as np
+    >>> audio = synthesize_arrays(np.full(10, 220.0, np.float32), np.full((10, 4), 0.025, np.float32),
+    ...                           np.zeros((10, 17), np.float32), frame_rate=250.0, seed=0, sample_rate=48000)
+    >>> audio.shape, round(float(np.abs(audio).max()), 2)
+    ((1, 1951), 0.08)
     """
     ratio = _ratio(frame_rate, sample_rate)
     n_frames = f0_hz.shape[0]
