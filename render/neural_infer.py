@@ -249,16 +249,51 @@ def heads_to_params(out: np.ndarray, *, f0_hz: np.ndarray, loudness_db: np.ndarr
     Silent frames (``loudness_db <= SILENCE_DB``) get amplitude and noise 0. Computed in float64
     by a numba kernel (:func:`partita.render.neural_kernel.heads`), rounded to float32.
     """
+    amp, dist, mags, _ = _heads(out, f0_hz, loudness_db, n_harmonics, n_bands, sample_rate, render_bands, 0)
+    return amp, dist, mags
+
+
+def _heads(out: np.ndarray, f0_hz: np.ndarray, loudness_db: np.ndarray, n_harmonics: int, n_bands: int,
+           sample_rate: int, render_bands: int, amps_cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`heads_to_params` and, when ``amps_cols`` > 0, ``amp[:, None] * dist`` padded with
+    zero columns to ``amps_cols`` (float32 [n, amps_cols]; else [0, 0])."""
     from partita.render.neural_kernel import heads
 
     n = out.shape[0]
     amp = np.empty(n, np.float32)
     dist = np.empty((n, n_harmonics), np.float32)
     mags = np.empty((n, render_bands), np.float32)
+    amps = np.empty((n, amps_cols) if amps_cols else (0, 0), np.float32)
     heads(np.ascontiguousarray(out, np.float32), np.ascontiguousarray(f0_hz, np.float64),
           np.ascontiguousarray(loudness_db, np.float64), float(SILENCE_DB), float(sample_rate),
-          np.linspace(0.0, NOISE_TOP_HZ, n_bands), np.linspace(0.0, sample_rate / 2.0, render_bands), amp, dist, mags)  # fmt: skip
-    return amp, dist, mags
+          _grid(NOISE_TOP_HZ, n_bands), _grid(sample_rate / 2.0, render_bands), amp, dist, mags, amps)  # fmt: skip
+    return amp, dist, mags, amps
+
+
+@functools.lru_cache(maxsize=16)
+def _grid(top_hz: float, n: int) -> np.ndarray:
+    """``np.linspace(0, top_hz, n)``, made once (read only)."""
+    g = np.linspace(0.0, top_hz, n)
+    g.setflags(write=False)
+    return g
+
+
+def _inputs(f0_hz: np.ndarray, loudness_db: np.ndarray, coef: tuple[float, ...], frame_rate: float) -> np.ndarray:
+    """``features(f0, calibrated_loudness_a(loudness, f0, coef), onset_feature(f0, loudness))``
+    bit for bit, in one numba pass (:func:`partita.render.neural_kernel.input_features`); the
+    logarithms and the exponential stay numpy's."""
+    from partita.render.neural_kernel import input_features
+
+    f0 = np.maximum(np.asarray(f0_hz, np.float64), 1.0)
+    n = f0.size
+    x = np.empty((n, 3), np.float32)
+    arg = np.empty(n, np.float64)
+    lag = max(1, int(round(ONSET_LAG_S * frame_rate)))
+    input_features(np.log2(f0), np.log2(f0 / 440.0), np.asarray(loudness_db), np.asarray(coef, np.float64),
+                   ONSET_LEVEL_DB, ONSET_CENTS, ONSET_JUMP_DB, lag, float(frame_rate), ONSET_TAU_S, x, arg)  # fmt: skip
+    np.exp(arg, out=arg)
+    x[:, 2] = 1.0 - arg
+    return x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,9 +328,7 @@ class NeuralDecoder:
     def inputs(self, curves: ControlCurves) -> np.ndarray:
         """The network's features [n_frames, 3] for the performer's curves: the calibrated
         A-weighted loudness of its RMS level and the onsets detected on its curves."""
-        la = calibrated_loudness_a(curves.loudness_db, curves.f0_hz, self.weights.loudness_a_coef)
-        onset = onset_feature(curves.f0_hz, curves.loudness_db, frame_rate=curves.frame_rate)
-        return features(curves.f0_hz, la, onset)
+        return _inputs(curves.f0_hz, curves.loudness_db, self.weights.loudness_a_coef, curves.frame_rate)
 
     def decode(self, curves: ControlCurves, *, sample_rate: int) -> SynthParams:
         """Decode one phrase (shapes as :class:`~partita.render.controls.SynthParams`)."""
@@ -312,6 +345,23 @@ class NeuralDecoder:
         )  # fmt: skip
         return SynthParams(f0_hz=curves.f0_hz, amplitude=amp, harmonic_distribution=dist, noise_magnitudes=mags,
                            start_frame=curves.start_frame, frame_rate=curves.frame_rate, seed=curves.seed)  # fmt: skip
+
+    def render_phrase(self, curves: ControlCurves, *, sample_rate: int) -> np.ndarray:
+        """One phrase's audio, float32 (1, n): ``synthesize(self.decode(curves), ...)`` bit for
+        bit, without the intermediate :class:`SynthParams` and its checks (the render path's
+        entry, see :func:`partita.render.stems._phrase_audio`)."""
+        from partita.render.synth import _GROUP, synthesize_arrays
+        from partita.render.timbres import N_BANDS
+
+        if sample_rate <= 0:
+            raise ConfigError(f"sample rate {sample_rate} must be positive")
+        cfg = self.weights.config
+        n_harm = int(cfg["n_harmonics"])
+        out = forward(self.weights.arrays, cfg, self.inputs(curves))
+        amp, _, mags, amps = _heads(out, curves.f0_hz, curves.loudness_db, n_harm, int(cfg["n_bands"]), int(sample_rate),
+                                    N_BANDS, n_harm + (-n_harm % _GROUP))  # fmt: skip
+        return synthesize_arrays(curves.f0_hz, amps, mags, frame_rate=curves.frame_rate, seed=curves.seed,
+                                 sample_rate=int(sample_rate), harmonics=bool(amp.any()))  # fmt: skip
 
 
 def shipped_manifest() -> dict[str, Any]:

@@ -22,13 +22,14 @@ True
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, Mapping, NamedTuple
 
 import numba
 import numpy as np
 
-__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "merge_onsets"]
+__all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "input_features", "merge_onsets"]
 
 #: Frames per tile of the kernel (``_tile`` is written for 4).
 TILE = 4
@@ -200,61 +201,187 @@ def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head
         t += TILE
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
-    """The head outputs of a phrase as synthesis controls, frame by frame, in float64 (see
+#: exp by Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2) and the Taylor series of
+#: exp(r) to order 13 (truncation below 5e-18): within an ulp or two of libm's float64 exp, and
+#: written branch-free, so that LLVM vectorises a loop of it (numba's np.exp calls libm per value).
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 with 28 trailing zero bits: n * _LN2_HI is exact
+_LN2_LO = 1.9082149292705877e-10
+_EXP_MIN = -700.0  # exp(-700) ~ 1e-304: every use below rounds it to float32 0, as exp(-inf)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _exp_into(x, n, bits, y):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """y[:n] = exp(x[:n]) for x in [-inf, 700] (below -700 reads as -700); ``bits`` is int64
+    scratch of at least n. Three loops over the values, each vectorised."""
+    for i in range(n):
+        v = max(x[i], _EXP_MIN)
+        k = math.floor(v * _LOG2E + 0.5)
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        y[i] = 1.0 + r * (1.0 + r * (1.0 / 2.0 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (
+            1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0 + r * (1.0 / 362880.0 + r * (
+                1.0 / 3628800.0 + r * (1.0 / 39916800.0 + r * (1.0 / 479001600.0 + r * (
+                    1.0 / 6227020800.0)))))))))))))
+        bits[i] = (np.int64(k) + 1023) << 52  # 2^k (k in [-1010, 1010]: a normal float64)
+    scale = bits[:n].view(np.float64)
+    for i in range(n):
+        y[i] *= scale[i]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "nsz"})
+def _max_f32(v):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The largest of finite float32 values (at least one), as float64: the maximum does not
+    depend on the order it is taken in, so it may be taken in SIMD lanes."""
+    top = v[0]
+    for i in range(1, v.size):
+        top = max(top, v[i])
+    return np.float64(top)
+
+
+#: Frames per batch of :func:`heads` (its scratch stays in the first-level cache).
+_HEADS_BATCH = 32
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags, amps):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The head outputs of a phrase as synthesis controls, in float64 (see
     :func:`partita.render.neural_infer.heads_to_params`): ``amp`` [n], ``dist`` [n, K] and
-    ``mags`` [n, len(render_hz)] are filled.
+    ``mags`` [n, len(render_hz)] are filled, and ``amps`` [n, >= K] too unless it has no rows:
+    the harmonics' amplitudes ``amp * dist`` in float32 (as numpy multiplies them), zeros past K.
 
     ``log amplitude = ln(10) L / 20 + 12 tanh(o_amp / 12)`` with ``L = max(loudness_db, -100)``;
     the harmonic distribution is the softmax of the logits of the harmonics below 96 % of
     Nyquist (all zeros when none is); the noise magnitudes ``10^(L / 20) exp(12 tanh(o / 12))``
     at ``model_hz``, interpolated linearly onto ``render_hz`` (0 above the model's top band, as
     ``np.interp(..., right=0)``). Silent frames get amplitude and noise 0.
+
+    The exponentials of a batch of frames go through :func:`_exp_into` together (the tanh's,
+    ``tanh(y) = sign(y) (1 - e) / (1 + e)`` with ``e = exp(-2 |y|)``, then the outputs').
     """
+    n = out.shape[0]
     n_harm = dist.shape[1]
     n_bands = model_hz.size
+    n_col = 1 + n_harm + n_bands
+    n_t = 1 + n_bands  # the tanh's: the amplitude's and the bands'
     cut = 0.96 * sample_rate / 2.0
     ln10_20 = np.log(10.0) / 20.0
+    nb = _HEADS_BATCH
+    x = np.empty(nb * n_col, np.float64)
+    y = np.empty(nb * n_col, np.float64)
+    bits = np.empty(nb * n_col, np.int64)
+    th = np.empty(nb * n_t, np.float64)  # 12 tanh(o / 12)
+    n_aud = np.zeros(nb, np.int64)
     row = np.empty(n_bands, np.float64)
-    e = np.empty(n_harm, np.float64)
-    for t in range(out.shape[0]):
-        loud = loudness_db[t]
-        silent = loud <= silence_db
-        ref = np.exp(ln10_20 * max(loud, -100.0))
-        o_amp = 12.0 * np.tanh(np.float64(out[t, 0]) / 12.0)
-        amp[t] = np.float32(0.0) if silent else np.float32(ref * np.exp(o_amp))
-        f0 = f0_hz[t]
-        top = -np.inf
-        n_aud = 0
-        for k in range(n_harm):
-            if (k + 1) * f0 < cut:
-                n_aud = k + 1
-                v = np.float64(out[t, 1 + k])
-                if v > top:
-                    top = v
-        total = 0.0
-        for k in range(n_aud):
-            e[k] = np.exp(np.float64(out[t, 1 + k]) - top)
-            total += e[k]
-        for k in range(n_harm):
-            dist[t, k] = np.float32(e[k] / total) if (k < n_aud and total > 0.0) else np.float32(0.0)
+    with_amps = amps.shape[0] > 0
+    same_grid = render_hz.size == n_bands
+    if same_grid:
         for b in range(n_bands):
-            row[b] = 0.0 if silent else ref * np.exp(12.0 * np.tanh(np.float64(out[t, 1 + n_harm + b]) / 12.0))
-        j = 0
-        for i in range(render_hz.size):
-            x = render_hz[i]
-            if x > model_hz[n_bands - 1]:
-                mags[t, i] = np.float32(0.0)
-            elif x == model_hz[n_bands - 1]:
-                mags[t, i] = np.float32(row[n_bands - 1])
-            elif x <= model_hz[0]:
-                mags[t, i] = np.float32(row[0])
-            else:
-                while model_hz[j + 1] <= x:
-                    j += 1
-                slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
-                mags[t, i] = np.float32(slope * (x - model_hz[j]) + row[j])
+            same_grid = same_grid and render_hz[b] == model_hz[b]
+    for t0 in range(0, n, nb):
+        m_t = min(nb, n - t0)
+        for r in range(m_t):
+            t = t0 + r
+            x[r * n_t] = -np.abs(np.float64(out[t, 0])) / 6.0
+            for b in range(n_bands):
+                x[r * n_t + 1 + b] = -np.abs(np.float64(out[t, 1 + n_harm + b])) / 6.0
+        _exp_into(x, m_t * n_t, bits, y)
+        for r in range(m_t):
+            t = t0 + r
+            for b in range(n_t):
+                o = out[t, 0] if b == 0 else out[t, n_harm + b]
+                e = y[r * n_t + b]
+                v = 12.0 * (1.0 - e) / (1.0 + e)
+                th[r * n_t + b] = -v if o < 0.0 else v
+        # every exponent of the outputs: amplitude, the harmonics' softmax, the bands
+        for r in range(m_t):
+            t = t0 + r
+            base = r * n_col
+            level = ln10_20 * max(loudness_db[t], -100.0)
+            x[base] = level + th[r * n_t]
+            for b in range(n_bands):
+                x[base + 1 + n_harm + b] = level + th[r * n_t + 1 + b]
+            f0 = f0_hz[t]
+            m = 0
+            for k in range(n_harm):  # (k + 1) f0 grows with k: the audible ones come first
+                m += (k + 1) * f0 < cut
+            top = _max_f32(out[t, 1 : 1 + m]) if m else -np.inf
+            n_aud[r] = m
+            for k in range(n_harm):
+                x[base + 1 + k] = np.float64(out[t, 1 + k]) - top if k < m else -np.inf
+        _exp_into(x, m_t * n_col, bits, y)
+        for r in range(m_t):
+            t = t0 + r
+            base = r * n_col
+            silent = loudness_db[t] <= silence_db
+            amp[t] = np.float32(0.0) if silent else np.float32(y[base])
+            m = n_aud[r]
+            total = 0.0
+            for k in range(m):
+                total += y[base + 1 + k]
+            for k in range(n_harm):
+                dist[t, k] = np.float32(y[base + 1 + k] / total) if (k < m and total > 0.0) else np.float32(0.0)
+            if with_amps:
+                a_t = amp[t]
+                for k in range(n_harm):
+                    amps[t, k] = a_t * dist[t, k]
+                for k in range(n_harm, amps.shape[1]):
+                    amps[t, k] = np.float32(0.0)
+            for b in range(n_bands):
+                row[b] = 0.0 if silent else y[base + 1 + n_harm + b]
+            if same_grid:
+                for b in range(n_bands):
+                    mags[t, b] = np.float32(row[b])
+                continue
+            j = 0
+            for i in range(render_hz.size):
+                xr = render_hz[i]
+                if xr > model_hz[n_bands - 1]:
+                    mags[t, i] = np.float32(0.0)
+                elif xr == model_hz[n_bands - 1]:
+                    mags[t, i] = np.float32(row[n_bands - 1])
+                elif xr <= model_hz[0]:
+                    mags[t, i] = np.float32(row[0])
+                else:
+                    while model_hz[j + 1] <= xr:
+                        j += 1
+                    slope = (row[j + 1] - row[j]) / (model_hz[j + 1] - model_hz[j])
+                    mags[t, i] = np.float32(slope * (xr - model_hz[j]) + row[j])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def input_features(log2_f0, log2_f0_440, loudness_db, coef, level_db, cents, jump_db, lag, frame_rate, tau, x, onset_arg):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The network's inputs of a phrase in one pass (the arithmetic of
+    :func:`partita.render.neural_infer.calibrated_loudness_a`, ``note_onsets`` and ``features``,
+    operation for operation): fills columns 0 and 1 of ``x`` [n, 3] (float32) and
+    ``onset_arg`` [n] with ``-t / tau`` (``-inf`` before the first onset), whose exp the caller
+    takes. ``log2_f0`` and ``log2_f0_440`` are numpy's log2 of ``max(f0, 1)`` and of that / 440."""
+    n = loudness_db.size
+    c0, c1, c2, c3 = coef[0], coef[1], coef[2], coef[3]
+    cand = np.empty(n, np.bool_)
+    prev = np.empty(n, np.bool_)
+    for i in range(n):
+        ld = np.float64(loudness_db[i])
+        p = ((69.0 + 12.0 * log2_f0_440[i]) - 60.0) / 24.0
+        L = max(ld, -120.0)
+        la = L + c0 + c1 * (L + 40.0) / 20.0 + c2 * p + c3 * p * p
+        x[i, 0] = np.float32(p)
+        x[i, 1] = np.float32((max(la, -100.0) + 40.0) / 20.0)
+        back = max(i - lag, 0)
+        sounding = ld > level_db
+        prev[i] = i > 0 and np.float64(loudness_db[i - 1]) > level_db
+        moved = np.abs(log2_f0[i] * 1200.0 - log2_f0[back] * 1200.0) > cents
+        jumped = (ld - max(np.float64(loudness_db[back]), level_db)) > jump_db
+        cand[i] = sounding and (not prev[i] or moved or jumped)
+    starts = np.empty(n, np.bool_)
+    for i in range(n):
+        starts[i] = cand[i] and not (i > 0 and cand[i - 1])
+    on = np.zeros(n, np.bool_)
+    merge_onsets(starts, prev, lag, on)
+    last = -1
+    for i in range(n):
+        if on[i]:
+            last = i
+        onset_arg[i] = -((i - last) / frame_rate) / tau if last >= 0 else -np.inf
 
 
 @numba.njit(cache=True, nogil=True)

@@ -53,6 +53,7 @@ __all__ = [
     "noise_filter_basis",
     "n_samples_for_frames",
     "synthesize",
+    "synthesize_arrays",
     "room_impulse_response",
     "apply_room",
     "warmup",
@@ -253,21 +254,25 @@ def _white(key):
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
-def _noise_kernel(mags, basis, ratio, seed, start, out):
-    # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling)
+def _noise_kernel(mags, basis, ratio, seed, start, out, add):
+    # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling);
+    # the noise is written to out (add False) or added to it (add True), once summed
     n = out.shape[0]
     n_frames = mags.shape[0]
     n_bands = mags.shape[1]
     taps = basis.shape[0]
     end = start + n
     acc = np.zeros(n, np.float32)
-    h = np.empty(taps, np.float32)
+    taps4 = (taps + 3) // 4 * 4
+    h = np.zeros(taps4, np.float32)  # taps past the filter's stay 0
+    basis_t = np.ascontiguousarray(basis.T)  # [n_bands, taps]: the taps of a band side by side
     m_lo = max(0, start - taps + 1)
     f_lo = _frame_of(m_lo, ratio)
     f_hi = min(_frame_of(end - 1, ratio), n_frames - 1) if end > 0 else -1
     seed_u = np.uint64(seed)
     mult = np.uint64(0xD1B54A32D192ED03)
-    x = np.empty(int(1.0 / ratio) + 2, np.float32)
+    # a frame's noise at x[3:], with three zeros on either side
+    x = np.zeros(int(1.0 / ratio) + 2 + 6, np.float32)
     for f in range(f_lo, f_hi + 1):
         active = False
         for b in range(n_bands):
@@ -276,29 +281,46 @@ def _noise_kernel(mags, basis, ratio, seed, start, out):
                 break
         if not active:
             continue
-        # this frame's impulse response: the basis weighted by the band magnitudes
+        # this frame's impulse response: the basis weighted by the band magnitudes (each tap
+        # summed over the bands in order; the loop over the taps vectorises)
         for j in range(taps):
-            s = np.float32(0.0)
-            for b in range(n_bands):
-                s += basis[j, b] * mags[f, b]
-            h[j] = s
+            h[j] = 0.0
+        for b in range(n_bands):
+            mb = mags[f, b]
+            for j in range(taps):
+                h[j] += basis_t[b, j] * mb
         ms = _segment_start(f, ratio)
         me = _segment_start(f + 1, ratio)
         for m in range(ms, me):
-            x[m - ms] = _white(seed_u ^ (np.uint64(m) * mult))
-        # output sample o = m + j: accumulate tap by tap (same order for any block split)
-        for j in range(taps):
-            hj = h[j]
-            m_a = max(ms, start - j)
-            m_b = min(me, end - j)
-            if m_b <= m_a or hj == 0.0:
+            x[3 + m - ms] = _white(seed_u ^ (np.uint64(m) * mult))
+        for k in range(3):
+            x[3 + me - ms + k] = 0.0
+        # output sample o = m + j gets h[j] x[m], tap after tap (the same order for any block
+        # split); four taps per pass over the outputs, where a tap that does not reach an
+        # output adds h[j] * 0, which leaves every sum as it was
+        for j0 in range(0, taps4, 4):
+            o_a = max(ms + j0, start)
+            o_b = min(me + j0 + 3, end)
+            if o_b <= o_a:
                 continue
-            dst = acc[m_a + j - start : m_b + j - start]
-            src = x[m_a - ms : m_b - ms]
-            for t in range(m_b - m_a):
-                dst[t] += hj * src[t]
-    for i in range(n):
-        out[i] = acc[i]
+            h0 = h[j0]
+            h1 = h[j0 + 1]
+            h2 = h[j0 + 2]
+            h3 = h[j0 + 3]
+            dst = acc[o_a - start : o_b - start]
+            i0 = o_a - j0 - ms + 3
+            s0 = x[i0 : i0 + o_b - o_a]
+            s1 = x[i0 - 1 : i0 - 1 + o_b - o_a]
+            s2 = x[i0 - 2 : i0 - 2 + o_b - o_a]
+            s3 = x[i0 - 3 : i0 - 3 + o_b - o_a]
+            for t in range(o_b - o_a):
+                dst[t] = dst[t] + h0 * s0[t] + h1 * s1[t] + h2 * s2[t] + h3 * s3[t]
+    if add:
+        for i in range(n):
+            out[i] += acc[i]
+    else:
+        for i in range(n):
+            out[i] = acc[i]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +487,7 @@ def filtered_noise(
     if n_samples is None:
         n_samples = max(0, int(_segment_start(mags.shape[0], ratio)) + taps - 1 - int(start_sample))
     out = np.empty(int(n_samples), np.float32)
-    _noise_kernel(mags, basis, ratio, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF), int(start_sample), out)
+    _noise_kernel(mags, basis, ratio, np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF), int(start_sample), out, False)
     return out[None, :]
 
 
@@ -492,26 +514,41 @@ def synthesize(params: SynthParams, *, sample_rate: int) -> np.ndarray:
     >>> synthesize(p, sample_rate=48000).shape
     (1, 2047)
     """
-    ratio = _ratio(params.frame_rate, sample_rate)
-    n_frames = params.n_frames
-    n_body = int(_segment_start(n_frames, ratio))
-    taps = 2 * (params.n_bands - 1)
-    n_out = n_body + taps - 1
-    out = np.zeros((1, n_out), np.float32)
-    # SynthParams has checked its arrays: call the kernels directly
-    nyquist = sample_rate / 2.0
     amps = params.amplitude[:, None] * params.harmonic_distribution
     pad = -amps.shape[1] % _GROUP
     if pad:
         amps = np.pad(amps, ((0, 0), (0, pad)))
-    if params.amplitude.any():
-        _harmonic_kernel(params.f0_hz, np.ascontiguousarray(amps), ratio, 1.0 / sample_rate, nyquist,
-                         nyquist * DEFAULT_FADE_FRACTION, 0, 0.0, out[0, :n_body])  # fmt: skip
-    if params.noise_magnitudes.any():
-        noise = np.empty(n_out, np.float32)
-        _noise_kernel(params.noise_magnitudes, _basis(params.n_bands), ratio,
-                      np.uint64(params.seed & 0xFFFFFFFFFFFFFFFF), 0, noise)  # fmt: skip
-        out[0] += noise
+    return synthesize_arrays(params.f0_hz, np.ascontiguousarray(amps), params.noise_magnitudes,
+                             frame_rate=params.frame_rate, seed=params.seed, sample_rate=sample_rate,
+                             harmonics=bool(params.amplitude.any()))  # fmt: skip
+
+
+def synthesize_arrays(f0_hz: np.ndarray, amps: np.ndarray, noise_magnitudes: np.ndarray, *, frame_rate: float,
+                      seed: int, sample_rate: int, harmonics: bool = True) -> np.ndarray:  # fmt: skip
+    """:func:`synthesize` on arrays a decoder kernel has just made, unchecked: ``f0_hz`` float32
+    [n], ``amps`` the harmonics' amplitudes (float32 [n, K], C-contiguous, K a multiple of 4),
+    ``noise_magnitudes`` float32 [n, n_bands] (C-contiguous). ``harmonics`` False skips the
+    harmonic kernel (all amplitudes 0). Returns float32 (1, n_samples).
+
+    >>> import numpy as np
+    >>> audio = synthesize_arrays(np.full(10, 220.0, np.float32), np.full((10, 4), 0.025, np.float32),
+    ...                           np.zeros((10, 17), np.float32), frame_rate=250.0, seed=0, sample_rate=48000)
+    >>> audio.shape, round(float(np.abs(audio).max()), 2)
+    ((1, 1951), 0.08)
+    """
+    ratio = _ratio(frame_rate, sample_rate)
+    n_frames = f0_hz.shape[0]
+    n_body = int(_segment_start(n_frames, ratio))
+    n_bands = noise_magnitudes.shape[1]
+    taps = 2 * (n_bands - 1)
+    n_out = n_body + taps - 1
+    out = np.zeros((1, n_out), np.float32)
+    nyquist = sample_rate / 2.0
+    if harmonics:
+        _harmonic_kernel(f0_hz, amps, ratio, 1.0 / sample_rate, nyquist, nyquist * DEFAULT_FADE_FRACTION, 0, 0.0,
+                         out[0, :n_body])  # fmt: skip
+    if noise_magnitudes.any():
+        _noise_kernel(noise_magnitudes, _basis(n_bands), ratio, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), 0, out[0], True)
     return out
 
 

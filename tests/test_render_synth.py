@@ -149,6 +149,32 @@ def test_noise_follows_its_band_magnitudes():
     assert 10 * np.log10(inside / outside) > 40.0
 
 
+@pytest.mark.parametrize(("n_bands", "start", "n"), [(17, 0, None), (65, 0, None), (17, 1000, 777), (9, 5, 3)])
+def test_noise_is_the_overlap_add_of_each_frames_fir(n_bands, start, n):
+    """Against a float64 numpy reference: each frame's FIR (the basis times its magnitudes)
+    convolved with that frame's white noise (partita.render.twin's splitmix64), overlap-added."""
+    from partita.render.twin import white_noise
+
+    rng = np.random.default_rng(n_bands)
+    n_frames = 40
+    mags = rng.random((n_frames, n_bands)).astype(np.float32)
+    mags[7:10] = 0.0
+    mags[12, : n_bands // 2] = 0.0
+    got = filtered_noise(noise_magnitudes=mags, frame_rate=FR, sample_rate=SR, seed=9, start_sample=start, n_samples=n)[0]
+    basis = noise_filter_basis(n_bands)
+    taps = basis.shape[0]
+    hop = SR // int(FR)
+    ref = np.zeros(n_frames * hop + taps - 1)
+    x = white_noise(seed=9, n_samples=n_frames * hop)
+    for f in range(n_frames):
+        h = basis @ mags[f].astype(np.float64)
+        ref[f * hop : (f + 1) * hop + taps - 1] += np.convolve(x[f * hop : (f + 1) * hop], h)
+    ref = ref[start : start + got.size]
+    assert got.size == (ref.size if n is not None else n_frames * hop + taps - 1 - start)
+    # float32 sums of 2 (n_bands - 1) products: float32 rounding of the float64 result
+    assert np.max(np.abs(got - ref)) < 1e-5 * np.max(np.abs(ref))
+
+
 def test_noise_depends_only_on_seed_and_sample_index():
     mags = np.ones((100, 17), np.float32)
     a = filtered_noise(noise_magnitudes=mags, frame_rate=FR, sample_rate=SR, seed=5)
