@@ -95,6 +95,8 @@ def split_by_technique(part: Part, decoder: TechniqueDecoder) -> list[tuple[Part
     velocity by the instrument's style), a designed timbre through the technique's."""
     import dataclasses
 
+    from partita.render.timbres import DesignedTimbre
+
     out: list[tuple[Part, Any, str | None]] = []
     marked = {t for t, _ in decoder.by_technique}
     plain = tuple(n for n in part.notes if not (n.articulations & marked))
@@ -104,6 +106,6 @@ def split_by_technique(part: Part, decoder: TechniqueDecoder) -> list[tuple[Part
         notes = tuple(dataclasses.replace(n, slur=None, articulations=n.articulations - {t})
                       for n in part.notes if t in n.articulations)  # fmt: skip
         if notes:  # a string model reads the performer's level through the instrument's own style
-            style = None if hasattr(dec, "render_phrase") else TECHNIQUES[t]
+            style = TECHNIQUES[t] if isinstance(dec, DesignedTimbre) else None
             out.append((dataclasses.replace(part, notes=notes), dec, style))
     return out
