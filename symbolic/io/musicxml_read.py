@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import json
 import warnings
 from collections import defaultdict
@@ -260,7 +261,8 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     part_extras = expression.get(xml_id, {}) if isinstance(expression, dict) else {}
     first_part = not marks.time_signatures
 
-    measures = list(p21.getElementsByClass(stream.Measure)) or [p21]
+    measures = [m for m, _ in _children(p21, stream.Measure)] or [p21]
+    walked = _walk(p21)
     graces: list = []
     ornaments: list = []
     grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
@@ -269,20 +271,20 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     by_element: dict[int, list[dict]] = {}
     has_unpitched = False
     for m in measures:
-        m_off = as_ql(m.offset) if m is not p21 else Fraction(0)
+        m_off = _ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
         bar = m.number if m is not p21 else None
         containers = [(1 + 4 * staff, m, Fraction(0))]
-        for vi, v in enumerate(m.voices):
+        for vi, (v, v_off) in enumerate(_children(m, stream.Voice)):
             vid = str(v.id)
             number = int(vid) if vid.isdigit() and int(vid) > 0 else vi + 1
             if staff and number <= 4:  # a lower staff's voices are 5-8, as MuseScore numbers them
                 number += 4 * staff
-            containers.append((number, v, as_ql(v.offset)))
+            containers.append((number, v, _ql(v_off)))
         for voice, container, c_off in containers:
-            for el in container.getElementsByClass(note.GeneralNote):
+            for el, el_off in _children(container, note.GeneralNote):
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
-                onset = m_off + c_off + as_ql(el.offset)
+                onset = m_off + c_off + _ql(el_off)
                 if el.duration.isGrace or el.quarterLength == 0:
                     members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
                     if any(isinstance(n21, note.Unpitched) for n21 in members):
@@ -357,7 +359,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                     if tie_state not in ("start", "stop", "continue"):
                         tie_state = None
                     rec = dict(
-                        onset=onset, duration=as_ql(el.quarterLength), pitch=midi, spelling=spelling,
+                        onset=onset, duration=_ql(el.quarterLength), pitch=midi, spelling=spelling,
                         velocity=velocity, articulations=frozenset(arts), tie=tie_state, slur=None,
                         voice=voice, lyric=lyric, _bar=bar,
                     )  # fmt: skip
@@ -420,16 +422,19 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
 
     # dynamics (and <other-dynamics> texts from the file)
     dyns = []
+    in_measure: dict[int, list[tuple[Fraction, Any]]] = defaultdict(list)  # id(measure) -> its dynamics
+    for el, off, top in walked:
+        if isinstance(el, dynamics.Dynamic):
+            in_measure[id(top) if top is not None else id(p21)].append((off, el))
     for m in measures:
-        m_off = as_ql(m.offset) if m is not p21 else Fraction(0)
+        m_off = _ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
         texts = list(other_dynamics.get((xml_id, str(m.number) if m is not p21 else ""), []))
-        found = sorted(m.recurse().getElementsByClass(dynamics.Dynamic), key=lambda d: d.getOffsetInHierarchy(m))
-        for d in found:
+        for off, d in sorted(in_measure.get(id(m), ()), key=lambda x: x[0]):
             mark = d.value
             if mark == "other-dynamics":
                 mark = texts.pop(0) if texts else ""
             if mark in DYNAMIC_MARKS:
-                dyns.append(Dynamic(_snap(m_off + as_ql(d.getOffsetInHierarchy(m))), mark))
+                dyns.append(Dynamic(_snap(off), mark))
 
     # expression overrides and flags from partita's own field
     for r in records:
@@ -453,7 +458,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             raise FormatError(exc.message, part=name or part_id, bar=bar) from None
 
     # score-wide marks, from this part where earlier parts gave none
-    _collect_marks(p21, measures, marks, first_part)
+    _collect_marks(p21, measures, walked, marks, first_part)
 
     instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records, staff=staff)
     if not name:
@@ -468,6 +473,41 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
         )  # fmt: skip
     except ScoreError as exc:
         raise exc.located(part=name) from None
+
+
+#: :func:`as_ql` remembered: a score's offsets and lengths are a few values read again and again
+#: (typed: an int, a float and a Fraction of one value give the same answer, a bool does not)
+_ql = functools.lru_cache(maxsize=4096, typed=True)(as_ql)
+
+
+def _children(container: Any, cls: type) -> list[tuple[Any, Any]]:
+    """(element, offset) of the elements of class ``cls`` directly in ``container``, in its
+    order: what ``container.getElementsByClass(cls)`` gives, without music21's iterator
+    (a quarter of the time of reading the bench score's notes went to it)."""
+    offset = container.elementOffset
+    return [(e, offset(e)) for e in container.elements if isinstance(e, cls)]
+
+
+def _walk(p21: Any) -> list[tuple[Any, Fraction, Any]]:
+    """(element, offset in ``p21``, the measure of ``p21`` that holds it or None) of every element
+    under ``p21``, in the order of ``p21.recurse()`` (each element, then what it holds): one walk
+    a part instead of one ``recurse()`` per kind of mark and per measure."""
+    out: list[tuple[Any, Fraction, Any]] = []
+
+    def visit(container: Any, base: Fraction, top: Any) -> None:
+        offset = container.elementOffset
+        for e in container.elements:
+            off = base + _ql(offset(e))
+            out.append((e, off, top))
+            if e.isStream:
+                visit(e, off, e if top is None else top)
+
+    visit(p21, Fraction(0), None)
+    return out
+
+
+def _of_class(walked: list[tuple[Any, Fraction, Any]], cls: type) -> list[tuple[Any, Fraction]]:
+    return [(e, off) for e, off, _ in walked if isinstance(e, cls)]
 
 
 def _cross_staff(notes: list[Note], staff: int) -> list[CrossStaff]:
@@ -498,16 +538,16 @@ def _snap(onset: Fraction) -> Fraction:
     return onset
 
 
-def _collect_marks(p21, measures, marks, first_part):
+def _collect_marks(p21, measures, walked, marks, first_part):
     from music21 import expressions, harmony, key, meter, stream, tempo
 
     if first_part:
         # meters, and the pickup: a first measure shorter than its meter
         for m in measures:
             # a part without measures (music21 makes none for some ABC tunes) holds its meters itself
-            m_offset = as_ql(m.offset) if m is not p21 else Fraction(0)
-            for ts in m.getElementsByClass(meter.TimeSignature):
-                onset = m_offset + as_ql(ts.offset)
+            m_offset = _ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
+            for ts, ts_off in _children(m, meter.TimeSignature):
+                onset = m_offset + _ql(ts_off)
                 if ts.denominator not in (1, 2, 4, 8, 16, 32, 64) or not 1 <= ts.numerator <= 64:
                     raise FormatError(f"time signature {ts.ratioString} is not one partita holds",
                                   bar=m.number if m is not p21 else None)
@@ -525,7 +565,7 @@ def _collect_marks(p21, measures, marks, first_part):
         real = [m for m in measures if m is not p21]
         bar_length = marks.time_signatures[0].bar_length
         if len(real) >= 2:
-            second = as_ql(real[1].offset)
+            second = _ql(p21.elementOffset(real[1]))
             if 0 < second < bar_length:
                 marks.pickup = second
         elif len(real) == 1 and real[0].paddingLeft:
@@ -537,8 +577,7 @@ def _collect_marks(p21, measures, marks, first_part):
     transposing = i21 is not None and i21.transposition is not None and i21.transposition.semitones != 0
     if not marks.keys or (marks.keys_from_transposing and not transposing):
         found = []
-        for ks in p21.recurse().getElementsByClass(key.KeySignature):
-            onset = as_ql(ks.getOffsetInHierarchy(p21))
+        for ks, onset in _of_class(walked, key.KeySignature):
             fifths = int(ks.sharps)
             while fifths > 7:
                 fifths -= 12
@@ -556,12 +595,12 @@ def _collect_marks(p21, measures, marks, first_part):
             marks.keys_from_transposing = transposing
     # tempo marks (with a <words> text at the same onset as their text), sections, chords
     texts: dict[Fraction, str] = {}
-    for te in p21.recurse().getElementsByClass(expressions.TextExpression):
+    for te, off in _of_class(walked, expressions.TextExpression):
         if te.content:
-            texts.setdefault(_snap(as_ql(te.getOffsetInHierarchy(p21))), str(te.content).strip())
+            texts.setdefault(_snap(off), str(te.content).strip())
     here: set[Fraction] = set()
-    for mm in p21.recurse().getElementsByClass(tempo.MetronomeMark):
-        onset = _snap(as_ql(mm.getOffsetInHierarchy(p21)))
+    for mm, off in _of_class(walked, tempo.MetronomeMark):
+        onset = _snap(off)
         if onset in marks.tempi and onset not in here:
             continue  # an earlier part gave one
         # two marks at one place in a part: the last is played, as MuseScore 3 plays it
@@ -579,12 +618,12 @@ def _collect_marks(p21, measures, marks, first_part):
             here.add(onset)
         except ScoreError:
             continue
-    for rm in p21.recurse().getElementsByClass(expressions.RehearsalMark):
-        onset = _snap(as_ql(rm.getOffsetInHierarchy(p21)))
+    for rm, off in _of_class(walked, expressions.RehearsalMark):
+        onset = _snap(off)
         if rm.content and onset not in marks.sections:
             marks.sections[onset] = Section(onset, str(rm.content))
-    for cs in p21.recurse().getElementsByClass(harmony.ChordSymbol):
-        onset = _snap(as_ql(cs.getOffsetInHierarchy(p21)))
+    for cs, off in _of_class(walked, harmony.ChordSymbol):
+        onset = _snap(off)
         figure = cs.figure
         if figure and onset not in marks.chords:
             marks.chords[onset] = ChordSymbol(onset, score_figure(str(figure)))
