@@ -334,9 +334,12 @@ def swing_onset(onset: Fraction) -> Fraction:
     return beat + (x * Fraction(4, 3) if x <= Fraction(1, 2) else Fraction(2, 3) + (x - Fraction(1, 2)) * Fraction(2, 3))
 
 
-def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
+def _timed_notes(
+    part: Part, score: Score, style: Style, *, seed: int, humanize: float,
+    level: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[_Timed]:  # fmt: skip
     seconds_at = seconds_of(score.tempo_map)
-    times, vel = level_curve(part, score)
+    times, vel = level_curve(part, score) if level is None else level
     accents = _accent_marks(part)
     warp = swing_onset if swung(score) else (lambda q: q)
     out = []
@@ -477,50 +480,85 @@ def _curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0,
     loud[n - 1] = silence
 
 
-def _phrase_curves(
-    phrase: list[_Timed], part: Part, style: Style, level: tuple[np.ndarray, np.ndarray], *,
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _phrases_kernel(start_frames, frame_starts, note_starts, ons, pitches, depth, rate, vel_offset, accent_db,
+                    bright0, times, vel, params, f0, loud, bright, noise):  # fmt: skip
+    """:func:`_curves_kernel` for every phrase of a part in one call: phrase ``k`` has the frames
+    ``start_frames[k]`` on, written at ``frame_starts[k]:frame_starts[k + 1]`` of the outputs, the
+    notes ``note_starts[k]:note_starts[k + 1]`` of the per-note arrays, and ``params[k]``."""
+    for k in range(start_frames.shape[0]):
+        a, b = frame_starts[k], frame_starts[k + 1]
+        na, nb = note_starts[k], note_starts[k + 1]
+        p = params[k]
+        t = np.empty(b - a)
+        for i in range(b - a):
+            t[i] = (start_frames[k] + i) / p[0]  # frame times in seconds, as numpy divides them
+        _curves_kernel(t, ons[na:nb], pitches[na:nb], depth[na:nb], rate[na:nb], vel_offset[na:nb],
+                       accent_db[na:nb], bright0[na:nb], times, vel, p,
+                       f0[a:b], loud[a:b], bright[a:b], noise[a:b])  # fmt: skip
+
+
+def _phrases_curves(
+    phrases: list[list[_Timed]], part: Part, style: Style, level: tuple[np.ndarray, np.ndarray], *,
     frame_rate: float, seed: int,
-) -> ControlCurves:  # fmt: skip
-    first, last = phrase[0], phrase[-1]
+) -> list[ControlCurves]:  # fmt: skip
+    """The curves of every phrase of a part, computed in one kernel call; each phrase's curves
+    are views into one array per curve (the phrase's frames: from one frame before its first
+    onset to two after its release ends)."""
+    if not phrases:
+        return []
     release = style.release_s
-    start_frame = max(int(np.floor(first.on_s * frame_rate)) - 1, 0)
-    end_s = max(t.off_s for t in phrase) + release
-    end_frame = int(np.ceil(end_s * frame_rate)) + 2
-    frames = np.arange(start_frame, end_frame)
-    t = frames / frame_rate  # seconds, global
-    n = frames.size
+    flat = [t for ph in phrases for t in ph]
+    notes = [t.note for t in flat]
+    counts = np.array([len(ph) for ph in phrases])
+    note_starts = np.zeros(len(phrases) + 1, dtype=np.int64)
+    np.cumsum(counts, out=note_starts[1:])
+    first_on = np.array([ph[0].on_s for ph in phrases])
+    off = np.array([max(t.off_s for t in ph) for ph in phrases])
+    start_frames = np.maximum(np.floor(first_on * frame_rate).astype(np.int64) - 1, 0)
+    end_frames = np.ceil((off + release) * frame_rate).astype(np.int64) + 2
+    frame_starts = np.zeros(len(phrases) + 1, dtype=np.int64)
+    np.cumsum(end_frames - start_frames, out=frame_starts[1:])
 
     def per_note(values: list[float | None], default: float) -> np.ndarray:
         return np.array([default if v is None else v for v in values], dtype=np.float64)
 
-    notes = [p.note for p in phrase]
-    ons = np.array([p.on_s for p in phrase])
-    off = max(p.off_s for p in phrase)
+    params = np.empty((len(phrases), 15))
+    params[:] = [frame_rate, 0.0, 0.0, style.glide_s, style.vibrato_delay_s, style.attack_s, release,
+                 float(style.sustained), style.decay_s, style.db_ff, style.db_range, style.brightness_decay,
+                 style.attack_noise, style.sustain_noise, SILENCE_DB]  # fmt: skip
+    params[:, 1] = first_on
+    params[:, 2] = off
     times, vel = level
-    f0 = np.empty(n, np.float32)
-    loud = np.empty(n, np.float32)
-    brightness = np.empty(n, np.float32)
-    noise = np.empty(n, np.float32)
-    _curves_kernel(
-        t, ons, np.array([nt.pitch for nt in notes], dtype=np.float64),
-        per_note([nt.vibrato_depth_cents for nt in notes], style.vibrato_depth_cents),
-        per_note([nt.vibrato_rate_hz for nt in notes], style.vibrato_rate_hz),
-        np.array([p.velocity_offset for p in phrase]), np.array([p.accent_db for p in phrase]),
-        per_note([nt.brightness for nt in notes], style.brightness),
-        np.asarray(times, dtype=np.float64), np.asarray(vel, dtype=np.float64),
-        np.array([frame_rate, first.on_s, off, style.glide_s, style.vibrato_delay_s, style.attack_s, release,
-                  float(style.sustained), style.decay_s, style.db_ff, style.db_range, style.brightness_decay,
-                  style.attack_noise, style.sustain_noise, SILENCE_DB]),
+    total = int(frame_starts[-1])
+    f0 = np.empty(total, np.float32)
+    loud = np.empty(total, np.float32)
+    brightness = np.empty(total, np.float32)
+    noise = np.empty(total, np.float32)
+    _phrases_kernel(
+        start_frames, frame_starts, note_starts, np.array([t.on_s for t in flat], dtype=np.float64),
+        np.array([n.pitch for n in notes], dtype=np.float64),
+        per_note([n.vibrato_depth_cents for n in notes], style.vibrato_depth_cents),
+        per_note([n.vibrato_rate_hz for n in notes], style.vibrato_rate_hz),
+        np.array([t.velocity_offset for t in flat], dtype=np.float64),
+        np.array([t.accent_db for t in flat], dtype=np.float64),
+        per_note([n.brightness for n in notes], style.brightness),
+        np.asarray(times, dtype=np.float64), np.asarray(vel, dtype=np.float64), params,
         f0, loud, brightness, noise,
     )  # fmt: skip
 
     # the kernel's own output: float32, contiguous, finite (the checks are for outside callers)
-    return ControlCurves._trusted(
-        part_id=part.id, voice=first.note.voice, start_frame=int(start_frame), frame_rate=float(frame_rate),
-        f0_hz=f0, loudness_db=loud, brightness=brightness, noise=noise,
-        seed=phrase_seed(seed, part.id, first.note.onset, first.note.voice),
-        onset_s=float(first.on_s), end_s=float(off),
-    )  # fmt: skip
+    out = []
+    for k, ph in enumerate(phrases):
+        a, b = int(frame_starts[k]), int(frame_starts[k + 1])
+        first = ph[0]
+        out.append(ControlCurves._trusted(
+            part_id=part.id, voice=first.note.voice, start_frame=int(start_frames[k]), frame_rate=float(frame_rate),
+            f0_hz=f0[a:b], loudness_db=loud[a:b], brightness=brightness[a:b], noise=noise[a:b],
+            seed=phrase_seed(seed, part.id, first.note.onset, first.note.voice),
+            onset_s=float(first.on_s), end_s=float(off[k]),
+        ))  # fmt: skip
+    return out
 
 
 def perform_part(
@@ -551,12 +589,9 @@ def perform_part(
     if style_name not in STYLES:
         raise ConfigError(f"part {part.name!r}: {part.instrument} is not a pitched instrument")
     style = STYLES[style_name]
-    timed = _timed_notes(part, score, style, seed=seed, humanize=humanize)
     level = level_curve(part, score)
-    curves = [
-        _phrase_curves(ph, part, style, level, frame_rate=frame_rate, seed=seed)
-        for ph in _phrases(timed, style)
-    ]
+    timed = _timed_notes(part, score, style, seed=seed, humanize=humanize, level=level)
+    curves = _phrases_curves(_phrases(timed, style), part, style, level, frame_rate=frame_rate, seed=seed)
     curves.sort(key=lambda c: (c.start_frame, c.voice))
     return tuple(curves)
 
