@@ -430,11 +430,21 @@ def _curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0,
     n_notes = ons.shape[0]
     idx = 0
     vib_phase = 0.0
+    # what depends only on the sounding note, and the last f0, are worked out once; a term
+    # whose factor is 0 is left out (adding it adds +0.0: the same bits): the curves are
+    # bit-identical to evaluating every term at every frame
+    t60 = decay_s * 2.0 ** (-(pitches[0] - 60.0) / 24.0)
+    last_arg = np.nan
+    last_f0 = 0.0
     for i in range(n):
         ti = t[i]
         # which note sounds: the last one started (before the first: the first)
+        moved = False
         while idx + 1 < n_notes and ons[idx + 1] <= ti:
             idx += 1
+            moved = True
+        if moved and not sustained:
+            t60 = decay_s * 2.0 ** (-(pitches[idx] - 60.0) / 24.0)
         pitch = pitches[idx]
         # raised-cosine glides in log frequency around each new onset of a legato phrase
         if glide > 0.0:
@@ -450,26 +460,36 @@ def _curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0,
         # vibrato: phase continuous through the phrase, depth faded in after the delay
         vib_phase += rate[idx] / fr
         fade_in = min(max((ti - first_on - vib_delay) / 0.3, 0.0), 1.0)
-        cents = depth[idx] * fade_in * math.sin(2.0 * math.pi * vib_phase)
-        f0[i] = 440.0 * 2.0 ** ((pitch + cents / 100.0 - 69.0) / 12.0)
+        arg = pitch
+        if depth[idx] * fade_in != 0.0:
+            cents = depth[idx] * fade_in * math.sin(2.0 * math.pi * vib_phase)
+            arg = pitch + cents / 100.0
+        if arg != last_arg:
+            last_arg = arg
+            last_f0 = 440.0 * 2.0 ** ((arg - 69.0) / 12.0)
+        f0[i] = last_f0
         # loudness: level curve + note offset, accent, envelope
         v = np.interp(ti, times, vel) + vel_offset[idx]
         v = min(max(v, 1.0), 127.0)
         level = db_ff - db_range * (112.0 - v) / (112.0 - 33.0)
         age = max(ti - ons[idx], 0.0)
-        level += accent_db[idx] * math.exp(-age / 0.12)
+        if accent_db[idx] != 0.0:
+            level += accent_db[idx] * math.exp(-age / 0.12)
         amp = min(max((ti - first_on) / attack, 0.0), 1.0)
         decay_db = 0.0
         if not sustained:
-            t60 = decay_s * 2.0 ** (-(pitches[idx] - 60.0) / 24.0)
             decay_db = -60.0 * age / t60
         rel = min(max(1.0 - (ti - off) / release, 0.0), 1.0)
         env = amp * rel
         value = silence
-        if env > 0.0:
+        if env == 1.0:
+            value = level + decay_db + 0.0  # 20 log10(1) is +0.0
+        elif env > 0.0:
             value = level + decay_db + 20.0 * math.log10(max(env, 1e-12))
         loud[i] = max(value, silence)
-        b = bright0[idx] - b_decay * (1.0 - math.exp(-age / 0.4))
+        b = bright0[idx]
+        if b_decay != 0.0:
+            b = bright0[idx] - b_decay * (1.0 - math.exp(-age / 0.4))
         bright[i] = min(max(b, 0.0), 1.0)
         if sustained:
             nz = s_noise + a_noise * math.exp(-max(ti - first_on, 0.0) / 0.06)
