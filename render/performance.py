@@ -164,17 +164,25 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
     >>> [(n.onset, n.end, n.pitch, n.voice) for n in sounding_notes(p)]
     [(Fraction(0, 1), Fraction(1, 1), 64, 1), (Fraction(0, 1), Fraction(2, 1), 60, 2), (Fraction(1, 1), Fraction(2, 1), 65, 1)]
     """
+    # Fractions as dictionary keys and sort keys are slow: keys below hold (numerator,
+    # denominator) pairs (a Fraction is kept in lowest terms, so equal pairs are equal values),
+    # and sorts compare the float first (monotonic: a smaller float is a smaller Fraction) and
+    # the Fraction only where the floats tie -- the same order as sorting by the Fractions
     notes = part.notes
-    by_key = {(n.voice, n.pitch, n.onset): i for i, n in enumerate(notes)}
+    by_key = {(n.voice, n.pitch, n.onset.numerator, n.onset.denominator): i for i, n in enumerate(notes)}
     used = [False] * len(notes)
     merged: list[tuple[Note, Fraction, frozenset[str], str | None]] = []
     for i, n in enumerate(notes):
         if used[i]:
             continue
         used[i] = True
-        end, arts, last = n.end, set(n.articulations), n
+        end, last = n.end, n
+        if n.tie not in ("start", "continue"):
+            merged.append((n, end, n.articulations, n.slur))
+            continue
+        arts = set(n.articulations)
         while last.tie in ("start", "continue"):
-            j = by_key.get((last.voice, last.pitch, last.end))
+            j = by_key.get((last.voice, last.pitch, end.numerator, end.denominator))
             if j is None or used[j]:
                 break
             used[j] = True
@@ -188,12 +196,17 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
         merged.append((n, end, frozenset(arts), slur))
     # split chords: notes of one written voice that start together go, from the top note down,
     # to the first sub-voice that is free by then (a tied note keeps its sub-voice busy)
-    groups: dict[tuple[int, Fraction], list[int]] = {}
+    groups: dict[tuple[int, int, int], list[int]] = {}
     for k, (n, *_rest) in enumerate(merged):
-        groups.setdefault((n.voice, n.onset), []).append(k)
+        groups.setdefault((n.voice, n.onset.numerator, n.onset.denominator), []).append(k)
     busy_until: dict[int, list[Fraction]] = {}
     out = []
-    for (voice, onset), idx in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+    ordered = []
+    for (voice, _num, _den), idx in groups.items():
+        onset = merged[idx[0]][0].onset
+        ordered.append((float(onset), onset, voice, idx))
+    ordered.sort(key=lambda g: g[:3])
+    for _f, onset, voice, idx in ordered:
         idx.sort(key=lambda k: -merged[k][0].pitch)
         ends = busy_until.setdefault(voice, [])
         for k in idx:
@@ -212,7 +225,7 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
                     brightness=n.brightness,
                 )
             )  # fmt: skip
-    out.sort(key=lambda s: (s.onset, s.voice))
+    out.sort(key=lambda s: (float(s.onset), s.onset, s.voice))
     return tuple(out)
 
 
@@ -345,8 +358,12 @@ def _timed_notes(
     out = []
     notes = sounding_notes(part)
     strum = _strum_ranks(notes) if style.strum_s > 0 else {}
-    for n in notes:
-        on_s = seconds_at(warp(n.onset))
+    ons = [seconds_at(warp(n.onset)) for n in notes]
+    # the dynamic level under every note with a velocity of its own, in one call
+    with_velocity = [k for k, n in enumerate(notes) if n.velocity is not None]
+    level_at = dict(zip(with_velocity, np.interp(np.array([ons[k] for k in with_velocity], dtype=np.float64), times, vel).tolist()))
+    for k, n in enumerate(notes):
+        on_s = ons[k]
         nominal = seconds_at(warp(n.end)) - on_s
         arts = n.articulations
         if "staccatissimo" in arts:
@@ -359,14 +376,15 @@ def _timed_notes(
             dur = max(nominal * 0.94, nominal - 0.06)
         if "fermata" in arts:
             dur = max(dur, nominal) * 1.6
-        offset = 0.0 if n.velocity is None else n.velocity - float(np.interp(on_s, times, vel))
+        offset = 0.0 if n.velocity is None else n.velocity - level_at[k]
         if humanize > 0:
             rng = np.random.default_rng(phrase_seed(seed, part.id, n.onset, n.voice) ^ 0x5EED)
             shift = float(np.clip(rng.normal(0.0, 0.008 * humanize), -0.03, 0.03))
             on_s = max(0.0, on_s + shift)
             offset += float(np.clip(rng.normal(0.0, 4.0 * humanize), -12, 12))
         delay = strum.get(id(n), 0) * style.strum_s
-        out.append(_Timed(n, on_s + delay, on_s + max(dur, delay + 0.02), offset, _accent_db(n, accents, style)))
+        accent = _accent_db(n, accents, style) if accents or n.articulations else 0.0
+        out.append(_Timed(n, on_s + delay, on_s + max(dur, delay + 0.02), offset, accent))
     return out
 
 
@@ -533,8 +551,9 @@ def _phrases_curves(
     counts = np.array([len(ph) for ph in phrases])
     note_starts = np.zeros(len(phrases) + 1, dtype=np.int64)
     np.cumsum(counts, out=note_starts[1:])
-    first_on = np.array([ph[0].on_s for ph in phrases])
-    off = np.array([max(t.off_s for t in ph) for ph in phrases])
+    on_s = np.array([t.on_s for t in flat], dtype=np.float64)
+    first_on = on_s[note_starts[:-1]]
+    off = np.maximum.reduceat(np.array([t.off_s for t in flat], dtype=np.float64), note_starts[:-1])
     start_frames = np.maximum(np.floor(first_on * frame_rate).astype(np.int64) - 1, 0)
     end_frames = np.ceil((off + release) * frame_rate).astype(np.int64) + 2
     frame_starts = np.zeros(len(phrases) + 1, dtype=np.int64)
@@ -556,7 +575,7 @@ def _phrases_curves(
     brightness = np.empty(total, np.float32)
     noise = np.empty(total, np.float32)
     _phrases_kernel(
-        start_frames, frame_starts, note_starts, np.array([t.on_s for t in flat], dtype=np.float64),
+        start_frames, frame_starts, note_starts, on_s,
         np.array([n.pitch for n in notes], dtype=np.float64),
         per_note([n.vibrato_depth_cents for n in notes], style.vibrato_depth_cents),
         per_note([n.vibrato_rate_hz for n in notes], style.vibrato_rate_hz),
