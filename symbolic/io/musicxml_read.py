@@ -119,7 +119,7 @@ def score_from_parsed(s21: Any, *, other_dynamics: dict, context: Any = None, ow
 
     if context is None:
         context = musicxml_parts.ReadContext(None, None, None)
-    staff_of = musicxml_parts.staff_indices(parts21)
+    staff_of = musicxml_parts.staff_indices(parts21, context.instrument_of)
     for index, p21 in enumerate(parts21):
         if context.progress is not None:
             context.progress(index, len(parts21), "parts")
@@ -249,7 +249,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     )
 
     # music21 renames a part after its instrument; the <score-part id> stays on the instrument
-    i21 = p21.getInstrument(returnDefault=False, recurse=True)
+    i21 = context.instrument_of(p21)
     xml_id = getattr(i21, "partId", None) if i21 is not None else None
     if not (isinstance(xml_id, str) and xml_id):
         xml_id = p21.id if isinstance(p21.id, str) and p21.id else f"P{index + 1}"
@@ -458,7 +458,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             raise FormatError(exc.message, part=name or part_id, bar=bar) from None
 
     # score-wide marks, from this part where earlier parts gave none
-    _collect_marks(p21, measures, walked, marks, first_part)
+    _collect_marks(p21, measures, walked, marks, first_part, i21)
 
     instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records, staff=staff)
     if not name:
@@ -538,7 +538,7 @@ def _snap(onset: Fraction) -> Fraction:
     return onset
 
 
-def _collect_marks(p21, measures, walked, marks, first_part):
+def _collect_marks(p21, measures, walked, marks, first_part, i21):
     from music21 import expressions, harmony, key, meter, stream, tempo
 
     if first_part:
@@ -573,7 +573,6 @@ def _collect_marks(p21, measures, walked, marks, first_part):
             if 0 < pad < bar_length:
                 marks.pickup = bar_length - pad
     # keys: from the first part without a transposing instrument (else the first part)
-    i21 = p21.getInstrument(returnDefault=False, recurse=True)
     transposing = i21 is not None and i21.transposition is not None and i21.transposition.semitones != 0
     if not marks.keys or (marks.keys_from_transposing and not transposing):
         found = []
