@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import json
 import warnings
 from collections import defaultdict
@@ -24,15 +23,15 @@ from partita.symbolic.io.musicxml_fields import (
     METADATA_FIELD,
     NATIVE_METADATA,
     PART_IDS_FIELD,
-    score_figure,
 )
+from partita.symbolic.io.musicxml_walk import children, collect_marks, ql, snap, walk
 from partita.symbolic.io.musicxml_marks import continue_slurs, grace_notes_of, is_kept, ornaments_of, spanner_ornaments
 from partita.symbolic.lyrics import encode_syllable
 from partita.symbolic.notation import CrossStaff
 from partita.symbolic.verses import Syllable
 from partita.symbolic.report import DropLog
 from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic, Hairpin
-from partita.symbolic.pitch import MODES, KeySignature, pitch_from_spelling
+from partita.symbolic.pitch import KeySignature, pitch_from_spelling
 from partita.symbolic.score import ChordSymbol, Note, Part, Score, Section
 from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature, as_ql
 
@@ -261,8 +260,8 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     part_extras = expression.get(xml_id, {}) if isinstance(expression, dict) else {}
     first_part = not marks.time_signatures
 
-    measures = [m for m, _ in _children(p21, stream.Measure)] or [p21]
-    walked = _walk(p21)
+    measures = [m for m, _ in children(p21, stream.Measure)] or [p21]
+    walked = walk(p21)
     graces: list = []
     ornaments: list = []
     grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
@@ -271,20 +270,20 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     by_element: dict[int, list[dict]] = {}
     has_unpitched = False
     for m in measures:
-        m_off = _ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
+        m_off = ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
         bar = m.number if m is not p21 else None
         containers = [(1 + 4 * staff, m, Fraction(0))]
-        for vi, (v, v_off) in enumerate(_children(m, stream.Voice)):
+        for vi, (v, v_off) in enumerate(children(m, stream.Voice)):
             vid = str(v.id)
             number = int(vid) if vid.isdigit() and int(vid) > 0 else vi + 1
             if staff and number <= 4:  # a lower staff's voices are 5-8, as MuseScore numbers them
                 number += 4 * staff
-            containers.append((number, v, _ql(v_off)))
+            containers.append((number, v, ql(v_off)))
         for voice, container, c_off in containers:
-            for el, el_off in _children(container, note.GeneralNote):
+            for el, el_off in children(container, note.GeneralNote):
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
-                onset = m_off + c_off + _ql(el_off)
+                onset = m_off + c_off + ql(el_off)
                 if el.duration.isGrace or el.quarterLength == 0:
                     members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
                     if any(isinstance(n21, note.Unpitched) for n21 in members):
@@ -359,7 +358,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                     if tie_state not in ("start", "stop", "continue"):
                         tie_state = None
                     rec = dict(
-                        onset=onset, duration=_ql(el.quarterLength), pitch=midi, spelling=spelling,
+                        onset=onset, duration=ql(el.quarterLength), pitch=midi, spelling=spelling,
                         velocity=velocity, articulations=frozenset(arts), tie=tie_state, slur=None,
                         voice=voice, lyric=lyric, _bar=bar,
                     )  # fmt: skip
@@ -427,14 +426,14 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
         if isinstance(el, dynamics.Dynamic):
             in_measure[id(top) if top is not None else id(p21)].append((off, el))
     for m in measures:
-        m_off = _ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
+        m_off = ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
         texts = list(other_dynamics.get((xml_id, str(m.number) if m is not p21 else ""), []))
         for off, d in sorted(in_measure.get(id(m), ()), key=lambda x: x[0]):
             mark = d.value
             if mark == "other-dynamics":
                 mark = texts.pop(0) if texts else ""
             if mark in DYNAMIC_MARKS:
-                dyns.append(Dynamic(_snap(off), mark))
+                dyns.append(Dynamic(snap(off), mark))
 
     # expression overrides and flags from partita's own field
     for r in records:
@@ -458,7 +457,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             raise FormatError(exc.message, part=name or part_id, bar=bar) from None
 
     # score-wide marks, from this part where earlier parts gave none
-    _collect_marks(p21, measures, walked, marks, first_part, i21)
+    collect_marks(p21, measures, walked, marks, first_part, i21)
 
     instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records, staff=staff)
     if not name:
@@ -475,41 +474,6 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
         raise exc.located(part=name) from None
 
 
-#: :func:`as_ql` remembered: a score's offsets and lengths are a few values read again and again
-#: (typed: an int, a float and a Fraction of one value give the same answer, a bool does not)
-_ql = functools.lru_cache(maxsize=4096, typed=True)(as_ql)
-
-
-def _children(container: Any, cls: type) -> list[tuple[Any, Any]]:
-    """(element, offset) of the elements of class ``cls`` directly in ``container``, in its
-    order: what ``container.getElementsByClass(cls)`` gives, without music21's iterator
-    (a quarter of the time of reading the bench score's notes went to it)."""
-    offset = container.elementOffset
-    return [(e, offset(e)) for e in container.elements if isinstance(e, cls)]
-
-
-def _walk(p21: Any) -> list[tuple[Any, Fraction, Any]]:
-    """(element, offset in ``p21``, the measure of ``p21`` that holds it or None) of every element
-    under ``p21``, in the order of ``p21.recurse()`` (each element, then what it holds): one walk
-    a part instead of one ``recurse()`` per kind of mark and per measure."""
-    out: list[tuple[Any, Fraction, Any]] = []
-
-    def visit(container: Any, base: Fraction, top: Any) -> None:
-        offset = container.elementOffset
-        for e in container.elements:
-            off = base + _ql(offset(e))
-            out.append((e, off, top))
-            if e.isStream:
-                visit(e, off, e if top is None else top)
-
-    visit(p21, Fraction(0), None)
-    return out
-
-
-def _of_class(walked: list[tuple[Any, Fraction, Any]], cls: type) -> list[tuple[Any, Fraction]]:
-    return [(e, off) for e, off, _ in walked if isinstance(e, cls)]
-
-
 def _cross_staff(notes: list[Note], staff: int) -> list[CrossStaff]:
     """The notes of a grand staff's ``staff`` (0: the upper) whose voice lives on another staff
     (MuseScore writes a cross-staff note of voice 5 with ``<staff>1``)."""
@@ -521,108 +485,3 @@ def _pitch_and_spelling(n21: Any) -> tuple[int, str | None]:
     ps = n21.pitch.ps
     midi = min(max(int(round(ps)), 0), 127)
     return midi, (_spelling_of(n21.pitch, midi) if midi == ps else None)
-
-
-def _snap(onset: Fraction) -> Fraction:
-    """Undo music21's truncation of direction offsets to whole divisions.
-
-    music21 writes a direction's ``<offset>`` as ``int(float difference * divisions)``, which can
-    land one division (1/10080 quarter) short. A mark within one division of a
-    fraction with a denominator up to 64 is put back on it.
-    """
-    tolerance = Fraction(1, 10080)
-    for den in range(1, 65):
-        candidate = Fraction(round(onset * den), den)
-        if abs(candidate - onset) <= tolerance:
-            return candidate
-    return onset
-
-
-def _collect_marks(p21, measures, walked, marks, first_part, i21):
-    from music21 import expressions, harmony, key, meter, stream, tempo
-
-    if first_part:
-        # meters, and the pickup: a first measure shorter than its meter
-        for m in measures:
-            # a part without measures (music21 makes none for some ABC tunes) holds its meters itself
-            m_offset = _ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
-            for ts, ts_off in _children(m, meter.TimeSignature):
-                onset = m_offset + _ql(ts_off)
-                if ts.denominator not in (1, 2, 4, 8, 16, 32, 64) or not 1 <= ts.numerator <= 64:
-                    raise FormatError(f"time signature {ts.ratioString} is not one partita holds",
-                                  bar=m.number if m is not p21 else None)
-                new = TimeSignature(onset, int(ts.numerator), int(ts.denominator))
-                last = marks.time_signatures[-1] if marks.time_signatures else None
-                if last is not None and last.onset == new.onset:
-                    marks.time_signatures[-1] = new
-                else:
-                    marks.time_signatures.append(new)
-        if marks.time_signatures and marks.time_signatures[0].onset != 0:
-            marks.time_signatures[0] = TimeSignature(0, marks.time_signatures[0].numerator,
-                                                     marks.time_signatures[0].denominator)  # fmt: skip
-        if not marks.time_signatures:
-            marks.time_signatures.append(TimeSignature(0, 4, 4))
-        real = [m for m in measures if m is not p21]
-        bar_length = marks.time_signatures[0].bar_length
-        if len(real) >= 2:
-            second = _ql(p21.elementOffset(real[1]))
-            if 0 < second < bar_length:
-                marks.pickup = second
-        elif len(real) == 1 and real[0].paddingLeft:
-            pad = as_ql(real[0].paddingLeft)
-            if 0 < pad < bar_length:
-                marks.pickup = bar_length - pad
-    # keys: from the first part without a transposing instrument (else the first part)
-    transposing = i21 is not None and i21.transposition is not None and i21.transposition.semitones != 0
-    if not marks.keys or (marks.keys_from_transposing and not transposing):
-        found = []
-        for ks, onset in _of_class(walked, key.KeySignature):
-            fifths = int(ks.sharps)
-            while fifths > 7:
-                fifths -= 12
-            while fifths < -7:
-                fifths += 12
-            mode = getattr(ks, "mode", None) if isinstance(ks, key.Key) else None
-            mode = mode if mode in MODES else "major"
-            new = KeySignature(onset, fifths, mode)
-            if found and found[-1].onset == onset:
-                found[-1] = new
-            else:
-                found.append(new)
-        if found or not marks.keys:
-            marks.keys = found
-            marks.keys_from_transposing = transposing
-    # tempo marks (with a <words> text at the same onset as their text), sections, chords
-    texts: dict[Fraction, str] = {}
-    for te, off in _of_class(walked, expressions.TextExpression):
-        if te.content:
-            texts.setdefault(_snap(off), str(te.content).strip())
-    here: set[Fraction] = set()
-    for mm, off in _of_class(walked, tempo.MetronomeMark):
-        onset = _snap(off)
-        if onset in marks.tempi and onset not in here:
-            continue  # an earlier part gave one
-        # two marks at one place in a part: the last is played, as MuseScore 3 plays it
-        if onset in here and not mm.text and marks.tempi[onset].text:
-            text_kept = marks.tempi[onset].text
-        else:
-            text_kept = None
-        bpm = mm.getQuarterBPM()
-        if bpm is None:
-            continue
-        bpm = round(float(bpm), 6)  # music21 scales by the referent in binary floating point
-        text = mm.text if mm.text and not mm.textImplicit else (text_kept or texts.get(onset))
-        try:
-            marks.tempi[onset] = TempoMark(onset, float(bpm), text or None)
-            here.add(onset)
-        except ScoreError:
-            continue
-    for rm, off in _of_class(walked, expressions.RehearsalMark):
-        onset = _snap(off)
-        if rm.content and onset not in marks.sections:
-            marks.sections[onset] = Section(onset, str(rm.content))
-    for cs, off in _of_class(walked, harmony.ChordSymbol):
-        onset = _snap(off)
-        figure = cs.figure
-        if figure and onset not in marks.chords:
-            marks.chords[onset] = ChordSymbol(onset, score_figure(str(figure)))
