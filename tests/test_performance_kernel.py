@@ -15,6 +15,7 @@ import pytest
 
 from partita.render import performance as perf
 from partita.render.controls import SILENCE_DB
+from partita.render.performance_kernel import curves_kernel
 from partita.symbolic.dynamics import Dynamic, Hairpin
 from partita.symbolic.score import Note, Part, Score
 from partita.symbolic.timeline import TempoMap, TempoMark
@@ -128,7 +129,7 @@ def test_one_call_for_every_phrase_is_one_call_per_phrase():
                            style.vibrato_delay_s, style.attack_s, style.release_s, float(style.sustained),
                            style.decay_s, style.db_ff, style.db_range, style.brightness_decay,
                            style.attack_noise, style.sustain_noise, SILENCE_DB])  # fmt: skip
-        perf._curves_kernel(
+        curves_kernel(
             np.arange(c.start_frame, c.start_frame + n) / FRAME_RATE, np.array([p.on_s for p in phrase]),
             np.array([float(m.pitch) for m in notes]), np.full(len(notes), float(style.vibrato_depth_cents)),
             np.full(len(notes), style.vibrato_rate_hz), np.array([p.velocity_offset for p in phrase]),
