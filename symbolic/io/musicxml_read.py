@@ -280,10 +280,11 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                 number += 4 * staff
             containers.append((number, v, ql(v_off)))
         for voice, container, c_off in containers:
+            base = m_off + c_off  # (m_off + c_off) + offset: the sum as written before, one add a note
             for el, el_off in children(container, note.GeneralNote):
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
-                onset = m_off + c_off + ql(el_off)
+                onset = base + ql(el_off)
                 if el.duration.isGrace or el.quarterLength == 0:
                     members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
                     if any(isinstance(n21, note.Unpitched) for n21 in members):
@@ -411,8 +412,11 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             continue
         try:
             first, last = sp.getFirst(), sp.getLast()
-            start = as_ql(first.getOffsetInHierarchy(p21))
-            end = as_ql(last.getOffsetInHierarchy(p21)) + as_ql(last.quarterLength)
+            # a note read above has its offset in the part as its onset (searching the
+            # hierarchy for it again was a tenth of this function's time on the bench score)
+            a, b = by_element.get(id(first)), by_element.get(id(last))
+            start = a[0]["onset"] if a else as_ql(first.getOffsetInHierarchy(p21))
+            end = (b[0]["onset"] if b else as_ql(last.getOffsetInHierarchy(p21))) + as_ql(last.quarterLength)
         except Exception:
             continue
         if end > start:
