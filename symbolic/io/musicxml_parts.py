@@ -453,7 +453,7 @@ class ReadContext:
 
     def instrument_of(self, p21: Any) -> Any:
         """``p21.getInstrument(returnDefault=False, recurse=True)``, asked of music21 once a part
-        (each asks walks the whole part; the reader wants it four times)."""
+        (each ask walks the whole part; the reader wants it four times)."""
         found = self._instruments.get(id(p21))
         if found is None or found[0] is not p21:
             found = self._instruments[id(p21)] = (p21, p21.getInstrument(returnDefault=False, recurse=True))
