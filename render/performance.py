@@ -44,12 +44,12 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
-import numba
 import numpy as np
 
 from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import FRAME_RATE, SILENCE_DB, ControlCurves, phrase_seed
+from partita.render.performance_kernel import phrases_kernel
 from partita.render.timbres import style_of
 from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY
 from partita.symbolic.score import Note, Part, Score
@@ -164,17 +164,25 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
     >>> [(n.onset, n.end, n.pitch, n.voice) for n in sounding_notes(p)]
     [(Fraction(0, 1), Fraction(1, 1), 64, 1), (Fraction(0, 1), Fraction(2, 1), 60, 2), (Fraction(1, 1), Fraction(2, 1), 65, 1)]
     """
+    # Fractions as dictionary keys and sort keys are slow: keys below hold (numerator,
+    # denominator) pairs (a Fraction is kept in lowest terms, so equal pairs are equal values),
+    # and sorts compare the float first (monotonic: a smaller float is a smaller Fraction) and
+    # the Fraction only where the floats tie -- the same order as sorting by the Fractions
     notes = part.notes
-    by_key = {(n.voice, n.pitch, n.onset): i for i, n in enumerate(notes)}
+    by_key = {(n.voice, n.pitch, n.onset.numerator, n.onset.denominator): i for i, n in enumerate(notes)}
     used = [False] * len(notes)
     merged: list[tuple[Note, Fraction, frozenset[str], str | None]] = []
     for i, n in enumerate(notes):
         if used[i]:
             continue
         used[i] = True
-        end, arts, last = n.end, set(n.articulations), n
+        end, last = n.end, n
+        if n.tie not in ("start", "continue"):
+            merged.append((n, end, n.articulations, n.slur))
+            continue
+        arts = set(n.articulations)
         while last.tie in ("start", "continue"):
-            j = by_key.get((last.voice, last.pitch, last.end))
+            j = by_key.get((last.voice, last.pitch, end.numerator, end.denominator))
             if j is None or used[j]:
                 break
             used[j] = True
@@ -188,12 +196,17 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
         merged.append((n, end, frozenset(arts), slur))
     # split chords: notes of one written voice that start together go, from the top note down,
     # to the first sub-voice that is free by then (a tied note keeps its sub-voice busy)
-    groups: dict[tuple[int, Fraction], list[int]] = {}
+    groups: dict[tuple[int, int, int], list[int]] = {}
     for k, (n, *_rest) in enumerate(merged):
-        groups.setdefault((n.voice, n.onset), []).append(k)
+        groups.setdefault((n.voice, n.onset.numerator, n.onset.denominator), []).append(k)
     busy_until: dict[int, list[Fraction]] = {}
     out = []
-    for (voice, onset), idx in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+    ordered = []
+    for (voice, _num, _den), idx in groups.items():
+        onset = merged[idx[0]][0].onset
+        ordered.append((float(onset), onset, voice, idx))
+    ordered.sort(key=lambda g: g[:3])
+    for _f, onset, voice, idx in ordered:
         idx.sort(key=lambda k: -merged[k][0].pitch)
         ends = busy_until.setdefault(voice, [])
         for k in idx:
@@ -212,7 +225,7 @@ def sounding_notes(part: Part) -> tuple[SoundingNote, ...]:
                     brightness=n.brightness,
                 )
             )  # fmt: skip
-    out.sort(key=lambda s: (s.onset, s.voice))
+    out.sort(key=lambda s: (float(s.onset), s.onset, s.voice))
     return tuple(out)
 
 
@@ -334,16 +347,23 @@ def swing_onset(onset: Fraction) -> Fraction:
     return beat + (x * Fraction(4, 3) if x <= Fraction(1, 2) else Fraction(2, 3) + (x - Fraction(1, 2)) * Fraction(2, 3))
 
 
-def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize: float) -> list[_Timed]:
+def _timed_notes(
+    part: Part, score: Score, style: Style, *, seed: int, humanize: float,
+    level: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[_Timed]:  # fmt: skip
     seconds_at = seconds_of(score.tempo_map)
-    times, vel = level_curve(part, score)
+    times, vel = level_curve(part, score) if level is None else level
     accents = _accent_marks(part)
     warp = swing_onset if swung(score) else (lambda q: q)
     out = []
     notes = sounding_notes(part)
     strum = _strum_ranks(notes) if style.strum_s > 0 else {}
-    for n in notes:
-        on_s = seconds_at(warp(n.onset))
+    ons = [seconds_at(warp(n.onset)) for n in notes]
+    # the dynamic level under every note with a velocity of its own, in one call
+    with_velocity = [k for k, n in enumerate(notes) if n.velocity is not None]
+    level_at = dict(zip(with_velocity, np.interp(np.array([ons[k] for k in with_velocity], dtype=np.float64), times, vel).tolist()))
+    for k, n in enumerate(notes):
+        on_s = ons[k]
         nominal = seconds_at(warp(n.end)) - on_s
         arts = n.articulations
         if "staccatissimo" in arts:
@@ -356,14 +376,15 @@ def _timed_notes(part: Part, score: Score, style: Style, *, seed: int, humanize:
             dur = max(nominal * 0.94, nominal - 0.06)
         if "fermata" in arts:
             dur = max(dur, nominal) * 1.6
-        offset = 0.0 if n.velocity is None else n.velocity - float(np.interp(on_s, times, vel))
+        offset = 0.0 if n.velocity is None else n.velocity - level_at[k]
         if humanize > 0:
             rng = np.random.default_rng(phrase_seed(seed, part.id, n.onset, n.voice) ^ 0x5EED)
             shift = float(np.clip(rng.normal(0.0, 0.008 * humanize), -0.03, 0.03))
             on_s = max(0.0, on_s + shift)
             offset += float(np.clip(rng.normal(0.0, 4.0 * humanize), -12, 12))
         delay = strum.get(id(n), 0) * style.strum_s
-        out.append(_Timed(n, on_s + delay, on_s + max(dur, delay + 0.02), offset, _accent_db(n, accents, style)))
+        accent = _accent_db(n, accents, style) if accents or n.articulations else 0.0
+        out.append(_Timed(n, on_s + delay, on_s + max(dur, delay + 0.02), offset, accent))
     return out
 
 
@@ -409,118 +430,68 @@ def _phrases(timed: list[_Timed], style: Style) -> list[list[_Timed]]:
     return phrases
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
-def _curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0, times, vel, p,
-                   f0, loud, bright, noise):  # fmt: skip
-    """The curves of one phrase, frame by frame (see the module docstring for the model).
-
-    t: frame times (s); per note: onsets (s), pitches, vibrato depth (cents) and rate (Hz),
-    velocity offsets, accent (dB), brightness; (times, vel): the dynamic level breakpoints;
-    p: frame rate, first onset, last note end, glide, vibrato delay, attack, release,
-    sustained (0/1), decay at middle C, dB at ff, dB range pp..ff, brightness decay, attack
-    noise, sustained noise, silence (dB).
-    """
-    fr, first_on, off, glide, vib_delay, attack, release = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
-    sustained, decay_s, db_ff, db_range, b_decay, a_noise, s_noise, silence = (
-        p[7] > 0.5, p[8], p[9], p[10], p[11], p[12], p[13], p[14])
-    n = t.shape[0]
-    n_notes = ons.shape[0]
-    idx = 0
-    vib_phase = 0.0
-    for i in range(n):
-        ti = t[i]
-        # which note sounds: the last one started (before the first: the first)
-        while idx + 1 < n_notes and ons[idx + 1] <= ti:
-            idx += 1
-        pitch = pitches[idx]
-        # raised-cosine glides in log frequency around each new onset of a legato phrase
-        if glide > 0.0:
-            for k in range(1, n_notes):
-                a = pitches[k - 1]
-                b = pitches[k]
-                if a == b:
-                    continue
-                t0 = ons[k] - glide / 2.0
-                if t0 <= ti < ons[k] + glide / 2.0:
-                    x = min(max((ti - t0) / glide, 0.0), 1.0)
-                    pitch = a + (b - a) * 0.5 * (1.0 - math.cos(math.pi * x))
-        # vibrato: phase continuous through the phrase, depth faded in after the delay
-        vib_phase += rate[idx] / fr
-        fade_in = min(max((ti - first_on - vib_delay) / 0.3, 0.0), 1.0)
-        cents = depth[idx] * fade_in * math.sin(2.0 * math.pi * vib_phase)
-        f0[i] = 440.0 * 2.0 ** ((pitch + cents / 100.0 - 69.0) / 12.0)
-        # loudness: level curve + note offset, accent, envelope
-        v = np.interp(ti, times, vel) + vel_offset[idx]
-        v = min(max(v, 1.0), 127.0)
-        level = db_ff - db_range * (112.0 - v) / (112.0 - 33.0)
-        age = max(ti - ons[idx], 0.0)
-        level += accent_db[idx] * math.exp(-age / 0.12)
-        amp = min(max((ti - first_on) / attack, 0.0), 1.0)
-        decay_db = 0.0
-        if not sustained:
-            t60 = decay_s * 2.0 ** (-(pitches[idx] - 60.0) / 24.0)
-            decay_db = -60.0 * age / t60
-        rel = min(max(1.0 - (ti - off) / release, 0.0), 1.0)
-        env = amp * rel
-        value = silence
-        if env > 0.0:
-            value = level + decay_db + 20.0 * math.log10(max(env, 1e-12))
-        loud[i] = max(value, silence)
-        b = bright0[idx] - b_decay * (1.0 - math.exp(-age / 0.4))
-        bright[i] = min(max(b, 0.0), 1.0)
-        if sustained:
-            nz = s_noise + a_noise * math.exp(-max(ti - first_on, 0.0) / 0.06)
-        else:
-            nz = a_noise * math.exp(-age / 0.03)
-        noise[i] = min(max(nz, 0.0), 1.0)
-    loud[0] = silence
-    loud[n - 1] = silence
-
-
-def _phrase_curves(
-    phrase: list[_Timed], part: Part, style: Style, level: tuple[np.ndarray, np.ndarray], *,
+def _phrases_curves(
+    phrases: list[list[_Timed]], part: Part, style: Style, level: tuple[np.ndarray, np.ndarray], *,
     frame_rate: float, seed: int,
-) -> ControlCurves:  # fmt: skip
-    first, last = phrase[0], phrase[-1]
+) -> list[ControlCurves]:  # fmt: skip
+    """The curves of every phrase of a part, computed in one kernel call; each phrase's curves
+    are views into one array per curve (the phrase's frames: from one frame before its first
+    onset to two after its release ends)."""
+    if not phrases:
+        return []
     release = style.release_s
-    start_frame = max(int(np.floor(first.on_s * frame_rate)) - 1, 0)
-    end_s = max(t.off_s for t in phrase) + release
-    end_frame = int(np.ceil(end_s * frame_rate)) + 2
-    frames = np.arange(start_frame, end_frame)
-    t = frames / frame_rate  # seconds, global
-    n = frames.size
+    flat = [t for ph in phrases for t in ph]
+    notes = [t.note for t in flat]
+    counts = np.array([len(ph) for ph in phrases])
+    note_starts = np.zeros(len(phrases) + 1, dtype=np.int64)
+    np.cumsum(counts, out=note_starts[1:])
+    on_s = np.array([t.on_s for t in flat], dtype=np.float64)
+    first_on = on_s[note_starts[:-1]]
+    off = np.maximum.reduceat(np.array([t.off_s for t in flat], dtype=np.float64), note_starts[:-1])
+    start_frames = np.maximum(np.floor(first_on * frame_rate).astype(np.int64) - 1, 0)
+    end_frames = np.ceil((off + release) * frame_rate).astype(np.int64) + 2
+    frame_starts = np.zeros(len(phrases) + 1, dtype=np.int64)
+    np.cumsum(end_frames - start_frames, out=frame_starts[1:])
 
     def per_note(values: list[float | None], default: float) -> np.ndarray:
         return np.array([default if v is None else v for v in values], dtype=np.float64)
 
-    notes = [p.note for p in phrase]
-    ons = np.array([p.on_s for p in phrase])
-    off = max(p.off_s for p in phrase)
+    params = np.empty((len(phrases), 15))
+    params[:] = [frame_rate, 0.0, 0.0, style.glide_s, style.vibrato_delay_s, style.attack_s, release,
+                 float(style.sustained), style.decay_s, style.db_ff, style.db_range, style.brightness_decay,
+                 style.attack_noise, style.sustain_noise, SILENCE_DB]  # fmt: skip
+    params[:, 1] = first_on
+    params[:, 2] = off
     times, vel = level
-    f0 = np.empty(n, np.float32)
-    loud = np.empty(n, np.float32)
-    brightness = np.empty(n, np.float32)
-    noise = np.empty(n, np.float32)
-    _curves_kernel(
-        t, ons, np.array([nt.pitch for nt in notes], dtype=np.float64),
-        per_note([nt.vibrato_depth_cents for nt in notes], style.vibrato_depth_cents),
-        per_note([nt.vibrato_rate_hz for nt in notes], style.vibrato_rate_hz),
-        np.array([p.velocity_offset for p in phrase]), np.array([p.accent_db for p in phrase]),
-        per_note([nt.brightness for nt in notes], style.brightness),
-        np.asarray(times, dtype=np.float64), np.asarray(vel, dtype=np.float64),
-        np.array([frame_rate, first.on_s, off, style.glide_s, style.vibrato_delay_s, style.attack_s, release,
-                  float(style.sustained), style.decay_s, style.db_ff, style.db_range, style.brightness_decay,
-                  style.attack_noise, style.sustain_noise, SILENCE_DB]),
+    total = int(frame_starts[-1])
+    f0 = np.empty(total, np.float32)
+    loud = np.empty(total, np.float32)
+    brightness = np.empty(total, np.float32)
+    noise = np.empty(total, np.float32)
+    phrases_kernel(
+        start_frames, frame_starts, note_starts, on_s,
+        np.array([n.pitch for n in notes], dtype=np.float64),
+        per_note([n.vibrato_depth_cents for n in notes], style.vibrato_depth_cents),
+        per_note([n.vibrato_rate_hz for n in notes], style.vibrato_rate_hz),
+        np.array([t.velocity_offset for t in flat], dtype=np.float64),
+        np.array([t.accent_db for t in flat], dtype=np.float64),
+        per_note([n.brightness for n in notes], style.brightness),
+        np.asarray(times, dtype=np.float64), np.asarray(vel, dtype=np.float64), params,
         f0, loud, brightness, noise,
     )  # fmt: skip
 
     # the kernel's own output: float32, contiguous, finite (the checks are for outside callers)
-    return ControlCurves._trusted(
-        part_id=part.id, voice=first.note.voice, start_frame=int(start_frame), frame_rate=float(frame_rate),
-        f0_hz=f0, loudness_db=loud, brightness=brightness, noise=noise,
-        seed=phrase_seed(seed, part.id, first.note.onset, first.note.voice),
-        onset_s=float(first.on_s), end_s=float(off),
-    )  # fmt: skip
+    out = []
+    for k, ph in enumerate(phrases):
+        a, b = int(frame_starts[k]), int(frame_starts[k + 1])
+        first = ph[0]
+        out.append(ControlCurves._trusted(
+            part_id=part.id, voice=first.note.voice, start_frame=int(start_frames[k]), frame_rate=float(frame_rate),
+            f0_hz=f0[a:b], loudness_db=loud[a:b], brightness=brightness[a:b], noise=noise[a:b],
+            seed=phrase_seed(seed, part.id, first.note.onset, first.note.voice),
+            onset_s=float(first.on_s), end_s=float(off[k]),
+        ))  # fmt: skip
+    return out
 
 
 def perform_part(
@@ -555,12 +526,9 @@ def perform_part(
     if style_name not in STYLES:
         raise ConfigError(f"part {part.name!r}: {part.instrument} is not a pitched instrument")
     style = STYLES[style_name]
-    timed = _timed_notes(part, score, style, seed=seed, humanize=humanize)
     level = level_curve(part, score)
-    curves = [
-        _phrase_curves(ph, part, style, level, frame_rate=frame_rate, seed=seed)
-        for ph in _phrases(timed, style)
-    ]
+    timed = _timed_notes(part, score, style, seed=seed, humanize=humanize, level=level)
+    curves = _phrases_curves(_phrases(timed, style), part, style, level, frame_rate=frame_rate, seed=seed)
     curves.sort(key=lambda c: (c.start_frame, c.voice))
     return tuple(curves)
 

@@ -132,7 +132,8 @@ def _render_part_indexed(
     from partita.render.drum_sampler import render_drums
     from partita.render.drums import DRUM_TAIL_S
     from partita.render.performance import perform_part
-    from partita.render.synth import _segment_start, apply_room, room_impulse_response, synthesize
+    from partita.render.room import apply_room, room_impulse_response
+    from partita.render.synth import _segment_start, synthesize
     from partita.render.techniques import TechniqueDecoder, split_by_technique
 
     sr = settings.sample_rate

@@ -186,7 +186,7 @@ def filtered_noise(
 
 
 def apply_room(audio: torch.Tensor, impulse_response: torch.Tensor) -> torch.Tensor:
-    """Torch twin of :func:`partita.render.synth.apply_room`: [..., n] * [taps] -> [..., n + taps - 1].
+    """Torch twin of :func:`partita.render.room.apply_room`: [..., n] * [taps] -> [..., n + taps - 1].
 
     >>> apply_room(torch.ones(1, 4), torch.tensor([1.0, 0.5])).tolist()
     [[1.0, 1.5, 1.5, 1.5, 0.5]]

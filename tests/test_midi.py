@@ -18,7 +18,7 @@ from partita import instruments
 from partita.errors import FormatError, InstrumentError, PartitaError
 from partita.symbolic import io as score_io
 from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic
-from partita.symbolic.io.midi import score_from_bytes, score_to_bytes
+from partita.symbolic.io.midi import score_from_bytes, score_from_midifile, score_to_bytes
 from partita.symbolic.io.midi import score_from_pretty_midi, score_to_pretty_midi
 from partita.symbolic.pitch import KeySignature
 from partita.symbolic.score import Note, Part, Score, Section
@@ -470,3 +470,65 @@ def test_mutated_and_truncated_bytes_raise_only_partita_errors(cut, edits):
         assert "fuzz.mid" in str(exc)
     else:
         assert isinstance(score, Score)
+
+
+# -- the fast event reader against mido -----------------------------------------------------------
+
+
+def _through_mido(data: bytes) -> str:
+    """What reading ``data`` gives when mido parses it (the reader's path before midi_smf)."""
+
+    def read():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mid = mido.MidiFile(file=io.BytesIO(data))
+        except Exception as exc:
+            raise FormatError(f"not a readable MIDI file ({type(exc).__name__}: {exc})", file="x.mid") from None
+        return score_from_midifile(mid, name="x.mid")
+
+    return _outcome(read)
+
+
+def _outcome(read) -> str:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = repr(read())
+        except Exception as exc:  # mido's own errors, or partita's
+            result = f"{type(exc).__name__}: {exc}"
+    return result + "".join(f" | {w.message}" for w in caught)
+
+
+@pytest.mark.parametrize("path", _M21_MIDI, ids=lambda p: p.name)
+def test_the_event_reader_gives_mido_s_events(path):
+    from partita.symbolic.io import midi_smf
+    from partita.symbolic.io.midi import _mido_events
+
+    data = path.read_bytes()
+    try:
+        mid = mido.MidiFile(file=io.BytesIO(data))
+    except Exception:
+        with pytest.raises(Exception):
+            midi_smf.events(data)
+        return
+    kind, tpq, tracks = midi_smf.events(data)
+    assert (kind, tpq) == (mid.type, mid.ticks_per_beat)
+    assert tracks == [_mido_events(t) for t in mid.tracks]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cut=st.integers(0, len(_VALID)) | st.just(len(_VALID)),
+    edits=st.lists(st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)), max_size=6),
+)
+def test_mutated_bytes_read_as_through_mido(cut, edits):
+    """The fast event reader hands what it does not read as mido does to mido: every file,
+    broken or not, reads to the same score (or the same error) and warnings as through mido."""
+    data = bytearray(_VALID)
+    for i, b in edits:
+        data[i] = b
+    data = bytes(data[:cut])
+    if not data.startswith(b"MThd"):
+        return
+    assert _outcome(lambda: score_from_bytes(data, name="x.mid")) == _through_mido(data)

@@ -8,8 +8,8 @@ from scipy.signal import get_window
 
 from partita.errors import ConfigError
 from partita.render.controls import SynthParams
+from partita.render.room import apply_room
 from partita.render.synth import (
-    apply_room,
     filtered_noise,
     harmonic_bank,
     n_samples_for_frames,

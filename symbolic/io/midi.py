@@ -303,8 +303,16 @@ def score_from_bytes(data: bytes, *, name: str = "<bytes>") -> Score:
     """A Score from the bytes of a Standard MIDI file; ``name`` is used in error messages."""
     import mido
 
+    from partita.symbolic.io import midi_smf
+
     if not data.startswith(b"MThd"):
         raise FormatError("not a Standard MIDI file (no MThd header)", file=name)
+    try:  # the events as mido reads them, without mido's object per event
+        kind, tpq, tracks = midi_smf.events(data)
+    except Exception:  # anything unusual, or that mido refuses: mido reads it and says what
+        pass
+    else:
+        return _located(kind, tpq, tracks, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # mido warns about odd but legal files
@@ -350,8 +358,29 @@ class _TrackNotes:
 
 def score_from_midifile(mid: Any, *, name: str = "<midi>") -> Score:
     """A Score from a ``mido.MidiFile``; ``name`` is used in error messages."""
+    return _located(mid.type, mid.ticks_per_beat, [_mido_events(t) for t in mid.tracks], name)
+
+
+def _mido_events(track: Any) -> list[tuple[int, str, Any, Any, Any]]:
+    """A mido track as :func:`partita.symbolic.io.midi_smf.events` gives one."""
+    out = []
+    for msg in track:
+        t = msg.type
+        if t == "note_on" or t == "note_off":
+            out.append((msg.time, t, msg.channel, msg.note, msg.velocity))
+        elif t == "program_change":
+            out.append((msg.time, t, msg.channel, msg.program, 0))
+        elif msg.is_meta:
+            out.append((msg.time, t, None, msg, None))
+        else:
+            out.append((msg.time, "other", getattr(msg, "channel", None), None, None))
+    return out
+
+
+def _located(kind: int, tpq: int, events: list[list[tuple[int, str, Any, Any, Any]]], name: str) -> Score:
+    """:func:`_from_events`, its errors as FormatErrors naming the file."""
     try:
-        return _from_midifile(mid, name)
+        return _from_events(kind, tpq, events, name)
     except PartitaError as exc:
         raise exc.located(file=name) from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
@@ -359,13 +388,15 @@ def score_from_midifile(mid: Any, *, name: str = "<midi>") -> Score:
         raise FormatError(f"not a readable MIDI file ({type(exc).__name__}: {exc})", file=name) from None
 
 
-def _from_midifile(mid: Any, name: str) -> Score:
-    if mid.type == 2:
+def _from_events(kind: int, tpq: int, events: list[list[tuple[int, str, Any, Any, Any]]], name: str) -> Score:
+    """A Score of a file's format, ticks per quarter and events of each track (see
+    :func:`partita.symbolic.io.midi_smf.events`)."""
+    if kind == 2:
         raise FormatError("type-2 MIDI files (independent sequences) are not supported", file=name)
-    tpq = int(mid.ticks_per_beat)
+    tpq = int(tpq)
     if not 1 <= tpq <= _MAX_TICKS_PER_QUARTER:
         raise FormatError(f"division {tpq} is not a number of ticks per quarter (SMPTE time?)", file=name)
-    if not mid.tracks:
+    if not events:
         raise FormatError("the file has no tracks", file=name)
 
     def ql(t: int) -> Fraction:
@@ -376,7 +407,7 @@ def _from_midifile(mid: Any, name: str) -> Score:
     keys: dict[int, tuple[int, str]] = {}
     markers: dict[int, str] = {}
     tracks: list[_TrackNotes] = []
-    for track in mid.tracks:
+    for track in events:
         now = 0
         name_: str | None = None
         program = defaultdict(int)  # channel -> program
@@ -384,13 +415,12 @@ def _from_midifile(mid: Any, name: str) -> Score:
         groups: dict[tuple[bool, int], list[list[int]]] = defaultdict(list)
         programs: list[tuple[bool, int]] = []
         zero = 0
-        for msg in track:
-            now += msg.time
-            t = msg.type
-            if t == "note_off" or (t == "note_on" and msg.velocity == 0):
+        for delta, t, channel, a, b in track:
+            now += delta
+            if t == "note_off" or (t == "note_on" and b == 0):
                 # the oldest note of this pitch that started before now; a note that started
                 # at this very tick only when no other is sounding (it has zero length)
-                stack = sounding.get((msg.channel, msg.note))
+                stack = sounding.get((channel, a))
                 if stack:
                     i = next((k for k, n in enumerate(stack) if n[0] < now), 0)
                     note = stack.pop(i)
@@ -399,22 +429,24 @@ def _from_midifile(mid: Any, name: str) -> Score:
                     else:
                         zero += 1
             elif t == "note_on":
-                note = [now, -1, msg.note, msg.velocity]
-                groups[(msg.channel == _DRUM_CHANNEL, program[msg.channel])].append(note)
-                sounding[(msg.channel, msg.note)].append(note)
+                note = [now, -1, a, b]
+                groups[(channel == _DRUM_CHANNEL, program[channel])].append(note)
+                sounding[(channel, a)].append(note)
             elif t == "program_change":
-                program[msg.channel] = msg.program
-                programs.append((msg.channel == _DRUM_CHANNEL, msg.program))
-            elif t == "track_name" and name_ is None:
-                name_ = _text(msg.name).strip() or None
+                program[channel] = a
+                programs.append((channel == _DRUM_CHANNEL, a))
+            elif t == "other":
+                continue  # another channel event, or a sysex
+            elif t == "track_name" and name_ is None:  # a meta event: ``a`` is mido's message
+                name_ = _text(a.name).strip() or None
             elif t == "set_tempo":
-                tempos[now] = msg.tempo
+                tempos[now] = a.tempo
             elif t == "time_signature":
-                meters[now] = (msg.numerator, msg.denominator)
+                meters[now] = (a.numerator, a.denominator)
             elif t == "key_signature":
-                keys[now] = _KEY_FROM_NAME.get(msg.key, (0, "major"))
-            elif t == "marker" and msg.text.strip():
-                markers.setdefault(now, _text(msg.text).strip())
+                keys[now] = _KEY_FROM_NAME.get(a.key, (0, "major"))
+            elif t == "marker" and a.text.strip():
+                markers.setdefault(now, _text(a.text).strip())
         for stack in sounding.values():  # never switched off: end at the end of the track
             for note in stack:
                 if now > note[0]:

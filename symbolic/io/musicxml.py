@@ -218,10 +218,14 @@ def read(
             kwargs: dict[str, Any] = {"format": fmt, "forceSource": True}
             if number is not None:
                 kwargs["number"] = number
-            cleaned = None
+            cleaned = root = None
             if facts is not None and any(p.empty_forwards for p in facts.parts.values()):
                 cleaned = _without_empty_forwards(path)
-            if fmt == "musicxml":  # music21's importer without its per-bar walk (linear in bars)
+            if fmt == "musicxml" and cleaned is None and not zipfile.is_zipfile(path):
+                # one XML parse for music21 and for what is read from the file itself below
+                root = ElementTree.parse(path).getroot()
+                parsed = musicxml_m21.parse_root(root, path.name)
+            elif fmt == "musicxml":  # music21's importer without its per-bar walk (linear in bars)
                 parsed = musicxml_m21.parse_data(cleaned) if cleaned is not None else musicxml_m21.parse(path)
             elif cleaned is not None:
                 parsed = converter.parseData(cleaned, format=fmt)
@@ -250,7 +254,8 @@ def read(
     overfull = []  # parts out of step after an overfull measure: lined up as MuseScore does
     if facts is not None and number is None:
         overfull = align_measures(parsed, [p.measure_lengths for p in facts.parts.values()])
-    root = _file_root(path) if fmt == "musicxml" else None
+    if root is None and fmt == "musicxml":
+        root = _file_root(path)
     other = _other_dynamics(root)
     context = musicxml_parts.ReadContext(facts, hints, progress)
     try:

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["parse", "parse_data"]
+__all__ = ["parse", "parse_data", "parse_root"]
 
 
 def parse(path: str | os.PathLike[str]) -> Any:
@@ -39,6 +39,24 @@ def parse(path: str | os.PathLike[str]) -> Any:
         importer.readFile(str(path))
     if importer.stream.metadata.movementName is None:
         importer.stream.metadata.movementName = Path(path).name
+    return importer.stream
+
+
+def parse_root(root: Any, name: str) -> Any:
+    """A ``music21.stream.Score`` of an already parsed (uncompressed) MusicXML document, as
+    :func:`parse` makes it of the file named ``name``: the reader parses the XML once and hands
+    the same tree to music21 and to its own readers (music21 does not modify it)."""
+    from music21.musicxml import xmlToM21
+
+    if root.tag != "score-partwise":
+        raise xmlToM21.MusicXMLImportException(
+            f"Cannot parse MusicXML files not in score-partwise. Root tag was '{root.tag}'"
+        )
+    importer = _importer_class()()
+    importer.xmlRoot = root
+    importer.xmlRootToScore(root, importer.stream)
+    if importer.stream.metadata.movementName is None:
+        importer.stream.metadata.movementName = name
     return importer.stream
 
 

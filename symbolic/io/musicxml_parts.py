@@ -449,6 +449,15 @@ class ReadContext:
         self._unpitched: dict[str, dict] = {}
         self._measure_index: dict[int, int] = {}
         self._resolved: dict[str, str] = {}
+        self._instruments: dict[int, tuple[Any, Any]] = {}
+
+    def instrument_of(self, p21: Any) -> Any:
+        """``p21.getInstrument(returnDefault=False, recurse=True)``, asked of music21 once a part
+        (each ask walks the whole part; the reader wants it four times)."""
+        found = self._instruments.get(id(p21))
+        if found is None or found[0] is not p21:
+            found = self._instruments[id(p21)] = (p21, p21.getInstrument(returnDefault=False, recurse=True))
+        return found[1]
 
     def _part(self, xml_id: str) -> XmlPart | None:
         return self.facts.parts.get(xml_id) if self.facts is not None else None
@@ -475,7 +484,7 @@ class ReadContext:
                    staff: int = 0) -> str:
         """The catalog id of a part (see :func:`resolve_instrument`); a lower staff's is its
         part's, resolved on the first staff (from the first staff's notes)."""
-        i21 = p21.getInstrument(returnDefault=False, recurse=True)
+        i21 = self.instrument_of(p21)
         xp = self._part(xml_id)
         if staff:
             return self._resolved.get(xml_id, "piano")
@@ -534,15 +543,16 @@ class ReadContext:
         return dataclasses.replace(score, metadata=metadata)
 
 
-def staff_indices(parts21: list) -> list[int]:
+def staff_indices(parts21: list, instrument_of: Callable[[Any], Any] | None = None) -> list[int]:
     """For each music21 part, its staff within a multi-staff part (music21 splits a grand staff
-    into ``PartStaff`` objects sharing one ``<score-part>`` id): 0 for the first or only staff."""
+    into ``PartStaff`` objects sharing one ``<score-part>`` id): 0 for the first or only staff.
+    ``instrument_of``: a part's music21 instrument (default: asked of the part)."""
     from music21 import stream
 
     out: list[int] = []
     prev_id = None
     for p21 in parts21:
-        i21 = p21.getInstrument(returnDefault=False, recurse=True)
+        i21 = instrument_of(p21) if instrument_of else p21.getInstrument(returnDefault=False, recurse=True)
         pid = getattr(i21, "partId", None) if i21 is not None else None
         if isinstance(p21, stream.PartStaff) and pid is not None and pid == prev_id and out:
             out.append(out[-1] + 1)

@@ -23,16 +23,15 @@ from partita.symbolic.io.musicxml_fields import (
     METADATA_FIELD,
     NATIVE_METADATA,
     PART_IDS_FIELD,
-    score_figure,
 )
+from partita.symbolic.io.musicxml_walk import children, collect_marks, ql, read_pizzicato, snap, walk
 from partita.symbolic.io.musicxml_marks import continue_slurs, grace_notes_of, is_kept, ornaments_of, spanner_ornaments
-from partita.symbolic.io.musicxml_techniques import is_technique_words, read_pizzicato
 from partita.symbolic.lyrics import encode_syllable
 from partita.symbolic.notation import CrossStaff
 from partita.symbolic.verses import Syllable
 from partita.symbolic.report import DropLog
 from partita.symbolic.dynamics import DYNAMIC_MARKS, Dynamic, Hairpin
-from partita.symbolic.pitch import MODES, KeySignature, pitch_from_spelling
+from partita.symbolic.pitch import KeySignature, pitch_from_spelling
 from partita.symbolic.score import ChordSymbol, Note, Part, Score, Section
 from partita.symbolic.timeline import TempoMap, TempoMark, TimeSignature, as_ql
 
@@ -119,7 +118,7 @@ def score_from_parsed(s21: Any, *, other_dynamics: dict, context: Any = None, ow
 
     if context is None:
         context = musicxml_parts.ReadContext(None, None, None)
-    staff_of = musicxml_parts.staff_indices(parts21)
+    staff_of = musicxml_parts.staff_indices(parts21, context.instrument_of)
     for index, p21 in enumerate(parts21):
         if context.progress is not None:
             context.progress(index, len(parts21), "parts")
@@ -249,7 +248,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     )
 
     # music21 renames a part after its instrument; the <score-part id> stays on the instrument
-    i21 = p21.getInstrument(returnDefault=False, recurse=True)
+    i21 = context.instrument_of(p21)
     xml_id = getattr(i21, "partId", None) if i21 is not None else None
     if not (isinstance(xml_id, str) and xml_id):
         xml_id = p21.id if isinstance(p21.id, str) and p21.id else f"P{index + 1}"
@@ -261,8 +260,9 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     part_extras = expression.get(xml_id, {}) if isinstance(expression, dict) else {}
     first_part = not marks.time_signatures
 
-    measures = list(p21.getElementsByClass(stream.Measure)) or [p21]
-    pizz_by_words = read_pizzicato(p21)  # pizz. / arco in a file whose notes do not say
+    measures = [m for m, _ in children(p21, stream.Measure)] or [p21]
+    walked = walk(p21)
+    pizz_by_words = read_pizzicato(walked)  # pizz. / arco in a file whose notes do not say
     graces: list = []
     ornaments: list = []
     grace_order: dict[tuple[Fraction, int], int] = defaultdict(int)
@@ -271,20 +271,21 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
     by_element: dict[int, list[dict]] = {}
     has_unpitched = False
     for m in measures:
-        m_off = as_ql(m.offset) if m is not p21 else Fraction(0)
+        m_off = ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
         bar = m.number if m is not p21 else None
         containers = [(1 + 4 * staff, m, Fraction(0))]
-        for vi, v in enumerate(m.voices):
+        for vi, (v, v_off) in enumerate(children(m, stream.Voice)):
             vid = str(v.id)
             number = int(vid) if vid.isdigit() and int(vid) > 0 else vi + 1
             if staff and number <= 4:  # a lower staff's voices are 5-8, as MuseScore numbers them
                 number += 4 * staff
-            containers.append((number, v, as_ql(v.offset)))
+            containers.append((number, v, ql(v_off)))
         for voice, container, c_off in containers:
-            for el in container.getElementsByClass(note.GeneralNote):
+            base = m_off + c_off  # (m_off + c_off) + offset: the sum as written before, one add a note
+            for el, el_off in children(container, note.GeneralNote):
                 if isinstance(el, (note.Rest, harmony.Harmony)):
                     continue
-                onset = m_off + c_off + as_ql(el.offset)
+                onset = base + ql(el_off)
                 if el.duration.isGrace or el.quarterLength == 0:
                     members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
                     if any(isinstance(n21, note.Unpitched) for n21 in members):
@@ -362,7 +363,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
                     if tie_state not in ("start", "stop", "continue"):
                         tie_state = None
                     rec = dict(
-                        onset=onset, duration=as_ql(el.quarterLength), pitch=midi, spelling=spelling,
+                        onset=onset, duration=ql(el.quarterLength), pitch=midi, spelling=spelling,
                         velocity=velocity, articulations=frozenset(arts), tie=tie_state, slur=None,
                         voice=voice, lyric=lyric, _bar=bar,
                     )  # fmt: skip
@@ -415,8 +416,11 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             continue
         try:
             first, last = sp.getFirst(), sp.getLast()
-            start = as_ql(first.getOffsetInHierarchy(p21))
-            end = as_ql(last.getOffsetInHierarchy(p21)) + as_ql(last.quarterLength)
+            # a note read above has its offset in the part as its onset (searching the
+            # hierarchy for it again was a tenth of this function's time on the bench score)
+            a, b = by_element.get(id(first)), by_element.get(id(last))
+            start = a[0]["onset"] if a else as_ql(first.getOffsetInHierarchy(p21))
+            end = (b[0]["onset"] if b else as_ql(last.getOffsetInHierarchy(p21))) + as_ql(last.quarterLength)
         except Exception:
             continue
         if end > start:
@@ -425,16 +429,19 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
 
     # dynamics (and <other-dynamics> texts from the file)
     dyns = []
+    in_measure: dict[int, list[tuple[Fraction, Any]]] = defaultdict(list)  # id(measure) -> its dynamics
+    for el, off, top in walked:
+        if isinstance(el, dynamics.Dynamic):
+            in_measure[id(top) if top is not None else id(p21)].append((off, el))
     for m in measures:
-        m_off = as_ql(m.offset) if m is not p21 else Fraction(0)
+        m_off = ql(p21.elementOffset(m)) if m is not p21 else Fraction(0)
         texts = list(other_dynamics.get((xml_id, str(m.number) if m is not p21 else ""), []))
-        found = sorted(m.recurse().getElementsByClass(dynamics.Dynamic), key=lambda d: d.getOffsetInHierarchy(m))
-        for d in found:
+        for off, d in sorted(in_measure.get(id(m), ()), key=lambda x: x[0]):
             mark = d.value
             if mark == "other-dynamics":
                 mark = texts.pop(0) if texts else ""
             if mark in DYNAMIC_MARKS:
-                dyns.append(Dynamic(_snap(m_off + as_ql(d.getOffsetInHierarchy(m))), mark))
+                dyns.append(Dynamic(snap(off), mark))
 
     # expression overrides and flags from partita's own field
     for r in records:
@@ -458,7 +465,7 @@ def _part_from_music21(p21, index, used_ids, part_ids, expression, drops, marks,
             raise FormatError(exc.message, part=name or part_id, bar=bar) from None
 
     # score-wide marks, from this part where earlier parts gave none
-    _collect_marks(p21, measures, marks, first_part)
+    collect_marks(p21, measures, walked, marks, first_part, i21)
 
     instrument_id = context.instrument(p21, xml_id, name, has_unpitched, records, staff=staff)
     if not name:
@@ -486,110 +493,3 @@ def _pitch_and_spelling(n21: Any) -> tuple[int, str | None]:
     ps = n21.pitch.ps
     midi = min(max(int(round(ps)), 0), 127)
     return midi, (_spelling_of(n21.pitch, midi) if midi == ps else None)
-
-
-def _snap(onset: Fraction) -> Fraction:
-    """Undo music21's truncation of direction offsets to whole divisions.
-
-    music21 writes a direction's ``<offset>`` as ``int(float difference * divisions)``, which can
-    land one division (1/10080 quarter) short. A mark within one division of a
-    fraction with a denominator up to 64 is put back on it.
-    """
-    tolerance = Fraction(1, 10080)
-    for den in range(1, 65):
-        candidate = Fraction(round(onset * den), den)
-        if abs(candidate - onset) <= tolerance:
-            return candidate
-    return onset
-
-
-def _collect_marks(p21, measures, marks, first_part):
-    from music21 import expressions, harmony, key, meter, stream, tempo
-
-    if first_part:
-        # meters, and the pickup: a first measure shorter than its meter
-        for m in measures:
-            # a part without measures (music21 makes none for some ABC tunes) holds its meters itself
-            m_offset = as_ql(m.offset) if m is not p21 else Fraction(0)
-            for ts in m.getElementsByClass(meter.TimeSignature):
-                onset = m_offset + as_ql(ts.offset)
-                if ts.denominator not in (1, 2, 4, 8, 16, 32, 64) or not 1 <= ts.numerator <= 64:
-                    raise FormatError(f"time signature {ts.ratioString} is not one partita holds",
-                                  bar=m.number if m is not p21 else None)
-                new = TimeSignature(onset, int(ts.numerator), int(ts.denominator))
-                last = marks.time_signatures[-1] if marks.time_signatures else None
-                if last is not None and last.onset == new.onset:
-                    marks.time_signatures[-1] = new
-                else:
-                    marks.time_signatures.append(new)
-        if marks.time_signatures and marks.time_signatures[0].onset != 0:
-            marks.time_signatures[0] = TimeSignature(0, marks.time_signatures[0].numerator,
-                                                     marks.time_signatures[0].denominator)  # fmt: skip
-        if not marks.time_signatures:
-            marks.time_signatures.append(TimeSignature(0, 4, 4))
-        real = [m for m in measures if m is not p21]
-        bar_length = marks.time_signatures[0].bar_length
-        if len(real) >= 2:
-            second = as_ql(real[1].offset)
-            if 0 < second < bar_length:
-                marks.pickup = second
-        elif len(real) == 1 and real[0].paddingLeft:
-            pad = as_ql(real[0].paddingLeft)
-            if 0 < pad < bar_length:
-                marks.pickup = bar_length - pad
-    # keys: from the first part without a transposing instrument (else the first part)
-    i21 = p21.getInstrument(returnDefault=False, recurse=True)
-    transposing = i21 is not None and i21.transposition is not None and i21.transposition.semitones != 0
-    if not marks.keys or (marks.keys_from_transposing and not transposing):
-        found = []
-        for ks in p21.recurse().getElementsByClass(key.KeySignature):
-            onset = as_ql(ks.getOffsetInHierarchy(p21))
-            fifths = int(ks.sharps)
-            while fifths > 7:
-                fifths -= 12
-            while fifths < -7:
-                fifths += 12
-            mode = getattr(ks, "mode", None) if isinstance(ks, key.Key) else None
-            mode = mode if mode in MODES else "major"
-            new = KeySignature(onset, fifths, mode)
-            if found and found[-1].onset == onset:
-                found[-1] = new
-            else:
-                found.append(new)
-        if found or not marks.keys:
-            marks.keys = found
-            marks.keys_from_transposing = transposing
-    # tempo marks (with a <words> text at the same onset as their text), sections, chords
-    texts: dict[Fraction, str] = {}
-    for te in p21.recurse().getElementsByClass(expressions.TextExpression):
-        if te.content and not is_technique_words(str(te.content)):
-            texts.setdefault(_snap(as_ql(te.getOffsetInHierarchy(p21))), str(te.content).strip())
-    here: set[Fraction] = set()
-    for mm in p21.recurse().getElementsByClass(tempo.MetronomeMark):
-        onset = _snap(as_ql(mm.getOffsetInHierarchy(p21)))
-        if onset in marks.tempi and onset not in here:
-            continue  # an earlier part gave one
-        # two marks at one place in a part: the last is played, as MuseScore 3 plays it
-        if onset in here and not mm.text and marks.tempi[onset].text:
-            text_kept = marks.tempi[onset].text
-        else:
-            text_kept = None
-        bpm = mm.getQuarterBPM()
-        if bpm is None:
-            continue
-        bpm = round(float(bpm), 6)  # music21 scales by the referent in binary floating point
-        text = mm.text if mm.text and not mm.textImplicit else (text_kept or texts.get(onset))
-        try:
-            marks.tempi[onset] = TempoMark(onset, float(bpm), text or None)
-            here.add(onset)
-        except ScoreError:
-            continue
-    for rm in p21.recurse().getElementsByClass(expressions.RehearsalMark):
-        onset = _snap(as_ql(rm.getOffsetInHierarchy(p21)))
-        if rm.content and onset not in marks.sections:
-            marks.sections[onset] = Section(onset, str(rm.content))
-    for cs in p21.recurse().getElementsByClass(harmony.ChordSymbol):
-        onset = _snap(as_ql(cs.getOffsetInHierarchy(p21)))
-        figure = cs.figure
-        if figure and onset not in marks.chords:
-            marks.chords[onset] = ChordSymbol(onset, score_figure(str(figure)))

@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 from typing import Any, Iterable
 
-__all__ = ["is_technique_words", "pizzicato_changes", "pizzicato_at", "pizzicato_words"]
+__all__ = ["is_technique_words", "pizzicato_changes", "pizzicato_at", "pizzicato_words"]  # read_pizzicato: musicxml_walk
 
 _PIZZ = re.compile(r"^\s*pizz(?:\.|icato\b|\b)", re.IGNORECASE)
 _ARCO = re.compile(r"^\s*(?:col\s+)?arco\b|^\s*ord(?:\.|inario\b)", re.IGNORECASE)
@@ -59,19 +59,3 @@ def pizzicato_words(notes: Iterable[Any]) -> list[tuple[Fraction, str]]:
             state = by_onset[onset]
             out.append((onset, "pizz." if state else "arco"))
     return out
-
-
-def read_pizzicato(p21: Any) -> Any:
-    """For a music21 part: None when some note carries the pizzicato attribute (then each note
-    says for itself), else a function onset -> pizzicato by the part's words."""
-    from music21 import articulations, expressions, note
-
-    from partita.symbolic.timeline import as_ql
-
-    for el in p21.recurse().getElementsByClass(note.GeneralNote):
-        if any(isinstance(a, articulations.Pizzicato) for a in el.articulations):
-            return None
-    words = [(as_ql(te.getOffsetInHierarchy(p21)), str(te.content))
-             for te in p21.recurse().getElementsByClass(expressions.TextExpression) if te.content]  # fmt: skip
-    changes = pizzicato_changes(words)
-    return (lambda onset: pizzicato_at(changes, onset)) if changes else None
