@@ -97,66 +97,6 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
     return i, i + 1, float((x - kn[i]) / (kn[i + 1] - kn[i]))
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _segment(zr, zi, ar, ai, i0, i1, f2, out):
-    """Add ``Im z`` to ``out[i0:i1]``, ``z`` turning by ``ar + i ai`` per sample; returns the
-    state at the end (or where it fell below ``sqrt(f2)``) and that sample index.
-
-    The samples go 4 at a time in four local variables (registers): lane l holds ``z rot^l``
-    and every lane turns by ``rot^4``, so the four products of a step do not wait on each other."""
-    a0, b0 = zr, zi
-    a1, b1 = a0 * ar - b0 * ai, a0 * ai + b0 * ar
-    a2, b2 = a1 * ar - b1 * ai, a1 * ai + b1 * ar
-    a3, b3 = a2 * ar - b2 * ai, a2 * ai + b2 * ar
-    r2r, r2i = ar * ar - ai * ai, 2.0 * ar * ai
-    r4r, r4i = r2r * r2r - r2i * r2i, 2.0 * r2r * r2i
-    i = i0
-    while i + 4 <= i1:
-        out[i] += b0
-        out[i + 1] += b1
-        out[i + 2] += b2
-        out[i + 3] += b3
-        a0, b0 = a0 * r4r - b0 * r4i, a0 * r4i + b0 * r4r
-        a1, b1 = a1 * r4r - b1 * r4i, a1 * r4i + b1 * r4r
-        a2, b2 = a2 * r4r - b2 * r4i, a2 * r4i + b2 * r4r
-        a3, b3 = a3 * r4r - b3 * r4i, a3 * r4i + b3 * r4r
-        i += 4
-        if (i & 255) < 4 and a0 * a0 + b0 * b0 < f2:
-            return a0, b0, i
-    zr, zi = a0, b0
-    while i < i1:
-        out[i] += zi
-        zr, zi = zr * ar - zi * ai, zr * ai + zi * ar
-        i += 1
-    return zr, zi, i
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _modal_kernel(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, out):
-    """Add damped sinusoids to ``out``: row s, partial k starts at sample ``n_on`` with
-    amplitude ``amps[s, k]`` and phase 0, multiplies by ``decay_on[s, k]`` per sample until
-    ``n_off``, by ``decay_off[s, k]`` after it, and stops below ``floor`` (a complex rotation
-    per sample: sin and cos only once per partial). Returns the end of what was written."""
-    n = out.shape[0]
-    last = n_on
-    f2 = floor * floor
-    for s in range(freqs.shape[0]):
-        for k in range(freqs.shape[1]):
-            a = amps[s, k]
-            if a <= floor:
-                continue
-            w = 2.0 * math.pi * freqs[s, k] * inv_sr
-            cr = math.cos(w)
-            ci = math.sin(w)
-            r = decay_on[s, k]
-            zr, zi, i = _segment(a, 0.0, r * cr, r * ci, n_on, min(n_off, n), f2, out)
-            if i >= n_off and zr * zr + zi * zi >= f2:
-                r = decay_off[s, k]
-                zr, zi, i = _segment(zr, zi, r * cr, r * ci, n_off, n, f2, out)
-            last = max(last, i)
-    return last
-
-
 @dataclass(frozen=True, slots=True)
 class StringModel:
     """A fitted string model: config and tables (see the module docstring).
@@ -213,6 +153,7 @@ class StringModel:
 
         The length is ``n_samples`` or, by default, until every partial has fallen 80 dB below
         the note's level (or to -100 dB re full scale; at most 4 s after the note-off)."""
+        from partita.render.strings_kernel import render_note
         from partita.render.synth import filtered_noise
 
         if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db):
@@ -230,7 +171,6 @@ class StringModel:
         fixed = n_samples is not None
         if n_samples is None:
             n_samples = n_off + int(min(80.0 / rel, 4.0) * sample_rate) + 1
-        out = np.zeros(int(n_samples), np.float64)
         detune = float(p["detune_cents"]) * float(self.config.get("detune_scale", 1.0))
         ns = int(p["n_strings"]) if detune > 0.0 else 1
         if ns == 1:
@@ -244,13 +184,10 @@ class StringModel:
         d_on = 10.0 ** (-decay / 20.0 / sample_rate)
         d_off = 10.0 ** (-np.maximum(decay, rel) / 20.0 / sample_rate)
         floor = 10.0 ** ((max(level_db - _BELOW_DB, _SILENT_DB)) / 20.0)
-        last = _modal_kernel(np.ascontiguousarray(f), np.ascontiguousarray(a), d_on, d_off, n_on, n_off,
-                             1.0 / sample_rate, floor, out)  # fmt: skip
         # a 2 ms raised-cosine onset: the soundfont's samples start softly too, and a sum of
         # sines all at phase 0 needs no more to start without a click
-        ramp = min(int(0.002 * sample_rate), len(out) - n_on)
-        if ramp > 0:
-            out[n_on : n_on + ramp] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
+        ramp = min(int(0.002 * sample_rate), int(n_samples) - n_on)
+        ramp_w = 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp) if ramp > 0 else np.zeros(0)
         # the hammer or pluck: filtered noise from the onset, decaying with noise_tau_s
         fr = 250.0
         tau = float(self.config["noise_tau_s"])
@@ -261,11 +198,10 @@ class StringModel:
         env = np.exp(-np.arange(n_fr) / fr / tau)
         noise = filtered_noise(noise_magnitudes=(env[:, None] * mag[None, :]).astype(np.float32), frame_rate=fr,
                                sample_rate=sample_rate, seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
-        end = min(len(out), n_on + len(noise))
-        out[n_on:end] += noise[: end - n_on]
-        if fixed:
-            return out.astype(np.float32)
-        return out[: max(last, end, n_off)].astype(np.float32)  # nothing after every partial has stopped
+        # nothing after every partial has stopped (unless n_samples was asked for)
+        return render_note(freqs=f, amps=a, decay_on=d_on, decay_off=d_off, n_on=n_on, n_off=n_off,
+                           sample_rate=sample_rate, floor=floor, n_samples=int(n_samples), trim=not fixed,
+                           ramp=ramp_w, noise=noise)  # fmt: skip
 
 
 class StringDecoder:
@@ -332,5 +268,6 @@ class StringDecoder:
 
 def warmup() -> None:
     """Compile (or load from numba's cache) the modal kernel."""
-    out = np.zeros(64)
-    _modal_kernel(np.full((1, 1), 100.0), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), 0, 32, 1.0 / 48000, 1e-5, out)
+    from partita.render.strings_kernel import warmup as _warmup
+
+    _warmup()
