@@ -39,7 +39,6 @@ BLOCK = 256
 LANES = 16
 _STEPS = BLOCK // LANES
 _HEAD = 2 * LANES  # samples a block takes from the row's complex state
-_ROWS = BLOCK  # buf[_ROWS + h _HEAD + j]: row h's first samples in the block; buf[:BLOCK] the block sum
 _GROUP = 4  # rows a pass over a block
 
 
@@ -76,20 +75,32 @@ def row_end(log_a2, log_d2, start, stop, log_floor2):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _head(buf, at, tab, t, zr, zi, n):
+    """``buf[at + j] = Im(z p^j)`` for j < n, ``p^j`` from ``tab`` (real parts at ``t + j``,
+    imaginary ``_HEAD`` further). Unsigned indices: numba then adds no wraparound test, which
+    would keep LLVM from vectorising the loop."""
+    a = np.uint64(at)
+    t_im = t + np.uint64(_HEAD)  # uint64 + int64 would be int64
+    for j in range(n):
+        ju = np.uint64(j)
+        buf[a + ju] = zi * tab[t + ju] + zr * tab[t_im + ju]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _group(buf, c0, c1, c2, c3, d0, d1, d2, d3):
-    """Four rows over one block: their first ``_HEAD`` samples are in ``buf`` (row h at
-    ``_ROWS + h _HEAD``), the rest follow the recurrence; the four are added to the block sum
-    ``buf[:BLOCK]``, sample by sample in row order. The loop over steps is unrolled by LLVM, so
-    each lane's state stays in registers and the loop over lanes becomes vector code."""
+    """Four rows over one block, added to the block sum ``buf[:BLOCK]`` sample by sample in row
+    order: their first ``_HEAD`` samples are in ``buf`` (row h at ``BLOCK + h _HEAD``), the rest
+    follow the recurrence (``c_h``, ``d_h``). The loop over steps is unrolled by LLVM, so each
+    lane's state stays in registers and the loop over lanes becomes vector code."""
     for j in range(LANES):
-        a0 = buf[_ROWS + j]
-        a1 = buf[_ROWS + _HEAD + j]
-        a2 = buf[_ROWS + 2 * _HEAD + j]
-        a3 = buf[_ROWS + 3 * _HEAD + j]
-        b0 = buf[_ROWS + LANES + j]
-        b1 = buf[_ROWS + _HEAD + LANES + j]
-        b2 = buf[_ROWS + 2 * _HEAD + LANES + j]
-        b3 = buf[_ROWS + 3 * _HEAD + LANES + j]
+        a0 = buf[BLOCK + j]
+        a1 = buf[BLOCK + _HEAD + j]
+        a2 = buf[BLOCK + 2 * _HEAD + j]
+        a3 = buf[BLOCK + 3 * _HEAD + j]
+        b0 = buf[BLOCK + LANES + j]
+        b1 = buf[BLOCK + _HEAD + LANES + j]
+        b2 = buf[BLOCK + 2 * _HEAD + LANES + j]
+        b3 = buf[BLOCK + 3 * _HEAD + LANES + j]
         buf[j] += a0 + a1 + a2 + a3
         buf[LANES + j] += b0 + b1 + b2 + b3
         for k in range(2, _STEPS):
@@ -110,15 +121,26 @@ def _group(buf, c0, c1, c2, c3, d0, d1, d2, d3):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _finish(buf, m, at, n_on, ramp, noise, out):
-    """out[at : at + m] = float32(block sum x onset ramp + noise), as float64 sums (no fma)."""
-    for j in range(m):
-        t = at + j - n_on
-        v = buf[j]
-        if t < ramp.size:
-            v = v * ramp[t]
-        if t < noise.size:
-            v = v + np.float64(noise[t])
+    """out[at : at + m] = float32(block sum x onset ramp + noise), as float64 sums (no fma);
+    clears the block sum."""
+    t0 = at - n_on  # >= 0
+    j_ramp = min(m, max(0, ramp.size - t0))
+    j_noise = min(m, max(j_ramp, noise.size - t0))
+    for j in range(j_ramp):
+        v = buf[j] * ramp[t0 + j]
+        if t0 + j < noise.size:
+            v = v + np.float64(noise[t0 + j])
         out[at + j] = np.float32(v)
+    o = out[at + j_ramp : at + j_noise]
+    x = noise[t0 + j_ramp : t0 + j_noise]
+    s = buf[j_ramp:j_noise]
+    for j in range(o.size):
+        o[j] = np.float32(s[j] + np.float64(x[j]))
+    o = out[at + j_noise : at + m]
+    s = buf[j_noise:m]
+    for j in range(o.size):
+        o[j] = np.float32(s[j])
+    for j in range(BLOCK):
         buf[j] = 0.0
 
 
@@ -155,17 +177,17 @@ def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, len
     out = np.zeros(length, np.float32)
     for j in range(max(0, min(noise.size, length - n_on))):  # the noise alone; blocks overwrite
         out[n_on + j] = noise[j]
-    padded = (n_rows + _GROUP - 1) // _GROUP * _GROUP
+    padded = n_rows + _GROUP  # row n_rows and after: state 0 (padding of the last group)
     zr = np.zeros(padded)
     zi = np.zeros(padded)
-    pr = np.zeros((padded, _HEAD))
-    pi = np.zeros((padded, _HEAD))
+    tab = np.zeros(max(n_rows, 1) * 2 * _HEAD)  # row q: Re p^j at 2 q _HEAD + j, Im p^j _HEAD further
     cl = np.zeros(padded)
     dl = np.zeros(padded)
     br = np.zeros(padded)
     bi = np.zeros(padded)
     active = np.zeros(padded, np.int64)
-    buf = np.zeros(_ROWS + _GROUP * _HEAD)
+    buf = np.zeros(BLOCK + _GROUP * _HEAD)  # the block sum, then the group's first samples
+    head = min(_HEAD, tab.size)  # _HEAD, as a number LLVM does not see (see _head)
     for seg in range(2):
         s0 = n_on if seg == 0 else n_off
         s1 = min(i1, length) if seg == 0 else min(n, length)
@@ -183,8 +205,8 @@ def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, len
             xr = 1.0
             xi = 0.0
             for j in range(_HEAD):
-                pr[q, j] = xr
-                pi[q, j] = xi
+                tab[2 * q * _HEAD + j] = xr
+                tab[(2 * q + 1) * _HEAD + j] = xi
                 xr, xi = xr * ar - xi * ai, xr * ai + xi * ar
             dl_ = d**LANES
             cl[q] = 2.0 * dl_ * math.cos(LANES * w)
@@ -203,32 +225,15 @@ def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, len
                     n_act += 1
             if n_act == 0:
                 break
+            for g in range(n_act, n_act + _GROUP):  # padding: rows of state 0
+                active[g] = n_rows
             for g in range(0, n_act, _GROUP):
-                c0 = c1 = c2 = c3 = 0.0
-                d0 = d1 = d2 = d3 = 0.0
                 for h in range(_GROUP):
-                    at = _ROWS + h * _HEAD
-                    if g + h >= n_act:
-                        for j in range(_HEAD):
-                            buf[at + j] = 0.0
-                        continue
                     q = active[g + h]
-                    ur = zr[q]
-                    ui = zi[q]
-                    for j in range(_HEAD):
-                        buf[at + j] = ui * pr[q, j] + ur * pi[q, j]
-                    if h == 0:
-                        c0, d0 = cl[q], dl[q]
-                    elif h == 1:
-                        c1, d1 = cl[q], dl[q]
-                    elif h == 2:
-                        c2, d2 = cl[q], dl[q]
-                    else:
-                        c3, d3 = cl[q], dl[q]
-                _group(buf, c0, c1, c2, c3, d0, d1, d2, d3)
+                    _head(buf, BLOCK + h * _HEAD, tab, np.uint64(2 * _HEAD * min(q, n_rows - 1)), zr[q], zi[q], head)
+                q0, q1, q2, q3 = active[g], active[g + 1], active[g + 2], active[g + 3]
+                _group(buf, cl[q0], cl[q1], cl[q2], cl[q3], dl[q0], dl[q1], dl[q2], dl[q3])
             _finish(buf, m, b0, n_on, ramp, noise, out)
-            for j in range(m, BLOCK):  # a short block computed a whole one: clear the rest
-                buf[j] = 0.0
             for g in range(n_act):  # each row's state at the next block
                 q = active[g]
                 if m == BLOCK:
