@@ -40,6 +40,8 @@ LANES = 16
 _STEPS = BLOCK // LANES
 _HEAD = 2 * LANES  # samples a block takes from the row's complex state
 _GROUP = 4  # rows a pass over a block
+_STATE = BLOCK  # buf[:BLOCK]: a group's block sum; buf[_STATE + h _HEAD + j]: row h's state
+_CHUNK = 16  # blocks a chunk: a row's state is set afresh from its complex value at each chunk
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -75,40 +77,38 @@ def row_end(log_a2, log_d2, start, stop, log_floor2):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _head(buf, at, tab, t, zr, zi, n):
-    """``buf[at + j] = Im(z p^j)`` for j < n, ``p^j`` from ``tab`` (real parts at ``t + j``,
-    imaginary ``_HEAD`` further). Unsigned indices: numba then adds no wraparound test, which
-    would keep LLVM from vectorising the loop."""
-    a = np.uint64(at)
-    t_im = t + np.uint64(_HEAD)  # uint64 + int64 would be int64
-    for j in range(n):
-        ju = np.uint64(j)
-        buf[a + ju] = zi * tab[t + ju] + zr * tab[t_im + ju]
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _group(buf, c0, c1, c2, c3, d0, d1, d2, d3):
-    """Four rows over one block, added to the block sum ``buf[:BLOCK]`` sample by sample in row
-    order: their first ``_HEAD`` samples are in ``buf`` (row h at ``BLOCK + h _HEAD``), the rest
-    follow the recurrence (``c_h``, ``d_h``). The loop over steps is unrolled by LLVM, so each
-    lane's state stays in registers and the loop over lanes becomes vector code."""
+    """Four rows over one block: ``buf[:BLOCK]`` = the sum of their samples, sample by sample
+    in row order. Row h's state, its ``2 LANES`` samples before the block, is at
+    ``_STATE + h _HEAD`` and is left there as its state for the next block; its samples follow
+    the recurrence (``c_h``, ``d_h``). LLVM unrolls the loop over steps, so that each lane's
+    state stays in registers and the loop over lanes becomes vector code (the first two steps
+    are written out: 14 left is a loop it unrolls, 16 was not)."""
     for j in range(LANES):
-        a0 = buf[BLOCK + j]
-        a1 = buf[BLOCK + _HEAD + j]
-        a2 = buf[BLOCK + 2 * _HEAD + j]
-        a3 = buf[BLOCK + 3 * _HEAD + j]
-        b0 = buf[BLOCK + LANES + j]
-        b1 = buf[BLOCK + _HEAD + LANES + j]
-        b2 = buf[BLOCK + 2 * _HEAD + LANES + j]
-        b3 = buf[BLOCK + 3 * _HEAD + LANES + j]
-        buf[j] += a0 + a1 + a2 + a3
-        buf[LANES + j] += b0 + b1 + b2 + b3
+        a0 = buf[_STATE + j]
+        a1 = buf[_STATE + _HEAD + j]
+        a2 = buf[_STATE + 2 * _HEAD + j]
+        a3 = buf[_STATE + 3 * _HEAD + j]
+        b0 = buf[_STATE + LANES + j]
+        b1 = buf[_STATE + _HEAD + LANES + j]
+        b2 = buf[_STATE + 2 * _HEAD + LANES + j]
+        b3 = buf[_STATE + 3 * _HEAD + LANES + j]
+        a0 = c0 * b0 - d0 * a0
+        a1 = c1 * b1 - d1 * a1
+        a2 = c2 * b2 - d2 * a2
+        a3 = c3 * b3 - d3 * a3
+        buf[j] = a0 + a1 + a2 + a3
+        b0 = c0 * a0 - d0 * b0
+        b1 = c1 * a1 - d1 * b1
+        b2 = c2 * a2 - d2 * b2
+        b3 = c3 * a3 - d3 * b3
+        buf[LANES + j] = b0 + b1 + b2 + b3
         for k in range(2, _STEPS):
             y0 = c0 * b0 - d0 * a0
             y1 = c1 * b1 - d1 * a1
             y2 = c2 * b2 - d2 * a2
             y3 = c3 * b3 - d3 * a3
-            buf[k * LANES + j] += y0 + y1 + y2 + y3
+            buf[k * LANES + j] = y0 + y1 + y2 + y3
             a0 = b0
             a1 = b1
             a2 = b2
@@ -117,49 +117,48 @@ def _group(buf, c0, c1, c2, c3, d0, d1, d2, d3):
             b1 = y1
             b2 = y2
             b3 = y3
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _finish(buf, m, at, n_on, ramp, noise, out):
-    """out[at : at + m] = float32(block sum x onset ramp + noise), as float64 sums (no fma);
-    clears the block sum."""
-    t0 = at - n_on  # >= 0
-    j_ramp = min(m, max(0, ramp.size - t0))
-    j_noise = min(m, max(j_ramp, noise.size - t0))
-    for j in range(j_ramp):
-        v = buf[j] * ramp[t0 + j]
-        if t0 + j < noise.size:
-            v = v + np.float64(noise[t0 + j])
-        out[at + j] = np.float32(v)
-    o = out[at + j_ramp : at + j_noise]
-    x = noise[t0 + j_ramp : t0 + j_noise]
-    s = buf[j_ramp:j_noise]
-    for j in range(o.size):
-        o[j] = np.float32(s[j] + np.float64(x[j]))
-    o = out[at + j_noise : at + m]
-    s = buf[j_noise:m]
-    for j in range(o.size):
-        o[j] = np.float32(s[j])
-    for j in range(BLOCK):
-        buf[j] = 0.0
+        buf[_STATE + j] = a0
+        buf[_STATE + _HEAD + j] = a1
+        buf[_STATE + 2 * _HEAD + j] = a2
+        buf[_STATE + 3 * _HEAD + j] = a3
+        buf[_STATE + LANES + j] = b0
+        buf[_STATE + _HEAD + LANES + j] = b1
+        buf[_STATE + 2 * _HEAD + LANES + j] = b2
+        buf[_STATE + 3 * _HEAD + LANES + j] = b3
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, length, ramp, noise):
+def _add_block(acc, at, buf, m):
+    """acc[at : at + m] += buf[:m]. The indices are unsigned: numba then adds no wraparound
+    test, which would keep LLVM from vectorising the loop."""
+    a = np.uint64(at)
+    for j in range(m):
+        acc[a + np.uint64(j)] += buf[j]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _start_row(buf, h, tab, t, zr, zi, n):
+    """Row h's state ``Im(z p^j)``, j < n (= ``_HEAD``, passed so that LLVM vectorises the loop
+    rather than unrolling it), ``p^j`` from ``tab`` (real parts from ``t``, imaginary parts
+    ``_HEAD`` further; unsigned, as in :func:`_add_block`)."""
+    s = np.uint64(_STATE + h * _HEAD)
+    t_im = t + np.uint64(_HEAD)  # uint64 + int64 would be int64
+    for j in range(n):
+        ju = np.uint64(j)
+        buf[s + ju] = zi * tab[t + ju] + zr * tab[t_im + ju]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _row_ends(amps, decay_on, decay_off, n_on, n_off, floor, n):
+    """The rows above ``floor`` (indices, latest-ending first) and where each stops before the
+    note-off (``end1``) and in all (``end2``)."""
     log_f2 = math.log(floor * floor)
     i1 = min(n_off, n)
-    n_rows = 0
-    for r in range(freqs.size):
-        if amps[r] > floor:
-            n_rows += 1
-    rows = np.empty(n_rows, np.int64)
-    end1 = np.empty(n_rows, np.int64)  # where each row stops before the note-off
-    end2 = np.empty(n_rows, np.int64)  # where it stops (end1 if it stops before the note-off)
-    q = 0
-    for r in range(freqs.size):
-        if not amps[r] > floor:
-            continue
-        rows[q] = r
+    rows = np.nonzero(amps > floor)[0]
+    end1 = np.empty(rows.size, np.int64)
+    end2 = np.empty(rows.size, np.int64)
+    for q in range(rows.size):
+        r = rows[q]
         la2 = 2.0 * math.log(amps[r])
         ld2 = 2.0 * math.log(decay_on[r])
         e = row_end(la2, ld2, n_on, i1, log_f2)
@@ -169,83 +168,158 @@ def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, len
             at_off = la2 + (n_off - n_on) * ld2
             if at_off >= log_f2:
                 end2[q] = row_end(at_off, 2.0 * math.log(decay_off[r]), n_off, n, log_f2)
-        q += 1
+    order = np.argsort(-end2, kind="mergesort")  # rows that end together share a group
+    return rows[order], end1[order], end2[order]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _finish(acc, at, m, n_on, ramp, noise, out):
+    """out[at : at + m] = float32(acc[:m] x onset ramp + noise) (float64 products and sums, no
+    fma: the order of the former per-note code)."""
+    t0 = at - n_on  # >= 0
+    j_ramp = min(m, max(0, ramp.size - t0))
+    j_noise = min(m, max(j_ramp, noise.size - t0))
+    for j in range(j_ramp):
+        v = acc[j] * ramp[t0 + j]
+        if t0 + j < noise.size:
+            v = v + np.float64(noise[t0 + j])
+        out[at + j] = np.float32(v)
+    o = out[at + j_ramp : at + j_noise]
+    x = noise[t0 + j_ramp : t0 + j_noise]
+    a = acc[j_ramp:j_noise]
+    for j in range(o.size):
+        o[j] = np.float32(a[j] + np.float64(x[j]))
+    o = out[at + j_noise : at + m]
+    a = acc[j_noise:m]
+    for j in range(o.size):
+        o[j] = np.float32(a[j])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_off, s0, s1, inv_sr, ramp, noise, out):
+    """The rows over one segment ``[s0, s1)`` (onset to note-off, or ``after_off``), each until
+    its end, into ``out`` (with the ramp and the noise), chunk by chunk: every row's state is
+    set from its complex value at the start of a chunk and follows the recurrence in it."""
+    n_rows = rows.size
+    if n_rows == 0:
+        return
+    zr = np.zeros(n_rows)  # each row's complex value 2 LANES samples before the chunk
+    zi = np.zeros(n_rows)
+    tab = np.zeros(n_rows * 2 * _HEAD)  # row q: Re p^j at 2 q _HEAD + j, Im p^j _HEAD further
+    cl = np.zeros(n_rows)
+    dl = np.zeros(n_rows)
+    first_r = np.zeros(n_rows)  # p^m, m the first chunk's length
+    first_i = np.zeros(n_rows)
+    step_r = np.zeros(n_rows)  # p^(_CHUNK BLOCK)
+    step_i = np.zeros(n_rows)
+    first_end = min(first_check(s0), s1)  # the first chunk: the first (short) block alone
+    m0 = first_end - s0
+    big = _CHUNK * BLOCK
+    for q in range(n_rows):
+        r = rows[q]
+        w = 2.0 * math.pi * freqs[r] * inv_sr
+        ld = math.log(decay_off[r] if after_off else decay_on[r])
+        t = s0 - _HEAD
+        if after_off:
+            lr = (n_off - n_on) * math.log(decay_on[r]) + (t - n_off) * ld
+        else:
+            lr = (t - n_on) * ld
+        mag = amps[r] * math.exp(lr)
+        ph = w * (t - n_on)
+        zr[q] = mag * math.cos(ph)
+        zi[q] = mag * math.sin(ph)
+        d = math.exp(ld)
+        ar = d * math.cos(w)
+        ai = d * math.sin(w)
+        xr = 1.0
+        xi = 0.0
+        for j in range(_HEAD):
+            tab[2 * q * _HEAD + j] = xr
+            tab[(2 * q + 1) * _HEAD + j] = xi
+            xr, xi = xr * ar - xi * ai, xr * ai + xi * ar
+        d_l = math.exp(LANES * ld)
+        cl[q] = 2.0 * d_l * math.cos(LANES * w)
+        dl[q] = d_l * d_l
+        e = math.exp(m0 * ld)
+        first_r[q] = e * math.cos(m0 * w)
+        first_i[q] = e * math.sin(m0 * w)
+        e = math.exp(big * ld)
+        step_r[q] = e * math.cos(big * w)
+        step_i[q] = e * math.sin(big * w)
+    buf = np.zeros(_STATE + _GROUP * _HEAD)
+    acc = np.zeros(big)
+    cs = np.zeros(_GROUP)
+    ds = np.zeros(_GROUP)
+    on = np.zeros(_GROUP, np.int64)  # each row's end, 0 for none
+    head = min(_HEAD, tab.size)  # _HEAD, as a number LLVM does not see
+    seg_end = ends[0]  # the rows are latest-ending first
+    c0 = s0
+    c1 = first_end
+    while c0 < seg_end:
+        span = min(c1, seg_end) - c0
+        for j in range(span):
+            acc[j] = 0.0
+        for g in range(0, n_rows, _GROUP):
+            if ends[g] <= c0:  # this group and all after it have stopped
+                break
+            for h in range(_GROUP):
+                q = g + h
+                if q < n_rows and ends[q] > c0:
+                    _start_row(buf, h, tab, np.uint64(2 * _HEAD * q), zr[q], zi[q], head)
+                    cs[h] = cl[q]
+                    ds[h] = dl[q]
+                    on[h] = ends[q]
+                else:
+                    for j in range(_HEAD):
+                        buf[_STATE + h * _HEAD + j] = 0.0
+                    cs[h] = 0.0
+                    ds[h] = 0.0
+                    on[h] = 0
+            b0 = c0
+            while b0 < c1 and b0 < ends[g]:
+                for h in range(_GROUP):
+                    if 0 < on[h] <= b0:  # row h has stopped
+                        for j in range(_HEAD):
+                            buf[_STATE + h * _HEAD + j] = 0.0
+                        cs[h] = 0.0
+                        ds[h] = 0.0
+                        on[h] = 0
+                _group(buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
+                b1 = min(b0 + BLOCK, c1)
+                _add_block(acc, b0 - c0, buf, b1 - b0)
+                b0 = b1
+        _finish(acc, c0, span, n_on, ramp, noise, out)
+        for q in range(n_rows):  # each row's complex value before the next chunk
+            if ends[q] <= c1:
+                break
+            if c0 == s0:
+                ur, ui = first_r[q], first_i[q]
+            else:
+                ur, ui = step_r[q], step_i[q]
+            zr[q], zi[q] = zr[q] * ur - zi[q] * ui, zr[q] * ui + zi[q] * ur
+        c0 = c1
+        c1 = min(c0 + big, s1)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, length, ramp, noise):
+    rows, end1, end2 = _row_ends(amps, decay_on, decay_off, n_on, n_off, floor, n)
     if length < 0:  # trimmed: nothing after every row has stopped and the noise has ended
         length = max(n_off, min(n, n_on + noise.size))
-        for q in range(n_rows):
+        for q in range(rows.size):
             length = max(length, end2[q])
     out = np.zeros(length, np.float32)
-    for j in range(max(0, min(noise.size, length - n_on))):  # the noise alone; blocks overwrite
+    for j in range(max(0, min(noise.size, length - n_on))):  # the noise alone; the rows' chunks overwrite it
         out[n_on + j] = noise[j]
-    padded = n_rows + _GROUP  # row n_rows and after: state 0 (padding of the last group)
-    zr = np.zeros(padded)
-    zi = np.zeros(padded)
-    tab = np.zeros(max(n_rows, 1) * 2 * _HEAD)  # row q: Re p^j at 2 q _HEAD + j, Im p^j _HEAD further
-    cl = np.zeros(padded)
-    dl = np.zeros(padded)
-    br = np.zeros(padded)
-    bi = np.zeros(padded)
-    active = np.zeros(padded, np.int64)
-    buf = np.zeros(BLOCK + _GROUP * _HEAD)  # the block sum, then the group's first samples
-    head = min(_HEAD, tab.size)  # _HEAD, as a number LLVM does not see (see _head)
-    for seg in range(2):
-        s0 = n_on if seg == 0 else n_off
-        s1 = min(i1, length) if seg == 0 else min(n, length)
-        if s1 <= s0:
-            break
-        for q in range(n_rows):
-            r = rows[q]
-            w = 2.0 * math.pi * freqs[r] * inv_sr
-            d = decay_on[r] if seg == 0 else decay_off[r]
-            if seg == 0:
-                zr[q] = amps[r]
-                zi[q] = 0.0
-            ar = d * math.cos(w)
-            ai = d * math.sin(w)
-            xr = 1.0
-            xi = 0.0
-            for j in range(_HEAD):
-                tab[2 * q * _HEAD + j] = xr
-                tab[(2 * q + 1) * _HEAD + j] = xi
-                xr, xi = xr * ar - xi * ai, xr * ai + xi * ar
-            dl_ = d**LANES
-            cl[q] = 2.0 * dl_ * math.cos(LANES * w)
-            dl[q] = dl_ * dl_
-            db = d**BLOCK
-            br[q] = db * math.cos(BLOCK * w)
-            bi[q] = db * math.sin(BLOCK * w)
-        b0 = s0
-        b1 = min(first_check(s0), s1)
-        while b0 < s1:
-            m = b1 - b0
-            n_act = 0
-            for q in range(n_rows):
-                if (end1[q] if seg == 0 else end2[q]) > b0 and (seg == 0 or end1[q] >= n_off):
-                    active[n_act] = q
-                    n_act += 1
-            if n_act == 0:
-                break
-            for g in range(n_act, n_act + _GROUP):  # padding: rows of state 0
-                active[g] = n_rows
-            for g in range(0, n_act, _GROUP):
-                for h in range(_GROUP):
-                    q = active[g + h]
-                    _head(buf, BLOCK + h * _HEAD, tab, np.uint64(2 * _HEAD * min(q, n_rows - 1)), zr[q], zi[q], head)
-                q0, q1, q2, q3 = active[g], active[g + 1], active[g + 2], active[g + 3]
-                _group(buf, cl[q0], cl[q1], cl[q2], cl[q3], dl[q0], dl[q1], dl[q2], dl[q3])
-            _finish(buf, m, b0, n_on, ramp, noise, out)
-            for g in range(n_act):  # each row's state at the next block
-                q = active[g]
-                if m == BLOCK:
-                    ur, ui = br[q], bi[q]
-                else:
-                    r = rows[q]
-                    w = 2.0 * math.pi * freqs[r] * inv_sr
-                    dm = (decay_on[r] if seg == 0 else decay_off[r]) ** m
-                    ur, ui = dm * math.cos(m * w), dm * math.sin(m * w)
-                zr[q], zi[q] = zr[q] * ur - zi[q] * ui, zr[q] * ui + zi[q] * ur
-            b0 = b1
-            b1 = min(b0 + BLOCK, s1)
+    s1 = min(n_off, n, length)
+    if s1 > n_on:
+        _segment(freqs, amps, decay_on, decay_off, rows, np.minimum(end1, s1), n_on, n_off, False, n_on, s1, inv_sr,
+                 ramp, noise, out)  # fmt: skip
+    s1 = min(n, length)
+    if s1 > n_off:
+        after = end2 > n_off
+        _segment(freqs, amps, decay_on, decay_off, rows[after], np.minimum(end2[after], s1), n_on, n_off, True, n_off,
+                 s1, inv_sr, ramp, noise, out)  # fmt: skip
     return out
 
 
