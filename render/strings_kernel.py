@@ -128,6 +128,53 @@ def _group(buf, c0, c1, c2, c3, d0, d1, d2, d3):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _group_into(acc, at, buf, c0, c1, c2, c3, d0, d1, d2, d3):
+    """:func:`_group`, its block sum added to ``acc[at : at + BLOCK]`` (``at`` unsigned: numba
+    then adds no wraparound test, which would keep LLVM from vectorising the loop)."""
+    for j in range(LANES):
+        a0 = buf[_STATE + j]
+        a1 = buf[_STATE + _HEAD + j]
+        a2 = buf[_STATE + 2 * _HEAD + j]
+        a3 = buf[_STATE + 3 * _HEAD + j]
+        b0 = buf[_STATE + LANES + j]
+        b1 = buf[_STATE + _HEAD + LANES + j]
+        b2 = buf[_STATE + 2 * _HEAD + LANES + j]
+        b3 = buf[_STATE + 3 * _HEAD + LANES + j]
+        a0 = c0 * b0 - d0 * a0
+        a1 = c1 * b1 - d1 * a1
+        a2 = c2 * b2 - d2 * a2
+        a3 = c3 * b3 - d3 * a3
+        acc[at + np.uint64(j)] += a0 + a1 + a2 + a3
+        b0 = c0 * a0 - d0 * b0
+        b1 = c1 * a1 - d1 * b1
+        b2 = c2 * a2 - d2 * b2
+        b3 = c3 * a3 - d3 * b3
+        acc[at + np.uint64(LANES + j)] += b0 + b1 + b2 + b3
+        for k in range(2, _STEPS):
+            y0 = c0 * b0 - d0 * a0
+            y1 = c1 * b1 - d1 * a1
+            y2 = c2 * b2 - d2 * a2
+            y3 = c3 * b3 - d3 * a3
+            acc[at + np.uint64(k * LANES + j)] += y0 + y1 + y2 + y3
+            a0 = b0
+            a1 = b1
+            a2 = b2
+            a3 = b3
+            b0 = y0
+            b1 = y1
+            b2 = y2
+            b3 = y3
+        buf[_STATE + j] = a0
+        buf[_STATE + _HEAD + j] = a1
+        buf[_STATE + 2 * _HEAD + j] = a2
+        buf[_STATE + 3 * _HEAD + j] = a3
+        buf[_STATE + LANES + j] = b0
+        buf[_STATE + _HEAD + LANES + j] = b1
+        buf[_STATE + 2 * _HEAD + LANES + j] = b2
+        buf[_STATE + 3 * _HEAD + LANES + j] = b3
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _add_block(acc, at, buf, m):
     """acc[at : at + m] += buf[:m]. The indices are unsigned: numba then adds no wraparound
     test, which would keep LLVM from vectorising the loop."""
@@ -284,9 +331,12 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
                         cs[h] = 0.0
                         ds[h] = 0.0
                         on[h] = 0
-                _group(buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
                 b1 = min(b0 + BLOCK, c1)
-                _add_block(acc, b0 - c0, buf, b1 - b0)
+                if b1 - b0 == BLOCK:
+                    _group_into(acc, np.uint64(b0 - c0), buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
+                else:  # the first block of the segment, or its last
+                    _group(buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
+                    _add_block(acc, b0 - c0, buf, b1 - b0)
                 b0 = b1
         _finish(acc, c0, span, n_on, ramp, noise, out)
         for q in range(n_rows):  # each row's complex value before the next chunk
