@@ -42,6 +42,8 @@ _HEAD = 2 * LANES  # samples a block takes from the row's complex state
 _GROUP = 4  # rows a pass over a block
 _STATE = BLOCK  # buf[:BLOCK]: a group's block sum; buf[_STATE + h _HEAD + j]: row h's state
 _CHUNK = 16  # blocks a chunk: a row's state is set afresh from its complex value at each chunk
+_CHUNK_LOG2_OVER_LANES = 8  # _CHUNK BLOCK = LANES 2^8
+assert _CHUNK * BLOCK == LANES << _CHUNK_LOG2_OVER_LANES
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -243,6 +245,19 @@ def _finish(acc, at, m, n_on, ramp, noise, out):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _cpow(ar, ai, m):
+    """(ar + i ai)^m, m >= 0, by squaring."""
+    rr = 1.0
+    ri = 0.0
+    while m > 0:
+        if m & 1:
+            rr, ri = rr * ar - ri * ai, rr * ai + ri * ar
+        ar, ai = ar * ar - ai * ai, 2.0 * ar * ai
+        m >>= 1
+    return rr, ri
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_off, s0, s1, inv_sr, ramp, noise, out):
     """The rows over one segment ``[s0, s1)`` (onset to note-off, or ``after_off``), each until
     its end, into ``out`` (with the ramp and the noise), chunk by chunk: every row's state is
@@ -265,17 +280,16 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
     for q in range(n_rows):
         r = rows[q]
         w = 2.0 * math.pi * freqs[r] * inv_sr
-        ld = math.log(decay_off[r] if after_off else decay_on[r])
+        d = decay_off[r] if after_off else decay_on[r]
         t = s0 - _HEAD
         if after_off:
-            lr = (n_off - n_on) * math.log(decay_on[r]) + (t - n_off) * ld
+            lr = (n_off - n_on) * math.log(decay_on[r]) + (t - n_off) * math.log(d)
         else:
-            lr = (t - n_on) * ld
+            lr = (t - n_on) * math.log(d)
         mag = amps[r] * math.exp(lr)
         ph = w * (t - n_on)
         zr[q] = mag * math.cos(ph)
         zi[q] = mag * math.sin(ph)
-        d = math.exp(ld)
         ar = d * math.cos(w)
         ai = d * math.sin(w)
         xr = 1.0
@@ -284,15 +298,17 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
             tab[2 * q * _HEAD + j] = xr
             tab[(2 * q + 1) * _HEAD + j] = xi
             xr, xi = xr * ar - xi * ai, xr * ai + xi * ar
-        d_l = math.exp(LANES * ld)
-        cl[q] = 2.0 * d_l * math.cos(LANES * w)
-        dl[q] = d_l * d_l
-        e = math.exp(m0 * ld)
-        first_r[q] = e * math.cos(m0 * w)
-        first_i[q] = e * math.sin(m0 * w)
-        e = math.exp(big * ld)
-        step_r[q] = e * math.cos(big * w)
-        step_i[q] = e * math.sin(big * w)
+        # the powers of p the recurrence and the chunks need, from the table (libm calls cost
+        # more than the rows' samples in a short note)
+        lr_ = tab[2 * q * _HEAD + LANES]
+        li_ = tab[(2 * q + 1) * _HEAD + LANES]
+        cl[q] = 2.0 * lr_
+        dl[q] = lr_ * lr_ + li_ * li_
+        first_r[q], first_i[q] = _cpow(ar, ai, m0)
+        for _ in range(_CHUNK_LOG2_OVER_LANES):  # (p^LANES)^(2^k) = p^(_CHUNK BLOCK)
+            lr_, li_ = lr_ * lr_ - li_ * li_, 2.0 * lr_ * li_
+        step_r[q] = lr_
+        step_i[q] = li_
     buf = np.zeros(_STATE + _GROUP * _HEAD)
     acc = np.zeros(big)
     cs = np.zeros(_GROUP)
