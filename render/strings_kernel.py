@@ -7,21 +7,22 @@ from the note's onset ``n_on``: its level falls by ``decay_on`` per sample until
 ``n_off`` and by ``decay_off`` after it, and the row stops once it is below ``floor`` (checked on a
 grid of one sample in 256, see :func:`row_end`), so a row's length is known before it is rendered.
 
-The rows are rendered block by block (256 samples, the check grid: a row is either on for a whole
-block or off), four rows at a time, into a block sum that stays in the L1 cache:
+A row's samples follow the real recurrence of a damped sinusoid over 16 samples,
+``y[j] = 2 d^16 cos(16 w) y[j - 16] - d^32 y[j - 32]`` (``d`` the decay a sample), two flops a
+sample; the former kernel turned a complex phasor, four flops and a read-modify-write of the
+note's float64 buffer a sample. The rows go four at a time (latest-ending first, so that the
+four of a group stop at about the same time) through blocks of 256 samples (the check grid: a row
+is on for a whole block or off); LLVM turns the loop over the 16 lanes into vector code with each
+lane's state in registers (numba vectorises loops, not straight-line code), and a block's sum is
+added to the chunk's sum, which stays in the cache. At the start of every chunk of 16 blocks a
+row's state (its 32 samples before the chunk) is set afresh from its complex value
+``a rho e^{i w t}``, carried from chunk to chunk by one complex multiplication: the recurrence's
+rounding cannot grow for more than 256 steps, even where ``16 w`` is close to a multiple of pi
+(where it is worst). A chunk is then written out as float32 with the onset ramp and the noise.
 
-* each row starts a block from its state ``z = a rho e^{i w t}`` (a complex number, carried from
-  block to block by one multiplication by ``(rho e^{i w})^256``): its first 32 samples are
-  ``Im(z p^j)`` from a table of ``p^j = (d e^{i w})^j``;
-* the rest follows the real recurrence of a damped sinusoid over 16 samples,
-  ``y[j] = 2 d^16 cos(16 w) y[j - 16] - d^32 y[j - 32]``, two flops a sample, which LLVM turns
-  into vector code (16 lanes that do not wait on each other; numba vectorises loops, not
-  straight-line code). Starting each block afresh from ``z`` keeps the recurrence's rounding
-  from growing over the note: 14 steps at most.
-
-The result is the sum of the rows to about 1e-12 of the note's level (the former kernel, a
-complex rotation per sample, and the float formula agree with it that closely: see
-tests/test_strings_kernel.py).
+The result is the sum of the rows to about 1e-12 of the note's level: its float32 samples are
+those of the float64 formula rounded once, to a float32 step (tests/test_strings_kernel.py), and
+those of the former kernel to the same (4e-8 of the note's peak over the benchmarks' notes).
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["BLOCK", "LANES", "row_end", "render_note", "warmup"]
+__all__ = ["BLOCK", "LANES", "first_check", "row_end", "render_note", "warmup"]
 
-#: Samples a block; a row's level is checked once a block, so rows start and stop on block edges.
+#: Samples a block; a row's level is checked once a block, so rows stop on block edges.
 BLOCK = 256
 #: Lanes of the recurrence: sample j follows from samples j - LANES and j - 2 LANES.
 LANES = 16
 _STEPS = BLOCK // LANES
-_HEAD = 2 * LANES  # samples a block takes from the row's complex state
+_HEAD = 2 * LANES  # a row's state: its samples before the block
 _GROUP = 4  # rows a pass over a block
 _STATE = BLOCK  # buf[:BLOCK]: a group's block sum; buf[_STATE + h _HEAD + j]: row h's state
 _CHUNK = 16  # blocks a chunk: a row's state is set afresh from its complex value at each chunk
