@@ -354,7 +354,10 @@ class StringDecoder:
 
 
 def warmup() -> None:
-    """Compile (or load from numba's cache) the modal kernel."""
+    """Compile (or load from numba's cache) the string models' kernels."""
     from partita.render.strings_kernel import warmup as _warmup
 
     _warmup()
+    one = np.ones(2)
+    _note_rows(np.zeros((1, 1, 7)), np.zeros(7, np.bool_), one[:1], one[:1], 1, 100.0, 43.35, 80.0, -20.0, 0, 10,
+               48000, 100, 1, 0.0, 0.01, _NOISE_FRAME_RATE)  # fmt: skip
