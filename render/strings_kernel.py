@@ -80,60 +80,14 @@ def row_end(log_a2, log_d2, start, stop, log_floor2):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _group(buf, c0, c1, c2, c3, d0, d1, d2, d3):
-    """Four rows over one block: ``buf[:BLOCK]`` = the sum of their samples, sample by sample
-    in row order. Row h's state, its ``2 LANES`` samples before the block, is at
-    ``_STATE + h _HEAD`` and is left there as its state for the next block; its samples follow
-    the recurrence (``c_h``, ``d_h``). LLVM unrolls the loop over steps, so that each lane's
-    state stays in registers and the loop over lanes becomes vector code (the first two steps
-    are written out: 14 left is a loop it unrolls, 16 was not)."""
-    for j in range(LANES):
-        a0 = buf[_STATE + j]
-        a1 = buf[_STATE + _HEAD + j]
-        a2 = buf[_STATE + 2 * _HEAD + j]
-        a3 = buf[_STATE + 3 * _HEAD + j]
-        b0 = buf[_STATE + LANES + j]
-        b1 = buf[_STATE + _HEAD + LANES + j]
-        b2 = buf[_STATE + 2 * _HEAD + LANES + j]
-        b3 = buf[_STATE + 3 * _HEAD + LANES + j]
-        a0 = c0 * b0 - d0 * a0
-        a1 = c1 * b1 - d1 * a1
-        a2 = c2 * b2 - d2 * a2
-        a3 = c3 * b3 - d3 * a3
-        buf[j] = a0 + a1 + a2 + a3
-        b0 = c0 * a0 - d0 * b0
-        b1 = c1 * a1 - d1 * b1
-        b2 = c2 * a2 - d2 * b2
-        b3 = c3 * a3 - d3 * b3
-        buf[LANES + j] = b0 + b1 + b2 + b3
-        for k in range(2, _STEPS):
-            y0 = c0 * b0 - d0 * a0
-            y1 = c1 * b1 - d1 * a1
-            y2 = c2 * b2 - d2 * a2
-            y3 = c3 * b3 - d3 * a3
-            buf[k * LANES + j] = y0 + y1 + y2 + y3
-            a0 = b0
-            a1 = b1
-            a2 = b2
-            a3 = b3
-            b0 = y0
-            b1 = y1
-            b2 = y2
-            b3 = y3
-        buf[_STATE + j] = a0
-        buf[_STATE + _HEAD + j] = a1
-        buf[_STATE + 2 * _HEAD + j] = a2
-        buf[_STATE + 3 * _HEAD + j] = a3
-        buf[_STATE + LANES + j] = b0
-        buf[_STATE + _HEAD + LANES + j] = b1
-        buf[_STATE + 2 * _HEAD + LANES + j] = b2
-        buf[_STATE + 3 * _HEAD + LANES + j] = b3
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _group_into(acc, at, buf, c0, c1, c2, c3, d0, d1, d2, d3):
-    """:func:`_group`, its block sum added to ``acc[at : at + BLOCK]`` (``at`` unsigned: numba
-    then adds no wraparound test, which would keep LLVM from vectorising the loop)."""
+    """Four rows over one block, added to ``acc[at : at + BLOCK]`` sample by sample in row
+    order. Row h's state, its ``2 LANES`` samples before the block, is at ``_STATE + h _HEAD``
+    in ``buf`` and is left there as its state for the next block; its samples follow the
+    recurrence (``c_h``, ``d_h``). LLVM unrolls the loop over steps, so that each lane's state
+    stays in registers and the loop over lanes becomes vector code (the first two steps are
+    written out: 14 left is a loop it unrolls, 16 was not; ``at`` is unsigned: numba then adds
+    no wraparound test, which would also keep LLVM from vectorising)."""
     for j in range(LANES):
         a0 = buf[_STATE + j]
         a1 = buf[_STATE + _HEAD + j]
@@ -310,8 +264,9 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
             lr_, li_ = lr_ * lr_ - li_ * li_, 2.0 * lr_ * li_
         step_r[q] = lr_
         step_i[q] = li_
-    buf = np.zeros(_STATE + _GROUP * _HEAD)
+    buf = np.zeros(_STATE + _GROUP * _HEAD)  # the rows' states at _STATE
     acc = np.zeros(big)
+    short = np.zeros(BLOCK)
     cs = np.zeros(_GROUP)
     ds = np.zeros(_GROUP)
     on = np.zeros(_GROUP, np.int64)  # each row's end, 0 for none
@@ -351,9 +306,10 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
                 b1 = min(b0 + BLOCK, c1)
                 if b1 - b0 == BLOCK:
                     _group_into(acc, np.uint64(b0 - c0), buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
-                else:  # the first block of the segment, or its last
-                    _group(buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
-                    _add_block(acc, b0 - c0, buf, b1 - b0)
+                else:  # the segment's last block is short (its first is a chunk alone): through `short`
+                    short[:] = 0.0
+                    _group_into(short, np.uint64(0), buf, cs[0], cs[1], cs[2], cs[3], ds[0], ds[1], ds[2], ds[3])
+                    _add_block(acc, b0 - c0, short, b1 - b0)
                 b0 = b1
         _finish(acc, c0, span, n_on, ramp, noise, out)
         for q in range(n_rows):  # each row's complex value before the next chunk
