@@ -41,7 +41,7 @@ LANES = 16
 _STEPS = BLOCK // LANES
 _HEAD = 2 * LANES  # a row's state: its samples before the block
 _GROUP = 4  # rows a pass over a block
-_STATE = BLOCK  # buf[:BLOCK]: a group's block sum; buf[_STATE + h _HEAD + j]: row h's state
+_STATE = 0  # buf[_STATE + h _HEAD + j]: sample j of row h's state
 _CHUNK = 16  # blocks a chunk: a row's state is set afresh from its complex value at each chunk
 _CHUNK_LOG2_OVER_LANES = 8  # _CHUNK BLOCK = LANES 2^8
 assert _CHUNK * BLOCK == LANES << _CHUNK_LOG2_OVER_LANES
@@ -264,7 +264,7 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
             lr_, li_ = lr_ * lr_ - li_ * li_, 2.0 * lr_ * li_
         step_r[q] = lr_
         step_i[q] = li_
-    buf = np.zeros(_STATE + _GROUP * _HEAD)  # the rows' states at _STATE
+    buf = np.zeros(_STATE + _GROUP * _HEAD)  # the group's rows' states
     acc = np.zeros(big)
     short = np.zeros(BLOCK)
     cs = np.zeros(_GROUP)
