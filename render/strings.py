@@ -98,6 +98,9 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
 
 
 _NOISE_FRAME_RATE = 250.0  # Hz: the noise burst's envelope frames
+#: The tables in the order of their columns in StringModel._pack (_note_rows reads them so).
+_PACK_ORDER = ("log10_b", "detune_cents", "release_db_s", "level_db", "amp_db", "decay_db_s", "fast_db",
+               "fast_decay_db_s", "noise_db")  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -129,7 +132,7 @@ def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_o
             hi = (1 - pw) * table[pi0, vi1, c] + pw * table[pi1, vi1, c]
             lo = (1 - vw) * lo + vw * hi
         p[c] = lo
-    # columns in TABLES order: log10_b, detune_cents, release_db_s, level_db, amp_db, decay_db_s, fast_db,
+    # columns in _PACK_ORDER: log10_b, detune_cents, release_db_s, level_db, amp_db, decay_db_s, fast_db,
     # fast_decay_db_s (k_max each), noise_db
     b = 10.0 ** p[0]
     amp_db = p[4 : 4 + k_max]
@@ -275,13 +278,14 @@ class StringModel:
                            noise=noise)  # fmt: skip
 
     def _pack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The tables as one float64 [P, V, C] array (columns in ``TABLES`` order, a table without
+        """The tables as one float64 [P, V, C] array (columns in ``_PACK_ORDER``, a table without
         a velocity axis repeated along it), which columns have a velocity axis, and the knots;
         made once per model."""
         if self._packed is None:
             p, v = len(self.config["pitch_knots"]), len(self.config["velocity_knots"])
             cols, has_v = [], []
-            for name, axes in TABLES.items():
+            for name in _PACK_ORDER:
+                axes = TABLES[name]
                 t = np.asarray(self.arrays[name], np.float64).reshape(p, v if "V" in axes else 1, -1)
                 cols.append(np.broadcast_to(t, (p, v, t.shape[2])))
                 has_v += ["V" in axes] * t.shape[2]

@@ -113,3 +113,43 @@ def test_a_note_with_no_row_above_the_floor_is_its_noise():
                       n_on=100, n_off=400, sample_rate=SR, floor=1e-5, n_samples=5000, trim=True, ramp=np.ones(10),
                       noise=noise)  # fmt: skip
     assert len(out) == 600 and np.all(out[:100] == 0) and np.array_equal(out[100:], noise)
+
+
+@pytest.mark.parametrize("detune_scale, f0_hz, velocity", [(0.0, 261.63, 80.0), (1.0, 440.0, 37.5), (1.0, 65.4, 120.0)])
+def test_a_notes_rows_are_the_tables_read_by_params(detune_scale, f0_hz, velocity):
+    # StringModel.note reads its tables in numba (_note_rows); params() and the float formulas
+    # of the module docstring, in numpy, are the reference
+    import math
+
+    from partita.render.neural_infer import decoder_for
+    from partita.render.strings import StringModel, _note_rows, partial_frequencies, strings_for
+
+    shipped = decoder_for("piano").model
+    m = StringModel(config={**shipped.config, "detune_scale": detune_scale}, arrays=shipped.arrays)
+    midi = 69 + 12 * math.log2(f0_hz / 440)
+    level = -23.0
+    table, has_v, pk, vk = m._pack()
+    k = int(m.config["n_partials"])
+    f, a, d_on, d_off, floor, n, ramp, mags = _note_rows(table, has_v, pk, vk, k, f0_hz, midi, velocity, level, 480,
+                                                         24480, SR, -1, strings_for("piano", midi), detune_scale,
+                                                         float(m.config["noise_tau_s"]), 250.0)  # fmt: skip
+    p = m.params(midi, velocity)
+    ns = p["n_strings"] if p["detune_cents"] * detune_scale > 0 else 1
+    fk = partial_frequencies(f0_hz, 10 ** p["log10_b"], k)
+    cents = np.linspace(-0.5, 0.5, ns) * p["detune_cents"] * detune_scale if ns > 1 else np.zeros(1)
+    keep = fk < 0.45 * SR
+    slow = np.where(keep, 10 ** ((level + p["amp_db"]) / 20), 0) / ns
+    fast = np.where(keep, 10 ** ((level + p["fast_db"]) / 20), 0) / ns
+    rel = max(p["release_db_s"], 5.0)
+    dec = np.stack([np.maximum(p["decay_db_s"], 0), np.maximum(p["fast_decay_db_s"], 0)])
+    want_f = np.concatenate([np.tile(fk * 2 ** (c / 1200), 2) for c in cents])
+    np.testing.assert_allclose(f, want_f, rtol=1e-14)
+    np.testing.assert_allclose(a, np.tile(np.concatenate([slow, fast]), ns), rtol=1e-13)
+    np.testing.assert_allclose(d_on, np.tile(10 ** (-dec / 20 / SR).ravel(), ns), rtol=1e-14)
+    np.testing.assert_allclose(d_off, np.tile(10 ** (-np.maximum(dec, rel) / 20 / SR).ravel(), ns), rtol=1e-14)
+    assert n == 24480 + int(min(80 / rel, 4) * SR) + 1 and abs(floor / 10 ** (max(level - 80, -100) / 20) - 1) < 1e-14
+    np.testing.assert_allclose(ramp, 0.5 - 0.5 * np.cos(np.pi * np.arange(96) / 96), atol=1e-15)
+    tau = float(m.config["noise_tau_s"])
+    env = np.exp(-np.arange(int(math.ceil(6 * tau * 250)) + 1) / 250 / tau)
+    want = env[:, None] * 10 ** ((level + p["noise_db"]) / 20)[None, :]  # bands up to 24 kHz = Nyquist at 48 kHz
+    np.testing.assert_allclose(mags, want.astype(np.float32), rtol=1e-6)
