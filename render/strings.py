@@ -259,8 +259,9 @@ class StringModel:
         from partita.render.strings_kernel import render_note
         from partita.render.synth import filtered_noise
 
-        if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db):
-            raise ConfigError(f"string model: bad note (f0 {f0_hz} Hz, level {level_db} dB, sample rate {sample_rate})")
+        if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db) or not math.isfinite(velocity):
+            raise ConfigError(f"string model: bad note (f0 {f0_hz} Hz, level {level_db} dB, velocity {velocity}, "
+                              f"sample rate {sample_rate})")  # fmt: skip
         midi = 69.0 + 12.0 * math.log2(f0_hz / 440.0)
         n_on = max(0, int(round(on_s * sample_rate)))
         n_off = max(n_on + 1, int(round(off_s * sample_rate)))

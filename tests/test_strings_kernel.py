@@ -153,3 +153,12 @@ def test_a_notes_rows_are_the_tables_read_by_params(detune_scale, f0_hz, velocit
     env = np.exp(-np.arange(int(math.ceil(6 * tau * 250)) + 1) / 250 / tau)
     want = env[:, None] * 10 ** ((level + p["noise_db"]) / 20)[None, :]  # bands up to 24 kHz = Nyquist at 48 kHz
     np.testing.assert_allclose(mags, want.astype(np.float32), rtol=1e-6)
+
+
+def test_a_note_without_a_finite_velocity_is_refused():
+    from partita.errors import ConfigError
+    from partita.render.neural_infer import decoder_for
+
+    m = decoder_for("piano").model
+    with pytest.raises(ConfigError, match="velocity nan"):
+        m.note(f0_hz=220.0, velocity=float("nan"), level_db=-20.0, on_s=0.0, off_s=0.5, sample_rate=SR, seed=1)
