@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -97,64 +97,106 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
     return i, i + 1, float((x - kn[i]) / (kn[i + 1] - kn[i]))
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _segment(zr, zi, ar, ai, i0, i1, f2, out):
-    """Add ``Im z`` to ``out[i0:i1]``, ``z`` turning by ``ar + i ai`` per sample; returns the
-    state at the end (or where it fell below ``sqrt(f2)``) and that sample index.
-
-    The samples go 4 at a time in four local variables (registers): lane l holds ``z rot^l``
-    and every lane turns by ``rot^4``, so the four products of a step do not wait on each other."""
-    a0, b0 = zr, zi
-    a1, b1 = a0 * ar - b0 * ai, a0 * ai + b0 * ar
-    a2, b2 = a1 * ar - b1 * ai, a1 * ai + b1 * ar
-    a3, b3 = a2 * ar - b2 * ai, a2 * ai + b2 * ar
-    r2r, r2i = ar * ar - ai * ai, 2.0 * ar * ai
-    r4r, r4i = r2r * r2r - r2i * r2i, 2.0 * r2r * r2i
-    i = i0
-    while i + 4 <= i1:
-        out[i] += b0
-        out[i + 1] += b1
-        out[i + 2] += b2
-        out[i + 3] += b3
-        a0, b0 = a0 * r4r - b0 * r4i, a0 * r4i + b0 * r4r
-        a1, b1 = a1 * r4r - b1 * r4i, a1 * r4i + b1 * r4r
-        a2, b2 = a2 * r4r - b2 * r4i, a2 * r4i + b2 * r4r
-        a3, b3 = a3 * r4r - b3 * r4i, a3 * r4i + b3 * r4r
-        i += 4
-        if (i & 255) < 4 and a0 * a0 + b0 * b0 < f2:
-            return a0, b0, i
-    zr, zi = a0, b0
-    while i < i1:
-        out[i] += zi
-        zr, zi = zr * ar - zi * ai, zr * ai + zi * ar
-        i += 1
-    return zr, zi, i
+_NOISE_FRAME_RATE = 250.0  # Hz: the noise burst's envelope frames
+#: The tables in the order of their columns in StringModel._pack (_note_rows reads them so).
+_PACK_ORDER = ("log10_b", "detune_cents", "release_db_s", "level_db", "amp_db", "decay_db_s", "fast_db",
+               "fast_decay_db_s", "noise_db")  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _modal_kernel(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, out):
-    """Add damped sinusoids to ``out``: row s, partial k starts at sample ``n_on`` with
-    amplitude ``amps[s, k]`` and phase 0, multiplies by ``decay_on[s, k]`` per sample until
-    ``n_off``, by ``decay_off[s, k]`` after it, and stops below ``floor`` (a complex rotation
-    per sample: sin and cos only once per partial). Returns the end of what was written."""
-    n = out.shape[0]
-    last = n_on
-    f2 = floor * floor
-    for s in range(freqs.shape[0]):
-        for k in range(freqs.shape[1]):
-            a = amps[s, k]
-            if a <= floor:
-                continue
-            w = 2.0 * math.pi * freqs[s, k] * inv_sr
-            cr = math.cos(w)
-            ci = math.sin(w)
-            r = decay_on[s, k]
-            zr, zi, i = _segment(a, 0.0, r * cr, r * ci, n_on, min(n_off, n), f2, out)
-            if i >= n_off and zr * zr + zi * zi >= f2:
-                r = decay_off[s, k]
-                zr, zi, i = _segment(zr, zi, r * cr, r * ci, n_off, n, f2, out)
-            last = max(last, i)
-    return last
+def _hat(x, knots):
+    """:func:`hat_weights` in numba."""
+    n = knots.size
+    if n == 1 or x <= knots[0]:
+        return 0, 0, 0.0
+    if x >= knots[n - 1]:
+        return n - 1, n - 1, 0.0
+    i = np.searchsorted(knots, x, side="right") - 1
+    return i, i + 1, (x - knots[i]) / (knots[i + 1] - knots[i])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_on, n_off, sample_rate, n_samples,
+               n_strings, detune_scale, noise_tau_s, frame_rate):  # fmt: skip
+    """One note's rows for :func:`partita.render.strings_kernel.render_note` (frequency, amplitude
+    and decays per sample; each string's slow partials, then its prompt ones), its floor, length
+    (``n_samples``, or -1 for until the partials stop, at most 4 s after the note-off), onset ramp
+    and noise magnitudes (float32 [frames, bands]): :meth:`StringModel.note`'s arithmetic, the
+    tables read as :meth:`StringModel.params` reads them."""
+    pi0, pi1, pw = _hat(midi, pk)
+    vi0, vi1, vw = _hat(velocity, vk)
+    p = np.empty(table.shape[2])
+    for c in range(p.size):
+        lo = (1 - pw) * table[pi0, vi0, c] + pw * table[pi1, vi0, c]
+        if has_v[c]:
+            hi = (1 - pw) * table[pi0, vi1, c] + pw * table[pi1, vi1, c]
+            lo = (1 - vw) * lo + vw * hi
+        p[c] = lo
+    # columns in _PACK_ORDER: log10_b, detune_cents, release_db_s, level_db, amp_db, decay_db_s, fast_db,
+    # fast_decay_db_s (k_max each), noise_db
+    b = 10.0 ** p[0]
+    amp_db = p[4 : 4 + k_max]
+    decay_db_s = p[4 + k_max : 4 + 2 * k_max]
+    fast_db = p[4 + 2 * k_max : 4 + 3 * k_max]
+    fast_decay_db_s = p[4 + 3 * k_max : 4 + 4 * k_max]
+    noise_db = p[4 + 4 * k_max :]
+    sr = float(sample_rate)
+    rel = max(p[2], 5.0)
+    if n_samples < 0:
+        n_samples = n_off + int(min(80.0 / rel, 4.0) * sr) + 1
+    detune = p[1] * detune_scale
+    ns = n_strings if detune > 0.0 else 1
+    rows = 2 * ns * k_max
+    f = np.empty(rows)
+    a = np.empty(rows)
+    d_on = np.empty(rows)
+    d_off = np.empty(rows)
+    for s in range(ns):
+        cents = 0.0 if ns == 1 else (-0.5 + s / (ns - 1)) * detune  # centred
+        shift = 2.0 ** (cents / 1200.0)
+        for k in range(k_max):
+            kf = float(k + 1)
+            fk = kf * f0_hz * math.sqrt(1.0 + b * kf * kf)  # the stiff string (partial_frequencies)
+            keep = fk < 0.45 * sr
+            for fast in range(2):
+                r = (2 * s + fast) * k_max + k
+                f[r] = fk * shift
+                db = fast_db[k] if fast else amp_db[k]
+                a[r] = (10.0 ** ((level_db + db) / 20.0) if keep else 0.0) / ns
+                dec = max(fast_decay_db_s[k] if fast else decay_db_s[k], 0.0)
+                d_on[r] = 10.0 ** (-dec / 20.0 / sr)
+                d_off[r] = 10.0 ** (-max(dec, rel) / 20.0 / sr)
+    floor = 10.0 ** (max(level_db - _BELOW_DB, _SILENT_DB) / 20.0)
+    # a 2 ms raised-cosine onset: the soundfont's samples start softly too, and a sum of sines all
+    # at phase 0 needs no more to start without a click
+    n_ramp = max(0, min(int(0.002 * sr), n_samples - n_on))
+    ramp = np.empty(n_ramp)
+    for j in range(n_ramp):
+        ramp[j] = 0.5 - 0.5 * math.cos(math.pi * j / n_ramp)
+    # the hammer or pluck: noise_db at bands evenly spaced to NOISE_TOP_HZ (silent above),
+    # decaying with the time constant noise_tau_s
+    nb = noise_db.size
+    band = NOISE_TOP_HZ / (nb - 1)  # as np.linspace and np.interp(render_hz, band_hz, noise_db, right=-200)
+    mag = np.empty(nb)
+    for i in range(nb):
+        hz = sr / 2.0 if i == nb - 1 else i * ((sr / 2.0) / (nb - 1))
+        if hz >= NOISE_TOP_HZ:
+            db = noise_db[nb - 1] if hz == NOISE_TOP_HZ else -200.0
+        else:
+            j = min(int(hz / band), nb - 2)
+            while j > 0 and j * band > hz:
+                j -= 1
+            while j < nb - 2 and (j + 1) * band <= hz:
+                j += 1
+            db = (noise_db[j + 1] - noise_db[j]) / ((j + 1) * band - j * band) * (hz - j * band) + noise_db[j]
+        mag[i] = 10.0 ** ((level_db + db) / 20.0)
+    n_fr = int(math.ceil(6 * noise_tau_s * frame_rate)) + 1
+    mags = np.empty((n_fr, nb), np.float32)
+    for t in range(n_fr):
+        env = math.exp(-t / frame_rate / noise_tau_s)
+        for i in range(nb):
+            mags[t, i] = np.float32(env * mag[i])
+    return f, a, d_on, d_off, floor, n_samples, ramp, mags
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +210,7 @@ class StringModel:
     arrays: Mapping[str, np.ndarray]
     sha256: str = ""
     path: str = ""
+    _packed: Any = field(default=None, init=False, repr=False, compare=False)  # see _pack
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, sha256: str | None = None) -> StringModel:
@@ -213,59 +256,44 @@ class StringModel:
 
         The length is ``n_samples`` or, by default, until every partial has fallen 80 dB below
         the note's level (or to -100 dB re full scale; at most 4 s after the note-off)."""
+        from partita.render.strings_kernel import render_note
         from partita.render.synth import filtered_noise
 
-        if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db):
-            raise ConfigError(f"string model: bad note (f0 {f0_hz} Hz, level {level_db} dB, sample rate {sample_rate})")
+        if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db) or not math.isfinite(velocity):
+            raise ConfigError(f"string model: bad note (f0 {f0_hz} Hz, level {level_db} dB, velocity {velocity}, "
+                              f"sample rate {sample_rate})")  # fmt: skip
         midi = 69.0 + 12.0 * math.log2(f0_hz / 440.0)
-        p = self.params(midi, velocity)
-        k_max = int(self.config["n_partials"])
-        freqs = partial_frequencies(f0_hz, 10.0 ** p["log10_b"], k_max)
-        keep = freqs < 0.45 * sample_rate
-        amps = np.where(keep, 10.0 ** ((level_db + p["amp_db"]) / 20.0), 0.0)
-        fast = np.where(keep, 10.0 ** ((level_db + p["fast_db"]) / 20.0), 0.0)
         n_on = max(0, int(round(on_s * sample_rate)))
         n_off = max(n_on + 1, int(round(off_s * sample_rate)))
-        rel = float(max(p["release_db_s"], 5.0))
-        fixed = n_samples is not None
-        if n_samples is None:
-            n_samples = n_off + int(min(80.0 / rel, 4.0) * sample_rate) + 1
-        out = np.zeros(int(n_samples), np.float64)
-        detune = float(p["detune_cents"]) * float(self.config.get("detune_scale", 1.0))
-        ns = int(p["n_strings"]) if detune > 0.0 else 1
-        if ns == 1:
-            offsets = np.zeros(1)
-        else:
-            offsets = np.linspace(-0.5, 0.5, ns) * detune  # cents, centred
-        # rows: each string's slow and prompt components
-        f = np.repeat(freqs[None, :] * 2.0 ** (offsets[:, None] / 1200.0), 2, axis=0)
-        a = np.tile(np.stack([amps, fast]) / ns, (ns, 1))
-        decay = np.tile(np.stack([np.maximum(p["decay_db_s"], 0.0), np.maximum(p["fast_decay_db_s"], 0.0)]), (ns, 1))
-        d_on = 10.0 ** (-decay / 20.0 / sample_rate)
-        d_off = 10.0 ** (-np.maximum(decay, rel) / 20.0 / sample_rate)
-        floor = 10.0 ** ((max(level_db - _BELOW_DB, _SILENT_DB)) / 20.0)
-        last = _modal_kernel(np.ascontiguousarray(f), np.ascontiguousarray(a), d_on, d_off, n_on, n_off,
-                             1.0 / sample_rate, floor, out)  # fmt: skip
-        # a 2 ms raised-cosine onset: the soundfont's samples start softly too, and a sum of
-        # sines all at phase 0 needs no more to start without a click
-        ramp = min(int(0.002 * sample_rate), len(out) - n_on)
-        if ramp > 0:
-            out[n_on : n_on + ramp] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(ramp) / ramp)
-        # the hammer or pluck: filtered noise from the onset, decaying with noise_tau_s
-        fr = 250.0
-        tau = float(self.config["noise_tau_s"])
-        n_fr = int(math.ceil(6 * tau * fr)) + 1
-        band_hz = np.linspace(0.0, NOISE_TOP_HZ, int(self.config["n_bands"]))
-        render_hz = np.linspace(0.0, sample_rate / 2.0, int(self.config["n_bands"]))
-        mag = 10.0 ** ((level_db + np.interp(render_hz, band_hz, p["noise_db"], right=-200.0)) / 20.0)
-        env = np.exp(-np.arange(n_fr) / fr / tau)
-        noise = filtered_noise(noise_magnitudes=(env[:, None] * mag[None, :]).astype(np.float32), frame_rate=fr,
-                               sample_rate=sample_rate, seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
-        end = min(len(out), n_on + len(noise))
-        out[n_on:end] += noise[: end - n_on]
-        if fixed:
-            return out.astype(np.float32)
-        return out[: max(last, end, n_off)].astype(np.float32)  # nothing after every partial has stopped
+        table, has_v, pk, vk = self._pack()
+        f, a, d_on, d_off, floor, n, ramp, mags = _note_rows(
+            table, has_v, pk, vk, int(self.config["n_partials"]), float(f0_hz), midi, float(velocity), float(level_db),
+            n_on, n_off, int(sample_rate), -1 if n_samples is None else int(n_samples), strings_for(self.family, midi),
+            float(self.config.get("detune_scale", 1.0)), float(self.config["noise_tau_s"]), _NOISE_FRAME_RATE)  # fmt: skip
+        # the hammer or pluck: filtered noise from the onset
+        noise = filtered_noise(noise_magnitudes=mags, frame_rate=_NOISE_FRAME_RATE, sample_rate=sample_rate,
+                               seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
+        # nothing after every partial has stopped (unless n_samples was asked for)
+        return render_note(freqs=f, amps=a, decay_on=d_on, decay_off=d_off, n_on=n_on, n_off=n_off,
+                           sample_rate=sample_rate, floor=floor, n_samples=n, trim=n_samples is None, ramp=ramp,
+                           noise=noise)  # fmt: skip
+
+    def _pack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The tables as one float64 [P, V, C] array (columns in ``_PACK_ORDER``, a table without
+        a velocity axis repeated along it), which columns have a velocity axis, and the knots;
+        made once per model."""
+        if self._packed is None:
+            p, v = len(self.config["pitch_knots"]), len(self.config["velocity_knots"])
+            cols, has_v = [], []
+            for name in _PACK_ORDER:
+                axes = TABLES[name]
+                t = np.asarray(self.arrays[name], np.float64).reshape(p, v if "V" in axes else 1, -1)
+                cols.append(np.broadcast_to(t, (p, v, t.shape[2])))
+                has_v += ["V" in axes] * t.shape[2]
+            packed = (np.ascontiguousarray(np.concatenate(cols, axis=2)), np.array(has_v),
+                      np.asarray(self.config["pitch_knots"], np.float64), np.asarray(self.config["velocity_knots"], np.float64))  # fmt: skip
+            object.__setattr__(self, "_packed", packed)
+        return self._packed
 
 
 class StringDecoder:
@@ -331,6 +359,10 @@ class StringDecoder:
 
 
 def warmup() -> None:
-    """Compile (or load from numba's cache) the modal kernel."""
-    out = np.zeros(64)
-    _modal_kernel(np.full((1, 1), 100.0), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), 0, 32, 1.0 / 48000, 1e-5, out)
+    """Compile (or load from numba's cache) the string models' kernels."""
+    from partita.render.strings_kernel import warmup as _warmup
+
+    _warmup()
+    one = np.ones(2)
+    _note_rows(np.zeros((1, 1, 7)), np.zeros(7, np.bool_), one[:1], one[:1], 1, 100.0, 43.35, 80.0, -20.0, 0, 10,
+               48000, 100, 1, 0.0, 0.01, _NOISE_FRAME_RATE)  # fmt: skip
