@@ -22,7 +22,7 @@ from partita.render.wavfile import SUBTYPES
 __all__ = ["RENDERER_VERSION", "RenderResult", "RenderSettings", "RenderWarning", "StemInfo"]
 
 #: Bump when a change to the renderer changes its output: it is part of every cache key.
-RENDERER_VERSION = "render-4"  # render-2, -4: the neural decoders run as numba kernels; render-3: sampled drums
+RENDERER_VERSION = "render-5"  # render-2, -4: the neural decoders run as numba kernels; render-3: sampled drums; render-5: the string models' block kernel (a float32 rounding step), pizzicato
 
 
 class RenderWarning(UserWarning):
