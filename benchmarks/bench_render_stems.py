@@ -212,8 +212,20 @@ def run_child(mode: str, out: Path, workers: int = 1) -> dict:
 
 
 def _row_name(row: str) -> str:
-    timbres, jobs = row.removeprefix("pop_").split("_jobs")
-    return f"{'pop band, ' if row.startswith('pop') else ''}{timbres} timbres, " + ("--jobs 1" if jobs == "1" else "default jobs")
+    timbres, jobs = row.removeprefix("pop_").removeprefix("midi_").split("_jobs")
+    source = "pop band, " if row.startswith("pop") else "the MIDI file (as fluidsynth), " if row.startswith("midi") else ""
+    return f"{source}{timbres} timbres, " + ("--jobs 1" if jobs == "1" else "default jobs")
+
+
+def _renderers(score) -> dict[str, str]:
+    """Part -> what renders it by default (the decoder's id: neural:, strings:, a designed timbre, or the drum kit)."""
+    from partita.render.stems import _decoder_for
+
+    out = {}
+    for p in score.parts:
+        dec = _decoder_for(p, None)
+        out[f"{p.name} ({p.instrument})"] = "drum sampler" if dec is None else dec.decoder_id
+    return out
 
 
 def _target(r: dict, row: str) -> str:
@@ -237,10 +249,11 @@ def main() -> int:
 
         partita_cli = str(Path(sys.executable).with_name("partita"))
         designed = {"PARTITA_NO_NEURAL": "1"}
-        runs = {  # row -> (score file, environment, --jobs or None for the default)
-            "designed_jobs1": ("score", designed, 1), "designed_jobsdefault": ("score", designed, None),
-            "default_jobs1": ("score", {}, 1), "default_jobsdefault": ("score", {}, None),
-            "pop_default_jobs1": ("pop", {}, 1), "pop_default_jobsdefault": ("pop", {}, None),
+        runs = {  # row -> (score file, environment, --jobs or None for the default, file type)
+            "designed_jobs1": ("score", designed, 1, "musicxml"), "designed_jobsdefault": ("score", designed, None, "musicxml"),
+            "default_jobs1": ("score", {}, 1, "musicxml"), "default_jobsdefault": ("score", {}, None, "musicxml"),
+            "midi_default_jobs1": ("score", {}, 1, "mid"), "midi_default_jobsdefault": ("score", {}, None, "mid"),
+            "pop_default_jobs1": ("pop", {}, 1, "musicxml"), "pop_default_jobsdefault": ("pop", {}, None, "musicxml"),
         }  # fmt: skip
         pop = build_pop_band()
         for name, sc in (("score", score), ("pop", pop)):
@@ -264,8 +277,8 @@ def main() -> int:
                 fs_times[name].append(time.perf_counter() - t0)
                 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 fs_cpu[name].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
-            for row, (name, env_extra, jobs) in runs.items():
-                cmd = [partita_cli, "render", str(work / f"{name}.musicxml"), "-o", str(work / f"cli-{row}-{k}"), "--quiet"]
+            for row, (name, env_extra, jobs, kind) in runs.items():
+                cmd = [partita_cli, "render", str(work / f"{name}.{kind}"), "-o", str(work / f"cli-{row}-{k}"), "--quiet"]
                 cmd += ["--jobs", str(jobs)] if jobs else []
                 r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
@@ -274,7 +287,7 @@ def main() -> int:
                 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu[row].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
         # the default jobs give the same stems as one job
-        for row in ("default_jobsdefault", "pop_default_jobsdefault"):
+        for row in ("default_jobsdefault", "midi_default_jobsdefault", "pop_default_jobsdefault"):
             one = json.loads((work / f"cli-{row.replace('jobsdefault', 'jobs1')}-0" / "render.json").read_text())
             many = json.loads((work / f"cli-{row}-0" / "render.json").read_text())
             if [s["sha256"] for s in one["stems"]] != [s["sha256"] for s in many["stems"]]:
@@ -308,12 +321,14 @@ def main() -> int:
             "fluidsynth_cpu_s_pop": min(fs_cpu["pop"]),
             "default_jobs": default_workers(),
             "pop_band": {"parts": [p.instrument for p in pop.parts], "notes": sum(len(p.notes) for p in pop.parts),
-                         "score_seconds": pop.duration_seconds},
+                         "score_seconds": pop.duration_seconds, "renderers": _renderers(pop)},
+            "default_renderers": _renderers(score),
             "partita_render_process_s": whole,
             "partita_render_process_runs_s": times,
             "partita_render_process_cpu_s": {row: min(v) for row, v in cpu.items()},
             "partita_over_fluidsynth_process": {k: v / fluid_of[k] for k, v in whole.items()},
-            "process_targets": {"default_jobs1": 0.67, "default_jobsdefault": 0.4},
+            "process_targets": {"default_jobs1": 0.67, "default_jobsdefault": 0.4, "midi_default_jobs1": 0.67,
+                                "midi_default_jobsdefault": 0.4},
             "realtime_factor_in_process": score.duration_seconds / best,
             "targets": {"full_render_s": 10.0, "peak_rss_mb": 1536, "edit_over_full": 0.1},
         }
@@ -321,7 +336,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     r = result
     md = [
-        "Program against program, in turn in one run: `partita render score.musicxml -o OUT [--jobs 1]` "
+        "Program against program, in turn in one run: `partita render score.musicxml|score.mid -o OUT [--jobs 1]` "
         "against `fluidsynth -ni -r 48000 -F out.wav FluidR3_GM.sf2 score.mid` (one stereo mix), the "
         f"same score; best of three each, the rounds interleaved. The default jobs are one per core ({r['default_jobs']} here); "
         "their stems were checked equal to --jobs 1's. CPU time is user + system of the process. In-process figures below.",
@@ -347,7 +362,9 @@ def main() -> int:
         "",
         f"{r['notes']} notes, {r['parts']} parts, {r['score_seconds']:.0f} s; in-process rows use the designed timbres "
         f"({', '.join(sorted(set(r['decoders'].values())))}). Pop band: {r['pop_band']['notes']} notes, "
-        f"{', '.join(r['pop_band']['parts'])}, {r['pop_band']['score_seconds']:.0f} s (no trained decoder ships for these: designed timbres and the drum kit).",
+        f"{r['pop_band']['score_seconds']:.0f} s. What plays each part by default: "
+        f"{'; '.join(f'{k} {v}' for k, v in r['default_renderers'].items())}; pop band: "
+        f"{'; '.join(f'{k} {v}' for k, v in r['pop_band']['renderers'].items())}.",
     ]
     write_results("render_stems", result, md, title="Rendering a 3.5-minute, 8-part score to stems (48 kHz)")
     print(json.dumps(result, indent=2))
