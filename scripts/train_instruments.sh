@@ -4,6 +4,8 @@
 # (session 6: organ, accordion, the saxophones, tin whistle, piccolo, english horn, recorder,
 # harmonica; those were trained with --out data/neural/new_weights and copied in, which their
 # cards' commands show).
+# Session 10 retrained all 23 at the new default width, 32 channels, in two lanes of this loop
+# with --out data/neural/w32 and copied them in (their cards' commands show it).
 #
 #   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
 #
