@@ -355,13 +355,15 @@ def fit_grid(midi_range: tuple[int, int], family: str) -> list[tuple[int, int]]:
 
 def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: int, family: str,
                      midi_range: tuple[int, int], log: Callable[[str], None] | None = None, bank: int = 0) -> dict[str, Any]:  # fmt: skip
-    """Render, analyse and fit. Returns ``{"config", "arrays", "n_notes", "seconds_audio"}``."""
+    """Render, analyse and fit. Returns ``{"config", "arrays", "n_notes", "fit_rmse_db", "seconds_audio", "preset"}``
+    (``preset``: the name the soundfont gives the program it fitted)."""
     if family not in FAMILY_SETTINGS:
         raise ConfigError(f"string-model family {family!r} is not one of {', '.join(FAMILY_SETTINGS)}")
     st = FAMILY_SETTINGS[family]
     say = log or (lambda s: None)
     grid = fit_grid(midi_range, family)
-    fs, _ = open_soundfont(soundfont, program, bank)
+    fs, sfid = open_soundfont(soundfont, program, bank)
+    preset = str(fs.sfpreset_name(sfid, int(bank), int(program)))
     try:
         audio = render_notes(fs, [[(p, v, 0.0)] for p, v in grid], hold_s=st["hold_s"], tail_s=st["tail_s"])
     finally:
@@ -404,4 +406,4 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
     config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "bank": int(bank), "soundfont": Path(soundfont).name, "n_partials": st["n_partials"],
               "n_bands": N_BANDS, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
               "noise_tau_s": tau, "noise_tau_scores": tau_scores, "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
-    return {"config": config, "arrays": arrays, "n_notes": len(meas), "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}
+    return {"config": config, "arrays": arrays, "n_notes": len(meas), "preset": preset, "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}

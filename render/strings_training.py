@@ -83,7 +83,7 @@ def train_string_model(source: str, name: str, *, program: int | None, family: s
     from partita.render.training_io import InstrumentTrainingResult, soundfont_target, update_manifest
 
     say = progress or (lambda stage, message: None)
-    from partita.render.training_io import preset_name, soundfont_credit
+    from partita.render.training_io import soundfont_credit
 
     program, midi_range = soundfont_target(name, program, default_range=(36, 96))
     t0 = time.process_time()
@@ -97,7 +97,7 @@ def train_string_model(source: str, name: str, *, program: int | None, family: s
     if technique:
         r["config"] = {**r["config"], "instrument": name, "technique": technique}
         name = f"{name}_{technique}"
-    preset = f"program {program}" + (f" of bank {bank}" if bank else "") + f" ({preset_name(src, program, bank)})"
+    preset = f"program {program}" + (f" of bank {bank}" if bank else "") + f" ({r['preset']})"  # the name fluidsynth gave it while fitting
     data_desc = (f"{src.name} ({credit}) {preset}, rendered by fluidsynth (reverb and chorus off, 48 kHz): single notes every "
                  f"{st['pitch_step']} semitones over MIDI {midi_range[0]}-{midi_range[1]} at velocities "
                  f"{', '.join(map(str, FIT_VELOCITIES))}, held {st['hold_s']:g} s and released.")  # fmt: skip
