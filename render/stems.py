@@ -112,6 +112,21 @@ def _phrase_audio(decoder: Decoder, curves: Any, sample_rate: int) -> np.ndarray
     return synthesize(decoder.decode(curves, sample_rate=sample_rate), sample_rate=sample_rate)[0]
 
 
+def _perform(part: Part, score: Score, settings: RenderSettings, decoder: Decoder, style: str | None) -> list[Any]:
+    """The performer's phrases of ``part`` (sung phrases where a singer plays it)."""
+    if is_singer(decoder):
+        from partita.render.singing import perform_sung_part
+
+        curves, _report = perform_sung_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
+                                            verse=settings.verse, neutral_vowel=settings.neutral_vowel,
+                                            language=settings.language)  # fmt: skip
+        return list(curves)
+    from partita.render.performance import perform_part
+
+    return list(perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
+                             humanize=settings.humanize, style=style))  # fmt: skip
+
+
 def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:
     """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release;
     a percussion part (2, n), or (2 * len(GROUPS), n) with ``settings.drum_stems``.
@@ -131,7 +146,6 @@ def _render_part_indexed(
     performer style (default: the instrument's)."""
     from partita.render.drum_sampler import render_drums
     from partita.render.drums import DRUM_TAIL_S
-    from partita.render.performance import perform_part
     from partita.render.room import apply_room, room_impulse_response
     from partita.render.synth import _segment_start, synthesize
     from partita.render.techniques import TechniqueDecoder, split_by_technique
@@ -140,36 +154,28 @@ def _render_part_indexed(
     if decoder is None:
         decoder = _decoder_for(part, None)
     index: list[PhraseEntry] | None = None
-    if isinstance(decoder, TechniqueDecoder):
-        # each technique's notes by their own decoder, summed into the part's one stem (no
-        # phrase index: an edit of such a part renders the whole part again)
-        dry = settings if settings.room_rt60_s is None else dataclasses.replace(settings, room_rt60_s=None)
-        pieces = [_render_part_indexed(sub, score, dry, decoder=dec, style=style)[0]
-                  for sub, dec, style in split_by_technique(part, decoder)]  # fmt: skip
-        audio = np.zeros((1, max((a.shape[1] for a in pieces), default=0)), np.float32)
-        for a in pieces:  # the same order every time: bowed notes first, then each technique's
-            audio[:, : a.shape[1]] += a
-    elif decoder is None:
+    if decoder is None:
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drums(part, score, settings, n_samples=n)
     else:
-        if is_singer(decoder):
-            from partita.render.singing import perform_sung_part
-
-            curves, _report = perform_sung_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
-                                                verse=settings.verse, neutral_vowel=settings.neutral_vowel,
-                                                language=settings.language)  # fmt: skip
-        else:
-            curves = perform_part(part, score, frame_rate=settings.frame_rate, seed=settings.seed,
-                                  humanize=settings.humanize, style=style)  # fmt: skip
+        # one list of phrases, each with its decoder: a part whose notes mark a technique
+        # (pizzicato) plays them by the technique's own decoder, after the notes without one;
+        # the phrases go into the part's one buffer in this order, so that an edit re-renders
+        # only the phrases it touches, whichever decoder plays them
+        subs = split_by_technique(part, decoder) if isinstance(decoder, TechniqueDecoder) else [(part, decoder, style)]
+        curves, decs = [], []
+        for sub, dec, sub_style in subs:
+            for c in _perform(sub, score, settings, dec, sub_style):
+                curves.append(c)
+                decs.append(dec)
         ratio = settings.frame_rate / sr
-        keys = [phrase_key(c, decoder, sr) for c in curves]
+        keys = [phrase_key(c, dec, sr) for c, dec in zip(curves, decs)]
         starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]
         made: dict[int, np.ndarray] = {}
 
         def phrase_audio(i: int) -> np.ndarray:
             if i not in made:
-                made[i] = _phrase_audio(decoder, curves[i], sr)
+                made[i] = _phrase_audio(decs[i], curves[i], sr)
             return made[i]
 
         old_len = {} if previous is None else {k: (s, m) for k, s, m in previous[1]}
@@ -181,8 +187,8 @@ def _render_part_indexed(
             # time) and the whole part's audio twice over
             buf = np.zeros(0, np.float32)
             n = 0
-            for i in range(len(curves)):  # onset order: the same sums for every phrase an edit leaves alone
-                a = _phrase_audio(decoder, curves[i], sr)
+            for i in range(len(curves)):  # the list's order: the same sums for every phrase an edit leaves alone
+                a = _phrase_audio(decs[i], curves[i], sr)
                 s0, s1 = starts[i], starts[i] + a.size
                 if s1 > buf.size:  # grow geometrically; the tail beyond n stays zero
                     grown = np.zeros(max(s1, 2 * buf.size, 1 << 16), np.float32)
