@@ -26,8 +26,9 @@ import math
 import threading
 from typing import Any, Mapping, NamedTuple
 
-import numba
 import numpy as np
+
+from partita.render.jit import njit
 
 __all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "input_features", "merge_onsets"]
 
@@ -103,7 +104,7 @@ def forward_packed(w: PackedWeights, x: np.ndarray) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
 def _tile(src: np.ndarray, s0: int, w: np.ndarray, acc: np.ndarray) -> None:  # pragma: no cover - numba
     """acc[r, o] += sum over c of src[s0 + r, c] w[o, c], for the tile's 4 rows r: two weight
     rows at a time, each shared by four dot products (eight sums in registers)."""
@@ -149,7 +150,7 @@ def _tile(src: np.ndarray, s0: int, w: np.ndarray, acc: np.ndarray) -> None:  # 
             acc[r, o] += a
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH)
 def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head_w, head_b, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     n = x.shape[0]
     n_ch = b_in.size
@@ -210,7 +211,7 @@ _LN2_LO = 1.9082149292705877e-10
 _EXP_MIN = -700.0  # exp(-700) ~ 1e-304: every use below rounds it to float32 0, as exp(-inf)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _exp_into(x, n, bits, y):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """y[:n] = exp(x[:n]) for x in [-inf, 700] (below -700 reads as -700); ``bits`` is int64
     scratch of at least n. Three loops over the values, each vectorised."""
@@ -228,7 +229,7 @@ def _exp_into(x, n, bits, y):  # type: ignore[no-untyped-def]  # pragma: no cove
         y[i] *= scale[i]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "nsz"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "nsz"})
 def _max_f32(v):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """The largest of finite float32 values (at least one), as float64: the maximum does not
     depend on the order it is taken in, so it may be taken in SIMD lanes."""
@@ -242,7 +243,7 @@ def _max_f32(v):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
 _HEADS_BATCH = 32
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags, amps):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """The head outputs of a phrase as synthesis controls, in float64 (see
     :func:`partita.render.neural_infer.heads_to_params`): ``amp`` [n], ``dist`` [n, K] and
@@ -348,7 +349,7 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
                     mags[t, i] = np.float32(slope * (xr - model_hz[j]) + row[j])
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def input_features(log2_f0, log2_f0_440, loudness_db, coef, level_db, cents, jump_db, lag, frame_rate, tau, x, onset_arg):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """The network's inputs of a phrase in one pass (the arithmetic of
     :func:`partita.render.neural_infer.calibrated_loudness_a`, ``note_onsets`` and ``features``,
@@ -384,7 +385,7 @@ def input_features(log2_f0, log2_f0_440, loudness_db, coef, level_db, cents, jum
         onset_arg[i] = -((i - last) / frame_rate) / tau if last >= 0 else -np.inf
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def merge_onsets(starts, prev_sounding, lag, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """Onsets from the first frames of candidate runs (:func:`partita.render.neural_infer.note_onsets`):
     a start closer than ``lag`` frames to the last onset is dropped unless the sound stopped

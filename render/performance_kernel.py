@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from partita.render.jit import njit
 
 __all__ = ["curves_kernel", "phrases_kernel"]
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0, times, vel, p,
                    f0, loud, bright, noise):  # fmt: skip
     """The curves of one phrase, frame by frame (see the module docstring for the model).
@@ -104,7 +105,7 @@ def curves_kernel(t, ons, pitches, depth, rate, vel_offset, accent_db, bright0, 
     loud[n - 1] = silence
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def phrases_kernel(start_frames, frame_starts, note_starts, ons, pitches, depth, rate, vel_offset, accent_db,
                     bright0, times, vel, params, f0, loud, bright, noise):  # fmt: skip
     """:func:`curves_kernel` for every phrase of a part in one call: phrase ``k`` has the frames

@@ -32,11 +32,11 @@ import hashlib
 import json
 import math
 
-import numba
 import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
+from partita.render.jit import njit
 from partita.render.singing import voice_data
 
 __all__ = ["SingerDecoder", "N_HARMONICS", "N_BANDS"]
@@ -46,7 +46,7 @@ N_BANDS = 65
 _VERSION = "singer-1"
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True, inline="always")
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def _cascade(f, tract, f1):
     """|H(f)| of five resonators in cascade, unit gain at 0 Hz (F1 replaced by ``f1``), F3-F5
     falling 3 dB/octave (not 12) above their own frequency."""
@@ -68,7 +68,7 @@ def _cascade(f, tract, f1):
     return g
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def _singer_kernel(f0, loud, tract, params, amplitude, dist, mags):
     tilt, sf_hz, sf_gain, h1_gain, nyq, silence = params[0], params[1], params[2], params[3], params[4], params[5]
     n_harm = dist.shape[1]

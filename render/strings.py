@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import numba
 import numpy as np
 
 from partita.checkpoint import Checkpoint, read_checkpoint
 from partita.errors import ConfigError
+from partita.render.jit import njit
 
 __all__ = [
     "KIND",
@@ -103,7 +103,7 @@ _PACK_ORDER = ("log10_b", "detune_cents", "release_db_s", "level_db", "amp_db", 
                "fast_decay_db_s", "noise_db")  # fmt: skip
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _hat(x, knots):
     """:func:`hat_weights` in numba."""
     n = knots.size
@@ -115,7 +115,7 @@ def _hat(x, knots):
     return i, i + 1, (x - knots[i]) / (knots[i + 1] - knots[i])
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_on, n_off, sample_rate, n_samples,
                n_strings, detune_scale, noise_tau_s, frame_rate):  # fmt: skip
     """One note's rows for :func:`partita.render.strings_kernel.render_note` (frequency, amplitude

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from partita.render.jit import njit
 
 __all__ = ["BLOCK", "LANES", "first_check", "row_end", "render_note", "warmup"]
 
@@ -47,7 +48,7 @@ _CHUNK_LOG2_OVER_LANES = 8  # _CHUNK BLOCK = LANES 2^8
 assert _CHUNK * BLOCK == LANES << _CHUNK_LOG2_OVER_LANES
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def first_check(start):
     """The first sample at which a row rendered from ``start`` is checked: the first
     ``start + 4 m`` (m >= 1) equal to ``start mod 4`` modulo 256; the next ones follow every 256
@@ -57,7 +58,7 @@ def first_check(start):
     return (start + 4 - phase + 255) // 256 * 256 + phase
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def row_end(log_a2, log_d2, start, stop, log_floor2):
     """Where a row that starts at ``start`` with squared level ``exp(log_a2)``, multiplied by
     ``exp(log_d2)`` a sample, stops: the first check point (:func:`first_check`, then every
@@ -79,7 +80,7 @@ def row_end(log_a2, log_d2, start, stop, log_floor2):
     return c if c <= stop else stop
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _group_into(acc, at, buf, c0, c1, c2, c3, d0, d1, d2, d3):
     """Four rows over one block, added to ``acc[at : at + BLOCK]`` sample by sample in row
     order. Row h's state, its ``2 LANES`` samples before the block, is at ``_STATE + h _HEAD``
@@ -131,7 +132,7 @@ def _group_into(acc, at, buf, c0, c1, c2, c3, d0, d1, d2, d3):
         buf[_STATE + 3 * _HEAD + LANES + j] = b3
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _add_block(acc, at, buf, m):
     """acc[at : at + m] += buf[:m]. The indices are unsigned: numba then adds no wraparound
     test, which would keep LLVM from vectorising the loop."""
@@ -140,7 +141,7 @@ def _add_block(acc, at, buf, m):
         acc[a + np.uint64(j)] += buf[j]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _start_row(buf, h, tab, t, zr, zi, n):
     """Row h's state ``Im(z p^j)``, j < n (= ``_HEAD``, passed so that LLVM vectorises the loop
     rather than unrolling it), ``p^j`` from ``tab`` (real parts from ``t``, imaginary parts
@@ -152,7 +153,7 @@ def _start_row(buf, h, tab, t, zr, zi, n):
         buf[s + ju] = zi * tab[t + ju] + zr * tab[t_im + ju]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _row_ends(amps, decay_on, decay_off, n_on, n_off, floor, n):
     """The rows above ``floor`` (indices, latest-ending first) and where each stops before the
     note-off (``end1``) and in all (``end2``)."""
@@ -176,7 +177,7 @@ def _row_ends(amps, decay_on, decay_off, n_on, n_off, floor, n):
     return rows[order], end1[order], end2[order]
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _finish(acc, at, m, n_on, ramp, noise, out):
     """out[at : at + m] = float32(acc[:m] x onset ramp + noise) (float64 products and sums, no
     fma: the order of the former per-note code)."""
@@ -199,7 +200,7 @@ def _finish(acc, at, m, n_on, ramp, noise, out):
         o[j] = np.float32(a[j])
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _cpow(ar, ai, m):
     """(ar + i ai)^m, m >= 0, by squaring."""
     rr = 1.0
@@ -212,7 +213,7 @@ def _cpow(ar, ai, m):
     return rr, ri
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_off, s0, s1, inv_sr, ramp, noise, out):
     """The rows over one segment ``[s0, s1)`` (onset to note-off, or ``after_off``), each until
     its end, into ``out`` (with the ramp and the noise), chunk by chunk: every row's state is
@@ -324,7 +325,7 @@ def _segment(freqs, amps, decay_on, decay_off, rows, ends, n_on, n_off, after_of
         c1 = min(c0 + big, s1)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _render(freqs, amps, decay_on, decay_off, n_on, n_off, inv_sr, floor, n, length, ramp, noise):
     rows, end1, end2 = _row_ends(amps, decay_on, decay_off, n_on, n_off, floor, n)
     if length < 0:  # trimmed: nothing after every row has stopped and the noise has ended

@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import SynthParams
+from partita.render.jit import njit
 
 __all__ = [
     "DEFAULT_FADE_FRACTION",
@@ -66,12 +66,12 @@ _TWO_PI = 2.0 * math.pi
 # Kernels
 
 
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _frame_of(n, ratio):
     return int(n * ratio)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _segment_start(frame, ratio):
     """Smallest sample index n >= 0 whose frame int(n * ratio) is >= frame."""
     if frame <= 0:
@@ -84,7 +84,7 @@ def _segment_start(frame, ratio):
     return m
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _sin_cos_cycles(p):
     """sin and cos of 2 pi p for p in [0, 1): quadrant reduction and Taylor series to order 16
     (error below 1e-16), written so that LLVM vectorises it (no libm call)."""
@@ -122,7 +122,7 @@ _WRAPS = 7 * _TILE  # a counter the phase wrap writes (see the phase loop)
 _GROUP = 4  # harmonics per pass over a tile
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, out):
     # amps has a multiple of _GROUP columns (padded with zeros by the caller)
     n = out.shape[0]
@@ -240,7 +240,7 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     return phase
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy")
 def _white(key):
     # splitmix64 finaliser: a counter-based generator, uniform in [-sqrt(3), sqrt(3)): variance 1
     z = key + np.uint64(0x9E3779B97F4A7C15)
@@ -251,7 +251,7 @@ def _white(key):
     return (2.0 * u - 1.0) * 1.7320508075688772
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
 def _noise_kernel(mags, basis, ratio, seed, start, out, add):
     # mags [n_frames, n_bands] float32; basis [taps, n_bands] float32 (frequency sampling);
     # the noise is written to out (add False) or added to it (add True), once summed

@@ -36,12 +36,12 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Mapping, Protocol, runtime_checkable
 
-import numba
 import numpy as np
 
 from partita._presets import Entry, load, table
 from partita.errors import ConfigError
 from partita.render.controls import SILENCE_DB, ControlCurves, SynthParams
+from partita.render.jit import njit
 
 __all__ = [
     "Decoder",
@@ -182,7 +182,7 @@ def _tables(timbre: DesignedTimbre, sample_rate: int) -> tuple[np.ndarray, np.nd
     return params, formants, band_shape
 
 
-@numba.njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def _decode_kernel(f0, loud, bright, noise, params, formants, band_shape, amplitude, dist, mags):
     tilt, tilt_b, tilt_l, ref_db, even_gain, odd_below, lowpass, noise_gain, nyq, silence = (
         params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9])

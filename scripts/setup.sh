@@ -13,7 +13,8 @@ command -v fluidsynth >/dev/null 2>&1 || need_apt+=(fluidsynth)
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need_apt+=(fluid-soundfont-gm)
 # the drum sampler's default kit is rendered from MuseScore_General (MIT) by fluidsynth on first use
 [ -f /usr/share/sounds/sf3/MuseScore_General.sf3 ] || need_apt+=(musescore-general-soundfont-small)
-command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)  # pronunciations the CMU dictionary lacks
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)  # numba.pycc builds the render's kernels with it  # pronunciations the CMU dictionary lacks
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing Debian packages: ${need_apt[*]}"
@@ -30,6 +31,11 @@ fi
 # from source at every start (0.1 s of each `partita` command). Up-to-date files are skipped.
 compile_bytecode() {
     "$VENV/bin/python" -m compileall -q -j 0 partita symbolic render theory_rules instruments >/dev/null || true
+    # the render's numba kernels, compiled ahead of time for this machine (partita.render.aot):
+    # a render then starts without numba (0.5 s sooner); rebuilt when a kernel's source changed.
+    # Without a C compiler the JIT runs them, as it always could.
+    "$VENV/bin/python" -m partita.render.aot --if-stale --quiet \
+        || echo "setup: warning: the kernels could not be built ahead of time; numba's JIT will run them" >&2
 }
 
 stamp="$VENV/.partita-setup"

@@ -1,0 +1,86 @@
+"""The render's kernels compiled ahead of time (``python -m partita.render.aot``, run by
+scripts/setup.sh): a render through them is the JIT's bit for bit, never imports numba, and any
+kernel the build does not cover -- an edited module, argument types it did not see -- goes to the
+JIT."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SCRIPT = r'''
+import json, sys
+from partita.render import jit
+for name in sys.argv[2:]:  # modules to treat as edited since the build
+    jit._digests[name] = "0" * 64
+from partita.render.stems import render
+from partita.symbolic.score import Note, Part, Score
+pizz = frozenset({"pizzicato"})
+parts = (
+    Part("fl", "Flute", "flute", notes=tuple(Note(i, 1, 72 + i % 3) for i in range(4))),
+    Part("vn", "Violin", "violin", notes=tuple(Note(i, 1, 67, articulations=pizz if i % 2 else frozenset()) for i in range(4))),
+    Part("pf", "Piano", "piano", notes=(Note(0, 2, 60), Note(0, 2, 64), Note(2, 2, 67))),
+    Part("t", "Tenor", "tenor", notes=(Note(0, 2, 57, lyric="la"), Note(2, 2, 59, lyric="lo"))),
+    Part("ob", "Oboe", "oboe", notes=(Note(0, 3, 70),)),
+)
+result = render(Score(parts=parts), sys.argv[1], progress=False, workers=2)
+from partita.render import synth
+print(json.dumps({"stems": [s.sha256 for s in result.stems], **jit.aot_status(), "numba": "numba" in sys.modules,
+                  "synth_kernel": type(synth._harmonic_kernel).__name__}))
+'''
+
+
+def _render(tmp_path: Path, name: str, *edited: str, jit: bool = False) -> dict:
+    env = {**os.environ, "PARTITA_JIT": "1" if jit else "0"}
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / name), *edited], env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_ahead_of_time_kernels_render_the_jits_audio_without_numba(tmp_path):
+    aot = _render(tmp_path, "aot")
+    jit = _render(tmp_path, "jit", jit=True)
+    assert aot["extension"], "scripts/setup.sh builds partita.render._kernels_aot (python -m partita.render.aot)"
+    assert aot["fallbacks"] == [] and not aot["numba"]  # every kernel of this render ran compiled code
+    assert not jit["extension"] and jit["numba"] and jit["synth_kernel"] == "CPUDispatcher"
+    assert aot["stems"] == jit["stems"]  # bit for bit
+
+
+def test_a_kernel_module_edited_since_the_build_runs_the_jit(tmp_path):
+    edited = _render(tmp_path, "edited", "partita.render.synth")
+    assert edited["extension"] and edited["numba"]
+    assert edited["synth_kernel"] == "CPUDispatcher"  # the edited module: numba's dispatchers
+    assert not any(f.startswith("partita.render.neural_kernel") for f in edited["fallbacks"])  # the others: the build
+    assert edited["stems"] == _render(tmp_path, "jit", jit=True)["stems"]
+
+
+def test_arguments_the_build_did_not_see_go_to_the_jit():
+    from partita.render import jit, synth
+
+    f0 = np.full(8, 220.0)  # float64: the renderer passes float32, so the build has no float64 version
+    amps = np.full((8, 4), 0.01)
+    out = np.zeros(int(8 * 48000 / 250), np.float64)
+    phase = synth._harmonic_kernel(f0, amps, 250 / 48000, 1 / 48000, 24000.0, 960.0, 0, 0.0, out)
+    expected = np.sum([0.01 * np.sin(2 * np.pi * k * 220.0 * np.arange(out.size) / 48000) for k in range(1, 5)], axis=0)
+    assert np.max(np.abs(out - expected)) < 1e-9 and 0.0 <= phase < 1.0
+    if isinstance(synth._harmonic_kernel, jit._Kernel):  # the build is in use: this call went to the JIT
+        assert "partita.render.synth._harmonic_kernel" in jit.aot_status()["fallbacks"]
+
+
+def test_setup_builds_from_the_current_sources():
+    import importlib
+
+    from partita.render.aot import KERNEL_MODULES, up_to_date
+    from partita.render.jit import source_digest
+
+    assert up_to_date()  # scripts/setup.sh built (or rebuilt) it from these sources
+    index = importlib.import_module("partita.render._kernels_aot")
+    for name in KERNEL_MODULES:
+        importlib.import_module(name)
+        assert index.SOURCES[name] == source_digest(name)
+        assert any(k.startswith(name + ".") for k in index.EXPORTS)  # every kernel module has its exports
