@@ -212,6 +212,10 @@ def run_child(mode: str, out: Path, workers: int = 1) -> dict:
 
 
 def _row_name(row: str) -> str:
+    if row == "one_default_jobs1":
+        return "a one-note score (what a process costs before the work), --jobs 1"
+    if row == "midi_jit_jobs1":
+        return "the MIDI file, default timbres, kernels by numba's JIT (`PARTITA_JIT=1`), --jobs 1"
     timbres, jobs = row.removeprefix("pop_").removeprefix("midi_").split("_jobs")
     source = "pop band, " if row.startswith("pop") else "the MIDI file (as fluidsynth), " if row.startswith("midi") else ""
     return f"{source}{timbres} timbres, " + ("--jobs 1" if jobs == "1" else "default jobs")
@@ -235,9 +239,27 @@ def _target(r: dict, row: str) -> str:
     return f"<= {t} ({'met' if r['partita_over_fluidsynth_process'][row] <= t else 'not met'})"
 
 
+def _installed_as_setup_leaves_it() -> str:
+    """Bytecode compiled and the kernels built ahead of time, as scripts/setup.sh does; which
+    kernels the render processes run."""
+    dirs = ["partita", "symbolic", "render", "theory_rules", "instruments"]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", *dirs], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "partita.render.aot", "--if-stale", "--quiet"], cwd=ROOT, check=True)
+    from partita.render.aot import up_to_date
+
+    return "ahead of time (partita.render.aot)" if up_to_date() else "numba JIT"
+
+
+def _one_note_score():
+    from partita.symbolic.score import Note, Part, Score
+
+    return Score(parts=(Part("fl", "Flute", "flute", notes=(Note(0, 1, 72),)),))
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
     try:
+        kernels = _installed_as_setup_leaves_it()
         score = build_score()
         run_child("warmup", work / "warm")
         full1 = run_child("full", work / "full1", 1)
@@ -254,8 +276,10 @@ def main() -> int:
             "default_jobs1": ("score", {}, 1, "musicxml"), "default_jobsdefault": ("score", {}, None, "musicxml"),
             "midi_default_jobs1": ("score", {}, 1, "mid"), "midi_default_jobsdefault": ("score", {}, None, "mid"),
             "pop_default_jobs1": ("pop", {}, 1, "musicxml"), "pop_default_jobsdefault": ("pop", {}, None, "musicxml"),
+            "midi_jit_jobs1": ("score", {"PARTITA_JIT": "1"}, 1, "mid"), "one_default_jobs1": ("one", {}, 1, "mid"),
         }  # fmt: skip
         pop = build_pop_band()
+        write(_one_note_score(), work / "one.mid")
         for name, sc in (("score", score), ("pop", pop)):
             write(sc, work / f"{name}.mid")
             write(sc, work / f"{name}.musicxml")
@@ -292,12 +316,18 @@ def main() -> int:
             many = json.loads((work / f"cli-{row}-0" / "render.json").read_text())
             if [s["sha256"] for s in one["stems"]] != [s["sha256"] for s in many["stems"]]:
                 raise SystemExit(f"{row}: stems differ from --jobs 1")
+        # the JIT's kernels give the same stems as the ahead-of-time build
+        one = json.loads((work / "cli-midi_default_jobs1-0" / "render.json").read_text())
+        jit = json.loads((work / "cli-midi_jit_jobs1-0" / "render.json").read_text())
+        if [s["sha256"] for s in one["stems"]] != [s["sha256"] for s in jit["stems"]]:
+            raise SystemExit("the JIT's stems differ from the ahead-of-time kernels'")
         t_fluid = min(fs_times["score"])
         whole = {row: min(v) for row, v in times.items()}
-        fluid_of = {row: min(fs_times[runs[row][0]]) for row in runs}
+        fluid_of = {row: min(fs_times["score" if runs[row][0] == "one" else runs[row][0]]) for row in runs}
         best = min(full1["render_s"], full2["render_s"])
         result = {
             "benchmark": "3.5-minute 8-part score to stems at 48 kHz",
+            "kernels": kernels,
             "score_seconds": score.duration_seconds,
             "parts": len(score.parts),
             "notes": sum(len(p.notes) for p in score.parts),
@@ -339,7 +369,8 @@ def main() -> int:
         "Program against program, in turn in one run: `partita render score.musicxml|score.mid -o OUT [--jobs 1]` "
         "against `fluidsynth -ni -r 48000 -F out.wav FluidR3_GM.sf2 score.mid` (one stereo mix), the "
         f"same score; best of three each, the rounds interleaved. The default jobs are one per core ({r['default_jobs']} here); "
-        "their stems were checked equal to --jobs 1's. CPU time is user + system of the process. In-process figures below.",
+        "their stems were checked equal to --jobs 1's. CPU time is user + system of the process. In-process figures below. "
+        f"Kernels: {r['kernels']}; the installation as scripts/setup.sh leaves it (bytecode compiled, the kernels built).",
         "",
         "| whole process | seconds | CPU s | / fluidsynth | target |",
         "|---|---|---|---|---|",

@@ -42,13 +42,17 @@ def riff_info_chunk(fields: Mapping[str, str]) -> bytes:
 
 
 def _wav_parts(
-    audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b""
-) -> tuple[bytes, memoryview, bytes]:
-    """(header, sample data, padding plus trailing chunks) of a WAV file; the data is a view
-    when it can be. ``info`` (a :func:`riff_info_chunk`) goes after the audio, so the samples'
-    offset does not depend on it."""
+    audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b"", n_samples: int | None = None
+) -> tuple[bytes, memoryview, int, bytes]:
+    """(header, sample data, bytes of silence after it, padding plus trailing chunks) of a WAV
+    file; the data is a view when it can be. ``n_samples``: the file's length, the audio followed
+    by silence (default: the audio's). ``info`` (a :func:`riff_info_chunk`) goes after the
+    audio, so the samples' offset does not depend on it."""
     x = np.asarray(audio, dtype=np.float32)
-    n_ch, n = x.shape
+    n_ch, n_audio = x.shape
+    n = n_audio if n_samples is None else int(n_samples)
+    if n < n_audio:
+        raise ValueError(f"a file of {n} samples cannot hold {n_audio}")
     if subtype == "float":
         frames = np.ascontiguousarray(x.T).astype("<f4", copy=False)
         fmt = struct.pack("<HHIIHH", 3, n_ch, sample_rate, sample_rate * n_ch * 4, n_ch * 4, 32)
@@ -63,10 +67,12 @@ def _wav_parts(
         fmt_chunk = b"fmt " + struct.pack("<I", len(fmt)) + fmt
     else:
         raise ConfigError(f"subtype {subtype!r} is not one of {', '.join(SUBTYPES)}")
-    pad = (b"\x00" if data.nbytes % 2 else b"") + info
-    size = 4 + len(fmt_chunk) + len(extra) + 8 + data.nbytes + len(pad)
-    header = b"RIFF" + struct.pack("<I", size) + b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", data.nbytes)
-    return header, data, pad
+    silence = (n - n_audio) * n_ch * (4 if subtype == "float" else 3)
+    n_bytes = data.nbytes + silence
+    pad = (b"\x00" if n_bytes % 2 else b"") + info
+    size = 4 + len(fmt_chunk) + len(extra) + 8 + n_bytes + len(pad)
+    header = b"RIFF" + struct.pack("<I", size) + b"WAVE" + fmt_chunk + extra + b"data" + struct.pack("<I", n_bytes)
+    return header, data, silence, pad
 
 
 def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") -> bytes:
@@ -79,19 +85,32 @@ def wav_bytes(audio: np.ndarray, *, sample_rate: int, subtype: str = "float") ->
     >>> len(wav_bytes(np.zeros((1, 10), np.float32), sample_rate=48000))
     98
     """
-    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype)
+    header, data, _, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype)
     return header + data.tobytes() + pad
 
 
-def write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b"") -> str:
+_ZEROS = bytes(1 << 20)
+
+
+def write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str, info: bytes = b"",
+              n_samples: int | None = None) -> str:  # fmt: skip
     """Write :func:`wav_bytes` of ``audio`` (plus an ``info`` chunk) to ``path`` without building
-    it in memory; its sha256."""
-    header, data, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype, info=info)
+    it in memory; its sha256. ``n_samples``: the file's length, the audio followed by silence
+    (default: the audio's), written without a padded copy of the audio."""
+    header, data, silence, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype, info=info,
+                                            n_samples=n_samples)  # fmt: skip
     h = hashlib.sha256()
     with open(path, "wb") as fh:
-        for chunk in (header, data, pad):
+        for chunk in (header, data):
             h.update(chunk)
             fh.write(chunk)
+        while silence > 0:
+            zeros = memoryview(_ZEROS)[: min(silence, len(_ZEROS))]
+            h.update(zeros)
+            fh.write(zeros)
+            silence -= len(zeros)
+        h.update(pad)
+        fh.write(pad)
     return h.hexdigest()
 
 
