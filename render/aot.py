@@ -57,16 +57,15 @@ def _exercise(work: Path) -> None:
     render(Score(parts=parts), work, progress=False, workers=1)
 
 
-def _type_key(t: Any) -> tuple:
+def _type_key(t: Any) -> tuple | str:
     """:func:`partita.render.jit.type_key` of the values numba types as ``t``."""
+    import numpy as np
     from numba.core import types
 
     if isinstance(t, types.Array):
-        return ("array", str(t.dtype), t.ndim, t.layout, bool(t.mutable))
-    if isinstance(t, types.Boolean):
-        return ("bool",)
-    if isinstance(t, (types.Integer, types.Float)):
-        return (str(t),)
+        return (np.dtype(str(t.dtype)).char, t.ndim, t.layout, bool(t.mutable))
+    if isinstance(t, (types.Boolean, types.Integer, types.Float)):
+        return np.dtype(str(t)).char
     raise TypeError(f"no ahead-of-time export for arguments of type {t}")
 
 

@@ -54,23 +54,22 @@ def source_digest(module_name: str) -> str:
     return _digests[module_name]
 
 
-def type_key(value: Any) -> tuple:
-    """The numba type an argument takes, as a hashable key: arrays by dtype, dimensions,
-    layout and writability; Python and numpy scalars by their numba type's name."""
-    if isinstance(value, np.ndarray):
+_SCALARS = {float: "d", int: "l", bool: "?"}
+
+
+def type_key(value: Any) -> tuple | str:
+    """The numba type an argument takes, as a hashable key: an array by its dtype's character,
+    dimensions, layout and writability; a scalar by its dtype's character (a Python float a
+    float64, an int an int64). Cheap: it runs for every argument of every call."""
+    if type(value) is np.ndarray:
         flags = value.flags
         layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
-        return ("array", value.dtype.name, value.ndim, layout, bool(flags.writeable))
-    if isinstance(value, bool):
-        return ("bool",)
-    if isinstance(value, int):
-        return ("int64",)
-    if isinstance(value, float):
-        return ("float64",)
+        return (value.dtype.char, value.ndim, layout, flags.writeable)
+    char = _SCALARS.get(type(value))
+    if char is not None:
+        return char
     dtype = getattr(value, "dtype", None)
-    if dtype is not None:  # a numpy scalar
-        return ("bool",) if dtype.name == "bool" else (dtype.name,)
-    return ("object", type(value).__name__)
+    return dtype.char if dtype is not None else f"object:{type(value).__name__}"
 
 
 class _Kernel:
