@@ -68,10 +68,12 @@ def assign_voices(raw: Iterable[Sequence[Any]], ql: Callable[[Any], Fraction]) -
     >>> [n.voice for n in assign_voices([(0, 2, 60, 80), (1, 2, 64, 80), (0, 2, 67, 80)], Fraction)]
     [1, 1, 2]
     """
-    notes = sorted(((ql(a), ql(b), p, v, *arts) for a, b, p, v, *arts in raw), key=lambda n: (n[0], n[1], n[2]))
+    plain: frozenset[str] = frozenset()
+    notes = sorted(((ql(r[0]), ql(r[1]), r[2], r[3], r[4] if len(r) > 4 else plain) for r in raw),
+                   key=lambda n: (n[0], n[1], n[2]))  # fmt: skip
     voices: list[tuple[Fraction, Fraction, set[int]]] = []  # (onset, end, pitches) of last chord
     out = []
-    for onset, end, pitch, velocity, *arts in notes:
+    for onset, end, pitch, velocity, arts in notes:
         if end <= onset:
             continue
         for i, (v_on, v_end, pitches) in enumerate(voices):
@@ -84,6 +86,5 @@ def assign_voices(raw: Iterable[Sequence[Any]], ql: Callable[[Any], Fraction]) -
         else:
             voices.append((onset, end, {pitch}))
             i = len(voices) - 1
-        out.append(Note(onset, end - onset, pitch, velocity=velocity, voice=i + 1,
-                        articulations=arts[0] if arts else frozenset()))
+        out.append(Note(onset, end - onset, pitch, velocity=velocity, articulations=arts, voice=i + 1))
     return tuple(out)
