@@ -11,6 +11,7 @@ from fractions import Fraction as F
 from pathlib import Path
 
 import mido
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,14 +133,45 @@ def _file(*tracks: list[tuple[int, int | None, int]]) -> bytes:
     return buf.getvalue()
 
 
-def test_a_channel_of_pizzicato_strings_alone_stays_its_own_part_as_before():
-    # channel 1 of a track plays program 45 from the start, channel 2 of the same track the
-    # violin, and a second track program 45 only
-    back = score_from_bytes(_file([(0, 45, 67), (1, 40, 69)], [(2, 45, 71)]))
+def test_a_channel_of_pizzicato_strings_alone_joins_its_track_only_when_the_track_is_one_bowed_part():
+    back = score_from_bytes(_file(
+        [(0, 45, 67), (1, 40, 69)],  # 45 on a channel of its own beside the violin: MuseScore 3's layout
+        [(2, 45, 71), (3, 40, 72), (4, 73, 74)],  # ... but the track also holds a flute: as before
+        [(5, 45, 60)],  # 45 alone: as before
+    ))  # fmt: skip
     # one part per program, as the reader always did; 45 is the catalog's violin (gm_fallback.toml)
-    assert [(p.instrument, [n.pitch for n in p.notes]) for p in back.parts] == [
-        ("violin", [67]), ("violin", [69]), ("violin", [71])]  # fmt: skip
-    assert all(not n.articulations for p in back.parts for n in p.notes)
+    assert [(p.instrument, [(n.pitch, bool(n.articulations)) for n in p.notes]) for p in back.parts] == [
+        ("violin", [(67, True), (69, False)]),
+        ("violin", [(71, False)]), ("violin", [(72, False)]), ("flute", [(74, False)]),
+        ("violin", [(60, False)]),
+    ]  # fmt: skip
+
+
+def test_musescore_3s_own_midi_export_of_pizz_and_arco_reads_as_one_violin_with_the_same_marks():
+    # violin_pizz.mscx: MuseScore 3's file of _violin's notes with the staff texts "pizz." and
+    # "arco" switching the violin's channels (MuseScore's instruments.xml gives a violin an "arco"
+    # channel, program 40, and a "pizzicato" one, program 45); violin_pizz.mid: MuseScore 3.2.3's
+    # MIDI export of it (`mscore3 violin_pizz.mscx -o violin_pizz.mid`), which plays the
+    # pizzicato on a second MIDI channel of the violin's track
+    data = (DATA / "musescore" / "violin_pizz.mid").read_bytes()
+    assert {(c, p) for _, c, p in _program_changes(data)} == {(0, 40), (1, 45)}
+    back = score_from_bytes(data)
+    assert [(p.name, p.instrument) for p in back.parts] == [("Violin", "violin")]
+    assert [(n.onset, n.pitch, "pizzicato" in n.articulations) for n in back.parts[0].notes] == [
+        (i, 67 + i % 5, 4 <= i < 10) for i in range(14)]  # fmt: skip
+
+
+@pytest.mark.musescore
+def test_the_musescore_fixture_is_what_musescore_3_exports_and_reads_like_its_musicxml(tmp_path):
+    from partita.symbolic.io.musescore import convert_with_mscore
+
+    convert_with_mscore(DATA / "musescore" / "violin_pizz.mscx", tmp_path / "ms.mid")
+    mine = score_from_bytes((tmp_path / "ms.mid").read_bytes())
+    assert mine == score_from_bytes((DATA / "musescore" / "violin_pizz.mid").read_bytes())
+    # MuseScore's MusicXML export of the same file keeps only the words pizz. / arco: the same marks
+    via_xml = read(DATA / "musescore" / "violin_pizz.mscx")
+    assert [(n.onset, n.pitch, n.articulations) for n in via_xml.parts[0].notes] == [
+        (n.onset, n.pitch, n.articulations) for n in mine.parts[0].notes]  # fmt: skip
 
 
 def test_a_channel_that_starts_on_pizzicato_strings_and_turns_to_the_cello_is_one_cello_part():

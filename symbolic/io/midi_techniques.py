@@ -12,7 +12,10 @@ differ sounds the notes of the channel's current program first, then switches.
 Reading, a channel of a track that plays both a bowed program and program 45 keeps one part:
 the notes it plays under 45 belong to the bowed program it played last (before the channel's
 first bowed program: the first one it plays after), marked ``pizzicato``. A channel that only
-ever plays program 45 is a part of its own, of the instrument the catalog gives program 45.
+ever plays program 45 joins the bowed part of its track when every other pitched note of the
+track plays one bowed program (MuseScore 3 exports a violin's ``pizz.`` so: its instrument's
+"pizzicato" channel, program 45, on a MIDI channel of its own in the violin's track); else it
+is a part of its own, of the instrument the catalog gives program 45, as before.
 
 >>> from partita.symbolic.sounding import Sounding
 >>> notes = [Sounding(0, 1, 67, 80), Sounding(1, 1, 69, 80, frozenset({"pizzicato"}))]
@@ -107,9 +110,14 @@ def fold_pizzicato(track: Sequence[tuple[int, str, Any, Any, Any]], groups: dict
                 first_bowed.setdefault(channel, a)
         elif kind == "note_on" and b and channel != _DRUM_CHANNEL and program.get(channel, 0) == pizz_program:
             channels.append((channel, last_bowed.get(channel)))
+    # a channel that only plays 45, in a track whose other pitched notes all play one bowed
+    # program: MuseScore 3 writes a violin's pizz. so, on a channel of its own in the violin's track
+    track_bowed = set(first_bowed.values())
+    others = [p for (percussion, p), ns in groups.items() if ns and not percussion and p not in bowed and p != pizz_program]
+    track_home = next(iter(track_bowed)) if len(track_bowed) == 1 and not others else None
     kept = []
     for note, (channel, home) in zip(under, channels, strict=True):
-        home = home if home is not None else first_bowed.get(channel)
+        home = home if home is not None else first_bowed.get(channel, track_home)
         if home is None:
             kept.append(note)
         else:
