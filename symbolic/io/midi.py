@@ -33,17 +33,19 @@ instrument the program means); tempo marks (bpm to a whole microsecond per quart
 signatures; key signatures (fifths, major/minor); sections; the title. What it loses: pitch
 spelling, other articulations, slurs, lyrics, dynamics as marks (only the velocities they
 give), hairpins, voices (rebuilt on reading, see below), per-note expression overrides, chord
-symbols, tempo texts, metadata, the pickup, and parts without notes when no other part has any. A score with a written form
-(repeats, voltas, D.C./D.S.), grace notes, ornaments or tempo words is written as performed
-(``partita.symbolic.playback.performed``), as MuseScore exports MIDI: it reads back unrolled.
+symbols, tempo texts, metadata, the pickup, and parts without notes when no other part has
+any. A score with a written form (repeats, voltas, D.C./D.S.), grace notes, ornaments or tempo
+words is written as performed (``partita.symbolic.playback.performed``), as MuseScore exports
+MIDI: it reads back unrolled.
 
 Reading
 -------
 Every track with notes becomes a part; a track whose notes use several programs (or drums
-and pitched notes) is split into one part per program, except that a channel switching
-between a bowed program and Pizzicato Strings stays one part whose notes under Pizzicato
-Strings are marked ``pizzicato``. A track with a ``program_change`` but
-no notes becomes an empty part (so empty parts written here survive). Part ids are ``p1``,
+and pitched notes) is split into one part per program, except that Pizzicato Strings beside
+a bowed program (on its channel, or on a channel of its own as MuseScore 3 exports ``pizz.``)
+stays in the bowed part, its notes marked ``pizzicato`` (see
+:mod:`partita.symbolic.io.midi_techniques`). A track with a ``program_change`` but no notes
+becomes an empty part (so empty parts written here survive). Part ids are ``p1``,
 ``p2``, ... in file order; names come from track names, else from the instrument, numbered
 when repeated (``Violin 1``, ``Violin 2``); the instrument is the catalog's match for the
 track name when it plays the track's program, else the program's (channel 10: ``drum_kit``).
