@@ -21,12 +21,14 @@ __all__ = ["Sounding", "assign_voices", "merged_ties"]
 
 @dataclass(frozen=True, slots=True)
 class Sounding:
-    """One sounding note: ties merged, velocity resolved."""
+    """One sounding note: ties merged, velocity resolved; ``articulations`` are those of the
+    chain's first note."""
 
     onset: Fraction
     duration: Fraction
     pitch: int
     velocity: int
+    articulations: frozenset[str] = frozenset()
 
 
 def merged_ties(part: Part) -> list[Sounding]:
@@ -40,7 +42,7 @@ def merged_ties(part: Part) -> list[Sounding]:
     >>> [(n.onset, n.duration) for n in merged_ties(p)]
     [(Fraction(0, 1), Fraction(3, 1))]
     """
-    out: list[list[Any]] = []  # [onset, end, pitch, velocity]
+    out: list[list[Any]] = []  # [onset, end, pitch, velocity, articulations]
     open_: dict[tuple[int, int], int] = {}
     for note in part.notes:
         key = (note.voice, note.pitch)
@@ -49,26 +51,29 @@ def merged_ties(part: Part) -> list[Sounding]:
             out[i][1] = note.end
         else:
             i = len(out)
-            out.append([note.onset, note.end, note.pitch, part.velocity_of(note)])
+            out.append([note.onset, note.end, note.pitch, part.velocity_of(note), note.articulations])
         if note.tie in ("start", "continue"):
             open_[key] = i
-    return [Sounding(o, e - o, p, v) for o, e, p, v in out]
+    return [Sounding(o, e - o, p, v, a) for o, e, p, v, a in out]
 
 
 def assign_voices(raw: Iterable[Sequence[Any]], ql: Callable[[Any], Fraction]) -> tuple[Note, ...]:
     """Notes dealt greedily into voices 1, 2, ... so that no voice overlaps itself.
 
-    ``raw`` holds ``(start, end, pitch, velocity)`` items; ``ql`` turns a start or end into a
-    quarter-length Fraction (ticks / resolution). Notes that start and end together share a
-    voice as a chord; a note goes to the lowest voice free at its onset.
+    ``raw`` holds ``(start, end, pitch, velocity)`` items, or ``(start, end, pitch, velocity,
+    articulations)``; ``ql`` turns a start or end into a quarter-length Fraction (ticks /
+    resolution). Notes that start and end together share a voice as a chord; a note goes to
+    the lowest voice free at its onset.
 
     >>> [n.voice for n in assign_voices([(0, 2, 60, 80), (1, 2, 64, 80), (0, 2, 67, 80)], Fraction)]
     [1, 1, 2]
     """
-    notes = sorted(((ql(a), ql(b), p, v) for a, b, p, v in raw), key=lambda n: (n[0], n[1], n[2]))
+    plain: frozenset[str] = frozenset()
+    notes = sorted(((ql(r[0]), ql(r[1]), r[2], r[3], r[4] if len(r) > 4 else plain) for r in raw),
+                   key=lambda n: (n[0], n[1], n[2]))  # fmt: skip
     voices: list[tuple[Fraction, Fraction, set[int]]] = []  # (onset, end, pitches) of last chord
     out = []
-    for onset, end, pitch, velocity in notes:
+    for onset, end, pitch, velocity, arts in notes:
         if end <= onset:
             continue
         for i, (v_on, v_end, pitches) in enumerate(voices):
@@ -81,5 +86,5 @@ def assign_voices(raw: Iterable[Sequence[Any]], ql: Callable[[Any], Fraction]) -
         else:
             voices.append((onset, end, {pitch}))
             i = len(voices) - 1
-        out.append(Note(onset, end - onset, pitch, velocity=velocity, voice=i + 1))
+        out.append(Note(onset, end - onset, pitch, velocity=velocity, articulations=arts, voice=i + 1))
     return tuple(out)

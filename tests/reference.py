@@ -80,3 +80,21 @@ def rpp_tracks(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
             kind, _ = tracks[-1][1][-1]
             tracks[-1][1][-1] = (kind, words[1])
     return tracks
+
+
+def drop_within_db(audio, start: int, *, sample_rate: int, within_s: float = 0.5, attack_s: float = 0.15) -> float:
+    """How far a note's level falls below its attack within ``within_s`` of its onset (dB, >= 0).
+
+    ``audio``: mono samples; ``start``: the note's first sample. Levels are mean squares of
+    20 ms frames every 10 ms; the attack is the loudest frame starting in the first
+    ``attack_s``; the result is that level minus the quietest frame after it that starts before
+    ``within_s``. A plucked note dies away (tens of dB), a bowed one holds (a few dB).
+    """
+    import numpy as np
+
+    hop = int(0.01 * sample_rate)
+    frames = [np.asarray(audio[start + k * hop : start + (k + 2) * hop], np.float64)
+              for k in range(int(round(within_s / 0.01)))]  # fmt: skip
+    levels = np.array([10 * np.log10(np.mean(f * f) + 1e-20) for f in frames])
+    peak = int(np.argmax(levels[: int(round(attack_s / 0.01))]))
+    return float(levels[peak] - levels[peak:].min())

@@ -24,6 +24,7 @@ MODULES = [
     "partita.symbolic.edits",
     "partita.symbolic.sounding",
     "partita.symbolic.io",
+    "partita.symbolic.io.midi_techniques",
     "partita.symbolic.io.musicxml_m21",
     "partita.symbolic.report",
     "partita.symbolic.form",

@@ -9,7 +9,9 @@ holds finer values (septuplets, 1/9 ...) the resolution becomes the least common
 changes (``set_tempo``, whole microseconds per quarter), time signatures, key signatures
 (``key_signature``, from fifths and mode) and sections (``marker`` events). Then one track per
 part, named after the part, with a ``program_change`` to its instrument's General MIDI
-program and one sounding MIDI note per note:
+program and one sounding MIDI note per note (a bowed part's ``pizzicato`` notes sound under
+program 45, Pizzicato Strings, switched to and back on the part's channel:
+:mod:`partita.symbolic.io.midi_techniques`):
 
 * velocity = :meth:`Part.velocity_of` (the note's own, else from the dynamic mark before it);
 * tied notes (``tie`` start/continue/stop, same pitch and voice) become one MIDI note;
@@ -25,21 +27,25 @@ shifted by the pickup. Modes other than major and minor are written with their k
 signature's fifths as major (aeolian as minor): MIDI knows only those two.
 
 What MIDI keeps, and so what a Score -> MIDI -> Score round trip keeps: per part, the notes as
-(onset, duration, sounding pitch, velocity) after merging ties; part names; programs; the
-instrument when the part's name is one the catalog knows (else the instrument the program
-means); tempo marks (bpm to a whole microsecond per quarter); time signatures; key signatures
-(fifths, major/minor); sections; the title. What it loses: pitch spelling, articulations,
-slurs, lyrics, dynamics as marks (only the velocities they give), hairpins, voices (rebuilt on
-reading, see below), per-note expression overrides, chord symbols, tempo texts, metadata,
-the pickup, and parts without notes when no other part has any. A score with a written form
-(repeats, voltas, D.C./D.S.), grace notes, ornaments or tempo words is written as performed
-(``partita.symbolic.playback.performed``), as MuseScore exports MIDI: it reads back unrolled.
+(onset, duration, sounding pitch, velocity) after merging ties; pizzicato on bowed parts;
+part names; programs; the instrument when the part's name is one the catalog knows (else the
+instrument the program means); tempo marks (bpm to a whole microsecond per quarter); time
+signatures; key signatures (fifths, major/minor); sections; the title. What it loses: pitch
+spelling, other articulations, slurs, lyrics, dynamics as marks (only the velocities they
+give), hairpins, voices (rebuilt on reading, see below), per-note expression overrides, chord
+symbols, tempo texts, metadata, the pickup, and parts without notes when no other part has
+any. A score with a written form (repeats, voltas, D.C./D.S.), grace notes, ornaments or tempo
+words is written as performed (``partita.symbolic.playback.performed``), as MuseScore exports
+MIDI: it reads back unrolled.
 
 Reading
 -------
 Every track with notes becomes a part; a track whose notes use several programs (or drums
-and pitched notes) is split into one part per program. A track with a ``program_change`` but
-no notes becomes an empty part (so empty parts written here survive). Part ids are ``p1``,
+and pitched notes) is split into one part per program, except that Pizzicato Strings beside
+a bowed program (on its channel, or on a channel of its own as MuseScore 3 exports ``pizz.``)
+stays in the bowed part, its notes marked ``pizzicato`` (see
+:mod:`partita.symbolic.io.midi_techniques`). A track with a ``program_change`` but no notes
+becomes an empty part (so empty parts written here survive). Part ids are ``p1``,
 ``p2``, ... in file order; names come from track names, else from the instrument, numbered
 when repeated (``Violin 1``, ``Violin 2``); the instrument is the catalog's match for the
 track name when it plays the track's program, else the program's (channel 10: ``drum_kit``).
@@ -78,6 +84,7 @@ from typing import Any, Iterable
 
 from partita._fileio import atomic_write_bytes
 from partita.errors import FormatError, InstrumentError, PartitaError, ScoreError
+from partita.symbolic.io.midi_techniques import fold_pizzicato, note_on_orders
 from partita.symbolic.pitch import KeySignature
 from partita.symbolic.score import Part, Score, Section
 from partita.symbolic.sounding import assign_voices, merged_ties
@@ -213,12 +220,16 @@ def score_to_midifile(score: Score, *, ticks_per_quarter: int | None = None) -> 
         events: list[tuple[int, int, Any]] = [
             (0, 0, mido.Message("program_change", channel=channel, program=program))
         ]
-        for n in merged_ties(part):
+        notes = merged_ties(part)
+        # pizzicato notes of a bowed part: program changes around them (midi_techniques)
+        orders, changes = note_on_orders(notes, [tick(n.onset) for n in notes], program)
+        events += [(t, o, mido.Message("program_change", channel=channel, program=p)) for t, o, p in changes]
+        for n, order in zip(notes, orders):
             on, off = tick(n.onset), tick(n.onset + n.duration)
             off = max(off, on + 1)
             # at one tick, note-offs go before note-ons so repeated notes pair up again
             on_msg = mido.Message("note_on", channel=channel, note=n.pitch, velocity=n.velocity)
-            events.append((on, 2, on_msg))
+            events.append((on, order, on_msg))
             events.append((off, 1, mido.Message("note_off", channel=channel, note=n.pitch, velocity=0)))
         track.extend(_delta_encoded(events))
         mid.tracks.append(track)
@@ -351,7 +362,7 @@ def _text(raw: str) -> str:
 @dataclass
 class _TrackNotes:
     name: str | None
-    # (percussion, program) -> [onset_tick, end_tick, pitch, velocity]
+    # (percussion, program) -> [onset_tick, end_tick, pitch, velocity(, articulations)]
     groups: dict[tuple[bool, int], list[list[int]]]
     programs: list[tuple[bool, int]]  # program changes seen, in order
 
@@ -453,6 +464,7 @@ def _from_events(kind: int, tpq: int, events: list[list[tuple[int, str, Any, Any
                     note[1] = now
                 else:
                     zero += 1
+        fold_pizzicato(track, groups)  # notes under Pizzicato Strings join their bowed part
         for key in groups:
             groups[key] = [n for n in groups[key] if n[1] > n[0]]
         if zero:
