@@ -116,11 +116,16 @@ def load_cached(cache: Path, part_id: str, key: str) -> np.ndarray | None:
         return None
     stem = pointer["stem"]
     try:
-        blob = Path(stem["path"]).read_bytes()
+        with open(stem["path"], "rb") as fh:
+            blob = bytearray(os.fstat(fh.fileno()).st_size)
+            if fh.readinto(blob) != len(blob):
+                return None
         if hashlib.sha256(blob).hexdigest() != stem["sha256"]:
             return None  # the stem was replaced or edited since
         offset, n = int(stem["offset"]), int(stem["n"])
-        return np.frombuffer(blob, dtype="<f4", count=n, offset=offset).astype(np.float32)[None, :]
+        # a writable view of the file's bytes: no second copy of the audio, and an edit's render
+        # may add its new phrases into it (see stems._render_part_indexed)
+        return np.frombuffer(blob, dtype="<f4", count=n, offset=offset).reshape(1, n)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -237,9 +237,13 @@ def _render_part_indexed(
             spans = [(s, s + m) for k, s, m in old_index if (k, s) not in new_set]
             old_set = {(k, s) for k, s, _ in old_index}
             spans += [(s, s + m) for k, s, m in zip(keys, starts, lengths) if (k, s) not in old_set]
-            buf = buffer if buffer is not None and buffer.size >= n else np.zeros(n, np.float32)
-            keep = min(n, old_audio.shape[1])
-            buf[:keep] = old_audio[0, :keep]
+            old = old_audio[0]
+            if old.size >= n and old.flags.writeable and old.dtype == np.float32:
+                buf = old  # the previous render's own array (the cache read it for this render): no copy
+            else:
+                buf = buffer if buffer is not None and buffer.size >= n else np.zeros(n, np.float32)
+                keep = min(n, old.size)
+                buf[:keep] = old[:keep]
             for lo, hi in _merge(spans):
                 lo, hi = min(lo, n), min(hi, n)
                 buf[lo:hi] = 0.0
