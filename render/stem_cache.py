@@ -116,16 +116,22 @@ def load_cached(cache: Path, part_id: str, key: str) -> np.ndarray | None:
         return None
     stem = pointer["stem"]
     try:
-        with open(stem["path"], "rb") as fh:
-            blob = bytearray(os.fstat(fh.fileno()).st_size)
-            if fh.readinto(blob) != len(blob):
-                return None
-        if hashlib.sha256(blob).hexdigest() != stem["sha256"]:
-            return None  # the stem was replaced or edited since
         offset, n = int(stem["offset"]), int(stem["n"])
-        # a writable view of the file's bytes: no second copy of the audio, and an edit's render
-        # may add its new phrases into it (see stems._render_part_indexed)
-        return np.frombuffer(blob, dtype="<f4", count=n, offset=offset).reshape(1, n)
+        # the samples straight into an aligned array of their own (the header's 58 bytes would
+        # leave a view of the file's bytes unaligned, which numpy then copies at every use),
+        # hashed with the bytes around them; an edit's render adds its new phrases into it
+        audio = np.empty(n, "<f4")
+        h = hashlib.sha256()
+        with open(stem["path"], "rb") as fh:
+            head = fh.read(offset)
+            if len(head) != offset or fh.readinto(memoryview(audio).cast("B")) != 4 * n:
+                return None
+            h.update(head)
+            h.update(audio)
+            h.update(fh.read())
+        if h.hexdigest() != stem["sha256"]:
+            return None  # the stem was replaced or edited since
+        return audio.reshape(1, n)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
