@@ -7,7 +7,12 @@ tables over a grid of pitches ("registers") and velocities, fitted by
 interpolation at the note's pitch and velocity:
 
 * partial ``k`` sounds at the stiff-string frequency ``f_k = k f0 sqrt(1 + B k^2)``
-  (Fletcher 1964), with the inharmonicity ``B`` learned per register (``log10_b``);
+  (Fletcher 1964), with the inharmonicity ``B`` learned per register (``log10_b``); in the
+  ``bars`` family (struck bars, tubes and the timpani: modal instruments whose partials are not a
+  stretched harmonic series) mode ``k`` sounds at ``f0 * ratio_k`` instead, its ratio to the
+  note's pitch learned per register (``ratio``, :data:`MODAL_TABLES`): a tuned marimba bar's
+  modes near 1 : 4 : 10, a glockenspiel's free bar near 1 : 2.76 : 5.40, a kettle drum's
+  membrane near 1 : 1.5 : 2 (Fletcher & Rossing 1998, ch. 18-19);
 * two decays while the key is held, as a piano string's (Weinreich 1977): a slow one (level at
   the onset ``amp_db``, dB relative to the note's peak RMS level, and rate ``decay_db_s``, dB/s)
   and a prompt one (``fast_db``, ``fast_decay_db_s``), per partial, pitch and velocity;
@@ -47,6 +52,8 @@ from partita.render.jit import njit
 
 __all__ = [
     "KIND",
+    "MODAL_FAMILIES",
+    "MODAL_TABLES",
     "MODEL_FAMILIES",
     "TABLES",
     "partial_frequencies",
@@ -61,10 +68,16 @@ KIND = "string-model"
 #: Designed-timbre style (``timbres.toml``) -> string-model family; these instruments train a
 #: string model rather than a neural decoder.
 MODEL_FAMILIES = {"piano": "piano", "plucked": "plucked", "harp": "plucked", "banjo": "plucked",
-                  "harpsichord": "plucked", "clavinet": "plucked", "electric_piano": "piano"}
+                  "harpsichord": "plucked", "clavinet": "plucked", "electric_piano": "piano",
+                  "mallet": "bars", "bells": "bars", "timpani": "bars"}
 #: The tables of a weight file and their axes (P pitch knots, V velocity knots, K partials, N bands).
 TABLES = {"log10_b": "P", "detune_cents": "P", "release_db_s": "P", "level_db": "PV", "amp_db": "PVK",
           "decay_db_s": "PVK", "fast_db": "PVK", "fast_decay_db_s": "PVK", "noise_db": "PVN"}  # fmt: skip
+#: The tables a modal (``bars``) model has besides :data:`TABLES`: each mode's frequency over the
+#: note's pitch, per register (``log10_b`` is unused there).
+MODAL_TABLES = {"ratio": "PK"}
+#: Families whose partials are modes at learned ratios (:data:`MODAL_TABLES`), not a stiff string's.
+MODAL_FAMILIES = ("bars",)
 #: Noise bands: evenly spaced from 0 Hz to this frequency (the 48 kHz Nyquist), as the decoders'.
 NOISE_TOP_HZ = 24000.0
 _SILENT_DB = -100.0  # a partial stops once it falls this far below full scale,
@@ -98,7 +111,8 @@ def hat_weights(x: float, knots: np.ndarray) -> tuple[int, int, float]:
 
 
 _NOISE_FRAME_RATE = 250.0  # Hz: the noise burst's envelope frames
-#: The tables in the order of their columns in StringModel._pack (_note_rows reads them so).
+#: The tables in the order of their columns in StringModel._pack (_note_rows reads them so); a modal
+#: model's ``ratio`` columns follow.
 _PACK_ORDER = ("log10_b", "detune_cents", "release_db_s", "level_db", "amp_db", "decay_db_s", "fast_db",
                "fast_decay_db_s", "noise_db")  # fmt: skip
 
@@ -117,12 +131,13 @@ def _hat(x, knots):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_on, n_off, sample_rate, n_samples,
-               n_strings, detune_scale, noise_tau_s, frame_rate):  # fmt: skip
+               n_strings, detune_scale, noise_tau_s, frame_rate, modal):  # fmt: skip
     """One note's rows for :func:`partita.render.strings_kernel.render_note` (frequency, amplitude
     and decays per sample; each string's slow partials, then its prompt ones), its floor, length
     (``n_samples``, or -1 for until the partials stop, at most 4 s after the note-off), onset ramp
     and noise magnitudes (float32 [frames, bands]): :meth:`StringModel.note`'s arithmetic, the
-    tables read as :meth:`StringModel.params` reads them."""
+    tables read as :meth:`StringModel.params` reads them. ``modal``: the last ``k_max`` columns
+    are the modes' ratios to f0 (the ``bars`` family), which then replace the stiff string."""
     pi0, pi1, pw = _hat(midi, pk)
     vi0, vi1, vw = _hat(velocity, vk)
     p = np.empty(table.shape[2])
@@ -133,13 +148,15 @@ def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_o
             lo = (1 - vw) * lo + vw * hi
         p[c] = lo
     # columns in _PACK_ORDER: log10_b, detune_cents, release_db_s, level_db, amp_db, decay_db_s, fast_db,
-    # fast_decay_db_s (k_max each), noise_db
+    # fast_decay_db_s (k_max each), noise_db (then, modal, ratio: k_max)
     b = 10.0 ** p[0]
+    n_ratio = k_max if modal else 0
     amp_db = p[4 : 4 + k_max]
     decay_db_s = p[4 + k_max : 4 + 2 * k_max]
     fast_db = p[4 + 2 * k_max : 4 + 3 * k_max]
     fast_decay_db_s = p[4 + 3 * k_max : 4 + 4 * k_max]
-    noise_db = p[4 + 4 * k_max :]
+    noise_db = p[4 + 4 * k_max : p.size - n_ratio]
+    ratio = p[p.size - n_ratio :]
     sr = float(sample_rate)
     rel = max(p[2], 5.0)
     if n_samples < 0:
@@ -156,8 +173,11 @@ def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_o
         shift = 2.0 ** (cents / 1200.0)
         for k in range(k_max):
             kf = float(k + 1)
-            fk = kf * f0_hz * math.sqrt(1.0 + b * kf * kf)  # the stiff string (partial_frequencies)
-            keep = fk < 0.45 * sr
+            if modal:
+                fk = f0_hz * ratio[k]
+            else:
+                fk = kf * f0_hz * math.sqrt(1.0 + b * kf * kf)  # the stiff string (partial_frequencies)
+            keep = 0.0 < fk < 0.45 * sr
             for fast in range(2):
                 r = (2 * s + fast) * k_max + k
                 f[r] = fk * shift
@@ -224,7 +244,10 @@ class StringModel:
             p, v = len(cfg["pitch_knots"]), len(cfg["velocity_knots"])
             k, nb = int(cfg["n_partials"]), int(cfg["n_bands"])
             dims = {"P": p, "V": v, "K": k, "N": nb}
-            for name, axes in TABLES.items():
+            tables = {**TABLES, **MODAL_TABLES} if cfg["family"] in MODAL_FAMILIES else TABLES
+            for name, axes in tables.items():
+                if name not in ck.arrays:
+                    raise CheckpointError(f"string model without table {name}", file=str(path))
                 want = tuple(dims[a] for a in axes)
                 if ck.arrays[name].shape != want:
                     raise CheckpointError(f"table {name} has shape {ck.arrays[name].shape}, not {want}", file=str(path))
@@ -237,12 +260,21 @@ class StringModel:
     def family(self) -> str:
         return str(self.config["family"])
 
+    @property
+    def modal(self) -> bool:
+        """Whether the partials are modes at learned ratios (the ``bars`` family)."""
+        return self.family in MODAL_FAMILIES
+
+    def tables(self) -> dict[str, str]:
+        """The model's tables and their axes: :data:`TABLES`, plus :data:`MODAL_TABLES` if modal."""
+        return {**TABLES, **MODAL_TABLES} if self.modal else dict(TABLES)
+
     def params(self, midi: float, velocity: float) -> dict[str, Any]:
         """The tables read at (``midi``, ``velocity``) by bilinear interpolation."""
         pi0, pi1, pw = hat_weights(midi, np.asarray(self.config["pitch_knots"]))
         vi0, vi1, vw = hat_weights(velocity, np.asarray(self.config["velocity_knots"]))
         out: dict[str, Any] = {}
-        for name, axes in TABLES.items():
+        for name, axes in self.tables().items():
             t = self.arrays[name]
             by_p = (1 - pw) * t[pi0] + pw * t[pi1]
             out[name] = (1 - vw) * by_p[vi0] + vw * by_p[vi1] if "V" in axes else by_p
@@ -269,7 +301,8 @@ class StringModel:
         f, a, d_on, d_off, floor, n, ramp, mags = _note_rows(
             table, has_v, pk, vk, int(self.config["n_partials"]), float(f0_hz), midi, float(velocity), float(level_db),
             n_on, n_off, int(sample_rate), -1 if n_samples is None else int(n_samples), strings_for(self.family, midi),
-            float(self.config.get("detune_scale", 1.0)), float(self.config["noise_tau_s"]), _NOISE_FRAME_RATE)  # fmt: skip
+            float(self.config.get("detune_scale", 1.0)), float(self.config["noise_tau_s"]), _NOISE_FRAME_RATE,
+            self.modal)  # fmt: skip
         # the hammer or pluck: filtered noise from the onset
         noise = filtered_noise(noise_magnitudes=mags, frame_rate=_NOISE_FRAME_RATE, sample_rate=sample_rate,
                                seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
@@ -285,8 +318,9 @@ class StringModel:
         if self._packed is None:
             p, v = len(self.config["pitch_knots"]), len(self.config["velocity_knots"])
             cols, has_v = [], []
-            for name in _PACK_ORDER:
-                axes = TABLES[name]
+            tables = self.tables()
+            for name in _PACK_ORDER + (("ratio",) if self.modal else ()):
+                axes = tables[name]
                 t = np.asarray(self.arrays[name], np.float64).reshape(p, v if "V" in axes else 1, -1)
                 cols.append(np.broadcast_to(t, (p, v, t.shape[2])))
                 has_v += ["V" in axes] * t.shape[2]
@@ -365,4 +399,4 @@ def warmup() -> None:
     _warmup()
     one = np.ones(2)
     _note_rows(np.zeros((1, 1, 7)), np.zeros(7, np.bool_), one[:1], one[:1], 1, 100.0, 43.35, 80.0, -20.0, 0, 10,
-               48000, 100, 1, 0.0, 0.01, _NOISE_FRAME_RATE)  # fmt: skip
+               48000, 100, 1, 0.0, 0.01, _NOISE_FRAME_RATE, False)  # fmt: skip

@@ -20,6 +20,11 @@ the tables are fitted to the measurements by regularised least squares.
      their straight lines gives the detuning of the strings, ``1200 df / (f_k ln 2)`` cents;
    * the hammer or pluck noise: the 20th percentile of the power in each of 17 bands of the
      first 21 ms (1024 samples), scaled so the synth's filtered noise of magnitude m reads m.
+   * a modal instrument (the ``bars`` family: struck bars, tubes, the timpani) has no stiff-string
+     prior: its modes are found first over all the notes (:func:`spectrum_peaks`,
+     :func:`mode_template`: the ratios to the notes' pitches at which peaks recur from note to
+     note, strongest first), then each note's peak nearest each mode (:func:`match_modes`); the
+     envelopes, decays and noise are measured at those frequencies as above.
 3. **Tables** (:func:`fit_table`): each measurement becomes a row of bilinear interpolation
    weights over the (pitch, velocity) knots; least squares with a second-difference penalty
    along pitch (smooth registers) and a weak pull to a neutral value where no note informs a knot.
@@ -39,7 +44,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.dataset import DataError, open_soundfont
-from partita.render.strings import KIND, NOISE_TOP_HZ, TABLES, hat_weights
+from partita.render.strings import KIND, MODAL_FAMILIES, NOISE_TOP_HZ, TABLES, hat_weights
 
 __all__ = ["FIT_VELOCITIES", "FAMILY_SETTINGS", "render_notes", "analyze_note", "fit_table",
            "fit_tables", "fit_string_model"]  # fmt: skip
@@ -52,6 +57,8 @@ FIT_VELOCITIES = (30, 55, 80, 105, 127)
 FAMILY_SETTINGS = {
     "piano": {"n_partials": 48, "knot_step": 6, "pitch_step": 3, "hold_s": 2.0, "tail_s": 0.8, "noise_tau_s": 0.015},
     "plucked": {"n_partials": 40, "knot_step": 6, "pitch_step": 3, "hold_s": 1.5, "tail_s": 0.6, "noise_tau_s": 0.008},
+    # n_partials: at most this many modes (the template may find fewer)
+    "bars": {"n_partials": 16, "knot_step": 6, "pitch_step": 3, "hold_s": 2.0, "tail_s": 1.0, "noise_tau_s": 0.008},
 }
 N_BANDS = 17
 _HOP = 480  # 10 ms
@@ -152,16 +159,105 @@ def find_partials(x: np.ndarray, midi: float, n_partials: int, *, off_s: float) 
     return freqs, f0e, b, found
 
 
-def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int) -> dict[str, Any]:
+def spectrum_peaks(x: np.ndarray, *, off_s: float, floor_db: float = -60.0, max_peaks: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """The spectral peaks of a note's first second (from 10 ms, as :func:`find_partials`): (Hz,
+    dB relative to the strongest), strongest first. A peak stands 6x above the median of the
+    spectrum within a third of an octave, within ``floor_db`` of the strongest, and is the
+    largest within max(4 Hz, 1.5 %) of it (a Hann window's side lobes and a vibrato's side bands
+    are not modes)."""
+    seg = x[int(0.01 * SR) : int(min(off_s, 1.0) * SR)]
+    nfft = 1 << max(17, int(math.ceil(math.log2(4 * len(seg)))))
+    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), nfft))
+    binw = SR / nfft
+    peak = spec.max()
+    if not peak > 0:
+        return np.zeros(0), np.zeros(0)
+    j = np.nonzero((spec[1:-1] > spec[:-2]) & (spec[1:-1] >= spec[2:]) & (spec[1:-1] > peak * 10 ** (floor_db / 20)))[0] + 1
+    j = j[(j * binw > 20.0) & (j * binw < 0.45 * SR)]
+    j = j[np.argsort(-spec[j])]
+    hz, db = [], []
+    for jj in j:
+        a, c, e = np.log(spec[jj - 1 : jj + 2] + 1e-30)
+        f = (jj + (0.5 * (a - e) / (a - 2 * c + e) if (a - 2 * c + e) < 0 else 0.0)) * binw
+        if any(abs(f - g) < max(4.0, 0.015 * g) for g in hz):
+            continue
+        lo, hi = int(f / 2 ** (1 / 6) / binw), int(f * 2 ** (1 / 6) / binw) + 1
+        if spec[jj] < 6.0 * np.median(spec[max(lo, 1) : hi]):
+            continue
+        hz.append(f)
+        db.append(20 * math.log10(spec[jj] / peak))
+        if len(hz) >= max_peaks:
+            break
+    return np.array(hz), np.array(db)
+
+
+#: Peaks within this many semitones of a mode's ratio are that mode.
+MODE_TOLERANCE_ST = 0.6
+
+
+def mode_template(peaks: Sequence[tuple[float, np.ndarray, np.ndarray]], n_modes: int) -> np.ndarray:
+    """The ratios (to the note's pitch; ascending) of up to ``n_modes`` modes that recur over the
+    notes ``peaks`` = [(midi, peak Hz, peak dB re the note's strongest)]: a histogram of the
+    peaks' log ratios (quarter-semitone bins, each peak weighted by how far it stands above -60
+    dB), the strongest bin taken first and its neighbours within a semitone set aside, until a
+    bin holds less than a tenth of the notes' weight of the strongest."""
+    bins = np.arange(-2.0, 6.0, 1.0 / 48.0)  # log2 ratio, 0.25 .. 64
+    hist = np.zeros(len(bins))
+    sums = np.zeros(len(bins))
+    for midi, hz, db in peaks:
+        f0 = 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
+        r = np.log2(np.asarray(hz) / f0)
+        w = np.clip((60.0 + np.asarray(db)) / 60.0, 0.0, 1.0)
+        idx = np.clip(np.round((r - bins[0]) * 48.0).astype(int), 0, len(bins) - 1)
+        np.add.at(hist, idx, w)
+        np.add.at(sums, idx, w * r)
+    smooth = np.convolve(hist, [1.0, 2.0, 1.0], mode="same")
+    chosen: list[float] = []
+    top = smooth.max()
+    while len(chosen) < n_modes and top > 0:
+        i = int(np.argmax(smooth))
+        if smooth[i] < 0.05 * top:
+            break
+        near = slice(max(i - 2, 0), i + 3)
+        chosen.append(float(sums[near].sum() / max(hist[near].sum(), 1e-12)))
+        smooth[max(i - 4, 0) : i + 5] = 0.0
+    return np.sort(2.0 ** np.array(chosen))
+
+
+def match_modes(hz: np.ndarray, db: np.ndarray, f0: float, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each mode's frequency in one note: the strongest peak within :data:`MODE_TOLERANCE_ST` of
+    ``f0 * template[k]`` (found), else that frequency. Returns (Hz [K], found [K] bool)."""
+    freqs = f0 * np.asarray(template, np.float64)
+    found = np.zeros(len(freqs), bool)
+    used: set[int] = set()
+    for k, want in enumerate(freqs):
+        cents = np.abs(1200.0 * np.log2(np.maximum(hz, 1e-9) / want)) if len(hz) else np.zeros(0)
+        cand = [i for i in np.nonzero(cents <= 100.0 * MODE_TOLERANCE_ST)[0] if i not in used]
+        if cand:
+            i = max(cand, key=lambda i: db[i])
+            used.add(i)
+            freqs[k] = hz[i]
+            found[k] = True
+    return freqs, found
+
+
+def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int,
+                 modes: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:  # fmt: skip
     """Measure one note rendered from time 0 and released at ``off_s`` (see the module docstring).
 
     Returns level_db, log10_b, amp_db [K] (relative to level_db; NaN above 0.45 x the sample
     rate), decay_db_s [K], release_db_s, detune_cents (NaN when no beating is measured) and
-    noise_db [17] (relative to level_db).
+    noise_db [17] (relative to level_db). ``modes`` (frequencies [K] Hz, found [K]) measures a
+    modal note's partials there (:func:`match_modes`) instead of a stiff string's, and adds
+    ``ratio`` [K] (each found mode over the note's pitch; NaN where not found).
     """
     lc = level_curve(x)
     level = float(lc[: int(0.3 * SR / _HOP)].max())
-    freqs, f0, b, found = find_partials(x, midi, n_partials, off_s=off_s)
+    if modes is None:
+        freqs, f0, b, found = find_partials(x, midi, n_partials, off_s=off_s)
+    else:
+        freqs, found = np.asarray(modes[0], np.float64), np.asarray(modes[1], bool)
+        f0, b = 440.0 * 2.0 ** ((midi - 69.0) / 12.0), 0.0
     # about 8 periods (4096 samples at 94 Hz), 1024 to 8192 samples: partials resolved, the
     # attack of a high note not smeared
     win = int(min(8192, max(1024, 2 ** math.ceil(math.log2(8 * SR / f0)))))
@@ -229,7 +325,8 @@ def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int) -
     return {"level_db": level, "log10_b": math.log10(max(b, 1e-7)), "amp_db": amp, "decay_db_s": decay,
             "fast_db": fast, "fast_decay_db_s": fast_decay,
             "release_db_s": release, "detune_cents": float(np.median(detunes)) if detunes else math.nan,
-            "noise_db": noise, "f0_hz": f0, "found": found}  # fmt: skip
+            "noise_db": noise, "f0_hz": f0, "found": found,
+            **({"ratio": np.where(found, freqs / f0, np.nan)} if modes is not None else {})}  # fmt: skip
 
 
 #: Mean power per bin (over a Hann window's sum of squares) of the synth's filtered noise of
@@ -274,15 +371,17 @@ def fit_table(x_p: np.ndarray, x_v: np.ndarray | None, y: np.ndarray, pk: np.nda
         rows.append(math.sqrt(smooth) * d2)
         rhs.append(np.zeros(len(d2)))
     rows.append(math.sqrt(pull) * np.eye(npk * nv))
-    rhs.append(np.full(npk * nv, neutral))
+    rhs.append(np.full(npk * nv, math.sqrt(pull) * neutral))
     theta = np.linalg.lstsq(np.concatenate(rows), np.concatenate(rhs), rcond=None)[0]
     return theta if vk is None else theta.reshape(npk, nv)
 
 
 def fit_tables(measurements: Sequence[Mapping[str, Any]], *, pitch_knots: np.ndarray, velocity_knots: np.ndarray,
-               n_partials: int) -> dict[str, np.ndarray]:  # fmt: skip
+               n_partials: int, template: np.ndarray | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """Every table of :data:`partita.render.strings.TABLES` from per-note measurements (each with
-    ``midi`` and ``velocity`` besides :func:`analyze_note`'s fields)."""
+    ``midi`` and ``velocity`` besides :func:`analyze_note`'s fields); with a mode ``template``
+    (a modal model) also ``ratio``, each mode's measured ratios fitted along pitch and pulled to
+    the template's where no note found the mode."""
     m = np.array([r["midi"] for r in measurements], np.float64)
     v = np.array([r["velocity"] for r in measurements], np.float64)
     pk, vk = np.asarray(pitch_knots, np.float64), np.asarray(velocity_knots, np.float64)
@@ -299,7 +398,11 @@ def fit_tables(measurements: Sequence[Mapping[str, Any]], *, pitch_knots: np.nda
         out[name] = np.stack([fit_table(m, v, ys[:, k], pk, vk, neutral=neutral_v) for k in range(width)], axis=-1)
     out["decay_db_s"] = np.maximum(out["decay_db_s"], 0.0)
     out["fast_decay_db_s"] = np.maximum(out["fast_decay_db_s"], out["decay_db_s"])
-    assert set(out) == set(TABLES)
+    if template is not None:
+        ys = np.stack([np.asarray(r["ratio"], np.float64) for r in measurements])
+        out["ratio"] = np.stack([fit_table(m, None, ys[:, k], pk, None, neutral=float(template[k]), pull=1e-2)
+                                 for k in range(n_partials)], axis=-1)  # fmt: skip
+    assert set(out) == set(TABLES) | ({"ratio"} if template is not None else set())
     return {k: a.astype(np.float32) for k, a in out.items()}
 
 
@@ -369,30 +472,44 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
     finally:
         fs.delete()
     say(f"rendered {len(grid)} notes ({len(grid) * (st['hold_s'] + st['tail_s']):.0f} s of audio)")
+    heard = [(pv, x) for pv, x in zip(grid, audio) if np.abs(x).max() >= 1e-4]
+    if len(heard) < 2:
+        raise DataError(f"only {len(heard)} audible note(s) of program {program} (bank {bank})", file=str(soundfont))
+    n_partials = st["n_partials"]
+    template = None
+    if family in MODAL_FAMILIES:
+        peaks = {pv: spectrum_peaks(x, off_s=st["hold_s"]) for pv, x in heard}
+        template = mode_template([(p, *peaks[(p, v)]) for (p, v), _ in heard], st["n_partials"])
+        if len(template) == 0:
+            raise DataError(f"no recurring spectral peaks in {len(heard)} notes of program {program} (bank {bank})",
+                            file=str(soundfont))  # fmt: skip
+        n_partials = len(template)
+        say(f"{n_partials} modes at ratios {', '.join(f'{r:.3g}' for r in template)} to the pitch")
     meas = []
-    for (p, v), x in zip(grid, audio):
-        if np.abs(x).max() < 1e-4:
-            continue
-        r = analyze_note(x, midi=p, off_s=st["hold_s"], n_partials=st["n_partials"])
+    for (p, v), x in heard:
+        modes = None
+        if template is not None:
+            modes = match_modes(*peaks[(p, v)], 440.0 * 2.0 ** ((p - 69.0) / 12.0), template)
+        r = analyze_note(x, midi=p, off_s=st["hold_s"], n_partials=n_partials, modes=modes)
         r.update(midi=float(p), velocity=float(v))
         meas.append(r)
-    if len(meas) < 2:
-            raise DataError(f"only {len(meas)} audible note(s) of program {program} (bank {bank})", file=str(soundfont))
     lo, hi = int(midi_range[0]), int(midi_range[1])
     pk = np.unique(np.r_[np.arange(lo, hi, st["knot_step"]), hi]).astype(np.float64)
     vk = np.array(FIT_VELOCITIES, np.float64)
-    arrays = fit_tables(meas, pitch_knots=pk, velocity_knots=vk, n_partials=st["n_partials"])
+    arrays = fit_tables(meas, pitch_knots=pk, velocity_knots=vk, n_partials=n_partials, template=template)
     from partita.render.strings import StringModel
 
     model = StringModel(config={"family": family, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
-                                "n_partials": st["n_partials"], "n_bands": N_BANDS, "noise_tau_s": st["noise_tau_s"]}, arrays=arrays)
+                                "n_partials": n_partials, "n_bands": N_BANDS, "noise_tau_s": st["noise_tau_s"]}, arrays=arrays)
     errs = []
     for r in meas:
         pred = model.params(r["midi"], r["velocity"])["amp_db"]
         ok = np.isfinite(r["amp_db"]) & (r["amp_db"] > np.nanmax(r["amp_db"]) - 40.0)
         errs.append(pred[ok] - r["amp_db"][ok])
     rmse = float(np.sqrt(np.mean(np.concatenate(errs) ** 2)))
-    say(f"fitted {len(meas)} notes (onset levels within {rmse:.1f} dB RMS): B {10 ** arrays['log10_b'].min():.1e}-{10 ** arrays['log10_b'].max():.1e}, "
+    shape = (f"mode ratios {arrays['ratio'].min():.3g}-{arrays['ratio'].max():.3g}" if template is not None
+             else f"B {10 ** arrays['log10_b'].min():.1e}-{10 ** arrays['log10_b'].max():.1e}")  # fmt: skip
+    say(f"fitted {len(meas)} notes (onset levels within {rmse:.1f} dB RMS): {shape}, "
         f"detune {arrays['detune_cents'].min():.2f}-{arrays['detune_cents'].max():.2f} cents")  # fmt: skip
     # the strings' detuning: the measured envelopes already hold the samples' own beating, so
     # the scale of the measured detune is chosen by the spectral distance of renders of fitted notes
@@ -406,4 +523,7 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
     config = {"instrument": name, "family": family, "detune_scale": scale, "detune_scores": scores, "program": int(program), "bank": int(bank), "soundfont": Path(soundfont).name, "n_partials": st["n_partials"],
               "n_bands": N_BANDS, "pitch_knots": pk.tolist(), "velocity_knots": vk.tolist(),
               "noise_tau_s": tau, "noise_tau_scores": tau_scores, "midi_range": [lo, hi], "kind": KIND}  # fmt: skip
+    config["n_partials"] = n_partials
+    if template is not None:
+        config["mode_template"] = [round(float(r), 5) for r in template]
     return {"config": config, "arrays": arrays, "n_notes": len(meas), "preset": preset, "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}

@@ -19,22 +19,33 @@ def _card(name: str, *, sha256: str, config: Mapping[str, Any], arrays: Mapping[
           seconds_audio: float, seconds: float, data_desc: str, licence: str, command: str) -> str:  # fmt: skip
     from partita.checkpoint import FORMAT, FORMAT_VERSION
 
-    b = 10.0 ** arrays["log10_b"].astype(np.float64)
-    rows = "\n".join(f"| {int(p)} | {bb:.2e} | {d:.2f} | {r:.0f} |"
-                     for p, bb, d, r in zip(config["pitch_knots"], b, arrays["detune_cents"], arrays["release_db_s"]))  # fmt: skip
+    modal = "ratio" in arrays
+    if modal:  # a modal (bars) model: each mode's ratio to the pitch per register
+        head = "| MIDI | mode ratios | release (dB/s) |\n| --- | --- | --- |"
+        rows = "\n".join(f"| {int(p)} | {', '.join(f'{x:.3g}' for x in rat)} | {r:.0f} |"
+                         for p, rat, r in zip(config["pitch_knots"], arrays["ratio"], arrays["release_db_s"]))  # fmt: skip
+        partials = (f"{config['n_partials']} modes at learned ratios to the pitch (found recurring over the notes: "
+                    f"{', '.join(f'{x:.3g}' for x in config['mode_template'])})")  # fmt: skip
+    else:
+        b = 10.0 ** arrays["log10_b"].astype(np.float64)
+        head = "| MIDI | B (inharmonicity) | detune (cents) | release (dB/s) |\n| --- | --- | --- | --- |"
+        rows = "\n".join(f"| {int(p)} | {bb:.2e} | {d:.2f} | {r:.0f} |"
+                         for p, bb, d, r in zip(config["pitch_knots"], b, arrays["detune_cents"], arrays["release_db_s"]))  # fmt: skip
+        partials = f"{config['n_partials']} partials at\n  `k f0 sqrt(1 + B k^2)`"
     n_values = sum(int(a.size) for a in arrays.values())
     if config["family"] == "piano":
         strings = (f"1-3 strings per note (1 below MIDI 35, 2 below 55, 3 above) detuned by the measured detune x "
                    f"{config['detune_scale']:g} (the scale chosen by the spectral distance of renders of fitted notes: "
                    f"{config['detune_scores']}; 0 renders one string)")  # fmt: skip
+    elif modal:
+        strings = "one bar, tube or membrane per note"
     else:
         strings = "one string per note"
     return f"""# String model: {name}
 
 - File: `{name}.safetensors` (safetensors, arrays only; checkpoint format `{FORMAT}` version {FORMAT_VERSION}, kind `{KIND}`)
 - sha256: `{sha256}`
-- Model: modal synthesis of a {config['family']} string (`partita.render.strings`): {config['n_partials']} partials at
-  `k f0 sqrt(1 + B k^2)`, each with two decays (a slow and a prompt component: onset level and
+- Model: modal synthesis of a {config['family']} {'instrument' if modal else 'string'} (`partita.render.strings`): {partials}, each with two decays (a slow and a prompt component: onset level and
   dB/s) per pitch and velocity, a damper release per register, {strings},
   and a noise burst ({config['n_bands']} bands) at the onset, decaying with the time constant
   {config['noise_tau_s'] * 1000:g} ms (chosen among {', '.join(f'{t * 1000:g}' for t in NOISE_TAUS_S)} ms by the spectral
@@ -55,8 +66,7 @@ Fitting (rendering, analysis, least squares) took {seconds:.0f} s on one CPU cor
 
 ## Fitted per register
 
-| MIDI | B (inharmonicity) | detune (cents) | release (dB/s) |
-| --- | --- | --- | --- |
+{head}
 {rows}
 
 Quality against the soundfont on held-out notes: `benchmarks/results/string_models.md`.

@@ -41,8 +41,9 @@ def test_shipped_instruments_render_neural_by_default_others_designed() -> None:
     assert SHIPPED, "no shipped weights"
     for name in SHIPPED:
         assert isinstance(decoder_for(name), NeuralDecoder)
-    designed = decoder_for("celesta")  # struck bars: a designed timbre (render/renderers.toml says why)
-    assert not isinstance(designed, NeuralDecoder) and designed.decoder_id == "bells"
+    designed = decoder_for("synth_pad")  # a synthesizer: a designed timbre (render/renderers.toml says why)
+    assert not isinstance(designed, NeuralDecoder) and designed.decoder_id == "synth_pad"
+    assert decoder_for("celesta").decoder_id == "strings:celesta"  # a modal string model since session 12
     assert decoder_for("harpsichord").decoder_id == "strings:harpsichord"  # a string model since session 9
 
 

@@ -132,7 +132,7 @@ def test_a_notes_rows_are_the_tables_read_by_params(detune_scale, f0_hz, velocit
     k = int(m.config["n_partials"])
     f, a, d_on, d_off, floor, n, ramp, mags = _note_rows(table, has_v, pk, vk, k, f0_hz, midi, velocity, level, 480,
                                                          24480, SR, -1, strings_for("piano", midi), detune_scale,
-                                                         float(m.config["noise_tau_s"]), 250.0)  # fmt: skip
+                                                         float(m.config["noise_tau_s"]), 250.0, False)  # fmt: skip
     p = m.params(midi, velocity)
     ns = p["n_strings"] if p["detune_cents"] * detune_scale > 0 else 1
     fk = partial_frequencies(f0_hz, 10 ** p["log10_b"], k)

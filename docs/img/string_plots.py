@@ -1,12 +1,13 @@
-"""Spectrograms of a piano chord, a guitar strum and a violin pizzicato double stop: the
-soundfont (FluidR3_GM; MuseScore_General's Violins Pizzicato for the pizzicato), the trained
-string model, the designed timbre (``docs/neural_renderers.md``).
+"""Spectrograms of a piano chord, a guitar strum and a violin pizzicato double stop, and of a
+marimba chord, a tubular bell and a timpani note (the modal models): the soundfont (FluidR3_GM;
+MuseScore_General's Violins Pizzicato for the pizzicato), the trained string model, the designed
+timbre (``docs/neural_renderers.md``).
 
 Usage::
 
     .venv/bin/python docs/img/string_plots.py
 
-writes ``docs/img/string_spectrograms.png``. The soundfont plays the notes through fluidsynth
+writes ``docs/img/string_spectrograms.png`` and ``bars_spectrograms.png``. The soundfont plays the notes through fluidsynth
 (reverb and chorus off); the string model and the designed timbre render the same notes as a
 score through partita's render path (the performer's timing, its strum of 12 ms a string, and its
 dynamics, mf). Each panel is in dB relative to its own maximum, so the levels' conventions do not
@@ -28,6 +29,11 @@ CASES = [  # title, instrument, (soundfont, bank, program) as the shipped model'
     ("Piano chord C3 E3 G3 C4 E4", "piano", (SF2, 0, 0), (48, 52, 55, 60, 64), 0.0, None),
     ("Guitar strum, E major (steel-string)", "acoustic_guitar", (SF2, 0, 25), (40, 47, 52, 56, 59, 64), 0.012, None),
     ("Violin pizzicato, G4 D5", "violin", (MSG, 20, 45), (67, 74), 0.0, "pizzicato"),
+]
+BARS = [
+    ("Marimba chord C4 E4 G4", "marimba", (SF2, 0, 12), (60, 64, 67), 0.0, None),
+    ("Tubular bell C5", "tubular_bells", (SF2, 0, 14), (72,), 0.0, None),
+    ("Timpani G2", "timpani", (SF2, 0, 47), (43,), 0.0, None),
 ]
 HOLD_S, SHOW_S = 2.0, 2.6
 
@@ -67,15 +73,15 @@ def partita_render(instrument: str, pitches, designed: bool, technique: str | No
     return np.pad(a.astype(np.float64), (0, max(0, n - len(a))))[:n]
 
 
-def main() -> None:
+def figure(cases, name: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from scipy.signal import stft
 
-    fig, axes = plt.subplots(len(CASES), 3, figsize=(13, 10), sharey=True)
-    for row, (title, inst, source, pitches, strum, technique) in enumerate(CASES):
+    fig, axes = plt.subplots(len(cases), 3, figsize=(13, 10), sharey=True)
+    for row, (title, inst, source, pitches, strum, technique) in enumerate(cases):
         sigs = [(f"{Path(source[0]).stem} (fluidsynth)", soundfont(source, pitches, strum)),
                 ("trained string model", partita_render(inst, pitches, designed=False, technique=technique)),
                 ("designed timbre", partita_render(inst, pitches, designed=True, technique=technique))]  # fmt: skip
@@ -89,10 +95,15 @@ def main() -> None:
             ax.set_title(f"{title}\n{label}", fontsize=9)
             if col == 0:
                 ax.set_ylabel("kHz")
-            if row == len(CASES) - 1:
+            if row == len(cases) - 1:
                 ax.set_xlabel("s")
     fig.tight_layout()
-    fig.savefig(HERE / "string_spectrograms.png", dpi=72)
+    fig.savefig(HERE / name, dpi=72)
+
+
+def main() -> None:
+    figure(CASES, "string_spectrograms.png")
+    figure(BARS, "bars_spectrograms.png")
 
 
 if __name__ == "__main__":
