@@ -396,8 +396,8 @@ def decoder_for(instrument_id: str):
 
     >>> decoder_for("harpsichord").decoder_id  # a string model (instruments/weights)
     'strings:harpsichord'
-    >>> decoder_for("celesta").decoder_id  # a designed timbre (render/renderers.toml says why)
-    'bells'
+    >>> decoder_for("synth_pad").decoder_id  # a designed timbre (render/renderers.toml says why)
+    'synth_pad'
     """
     from partita.render.timbres import timbre_for
 

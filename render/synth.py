@@ -13,8 +13,9 @@ blocking cannot change it.
 
 Harmonic bank
     ``sin(k * theta)`` for k = 1..K comes from the Chebyshev recurrence
-    ``s_k = 2 cos(theta) s_(k-1) - s_(k-2)`` in float64 (one sin and one cos per sample, two
-    flops per harmonic), vectorised over the samples of one frame interval. Harmonic k is
+    ``s_k = 2 cos(theta) s_(k-1) - s_(k-2)`` in float32 from a float64 sin and cos (one of
+    each per sample, two flops per harmonic), vectorised over the samples of one frame interval;
+    the phase itself is accumulated in float64. Harmonic k is
     weighted by ``clip((nyquist - k f0[n]) / fade_hz, 0, 1)`` computed *per sample*, so no
     harmonic sounds at or above Nyquist even for one sample of a fast glide, and a harmonic
     that crosses Nyquist fades out instead of switching off with a click.
@@ -108,17 +109,19 @@ def _sin_cos_cycles(p):
 
 
 # The harmonic kernel works on tiles of at most _TILE samples inside one frame interval. Its
-# per-sample state lives in one buffer at constant offsets, so LLVM can prove that the rows do
-# not overlap and vectorise the loops over samples.
+# per-sample state lives in two buffers at constant offsets (float64: the frequencies and the
+# phases, whose running sum must not drift; float32: everything per harmonic), so LLVM can prove
+# that the rows do not overlap and vectorise the loops over samples, eight float32 lanes wide.
 _TILE = 64
-_CUR = 0
-_PREV = _TILE
-_C2 = 2 * _TILE
-_ACC = 3 * _TILE
-_W = 4 * _TILE
-_F = 5 * _TILE
-_PH = 6 * _TILE
-_WRAPS = 7 * _TILE  # a counter the phase wrap writes (see the phase loop)
+_F = 0  # float64 buffer
+_PH = _TILE
+_WRAPS = 2 * _TILE  # a counter the phase wrap writes (see the phase loop)
+_W = 0  # float32 buffer
+_C2 = _TILE
+_CUR = 2 * _TILE
+_PREV = 3 * _TILE
+_ACC = 4 * _TILE
+_F32 = 5 * _TILE
 _GROUP = 4  # harmonics per pass over a tile
 
 
@@ -129,8 +132,14 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     n_frames = amps.shape[0]
     n_harm = amps.shape[1]
     last = n_frames - 1
-    buf = np.zeros(7 * _TILE + 1)
-    inv_fade = 1.0 / fade_hz
+    buf = np.zeros(2 * _TILE + 1)
+    b = np.zeros(6 * _TILE, np.float32)
+    inv_fade = np.float32(1.0 / fade_hz)
+    nyq32 = np.float32(nyquist)
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    two = np.float32(2.0)
+    three = np.float32(3.0)
     i = 0
     while i < n:
         g = start + i
@@ -148,16 +157,17 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
         # integers below 2**53 is exact, the same number as converting the int64 sum)
         if fa == fb:
             for j in range(m):
-                buf[_W + j] = 0.0
+                b[_W + j] = 0.0
                 buf[_F + j] = f_a + df * 0.0
+                b[_F32 + j] = np.float32(buf[_F + j])
         else:
             g_f = np.float64(g)
             fi_f = np.float64(fi)
             for j in range(m):
                 wj = (g_f + np.float64(j)) * ratio - fi_f
-                buf[_W + j] = wj
+                b[_W + j] = np.float32(wj)
                 buf[_F + j] = f_a + df * wj
-        # f is monotonic in j inside one frame interval: its extremes are at the tile's ends
+                b[_F32 + j] = np.float32(buf[_F + j])
         f_min = min(buf[_F], buf[_F + m - 1])
         f_max = max(buf[_F], buf[_F + m - 1])
         # the phase recursion is sequential; everything after it vectorises over the tile
@@ -170,72 +180,74 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
             if phase >= 1.0:
                 phase -= math.floor(phase)
                 buf[_WRAPS] += 1.0
+        # sin and cos of the phase in float64, then the Chebyshev recurrence in float32: its
+        # rounding stays about 115 dB below the sum (tests/test_render_synth.py)
         for j in range(m):
             s, c = _sin_cos_cycles(buf[_PH + j])
-            buf[_CUR + j] = 0.0  # sin(0 theta)
-            buf[_PREV + j] = -s  # sin(-theta)
-            buf[_C2 + j] = 2.0 * c
-            buf[_ACC + j] = 0.0
+            b[_CUR + j] = 0.0  # sin(0 theta)
+            b[_PREV + j] = np.float32(-s)  # sin(-theta)
+            b[_C2 + j] = np.float32(2.0 * c)
+            b[_ACC + j] = 0.0
         k_top = n_harm
         while k_top > 0 and amps[fa, k_top - 1] == 0.0 and amps[fb, k_top - 1] == 0.0:
             k_top -= 1
         k_max = min(k_top, int(nyquist / f_min))
         k_full = min(k_max, int((nyquist - fade_hz) / f_max))
         for k0 in range(0, k_max, _GROUP):  # harmonics k0+1 .. k0+4
-            a1 = np.float64(amps[fa, k0])
-            a2 = np.float64(amps[fa, k0 + 1])
-            a3 = np.float64(amps[fa, k0 + 2])
-            a4 = np.float64(amps[fa, k0 + 3])
-            d1 = np.float64(amps[fb, k0]) - a1
-            d2 = np.float64(amps[fb, k0 + 1]) - a2
-            d3 = np.float64(amps[fb, k0 + 2]) - a3
-            d4 = np.float64(amps[fb, k0 + 3]) - a4
+            a1 = amps[fa, k0]
+            a2 = amps[fa, k0 + 1]
+            a3 = amps[fa, k0 + 2]
+            a4 = amps[fa, k0 + 3]
+            d1 = amps[fb, k0] - a1
+            d2 = amps[fb, k0 + 1] - a2
+            d3 = amps[fb, k0 + 2] - a3
+            d4 = amps[fb, k0 + 3] - a4
             silent = (a1 == 0.0 and a2 == 0.0 and a3 == 0.0 and a4 == 0.0
                       and d1 == 0.0 and d2 == 0.0 and d3 == 0.0 and d4 == 0.0)  # fmt: skip
             if silent:
                 for j in range(m):
-                    c = buf[_C2 + j]
-                    t1 = c * buf[_CUR + j] - buf[_PREV + j]
-                    t2 = c * t1 - buf[_CUR + j]
+                    c = b[_C2 + j]
+                    t1 = c * b[_CUR + j] - b[_PREV + j]
+                    t2 = c * t1 - b[_CUR + j]
                     t3 = c * t2 - t1
                     t4 = c * t3 - t2
-                    buf[_PREV + j] = t3
-                    buf[_CUR + j] = t4
+                    b[_PREV + j] = t3
+                    b[_CUR + j] = t4
             elif k0 + _GROUP <= k_full:
                 for j in range(m):
-                    c = buf[_C2 + j]
-                    w = buf[_W + j]
-                    t1 = c * buf[_CUR + j] - buf[_PREV + j]
-                    t2 = c * t1 - buf[_CUR + j]
+                    c = b[_C2 + j]
+                    w = b[_W + j]
+                    t1 = c * b[_CUR + j] - b[_PREV + j]
+                    t2 = c * t1 - b[_CUR + j]
                     t3 = c * t2 - t1
                     t4 = c * t3 - t2
-                    buf[_PREV + j] = t3
-                    buf[_CUR + j] = t4
-                    buf[_ACC + j] += (
+                    b[_PREV + j] = t3
+                    b[_CUR + j] = t4
+                    b[_ACC + j] += (
                         (a1 + d1 * w) * t1 + (a2 + d2 * w) * t2 + (a3 + d3 * w) * t3 + (a4 + d4 * w) * t4
                     )
             else:
-                k1 = np.float64(k0 + 1)
+                k1 = np.float32(k0 + 1)
                 for j in range(m):
-                    c = buf[_C2 + j]
-                    w = buf[_W + j]
-                    f = buf[_F + j]
-                    t1 = c * buf[_CUR + j] - buf[_PREV + j]
-                    t2 = c * t1 - buf[_CUR + j]
+                    c = b[_C2 + j]
+                    w = b[_W + j]
+                    f = b[_F32 + j]
+                    t1 = c * b[_CUR + j] - b[_PREV + j]
+                    t2 = c * t1 - b[_CUR + j]
                     t3 = c * t2 - t1
                     t4 = c * t3 - t2
-                    buf[_PREV + j] = t3
-                    buf[_CUR + j] = t4
-                    g1 = min(max((nyquist - k1 * f) * inv_fade, 0.0), 1.0)
-                    g2 = min(max((nyquist - (k1 + 1.0) * f) * inv_fade, 0.0), 1.0)
-                    g3 = min(max((nyquist - (k1 + 2.0) * f) * inv_fade, 0.0), 1.0)
-                    g4 = min(max((nyquist - (k1 + 3.0) * f) * inv_fade, 0.0), 1.0)
-                    buf[_ACC + j] += (
+                    b[_PREV + j] = t3
+                    b[_CUR + j] = t4
+                    g1 = min(max((nyq32 - k1 * f) * inv_fade, zero), one)
+                    g2 = min(max((nyq32 - (k1 + one) * f) * inv_fade, zero), one)
+                    g3 = min(max((nyq32 - (k1 + two) * f) * inv_fade, zero), one)
+                    g4 = min(max((nyq32 - (k1 + three) * f) * inv_fade, zero), one)
+                    b[_ACC + j] += (
                         ((a1 + d1 * w) * g1) * t1 + ((a2 + d2 * w) * g2) * t2
                         + ((a3 + d3 * w) * g3) * t3 + ((a4 + d4 * w) * g4) * t4
                     )  # fmt: skip
         for j in range(m):
-            out[i + j] = buf[_ACC + j]
+            out[i + j] = b[_ACC + j]
         i += m
     return phase
 

@@ -67,7 +67,7 @@ def test_arguments_the_build_did_not_see_go_to_the_jit():
     out = np.zeros(int(8 * 48000 / 250), np.float64)
     phase = synth._harmonic_kernel(f0, amps, 250 / 48000, 1 / 48000, 24000.0, 960.0, 0, 0.0, out)
     expected = np.sum([0.01 * np.sin(2 * np.pi * k * 220.0 * np.arange(out.size) / 48000) for k in range(1, 5)], axis=0)
-    assert np.max(np.abs(out - expected)) < 1e-9 and 0.0 <= phase < 1.0
+    assert np.max(np.abs(out - expected)) < 1e-7 and 0.0 <= phase < 1.0  # the recurrence runs in float32
     if isinstance(synth._harmonic_kernel, jit._Kernel):  # the build is in use: this call went to the JIT
         assert "partita.render.synth._harmonic_kernel" in jit.aot_status()["fallbacks"]
 
