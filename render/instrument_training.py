@@ -26,6 +26,21 @@ from partita.render.training_io import (InstrumentTrainingResult, Progress, pres
 
 __all__ = ["InstrumentTrainingResult", "prepare_data", "train_instrument", "update_manifest", "model_family"]
 
+def _selection(tcfg: DecoderTrainConfig, result: Mapping[str, Any]) -> str:
+    """The card's lines on early stopping and the weights chosen (``--patience``)."""
+    if tcfg.patience is None or "best" not in result:
+        return ""
+    best = result["best"]
+    stages = "; ".join(f"{stage} ended by {why}" for stage, why in result["stopped"].items())
+    chosen = [f"{stage} best at step {b[0]} (held-out {'spectral' if stage == 'spectral' else 'regression'} loss {b[1]:.4f})"
+              for stage, b in best.items()]  # fmt: skip
+    rows = "\n".join(f"| {s} | {sec} | {v} |" for s, sec, v in result.get("spectral_curve", ()))
+    table = f"\n\n| step | seconds | held-out spectral loss |\n| --- | --- | --- |\n{rows}" if rows else ""
+    return (f"\nWhile the held-out loss improved (patience {tcfg.patience} validations, {tcfg.validate_every_s:g} s apart, "
+            f"a new best by {100 * tcfg.min_improvement:g} %): {stages}. Each stage starts from the previous one's best "
+            f"weights; the exported weights are the last stage's best: {'; '.join(chosen)}.{table}")  # fmt: skip
+
+
 def _card(name: str, *, sha256: str, n_params: int, cfg: DecoderConfig, tcfg: DecoderTrainConfig, result: Mapping[str, Any],
           data_desc: str, licence: str, command: str, n_frames: int, n_val: int, device_desc: str) -> str:  # fmt: skip
     from partita.checkpoint import FORMAT, FORMAT_VERSION
@@ -57,7 +72,7 @@ Licence of the data: {licence}. Controls (f0, A-weighted loudness, RMS level, on
 {command}
 ```
 Training: {tcfg.minutes:g} min budget on {device_desc}; regression on measured targets, then
-multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fraction)} % of the time. Seed {tcfg.seed}.
+multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fraction)} % of the time. Seed {tcfg.seed}.{_selection(tcfg, result)}
 
 ## Metrics
 - Steps: {result['steps']}; training time: {result['seconds'] / 60:.1f} min
@@ -123,7 +138,7 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
 
 
 def model_family(name: str) -> str | None:
-    """The string-model family (``piano``, ``plucked``) of a catalog instrument whose designed
+    """The string-model family (``piano``, ``plucked``, ``bars``) of a catalog instrument whose designed
     timbre is struck or plucked (:data:`partita.render.strings.MODEL_FAMILIES`), else None."""
     from partita.errors import InstrumentError
     from partita.render.strings import MODEL_FAMILIES
@@ -141,7 +156,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                      seed: int = 0, threads: int = 1, command: str | None = None, f0_method: str = "crepe",
                      scheduler: str | None = None, progress: Progress | None = None,
                      bars: bool = False, model: str = "auto", bank: int = 0,
-                     technique: str | None = None, channels: int | None = None) -> InstrumentTrainingResult:  # fmt: skip
+                     technique: str | None = None, channels: int | None = None,
+                     patience: int | None = None) -> InstrumentTrainingResult:  # fmt: skip
     """Train a neural instrument decoder (or, for struck and plucked instruments, fit a string
     model) and export it with its model card.
 
@@ -179,7 +195,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
     model
         ``"auto"``: a string model (:mod:`partita.render.strings`) for a catalog instrument of a
         struck or plucked family (:func:`model_family`) trained from a soundfont, else the
-        neural decoder; ``"decoder"``, ``"piano"`` or ``"plucked"`` choose.
+        neural decoder; ``"decoder"``, ``"piano"``, ``"plucked"`` or ``"bars"`` (modes at learned
+        ratios: struck bars, tubes, timpani) choose.
     bank
         The soundfont bank of ``program`` (0: General MIDI; MuseScore_General's string
         sections' pizzicato are program 45 of banks 20, 30, 40 and 50).
@@ -188,14 +205,20 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         ``NAME_pizzicato`` (the renderer plays notes marked pizzicato with it).
     channels
         The neural decoder's width (default: :class:`~partita.render.neural.DecoderConfig`'s, 32).
+    patience
+        Train while the held-out loss improves (:attr:`~partita.render.neural.DecoderTrainConfig.patience`):
+        each stage ends after this many validations without a new best, and the best weights are
+        exported; ``None`` trains for the whole budget and exports the last weights.
 
     Returns
     -------
     InstrumentTrainingResult
     """
     say = progress or (lambda stage, message: None)
-    if model not in ("auto", "decoder", "piano", "plucked"):
-        raise ConfigError(f"--model {model!r}: use auto, decoder, piano or plucked")
+    if model not in ("auto", "decoder", "piano", "plucked", "bars"):
+        raise ConfigError(f"--model {model!r}: use auto, decoder, piano, plucked or bars")
+    if patience is not None and patience < 1:
+        raise ConfigError(f"--patience {patience}: use a number of validations, 1 or more")
     if technique not in (None, *TECHNIQUES):
         raise ConfigError(f"--technique {technique!r}: use {', '.join(TECHNIQUES)}")
     family = model_family(name) if model == "auto" else (None if model == "decoder" else model)
@@ -209,7 +232,7 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
 
         return train_string_model(str(source), name, program=program, family=family, out_dir=Path(out_dir),
                                   command=command, progress=say, bank=bank, technique=technique)  # fmt: skip
-    if model in ("piano", "plucked"):
+    if model in ("piano", "plucked", "bars"):
         raise ConfigError(f"--model {model}: a string model is fitted from a soundfont (.sf2/.sf3), not from {source}")
 
     import torch
@@ -227,15 +250,17 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                                             bank=bank)  # fmt: skip
     say("data", f"{len(data['f0_hz']):,} frames: {data_desc}")
     cfg = DecoderConfig(instrument=name) if channels is None else DecoderConfig(instrument=name, channels=int(channels))
-    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed)
+    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed, patience=patience)
     result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=bars, device=device,
                    log=lambda s: say("train", s))  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"
-    cmd = command or f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
+    cmd = command or (f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
+                      + (f" --patience {patience}" if patience is not None else ""))  # fmt: skip
     sha = export_weights(result["model"], target, calibration=result["calibration"],
                          training={"command": cmd, "steps": result["steps"], "device": device,
-                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"]},
+                                   "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"],
+                                   **({"best": result["best"], "stopped": result["stopped"]} if "best" in result else {})},
                          data={"description": data_desc, "licence": licence, "card": f"{name}.md"})  # fmt: skip
     n_params = result["model"].n_params()
     card = _card(name, sha256=sha, n_params=n_params, cfg=cfg, tcfg=tcfg, result=result,

@@ -144,6 +144,14 @@ class DecoderTrainConfig:
     """When set, the spectral stage starts at this step instead of at ``1 - spectral_fraction`` of
     the time budget: a run that must match another's steps (the GRU baseline of
     ``benchmarks/bench_neural.py``) matches its schedule in steps too."""
+    patience: int | None = None
+    """Train while the held-out loss still improves: with ``patience`` N, a stage ends after N
+    validations in a row without a new best (by more than ``min_improvement``), or at its share of
+    the budget; the regression stage then hands its best weights to the spectral stage, and the
+    run returns the spectral stage's best weights by the held-out spectral loss (the regression
+    loss's best where there is no audio). ``None``: the whole budget, the last weights."""
+    min_improvement: float = 0.002
+    """Relative improvement of the held-out loss that counts as a new best (with ``patience``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -383,6 +391,37 @@ def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: D
     return loss
 
 
+def evaluate_spectral(model: nn.Module, data: Mapping[str, np.ndarray], cfg: DecoderConfig, *, t: int = 125,
+                      device: str = "cpu", max_windows: int = 32) -> float:  # fmt: skip
+    """Mean multi-scale spectral loss (16 kHz) of the decoder's synthesis against the recording over
+    up to ``max_windows`` non-overlapping held-out windows of ``t`` frames, spread over the
+    validation items; the synthesis noise is seeded, so the figure is the same at every call.
+    NaN without audio (``audio16``) or held-out windows."""
+    if "audio16" not in data:
+        return float("nan")
+    starts = _split_starts(data, t, val=True)
+    starts = starts[:: max(1, t)]
+    if len(starts) == 0:
+        return float("nan")
+    starts = starts[np.linspace(0, len(starts) - 1, min(max_windows, len(starts))).astype(int)]
+    model.eval()
+    losses = []
+    with torch.no_grad():
+        for chunk in np.array_split(starts, max(1, len(starts) // 8)):
+            b = _tensor_batch(data, chunk, t, device)
+            o = model(_batch_features(b))
+            y = synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=torch.Generator().manual_seed(12345))
+            rows = chunk[:, None] * 64 + np.arange(y.shape[-1])[None, :]
+            target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)]).to(device)
+            losses += [float(spectral_loss(y[i : i + 1], target[i : i + 1])) for i in range(len(chunk))]
+    model.train()
+    return float(np.mean(losses))
+
+
+def _improved(value: float, best: float | None, min_improvement: float) -> bool:
+    return math.isfinite(value) and (best is None or value < best * (1.0 - min_improvement))
+
+
 def train(
     data: Mapping[str, np.ndarray],
     *,
@@ -419,7 +458,10 @@ def train(
     Returns
     -------
     dict with ``model`` (on the CPU), ``steps``, ``seconds``, ``curve`` (list of (step, s,
-    train, val)), ``val_loss`` and ``calibration`` (:func:`fit_loudness_calibration`).
+    train, val)), ``val_loss`` and ``calibration`` (:func:`fit_loudness_calibration`); with
+    ``train_config.patience`` also ``spectral_curve`` (list of (step, s, held-out spectral
+    loss)), ``best`` ({stage: (step, held-out loss)}: the weights returned are the last stage's
+    best) and ``stopped`` (why each stage ended).
 
     Raises
     ------
@@ -459,11 +501,36 @@ def train(
     last_val = time.monotonic()
     running = None
     sp_starts = _split_starts(data, train_config.spectral_frames, val=False)
+    patience = train_config.patience
+    best_path = out / "best.safetensors"
+    two_stages = "audio16" in data and len(sp_starts) > 0
+    if patience is not None:
+        state.setdefault("best", {})  # stage -> [step, held-out loss]
+        state.setdefault("since_best", 0)
+        state.setdefault("stopped", {})
+        state.setdefault("spectral_curve", [])
     while True:
         elapsed = time.monotonic() - t_start
         if elapsed >= budget or (train_config.max_steps is not None and state["step"] >= train_config.max_steps):
+            state.get("stopped", {}).setdefault(state["stage"], "budget")
             break
+        if patience is not None and state["since_best"] >= patience:
+            state["stopped"][state["stage"]] = f"no better held-out loss in {patience} validations"
+            if state["stage"] == "spectral" or not two_stages:
+                break
+            # the regression stage has plateaued: the spectral stage starts from its best weights
+            _restore(best_path, net)
+            state["stage"] = "spectral"
+            state["since_best"] = 0
+            state["plateau_step"] = state["step"]
         due = state["step"] >= spectral_step if spectral_step is not None else elapsed >= spectral_at
+        if state.get("plateau_step") is not None:
+            due = True
+        if patience is not None and due and two_stages and state["stage"] == "regression":  # the budget's split point
+            state["stopped"]["regression"] = "its share of the budget"
+            _restore(best_path, net)
+            state["stage"] = "spectral"
+            state["since_best"] = 0
         spectral = due and len(sp_starts) > 0
         if spectral:
             state["stage"] = "spectral"
@@ -503,17 +570,53 @@ def train(
             val = evaluate_regression(net, data, config, device=device)
             state["seconds"] = now - t_start
             state["curve"].append([state["step"], round(state["seconds"], 1), round(running, 5), round(val, 5)])
+            note = ""
+            if patience is not None:
+                # the stage's held-out measure: the regression loss, then the spectral loss
+                held = val if state["stage"] == "regression" else evaluate_spectral(net, data, config, device=device,
+                                                                                     t=train_config.spectral_frames)  # fmt: skip
+                if state["stage"] == "spectral":
+                    state["spectral_curve"].append([state["step"], round(state["seconds"], 1), round(held, 5)])
+                best = state["best"].get(state["stage"])
+                if _improved(held, None if best is None else best[1], train_config.min_improvement):
+                    state["best"][state["stage"]] = [state["step"], round(held, 6)]
+                    state["since_best"] = 0
+                    _save_checkpoint(best_path, net, opt, {"step": state["step"], "stage": state["stage"]}, calibration)
+                else:
+                    state["since_best"] += 1
+                note = f" held-out {held:.4f} (best {state['best'][state['stage']][1]:.4f} at step {state['best'][state['stage']][0]})"
             if log:
-                log(f"step {state['step']} {state['stage']} train {running:.4f} val {val:.4f}")
+                log(f"step {state['step']} {state['stage']} train {running:.4f} val {val:.4f}{note}")
             _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
     if bar is not None:
         bar.close()
     state["seconds"] = time.monotonic() - t_start
     val = evaluate_regression(net, data, config, device=device)
     state["curve"].append([state["step"], round(state["seconds"], 1), round(running or float("nan"), 5), round(val, 5)])
+    extra: dict[str, Any] = {}
+    if patience is not None:
+        # the last validation's weights may not be the stage's best: a final measure decides
+        held = val if state["stage"] == "regression" else evaluate_spectral(net, data, config, device=device,
+                                                                             t=train_config.spectral_frames)  # fmt: skip
+        best = state["best"].get(state["stage"])
+        if best is not None and not _improved(held, best[1], 0.0):
+            _restore(best_path, net)
+            val = evaluate_regression(net, data, config, device=device)
+        elif math.isfinite(held):
+            state["best"][state["stage"]] = [state["step"], round(held, 6)]
+        extra = {"spectral_curve": state["spectral_curve"], "best": dict(state["best"]), "stopped": dict(state["stopped"])}
     _save_checkpoint(ckpt, net, opt, {k: v for k, v in state.items() if not k.startswith("_")}, calibration)
     return {"model": net.cpu(), "steps": state["step"], "seconds": state["seconds"], "curve": state["curve"],
-            "val_loss": val, "calibration": calibration}  # fmt: skip
+            "val_loss": val, "calibration": calibration, **extra}  # fmt: skip
+
+
+def _restore(path: Path, net: nn.Module) -> None:
+    """Load the weights of a checkpoint ``_save_checkpoint`` wrote (the optimizer's state stays)."""
+    if not path.exists():
+        return
+    w = load_weights(path)
+    device = next(net.parameters()).device
+    net.load_state_dict({k: torch.from_numpy(np.array(v)).to(device) for k, v in w.arrays.items() if not k.startswith("opt.")})
 
 
 def _check_device(device: str) -> str:

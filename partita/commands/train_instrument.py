@@ -35,6 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="train the model of a playing technique: pizzicato fits a plucked string model NAME_pizzicato, "
                         "which plays the notes a bowed part marks pizz.")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
+    p.add_argument("--patience", type=int, default=None, metavar="N",
+                   help="train while the held-out loss improves: a stage ends after N validations (20 s apart) without a "
+                        "new best, and the best weights are kept (default: the whole budget, the last weights); "
+                        "with --minutes 30, as long as quality improves within 30 minutes")
     p.add_argument("--data-minutes", type=float, default=4.0, metavar="M", help="soundfont audio to render, minutes (default 4)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="where to train (default cpu); cuda needs a CUDA build of torch and a GPU")
@@ -47,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="analyse the training audio (f0, loudness) on this Dask scheduler's workers (see docs/batch.md)")
-    p.add_argument("--model", choices=("auto", "decoder", "piano", "plucked"), default="auto",
+    p.add_argument("--model", choices=("auto", "decoder", "piano", "plucked", "bars"), default="auto",
                    help="auto (default): a string model for struck and plucked catalog instruments from a soundfont, "
                         "else the neural decoder; or choose")
     p.add_argument("--channels", type=int, default=None, metavar="C",
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads, command=command, f0_method=args.f0, scheduler=args.scheduler,
         progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
         bars=not args.quiet, model=args.model, bank=args.bank, technique=args.technique,
-        channels=args.channels,
+        channels=args.channels, patience=args.patience,
     )  # fmt: skip
     print(result.weights)
     return 0
