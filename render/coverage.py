@@ -2,8 +2,8 @@
 
 >>> renderer_of("violin")[0], renderer_of("piano")[0], renderer_of("drum_kit")[0], renderer_of("tenor")[0]
 ('neural decoder', 'string model', 'drum sampler', 'singer')
->>> renderer_of("organ")[0], renderer_of("marimba")[0]
-('neural decoder', 'designed timbre')
+>>> renderer_of("marimba")[0], renderer_of("synth_pad")[0]
+('string model', 'designed timbre')
 
 ``python -m partita.render.coverage`` prints the table that docs/render.md holds.
 """
