@@ -21,7 +21,7 @@ Harmonic bank
     that crosses Nyquist fades out instead of switching off with a click.
 
 Filtered noise
-    White noise from a counter-based hash of (seed, sample index) -- so any block can be
+    White noise from a counter-based 32-bit hash of (seed, sample index) -- so any block can be
     generated on its own -- split into frame segments; each segment is convolved with that
     frame's FIR filter and the results are overlap-added. The filter of a frame is designed by
     frequency sampling: ``n_bands`` magnitudes from 0 Hz to Nyquist, inverse real FFT (zero
@@ -254,13 +254,17 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _white(key):
-    # splitmix64 finaliser: a counter-based generator, uniform in [-sqrt(3), sqrt(3)): variance 1
-    z = key + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    u = np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-    return (2.0 * u - 1.0) * 1.7320508075688772
+    # lowbias32 (C. Wellons' 32-bit integer hash): a counter-based generator whose 32-bit
+    # multiplies vectorise (splitmix64's 64-bit ones do not, with AVX2, and took half the noise's
+    # time); uniform in [-sqrt(3), sqrt(3)) on a 2**-23 grid: variance 1
+    z = np.uint32(key)
+    z = np.uint32(z ^ (z >> np.uint32(16)))
+    z = np.uint32(z * np.uint32(0x7FEB352D))
+    z = np.uint32(z ^ (z >> np.uint32(15)))
+    z = np.uint32(z * np.uint32(0x846CA68B))
+    z = np.uint32(z ^ (z >> np.uint32(16)))
+    u = np.float32(z >> np.uint32(8)) * np.float32(1.0 / 16777216.0)
+    return (np.float32(2.0) * u - np.float32(1.0)) * np.float32(1.7320508075688772)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
@@ -280,7 +284,8 @@ def _noise_kernel(mags, basis, ratio, seed, start, out, add):
     f_lo = _frame_of(m_lo, ratio)
     f_hi = min(_frame_of(end - 1, ratio), n_frames - 1) if end > 0 else -1
     seed_u = np.uint64(seed)
-    mult = np.uint64(0xD1B54A32D192ED03)
+    seed32 = np.uint32((seed_u ^ (seed_u >> np.uint64(32))) & np.uint64(0xFFFFFFFF))  # the seed folded to 32 bits
+    mult = np.uint32(0x9E3779B9)
     # a frame's noise at x[3:], with three zeros on either side
     x = np.zeros(int(1.0 / ratio) + 2 + 6, np.float32)
     for f in range(f_lo, f_hi + 1):
@@ -302,7 +307,7 @@ def _noise_kernel(mags, basis, ratio, seed, start, out, add):
         ms = _segment_start(f, ratio)
         me = _segment_start(f + 1, ratio)
         for m in range(ms, me):
-            x[3 + m - ms] = _white(seed_u ^ (np.uint64(m) * mult))
+            x[3 + m - ms] = _white(np.uint32(seed32 ^ np.uint32(np.uint32(m) * mult)))
         for k in range(3):
             x[3 + me - ms + k] = 0.0
         # output sample o = m + j gets h[j] x[m], tap after tap (the same order for any block

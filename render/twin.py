@@ -119,22 +119,26 @@ def harmonic_bank(
 def white_noise(*, seed: int, n_samples: int, start_sample: int = 0) -> np.ndarray:
     """The synth's counter-based white noise: float64 [n_samples], variance 1.
 
-    Sample ``m`` is ``splitmix64(seed ^ (m * 0xD1B54A32D192ED03))`` mapped to a uniform in
-    ``[-sqrt(3), sqrt(3))``, as in ``synth._noise_kernel``.
+    Sample ``m`` is ``lowbias32(seed32 ^ (m * 0x9E3779B9))`` (all mod 2**32; ``seed32`` the seed's
+    two 32-bit halves xor-ed) mapped to a uniform in ``[-sqrt(3), sqrt(3))`` in float32, as in
+    ``synth._noise_kernel``.
 
     >>> x = white_noise(seed=3, n_samples=100000)
     >>> abs(float(x.var()) - 1.0) < 0.02
     True
     """
+    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
+    seed32 = np.uint32((seed ^ (seed >> 32)) & 0xFFFFFFFF)
     with np.errstate(over="ignore"):
-        m = np.arange(start_sample, start_sample + n_samples, dtype=np.uint64)
-        key = np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF) ^ (m * np.uint64(0xD1B54A32D192ED03))
-        z = key + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    u = (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
-    return (2.0 * u - 1.0) * 1.7320508075688772
+        m = np.arange(start_sample, start_sample + n_samples, dtype=np.uint64).astype(np.uint32)  # mod 2**32
+        z = seed32 ^ (m * np.uint32(0x9E3779B9))
+        z ^= z >> np.uint32(16)
+        z *= np.uint32(0x7FEB352D)
+        z ^= z >> np.uint32(15)
+        z *= np.uint32(0x846CA68B)
+        z ^= z >> np.uint32(16)
+    u = (z >> np.uint32(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    return ((np.float32(2.0) * u - np.float32(1.0)) * np.float32(1.7320508075688772)).astype(np.float64)
 
 
 _BASIS: dict[int, torch.Tensor] = {}
