@@ -5,7 +5,10 @@
 # harmonica; those were trained with --out data/neural/new_weights and copied in, which their
 # cards' commands show).
 # Session 10 retrained all 23 at the new default width, 32 channels, in two lanes of this loop
-# with --out data/neural/w32 and copied them in (their cards' commands show it).
+# with --out data/neural/w32 and copied them in (their cards' commands show it); session 11
+# retrained 15 of them for 10 minutes (MINUTES=10, --out data/neural/w32long); session 12 trained
+# the trumpet, alto sax and tin whistle while their held-out loss improved (MINUTES=30
+# PATIENCE=9, --out data/neural/p30). Each card's command is the one that made its file.
 #
 #   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
 #
@@ -19,6 +22,7 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 PARTITA=${PARTITA:-.venv/bin/partita}
 SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
 MINUTES=${MINUTES:-3}
+PATIENCE=${PATIENCE:-}  # a number of validations: train while the held-out loss improves (docs/neural_renderers.md)
 NAMES=("$@")
 if [ ${#NAMES[@]} -eq 0 ]; then
     NAMES=(violin viola cello contrabass flute oboe clarinet bassoon horn trumpet trombone tuba
@@ -27,7 +31,7 @@ fi
 mkdir -p data/neural/logs
 for name in "${NAMES[@]}"; do
     echo "$(date -u +%FT%TZ) $name: start (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    "$PARTITA" train-instrument "$SF2" --name "$name" --minutes "$MINUTES" --data-minutes 3 \
-        --out instruments/weights --f0 crepe --quiet > "data/neural/logs/$name.log" 2>&1
+    "$PARTITA" train-instrument "$SF2" --name "$name" --minutes "$MINUTES" ${PATIENCE:+--patience "$PATIENCE"} \
+        --data-minutes 3 --out instruments/weights --f0 crepe --quiet > "data/neural/logs/$name.log" 2>&1
     echo "$(date -u +%FT%TZ) $name: done -> $(tail -n 1 "data/neural/logs/$name.log")"
 done
