@@ -190,7 +190,7 @@ def main() -> None:
     missing = [n for n in wanted if not (ROOT / "data/neural" / n / "dataset.npz").exists()]
     if missing:  # the held-out data is git-ignored: without it there is nothing to measure
         sys.exit(f"bench_neural: no analysed data for {', '.join(missing)} (data/neural/NAME/dataset.npz, "
-                 "git-ignored): build it first with scripts/train_instruments.sh, or pass --only with the "
+                 "git-ignored): build it first with scripts/build_neural_data.sh, or pass --only with the "
                  "instruments that have it")  # fmt: skip
     # Partial results per instrument in data/neural/NAME/bench_{eval,baseline}.json (two processes
     # can share the work); the report is rebuilt from them at the end of every run.
