@@ -42,9 +42,9 @@ from torch import nn
 from partita.errors import ConfigError, PartitaError
 from partita.checkpoint import write_checkpoint
 from partita.render.neural_infer import INPUTS, KIND, load_weights, onset_feature
-from partita.render.neural_eval import (_BATCH_KEYS, _batch_features, _improved, _split_starts, _tensor_batch,  # noqa: F401
+from partita.render.neural_eval import (_batch_features, _improved, _split_starts, _synthesis_and_target, _tensor_batch,
                                        evaluate_regression, evaluate_spectral, torch_features)
-from partita.render.neural_losses import regression_loss, spectral_loss, synthesize_16k
+from partita.render.neural_losses import regression_loss, spectral_loss
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -323,7 +323,7 @@ def _load_checkpoint(path: Path, model: CausalDecoder, opt: torch.optim.Optimize
     if DecoderConfig.from_dict(w.config) != model.config:
         raise TrainingError("checkpoint was made with another decoder config", file=str(path))
     try:
-        model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in w.arrays.items() if not k.startswith("opt.")})
+        _load_model_arrays(w.arrays, model)
     except RuntimeError as exc:  # another architecture's arrays (the baseline's against the decoder's)
         raise TrainingError(f"checkpoint does not fit this model: {str(exc).splitlines()[0]}", file=str(path)) from exc
     step = int(w.header["training"].get("opt_step", 0))
@@ -425,37 +425,41 @@ def train(
         state.setdefault("since_best", 0)
         state.setdefault("stopped", {})
         state.setdefault("spectral_curve", [])
+
+    def to_spectral(why: str) -> None:
+        """End the regression stage (``why``); the spectral stage starts from its best weights."""
+        state["stopped"]["regression"] = why
+        _restore(best_path, net)
+        state["stage"] = "spectral"
+        state["since_best"] = 0
+
+    def held_out(val: float) -> float:
+        """The stage's held-out measure: the regression loss ``val``, then the spectral loss."""
+        if state["stage"] == "regression":
+            return val
+        return evaluate_spectral(net, data, config, device=device, t=train_config.spectral_frames)
     while True:
         elapsed = time.monotonic() - t_start
         if elapsed >= budget or (train_config.max_steps is not None and state["step"] >= train_config.max_steps):
             state.get("stopped", {}).setdefault(state["stage"], "budget")
             break
         if patience is not None and state["since_best"] >= patience:
-            state["stopped"][state["stage"]] = f"no better held-out loss in {patience} validations"
+            plateau = f"no better held-out loss in {patience} validations"
             if state["stage"] == "spectral" or not two_stages:
+                state["stopped"][state["stage"]] = plateau
                 break
-            # the regression stage has plateaued: the spectral stage starts from its best weights
-            _restore(best_path, net)
-            state["stage"] = "spectral"
-            state["since_best"] = 0
+            to_spectral(plateau)
             state["plateau_step"] = state["step"]
-        due = state["step"] >= spectral_step if spectral_step is not None else elapsed >= spectral_at
-        if state.get("plateau_step") is not None:
-            due = True
+        # a stage once spectral stays so (the schedule's point, a plateau, or a resumed checkpoint's)
+        due = state["stage"] == "spectral" or (state["step"] >= spectral_step if spectral_step is not None
+                                               else elapsed >= spectral_at)  # fmt: skip
         if patience is not None and due and two_stages and state["stage"] == "regression":  # the budget's split point
-            state["stopped"]["regression"] = "its share of the budget"
-            _restore(best_path, net)
-            state["stage"] = "spectral"
-            state["since_best"] = 0
+            to_spectral("its share of the budget")
         spectral = due and len(sp_starts) > 0
         if spectral:
             state["stage"] = "spectral"
             idx = rng.choice(sp_starts, size=train_config.spectral_batch)
-            b = _tensor_batch(data, idx, train_config.spectral_frames, device)
-            o = net(_batch_features(b))
-            y = synthesize_16k(o, b["f0_hz"], b["loudness_db"], config, generator=gen)
-            rows = idx[:, None] * 64 + np.arange(y.shape[-1])[None, :]
-            target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)]).to(device)
+            b, o, y, target = _synthesis_and_target(net, data, idx, train_config.spectral_frames, config, device, gen)
             loss = spectral_loss(y, target) + 0.1 * regression_loss(o, b, config)
         else:
             idx = rng.choice(starts, size=train_config.batch_size)
@@ -488,9 +492,7 @@ def train(
             state["curve"].append([state["step"], round(state["seconds"], 1), round(running, 5), round(val, 5)])
             note = ""
             if patience is not None:
-                # the stage's held-out measure: the regression loss, then the spectral loss
-                held = val if state["stage"] == "regression" else evaluate_spectral(net, data, config, device=device,
-                                                                                     t=train_config.spectral_frames)  # fmt: skip
+                held = held_out(val)
                 if state["stage"] == "spectral":
                     state["spectral_curve"].append([state["step"], round(state["seconds"], 1), round(held, 5)])
                 best = state["best"].get(state["stage"])
@@ -512,8 +514,7 @@ def train(
     extra: dict[str, Any] = {}
     if patience is not None:
         # the last validation's weights may not be the stage's best: a final measure decides
-        held = val if state["stage"] == "regression" else evaluate_spectral(net, data, config, device=device,
-                                                                             t=train_config.spectral_frames)  # fmt: skip
+        held = held_out(val)
         best = state["best"].get(state["stage"])
         if best is not None and not _improved(held, best[1], 0.0):
             _restore(best_path, net)
@@ -528,11 +529,14 @@ def train(
 
 def _restore(path: Path, net: nn.Module) -> None:
     """Load the weights of a checkpoint ``_save_checkpoint`` wrote (the optimizer's state stays)."""
-    if not path.exists():
-        return
-    w = load_weights(path)
-    device = next(net.parameters()).device
-    net.load_state_dict({k: torch.from_numpy(np.array(v)).to(device) for k, v in w.arrays.items() if not k.startswith("opt.")})
+    if path.exists():
+        _load_model_arrays(load_weights(path).arrays, net)
+
+
+def _load_model_arrays(arrays: Mapping[str, np.ndarray], model: nn.Module) -> None:
+    """A checkpoint's model arrays (not the optimizer's ``opt.*``) into ``model``, on its device."""
+    device = next(model.parameters()).device
+    model.load_state_dict({k: torch.from_numpy(np.array(v)).to(device) for k, v in arrays.items() if not k.startswith("opt.")})
 
 
 def _check_device(device: str) -> str:

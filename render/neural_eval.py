@@ -35,10 +35,6 @@ def _batch_features(b: Mapping[str, torch.Tensor]) -> torch.Tensor:
     return torch_features(b["f0_hz"], b["loudness_a_db"], b["onset"])
 
 
-def _windows(n_total: int, starts_ok: np.ndarray, rng: np.random.Generator, batch: int) -> np.ndarray:
-    return rng.choice(starts_ok, size=batch)
-
-
 _BATCH_KEYS = ("f0_hz", "loudness_db", "loudness_a_db", "onset", "harm_log", "noise_log", "weight")
 
 
@@ -81,6 +77,18 @@ def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: A
     return loss
 
 
+def _synthesis_and_target(model: nn.Module, data: Mapping[str, np.ndarray], idx: np.ndarray, t: int, cfg: Any,
+                          device: str, generator: torch.Generator) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Windows ``idx .. idx + t``: (batch, decoder output, its 16 kHz synthesis, the recording's 16 kHz
+    audio of the same windows), what the spectral stage trains on and its held-out measure scores."""
+    b = _tensor_batch(data, idx, t, device)
+    o = model(_batch_features(b))
+    y = synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=generator)
+    rows = idx[:, None] * 64 + np.arange(y.shape[-1])[None, :]
+    target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)]).to(device)
+    return b, o, y, target
+
+
 def evaluate_spectral(model: nn.Module, data: Mapping[str, np.ndarray], cfg: Any, *, t: int = 125,
                       device: str = "cpu", max_windows: int = 32) -> float:  # fmt: skip
     """Mean multi-scale spectral loss (16 kHz) of the decoder's synthesis against the recording over
@@ -98,11 +106,7 @@ def evaluate_spectral(model: nn.Module, data: Mapping[str, np.ndarray], cfg: Any
     losses = []
     with torch.no_grad():
         for chunk in np.array_split(starts, max(1, len(starts) // 8)):
-            b = _tensor_batch(data, chunk, t, device)
-            o = model(_batch_features(b))
-            y = synthesize_16k(o, b["f0_hz"], b["loudness_db"], cfg, generator=torch.Generator().manual_seed(12345))
-            rows = chunk[:, None] * 64 + np.arange(y.shape[-1])[None, :]
-            target = torch.from_numpy(data["audio16"][np.minimum(rows, len(data["audio16"]) - 1)]).to(device)
+            _, _, y, target = _synthesis_and_target(model, data, chunk, t, cfg, device, torch.Generator().manual_seed(12345))
             losses += [float(spectral_loss(y[i : i + 1], target[i : i + 1])) for i in range(len(chunk))]
     model.train()
     return float(np.mean(losses))

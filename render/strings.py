@@ -56,6 +56,7 @@ __all__ = [
     "MODAL_TABLES",
     "MODEL_FAMILIES",
     "TABLES",
+    "tables_for",
     "partial_frequencies",
     "strings_for",
     "StringModel",
@@ -78,6 +79,12 @@ TABLES = {"log10_b": "P", "detune_cents": "P", "release_db_s": "P", "level_db": 
 MODAL_TABLES = {"ratio": "PK"}
 #: Families whose partials are modes at learned ratios (:data:`MODAL_TABLES`), not a stiff string's.
 MODAL_FAMILIES = ("bars",)
+
+
+def tables_for(family: str) -> dict[str, str]:
+    """The tables a model of ``family`` has, and their axes: :data:`TABLES`, plus
+    :data:`MODAL_TABLES` for a modal family."""
+    return {**TABLES, **MODAL_TABLES} if family in MODAL_FAMILIES else dict(TABLES)
 #: Noise bands: evenly spaced from 0 Hz to this frequency (the 48 kHz Nyquist), as the decoders'.
 NOISE_TOP_HZ = 24000.0
 _SILENT_DB = -100.0  # a partial stops once it falls this far below full scale,
@@ -244,8 +251,7 @@ class StringModel:
             p, v = len(cfg["pitch_knots"]), len(cfg["velocity_knots"])
             k, nb = int(cfg["n_partials"]), int(cfg["n_bands"])
             dims = {"P": p, "V": v, "K": k, "N": nb}
-            tables = {**TABLES, **MODAL_TABLES} if cfg["family"] in MODAL_FAMILIES else TABLES
-            for name, axes in tables.items():
+            for name, axes in tables_for(cfg["family"]).items():
                 if name not in ck.arrays:
                     raise CheckpointError(f"string model without table {name}", file=str(path))
                 want = tuple(dims[a] for a in axes)
@@ -266,8 +272,8 @@ class StringModel:
         return self.family in MODAL_FAMILIES
 
     def tables(self) -> dict[str, str]:
-        """The model's tables and their axes: :data:`TABLES`, plus :data:`MODAL_TABLES` if modal."""
-        return {**TABLES, **MODAL_TABLES} if self.modal else dict(TABLES)
+        """The model's tables and their axes (:func:`tables_for` its family)."""
+        return tables_for(self.family)
 
     def params(self, midi: float, velocity: float) -> dict[str, Any]:
         """The tables read at (``midi``, ``velocity``) by bilinear interpolation."""
@@ -319,7 +325,7 @@ class StringModel:
             p, v = len(self.config["pitch_knots"]), len(self.config["velocity_knots"])
             cols, has_v = [], []
             tables = self.tables()
-            for name in _PACK_ORDER + (("ratio",) if self.modal else ()):
+            for name in _PACK_ORDER + tuple(t for t in tables if t not in _PACK_ORDER):  # a modal model's ratio last
                 axes = tables[name]
                 t = np.asarray(self.arrays[name], np.float64).reshape(p, v if "V" in axes else 1, -1)
                 cols.append(np.broadcast_to(t, (p, v, t.shape[2])))
