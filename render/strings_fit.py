@@ -112,16 +112,27 @@ def level_curve(x: np.ndarray) -> np.ndarray:
     return 20 * np.log10(np.maximum(rms * math.sqrt(2.0), 1e-6))
 
 
+def _first_second(x: np.ndarray, off_s: float) -> tuple[np.ndarray, float]:
+    """Magnitude spectrum of a note's first second (from 10 ms, at most to the note-off), Hann
+    windowed and zero-padded to at least 2**17 points: (spectrum, Hz per bin)."""
+    seg = x[int(0.01 * SR) : int(min(off_s, 1.0) * SR)]
+    nfft = 1 << max(17, int(math.ceil(math.log2(4 * len(seg)))))
+    return np.abs(np.fft.rfft(seg * np.hanning(len(seg)), nfft)), SR / nfft
+
+
+def _peak_bin(spec: np.ndarray, j: int) -> float:
+    """Bin ``j``'s peak position, refined by a parabola through the log magnitudes around it."""
+    a, c, e = np.log(spec[j - 1 : j + 2] + 1e-30)
+    return j + (0.5 * (a - e) / (a - 2 * c + e) if (a - 2 * c + e) < 0 else 0.0)
+
+
 def find_partials(x: np.ndarray, midi: float, n_partials: int, *, off_s: float) -> tuple[np.ndarray, float, float, np.ndarray]:
     """Partial frequencies of a note: (frequencies [K] Hz, f0, B, found [K] bool).
 
     Peaks of the spectrum of the first second (from 10 ms) searched around
     ``k f0 sqrt(1 + B k^2)``; ``f0`` and ``B`` refitted by least squares after each peak found.
     Partials not found sit at the fitted formula."""
-    seg = x[int(0.01 * SR) : int(min(off_s, 1.0) * SR)]
-    nfft = 1 << max(17, int(math.ceil(math.log2(4 * len(seg)))))
-    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), nfft))
-    binw = SR / nfft
+    spec, binw = _first_second(x, off_s)
     f0n = 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
     f0e, b = f0n, 0.0
     peak = spec.max()
@@ -140,9 +151,7 @@ def find_partials(x: np.ndarray, midi: float, n_partials: int, *, off_s: float) 
         wide = spec[max(1, int((pred - 0.5 * f0n) / binw)) : int((pred + 0.5 * f0n) / binw) + 1]
         if spec[j] < peak * 1e-4 or spec[j] < 6.0 * np.median(wide) or j in (lo, hi - 1):
             continue
-        a, c, e = np.log(spec[j - 1 : j + 2] + 1e-30)
-        off = 0.5 * (a - e) / (a - 2 * c + e) if (a - 2 * c + e) < 0 else 0.0
-        fk.append((j + off) * binw)
+        fk.append(_peak_bin(spec, j) * binw)
         kk.append(k)
         found[k - 1] = True
         if len(kk) >= 3:
@@ -165,10 +174,7 @@ def spectrum_peaks(x: np.ndarray, *, off_s: float, floor_db: float = -60.0, max_
     spectrum within a third of an octave, within ``floor_db`` of the strongest, and is the
     largest within max(4 Hz, 1.5 %) of it (a Hann window's side lobes and a vibrato's side bands
     are not modes)."""
-    seg = x[int(0.01 * SR) : int(min(off_s, 1.0) * SR)]
-    nfft = 1 << max(17, int(math.ceil(math.log2(4 * len(seg)))))
-    spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), nfft))
-    binw = SR / nfft
+    spec, binw = _first_second(x, off_s)
     peak = spec.max()
     if not peak > 0:
         return np.zeros(0), np.zeros(0)
@@ -177,8 +183,7 @@ def spectrum_peaks(x: np.ndarray, *, off_s: float, floor_db: float = -60.0, max_
     j = j[np.argsort(-spec[j])]
     hz, db = [], []
     for jj in j:
-        a, c, e = np.log(spec[jj - 1 : jj + 2] + 1e-30)
-        f = (jj + (0.5 * (a - e) / (a - 2 * c + e) if (a - 2 * c + e) < 0 else 0.0)) * binw
+        f = _peak_bin(spec, jj) * binw
         if any(abs(f - g) < max(4.0, 0.015 * g) for g in hz):
             continue
         lo, hi = int(f / 2 ** (1 / 6) / binw), int(f * 2 ** (1 / 6) / binw) + 1
