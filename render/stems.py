@@ -267,6 +267,14 @@ def _render_part_indexed(
     return audio, index
 
 
+def _work_of(part: Part) -> float:
+    """A part's rough cost to render, for the order the threads take the parts in: its notes
+    (each a phrase start or a string model's note, about 0.4 ms) and its sounding quarter notes
+    (about 0.5 ms each at 120 bpm; every part of a score shares its tempo), as measured on the
+    8-part and pop-band benchmark scores. Only the order depends on it, never the audio."""
+    return 0.4 * len(part.notes) + 0.5 * sum(float(n.duration) for n in part.notes)
+
+
 def _exact(files: list[tuple[Path, str, dict | None, str, str | None]]) -> dict | None:
     """Where the one stem of a part holds its audio bit for bit (None for stems by group)."""
     return files[0][2] if len(files) == 1 else None
@@ -478,7 +486,8 @@ def render(
             # threads, not processes: the kernels release the GIL, and a thread needs no copy of
             # the score nor a second start-up of numba
             with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                futures = {pool.submit(render_one, p): p for p in todo}
+                # the longest parts first, so that no thread is left with a long part at the end
+                futures = {pool.submit(render_one, p): p for p in sorted(todo, key=lambda p: -_work_of(p))}
                 for fut in as_completed(futures):
                     finished(futures[fut], *fut.result())
         else:

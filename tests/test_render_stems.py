@@ -233,6 +233,34 @@ def test_two_threads_give_the_same_stems(tmp_path):
     assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]
 
 
+def test_threads_take_the_longest_parts_first(tmp_path, monkeypatch):
+    """With two threads the two parts of most work start first (in score order the short
+    flute would start beside the drums and leave a long part alone at the end)."""
+    import threading
+
+    from partita.render import stems
+
+    short = Part("fl", "Flute", "flute", notes=(Note(0, 1, 72),))
+    long_vc = Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 2, 48 + i % 12) for i in range(40)))
+    long_cl = Part("cl", "Clarinet", "clarinet", notes=tuple(Note(i, 1, 60 + i % 12) for i in range(60)))
+    score = Score(title="Order", parts=(short, Part("ob", "Oboe", "oboe", notes=(Note(0, 2, 70),)), long_vc, long_cl))
+    started: list[str] = []
+    lock = threading.Lock()
+    real = stems._render_part_indexed
+
+    def spy(part, *args, **kwargs):
+        with lock:
+            started.append(part.id)
+        return real(part, *args, **kwargs)
+
+    monkeypatch.setattr(stems, "_render_part_indexed", spy)
+    two = render(score, tmp_path / "two", sample_rate=SR, progress=False, workers=2)
+    assert set(started[:2]) == {"vc", "cl"} and sorted(started) == ["cl", "fl", "ob", "vc"]
+    monkeypatch.setattr(stems, "_render_part_indexed", real)
+    one = render(score, tmp_path / "one", sample_rate=SR, progress=False, workers=1)
+    assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]  # the order changes no audio
+
+
 def test_the_folder_cache_keeps_only_the_latest_render(tmp_path):
     score = _score()
     render(score, tmp_path, sample_rate=SR, progress=False)
