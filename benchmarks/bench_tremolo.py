@@ -6,9 +6,10 @@ score's tremolo (``symbolic/realize.py``) reaches them as re-bowed thirty-second
 benchmark measures how they play it, on held-out tremolo that no decoder saw, from two sources:
 
 * ``repeated``: FluidR3_GM's own instrument playing measured tremolo the way partita realises
-  it: thirty-second notes (80-132 bpm, so 10.7-17.6 strokes a second) re-struck on one to three
-  pitches, each held one or two beats, the stroke 85 % of its slot, with a crescendo or
-  diminuendo by CC 11 and the down-bow's stroke a little louder;
+  it (:func:`partita.render.dataset.tremolo_events`): thirty-second notes (80-132 bpm, so
+  10.7-17.6 strokes a second) re-struck on one to three pitches, each held one or two beats,
+  the stroke 85 % of its slot, with a crescendo or diminuendo by CC 11 and the down-bow's
+  stroke a little louder;
 * ``section``: MuseScore_General's recorded string-section tremolo (``Violins Tremolo``, bank
   20; ``Violas``, 30; ``Celli``, 40; ``Basses``, 50; program 44), one held note per item:
   real bowed tremolo, a section rather than a soloist.
@@ -21,9 +22,10 @@ Lower spectral loss is better; the trained decoder should be the lowest of the t
 
 Usage::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_tremolo.py [--items 8] [--only violin ...]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_tremolo.py [--items 8] [--only violin ...] [--weights DIR --out NAME]
 
-writes ``benchmarks/results/tremolo.json`` and ``.md``.
+writes ``benchmarks/results/tremolo.json`` and ``.md`` (``--weights``: candidate decoders, to
+``benchmarks/results/NAME.*``).
 """
 
 from __future__ import annotations
@@ -69,25 +71,16 @@ def _expression(total: float, cresc: bool) -> list[tuple[float, str, tuple]]:
 
 
 def repeated_tremolo(program: int, midi_range: tuple[int, int], n_items: int, rng: np.random.Generator) -> list:
-    """FluidR3_GM's instrument re-struck in thirty-second notes (see the module's docstring)."""
-    from partita.render.dataset import SR, Item, open_soundfont
+    """FluidR3_GM's instrument re-struck in thirty-second notes: the training data's own tremolo
+    (:func:`partita.render.dataset.tremolo_events`, which ``train-instrument --tremolo`` renders),
+    drawn from this benchmark's seed."""
+    from partita.render.dataset import SR, Item, open_soundfont, tremolo_events
 
     fs, _ = open_soundfont(FLUID, program)
-    lo, hi = midi_range
     items = []
     for k in range(n_items):
-        slot = 60.0 / float(rng.uniform(80, 132)) / 8.0  # a thirty-second note
-        pitch = int(rng.integers(lo + 2, min(hi, lo + 26)))
-        vel = int(rng.integers(55, 105))
-        ev, t = [], 0.0
-        for _ in range(int(rng.integers(1, 4))):
-            for s in range(8 * int(rng.integers(1, 3))):
-                v = int(np.clip(vel + (6 if s % 2 == 0 else -6) + rng.integers(-4, 5), 1, 127))
-                ev += [(t, "noteon", (0, pitch, v)), (t + 0.85 * slot, "noteoff", (0, pitch))]
-                t += slot
-            pitch = int(np.clip(pitch + rng.integers(-4, 5), lo, hi))
-        ev += _expression(t, bool(rng.random() < 0.5))
-        items.append(Item(f"repeated_{k}", _play(fs, [(0.0, "cc", (0, 11, 127)), *ev], t + 0.5), SR))
+        ev, t = tremolo_events(rng, *midi_range)
+        items.append(Item(f"repeated_{k}", _play(fs, ev, t + 0.5), SR))
     fs.delete()
     return items
 
@@ -117,20 +110,22 @@ def main() -> int:
     import bench_neural
 
     from partita.render import dataset
-    from partita.render.neural_infer import shipped_decoder
+    from partita.render.neural_infer import NeuralDecoder, shipped_decoder
     from partita.render.timbres import timbre_for
     from partita.render.training_io import soundfont_target
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--items", type=int, default=8, help="items per source and instrument")
     ap.add_argument("--only", nargs="*", default=list(SECTIONS), help="instruments (default: the four bowed strings)")
+    ap.add_argument("--weights", default=None, metavar="DIR", help="measure DIR/NAME.safetensors instead of the shipped decoders")
+    ap.add_argument("--out", default="tremolo", help="results name (default tremolo: benchmarks/results/tremolo.*)")
     args = ap.parse_args()
     results: dict[str, dict] = {}
     t0 = time.monotonic()
     for name in args.only:
         program, midi_range = soundfont_target(name, None, default_range=(48, 84))
         rng = np.random.default_rng([SEED, program])
-        decoder = shipped_decoder(name)
+        decoder = shipped_decoder(name) if args.weights is None else NeuralDecoder.from_file(Path(args.weights) / f"{name}.safetensors")
         results[name] = {"weights_sha256": decoder.fingerprint()}
         for source, make in (("repeated", lambda: repeated_tremolo(program, midi_range, args.items, rng)),
                              ("section", lambda: section_tremolo(name, midi_range, args.items, rng))):  # fmt: skip
@@ -162,8 +157,9 @@ def main() -> int:
                       f"{row['designed']['spectral']} | {row['sawtooth']['spectral']} | {'yes' if row['trained_lowest'] else 'no'} | "
                       f"{row['trained']['f0_cents']} | {row['trained']['loudness_db']} |")  # fmt: skip
     command = "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_tremolo.py" + (f" --items {args.items}" if args.items != 8 else "") + (
-        f" --only {' '.join(args.only)}" if args.only != list(SECTIONS) else "")  # fmt: skip
-    write_results("tremolo", {"items_per_source": args.items, "seed": SEED, "instruments": results}, md,
+        f" --only {' '.join(args.only)}" if args.only != list(SECTIONS) else "") + (
+        f" --weights {args.weights} --out {args.out}" if args.weights else "")  # fmt: skip
+    write_results(args.out, {"weights": args.weights or "shipped", "items_per_source": args.items, "seed": SEED, "instruments": results}, md,
                   title="The bowed strings' decoders on held-out tremolo", command=command)  # fmt: skip
     return 0
 

@@ -86,12 +86,13 @@ multi-scale spectral loss at 16 kHz for the last {int(100 * tcfg.spectral_fracti
 
 def prepare_data(*, source: str, name: str, program: int | None = None, data_minutes: float = 4.0, seed: int = 0,
                  f0_method: str = "crepe", work_dir: Path | None = None,
-                 scheduler: str | None = None, bank: int = 0) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
+                 scheduler: str | None = None, bank: int = 0, tremolo: bool = False) -> tuple[dict[str, np.ndarray], str, str]:  # fmt: skip
     """Build (or read from ``work_dir/dataset.npz``) the training data of one instrument; with
     ``scheduler`` (``tcp://HOST:PORT``), every item is analysed on that Dask cluster.
 
     Returns (data arrays, a sentence describing the data, the data's licence). The cache is
-    keyed by the analysis version, the source, the program, range, minutes, seed and f0 method.
+    keyed by the analysis version, the source, the program, range, minutes, seed and f0 method
+    (and ``tremolo``: a third of the phrases bowed tremolo, :func:`~partita.render.dataset.tremolo_events`).
     """
     import hashlib
 
@@ -108,14 +109,16 @@ def prepare_data(*, source: str, name: str, program: int | None = None, data_min
     if src.is_file() and src.suffix.lower() in (".sf2", ".sf3"):
         program, midi_range = soundfont_target(name, program, default_range=(48, 84))
         # bank 0 keeps the key earlier versions wrote, so their cached data stays valid
-        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}" + (f"|bank {bank}" if bank else "")
+        key = f"sf|{src.resolve()}|{program}|{midi_range}|{data_minutes}|{seed}|{f0_method}" + (f"|bank {bank}" if bank else "") + ("|tremolo" if tremolo else "")
         credit, licence = soundfont_credit(src)
         preset = f"GM program {program}" if not bank else f"program {program} of bank {bank} ({preset_name(src, program, bank)})"
         data_desc = (f"{src.name} ({credit}) {preset}, rendered by fluidsynth: isolated notes "
                      f"over MIDI {midi_range[0]}-{midi_range[1]} at velocities 45/80/115, 0.35 s and 1.2 s, and legato phrases "
-                     f"with vibrato (pitch bend) and crescendi (CC 11); {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip
+                     f"with vibrato (pitch bend) and crescendi (CC 11)"
+                     + (", and tremolo (re-struck thirty-second notes, a third of the phrases)" if tremolo else "")
+                     + f"; {data_minutes:g} min of audio. f0 by {f0_desc}.")  # fmt: skip
         make = lambda: ds.render_soundfont(program=program, midi_range=midi_range, minutes=data_minutes, soundfont=src, seed=seed,  # noqa: E731
-                                           bank=bank)
+                                           bank=bank, tremolo=tremolo)
     elif src.is_dir():
         key = f"dir|{src.resolve()}|{f0_method}|" + "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(src.rglob("*")) if p.is_file())
         data_desc = f"The user's recordings in `{src}`. f0 by {f0_desc}."
@@ -157,7 +160,7 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                      scheduler: str | None = None, progress: Progress | None = None,
                      bars: bool = False, model: str = "auto", bank: int = 0,
                      technique: str | None = None, channels: int | None = None,
-                     patience: int | None = None) -> InstrumentTrainingResult:  # fmt: skip
+                     patience: int | None = None, tremolo: bool = False) -> InstrumentTrainingResult:  # fmt: skip
     """Train a neural instrument decoder (or, for struck and plucked instruments, fit a string
     model) and export it with its model card.
 
@@ -209,6 +212,10 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         Train while the held-out loss improves (:attr:`~partita.render.neural.DecoderTrainConfig.patience`):
         each stage ends after this many validations without a new best, and the best weights are
         exported; ``None`` trains for the whole budget and exports the last weights.
+    tremolo
+        A bowed instrument's decoder from a soundfont: a third of the rendered phrases are
+        tremolo, re-struck thirty-second notes as a score's tremolo mark is played
+        (:func:`~partita.render.dataset.tremolo_events`).
 
     Returns
     -------
@@ -227,6 +234,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
             raise ConfigError(f"--technique pizzicato fits a plucked string model from a soundfont (.sf2/.sf3), not from {source}"
                               + ("" if model in ("auto", "plucked") else f" with --model {model}"))  # fmt: skip
         family = "plucked"
+    if tremolo and family is not None:
+        raise ConfigError(f"--tremolo adds bowed tremolo to a neural decoder's data; {name} here fits a {family} string model")
     if family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
         from partita.render.strings_training import train_string_model
 
@@ -234,6 +243,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                                   command=command, progress=say, bank=bank, technique=technique)  # fmt: skip
     if model in ("piano", "plucked", "bars"):
         raise ConfigError(f"--model {model}: a string model is fitted from a soundfont (.sf2/.sf3), not from {source}")
+    if tremolo and Path(source).suffix.lower() not in (".sf2", ".sf3"):
+        raise ConfigError(f"--tremolo renders tremolo phrases from a soundfont (.sf2/.sf3); {source} is not one")
 
     import torch
 
@@ -247,7 +258,7 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
     work = Path(work_dir) if work_dir is not None else Path("data/neural") / name
     data, data_desc, licence = prepare_data(source=source, name=name, program=program, data_minutes=data_minutes,
                                             seed=seed, f0_method=f0_method, work_dir=work, scheduler=scheduler,
-                                            bank=bank)  # fmt: skip
+                                            bank=bank, tremolo=tremolo)  # fmt: skip
     say("data", f"{len(data['f0_hz']):,} frames: {data_desc}")
     cfg = DecoderConfig(instrument=name) if channels is None else DecoderConfig(instrument=name, channels=int(channels))
     tcfg = DecoderTrainConfig(minutes=minutes, seed=seed, patience=patience)
@@ -256,7 +267,7 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"
     cmd = command or (f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
-                      + (f" --patience {patience}" if patience is not None else ""))  # fmt: skip
+                      + (f" --patience {patience}" if patience is not None else "") + (" --tremolo" if tremolo else ""))  # fmt: skip
     sha = export_weights(result["model"], target, calibration=result["calibration"],
                          training={"command": cmd, "steps": result["steps"], "device": device,
                                    "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"],

@@ -156,3 +156,52 @@ def test_cli_train_instrument_on_a_folder_without_audio_fails_in_one_line(tmp_pa
     err = capsys.readouterr().err
     assert rc == 2
     assert err.count("\n") == 1 and "no audio files" in err and "readme.md" in err and str(tmp_path) in err
+
+
+def test_tremolo_events_are_re_struck_thirty_seconds_in_range() -> None:
+    for seed in range(20):
+        ev, t = dataset.tremolo_events(np.random.default_rng(seed), 55, 88)
+        ons = [(tm, args[1], args[2]) for tm, kind, args in ev if kind == "noteon"]
+        offs = [tm for tm, kind, _ in ev if kind == "noteoff"]
+        assert len(ons) % 8 == 0 and len(ons) == len(offs)  # whole beats of thirty-seconds
+        rate = len(ons) / t
+        assert 80 / 60 * 8 - 0.01 <= rate <= 132 / 60 * 8 + 0.01  # 10.7-17.6 strokes a second
+        assert all(55 <= p <= 88 and 1 <= v <= 127 for _, p, v in ons)
+        assert all(0 < off - on < 60 / 80 / 8 for (on, _, _), off in zip(ons, offs))  # each stroke ends inside its slot
+
+
+def test_soundfont_tremolo_is_a_third_of_the_phrases_and_sounds_re_struck() -> None:
+    plain = dataset.render_soundfont(program=40, midi_range=(60, 60), minutes=0.5)  # violin
+    trem = dataset.render_soundfont(program=40, midi_range=(60, 60), minutes=0.5, tremolo=True)
+    legato = [it.audio for it in plain if it.name.startswith("phrase_")]
+    legato_t = [it.audio for it in trem if it.name.startswith("phrase_")]
+    tremolos = [it for it in trem if it.name.startswith("tremolo_")]
+    assert tremolos and not any(it.name.startswith("tremolo_") for it in plain)
+    # the legato phrases are the same draws with or without tremolo (the tremolo has its own
+    # random stream): the same lengths (fluidsynth's running state still colours the audio)
+    assert [a.size for a in legato_t] == [a.size for a in legato[: len(legato_t)]] and len(legato_t) >= 2 * len(tremolos) - 1
+    for it in tremolos:
+        # the level in 5 ms steps (10 ms windows; the training data's 85 ms level smooths the
+        # strokes away) swells and dips at the stroke rate
+        x = it.audio.astype(np.float64)
+        rms = np.sqrt(np.convolve(x * x, np.ones(480) / 480, "valid")[::240])
+        db = 20 * np.log10(rms + 1e-9)
+        on = np.nonzero(db > db.max() - 30)[0]
+        level = db[on[0] : on[-1]]
+        level = level[20:-20] - np.convolve(level, np.ones(41) / 41, "valid")  # less its 200 ms trend (the crescendo)
+        spec = np.abs(np.fft.rfft(level * np.hanning(level.size), 8192))
+        hz = np.fft.rfftfreq(8192, 1 / 200.0)
+        assert 10.0 <= hz[np.argmax(spec * (hz > 6))] <= 18.5
+
+
+def test_cli_tremolo_needs_a_soundfont_and_a_bowed_decoder(tmp_path, capsys) -> None:
+    from partita.cli import main
+
+    soundfile.write(tmp_path / "take.wav", _tone(220, 16000), 16000)
+    for args, text in (([str(tmp_path), "--name", "mine"], "--tremolo renders tremolo phrases from a soundfont"),
+                       (["/usr/share/sounds/sf2/FluidR3_GM.sf2", "--name", "piano"], "fits a piano string model")):  # fmt: skip
+        rc = main(["train-instrument", *args, "--tremolo", "--minutes", "0.01", "--work", str(tmp_path / "w"),
+                   "--out", str(tmp_path / "o"), "--quiet"])  # fmt: skip
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1 and text in err
+    assert not (tmp_path / "o").exists()

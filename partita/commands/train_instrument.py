@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--technique", choices=("pizzicato",), default=None,
                    help="train the model of a playing technique: pizzicato fits a plucked string model NAME_pizzicato, "
                         "which plays the notes a bowed part marks pizz.")
+    p.add_argument("--tremolo", action="store_true",
+                   help="bowed strings from a soundfont: a third of the rendered phrases are tremolo (re-struck "
+                        "thirty-second notes, as a score's tremolo mark is played)")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
     p.add_argument("--patience", type=int, default=None, metavar="N",
                    help="train while the held-out loss improves: a stage ends after N validations (20 s apart) without a "
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads, command=command, f0_method=args.f0, scheduler=args.scheduler,
         progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
         bars=not args.quiet, model=args.model, bank=args.bank, technique=args.technique,
-        channels=args.channels, patience=args.patience,
+        channels=args.channels, patience=args.patience, tremolo=args.tremolo,
     )  # fmt: skip
     print(result.weights)
     return 0
