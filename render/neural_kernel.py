@@ -6,10 +6,12 @@ here in float32 without the GIL and without BLAS: the render's part threads run 
 and its sums are taken in one fixed order, so the audio is the same whatever the number of
 threads (a multi-threaded BLAS changes its rounding with its thread count).
 
-Frames go through the kernel in tiles of :data:`TILE` frames: each weight row is read once per
-tile and shared by the tile's dot products. A block first gathers each frame's causal inputs
-(the frames ``(k - 1) d, ..., d, 0`` back, zeros before the phrase) side by side, so that its
-convolution is one dot product of ``k C`` terms per output channel, then updates the frames.
+The activations are kept channel-major (a row per channel, the phrase's frames along it, zeros
+before the phrase), so that every layer is a sum of weight-times-row products that LLVM vectorises
+over the frames (:func:`_dense`): a weight is one broadcast value, a tap of the dilated
+convolution is the same row read ``(k - 1 - j) d`` frames earlier, and no dot product needs a
+horizontal sum across SIMD lanes. The products may be fused (multiply-add) but are summed in the
+order written, for every frame the same.
 ``tests/test_neural_kernel.py`` checks the kernel against torch's ``CausalDecoder`` and against
 a numpy matrix-product version.
 
@@ -32,11 +34,9 @@ from partita.render.jit import njit
 
 __all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "input_features", "merge_onsets"]
 
-#: Frames per tile of the kernel (``_tile`` is written for 4).
-TILE = 4
-#: The dot products may be summed in SIMD lanes (reassociated) and fused (multiply-add): the
-#: order is fixed when the kernel is compiled, the same for every call and every thread.
-_FASTMATH = {"reassoc", "contract"}
+#: The kernel runs a phrase's frames in whole multiples of TILE (one AVX2 vector of float32): the
+#: frames past the phrase are computed and dropped (the network is causal).
+TILE = 8
 
 
 class PackedWeights(NamedTuple):
@@ -104,102 +104,102 @@ def forward_packed(w: PackedWeights, x: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH, inline="always")
-def _tile(src: np.ndarray, s0: int, w: np.ndarray, acc: np.ndarray) -> None:  # pragma: no cover - numba
-    """acc[r, o] += sum over c of src[s0 + r, c] w[o, c], for the tile's 4 rows r: two weight
-    rows at a time, each shared by four dot products (eight sums in registers)."""
-    n_out, n_in = w.shape
-    for o in range(0, n_out - 1, 2):
-        a0 = np.float32(0.0)
-        a1 = np.float32(0.0)
-        a2 = np.float32(0.0)
-        a3 = np.float32(0.0)
-        b0 = np.float32(0.0)
-        b1 = np.float32(0.0)
-        b2 = np.float32(0.0)
-        b3 = np.float32(0.0)
-        for c in range(n_in):
-            v = w[o, c]
-            u = w[o + 1, c]
-            x0 = src[s0, c]
-            x1 = src[s0 + 1, c]
-            x2 = src[s0 + 2, c]
-            x3 = src[s0 + 3, c]
-            a0 += x0 * v
-            a1 += x1 * v
-            a2 += x2 * v
-            a3 += x3 * v
-            b0 += x0 * u
-            b1 += x1 * u
-            b2 += x2 * u
-            b3 += x3 * u
-        acc[0, o] += a0
-        acc[1, o] += a1
-        acc[2, o] += a2
-        acc[3, o] += a3
-        acc[0, o + 1] += b0
-        acc[1, o + 1] += b1
-        acc[2, o + 1] += b2
-        acc[3, o + 1] += b3
-    if n_out % 2:  # the last row of an odd count
-        o = n_out - 1
-        for r in range(4):
-            a = np.float32(0.0)
-            for c in range(n_in):
-                a += src[s0 + r, c] * w[o, c]
-            acc[r, o] += a
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _dense(src, s0, lags, w, bias, dst, e0, n, add):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """dst[o, e0 + t] (+)= bias[o] + sum over taps j, inputs c of w[o, j C + c] src[c, s0 - lags[j] + t]
+    for t < n (channel-major arrays: a row is a channel's frames; ``add``: onto dst, else over it).
+
+    Four outputs and four inputs at a time: their 16 weights stay in registers while the loop over
+    the frames, vectorised by LLVM over 8 frames, adds their products to the four output rows (no
+    horizontal sums). Each output's sum runs over j, then c, in order, whatever the frame."""
+    n_out = bias.size
+    cin = src.shape[0]
+    o4 = n_out - n_out % 4
+    c4 = cin - cin % 4
+    for o in range(n_out):
+        b = bias[o]
+        d = dst[o, e0 : e0 + n]
+        if add:
+            for t in range(n):
+                d[t] += b
+        else:
+            for t in range(n):
+                d[t] = b
+    for o in range(0, o4, 4):
+        d0 = dst[o, e0 : e0 + n]
+        d1 = dst[o + 1, e0 : e0 + n]
+        d2 = dst[o + 2, e0 : e0 + n]
+        d3 = dst[o + 3, e0 : e0 + n]
+        for j in range(lags.size):
+            s = s0 - lags[j]
+            for c in range(0, c4, 4):
+                k = j * cin + c
+                x0 = src[c, s : s + n]
+                x1 = src[c + 1, s : s + n]
+                x2 = src[c + 2, s : s + n]
+                x3 = src[c + 3, s : s + n]
+                w00, w01, w02, w03 = w[o, k], w[o, k + 1], w[o, k + 2], w[o, k + 3]
+                w10, w11, w12, w13 = w[o + 1, k], w[o + 1, k + 1], w[o + 1, k + 2], w[o + 1, k + 3]
+                w20, w21, w22, w23 = w[o + 2, k], w[o + 2, k + 1], w[o + 2, k + 2], w[o + 2, k + 3]
+                w30, w31, w32, w33 = w[o + 3, k], w[o + 3, k + 1], w[o + 3, k + 2], w[o + 3, k + 3]
+                for t in range(n):  # all four sums before the stores: x0..x3 are read once
+                    a0 = d0[t] + w00 * x0[t] + w01 * x1[t] + w02 * x2[t] + w03 * x3[t]
+                    a1 = d1[t] + w10 * x0[t] + w11 * x1[t] + w12 * x2[t] + w13 * x3[t]
+                    a2 = d2[t] + w20 * x0[t] + w21 * x1[t] + w22 * x2[t] + w23 * x3[t]
+                    a3 = d3[t] + w30 * x0[t] + w31 * x1[t] + w32 * x2[t] + w33 * x3[t]
+                    d0[t] = a0
+                    d1[t] = a1
+                    d2[t] = a2
+                    d3[t] = a3
+            for c in range(c4, cin):  # inputs past a multiple of 4
+                x0 = src[c, s : s + n]
+                for p in range(4):
+                    v = w[o + p, j * cin + c]
+                    d = dst[o + p, e0 : e0 + n]
+                    for t in range(n):
+                        d[t] += v * x0[t]
+    for o in range(o4, n_out):  # outputs past a multiple of 4
+        d = dst[o, e0 : e0 + n]
+        for j in range(lags.size):
+            s = s0 - lags[j]
+            for c in range(cin):
+                v = w[o, j * cin + c]
+                x0 = src[c, s : s + n]
+                for t in range(n):
+                    d[t] += v * x0[t]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _forward_kernel(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head_w, head_b, out):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     n = x.shape[0]
     n_ch = b_in.size
-    pad = (conv_w.shape[2] // n_ch - 1) * dilations.max() if dilations.size else 0
-    # rows [0, pad): the zeros before the phrase; rows past the phrase: room for the last tile
-    h = np.zeros((pad + n + TILE, n_ch), np.float32)
-    for t in range(n):
-        for o in range(n_ch):
-            h[pad + t, o] = b_in[o]
-        for c in range(x.shape[1]):
-            v = x[t, c]
-            for o in range(n_ch):
-                h[pad + t, o] += v * w_in[o, c]
-    acc = np.empty((TILE, n_ch), np.float32)
-    z = np.empty((TILE, n_ch), np.float32)
     taps = conv_w.shape[2] // n_ch
-    g = np.zeros((n + TILE, taps * n_ch), np.float32)  # per frame: its taps' inputs side by side
-    for b in range(dilations.size):
-        d = dilations[b]
+    pad = (taps - 1) * dilations.max() if dilations.size else 0
+    nt = (n + TILE - 1) // TILE * TILE  # whole vectors of frames; those past n only follow them
+    # channel-major: h[c, pad + t]; columns [0, pad) are the zeros before the phrase
+    h = np.zeros((n_ch, pad + nt), np.float32)
+    for o in range(n_ch):
         for t in range(n):
-            for j in range(taps):
-                s = pad + t - (taps - 1 - j) * d
-                for c in range(n_ch):
-                    g[t, j * n_ch + c] = h[s, c]
-        for t0 in range(0, n, TILE):
-            for r in range(TILE):
-                for o in range(n_ch):
-                    acc[r, o] = conv_b[b, o]
-            _tile(g, t0, conv_w[b], acc)
-            for r in range(TILE):
-                for o in range(n_ch):
-                    if acc[r, o] < 0.0:
-                        acc[r, o] = 0.0
-                    z[r, o] = mix_b[b, o]
-            _tile(acc, 0, mix_w[b], z)
-            for r in range(min(TILE, n - t0)):
-                for o in range(n_ch):
-                    h[pad + t0 + r, o] += z[r, o]
-    y = np.empty((TILE, head_b.size), np.float32)
-    t = 0
-    while t < n:
-        for r in range(TILE):
-            for o in range(head_b.size):
-                y[r, o] = head_b[o]
-        _tile(h, pad + t, head_w, y)
-        for r in range(min(TILE, n - t)):
-            for o in range(head_b.size):
-                out[t + r, o] = y[r, o]
-        t += TILE
+            a = b_in[o]
+            for c in range(x.shape[1]):
+                a += x[t, c] * w_in[o, c]
+            h[o, pad + t] = a
+    u = np.empty((n_ch, nt), np.float32)
+    lags = np.empty(taps, np.int64)
+    no_lag = np.zeros(1, np.int64)
+    for b in range(dilations.size):
+        for j in range(taps):
+            lags[j] = (taps - 1 - j) * dilations[b]
+        _dense(h, pad, lags, conv_w[b], conv_b[b], u, 0, nt, False)  # every frame's conv first
+        for o in range(n_ch):
+            for t in range(nt):
+                u[o, t] = max(u[o, t], np.float32(0.0))
+        _dense(u, 0, no_lag, mix_w[b], mix_b[b], h, pad, nt, True)  # then h += mix + b, in place
+    y = np.empty((head_b.size, nt), np.float32)
+    _dense(h, pad, no_lag, head_w, head_b, y, 0, nt, False)
+    for t in range(n):
+        for o in range(head_b.size):
+            out[t, o] = y[o, t]
 
 
 #: exp by Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2) and the Taylor series of
