@@ -31,7 +31,6 @@ writes ``benchmarks/results/tremolo.json`` and ``.md`` (``--weights``: candidate
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -47,47 +46,24 @@ SECTIONS = {"violin": (20, 44), "viola": (30, 44), "cello": (40, 44), "contrabas
 SEED = 2026  # the held-out draw (the decoders' training data used seed 0 and no tremolo)
 
 
-def _play(fs, events: list[tuple[float, str, tuple]], seconds: float) -> np.ndarray:
-    """Play (time_s, method, args) events on channel 0 of ``fs``, block by block (one frame of
-    192 samples at 48 kHz, as the training data is rendered); float32 mono."""
-    from partita.render.dataset import FRAME_RATE, HOP
-
-    events = sorted(events, key=lambda e: e[0])
-    out, i = [], 0
-    for blk in range(int(math.ceil(seconds * FRAME_RATE))):
-        while i < len(events) and events[i][0] <= blk / FRAME_RATE:
-            getattr(fs, events[i][1])(*events[i][2])
-            i += 1
-        out.append(np.asarray(fs.get_samples(HOP), np.float32).reshape(-1, 2).mean(axis=1) / 32768.0)
-    fs.cc(0, 11, 127)
-    return np.concatenate(out)
-
-
-def _expression(total: float, cresc: bool) -> list[tuple[float, str, tuple]]:
-    from partita.render.dataset import FRAME_RATE
-
-    return [(j / FRAME_RATE, "cc", (0, 11, int(np.clip(40 + 87 * ((j / FRAME_RATE) / total if cresc else 1 - (j / FRAME_RATE) / total), 0, 127))))
-            for j in range(int(total * FRAME_RATE) + 1)]  # fmt: skip
-
-
 def repeated_tremolo(program: int, midi_range: tuple[int, int], n_items: int, rng: np.random.Generator) -> list:
     """FluidR3_GM's instrument re-struck in thirty-second notes: the training data's own tremolo
     (:func:`partita.render.dataset.tremolo_events`, which ``train-instrument --tremolo`` renders),
     drawn from this benchmark's seed."""
-    from partita.render.dataset import SR, Item, open_soundfont, tremolo_events
+    from partita.render.dataset import SR, Item, open_soundfont, play_events, tremolo_events
 
     fs, _ = open_soundfont(FLUID, program)
     items = []
     for k in range(n_items):
         ev, t = tremolo_events(rng, *midi_range)
-        items.append(Item(f"repeated_{k}", _play(fs, ev, t + 0.5), SR))
+        items.append(Item(f"repeated_{k}", play_events(fs, ev, t + 0.5), SR))
     fs.delete()
     return items
 
 
 def section_tremolo(name: str, midi_range: tuple[int, int], n_items: int, rng: np.random.Generator) -> list:
     """MuseScore_General's recorded section tremolo, one held note per item (1.2-2.5 s)."""
-    from partita.render.dataset import SR, Item, open_soundfont
+    from partita.render.dataset import SR, Item, expression_ramp, open_soundfont, play_events
 
     bank, program = SECTIONS[name]
     fs, _ = open_soundfont(MUSESCORE, program, bank)
@@ -97,8 +73,8 @@ def section_tremolo(name: str, midi_range: tuple[int, int], n_items: int, rng: n
         pitch = int(rng.integers(lo + 2, min(hi, lo + 26)))
         dur = float(rng.uniform(1.2, 2.5))
         ev = [(0.0, "noteon", (0, pitch, int(rng.integers(55, 110)))), (dur, "noteoff", (0, pitch))]
-        ev += _expression(dur, bool(rng.random() < 0.5))
-        items.append(Item(f"section_{k}", _play(fs, [(0.0, "cc", (0, 11, 127)), *ev], dur + 0.5), SR))
+        ev += expression_ramp(dur, bool(rng.random() < 0.5))
+        items.append(Item(f"section_{k}", play_events(fs, [(0.0, "cc", (0, 11, 127)), *ev], dur + 0.5), SR))
     fs.delete()
     return items
 

@@ -62,6 +62,8 @@ __all__ = [
     "a_weighted_loudness",
     "render_soundfont",
     "tremolo_events",
+    "expression_ramp",
+    "play_events",
     "read_recordings",
     "build_dataset",
     "AUDIO_SUFFIXES",
@@ -306,26 +308,6 @@ def render_soundfont(
     fs, _ = open_soundfont(soundfont, program, bank)  # refuses a missing program, listing the presets
     lo, hi = int(midi_range[0]), int(midi_range[1])
 
-    def run(events: list[tuple[float, str, tuple]], seconds: float) -> np.ndarray:
-        """Play (time_s, method, args) events; pitch bend / CC curves arrive as events too."""
-        events = sorted(events, key=lambda e: e[0])
-        out = []
-        t_now = 0.0
-        i = 0
-        n_blocks = int(math.ceil(seconds * FRAME_RATE))
-        for blk in range(n_blocks):
-            t_blk = blk / FRAME_RATE
-            while i < len(events) and events[i][0] <= t_blk:
-                getattr(fs, events[i][1])(*events[i][2])
-                i += 1
-            s = np.asarray(fs.get_samples(HOP), np.float32).reshape(-1, 2).mean(axis=1) / 32768.0
-            out.append(s)
-            t_now = t_blk
-        del t_now
-        fs.pitch_bend(0, 0)
-        fs.cc(0, 11, 127)
-        return np.concatenate(out)
-
     items: list[Item] = []
     budget = minutes * 60.0
     used = 0.0
@@ -336,14 +318,14 @@ def render_soundfont(
         for vel in (45, 80, 115):
             for dur in (0.35, 1.2):
                 ev = [(0.0, "cc", (0, 11, 127)), (0.0, "noteon", (0, p, vel)), (dur, "noteoff", (0, p))]
-                audio = run(ev, dur + 0.5)
+                audio = play_events(fs, ev, dur + 0.5)
                 items.append(Item(f"note_{p}_{vel}_{dur}", audio, SR))
                 used += dur + 0.5
     k = 0
     while used < budget:
         if tremolo and k % 3 == 2:
             ev, t = tremolo_events(trem_rng, lo, hi)
-            items.append(Item(f"tremolo_{k}", run(ev, t + 0.5), SR))
+            items.append(Item(f"tremolo_{k}", play_events(fs, ev, t + 0.5), SR))
             used += t + 0.5
             k += 1
             continue
@@ -356,11 +338,7 @@ def render_soundfont(
         ev: list[tuple[float, str, tuple]] = []
         t = 0.0
         cresc = rng.random() < 0.5
-        for j in range(int(total * FRAME_RATE) + 1):
-            tt = j / FRAME_RATE
-            frac = tt / total
-            expr = 40 + 87 * (frac if cresc else 1 - frac)
-            ev.append((tt, "cc", (0, 11, int(np.clip(expr, 0, 127)))))
+        ev += expression_ramp(total, cresc)
         for j, (p, d) in enumerate(zip(pitches, durs)):
             ev.append((t, "noteon", (0, int(p), vel)))
             if j > 0 and pitches[j - 1] != p:
@@ -372,7 +350,7 @@ def render_soundfont(
                 ev.append((t + tm, "pitch_bend", (0, int(depth * math.sin(2 * math.pi * 5.5 * tm)))))
             t += float(d)
         ev.append((t, "noteoff", (0, int(pitches[-1]))))
-        audio = run(ev, t + 0.6)
+        audio = play_events(fs, ev, t + 0.6)
         items.append(Item(f"phrase_{k}", audio, SR))
         used += t + 0.6
         k += 1
@@ -399,11 +377,36 @@ def tremolo_events(rng: np.random.Generator, lo: int, hi: int) -> tuple[list[tup
             ev += [(t, "noteon", (0, pitch, v)), (t + 0.85 * slot, "noteoff", (0, pitch))]
             t += slot
         pitch = int(np.clip(pitch + rng.integers(-4, 5), lo, hi))
-    cresc = bool(rng.random() < 0.5)
-    for j in range(int(t * FRAME_RATE) + 1):
-        frac = j / FRAME_RATE / t
-        ev.append((j / FRAME_RATE, "cc", (0, 11, int(np.clip(40 + 87 * (frac if cresc else 1 - frac), 0, 127)))))
+    ev += expression_ramp(t, bool(rng.random() < 0.5))
     return ev, t
+
+
+def expression_ramp(seconds: float, crescendo: bool) -> list[tuple[float, str, tuple]]:
+    """Expression (CC 11 of channel 0) rising from 40 to 127 over ``seconds`` (``crescendo``),
+    or falling from 127 to 40, one event a frame: the phrases' dynamics."""
+    ramp = []
+    for j in range(int(seconds * FRAME_RATE) + 1):
+        frac = j / FRAME_RATE / seconds
+        ramp.append((j / FRAME_RATE, "cc", (0, 11, int(np.clip(40 + 87 * (frac if crescendo else 1 - frac), 0, 127)))))
+    return ramp
+
+
+def play_events(fs: Any, events: list[tuple[float, str, tuple]], seconds: float) -> np.ndarray:
+    """Play (time_s, method, args) events on a fluidsynth synth (:func:`open_soundfont`) for
+    ``seconds``, one frame (192 samples at 48 kHz) at a time, each event at the first frame at or
+    after its time (pitch bend and CC curves are events too); then channel 0's pitch bend and
+    expression are reset. Returns float32 mono."""
+    events = sorted(events, key=lambda e: e[0])
+    out = []
+    i = 0
+    for blk in range(int(math.ceil(seconds * FRAME_RATE))):
+        while i < len(events) and events[i][0] <= blk / FRAME_RATE:
+            getattr(fs, events[i][1])(*events[i][2])
+            i += 1
+        out.append(np.asarray(fs.get_samples(HOP), np.float32).reshape(-1, 2).mean(axis=1) / 32768.0)
+    fs.pitch_bend(0, 0)
+    fs.cc(0, 11, 127)
+    return np.concatenate(out)
 
 
 def read_recordings(folder: str | os.PathLike[str]) -> list[Item]:
