@@ -234,6 +234,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
             raise ConfigError(f"--technique pizzicato fits a plucked string model from a soundfont (.sf2/.sf3), not from {source}"
                               + ("" if model in ("auto", "plucked") else f" with --model {model}"))  # fmt: skip
         family = "plucked"
+    if tremolo and Path(source).suffix.lower() not in (".sf2", ".sf3"):
+        raise ConfigError(f"--tremolo renders tremolo phrases from a soundfont (.sf2/.sf3); {source} is not one")
     if tremolo and family is not None:
         raise ConfigError(f"--tremolo adds bowed tremolo to a neural decoder's data; {name} here fits a {family} string model")
     if family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
@@ -243,8 +245,6 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                                   command=command, progress=say, bank=bank, technique=technique)  # fmt: skip
     if model in ("piano", "plucked", "bars"):
         raise ConfigError(f"--model {model}: a string model is fitted from a soundfont (.sf2/.sf3), not from {source}")
-    if tremolo and Path(source).suffix.lower() not in (".sf2", ".sf3"):
-        raise ConfigError(f"--tremolo renders tremolo phrases from a soundfont (.sf2/.sf3); {source} is not one")
 
     import torch
 

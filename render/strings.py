@@ -85,6 +85,8 @@ def tables_for(family: str) -> dict[str, str]:
     """The tables a model of ``family`` has, and their axes: :data:`TABLES`, plus
     :data:`MODAL_TABLES` for a modal family."""
     return {**TABLES, **MODAL_TABLES} if family in MODAL_FAMILIES else dict(TABLES)
+
+
 #: Noise bands: evenly spaced from 0 Hz to this frequency (the 48 kHz Nyquist), as the decoders'.
 NOISE_TOP_HZ = 24000.0
 _SILENT_DB = -100.0  # a partial stops once it falls this far below full scale,
