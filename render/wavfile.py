@@ -10,13 +10,13 @@ the master (:mod:`partita.mixing`) both write through here.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
+from partita._fileio import StreamWriter
 from partita.errors import ConfigError, FormatError
 
 __all__ = ["SUBTYPES", "add_info_chunk", "read_info_chunk", "riff_chunks", "riff_info_chunk", "wav_bytes", "write_wav"]
@@ -99,19 +99,16 @@ def write_wav(path: Path, audio: np.ndarray, *, sample_rate: int, subtype: str, 
     (default: the audio's), written without a padded copy of the audio."""
     header, data, silence, pad = _wav_parts(audio, sample_rate=sample_rate, subtype=subtype, info=info,
                                             n_samples=n_samples)  # fmt: skip
-    h = hashlib.sha256()
-    with open(path, "wb") as fh:
+    size = len(header) + data.nbytes + silence + len(pad)
+    with StreamWriter(path, size=size) as fh:  # large files skip the page cache where they can
         for chunk in (header, data):
-            h.update(chunk)
             fh.write(chunk)
         while silence > 0:
             zeros = memoryview(_ZEROS)[: min(silence, len(_ZEROS))]
-            h.update(zeros)
             fh.write(zeros)
             silence -= len(zeros)
-        h.update(pad)
         fh.write(pad)
-    return h.hexdigest()
+    return fh.sha256
 
 
 def riff_chunks(data: bytes) -> list[tuple[bytes, int, int]]:
