@@ -116,7 +116,7 @@ def evaluate(decoder, data) -> dict:
     from partita.render import dataset
     from partita.render.neural_losses import spectral_loss
 
-    spec, cents, loud_err = [], [], []
+    spec, cents, loud_err, upper = [], [], [], []
     first = next(iter(_items(data)))
     _render(decoder, data["f0_hz"][first], data["loudness_db"][first])  # warm-up: kernels, caches
     t_decode = 0.0
@@ -145,14 +145,42 @@ def evaluate(decoder, data) -> dict:
         sel = la_ref > -60
         if sel.any():
             loud_err.append(np.abs(a["loudness_a_db"][:m][sel] - la_ref[sel]))
+        hi = _upper_share_db(a["harm_log"][:m][w], data["harm_log"][idx][:m][w], f0[:m][w])
+        if hi is not None:
+            upper.append(hi)
     return {
         "spectral": round(float(np.mean(spec)), 4),
         "f0_cents": round(float(np.median(np.concatenate(cents))), 2) if cents else None,
         "loudness_db": round(float(np.mean(np.concatenate(loud_err))), 2) if loud_err else None,
+        "upper_db": round(float(np.mean(upper)), 2) if upper else None,
+        "upper_items": len(upper),
         "items": len(spec),
         "cpu_s_per_1000_frames_render": round(1000 * t_decode / max(n_frames, 1), 4),
         "cpu_s_per_1000_frames_decode": round(1000 * t_net / max(n_frames, 1), 5),
     }
+
+
+#: The band above what the spectral loss sees (it compares 16 kHz audio).
+UPPER_HZ = 8000.0
+
+
+def _upper_share_db(harm_log, ref_harm_log, f0):
+    """|difference| in dB between the render's and the recording's share of harmonic energy above
+    UPPER_HZ (over the frames given, voiced in both): the brightness the 16 kHz loss cannot see.
+    Both are ``dataset.analyze``'s harmonic amplitudes (a 4096-point STFT at 48 kHz, up to 60
+    harmonics below 23 kHz); None where the recording has no harmonic above UPPER_HZ."""
+    if not len(f0):
+        return None
+    k = np.arange(1, ref_harm_log.shape[1] + 1)
+    above = (f0[:, None] * k[None, :] >= UPPER_HZ) & (f0[:, None] * k[None, :] < 0.96 * 24000.0)
+    if not above.any():
+        return None
+
+    def share(h):
+        e = np.exp(2.0 * h.astype(np.float64))
+        return 10 * np.log10(max(float(e[above].sum()), 1e-30) / float(e.sum()))
+
+    return abs(share(harm_log) - share(ref_harm_log))
 
 
 def _sawtooth():
@@ -251,15 +279,18 @@ def main() -> None:
              "separate processes, and a baseline resumes across runs). The runs:", "",
              *[f"- {cmd}: {', '.join(what)}" for cmd, what in parts.items()], "",
              "Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
-             "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; decode CPU: the decoder alone (network and "
+             "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; above 8 kHz: mean over items of the "
+             "|difference| in dB between the render's and the recording's share of harmonic energy above 8 kHz (harmonic "
+             "amplitudes from a 4096-point STFT at 48 kHz, voiced frames; items with a harmonic there), the brightness the "
+             "16 kHz spectral loss cannot see; decode CPU: the decoder alone (network and "
              "heads) per 1000 frames (4 s of audio). Ratios are baseline / neural. Steps: training steps of the shipped decoder "
              "(its model card) and of the baseline, which trains with the same data, inputs and recipe for the same number of "
              "steps, its spectral stage from the same step (capped by --minutes; a baseline that hit the cap shows fewer steps; "
              "an interrupted run resumes from its checkpoint). Instruments without a baseline column were not given one.", "",
              "| instrument | neural spectral | designed spectral | sawtooth spectral | baseline spectral | neural f0 c | designed f0 c | baseline f0 c | "
-             "neural loud dB | designed loud dB | baseline loud dB | neural decode CPU s/1k fr | baseline decode CPU s/1k fr | "
+             "neural loud dB | designed loud dB | baseline loud dB | neural >8k dB | designed >8k dB | sawtooth >8k dB | neural decode CPU s/1k fr | baseline decode CPU s/1k fr | "
              "params ratio | decode cost ratio | steps neural / baseline |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for name, r in sorted(results.items()):
         b = r.get("baseline", {})
         nd = r["neural"].get("cpu_s_per_1000_frames_decode")
@@ -268,7 +299,8 @@ def main() -> None:
         cr = f"{bd / nd:.1f}" if (b and nd and bd) else "-"
         lines.append(f"| {name} | {r['neural']['spectral']} | {r['designed']['spectral']} | {r.get('sawtooth', {}).get('spectral', '-')} | {b.get('spectral', '-')} | "
                      f"{r['neural']['f0_cents']} | {r['designed']['f0_cents']} | {b.get('f0_cents', '-')} | {r['neural']['loudness_db']} | "
-                     f"{r['designed']['loudness_db']} | {b.get('loudness_db', '-')} | {nd} | {bd if bd is not None else '-'} | {pr} | {cr} | "
+                     f"{r['designed']['loudness_db']} | {b.get('loudness_db', '-')} | {r['neural'].get('upper_db', '-')} | "
+                     f"{r['designed'].get('upper_db', '-')} | {r.get('sawtooth', {}).get('upper_db', '-')} | {nd} | {bd if bd is not None else '-'} | {pr} | {cr} | "
                      f"{r.get('steps')} / {b.get('steps', '-')} |")  # fmt: skip
     write_results("neural", {"instruments": results}, lines,
                   title="Neural decoders vs designed timbres and a GRU-512 baseline (held-out FluidR3_GM notes and phrases)")
