@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -160,7 +161,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                      scheduler: str | None = None, progress: Progress | None = None,
                      bars: bool = False, model: str = "auto", bank: int = 0,
                      technique: str | None = None, channels: int | None = None,
-                     patience: int | None = None, tremolo: bool = False) -> InstrumentTrainingResult:  # fmt: skip
+                     patience: int | None = None, tremolo: bool = False,
+                     upper_weight: float = 0.0) -> InstrumentTrainingResult:  # fmt: skip
     """Train a neural instrument decoder (or, for struck and plucked instruments, fit a string
     model) and export it with its model card.
 
@@ -216,6 +218,9 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         A bowed instrument's decoder from a soundfont: a third of the rendered phrases are
         tremolo, re-struck thirty-second notes as a score's tremolo mark is played
         (:func:`~partita.render.dataset.tremolo_events`).
+    upper_weight
+        The spectral stage's weight on the upper band's regression loss
+        (:attr:`~partita.render.neural.DecoderTrainConfig.upper_weight`; neural decoders only).
 
     Returns
     -------
@@ -226,6 +231,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         raise ConfigError(f"--model {model!r}: use auto, decoder, piano, plucked or bars")
     if patience is not None and patience < 1:
         raise ConfigError(f"--patience {patience}: use a number of validations, 1 or more")
+    if not (upper_weight >= 0.0 and math.isfinite(upper_weight)):
+        raise ConfigError(f"--upper-weight {upper_weight}: use a finite weight, 0 or more")
     if technique not in (None, *TECHNIQUES):
         raise ConfigError(f"--technique {technique!r}: use {', '.join(TECHNIQUES)}")
     family = model_family(name) if model == "auto" else (None if model == "decoder" else model)
@@ -238,6 +245,8 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
         raise ConfigError(f"--tremolo renders tremolo phrases from a soundfont (.sf2/.sf3); {source} is not one")
     if tremolo and family is not None:
         raise ConfigError(f"--tremolo adds bowed tremolo to a neural decoder's data; {name} here fits a {family} string model")
+    if upper_weight and family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
+        raise ConfigError(f"--upper-weight weighs a neural decoder's spectral stage; {name} here fits a {family} string model")
     if family is not None and Path(source).suffix.lower() in (".sf2", ".sf3"):
         from partita.render.strings_training import train_string_model
 
@@ -261,13 +270,14 @@ def train_instrument(source: str | os.PathLike[str], name: str, *, program: int 
                                             bank=bank, tremolo=tremolo)  # fmt: skip
     say("data", f"{len(data['f0_hz']):,} frames: {data_desc}")
     cfg = DecoderConfig(instrument=name) if channels is None else DecoderConfig(instrument=name, channels=int(channels))
-    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed, patience=patience)
+    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed, patience=patience, upper_weight=float(upper_weight))
     result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=bars, device=device,
                    log=lambda s: say("train", s))  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"
     cmd = command or (f"partita train-instrument {source} --name {name} --minutes {minutes:g}"
-                      + (f" --patience {patience}" if patience is not None else "") + (" --tremolo" if tremolo else ""))  # fmt: skip
+                      + (f" --patience {patience}" if patience is not None else "") + (" --tremolo" if tremolo else "")
+                      + (f" --upper-weight {upper_weight:g}" if upper_weight else ""))  # fmt: skip
     sha = export_weights(result["model"], target, calibration=result["calibration"],
                          training={"command": cmd, "steps": result["steps"], "device": device,
                                    "seconds": round(result["seconds"], 1), "val_loss": result["val_loss"],

@@ -64,6 +64,9 @@ __all__ = [
 
 SCHEMA_VERSION = 2
 
+#: Half the spectral stage's sample rate (it compares 16 kHz audio): what it cannot hear begins here.
+UPPER_HZ = 8000.0
+
 
 class TrainingError(PartitaError):
     """Training could not go on (diverged, no data); the last good checkpoint is kept."""
@@ -156,6 +159,13 @@ class DecoderTrainConfig:
     loss's best where there is no audio). ``None``: the whole budget, the last weights."""
     min_improvement: float = 0.002
     """Relative improvement of the held-out loss that counts as a new best (with ``patience``)."""
+    upper_weight: float = 0.0
+    """In the spectral stage, the weight of the regression loss on what the 16 kHz spectral loss
+    cannot see: the harmonics' share and the noise bands at or above 8 kHz
+    (``regression_loss(..., above_hz=8000)``); the spectral stage's held-out measure (with
+    ``patience``) adds the held-out value of the same term at the same weight. 0: the spectral
+    stage keeps only the whole regression loss at 0.1, and longer training lets the upper band
+    drift (docs/neural_renderers.md, "Above 8 kHz")."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -437,7 +447,10 @@ def train(
         """The stage's held-out measure: the regression loss ``val``, then the spectral loss."""
         if state["stage"] == "regression":
             return val
-        return evaluate_spectral(net, data, config, device=device, t=train_config.spectral_frames)
+        held = evaluate_spectral(net, data, config, device=device, t=train_config.spectral_frames)
+        if train_config.upper_weight:
+            held += train_config.upper_weight * evaluate_regression(net, data, config, device=device, above_hz=UPPER_HZ)
+        return held
     while True:
         elapsed = time.monotonic() - t_start
         if elapsed >= budget or (train_config.max_steps is not None and state["step"] >= train_config.max_steps):
@@ -461,6 +474,8 @@ def train(
             idx = rng.choice(sp_starts, size=train_config.spectral_batch)
             b, o, y, target = _synthesis_and_target(net, data, idx, train_config.spectral_frames, config, device, gen)
             loss = spectral_loss(y, target) + 0.1 * regression_loss(o, b, config)
+            if train_config.upper_weight:
+                loss = loss + train_config.upper_weight * regression_loss(o, b, config, above_hz=UPPER_HZ)
         else:
             idx = rng.choice(starts, size=train_config.batch_size)
             b = _tensor_batch(data, idx, t, device)

@@ -58,9 +58,10 @@ def _split_starts(data: Mapping[str, np.ndarray], t: int, val: bool) -> np.ndarr
 
 
 def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: Any, *, t: int = 256,
-                        device: str = "cpu") -> float:  # fmt: skip
+                        device: str = "cpu", above_hz: float | None = None) -> float:  # fmt: skip
     """Mean regression loss over non-overlapping validation windows (``data`` with the onset
-    feature, see :func:`decoder_inputs`)."""
+    feature, see :func:`decoder_inputs`); ``above_hz``: its upper-band terms only (see
+    :func:`~partita.render.neural_losses.regression_loss`)."""
     starts = _split_starts(data, t, val=True)
     while len(starts) == 0 and t > 16:  # short held-out items: shorter windows
         t //= 2
@@ -72,7 +73,7 @@ def evaluate_regression(model: nn.Module, data: Mapping[str, np.ndarray], cfg: A
     with torch.no_grad():
         b = _tensor_batch(data, starts, t, device)
         out = model(_batch_features(b))
-        loss = float(regression_loss(out, b, cfg))
+        loss = float(regression_loss(out, b, cfg, above_hz=above_hz))
     model.train()
     return loss
 

@@ -49,7 +49,8 @@ def _log_outputs(out: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tens
     return log_h, log_n, audible
 
 
-def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: DecoderConfig) -> torch.Tensor:
+def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: DecoderConfig, *,
+                    above_hz: float | None = None) -> torch.Tensor:  # fmt: skip
     """L1 in the log domain between predicted and measured magnitudes, in three terms:
 
     * overall amplitude: ``|log A_pred - log sum_k a_k|`` (A = sum of harmonic amplitudes);
@@ -57,7 +58,11 @@ def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: D
       floored 60 dB below the total;
     * noise: half the mean over bands of the log-magnitude error, floored 80 dB below loudness.
 
-    Frames are weighted by ``batch["weight"]`` (voiced and louder than -70 dB).
+    Frames are weighted by ``batch["weight"]`` (voiced and louder than -70 dB). ``above_hz``:
+    only the harmonics and noise bands at or above this frequency, and no amplitude term (what a
+    spectral loss on audio sampled at twice ``above_hz`` cannot see; see
+    :attr:`~partita.render.neural.DecoderTrainConfig.upper_weight`); a frame with no harmonic
+    there counts its noise alone.
     """
     f0, loud = batch["f0_hz"], batch["loudness_db"]
     log_ref = _LN10_20 * torch.clamp(loud, min=-100.0)
@@ -70,11 +75,18 @@ def regression_loss(out: torch.Tensor, batch: Mapping[str, torch.Tensor], cfg: D
     pred_dist = torch.log_softmax(out[..., 1 : 1 + cfg.n_harmonics].masked_fill(~audible, -1e9), dim=-1)
     fl = torch.tensor(-60 * _LN10_20, device=f0.device)
     e_amp = (pred_amp - target_amp).abs()
-    e_dist = ((torch.maximum(pred_dist, fl) - torch.maximum(target_dist, fl)).abs() * audible).sum(-1)
-    e_dist = e_dist / audible.sum(-1).clamp(min=1)
+    counted = audible if above_hz is None else audible & (k * f0[..., None] >= above_hz)
+    e_dist = ((torch.maximum(pred_dist, fl) - torch.maximum(target_dist, fl)).abs() * counted).sum(-1)
+    e_dist = e_dist / counted.sum(-1).clamp(min=1)
     pred_n = log_ref[..., None] + _soft_bound(out[..., 1 + cfg.n_harmonics :])
     fn = (log_ref - 80 * _LN10_20)[..., None]
-    e_n = (torch.maximum(pred_n, fn) - torch.maximum(batch["noise_log"], fn)).abs().mean(-1)
+    e_bands = (torch.maximum(pred_n, fn) - torch.maximum(batch["noise_log"], fn)).abs()
+    if above_hz is None:
+        e_n = e_bands.mean(-1)
+    else:
+        band_hz = torch.linspace(0.0, NOISE_TOP_HZ, cfg.n_bands, dtype=f0.dtype, device=f0.device)
+        e_n = e_bands[..., band_hz >= above_hz].mean(-1)
+        e_amp = torch.zeros_like(e_amp)
     w = batch["weight"]
     per_frame = e_amp + e_dist + 0.5 * e_n
     return (per_frame * w).sum() / w.sum().clamp(min=1.0)

@@ -240,3 +240,55 @@ def test_train_instrument_command_from_a_folder_of_recordings(tmp_path, capsys) 
     # resume continues from the checkpoint
     assert main(["train-instrument", str(rec), "--name", "mine", "--minutes", "0.1", "--out", str(out),
                  "--work", str(tmp_path / "work"), "--quiet", "--resume"]) == 0  # fmt: skip
+
+
+def _upper_batch(t: int = 20, seed: int = 0):
+    """A batch of a 1 kHz note: its harmonics 8 and up lie at or above 8 kHz."""
+    cfg = neural.DecoderConfig(channels=16, dilations=(1,))
+    g = torch.Generator().manual_seed(seed)
+    b = {"f0_hz": torch.full((1, t), 1000.0), "loudness_db": torch.full((1, t), -20.0), "weight": torch.ones(1, t),
+         "harm_log": -3.0 - 3.0 * torch.rand(1, t, cfg.n_harmonics, generator=g),
+         "noise_log": -6.0 - torch.rand(1, t, cfg.n_bands, generator=g)}  # fmt: skip
+    out = torch.randn(1, t, 1 + cfg.n_harmonics + cfg.n_bands, generator=g)
+    return cfg, b, out
+
+
+def test_the_upper_band_loss_sees_only_what_lies_above_8_khz() -> None:
+    cfg, b, out = _upper_batch()
+    loss = lambda o: float(neural_losses.regression_loss(o, b, cfg, above_hz=8000.0))  # noqa: E731
+    whole = lambda o: float(neural_losses.regression_loss(o, b, cfg))  # noqa: E731
+    band_hz = np.linspace(0.0, 24000.0, cfg.n_bands)
+    low_band = 1 + cfg.n_harmonics + int(np.nonzero(band_hz < 8000.0)[0][-1])
+    high_band = 1 + cfg.n_harmonics + int(np.nonzero(band_hz >= 8000.0)[0][0])
+    for col, seen in ((0, False), (low_band, False), (high_band, True), (1 + 9, True)):  # amplitude, bands, harmonic 10
+        o = out.clone()
+        o[..., col] += 2.0
+        assert (loss(o) != loss(out)) == seen, col
+        assert whole(o) != whole(out)  # the whole loss sees every column
+    # the upper harmonics' error is their share of the whole: lifting every harmonic alike changes nothing
+    o = out.clone()
+    o[..., 1 : 1 + cfg.n_harmonics] += 1.0
+    assert loss(o) == pytest.approx(loss(out), abs=1e-5)
+
+
+def test_the_spectral_stage_with_an_upper_weight_selects_by_both_measures(tones, tmp_path) -> None:
+    from partita.render.neural_eval import evaluate_regression, evaluate_spectral
+
+    cfg = neural.DecoderConfig(channels=16, dilations=(1, 2))
+    tc = neural.DecoderTrainConfig(max_steps=5, spectral_from_step=2, batch_size=2, segment_frames=64, spectral_batch=2,
+                                   spectral_frames=40, validate_every_s=0.0, patience=50, upper_weight=2.0)  # fmt: skip
+    res = neural.train(tones, config=cfg, train_config=tc, out_dir=tmp_path, progress=False)
+    step, held = res["best"]["spectral"]
+    model = res["model"]
+    expected = evaluate_spectral(model, tones, cfg, t=40) + 2.0 * evaluate_regression(model, tones, cfg, above_hz=8000.0)
+    assert held == pytest.approx(expected, rel=1e-5)
+    assert evaluate_regression(model, tones, cfg, above_hz=8000.0) > 0.0  # the term is there to weigh
+
+
+def test_upper_weight_is_refused_for_a_string_model_and_when_negative(tmp_path) -> None:
+    from partita.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="upper-weight"):
+        train_instrument("/usr/share/sounds/sf2/FluidR3_GM.sf2", "harp", upper_weight=1.0, out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="upper-weight"):
+        train_instrument("/usr/share/sounds/sf2/FluidR3_GM.sf2", "violin", upper_weight=-1.0, out_dir=tmp_path)

@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="train while the held-out loss improves: a stage ends after N validations (20 s apart) without a "
                         "new best, and the best weights are kept (default: the whole budget, the last weights); "
                         "with --minutes 30, as long as quality improves within 30 minutes")
+    p.add_argument("--upper-weight", type=float, default=0.0, metavar="W",
+                   help="in the spectral stage (which compares 16 kHz audio), weight W on the regression loss of the "
+                        "harmonics' share and the noise above 8 kHz, in training and in the held-out measure (default 0)")
     p.add_argument("--data-minutes", type=float, default=4.0, metavar="M", help="soundfont audio to render, minutes (default 4)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="where to train (default cpu); cuda needs a CUDA build of torch and a GPU")
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
         bars=not args.quiet, model=args.model, bank=args.bank, technique=args.technique,
         channels=args.channels, patience=args.patience, tremolo=args.tremolo,
+        upper_weight=args.upper_weight,
     )  # fmt: skip
     print(result.weights)
     return 0
