@@ -162,13 +162,17 @@ def evaluate(decoder, data) -> dict:
 
 #: The band above what the spectral loss sees (it compares 16 kHz audio).
 UPPER_HZ = 8000.0
+UPPER_FLOOR_DB = -60.0
 
 
 def _upper_share_db(harm_log, ref_harm_log, f0):
     """|difference| in dB between the render's and the recording's share of harmonic energy above
     UPPER_HZ (over the frames given, voiced in both): the brightness the 16 kHz loss cannot see.
     Both are ``dataset.analyze``'s harmonic amplitudes (a 4096-point STFT at 48 kHz, up to 60
-    harmonics below 23 kHz); None where the recording has no harmonic above UPPER_HZ."""
+    harmonics below 23 kHz), each share floored at UPPER_FLOOR_DB (as the training's distribution
+    loss floors a harmonic 60 dB below the total: a bassoon's share there is -60 to -110 dB, and
+    differences so far down are inaudible); None where the recording has no harmonic above
+    UPPER_HZ."""
     if not len(f0):
         return None
     k = np.arange(1, ref_harm_log.shape[1] + 1)
@@ -178,7 +182,7 @@ def _upper_share_db(harm_log, ref_harm_log, f0):
 
     def share(h):
         e = np.exp(2.0 * h.astype(np.float64))
-        return 10 * np.log10(max(float(e[above].sum()), 1e-30) / float(e.sum()))
+        return max(10 * np.log10(max(float(e[above].sum()), 1e-30) / float(e.sum())), UPPER_FLOOR_DB)
 
     return abs(share(harm_log) - share(ref_harm_log))
 
@@ -281,7 +285,7 @@ def main() -> None:
              "Spectral: DDSP's multi-scale spectral loss at 16 kHz (lower is better); f0: median |error| in cents "
              "of the rendered audio (YIN); loudness: mean |A-weighted loudness error| in dB; above 8 kHz: mean over items of the "
              "|difference| in dB between the render's and the recording's share of harmonic energy above 8 kHz (harmonic "
-             "amplitudes from a 4096-point STFT at 48 kHz, voiced frames; items with a harmonic there), the brightness the "
+             "amplitudes from a 4096-point STFT at 48 kHz, voiced frames; items with a harmonic there; each share floored at -60 dB), the brightness the "
              "16 kHz spectral loss cannot see; decode CPU: the decoder alone (network and "
              "heads) per 1000 frames (4 s of audio). Ratios are baseline / neural. Steps: training steps of the shipped decoder "
              "(its model card) and of the baseline, which trains with the same data, inputs and recipe for the same number of "
