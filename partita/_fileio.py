@@ -105,8 +105,10 @@ class StreamWriter:
     Where the platform and filesystem allow it and the file is large, the file is opened with
     ``O_DIRECT``: bytes are gathered into a page-aligned staging buffer and written in whole
     blocks from there, and the last partial block is written after ``O_DIRECT`` is switched off.
-    Anywhere else (tmpfs, macOS, a filesystem that refuses the flag or the alignment) it writes
-    through the page cache as :func:`open` would. The file's bytes are the same either way.
+    Anywhere else (macOS, a filesystem that refuses the flag or the alignment), and everywhere
+    when the environment sets ``PARTITA_PAGE_CACHE=1`` (a slow disk, where waiting for it costs
+    more than the copy), it writes through the page cache as :func:`open` would. The file's
+    bytes are the same either way.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
@@ -125,7 +127,7 @@ class StreamWriter:
         self._cache_skipped = False  # O_DIRECT on, now
         self._skipped = 0  # bytes written past the cache
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-        if size >= _DIRECT_MIN and hasattr(os, "O_DIRECT"):
+        if size >= _DIRECT_MIN and hasattr(os, "O_DIRECT") and os.environ.get("PARTITA_PAGE_CACHE") != "1":
             try:
                 self._fd = os.open(self.path, flags | os.O_DIRECT, 0o666)
                 self._direct = self._cache_skipped = True

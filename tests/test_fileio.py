@@ -59,6 +59,17 @@ def test_large_files_skip_the_page_cache_and_keep_their_bytes(tmp_path, size):
     assert w.direct == _supports_o_direct(tmp_path)  # past the cache wherever the filesystem allows it
 
 
+def test_partita_page_cache_1_writes_through_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTITA_PAGE_CACHE", "1")
+    size = _fileio._STAGE + 3
+    pieces = _pieces(size, 5)
+    with StreamWriter(tmp_path / "c.bin", size=size) as w:
+        for p in pieces:
+            w.write(p)
+    assert not w.direct
+    assert (tmp_path / "c.bin").read_bytes() == b"".join(pieces)
+
+
 def test_small_files_go_through_the_page_cache(tmp_path):
     with StreamWriter(tmp_path / "small.bin", size=1000) as w:
         w.write(b"x" * 1000)
