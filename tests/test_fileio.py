@@ -97,3 +97,32 @@ def test_a_stem_sized_wav_is_byte_for_byte_the_in_memory_one(tmp_path):
     expected = wav_bytes(padded, sample_rate=48000)
     assert (tmp_path / "stem.wav").read_bytes() == expected
     assert digest == hashlib.sha256(expected).hexdigest()
+
+
+def test_a_filesystem_that_refuses_the_alignment_gets_an_ordinary_write(tmp_path, monkeypatch):
+    # some filesystems open a file with O_DIRECT and then refuse its writes (EINVAL): stand in for
+    # one by refusing every write made while the flag is on; the writer must go on through the cache
+    import errno
+    import fcntl
+
+    if not _supports_o_direct(tmp_path):
+        pytest.skip("this filesystem does not open files with O_DIRECT: the refusal cannot arise")
+    real_write = os.write
+    refused = []
+
+    def refusing_write(fd, data):
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            refused.append(len(data))
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(_fileio.os, "write", refusing_write)
+    size = 2 * _fileio._STAGE + 777
+    pieces = _pieces(size, 11)
+    with StreamWriter(tmp_path / "r.bin", size=size) as w:
+        for p in pieces:
+            w.write(p)
+    assert refused == [_fileio._STAGE]  # the first block was refused, nothing after it tried the flag
+    assert not w.direct
+    assert (tmp_path / "r.bin").read_bytes() == b"".join(pieces)
+    assert w.sha256 == hashlib.sha256(b"".join(pieces)).hexdigest()
