@@ -8,7 +8,7 @@
 # with --out data/neural/w32 and copied them in (their cards' commands show it); session 11
 # retrained 15 of them for 10 minutes (MINUTES=10, --out data/neural/w32long); session 12 trained
 # the trumpet, alto sax, clarinet and horn, session 13 the organ and accordion, and session 14
-# the cello, flute and contrabass, while their held-out loss improved (MINUTES=30 PATIENCE=9,
+# the cello, flute, contrabass, english horn and tenor sax, while their held-out loss improved (MINUTES=30 PATIENCE=9,
 # --out data/neural/p30). Each card's command is the one that made its file.
 #
 #   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
