@@ -160,8 +160,8 @@ def evaluate(decoder, data) -> dict:
     }
 
 
-#: The band above what the spectral loss sees (it compares 16 kHz audio).
-UPPER_HZ = 8000.0
+from partita.render.neural import UPPER_HZ  # noqa: E402  (the band the 16 kHz spectral loss cannot hear, as training defines it)
+
 UPPER_FLOOR_DB = -60.0
 
 

@@ -123,19 +123,19 @@ class StreamWriter:
         self._hash = hashlib.sha256()
         self._fill = 0
         self._fd = -1
-        self._direct = False  # staged in aligned blocks
+        self._staged = False  # gathered into aligned blocks (O_DIRECT was granted at open)
         self._cache_skipped = False  # O_DIRECT on, now
         self._skipped = 0  # bytes written past the cache
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
         if size >= _DIRECT_MIN and hasattr(os, "O_DIRECT") and os.environ.get("PARTITA_PAGE_CACHE") != "1":
             try:
                 self._fd = os.open(self.path, flags | os.O_DIRECT, 0o666)
-                self._direct = self._cache_skipped = True
+                self._staged = self._cache_skipped = True
             except OSError:
                 self._fd = -1
         if self._fd < 0:
             self._fd = os.open(self.path, flags, 0o666)
-        if self._direct:
+        if self._staged:
             stage = getattr(_stages, "free", None)  # this thread's, unless a writer holds it
             _stages.free = None
             self._stage = stage if stage is not None else mmap.mmap(-1, _STAGE)  # page-aligned
@@ -150,7 +150,7 @@ class StreamWriter:
         """Append ``data`` (any bytes-like object, not copied when written through the cache)."""
         m = memoryview(data).cast("B")
         self._hash.update(m)
-        if not self._direct:
+        if not self._staged:
             _write_all(self._fd, m)
             return
         pos = 0
@@ -194,7 +194,7 @@ class StreamWriter:
         if self._fd < 0:
             return
         try:
-            if self._direct:
+            if self._staged:
                 whole = self._fill // _BLOCK * _BLOCK
                 if whole:
                     self._flush(whole)
@@ -205,7 +205,7 @@ class StreamWriter:
         finally:
             os.close(self._fd)
             self._fd = -1
-            if self._direct:
+            if self._staged:
                 self._view.release()
                 _stages.free = self._stage
 
