@@ -88,8 +88,11 @@ def _segment_start(frame, ratio):
 @njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _sin_cos_cycles(p):
     """sin and cos of 2 pi p for p in [0, 1): quadrant reduction and Taylor series to order 16
-    (error below 1e-16), written so that LLVM vectorises it (no libm call)."""
-    q = math.floor(4.0 * p + 0.5)
+    (error below 1e-16), written so that LLVM vectorises it (no libm call) and in float64
+    throughout: the quadrant is a float64 whole number and selects by comparisons, since AVX2
+    has no vector conversion between float64 and int64 (``math.floor``, which numba makes an
+    int, and ``int(q) & 3`` converted lane by lane)."""
+    q = np.floor(4.0 * p + 0.5)
     r = (p - 0.25 * q) * _TWO_PI  # in [-pi/4, pi/4]
     r2 = r * r
     s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (
@@ -98,13 +101,13 @@ def _sin_cos_cycles(p):
     c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (
         -1.0 / 3628800.0 + r2 * (1.0 / 479001600.0 + r2 * (-1.0 / 87178291200.0 + r2 * (
             1.0 / 20922789888000.0))))))))
-    quadrant = int(q) & 3
+    quadrant = q if q < 4.0 else 0.0  # q mod 4, q in 0..4
     # branch-free quadrant selection (multiplying by +-1.0 is exact)
-    odd = quadrant & 1
+    odd = np.abs(quadrant - 2.0) == 1.0  # quadrant 1 or 3
     sv = c if odd else s
     cv = s if odd else c
-    sin_sign = 1.0 - 2.0 * (quadrant >> 1)
-    cos_sign = 1.0 - 2.0 * (((quadrant + 1) >> 1) & 1)
+    sin_sign = -1.0 if quadrant >= 2.0 else 1.0
+    cos_sign = -1.0 if np.abs(quadrant - 1.5) < 1.0 else 1.0  # quadrant 1 or 2
     return sv * sin_sign, cv * cos_sign
 
 
@@ -112,7 +115,7 @@ def _sin_cos_cycles(p):
 # per-sample state lives in two buffers at constant offsets (float64: the frequencies and the
 # phases, whose running sum must not drift; float32: everything per harmonic), so LLVM can prove
 # that the rows do not overlap and vectorise the loops over samples, eight float32 lanes wide.
-_TILE = 64
+_TILE = 192  # a whole 250 Hz frame at 48 kHz: the per-tile set-up once a frame
 _F = 0  # float64 buffer
 _PH = _TILE
 _WRAPS = 2 * _TILE  # a counter the phase wrap writes (see the phase loop)
@@ -133,6 +136,7 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     n_harm = amps.shape[1]
     last = n_frames - 1
     buf = np.zeros(2 * _TILE + 1)
+    iota = np.arange(_TILE).astype(np.float64)  # j as float64, read (not converted: see _sin_cos_cycles)
     b = np.zeros(6 * _TILE, np.float32)
     inv_fade = np.float32(1.0 / fade_hz)
     nyq32 = np.float32(nyquist)
@@ -164,7 +168,7 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
             g_f = np.float64(g)
             fi_f = np.float64(fi)
             for j in range(m):
-                wj = (g_f + np.float64(j)) * ratio - fi_f
+                wj = (g_f + iota[j]) * ratio - fi_f
                 b[_W + j] = np.float32(wj)
                 buf[_F + j] = f_a + df * wj
                 b[_F32 + j] = np.float32(buf[_F + j])
@@ -288,6 +292,7 @@ def _noise_kernel(mags, basis, ratio, seed, start, out, add):
     mult = np.uint32(0x9E3779B9)
     # a frame's noise at x[3:], with three zeros on either side
     x = np.zeros(int(1.0 / ratio) + 2 + 6, np.float32)
+    keys = np.zeros(int(1.0 / ratio) + 2, np.uint32)  # a frame's sample counters, hashed
     for f in range(f_lo, f_hi + 1):
         active = False
         for b in range(n_bands):
@@ -306,8 +311,11 @@ def _noise_kernel(mags, basis, ratio, seed, start, out, add):
                 h[j] += basis_t[b, j] * mb
         ms = _segment_start(f, ratio)
         me = _segment_start(f + 1, ratio)
-        for m in range(ms, me):
-            x[3 + m - ms] = _white(np.uint32(seed32 ^ np.uint32(np.uint32(m) * mult)))
+        # the keys first, then the hash over them: written as one loop, LLVM left it scalar
+        for i in range(me - ms):
+            keys[i] = np.uint32(np.uint32(ms + i) * mult)
+        for i in range(me - ms):
+            x[3 + i] = _white(np.uint32(seed32 ^ keys[i]))
         for k in range(3):
             x[3 + me - ms + k] = 0.0
         # output sample o = m + j gets h[j] x[m], tap after tap (the same order for any block
