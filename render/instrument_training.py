@@ -167,10 +167,10 @@ def _build(sources: Sequence[TrainingSource], *, f0_method: str, scheduler: str 
     for s, its in zip(sources, items):
         try:
             parts.append(ds.build_dataset(its, skip_unpitched=s.skip_unpitched, f0_method=f0_method, scheduler=scheduler))
-        except ds.DataError as exc:
+        except (ds.DataError, ConfigError) as exc:
             if exc.file is not None or len(sources) == 1:
                 raise
-            raise ds.DataError(exc.message, file=str(s.path)) from None  # several sources: say which one
+            raise type(exc)(exc.message, file=str(s.path)) from None  # several sources: say which one
     return ds.combine_datasets(parts)
 
 
@@ -191,7 +191,7 @@ def _refuse_other_sources(cached: Mapping[str, np.ndarray], names: Sequence[str]
         return
     before = [str(n) for n in cached["source_names"]]
     if sorted(before) != sorted(names):
-        raise ConfigError(f"--resume: this work folder's data and checkpoint come from {' '.join(before)}, not from "
+        raise ConfigError(f"--resume: this work folder's data was built from {' '.join(before)}, not from "
                           f"{' '.join(names)}; resume with the same SOURCE list, or train afresh without --resume "
                           "(or in another --work folder)", file=str(cache))  # fmt: skip
 
@@ -210,7 +210,8 @@ def model_family(name: str) -> str | None:
 
 
 def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], name: str, *,
-                     program: int | None = None, minutes: float = 10.0, data_minutes: float = 4.0, device: str = "cpu", resume: bool = False,
+                     program: int | None = None, minutes: float = 10.0, data_minutes: float = 4.0,
+                     device: str = "cpu", resume: bool = False,
                      out_dir: str | os.PathLike[str] = "out/instruments", work_dir: str | os.PathLike[str] | None = None,
                      seed: int = 0, threads: int = 1, command: str | None = None, f0_method: str = "crepe",
                      scheduler: str | None = None, progress: Progress | None = None,
@@ -261,7 +262,7 @@ def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike
         neural decoder; ``"decoder"``, ``"piano"``, ``"plucked"`` or ``"bars"`` (modes at learned
         ratios: struck bars, tubes, timpani) choose.
     bank
-        The soundfont bank of ``program`` (every soundfont's) (0: General MIDI; MuseScore_General's string
+        Every soundfont's bank of ``program`` (0: General MIDI; MuseScore_General's string
         sections' pizzicato are program 45 of banks 20, 30, 40 and 50).
     technique
         ``"pizzicato"``: a plucked string model of a bowed instrument's pizzicato, written as
