@@ -273,12 +273,14 @@ def train_composer(corpus: str = "music21:all", *, progress: Callable[[str, str]
     return _train_composer(corpus, progress=progress, **options)
 
 
-def train_instrument(source: str | os.PathLike[str], name: str, *, progress: Callable[[str, str], None] | None = None,
-                     **options: Any) -> InstrumentTrainingResult:  # fmt: skip
+def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], name: str, *,
+                     progress: Callable[[str, str], None] | None = None, **options: Any) -> InstrumentTrainingResult:  # fmt: skip
     """Train a neural instrument decoder from a soundfont or recordings (for a struck or plucked
     instrument from a soundfont: fit a string model, ``model="auto"``).
 
-    ``source`` is a soundfont or a folder of monophonic recordings; writes ``NAME.safetensors``,
+    ``source`` is a soundfont or a folder of monophonic recordings, or a sequence of them in any
+    mix (the soundfonts share ``data_minutes`` evenly; each source keeps its own held-out items
+    and the card lists every source with its licence); writes ``NAME.safetensors``,
     its model card and ``manifest.json`` in ``out_dir``.
 
     ``progress(stage, message)`` hears the data, the validation losses and the export;

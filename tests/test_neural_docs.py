@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 MODULES = ["partita.render.twin", "partita.render.neural", "partita.render.neural_infer", "partita.render.neural_losses", "partita.render.dataset",
-           "partita.render.instrument_training"]
+           "partita.render.instrument_training", "partita.render.training_sources"]
 ROOT = Path(__file__).resolve().parents[1]
 
 

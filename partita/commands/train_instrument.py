@@ -1,13 +1,16 @@
-"""``partita train-instrument SOURCE --name NAME``: train a neural instrument decoder.
+"""``partita train-instrument SOURCE [SOURCE ...] --name NAME``: train a neural instrument decoder.
 
-SOURCE is a soundfont (``.sf2``; the GM program from ``--program`` or from the catalog
+SOURCE is a soundfont (``.sf2``/``.sf3``; the GM program from ``--program`` or from the catalog
 instrument ``NAME``) or a folder of your own monophonic recordings (wav, flac, ogg, aiff; any
-sample rate; mono or stereo). Writes ``OUT/NAME.safetensors``, its model card ``OUT/NAME.md``
+sample rate; mono or stereo). Several SOURCEs, in any mix, train one decoder: the soundfonts
+share ``--data-minutes`` evenly and all render the same ``--program``/``--bank``, each folder
+gives all its recordings, every source keeps its own held-out notes, and the model card lists
+each source with its licence. Writes ``OUT/NAME.safetensors``, its model card ``OUT/NAME.md``
 and ``OUT/manifest.json`` (name -> file, sha256); the analysed data and the resumable checkpoint
 live in ``--work`` (default ``data/neural/NAME``). f0 is measured by CREPE (``--f0``).
 
 Struck and plucked instruments (piano, guitars, basses, harp, banjo, mandolin, ukulele) trained
-from a soundfont get a string model instead (``--model auto``): partials with a stiff-string
+from one soundfont get a string model instead (``--model auto``): partials with a stiff-string
 stretch and learned decays, fitted to the soundfont's notes in a minute or so
 (``docs/neural_renderers.md``).
 """
@@ -22,14 +25,15 @@ import sys
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train-instrument",
-        help="train a neural instrument renderer from a soundfont or a folder of recordings",
+        help="train a neural instrument renderer from soundfonts and/or folders of recordings",
         description=__doc__.split("\n\n", 1)[1],
     )
-    p.add_argument("source", metavar="SOURCE", help="a .sf2 soundfont, or a folder of monophonic recordings")
+    p.add_argument("source", metavar="SOURCE", nargs="+",
+                   help="a .sf2/.sf3 soundfont or a folder of monophonic recordings; several, in any mix, train one decoder")
     p.add_argument("--name", required=True, help="instrument name (a catalog id such as violin picks its GM program and range)")
-    p.add_argument("--program", type=int, default=None, metavar="N", help="GM program 0-127 (soundfont only)")
+    p.add_argument("--program", type=int, default=None, metavar="N", help="GM program 0-127 (soundfonts only; every soundfont renders it)")
     p.add_argument("--bank", type=int, default=0, metavar="N",
-                   help="soundfont bank of the program (default 0, General MIDI; MuseScore_General's violin, viola, cello "
+                   help="soundfont bank of the program, for every soundfont (default 0, General MIDI; MuseScore_General's violin, viola, cello "
                         "and bass sections' pizzicato: program 45 of banks 20, 30, 40, 50)")
     p.add_argument("--technique", choices=("pizzicato",), default=None,
                    help="train the model of a playing technique: pizzicato fits a plucked string model NAME_pizzicato, "
@@ -45,12 +49,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--upper-weight", type=float, default=0.0, metavar="W",
                    help="in the spectral stage (which compares 16 kHz audio), weight W on the regression loss of the "
                         "harmonics' share and the noise above 8 kHz, in training and in the held-out measure (default 0)")
-    p.add_argument("--data-minutes", type=float, default=4.0, metavar="M", help="soundfont audio to render, minutes (default 4)")
+    p.add_argument("--data-minutes", type=float, default=4.0, metavar="M",
+                   help="soundfont audio to render, minutes (default 4), split evenly between the soundfont SOURCEs")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="where to train (default cpu); cuda needs a CUDA build of torch and a GPU")
     p.add_argument("--f0", choices=("crepe", "crepe-full", "yin"), default="crepe",
                    help="f0 estimator for the training audio: CREPE tiny (default), the full CREPE model (slow on a CPU), or YIN")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the work folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint in the work folder (refused when its data came from other SOURCEs)")
     p.add_argument("--out", default="out/instruments", metavar="DIR", help="where the weights and card go (default out/instruments)")
     p.add_argument("--work", default=None, metavar="DIR", help="data cache and checkpoint (default data/neural/NAME)")
     p.add_argument("--seed", type=int, default=0)
