@@ -9,7 +9,10 @@
 # retrained 15 of them for 10 minutes (MINUTES=10, --out data/neural/w32long); session 12 trained
 # the trumpet, alto sax, clarinet and horn, session 13 the organ and accordion, and session 14
 # the cello, flute, contrabass, english horn and tenor sax, while their held-out loss improved (MINUTES=30 PATIENCE=9,
-# --out data/neural/p30). Each card's command is the one that made its file.
+# --out data/neural/p30). Session 15 trained the benchmark score's six (violin, viola, cello,
+# flute, clarinet, horn) from FluidR3_GM and MuseScore_General together at 24 channels
+# (TWO_SOUNDFONTS=1 CHANNELS=24 MINUTES=30 PATIENCE=9: 3 minutes of each soundfont, the work in
+# data/neural/ms2_NAME, --out data/neural/ms2c24). Each card's command is the one that made its file.
 #
 #   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
 #
@@ -24,6 +27,9 @@ PARTITA=${PARTITA:-.venv/bin/partita}
 SF2=/usr/share/sounds/sf2/FluidR3_GM.sf2
 MINUTES=${MINUTES:-3}
 PATIENCE=${PATIENCE:-}  # a number of validations: train while the held-out loss improves (docs/neural_renderers.md)
+CHANNELS=${CHANNELS:-}  # the network's width (default: train-instrument's)
+TWO_SOUNDFONTS=${TWO_SOUNDFONTS:-}  # 1: FluidR3_GM and MuseScore_General together, 3 minutes of each
+SF3=/usr/share/sounds/sf3/MuseScore_General.sf3
 NAMES=("$@")
 if [ ${#NAMES[@]} -eq 0 ]; then
     NAMES=(violin viola cello contrabass flute oboe clarinet bassoon horn trumpet trombone tuba
@@ -32,7 +38,13 @@ fi
 mkdir -p data/neural/logs
 for name in "${NAMES[@]}"; do
     echo "$(date -u +%FT%TZ) $name: start (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    "$PARTITA" train-instrument "$SF2" --name "$name" --minutes "$MINUTES" ${PATIENCE:+--patience "$PATIENCE"} \
-        --data-minutes 3 --out instruments/weights --f0 crepe --quiet > "data/neural/logs/$name.log" 2>&1
+    if [ -n "$TWO_SOUNDFONTS" ]; then
+        sources=("$SF2" "$SF3"); data=(--data-minutes 6 --work "data/neural/ms2_$name")
+    else
+        sources=("$SF2"); data=(--data-minutes 3)
+    fi
+    "$PARTITA" train-instrument "${sources[@]}" --name "$name" --minutes "$MINUTES" ${PATIENCE:+--patience "$PATIENCE"} \
+        ${CHANNELS:+--channels "$CHANNELS"} "${data[@]}" --out instruments/weights --f0 crepe --quiet \
+        > "data/neural/logs/$name.log" 2>&1
     echo "$(date -u +%FT%TZ) $name: done -> $(tail -n 1 "data/neural/logs/$name.log")"
 done
