@@ -22,8 +22,9 @@ the share of harmonic energy above 8 kHz).
 and on music neither was trained on: one line of Bach's chorale BWV 269 (music21's corpus; the
 line in the instrument's range: soprano for the violin and the flute, alto for the viola and the
 clarinet, tenor for the horn, bass for the cello), rendered by partita with each decoder (the
-performer's curves, as a user's score is played) and by fluidsynth with each soundfont (``-R 0 -C
-0``: no reverb or chorus); the distance is the mean |difference| in dB of the third-octave
+performer's curves, as a user's score is played) and by the fluidsynth program with each
+soundfont (reverb and chorus off, float output: ``drum_samples._fluidsynth``, as the drum and
+pizzicato benchmarks render their references); the distance is the mean |difference| in dB of the third-octave
 long-term spectra (125 Hz - 24 kHz, 4096-point Hann frames, each spectrum less its mean level),
 and the same below and above 8 kHz.
 
@@ -86,11 +87,12 @@ def ltas_distance(y: np.ndarray, ref: np.ndarray) -> dict:
 def chorale_row(name: str, decoders: dict, work: Path) -> dict:
     """Each decoder's distance to each soundfont's fluidsynth render of a line of BWV 269."""
     import dataclasses
-    import subprocess
 
+    import mido
     import music21
     import soundfile as sf
 
+    from partita.render.drum_samples import _fluidsynth
     from partita.render.stems import render
     from partita.symbolic.io import read, write
 
@@ -102,11 +104,9 @@ def chorale_row(name: str, decoders: dict, work: Path) -> dict:
     score = dataclasses.replace(score, parts=(line,))
     write(score, work / f"{name}.mid")
     refs = {}
-    for sf_path, label in zip(SOUNDFONTS, LABELS):
-        wav = work / f"{name}_{label}.wav"
-        subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-r", "48000", "-F", str(wav), sf_path,
-                        str(work / f"{name}.mid")], check=True, capture_output=True)  # fmt: skip
-        refs[label] = sf.read(wav)[0].mean(axis=1)
+    midi = mido.MidiFile(str(work / f"{name}.mid"))
+    for sf_path, label in zip(SOUNDFONTS, LABELS):  # the fluidsynth program, reverb and chorus off, float
+        refs[label] = _fluidsynth(sf_path, midi, work / f"{name}_{label}", 48000).mean(axis=1)
     out: dict = {label: {} for label in LABELS}
     out[LABELS[1]]["other soundfont"] = ltas_distance(refs[LABELS[0]], refs[LABELS[1]])  # the scale: how far apart the two are
     for key, dec in decoders.items():
