@@ -116,6 +116,17 @@ class _Kernel:
         return self._jit
 
 
+def _modules_of(func: Callable) -> set[str]:
+    """The module of ``func`` and of every kernel it calls by a global name (a kernel of another
+    module compiled into its build: its build is only good while both sources are)."""
+    mods = {func.__module__}
+    for name in func.__code__.co_names:
+        callee = func.__globals__.get(name)
+        if isinstance(callee, _Kernel) or type(callee).__name__ == "CPUDispatcher":
+            mods.add(callee.py_func.__module__)
+    return mods
+
+
 def njit(**options: Any) -> Callable[[Callable], Any]:
     """``numba.njit(**options)``, or the ahead-of-time build of the same function where one is
     built from this source (see the module's docstring)."""
@@ -124,6 +135,8 @@ def njit(**options: Any) -> Callable[[Callable], Any]:
         ext = _extension()
         if ext and getattr(ext, "SOURCES", {}).get(func.__module__) == source_digest(func.__module__):
             table = {key: getattr(ext, name) for key, name in ext.EXPORTS.get(f"{func.__module__}.{func.__name__}", ())}
+            if not all(ext.SOURCES.get(m) == source_digest(m) for m in _modules_of(func)):
+                table = {}  # it calls a kernel edited since the build: its build holds the old one
             # a helper only other kernels call needs no export of its own: the JIT compiles it
             # if ever a kernel of this module falls back to it
             return _Kernel(func, options, table)

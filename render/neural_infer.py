@@ -350,18 +350,27 @@ class NeuralDecoder:
         """One phrase's audio, float32 (1, n): ``synthesize(self.decode(curves), ...)`` bit for
         bit, without the intermediate :class:`SynthParams` and its checks (the render path's
         entry, see :func:`partita.render.stems._phrase_audio`)."""
-        from partita.render.synth import _GROUP, synthesize_arrays
+        from partita.render.neural_kernel import pack, phrase_audio
+        from partita.render.synth import _GROUP, DEFAULT_FADE_FRACTION, _basis, _ratio
         from partita.render.timbres import N_BANDS
 
         if sample_rate <= 0:
             raise ConfigError(f"sample rate {sample_rate} must be positive")
         cfg = self.weights.config
         n_harm = int(cfg["n_harmonics"])
-        out = forward(self.weights.arrays, cfg, self.inputs(curves))
-        amp, _, mags, amps = _heads(out, curves.f0_hz, curves.loudness_db, n_harm, int(cfg["n_bands"]), int(sample_rate),
-                                    N_BANDS, n_harm + (-n_harm % _GROUP))  # fmt: skip
-        return synthesize_arrays(curves.f0_hz, amps, mags, frame_rate=curves.frame_rate, seed=curves.seed,
-                                 sample_rate=int(sample_rate), harmonics=bool(amp.any()))  # fmt: skip
+        sr = int(sample_rate)
+        w = pack(self.weights.arrays, cfg)
+        f0 = np.ascontiguousarray(curves.f0_hz, np.float32)
+        if not f0.flags.writeable:  # one type of array for the kernel (its ahead-of-time build)
+            f0 = f0.copy()
+        # one kernel from the features on: the network, the heads, the harmonics and the noise
+        return phrase_audio(
+            self.inputs(curves), w.w_in, w.b_in, w.conv_w, w.conv_b, w.mix_w, w.mix_b, w.dilations, w.head_w, w.head_b,
+            f0, np.ascontiguousarray(curves.f0_hz, np.float64), np.ascontiguousarray(curves.loudness_db, np.float64),
+            float(SILENCE_DB), float(sr), _grid(NOISE_TOP_HZ, int(cfg["n_bands"])), _grid(sr / 2.0, N_BANDS), n_harm,
+            n_harm + (-n_harm % _GROUP), _ratio(curves.frame_rate, sr), sr / 2.0 * DEFAULT_FADE_FRACTION,
+            _basis(N_BANDS), np.uint64(curves.seed & 0xFFFFFFFFFFFFFFFF),
+        )  # fmt: skip
 
 
 def shipped_manifest() -> dict[str, Any]:
