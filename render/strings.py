@@ -49,6 +49,8 @@ import numpy as np
 from partita.checkpoint import Checkpoint, read_checkpoint
 from partita.errors import ConfigError
 from partita.render.jit import njit
+from partita.render.strings_kernel import _render
+from partita.render.synth import _basis, _noise_kernel, _ratio, _segment_start
 
 __all__ = [
     "KIND",
@@ -228,6 +230,22 @@ def _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_o
     return f, a, d_on, d_off, floor, n_samples, ramp, mags
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _note_audio(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db, n_on, n_off, sample_rate, n_samples,
+                n_strings, detune_scale, noise_tau_s, frame_rate, modal, basis, seed, trim):  # fmt: skip
+    """One note's audio in one call (:meth:`StringModel.note`): :func:`_note_rows`, the hammer's
+    filtered noise (``synth.filtered_noise`` of its magnitudes from sample 0, ``seed`` uint64, the
+    filter ``basis`` of their bands), then ``strings_kernel.render_note``'s kernel -- the same
+    arithmetic as those three calls, with one release of the GIL instead of three."""
+    f, a, d_on, d_off, floor, n, ramp, mags = _note_rows(table, has_v, pk, vk, k_max, f0_hz, midi, velocity, level_db,
+                                                         n_on, n_off, sample_rate, n_samples, n_strings, detune_scale,
+                                                         noise_tau_s, frame_rate, modal)  # fmt: skip
+    ratio = frame_rate / float(sample_rate)
+    noise = np.empty(max(0, _segment_start(mags.shape[0], ratio) + basis.shape[0] - 1), np.float32)
+    _noise_kernel(mags, basis, ratio, seed, 0, noise, False)
+    return _render(f, a, d_on, d_off, n_on, n_off, 1.0 / sample_rate, floor, n, -1 if trim else n, ramp, noise)
+
+
 @dataclass(frozen=True, slots=True)
 class StringModel:
     """A fitted string model: config and tables (see the module docstring).
@@ -296,9 +314,6 @@ class StringModel:
 
         The length is ``n_samples`` or, by default, until every partial has fallen 80 dB below
         the note's level (or to -100 dB re full scale; at most 4 s after the note-off)."""
-        from partita.render.strings_kernel import render_note
-        from partita.render.synth import filtered_noise
-
         if sample_rate <= 0 or not (f0_hz > 0) or not math.isfinite(level_db) or not math.isfinite(velocity):
             raise ConfigError(f"string model: bad note (f0 {f0_hz} Hz, level {level_db} dB, velocity {velocity}, "
                               f"sample rate {sample_rate})")  # fmt: skip
@@ -306,18 +321,15 @@ class StringModel:
         n_on = max(0, int(round(on_s * sample_rate)))
         n_off = max(n_on + 1, int(round(off_s * sample_rate)))
         table, has_v, pk, vk = self._pack()
-        f, a, d_on, d_off, floor, n, ramp, mags = _note_rows(
+        _ratio(_NOISE_FRAME_RATE, int(sample_rate))  # (says what is wrong with a sample rate below 500 Hz)
+        # the rows, the hammer or pluck (filtered noise from the onset, at the model's noise bands),
+        # and the note: nothing after every partial has stopped (unless n_samples was asked for)
+        return _note_audio(
             table, has_v, pk, vk, int(self.config["n_partials"]), float(f0_hz), midi, float(velocity), float(level_db),
             n_on, n_off, int(sample_rate), -1 if n_samples is None else int(n_samples), strings_for(self.family, midi),
             float(self.config.get("detune_scale", 1.0)), float(self.config["noise_tau_s"]), _NOISE_FRAME_RATE,
-            self.modal)  # fmt: skip
-        # the hammer or pluck: filtered noise from the onset
-        noise = filtered_noise(noise_magnitudes=mags, frame_rate=_NOISE_FRAME_RATE, sample_rate=sample_rate,
-                               seed=int(seed) & 0x7FFFFFFFFFFFFFFF)[0]  # fmt: skip
-        # nothing after every partial has stopped (unless n_samples was asked for)
-        return render_note(freqs=f, amps=a, decay_on=d_on, decay_off=d_off, n_on=n_on, n_off=n_off,
-                           sample_rate=sample_rate, floor=floor, n_samples=n, trim=n_samples is None, ramp=ramp,
-                           noise=noise)  # fmt: skip
+            self.modal, _basis(int(self.config["n_bands"])), np.uint64(int(seed) & 0x7FFFFFFFFFFFFFFF), n_samples is None,
+        )  # fmt: skip
 
     def _pack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The tables as one float64 [P, V, C] array (columns in ``_PACK_ORDER``, a table without
