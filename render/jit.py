@@ -112,7 +112,7 @@ class _Kernel:
             func = types.FunctionType(func.__code__, glob, func.__name__, func.__defaults__, func.__closure__)
             func.__qualname__ = self.py_func.__qualname__
             func.__module__ = self.py_func.__module__
-            self._jit = numba.njit(**self._options)(func)
+            self._jit = _numba_njit(func, self._options)
         return self._jit
 
 
@@ -140,11 +140,35 @@ def njit(**options: Any) -> Callable[[Callable], Any]:
             # a helper only other kernels call needs no export of its own: the JIT compiles it
             # if ever a kernel of this module falls back to it
             return _Kernel(func, options, table)
-        import numba
-
-        return numba.njit(**options)(func)
+        if ext and any(isinstance(func.__globals__.get(name), _Kernel) for name in func.__code__.co_names):
+            # an edited module's kernel that calls another module's built one: numba cannot call
+            # the build, so it compiles that kernel's source too (on the first call)
+            return _Kernel(func, options, {})
+        return _numba_njit(func, options)
 
     return decorate
+
+
+def _numba_njit(func: Callable, options: dict) -> Any:
+    """``numba.njit(**options)(func)``; with ``cache=True``, numba's on-disk cache of a kernel
+    that calls kernels of other modules is keyed on their sources too. numba invalidates a cached
+    kernel only when its own file changes (a documented limitation of its cache), and a kernel
+    holds the code of those it calls: edited, they would keep running from the cache."""
+    import numba
+
+    dispatcher = numba.njit(**options)(func)
+    others = sorted(_modules_of(func) - {func.__module__})
+    if options.get("cache") and others:
+        from numba.core.caching import FunctionCache
+
+        deps = hashlib.sha256("".join(source_digest(m) for m in others).encode()).hexdigest()
+
+        class _KeyedOnCallees(FunctionCache):
+            def _index_key(self, sig: Any, codegen: Any) -> Any:
+                return (*super()._index_key(sig, codegen), deps)
+
+        dispatcher._cache = _KeyedOnCallees(dispatcher.py_func)
+    return dispatcher
 
 
 def aot_status() -> dict[str, Any]:

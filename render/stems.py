@@ -113,6 +113,19 @@ def _phrase_audio(decoder: Decoder, curves: Any, sample_rate: int) -> np.ndarray
     return synthesize(decoder.decode(curves, sample_rate=sample_rate), sample_rate=sample_rate)[0]
 
 
+class _NoBar:
+    """The progress bar's calls, doing nothing."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class _Buffers:
     """Zeroed float32 buffers of a stem's length for the parts' audio, each used again once a
     part's stem is written: a new buffer costs the system a page fault and a cleared page for
@@ -350,8 +363,6 @@ def render(
     >>> [st.file for st in r.stems], r.n_samples == int(16000 * (0.5 + 3.0))
     (['stems/01_flute.wav'], True)
     """
-    from tqdm import tqdm
-
     t0 = time.perf_counter()
     score = performed(score, repeats=repeats)
     settings = settings or RenderSettings(sample_rate=sample_rate, seed=seed)
@@ -481,7 +492,12 @@ def render(
             bar.update(1)
 
         show = sys.stderr.isatty() if progress is None else progress
-        bar = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr, disable=not show or not todo)
+        if show and todo:
+            from tqdm import tqdm
+
+            bar: Any = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr)
+        else:  # no bar: not even tqdm's import and its lock (which imports multiprocessing)
+            bar = _NoBar()
         if workers > 1 and len(todo) > 1:
             # threads, not processes: the kernels release the GIL, and a thread needs no copy of
             # the score nor a second start-up of numba

@@ -65,6 +65,15 @@ def test_a_kernel_module_edited_since_the_build_runs_the_jit(tmp_path):
     assert edited["stems"] == _render(tmp_path, "jit", jit=True)["stems"]
 
 
+def test_an_edited_kernel_that_calls_another_modules_built_kernel_runs_the_jit(tmp_path):
+    # the string model's note kernel calls the harmonic noise and partial kernels of two other
+    # modules, whose builds stay in use elsewhere; numba compiles their source for it
+    edited = _render(tmp_path, "edited", "partita.render.strings")
+    assert "partita.render.strings._note_audio" in edited["fallbacks"]
+    assert edited["synth_kernel"] == "_Kernel"  # synth itself: the build
+    assert edited["stems"] == _render(tmp_path, "aot")["stems"]
+
+
 def test_arguments_the_build_did_not_see_go_to_the_jit():
     from partita.render import jit, synth
 
@@ -90,3 +99,29 @@ def test_setup_builds_from_the_current_sources():
         importlib.import_module(name)
         assert index.SOURCES[name] == source_digest(name)
         assert any(k.startswith(name + ".") for k in index.EXPORTS)  # every kernel module has its exports
+
+
+KEY_SCRIPT = r'''
+import json, sys
+from partita.render import jit
+if sys.argv[1] == "edited":  # the harmonic bank's module edited since the last run
+    jit._digests["partita.render.synth"] = "0" * 64
+from numba.core.registry import cpu_target
+from partita.render import neural_kernel, synth
+codegen = cpu_target.target_context.codegen()
+print(json.dumps([str(k._cache._index_key(("sig",), codegen)) for k in (neural_kernel.phrase_audio, synth._noise_kernel)]))
+'''
+
+
+def test_numbas_cache_of_a_kernel_is_keyed_on_the_sources_of_the_kernels_it_calls_from_other_modules():
+    # numba invalidates its cache of a kernel only when the kernel's own file changes; the neural
+    # phrase kernel holds the harmonic bank's code (synth.py), so an edit there must miss it
+    env = {**os.environ, "PARTITA_JIT": "1"}
+
+    def keys(state: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", KEY_SCRIPT, state], env=env, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    plain, edited = keys("plain"), keys("edited")
+    assert plain[0] != edited[0]  # the phrase kernel: another entry of numba's cache
+    assert plain[1] == edited[1]  # the noise kernel itself: numba's own test (its file's stamp)
