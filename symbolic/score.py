@@ -265,7 +265,7 @@ class Part:
     @property
     def end(self) -> Fraction:
         """Where the last note ends (0 for an empty part)."""
-        return max((n.end for n in self.notes), default=Fraction(0))
+        return max((n.onset + n.duration for n in self.notes), default=Fraction(0))
 
     @property
     def voices(self) -> tuple[int, ...]:
@@ -452,9 +452,10 @@ class Score:
     @property
     def n_bars(self) -> int:
         """Number of bars the music spans, a pickup included (0 for an empty score)."""
-        if self.end == 0:
+        end = self.end
+        if end == 0:
             return 0
-        last = self.bar_of(self.end)
+        last = self.bar_of(end)
         # a note ending exactly on a bar line does not open the next bar
         last_bar = last.bar - 1 if last.beat == 1 else last.bar
         first = 0 if self.pickup else 1

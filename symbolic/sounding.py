@@ -62,16 +62,19 @@ def assign_voices(raw: Iterable[Sequence[Any]], ql: Callable[[Any], Fraction]) -
 
     ``raw`` holds ``(start, end, pitch, velocity)`` items, or ``(start, end, pitch, velocity,
     articulations)``; ``ql`` turns a start or end into a quarter-length Fraction (ticks /
-    resolution). Notes that start and end together share a voice as a chord; a note goes to
-    the lowest voice free at its onset.
+    resolution) and must be increasing: the notes are ordered and compared by the raw values
+    (MIDI ticks are ints, much faster to sort than Fractions), each value converted once. Notes
+    that start and end together share a voice as a chord; a note goes to the lowest voice free
+    at its onset.
 
     >>> [n.voice for n in assign_voices([(0, 2, 60, 80), (1, 2, 64, 80), (0, 2, 67, 80)], Fraction)]
     [1, 1, 2]
     """
     plain: frozenset[str] = frozenset()
-    notes = sorted(((ql(r[0]), ql(r[1]), r[2], r[3], r[4] if len(r) > 4 else plain) for r in raw),
+    notes = sorted(((r[0], r[1], r[2], r[3], r[4] if len(r) > 4 else plain) for r in raw),
                    key=lambda n: (n[0], n[1], n[2]))  # fmt: skip
-    voices: list[tuple[Fraction, Fraction, set[int]]] = []  # (onset, end, pitches) of last chord
+    qls: dict[Any, Fraction] = {}
+    voices: list[tuple[Any, Any, set[int]]] = []  # (onset, end, pitches) of last chord, raw
     out = []
     for onset, end, pitch, velocity, arts in notes:
         if end <= onset:
@@ -86,5 +89,11 @@ def assign_voices(raw: Iterable[Sequence[Any]], ql: Callable[[Any], Fraction]) -
         else:
             voices.append((onset, end, {pitch}))
             i = len(voices) - 1
-        out.append(Note(onset, end - onset, pitch, velocity=velocity, articulations=arts, voice=i + 1))
+        on_q = qls.get(onset)
+        if on_q is None:
+            on_q = qls[onset] = ql(onset)
+        end_q = qls.get(end)
+        if end_q is None:
+            end_q = qls[end] = ql(end)
+        out.append(Note(on_q, end_q - on_q, pitch, velocity=velocity, articulations=arts, voice=i + 1))
     return tuple(out)
