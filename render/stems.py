@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -113,6 +113,11 @@ def _phrase_audio(decoder: Decoder, curves: Any, sample_rate: int) -> np.ndarray
     return synthesize(decoder.decode(curves, sample_rate=sample_rate), sample_rate=sample_rate)[0]
 
 
+#: Phrases a render thread makes in one go (see :func:`_render_part_indexed`): a few ms of work,
+#: against a task's hand-over of some tens of microseconds.
+_RUN = 8
+
+
 class _NoBar:
     """The progress bar's calls, doing nothing."""
 
@@ -177,14 +182,16 @@ def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: 
 def _render_part_indexed(
     part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None,
     previous: tuple[np.ndarray, list[PhraseEntry]] | None = None, style: str | None = None,
-    buffer: np.ndarray | None = None,
+    buffer: np.ndarray | None = None, pool: Executor | None = None,
 ) -> tuple[np.ndarray, list[PhraseEntry] | None]:  # fmt: skip
     """A part's audio and its phrase index; with ``previous`` (audio and index of an earlier
     render of this part), only the phrases that changed -- and those overlapping them -- are
     synthesized again, and the result is bit-identical to a render from scratch. ``style``: the
     performer style (default: the instrument's). ``buffer``: a zeroed float32 array the part's
     audio is added into where it fits (then the audio is a view of its start; see
-    :class:`_Buffers`), else a new one."""
+    :class:`_Buffers`), else a new one. ``pool``: threads that make the phrases' audio, a run of
+    consecutive phrases each, while this thread adds them to the part's audio in the phrases'
+    order (the sums, and so the audio, are those of one thread)."""
     from partita.render.drum_sampler import render_drums
     from partita.render.drums import DRUM_TAIL_S
     from partita.render.room import apply_room, room_impulse_response
@@ -228,8 +235,15 @@ def _render_part_indexed(
             # time) and the whole part's audio twice over
             buf = buffer if buffer is not None else np.zeros(0, np.float32)
             n = 0
-            for i in range(len(curves)):  # the list's order: the same sums for every phrase an edit leaves alone
-                a = _phrase_audio(decs[i], curves[i], sr)
+            if pool is not None and len(curves) > _RUN:
+
+                def run(lo: int) -> list[np.ndarray]:
+                    return [_phrase_audio(decs[i], curves[i], sr) for i in range(lo, min(lo + _RUN, len(curves)))]
+
+                made_in_order = (a for run_audio in pool.map(run, range(0, len(curves), _RUN)) for a in run_audio)
+            else:
+                made_in_order = (_phrase_audio(decs[i], curves[i], sr) for i in range(len(curves)))
+            for i, a in enumerate(made_in_order):  # the list's order: the same sums for every phrase an edit leaves alone
                 s0, s1 = starts[i], starts[i] + a.size
                 if s1 > buf.size:  # grow geometrically; the tail beyond n stays zero
                     grown = np.zeros(max(s1, 2 * buf.size, 1 << 16), np.float32)
@@ -278,14 +292,6 @@ def _render_part_indexed(
         audio = apply_room(audio, ir)
         index = None
     return audio, index
-
-
-def _work_of(part: Part) -> float:
-    """A part's rough cost to render, for the order the threads take the parts in: its notes
-    (each a phrase start or a string model's note, about 0.4 ms) and its sounding quarter notes
-    (about 0.5 ms each at 120 bpm; every part of a score shares its tempo), as measured on the
-    8-part and pop-band benchmark scores. Only the order depends on it, never the audio."""
-    return 0.4 * len(part.notes) + 0.5 * sum(float(n.duration) for n in part.notes)
 
 
 def _exact(files: list[tuple[Path, str, dict | None, str, str | None]]) -> dict | None:
@@ -468,9 +474,10 @@ def render(
         buffers = _Buffers(n_total)
         lent: dict[str, np.ndarray] = {}
 
-        def render_one(p: Part) -> tuple[np.ndarray, list | None]:
+        def render_one(p: Part, pool: Executor | None = None) -> tuple[np.ndarray, list | None]:
             buf = buffers.take()
-            a, index = _render_part_indexed(p, score, settings, decoder=decs[p.id], previous=previous[p.id], buffer=buf)
+            a, index = _render_part_indexed(p, score, settings, decoder=decs[p.id], previous=previous[p.id], buffer=buf,
+                                            pool=pool)  # fmt: skip
             if a.base is buf:
                 lent[p.id] = buf
             else:  # a drum part's own audio, or a room's
@@ -498,14 +505,20 @@ def render(
             bar: Any = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr)
         else:  # no bar: not even tqdm's import and its lock (which imports multiprocessing)
             bar = _NoBar()
-        if workers > 1 and len(todo) > 1:
+        if workers > 1 and todo:
             # threads, not processes: the kernels release the GIL, and a thread needs no copy of
-            # the score nor a second start-up of numba
-            with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                # the longest parts first, so that no thread is left with a long part at the end
-                futures = {pool.submit(render_one, p): p for p in sorted(todo, key=lambda p: -_work_of(p))}
-                for fut in as_completed(futures):
-                    finished(futures[fut], *fut.result())
+            # the score nor a second start-up of numba. The parts go one after another, each
+            # part's phrases on all the threads (runs of _RUN phrases), so that no thread waits
+            # for another's long part at the end; a part whose audio is not made phrase by
+            # phrase (a drum kit) is one task of its own, from the start
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                whole = {pool.submit(render_one, p): p for p in todo if decs[p.id] is None}
+                for p in todo:
+                    if decs[p.id] is not None:
+                        bar.set_postfix_str(p.name[:20])
+                        finished(p, *render_one(p, pool))
+                for fut in as_completed(whole):
+                    finished(whole[fut], *fut.result())
         else:
             for p in todo:
                 bar.set_postfix_str(p.name[:20])

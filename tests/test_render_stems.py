@@ -233,32 +233,34 @@ def test_two_threads_give_the_same_stems(tmp_path):
     assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]
 
 
-def test_threads_take_the_longest_parts_first(tmp_path, monkeypatch):
-    """With two threads the two parts of most work start first (in score order the short
-    flute would start beside the drums and leave a long part alone at the end)."""
+def test_threads_share_each_parts_phrases(tmp_path, monkeypatch):
+    """With two threads each part's phrases are made on both (a long part left to one thread at
+    the end would keep the other idle), and a drum part is a task of its own; the audio is one
+    thread's."""
     import threading
 
     from partita.render import stems
 
-    short = Part("fl", "Flute", "flute", notes=(Note(0, 1, 72),))
-    long_vc = Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 2, 48 + i % 12) for i in range(40)))
-    long_cl = Part("cl", "Clarinet", "clarinet", notes=tuple(Note(i, 1, 60 + i % 12) for i in range(60)))
-    score = Score(title="Order", parts=(short, Part("ob", "Oboe", "oboe", notes=(Note(0, 2, 70),)), long_vc, long_cl))
-    started: list[str] = []
+    long_vc = Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 1, 48 + i % 12) for i in range(40)))
+    long_cl = Part("cl", "Clarinet", "clarinet", notes=tuple(Note(i, 0.5, 60 + i % 12) for i in range(60)))
+    drums = Part("dr", "Drums", "drum_kit", notes=tuple(Note(i, 1, 36 if i % 2 else 38) for i in range(16)))
+    score = Score(title="Threads", parts=(Part("fl", "Flute", "flute", notes=(Note(0, 1, 72),)), long_vc, drums, long_cl))
+    threads: dict[str, set[int]] = {}
     lock = threading.Lock()
-    real = stems._render_part_indexed
+    real = stems._phrase_audio
 
-    def spy(part, *args, **kwargs):
+    def spy(decoder, curves, sample_rate):
         with lock:
-            started.append(part.id)
-        return real(part, *args, **kwargs)
+            threads.setdefault(decoder.instrument, set()).add(threading.get_ident())
+        return real(decoder, curves, sample_rate)
 
-    monkeypatch.setattr(stems, "_render_part_indexed", spy)
+    monkeypatch.setattr(stems, "_phrase_audio", spy)
     two = render(score, tmp_path / "two", sample_rate=SR, progress=False, workers=2)
-    assert set(started[:2]) == {"vc", "cl"} and sorted(started) == ["cl", "fl", "ob", "vc"]
-    monkeypatch.setattr(stems, "_render_part_indexed", real)
+    assert len(threads["cello"]) == 2 and len(threads["clarinet"]) == 2
+    assert threading.get_ident() not in threads["cello"] | threads["clarinet"]  # the pool's threads
+    monkeypatch.setattr(stems, "_phrase_audio", real)
     one = render(score, tmp_path / "one", sample_rate=SR, progress=False, workers=1)
-    assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]  # the order changes no audio
+    assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]  # the threads change no audio
 
 
 def test_the_folder_cache_keeps_only_the_latest_render(tmp_path):
