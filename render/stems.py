@@ -33,7 +33,7 @@ import time
 import warnings
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -179,10 +179,38 @@ def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: 
     return _render_part_indexed(part, score, settings, decoder=decoder)[0]
 
 
+def _phrases(part: Part, score: Score, settings: RenderSettings, decoder: Decoder,
+             style: str | None) -> tuple[list[Any], list[Decoder]]:  # fmt: skip
+    """The performer's phrases of a part and the decoder of each: a part whose notes mark a
+    technique (pizzicato) plays them by the technique's own decoder, after the notes without one;
+    the phrases go into the part's one buffer in this order, so that an edit re-renders only the
+    phrases it touches, whichever decoder plays them."""
+    from partita.render.techniques import TechniqueDecoder, split_by_technique
+
+    subs = split_by_technique(part, decoder) if isinstance(decoder, TechniqueDecoder) else [(part, decoder, style)]
+    curves, decs = [], []
+    for sub, dec, sub_style in subs:
+        for c in _perform(sub, score, settings, dec, sub_style):
+            curves.append(c)
+            decs.append(dec)
+    return curves, decs
+
+
+def _made_on(pool: Executor, curves: list[Any], decs: list[Decoder], sample_rate: int) -> Iterator[np.ndarray]:
+    """The phrases' audio, in their order, made by ``pool``'s threads in runs of :data:`_RUN`
+    consecutive phrases (all the runs are handed to the pool at once)."""
+
+    def run(lo: int) -> list[np.ndarray]:
+        return [_phrase_audio(decs[i], curves[i], sample_rate) for i in range(lo, min(lo + _RUN, len(curves)))]
+
+    return (a for run_audio in pool.map(run, range(0, len(curves), _RUN)) for a in run_audio)
+
+
 def _render_part_indexed(
     part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None,
     previous: tuple[np.ndarray, list[PhraseEntry]] | None = None, style: str | None = None,
     buffer: np.ndarray | None = None, pool: Executor | None = None,
+    phrases: tuple[list[Any], list[Decoder]] | None = None, made: Iterator[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[PhraseEntry] | None]:  # fmt: skip
     """A part's audio and its phrase index; with ``previous`` (audio and index of an earlier
     render of this part), only the phrases that changed -- and those overlapping them -- are
@@ -191,12 +219,13 @@ def _render_part_indexed(
     audio is added into where it fits (then the audio is a view of its start; see
     :class:`_Buffers`), else a new one. ``pool``: threads that make the phrases' audio, a run of
     consecutive phrases each, while this thread adds them to the part's audio in the phrases'
-    order (the sums, and so the audio, are those of one thread)."""
+    order (the sums, and so the audio, are those of one thread). ``phrases``: :func:`_phrases` of
+    the part, made already; ``made``: their audio in order (:func:`_made_on`), handed to the
+    threads already (a render without ``previous`` only)."""
     from partita.render.drum_sampler import render_drums
     from partita.render.drums import DRUM_TAIL_S
     from partita.render.room import apply_room, room_impulse_response
     from partita.render.synth import _segment_start, synthesize
-    from partita.render.techniques import TechniqueDecoder, split_by_technique
 
     sr = settings.sample_rate
     if decoder is None:
@@ -206,25 +235,16 @@ def _render_part_indexed(
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drums(part, score, settings, n_samples=n)
     else:
-        # one list of phrases, each with its decoder: a part whose notes mark a technique
-        # (pizzicato) plays them by the technique's own decoder, after the notes without one;
-        # the phrases go into the part's one buffer in this order, so that an edit re-renders
-        # only the phrases it touches, whichever decoder plays them
-        subs = split_by_technique(part, decoder) if isinstance(decoder, TechniqueDecoder) else [(part, decoder, style)]
-        curves, decs = [], []
-        for sub, dec, sub_style in subs:
-            for c in _perform(sub, score, settings, dec, sub_style):
-                curves.append(c)
-                decs.append(dec)
+        curves, decs = phrases if phrases is not None else _phrases(part, score, settings, decoder, style)
         ratio = settings.frame_rate / sr
         keys = [phrase_key(c, dec, sr) for c, dec in zip(curves, decs)]
         starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]
-        made: dict[int, np.ndarray] = {}
+        made_once: dict[int, np.ndarray] = {}
 
         def phrase_audio(i: int) -> np.ndarray:
-            if i not in made:
-                made[i] = _phrase_audio(decs[i], curves[i], sr)
-            return made[i]
+            if i not in made_once:
+                made_once[i] = _phrase_audio(decs[i], curves[i], sr)
+            return made_once[i]
 
         old_len = {} if previous is None else {k: (s, m) for k, s, m in previous[1]}
         reuse = previous is not None and settings.room_rt60_s is None
@@ -235,12 +255,10 @@ def _render_part_indexed(
             # time) and the whole part's audio twice over
             buf = buffer if buffer is not None else np.zeros(0, np.float32)
             n = 0
-            if pool is not None and len(curves) > _RUN:
-
-                def run(lo: int) -> list[np.ndarray]:
-                    return [_phrase_audio(decs[i], curves[i], sr) for i in range(lo, min(lo + _RUN, len(curves)))]
-
-                made_in_order = (a for run_audio in pool.map(run, range(0, len(curves), _RUN)) for a in run_audio)
+            if made is not None:
+                made_in_order = made
+            elif pool is not None and len(curves) > _RUN:
+                made_in_order = _made_on(pool, curves, decs, sr)
             else:
                 made_in_order = (_phrase_audio(decs[i], curves[i], sr) for i in range(len(curves)))
             for i, a in enumerate(made_in_order):  # the list's order: the same sums for every phrase an edit leaves alone
@@ -474,10 +492,11 @@ def render(
         buffers = _Buffers(n_total)
         lent: dict[str, np.ndarray] = {}
 
-        def render_one(p: Part, pool: Executor | None = None) -> tuple[np.ndarray, list | None]:
+        def render_one(p: Part, pool: Executor | None = None, phrases: Any = None,
+                       made: Iterator[np.ndarray] | None = None) -> tuple[np.ndarray, list | None]:  # fmt: skip
             buf = buffers.take()
             a, index = _render_part_indexed(p, score, settings, decoder=decs[p.id], previous=previous[p.id], buffer=buf,
-                                            pool=pool)  # fmt: skip
+                                            pool=pool, phrases=phrases, made=made)  # fmt: skip
             if a.base is buf:
                 lent[p.id] = buf
             else:  # a drum part's own audio, or a room's
@@ -510,13 +529,22 @@ def render(
             # the score nor a second start-up of numba. The parts go one after another, each
             # part's phrases on all the threads (runs of _RUN phrases), so that no thread waits
             # for another's long part at the end; a part whose audio is not made phrase by
-            # phrase (a drum kit) is one task of its own, from the start
+            # phrase (a drum kit) is one task of its own, from the start. This thread performs
+            # the next part while the threads make the phrases of the one before, then adds
+            # those to its audio: the threads' queue holds the next part's phrases before the
+            # last of this part's are done
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 whole = {pool.submit(render_one, p): p for p in todo if decs[p.id] is None}
-                for p in todo:
-                    if decs[p.id] is not None:
-                        bar.set_postfix_str(p.name[:20])
-                        finished(p, *render_one(p, pool))
+                ahead: list[tuple[Part, Any, Iterator[np.ndarray] | None]] = []
+                for p in [p for p in todo if decs[p.id] is not None] + [None]:
+                    if p is not None:
+                        planned = _phrases(p, score, settings, decs[p.id], None)
+                        fresh = previous[p.id] is None or settings.room_rt60_s is not None  # else an edit: lazily
+                        ahead.append((p, planned, _made_on(pool, *planned, sr) if fresh else None))
+                    if len(ahead) == 2 or (p is None and ahead):
+                        q, planned_q, made_q = ahead.pop(0)
+                        bar.set_postfix_str(q.name[:20])
+                        finished(q, *render_one(q, pool, planned_q, made_q))
                 for fut in as_completed(whole):
                     finished(whole[fut], *fut.result())
         else:
