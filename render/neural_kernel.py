@@ -2,7 +2,7 @@
 
 The network of :mod:`partita.render.neural_infer` (a 1x1 input projection, residual blocks
 ``h += W2 relu(causal_conv_d(h)) + b2`` with zero padding before the phrase, a linear head) runs
-here in float32 without the GIL and without BLAS: the render's part threads run it side by side,
+here in float32 without the GIL and without BLAS: the render's threads run it side by side,
 and its sums are taken in one fixed order, so the audio is the same whatever the number of
 threads (a multi-threaded BLAS changes its rounding with its thread count).
 
