@@ -545,6 +545,8 @@ def render(
                         q, planned_q, made_q = ahead.pop(0)
                         bar.set_postfix_str(q.name[:20])
                         finished(q, *render_one(q, pool, planned_q, made_q))
+                    for fut in [f for f in whole if f.done()]:  # a drum kit done: its stem is written now
+                        finished(whole.pop(fut), *fut.result())
                 for fut in as_completed(whole):
                     finished(whole[fut], *fut.result())
         else:
