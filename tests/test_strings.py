@@ -273,3 +273,13 @@ def test_instrument_weights_option_takes_a_string_model_file():
     score = Score(parts=(Part("h", "Harp", "harp", notes=(Note(F(0), F(1), 60),)), Part("f", "Flute", "flute", notes=(Note(F(0), F(1), 72),))))
     decs = decoders_for_score(score, [path])
     assert list(decs) == ["h"] and isinstance(decs["h"], StringDecoder) and decs["h"].instrument == "harp"
+
+
+def test_the_note_f0s_median_is_numpys_bit_for_bit():
+    from partita.render.strings import _median
+
+    rng = np.random.default_rng(3)
+    for n in [1, 2, 3, 4, 5, 16, 17, 250, 251]:
+        for dtype in (np.float32, np.float64):
+            x = (110.0 + rng.random(n) * 20.0).astype(dtype)
+            assert _median(x) == float(np.median(x))
