@@ -96,6 +96,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 _BLOCK = 4096  # O_DIRECT's alignment: offsets, lengths and the buffer's address (a page)
 _STAGE = 8 << 20
 _DIRECT_MIN = 4 << 20  # smaller files go through the page cache: nothing to gain
+_HASH_BESIDE = 1 << 20  # a write at least this long is hashed by a thread of its own, beside the write
 _stages = threading.local()  # a staging buffer per thread, used again (its pages stay mapped)
 
 
@@ -147,9 +148,23 @@ class StreamWriter:
         return self._skipped > 0
 
     def write(self, data: bytes | memoryview) -> None:
-        """Append ``data`` (any bytes-like object, not copied when written through the cache)."""
+        """Append ``data`` (any bytes-like object, not copied when written through the cache).
+
+        A large ``data`` is hashed by a second thread while this one writes it (hashlib leaves
+        the GIL while it hashes): a 41 MB stem took 50 ms to write, half of it sha256."""
         m = memoryview(data).cast("B")
-        self._hash.update(m)
+        if len(m) < _HASH_BESIDE:
+            self._hash.update(m)
+            self._put(m)
+            return
+        hasher = threading.Thread(target=self._hash.update, args=(m,), name="partita-sha256")
+        hasher.start()
+        try:
+            self._put(m)
+        finally:
+            hasher.join()
+
+    def _put(self, m: memoryview) -> None:
         if not self._staged:
             _write_all(self._fd, m)
             return
