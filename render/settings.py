@@ -108,10 +108,11 @@ class RenderSettings:
             raise ConfigError(f"verse {self.verse!r} must be a whole number from 1 to 99")
         if self.neutral_vowel not in ("ah", "oo"):
             raise ConfigError(f"neutral vowel {self.neutral_vowel!r} is not 'ah' or 'oo'")
-        from partita.symbolic.lyrics import LANGUAGE_RE
+        if self.language != "en":  # (the default needs no check, nor the lyrics module's import)
+            from partita.symbolic.lyrics import LANGUAGE_RE
 
-        if not isinstance(self.language, str) or not LANGUAGE_RE.match(self.language):
-            raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
+            if not isinstance(self.language, str) or not LANGUAGE_RE.match(self.language):
+                raise ConfigError(f"language {self.language!r} is not an espeak-ng voice name like 'en', 'de', 'pt-br'")
         if self.drums not in ("sampled", "designed"):
             raise ConfigError(f"drums {self.drums!r} is not 'sampled' or 'designed'")
         if self.drum_kit is not None and not isinstance(self.drum_kit, str):

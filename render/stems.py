@@ -41,7 +41,6 @@ from partita._fileio import atomic_path, atomic_write_text
 from partita._version import __version__
 from partita.errors import ConfigError, InstrumentError
 from partita.render import stem_cache
-from partita.render.drum_samples import GROUPS, layout
 from partita.render.settings import RENDERER_VERSION, RenderResult, RenderSettings, RenderWarning, StemInfo
 from partita.render.stem_cache import PhraseEntry, is_singer, part_cache_key, phrase_key
 from partita.render.timbres import Decoder, style_of
@@ -90,10 +89,11 @@ def _decoder_for(part: Part, decoders: Mapping[str, Decoder] | None) -> Decoder 
         from partita.render.techniques import with_techniques
 
         return with_techniques(part, decoders[part.id])
-    from partita.render.singing import is_voice_part, voice_type_of
+    from partita.symbolic.underlay import is_voice
 
-    if is_voice_part(part):  # voices sing (their words, or a neutral vowel)
+    if is_voice(part):  # voices sing (their words, or a neutral vowel)
         from partita.render.singer import SingerDecoder
+        from partita.render.singing import voice_type_of
 
         return SingerDecoder(voice_type_of(part))
     from partita.render.neural_infer import decoder_for  # shipped neural weights, else the designed timbre
@@ -172,7 +172,7 @@ def _perform(part: Part, score: Score, settings: RenderSettings, decoder: Decode
 
 def render_part(part: Part, score: Score, settings: RenderSettings, *, decoder: Decoder | None = None) -> np.ndarray:
     """A part's audio before limiting: float32 (1, n), from 0 to the end of its last release;
-    a percussion part (2, n), or (2 * len(GROUPS), n) with ``settings.drum_stems``.
+    a percussion part (2, n), or (2 * len(drum_samples.GROUPS), n) with ``settings.drum_stems``.
 
     ``decoder`` None picks the designed timbre (or the drum kit) of the part's instrument.
     """
@@ -222,8 +222,6 @@ def _render_part_indexed(
     order (the sums, and so the audio, are those of one thread). ``phrases``: :func:`_phrases` of
     the part, made already; ``made``: their audio in order (:func:`_made_on`), handed to the
     threads already (a render without ``previous`` only)."""
-    from partita.render.drum_sampler import render_drums
-    from partita.render.drums import DRUM_TAIL_S
     from partita.render.room import apply_room, room_impulse_response
     from partita.render.synth import _segment_start, synthesize
 
@@ -232,6 +230,9 @@ def _render_part_indexed(
         decoder = _decoder_for(part, None)
     index: list[PhraseEntry] | None = None
     if decoder is None:
+        from partita.render.drum_sampler import render_drums
+        from partita.render.drums import DRUM_TAIL_S
+
         n = int(np.ceil((score.tempo_map.seconds_at(part.end) + DRUM_TAIL_S) * sr)) if part.notes else 0
         audio = render_drums(part, score, settings, n_samples=n)
     else:
@@ -310,6 +311,13 @@ def _render_part_indexed(
         audio = apply_room(audio, ir)
         index = None
     return audio, index
+
+
+def _group_name(group: int) -> str:
+    """The name of a drum kit's stem group (``drum_samples.GROUPS``, imported when a kit has them)."""
+    from partita.render.drum_samples import GROUPS
+
+    return GROUPS[group]
 
 
 def _exact(files: list[tuple[Path, str, dict | None, str, str | None]]) -> dict | None:
@@ -415,6 +423,8 @@ def render(
     pieces: dict[str, list[int]] = {}
     names_of: dict[str, list[str]] = {}
     if settings.drum_stems:
+        from partita.render.drum_samples import GROUPS, layout
+
         lay = layout()
         for p in score.parts:
             if decs[p.id] is None:
@@ -467,7 +477,7 @@ def render(
         # a short provenance record that depends only on what made the stem (its cache key)
         record = riff_info_chunk({
             "ISFT": f"partita {__version__} ({RENDERER_VERSION})",
-            "INAM": p.name if group is None else f"{p.name} ({GROUPS[group]})",
+            "INAM": p.name if group is None else f"{p.name} ({_group_name(group)})",
             "ICMT": f"part {p.id}; instrument {p.instrument}; seed {seed}; render key {keys[p.id]}",
         })  # fmt: skip
         digest = write_wav(tmp, limited, sample_rate=sr, subtype=settings.subtype, info=record, n_samples=n_total)
@@ -476,7 +486,7 @@ def render(
             offset = len(wav_bytes(np.zeros((1, 0), np.float32), sample_rate=sr, subtype="float"))  # the header: no samples, no padding
             where = {"path": str((stems_dir / name).resolve()), "offset": offset, "n": int(a.shape[1]),
                      "sha256": digest}  # fmt: skip
-        return tmp, digest, where, name, None if group is None else GROUPS[group]
+        return tmp, digest, where, name, None if group is None else _group_name(group)
 
     # stems are written by two I/O threads while later parts render
     io = ThreadPoolExecutor(max_workers=2)
@@ -632,13 +642,13 @@ def render(
 def _lyric_notes(score: Score, decs: Mapping[str, Decoder | None], settings: RenderSettings) -> list[str]:
     """Summary lines about words: what the pronouncing dictionary lacked, notes without a
     syllable, lyrics on parts that do not sing."""
-    from partita.render.singing import lyric_report
-
     out = []
     for p in score.parts:
         if not any(n.lyric for n in p.notes):
             continue
         if is_singer(decs[p.id]):
+            from partita.render.singing import lyric_report
+
             out.extend(lyric_report(p, score, verse=settings.verse, language=settings.language).lines(p.name or p.id))
         else:
             out.append(f"part {p.name or p.id!r}: has lyrics but {p.instrument} does not sing; rendered as the instrument")
