@@ -12,7 +12,10 @@
 # --out data/neural/p30). Session 15 trained the benchmark score's six (violin, viola, cello,
 # flute, clarinet, horn) from FluidR3_GM and MuseScore_General together at 24 channels
 # (TWO_SOUNDFONTS=1 CHANNELS=24 MINUTES=30 PATIENCE=9: 3 minutes of each soundfont, the work in
-# data/neural/ms2_NAME, --out data/neural/ms2c24). Each card's command is the one that made its file.
+# data/neural/ms2_NAME, --out data/neural/ms2c24); the violin's was installed. Session 16 trained the
+# flute, viola, cello and horn from FluidR3_GM alone at 24 channels (CHANNELS=24 MINUTES=30 PATIENCE=9,
+# --work data/neural/c24_NAME, --out data/neural/c24) and installed them. Each card's command is the
+# one that made its file.
 #
 #   nohup nice -n 10 scripts/train_instruments.sh > data/neural/logs/train_instruments.log 2>&1 &
 #
