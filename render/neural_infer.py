@@ -349,7 +349,7 @@ class NeuralDecoder:
     def render_phrase(self, curves: ControlCurves, *, sample_rate: int) -> np.ndarray:
         """One phrase's audio, float32 (1, n): ``synthesize(self.decode(curves), ...)`` bit for
         bit, without the intermediate :class:`SynthParams` and its checks (the render path's
-        entry, see :func:`partita.render.stems._phrase_audio`)."""
+        entry, see :func:`partita.render.part_audio._phrase_audio`)."""
         from partita.render.neural_kernel import pack, phrase_audio
         from partita.render.synth import _GROUP, DEFAULT_FADE_FRACTION, _basis, _ratio
         from partita.render.timbres import N_BANDS

@@ -110,8 +110,10 @@ def test_an_edit_renders_again_only_the_phrases_it_touches_bowed_or_plucked(tmp_
     before = stems.render(score, tmp_path / "inc", sample_rate=24000, progress=False)
     old = sf.read(tmp_path / "inc" / before.stems[0].file, dtype="float32")[0]
     made = []  # the phrases each render synthesizes (counted on the way through)
-    phrase_audio = stems._phrase_audio
-    monkeypatch.setattr(stems, "_phrase_audio", lambda dec, curves, sr: made.append(dec.decoder_id) or phrase_audio(dec, curves, sr))
+    from partita.render import part_audio
+
+    phrase_audio = part_audio._phrase_audio
+    monkeypatch.setattr(part_audio, "_phrase_audio", lambda dec, curves, sr: made.append(dec.decoder_id) or phrase_audio(dec, curves, sr))
     incremental = stems.render(edited, tmp_path / "inc", sample_rate=24000, progress=False)
     n_incremental, made[:] = list(made), []
     scratch = stems.render(edited, tmp_path / "new", sample_rate=24000, progress=False)

@@ -239,7 +239,7 @@ def test_threads_share_each_parts_phrases(tmp_path, monkeypatch):
     thread's."""
     import threading
 
-    from partita.render import stems
+    from partita.render import part_audio
 
     long_vc = Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 1, 48 + i % 12) for i in range(40)))
     long_cl = Part("cl", "Clarinet", "clarinet", notes=tuple(Note(i, 0.5, 60 + i % 12) for i in range(60)))
@@ -247,18 +247,18 @@ def test_threads_share_each_parts_phrases(tmp_path, monkeypatch):
     score = Score(title="Threads", parts=(Part("fl", "Flute", "flute", notes=(Note(0, 1, 72),)), long_vc, drums, long_cl))
     threads: dict[str, set[int]] = {}
     lock = threading.Lock()
-    real = stems._phrase_audio
+    real = part_audio._phrase_audio
 
     def spy(decoder, curves, sample_rate):
         with lock:
             threads.setdefault(decoder.instrument, set()).add(threading.get_ident())
         return real(decoder, curves, sample_rate)
 
-    monkeypatch.setattr(stems, "_phrase_audio", spy)
+    monkeypatch.setattr(part_audio, "_phrase_audio", spy)
     two = render(score, tmp_path / "two", sample_rate=SR, progress=False, workers=2)
     assert len(threads["cello"]) == 2 and len(threads["clarinet"]) == 2
     assert threading.get_ident() not in threads["cello"] | threads["clarinet"]  # the pool's threads
-    monkeypatch.setattr(stems, "_phrase_audio", real)
+    monkeypatch.setattr(part_audio, "_phrase_audio", real)
     one = render(score, tmp_path / "one", sample_rate=SR, progress=False, workers=1)
     assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]  # the threads change no audio
 
