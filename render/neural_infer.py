@@ -351,7 +351,7 @@ class NeuralDecoder:
         bit, without the intermediate :class:`SynthParams` and its checks (the render path's
         entry, see :func:`partita.render.part_audio._phrase_audio`)."""
         from partita.render.neural_kernel import pack, phrase_audio
-        from partita.render.synth import _GROUP, DEFAULT_FADE_FRACTION, _basis, _ratio
+        from partita.render.synth import _GROUP, _basis, _ratio
         from partita.render.timbres import N_BANDS
 
         if sample_rate <= 0:
@@ -368,8 +368,8 @@ class NeuralDecoder:
             self.inputs(curves), w.w_in, w.b_in, w.conv_w, w.conv_b, w.mix_w, w.mix_b, w.dilations, w.head_w, w.head_b,
             f0, np.ascontiguousarray(curves.f0_hz, np.float64), np.ascontiguousarray(curves.loudness_db, np.float64),
             float(SILENCE_DB), float(sr), _grid(NOISE_TOP_HZ, int(cfg["n_bands"])), _grid(sr / 2.0, N_BANDS), n_harm,
-            n_harm + (-n_harm % _GROUP), _ratio(curves.frame_rate, sr), sr / 2.0 * DEFAULT_FADE_FRACTION,
-            _basis(N_BANDS), np.uint64(curves.seed & 0xFFFFFFFFFFFFFFFF),
+            n_harm + (-n_harm % _GROUP), _ratio(curves.frame_rate, sr), _basis(N_BANDS),
+            np.uint64(curves.seed & 0xFFFFFFFFFFFFFFFF),
         )  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 
 from partita.render.jit import njit
-from partita.render.synth import _harmonic_kernel, _noise_kernel, _segment_start
+from partita.render.synth import _synthesize_kernel
 
 __all__ = ["TILE", "PackedWeights", "pack", "forward_packed", "heads", "input_features", "merge_onsets", "phrase_audio"]
 
@@ -400,9 +400,9 @@ def merge_onsets(starts, prev_sounding, lag, out):  # type: ignore[no-untyped-de
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def phrase_audio(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head_w, head_b, f0_32, f0_hz, loudness_db,
-                 silence_db, sample_rate, model_hz, render_hz, n_harm, amps_cols, ratio, fade_hz, basis, seed):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+                 silence_db, sample_rate, model_hz, render_hz, n_harm, amps_cols, ratio, basis, seed):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
     """A phrase's audio from the network's features, in one call: :func:`_forward_kernel`, then
-    :func:`heads`, then the harmonic bank and the filtered noise of :mod:`partita.render.synth`
+    :func:`heads`, then ``synth._synthesize_kernel`` (the harmonic bank and the filtered noise)
     into float32 (1, n) -- the kernels and the order of ``NeuralDecoder.decode`` followed by
     ``synthesize``, so the same audio bit for bit, with one release of the GIL and one dispatch
     instead of one for each (and none of the arrays between them made by numpy).
@@ -419,18 +419,7 @@ def phrase_audio(x, w_in, b_in, conv_w, conv_b, mix_w, mix_b, dilations, head_w,
     mags = np.empty((n, render_hz.size), np.float32)
     amps = np.empty((n, amps_cols), np.float32)
     heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz, amp, dist, mags, amps)
-    n_body = _segment_start(n, ratio)
-    audio = np.zeros((1, n_body + 2 * (render_hz.size - 1) - 1), np.float32)
-    nyquist = sample_rate / 2.0
     sounding = False
     for t in range(n):
         sounding = sounding or amp[t] != 0.0
-    if sounding:
-        _harmonic_kernel(f0_32, amps, ratio, 1.0 / sample_rate, nyquist, fade_hz, 0, 0.0, audio[0, :n_body])
-    noisy = False
-    for t in range(n):
-        for b in range(render_hz.size):
-            noisy = noisy or mags[t, b] != 0.0
-    if noisy:
-        _noise_kernel(mags, basis, ratio, seed, 0, audio[0], True)
-    return audio
+    return _synthesize_kernel(f0_32, amps, mags, ratio, sample_rate, basis, seed, sounding)

@@ -559,19 +559,28 @@ def synthesize_arrays(f0_hz: np.ndarray, amps: np.ndarray, noise_magnitudes: np.
     >>> audio.shape, round(float(np.abs(audio).max()), 2)
     ((1, 1951), 0.08)
     """
-    ratio = _ratio(frame_rate, sample_rate)
-    n_frames = f0_hz.shape[0]
-    n_body = int(_segment_start(n_frames, ratio))
-    n_bands = noise_magnitudes.shape[1]
-    taps = 2 * (n_bands - 1)
-    n_out = n_body + taps - 1
-    out = np.zeros((1, n_out), np.float32)
+    return _synthesize_kernel(f0_hz, amps, noise_magnitudes, _ratio(frame_rate, sample_rate), float(sample_rate),
+                              _basis(noise_magnitudes.shape[1]), np.uint64(seed & 0xFFFFFFFFFFFFFFFF), harmonics)  # fmt: skip
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _synthesize_kernel(f0_hz, amps, mags, ratio, sample_rate, basis, seed, harmonics):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """:func:`synthesize_arrays` as one kernel (``basis``: the noise filter of ``mags``'s bands,
+    ``seed`` uint64), which the neural decoder's phrase kernel calls too: the harmonics (unless
+    ``harmonics`` is False) into float32 (1, frames + the filter's tail), then the noise added
+    where any magnitude is not 0."""
+    n_body = _segment_start(f0_hz.shape[0], ratio)
+    out = np.zeros((1, n_body + basis.shape[0] - 1), np.float32)
     nyquist = sample_rate / 2.0
     if harmonics:
         _harmonic_kernel(f0_hz, amps, ratio, 1.0 / sample_rate, nyquist, nyquist * DEFAULT_FADE_FRACTION, 0, 0.0,
                          out[0, :n_body])  # fmt: skip
-    if noise_magnitudes.any():
-        _noise_kernel(noise_magnitudes, _basis(n_bands), ratio, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), 0, out[0], True)
+    noisy = False
+    for t in range(mags.shape[0]):
+        for b in range(mags.shape[1]):
+            noisy = noisy or mags[t, b] != 0.0
+    if noisy:
+        _noise_kernel(mags, basis, ratio, seed, 0, out[0], True)
     return out
 
 
