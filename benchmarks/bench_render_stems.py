@@ -302,6 +302,7 @@ def main() -> int:
         fs_cpu: dict[str, list[float]] = {"score": [], "pop": []}
         times: dict[str, list[float]] = {k: [] for k in runs}
         cpu: dict[str, list[float]] = {k: [] for k in runs}
+        pair_times: list[float] = []
         for k in range(3):  # rounds: every row once per round, so load changes hit them alike
             for name in ("score", "pop"):
                 r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -325,6 +326,16 @@ def main() -> int:
                 times[row].append(time.perf_counter() - t0)
                 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu[row].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+            # the machine's own ceiling for the default jobs: two --jobs 1 renders of the MIDI
+            # started together, each its own process (no GIL, no shared work): how much slower
+            # each runs beside the other than alone (shared caches, memory, the host's cores)
+            pair = [[partita_cli, "render", str(work / "score.mid"), "-o", str(work / f"pair-{k}-{i}"), "--quiet",
+                     "--jobs", "1"] for i in range(2)]  # fmt: skip
+            t0 = time.perf_counter()
+            procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for cmd in pair]
+            if any(proc.wait() != 0 for proc in procs):
+                raise SystemExit("a side-by-side render failed")
+            pair_times.append(time.perf_counter() - t0)
         # the default jobs give the same stems as one job
         for row in ("default_jobsdefault", "midi_default_jobsdefault", "pop_default_jobsdefault"):
             one = json.loads((work / f"cli-{row.replace('jobsdefault', 'jobs1')}-0" / "render.json").read_text())
@@ -380,6 +391,13 @@ def main() -> int:
             "process_targets": {"default_jobs1": 0.67, "default_jobsdefault": 0.4, "midi_default_jobs1": 0.67,
                                 "midi_default_jobsdefault": 0.4},
             "realtime_factor_in_process": score.duration_seconds / best,
+            "side_by_side_pair_s": min(pair_times),
+            "side_by_side_pair_runs_s": pair_times,
+            "side_by_side_over_alone": min(pair_times) / whole["midi_default_jobs1"],
+            # one job's render split perfectly over the cores (the start-up, the one-note row, not
+            # split), each core as slow as a process beside another: the best the default jobs can do here
+            "default_jobs_ceiling_s": whole["one_default_jobs1"] + (whole["midi_default_jobs1"] - whole["one_default_jobs1"])
+            / default_workers() * (min(pair_times) / whole["midi_default_jobs1"]),
             "targets": {"full_render_s": 10.0, "peak_rss_mb": 1536, "edit_over_full": 0.1},
         }
     finally:
@@ -403,6 +421,12 @@ def main() -> int:
         *[f"| partita render, {_row_name(k)} | {v:.2f} | {r['partita_render_process_cpu_s'][k]:.2f} | "
           f"{r['partita_over_fluidsynth_process'][k]:.2f} | |"
           for k, v in r["partita_render_process_s"].items() if k.startswith("pop")],
+        "",
+        f"The machine's ceiling: two `--jobs 1` renders of the MIDI started together (separate processes, best of three) "
+        f"took {r['side_by_side_pair_s']:.2f} s, {r['side_by_side_over_alone']:.2f} times one alone. A one-job render "
+        f"split over the {r['default_jobs']} cores with nothing lost but that (the one-note row's start-up not split) "
+        f"would take {r['default_jobs_ceiling_s']:.2f} s = "
+        f"{r['default_jobs_ceiling_s'] / r['fluidsynth_process_s']:.2f} of fluidsynth's time.",
         "",
         "| in process | value | target |",
         "|---|---|---|",
