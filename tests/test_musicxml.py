@@ -447,3 +447,33 @@ def test_mutated_files_raise_only_partita_errors(data):
         else:
             assert isinstance(score, Score)
         assert path.read_bytes() == bytes(blob)
+
+
+def test_a_read_leaves_its_objects_in_the_collector_s_oldest_generation(tmp_path):
+    """What a read made goes to the cycle collector's oldest generation as it returns (left in
+    the youngest, the next allocation walked all of it); the collector is on again after, off
+    if it was off, and objects the program froze itself stay frozen."""
+    import gc
+
+    path = tmp_path / "s.musicxml"
+    score_io.write(Score(parts=(Part("p", "Flute", "flute", notes=tuple(Note(i, 1, 60 + i % 12) for i in range(400))),)), path)
+    assert gc.isenabled()
+    score = score_io.read(path)
+    assert gc.isenabled() and len(score.parts[0].notes) == 400
+    note = score.parts[0].notes[17]
+    assert gc.is_tracked(note)
+    assert any(o is note for o in gc.get_objects(generation=2))
+    gc.disable()
+    try:
+        score_io.read(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    held = [[k] for k in range(100)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        score_io.read(path)
+        assert gc.get_freeze_count() == frozen >= len(held)
+    finally:
+        gc.unfreeze()
