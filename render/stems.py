@@ -139,10 +139,11 @@ def render(
         Where part audio is cached; default ``out_dir/.cache``, which keeps only the entries of
         the latest render (a cache folder given here is never pruned).
     workers
-        Threads rendering parts in parallel (1: one after the other); default: one per CPU
-        core this process may use (:func:`default_workers`). The kernels (synthesis, neural
-        decoder) release the GIL; the performer's Python does not, so two threads gain less
-        than two cores. The stems are bit-identical whatever the number.
+        Jobs rendering parts in parallel (1: one after the other); default: one per CPU core
+        this process may use (:func:`default_workers`). On Linux, where this process runs no
+        other thread, whole parts go to forked processes (:mod:`partita.render.part_processes`);
+        elsewhere each part's phrases go to threads (the kernels release the GIL, the
+        performer's Python does not). The stems are bit-identical whatever the number.
     progress
         Show a progress bar on stderr; default: when stderr is a terminal.
     repeats
@@ -260,11 +261,17 @@ def render(
     staging: dict[str, Any] = {}
     raw: dict[str, np.ndarray] = {}
     indexes: dict[str, list | None] = {}
+    # with several workers on Linux, whole parts go to forked processes (part_processes); they
+    # are forked before this process starts a thread, so the cached parts' stems wait for them
+    from partita.render import part_processes
+
+    processes = part_processes.usable(len(todo), workers)
+    done_files: dict[str, list[tuple[Path, str, dict | None, str, str | None]]] = {}
     try:
-        for p in score.parts:
-            if p.id in audio:  # from the cache
-                raw[p.id] = audio.pop(p.id)
-                staging[p.id] = io.submit(stage_stem, p, raw[p.id])
+        cached = [p for p in score.parts if p.id in audio]
+        for p in [] if processes else cached:
+            raw[p.id] = audio.pop(p.id)
+            staging[p.id] = io.submit(stage_stem, p, raw[p.id])
 
         buffers = _Buffers(n_total)
         lent: dict[str, np.ndarray] = {}
@@ -298,13 +305,36 @@ def render(
         if show and todo:
             from tqdm import tqdm
 
-            bar: Any = tqdm(total=len(todo), desc="render", unit="part", file=sys.stderr)
+            class _Bar(tqdm):  # type: ignore[misc, valid-type]
+                monitor_interval = 0  # no monitor thread (a process with threads is not forked)
+
+            bar: Any = _Bar(total=len(todo), desc="render", unit="part", file=sys.stderr)
         else:  # no bar: not even tqdm's import and its lock (which imports multiprocessing)
             bar = _NoBar()
-        if workers > 1 and todo:
-            # threads, not processes: the kernels release the GIL, and a thread needs no copy of
-            # the score nor a second start-up of numba. The parts go one after another, each
-            # part's phrases on all the threads (runs of _RUN phrases), so that no thread waits
+        if processes:
+
+            def one(p: Part) -> tuple[list, list | None]:
+                # a whole part, as on one thread, its stem written at once (in this process or a
+                # child: then the result comes back pickled) and its buffer used again
+                a, index = render_one(p)
+                files = stage_stem(p, a)
+                if _exact(files) is None and not (cache / f"{keys[p.id]}.npy").exists():
+                    save_npy(p.id, a)
+                buf = lent.pop(p.id, None)
+                if buf is not None:
+                    buffers.give(buf)
+                return files, index
+
+            for p, (files, index) in part_processes.run(todo, workers, one):
+                done_files[p.id], indexes[p.id] = files, index
+                bar.set_postfix_str(p.name[:20])
+                bar.update(1)
+            for p in cached:
+                raw[p.id] = audio.pop(p.id)
+                staging[p.id] = io.submit(stage_stem, p, raw[p.id])
+        elif workers > 1 and todo:
+            # threads (where processes are not used): the kernels release the GIL. The parts go
+            # one after another, each part's phrases on all the threads (runs of _RUN phrases), so that no thread waits
             # for another's long part at the end; a part whose audio is not made phrase by
             # phrase (a drum kit) is one task of its own, from the start. This thread performs
             # the next part while the threads make the phrases of the one before, then adds
@@ -331,7 +361,7 @@ def render(
                 bar.set_postfix_str(p.name[:20])
                 finished(p, *render_one(p))
         bar.close()
-        staged_files = {pid: job.result() for pid, job in staging.items()}
+        staged_files = {**done_files, **{pid: job.result() for pid, job in staging.items()}}
         # rendered parts whose stem does not hold their audio exactly keep an .npy
         keep = [pid for pid in raw if _exact(staged_files[pid]) is None and not (cache / f"{keys[pid]}.npy").exists()]
         for job in [io.submit(save_npy, pid, raw[pid]) for pid in keep]:
@@ -339,6 +369,9 @@ def render(
         raw.clear()
     except BaseException:
         io.shutdown(wait=True, cancel_futures=True)
+        for files in done_files.values():
+            for staged_file in files:
+                staged_file[0].unlink(missing_ok=True)
         for pid, job in staging.items():
             if job.done() and not job.cancelled() and job.exception() is None:
                 for staged_file in job.result():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import warnings
 
 import numpy as np
@@ -239,8 +240,9 @@ def test_threads_share_each_parts_phrases(tmp_path, monkeypatch):
     thread's."""
     import threading
 
-    from partita.render import part_audio
+    from partita.render import part_audio, part_processes
 
+    monkeypatch.setattr(part_processes, "usable", lambda *a: False)  # threads: where processes are not
     long_vc = Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 1, 48 + i % 12) for i in range(40)))
     long_cl = Part("cl", "Clarinet", "clarinet", notes=tuple(Note(i, 0.5, 60 + i % 12) for i in range(60)))
     drums = Part("dr", "Drums", "drum_kit", notes=tuple(Note(i, 1, 36 if i % 2 else 38) for i in range(16)))
@@ -261,6 +263,98 @@ def test_threads_share_each_parts_phrases(tmp_path, monkeypatch):
     monkeypatch.setattr(part_audio, "_phrase_audio", real)
     one = render(score, tmp_path / "one", sample_rate=SR, progress=False, workers=1)
     assert [s.sha256 for s in one.stems] == [s.sha256 for s in two.stems]  # the threads change no audio
+
+
+def _band() -> Score:
+    """The longest part first (the parent takes it), the cello second (a child takes it)."""
+    fl = Part("fl", "Flute", "flute", notes=tuple(Note(i, 1, 72 + i % 7) for i in range(160)))
+    vc = Part("vc", "Cello", "cello", notes=tuple(Note(2 * i, 1, 48 + i % 12) for i in range(40)))
+    drums = Part("dr", "Drums", "drum_kit", notes=tuple(Note(i, 1, 36 if i % 2 else 38) for i in range(16)))
+    cl = Part("cl", "Clarinet", "clarinet", notes=tuple(Note(i, 0.5, 60 + i % 12) for i in range(20)))
+    return Score(title="Processes", parts=(cl, vc, drums, fl))
+
+
+#: A render of :func:`_band` with two jobs in a fresh interpreter (processes are used only where
+#: the process runs no other thread, and a test suite's process may run some), recording which
+#: process makes each phrase; with "warn" or "raise" the cello's phrases warn or raise.
+_RENDER_ON_PROCESSES = """
+import json, os, sys, warnings
+from pathlib import Path
+from partita.errors import ScoreError
+from partita.render import part_audio
+from partita.render.settings import RenderWarning
+from partita.render.stems import render
+from tests.test_render_stems import SR, _band
+
+out, mode = Path(sys.argv[1]), sys.argv[2]
+real = part_audio._phrase_audio
+
+def spy(decoder, curves, sample_rate):
+    with open(out / "pids.txt", "a") as fh:
+        fh.write(f"{decoder.instrument} {os.getpid()}\\n")
+    if decoder.instrument == "cello" and mode == "warn":
+        warnings.warn("the cello's bow is tired", RenderWarning)
+    if decoder.instrument == "cello" and mode == "raise":
+        raise ScoreError("the cello's string broke")
+    return real(decoder, curves, sample_rate)
+
+part_audio._phrase_audio = spy
+result = {"pid": str(os.getpid())}
+with warnings.catch_warnings(record=True) as said:
+    warnings.simplefilter("always")
+    try:
+        result["sha256"] = [s.sha256 for s in render(_band(), out / "two", sample_rate=SR, progress=False, workers=2).stems]
+    except ScoreError as exc:
+        result["raised"] = str(exc)
+result["warned"] = [str(w.message) for w in said]
+try:
+    os.waitpid(-1, os.WNOHANG)
+    result["children_left"] = True
+except ChildProcessError:
+    result["children_left"] = False
+result["made"] = [line.split() for line in (out / "pids.txt").read_text().splitlines()]
+print(json.dumps(result))
+"""
+
+
+def _render_on_processes(tmp_path, mode: str) -> dict:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-c", _RENDER_ON_PROCESSES, str(tmp_path), mode], cwd=root,
+                         capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_parts_on_processes_give_one_thread_s_stems(tmp_path):
+    """With two jobs on Linux whole parts go to forked processes, the render's own and a child,
+    each part to one; the stems are one thread's, and no child is left behind."""
+    one = render(_band(), tmp_path / "one", sample_rate=SR, progress=False, workers=1)
+    got = _render_on_processes(tmp_path, "plain")
+    pids: dict[str, set[str]] = {}
+    for instrument, pid in got["made"]:
+        pids.setdefault(instrument, set()).add(pid)
+    assert pids["flute"] == {got["pid"]} and len(pids["cello"]) == 1  # the longest part: the parent's
+    assert {p for s in pids.values() for p in s} - {got["pid"]}  # a child made some parts
+    assert got["sha256"] == [s.sha256 for s in one.stems] and not got["warned"]
+    assert not got["children_left"]
+
+
+def test_a_part_that_warns_or_raises_in_a_child_does_so_here(tmp_path):
+    """A child's part that warned or raised is rendered again by the render's own process, which
+    then warns or raises as a render on one thread does, and leaves no stem nor child behind."""
+    (tmp_path / "w").mkdir()
+    got = _render_on_processes(tmp_path / "w", "warn")
+    cello = {pid for instrument, pid in got["made"] if instrument == "cello"}
+    assert len(cello) == 2 and got["pid"] in cello  # tried in a child, then in the parent
+    assert "the cello's bow is tired" in got["warned"] and len(got["sha256"]) == 4
+    (tmp_path / "r").mkdir()
+    got = _render_on_processes(tmp_path / "r", "raise")
+    assert got["raised"] == "the cello's string broke" and not got["children_left"]
+    assert not (tmp_path / "r" / "two" / "render.json").exists()
+    assert not list((tmp_path / "r" / "two" / "stems").glob("*.wav"))
 
 
 def test_the_folder_cache_keeps_only_the_latest_render(tmp_path):

@@ -61,7 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah", help="what voice parts sing without lyrics (default ah)")
     c.add_argument("--sample-rate", type=int, default=48000, metavar="HZ", help="stems and mix sample rate (default 48000)")
     c.add_argument("--target-lufs", type=float, default=-14.0, metavar="X", help="master loudness in LUFS (default -14)")
-    c.add_argument("--jobs", type=int, default=2, metavar="N", help="threads rendering the parts' phrases (default 2)")
+    c.add_argument("--jobs", type=int, default=2, metavar="N", help="jobs rendering the parts: processes on Linux, else threads (default 2)")
     c.add_argument("--key-dir", default=None, help="signing key folder (default: $PARTITA_KEY_DIR or ~/.config/partita/keys)")
     c.set_defaults(run=run_compose)
 

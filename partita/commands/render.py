@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="add a synthetic room with this reverberation time in seconds (default: dry)")
     p.add_argument("--pcm24", action="store_true", help="write 24-bit PCM instead of 32-bit float")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="make the parts' phrases in N threads (default: one per CPU core this process may use); the stems are the same whatever N")
+                   help="render the parts in N jobs: processes on Linux, else threads (default: one per CPU core this process may use); the stems are the same whatever N")
     p.add_argument("--no-repeats", action="store_true",
                    help="play each written bar once (default: repeats, voltas and D.C./D.S. as MuseScore plays them)")
     p.add_argument("--neutral-vowel", choices=("ah", "oo"), default="ah",

@@ -1,0 +1,168 @@
+"""Whole parts rendered by forked processes, each part by one process from its notes to its
+staged stem: the default jobs of a render on Linux.
+
+Threads share the kernels' work without copies, but not the Python around it: the performer,
+each phrase's glue and the sums hold the GIL, and in a scheduler trace of the 8-part benchmark
+score with two threads a fifth of the two cores sat idle while the threads waited on it. Two
+``--jobs 1`` renders of that score side by side took 1.16 times one alone, so parts split over
+processes can come within that of half a render (``benchmarks/results/render_stems.md``, "the
+machine's ceiling").
+
+:func:`run` forks ``n - 1`` children once the render knows what it must do, before it starts any
+thread. The parts wait in a pipe, the longest first (:func:`work_of`), and every process -- this
+one too -- takes the next one when it is free and renders it by ``one(part)``, exactly as a
+render on one thread does, so the stems do not depend on the number of processes. A child sends
+back what ``one`` returned (the staged files and the phrase index: small), pickled. A part whose
+render raised or warned in a child is rendered again here, which then raises or warns as a render
+on one thread does; so is every part of a child that ended early.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+import warnings
+from typing import Any, Callable, Iterator, Sequence
+
+from partita.symbolic.score import Part
+
+__all__ = ["run", "usable", "work_of"]
+
+_ITEM = struct.Struct("<H")
+_LENGTH = struct.Struct("<Q")
+
+
+def usable(n_parts: int, workers: int) -> bool:
+    """Whether parts may go to forked processes: several workers and parts, Linux, and no
+    thread in this process but this one (forking while another thread may hold a lock is
+    unsafe)."""
+    return (workers > 1 and n_parts > 1 and sys.platform.startswith("linux") and hasattr(os, "fork")
+            and threading.active_count() == 1 and n_parts < 1 << 16)  # fmt: skip
+
+
+def work_of(part: Part) -> float:
+    """A part's rough cost to render, for the order the processes take the parts in: its notes
+    (each a phrase or a string model's note, about 0.4 ms) and its sounding quarter notes (about
+    0.5 ms each at 120 bpm; every part of a score shares its tempo). Only the order depends on
+    it, never the audio."""
+    return 0.4 * len(part.notes) + 0.5 * sum(float(n.duration) for n in part.notes)
+
+
+def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iterator[tuple[Part, Any]]:
+    """``(part, one(part))`` for every part, in the order they are done, ``one`` called in this
+    process or in one of ``workers - 1`` forked children (its result pickled back)."""
+    order = sorted(range(len(parts)), key=lambda i: -work_of(parts[i]))
+    task_r, task_w = os.pipe()
+    os.write(task_w, b"".join(_ITEM.pack(i) for i in order))  # a few bytes: the pipe holds them all
+    os.close(task_w)
+    children: dict[int, int] = {}  # result pipe's read end -> pid
+    try:
+        for _ in range(min(workers, len(parts)) - 1):
+            res_r, res_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+                code = 1
+                try:
+                    os.close(res_r)
+                    for fd in children:
+                        os.close(fd)
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and ends this
+                    gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
+                    _child(parts, task_r, res_w, one)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(res_w)
+            children[res_r] = pid
+        done: dict[int, Any] = {}  # a child's parts, rendered there (None: to render here)
+        readers = {fd: _Reader(fd) for fd in children}
+        while (i := _take(task_r)) is not None:
+            yield parts[i], one(parts[i])
+            done[i] = True
+            for fd in select.select(list(readers), [], [], 0)[0]:  # what the children have done meanwhile
+                yield from _done(readers, fd, parts, done)
+        while readers:
+            for fd in select.select(list(readers), [], [])[0]:
+                yield from _done(readers, fd, parts, done)
+        for i in order:  # a part a child could not render (or took and never sent: it died)
+            if done.get(i) is None:
+                yield parts[i], one(parts[i])
+    finally:
+        os.close(task_r)
+        for fd, pid in children.items():
+            try:
+                os.kill(pid, signal.SIGKILL)  # done already, or the render is being abandoned
+            except ProcessLookupError:  # pragma: no cover
+                pass
+            os.waitpid(pid, 0)
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _take(task_r: int) -> int | None:
+    data = os.read(task_r, _ITEM.size)
+    return _ITEM.unpack(data)[0] if len(data) == _ITEM.size else None
+
+
+def _child(parts: Sequence[Part], task_r: int, res_w: int, one: Callable[[Part], Any]) -> None:  # pragma: no cover - in the child
+    """Take parts until none is left; send ``(index, result)`` for each, or ``(index, None)``
+    where its render raised or warned (the parent renders it again, and so raises or warns)."""
+    with os.fdopen(res_w, "wb") as out:
+        while (i := _take(task_r)) is not None:
+            result = None
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                try:
+                    result = one(parts[i])
+                except Exception:
+                    result = None
+            if said:
+                result = None
+            try:
+                data = pickle.dumps((i, result), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                data = pickle.dumps((i, None), protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(_LENGTH.pack(len(data)) + data)
+            out.flush()
+
+
+class _Reader:
+    """A child's result pipe, read as its messages arrive (a select said it has data)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.data = b""
+
+    def read(self) -> list[Any] | None:
+        """The whole messages now readable; None at the end of the pipe."""
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            return None
+        self.data += chunk
+        out = []
+        while len(self.data) >= _LENGTH.size:
+            n = _LENGTH.unpack_from(self.data)[0]
+            if len(self.data) < _LENGTH.size + n:
+                break
+            out.append(pickle.loads(self.data[_LENGTH.size : _LENGTH.size + n]))
+            self.data = self.data[_LENGTH.size + n :]
+        return out
+
+
+def _done(readers: dict[int, _Reader], fd: int, parts: Sequence[Part], done: dict[int, Any]) -> Iterator[tuple[Part, Any]]:
+    messages = readers[fd].read()
+    if messages is None:  # the child is done (or died: its parts not sent are rendered here)
+        del readers[fd]
+        return
+    for i, result in messages:
+        done[i] = None if result is None else True
+        if result is not None:
+            yield parts[i], result
