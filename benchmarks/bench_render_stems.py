@@ -431,7 +431,7 @@ def main() -> int:
         "| in process | value | target |",
         "|---|---|---|",
         f"| full render, 1 thread | {r['full_render_s_workers1']:.2f} s ({r['score_seconds'] / r['full_render_s_workers1']:.0f}x real time) | <= 10 s |",
-        f"| full render, 2 threads | {r['full_render_s_workers2']:.2f} s | |",
+        f"| full render, 2 jobs | {r['full_render_s_workers2']:.2f} s | |",
         f"| full render, CPU time (1 thread) | {r['full_render_cpu_s_workers1']:.2f} s; fluidsynth's CPU time {r['fluidsynth_cpu_s']:.2f} s | |",
         f"| peak memory (RSS), 1 thread | {r['peak_rss_mb_workers1']:.0f} MB | <= 1536 MB |",
         f"| re-render after a one-note edit | {r['edit_render_s']:.3f} s = {r['edit_over_full']:.3f} of full (CPU: {r['edit_over_full_cpu']:.3f}) | <= 0.1 |",
