@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import select
 import signal
 import struct
 import sys
@@ -62,6 +61,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
     os.write(task_w, b"".join(_ITEM.pack(i) for i in order))  # a few bytes: the pipe holds them all
     os.close(task_w)
     children: dict[int, int] = {}  # result pipe's read end -> pid
+    readers: list[_Reader] = []
     try:
         for _ in range(min(workers, len(parts)) - 1):
             res_r, res_w = os.pipe()
@@ -81,30 +81,30 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
             os.close(res_w)
             children[res_r] = pid
         done: dict[int, Any] = {}  # a child's parts, rendered there (None: to render here)
-        readers = {fd: _Reader(fd) for fd in children}
+        readers += [_Reader(fd) for fd in children]  # threads: a child never waits on a full pipe
         while (i := _take(task_r)) is not None:
             yield parts[i], one(parts[i])
             done[i] = True
-            for fd in select.select(list(readers), [], [], 0)[0]:  # what the children have done meanwhile
-                yield from _done(readers, fd, parts, done)
-        while readers:
-            for fd in select.select(list(readers), [], [])[0]:
-                yield from _done(readers, fd, parts, done)
+            for reader in readers:  # what the children have done meanwhile
+                yield from _done(reader.messages(), parts, done)
+        for reader in readers:
+            reader.join()
+            yield from _done(reader.messages(), parts, done)
         for i in order:  # a part a child could not render (or took and never sent: it died)
             if done.get(i) is None:
                 yield parts[i], one(parts[i])
     finally:
         os.close(task_r)
-        for fd, pid in children.items():
+        for pid in children.values():
             try:
                 os.kill(pid, signal.SIGKILL)  # done already, or the render is being abandoned
             except ProcessLookupError:  # pragma: no cover
                 pass
             os.waitpid(pid, 0)
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        for reader in readers:
+            reader.join()  # at the end of its pipe: the child is gone
+        for fd in children:
+            os.close(fd)
 
 
 def _take(task_r: int) -> int | None:
@@ -134,34 +134,38 @@ def _child(parts: Sequence[Part], task_r: int, res_w: int, one: Callable[[Part],
             out.flush()
 
 
-class _Reader:
-    """A child's result pipe, read as its messages arrive (a select said it has data)."""
+class _Reader(threading.Thread):
+    """Reads a child's result pipe to its end as the bytes come (a child whose result is larger
+    than the pipe would otherwise wait for this process to finish its own part)."""
 
     def __init__(self, fd: int):
+        super().__init__(name="partita-part-results", daemon=True)
         self.fd = fd
-        self.data = b""
+        self._data = bytearray()
+        self._lock = threading.Lock()
+        self.start()
 
-    def read(self) -> list[Any] | None:
-        """The whole messages now readable; None at the end of the pipe."""
-        chunk = os.read(self.fd, 1 << 16)
-        if not chunk:
-            return None
-        self.data += chunk
+    def run(self) -> None:
+        while chunk := os.read(self.fd, 1 << 16):
+            with self._lock:
+                self._data += chunk
+
+    def messages(self) -> list[Any]:
+        """The whole messages read so far and not given before."""
         out = []
-        while len(self.data) >= _LENGTH.size:
-            n = _LENGTH.unpack_from(self.data)[0]
-            if len(self.data) < _LENGTH.size + n:
-                break
-            out.append(pickle.loads(self.data[_LENGTH.size : _LENGTH.size + n]))
-            self.data = self.data[_LENGTH.size + n :]
+        with self._lock:
+            at = 0
+            while len(self._data) - at >= _LENGTH.size:
+                n = _LENGTH.unpack_from(self._data, at)[0]
+                if len(self._data) - at < _LENGTH.size + n:
+                    break
+                out.append(pickle.loads(self._data[at + _LENGTH.size : at + _LENGTH.size + n]))
+                at += _LENGTH.size + n
+            del self._data[:at]
         return out
 
 
-def _done(readers: dict[int, _Reader], fd: int, parts: Sequence[Part], done: dict[int, Any]) -> Iterator[tuple[Part, Any]]:
-    messages = readers[fd].read()
-    if messages is None:  # the child is done (or died: its parts not sent are rendered here)
-        del readers[fd]
-        return
+def _done(messages: list[Any], parts: Sequence[Part], done: dict[int, Any]) -> Iterator[tuple[Part, Any]]:
     for i, result in messages:
         done[i] = None if result is None else True
         if result is not None:
