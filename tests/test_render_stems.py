@@ -276,7 +276,8 @@ def _band() -> Score:
 
 #: A render of :func:`_band` with two jobs in a fresh interpreter (processes are used only where
 #: the process runs no other thread, and a test suite's process may run some), recording which
-#: process makes each phrase; with "warn" or "raise" the cello's phrases warn or raise.
+#: process makes each phrase; "warn": every phrase warns, "raise_in_child": a child's phrases
+#: raise, "raise": the cello's phrases raise.
 _RENDER_ON_PROCESSES = """
 import json, os, sys, warnings
 from pathlib import Path
@@ -292,8 +293,10 @@ real = part_audio._phrase_audio
 def spy(decoder, curves, sample_rate):
     with open(out / "pids.txt", "a") as fh:
         fh.write(f"{decoder.instrument} {os.getpid()}\\n")
-    if decoder.instrument == "cello" and mode == "warn":
-        warnings.warn("the cello's bow is tired", RenderWarning)
+    if mode == "warn":
+        warnings.warn(f"the {decoder.instrument} is tired", RenderWarning)
+    if mode == "raise_in_child" and str(os.getpid()) != result["pid"]:
+        raise ScoreError("a child's string broke")
     if decoder.instrument == "cello" and mode == "raise":
         raise ScoreError("the cello's string broke")
     return real(decoder, curves, sample_rate)
@@ -328,16 +331,21 @@ def _render_on_processes(tmp_path, mode: str) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def _pids(got: dict) -> dict[str, set[str]]:
+    pids: dict[str, set[str]] = {}
+    for instrument, pid in got["made"]:
+        pids.setdefault(instrument, set()).add(pid)
+    return pids
+
+
 def test_parts_on_processes_give_one_thread_s_stems(tmp_path):
     """With two jobs on Linux whole parts go to forked processes, the render's own and a child,
     each part to one; the stems are one thread's, and no child is left behind."""
     one = render(_band(), tmp_path / "one", sample_rate=SR, progress=False, workers=1)
     got = _render_on_processes(tmp_path, "plain")
-    pids: dict[str, set[str]] = {}
-    for instrument, pid in got["made"]:
-        pids.setdefault(instrument, set()).add(pid)
-    assert pids["flute"] == {got["pid"]} and len(pids["cello"]) == 1  # the longest part: the parent's
-    assert {p for s in pids.values() for p in s} - {got["pid"]}  # a child made some parts
+    pids = _pids(got)
+    assert all(len(p) == 1 for p in pids.values())  # a part is made by one process
+    assert len({p for s in pids.values() for p in s}) == 2 and {got["pid"]} in pids.values()
     assert got["sha256"] == [s.sha256 for s in one.stems] and not got["warned"]
     assert not got["children_left"]
 
@@ -345,16 +353,21 @@ def test_parts_on_processes_give_one_thread_s_stems(tmp_path):
 def test_a_part_that_warns_or_raises_in_a_child_does_so_here(tmp_path):
     """A child's part that warned or raised is rendered again by the render's own process, which
     then warns or raises as a render on one thread does, and leaves no stem nor child behind."""
-    (tmp_path / "w").mkdir()
-    got = _render_on_processes(tmp_path / "w", "warn")
-    cello = {pid for instrument, pid in got["made"] if instrument == "cello"}
-    assert len(cello) == 2 and got["pid"] in cello  # tried in a child, then in the parent
-    assert "the cello's bow is tired" in got["warned"] and len(got["sha256"]) == 4
-    (tmp_path / "r").mkdir()
-    got = _render_on_processes(tmp_path / "r", "raise")
+    one = render(_band(), tmp_path / "one", sample_rate=SR, progress=False, workers=1)
+    for mode in ("warn", "raise_in_child", "raise"):
+        (tmp_path / mode).mkdir()
+    got = _render_on_processes(tmp_path / "warn", "warn")
+    pids = _pids(got)
+    assert all(got["pid"] in p for p in pids.values())  # every part made here in the end
+    assert any(len(p) == 2 for p in pids.values())  # some tried in a child first
+    assert {f"the {i} is tired" for i in ("flute", "cello", "clarinet")} <= set(got["warned"])
+    got = _render_on_processes(tmp_path / "raise_in_child", "raise_in_child")
+    assert any(len(p) == 2 for p in _pids(got).values()) and "raised" not in got
+    assert got["sha256"] == [s.sha256 for s in one.stems]
+    got = _render_on_processes(tmp_path / "raise", "raise")
     assert got["raised"] == "the cello's string broke" and not got["children_left"]
-    assert not (tmp_path / "r" / "two" / "render.json").exists()
-    assert not list((tmp_path / "r" / "two" / "stems").glob("*.wav"))
+    assert not (tmp_path / "raise" / "two" / "render.json").exists()
+    assert not list((tmp_path / "raise" / "two" / "stems").glob("*.wav"))
 
 
 def test_the_folder_cache_keeps_only_the_latest_render(tmp_path):
