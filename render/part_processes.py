@@ -73,6 +73,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
                     for fd in children:
                         os.close(fd)
                     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and ends this
+                    _end_with_parent()
                     gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
                     _child(parts, task_r, res_w, one)
                     code = 0
@@ -105,6 +106,19 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
             reader.join()  # at the end of its pipe: the child is gone
         for fd in children:
             os.close(fd)
+
+
+def _end_with_parent() -> None:  # pragma: no cover - in the child
+    """Have the kernel end this child if the parent dies (killed, say, where it cannot reap it)."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the call
+        os._exit(1)
 
 
 def _take(task_r: int) -> int | None:

@@ -430,3 +430,43 @@ def test_every_stem_carries_a_provenance_record(tmp_path):
         assert record["ICMT"].startswith(f"part {stem['part_id']};") and "seed 3" in record["ICMT"]
         assert [c[0] for c in riff_chunks(data)][-1] == b"LIST"
     assert result is not None
+
+
+def test_a_child_ends_with_its_parent(tmp_path):
+    """A render killed outright (SIGKILL: it cannot reap anything) takes its child processes
+    with it rather than leave them rendering."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from partita.render.stems import render\n"
+        "from partita.symbolic.score import Note, Part, Score\n"
+        "parts = tuple(Part(f'p{k}', 'Flute', 'flute', notes=tuple(Note(i / 2, 0.5, 60 + (i + k) % 24) "
+        "for i in range(20000))) for k in range(4))\n"
+        "render(Score(parts=parts), sys.argv[1], sample_rate=16000, progress=False, workers=2)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "out")], cwd=Path(__file__).resolve().parent.parent,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    children_file = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    children: list[int] = []
+    deadline = time.monotonic() + 60
+    while not children and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+        children = [int(c) for c in children_file.read_text().split()] if children_file.exists() else []
+    assert children, "the render forked no child"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    def running(pid: int) -> bool:  # a zombie (dead, its parent gone, not yet reaped) is not
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+
+    deadline = time.monotonic() + 1  # its part alone takes several seconds more
+    while any(running(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not [c for c in children if running(c)]
