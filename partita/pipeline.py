@@ -189,8 +189,9 @@ def master_folder(
     t = time.perf_counter()
     _say(progress, "score", "writing score.json; score.musicxml and score.mid alongside the render")
     atomic_write_text(out / "score.json", json.dumps(score.to_dict(), indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-    # music21's MusicXML writer is pure Python and the render's kernels release the GIL: the
-    # exports are written in a thread while the parts render
+    # music21's MusicXML writer is pure Python: the exports are written while the parts render,
+    # by a forked child where the render may fork its own (a running thread would keep it on
+    # threads: partita.render.part_processes), else by a thread
     failed: list[BaseException] = []
 
     def exports() -> None:
@@ -200,8 +201,11 @@ def master_folder(
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failed.append(exc)
 
-    writer = threading.Thread(target=exports, name="partita-score-exports")
-    writer.start()
+    child = _fork(exports, failed) if workers > 1 else None
+    writer = None
+    if child is None:
+        writer = threading.Thread(target=exports, name="partita-score-exports")
+        writer.start()
     i_score = len(stages)
     stages.append(("score files", time.perf_counter() - t))
 
@@ -213,7 +217,10 @@ def master_folder(
         stages.append(("render", time.perf_counter() - t))
     finally:
         t = time.perf_counter()
-        writer.join()
+        if writer is not None:
+            writer.join()
+        elif os.waitpid(child, 0)[1] != 0:  # type: ignore[arg-type]
+            exports()  # the child failed: here, to raise what it met
         # what the exports still needed once the render was done: their share of the wall time
         stages[i_score] = ("score files", stages[i_score][1] + time.perf_counter() - t)
     if failed:
@@ -544,3 +551,22 @@ def reproduce(
         recorded_audio = [f for f in rec["files"] if f.endswith(".wav")]
         differ += [f for f in recorded_audio if f not in produced]
     return same, differ
+
+
+def _fork(job: Callable[[], None], failed: list[BaseException]) -> int | None:
+    """``job`` in a forked child (its pid), where the process may fork (Linux, no other
+    thread); None elsewhere. The child exits 1 if ``job`` put an exception in ``failed``."""
+    from partita.render import part_processes
+
+    if not part_processes.usable(2, 2):
+        return None
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+        code = 1
+        try:
+            part_processes.end_with_parent()
+            job()
+            code = 1 if failed else 0
+        finally:
+            os._exit(code)
+    return pid

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from partita.symbolic.score import Part
 
-__all__ = ["run", "usable", "work_of"]
+__all__ = ["end_with_parent", "run", "usable", "work_of"]
 
 _ITEM = struct.Struct("<H")
 _LENGTH = struct.Struct("<Q")
@@ -73,7 +73,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
                     for fd in children:
                         os.close(fd)
                     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and ends this
-                    _end_with_parent()
+                    end_with_parent()
                     gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
                     _child(parts, task_r, res_w, one)
                     code = 0
@@ -108,7 +108,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
             os.close(fd)
 
 
-def _end_with_parent() -> None:  # pragma: no cover - in the child
+def end_with_parent() -> None:  # pragma: no cover - in the child
     """Have the kernel end this child if the parent dies (killed, say, where it cannot reap it)."""
     import ctypes
 

@@ -116,3 +116,55 @@ def test_pipeline_result_summary(tmp_path):
     assert r.mix.report.meets_target
     audio, _ = sf.read(tmp_path / "o" / "mix.wav", always_2d=True)
     assert np.isfinite(audio).all()
+
+
+_COMPOSE_WITH_FORKS = """
+import json, os, sys
+from pathlib import Path
+from partita import pipeline
+from partita.errors import FormatError
+from partita.mixing import MixSettings
+from partita.render.settings import RenderSettings
+from partita.symbolic import io as sio
+from partita.symbolic.composer.planner import plan
+
+out, me = Path(sys.argv[1]), os.getpid()
+real = sio.write
+
+def write(score, path):
+    with open(out.parent / "writes.txt", "a") as fh:
+        fh.write(f"{os.getpid()} {Path(path).suffix}\\n")
+    if os.getpid() != me and str(path).endswith(".musicxml"):
+        raise FormatError("the child's pen broke")
+    return real(score, path)
+
+sio.write = write
+r = pipeline.compose_to_master(plan("string quartet", duration_s=4, seed=2), out, seed=2, weights=sys.argv[2],
+                               workers=2, key_dir=out.parent / "k", render_settings=RenderSettings(sample_rate=8000, tail_s=0.5),
+                               mix_settings=MixSettings(target_lufs=-20.0))
+try:
+    os.waitpid(-1, os.WNOHANG)
+    left = True
+except ChildProcessError:
+    left = False
+writes = [line.split() for line in (out.parent / "writes.txt").read_text().splitlines()]
+print(json.dumps({"me": str(me), "writes": writes, "musicxml": (out / "score.musicxml").exists(),
+                  "stems": len(r.render.stems), "children_left": left}))
+"""
+
+
+def test_the_score_files_are_written_by_a_child_while_the_parts_render(tmp_path):
+    """Where the render may fork its parts' processes, the score's MusicXML and MIDI are written
+    by a forked child beside it (a thread would keep the render on threads); an export that
+    fails there is written again here, which then raises what it meets."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-c", _COMPOSE_WITH_FORKS, str(tmp_path / "o"), TINY_CKPT], cwd=root,
+                         capture_output=True, text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    by = [(pid == got["me"], suffix) for pid, suffix in got["writes"]]
+    assert (False, ".musicxml") in by and (True, ".musicxml") in by and (True, ".mid") in by
+    assert got["musicxml"] and got["stems"] >= 2 and not got["children_left"]
