@@ -560,11 +560,12 @@ def _fork(job: Callable[[], None], failed: list[BaseException]) -> int | None:
 
     if not part_processes.usable(2, 2):
         return None
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
         code = 1
         try:
-            part_processes.end_with_parent()
+            part_processes.end_with_parent(parent)
             job()
             code = 1 if failed else 0
         finally:

@@ -62,6 +62,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
     os.close(task_w)
     children: dict[int, int] = {}  # result pipe's read end -> pid
     readers: list[_Reader] = []
+    me = os.getpid()
     try:
         for _ in range(min(workers, len(parts)) - 1):
             res_r, res_w = os.pipe()
@@ -73,7 +74,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
                     for fd in children:
                         os.close(fd)
                     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and ends this
-                    end_with_parent()
+                    end_with_parent(me)
                     gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
                     _child(parts, task_r, res_w, one)
                     code = 0
@@ -108,11 +109,11 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
             os.close(fd)
 
 
-def end_with_parent() -> None:  # pragma: no cover - in the child
-    """Have the kernel end this child if the parent dies (killed, say, where it cannot reap it)."""
+def end_with_parent(parent: int) -> None:  # pragma: no cover - in the child
+    """Have the kernel end this child if its parent (``parent``, its pid taken before the fork)
+    dies: killed, say, where it cannot reap its children."""
     import ctypes
 
-    parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
