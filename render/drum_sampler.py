@@ -33,7 +33,7 @@ import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Callable
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from partita.errors import ConfigError, ExternalToolError
 from partita.render.controls import phrase_seed
 from partita.render.drum_samples import GROUPS, SampleKit, SamplerLayout, default_kit, layout, load_sample_kit
 from partita.render.settings import RenderSettings, RenderWarning
-from partita.render.drums import drum_hit, scored_hits
+from partita.render.drums import drum_hit, drum_hit_length, scored_hits
 from partita.symbolic.score import Part, Score
 
 __all__ = ["Hit", "kit_fingerprint", "plan_hits", "render_drums", "render_sampled_part"]
@@ -142,8 +142,9 @@ def render_sampled_part(
             if starts[b] > starts[a]:
                 cut[a] = starts[b] - starts[a]
     fade = max(1, int(lay.choke_fade_ms / 1000.0 * sample_rate))
-    # what each hit plays, in the hits' order (the round robin depends on it); its audio later
-    played: list[tuple[int, int, int, float, float, Any]] = []  # start, stop, group, left, right, audio
+    # what each hit plays, in the hits' order (the round robin depends on it); its audio is
+    # made when its first block is summed and dropped after its last
+    played: list[tuple[int, int, int, float, float, Callable[[], np.ndarray], int | None, int]] = []
     last_take: dict[int, int] = {}
     for i, h in enumerate(hits):
         start = starts[i]
@@ -151,6 +152,7 @@ def render_sampled_part(
             continue
         key = h.key if (h.key in kit.samples or h.key in lay.group) else 38
         group = GROUPS.index(lay.group.get(key, "snare")) if by_group else 0
+        sound: Callable[[], np.ndarray]
         if key in kit.samples:
             layers = kit.samples[key]
             layer = min(layers, key=lambda lv: (abs(lv - h.velocity), lv))
@@ -160,17 +162,16 @@ def render_sampled_part(
                 take = (take + 1) % n
             last_take[key] = h.variant_draw % n
             size = layers[layer][take].size
-            audio: Any = (layers[layer][take], (h.velocity / layer) ** lay.level_exponent)
+            sound = functools.partial(_scaled, layers[layer][take], (h.velocity / layer) ** lay.level_exponent)
         else:  # no sample for this key: the designed drum
-            audio = drum_hit(key, velocity=h.velocity, sample_rate=sample_rate,
-                             seed=phrase_seed(seed, part.id, h.beat, h.key)).astype(np.float64)  # fmt: skip
-            size = audio.size
-        if cut[i] is not None and cut[i] < size:
-            audio = (audio, cut[i], min(size, cut[i] + fade))
-            size = audio[2]
-        left, right = _pan(lay.pan.get(key, 0.0))
-        if min(n_samples, start + size) > start:
-            played.append((start, min(n_samples, start + size), group, left, right, audio))
+            size = drum_hit_length(key, sample_rate)
+            sound = functools.partial(_designed, key, h.velocity, sample_rate, phrase_seed(seed, part.id, h.beat, h.key))
+        choked = cut[i] is not None and cut[i] < size
+        keep = min(size, cut[i] + fade) if choked else size
+        stop = min(n_samples, start + keep)
+        if stop > start:
+            left, right = _pan(lay.pan.get(key, 0.0))
+            played.append((start, stop, group, left, right, sound, cut[i] if choked else None, keep))
     # the sums are made a block of samples at a time, each sample's in the hits' order (the
     # same numbers as in one buffer of the part's length): a stereo float64 buffer of the whole
     # part was 160 MB of fresh memory, and its float32 copy 80 MB more, whose pages the system
@@ -192,10 +193,10 @@ def render_sampled_part(
         for g in used:
             acc[2 * g : 2 * g + 2, : b1 - b0] = 0.0
         for j in js:
-            start, stop, g, left, right, audio = played[j]
+            start, stop, g, left, right, sound, cut_at, keep = played[j]
             x = made.get(j)
             if x is None:
-                x = made[j] = _hit_audio(audio)
+                x = made[j] = _cut(sound(), cut_at, keep)
             lo, hi = max(start, b0), min(stop, b1)
             acc[2 * g, lo - b0 : hi - b0] += left * x[lo - start : hi - start]
             acc[2 * g + 1, lo - b0 : hi - b0] += right * x[lo - start : hi - start]
@@ -210,16 +211,21 @@ def render_sampled_part(
 _BLOCK = 1 << 15
 
 
-def _hit_audio(audio: Any) -> np.ndarray:
-    """A hit's float64 audio: a take and its gain, a designed drum's audio, either cut by its
-    choke group ``(audio, cut, keep)`` with a linear fade to ``keep``."""
-    if isinstance(audio, tuple) and len(audio) == 3:
-        x = _hit_audio(audio[0])[: audio[2]].copy()
-        x[audio[1] :] *= np.linspace(1.0, 0.0, audio[2] - audio[1])
+def _scaled(take: np.ndarray, gain: float) -> np.ndarray:
+    return take.astype(np.float64) * gain
+
+
+def _designed(key: int, velocity: float, sample_rate: int, seed: int) -> np.ndarray:
+    return drum_hit(key, velocity=velocity, sample_rate=sample_rate, seed=seed).astype(np.float64)
+
+
+def _cut(x: np.ndarray, cut: int | None, keep: int) -> np.ndarray:
+    """A hit's audio cut by its choke group at ``cut``, with a linear fade to ``keep``."""
+    if cut is None:
         return x
-    if isinstance(audio, tuple):
-        return audio[0].astype(np.float64) * audio[1]
-    return audio
+    x = x[:keep].copy()
+    x[cut:] *= np.linspace(1.0, 0.0, keep - cut)
+    return x
 
 
 def _kit_for(drums: str, drum_kit: str | None, sample_rate: int) -> tuple[SampleKit, tuple[str, ...]]:

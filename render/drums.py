@@ -107,6 +107,12 @@ def _sweep(t: np.ndarray, f_hi: float, f_lo: float, time_s: float, sample_rate: 
     return np.sin(2 * np.pi * np.cumsum(f) / sample_rate)
 
 
+def drum_hit_length(key: int, sample_rate: int) -> int:
+    """Samples in a :func:`drum_hit` of ``key`` (three decay times and 10 ms), whatever its
+    velocity and seed."""
+    return int((GM_DRUMS.get(int(key), GM_DRUMS[38])[1].get("decay", 0.2) * 3.0 + 0.01) * sample_rate)
+
+
 def drum_hit(key: int, *, velocity: float, sample_rate: int, seed: int) -> np.ndarray:
     """One hit of GM percussion key ``key``: float32 [n_samples], starting at its onset.
 
@@ -119,7 +125,7 @@ def drum_hit(key: int, *, velocity: float, sample_rate: int, seed: int) -> np.nd
     kind, p = GM_DRUMS.get(int(key), GM_DRUMS[38])
     rng = np.random.default_rng(seed)
     decay = p.get("decay", 0.2)
-    n = int((decay * 3.0 + 0.01) * sample_rate)
+    n = drum_hit_length(key, sample_rate)
     t = np.arange(n) / sample_rate
     env = np.exp(-t / (decay / 2.0))
     if kind == "kick":
