@@ -195,16 +195,21 @@ def master_folder(
     failed: list[BaseException] = []
 
     def exports() -> None:
+        sio.write(score, out / "score.musicxml")
+        sio.write(score, out / "score.mid")
+
+    def exports_here() -> None:
         try:
-            sio.write(score, out / "score.musicxml")
-            sio.write(score, out / "score.mid")
+            exports()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failed.append(exc)
 
-    child = _fork(exports, failed) if workers > 1 else None
+    from partita.render import part_processes
+
+    child = part_processes.fork(exports) if part_processes.usable(2, workers) else None
     writer = None
     if child is None:
-        writer = threading.Thread(target=exports, name="partita-score-exports")
+        writer = threading.Thread(target=exports_here, name="partita-score-exports")
         writer.start()
     i_score = len(stages)
     stages.append(("score files", time.perf_counter() - t))
@@ -220,7 +225,7 @@ def master_folder(
         if writer is not None:
             writer.join()
         elif os.waitpid(child, 0)[1] != 0:  # type: ignore[arg-type]
-            exports()  # the child failed: here, to raise what it met
+            exports_here()  # the child failed: again here, to raise what it met
         # what the exports still needed once the render was done: their share of the wall time
         stages[i_score] = ("score files", stages[i_score][1] + time.perf_counter() - t)
     if failed:
@@ -552,22 +557,3 @@ def reproduce(
         differ += [f for f in recorded_audio if f not in produced]
     return same, differ
 
-
-def _fork(job: Callable[[], None], failed: list[BaseException]) -> int | None:
-    """``job`` in a forked child (its pid), where the process may fork (Linux, no other
-    thread); None elsewhere. The child exits 1 if ``job`` put an exception in ``failed``."""
-    from partita.render import part_processes
-
-    if not part_processes.usable(2, 2):
-        return None
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
-        code = 1
-        try:
-            part_processes.end_with_parent(parent)
-            job()
-            code = 1 if failed else 0
-        finally:
-            os._exit(code)
-    return pid

@@ -12,7 +12,8 @@ machine's ceiling").
 thread. The parts wait in a pipe, the longest first (:func:`work_of`), and every process -- this
 one too -- takes the next one when it is free and renders it by ``one(part)``, exactly as a
 render on one thread does, so the stems do not depend on the number of processes. A child sends
-back what ``one`` returned (the staged files and the phrase index: small), pickled. A part whose
+back what ``one`` returned (the staged files and the phrase index: small) as a line of JSON, so
+``one``'s result must be JSON's (lists, dicts, strings, numbers, None). A part whose
 render raised or warned in a child is rendered again here, which then raises or warns as a render
 on one thread does; so is every part of a child that ended early.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
+import json
 import signal
 import struct
 import sys
@@ -31,10 +32,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 from partita.symbolic.score import Part
 
-__all__ = ["end_with_parent", "run", "usable", "work_of"]
+__all__ = ["fork", "run", "usable", "work_of"]
 
 _ITEM = struct.Struct("<H")
-_LENGTH = struct.Struct("<Q")
 
 
 def usable(n_parts: int, workers: int) -> bool:
@@ -55,45 +55,38 @@ def work_of(part: Part) -> float:
 
 def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iterator[tuple[Part, Any]]:
     """``(part, one(part))`` for every part, in the order they are done, ``one`` called in this
-    process or in one of ``workers - 1`` forked children (its result pickled back)."""
+    process or in one of ``workers - 1`` forked children (its result sent back as JSON)."""
     order = sorted(range(len(parts)), key=lambda i: -work_of(parts[i]))
     task_r, task_w = os.pipe()
     os.write(task_w, b"".join(_ITEM.pack(i) for i in order))  # a few bytes: the pipe holds them all
     os.close(task_w)
     children: dict[int, int] = {}  # result pipe's read end -> pid
     readers: list[_Reader] = []
-    me = os.getpid()
     try:
         for _ in range(min(workers, len(parts)) - 1):
             res_r, res_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
-                code = 1
-                try:
-                    os.close(res_r)
-                    for fd in children:
-                        os.close(fd)
-                    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C and ends this
-                    end_with_parent(me)
-                    gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
-                    _child(parts, task_r, res_w, one)
-                    code = 0
-                finally:
-                    os._exit(code)
+
+            def child(res_r: int = res_r, res_w: int = res_w) -> None:  # pragma: no cover - in the child
+                for fd in (res_r, *children):
+                    os.close(fd)
+                gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
+                _child(parts, task_r, res_w, one)
+
+            pid = fork(child)
             os.close(res_w)
             children[res_r] = pid
-        done: dict[int, Any] = {}  # a child's parts, rendered there (None: to render here)
+        done: set[int] = set()  # the parts whose results have been given
         readers += [_Reader(fd) for fd in children]  # threads: a child never waits on a full pipe
         while (i := _take(task_r)) is not None:
             yield parts[i], one(parts[i])
-            done[i] = True
+            done.add(i)
             for reader in readers:  # what the children have done meanwhile
                 yield from _done(reader.messages(), parts, done)
         for reader in readers:
             reader.join()
             yield from _done(reader.messages(), parts, done)
         for i in order:  # a part a child could not render (or took and never sent: it died)
-            if done.get(i) is None:
+            if i not in done:
                 yield parts[i], one(parts[i])
     finally:
         os.close(task_r)
@@ -109,9 +102,27 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
             os.close(fd)
 
 
-def end_with_parent(parent: int) -> None:  # pragma: no cover - in the child
+def fork(job: Callable[[], None]) -> int:
+    """The pid of a forked child that runs ``job`` and exits: 0 if it returned, 1 if it raised.
+    The child leaves Ctrl-C to its parent (which ends it) and ends if its parent dies (killed,
+    say, where it cannot reap it). Call it only where :func:`usable` says a process may fork."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _end_with_parent(parent)
+            job()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _end_with_parent(parent: int) -> None:  # pragma: no cover - in the child
     """Have the kernel end this child if its parent (``parent``, its pid taken before the fork)
-    dies: killed, say, where it cannot reap its children."""
+    dies."""
     import ctypes
 
     try:
@@ -128,8 +139,9 @@ def _take(task_r: int) -> int | None:
 
 
 def _child(parts: Sequence[Part], task_r: int, res_w: int, one: Callable[[Part], Any]) -> None:  # pragma: no cover - in the child
-    """Take parts until none is left; send ``(index, result)`` for each, or ``(index, None)``
-    where its render raised or warned (the parent renders it again, and so raises or warns)."""
+    """Take parts until none is left; send ``[index, result]`` for each, a line of JSON, or
+    ``[index, null]`` where its render raised or warned (the parent renders it again, and so
+    raises or warns)."""
     with os.fdopen(res_w, "wb") as out:
         while (i := _take(task_r)) is not None:
             result = None
@@ -142,10 +154,10 @@ def _child(parts: Sequence[Part], task_r: int, res_w: int, one: Callable[[Part],
             if said:
                 result = None
             try:
-                data = pickle.dumps((i, result), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                data = pickle.dumps((i, None), protocol=pickle.HIGHEST_PROTOCOL)
-            out.write(_LENGTH.pack(len(data)) + data)
+                line = json.dumps([i, result])
+            except (TypeError, ValueError):  # not JSON's: the parent renders it
+                line = json.dumps([i, None])
+            out.write(line.encode() + b"\n")
             out.flush()
 
 
@@ -166,22 +178,15 @@ class _Reader(threading.Thread):
                 self._data += chunk
 
     def messages(self) -> list[Any]:
-        """The whole messages read so far and not given before."""
-        out = []
+        """The whole messages (lines) read so far and not given before."""
         with self._lock:
-            at = 0
-            while len(self._data) - at >= _LENGTH.size:
-                n = _LENGTH.unpack_from(self._data, at)[0]
-                if len(self._data) - at < _LENGTH.size + n:
-                    break
-                out.append(pickle.loads(self._data[at + _LENGTH.size : at + _LENGTH.size + n]))
-                at += _LENGTH.size + n
-            del self._data[:at]
-        return out
+            end = self._data.rfind(b"\n") + 1
+            lines, self._data = bytes(self._data[:end]), self._data[end:]
+        return [json.loads(line) for line in lines.splitlines()]
 
 
-def _done(messages: list[Any], parts: Sequence[Part], done: dict[int, Any]) -> Iterator[tuple[Part, Any]]:
+def _done(messages: list[Any], parts: Sequence[Part], done: set[int]) -> Iterator[tuple[Part, Any]]:
     for i, result in messages:
-        done[i] = None if result is None else True
-        if result is not None:
+        if result is not None:  # None: it raised or warned there, and is rendered here
+            done.add(i)
             yield parts[i], result

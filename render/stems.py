@@ -267,11 +267,14 @@ def render(
 
     processes = part_processes.usable(len(todo), workers)
     done_files: dict[str, list[tuple[Path, str, dict | None, str, str | None]]] = {}
-    try:
-        cached = [p for p in score.parts if p.id in audio]
-        for p in [] if processes else cached:
+    def stage_cached() -> None:
+        for p in [p for p in score.parts if p.id in audio]:
             raw[p.id] = audio.pop(p.id)
             staging[p.id] = io.submit(stage_stem, p, raw[p.id])
+
+    try:
+        if not processes:
+            stage_cached()
 
         buffers = _Buffers(n_total)
         lent: dict[str, np.ndarray] = {}
@@ -314,8 +317,8 @@ def render(
         if processes:
 
             def one(p: Part) -> tuple[list, list | None]:
-                # a whole part, as on one thread, its stem written at once (in this process or a
-                # child: then the result comes back pickled) and its buffer used again
+                # a whole part, as on one thread, its stem written at once and its buffer used
+                # again; in this process or a child, which sends the result back as JSON
                 a, index = render_one(p)
                 files = stage_stem(p, a)
                 if _exact(files) is None and not (cache / f"{keys[p.id]}.npy").exists():
@@ -323,23 +326,22 @@ def render(
                 buf = lent.pop(p.id, None)
                 if buf is not None:
                     buffers.give(buf)
-                return files, index
+                return [[str(tmp), *rest] for tmp, *rest in files], index
 
             for p, (files, index) in part_processes.run(todo, workers, one):
-                done_files[p.id], indexes[p.id] = files, index
+                done_files[p.id] = [(Path(tmp), *rest) for tmp, *rest in files]  # type: ignore[misc]
+                indexes[p.id] = index
                 bar.set_postfix_str(p.name[:20])
                 bar.update(1)
-            for p in cached:
-                raw[p.id] = audio.pop(p.id)
-                staging[p.id] = io.submit(stage_stem, p, raw[p.id])
+            stage_cached()
         elif workers > 1 and todo:
             # threads (where processes are not used): the kernels release the GIL. The parts go
-            # one after another, each part's phrases on all the threads (runs of _RUN phrases), so that no thread waits
-            # for another's long part at the end; a part whose audio is not made phrase by
-            # phrase (a drum kit) is one task of its own, from the start. This thread performs
-            # the next part while the threads make the phrases of the one before, then adds
-            # those to its audio: the threads' queue holds the next part's phrases before the
-            # last of this part's are done
+            # one after another, each part's phrases on all the threads (runs of _RUN phrases),
+            # so that no thread waits for another's long part at the end; a part whose audio is
+            # not made phrase by phrase (a drum kit) is one task of its own, from the start.
+            # This thread performs the next part while the threads make the phrases of the one
+            # before, then adds those to its audio: the threads' queue holds the next part's
+            # phrases before the last of this part's are done
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 whole = {pool.submit(render_one, p): p for p in todo if decs[p.id] is None}
                 ahead: list[tuple[Part, Any, Iterator[np.ndarray] | None]] = []
