@@ -1,8 +1,6 @@
 """``python -m partita``: the command line (:mod:`partita.cli`)."""
 
-import sys
-
-from partita.cli import main
+from partita.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -63,6 +63,33 @@ def test_help_lists_every_command_and_imports_nothing_heavy():
     assert loaded.stdout.strip() == ""
 
 
+def test_the_program_exits_with_main_s_code_its_objects_frozen(duet, monkeypatch, capsys):
+    """The program (console script, ``python -m partita``) freezes the collector's objects
+    before it exits (the interpreter's last collection walked a render's every object, some
+    50 ms); a program that calls ``main`` keeps its collector as it was."""
+    import gc
+
+    from partita import cli
+
+    monkeypatch.setattr(sys, "argv", ["partita", "info", str(duet)])
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.entry()
+        assert ended.value.code == 0 and "Flute" in capsys.readouterr().out
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert cli.main(["info", str(duet)]) == 0 and gc.get_freeze_count() == 0
+    monkeypatch.setattr(sys, "argv", ["partita", "info", str(duet.with_suffix(".missing"))])
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.entry()
+        assert ended.value.code == 2
+    finally:
+        gc.unfreeze()
+
+
 def test_info_json_has_the_documented_keys(duet):
     out = partita("info", str(duet), "--json")
     assert out.returncode == 0, out.stderr

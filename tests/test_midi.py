@@ -514,7 +514,55 @@ def test_the_event_reader_gives_mido_s_events(path):
         return
     kind, tpq, tracks = midi_smf.events(data)
     assert (kind, tpq) == (mid.type, mid.ticks_per_beat)
-    assert tracks == [_mido_events(t) for t in mid.tracks]
+    assert _plain(tracks) == _plain([_mido_events(t) for t in mid.tracks])
+
+
+def _plain(tracks):
+    """Events with each meta message as its fields (mido's MetaMessage and the reader's own
+    Meta compare by them)."""
+    return [[(d, t, c, a.dict() if getattr(a, "is_meta", False) else a, b) for d, t, c, a, b in track]
+            for track in tracks]  # fmt: skip
+
+
+@pytest.mark.parametrize("meta_type", [0x03, 0x06, 0x2F, 0x51, 0x58, 0x59])
+def test_the_reader_s_own_meta_events_are_mido_s(meta_type):
+    """Every body of the meta events the reader decodes itself (a track name, a marker, the end
+    of a track, a tempo, a meter, a key) gives mido's type and fields, or goes to mido."""
+    from mido.midifiles.meta import build_meta_message, meta_charset
+
+    from partita.symbolic.io.midi_smf import Meta, _meta
+
+    bodies = [b"", b"\x00", b"Flute \xe9", b"\x07\xa1\x20", b"\xff\xff\xff\x01", b"\x06\x03\x18\x08"]
+    bodies += [bytes((a, b)) for a in range(256) for b in range(4)]  # every key, modes 0 to 3
+    bodies += [bytes((a, b, 24, 8)) for a in (0, 3, 255) for b in (0, 2, 9, 255)]
+    own = 0
+    for body in bodies:
+        try:
+            with meta_charset("latin1"):
+                expected = build_meta_message(meta_type, list(body), 7).dict()
+        except Exception as exc:
+            expected = type(exc)
+        try:
+            msg = _meta(meta_type, body, 7)
+            got = msg.dict()
+            own += isinstance(msg, Meta)
+        except Exception as exc:
+            got = type(exc)
+        assert got == expected, body
+    assert own > 0  # the reader decoded some itself
+
+
+def test_reading_a_plain_midi_file_does_not_import_mido(tmp_path):
+    """mido (30 ms to import, a tenth of a render's start) is imported only for a file with an
+    event the reader leaves to it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "plain.mid"
+    path.write_bytes(_VALID)
+    code = "import sys; from partita.symbolic.io import midi; print(repr(midi.read(sys.argv[1])), 'mido' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout == f"{score_from_bytes(_VALID)!r} False\n"
 
 
 @settings(max_examples=300, deadline=None)

@@ -312,8 +312,6 @@ def read(path: str | os.PathLike[str], *, limits: Any = None, progress: Any = No
 
 def score_from_bytes(data: bytes, *, name: str = "<bytes>") -> Score:
     """A Score from the bytes of a Standard MIDI file; ``name`` is used in error messages."""
-    import mido
-
     from partita.symbolic.io import midi_smf
 
     if not data.startswith(b"MThd"):
@@ -324,6 +322,8 @@ def score_from_bytes(data: bytes, *, name: str = "<bytes>") -> Score:
         pass
     else:
         return _located(kind, tpq, tracks, name)
+    import mido  # only here (see midi_smf)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # mido warns about odd but legal files
