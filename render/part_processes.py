@@ -53,9 +53,12 @@ def work_of(part: Part) -> float:
     return 0.4 * len(part.notes) + 0.5 * sum(float(n.duration) for n in part.notes)
 
 
-def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iterator[tuple[Part, Any]]:
+def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any],
+        helper: Callable[[], Any] | None = None) -> Iterator[tuple[Part, Any]]:  # fmt: skip
     """``(part, one(part))`` for every part, in the order they are done, ``one`` called in this
-    process or in one of ``workers - 1`` forked children (its result sent back as JSON)."""
+    process or in one of ``workers - 1`` forked children (its result sent back as JSON).
+    ``helper()``: what a process does once no part is left to take, while others still render
+    theirs (:mod:`partita.render.phrase_help`); whatever it raises is dropped."""
     order = sorted(range(len(parts)), key=lambda i: -work_of(parts[i]))
     task_r, task_w = os.pipe()
     os.write(task_w, b"".join(_ITEM.pack(i) for i in order))  # a few bytes: the pipe holds them all
@@ -71,6 +74,7 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
                     os.close(fd)
                 gc.disable()  # a short life; a collection would touch (and so copy) the parent's objects
                 _child(parts, task_r, res_w, one)
+                _help(helper)
 
             pid = fork(child)
             os.close(res_w)
@@ -82,6 +86,8 @@ def run(parts: Sequence[Part], workers: int, one: Callable[[Part], Any]) -> Iter
             done.add(i)
             for reader in readers:  # what the children have done meanwhile
                 yield from _done(reader.messages(), parts, done)
+        if readers:
+            _help(helper)
         for reader in readers:
             reader.join()
             yield from _done(reader.messages(), parts, done)
@@ -131,6 +137,14 @@ def _end_with_parent(parent: int) -> None:  # pragma: no cover - in the child
         pass
     if os.getppid() != parent:  # it died before the call
         os._exit(1)
+
+
+def _help(helper: Callable[[], Any] | None) -> None:
+    if helper is not None:
+        try:
+            helper()
+        except Exception:  # pragma: no cover - the parts' own processes make what it did not
+            pass
 
 
 def _take(task_r: int) -> int | None:

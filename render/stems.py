@@ -39,6 +39,7 @@ from partita._fileio import atomic_path, atomic_write_text
 from partita._version import __version__
 from partita.errors import ConfigError
 from partita.render import stem_cache
+from partita.render import part_audio
 from partita.render.part_audio import _Buffers, _decoder_for, _made_on, _phrases, _render_part_indexed, render_part
 from partita.render.settings import RENDERER_VERSION, RenderResult, RenderSettings, RenderWarning, StemInfo
 from partita.render.stem_cache import is_singer, part_cache_key
@@ -315,11 +316,24 @@ def render(
         else:  # no bar: not even tqdm's import and its lock (which imports multiprocessing)
             bar = _NoBar()
         if processes:
+            from partita.render.phrase_help import Board
+
+            slot = {p.id: k for k, p in enumerate(todo)}
+            board = Board.create()
+
+            def helpable(p: Part) -> bool:  # made phrase by phrase, in order (not an edit's few)
+                return decs[p.id] is not None and previous[p.id] is None and settings.room_rt60_s is None
 
             def one(p: Part) -> tuple[list, list | None]:
                 # a whole part, as on one thread, its stem written at once and its buffer used
-                # again; in this process or a child, which sends the result back as JSON
-                a, index = render_one(p)
+                # again; in this process or a child, which sends the result back as JSON. A
+                # process with no part left may make some of its phrases (phrase_help)
+                if helpable(p):
+                    planned = _phrases(p, score, settings, decs[p.id], None)
+                    made = board.own(slot[p.id], len(planned[0]), lambda i: part_audio._phrase_audio(planned[1][i], planned[0][i], sr))
+                    a, index = render_one(p, phrases=planned, made=made)
+                else:
+                    a, index = render_one(p)
                 files = stage_stem(p, a)
                 if _exact(files) is None and not (cache / f"{keys[p.id]}.npy").exists():
                     save_npy(p.id, a)
@@ -328,11 +342,18 @@ def render(
                     buffers.give(buf)
                 return [[str(tmp), *rest] for tmp, *rest in files], index
 
-            for p, (files, index) in part_processes.run(todo, workers, one):
-                done_files[p.id] = [(Path(tmp), *rest) for tmp, *rest in files]  # type: ignore[misc]
-                indexes[p.id] = index
-                bar.set_postfix_str(p.name[:20])
-                bar.update(1)
+            def helper() -> None:
+                board.help(todo, lambda p: _phrases(p, score, settings, decs[p.id], None) if helpable(p) else ([], []),
+                           lambda dec, curves: part_audio._phrase_audio(dec, curves, sr))  # fmt: skip
+
+            try:
+                for p, (files, index) in part_processes.run(todo, workers, one, helper):
+                    done_files[p.id] = [(Path(tmp), *rest) for tmp, *rest in files]  # type: ignore[misc]
+                    indexes[p.id] = index
+                    bar.set_postfix_str(p.name[:20])
+                    bar.update(1)
+            finally:
+                board.close()
             stage_cached()
         elif workers > 1 and todo:
             # threads (where processes are not used): the kernels release the GIL. The parts go

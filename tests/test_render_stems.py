@@ -279,10 +279,10 @@ def _band() -> Score:
 #: process makes each phrase; "warn": every phrase warns, "raise_in_child": a child's phrases
 #: raise, "raise": the cello's phrases raise.
 _RENDER_ON_PROCESSES = """
-import json, os, sys, warnings
+import json, os, sys, time, warnings
 from pathlib import Path
 from partita.errors import ScoreError
-from partita.render import part_audio
+from partita.render import part_audio, phrase_help
 from partita.render.settings import RenderWarning
 from partita.render.stems import render
 from tests.test_render_stems import SR, _band
@@ -299,9 +299,19 @@ def spy(decoder, curves, sample_rate):
         raise ScoreError("a child's string broke")
     if decoder.instrument == "cello" and mode == "raise":
         raise ScoreError("the cello's string broke")
+    if mode == "slow" and decoder.instrument == "flute":
+        time.sleep(0.004)  # the flute's process is slow: the other has time to help it
     return real(decoder, curves, sample_rate)
 
 part_audio._phrase_audio = spy
+given = phrase_help.Board._give
+
+def give(self, folder, r, *args):
+    with open(out / "helped.txt", "a") as fh:
+        fh.write(f"{folder.name} {r} {os.getpid()}\\n")
+    return given(self, folder, r, *args)
+
+phrase_help.Board._give = give
 result = {"pid": str(os.getpid())}
 with warnings.catch_warnings(record=True) as said:
     warnings.simplefilter("always")
@@ -316,6 +326,8 @@ try:
 except ChildProcessError:
     result["children_left"] = False
 result["made"] = [line.split() for line in (out / "pids.txt").read_text().splitlines()]
+helped = out / "helped.txt"
+result["helped"] = [line.split() for line in helped.read_text().splitlines()] if helped.exists() else []
 print(json.dumps(result))
 """
 
@@ -344,10 +356,29 @@ def test_parts_on_processes_give_one_thread_s_stems(tmp_path):
     one = render(_band(), tmp_path / "one", sample_rate=SR, progress=False, workers=1)
     got = _render_on_processes(tmp_path, "plain")
     pids = _pids(got)
-    assert all(len(p) == 1 for p in pids.values())  # a part is made by one process
-    assert len({p for s in pids.values() for p in s}) == 2 and {got["pid"]} in pids.values()
+    helped = {_band().parts[int(slot)].instrument for slot, _r, _pid in got["helped"]}  # (slots: the band's order)
+    assert all(len(p) == 1 for i, p in pids.items() if i not in helped)  # a part is made by one process
+    assert len({p for s in pids.values() for p in s}) == 2  # (and some runs, maybe, by the other)
     assert got["sha256"] == [s.sha256 for s in one.stems] and not got["warned"]
     assert not got["children_left"]
+
+
+def test_a_process_with_no_part_left_makes_runs_of_another_s_phrases(tmp_path):
+    """Once the parts' queue is empty, a process makes runs of phrases, from the end, of a part
+    another process is rendering (partita.render.phrase_help); that process adds them in the
+    phrases' order, so the stems are one thread's."""
+    from partita.render.phrase_help import RUN
+
+    one = render(_band(), tmp_path / "one", sample_rate=SR, progress=False, workers=1)
+    got = _render_on_processes(tmp_path, "slow")
+    assert got["sha256"] == [s.sha256 for s in one.stems] and not got["warned"] and not got["children_left"]
+    flute = [p.instrument for p in _band().parts].index("flute")
+    made = [pid for instrument, pid in got["made"] if instrument == "flute"]
+    owner = made[0]  # the flute's own process starts it; a helper only once the queue is empty
+    runs = sorted(int(r) for slot, r, pid in got["helped"] if int(slot) == flute and pid != owner)
+    n_runs = -(-160 // RUN)
+    assert runs and runs == list(range(n_runs - len(runs), n_runs))  # the flute's last runs, by the other
+    assert made.count(owner) == 160 - RUN * len(runs)  # the flute's own process made the rest
 
 
 def test_a_part_that_warns_or_raises_in_a_child_does_so_here(tmp_path):
