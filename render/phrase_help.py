@@ -9,8 +9,9 @@ same in every process) from the last run of :data:`RUN` phrases backwards, while
 process goes forwards; they meet in the middle. The part's process still adds every phrase to
 its audio in the phrases' order, so the stems are the same bits however the runs were shared.
 
-The processes share a :class:`Board`, a folder (on ``/dev/shm`` where there is one) made before
-they fork, with a sub-folder per part being rendered:
+The processes share a :class:`Board`, a folder (on ``/dev/shm`` where there is room) made before
+they fork, named with the render's pid (a later render removes the board of one that was killed
+outright, an hour on), with a sub-folder per part being rendered:
 
 - ``runs``: the number of runs, written by the part's process once it has its phrases;
 - ``R.claim``: run R is taken, by whoever made the file first (``O_EXCL``): the part's process
@@ -43,6 +44,7 @@ RUN = 8
 #: the part first, a few hundredths of a second, on a core that would be idle).
 MIN_RUNS_LEFT = 2
 _POLL_S = 0.0005
+_PREFIX = "partita-phrases-"
 
 
 class Board:
@@ -59,8 +61,9 @@ class Board:
             roomy = shm.is_dir() and os.access(shm, os.W_OK) and _free_bytes(shm) >= 1 << 30
         except OSError:  # pragma: no cover
             roomy = False
-        where = str(shm) if roomy else None
-        return cls(Path(tempfile.mkdtemp(prefix="partita-phrases-", dir=where)))
+        where = Path(shm if roomy else tempfile.gettempdir())
+        _remove_stale(where)
+        return cls(Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=where)))
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -74,24 +77,34 @@ class Board:
         folder = self.root / str(slot)
         try:
             folder.mkdir()
-        except FileExistsError:  # rendered once already (by a process that then failed): alone
+        except OSError:  # rendered once already (by a process that then failed), or no board: alone
             yield from (make(i) for i in range(n_phrases))
             return
         yield from self._own_in(folder, n_phrases, make)
 
     def _own_in(self, folder: Path, n_phrases: int, make: Callable[[int], np.ndarray]) -> Iterator[np.ndarray]:
         n_runs = -(-n_phrases // RUN)
-        _write_atomic(folder / "runs", f"{n_runs} {os.getpid()}".encode())
+        try:
+            _write_atomic(folder / "runs", f"{n_runs} {os.getpid()}".encode())
+        except OSError:  # (the board gone, a full disk) nobody helps
+            pass
         for r in range(n_runs):
             lo, hi = r * RUN, min(n_phrases, (r + 1) * RUN)
-            if not _claim(folder / f"{r}.claim"):
+            try:
+                mine = _claim(folder / f"{r}.claim")
+            except OSError:  # the board gone: the rest is this process's
+                mine = True
+            if not mine:
                 audio = self._given(folder, r)
                 if audio is not None:
                     yield from audio
                     continue
             for i in range(lo, hi):
                 yield make(i)
-        (folder / "done").touch()
+        try:
+            (folder / "done").touch()
+        except OSError:
+            pass
 
     def _given(self, folder: Path, r: int) -> list[np.ndarray] | None:
         """A helper's audio of run r once it is there; None where the helper could not make it
@@ -182,6 +195,25 @@ class Board:
             if left > best_left:
                 best, best_left = int(entry.name), left
         return best
+
+
+def _remove_stale(where: Path) -> None:
+    """Remove the boards of renders whose process is gone: a render killed outright (SIGKILL)
+    cannot remove its own, and on ``/dev/shm`` it would hold memory until the machine restarts."""
+    try:
+        entries = list(os.scandir(where))
+    except OSError:  # pragma: no cover
+        return
+    for entry in entries:
+        if not entry.name.startswith(_PREFIX):
+            continue
+        pid = entry.name[len(_PREFIX) :].split("-", 1)[0]
+        try:  # an hour untouched as well: a render elsewhere (another pid namespace) may share the folder
+            old = time.time() - entry.stat().st_mtime > 3600
+        except OSError:
+            continue
+        if pid.isdigit() and old and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _free_bytes(path: Path) -> int:

@@ -156,3 +156,36 @@ def test_a_claim_without_a_pid_is_waited_on_for_a_second_at_most(board):
     calls: list[int] = []
     got = list(board._own_in(folder, RUN, _maker(calls)))
     assert calls == list(range(RUN)) and len(got) == RUN
+
+
+def test_a_new_board_removes_those_of_renders_that_were_killed(tmp_path, monkeypatch):
+    """A render killed outright leaves its board; the next removes it once its process is gone
+    and it has not changed for an hour (a live render's, or a recent one's, stays)."""
+    import tempfile
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr("partita.render.phrase_help._free_bytes", lambda path: 0)  # not /dev/shm: tmp_path
+    dead, alive = _dead_pid(), os.getpid()
+    boards = {name: tmp_path / f"partita-phrases-{name}-x" for name in (f"{dead}", f"{alive}", f"{dead}-new")}
+    for folder in boards.values():
+        (folder / "0").mkdir(parents=True)
+        (folder / "0" / "0.claim").write_text("1")
+    hour_ago = time.time() - 3700
+    for name in (f"{dead}", f"{alive}"):
+        os.utime(boards[name], (hour_ago, hour_ago))
+    (tmp_path / "someone-else-s").mkdir()
+    os.utime(tmp_path / "someone-else-s", (hour_ago, hour_ago))
+    new = Board.create()
+    try:
+        assert new.root.parent == tmp_path and new.root.name.startswith(f"partita-phrases-{alive}-")
+        assert [n for n, f in boards.items() if f.exists()] == [f"{alive}", f"{dead}-new"]
+        assert (tmp_path / "someone-else-s").exists()
+    finally:
+        new.close()
+
+
+def test_the_part_s_process_makes_its_phrases_alone_where_the_board_is_gone(board):
+    board.close()
+    calls: list[int] = []
+    assert len(list(board.own(0, 2 * RUN, _maker(calls)))) == 2 * RUN and calls == list(range(2 * RUN))

@@ -501,3 +501,9 @@ def test_a_child_ends_with_its_parent(tmp_path):
     while any(running(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not [c for c in children if running(c)]
+    import shutil
+    import tempfile
+
+    for where in ("/dev/shm", tempfile.gettempdir()):  # the killed render's phrase board (phrase_help)
+        for board in Path(where).glob(f"partita-phrases-{proc.pid}-*"):
+            shutil.rmtree(board, ignore_errors=True)
