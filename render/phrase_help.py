@@ -36,6 +36,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from partita._fileio import atomic_path, atomic_write_bytes
+
 __all__ = ["RUN", "Board"]
 
 #: Phrases in a run, the unit the processes share (a few ms of work: a claim costs some 10 us).
@@ -85,7 +87,7 @@ class Board:
     def _own_in(self, folder: Path, n_phrases: int, make: Callable[[int], np.ndarray]) -> Iterator[np.ndarray]:
         n_runs = -(-n_phrases // RUN)
         try:
-            _write_atomic(folder / "runs", f"{n_runs} {os.getpid()}".encode())
+            atomic_write_bytes(folder / "runs", f"{n_runs} {os.getpid()}".encode())
         except OSError:  # (the board gone, a full disk) nobody helps
             pass
         for r in range(n_runs):
@@ -113,16 +115,14 @@ class Board:
         start = checked = time.monotonic()
         while True:
             if run.exists():
-                audio = _read_run(run)
-                run.unlink()
-                return audio
+                return _take_run(run)
             if err.exists():
                 return None
             if time.monotonic() - checked > 0.05:  # is the helper still there?
                 checked = time.monotonic()
                 pid = _pid_in(claim)
                 if (pid is None and checked - start > 1.0) or (pid is not None and not _alive(pid)):
-                    return _read_run(run) if run.exists() else None  # (no pid: its claim failed)
+                    return _take_run(run) if run.exists() else None  # (no pid: its claim failed)
             time.sleep(_POLL_S)
 
     # -- a helper --------------------------------------------------------------------------------
@@ -264,26 +264,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
 def _write_run(path: Path, audio: list[np.ndarray]) -> None:
     sizes = np.array([a.size for a in audio], np.int64)
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write(np.int64(sizes.size).tobytes())
         fh.write(sizes.tobytes())
         for a in audio:
             fh.write(memoryview(a))
-    os.replace(tmp, path)
 
 
-def _read_run(path: Path) -> list[np.ndarray]:
+def _take_run(path: Path) -> list[np.ndarray]:
+    """A run's audio, read and removed from the board."""
     data = path.read_bytes()
+    path.unlink()
     n = int(np.frombuffer(data, np.int64, 1)[0])
     sizes = np.frombuffer(data, np.int64, n, 8)
     out, pos = [], 8 * (n + 1)

@@ -324,13 +324,19 @@ def render(
             def helpable(p: Part) -> bool:  # made phrase by phrase, in order (not an edit's few)
                 return decs[p.id] is not None and previous[p.id] is None and settings.room_rt60_s is None
 
+            def phrases_of(p: Part) -> tuple[list[Any], list[Decoder]]:
+                return _phrases(p, score, settings, decs[p.id], None)
+
+            def make(dec: Decoder, curves: Any) -> np.ndarray:  # looked up at the call (tests spy on it)
+                return part_audio._phrase_audio(dec, curves, sr)
+
             def one(p: Part) -> tuple[list, list | None]:
                 # a whole part, as on one thread, its stem written at once and its buffer used
                 # again; in this process or a child, which sends the result back as JSON. A
                 # process with no part left may make some of its phrases (phrase_help)
                 if helpable(p):
-                    planned = _phrases(p, score, settings, decs[p.id], None)
-                    made = board.own(slot[p.id], len(planned[0]), lambda i: part_audio._phrase_audio(planned[1][i], planned[0][i], sr))
+                    curves, p_decs = planned = phrases_of(p)
+                    made = board.own(slot[p.id], len(curves), lambda i: make(p_decs[i], curves[i]))
                     a, index = render_one(p, phrases=planned, made=made)
                 else:
                     a, index = render_one(p)
@@ -342,9 +348,8 @@ def render(
                     buffers.give(buf)
                 return [[str(tmp), *rest] for tmp, *rest in files], index
 
-            def helper() -> None:
-                board.help(todo, lambda p: _phrases(p, score, settings, decs[p.id], None) if helpable(p) else ([], []),
-                           lambda dec, curves: part_audio._phrase_audio(dec, curves, sr))  # fmt: skip
+            def helper() -> None:  # only a helpable part is on the board: its own process put it there
+                board.help(todo, phrases_of, make)
 
             try:
                 for p, (files, index) in part_processes.run(todo, workers, one, helper):

@@ -46,11 +46,10 @@ class Meta:
     def __init__(self, type: str, time: int, **fields: Any):
         self.type = type
         self.time = time
-        self._fields = fields
         self.__dict__.update(fields)
 
     def dict(self) -> dict[str, Any]:
-        return {"type": self.type, "time": self.time, **self._fields}
+        return dict(vars(self))
 
     def __repr__(self) -> str:
         return f"Meta({self.dict()!r})"
