@@ -75,10 +75,43 @@ def entry() -> None:
     collection at exit would otherwise walk every object the command made (a render's score,
     notes and phrases), some 50 ms of a 2 s render, to free what the process's end frees anyway.
     Only here: a program that calls :func:`main` goes on, and keeps its collector as it was.
+    The same holds for :func:`_keep_freed_memory`, which it calls first.
     """
+    _keep_freed_memory()
     code = main()
     gc.freeze()
     sys.exit(code)
+
+
+#: glibc's ``mallopt`` parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def _keep_freed_memory() -> None:
+    """Let the program's allocator keep what it frees, for the next allocation (glibc only).
+
+    A render allocates and frees a phrase's arrays (tens of kB to a few MB) thousands of times.
+    glibc's defaults give the top of the heap back to the system whenever more than twice the
+    latest large block is free there, and serve a block above its moving threshold by a fresh
+    ``mmap``; either way the next allocation faults its pages in again, each cleared by the
+    kernel. In the 8-part benchmark score that was some 20,000 page faults per process (about
+    half of all its faults, and most of its system time; ``docs/render.md``, session 19). Here
+    a block of up to 32 MB comes from the heap, and up to 512 MB of free heap top stays with the
+    process. A ``GLIBC_TUNABLES`` that sets the allocator's own is left to decide; another C
+    library (no ``mallopt``) keeps its defaults. Only in the program: a library call must not
+    change its host process's allocator."""
+    if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest; a stem's buffer (40 MB) is mmapped still
+    mallopt(_M_TRIM_THRESHOLD, 512 << 20)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

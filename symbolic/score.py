@@ -265,7 +265,16 @@ class Part:
     @property
     def end(self) -> Fraction:
         """Where the last note ends (0 for an empty part)."""
-        return max((n.onset + n.duration for n in self.notes), default=Fraction(0))
+        notes = self.notes
+        if len(notes) < 32:
+            return max((n.onset + n.duration for n in notes), default=Fraction(0))
+        # Exact, without a Fraction sum per note (some 3 us each: 16 ms of reading the 4,620-note
+        # benchmark score): the float sums, correctly rounded each (under 1e-12 of a part's
+        # length off), leave the few notes that can end last, and only theirs are added exactly
+        ends = [n.onset.__float__() + n.duration.__float__() for n in notes]
+        top = max(ends)
+        near = top - 1e-9 * max(1.0, top)
+        return max(n.onset + n.duration for n, e in zip(notes, ends) if e >= near)
 
     @property
     def voices(self) -> tuple[int, ...]:

@@ -71,16 +71,18 @@ def test_the_program_exits_with_main_s_code_its_objects_frozen(duet, monkeypatch
 
     from partita import cli
 
+    kept = []
+    monkeypatch.setattr(cli, "_keep_freed_memory", lambda: kept.append(True))  # this process's allocator stays
     monkeypatch.setattr(sys, "argv", ["partita", "info", str(duet)])
     assert gc.get_freeze_count() == 0
     try:
         with pytest.raises(SystemExit) as ended:
             cli.entry()
         assert ended.value.code == 0 and "Flute" in capsys.readouterr().out
-        assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0 and kept == [True]
     finally:
         gc.unfreeze()
-    assert cli.main(["info", str(duet)]) == 0 and gc.get_freeze_count() == 0
+    assert cli.main(["info", str(duet)]) == 0 and gc.get_freeze_count() == 0 and kept == [True]
     monkeypatch.setattr(sys, "argv", ["partita", "info", str(duet.with_suffix(".missing"))])
     try:
         with pytest.raises(SystemExit) as ended:
@@ -88,6 +90,38 @@ def test_the_program_exits_with_main_s_code_its_objects_frozen(duet, monkeypatch
         assert ended.value.code == 2
     finally:
         gc.unfreeze()
+
+
+_HEAP_PROBE = """
+import ctypes, sys
+from partita import cli
+libc = ctypes.CDLL(None)
+libc.sbrk.restype, libc.sbrk.argtypes = ctypes.c_void_p, (ctypes.c_long,)
+if sys.argv[1] == "keep":
+    cli._keep_freed_memory()
+start = libc.sbrk(0)
+block = bytearray(16 << 20)
+grown = libc.sbrk(0) - start
+del block
+print(grown, libc.sbrk(0) - start)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None,
+                    reason="mallopt is glibc's")  # fmt: skip
+def test_the_program_s_allocator_keeps_what_it_frees():
+    """In the program a 16 MB block comes from the heap and stays there once freed (the next
+    phrase's arrays reuse its pages, no fault and no cleared page), where glibc's defaults map
+    it afresh and give it back; a ``GLIBC_TUNABLES`` of the allocator's own is left alone."""
+    def probe(mode, **env):
+        out = subprocess.run([sys.executable, "-c", _HEAP_PROBE, mode], capture_output=True, text=True, check=True,
+                             env={**os.environ, **env})  # fmt: skip
+        return [int(x) for x in out.stdout.split()]
+
+    grown, left = probe("keep", GLIBC_TUNABLES="")
+    assert grown > 12 << 20 and left == grown, (grown, left)  # (less the free top it had)
+    assert probe("default", GLIBC_TUNABLES="") == [0, 0]  # mmapped and unmapped: what the setting changes
+    assert probe("keep", GLIBC_TUNABLES="glibc.malloc.trim_threshold=131072") == [0, 0]
 
 
 def test_info_json_has_the_documented_keys(duet):

@@ -275,3 +275,21 @@ def test_key_signature_scale_against_music21():
         ks = KeySignature(0, fifths)
         ref = {p.pitchClass for p in music21.key.KeySignature(fifths).asKey("major").pitches}
         assert set(ks.scale_pcs) == ref
+
+
+def test_a_part_ends_where_its_latest_note_ends_exactly():
+    """A long part's end is picked by float sums, then added exactly: notes that end close
+    together, or one that ends last though it starts early, still give the exact end."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(100):
+        notes, onset = [], F(0)
+        for voice in range(1, rng.randint(33, 70)):
+            notes.append(Note(onset, F(rng.randint(1, 10**4), rng.randint(1, 10**3)), 60, voice=voice))
+            onset += F(rng.randint(0, 3), rng.choice([1, 3, 7, 1000]))
+        last = max(n.onset + n.duration for n in notes)
+        notes.append(Note(last - F(1, 7919), F(1, 7919) + F(rng.choice([-1, 0, 1]), 10080 * 7919), 61, voice=99))
+        part = Part("p", "P", "flute", tuple(notes))
+        assert len(part.notes) >= 32 and part.end == max(n.onset + n.duration for n in notes)
+    assert Part("p", "P", "flute").end == 0
