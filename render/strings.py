@@ -23,7 +23,12 @@ interpolation at the note's pitch and velocity:
   partials) times the config's ``detune_scale`` (chosen when fitting: the scale among 0, 1/4
   and 1 whose renders are closest to the fitted notes; 0 renders one string), so their partials beat;
 * the hammer or pluck: filtered noise at ``n_bands`` bands (0-24 kHz, ``noise_db`` relative to
-  the level), decaying with the time constant ``noise_tau_s``.
+  the level), decaying with the time constant ``noise_tau_s``;
+* a vibraphone's motor, where the fit found one (config ``motor``: ``rate_hz``, ``depth_db``,
+  ``phase``): the whole note's level times ``depth_db cos(2 pi rate_hz t + phase)`` dB, ``t`` from
+  the onset, as the soundfont's samples have it baked in from their start (every note starts the
+  discs' turn at the same phase there; a player's motor turns on regardless of the notes, which a
+  sample cannot show).
 
 Weight files are ``string-model`` checkpoints (:mod:`partita.checkpoint`). In the render path
 the model is a decoder (:class:`StringDecoder`) that renders a phrase (one note of a struck or
@@ -324,12 +329,18 @@ class StringModel:
         _ratio(_NOISE_FRAME_RATE, int(sample_rate))  # (says what is wrong with a sample rate below 500 Hz)
         # the rows, the hammer or pluck (filtered noise from the onset, at the model's noise bands),
         # and the note: nothing after every partial has stopped (unless n_samples was asked for)
-        return _note_audio(
+        audio = _note_audio(
             table, has_v, pk, vk, int(self.config["n_partials"]), float(f0_hz), midi, float(velocity), float(level_db),
             n_on, n_off, int(sample_rate), -1 if n_samples is None else int(n_samples), strings_for(self.family, midi),
             float(self.config.get("detune_scale", 1.0)), float(self.config["noise_tau_s"]), _NOISE_FRAME_RATE,
             self.modal, _basis(int(self.config["n_bands"])), np.uint64(int(seed) & 0x7FFFFFFFFFFFFFFF), n_samples is None,
         )  # fmt: skip
+        motor = self.config.get("motor")
+        if motor and audio.size > n_on:  # the level's modulation, from the onset (see below)
+            t = np.arange(audio.size - n_on, dtype=np.float64) / sample_rate
+            db = motor["depth_db"] * np.cos(2.0 * np.pi * motor["rate_hz"] * t + motor["phase"])
+            audio[n_on:] *= np.power(10.0, db / 20.0).astype(np.float32)
+        return audio
 
     def _pack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The tables as one float64 [P, V, C] array (columns in ``_PACK_ORDER``, a table without

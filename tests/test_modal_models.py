@@ -174,3 +174,73 @@ def test_a_modal_model_without_its_ratio_table_is_refused(tmp_path):
     write_checkpoint(good, {k: v.astype(np.float32) for k, v in m.arrays.items()}, kind="string-model", config=dict(m.config))
     np.testing.assert_allclose(StringModel.from_file(good).params(60.0, 80.0)["ratio"], RATIOS, rtol=1e-6)
     assert not math.isnan(StringModel.from_file(good).params(60.0, 80.0)["ratio"][0])
+
+
+def _level_wobble(x: np.ndarray, off_s: float):
+    from partita.render.strings_fit import motor_of_note
+
+    return motor_of_note(x, off_s=off_s)
+
+
+def test_a_motor_in_the_config_modulates_the_note_s_level_from_its_onset():
+    """The config's motor multiplies the note, from its onset, by ``depth cos(2 pi rate t + phase)``
+    dB; the analysis reads the same rate, depth and phase back; without it the level does not
+    wobble."""
+    plain = _bar()
+    motor = {"rate_hz": 5.0, "depth_db": 2.0, "phase": 0.5}
+    turning = StringModel(config={**plain.config, "motor": motor}, arrays=plain.arrays)
+    kw = dict(f0_hz=_hz(65), velocity=90.0, level_db=-12.0, on_s=0.25, off_s=2.25, sample_rate=SR, seed=3)
+    x, y = plain.note(**kw), turning.note(**kw)
+    n_on = int(0.25 * SR)
+    t = np.arange(x.size - n_on) / SR
+    gain = np.power(10.0, 2.0 * np.cos(2 * np.pi * 5.0 * t + 0.5) / 20.0).astype(np.float32)
+    assert y.shape == x.shape and not y[:n_on].any() and np.array_equal(y[n_on:], x[n_on:] * gain)
+    rate, depth, phase, r2 = _level_wobble(y[n_on:], 2.0)
+    assert rate == 5.0 and abs(depth - 2.0) < 0.1 and abs(phase - 0.5) < 0.05 and r2 > 0.95
+    assert _level_wobble(x[n_on:], 2.0)[1] < 0.1
+
+
+def test_the_motor_is_found_where_the_notes_share_it_and_not_where_they_differ():
+    from partita.render.strings_fit import measure_motor
+
+    t = np.arange(int(2.5 * SR)) / SR
+    rng = np.random.default_rng(5)
+
+    def note(midi, rate=None, phase=0.0, depth=1.5):
+        db = -8.0 * t + (depth * np.cos(2 * np.pi * rate * t + phase) if rate else 0.0)
+        return np.sin(2 * np.pi * _hz(midi) * t) * 10 ** (db / 20)
+
+    shared = [note(m, 4.2, -1.6) for m in (55, 62, 67, 74, 79)]
+    found = measure_motor(shared, off_s=2.0)
+    assert found is not None and found["rate_hz"] == 4.2 and abs(found["depth_db"] - 1.5) < 0.05
+    assert abs(found["phase"] + 1.6) < 0.02
+    assert measure_motor([note(m) for m in (55, 62, 67, 74, 79)], off_s=2.0) is None  # a plain decay
+    beating = [note(m, r, p) for m, r, p in zip((55, 62, 67, 74, 79), rng.uniform(2, 9, 5), rng.uniform(-3, 3, 5))]
+    assert measure_motor(beating, off_s=2.0) is None  # each note its own rate and phase
+    assert measure_motor([note(m, 4.2, -1.6, depth=0.2) for m in (55, 62, 67)], off_s=2.0) is None  # too shallow
+
+
+def test_fluidr3_s_vibraphone_turns_its_motor_and_the_shipped_model_plays_it():
+    """Real notes: FluidR3's vibraphone (GM 11) shares one modulation of about 4 Hz, its marimba
+    (GM 12) none; the shipped vibraphone model has it in its config and its notes play it."""
+    from partita.render.dataset import open_soundfont
+    from partita.render.neural_infer import shipped_decoder
+    from partita.render.strings_fit import measure_motor
+
+    heard = {}
+    for program in (11, 12):
+        fs, _ = open_soundfont(SF2, program)
+        try:
+            heard[program] = render_notes(fs, [[(p, v, 0.0)] for p, v in ((58, 80), (65, 55), (71, 105), (77, 80))],
+                                          hold_s=2.0, tail_s=0.5)  # fmt: skip
+        finally:
+            fs.delete()
+    vib = measure_motor(heard[11], off_s=2.0)
+    assert vib is not None and 4.0 <= vib["rate_hz"] <= 4.4 and vib["depth_db"] > 1.0, vib
+    assert measure_motor(heard[12], off_s=2.0) is None
+    model = shipped_decoder("vibraphone").model
+    shipped = model.config["motor"]
+    assert abs(shipped["rate_hz"] - vib["rate_hz"]) <= 0.1 and abs(shipped["depth_db"] - vib["depth_db"]) < 0.3
+    x = model.note(f0_hz=_hz(68), velocity=80.0, level_db=-12.0, on_s=0.0, off_s=2.0, sample_rate=SR, seed=1)
+    rate, depth, _, r2 = _level_wobble(x, 2.0)
+    assert rate == shipped["rate_hz"] and abs(depth - shipped["depth_db"]) < 0.1 and r2 > 0.9
