@@ -5,11 +5,11 @@ marimba, xylophone, tubular bells, timpani), fluidsynth renders the held-out not
 ``bench_string_models.py`` (pitches one semitone above the fitted grid, every 6 semitones, at
 velocities 45 and 95; held 2 s, as in the fit) from the soundfont and program the model was fitted
 on, and the model renders the same notes at each note's measured peak level (as that benchmark's
-``trained`` candidate). On each note's level while held (``strings_fit.motor_of_note``: 20 ms Hann
+``trained`` candidate). On each note's level while held (``strings_motor.motor_of_note``: 20 ms Hann
 windows every 5 ms, from 80 ms after the onset to 20 ms before the note-off, frames within 50 dB of
 the loudest):
 
-* ``soundfont motor`` / ``model motor``: :func:`partita.render.strings_fit.measure_motor` over the
+* ``soundfont motor`` / ``model motor``: :func:`partita.render.strings_motor.measure_motor` over the
   notes -- the modulation they share (rate, depth as the sinusoid's amplitude in dB, phase at the
   onset), or none;
 * ``level error``: the mean over the notes of the mean absolute difference (dB) between the
@@ -64,7 +64,8 @@ def evaluate(name: str, path: Path) -> dict:
 
     from partita.render.dataset import open_soundfont
     from partita.render.strings import StringModel
-    from partita.render.strings_fit import FAMILY_SETTINGS, measure_motor, render_notes
+    from partita.render.strings_fit import FAMILY_SETTINGS, render_notes
+    from partita.render.strings_motor import measure_motor
 
     model = StringModel.from_file(path)
     cfg = model.config

@@ -27,7 +27,8 @@ the tables are fitted to the measurements by regularised least squares.
      envelopes, decays and noise are measured at those frequencies as above.
    * a vibraphone's motor (a ``bars`` instrument): the level of each note while held, every 5 ms
      (20 ms Hann windows), is fitted by a parabola plus one sinusoid of 2-10 Hz
-     (:func:`motor_of_note`); where the notes agree (:func:`measure_motor`: the same rate, the
+     (:func:`partita.render.strings_motor.motor_of_note`); where the notes agree
+     (:func:`~partita.render.strings_motor.measure_motor`: the same rate, the
      same phase at the onset, most of the level's wobble explained) the model gets that
      modulation of its level (:meth:`partita.render.strings.StringModel.note`).
 3. **Tables** (:func:`fit_table`): each measurement becomes a row of bilinear interpolation
@@ -52,7 +53,7 @@ from partita.render.dataset import DataError, open_soundfont
 from partita.render.strings import KIND, MODAL_FAMILIES, NOISE_TOP_HZ, TABLES, hat_weights
 
 __all__ = ["FIT_VELOCITIES", "FAMILY_SETTINGS", "render_notes", "analyze_note", "fit_table",
-           "fit_tables", "fit_string_model", "measure_motor", "motor_of_note"]  # fmt: skip
+           "fit_tables", "fit_string_model"]  # fmt: skip
 
 SR = 48000
 #: Velocities the tables are fitted on (and their velocity knots).
@@ -348,76 +349,6 @@ _NOISE_CAL = 1.12
 # Tables
 
 
-#: The motor's search: rates (Hz) tried, and what the notes must agree on to have one (see
-#: :func:`measure_motor`)
-MOTOR_RATES_HZ = np.round(np.arange(2.0, 10.0001, 0.05), 2)
-MOTOR_MIN_R2 = 0.7  # median share of the level's wobble (around its parabola) the sinusoid explains
-MOTOR_MAX_IQR_HZ = 0.2  # spread (interquartile) of the notes' rates
-MOTOR_MIN_PHASE_R = 0.8  # concentration of their phases at the onset (mean resultant length, 0-1)
-MOTOR_MIN_DB = 0.5  # the sinusoid's amplitude (dB; peak to peak is twice this)
-
-
-def motor_of_note(x: np.ndarray, *, off_s: float) -> tuple[float, float, float, float] | None:
-    """The strongest periodic modulation of a note's level while held: ``(rate_hz, amp_db,
-    phase, r2)`` with the level (dB, 20 ms Hann windows every 5 ms, from 80 ms after the onset to
-    20 ms before the note-off, frames within 50 dB of the loudest) fitted as a parabola in time plus
-    ``amp_db cos(2 pi rate t + phase)``, ``t`` in seconds from the onset, the rate searched over
-    :data:`MOTOR_RATES_HZ` by least squares; ``r2`` the share of the residual of the parabola alone
-    the sinusoid explains. None when fewer than 40 frames qualify.
-
-    >>> t = np.arange(int(1.5 * SR)) / SR
-    >>> x = np.sin(2 * np.pi * 440 * t) * 10 ** ((-6 * t + 1.5 * np.cos(2 * np.pi * 4.2 * t + 1.0)) / 20)
-    >>> [round(v, 2) for v in motor_of_note(x, off_s=1.5)]
-    [4.2, 1.5, 1.0, 1.0]
-    """
-    hop, win = 240, 960
-    n = (len(x) - win) // hop
-    if n < 1:
-        return None
-    w = np.hanning(win)
-    frames = np.asarray(x, np.float64)[np.arange(n)[:, None] * hop + np.arange(win)[None, :]] * w
-    level = 20.0 * np.log10(np.maximum(np.sqrt((frames**2).sum(axis=1) / (w**2).sum()), 1e-9))
-    t = (np.arange(n) * hop + win / 2) / SR
-    keep = (t > 0.08) & (t < off_s - 0.02) & (level > level.max() - 50.0)
-    if keep.sum() < 40:
-        return None
-    t, y = t[keep], level[keep]
-    base = np.c_[np.ones_like(t), t, t * t]
-    r0 = float(((y - base @ np.linalg.lstsq(base, y, rcond=None)[0]) ** 2).sum())
-    best = None
-    for rate in MOTOR_RATES_HZ:
-        a = np.c_[base, np.cos(2 * np.pi * rate * t), np.sin(2 * np.pi * rate * t)]
-        c = np.linalg.lstsq(a, y, rcond=None)[0]
-        r = float(((y - a @ c) ** 2).sum())
-        if best is None or r < best[0]:
-            best = (r, float(rate), c)
-    r, rate, c = best
-    # c3 cos + c4 sin = amp cos(2 pi rate t + phase)
-    return rate, float(math.hypot(c[3], c[4])), float(math.atan2(-c[4], c[3])), 1.0 - r / max(r0, 1e-12)
-
-
-def measure_motor(notes: Sequence[np.ndarray], *, off_s: float) -> dict[str, float] | None:
-    """A modulation the notes share (a vibraphone's motor turning its resonators' discs, baked
-    into each of the soundfont's samples from its start): ``{"rate_hz", "depth_db", "phase"}``
-    (``depth_db`` the sinusoid's amplitude in dB, ``phase`` at the onset), the medians (the
-    circular mean for the phase) of :func:`motor_of_note` over the notes; None unless the notes
-    agree -- rates within :data:`MOTOR_MAX_IQR_HZ`, phases concentrated (:data:`MOTOR_MIN_PHASE_R`),
-    the sinusoid explaining most of the wobble (:data:`MOTOR_MIN_R2`) and at least
-    :data:`MOTOR_MIN_DB` deep. A marimba's or a bell's slow beating differs from note to note
-    and is left to the tables."""
-    found = [m for m in (motor_of_note(x, off_s=off_s) for x in notes) if m is not None]
-    if len(found) < 3:
-        return None
-    rate, amp, phase, r2 = (np.array(v) for v in zip(*found))
-    q1, q3 = np.percentile(rate, [25, 75])
-    mean = np.exp(1j * phase).mean()
-    if (q3 - q1 > MOTOR_MAX_IQR_HZ or abs(mean) < MOTOR_MIN_PHASE_R or np.median(r2) < MOTOR_MIN_R2
-            or np.median(amp) < MOTOR_MIN_DB):  # fmt: skip
-        return None
-    return {"rate_hz": round(float(np.median(rate)), 3), "depth_db": round(float(np.median(amp)), 3),
-            "phase": round(float(np.angle(mean)), 4)}  # fmt: skip
-
-
 def _design(x_p: np.ndarray, x_v: np.ndarray | None, pk: np.ndarray, vk: np.ndarray | None) -> np.ndarray:
     nv = 1 if vk is None else len(vk)
     a = np.zeros((len(x_p), len(pk) * nv))
@@ -606,6 +537,8 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
     config["n_partials"] = n_partials
     if template is not None:
         config["mode_template"] = [round(float(r), 5) for r in template]
+        from partita.render.strings_motor import measure_motor
+
         motor = measure_motor([x for _, x in heard], off_s=st["hold_s"])
         if motor is not None:
             config["motor"] = motor

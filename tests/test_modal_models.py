@@ -177,7 +177,7 @@ def test_a_modal_model_without_its_ratio_table_is_refused(tmp_path):
 
 
 def _level_wobble(x: np.ndarray, off_s: float):
-    from partita.render.strings_fit import motor_of_note
+    from partita.render.strings_motor import motor_of_note
 
     return motor_of_note(x, off_s=off_s)
 
@@ -201,7 +201,7 @@ def test_a_motor_in_the_config_modulates_the_note_s_level_from_its_onset():
 
 
 def test_the_motor_is_found_where_the_notes_share_it_and_not_where_they_differ():
-    from partita.render.strings_fit import measure_motor
+    from partita.render.strings_motor import measure_motor
 
     t = np.arange(int(2.5 * SR)) / SR
     rng = np.random.default_rng(5)
@@ -225,7 +225,7 @@ def test_fluidr3_s_vibraphone_turns_its_motor_and_the_shipped_model_plays_it():
     (GM 12) none; the shipped vibraphone model has it in its config and its notes play it."""
     from partita.render.dataset import open_soundfont
     from partita.render.neural_infer import shipped_decoder
-    from partita.render.strings_fit import measure_motor
+    from partita.render.strings_motor import measure_motor
 
     heard = {}
     for program in (11, 12):
