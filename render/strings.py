@@ -282,6 +282,8 @@ class StringModel:
                 want = tuple(dims[a] for a in axes)
                 if ck.arrays[name].shape != want:
                     raise CheckpointError(f"table {name} has shape {ck.arrays[name].shape}, not {want}", file=str(path))
+            if "wash_db" in ck.arrays and ck.arrays["wash_db"].shape != (p, v, nb):  # optional (strings_wash)
+                raise CheckpointError(f"table wash_db has shape {ck.arrays['wash_db'].shape}, not {(p, v, nb)}", file=str(path))
         except KeyError as exc:
             raise CheckpointError(f"string model without {exc}", file=str(path)) from None
         return cls(config=cfg, arrays={k2: np.asarray(a, np.float64) for k2, a in ck.arrays.items()},
@@ -335,11 +337,42 @@ class StringModel:
             float(self.config.get("detune_scale", 1.0)), float(self.config["noise_tau_s"]), _NOISE_FRAME_RATE,
             self.modal, _basis(int(self.config["n_bands"])), np.uint64(int(seed) & 0x7FFFFFFFFFFFFFFF), n_samples is None,
         )  # fmt: skip
+        wash_rate = self.config.get("wash_decay_db_s")
+        if wash_rate and "wash_db" in self.arrays:
+            audio = self._with_wash(audio, midi, float(velocity), float(level_db), n_on, off_s - on_s, int(sample_rate),
+                                    int(seed), n_samples, float(wash_rate))  # fmt: skip
         motor = self.config.get("motor")
         if motor and audio.size > n_on:  # the level's modulation, from the onset (see below)
             t = np.arange(audio.size - n_on, dtype=np.float64) / sample_rate
             db = motor["depth_db"] * np.cos(2.0 * np.pi * motor["rate_hz"] * t + motor["phase"])
             audio[n_on:] *= np.power(10.0, db / 20.0).astype(np.float32)
+        return audio
+
+    def _with_wash(self, audio: np.ndarray, midi: float, velocity: float, level_db: float, n_on: int, held_s: float,
+                   sample_rate: int, seed: int, n_samples: int | None, rate: float) -> np.ndarray:  # fmt: skip
+        """``audio`` plus the note's wash (:mod:`partita.render.strings_wash`) from the onset: the
+        ``wash_db`` table read at (``midi``, ``velocity``), its bands (0 to NOISE_TOP_HZ) read at
+        the render's (0 to half the sample rate); longer where the wash outlasts the modes
+        (unless ``n_samples`` fixes the length)."""
+        from partita.render.strings_wash import OFF_DB, wash_audio
+
+        pi0, pi1, pw = hat_weights(midi, np.asarray(self.config["pitch_knots"]))
+        vi0, vi1, vw = hat_weights(velocity, np.asarray(self.config["velocity_knots"]))
+        t = self.arrays["wash_db"]
+        db = (1 - vw) * ((1 - pw) * t[pi0, vi0] + pw * t[pi1, vi0]) + vw * ((1 - pw) * t[pi0, vi1] + pw * t[pi1, vi1])
+        nb = db.size
+        db = np.interp(np.linspace(0.0, sample_rate / 2.0, nb), np.linspace(0.0, NOISE_TOP_HZ, nb), db, right=OFF_DB)
+        release = float(np.interp(midi, np.asarray(self.config["pitch_knots"]), self.arrays["release_db_s"]))
+        wash = wash_audio(db, decay_db_s=rate, release_db_s=release, level_db=level_db, off_s=held_s,
+                          sample_rate=sample_rate, seed=(seed ^ 0x5EED_0F_3A5F) & 0x7FFFFFFFFFFFFFFF, basis=_basis(nb))  # fmt: skip
+        if wash.size == 0:
+            return audio
+        n = n_samples if n_samples is not None else max(audio.size, n_on + wash.size)
+        if n > audio.size:
+            audio = np.concatenate([audio, np.zeros(n - audio.size, np.float32)])
+        m = min(wash.size, n - n_on)
+        if m > 0:
+            audio[n_on : n_on + m] += wash[:m]
         return audio
 
     def _pack(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -333,11 +333,16 @@ def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int,
         # a power spectrum bin is exponentially distributed: its 20th percentile is 0.2231 x
         # its mean; _NOISE_CAL maps that mean to the synth's noise magnitude squared (tested)
         noise[i] = 10 * np.log10(max(q / 0.2231 / (np.hanning(1024) ** 2).sum() / _NOISE_CAL, 1e-24)) - level
+    extra: dict[str, Any] = {}
+    if modes is not None:  # a modal note: its modes' ratios, and the wash between them
+        from partita.render.strings_wash import wash_of_note
+
+        wash, wash_rate = wash_of_note(x, level_db=level, off_s=off_s, n_bands=N_BANDS, top_hz=NOISE_TOP_HZ)
+        extra = {"ratio": np.where(found, freqs / f0, np.nan), "wash_db": wash, "wash_rate": wash_rate}
     return {"level_db": level, "log10_b": math.log10(max(b, 1e-7)), "amp_db": amp, "decay_db_s": decay,
             "fast_db": fast, "fast_decay_db_s": fast_decay,
             "release_db_s": release, "detune_cents": float(np.median(detunes)) if detunes else math.nan,
-            "noise_db": noise, "f0_hz": f0, "found": found,
-            **({"ratio": np.where(found, freqs / f0, np.nan)} if modes is not None else {})}  # fmt: skip
+            "noise_db": noise, "f0_hz": f0, "found": found, **extra}  # fmt: skip
 
 
 #: Mean power per bin (over a Hann window's sum of squares) of the synth's filtered noise of
@@ -543,4 +548,13 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
         if motor is not None:
             config["motor"] = motor
             say(f"motor: {motor['rate_hz']:g} Hz, {motor['depth_db']:g} dB, phase {motor['phase']:g} at the onset")
+        from partita.render.strings_wash import OFF_DB, fit_wash
+
+        wash_rate = fit_wash(meas)
+        if wash_rate is not None:
+            ys = np.stack([np.asarray(r["wash_db"], np.float64) for r in meas])
+            arrays["wash_db"] = np.stack([fit_table(np.array([r["midi"] for r in meas]), np.array([r["velocity"] for r in meas]),
+                                                    ys[:, k], pk, vk, neutral=OFF_DB) for k in range(N_BANDS)], axis=-1).astype(np.float32)  # fmt: skip
+            config["wash_decay_db_s"] = wash_rate
+            say(f"wash: {wash_rate:g} dB/s, up to {float(arrays['wash_db'].max()):.1f} dB re the level at 0.3 s")
     return {"config": config, "arrays": arrays, "n_notes": len(meas), "preset": preset, "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}

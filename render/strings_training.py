@@ -39,6 +39,13 @@ def _card(name: str, *, sha256: str, config: Mapping[str, Any], arrays: Mapping[
                    f"{config['detune_scores']}; 0 renders one string)")  # fmt: skip
     elif modal:
         strings = "one bar, tube or membrane per note"
+        if config.get("wash_decay_db_s"):  # render/strings_wash.py
+            strings += (f", a wash of noise between the modes (the table `wash_db`: each band's level 0.3 s after the onset, "
+                        f"measured between the modes; decaying at {config['wash_decay_db_s']:g} dB/s, the damper's rate added after the note-off)")  # fmt: skip
+        if config.get("motor"):  # render/strings_motor.py
+            m = config["motor"]
+            strings += (f", the motor's swing of the level ({m['rate_hz']:g} Hz, {m['depth_db']:g} dB, phase {m['phase']:g} at the onset; "
+                        f"`render/strings_motor.py`)")  # fmt: skip
     else:
         strings = "one string per note"
     return f"""# String model: {name}
