@@ -337,7 +337,8 @@ def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int,
     if modes is not None:  # a modal note: its modes' ratios, and the wash between them
         from partita.render.strings_wash import wash_of_note
 
-        wash, wash_rate = wash_of_note(x, level_db=level, off_s=off_s, n_bands=N_BANDS, top_hz=NOISE_TOP_HZ)
+        wash, wash_rate = wash_of_note(x, level_db=level, off_s=off_s, n_bands=N_BANDS, top_hz=NOISE_TOP_HZ,
+                                       noise_cal=_NOISE_CAL)
         extra = {"ratio": np.where(found, freqs / f0, np.nan), "wash_db": wash, "wash_rate": wash_rate}
     return {"level_db": level, "log10_b": math.log10(max(b, 1e-7)), "amp_db": amp, "decay_db_s": decay,
             "fast_db": fast, "fast_decay_db_s": fast_decay,

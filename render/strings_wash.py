@@ -31,13 +31,12 @@ _FRAME_RATE = 250.0  # the wash's envelope frames (as the burst's)
 _BELOW_DB = 80.0  # the wash stops this far below the note's level
 
 
-def band_floor_db(x: np.ndarray, t_s: float, level_db: float, n_bands: int, top_hz: float) -> np.ndarray:
+def band_floor_db(x: np.ndarray, t_s: float, level_db: float, n_bands: int, top_hz: float, noise_cal: float) -> np.ndarray:
     """Each band's noise floor around ``t_s``: the 20th percentile of the power of the bins within
     750 Hz of the band's centre (a 4096-point Hann window; a mode's peak and its skirt fill few of
-    the 128 bins), as the burst's noise is measured (``strings_fit.analyze_note``), in dB
-    relative to ``level_db``. NaN when the window does not fit in ``x``."""
-    from partita.render.strings_fit import _NOISE_CAL
-
+    the 128 bins), as the burst's noise is measured (``strings_fit.analyze_note``, whose
+    ``_NOISE_CAL`` is ``noise_cal``: the mean power per bin of the synth's noise of magnitude 1), in
+    dB relative to ``level_db``. NaN when the window does not fit in ``x``."""
     i = int(t_s * SR)
     if i - 2048 < 0 or i + 2048 > len(x):
         return np.full(n_bands, np.nan)
@@ -47,18 +46,20 @@ def band_floor_db(x: np.ndarray, t_s: float, level_db: float, n_bands: int, top_
     out = np.empty(n_bands)
     for b, c in enumerate(np.linspace(0.0, top_hz, n_bands)):
         q = np.percentile(p[np.abs(f - c) <= 750.0], 20)
-        out[b] = 10 * math.log10(max(q / 0.2231 / (w**2).sum() / _NOISE_CAL, 1e-24)) - level_db
+        out[b] = 10 * math.log10(max(q / 0.2231 / (w**2).sum() / noise_cal, 1e-24)) - level_db
     return out
 
 
-def wash_of_note(x: np.ndarray, *, level_db: float, off_s: float, n_bands: int, top_hz: float) -> tuple[np.ndarray, float]:
+def wash_of_note(x: np.ndarray, *, level_db: float, off_s: float, n_bands: int, top_hz: float,
+                 noise_cal: float) -> tuple[np.ndarray, float]:  # fmt: skip
     """A note's wash: each band's level at :data:`AT_S` (dB relative to ``level_db``;
     :data:`OFF_DB` where below :data:`MIN_DB`, and in the lowest band, 0-750 Hz, where the low
     modes themselves fill the bins), and its decay in dB/s from :data:`AT_S` to :data:`LATER_S`
     (the median over the bands that are above ``MIN_DB`` then and 5 dB above ``MIN_DB`` later;
-    NaN where none is, or the note is released before ``LATER_S``)."""
-    at = band_floor_db(x, AT_S, level_db, n_bands, top_hz)
-    later = band_floor_db(x, LATER_S, level_db, n_bands, top_hz) if off_s >= LATER_S else np.full(n_bands, np.nan)
+    NaN where none is, or the note is released before ``LATER_S``); ``noise_cal`` as
+    :func:`band_floor_db`'s."""
+    at = band_floor_db(x, AT_S, level_db, n_bands, top_hz, noise_cal)
+    later = band_floor_db(x, LATER_S, level_db, n_bands, top_hz, noise_cal) if off_s >= LATER_S else np.full(n_bands, np.nan)
     on = at >= MIN_DB
     on[0] = False
     rate_ok = on & (later >= MIN_DB - 5.0)

@@ -252,6 +252,7 @@ def test_a_wash_is_measured_between_the_modes_and_rendered_decaying():
     table renders the same wash (its level between the modes, 0.3 and 0.8 s in) where the model
     without it is silent there."""
     from partita.render.strings import NOISE_TOP_HZ
+    from partita.render.strings_fit import _NOISE_CAL
     from partita.render.strings_wash import OFF_DB, band_floor_db, wash_of_note
 
     plain = _bar()
@@ -262,11 +263,11 @@ def test_a_wash_is_measured_between_the_modes_and_rendered_decaying():
     kw = dict(f0_hz=_hz(45), velocity=90.0, level_db=-12.0, on_s=0.0, off_s=2.0, sample_rate=SR, seed=3)
     x, y = plain.note(**kw), washing.note(**kw)
     assert y.size == x.size and not np.array_equal(x, y)  # here the modes outlast the wash
-    at, rate = wash_of_note(y, level_db=-12.0, off_s=2.0, n_bands=17, top_hz=NOISE_TOP_HZ)
+    at, rate = wash_of_note(y, level_db=-12.0, off_s=2.0, n_bands=17, top_hz=NOISE_TOP_HZ, noise_cal=_NOISE_CAL)
     # the inner bands read their level; the outer ones less (the filter slopes to the silent bands)
     assert np.all(np.abs(at[2:4] + 30.0) < 1.5) and np.all(np.abs(at[[1, 4]] + 30.0) < 5.0) and abs(rate - 30.0) < 2.0, (at[:6], rate)
     assert np.all(at[6:] == OFF_DB) and at[0] == OFF_DB
-    quiet = band_floor_db(x, 0.8, -12.0, 17, NOISE_TOP_HZ)
+    quiet = band_floor_db(x, 0.8, -12.0, 17, NOISE_TOP_HZ, _NOISE_CAL)
     assert np.all(quiet[1:5] < -70.0)  # the modes alone leave those bands silent
 
 
@@ -274,7 +275,7 @@ def test_fluidr3_s_timpani_has_a_wash_its_marimba_none_and_the_shipped_timpani_p
     from partita.render.dataset import open_soundfont
     from partita.render.neural_infer import shipped_decoder
     from partita.render.strings import NOISE_TOP_HZ
-    from partita.render.strings_fit import level_curve
+    from partita.render.strings_fit import _NOISE_CAL, level_curve
     from partita.render.strings_wash import OFF_DB, fit_wash, wash_of_note
 
     washes = {}
@@ -285,12 +286,13 @@ def test_fluidr3_s_timpani_has_a_wash_its_marimba_none_and_the_shipped_timpani_p
         finally:
             fs.delete()
         washes[program] = [dict(zip(("wash_db", "wash_rate"), wash_of_note(
-            x, level_db=float(level_curve(x)[:30].max()), off_s=2.0, n_bands=17, top_hz=NOISE_TOP_HZ))) for x in notes]  # fmt: skip
+            x, level_db=float(level_curve(x)[:30].max()), off_s=2.0, n_bands=17, top_hz=NOISE_TOP_HZ, noise_cal=_NOISE_CAL)))
+            for x in notes]  # fmt: skip
     rate = fit_wash(washes[47])
     assert rate is not None and 15.0 < rate < 50.0 and all((w["wash_db"] > -40.0).any() for w in washes[47])
     assert fit_wash(washes[12]) is None and all((w["wash_db"] == OFF_DB).sum() >= 14 for w in washes[12])
     model = shipped_decoder("timpani").model
     assert 15.0 < model.config["wash_decay_db_s"] < 50.0 and model.arrays["wash_db"].shape[-1] == 17
     x = model.note(f0_hz=_hz(47), velocity=95.0, level_db=-12.0, on_s=0.0, off_s=2.0, sample_rate=SR, seed=1)
-    at, _ = wash_of_note(x, level_db=-12.0, off_s=2.0, n_bands=17, top_hz=NOISE_TOP_HZ)
+    at, _ = wash_of_note(x, level_db=-12.0, off_s=2.0, n_bands=17, top_hz=NOISE_TOP_HZ, noise_cal=_NOISE_CAL)
     assert (at > -45.0).sum() >= 2  # the rendered note has the wash between its modes
