@@ -41,14 +41,10 @@ SR = 48000
 
 
 def level_5ms(x: np.ndarray, off_s: float) -> np.ndarray:
-    """The level ``motor_of_note`` fits (dB every 5 ms, 20 ms Hann), NaN outside its frames."""
-    hop, win = 240, 960
-    n = (len(x) - win) // hop
-    w = np.hanning(win)
-    frames = np.asarray(x, np.float64)[np.arange(n)[:, None] * hop + np.arange(win)[None, :]] * w
-    level = 20.0 * np.log10(np.maximum(np.sqrt((frames**2).sum(axis=1) / (w**2).sum()), 1e-9))
-    t = (np.arange(n) * hop + win / 2) / SR
-    keep = (t > 0.08) & (t < off_s - 0.02) & (level > level.max() - 50.0)
+    """The level ``motor_of_note`` fits (``strings_motor.held_level``), NaN outside its frames."""
+    from partita.render.strings_motor import held_level
+
+    _, level, keep = held_level(x, off_s=off_s)
     return np.where(keep, level, np.nan)
 
 

@@ -304,15 +304,20 @@ class StringModel:
 
     def params(self, midi: float, velocity: float) -> dict[str, Any]:
         """The tables read at (``midi``, ``velocity``) by bilinear interpolation."""
-        pi0, pi1, pw = hat_weights(midi, np.asarray(self.config["pitch_knots"]))
-        vi0, vi1, vw = hat_weights(velocity, np.asarray(self.config["velocity_knots"]))
-        out: dict[str, Any] = {}
-        for name, axes in self.tables().items():
-            t = self.arrays[name]
-            by_p = (1 - pw) * t[pi0] + pw * t[pi1]
-            out[name] = (1 - vw) * by_p[vi0] + vw * by_p[vi1] if "V" in axes else by_p
+        out: dict[str, Any] = {name: self.read(name, axes, midi, velocity) for name, axes in self.tables().items()}
         out["n_strings"] = strings_for(self.family, midi)
         return out
+
+    def read(self, name: str, axes: str, midi: float, velocity: float) -> np.ndarray:
+        """Table ``name`` (its axes ``axes``, as :data:`TABLES`) read at (``midi``, ``velocity``)
+        by bilinear interpolation (linear along pitch alone for a table without ``V``)."""
+        pi0, pi1, pw = hat_weights(midi, np.asarray(self.config["pitch_knots"]))
+        t = self.arrays[name]
+        by_p = (1 - pw) * t[pi0] + pw * t[pi1]
+        if "V" not in axes:
+            return by_p
+        vi0, vi1, vw = hat_weights(velocity, np.asarray(self.config["velocity_knots"]))
+        return (1 - vw) * by_p[vi0] + vw * by_p[vi1]
 
     def note(self, *, f0_hz: float, velocity: float, level_db: float, on_s: float, off_s: float,
              sample_rate: int, seed: int, n_samples: int | None = None) -> np.ndarray:  # fmt: skip
@@ -356,13 +361,10 @@ class StringModel:
         (unless ``n_samples`` fixes the length)."""
         from partita.render.strings_wash import OFF_DB, wash_audio
 
-        pi0, pi1, pw = hat_weights(midi, np.asarray(self.config["pitch_knots"]))
-        vi0, vi1, vw = hat_weights(velocity, np.asarray(self.config["velocity_knots"]))
-        t = self.arrays["wash_db"]
-        db = (1 - vw) * ((1 - pw) * t[pi0, vi0] + pw * t[pi1, vi0]) + vw * ((1 - pw) * t[pi0, vi1] + pw * t[pi1, vi1])
+        db = self.read("wash_db", "PVN", midi, velocity)
         nb = db.size
         db = np.interp(np.linspace(0.0, sample_rate / 2.0, nb), np.linspace(0.0, NOISE_TOP_HZ, nb), db, right=OFF_DB)
-        release = float(np.interp(midi, np.asarray(self.config["pitch_knots"]), self.arrays["release_db_s"]))
+        release = float(self.read("release_db_s", TABLES["release_db_s"], midi, velocity))
         wash = wash_audio(db, decay_db_s=rate, release_db_s=release, level_db=level_db, off_s=held_s,
                           sample_rate=sample_rate, seed=(seed ^ 0x5EED_0F_3A5F) & 0x7FFFFFFFFFFFFFFF, basis=_basis(nb))  # fmt: skip
         if wash.size == 0:

@@ -52,7 +52,7 @@ from partita.errors import ConfigError
 from partita.render.dataset import DataError, open_soundfont
 from partita.render.strings import KIND, MODAL_FAMILIES, NOISE_TOP_HZ, TABLES, hat_weights
 
-__all__ = ["FIT_VELOCITIES", "FAMILY_SETTINGS", "render_notes", "analyze_note", "fit_table",
+__all__ = ["FIT_VELOCITIES", "FAMILY_SETTINGS", "render_notes", "analyze_note", "fit_table", "fit_columns",
            "fit_tables", "fit_string_model"]  # fmt: skip
 
 SR = 48000
@@ -322,21 +322,11 @@ def analyze_note(x: np.ndarray, *, midi: float, off_s: float, n_partials: int,
     rel_sel = (t >= off_s + half + 0.01) & (t <= off_s + half + 0.4) & (tot > _NOISE_FLOOR_DB)
     release = float(max(0.0, -np.polyfit(t[rel_sel], tot[rel_sel], 1)[0])) if rel_sel.sum() >= 5 else math.nan
     # the hammer / pluck: 20th percentile of each band's power in the first 1024 samples
-    seg = x[:1024] * np.hanning(1024)
-    p = np.abs(np.fft.rfft(seg)) ** 2
-    f = np.fft.rfftfreq(1024, 1 / SR)
-    centres = np.linspace(0.0, NOISE_TOP_HZ, N_BANDS)
-    noise = np.empty(N_BANDS)
-    for i, c in enumerate(centres):
-        bins = p[np.abs(f - c) <= 750.0]
-        q = np.percentile(bins, 20) if bins.size else 0.0
-        # a power spectrum bin is exponentially distributed: its 20th percentile is 0.2231 x
-        # its mean; _NOISE_CAL maps that mean to the synth's noise magnitude squared (tested)
-        noise[i] = 10 * np.log10(max(q / 0.2231 / (np.hanning(1024) ** 2).sum() / _NOISE_CAL, 1e-24)) - level
+    from partita.render.strings_wash import band_noise_db, wash_of_note
+
+    noise = band_noise_db(x[:1024], level_db=level, n_bands=N_BANDS, top_hz=NOISE_TOP_HZ, noise_cal=_NOISE_CAL)
     extra: dict[str, Any] = {}
     if modes is not None:  # a modal note: its modes' ratios, and the wash between them
-        from partita.render.strings_wash import wash_of_note
-
         wash, wash_rate = wash_of_note(x, level_db=level, off_s=off_s, n_bands=N_BANDS, top_hz=NOISE_TOP_HZ,
                                        noise_cal=_NOISE_CAL)
         extra = {"ratio": np.where(found, freqs / f0, np.nan), "wash_db": wash, "wash_rate": wash_rate}
@@ -393,6 +383,16 @@ def fit_table(x_p: np.ndarray, x_v: np.ndarray | None, y: np.ndarray, pk: np.nda
     return theta if vk is None else theta.reshape(npk, nv)
 
 
+def fit_columns(measurements: Sequence[Mapping[str, Any]], name: str, *, pitch_knots: np.ndarray,
+                velocity_knots: np.ndarray, neutral: float) -> np.ndarray:  # fmt: skip
+    """A [pitch knots, velocity knots, K] table of a per-note measurement ``name`` of K values
+    (a partial's or a band's each), one :func:`fit_table` per column."""
+    m = np.array([r["midi"] for r in measurements], np.float64)
+    v = np.array([r["velocity"] for r in measurements], np.float64)
+    ys = np.stack([np.asarray(r[name], np.float64) for r in measurements])
+    return np.stack([fit_table(m, v, ys[:, k], pitch_knots, velocity_knots, neutral=neutral) for k in range(ys.shape[1])], axis=-1)
+
+
 def fit_tables(measurements: Sequence[Mapping[str, Any]], *, pitch_knots: np.ndarray, velocity_knots: np.ndarray,
                n_partials: int, template: np.ndarray | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """Every table of :data:`partita.render.strings.TABLES` from per-note measurements (each with
@@ -409,10 +409,9 @@ def fit_tables(measurements: Sequence[Mapping[str, Any]], *, pitch_knots: np.nda
     out["detune_cents"] = np.clip(out["detune_cents"], 0.0, 4.0)
     out["release_db_s"] = np.maximum(out["release_db_s"], 5.0)
     out["level_db"] = fit_table(m, v, np.array([r["level_db"] for r in measurements]), pk, vk, neutral=-20.0)
-    for name, neutral_v, width in (("amp_db", -60.0, n_partials), ("decay_db_s", 20.0, n_partials), ("fast_db", -60.0, n_partials),
-                                   ("fast_decay_db_s", 40.0, n_partials), ("noise_db", -60.0, N_BANDS)):
-        ys = np.stack([np.asarray(r[name], np.float64) for r in measurements])
-        out[name] = np.stack([fit_table(m, v, ys[:, k], pk, vk, neutral=neutral_v) for k in range(width)], axis=-1)
+    for name, neutral_v in (("amp_db", -60.0), ("decay_db_s", 20.0), ("fast_db", -60.0), ("fast_decay_db_s", 40.0),
+                            ("noise_db", -60.0)):  # fmt: skip
+        out[name] = fit_columns(measurements, name, pitch_knots=pk, velocity_knots=vk, neutral=neutral_v)
     out["decay_db_s"] = np.maximum(out["decay_db_s"], 0.0)
     out["fast_decay_db_s"] = np.maximum(out["fast_decay_db_s"], out["decay_db_s"])
     if template is not None:
@@ -553,9 +552,7 @@ def fit_string_model(*, soundfont: str | os.PathLike[str], name: str, program: i
 
         wash_rate = fit_wash(meas)
         if wash_rate is not None:
-            ys = np.stack([np.asarray(r["wash_db"], np.float64) for r in meas])
-            arrays["wash_db"] = np.stack([fit_table(np.array([r["midi"] for r in meas]), np.array([r["velocity"] for r in meas]),
-                                                    ys[:, k], pk, vk, neutral=OFF_DB) for k in range(N_BANDS)], axis=-1).astype(np.float32)  # fmt: skip
+            arrays["wash_db"] = fit_columns(meas, "wash_db", pitch_knots=pk, velocity_knots=vk, neutral=OFF_DB).astype(np.float32)
             config["wash_decay_db_s"] = wash_rate
             say(f"wash: {wash_rate:g} dB/s, up to {float(arrays['wash_db'].max()):.1f} dB re the level at 0.3 s")
     return {"config": config, "arrays": arrays, "n_notes": len(meas), "preset": preset, "fit_rmse_db": rmse, "seconds_audio": len(grid) * (st["hold_s"] + st["tail_s"])}

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["MOTOR_RATES_HZ", "measure_motor", "motor_of_note"]
+__all__ = ["MOTOR_RATES_HZ", "held_level", "measure_motor", "motor_of_note"]
 
 SR = 48000
 #: The motor's search: rates (Hz) tried, and what the notes must agree on to have one (see
@@ -23,6 +23,20 @@ MOTOR_MIN_R2 = 0.7  # median share of the level's wobble (around its parabola) t
 MOTOR_MAX_IQR_HZ = 0.2  # spread (interquartile) of the notes' rates
 MOTOR_MIN_PHASE_R = 0.8  # concentration of their phases at the onset (mean resultant length, 0-1)
 MOTOR_MIN_DB = 0.5  # the sinusoid's amplitude (dB; peak to peak is twice this)
+
+
+def held_level(x: np.ndarray, *, off_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A note's level while held, as :func:`motor_of_note` fits it: the frames' centres (seconds
+    from the onset), their level (dB, 20 ms Hann windows every 5 ms) and which frames count (from
+    80 ms after the onset to 20 ms before the note-off ``off_s``, within 50 dB of the loudest)."""
+    hop, win = 240, 960
+    n = max(0, (len(x) - win) // hop)
+    w = np.hanning(win)
+    frames = np.asarray(x, np.float64)[np.arange(n)[:, None] * hop + np.arange(win)[None, :]] * w
+    level = 20.0 * np.log10(np.maximum(np.sqrt((frames**2).sum(axis=1) / (w**2).sum()), 1e-9))
+    t = (np.arange(n) * hop + win / 2) / SR
+    keep = (t > 0.08) & (t < off_s - 0.02) & (level > (level.max() if n else 0.0) - 50.0)
+    return t, level, keep
 
 
 def motor_of_note(x: np.ndarray, *, off_s: float) -> tuple[float, float, float, float] | None:
@@ -38,15 +52,7 @@ def motor_of_note(x: np.ndarray, *, off_s: float) -> tuple[float, float, float, 
     >>> [round(v, 2) for v in motor_of_note(x, off_s=1.5)]
     [4.2, 1.5, 1.0, 1.0]
     """
-    hop, win = 240, 960
-    n = (len(x) - win) // hop
-    if n < 1:
-        return None
-    w = np.hanning(win)
-    frames = np.asarray(x, np.float64)[np.arange(n)[:, None] * hop + np.arange(win)[None, :]] * w
-    level = 20.0 * np.log10(np.maximum(np.sqrt((frames**2).sum(axis=1) / (w**2).sum()), 1e-9))
-    t = (np.arange(n) * hop + win / 2) / SR
-    keep = (t > 0.08) & (t < off_s - 0.02) & (level > level.max() - 50.0)
+    t, level, keep = held_level(x, off_s=off_s)
     if keep.sum() < 40:
         return None
     t, y = t[keep], level[keep]

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["AT_S", "LATER_S", "fit_wash", "wash_audio", "wash_of_note"]
+__all__ = ["AT_S", "LATER_S", "band_floor_db", "band_noise_db", "fit_wash", "wash_audio", "wash_of_note"]
 
 SR = 48000
 #: Where the wash is measured (seconds after the onset): its level at AT_S, its decay from AT_S to LATER_S
@@ -31,23 +31,33 @@ _FRAME_RATE = 250.0  # the wash's envelope frames (as the burst's)
 _BELOW_DB = 80.0  # the wash stops this far below the note's level
 
 
+def band_noise_db(segment: np.ndarray, *, level_db: float, n_bands: int, top_hz: float, noise_cal: float) -> np.ndarray:
+    """Each band's noise in ``segment`` (Hann windowed, its length the window's): the 20th
+    percentile of the power of the bins within 750 Hz of the band's centre (a power bin is
+    exponentially distributed: its 20th percentile is 0.2231 x its mean; a partial's peak and
+    skirt fill few of the bins), over the bands evenly spaced from 0 to ``top_hz``, calibrated by
+    ``noise_cal`` (``strings_fit._NOISE_CAL``: the mean power per bin of the synth's noise of
+    magnitude 1), in dB relative to ``level_db``. The burst's measure (``strings_fit.analyze_note``,
+    the first 1024 samples) and the wash's (:func:`band_floor_db`)."""
+    w = np.hanning(len(segment))
+    p = np.abs(np.fft.rfft(segment * w)) ** 2
+    f = np.fft.rfftfreq(len(segment), 1 / SR)
+    out = np.empty(n_bands)
+    for i, c in enumerate(np.linspace(0.0, top_hz, n_bands)):
+        bins = p[np.abs(f - c) <= 750.0]
+        q = np.percentile(bins, 20) if bins.size else 0.0
+        out[i] = 10 * np.log10(max(q / 0.2231 / (w**2).sum() / noise_cal, 1e-24)) - level_db
+    return out
+
+
 def band_floor_db(x: np.ndarray, t_s: float, level_db: float, n_bands: int, top_hz: float, noise_cal: float) -> np.ndarray:
-    """Each band's noise floor around ``t_s``: the 20th percentile of the power of the bins within
-    750 Hz of the band's centre (a 4096-point Hann window; a mode's peak and its skirt fill few of
-    the 128 bins), as the burst's noise is measured (``strings_fit.analyze_note``, whose
-    ``_NOISE_CAL`` is ``noise_cal``: the mean power per bin of the synth's noise of magnitude 1), in
-    dB relative to ``level_db``. NaN when the window does not fit in ``x``."""
+    """Each band's noise floor between the modes around ``t_s`` (:func:`band_noise_db` of a
+    4096-point window: 128 bins a band); NaN when the window does not fit in ``x``."""
     i = int(t_s * SR)
     if i - 2048 < 0 or i + 2048 > len(x):
         return np.full(n_bands, np.nan)
-    w = np.hanning(4096)
-    p = np.abs(np.fft.rfft(np.asarray(x[i - 2048 : i + 2048], np.float64) * w)) ** 2
-    f = np.fft.rfftfreq(4096, 1 / SR)
-    out = np.empty(n_bands)
-    for b, c in enumerate(np.linspace(0.0, top_hz, n_bands)):
-        q = np.percentile(p[np.abs(f - c) <= 750.0], 20)
-        out[b] = 10 * math.log10(max(q / 0.2231 / (w**2).sum() / noise_cal, 1e-24)) - level_db
-    return out
+    return band_noise_db(np.asarray(x[i - 2048 : i + 2048], np.float64), level_db=level_db, n_bands=n_bands, top_hz=top_hz,
+                         noise_cal=noise_cal)  # fmt: skip
 
 
 def wash_of_note(x: np.ndarray, *, level_db: float, off_s: float, n_bands: int, top_hz: float,

@@ -278,8 +278,8 @@ def test_key_signature_scale_against_music21():
 
 
 def test_a_part_ends_where_its_latest_note_ends_exactly():
-    """A long part's end is picked by float sums, then added exactly: notes that end close
-    together, or one that ends last though it starts early, still give the exact end."""
+    """A part's end is picked by float sums, then added exactly: notes that end close together,
+    or one that ends last though it starts early, still give the exact end."""
     import random
 
     rng = random.Random(7)

@@ -15,7 +15,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -26,6 +25,7 @@ from bench_string_models import level_250  # noqa: E402
 from partita.render.dataset import open_soundfont  # noqa: E402
 from partita.render.strings import StringModel  # noqa: E402
 from partita.render.strings_fit import render_notes  # noqa: E402
+from partita.render.strings_motor import held_level  # noqa: E402
 
 PITCH, VELOCITY = 66, 95  # a held-out note of bench_string_models (one above the fitted grid)
 
@@ -40,7 +40,7 @@ def main() -> None:
         fs.delete()
     kw = dict(f0_hz=440.0 * 2 ** ((PITCH - 69) / 12), velocity=VELOCITY, level_db=float(level_250(ref)[:15].max()),
               on_s=0.0, off_s=2.0, sample_rate=48000, seed=7, n_samples=len(ref))  # fmt: skip
-    t = (np.arange((len(ref) - 960) // 240) * 240 + 480) / 48000
+    t = held_level(ref, off_s=2.0)[0]
     plt.figure(figsize=(9, 4))
     for label, x in (("FluidR3_GM vibraphone", ref), ("model, with its motor", model.note(**kw)),
                      ("model without the motor (before session 19)", plain.note(**kw))):  # fmt: skip
