@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -61,6 +62,33 @@ def test_help_lists_every_command_and_imports_nothing_heavy():
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_a_command_line_builds_only_its_subcommand_s_parser():
+    """``main`` asks only the module of the subcommand it is given for a parser; the table that
+    says which module adds which subcommand is the one the modules themselves make."""
+    from partita import cli
+
+    for module in cli.COMMANDS:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"partita.commands.{module}").add_parser(sub)
+        assert tuple(sub.choices) == cli.SUBCOMMANDS.get(module, (module,)), module
+    every = set(next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
+    for command in every:
+        only = next(a for a in cli.build_parser(command)._actions if isinstance(a, argparse._SubParsersAction))
+        assert command in only.choices and len(only.choices) <= 4
+    for other in (None, "--help", "--version", "rendr"):
+        assert set(next(a for a in cli.build_parser(other)._actions
+                        if isinstance(a, argparse._SubParsersAction)).choices) == every  # fmt: skip
+    probe = (
+        "import sys; from partita.cli import build_parser;"
+        "a = build_parser('render').parse_args(['render', 'x.mid', '-o', 'out', '--jobs', '1']);"
+        "print(a.command, a.jobs, sorted(m for m in sys.modules if m.startswith('partita.commands.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.split(None, 2) == ["render", "1", "['partita.commands._reading', 'partita.commands.render']\n"]
+    out = partita("rendr", "x.mid")  # a misspelt command still hears every choice
+    assert out.returncode == 2 and "render" in out.stderr and "compose" in out.stderr
 
 
 def test_the_program_exits_with_main_s_code_its_objects_frozen(duet, monkeypatch, capsys):

@@ -73,6 +73,51 @@ def test_notes_are_kept_sorted():
     assert [(n.onset, n.pitch) for n in p.notes] == [(0, 62), (0, 67), (2, 60)]
 
 
+def test_sorting_and_the_voice_checks_decide_by_the_exact_onsets():
+    """The part sorts by float onsets first and screens the voice checks by float ends; where
+    floats tie or nearly touch, the exact Fractions decide as before."""
+    big = 10**9  # floats 1.2e-7 apart here: 1/10079 and 1/10080 past it round to one float
+    a, b = F(big) + F(1, 10080), F(big) + F(1, 10079)
+    assert float(a) == float(b) and a < b
+    p = violin(Note(b, 1, 60, voice=1), Note(a, 1, 62, voice=3), Note(a, 1, 61, voice=2))
+    assert [(n.onset, n.voice, n.pitch) for n in p.notes] == [(a, 2, 61), (a, 3, 62), (b, 1, 60)]
+    with pytest.raises(ScoreError, match="overlaps"):  # 61 ends at a + 1, after b starts
+        violin(Note(a, 1, 61), Note(b, 1, 60))
+    # abutting exactly, with denominators whose float sums are not exact
+    notes, onset = [], F(0)
+    for d in (F(1, 10080), F(1, 3), F(2, 7), F(3, 5)) * 50:  # every sum's denominator divides 10080
+        notes.append(Note(onset, d, 60))
+        onset += d
+    assert len(violin(*notes).notes) == 200
+    with pytest.raises(ScoreError, match="overlaps"):  # one that starts the least a quarter-length can before the last ends
+        violin(*notes, Note(onset - F(1, 10080), 1, 62))
+    violin(*notes, Note(onset, 1, 62))
+    with pytest.raises(ScoreError, match="written twice"):
+        violin(Note(F(1, 3), 1, 60), Note(F(1, 3), 1, 60))
+    with pytest.raises(ScoreError, match="end apart"):
+        violin(Note(F(1, 3), 1, 60), Note(F(1, 3), F(10079, 10080), 64))
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"onset": F(-1, 3)}, "negative"), ({"duration": F(0)}, "not positive"), ({"duration": -1}, "not positive"),
+    ({"pitch": "C4"}, "MIDI number"), ({"pitch": 60.5}, "whole MIDI"), ({"pitch": 128}, "0-127"),
+    ({"velocity": 0}, "1-127"), ({"velocity": 80.0}, "1-127"), ({"articulations": frozenset({"stacato"})}, "stacato"),
+    ({"articulations": ["staccato", "legato"]}, "legato"), ({"tie": "begin"}, "tie"), ({"slur": "end"}, "slur"),
+    ({"voice": 0}, "voice"), ({"voice": 1.0}, "voice"), ({"brightness": 1.5}, "brightness"),
+])  # fmt: skip
+def test_a_note_refuses_what_it_always_refused(kw, match):
+    with pytest.raises(ScoreError, match=match):
+        Note(**{"onset": 0, "duration": 1, "pitch": 60, **kw})
+
+
+def test_a_note_converts_what_it_always_converted():
+    n = Note(F(1, 3) + F(1, 10**6), 0.5, 60.0, articulations=["staccato"], brightness=1, voice=True)
+    assert n.onset == F(1, 3) and type(n.duration) is F and n.duration == F(1, 2)
+    assert type(n.pitch) is int and n.articulations == frozenset({"staccato"}) and type(n.brightness) is float
+    plain = frozenset({"tenuto"})
+    assert Note(0, 1, 60, articulations=plain).articulations is plain
+
+
 def test_unknown_instrument_names_the_part():
     with pytest.raises(InstrumentError) as info:
         Part(id="x", name="Fiddle", instrument="violn")
