@@ -125,3 +125,18 @@ def test_numbas_cache_of_a_kernel_is_keyed_on_the_sources_of_the_kernels_it_call
     plain, edited = keys("plain"), keys("edited")
     assert plain[0] != edited[0]  # the phrase kernel: another entry of numba's cache
     assert plain[1] == edited[1]  # the noise kernel itself: numba's own test (its file's stamp)
+
+
+def test_a_call_s_dispatch_key_is_its_arguments_type_keys():
+    """The dispatcher's key (jit.key_of, type_key's arithmetic written inline for speed) is the
+    tuple of each argument's type_key, for every kind of argument a kernel is given."""
+    from partita.render import jit
+
+    a = np.zeros((4, 6), np.float32)
+    read_only = np.zeros(3)
+    read_only.setflags(write=False)
+    values = [a, a.T, a[:, ::2], a[0], np.asfortranarray(a), read_only, np.zeros(0, np.int64), np.zeros((2, 2, 2), np.bool_),
+              1.5, 7, True, np.float32(2.0), np.uint64(3), np.int64(-1), "text", None]  # fmt: skip
+    assert jit.key_of(tuple(values)) == tuple(jit.type_key(v) for v in values)
+    assert [jit.type_key(v)[2] for v in values[:5]] == ["C", "F", "A", "C", "F"]
+    assert jit.key_of(()) == ()
