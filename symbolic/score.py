@@ -30,7 +30,6 @@ import bisect
 import dataclasses
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
@@ -39,23 +38,17 @@ from typing import Any, Iterable, Iterator, Mapping
 from partita.errors import InstrumentError, ScoreError
 from partita.symbolic.dynamics import DEFAULT_VELOCITY, DYNAMIC_VELOCITY, Dynamic, Hairpin
 from partita.symbolic.form import FormMark, PlayMark
+from partita.symbolic.note_checks import ARTICULATIONS, check_note
 from partita.symbolic.notation import ClefChange, CrossStaff, OctaveLine
 from partita.symbolic.ornaments import GraceNote, Ornament
-from partita.symbolic.pitch import KeySignature, normalise_spelling, pitch_from_spelling, spell_pitch
+from partita.symbolic.pitch import KeySignature, pitch_from_spelling, spell_pitch
 from partita.symbolic.report import Dropped, merge_drops
-from partita.symbolic.timeline import (MAX_DENOMINATOR, Bar, BarPosition, TempoMap, TempoMark, TimeSignature, as_ql, bar_of,
-                                      bar_start)
+from partita.symbolic.timeline import Bar, BarPosition, TempoMap, TempoMark, TimeSignature, as_ql, bar_of, bar_start
 from partita.symbolic.verses import Syllable
 from partita.symbolic.verses import with_verse as _with_verse
 
 __all__ = ["ARTICULATIONS", "ChordSymbol", "Note", "Part", "Score", "Section"]
 
-#: Articulations a note can carry; they map one to one onto MusicXML's and music21's.
-#: ``pizzicato`` is a playing technique rather than an articulation, but it belongs to the note as
-#: they do (MusicXML's ``<note pizzicato="yes">``, music21's ``Pizzicato`` articulation).
-ARTICULATIONS = frozenset({"staccato", "staccatissimo", "tenuto", "accent", "marcato", "fermata", "pizzicato"})
-
-TIE_OR_SLUR_STATES = frozenset({"start", "continue", "stop"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,74 +101,7 @@ class Note:
     brightness: float | None = None
 
     def __post_init__(self) -> None:
-        # The checks in the order they raise; each test first takes the common case's cheap
-        # path (a reader makes thousands of notes: 4,620 in the 8-part benchmark score's read)
-        set_ = object.__setattr__
-        onset = self.onset
-        if type(onset) is not Fraction or onset.denominator > MAX_DENOMINATOR:
-            onset = as_ql(onset, what="onset")
-            set_(self, "onset", onset)
-        duration = self.duration
-        if type(duration) is not Fraction or duration.denominator > MAX_DENOMINATOR:
-            duration = as_ql(duration, what="duration")
-            set_(self, "duration", duration)
-        if onset.numerator < 0:  # a Fraction's sign is its numerator's
-            raise ScoreError(f"note onset {onset} is negative", onset=onset)
-        if duration.numerator <= 0:
-            raise ScoreError(f"note duration {duration} is not positive", onset=onset)
-        if type(self.pitch) is not int:
-            if isinstance(self.pitch, bool) or not isinstance(self.pitch, int):
-                try:
-                    pitch = int(self.pitch)
-                except (TypeError, ValueError):
-                    raise ScoreError(f"pitch {self.pitch!r} is not a MIDI number", onset=onset) from None
-                if pitch != self.pitch:
-                    raise ScoreError(f"pitch {self.pitch!r} is not a whole MIDI number", onset=onset)
-                set_(self, "pitch", pitch)
-        if not 0 <= self.pitch <= 127:
-            raise ScoreError(f"pitch {self.pitch} is outside MIDI's 0-127", onset=onset)
-        if self.spelling is not None:
-            spelling = normalise_spelling(self.spelling)
-            if pitch_from_spelling(spelling) != self.pitch:
-                raise ScoreError(
-                    f"spelling {self.spelling!r} does not sound pitch {self.pitch}", onset=onset
-                )
-            set_(self, "spelling", spelling)
-        velocity = self.velocity
-        if velocity is not None and not (type(velocity) is int and 1 <= velocity <= 127):
-            if not (isinstance(velocity, int) and 1 <= velocity <= 127):
-                raise ScoreError(f"velocity {velocity!r} is outside 1-127", onset=onset)
-        arts = self.articulations
-        if type(arts) is not frozenset or not arts <= ARTICULATIONS:
-            arts = frozenset(arts)
-            unknown = arts - ARTICULATIONS
-            if unknown:
-                raise ScoreError(
-                    f"unknown articulation {sorted(unknown)[0]!r}; known: {', '.join(sorted(ARTICULATIONS))}",
-                    onset=onset,
-                )
-            set_(self, "articulations", arts)
-        if self.tie is not None or self.slur is not None:
-            for name in ("tie", "slur"):
-                value = getattr(self, name)
-                if value is not None and value not in TIE_OR_SLUR_STATES:
-                    raise ScoreError(f"{name} {value!r} is not start, continue or stop", onset=onset)
-        if type(self.voice) is not int or self.voice < 1:
-            if not isinstance(self.voice, int) or self.voice < 1:
-                raise ScoreError(f"voice {self.voice!r} must be a whole number from 1", onset=onset)
-        if self.vibrato_depth_cents is None and self.vibrato_rate_hz is None and self.brightness is None:
-            return
-        for name, low, high in (
-            ("vibrato_depth_cents", 0.0, 200.0),
-            ("vibrato_rate_hz", 0.0, 20.0),
-            ("brightness", 0.0, 1.0),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                value = float(value)
-                if not (math.isfinite(value) and low <= value <= high):
-                    raise ScoreError(f"{name} {value} is outside {low:g}-{high:g}", onset=onset)
-                set_(self, name, value)
+        check_note(self)
 
     @property
     def end(self) -> Fraction:

@@ -53,7 +53,7 @@ GROUND = {
     "partita.errors", "partita._presets", "partita.instruments", "partita.instruments.catalog",
     "partita.symbolic.score", "partita.symbolic.timeline", "partita.symbolic.pitch", "partita.symbolic.dynamics",
     "partita.symbolic.form", "partita.symbolic.ornaments", "partita.symbolic.verses", "partita.symbolic.report",
-    "partita.symbolic.notation",
+    "partita.symbolic.notation", "partita.symbolic.note_checks",
 }  # fmt: skip
 
 
