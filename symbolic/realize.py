@@ -13,6 +13,10 @@ or when the note before is too short). A sustain pedal holds every note it cover
 release (or the next attack of the same pitch). Breath marks and caesuras shorten the note
 they follow by a quarter of it (at most half a beat), leaving a breath and no added time.
 
+One departure from MuseScore 3: a trill on a timpani is a roll, as a timpanist reads it (a drum
+tuned to one pitch has no upper note to trill to; MuseScore 3 plays the note above): single
+strokes on the written pitch in thirty-seconds, the trill's own rhythm.
+
 Played notes go into extra voices of the part (100 + voice for ornament and grace notes that
 would overlap, 200 + n for arpeggiated and pedalled notes), so the Score's voice rules hold.
 
@@ -100,10 +104,14 @@ def _pieces(note: Note, pitches: list[int], lengths: list[Fraction], voice: int)
     return out
 
 
-def _pattern(note: Note, orn: Ornament, fifths: int) -> tuple[list[int], list[Fraction]] | None:
+#: Instruments whose trill is a roll on the written pitch (tuned to one pitch per drum).
+_ROLLED = frozenset({"timpani"})
+
+
+def _pattern(note: Note, orn: Ornament, fifths: int, *, roll: bool = False) -> tuple[list[int], list[Fraction]] | None:
     d, p = note.duration, note.pitch
     if orn.kind == "trill":
-        upper = _auxiliary(note, True, orn.accidental, fifths)
+        upper = p if roll else _auxiliary(note, True, orn.accidental, fifths)
         n = max(int(d / _STEP), 2)
         step = d / n
         return [p if k % 2 == 0 else upper for k in range(n)], [step] * n
@@ -156,7 +164,7 @@ def _ornamented(part: Part, fifths: dict[int, int]) -> list[Note]:
             out.extend(members)
             continue
         top = max(members, key=lambda n: n.pitch)
-        pattern = _pattern(top, melodic[0], fifths.get(id(top), 0))
+        pattern = _pattern(top, melodic[0], fifths.get(id(top), 0), roll=part.instrument in _ROLLED)
         if pattern is None:
             out.extend(members)
             continue

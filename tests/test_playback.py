@@ -241,3 +241,22 @@ def test_mid_bar_marks_and_a_fractional_tempo_survive_musescore(tmp_path):
     played = [round(mido.tempo2bpm(m.tempo), 3) for m in mido.merge_tracks(mido.MidiFile(str(tmp_path / "ms.mid")).tracks)
               if m.type == "set_tempo"]  # fmt: skip
     assert played == [120.0, 71.0, 90.0]
+
+
+def test_a_trill_on_a_timpani_is_a_roll_on_its_pitch():
+    """A timpanist reads "tr" as a roll: single strokes on the written pitch in the trill's
+    thirty-seconds (MuseScore 3 plays the note above, which a drum tuned to one pitch cannot);
+    any other instrument's trill still alternates with its upper note."""
+    from partita.symbolic.ornaments import Ornament
+    from partita.symbolic.realize import realize
+    from partita.symbolic.score import Note, Part, Score
+
+    def played(instrument: str, pitch: int) -> list[tuple[Fraction, int]]:
+        part = Part("p", "P", instrument, notes=(Note(0, 2, pitch, velocity=90), Note(2, 1, pitch - 5)),
+                    ornaments=(Ornament("trill", 0),))  # fmt: skip
+        return [(n.onset, n.pitch) for n in realize(Score(parts=(part,))).parts[0].notes]
+
+    roll = played("timpani", 45)
+    assert roll[:-1] == [(Fraction(k, 8), 45) for k in range(16)] and roll[-1] == (2, 40)
+    trill = played("marimba", 69)
+    assert [p for _, p in trill[:4]] == [69, 71, 69, 71] and len(trill) == 17
