@@ -60,23 +60,15 @@ _SCALARS = {float: "d", int: "l", bool: "?"}
 def type_key(value: Any) -> tuple | str:
     """The numba type an argument takes, as a hashable key: an array by its dtype's character,
     dimensions, layout and writability; a scalar by its dtype's character (a Python float a
-    float64, an int an int64). Cheap: it runs for every argument of every call."""
-    if type(value) is np.ndarray:
-        flags = value.flags
-        layout = "C" if flags.c_contiguous else "F" if flags.f_contiguous else "A"
-        return (value.dtype.char, value.ndim, layout, flags.writeable)
-    char = _SCALARS.get(type(value))
-    if char is not None:
-        return char
-    dtype = getattr(value, "dtype", None)
-    return dtype.char if dtype is not None else f"object:{type(value).__name__}"
+    float64, an int an int64)."""
+    return key_of((value,))[0]
 
 
 def key_of(args: tuple) -> tuple:
-    """``tuple(type_key(a) for a in args)``, with type_key's arithmetic inline: a render makes
-    some 150,000 of these keys, and a call and a generator step per argument cost about as much
-    as the key itself."""
-    key = []
+    """The dispatch key of a kernel call: the :func:`type_key` of each argument, made in one
+    function call per kernel call (a render makes some 150,000 argument keys, and a call and a
+    generator step per argument cost about as much as the key itself)."""
+    key: list[tuple | str] = []
     for a in args:
         t = type(a)
         if t is np.ndarray:
@@ -85,7 +77,10 @@ def key_of(args: tuple) -> tuple:
             key.append((a.dtype.char, a.ndim, layout, flags.writeable))
         else:
             char = _SCALARS.get(t)
-            key.append(char if char is not None else type_key(a))
+            if char is None:  # a numpy scalar by its dtype, anything else by its class
+                dtype = getattr(a, "dtype", None)
+                char = dtype.char if dtype is not None else f"object:{t.__name__}"
+            key.append(char)
     return tuple(key)
 
 

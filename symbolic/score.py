@@ -173,11 +173,9 @@ class Part:
         # float never orders two Fractions the wrong way round, and where two floats tie the
         # Fractions decide -- the same order as the Fractions' alone, at a float comparison for
         # most pairs (a Fraction comparison is some 1 us in Python)
-        starts = [n.onset.numerator / n.onset.denominator for n in self.notes]
-        order = sorted(range(len(starts)), key=lambda i: (starts[i], self.notes[i].onset, self.notes[i].voice,
-                                                           self.notes[i].pitch))  # fmt: skip
-        notes = tuple(self.notes[i] for i in order)
-        object.__setattr__(self, "notes", notes)
+        keyed = sorted(((n.onset.numerator / n.onset.denominator, n) for n in self.notes),
+                       key=lambda s_n: (s_n[0], s_n[1].onset, s_n[1].voice, s_n[1].pitch))  # fmt: skip
+        object.__setattr__(self, "notes", tuple(n for _, n in keyed))
         object.__setattr__(self, "dynamics", tuple(sorted(self.dynamics, key=lambda d: d.onset)))
         object.__setattr__(self, "hairpins", tuple(sorted(self.hairpins, key=lambda h: h.onset)))
         object.__setattr__(self, "graces", tuple(sorted(self.graces, key=lambda g: (g.onset, g.voice, g.order, g.pitch))))
@@ -191,7 +189,7 @@ class Part:
         object.__setattr__(self, "cross_staff", tuple(sorted(self.cross_staff, key=lambda c: (c.onset, c.voice, c.pitch))))
         if not isinstance(self.sung_verse, int) or isinstance(self.sung_verse, bool) or self.sung_verse < 1:
             raise ScoreError(f"sung verse {self.sung_verse!r} must be a whole number from 1", part=self.name)
-        self._check_voices([starts[i] for i in order])
+        self._check_voices([start for start, _ in keyed])
 
     def _check_voices(self, starts: list[float]) -> None:
         """Within a voice, chord notes end together and notes do not overlap. ``starts``: the

@@ -139,4 +139,6 @@ def test_a_call_s_dispatch_key_is_its_arguments_type_keys():
               1.5, 7, True, np.float32(2.0), np.uint64(3), np.int64(-1), "text", None]  # fmt: skip
     assert jit.key_of(tuple(values)) == tuple(jit.type_key(v) for v in values)
     assert [jit.type_key(v)[2] for v in values[:5]] == ["C", "F", "A", "C", "F"]
+    assert jit.type_key(a) == ("f", 2, "C", True) and jit.type_key(read_only) == ("d", 1, "C", False)
+    assert [jit.type_key(v) for v in values[8:]] == ["d", "l", "?", "f", np.dtype(np.uint64).char, np.dtype(np.int64).char, "object:str", "object:NoneType"]
     assert jit.key_of(()) == ()
