@@ -89,9 +89,28 @@ def entry() -> None:
     The same holds for :func:`_keep_freed_memory`, which it calls first.
     """
     _keep_freed_memory()
+    _one_blas_thread(sys.argv[1:2])
     code = main()
     gc.freeze()
     sys.exit(code)
+
+
+#: Subcommands that do their numerical work in partita's own kernels (no BLAS call on the way):
+#: their processes start numpy's BLAS with one thread (see :func:`_one_blas_thread`).
+NO_BLAS_COMMANDS = ("render",)
+
+
+def _one_blas_thread(command: list[str]) -> None:
+    """Start OpenBLAS with one thread in a command of :data:`NO_BLAS_COMMANDS`, unless the
+    environment says otherwise (``OPENBLAS_NUM_THREADS``, read when numpy is first imported).
+
+    numpy's OpenBLAS starts a thread per core at import, and each spins on its core for a while
+    waiting for work. A render makes no BLAS call -- its kernels are numba's, one thread each, and
+    its parts go to forked processes -- so the spinning thread only took a core from them: about
+    0.1 s of CPU in every render, 3 % of the 8-part benchmark's time with the default jobs
+    (``docs/render.md``, session 21). Only in the program, as :func:`_keep_freed_memory`."""
+    if command and command[0] in NO_BLAS_COMMANDS and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 #: glibc's ``mallopt`` parameters (malloc.h)

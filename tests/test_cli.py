@@ -152,6 +152,34 @@ def test_the_program_s_allocator_keeps_what_it_frees():
     assert probe("keep", GLIBC_TUNABLES="glibc.malloc.trim_threshold=131072") == [0, 0]
 
 
+_BLAS_PROBE = """
+import atexit, os, sys
+def report():
+    import numpy, threadpoolctl  # numpy's BLAS sizes its threads from the environment at import
+    blas = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), blas)
+atexit.register(report)
+sys.argv = ["partita", sys.argv[1], "--help"]
+from partita.cli import entry
+entry()
+"""
+
+
+def test_a_render_starts_numpy_s_blas_with_one_thread():
+    """The program's render starts OpenBLAS with one thread (a spinning second one took a core
+    from the render's own processes); another command, or an OPENBLAS_NUM_THREADS of the
+    user's, is left as it was."""
+    def probe(command, **env):
+        base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+        out = subprocess.run([sys.executable, "-c", _BLAS_PROBE, command], capture_output=True, text=True,
+                             check=True, env={**base, **env})  # fmt: skip
+        return out.stdout.strip().splitlines()[-1]
+
+    assert probe("render") == "1 [1]"
+    assert probe("check").startswith("None [")  # numpy's own choice: a thread per core
+    assert probe("render", OPENBLAS_NUM_THREADS="2") == "2 [2]"
+
+
 def test_info_json_has_the_documented_keys(duet):
     out = partita("info", str(duet), "--json")
     assert out.returncode == 0, out.stderr
