@@ -94,6 +94,7 @@ def build(out_dir: str | os.PathLike[str] | None = None, *, quiet: bool = False)
     jit._aot = False
     import importlib
 
+    from numba.core import config as numba_config
     from numba.core.registry import CPUDispatcher
     from numba.pycc import CC
 
@@ -105,6 +106,10 @@ def build(out_dir: str | os.PathLike[str] | None = None, *, quiet: bool = False)
     # export names carry the build's id: an index never runs another build's functions
     build_id = hashlib.sha256(f"{time.time_ns()}|{os.getpid()}".encode()).hexdigest()[:8]
     with tempfile.TemporaryDirectory(prefix="partita-aot-") as tmp:
+        # compiled afresh, not loaded from numba's on-disk cache: a kernel loaded from it calls
+        # its callees' cached code, so their dispatchers compile nothing and would miss from the
+        # build (a kernel that Python also calls directly, as the forward pass, then ran the JIT)
+        numba_config.CACHE_DIR = str(Path(tmp) / "numba-cache")
         _exercise(Path(tmp) / "render")
     modules = [importlib.import_module(m) for m in KERNEL_MODULES]
     _gil_free_flags()

@@ -1,9 +1,9 @@
 """Synthesis kernels: a harmonic oscillator bank and filtered noise, in numba.
 
 Each public function checks its input and allocates; a private ``@numba.njit(cache=True)``
-kernel does the work. Audio is float32 ``(n_channels, n_samples)``; phase is float64, wrapped
-to [0, 1) and carried from one call to the next, so a render in blocks equals a render in one
-pass sample for sample (``tests/test_render_synth.py`` checks block sizes from 1 up).
+kernel does the work. Audio is float32 ``(n_channels, n_samples)``; phase is a whole number of
+2**-52 cycles (a float64 in [0, 1) at the interface), carried from one call to the next, so a
+render in blocks equals a render in one pass sample for sample (``tests/test_render_synth.py`` checks block sizes from 1 up).
 
 Time: control frames sit at ``frame / frame_rate`` seconds; sample ``n`` (counted from the
 start of the phrase, whatever block it falls in) sits at frame position ``n * frame_rate /
@@ -13,9 +13,10 @@ blocking cannot change it.
 
 Harmonic bank
     ``sin(k * theta)`` for k = 1..K comes from the Chebyshev recurrence
-    ``s_k = 2 cos(theta) s_(k-1) - s_(k-2)`` in float32 from a float64 sin and cos (one of
-    each per sample, two flops per harmonic), vectorised over the samples of one frame interval;
-    the phase itself is accumulated in float64. Harmonic k is
+    ``s_k = 2 cos(theta) s_(k-1) - s_(k-2)`` in float32 from a float32 sin and cos of a
+    float64-reduced angle (one of each per sample, two flops per harmonic), vectorised over the
+    samples of one frame interval; the phase itself is a fixed-point count of 2**-52 cycles,
+    each sample's increment rounded once and summed exactly in integers. Harmonic k is
     weighted by ``clip((nyquist - k f0[n]) / fade_hz, 0, 1)`` computed *per sample*, so no
     harmonic sounds at or above Nyquist even for one sample of a fast glide, and a harmonic
     that crosses Nyquist fades out instead of switching off with a click.
@@ -87,28 +88,29 @@ def _segment_start(frame, ratio):
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _sin_cos_cycles(p):
-    """sin and cos of 2 pi p for p in [0, 1): quadrant reduction and Taylor series to order 16
-    (error below 1e-16), written so that LLVM vectorises it (no libm call) and in float64
-    throughout: the quadrant is a float64 whole number and selects by comparisons, since AVX2
-    has no vector conversion between float64 and int64 (``math.floor``, which numba makes an
-    int, and ``int(q) & 3`` converted lane by lane)."""
+    """sin and cos of 2 pi p for p in [0, 1), as float32: the quadrant and the reduced angle
+    ``r = 2 pi (p - q / 4)`` in [-pi/4, pi/4] in float64, then r's Taylor series in float32, to
+    r**9 for the sine and r**10 for the cosine (truncation below 2e-9, against float32's half ulp
+    of 6e-8 at 1), written so that LLVM vectorises it, eight values to a vector (no libm call).
+    The quadrant is a float64 whole number and selects by comparisons, since AVX2 has no vector
+    conversion between float64 and int64 (``math.floor``, which numba makes an int, and
+    ``int(q) & 3`` converted lane by lane)."""
     q = np.floor(4.0 * p + 0.5)
-    r = (p - 0.25 * q) * _TWO_PI  # in [-pi/4, pi/4]
+    r = np.float32((p - 0.25 * q) * _TWO_PI)
     r2 = r * r
-    s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (
-        1.0 / 362880.0 + r2 * (-1.0 / 39916800.0 + r2 * (1.0 / 6227020800.0 + r2 * (
-            -1.0 / 1307674368000.0))))))))
-    c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 + r2 * (
-        -1.0 / 3628800.0 + r2 * (1.0 / 479001600.0 + r2 * (-1.0 / 87178291200.0 + r2 * (
-            1.0 / 20922789888000.0))))))))
-    quadrant = q if q < 4.0 else 0.0  # q mod 4, q in 0..4
-    # branch-free quadrant selection (multiplying by +-1.0 is exact)
-    odd = np.abs(quadrant - 2.0) == 1.0  # quadrant 1 or 3
+    s = r + r * r2 * (np.float32(-1.0 / 6.0) + r2 * (np.float32(1.0 / 120.0) + r2 * (
+        np.float32(-1.0 / 5040.0) + r2 * np.float32(1.0 / 362880.0))))
+    c = np.float32(1.0) + r2 * (np.float32(-0.5) + r2 * (np.float32(1.0 / 24.0) + r2 * (np.float32(-1.0 / 720.0) + r2 * (
+        np.float32(1.0 / 40320.0) + r2 * np.float32(-1.0 / 3628800.0)))))
+    q32 = np.float32(q)
+    quadrant = q32 if q32 < np.float32(4.0) else np.float32(0.0)  # q mod 4, q in 0..4
+    # branch-free quadrant selection (negating is exact)
+    odd = np.abs(quadrant - np.float32(2.0)) == np.float32(1.0)  # quadrant 1 or 3
     sv = c if odd else s
     cv = s if odd else c
-    sin_sign = -1.0 if quadrant >= 2.0 else 1.0
-    cos_sign = -1.0 if np.abs(quadrant - 1.5) < 1.0 else 1.0  # quadrant 1 or 2
-    return sv * sin_sign, cv * cos_sign
+    sv = -sv if quadrant >= np.float32(2.0) else sv
+    cv = -cv if np.abs(quadrant - np.float32(1.5)) < np.float32(1.0) else cv  # quadrant 1 or 2
+    return sv, cv
 
 
 # The harmonic kernel works on tiles of at most _TILE samples inside one frame interval. Its
@@ -118,7 +120,6 @@ def _sin_cos_cycles(p):
 _TILE = 192  # a whole 250 Hz frame at 48 kHz: the per-tile set-up once a frame
 _F = 0  # float64 buffer
 _PH = _TILE
-_WRAPS = 2 * _TILE  # a counter the phase wrap writes (see the phase loop)
 _W = 0  # float32 buffer
 _C2 = _TILE
 _CUR = 2 * _TILE
@@ -126,6 +127,19 @@ _PREV = 3 * _TILE
 _ACC = 4 * _TILE
 _F32 = 5 * _TILE
 _GROUP = 4  # harmonics per pass over a tile
+
+# The phase is a fixed-point number of cycles, in units of 2**-52 (int64): each sample's
+# increment is rounded to that grid once, and the running sum of integers is exact, so the
+# phase of a sample does not depend on where a block or a tile starts, and the sum -- the one
+# sequential chain per sample -- is an integer add. A phase below 2**52 units is a float64
+# exactly (the carried ``phase`` in and out); _MAGIC turns float64 values below 2**51 into
+# integers and back without a conversion instruction (AVX2 has none between float64 and int64).
+_PHASE_BITS = 52
+_PHASE_ONE = 1 << _PHASE_BITS
+_PHASE_MASK = _PHASE_ONE - 1
+_MAGIC = float(_PHASE_ONE)  # 2**52: x + _MAGIC has x's nearest integer in its low 52 bits
+_MAGIC_BITS = 0x4330000000000000  # the bits of 2**52
+_ONE_BITS = 0x3FF0000000000000  # the bits of 1.0: | p gives 1 + p 2**-52
 
 
 @njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})
@@ -135,7 +149,13 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     n_frames = amps.shape[0]
     n_harm = amps.shape[1]
     last = n_frames - 1
-    buf = np.zeros(2 * _TILE + 1)
+    buf = np.zeros(2 * _TILE)
+    inc = np.zeros(_TILE)  # a tile's phase increments + _MAGIC (float64), read as int64
+    inc_bits = inc.view(np.int64)
+    units = np.zeros(_TILE, np.int64)  # a tile's phases in 2**-52 cycles, then as float64 bits
+    units_f = units.view(np.float64)
+    acc = np.int64(round(phase * _MAGIC)) & _PHASE_MASK
+    per_unit = _MAGIC * inv_sr  # a frequency in Hz -> its increment in 2**-52 cycles per sample
     iota = np.arange(_TILE).astype(np.float64)  # j as float64, read (not converted: see _sin_cos_cycles)
     b = np.zeros(6 * _TILE, np.float32)
     inv_fade = np.float32(1.0 / fade_hz)
@@ -174,23 +194,24 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
                 b[_F32 + j] = np.float32(buf[_F + j])
         f_min = min(buf[_F], buf[_F + m - 1])
         f_max = max(buf[_F], buf[_F + m - 1])
-        # the phase recursion is sequential; everything after it vectorises over the tile
-        # The chain phase -> phase + f / sr is the one thing per sample that cannot overlap:
-        # the wrap must stay a (well-predicted) branch, off that chain. Without the store in
-        # it, LLVM turns it into a select that puts floor() on the chain (5x slower).
+        # the phase: each sample's increment rounded to 2**-52 cycles (vectorised), their
+        # running sum in integers (the one sequential loop: an add per sample; a tile adds
+        # less than 2**11 wraps, so the sum is masked once a tile), then the phases as float64
         for j in range(m):
-            buf[_PH + j] = phase
-            phase += buf[_F + j] * inv_sr
-            if phase >= 1.0:
-                phase -= math.floor(phase)
-                buf[_WRAPS] += 1.0
-        # sin and cos of the phase in float64, then the Chebyshev recurrence in float32: its
-        # rounding stays about 115 dB below the sum (tests/test_render_synth.py)
+            inc[j] = buf[_F + j] * per_unit + _MAGIC
         for j in range(m):
-            s, c = _sin_cos_cycles(buf[_PH + j])
+            units[j] = acc
+            acc += inc_bits[j] - _MAGIC_BITS
+        acc &= _PHASE_MASK
+        for j in range(m):
+            units[j] = (units[j] & _PHASE_MASK) | _ONE_BITS
+        # sin and cos of the phase (float32, see _sin_cos_cycles), then the Chebyshev recurrence
+        # in float32: its rounding stays about 105 dB below the sum (tests/test_render_synth.py)
+        for j in range(m):
+            s, c = _sin_cos_cycles(units_f[j] - 1.0)
             b[_CUR + j] = 0.0  # sin(0 theta)
-            b[_PREV + j] = np.float32(-s)  # sin(-theta)
-            b[_C2 + j] = np.float32(2.0 * c)
+            b[_PREV + j] = -s  # sin(-theta)
+            b[_C2 + j] = np.float32(2.0) * c
             b[_ACC + j] = 0.0
         k_top = n_harm
         while k_top > 0 and amps[fa, k_top - 1] == 0.0 and amps[fb, k_top - 1] == 0.0:
@@ -253,7 +274,7 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
         for j in range(m):
             out[i + j] = b[_ACC + j]
         i += m
-    return phase
+    return acc / _MAGIC
 
 
 @njit(cache=True, inline="always", error_model="numpy")

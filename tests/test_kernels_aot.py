@@ -99,6 +99,10 @@ def test_setup_builds_from_the_current_sources():
         importlib.import_module(name)
         assert index.SOURCES[name] == source_digest(name)
         assert any(k.startswith(name + ".") for k in index.EXPORTS)  # every kernel module has its exports
+    # kernels that Python calls directly as well as from other kernels (the decoder's forward pass
+    # and heads): built whether or not numba's on-disk cache held their callers already
+    for name in ("partita.render.neural_kernel._forward_kernel", "partita.render.neural_kernel.heads"):
+        assert name in index.EXPORTS
 
 
 KEY_SCRIPT = r'''
