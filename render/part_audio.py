@@ -158,7 +158,7 @@ def _render_part_indexed(
     the part, made already; ``made``: their audio in order (:func:`_made_on`), handed to the
     threads already (a render without ``previous`` only)."""
     from partita.render.room import apply_room, room_impulse_response
-    from partita.render.synth import _segment_start
+    from partita.render.synth import segment_start
 
     sr = settings.sample_rate
     if decoder is None:
@@ -174,7 +174,7 @@ def _render_part_indexed(
         curves, decs = phrases if phrases is not None else _phrases(part, score, settings, decoder, style)
         ratio = settings.frame_rate / sr
         keys = [phrase_key(c, dec, sr) for c, dec in zip(curves, decs)]
-        starts = [int(_segment_start(c.start_frame, ratio)) for c in curves]
+        starts = [segment_start(c.start_frame, ratio) for c in curves]
         made_once: dict[int, np.ndarray] = {}
 
         def phrase_audio(i: int) -> np.ndarray:

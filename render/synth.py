@@ -86,6 +86,13 @@ def _segment_start(frame, ratio):
     return m
 
 
+def segment_start(frame: int, ratio: float) -> int:
+    """:func:`_segment_start` (the first sample of control frame ``frame``) run by Python, for
+    callers in Python: the same arithmetic (float64, truncation), so the same index, without a
+    kernel's dispatch (some 5 us a call, against 1 us for the sum itself)."""
+    return int(_segment_start.py_func(int(frame), float(ratio)))
+
+
 @njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
 def _sin_cos_cycles(p):
     """sin and cos of 2 pi p for p in [0, 1), as float32: the quadrant and the reduced angle

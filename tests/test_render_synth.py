@@ -228,3 +228,19 @@ def test_bad_input_is_a_config_error():
         harmonic_bank(f0_hz=-np.ones(3), harmonic_amplitudes=np.ones((3, 2)), frame_rate=FR, sample_rate=SR)
     with pytest.raises(ConfigError):
         filtered_noise(noise_magnitudes=np.ones((3, 5)), frame_rate=FR, sample_rate=SR, seed=-1)
+
+
+@pytest.mark.parametrize("frame_rate, sample_rate", [(250.0, 48000), (250.0, 44100), (200.0, 22050), (86.1328125, 44100)])
+def test_python_s_segment_start_is_the_kernel_s(frame_rate, sample_rate):
+    """The first sample of each control frame, as Python finds it for a phrase's place in its part
+    (``segment_start``) and as the kernels do (``_segment_start``): the same index for every frame,
+    and each the smallest sample whose frame is it."""
+    from partita.render.synth import _ratio, _segment_start, segment_start
+
+    ratio = _ratio(frame_rate, sample_rate)
+    frames = list(range(0, 3000)) + [10**6 + k for k in range(50)] + [-3]
+    got = [segment_start(f, ratio) for f in frames]
+    assert got == [int(_segment_start(f, ratio)) for f in frames]
+    for f, n in zip(frames, got):
+        if f > 0:
+            assert int(n * ratio) >= f > int((n - 1) * ratio)
