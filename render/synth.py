@@ -94,28 +94,33 @@ def segment_start(frame: int, ratio: float) -> int:
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
-def _sin_cos_cycles(p):
-    """sin and cos of 2 pi p for p in [0, 1), as float32: the quadrant and the reduced angle
-    ``r = 2 pi (p - q / 4)`` in [-pi/4, pi/4] in float64, then r's Taylor series in float32, to
-    r**9 for the sine and r**10 for the cosine (truncation below 2e-9, against float32's half ulp
-    of 6e-8 at 1), written so that LLVM vectorises it, eight values to a vector (no libm call).
-    The quadrant is a float64 whole number and selects by comparisons, since AVX2 has no vector
+def _reduce_cycles(p):
+    """The quadrant ``q = round(4 p)`` of a phase p in [0, 1) cycles and the reduced angle
+    ``r = 2 pi (p - q / 4)`` in [-pi/4, pi/4], taken in float64 and returned as float32 (q is a
+    whole number 0..4: exact). The quadrant stays a floating-point number: AVX2 has no vector
     conversion between float64 and int64 (``math.floor``, which numba makes an int, and
-    ``int(q) & 3`` converted lane by lane)."""
+    ``int(q) & 3`` were converted lane by lane in the middle of the vectorised loop)."""
     q = np.floor(4.0 * p + 0.5)
-    r = np.float32((p - 0.25 * q) * _TWO_PI)
+    return np.float32((p - 0.25 * q) * _TWO_PI), np.float32(q)
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
+def _sin_cos_reduced(r, q):
+    """sin and cos of ``r + q pi / 2`` (:func:`_reduce_cycles`'s angle and quadrant), in float32:
+    r's Taylor series to r**9 for the sine and r**10 for the cosine (truncation below 2e-9,
+    against float32's half ulp of 6e-8 at 1), then the quadrant's swap and signs, selected by
+    comparisons -- branch-free float32 arithmetic that LLVM vectorises eight values to a vector
+    (no libm call; a loop that also held the float64 reduction ran four to a vector)."""
     r2 = r * r
     s = r + r * r2 * (np.float32(-1.0 / 6.0) + r2 * (np.float32(1.0 / 120.0) + r2 * (
         np.float32(-1.0 / 5040.0) + r2 * np.float32(1.0 / 362880.0))))
     c = np.float32(1.0) + r2 * (np.float32(-0.5) + r2 * (np.float32(1.0 / 24.0) + r2 * (np.float32(-1.0 / 720.0) + r2 * (
         np.float32(1.0 / 40320.0) + r2 * np.float32(-1.0 / 3628800.0)))))
-    q32 = np.float32(q)
-    quadrant = q32 if q32 < np.float32(4.0) else np.float32(0.0)  # q mod 4, q in 0..4
-    # branch-free quadrant selection (negating is exact)
+    quadrant = q if q < np.float32(4.0) else np.float32(0.0)  # q mod 4, q in 0..4
     odd = np.abs(quadrant - np.float32(2.0)) == np.float32(1.0)  # quadrant 1 or 3
     sv = c if odd else s
     cv = s if odd else c
-    sv = -sv if quadrant >= np.float32(2.0) else sv
+    sv = -sv if quadrant >= np.float32(2.0) else sv  # negating is exact
     cv = -cv if np.abs(quadrant - np.float32(1.5)) < np.float32(1.0) else cv  # quadrant 1 or 2
     return sv, cv
 
@@ -133,6 +138,8 @@ _CUR = 2 * _TILE
 _PREV = 3 * _TILE
 _ACC = 4 * _TILE
 _F32 = 5 * _TILE
+_R = 6 * _TILE  # the reduced angle (see _reduce_cycles)
+_Q = 7 * _TILE  # and its quadrant
 _GROUP = 4  # harmonics per pass over a tile
 
 # The phase is a fixed-point number of cycles, in units of 2**-52 (int64): each sample's
@@ -163,8 +170,8 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     units_f = units.view(np.float64)
     acc = np.int64(round(phase * _MAGIC)) & _PHASE_MASK
     per_unit = _MAGIC * inv_sr  # a frequency in Hz -> its increment in 2**-52 cycles per sample
-    iota = np.arange(_TILE).astype(np.float64)  # j as float64, read (not converted: see _sin_cos_cycles)
-    b = np.zeros(6 * _TILE, np.float32)
+    iota = np.arange(_TILE).astype(np.float64)  # j as float64, read (not converted: see _reduce_cycles)
+    b = np.zeros(8 * _TILE, np.float32)
     inv_fade = np.float32(1.0 / fade_hz)
     nyq32 = np.float32(nyquist)
     zero = np.float32(0.0)
@@ -212,10 +219,13 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
         acc &= _PHASE_MASK
         for j in range(m):
             units[j] = (units[j] & _PHASE_MASK) | _ONE_BITS
-        # sin and cos of the phase (float32, see _sin_cos_cycles), then the Chebyshev recurrence
-        # in float32: its rounding stays about 105 dB below the sum (tests/test_render_synth.py)
+        # sin and cos of the phase: reduced in float64, then a float32 series (two loops, so
+        # that the second runs eight lanes wide), then the Chebyshev recurrence in float32: its
+        # rounding stays about 105 dB below the sum (tests/test_render_synth.py)
         for j in range(m):
-            s, c = _sin_cos_cycles(units_f[j] - 1.0)
+            b[_R + j], b[_Q + j] = _reduce_cycles(units_f[j] - 1.0)
+        for j in range(m):
+            s, c = _sin_cos_reduced(b[_R + j], b[_Q + j])
             b[_CUR + j] = 0.0  # sin(0 theta)
             b[_PREV + j] = -s  # sin(-theta)
             b[_C2 + j] = np.float32(2.0) * c
