@@ -22,7 +22,7 @@ from partita.render.wavfile import SUBTYPES
 __all__ = ["RENDERER_VERSION", "RenderResult", "RenderSettings", "RenderWarning", "StemInfo"]
 
 #: Bump when a change to the renderer changes its output: it is part of every cache key.
-RENDERER_VERSION = "render-9"  # render-2, -4: the neural decoders run as numba kernels; render-3: sampled drums; render-5: the string models' block kernel (a float32 rounding step), pizzicato; render-6: a technique's phrases go into the part's one buffer (another rounding of the sum); render-7: the harmonic recurrence in float32; render-8: the noise from a 32-bit hash; render-9: the decoders' forward pass channel-major (float32 sums in another order)
+RENDERER_VERSION = "render-10"  # render-2, -4: the neural decoders run as numba kernels; render-3: sampled drums; render-5: the string models' block kernel (a float32 rounding step), pizzicato; render-6: a technique's phrases go into the part's one buffer (another rounding of the sum); render-7: the harmonic recurrence in float32; render-8: the noise from a 32-bit hash; render-9: the decoders' forward pass channel-major (float32 sums in another order); render-10: the harmonic bank's phase in fixed point, its sin and cos in float32
 
 
 class RenderWarning(UserWarning):
