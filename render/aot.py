@@ -31,7 +31,7 @@ __all__ = ["KERNEL_MODULES", "build", "main"]
 
 #: The modules whose ``njit`` functions are built.
 KERNEL_MODULES = (
-    "partita.render.synth", "partita.render.neural_kernel", "partita.render.performance_kernel",
+    "partita.render.frames", "partita.render.synth", "partita.render.neural_kernel", "partita.render.performance_kernel",
     "partita.render.strings_kernel", "partita.render.strings", "partita.render.singer", "partita.render.timbres",
 )  # fmt: skip
 EXT_NAME = "_kernels_aot_ext"

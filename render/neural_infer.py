@@ -351,7 +351,8 @@ class NeuralDecoder:
         bit, without the intermediate :class:`SynthParams` and its checks (the render path's
         entry, see :func:`partita.render.part_audio._phrase_audio`)."""
         from partita.render.neural_kernel import pack, phrase_audio
-        from partita.render.synth import _GROUP, _basis, _ratio
+        from partita.render.frames import _ratio
+        from partita.render.synth import _GROUP, _basis
         from partita.render.timbres import N_BANDS
 
         if sample_rate <= 0:

@@ -158,7 +158,7 @@ def _render_part_indexed(
     the part, made already; ``made``: their audio in order (:func:`_made_on`), handed to the
     threads already (a render without ``previous`` only)."""
     from partita.render.room import apply_room, room_impulse_response
-    from partita.render.synth import segment_start
+    from partita.render.frames import segment_start
 
     sr = settings.sample_rate
     if decoder is None:

@@ -53,9 +53,10 @@ import numpy as np
 
 from partita.checkpoint import Checkpoint, read_checkpoint
 from partita.errors import ConfigError
+from partita.render.frames import _ratio, _segment_start
 from partita.render.jit import njit
 from partita.render.strings_kernel import _render
-from partita.render.synth import _basis, _noise_kernel, _ratio, _segment_start
+from partita.render.synth import _basis, _noise_kernel
 
 __all__ = [
     "KIND",

@@ -95,7 +95,8 @@ def wash_audio(db_at: np.ndarray, *, decay_db_s: float, release_db_s: float, lev
     as ``basis``'s) decay at ``decay_db_s`` (also back to the onset: louder before ``AT_S``), and
     after the note-off ``off_s`` (seconds from the onset) at ``release_db_s`` as well, until
     :data:`_BELOW_DB` below the note's level. Empty when no band is above :data:`OFF_DB`."""
-    from partita.render.synth import _noise_kernel, _ratio
+    from partita.render.frames import _ratio
+    from partita.render.synth import _noise_kernel
 
     on = np.asarray(db_at, np.float64) > OFF_DB
     if not on.any() or decay_db_s <= 0:

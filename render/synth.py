@@ -46,6 +46,7 @@ import numpy as np
 
 from partita.errors import ConfigError
 from partita.render.controls import SynthParams
+from partita.render.frames import _frame_of, _ratio, _segment_start, n_samples_for_frames
 from partita.render.jit import njit
 
 __all__ = [
@@ -66,31 +67,6 @@ _TWO_PI = 2.0 * math.pi
 
 # ---------------------------------------------------------------------------------------------
 # Kernels
-
-
-@njit(cache=True, inline="always")
-def _frame_of(n, ratio):
-    return int(n * ratio)
-
-
-@njit(cache=True)
-def _segment_start(frame, ratio):
-    """Smallest sample index n >= 0 whose frame int(n * ratio) is >= frame."""
-    if frame <= 0:
-        return 0
-    m = int(frame / ratio)
-    while m > 0 and int((m - 1) * ratio) >= frame:
-        m -= 1
-    while int(m * ratio) < frame:
-        m += 1
-    return m
-
-
-def segment_start(frame: int, ratio: float) -> int:
-    """:func:`_segment_start` (the first sample of control frame ``frame``) run by Python, for
-    callers in Python: the same arithmetic (float64, truncation), so the same index, without a
-    kernel's dispatch (some 5 us a call, against 1 us for the sum itself)."""
-    return int(_segment_start.py_func(int(frame), float(ratio)))
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath={"contract"})
@@ -131,7 +107,6 @@ def _sin_cos_reduced(r, q):
 # that the rows do not overlap and vectorise the loops over samples, eight float32 lanes wide.
 _TILE = 192  # a whole 250 Hz frame at 48 kHz: the per-tile set-up once a frame
 _F = 0  # float64 buffer
-_PH = _TILE
 _W = 0  # float32 buffer
 _C2 = _TILE
 _CUR = 2 * _TILE
@@ -163,7 +138,7 @@ def _harmonic_kernel(f0, amps, ratio, inv_sr, nyquist, fade_hz, start, phase, ou
     n_frames = amps.shape[0]
     n_harm = amps.shape[1]
     last = n_frames - 1
-    buf = np.zeros(2 * _TILE)
+    buf = np.zeros(_TILE)
     inc = np.zeros(_TILE)  # a tile's phase increments + _MAGIC (float64), read as int64
     inc_bits = inc.view(np.int64)
     units = np.zeros(_TILE, np.int64)  # a tile's phases in 2**-52 cycles, then as float64 bits
@@ -386,23 +361,6 @@ def _noise_kernel(mags, basis, ratio, seed, start, out, add):
 
 # ---------------------------------------------------------------------------------------------
 # Public functions
-
-
-def _ratio(frame_rate: float, sample_rate: int) -> float:
-    if not (frame_rate > 0 and sample_rate > 0):
-        raise ConfigError(f"frame rate {frame_rate} and sample rate {sample_rate} must be positive")
-    if frame_rate * 2 > sample_rate:
-        raise ConfigError(f"frame rate {frame_rate} Hz is above half the sample rate")
-    return float(frame_rate) / float(sample_rate)
-
-
-def n_samples_for_frames(n_frames: int, *, frame_rate: float, sample_rate: int) -> int:
-    """Number of samples ``n_frames`` control frames cover (each frame holds one hop).
-
-    >>> n_samples_for_frames(250, frame_rate=250.0, sample_rate=48000)
-    48000
-    """
-    return int(_segment_start(int(n_frames), _ratio(frame_rate, sample_rate)))
 
 
 def harmonic_bank(

@@ -235,7 +235,7 @@ def test_python_s_segment_start_is_the_kernel_s(frame_rate, sample_rate):
     """The first sample of each control frame, as Python finds it for a phrase's place in its part
     (``segment_start``) and as the kernels do (``_segment_start``): the same index for every frame,
     and each the smallest sample whose frame is it."""
-    from partita.render.synth import _ratio, _segment_start, segment_start
+    from partita.render.frames import _ratio, _segment_start, segment_start
 
     ratio = _ratio(frame_rate, sample_rate)
     frames = list(range(0, 3000)) + [10**6 + k for k in range(50)] + [-3]
