@@ -118,7 +118,10 @@ def test_an_edit_renders_again_only_the_phrases_it_touches_bowed_or_plucked(tmp_
     n_incremental, made[:] = list(made), []
     scratch = stems.render(edited, tmp_path / "new", sample_rate=24000, progress=False)
     assert len(made) == 14  # every note is a phrase: 8 bowed, 6 plucked
-    assert 1 <= len(n_incremental) <= 3  # the edited note's phrase and those its sound overlaps
+    # the edited note's phrase and those its sound overlaps: a plucked note rings on after its
+    # note-off as MuseScore_General's does (to -60 dB some 0.8 s after the pluck; the models fitted
+    # before session 21 cut it at the note-off), so up to two plucked phrases either side of it
+    assert 1 <= len(n_incremental) <= 5
     plucked = "strings:violin"  # the plucked model (the bowed notes: neural:violin)
     assert (plucked in n_incremental) == (index == 6)
     # and the kept phrases give the render from scratch bit for bit
