@@ -3,13 +3,13 @@
 Each public function checks its input and allocates; a private ``@numba.njit(cache=True)``
 kernel does the work. Audio is float32 ``(n_channels, n_samples)``; phase is a whole number of
 2**-52 cycles (a float64 in [0, 1) at the interface), carried from one call to the next, so a
-render in blocks equals a render in one pass sample for sample (``tests/test_render_synth.py`` checks block sizes from 1 up).
+render in blocks equals a render in one pass sample for sample
+(``tests/test_render_synth.py`` checks block sizes from 1 up).
 
-Time: control frames sit at ``frame / frame_rate`` seconds; sample ``n`` (counted from the
-start of the phrase, whatever block it falls in) sits at frame position ``n * frame_rate /
-sample_rate`` and takes its controls by linear interpolation between the two frames around
-it. Because that position is computed from the absolute sample index, never accumulated,
-blocking cannot change it.
+Time (:mod:`partita.render.frames`, the grid this module shares with the string models): sample
+``n`` of a phrase, whatever block it falls in, sits at frame position ``n * frame_rate /
+sample_rate``, computed from its absolute index, and takes its controls by linear interpolation
+between the two frames around it.
 
 Harmonic bank
     ``sin(k * theta)`` for k = 1..K comes from the Chebyshev recurrence

@@ -294,12 +294,11 @@ def test_a_shipped_string_model_is_what_its_cards_command_fits(name, tmp_path):
     program, in a process of its own, as a user runs it: in this test process, after the whole
     suite's earlier tests, the same fit gave other arrays (state some earlier test leaves behind,
     not found yet: docs/neural_renderers.md)."""
-    import json
     import shlex
     import subprocess
     import sys
 
-    from safetensors import safe_open
+    from partita.checkpoint import read_checkpoint
 
     weights = Path(__file__).resolve().parents[1] / "instruments" / "weights"
     card = (weights / f"{name}.md").read_text()
@@ -310,6 +309,6 @@ def test_a_shipped_string_model_is_what_its_cards_command_fits(name, tmp_path):
     subprocess.run([sys.executable, "-m", "partita", *argv[1:]], check=True, capture_output=True)
 
     def arrays_hash(path: Path) -> str:
-        return json.loads(safe_open(str(path), "np").metadata()["partita"])["tensors_sha256"]
+        return read_checkpoint(path, kind="string-model").header["tensors_sha256"]
 
     assert arrays_hash(tmp_path / f"{name}.safetensors") == arrays_hash(weights / f"{name}.safetensors")
