@@ -247,6 +247,39 @@ class Item:
     sample_rate: int
 
 
+def _fresh_process_dither(make: Any) -> Any:
+    """``make()`` (a fluidsynth synth) with the C library's ``random()`` in the state a fresh
+    process starts with, the caller's state put back after.
+
+    fluidsynth dithers the 16-bit samples it hands out (pyfluidsynth's ``get_samples``) from a
+    table it fills from ``rand()`` once per process, when the first synth is made. Whatever called
+    ``rand()`` before in the process (Dask's failed connection does, in ``tests/test_batch.py``)
+    changed that table, so the notes rendered here -- and every model fitted from them -- by some
+    1e-4: a fit run after such a call gave other tables than the same command in a process of its
+    own. With the state of a fresh process (glibc's ``initstate(1, ...)``, as documented in its
+    ``random.c``) the table is the same in any process; the caller's own sequence is kept
+    (``setstate``), so nothing else in the process sees a change. A synth made later in the
+    process uses the table already made. Without glibc's ``initstate`` (another C library), the
+    synth is made as it is."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        initstate, setstate = libc.initstate, libc.setstate
+    except (OSError, AttributeError, TypeError):
+        return make()
+    initstate.restype = setstate.restype = ctypes.c_void_p
+    initstate.argtypes = [ctypes.c_uint, ctypes.c_void_p, ctypes.c_size_t]
+    setstate.argtypes = [ctypes.c_void_p]
+    state = ctypes.create_string_buffer(128)  # glibc's default: a 128-byte (TYPE_3) state
+    previous = initstate(1, state, 128)
+    try:
+        return make()
+    finally:
+        if previous:
+            setstate(previous)
+
+
 def open_soundfont(soundfont: str | os.PathLike[str], program: int, bank: int = 0) -> tuple[Any, int]:
     """A fluidsynth synth (48 kHz, reverb and chorus off) with ``program`` of ``bank`` selected
     (bank 0: General MIDI; MuseScore_General keeps its pizzicato and tremolo sections in banks
@@ -263,7 +296,7 @@ def open_soundfont(soundfont: str | os.PathLike[str], program: int, bank: int = 
     sf = Path(soundfont)
     if not sf.is_file():
         raise DataError("soundfont not found", file=str(sf))
-    fs = fluidsynth.Synth(gain=0.6, samplerate=float(SR))
+    fs = _fresh_process_dither(lambda: fluidsynth.Synth(gain=0.6, samplerate=float(SR)))
     for key, val in (("synth.reverb.active", 0), ("synth.chorus.active", 0)):
         fs.setting(key, val)
     sfid = fs.sfload(str(sf))

@@ -291,9 +291,9 @@ def test_a_shipped_string_model_is_what_its_cards_command_fits(name, tmp_path):
     the model ships (``tensors_sha256``; the file's own hash also covers the fit's duration).
     A change to the fit that leaves the shipped models behind fails here: 21 of the 24 had been
     left so, found in session 21 and re-fitted (docs/neural_renderers.md). The command runs as the
-    program, in a process of its own, as a user runs it: in this test process, after the whole
-    suite's earlier tests, the same fit gave other arrays (state some earlier test leaves behind,
-    not found yet: docs/neural_renderers.md)."""
+    program, in a process of its own, as a user runs it. (In this test process, after the whole
+    suite's earlier tests, the same fit once gave other arrays: fluidsynth's dither table, see
+    :func:`test_the_soundfonts_notes_do_not_depend_on_what_the_process_drew_from_rand_before`.)"""
     import shlex
     import subprocess
     import sys
@@ -312,3 +312,41 @@ def test_a_shipped_string_model_is_what_its_cards_command_fits(name, tmp_path):
         return read_checkpoint(path, kind="string-model").header["tensors_sha256"]
 
     assert arrays_hash(tmp_path / f"{name}.safetensors") == arrays_hash(weights / f"{name}.safetensors")
+
+
+_ONE_NOTE = """
+import ctypes, hashlib, json, sys
+libc = ctypes.CDLL(None)
+drawn = [libc.rand() for _ in range(int(sys.argv[1]))]  # what another library may have drawn before
+from partita.render.dataset import open_soundfont
+from partita.render.strings_fit import render_notes
+fs, _ = open_soundfont(sys.argv[2], 24)
+try:
+    x = render_notes(fs, [[(64, 80, 0.0)]], hold_s=0.3, tail_s=0.1)[0]
+finally:
+    fs.delete()
+after = [libc.rand() for _ in range(3)]
+print(json.dumps([hashlib.sha256(x.tobytes()).hexdigest(), after]))
+"""
+
+
+def test_the_soundfonts_notes_do_not_depend_on_what_the_process_drew_from_rand_before():
+    """fluidsynth's 16-bit dither comes from a table it fills from the C library's ``rand()`` when
+    the process makes its first synth. A process that had drawn from ``rand()`` before (a failed
+    Dask connection does) rendered other notes, and so fitted other models than the cards'
+    commands (docs/neural_renderers.md): the synth is now made from a fresh process's state.
+    The process's own sequence goes on as if no synth had been made."""
+    import json
+    import subprocess
+    import sys
+
+    def python(code: str, *args: str) -> list:
+        return json.loads(subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
+                                         text=True).stdout)  # fmt: skip
+
+    fresh, after_fresh = python(_ONE_NOTE, "0", SF2)
+    drawn, after_drawn = python(_ONE_NOTE, "5", SF2)
+    assert drawn == fresh
+    # what rand() gives after 0 and 5 draws and a synth: the same as with no synth
+    seq = python("import ctypes, json; r = ctypes.CDLL(None).rand; print(json.dumps([r() for _ in range(8)]))")
+    assert after_fresh == seq[0:3] and after_drawn == seq[5:8]
