@@ -117,57 +117,52 @@ def _dense(src, s0, lags, w, bias, dst, e0, n, add):  # type: ignore[no-untyped-
     cin = src.shape[0]
     o4 = n_out - n_out % 4
     c4 = cin - cin % 4
+    # rows by index, not by slice (a slice is an array made and reference-counted, four or more
+    # per pass over the frames); the frame indices unsigned, so numba adds no wraparound test
+    e = np.uint64(e0)
+    m = np.uint64(n)
     for o in range(n_out):
         b = bias[o]
-        d = dst[o, e0 : e0 + n]
         if add:
-            for t in range(n):
-                d[t] += b
+            for t in range(m):
+                dst[o, e + t] += b
         else:
-            for t in range(n):
-                d[t] = b
+            for t in range(m):
+                dst[o, e + t] = b
     for o in range(0, o4, 4):
-        d0 = dst[o, e0 : e0 + n]
-        d1 = dst[o + 1, e0 : e0 + n]
-        d2 = dst[o + 2, e0 : e0 + n]
-        d3 = dst[o + 3, e0 : e0 + n]
         for j in range(lags.size):
-            s = s0 - lags[j]
+            s = np.uint64(s0 - lags[j])
             for c in range(0, c4, 4):
                 k = j * cin + c
-                x0 = src[c, s : s + n]
-                x1 = src[c + 1, s : s + n]
-                x2 = src[c + 2, s : s + n]
-                x3 = src[c + 3, s : s + n]
                 w00, w01, w02, w03 = w[o, k], w[o, k + 1], w[o, k + 2], w[o, k + 3]
                 w10, w11, w12, w13 = w[o + 1, k], w[o + 1, k + 1], w[o + 1, k + 2], w[o + 1, k + 3]
                 w20, w21, w22, w23 = w[o + 2, k], w[o + 2, k + 1], w[o + 2, k + 2], w[o + 2, k + 3]
                 w30, w31, w32, w33 = w[o + 3, k], w[o + 3, k + 1], w[o + 3, k + 2], w[o + 3, k + 3]
-                for t in range(n):  # all four sums before the stores: x0..x3 are read once
-                    a0 = d0[t] + w00 * x0[t] + w01 * x1[t] + w02 * x2[t] + w03 * x3[t]
-                    a1 = d1[t] + w10 * x0[t] + w11 * x1[t] + w12 * x2[t] + w13 * x3[t]
-                    a2 = d2[t] + w20 * x0[t] + w21 * x1[t] + w22 * x2[t] + w23 * x3[t]
-                    a3 = d3[t] + w30 * x0[t] + w31 * x1[t] + w32 * x2[t] + w33 * x3[t]
-                    d0[t] = a0
-                    d1[t] = a1
-                    d2[t] = a2
-                    d3[t] = a3
+                for t in range(m):  # all four sums before the stores: the inputs are read once
+                    x0 = src[c, s + t]
+                    x1 = src[c + 1, s + t]
+                    x2 = src[c + 2, s + t]
+                    x3 = src[c + 3, s + t]
+                    a0 = dst[o, e + t] + w00 * x0 + w01 * x1 + w02 * x2 + w03 * x3
+                    a1 = dst[o + 1, e + t] + w10 * x0 + w11 * x1 + w12 * x2 + w13 * x3
+                    a2 = dst[o + 2, e + t] + w20 * x0 + w21 * x1 + w22 * x2 + w23 * x3
+                    a3 = dst[o + 3, e + t] + w30 * x0 + w31 * x1 + w32 * x2 + w33 * x3
+                    dst[o, e + t] = a0
+                    dst[o + 1, e + t] = a1
+                    dst[o + 2, e + t] = a2
+                    dst[o + 3, e + t] = a3
             for c in range(c4, cin):  # inputs past a multiple of 4
-                x0 = src[c, s : s + n]
                 for p in range(4):
                     v = w[o + p, j * cin + c]
-                    d = dst[o + p, e0 : e0 + n]
-                    for t in range(n):
-                        d[t] += v * x0[t]
+                    for t in range(m):
+                        dst[o + p, e + t] += v * src[c, s + t]
     for o in range(o4, n_out):  # outputs past a multiple of 4
-        d = dst[o, e0 : e0 + n]
         for j in range(lags.size):
-            s = s0 - lags[j]
+            s = np.uint64(s0 - lags[j])
             for c in range(cin):
                 v = w[o, j * cin + c]
-                x0 = src[c, s : s + n]
-                for t in range(n):
-                    d[t] += v * x0[t]
+                for t in range(m):
+                    dst[o, e + t] += v * src[c, s + t]
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
