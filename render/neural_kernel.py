@@ -226,13 +226,12 @@ def _exp_into(x, n, bits, y):  # type: ignore[no-untyped-def]  # pragma: no cove
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"nnan", "nsz"})
-def _max_f32(v, row, lo, hi):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
-    """The largest of the finite float32 values ``v[row, lo:hi]`` (at least one), as float64: the
-    maximum does not depend on the order it is taken in, so it may be taken in SIMD lanes. (By
-    index, not a slice: a slice is an array made and reference-counted, here once a frame.)"""
-    top = v[row, lo]
-    for i in range(lo + 1, hi):
-        top = max(top, v[row, i])
+def _max_f32(v):  # type: ignore[no-untyped-def]  # pragma: no cover - numba
+    """The largest of finite float32 values (at least one), as float64: the maximum does not
+    depend on the order it is taken in, so it may be taken in SIMD lanes."""
+    top = v[0]
+    for i in range(1, v.size):
+        top = max(top, v[i])
     return np.float64(top)
 
 
@@ -302,7 +301,7 @@ def heads(out, f0_hz, loudness_db, silence_db, sample_rate, model_hz, render_hz,
             m = 0
             for k in range(n_harm):  # (k + 1) f0 grows with k: the audible ones come first
                 m += (k + 1) * f0 < cut
-            top = _max_f32(out, t, 1, 1 + m) if m else -np.inf
+            top = _max_f32(out[t, 1 : 1 + m]) if m else -np.inf
             n_aud[r] = m
             for k in range(n_harm):
                 x[base + 1 + k] = np.float64(out[t, 1 + k]) - top if k < m else -np.inf
