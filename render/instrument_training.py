@@ -40,7 +40,8 @@ def _selection(tcfg: DecoderTrainConfig, result: Mapping[str, Any]) -> str:
               for stage, b in best.items()]  # fmt: skip
     rows = "\n".join(f"| {s} | {sec} | {v} |" for s, sec, v in result.get("spectral_curve", ()))
     table = f"\n\n| step | seconds | held-out spectral loss |\n| --- | --- | --- |\n{rows}" if rows else ""
-    return (f"\nWhile the held-out loss improved (patience {tcfg.patience} validations, {tcfg.validate_every_s:g} s apart, "
+    apart = f"{tcfg.validate_every_s:g} s apart" if tcfg.validate_every_steps is None else f"every {tcfg.validate_every_steps} steps"
+    return (f"\nWhile the held-out loss improved (patience {tcfg.patience} validations, {apart}, "
             f"a new best by {100 * tcfg.min_improvement:g} %): {stages}. Each stage starts from the previous one's best "
             f"weights; the exported weights are the last stage's best: {'; '.join(chosen)}.{table}")  # fmt: skip
 
@@ -218,7 +219,7 @@ def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike
                      bars: bool = False, model: str = "auto", bank: int = 0,
                      technique: str | None = None, channels: int | None = None,
                      patience: int | None = None, tremolo: bool = False,
-                     upper_weight: float = 0.0) -> InstrumentTrainingResult:  # fmt: skip
+                     upper_weight: float = 0.0, validate_every: int | None = None) -> InstrumentTrainingResult:  # fmt: skip
     """Train a neural instrument decoder (or, for struck and plucked instruments, fit a string
     model) and export it with its model card.
 
@@ -273,6 +274,10 @@ def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike
         Train while the held-out loss improves (:attr:`~partita.render.neural.DecoderTrainConfig.patience`):
         each stage ends after this many validations without a new best, and the best weights are
         exported; ``None`` trains for the whole budget and exports the last weights.
+    validate_every
+        Validate every this many steps rather than every 20 seconds
+        (:attr:`~partita.render.neural.DecoderTrainConfig.validate_every_steps`): with
+        ``patience``, a run that ends by its plateaus gives the same weights on any machine.
     tremolo
         A bowed instrument's decoder from a soundfont: a third of the rendered phrases are
         tremolo, re-struck thirty-second notes as a score's tremolo mark is played
@@ -290,6 +295,8 @@ def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike
         raise ConfigError(f"--model {model!r}: use auto, decoder, piano, plucked or bars")
     if patience is not None and patience < 1:
         raise ConfigError(f"--patience {patience}: use a number of validations, 1 or more")
+    if validate_every is not None and validate_every < 1:
+        raise ConfigError(f"--validate-every {validate_every}: use a number of steps, 1 or more")
     if not (upper_weight >= 0.0 and math.isfinite(upper_weight)):
         raise ConfigError(f"--upper-weight {upper_weight}: use a finite weight, 0 or more")
     if technique not in (None, *TECHNIQUES):
@@ -335,13 +342,15 @@ def train_instrument(source: str | os.PathLike[str] | Sequence[str | os.PathLike
     data_desc, licence = described.text, described.licence
     say("data", f"{len(data['f0_hz']):,} frames: {data_desc}")
     cfg = DecoderConfig(instrument=name) if channels is None else DecoderConfig(instrument=name, channels=int(channels))
-    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed, patience=patience, upper_weight=float(upper_weight))
+    tcfg = DecoderTrainConfig(minutes=minutes, seed=seed, patience=patience, upper_weight=float(upper_weight),
+                              validate_every_steps=validate_every)  # fmt: skip
     result = train(data, config=cfg, train_config=tcfg, out_dir=work, resume=resume, progress=bars, device=device,
                    log=lambda s: say("train", s))  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}.safetensors"
     cmd = command or (f"partita train-instrument {shown} --name {name} --minutes {minutes:g}"
                       + (f" --patience {patience}" if patience is not None else "") + (" --tremolo" if tremolo else "")
+                      + (f" --validate-every {validate_every}" if validate_every is not None else "")
                       + (f" --upper-weight {upper_weight:g}" if upper_weight else ""))  # fmt: skip
     sha = export_weights(result["model"], target, calibration=result["calibration"],
                          training={"command": cmd, "steps": result["steps"], "device": device,

@@ -146,6 +146,12 @@ class DecoderTrainConfig:
     spectral_frames: int = 125
     seed: int = 0
     validate_every_s: float = 20.0
+    validate_every_steps: int | None = None
+    """Validate every N steps instead of every ``validate_every_s`` seconds. The validations, and
+    so where ``patience`` ends a stage and which weights are the best, then fall on the same steps
+    on any machine: a run that ends by its plateaus (not by the ``minutes`` budget, nor the
+    regression stage by its share of it) gives the same weights wherever it runs. Every 20
+    seconds, the default, the steps between validations depend on the machine's speed."""
     max_steps: int | None = None
     spectral_from_step: int | None = None
     """When set, the spectral stage starts at this step instead of at ``1 - spectral_fraction`` of
@@ -500,7 +506,8 @@ def train(
             bar.n = min(int(now - t_start), int(budget))
             bar.set_postfix_str(f"{state['stage']} loss {running:.4f}", refresh=False)
             bar.refresh()
-        if now - last_val >= train_config.validate_every_s:
+        every = train_config.validate_every_steps
+        if (now - last_val >= train_config.validate_every_s) if every is None else state["step"] % every == 0:
             last_val = now
             val = evaluate_regression(net, data, config, device=device)
             state["seconds"] = now - t_start

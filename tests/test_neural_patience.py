@@ -103,3 +103,19 @@ def test_train_instrument_records_the_selection_in_the_card(tmp_path) -> None:
     assert set(header["best"]) == {"spectral"} and header["best"]["spectral"][0] <= header["steps"]
     with pytest.raises(ConfigError, match="--patience 0"):
         train_instrument(rec, "mine", patience=0, out_dir=out)
+
+
+def test_validations_every_n_steps_fall_on_the_same_steps_and_give_the_same_weights(tones, tmp_path) -> None:
+    """``validate_every_steps`` (``--validate-every``): the validations come at whole multiples of
+    N steps whatever the clock says (here the clock's interval never comes), so the plateaus, the
+    best steps and the weights are those of any other run of the same settings."""
+    kw = {**KW, "validate_every_s": 1e9}
+    tc = neural.DecoderTrainConfig(max_steps=60, patience=2, min_improvement=0.3, spectral_fraction=0.0,
+                                   validate_every_steps=4, **kw)  # fmt: skip
+    runs = [neural.train(tones, config=CFG, train_config=tc, out_dir=tmp_path / str(k), progress=False) for k in range(2)]
+    steps = [row[0] for row in runs[0]["curve"][:-1]]  # the last row: the run's end
+    assert steps and all(s % 4 == 0 for s in steps) and steps == sorted(set(steps))
+    assert runs[0]["steps"] < 60  # a plateau ended it: the validations came, every 4 steps
+    assert [row[0] for row in runs[1]["curve"][:-1]] == steps and runs[1]["best"] == runs[0]["best"]
+    a, b = (dict(r["model"].state_dict()) for r in runs)
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -43,9 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "thirty-second notes, as a score's tremolo mark is played)")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
     p.add_argument("--patience", type=int, default=None, metavar="N",
-                   help="train while the held-out loss improves: a stage ends after N validations (20 s apart) without a "
+                   help="train while the held-out loss improves: a stage ends after N validations (20 s apart, or --validate-every steps) without a "
                         "new best, and the best weights are kept (default: the whole budget, the last weights); "
                         "with --minutes 30, as long as quality improves within 30 minutes")
+    p.add_argument("--validate-every", type=int, default=None, metavar="N",
+                   help="validate every N training steps rather than every 20 seconds: with --patience, a run that "
+                        "ends by its plateaus gives the same weights on any machine (neural decoders)")
     p.add_argument("--upper-weight", type=float, default=0.0, metavar="W",
                    help="in the spectral stage (which compares 16 kHz audio), weight W on the regression loss of the "
                         "harmonics' share and the noise above 8 kHz, in training and in the held-out measure (default 0)")
@@ -84,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         progress=None if args.quiet else (lambda stage, message: print(f"{stage}: {message}", file=sys.stderr)),
         bars=not args.quiet, model=args.model, bank=args.bank, technique=args.technique,
         channels=args.channels, patience=args.patience, tremolo=args.tremolo,
-        upper_weight=args.upper_weight,
+        upper_weight=args.upper_weight, validate_every=args.validate_every,
     )  # fmt: skip
     print(result.weights)
     return 0
