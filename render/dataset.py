@@ -254,9 +254,9 @@ def _fresh_process_dither(make: Any) -> Any:
     fluidsynth dithers the 16-bit samples it hands out (pyfluidsynth's ``get_samples``) from a
     table it fills from ``rand()`` once per process, when the first synth is made. Whatever called
     ``rand()`` before in the process (Dask's failed connection does, in ``tests/test_batch.py``)
-    changed that table, so the notes rendered here -- and every model fitted from them -- by some
-    1e-4: a fit run after such a call gave other tables than the same command in a process of its
-    own. With the state of a fresh process (glibc's ``initstate(1, ...)``, as documented in its
+    changed that table, and so the notes rendered here (in their least significant bits) and the
+    models fitted from them (in the fourth decimal): a fit run after such a call gave other tables
+    than the same command in a process of its own. With the state of a fresh process (glibc's ``initstate(1, ...)``, as documented in its
     ``random.c``) the table is the same in any process; the caller's own sequence is kept
     (``setstate``), so nothing else in the process sees a change. A synth made later in the
     process uses the table already made. Without glibc's ``initstate`` (another C library), the
