@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import shutil
 import statistics
@@ -77,8 +78,6 @@ def _base_install(ref: str, work: Path) -> tuple[Path, str]:
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None, *, capture: bool = False) -> str:
-    import os
-
     full = {**os.environ, **(env or {})}
     r = subprocess.run(cmd, env=full, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir())
     return r.stdout if capture else ""
@@ -86,8 +85,6 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, *, capture: bool = F
 
 def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one process."""
-    import os
-
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, env={**os.environ, **env}, check=True, capture_output=True)

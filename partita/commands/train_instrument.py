@@ -43,9 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "thirty-second notes, as a score's tremolo mark is played)")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M", help="training time in minutes (default 10)")
     p.add_argument("--patience", type=int, default=None, metavar="N",
-                   help="train while the held-out loss improves: a stage ends after N validations (20 s apart, or --validate-every steps) without a "
-                        "new best, and the best weights are kept (default: the whole budget, the last weights); "
-                        "with --minutes 30, as long as quality improves within 30 minutes")
+                   help="train while the held-out loss improves: a stage ends after N validations (20 s apart, or "
+                        "--validate-every steps) without a new best, and the best weights are kept (default: the "
+                        "whole budget, the last weights); with --minutes 30, as long as quality improves within 30 minutes")
     p.add_argument("--validate-every", type=int, default=None, metavar="N",
                    help="validate every N training steps rather than every 20 seconds: with --patience, a run that "
                         "ends by its plateaus gives the same weights on any machine (neural decoders)")
