@@ -40,6 +40,8 @@ never from the MIDI (:func:`analyze`):
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -291,7 +293,8 @@ def open_soundfont(soundfont: str | os.PathLike[str], program: int, bank: int = 
         The file is missing or unloadable, or has no preset for ``program`` in ``bank`` (the
         message lists the presets that bank has).
     """
-    import fluidsynth
+    with contextlib.redirect_stdout(io.StringIO()):  # pyfluidsynth >= 1.4 prints its library's path when $CI is set
+        import fluidsynth
 
     sf = Path(soundfont)
     if not sf.is_file():

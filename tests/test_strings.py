@@ -341,8 +341,8 @@ def test_the_soundfonts_notes_do_not_depend_on_what_the_process_drew_from_rand_b
     import sys
 
     def python(code: str, *args: str) -> list:
-        return json.loads(subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
-                                         text=True).stdout)  # fmt: skip
+        out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True).stdout
+        return json.loads(out.splitlines()[-1])  # the child's last line: what it printed, whatever came before
 
     fresh, after_fresh = python(_ONE_NOTE, "0", SF2)
     drawn, after_drawn = python(_ONE_NOTE, "5", SF2)
