@@ -288,12 +288,19 @@ def test_the_note_f0s_median_is_numpys_bit_for_bit():
 @pytest.mark.parametrize("name", ["ukulele", "celesta"])
 def test_a_shipped_string_model_is_what_its_cards_command_fits(name, tmp_path):
     """The command in a shipped string model's card, run by the code as it is, makes the arrays
-    the model ships (``tensors_sha256``; the file's own hash also covers the fit's duration).
-    A change to the fit that leaves the shipped models behind fails here: 21 of the 24 had been
-    left so, found in session 21 and re-fitted (docs/neural_renderers.md). The command runs as the
-    program, in a process of its own, as a user runs it. (In this test process, after the whole
-    suite's earlier tests, the same fit once gave other arrays: fluidsynth's dither table, see
-    :func:`test_the_soundfonts_notes_do_not_depend_on_what_the_process_drew_from_rand_before`.)"""
+    the model ships. A change to the fit that leaves the shipped models behind fails here: 21 of
+    the 24 had been left so, found in session 21 and re-fitted (docs/neural_renderers.md). The
+    command runs as the program, in a process of its own, as a user runs it. (In this test
+    process, after the whole suite's earlier tests, the same fit once gave other arrays:
+    fluidsynth's dither table, see
+    :func:`test_the_soundfonts_notes_do_not_depend_on_what_the_process_drew_from_rand_before`.)
+
+    Bit for bit only on a CPU like the one that fitted them: numpy and OpenBLAS pick their vector
+    code by the CPU (AVX-512 on the Intel host that fitted these, AVX2 on a Zen 3), and the
+    rounding differs. On a Zen 3 the cards' commands gave arrays within 3e-6 (ukulele) and 2.4e-5
+    (celesta) of each array's largest magnitude of the shipped ones; holding the fit's notes 20 ms
+    longer moves them by 3e-2 (docs/neural_renderers.md, "The same fit on another CPU"). So: the
+    same names, shapes and dtypes, and every value within 1e-3 of its array's largest magnitude."""
     import shlex
     import subprocess
     import sys
@@ -308,10 +315,20 @@ def test_a_shipped_string_model_is_what_its_cards_command_fits(name, tmp_path):
     argv[argv.index("--out") + 1] = str(tmp_path)
     subprocess.run([sys.executable, "-m", "partita", *argv[1:]], check=True, capture_output=True)
 
-    def arrays_hash(path: Path) -> str:
-        return read_checkpoint(path, kind="string-model").header["tensors_sha256"]
-
-    assert arrays_hash(tmp_path / f"{name}.safetensors") == arrays_hash(weights / f"{name}.safetensors")
+    fitted = read_checkpoint(tmp_path / f"{name}.safetensors", kind="string-model")
+    shipped = read_checkpoint(weights / f"{name}.safetensors", kind="string-model")
+    if fitted.header["tensors_sha256"] == shipped.header["tensors_sha256"]:
+        return  # a CPU like the fitting one: the same bits
+    assert sorted(fitted.arrays) == sorted(shipped.arrays)
+    for key, want in shipped.arrays.items():
+        got = fitted.arrays[key]
+        assert (got.shape, got.dtype) == (want.shape, want.dtype), key
+        if want.dtype.kind != "f":
+            assert np.array_equal(got, want), key
+            continue
+        scale = float(np.max(np.abs(want))) if want.size else 0.0
+        worst = float(np.max(np.abs(got.astype(np.float64) - want))) if want.size else 0.0
+        assert worst <= 1e-3 * max(scale, 1e-12), f"{key}: off by {worst:.3g} of {scale:.3g}"
 
 
 _ONE_NOTE = """
