@@ -31,20 +31,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 
 from _results import write_results  # benchmarks/ is sys.path[0] when a benchmark runs
+from bench_render_stems import SF2, build_score, timed, within_rounds
 
 ROOT = Path(__file__).resolve().parents[1]
-SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 
 
 def _base_install(ref: str, work: Path) -> tuple[Path, str]:
@@ -83,16 +81,6 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, *, capture: bool = F
     return r.stdout if capture else ""
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, env={**os.environ, **env}, check=True, capture_output=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def _stems_sha(out: Path) -> list[str]:
     return [hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((out / "stems").glob("*.wav"))]
 
@@ -103,14 +91,12 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--jobs", type=int, default=None, help="partita's --jobs (default: its default, one per core)")
     args = ap.parse_args()
-    import bench_render_stems
-
     from partita.symbolic.io import write
 
     with tempfile.TemporaryDirectory(prefix="partita-ab-") as tmp:
         work = Path(tmp)
         midi = work / "score.mid"
-        write(bench_render_stems.build_score(), midi)
+        write(build_score(), midi)
         pkg, base_commit = _base_install(args.base, work)
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         runs = {
@@ -120,19 +106,19 @@ def main() -> int:
         times: dict[str, list[tuple[float, float]]] = {"fluidsynth": [], "base": [], "new": []}
         same = None
         for r in range(args.rounds):
-            times["fluidsynth"].append(_timed(["fluidsynth", "-ni", "-q", "-r", "48000", "-F", str(work / "fluid.wav"), str(SF2),
-                                               str(midi)], {}))  # fmt: skip
+            times["fluidsynth"].append(timed(["fluidsynth", "-ni", "-q", "-r", "48000", "-F", str(work / "fluid.wav"), str(SF2),
+                                              str(midi)]))  # fmt: skip
             for name in (["base", "new"] if r % 2 == 0 else ["new", "base"]):
                 out = work / f"out-{name}"
                 shutil.rmtree(out, ignore_errors=True)
                 prog, env = runs[name]
-                times[name].append(_timed([*prog, "render", str(midi), "-o", str(out), "--quiet", *jobs], env))
+                times[name].append(timed([*prog, "render", str(midi), "-o", str(out), "--quiet", *jobs], env))
             if r == 0:
                 same = _stems_sha(work / "out-base") == _stems_sha(work / "out-new")
     med = {k: {"wall_s": statistics.median(w for w, _ in v), "cpu_s": statistics.median(c for _, c in v),
                "best_wall_s": min(w for w, _ in v)} for k, v in times.items()}  # fmt: skip
     fs = [w for w, _ in times["fluidsynth"]]
-    ratio = {k: statistics.median(w / f for (w, _), f in zip(times[k], fs)) for k in ("base", "new")}
+    ratio = {k: within_rounds([w for w, _ in times[k]], fs)["median"] for k in ("base", "new")}
     new_over_base = [n[0] / b[0] for n, b in zip(times["new"], times["base"])]
     result = {
         "base_commit": base_commit,

@@ -262,14 +262,21 @@ def _median_cell(r: dict, row: str) -> str:
     return f"{p['median']:.3f} ({p['min']:.3f}-{p['max']:.3f})"
 
 
-def _paired(times: dict[str, list[float]], fluid: dict[str, list[float]], fluid_of: dict[str, str]) -> dict[str, dict]:
-    """Each row's time over the fluidsynth time of the same round: the median and range over
-    the rounds (the rows and fluidsynth meet the same load in a round)."""
-    out = {}
-    for row, v in times.items():
-        ratios = [a / b for a, b in zip(v, fluid[fluid_of[row]])]
-        out[row] = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "rounds": ratios}
-    return out
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one process, ``env`` added to this one's."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env={**os.environ, **(env or {})}, check=True, capture_output=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def within_rounds(times: list[float], fluid: list[float]) -> dict:
+    """A program's time over fluidsynth's in the same round (both meet that round's load): the
+    median and range over the rounds, and each round's ratio."""
+    ratios = [a / b for a, b in zip(times, fluid)]
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "rounds": ratios}
 
 
 def _installed_as_setup_leaves_it() -> str:
@@ -335,27 +342,19 @@ def main(argv: list[str] | None = None) -> int:
         pair_times: list[float] = []
         for k in range(args.rounds):  # rounds: every row once per round, so load changes hit them alike
             for name in ("score", "pop"):
-                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                subprocess.run(
-                    ["fluidsynth", "-ni", "-q", "-r", str(SR), "-F", str(work / "fluid.wav"), str(SF2), str(work / f"{name}.mid")],
-                    check=True, capture_output=True,
-                )  # fmt: skip
-                fs_times[name].append(time.perf_counter() - t0)
-                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                fs_cpu[name].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+                wall, used = timed(["fluidsynth", "-ni", "-q", "-r", str(SR), "-F", str(work / "fluid.wav"), str(SF2),
+                                    str(work / f"{name}.mid")])  # fmt: skip
+                fs_times[name].append(wall)
+                fs_cpu[name].append(used)
             for row, (name, env_extra, jobs, kind) in runs.items():
                 if name == "edited":  # the edit goes into the folder of a render of the score (not timed)
                     subprocess.run([partita_cli, "render", str(work / "score.musicxml"), "-o", str(work / f"cli-{row}-{k}"),
                                     "--quiet"], check=True, capture_output=True)  # fmt: skip
                 cmd = [partita_cli, "render", str(work / f"{name}.{kind}"), "-o", str(work / f"cli-{row}-{k}"), "--quiet"]
                 cmd += ["--jobs", str(jobs)] if jobs else []
-                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, **env_extra})
-                times[row].append(time.perf_counter() - t0)
-                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu[row].append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+                wall, used = timed(cmd, env_extra)
+                times[row].append(wall)
+                cpu[row].append(used)
             # the machine's own ceiling for the default jobs: two --jobs 1 renders of the MIDI
             # started together, each its own process (no GIL, no shared work): how much slower
             # each runs beside the other than alone (shared caches, memory, the host's cores)
@@ -385,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         whole = {row: min(v) for row, v in times.items()}
         fluid_name = {row: "pop" if runs[row][0] == "pop" else "score" for row in runs}
         fluid_of = {row: min(fs_times[fluid_name[row]]) for row in runs}
-        paired = _paired(times, fs_times, fluid_name)
+        paired = {row: within_rounds(v, fs_times[fluid_name[row]]) for row, v in times.items()}
         best = min(full1["render_s"], full2["render_s"])
         result = {
             "benchmark": "3.5-minute 8-part score to stems at 48 kHz",

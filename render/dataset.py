@@ -46,7 +46,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -249,7 +249,7 @@ class Item:
     sample_rate: int
 
 
-def _fresh_process_dither(make: Any) -> Any:
+def _fresh_process_dither(make: Callable[[], Any]) -> Any:
     """``make()`` (a fluidsynth synth) with the C library's ``random()`` in the state a fresh
     process starts with, the caller's state put back after.
 
@@ -258,11 +258,11 @@ def _fresh_process_dither(make: Any) -> Any:
     ``rand()`` before in the process (Dask's failed connection does, in ``tests/test_batch.py``)
     changed that table, and so the notes rendered here (in their least significant bits) and the
     models fitted from them (in the fourth decimal): a fit run after such a call gave other tables
-    than the same command in a process of its own. With the state of a fresh process (glibc's ``initstate(1, ...)``, as documented in its
-    ``random.c``) the table is the same in any process; the caller's own sequence is kept
-    (``setstate``), so nothing else in the process sees a change. A synth made later in the
-    process uses the table already made. Without glibc's ``initstate`` (another C library), the
-    synth is made as it is."""
+    than the same command in a process of its own. With the state of a fresh process (glibc's
+    ``initstate(1, ...)``, as documented in its ``random.c``) the table is the same in any
+    process; the caller's own sequence is kept (``setstate``), so nothing else in the process sees
+    a change. A synth made later in the process uses the table already made. Without glibc's
+    ``initstate`` (another C library), the synth is made as it is."""
     import ctypes
 
     try:

@@ -457,6 +457,7 @@ def train(
         if train_config.upper_weight:
             held += train_config.upper_weight * evaluate_regression(net, data, config, device=device, above_hz=UPPER_HZ)
         return held
+    every = train_config.validate_every_steps  # None: every validate_every_s seconds
     while True:
         elapsed = time.monotonic() - t_start
         if elapsed >= budget or (train_config.max_steps is not None and state["step"] >= train_config.max_steps):
@@ -506,7 +507,6 @@ def train(
             bar.n = min(int(now - t_start), int(budget))
             bar.set_postfix_str(f"{state['stage']} loss {running:.4f}", refresh=False)
             bar.refresh()
-        every = train_config.validate_every_steps
         if (now - last_val >= train_config.validate_every_s) if every is None else state["step"] % every == 0:
             last_val = now
             val = evaluate_regression(net, data, config, device=device)
